@@ -1,0 +1,531 @@
+package io.pgqrs;
+
+import io.pgqrs.internal.Dsns;
+import io.pgqrs.internal.DurationText;
+import io.pgqrs.internal.Names;
+import java.net.URI;
+import java.net.URISyntaxException;
+import java.net.URLDecoder;
+import java.nio.charset.StandardCharsets;
+import java.time.Duration;
+import java.util.LinkedHashMap;
+import java.util.Locale;
+import java.util.Map;
+import java.util.Objects;
+import java.util.function.Consumer;
+import org.jspecify.annotations.Nullable;
+
+/**
+ * Immutable engine configuration. Build it with {@link #builder(String)}, read it from
+ * {@code PGQRS_*} environment variables with {@link #fromEnvironment()}, or derive variants with
+ * {@link #toBuilder()}. Every value is checked by {@link Builder#build()}; an invalid one fails with
+ * a {@link ConfigurationException} naming the field. {@link #toString()} masks the password.
+ *
+ * <p>DSNs: {@code postgresql://user:password@host:port/database?schema=s&pool_max_size=10}
+ * (also {@code postgres://}); {@code sqlite:path/to/file.db}, {@code sqlite::memory:} and
+ * {@code turso://host:port} are served by the SQLite adapter module when it is on the class path.
+ * Query parameters {@code schema}, {@code pool_initial_size} and {@code pool_max_size} set the
+ * matching options; options set on the builder afterwards win.
+ */
+public final class PgqrsConfig {
+
+  /** Default schema: {@code public}. */
+  public static final String DEFAULT_SCHEMA = "public";
+  /** Default pool size kept open: 1. */
+  public static final int DEFAULT_POOL_INITIAL_SIZE = 1;
+  /** Default largest pool size: 10. */
+  public static final int DEFAULT_POOL_MAX_SIZE = 10;
+  /** Default lease (visibility timeout): 30 seconds. */
+  public static final Duration DEFAULT_LEASE = Duration.ofSeconds(30);
+  /** Default poll interval of consumer streams: 1 second. */
+  public static final Duration DEFAULT_POLL_INTERVAL = Duration.ofSeconds(1);
+  /** Default worker heartbeat interval: 10 seconds. */
+  public static final Duration DEFAULT_HEARTBEAT_INTERVAL = Duration.ofSeconds(10);
+  /** Default max attempts of new queues: 5. */
+  public static final int DEFAULT_MAX_ATTEMPTS = 5;
+  /** Default archive retention: 7 days. */
+  public static final Duration DEFAULT_ARCHIVE_RETENTION = Duration.ofDays(7);
+  /** Default connect timeout: 10 seconds. */
+  public static final Duration DEFAULT_CONNECT_TIMEOUT = Duration.ofSeconds(10);
+
+  private final String dsn;
+  private final String backend;
+  private final String schema;
+  private final int poolInitialSize;
+  private final int poolMaxSize;
+  private final Duration leaseDuration;
+  private final Duration pollInterval;
+  private final Duration heartbeatInterval;
+  private final int maxAttempts;
+  private final Duration archiveRetention;
+  private final Duration connectTimeout;
+
+  private PgqrsConfig(Builder b) {
+    this.dsn = b.dsn;
+    this.backend = b.backend;
+    this.schema = b.schema;
+    this.poolInitialSize = b.poolInitialSize;
+    this.poolMaxSize = b.poolMaxSize;
+    this.leaseDuration = b.leaseDuration;
+    this.pollInterval = b.pollInterval;
+    this.heartbeatInterval = b.heartbeatInterval;
+    this.maxAttempts = b.maxAttempts;
+    this.archiveRetention = b.archiveRetention;
+    this.connectTimeout = b.connectTimeout;
+  }
+
+  /**
+   * Starts a builder from a DSN; its query parameters preset schema and pool sizes.
+   *
+   * @param dsn the data source name
+   * @return a builder
+   * @throws ConfigurationException naming {@code dsn} if the DSN cannot be parsed or its scheme is unknown
+   */
+  public static Builder builder(String dsn) {
+    return new Builder(dsn);
+  }
+
+  /**
+   * Reads the configuration from this process's environment; see {@link #fromEnvironment(Map)}.
+   *
+   * @return the configuration
+   * @throws ConfigurationException naming the variable that is missing or invalid
+   */
+  public static PgqrsConfig fromEnvironment() {
+    return fromEnvironment(System.getenv());
+  }
+
+  /**
+   * Reads the configuration from {@code PGQRS_*} variables: {@code PGQRS_DSN} (required),
+   * {@code PGQRS_SCHEMA}, {@code PGQRS_POOL_INITIAL_SIZE}, {@code PGQRS_POOL_MAX_SIZE},
+   * {@code PGQRS_LEASE_DURATION}, {@code PGQRS_POLL_INTERVAL}, {@code PGQRS_HEARTBEAT_INTERVAL},
+   * {@code PGQRS_MAX_ATTEMPTS}, {@code PGQRS_ARCHIVE_RETENTION}, {@code PGQRS_CONNECT_TIMEOUT}.
+   * Durations are written like {@code 500ms}, {@code 30s}, {@code 5m}, {@code 7d} or ISO-8601.
+   *
+   * @param env the variables
+   * @return the configuration
+   * @throws ConfigurationException naming the variable that is missing or invalid
+   */
+  public static PgqrsConfig fromEnvironment(Map<String, String> env) {
+    String dsn = env.get("PGQRS_DSN");
+    if (dsn == null || dsn.isBlank()) {
+      throw new ConfigurationException("PGQRS_DSN", "PGQRS_DSN is not set");
+    }
+    Builder b = builder(dsn);
+    applyIfSet(env, "PGQRS_SCHEMA", b::schema);
+    applyIfSet(env, "PGQRS_POOL_INITIAL_SIZE", v -> b.poolInitialSize(parseInt("PGQRS_POOL_INITIAL_SIZE", v)));
+    applyIfSet(env, "PGQRS_POOL_MAX_SIZE", v -> b.poolMaxSize(parseInt("PGQRS_POOL_MAX_SIZE", v)));
+    applyIfSet(env, "PGQRS_LEASE_DURATION", v -> b.leaseDuration(DurationText.parse("PGQRS_LEASE_DURATION", v)));
+    applyIfSet(env, "PGQRS_POLL_INTERVAL", v -> b.pollInterval(DurationText.parse("PGQRS_POLL_INTERVAL", v)));
+    applyIfSet(env, "PGQRS_HEARTBEAT_INTERVAL",
+        v -> b.heartbeatInterval(DurationText.parse("PGQRS_HEARTBEAT_INTERVAL", v)));
+    applyIfSet(env, "PGQRS_MAX_ATTEMPTS", v -> b.maxAttempts(parseInt("PGQRS_MAX_ATTEMPTS", v)));
+    applyIfSet(env, "PGQRS_ARCHIVE_RETENTION",
+        v -> b.archiveRetention(DurationText.parse("PGQRS_ARCHIVE_RETENTION", v)));
+    applyIfSet(env, "PGQRS_CONNECT_TIMEOUT", v -> b.connectTimeout(DurationText.parse("PGQRS_CONNECT_TIMEOUT", v)));
+    return b.build();
+  }
+
+  private static void applyIfSet(Map<String, String> env, String name, Consumer<String> setter) {
+    String value = env.get(name);
+    if (value != null && !value.isBlank()) {
+      try {
+        setter.accept(value.trim());
+      } catch (ConfigurationException e) {
+        throw e.field().equals(name) ? e : new ConfigurationException(name, name + ": " + e.getMessage());
+      }
+    }
+  }
+
+  private static int parseInt(String field, String value) {
+    try {
+      return Integer.parseInt(value.trim());
+    } catch (NumberFormatException e) {
+      throw new ConfigurationException(field, field + ": '" + value + "' is not an integer");
+    }
+  }
+
+  /**
+   * A builder preset with this configuration.
+   *
+   * @return a builder
+   */
+  public Builder toBuilder() {
+    return new Builder(this);
+  }
+
+  /**
+   * The data source name, password included. Prefer {@link #toString()} for logging.
+   *
+   * @return the DSN
+   */
+  public String dsn() {
+    return dsn;
+  }
+
+  /**
+   * The backend the DSN selects: {@code postgres}, {@code sqlite} or {@code turso}.
+   *
+   * @return the backend name
+   */
+  public String backend() {
+    return backend;
+  }
+
+  /**
+   * The database schema holding pgqrs's tables; default {@value #DEFAULT_SCHEMA}.
+   *
+   * @return the schema
+   */
+  public String schema() {
+    return schema;
+  }
+
+  /**
+   * Connections the pool opens eagerly; default {@value #DEFAULT_POOL_INITIAL_SIZE}.
+   *
+   * @return the initial pool size
+   */
+  public int poolInitialSize() {
+    return poolInitialSize;
+  }
+
+  /**
+   * The most connections the pool opens; default {@value #DEFAULT_POOL_MAX_SIZE}.
+   *
+   * @return the largest pool size
+   */
+  public int poolMaxSize() {
+    return poolMaxSize;
+  }
+
+  /**
+   * The lease (visibility timeout) claims use unless told otherwise; default 30 s.
+   *
+   * @return the lease length
+   */
+  public Duration leaseDuration() {
+    return leaseDuration;
+  }
+
+  /**
+   * How often idle consumer streams poll when no wake-up arrives; default 1 s.
+   *
+   * @return the poll interval
+   */
+  public Duration pollInterval() {
+    return pollInterval;
+  }
+
+  /**
+   * How often running workers heartbeat; default 10 s.
+   *
+   * @return the heartbeat interval
+   */
+  public Duration heartbeatInterval() {
+    return heartbeatInterval;
+  }
+
+  /**
+   * Max attempts of queues created without their own; default {@value #DEFAULT_MAX_ATTEMPTS}.
+   *
+   * @return the default max attempts
+   */
+  public int maxAttempts() {
+    return maxAttempts;
+  }
+
+  /**
+   * How long archived messages are kept before maintenance purges them; default 7 days.
+   *
+   * @return the retention
+   */
+  public Duration archiveRetention() {
+    return archiveRetention;
+  }
+
+  /**
+   * How long opening a connection may take; default 10 s.
+   *
+   * @return the connect timeout
+   */
+  public Duration connectTimeout() {
+    return connectTimeout;
+  }
+
+  /**
+   * The DSN's query parameters other than those this class consumes, for the backend's driver.
+   *
+   * @return the remaining parameters, in DSN order
+   */
+  public Map<String, String> dsnParameters() {
+    Map<String, String> params = new LinkedHashMap<>(Builder.queryParameters(dsn));
+    params.keySet().removeAll(Builder.CONSUMED_PARAMETERS);
+    return params;
+  }
+
+  @Override
+  public String toString() {
+    return "PgqrsConfig{dsn=" + Dsns.mask(dsn) + ", schema=" + schema + ", poolInitialSize=" + poolInitialSize
+        + ", poolMaxSize=" + poolMaxSize + ", leaseDuration=" + leaseDuration + ", pollInterval=" + pollInterval
+        + ", heartbeatInterval=" + heartbeatInterval + ", maxAttempts=" + maxAttempts + ", archiveRetention="
+        + archiveRetention + ", connectTimeout=" + connectTimeout + '}';
+  }
+
+  @Override
+  public boolean equals(@Nullable Object o) {
+    return o instanceof PgqrsConfig c && dsn.equals(c.dsn) && schema.equals(c.schema)
+        && poolInitialSize == c.poolInitialSize && poolMaxSize == c.poolMaxSize
+        && leaseDuration.equals(c.leaseDuration) && pollInterval.equals(c.pollInterval)
+        && heartbeatInterval.equals(c.heartbeatInterval) && maxAttempts == c.maxAttempts
+        && archiveRetention.equals(c.archiveRetention) && connectTimeout.equals(c.connectTimeout);
+  }
+
+  @Override
+  public int hashCode() {
+    return Objects.hash(dsn, schema, poolInitialSize, poolMaxSize, leaseDuration, pollInterval,
+        heartbeatInterval, maxAttempts, archiveRetention, connectTimeout);
+  }
+
+  /** Builds a {@link PgqrsConfig}; checks every value in {@link #build()}. Not thread-safe. */
+  public static final class Builder {
+
+    static final java.util.Set<String> CONSUMED_PARAMETERS =
+        java.util.Set.of("schema", "pool_initial_size", "pool_max_size");
+
+    private final String dsn;
+    private final String backend;
+    private String schema = DEFAULT_SCHEMA;
+    private int poolInitialSize = DEFAULT_POOL_INITIAL_SIZE;
+    private int poolMaxSize = DEFAULT_POOL_MAX_SIZE;
+    private Duration leaseDuration = DEFAULT_LEASE;
+    private Duration pollInterval = DEFAULT_POLL_INTERVAL;
+    private Duration heartbeatInterval = DEFAULT_HEARTBEAT_INTERVAL;
+    private int maxAttempts = DEFAULT_MAX_ATTEMPTS;
+    private Duration archiveRetention = DEFAULT_ARCHIVE_RETENTION;
+    private Duration connectTimeout = DEFAULT_CONNECT_TIMEOUT;
+
+    private Builder(String dsn) {
+      if (dsn == null || dsn.isBlank()) {
+        throw new ConfigurationException("dsn", "dsn must not be empty");
+      }
+      this.dsn = dsn.trim();
+      this.backend = backendOf(this.dsn);
+      Map<String, String> params = queryParameters(this.dsn);
+      if (params.containsKey("schema")) {
+        this.schema = params.get("schema");
+      }
+      if (params.containsKey("pool_initial_size")) {
+        this.poolInitialSize = parseInt("dsn", params.get("pool_initial_size"));
+      }
+      if (params.containsKey("pool_max_size")) {
+        this.poolMaxSize = parseInt("dsn", params.get("pool_max_size"));
+      }
+    }
+
+    private Builder(PgqrsConfig c) {
+      this.dsn = c.dsn;
+      this.backend = c.backend;
+      this.schema = c.schema;
+      this.poolInitialSize = c.poolInitialSize;
+      this.poolMaxSize = c.poolMaxSize;
+      this.leaseDuration = c.leaseDuration;
+      this.pollInterval = c.pollInterval;
+      this.heartbeatInterval = c.heartbeatInterval;
+      this.maxAttempts = c.maxAttempts;
+      this.archiveRetention = c.archiveRetention;
+      this.connectTimeout = c.connectTimeout;
+    }
+
+    private static String backendOf(String dsn) {
+      String lower = dsn.toLowerCase(Locale.ROOT);
+      if (lower.startsWith("postgresql://") || lower.startsWith("postgres://")) {
+        checkPostgresDsn(dsn);
+        return "postgres";
+      }
+      if (lower.startsWith("sqlite:")) {
+        return "sqlite";
+      }
+      if (lower.startsWith("turso:") || lower.startsWith("libsql:")) {
+        return "turso";
+      }
+      throw new ConfigurationException(
+          "dsn", "unsupported dsn '" + Dsns.mask(dsn)
+              + "': expected postgresql://, postgres://, sqlite:, turso: or libsql:");
+    }
+
+    private static void checkPostgresDsn(String dsn) {
+      URI uri;
+      try {
+        uri = new URI(dsn);
+      } catch (URISyntaxException e) {
+        throw new ConfigurationException("dsn", "malformed dsn '" + Dsns.mask(dsn) + "': " + e.getReason());
+      }
+      if (uri.getHost() == null || uri.getHost().isEmpty()) {
+        throw new ConfigurationException("dsn", "dsn '" + Dsns.mask(dsn) + "' names no host");
+      }
+      String path = uri.getPath();
+      if (path == null || path.length() <= 1 || path.indexOf('/', 1) >= 0) {
+        throw new ConfigurationException(
+            "dsn", "dsn '" + Dsns.mask(dsn) + "' must name exactly one database, as in postgresql://host/db");
+      }
+    }
+
+    static Map<String, String> queryParameters(String dsn) {
+      Map<String, String> params = new LinkedHashMap<>();
+      int q = dsn.indexOf('?');
+      if (q < 0) {
+        return params;
+      }
+      for (String pair : dsn.substring(q + 1).split("&")) {
+        if (pair.isEmpty()) {
+          continue;
+        }
+        int eq = pair.indexOf('=');
+        if (eq <= 0) {
+          throw new ConfigurationException("dsn", "malformed dsn query parameter '" + pair + "'");
+        }
+        try {
+          params.put(URLDecoder.decode(pair.substring(0, eq), StandardCharsets.UTF_8),
+              URLDecoder.decode(pair.substring(eq + 1), StandardCharsets.UTF_8));
+        } catch (IllegalArgumentException e) {
+          throw new ConfigurationException("dsn", "malformed dsn query parameter '" + pair + "'");
+        }
+      }
+      return params;
+    }
+
+    /**
+     * Sets the schema; default {@value PgqrsConfig#DEFAULT_SCHEMA}.
+     *
+     * @param value 1 to 63 letters, digits or underscores, not starting with a digit
+     * @return this builder
+     */
+    public Builder schema(String value) {
+      this.schema = value;
+      return this;
+    }
+
+    /**
+     * Sets how many connections the pool opens eagerly.
+     *
+     * @param value at least 0, at most the max size
+     * @return this builder
+     */
+    public Builder poolInitialSize(int value) {
+      this.poolInitialSize = value;
+      return this;
+    }
+
+    /**
+     * Sets the largest pool size.
+     *
+     * @param value at least 1
+     * @return this builder
+     */
+    public Builder poolMaxSize(int value) {
+      this.poolMaxSize = value;
+      return this;
+    }
+
+    /**
+     * Sets the default lease length of claims.
+     *
+     * @param value above zero
+     * @return this builder
+     */
+    public Builder leaseDuration(Duration value) {
+      this.leaseDuration = value;
+      return this;
+    }
+
+    /**
+     * Sets the poll interval of consumer streams.
+     *
+     * @param value above zero
+     * @return this builder
+     */
+    public Builder pollInterval(Duration value) {
+      this.pollInterval = value;
+      return this;
+    }
+
+    /**
+     * Sets the heartbeat interval of running workers.
+     *
+     * @param value above zero
+     * @return this builder
+     */
+    public Builder heartbeatInterval(Duration value) {
+      this.heartbeatInterval = value;
+      return this;
+    }
+
+    /**
+     * Sets the max attempts of queues created without their own.
+     *
+     * @param value at least 1
+     * @return this builder
+     */
+    public Builder maxAttempts(int value) {
+      this.maxAttempts = value;
+      return this;
+    }
+
+    /**
+     * Sets how long archived messages are kept.
+     *
+     * @param value zero or more (zero keeps nothing once maintenance runs)
+     * @return this builder
+     */
+    public Builder archiveRetention(Duration value) {
+      this.archiveRetention = value;
+      return this;
+    }
+
+    /**
+     * Sets how long opening a connection may take.
+     *
+     * @param value above zero
+     * @return this builder
+     */
+    public Builder connectTimeout(Duration value) {
+      this.connectTimeout = value;
+      return this;
+    }
+
+    /**
+     * Checks every value and builds the configuration.
+     *
+     * @return the configuration
+     * @throws ConfigurationException naming the first invalid field
+     */
+    public PgqrsConfig build() {
+      Names.checkSchema(schema);
+      if (poolMaxSize < 1) {
+        throw new ConfigurationException("poolMaxSize", "poolMaxSize must be at least 1, got " + poolMaxSize);
+      }
+      if (poolInitialSize < 0 || poolInitialSize > poolMaxSize) {
+        throw new ConfigurationException("poolInitialSize",
+            "poolInitialSize must be between 0 and poolMaxSize (" + poolMaxSize + "), got " + poolInitialSize);
+      }
+      positive("leaseDuration", leaseDuration);
+      positive("pollInterval", pollInterval);
+      positive("heartbeatInterval", heartbeatInterval);
+      positive("connectTimeout", connectTimeout);
+      if (archiveRetention == null || archiveRetention.isNegative()) {
+        throw new ConfigurationException("archiveRetention", "archiveRetention must not be negative");
+      }
+      if (maxAttempts < 1) {
+        throw new ConfigurationException("maxAttempts", "maxAttempts must be at least 1, got " + maxAttempts);
+      }
+      return new PgqrsConfig(this);
+    }
+
+    private static void positive(String field, @Nullable Duration value) {
+      if (value == null || value.isZero() || value.isNegative()) {
+        throw new ConfigurationException(field, field + " must be above zero, got " + value);
+      }
+    }
+  }
+}

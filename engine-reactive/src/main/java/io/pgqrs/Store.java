@@ -1,0 +1,97 @@
+package io.pgqrs;
+
+import com.fasterxml.jackson.databind.ObjectMapper;
+import reactor.core.publisher.Mono;
+
+/**
+ * A connected pgqrs engine: the entry point to every operation on one schema of one database.
+ * Obtain it from {@link Pgqrs#connect(String)}. Thread-safe; share one per application and
+ * {@link #close()} it on shutdown.
+ *
+ * <p>Every method that touches the store returns a cold {@code Mono} or {@code Flux}: nothing is
+ * sent until subscription, and each subscription runs the operation again. Errors are always a
+ * {@link PgqrsException}. Cancelling a subscription rolls back a transaction in progress and
+ * returns its connection to the pool.
+ */
+public interface Store {
+
+  /**
+   * Schema management and metrics.
+   *
+   * @return the admin operations
+   */
+  Admin admin();
+
+  /**
+   * Queue management.
+   *
+   * @return the queue operations
+   */
+  Queues queues();
+
+  /**
+   * Starts building a producer for a queue. Producers are cheap, reusable and thread-safe.
+   *
+   * @param queue the queue to write to; it must exist when the producer first enqueues
+   * @return a builder
+   * @throws InvalidArgumentException if the queue name is invalid
+   */
+  Producer.Builder producer(String queue);
+
+  /**
+   * Claims and lease operations on messages.
+   *
+   * @return the message operations
+   */
+  Messages messages();
+
+  /**
+   * Dead-lettered messages: list, replay, purge.
+   *
+   * @return the dead-letter operations
+   */
+  DeadLetters deadLetters();
+
+  /**
+   * Archived messages: list and purge by age.
+   *
+   * @return the archive operations
+   */
+  Archive archive();
+
+  /**
+   * Worker registration, heartbeats, lifecycle and health.
+   *
+   * @return the worker operations
+   */
+  Workers workers();
+
+  /**
+   * What this store's backend can do.
+   *
+   * @return the capabilities
+   */
+  Capabilities capabilities();
+
+  /**
+   * The configuration this store was connected with.
+   *
+   * @return the configuration
+   */
+  PgqrsConfig config();
+
+  /**
+   * The Jackson mapper used for payloads.
+   *
+   * @return the mapper
+   */
+  ObjectMapper objectMapper();
+
+  /**
+   * Closes the connection pool. Cold; idempotent. Operations subscribed after completion fail with
+   * {@link StoreUnavailableException}.
+   *
+   * @return completes when the pool is closed
+   */
+  Mono<Void> close();
+}

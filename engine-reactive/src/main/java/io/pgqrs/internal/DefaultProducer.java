@@ -1,0 +1,149 @@
+package io.pgqrs.internal;
+
+import com.fasterxml.jackson.databind.ObjectMapper;
+import io.pgqrs.InvalidArgumentException;
+import io.pgqrs.NewMessage;
+import io.pgqrs.Producer;
+import io.pgqrs.RateLimit;
+import io.pgqrs.RateLimitedException;
+import io.pgqrs.ValidationRules;
+import io.pgqrs.spi.StoreDriver;
+import io.pgqrs.spi.StoreParams;
+import io.pgqrs.spi.StoreResults;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Objects;
+import org.jspecify.annotations.Nullable;
+import reactor.core.publisher.Mono;
+
+/** A producer: validation and rate limit in memory, then one driver call per enqueue or batch. */
+final class DefaultProducer implements Producer {
+
+  static final int MAX_BATCH = 10_000;
+  private static final int MAX_DEDUP_KEY = 512;
+
+  private final StoreDriver driver;
+  private final String queue;
+  private final PayloadValidator validator;
+  private final @Nullable TokenBucket bucket;
+
+  private DefaultProducer(StoreDriver driver, String queue, PayloadValidator validator, @Nullable TokenBucket bucket) {
+    this.driver = driver;
+    this.queue = queue;
+    this.validator = validator;
+    this.bucket = bucket;
+  }
+
+  @Override
+  public String queue() {
+    return queue;
+  }
+
+  @Override
+  public Mono<Long> enqueue(Object payload) {
+    return enqueueOne(payload instanceof NewMessage m ? m : NewMessage.of(payload));
+  }
+
+  @Override
+  public Mono<Long> enqueue(NewMessage message) {
+    return enqueueOne(message);
+  }
+
+  @Override
+  public Mono<Long> enqueueDelayed(Object payload, Duration delay) {
+    return Mono.defer(() -> enqueueOne(NewMessage.of(payload).withDelay(delay)));
+  }
+
+  @Override
+  public Mono<Long> enqueueAt(Object payload, Instant at) {
+    return Mono.defer(() -> enqueueOne(NewMessage.of(payload).withVisibleAt(at)));
+  }
+
+  private Mono<Long> enqueueOne(NewMessage message) {
+    return insert(message == null ? null : List.of(message)).map(ids -> ids.get(0));
+  }
+
+  @Override
+  public Mono<List<Long>> enqueueBatch(List<NewMessage> messages) {
+    return insert(messages);
+  }
+
+  @Override
+  public Mono<List<Long>> enqueuePayloads(List<?> payloads) {
+    return Mono.defer(() -> {
+      if (payloads == null || payloads.contains(null)) {
+        return Mono.error(new InvalidArgumentException("payloads", "payloads must be a list without nulls"));
+      }
+      return insert(payloads.stream().map(p -> p instanceof NewMessage m ? m : NewMessage.of(p)).toList());
+    });
+  }
+
+  private Mono<List<Long>> insert(@Nullable List<NewMessage> messages) {
+    return Mono.defer(() -> {
+      if (messages == null || messages.isEmpty() || messages.size() > MAX_BATCH || messages.contains(null)) {
+        return Mono.error(new InvalidArgumentException("messages",
+            "a batch needs 1 to " + MAX_BATCH + " messages and no nulls, got "
+                + (messages == null ? "null" : messages.size() + " message(s)")));
+      }
+      List<StoreParams.NewRow> rows = new ArrayList<>(messages.size());
+      for (int i = 0; i < messages.size(); i++) {
+        NewMessage m = messages.get(i);
+        String key = m.dedupKey();
+        if (key != null && (key.isEmpty() || key.length() > MAX_DEDUP_KEY)) {
+          return Mono.error(new InvalidArgumentException("dedupKey",
+              "dedup key of message " + i + " must have 1 to " + MAX_DEDUP_KEY + " characters"));
+        }
+        rows.add(new StoreParams.NewRow(validator.toCheckedJson(queue, i, m.payload()), m.delay(), m.visibleAt(),
+            key, m.priority()));
+      }
+      if (bucket != null) {
+        if (rows.size() > bucket.capacity()) {
+          return Mono.error(new InvalidArgumentException("messages", "a batch of " + rows.size()
+              + " messages can never fit the producer's rate-limit burst of " + bucket.capacity()));
+        }
+        Duration wait = bucket.tryAcquire(rows.size());
+        if (!wait.isZero()) {
+          return Mono.error(new RateLimitedException(queue, wait, "producer for queue '" + queue
+              + "' is over its rate limit; retry after " + wait.toMillis() + " ms"));
+        }
+      }
+      return driver.enqueue(new StoreParams.Enqueue(queue, rows, null))
+          .map(results -> results.stream().map(StoreResults.Enqueued::id).toList());
+    });
+  }
+
+  /** Builds producers. */
+  static final class Builder implements Producer.Builder {
+    private final StoreDriver driver;
+    private final String queue;
+    private final ObjectMapper mapper;
+    private ValidationRules rules = ValidationRules.defaults();
+    private @Nullable RateLimit rateLimit;
+
+    Builder(StoreDriver driver, String queue, ObjectMapper mapper) {
+      this.driver = driver;
+      this.queue = queue;
+      this.mapper = mapper;
+    }
+
+    @Override
+    public Producer.Builder validation(ValidationRules value) {
+      this.rules = Objects.requireNonNull(value, "rules");
+      return this;
+    }
+
+    @Override
+    public Producer.Builder rateLimit(@Nullable RateLimit value) {
+      this.rateLimit = value;
+      return this;
+    }
+
+    @Override
+    public Producer build() {
+      TokenBucket bucket = rateLimit == null ? null : new TokenBucket(rateLimit, System::nanoTime);
+      return new DefaultProducer(driver, queue, new PayloadValidator(rules, mapper), bucket);
+    }
+  }
+}

@@ -1,0 +1,569 @@
+package io.pgqrs.internal;
+
+import com.fasterxml.jackson.databind.ObjectMapper;
+import io.pgqrs.Admin;
+import io.pgqrs.Archive;
+import io.pgqrs.Capabilities;
+import io.pgqrs.ConfigurationException;
+import io.pgqrs.DeadLetters;
+import io.pgqrs.InvalidArgumentException;
+import io.pgqrs.InvalidWorkerStateException;
+import io.pgqrs.Lease;
+import io.pgqrs.Message;
+import io.pgqrs.MessageNotFoundException;
+import io.pgqrs.MessageState;
+import io.pgqrs.Messages;
+import io.pgqrs.PgqrsConfig;
+import io.pgqrs.Producer;
+import io.pgqrs.QueueInfo;
+import io.pgqrs.QueueMetrics;
+import io.pgqrs.QueueNotEmptyException;
+import io.pgqrs.QueueNotFoundException;
+import io.pgqrs.Queues;
+import io.pgqrs.SchemaReport;
+import io.pgqrs.Store;
+import io.pgqrs.SystemMetrics;
+import io.pgqrs.WorkerHasLeasesException;
+import io.pgqrs.WorkerHealth;
+import io.pgqrs.WorkerInfo;
+import io.pgqrs.WorkerNotFoundException;
+import io.pgqrs.WorkerStatus;
+import io.pgqrs.Workers;
+import io.pgqrs.spi.StoreDriver;
+import io.pgqrs.spi.StoreDriverProvider;
+import io.pgqrs.spi.StoreParams;
+import io.pgqrs.spi.StoreResults;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.ServiceLoader;
+import org.jspecify.annotations.Nullable;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+import reactor.core.publisher.Flux;
+import reactor.core.publisher.Mono;
+import reactor.core.scheduler.Schedulers;
+
+/**
+ * The engine behind {@link Store}: argument checks, translation of driver outcomes into typed
+ * errors, and the facets of the public API, all on one {@link StoreDriver}. Not part of the public
+ * API; obtain instances through {@link io.pgqrs.Pgqrs}.
+ */
+public final class Engine implements Store {
+
+  private static final Logger log = LoggerFactory.getLogger(Engine.class);
+  private static final int MAX_PAGE = 10_000;
+  private static final int MAX_BATCH = 100_000;
+
+  private final StoreDriver driver;
+  private final PgqrsConfig config;
+  private final ObjectMapper mapper;
+  private final String hostname;
+  private final Admin admin = new AdminFacet();
+  private final Queues queues = new QueuesFacet();
+  private final Messages messages = new MessagesFacet();
+  private final DeadLetters deadLetters = new DeadLettersFacet();
+  private final Archive archive = new ArchiveFacet();
+  private final Workers workers = new WorkersFacet();
+
+  private Engine(StoreDriver driver, PgqrsConfig config, ObjectMapper mapper, String hostname) {
+    this.driver = driver;
+    this.config = config;
+    this.mapper = mapper;
+    this.hostname = hostname;
+  }
+
+  /**
+   * Finds the backend for the configuration, opens it and wraps it. Cold.
+   *
+   * @param config the configuration
+   * @param mapper the payload mapper
+   * @return the store; {@link ConfigurationException} if no backend serves the DSN
+   */
+  public static Mono<Store> connect(PgqrsConfig config, ObjectMapper mapper) {
+    return Mono.defer(() -> {
+      StoreDriverProvider provider = null;
+      for (StoreDriverProvider candidate : ServiceLoader.load(StoreDriverProvider.class, Engine.class.getClassLoader())) {
+        if (candidate.supports(config.backend())) {
+          provider = candidate;
+          break;
+        }
+      }
+      if (provider == null) {
+        return Mono.error(new ConfigurationException("dsn", "no pgqrs backend for '" + config.backend()
+            + "' DSNs on the class path" + ("postgres".equals(config.backend()) ? ""
+                : ": add the engine-reactive-sqlite-adapter module")));
+      }
+      // Host lookup may touch DNS: keep it off the caller's (possibly non-blocking) thread.
+      Mono<String> host = Mono.fromCallable(Engine::lookUpHostname).subscribeOn(Schedulers.boundedElastic());
+      return Mono.zip(provider.open(config), host)
+          .map(t -> (Store) new Engine(t.getT1(), config, mapper, t.getT2()));
+    });
+  }
+
+  private static String lookUpHostname() {
+    String env = System.getenv("HOSTNAME");
+    if (env != null && !env.isBlank()) {
+      return env;
+    }
+    try {
+      return java.net.InetAddress.getLocalHost().getHostName();
+    } catch (java.io.IOException e) {
+      return "unknown-host";
+    }
+  }
+
+  /**
+   * The driver this engine runs on, for engine components in other modules.
+   *
+   * @return the driver
+   */
+  public StoreDriver driver() {
+    return driver;
+  }
+
+  @Override
+  public Admin admin() {
+    return admin;
+  }
+
+  @Override
+  public Queues queues() {
+    return queues;
+  }
+
+  @Override
+  public Producer.Builder producer(String queue) {
+    return new DefaultProducer.Builder(driver, Names.checkQueue(queue), mapper);
+  }
+
+  @Override
+  public Messages messages() {
+    return messages;
+  }
+
+  @Override
+  public DeadLetters deadLetters() {
+    return deadLetters;
+  }
+
+  @Override
+  public Archive archive() {
+    return archive;
+  }
+
+  @Override
+  public Workers workers() {
+    return workers;
+  }
+
+  @Override
+  public Capabilities capabilities() {
+    return driver.capabilities();
+  }
+
+  @Override
+  public PgqrsConfig config() {
+    return config;
+  }
+
+  @Override
+  public ObjectMapper objectMapper() {
+    return mapper;
+  }
+
+  @Override
+  public Mono<Void> close() {
+    return driver.close();
+  }
+
+  @Override
+  public String toString() {
+    return "pgqrs Store{" + driver.capabilities().backend() + ", schema=" + driver.schema() + "}";
+  }
+
+  // ---------------------------------------------------------------- checks
+
+  /** Runs a check when subscribed, so a bad argument arrives as an error signal like any other. */
+  private static <T> Mono<T> checked(Runnable check, Mono<T> then) {
+    return Mono.defer(() -> {
+      check.run();
+      return then;
+    });
+  }
+
+  private static <T> Flux<T> checkedFlux(Runnable check, Flux<T> then) {
+    return Flux.defer(() -> {
+      check.run();
+      return then;
+    });
+  }
+
+  private static void checkLimit(String name, int value, int max) {
+    if (value < 1 || value > max) {
+      throw new InvalidArgumentException(name, name + " must be between 1 and " + max + ", got " + value);
+    }
+  }
+
+  private static void checkPositive(String name, @Nullable Duration value) {
+    if (value == null || value.isZero() || value.isNegative()) {
+      throw new InvalidArgumentException(name, name + " must be above zero, got " + value);
+    }
+  }
+
+  private static void checkNotNegative(String name, @Nullable Duration value) {
+    if (value == null || value.isNegative()) {
+      throw new InvalidArgumentException(name, name + " must not be negative, got " + value);
+    }
+  }
+
+  private static void checkLease(@Nullable Lease lease) {
+    if (lease == null) {
+      throw new InvalidArgumentException("lease", "lease must not be null");
+    }
+  }
+
+  private static QueueNotFoundException queueNotFound(String queue) {
+    return new QueueNotFoundException(queue, "queue '" + queue + "' does not exist");
+  }
+
+  private Mono<QueueInfo> requireQueue(String queue) {
+    return driver.findQueue(queue).switchIfEmpty(Mono.error(() -> queueNotFound(queue)));
+  }
+
+  private static StoreParams.LeaseRef ref(Lease lease) {
+    return new StoreParams.LeaseRef(lease.messageId(), lease.token(), null);
+  }
+
+  // ---------------------------------------------------------------- facets
+
+  private final class AdminFacet implements Admin {
+    @Override
+    public Mono<Void> install() {
+      return driver.install().doOnSuccess(v -> log.info("pgqrs installed in schema {}", driver.schema()));
+    }
+
+    @Override
+    public Mono<SchemaReport> verify() {
+      return driver.verify();
+    }
+
+    @Override
+    public Mono<Void> uninstall() {
+      return driver.uninstall();
+    }
+
+    @Override
+    public Mono<SystemMetrics> systemMetrics() {
+      Mono<List<QueueMetrics>> perQueue = driver.queueMetrics(new StoreParams.MetricsQuery(null, null)).collectList();
+      Mono<List<WorkerInfo>> all = driver.listWorkers(null).collectList();
+      return Mono.zip(perQueue, all).map(t -> {
+        long pending = 0;
+        long leased = 0;
+        long delayed = 0;
+        long archived = 0;
+        long dead = 0;
+        Duration oldest = null;
+        for (QueueMetrics m : t.getT1()) {
+          pending += m.pending();
+          leased += m.leased();
+          delayed += m.delayed();
+          archived += m.archived();
+          dead += m.dead();
+          if (m.oldestPendingAge() != null && (oldest == null || m.oldestPendingAge().compareTo(oldest) > 0)) {
+            oldest = m.oldestPendingAge();
+          }
+        }
+        long[] byStatus = new long[WorkerStatus.values().length];
+        t.getT2().forEach(w -> byStatus[w.status().ordinal()]++);
+        return new SystemMetrics(t.getT1().size(), pending, leased, delayed, archived, dead, oldest,
+            byStatus[WorkerStatus.READY.ordinal()], byStatus[WorkerStatus.SUSPENDED.ordinal()],
+            byStatus[WorkerStatus.STOPPED.ordinal()], t.getT1());
+      });
+    }
+  }
+
+  private final class QueuesFacet implements Queues {
+    @Override
+    public Mono<QueueInfo> create(String name) {
+      return create(name, config.maxAttempts());
+    }
+
+    @Override
+    public Mono<QueueInfo> create(String name, int maxAttempts) {
+      return checked(() -> {
+        Names.checkQueue(name);
+        checkLimit("maxAttempts", maxAttempts, 1_000_000);
+      }, driver.createQueue(new StoreParams.CreateQueue(name, maxAttempts, null)));
+    }
+
+    @Override
+    public Mono<QueueInfo> get(String name) {
+      return checked(() -> Names.checkQueue(name), requireQueue(name));
+    }
+
+    @Override
+    public Flux<QueueInfo> list() {
+      return driver.listQueues();
+    }
+
+    @Override
+    public Mono<Long> purge(String name) {
+      return checked(() -> Names.checkQueue(name), driver.purgeQueue(name));
+    }
+
+    @Override
+    public Mono<Void> delete(String name) {
+      return delete(name, false);
+    }
+
+    @Override
+    public Mono<Void> delete(String name, boolean force) {
+      return checked(() -> Names.checkQueue(name), driver.deleteQueue(new StoreParams.DeleteQueue(name, force))
+          .flatMap(outcome -> {
+            if (outcome instanceof StoreResults.QueueMissing) {
+              return Mono.error(queueNotFound(name));
+            }
+            if (outcome instanceof StoreResults.QueueInUse use) {
+              return Mono.error(new QueueNotEmptyException(name, use.liveMessages(), use.activeWorkers(),
+                  "queue '" + name + "' was not deleted: it has " + use.liveMessages() + " live message(s) and "
+                      + use.activeWorkers() + " active worker(s); delete with force to drop them"));
+            }
+            return Mono.empty();
+          }));
+    }
+
+    @Override
+    public Mono<QueueMetrics> metrics(String name) {
+      return checked(() -> Names.checkQueue(name),
+          driver.queueMetrics(new StoreParams.MetricsQuery(name, null)).next()
+              .switchIfEmpty(Mono.error(() -> queueNotFound(name))));
+    }
+  }
+
+  private final class MessagesFacet implements Messages {
+    @Override
+    public Mono<List<Message>> claim(String queue, int limit) {
+      return claim(queue, limit, config.leaseDuration(), null);
+    }
+
+    @Override
+    public Mono<List<Message>> claim(String queue, int limit, Duration lease, @Nullable Long workerId) {
+      return checked(() -> {
+        Names.checkQueue(queue);
+        checkLimit("limit", limit, MAX_PAGE);
+        checkPositive("lease", lease);
+      }, driver.claim(new StoreParams.Claim(queue, limit, lease, workerId, null))
+          .doOnNext(result -> {
+            if (!result.deadLettered().isEmpty()) {
+              log.warn("queue {}: dead-lettered {} message(s) that reached max attempts: ids {}", queue,
+                  result.deadLettered().size(), result.deadLettered().stream().map(Message::id).toList());
+            }
+          })
+          .map(StoreResults.Claimed::claimed));
+    }
+
+    @Override
+    public Mono<Boolean> archive(Lease lease) {
+      return checked(() -> checkLease(lease), driver.archive(ref(lease)));
+    }
+
+    @Override
+    public Mono<Integer> archiveAll(List<Lease> leases) {
+      return checked(() -> {
+        if (leases == null) {
+          throw new InvalidArgumentException("leases", "leases must not be null");
+        }
+        leases.forEach(Engine::checkLease);
+      }, Mono.defer(() -> leases.isEmpty()
+          ? Mono.just(0)
+          : driver.archiveMany(new StoreParams.ArchiveMany(leases.stream().map(Engine::ref).toList(), null))));
+    }
+
+    @Override
+    public Mono<Boolean> delete(Lease lease) {
+      return checked(() -> checkLease(lease), driver.delete(ref(lease)));
+    }
+
+    @Override
+    public Mono<Boolean> release(Lease lease, Duration delay, @Nullable String error) {
+      return checked(() -> {
+        checkLease(lease);
+        checkNotNegative("delay", delay);
+      }, driver.release(new StoreParams.Release(ref(lease), delay, error)));
+    }
+
+    @Override
+    public Mono<Boolean> release(Lease lease) {
+      return release(lease, Duration.ZERO, null);
+    }
+
+    @Override
+    public Mono<Lease> extend(Lease lease, Duration duration) {
+      return checked(() -> {
+        checkLease(lease);
+        checkPositive("duration", duration);
+      }, driver.extend(new StoreParams.Extend(ref(lease), duration)));
+    }
+
+    @Override
+    public Mono<Boolean> deadLetter(Lease lease, String error) {
+      return checked(() -> {
+        checkLease(lease);
+        if (error == null) {
+          throw new InvalidArgumentException("error", "error must not be null");
+        }
+      }, driver.deadLetter(new StoreParams.DeadLetter(ref(lease), error)));
+    }
+
+    @Override
+    public Mono<Message> get(long id) {
+      return driver.findMessage(id)
+          .switchIfEmpty(Mono.error(() -> new MessageNotFoundException(id, "message " + id + " does not exist")));
+    }
+  }
+
+  private Flux<Message> listState(String queue, MessageState state, long afterId, int limit) {
+    return checkedFlux(() -> {
+      Names.checkQueue(queue);
+      checkLimit("limit", limit, MAX_PAGE);
+    }, requireQueue(queue).thenMany(driver.listMessages(new StoreParams.ListMessages(queue, state, afterId, limit))));
+  }
+
+  private final class DeadLettersFacet implements DeadLetters {
+    @Override
+    public Flux<Message> list(String queue, long afterId, int limit) {
+      return listState(queue, MessageState.DEAD, afterId, limit);
+    }
+
+    @Override
+    public Mono<Long> replay(String queue, List<Long> ids) {
+      return checked(() -> {
+        Names.checkQueue(queue);
+        if (ids == null || ids.contains(null)) {
+          throw new InvalidArgumentException("ids", "ids must be a list of message ids without nulls");
+        }
+        checkLimit("ids.size", Math.max(1, ids.size()), MAX_BATCH);
+      }, Mono.defer(() -> ids.isEmpty()
+          ? requireQueue(queue).thenReturn(0L)
+          : driver.replayDead(new StoreParams.Replay(queue, new ArrayList<>(ids), null))));
+    }
+
+    @Override
+    public Mono<Long> replayAll(String queue) {
+      return checked(() -> Names.checkQueue(queue), driver.replayDead(new StoreParams.Replay(queue, null, null)));
+    }
+
+    @Override
+    public Mono<Long> purge(String queue) {
+      return checked(() -> Names.checkQueue(queue),
+          driver.purgeMessages(new StoreParams.PurgeMessages(queue, MessageState.DEAD, null, 0, null)));
+    }
+  }
+
+  private final class ArchiveFacet implements Archive {
+    @Override
+    public Flux<Message> list(String queue, long afterId, int limit) {
+      return listState(queue, MessageState.ARCHIVED, afterId, limit);
+    }
+
+    @Override
+    public Mono<Long> purgeOlderThan(String queue, Duration age) {
+      return checked(() -> {
+        Names.checkQueue(queue);
+        checkNotNegative("age", age);
+      }, driver.purgeMessages(new StoreParams.PurgeMessages(queue, MessageState.ARCHIVED, age, 0, null)));
+    }
+  }
+
+  private final class WorkersFacet implements Workers {
+    @Override
+    public Mono<WorkerInfo> register(String name, @Nullable String queue) {
+      return checked(() -> {
+        Names.checkWorkerName(name);
+        if (queue != null) {
+          Names.checkQueue(queue);
+        }
+      }, driver.registerWorker(new StoreParams.RegisterWorker(name, queue, hostname, ProcessHandle.current().pid(),
+          null)));
+    }
+
+    private WorkerNotFoundException notFound(long workerId) {
+      return new WorkerNotFoundException(workerId, "worker " + workerId + " does not exist");
+    }
+
+    @Override
+    public Mono<WorkerStatus> heartbeat(long workerId) {
+      return driver.heartbeat(new StoreParams.Heartbeat(workerId, null))
+          .switchIfEmpty(Mono.error(() -> notFound(workerId)));
+    }
+
+    private Mono<WorkerInfo> moveTo(long workerId, WorkerStatus status) {
+      return driver.setWorkerStatus(new StoreParams.SetWorkerStatus(workerId, status))
+          .switchIfEmpty(Mono.error(() -> notFound(workerId)))
+          .flatMap(w -> w.status() == WorkerStatus.STOPPED
+              ? Mono.error(new InvalidWorkerStateException(workerId, w.status(),
+                  "worker " + workerId + " is stopped and cannot become " + status))
+              : Mono.just(w));
+    }
+
+    @Override
+    public Mono<WorkerInfo> suspend(long workerId) {
+      return moveTo(workerId, WorkerStatus.SUSPENDED);
+    }
+
+    @Override
+    public Mono<WorkerInfo> resume(long workerId) {
+      return moveTo(workerId, WorkerStatus.READY);
+    }
+
+    @Override
+    public Mono<WorkerInfo> shutdown(long workerId, boolean releaseLeases) {
+      return driver.shutdownWorker(new StoreParams.ShutdownWorker(workerId, releaseLeases, null))
+          .flatMap(outcome -> {
+            if (outcome instanceof StoreResults.WorkerMissing) {
+              return Mono.error(notFound(workerId));
+            }
+            if (outcome instanceof StoreResults.WorkerBusy busy) {
+              return Mono.error(new WorkerHasLeasesException(workerId, busy.leases(),
+                  "worker " + workerId + " holds " + busy.leases()
+                      + " lease(s); shut it down with releaseLeases to hand them back"));
+            }
+            return get(workerId);
+          });
+    }
+
+    @Override
+    public Mono<WorkerInfo> get(long workerId) {
+      return driver.findWorker(workerId).switchIfEmpty(Mono.error(() -> notFound(workerId)));
+    }
+
+    @Override
+    public Flux<WorkerInfo> list(@Nullable String queue) {
+      if (queue == null) {
+        return driver.listWorkers(null);
+      }
+      return checkedFlux(() -> Names.checkQueue(queue), requireQueue(queue).thenMany(driver.listWorkers(queue)));
+    }
+
+    @Override
+    public Flux<WorkerHealth> health(Duration staleAfter) {
+      return checkedFlux(() -> checkPositive("staleAfter", staleAfter),
+          driver.workerHealth(new StoreParams.WorkerHealthQuery(staleAfter, null)));
+    }
+
+    @Override
+    public Mono<Void> delete(long workerId) {
+      return driver.deleteWorker(workerId).flatMap(outcome -> {
+        if (outcome instanceof StoreResults.WorkerMissing) {
+          return Mono.error(notFound(workerId));
+        }
+        if (outcome instanceof StoreResults.WorkerBusy busy) {
+          return Mono.error(new WorkerHasLeasesException(workerId, busy.leases(),
+              "worker " + workerId + " holds " + busy.leases() + " lease(s) and cannot be deleted"));
+        }
+        return Mono.empty();
+      });
+    }
+  }
+}

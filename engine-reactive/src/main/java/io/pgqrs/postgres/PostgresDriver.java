@@ -1,0 +1,630 @@
+package io.pgqrs.postgres;
+
+import io.pgqrs.Capabilities;
+import io.pgqrs.Lease;
+import io.pgqrs.Message;
+import io.pgqrs.MessageState;
+import io.pgqrs.QueueAlreadyExistsException;
+import io.pgqrs.QueueInfo;
+import io.pgqrs.QueueMetrics;
+import io.pgqrs.QueueNotFoundException;
+import io.pgqrs.SchemaReport;
+import io.pgqrs.StoreUnavailableException;
+import io.pgqrs.WorkerAlreadyExistsException;
+import io.pgqrs.WorkerHealth;
+import io.pgqrs.WorkerInfo;
+import io.pgqrs.WorkerStatus;
+import io.pgqrs.internal.Json;
+import io.pgqrs.internal.Names;
+import io.pgqrs.spi.StoreDriver;
+import io.pgqrs.spi.StoreParams;
+import io.pgqrs.spi.StoreResults;
+import io.r2dbc.pool.ConnectionPool;
+import io.r2dbc.spi.Connection;
+import io.r2dbc.spi.Result;
+import io.r2dbc.spi.Row;
+import io.r2dbc.spi.Statement;
+import java.io.BufferedReader;
+import java.io.IOException;
+import java.io.InputStream;
+import java.io.InputStreamReader;
+import java.io.UncheckedIOException;
+import java.nio.charset.StandardCharsets;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.Comparator;
+import java.util.HashMap;
+import java.util.HashSet;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import java.util.Set;
+import java.util.UUID;
+import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.function.Function;
+import org.jspecify.annotations.Nullable;
+import org.reactivestreams.Publisher;
+import reactor.core.publisher.Flux;
+import reactor.core.publisher.Mono;
+
+/** The PostgreSQL store: r2dbc-postgresql connections from an r2dbc-pool, SQL from {@link PostgresSql}. */
+final class PostgresDriver implements StoreDriver {
+
+  private static final Capabilities CAPABILITIES = new Capabilities("postgres", true, true, false, true);
+
+  /** The migrations this library ships, in order; version = position + 1. */
+  static final List<Migration> MIGRATIONS = loadMigrations();
+
+  private final ConnectionPool pool;
+  private final String schema;
+  private final String quotedSchema;
+  private final PostgresSql sql;
+  private final AtomicBoolean closed = new AtomicBoolean();
+
+  PostgresDriver(ConnectionPool pool, String schema) {
+    this.pool = pool;
+    this.schema = Names.checkSchema(schema);
+    this.quotedSchema = Names.quoteIdentifier(schema);
+    this.sql = new PostgresSql(quotedSchema);
+  }
+
+  record Migration(int version, String name, String sqlTemplate) {}
+
+  private static List<Migration> loadMigrations() {
+    String base = "/io/pgqrs/postgres/migrations/";
+    List<Migration> result = new ArrayList<>();
+    for (String file : readResource(base + "index").split("\n")) {
+      if (file.isBlank()) {
+        continue;
+      }
+      int version = Integer.parseInt(file.substring(1, file.indexOf("__")));
+      if (version != result.size() + 1) {
+        throw new IllegalStateException("migration " + file + " is out of sequence");
+      }
+      result.add(new Migration(version, file.trim(), readResource(base + file.trim())));
+    }
+    return List.copyOf(result);
+  }
+
+  private static String readResource(String path) {
+    try (InputStream in = PostgresDriver.class.getResourceAsStream(path)) {
+      if (in == null) {
+        throw new IllegalStateException("missing resource " + path);
+      }
+      try (BufferedReader reader = new BufferedReader(new InputStreamReader(in, StandardCharsets.UTF_8))) {
+        StringBuilder text = new StringBuilder();
+        reader.lines().forEach(line -> text.append(line).append('\n'));
+        return text.toString();
+      }
+    } catch (IOException e) {
+      throw new UncheckedIOException(e);
+    }
+  }
+
+  @Override
+  public Capabilities capabilities() {
+    return CAPABILITIES;
+  }
+
+  @Override
+  public String schema() {
+    return schema;
+  }
+
+  // ---------------------------------------------------------------- plumbing
+
+  /** A typed null, so the server learns the parameter's type. */
+  private record Null(Class<?> type) {}
+
+  private static Object opt(@Nullable Object value, Class<?> type) {
+    return value == null ? new Null(type) : value;
+  }
+
+  private static Object millis(@Nullable Duration d) {
+    return d == null ? new Null(Long.class) : (Object) d.toMillis();
+  }
+
+  private static Statement bind(Statement statement, Object... args) {
+    for (int i = 0; i < args.length; i++) {
+      if (args[i] instanceof Null n) {
+        statement.bindNull(i, n.type());
+      } else {
+        statement.bind(i, args[i]);
+      }
+    }
+    return statement;
+  }
+
+  private static <T> Flux<T> rows(Connection c, String text, Function<Row, T> mapper, Object... args) {
+    return Flux.from(bind(c.createStatement(text), args).execute())
+        .concatMap(result -> result.map((row, meta) -> mapper.apply(row)));
+  }
+
+  private static Mono<Long> updated(Connection c, String text, Object... args) {
+    return Flux.from(bind(c.createStatement(text), args).execute())
+        .concatMap(Result::getRowsUpdated)
+        .reduce(0L, Long::sum);
+  }
+
+  private static Mono<Void> execute(Connection c, String text) {
+    return Flux.from(c.createStatement(text).execute()).concatMap(Result::getRowsUpdated).then();
+  }
+
+  /** Runs work on one pooled connection in autocommit mode; the connection goes back on any end. */
+  private <T> Flux<T> withConnection(String op, Function<Connection, Publisher<T>> work) {
+    return Flux.usingWhen(acquire(), work, Connection::close)
+        .onErrorMap(e -> PostgresErrors.translate(op, schema, e));
+  }
+
+  /**
+   * Runs work in one transaction: commit on completion, rollback on error, rollback on cancel.
+   * The only place this backend begins a transaction.
+   */
+  private <T> Flux<T> inTransaction(String op, Function<Connection, Publisher<T>> work) {
+    return Flux.usingWhen(acquire(),
+            connection -> Flux.usingWhen(
+                Mono.from(connection.beginTransaction()).thenReturn(connection),
+                work,
+                Connection::commitTransaction,
+                (c, error) -> c.rollbackTransaction(),
+                Connection::rollbackTransaction),
+            Connection::close)
+        .onErrorMap(e -> PostgresErrors.translate(op, schema, e));
+  }
+
+  private Mono<Connection> acquire() {
+    return Mono.defer(() -> closed.get()
+        ? Mono.error(new StoreUnavailableException("acquire", "the store is closed", null))
+        : pool.create());
+  }
+
+  private <T> Mono<T> one(String op, String text, Function<Row, T> mapper, Object... args) {
+    return withConnection(op, c -> rows(c, text, mapper, args)).next();
+  }
+
+  private Mono<Long> update(String op, String text, Object... args) {
+    return withConnection(op, c -> updated(c, text, args)).next();
+  }
+
+  // ---------------------------------------------------------------- row mapping
+
+  private static Instant instant(Row row, String column) {
+    Instant value = row.get(column, Instant.class);
+    if (value == null) {
+      throw new IllegalStateException("column " + column + " is null");
+    }
+    return value;
+  }
+
+  private static long longValue(Row row, String column) {
+    Long value = row.get(column, Long.class);
+    return value == null ? 0L : value;
+  }
+
+  private static int intValue(Row row, String column) {
+    Integer value = row.get(column, Integer.class);
+    return value == null ? 0 : value;
+  }
+
+  private static String text(Row row, String column) {
+    String value = row.get(column, String.class);
+    if (value == null) {
+      throw new IllegalStateException("column " + column + " is null");
+    }
+    return value;
+  }
+
+  private static Message message(Row row) {
+    return new Message(
+        longValue(row, "id"),
+        text(row, "queue"),
+        Json.parse(text(row, "payload")),
+        MessageState.valueOf(text(row, "state").toUpperCase(Locale.ROOT)),
+        intValue(row, "priority"),
+        intValue(row, "attempts"),
+        instant(row, "enqueued_at"),
+        instant(row, "visible_at"),
+        row.get("lease_token", UUID.class),
+        row.get("lease_owner", Long.class),
+        row.get("dedup_key", String.class),
+        row.get("last_error", String.class),
+        row.get("archived_at", Instant.class),
+        row.get("dead_at", Instant.class));
+  }
+
+  private static QueueInfo queue(Row row) {
+    return new QueueInfo(longValue(row, "id"), text(row, "name"), intValue(row, "max_attempts"),
+        instant(row, "created_at"));
+  }
+
+  private static WorkerInfo worker(Row row) {
+    return new WorkerInfo(
+        longValue(row, "id"),
+        text(row, "name"),
+        row.get("queue", String.class),
+        text(row, "hostname"),
+        longValue(row, "pid"),
+        WorkerStatus.valueOf(text(row, "status").toUpperCase(Locale.ROOT)),
+        instant(row, "started_at"),
+        instant(row, "heartbeat_at"),
+        row.get("stopped_at", Instant.class));
+  }
+
+  // ---------------------------------------------------------------- schema
+
+  @Override
+  public Mono<Void> install() {
+    return inTransaction("install", c -> updated(c, sql.installLock, schema)
+        .then(rows(c, sql.schemaExists, row -> Boolean.TRUE.equals(row.get("present", Boolean.class)), schema)
+            .next())
+        .flatMap(exists -> (exists ? Mono.<Void>empty() : execute(c, sql.createSchema))
+            .then(execute(c, sql.createMigrationsTable))
+            .then(rows(c, sql.appliedMigrations, row -> intValue(row, "version")).collectList())
+            .flatMap(applied -> Flux.fromIterable(MIGRATIONS)
+                .filter(m -> !applied.contains(m.version()))
+                .concatMap(m -> execute(c, m.sqlTemplate().replace("${schema}", quotedSchema))
+                    .then(updated(c, sql.recordMigration, m.version(), m.name(), !exists && m.version() == 1)))
+                .then())))
+        .then();
+  }
+
+  @Override
+  public Mono<SchemaReport> verify() {
+    List<String> expected = List.of("pgqrs_migrations", "pgqrs_queues", "pgqrs_workers", "pgqrs_messages",
+        "pgqrs_messages_claim_idx", "pgqrs_messages_dedup_idx", "pgqrs_messages_owner_idx",
+        "pgqrs_messages_archived_idx", "pgqrs_messages_dead_idx", "pgqrs_workers_queue_idx");
+    return withConnection("verify", c -> Flux.fromIterable(expected)
+            .concatMap(name -> rows(c, sql.relationExists,
+                row -> Boolean.TRUE.equals(row.get("present", Boolean.class)) ? "" : name,
+                quotedSchema + "." + name))
+            .filter(missing -> !missing.isEmpty())
+            .collectList()
+            .flatMap(missing -> (missing.contains("pgqrs_migrations")
+                    ? Mono.just(0)
+                    : rows(c, sql.appliedMigrations, row -> intValue(row, "version"))
+                        .reduce(0, Math::max))
+                .map(version -> new SchemaReport(schema, version, MIGRATIONS.size(), missing))))
+        .next();
+  }
+
+  @Override
+  public Mono<Void> uninstall() {
+    return inTransaction("uninstall", c -> updated(c, sql.installLock, schema)
+        .then(rows(c, sql.migrationsTableExists, row -> Boolean.TRUE.equals(row.get("present", Boolean.class)),
+            quotedSchema + ".pgqrs_migrations").next())
+        .flatMap(installed -> !installed
+            ? Mono.<Void>empty()
+            : rows(c, sql.schemaCreatedByInstall, row -> Boolean.TRUE.equals(row.get("created", Boolean.class)))
+                .next()
+                .flatMap(created -> execute(c, sql.dropTables)
+                    .then(created ? execute(c, sql.dropSchemaIfEmpty) : Mono.empty()))))
+        .then();
+  }
+
+  // ---------------------------------------------------------------- queues
+
+  @Override
+  public Mono<QueueInfo> createQueue(StoreParams.CreateQueue p) {
+    return one("create queue", sql.createQueue, PostgresDriver::queue, opt(p.now(), Instant.class), p.queue(),
+            p.maxAttempts())
+        .switchIfEmpty(Mono.error(() ->
+            new QueueAlreadyExistsException(p.queue(), "queue '" + p.queue() + "' exists already")));
+  }
+
+  @Override
+  public Mono<QueueInfo> findQueue(String queue) {
+    return one("get queue", sql.findQueue, PostgresDriver::queue, queue);
+  }
+
+  @Override
+  public Flux<QueueInfo> listQueues() {
+    return withConnection("list queues", c -> rows(c, sql.listQueues, PostgresDriver::queue));
+  }
+
+  private static QueueNotFoundException queueNotFound(String queue) {
+    return new QueueNotFoundException(queue, "queue '" + queue + "' does not exist");
+  }
+
+  @Override
+  public Mono<Long> purgeQueue(String queue) {
+    return one("purge queue", sql.purgeQueue, row -> longValue(row, "queues") == 0 ? -1L : longValue(row, "deleted"),
+            queue)
+        .flatMap(n -> n < 0 ? Mono.error(queueNotFound(queue)) : Mono.just(n));
+  }
+
+  @Override
+  public Mono<StoreResults.QueueDeletion> deleteQueue(StoreParams.DeleteQueue p) {
+    return inTransaction("delete queue", c -> rows(c, sql.lockQueue, row -> longValue(row, "id"), p.queue())
+        .next()
+        .flatMap(id -> rows(c, sql.countQueueUse,
+                row -> new StoreResults.QueueInUse(longValue(row, "live"), longValue(row, "workers")), id)
+            .next()
+            .flatMap(use -> !p.force() && (use.liveMessages() > 0 || use.activeWorkers() > 0)
+                ? Mono.<StoreResults.QueueDeletion>just(use)
+                : updated(c, sql.deleteQueue, id).thenReturn(new StoreResults.QueueDeleted())))
+        .defaultIfEmpty(new StoreResults.QueueMissing()))
+        .next();
+  }
+
+  // ---------------------------------------------------------------- messages
+
+  @Override
+  public Mono<List<StoreResults.Enqueued>> enqueue(StoreParams.Enqueue p) {
+    int n = p.rows().size();
+    String[] payloads = new String[n];
+    Long[] delays = new Long[n];
+    Long[] visibleMicros = new Long[n];
+    String[] keys = new String[n];
+    Integer[] priorities = new Integer[n];
+    for (int i = 0; i < n; i++) {
+      StoreParams.NewRow row = p.rows().get(i);
+      payloads[i] = row.payloadJson();
+      delays[i] = row.delay() == null ? null : row.delay().toMillis();
+      Instant at = row.visibleAt();
+      visibleMicros[i] = at == null ? null : Math.addExact(Math.multiplyExact(at.getEpochSecond(), 1_000_000L),
+          at.getNano() / 1_000L);
+      keys[i] = row.dedupKey();
+      priorities[i] = row.priority();
+    }
+    record Inserted(@Nullable Long queueId, @Nullable Long id, @Nullable String key) {}
+    return inTransaction("enqueue", c -> rows(c, sql.enqueue,
+            row -> new Inserted(row.get("queue_id", Long.class), row.get("id", Long.class),
+                row.get("dedup_key", String.class)),
+            opt(p.now(), Instant.class), p.queue(), payloads, delays, visibleMicros, keys, priorities)
+        .collectList()
+        .flatMap(inserted -> {
+          Long queueId = inserted.get(0).queueId();
+          if (queueId == null) {
+            return Mono.error(queueNotFound(p.queue()));
+          }
+          List<Long> ids = new ArrayList<>();
+          Set<String> insertedKeys = new HashSet<>();
+          for (Inserted i : inserted) {
+            if (i.id() != null) {
+              ids.add(i.id());
+              if (i.key() != null) {
+                insertedKeys.add(i.key());
+              }
+            }
+          }
+          // Inserted ids ascend in input order; a keyed row was inserted only by the first
+          // occurrence of its key that was not already live.
+          StoreResults.Enqueued[] out = new StoreResults.Enqueued[n];
+          Set<String> claimedKeys = new HashSet<>();
+          List<String> existingKeys = new ArrayList<>();
+          int next = 0;
+          Map<String, Long> idByKey = new HashMap<>();
+          for (int i = 0; i < n; i++) {
+            String key = keys[i];
+            if (key == null || (insertedKeys.contains(key) && claimedKeys.add(key))) {
+              long id = ids.get(next++);
+              out[i] = new StoreResults.Enqueued(id, true);
+              if (key != null) {
+                idByKey.put(key, id);
+              }
+            } else if (!insertedKeys.contains(key)) {
+              existingKeys.add(key);
+            }
+          }
+          Mono<Map<String, Long>> existing = existingKeys.isEmpty()
+              ? Mono.just(Map.of())
+              : rows(c, sql.findLiveByDedupKeys, row -> Map.entry(text(row, "dedup_key"), longValue(row, "id")),
+                      queueId, existingKeys.toArray(new String[0]))
+                  .collectMap(Map.Entry::getKey, Map.Entry::getValue);
+          return existing.flatMap(found -> {
+            for (int i = 0; i < n; i++) {
+              if (out[i] == null) {
+                Long id = idByKey.containsKey(keys[i]) ? idByKey.get(keys[i]) : found.get(keys[i]);
+                if (id == null) {
+                  // The live duplicate left the live set between the insert and the lookup.
+                  return Mono.error(new StoreUnavailableException("enqueue",
+                      "enqueue: the live message with dedup key '" + keys[i] + "' changed concurrently; retry",
+                      null));
+                }
+                out[i] = new StoreResults.Enqueued(id, false);
+              }
+            }
+            return Mono.just(List.of(out));
+          });
+        }))
+        .next();
+  }
+
+  @Override
+  public Mono<StoreResults.Claimed> claim(StoreParams.Claim p) {
+    record Row2(String kind, @Nullable Message message) {}
+    return withConnection("claim", c -> rows(c, sql.claim,
+            row -> {
+              String kind = text(row, "kind");
+              return new Row2(kind, kind.equals("q") ? null : message(row));
+            },
+            opt(p.now(), Instant.class), p.queue(), p.limit(), opt(p.workerId(), Long.class), p.lease().toMillis())
+        .collectList()
+        .flatMap(all -> {
+          if (all.stream().noneMatch(r -> r.kind().equals("q"))) {
+            return Mono.error(queueNotFound(p.queue()));
+          }
+          Comparator<Message> order = Comparator.comparingInt(Message::priority).reversed()
+              .thenComparingLong(Message::id);
+          List<Message> claimed = all.stream().filter(r -> r.kind().equals("c")).map(Row2::message)
+              .sorted(order).toList();
+          List<Message> dead = all.stream().filter(r -> r.kind().equals("d")).map(Row2::message)
+              .sorted(order).toList();
+          return Mono.just(new StoreResults.Claimed(claimed, dead));
+        }))
+        .next();
+  }
+
+  @Override
+  public Mono<Boolean> archive(StoreParams.LeaseRef p) {
+    return update("archive", sql.archive, opt(p.now(), Instant.class), p.messageId(), p.token())
+        .map(n -> n == 1);
+  }
+
+  @Override
+  public Mono<Integer> archiveMany(StoreParams.ArchiveMany p) {
+    Long[] ids = p.leases().stream().map(StoreParams.LeaseRef::messageId).toArray(Long[]::new);
+    String[] tokens = p.leases().stream().map(l -> l.token().toString()).toArray(String[]::new);
+    return update("archive", sql.archiveMany, opt(p.now(), Instant.class), ids, tokens).map(Long::intValue);
+  }
+
+  @Override
+  public Mono<Boolean> delete(StoreParams.LeaseRef p) {
+    return update("delete", sql.delete, opt(p.now(), Instant.class), p.messageId(), p.token()).map(n -> n == 1);
+  }
+
+  @Override
+  public Mono<Boolean> release(StoreParams.Release p) {
+    StoreParams.LeaseRef l = p.lease();
+    return update("release", sql.release, opt(l.now(), Instant.class), l.messageId(), l.token(),
+            p.delay().toMillis(), opt(p.error(), String.class))
+        .map(n -> n == 1);
+  }
+
+  @Override
+  public Mono<Lease> extend(StoreParams.Extend p) {
+    StoreParams.LeaseRef l = p.lease();
+    return one("extend", sql.extend, row -> new Lease(l.messageId(), l.token(), instant(row, "visible_at")),
+        opt(l.now(), Instant.class), l.messageId(), l.token(), p.duration().toMillis());
+  }
+
+  @Override
+  public Mono<Boolean> deadLetter(StoreParams.DeadLetter p) {
+    StoreParams.LeaseRef l = p.lease();
+    return update("dead-letter", sql.deadLetter, opt(l.now(), Instant.class), l.messageId(), l.token(), p.error())
+        .map(n -> n == 1);
+  }
+
+  @Override
+  public Mono<Message> findMessage(long id) {
+    return one("get message", sql.findMessage, PostgresDriver::message, id);
+  }
+
+  @Override
+  public Flux<Message> listMessages(StoreParams.ListMessages p) {
+    return withConnection("list messages", c -> rows(c, sql.listMessages, PostgresDriver::message, p.queue(),
+        p.state().name().toLowerCase(Locale.ROOT), p.afterId(), p.limit()));
+  }
+
+  @Override
+  public Mono<Long> replayDead(StoreParams.Replay p) {
+    Object ids = p.ids() == null ? new Null(Long[].class) : p.ids().toArray(Long[]::new);
+    return one("replay dead letters", sql.replayDead,
+            row -> longValue(row, "queues") == 0 ? -1L : longValue(row, "replayed"),
+            opt(p.now(), Instant.class), p.queue(), ids)
+        .flatMap(n -> n < 0 ? Mono.error(queueNotFound(p.queue())) : Mono.just(n));
+  }
+
+  @Override
+  public Mono<Long> purgeMessages(StoreParams.PurgeMessages p) {
+    String text = switch (p.state()) {
+      case ARCHIVED -> sql.purgeArchived;
+      case DEAD -> sql.purgeDead;
+      case LIVE -> throw new IllegalArgumentException("live messages are purged with purgeQueue");
+    };
+    return one("purge " + p.state().name().toLowerCase(Locale.ROOT) + " messages", text,
+            row -> longValue(row, "queues") == 0 ? -1L : longValue(row, "deleted"),
+            opt(p.now(), Instant.class), p.queue(), millis(p.olderThan()), p.limit())
+        .flatMap(n -> n < 0 ? Mono.error(queueNotFound(p.queue())) : Mono.just(n));
+  }
+
+  // ---------------------------------------------------------------- workers
+
+  @Override
+  public Mono<WorkerInfo> registerWorker(StoreParams.RegisterWorker p) {
+    return one("register worker", sql.registerWorker, PostgresDriver::worker, opt(p.now(), Instant.class),
+            p.name(), opt(p.queue(), String.class), p.hostname(), p.pid())
+        .switchIfEmpty(Mono.defer(() -> p.queue() == null
+            ? Mono.<QueueInfo>empty()
+            : findQueue(p.queue()).switchIfEmpty(Mono.error(queueNotFound(p.queue()))))
+            .then(Mono.error(() -> new WorkerAlreadyExistsException(p.name(),
+                "a worker named '" + p.name() + "' is registered already"))));
+  }
+
+  @Override
+  public Mono<WorkerStatus> heartbeat(StoreParams.Heartbeat p) {
+    return one("heartbeat", sql.heartbeat,
+        row -> WorkerStatus.valueOf(text(row, "status").toUpperCase(Locale.ROOT)),
+        opt(p.now(), Instant.class), p.workerId());
+  }
+
+  @Override
+  public Mono<WorkerInfo> setWorkerStatus(StoreParams.SetWorkerStatus p) {
+    return one("set worker status", sql.setWorkerStatus, PostgresDriver::worker, p.workerId(),
+        p.status().name().toLowerCase(Locale.ROOT));
+  }
+
+  @Override
+  public Mono<StoreResults.WorkerShutdown> shutdownWorker(StoreParams.ShutdownWorker p) {
+    Object now = opt(p.now(), Instant.class);
+    return inTransaction("shutdown worker", c -> rows(c, sql.lockWorker, row -> text(row, "status"), p.workerId())
+        .next()
+        .flatMap(status -> rows(c, sql.countWorkerLeases, row -> longValue(row, "leases"), now, p.workerId())
+            .next()
+            .flatMap(leases -> {
+              if (leases > 0 && !p.releaseLeases()) {
+                return Mono.<StoreResults.WorkerShutdown>just(new StoreResults.WorkerBusy(leases));
+              }
+              Mono<Long> released = leases == 0
+                  ? Mono.just(0L)
+                  : rows(c, sql.releaseWorkerLeases, row -> longValue(row, "released"), now, p.workerId()).next();
+              return released.flatMap(count -> updated(c, sql.stopWorker, now, p.workerId())
+                  .thenReturn(new StoreResults.WorkerStopped(count)));
+            }))
+        .defaultIfEmpty(new StoreResults.WorkerMissing()))
+        .next();
+  }
+
+  @Override
+  public Mono<WorkerInfo> findWorker(long workerId) {
+    return one("get worker", sql.findWorker, PostgresDriver::worker, workerId);
+  }
+
+  @Override
+  public Flux<WorkerInfo> listWorkers(@Nullable String queue) {
+    return withConnection("list workers",
+        c -> rows(c, sql.listWorkers, PostgresDriver::worker, opt(queue, String.class)));
+  }
+
+  @Override
+  public Flux<WorkerHealth> workerHealth(StoreParams.WorkerHealthQuery p) {
+    return withConnection("worker health", c -> rows(c, sql.workerHealth,
+        row -> new WorkerHealth(worker(row), Duration.ofMillis(Math.max(0, longValue(row, "since_ms"))),
+            Boolean.TRUE.equals(row.get("stale", Boolean.class)), longValue(row, "leases")),
+        opt(p.now(), Instant.class), p.staleAfter().toMillis()));
+  }
+
+  @Override
+  public Mono<StoreResults.WorkerShutdown> deleteWorker(long workerId) {
+    return inTransaction("delete worker", c -> rows(c, sql.lockWorker, row -> text(row, "status"), workerId)
+        .next()
+        .flatMap(status -> rows(c, sql.countWorkerLeases, row -> longValue(row, "leases"), new Null(Instant.class),
+                workerId)
+            .next()
+            .flatMap(leases -> leases > 0
+                ? Mono.<StoreResults.WorkerShutdown>just(new StoreResults.WorkerBusy(leases))
+                : updated(c, sql.deleteWorker, workerId).thenReturn(new StoreResults.WorkerStopped(0))))
+        .defaultIfEmpty(new StoreResults.WorkerMissing()))
+        .next();
+  }
+
+  // ---------------------------------------------------------------- metrics
+
+  @Override
+  public Flux<QueueMetrics> queueMetrics(StoreParams.MetricsQuery p) {
+    return withConnection("queue metrics", c -> rows(c, sql.queueMetrics,
+        row -> {
+          Long oldest = row.get("oldest_pending_ms", Long.class);
+          return new QueueMetrics(text(row, "name"), longValue(row, "pending"), longValue(row, "leased"),
+              longValue(row, "delayed"), longValue(row, "archived"), longValue(row, "dead"),
+              oldest == null ? null : Duration.ofMillis(Math.max(0, oldest)));
+        },
+        opt(p.now(), Instant.class), opt(p.queue(), String.class)));
+  }
+
+  @Override
+  public Mono<Void> close() {
+    return Mono.defer(() -> closed.compareAndSet(false, true) ? pool.disposeLater() : Mono.empty());
+  }
+}

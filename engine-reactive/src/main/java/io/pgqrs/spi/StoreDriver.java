@@ -1,0 +1,280 @@
+package io.pgqrs.spi;
+
+import io.pgqrs.Capabilities;
+import io.pgqrs.Lease;
+import io.pgqrs.Message;
+import io.pgqrs.QueueInfo;
+import io.pgqrs.QueueMetrics;
+import io.pgqrs.SchemaReport;
+import io.pgqrs.WorkerHealth;
+import io.pgqrs.WorkerInfo;
+import io.pgqrs.WorkerStatus;
+import java.util.List;
+import reactor.core.publisher.Flux;
+import reactor.core.publisher.Mono;
+
+/**
+ * The store SPI: one method per durable operation, implemented once per backend. A driver is bound
+ * to one database and one schema when its provider opens it.
+ *
+ * <p>Contract for implementations: every method returns a cold publisher; nothing blocks the
+ * subscribing thread; each method is atomic (one statement or one transaction), rolls back when
+ * cancelled and never leaves a connection mid-transaction; driver errors are translated to the
+ * {@link io.pgqrs.PgqrsException} hierarchy naming the operation ({@link
+ * io.pgqrs.StoreUnavailableException} for connection loss and retryable conflicts,
+ * {@link io.pgqrs.SchemaNotInstalledException} when the tables are missing). Lease operations
+ * succeed only when the token matches, the message is live and the lease is unexpired at
+ * {@code now}. Operations on a queue name that does not exist signal
+ * {@link io.pgqrs.QueueNotFoundException} unless documented otherwise.
+ */
+public interface StoreDriver {
+
+  /**
+   * What this backend can do.
+   *
+   * @return the capabilities
+   */
+  Capabilities capabilities();
+
+  /**
+   * The schema this driver is bound to.
+   *
+   * @return the schema name
+   */
+  String schema();
+
+  /**
+   * Applies missing migrations; idempotent and safe to run concurrently.
+   *
+   * @return completes when installed
+   */
+  Mono<Void> install();
+
+  /**
+   * Reports the installed version and missing objects.
+   *
+   * @return the report
+   */
+  Mono<SchemaReport> verify();
+
+  /**
+   * Removes what install made.
+   *
+   * @return completes when removed
+   */
+  Mono<Void> uninstall();
+
+  /**
+   * Creates a queue.
+   *
+   * @param p the parameters
+   * @return the queue; {@link io.pgqrs.QueueAlreadyExistsException} if it exists
+   */
+  Mono<QueueInfo> createQueue(StoreParams.CreateQueue p);
+
+  /**
+   * Reads a queue.
+   *
+   * @param queue the name
+   * @return the queue, or empty if none
+   */
+  Mono<QueueInfo> findQueue(String queue);
+
+  /**
+   * Lists queues by name.
+   *
+   * @return the queues
+   */
+  Flux<QueueInfo> listQueues();
+
+  /**
+   * Deletes the live messages of a queue.
+   *
+   * @param queue the name
+   * @return how many were deleted
+   */
+  Mono<Long> purgeQueue(String queue);
+
+  /**
+   * Deletes a queue with its messages, unless refused.
+   *
+   * @param p the parameters
+   * @return the outcome
+   */
+  Mono<StoreResults.QueueDeletion> deleteQueue(StoreParams.DeleteQueue p);
+
+  /**
+   * Inserts messages in one statement, all or none, honouring dedup keys.
+   *
+   * @param p the parameters
+   * @return one result per input row, in input order
+   */
+  Mono<List<StoreResults.Enqueued>> enqueue(StoreParams.Enqueue p);
+
+  /**
+   * Claims messages, dead-lettering exhausted ones instead of delivering them.
+   *
+   * @param p the parameters
+   * @return the claimed and dead-lettered messages
+   */
+  Mono<StoreResults.Claimed> claim(StoreParams.Claim p);
+
+  /**
+   * Archives a leased message.
+   *
+   * @param p the lease
+   * @return whether it was archived
+   */
+  Mono<Boolean> archive(StoreParams.LeaseRef p);
+
+  /**
+   * Archives several leased messages in one statement.
+   *
+   * @param p the leases
+   * @return how many were archived
+   */
+  Mono<Integer> archiveMany(StoreParams.ArchiveMany p);
+
+  /**
+   * Deletes a leased message.
+   *
+   * @param p the lease
+   * @return whether it was deleted
+   */
+  Mono<Boolean> delete(StoreParams.LeaseRef p);
+
+  /**
+   * Releases a leased message.
+   *
+   * @param p the parameters
+   * @return whether it was released
+   */
+  Mono<Boolean> release(StoreParams.Release p);
+
+  /**
+   * Extends a lease.
+   *
+   * @param p the parameters
+   * @return the new lease, or empty if it was lost
+   */
+  Mono<Lease> extend(StoreParams.Extend p);
+
+  /**
+   * Dead-letters a leased message.
+   *
+   * @param p the parameters
+   * @return whether it was dead-lettered
+   */
+  Mono<Boolean> deadLetter(StoreParams.DeadLetter p);
+
+  /**
+   * Reads a message.
+   *
+   * @param id the id
+   * @return the message, or empty if none
+   */
+  Mono<Message> findMessage(long id);
+
+  /**
+   * Lists messages of one state of one queue by id.
+   *
+   * @param p the parameters
+   * @return the page
+   */
+  Flux<Message> listMessages(StoreParams.ListMessages p);
+
+  /**
+   * Moves dead messages back to live with attempts reset.
+   *
+   * @param p the parameters
+   * @return how many were replayed
+   */
+  Mono<Long> replayDead(StoreParams.Replay p);
+
+  /**
+   * Deletes archived or dead messages.
+   *
+   * @param p the parameters
+   * @return how many were deleted
+   */
+  Mono<Long> purgeMessages(StoreParams.PurgeMessages p);
+
+  /**
+   * Registers a worker.
+   *
+   * @param p the parameters
+   * @return the worker; {@link io.pgqrs.WorkerAlreadyExistsException} if the name is taken
+   */
+  Mono<WorkerInfo> registerWorker(StoreParams.RegisterWorker p);
+
+  /**
+   * Records a heartbeat.
+   *
+   * @param p the parameters
+   * @return the worker's status, or empty if there is no such worker
+   */
+  Mono<WorkerStatus> heartbeat(StoreParams.Heartbeat p);
+
+  /**
+   * Moves a worker between ready and suspended; a stopped worker is left unchanged.
+   *
+   * @param p the parameters
+   * @return the worker after the change (still stopped if it was), or empty if none
+   */
+  Mono<WorkerInfo> setWorkerStatus(StoreParams.SetWorkerStatus p);
+
+  /**
+   * Stops a worker, releasing its leases if asked.
+   *
+   * @param p the parameters
+   * @return the outcome
+   */
+  Mono<StoreResults.WorkerShutdown> shutdownWorker(StoreParams.ShutdownWorker p);
+
+  /**
+   * Reads a worker.
+   *
+   * @param workerId the worker
+   * @return the worker, or empty if none
+   */
+  Mono<WorkerInfo> findWorker(long workerId);
+
+  /**
+   * Lists workers.
+   *
+   * @param queue one queue, or null for all
+   * @return the workers by id
+   */
+  Flux<WorkerInfo> listWorkers(@org.jspecify.annotations.Nullable String queue);
+
+  /**
+   * Judges worker health by the store's clock.
+   *
+   * @param p the parameters
+   * @return one entry per worker, by id
+   */
+  Flux<WorkerHealth> workerHealth(StoreParams.WorkerHealthQuery p);
+
+  /**
+   * Deletes a worker unless it holds leases.
+   *
+   * @param workerId the worker
+   * @return the outcome ({@link StoreResults.WorkerStopped} with 0 means deleted)
+   */
+  Mono<StoreResults.WorkerShutdown> deleteWorker(long workerId);
+
+  /**
+   * Reads queue metrics, of one queue or all.
+   *
+   * @param p the parameters
+   * @return the metrics by queue name
+   */
+  Flux<QueueMetrics> queueMetrics(StoreParams.MetricsQuery p);
+
+  /**
+   * Closes the driver's connections. Idempotent.
+   *
+   * @return completes when closed
+   */
+  Mono<Void> close();
+}
