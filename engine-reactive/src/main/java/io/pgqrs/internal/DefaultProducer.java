@@ -73,7 +73,7 @@ final class DefaultProducer implements Producer {
   @Override
   public Mono<List<Long>> enqueuePayloads(List<?> payloads) {
     return Mono.defer(() -> {
-      if (payloads == null || payloads.contains(null)) {
+      if (payloads == null || payloads.stream().anyMatch(java.util.Objects::isNull)) {
         return Mono.error(new InvalidArgumentException("payloads", "payloads must be a list without nulls"));
       }
       return insert(payloads.stream().map(p -> p instanceof NewMessage m ? m : NewMessage.of(p)).toList());
@@ -82,7 +82,8 @@ final class DefaultProducer implements Producer {
 
   private Mono<List<Long>> insert(@Nullable List<NewMessage> messages) {
     return Mono.defer(() -> {
-      if (messages == null || messages.isEmpty() || messages.size() > MAX_BATCH || messages.contains(null)) {
+      if (messages == null || messages.isEmpty() || messages.size() > MAX_BATCH
+          || messages.stream().anyMatch(java.util.Objects::isNull)) {
         return Mono.error(new InvalidArgumentException("messages",
             "a batch needs 1 to " + MAX_BATCH + " messages and no nulls, got "
                 + (messages == null ? "null" : messages.size() + " message(s)")));

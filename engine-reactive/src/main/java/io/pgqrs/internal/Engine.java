@@ -440,7 +440,7 @@ public final class Engine implements Store {
     public Mono<Long> replay(String queue, List<Long> ids) {
       return checked(() -> {
         Names.checkQueue(queue);
-        if (ids == null || ids.contains(null)) {
+        if (ids == null || ids.stream().anyMatch(java.util.Objects::isNull)) {
           throw new InvalidArgumentException("ids", "ids must be a list of message ids without nulls");
         }
         checkLimit("ids.size", Math.max(1, ids.size()), MAX_BATCH);

@@ -159,9 +159,11 @@ final class PostgresDriver implements StoreDriver {
 
   /**
    * Runs work in one transaction: commit on completion, rollback on error, rollback on cancel.
-   * The only place this backend begins a transaction.
+   * The only place this backend begins a transaction. The work's single value (if any) is emitted
+   * only after the commit succeeded: a subscriber that takes the value and cancels can never turn
+   * the commit into a rollback.
    */
-  private <T> Flux<T> inTransaction(String op, Function<Connection, Publisher<T>> work) {
+  private <T> Mono<T> inTransaction(String op, Function<Connection, Mono<T>> work) {
     return Flux.usingWhen(acquire(),
             connection -> Flux.usingWhen(
                 Mono.from(connection.beginTransaction()).thenReturn(connection),
@@ -170,6 +172,7 @@ final class PostgresDriver implements StoreDriver {
                 (c, error) -> c.rollbackTransaction(),
                 Connection::rollbackTransaction),
             Connection::close)
+        .singleOrEmpty()
         .onErrorMap(e -> PostgresErrors.translate(op, schema, e));
   }
 
@@ -179,12 +182,13 @@ final class PostgresDriver implements StoreDriver {
         : pool.create());
   }
 
+  /** A single-row statement; waits for the statement to complete instead of cancelling after the row. */
   private <T> Mono<T> one(String op, String text, Function<Row, T> mapper, Object... args) {
-    return withConnection(op, c -> rows(c, text, mapper, args)).next();
+    return withConnection(op, c -> rows(c, text, mapper, args)).singleOrEmpty();
   }
 
   private Mono<Long> update(String op, String text, Object... args) {
-    return withConnection(op, c -> updated(c, text, args)).next();
+    return withConnection(op, c -> updated(c, text, args)).singleOrEmpty();
   }
 
   // ---------------------------------------------------------------- row mapping
@@ -257,7 +261,7 @@ final class PostgresDriver implements StoreDriver {
   public Mono<Void> install() {
     return inTransaction("install", c -> updated(c, sql.installLock, schema)
         .then(rows(c, sql.schemaExists, row -> Boolean.TRUE.equals(row.get("present", Boolean.class)), schema)
-            .next())
+            .singleOrEmpty())
         .flatMap(exists -> (exists ? Mono.<Void>empty() : execute(c, sql.createSchema))
             .then(execute(c, sql.createMigrationsTable))
             .then(rows(c, sql.appliedMigrations, row -> intValue(row, "version")).collectList())
@@ -285,18 +289,18 @@ final class PostgresDriver implements StoreDriver {
                     : rows(c, sql.appliedMigrations, row -> intValue(row, "version"))
                         .reduce(0, Math::max))
                 .map(version -> new SchemaReport(schema, version, MIGRATIONS.size(), missing))))
-        .next();
+        .singleOrEmpty();
   }
 
   @Override
   public Mono<Void> uninstall() {
     return inTransaction("uninstall", c -> updated(c, sql.installLock, schema)
         .then(rows(c, sql.migrationsTableExists, row -> Boolean.TRUE.equals(row.get("present", Boolean.class)),
-            quotedSchema + ".pgqrs_migrations").next())
+            quotedSchema + ".pgqrs_migrations").singleOrEmpty())
         .flatMap(installed -> !installed
             ? Mono.<Void>empty()
             : rows(c, sql.schemaCreatedByInstall, row -> Boolean.TRUE.equals(row.get("created", Boolean.class)))
-                .next()
+                .singleOrEmpty()
                 .flatMap(created -> execute(c, sql.dropTables)
                     .then(created ? execute(c, sql.dropSchemaIfEmpty) : Mono.empty()))))
         .then();
@@ -336,15 +340,14 @@ final class PostgresDriver implements StoreDriver {
   @Override
   public Mono<StoreResults.QueueDeletion> deleteQueue(StoreParams.DeleteQueue p) {
     return inTransaction("delete queue", c -> rows(c, sql.lockQueue, row -> longValue(row, "id"), p.queue())
-        .next()
+        .singleOrEmpty()
         .flatMap(id -> rows(c, sql.countQueueUse,
                 row -> new StoreResults.QueueInUse(longValue(row, "live"), longValue(row, "workers")), id)
-            .next()
+            .singleOrEmpty()
             .flatMap(use -> !p.force() && (use.liveMessages() > 0 || use.activeWorkers() > 0)
                 ? Mono.<StoreResults.QueueDeletion>just(use)
                 : updated(c, sql.deleteQueue, id).thenReturn(new StoreResults.QueueDeleted())))
-        .defaultIfEmpty(new StoreResults.QueueMissing()))
-        .next();
+        .defaultIfEmpty(new StoreResults.QueueMissing()));
   }
 
   // ---------------------------------------------------------------- messages
@@ -427,8 +430,7 @@ final class PostgresDriver implements StoreDriver {
             }
             return Mono.just(List.of(out));
           });
-        }))
-        .next();
+        }));
   }
 
   @Override
@@ -453,7 +455,7 @@ final class PostgresDriver implements StoreDriver {
               .sorted(order).toList();
           return Mono.just(new StoreResults.Claimed(claimed, dead));
         }))
-        .next();
+        .singleOrEmpty();
   }
 
   @Override
@@ -559,21 +561,20 @@ final class PostgresDriver implements StoreDriver {
   public Mono<StoreResults.WorkerShutdown> shutdownWorker(StoreParams.ShutdownWorker p) {
     Object now = opt(p.now(), Instant.class);
     return inTransaction("shutdown worker", c -> rows(c, sql.lockWorker, row -> text(row, "status"), p.workerId())
-        .next()
+        .singleOrEmpty()
         .flatMap(status -> rows(c, sql.countWorkerLeases, row -> longValue(row, "leases"), now, p.workerId())
-            .next()
+            .singleOrEmpty()
             .flatMap(leases -> {
               if (leases > 0 && !p.releaseLeases()) {
                 return Mono.<StoreResults.WorkerShutdown>just(new StoreResults.WorkerBusy(leases));
               }
               Mono<Long> released = leases == 0
                   ? Mono.just(0L)
-                  : rows(c, sql.releaseWorkerLeases, row -> longValue(row, "released"), now, p.workerId()).next();
+                  : rows(c, sql.releaseWorkerLeases, row -> longValue(row, "released"), now, p.workerId()).singleOrEmpty();
               return released.flatMap(count -> updated(c, sql.stopWorker, now, p.workerId())
                   .thenReturn(new StoreResults.WorkerStopped(count)));
             }))
-        .defaultIfEmpty(new StoreResults.WorkerMissing()))
-        .next();
+        .defaultIfEmpty(new StoreResults.WorkerMissing()));
   }
 
   @Override
@@ -598,15 +599,14 @@ final class PostgresDriver implements StoreDriver {
   @Override
   public Mono<StoreResults.WorkerShutdown> deleteWorker(long workerId) {
     return inTransaction("delete worker", c -> rows(c, sql.lockWorker, row -> text(row, "status"), workerId)
-        .next()
+        .singleOrEmpty()
         .flatMap(status -> rows(c, sql.countWorkerLeases, row -> longValue(row, "leases"), new Null(Instant.class),
                 workerId)
-            .next()
+            .singleOrEmpty()
             .flatMap(leases -> leases > 0
                 ? Mono.<StoreResults.WorkerShutdown>just(new StoreResults.WorkerBusy(leases))
                 : updated(c, sql.deleteWorker, workerId).thenReturn(new StoreResults.WorkerStopped(0))))
-        .defaultIfEmpty(new StoreResults.WorkerMissing()))
-        .next();
+        .defaultIfEmpty(new StoreResults.WorkerMissing()));
   }
 
   // ---------------------------------------------------------------- metrics

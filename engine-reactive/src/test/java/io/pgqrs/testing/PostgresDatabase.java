@@ -195,6 +195,11 @@ public final class PostgresDatabase implements BeforeAllCallback, AfterAllCallba
   @Override
   public Object resolveParameter(ParameterContext parameterContext, ExtensionContext context) {
     Target target = context.getStore(NAMESPACE).get(TARGET_KEY, Target.class);
+    if (target == null && context.getTestMethod().isEmpty() && context.getTestClass().isPresent()) {
+      // Per-class test instances are constructed before beforeAll runs: prepare the schema now.
+      beforeAll(context);
+      target = context.getStore(NAMESPACE).get(TARGET_KEY, Target.class);
+    }
     if (target == null) {
       throw new ParameterResolutionException(
           "No PostgreSQL schema was prepared for " + context.getDisplayName()

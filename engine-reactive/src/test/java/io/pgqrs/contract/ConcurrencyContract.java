@@ -1,0 +1,93 @@
+package io.pgqrs.contract;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import io.pgqrs.Lease;
+import io.pgqrs.Message;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Set;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.atomic.AtomicInteger;
+import java.util.stream.IntStream;
+import org.junit.jupiter.api.Test;
+import reactor.core.publisher.Flux;
+import reactor.core.publisher.Mono;
+
+/** Concurrent claimers and cancellation: every message claimed exactly once, no connection leaks. */
+public abstract class ConcurrencyContract extends StoreContract {
+
+  /** How many messages the concurrent drain uses; backends may lower it. */
+  protected int drainMessages() {
+    return 10_000;
+  }
+
+  /** How many concurrent claimers drain the queue. */
+  protected int claimers() {
+    return 8;
+  }
+
+  @Test
+  void concurrentClaimersClaimEveryMessageExactlyOnce() {
+    String q = newQueue();
+    int total = drainMessages();
+    List<Long> ids = new ArrayList<>();
+    for (int from = 0; from < total; from += 1000) {
+      ids.addAll(producer(q).enqueuePayloads(IntStream.range(from, Math.min(total, from + 1000))
+          .mapToObj(ConcurrencyContract::payload).toList()).block(T));
+    }
+    Set<Long> seen = ConcurrentHashMap.newKeySet();
+    AtomicInteger duplicates = new AtomicInteger();
+    Flux.range(0, claimers())
+        .flatMap(i -> drain(q, seen, duplicates), claimers())
+        .then()
+        .block(Duration.ofMinutes(5));
+    assertThat(duplicates).hasValue(0);
+    assertThat(seen).containsExactlyInAnyOrderElementsOf(ids);
+    assertThat(store.queues().metrics(q).block(T).archived()).isEqualTo(total);
+    assertThat(store.queues().metrics(q).block(T).live()).isZero();
+  }
+
+  private Mono<Void> drain(String q, Set<Long> seen, AtomicInteger duplicates) {
+    return store.messages().claim(q, 50, Duration.ofMinutes(5), null)
+        .flatMap(batch -> {
+          if (batch.isEmpty()) {
+            return Mono.just(false);
+          }
+          for (Message m : batch) {
+            if (!seen.add(m.id())) {
+              duplicates.incrementAndGet();
+            }
+          }
+          List<Lease> leases = batch.stream().map(Message::lease).toList();
+          return store.messages().archiveAll(leases).map(n -> {
+            assertThat(n).isEqualTo(batch.size());
+            return true;
+          });
+        })
+        .repeat()
+        .takeUntil(more -> !more)
+        .then();
+  }
+
+  @Test
+  void cancelledOperationsLeakNoConnections() {
+    String q = newQueue();
+    producer(q).enqueuePayloads(IntStream.range(0, 200).mapToObj(ConcurrencyContract::payload).toList()).block(T);
+    // Far more cancelled operations than the pool has connections: a leak would exhaust it.
+    Flux.range(0, 200)
+        .flatMap(i -> store.messages().claim(q, 1).timeout(Duration.ofNanos(1), Mono.empty()), 16)
+        .then()
+        .block(T);
+    Flux.range(0, 100)
+        .flatMap(i -> producer(q).enqueue(payload(i)).timeout(Duration.ofNanos(1), Mono.empty()), 16)
+        .then()
+        .block(T);
+    assertThat(store.queues().metrics(q).block(T)).isNotNull();
+    List<Message> claimable = new ArrayList<>();
+    Flux.range(0, 3).concatMap(i -> store.messages().claim(q, 500, Duration.ofMinutes(5), null))
+        .doOnNext(claimable::addAll).then().block(T);
+    assertThat(claimable).extracting(Message::id).doesNotHaveDuplicates();
+  }
+}
