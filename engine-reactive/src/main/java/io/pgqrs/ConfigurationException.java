@@ -3,7 +3,7 @@ package io.pgqrs;
 /**
  * Invalid configuration: a DSN, option, schema name or environment variable that cannot be used.
  * {@link #field()} names the offending field (for example {@code dsn}, {@code schema},
- * {@code poolMaxSize}, {@code PGQRS_LEASE_SECONDS}).
+ * {@code poolMaxSize}, {@code PGQRS_LEASE_DURATION}).
  */
 public class ConfigurationException extends PgqrsPermanentException {
 

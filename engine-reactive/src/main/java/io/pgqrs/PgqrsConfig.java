@@ -111,7 +111,12 @@ public final class PgqrsConfig {
     if (dsn == null || dsn.isBlank()) {
       throw new ConfigurationException("PGQRS_DSN", "PGQRS_DSN is not set");
     }
-    Builder b = builder(dsn);
+    Builder b;
+    try {
+      b = builder(dsn);
+    } catch (ConfigurationException e) {
+      throw new ConfigurationException("PGQRS_DSN", "PGQRS_DSN: " + e.getMessage());
+    }
     applyIfSet(env, "PGQRS_SCHEMA", b::schema);
     applyIfSet(env, "PGQRS_POOL_INITIAL_SIZE", v -> b.poolInitialSize(parseInt("PGQRS_POOL_INITIAL_SIZE", v)));
     applyIfSet(env, "PGQRS_POOL_MAX_SIZE", v -> b.poolMaxSize(parseInt("PGQRS_POOL_MAX_SIZE", v)));
@@ -123,8 +128,28 @@ public final class PgqrsConfig {
     applyIfSet(env, "PGQRS_ARCHIVE_RETENTION",
         v -> b.archiveRetention(DurationText.parse("PGQRS_ARCHIVE_RETENTION", v)));
     applyIfSet(env, "PGQRS_CONNECT_TIMEOUT", v -> b.connectTimeout(DurationText.parse("PGQRS_CONNECT_TIMEOUT", v)));
-    return b.build();
+    try {
+      return b.build();
+    } catch (ConfigurationException e) {
+      // build() names builder fields; the caller set variables, so name the variable.
+      String variable = ENV_BY_FIELD.get(e.field());
+      if (variable == null || !env.containsKey(variable) || env.get(variable).isBlank()) {
+        variable = "PGQRS_DSN";
+      }
+      throw new ConfigurationException(variable, variable + ": " + e.getMessage());
+    }
   }
+
+  private static final Map<String, String> ENV_BY_FIELD = Map.of(
+      "schema", "PGQRS_SCHEMA",
+      "poolInitialSize", "PGQRS_POOL_INITIAL_SIZE",
+      "poolMaxSize", "PGQRS_POOL_MAX_SIZE",
+      "leaseDuration", "PGQRS_LEASE_DURATION",
+      "pollInterval", "PGQRS_POLL_INTERVAL",
+      "heartbeatInterval", "PGQRS_HEARTBEAT_INTERVAL",
+      "maxAttempts", "PGQRS_MAX_ATTEMPTS",
+      "archiveRetention", "PGQRS_ARCHIVE_RETENTION",
+      "connectTimeout", "PGQRS_CONNECT_TIMEOUT");
 
   private static void applyIfSet(Map<String, String> env, String name, Consumer<String> setter) {
     String value = env.get(name);
@@ -361,8 +386,10 @@ public final class PgqrsConfig {
       } catch (URISyntaxException e) {
         throw new ConfigurationException("dsn", "malformed dsn '" + Dsns.mask(dsn) + "': " + e.getReason());
       }
-      if (uri.getHost() == null || uri.getHost().isEmpty()) {
-        throw new ConfigurationException("dsn", "dsn '" + Dsns.mask(dsn) + "' names no host");
+      try {
+        Dsns.hostPort(uri);
+      } catch (ConfigurationException e) {
+        throw new ConfigurationException("dsn", "invalid dsn '" + Dsns.mask(dsn) + "': " + e.getMessage());
       }
       String path = uri.getPath();
       if (path == null || path.length() <= 1 || path.indexOf('/', 1) >= 0) {

@@ -1,6 +1,8 @@
 package io.pgqrs.internal;
 
+import com.fasterxml.jackson.core.JsonFactory;
 import com.fasterxml.jackson.core.JsonProcessingException;
+import com.fasterxml.jackson.core.StreamReadConstraints;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import io.pgqrs.ValidationException;
@@ -9,6 +11,7 @@ import io.pgqrs.ValidationRules;
 import java.nio.charset.StandardCharsets;
 import java.util.ArrayDeque;
 import java.util.Deque;
+import java.util.Locale;
 import java.util.Map;
 
 /** Turns payloads into checked JSON text under a producer's {@link ValidationRules}. */
@@ -16,10 +19,18 @@ final class PayloadValidator {
 
   private final ValidationRules rules;
   private final ObjectMapper mapper;
+  private final ObjectMapper parser;
 
   PayloadValidator(ValidationRules rules, ObjectMapper mapper) {
     this.rules = rules;
     this.mapper = mapper;
+    // Depth is checked by us, after parsing; the parser's own nesting limit must not fire first.
+    this.parser = new ObjectMapper(JsonFactory.builder()
+        .streamReadConstraints(StreamReadConstraints.builder()
+            .maxNestingDepth(Math.max(rules.maxDepth() + 1, StreamReadConstraints.DEFAULT_MAX_DEPTH))
+            .maxStringLength(Math.max(rules.maxBytes(), StreamReadConstraints.DEFAULT_MAX_STRING_LEN))
+            .build())
+        .build());
   }
 
   /**
@@ -37,31 +48,59 @@ final class PayloadValidator {
     }
     if (tree == null || !tree.isObject()) {
       throw fail(queue, index, Rule.NOT_AN_OBJECT,
-          "must be a JSON object, got " + (tree == null ? "null" : tree.getNodeType().name().toLowerCase(java.util.Locale.ROOT)));
+          "must be a JSON object, got " + (tree == null ? "null" : tree.getNodeType().name().toLowerCase(Locale.ROOT)));
     }
-    for (String key : rules.requiredKeys()) {
-      if (!tree.has(key)) {
-        throw fail(queue, index, Rule.REQUIRED_KEY, "lacks required key '" + key + "'");
-      }
-    }
-    for (String key : rules.forbiddenKeys()) {
-      if (tree.has(key)) {
-        throw fail(queue, index, Rule.FORBIDDEN_KEY, "has forbidden key '" + key + "'");
-      }
-    }
+    // Cheap iterative check first: a hostile tree is refused before recursive serialization.
     checkShape(queue, index, tree);
     String json;
     try {
       json = mapper.writeValueAsString(tree);
-    } catch (JsonProcessingException e) {
-      throw fail(queue, index, Rule.NOT_SERIALIZABLE, "cannot be serialized to JSON: " + e.getOriginalMessage());
+    } catch (JsonProcessingException | IllegalArgumentException e) {
+      throw fail(queue, index, Rule.NOT_SERIALIZABLE, "cannot be serialized to JSON: " + e.getMessage());
     }
     int bytes = utf8Length(json, rules.maxBytes());
     if (bytes > rules.maxBytes()) {
       throw fail(queue, index, Rule.MAX_SIZE,
           "is larger than " + rules.maxBytes() + " bytes (at least " + bytes + " bytes)");
     }
+    // Check the text that will be stored, not the tree: POJO nodes, raw values and binary fields
+    // only take their final shape when written.
+    JsonNode stored;
+    try {
+      stored = parser.readTree(json);
+    } catch (JsonProcessingException e) {
+      throw fail(queue, index, Rule.NOT_SERIALIZABLE, "does not serialize to valid JSON: " + e.getOriginalMessage());
+    }
+    for (String key : rules.requiredKeys()) {
+      if (!stored.has(key)) {
+        throw fail(queue, index, Rule.REQUIRED_KEY, "lacks required key '" + key + "'");
+      }
+    }
+    for (String key : rules.forbiddenKeys()) {
+      if (stored.has(key)) {
+        throw fail(queue, index, Rule.FORBIDDEN_KEY, "has forbidden key '" + key + "'");
+      }
+    }
+    if (hasDeferredContent(tree)) {
+      checkShape(queue, index, stored);
+    }
     return json;
+  }
+
+  /** Whether the tree holds values whose JSON shape is only known once written. */
+  private static boolean hasDeferredContent(JsonNode root) {
+    Deque<JsonNode> stack = new ArrayDeque<>();
+    stack.push(root);
+    while (!stack.isEmpty()) {
+      JsonNode node = stack.pop();
+      if (node.isPojo() || node.isBinary()) {
+        return true;
+      }
+      if (node.isContainerNode()) {
+        node.forEach(stack::push);
+      }
+    }
+    return false;
   }
 
   private record Frame(JsonNode node, int depth) {}

@@ -74,9 +74,10 @@ public final class PostgresDriverProvider implements StoreDriverProvider {
         password = decode(userInfo.substring(colon + 1));
       }
     }
+    Dsns.HostPort hostPort = Dsns.hostPort(uri);
     PostgresqlConnectionConfiguration.Builder builder = PostgresqlConnectionConfiguration.builder()
-        .host(uri.getHost())
-        .port(uri.getPort() < 0 ? 5432 : uri.getPort())
+        .host(hostPort.host())
+        .port(hostPort.port() < 0 ? 5432 : hostPort.port())
         .database(decode(uri.getRawPath().substring(1)))
         .username(user)
         .applicationName("pgqrs")

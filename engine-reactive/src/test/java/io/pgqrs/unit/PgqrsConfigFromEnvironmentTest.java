@@ -9,7 +9,6 @@ import java.time.Duration;
 import java.util.HashMap;
 import java.util.Map;
 import org.assertj.core.api.ThrowableAssert.ThrowingCallable;
-import org.junit.jupiter.api.Disabled;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.CsvSource;
@@ -166,8 +165,6 @@ class PgqrsConfigFromEnvironmentTest {
   }
 
   @Test
-  @Disabled("bug: fromEnvironment javadoc says the ConfigurationException names the invalid variable, but "
-      + "PGQRS_SCHEMA is only checked in Builder.build(), outside applyIfSet, so field() is \"schema\"")
   void invalidSchemaVariableIsRejectedNamingPgqrsSchema() {
     ConfigurationException e = configError(() -> PgqrsConfig.fromEnvironment(env("PGQRS_SCHEMA", "bad;x")));
 
@@ -187,9 +184,6 @@ class PgqrsConfigFromEnvironmentTest {
       "PGQRS_ARCHIVE_RETENTION  | PT-1S",
       "PGQRS_CONNECT_TIMEOUT    | 0s"
   })
-  @Disabled("bug: fromEnvironment javadoc says the ConfigurationException names the invalid variable, but "
-      + "parseable out-of-range values are only checked in Builder.build(), so field() is the builder field "
-      + "(schema, poolMaxSize, poolInitialSize, leaseDuration, ...) instead of the PGQRS_* variable")
   void outOfRangeVariableIsRejectedNamingTheVariable(String variable, String value) {
     ConfigurationException e = configError(() -> PgqrsConfig.fromEnvironment(env(variable, value)));
 
@@ -198,8 +192,6 @@ class PgqrsConfigFromEnvironmentTest {
 
   @ParameterizedTest(name = "PGQRS_DSN={0}")
   @ValueSource(strings = {"mysql://x/y", "postgresql://host", "postgresql://host/db?pool_max_size=abc"})
-  @Disabled("bug: fromEnvironment javadoc says the ConfigurationException names the invalid variable, but an "
-      + "unparseable PGQRS_DSN is reported with field() \"dsn\" (builder(dsn) is called outside applyIfSet)")
   void invalidPgqrsDsnIsRejectedNamingPgqrsDsn(String dsn) {
     ConfigurationException e = configError(() -> PgqrsConfig.fromEnvironment(Map.of("PGQRS_DSN", dsn)));
 

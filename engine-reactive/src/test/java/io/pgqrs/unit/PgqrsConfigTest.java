@@ -170,7 +170,7 @@ class PgqrsConfigTest {
 
   // ---------------------------------------------------------------- schemes and backends
 
-  @ParameterizedTest(name = "{0}")
+  @ParameterizedTest(name = "[{index}] {0}")
   @ValueSource(strings = {
       "postgresql://h/db",
       "postgres://h/db",
@@ -276,7 +276,7 @@ class PgqrsConfigTest {
     assertThat(configError(() -> PgqrsConfig.builder("mysql://x/y")).field()).isEqualTo("dsn");
   }
 
-  @ParameterizedTest(name = "{0}")
+  @ParameterizedTest(name = "[{index}] {0}")
   @ValueSource(strings = {
       "postgresql://u:secret@h/a/b",
       "postgresql://u:secret@h",
@@ -294,7 +294,7 @@ class PgqrsConfigTest {
 
   // ---------------------------------------------------------------- invalid option values
 
-  @ParameterizedTest(name = "{0}")
+  @ParameterizedTest(name = "[{index}] {0}")
   @ValueSource(strings = {
       "bad;name",
       "\"quoted\"",
@@ -332,7 +332,7 @@ class PgqrsConfigTest {
     assertThat(configError(builder::build).field()).isEqualTo("schema");
   }
 
-  @ParameterizedTest(name = "{0}")
+  @ParameterizedTest(name = "[{index}] {0}")
   @ValueSource(strings = {"_", "_x", "A1_b", "jobs", "PUBLIC", "sssssssssssssssssssssssssssssssssssssssssssssssssssssssssssssss"})
   void schemaOfOneTo63LettersDigitsOrUnderscoresIsAccepted(String schema) {
     assertThat(PgqrsConfig.builder(DSN).schema(schema).build().schema()).isEqualTo(schema);

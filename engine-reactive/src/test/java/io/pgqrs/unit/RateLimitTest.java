@@ -19,7 +19,7 @@ class RateLimitTest {
     return (InvalidArgumentException) thrown;
   }
 
-  @ParameterizedTest(name = "{0}")
+  @ParameterizedTest(name = "[{index}] {0}")
   @ValueSource(doubles = {0.0, -0.0, -1.0, -0.001, Double.NaN, Double.POSITIVE_INFINITY,
       Double.NEGATIVE_INFINITY, -Double.MAX_VALUE})
   void nonPositiveOrNonFiniteRateIsRejectedNamingPermitsPerSecond(double rate) {
@@ -29,7 +29,7 @@ class RateLimitTest {
     assertThat(e.getMessage()).contains("permitsPerSecond");
   }
 
-  @ParameterizedTest(name = "{0}")
+  @ParameterizedTest(name = "[{index}] {0}")
   @ValueSource(ints = {0, -1, Integer.MIN_VALUE})
   void burstBelowOneIsRejectedNamingBurst(int burst) {
     InvalidArgumentException e = argumentError(() -> new RateLimit(10, burst));
@@ -38,7 +38,7 @@ class RateLimitTest {
     assertThat(e.getMessage()).contains("burst");
   }
 
-  @ParameterizedTest(name = "{0}")
+  @ParameterizedTest(name = "[{index}] {0}")
   @ValueSource(doubles = {Double.MIN_VALUE, 0.001, 0.5, 1, 1000, Double.MAX_VALUE})
   void positiveFiniteRateIsAccepted(double rate) {
     assertThat(new RateLimit(rate, 1).permitsPerSecond()).isEqualTo(rate);
