@@ -104,7 +104,7 @@ final class PostgresSql {
     listQueues = "SELECT id, name, max_attempts, created_at FROM S.pgqrs_queues ORDER BY name".replace("S.", s);
     purgeQueue = """
         WITH q AS (SELECT id FROM S.pgqrs_queues WHERE name = $1),
-        d AS (DELETE FROM S.pgqrs_messages m USING q WHERE m.queue_id = q.id AND m.state = 'live' RETURNING 1)
+        d AS (DELETE FROM S.pgqrs_messages m WHERE m.queue_id = (SELECT id FROM q) AND m.state = 'live' RETURNING 1)
         SELECT (SELECT count(*) FROM q) AS queues, (SELECT count(*) FROM d) AS deleted""".replace("S.", s);
     lockQueue = "SELECT id FROM S.pgqrs_queues WHERE name = $1 FOR UPDATE".replace("S.", s);
     countQueueUse = """
@@ -137,15 +137,17 @@ final class PostgresSql {
         SELECT id, dedup_key FROM S.pgqrs_messages
         WHERE queue_id = $1 AND state = 'live' AND dedup_key = ANY($2::text[])""".replace("S.", s);
 
-    // SKIP LOCKED picks rows no other claimer holds; exhausted rows are dead-lettered in the same
-    // statement instead of delivered. The 'q' row tells an empty queue from an unknown one.
+    // SKIP LOCKED picks rows no other claimer holds. The queue id and clock come from scalar
+    // subqueries so the planner walks the claim index in order instead of sorting the queue.
+    // Exhausted rows are dead-lettered in the same statement instead of delivered. The 'q' row
+    // tells an empty queue from an unknown one.
     claim = """
         WITH n AS (SELECT NOW AS now),
         q AS (SELECT id, max_attempts FROM S.pgqrs_queues WHERE name = $2),
         c AS (
-            SELECT m.id, m.attempts >= q.max_attempts AS exhausted
-            FROM S.pgqrs_messages m, q, n
-            WHERE m.queue_id = q.id AND m.state = 'live' AND m.visible_at <= n.now
+            SELECT m.id, m.attempts >= (SELECT max_attempts FROM q) AS exhausted
+            FROM S.pgqrs_messages m
+            WHERE m.queue_id = (SELECT id FROM q) AND m.state = 'live' AND m.visible_at <= (SELECT now FROM n)
             ORDER BY m.priority DESC, m.visible_at, m.id
             LIMIT $3
             FOR UPDATE OF m SKIP LOCKED),
@@ -200,7 +202,7 @@ final class PostgresSql {
         .replace("MC", MESSAGE_COLUMNS).replace("S.", s);
     listMessages = """
         SELECT MC FROM S.pgqrs_messages m JOIN S.pgqrs_queues q ON q.id = m.queue_id
-        WHERE q.name = $1 AND m.state = $2 AND m.id > $3
+        WHERE m.queue_id = (SELECT id FROM S.pgqrs_queues WHERE name = $1) AND m.state = $2 AND m.id > $3
         ORDER BY m.id LIMIT $4""".replace("MC", MESSAGE_COLUMNS).replace("S.", s);
     // A replayed message keeps its dedup key unless a live message (or an earlier replayed one)
     // already holds it: replay never fails on the unique index.
@@ -214,8 +216,8 @@ final class PostgresSql {
                    AND NOT EXISTS (SELECT 1 FROM S.pgqrs_messages l
                                    WHERE l.queue_id = m.queue_id AND l.state = 'live'
                                      AND l.dedup_key = m.dedup_key) AS keep_key
-            FROM S.pgqrs_messages m, q
-            WHERE m.queue_id = q.id AND m.state = 'dead' AND ($3::bigint[] IS NULL OR m.id = ANY($3::bigint[]))),
+            FROM S.pgqrs_messages m
+            WHERE m.queue_id = (SELECT id FROM q) AND m.state = 'dead' AND ($3::bigint[] IS NULL OR m.id = ANY($3::bigint[]))),
         u AS (
             UPDATE S.pgqrs_messages m
             SET state = 'live', attempts = 0, visible_at = n.now, lease_token = NULL, lease_owner = NULL,
@@ -228,9 +230,9 @@ final class PostgresSql {
         WITH n AS (SELECT NOW AS now),
         q AS (SELECT id FROM S.pgqrs_queues WHERE name = $2),
         victims AS (
-            SELECT m.id FROM S.pgqrs_messages m, q, n
-            WHERE m.queue_id = q.id AND m.state = '{state}'
-              AND ($3::bigint IS NULL OR m.{at} < n.now - $3 * interval '1 millisecond')
+            SELECT m.id FROM S.pgqrs_messages m
+            WHERE m.queue_id = (SELECT id FROM q) AND m.state = '{state}'
+              AND ($3::bigint IS NULL OR m.{at} < (SELECT now FROM n) - $3 * interval '1 millisecond')
             ORDER BY m.id
             LIMIT CASE WHEN $4 > 0 THEN $4 END),
         d AS (DELETE FROM S.pgqrs_messages m USING victims v WHERE m.id = v.id RETURNING 1)
