@@ -1,0 +1,588 @@
+package io.pgqrs.sqlite;
+
+import io.pgqrs.Capabilities;
+import io.pgqrs.Lease;
+import io.pgqrs.Message;
+import io.pgqrs.MessageState;
+import io.pgqrs.QueueAlreadyExistsException;
+import io.pgqrs.QueueInfo;
+import io.pgqrs.QueueMetrics;
+import io.pgqrs.QueueNotFoundException;
+import io.pgqrs.SchemaReport;
+import io.pgqrs.WorkerAlreadyExistsException;
+import io.pgqrs.WorkerHealth;
+import io.pgqrs.WorkerInfo;
+import io.pgqrs.WorkerStatus;
+import io.pgqrs.internal.Json;
+import io.pgqrs.spi.StoreDriver;
+import io.pgqrs.spi.StoreParams;
+import io.pgqrs.spi.StoreResults;
+import java.io.IOException;
+import java.io.InputStream;
+import java.io.UncheckedIOException;
+import java.nio.charset.StandardCharsets;
+import java.time.Clock;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.Comparator;
+import java.util.List;
+import java.util.Locale;
+import java.util.UUID;
+import org.jspecify.annotations.Nullable;
+import reactor.core.publisher.Flux;
+import reactor.core.publisher.Mono;
+
+/**
+ * The SQLite-dialect store, on any {@link SqlExecutor}. Instants are stored as microseconds since
+ * the epoch and come from the engine's clock (there is no shared server clock). Claims need no
+ * SKIP LOCKED: the executor serialises every write.
+ */
+final class SqliteDriver implements StoreDriver {
+
+  /** The migrations this library ships for SQLite, in order; version = position + 1. */
+  static final List<String> MIGRATION_FILES = readLines("/io/pgqrs/sqlite/migrations/index");
+
+  private static final String MESSAGE_COLUMNS = """
+      m.id, m.payload, m.state, m.priority, m.attempts, m.enqueued_at, m.visible_at, m.lease_token,
+      m.lease_owner, m.dedup_key, m.last_error, m.archived_at, m.dead_at""";
+  private static final String RETURNING_MESSAGE = """
+      RETURNING id, payload, state, priority, attempts, enqueued_at, visible_at, lease_token, lease_owner,
+      dedup_key, last_error, archived_at, dead_at""";
+  private static final String WORKER_SELECT = """
+      SELECT w.id, w.name, q.name AS queue, w.hostname, w.pid, w.status, w.started_at, w.heartbeat_at,
+             w.stopped_at
+      FROM pgqrs_workers w LEFT JOIN pgqrs_queues q ON q.id = w.queue_id""";
+  /** A random version-4 UUID in text form, per row. */
+  private static final String NEW_TOKEN = """
+      lower(hex(randomblob(4)) || '-' || hex(randomblob(2)) || '-4' || substr(hex(randomblob(2)), 2) || '-'
+            || substr('89ab', 1 + (abs(random()) % 4), 1) || substr(hex(randomblob(2)), 2) || '-'
+            || hex(randomblob(6)))""";
+  private static final String FENCED =
+      "id = ? AND lease_token = ? AND state = 'live' AND visible_at > ?";
+  private static final String LIVE_LEASE = "state = 'live' AND lease_token IS NOT NULL AND visible_at > ?";
+  private static final List<String> EXPECTED_OBJECTS = List.of("pgqrs_migrations", "pgqrs_queues",
+      "pgqrs_workers", "pgqrs_messages", "pgqrs_messages_claim_idx", "pgqrs_messages_dedup_idx",
+      "pgqrs_messages_owner_idx", "pgqrs_messages_archived_idx", "pgqrs_messages_dead_idx",
+      "pgqrs_workers_queue_idx");
+
+  private final SqlExecutor db;
+  private final Capabilities capabilities;
+  private final String where;
+  private final Clock clock;
+
+  SqliteDriver(SqlExecutor db, Capabilities capabilities, String where, Clock clock) {
+    this.db = db;
+    this.capabilities = capabilities;
+    this.where = where;
+    this.clock = clock;
+  }
+
+  private static List<String> readLines(String path) {
+    return Arrays.stream(readResource(path).split("\n")).map(String::trim).filter(s -> !s.isEmpty()).toList();
+  }
+
+  static String readResource(String path) {
+    try (InputStream in = SqliteDriver.class.getResourceAsStream(path)) {
+      if (in == null) {
+        throw new IllegalStateException("missing resource " + path);
+      }
+      return new String(in.readAllBytes(), StandardCharsets.UTF_8);
+    } catch (IOException e) {
+      throw new UncheckedIOException(e);
+    }
+  }
+
+  /** Splits a migration into statements: comments dropped, split at semicolons ending a line. */
+  static List<String> statementsOf(String script) {
+    StringBuilder text = new StringBuilder();
+    for (String line : script.split("\n")) {
+      if (!line.trim().startsWith("--")) {
+        text.append(line).append('\n');
+      }
+    }
+    return Arrays.stream(text.toString().split(";\\s*\n")).map(String::trim).filter(s -> !s.isEmpty()).toList();
+  }
+
+  @Override
+  public Capabilities capabilities() {
+    return capabilities;
+  }
+
+  @Override
+  public String schema() {
+    return "main";
+  }
+
+  // ---------------------------------------------------------------- time and mapping
+
+  private long now(@Nullable Instant override) {
+    return micros(override != null ? override : clock.instant());
+  }
+
+  static long micros(Instant instant) {
+    return Math.addExact(Math.multiplyExact(instant.getEpochSecond(), 1_000_000L), instant.getNano() / 1_000L);
+  }
+
+  static Instant instant(long micros) {
+    return Instant.ofEpochSecond(Math.floorDiv(micros, 1_000_000L), Math.floorMod(micros, 1_000_000L) * 1_000L);
+  }
+
+  private static @Nullable Instant instantOrNull(SqlRow row, String column) {
+    Long v = row.longOrNull(column);
+    return v == null ? null : instant(v);
+  }
+
+  private static Message message(SqlRow row, String queue) {
+    String token = row.stringOrNull("lease_token");
+    return new Message(
+        row.longValue("id"),
+        queue,
+        Json.parse(row.string("payload")),
+        MessageState.valueOf(row.string("state").toUpperCase(Locale.ROOT)),
+        row.intValue("priority"),
+        row.intValue("attempts"),
+        instant(row.longValue("enqueued_at")),
+        instant(row.longValue("visible_at")),
+        token == null ? null : UUID.fromString(token),
+        row.longOrNull("lease_owner"),
+        row.stringOrNull("dedup_key"),
+        row.stringOrNull("last_error"),
+        instantOrNull(row, "archived_at"),
+        instantOrNull(row, "dead_at"));
+  }
+
+  private static QueueInfo queue(SqlRow row) {
+    return new QueueInfo(row.longValue("id"), row.string("name"), row.intValue("max_attempts"),
+        instant(row.longValue("created_at")));
+  }
+
+  private static WorkerInfo worker(SqlRow row) {
+    return new WorkerInfo(row.longValue("id"), row.string("name"), row.stringOrNull("queue"),
+        row.string("hostname"), row.longValue("pid"),
+        WorkerStatus.valueOf(row.string("status").toUpperCase(Locale.ROOT)),
+        instant(row.longValue("started_at")), instant(row.longValue("heartbeat_at")),
+        instantOrNull(row, "stopped_at"));
+  }
+
+  private static QueueNotFoundException queueNotFound(String queue) {
+    return new QueueNotFoundException(queue, "queue '" + queue + "' does not exist");
+  }
+
+  private static <T> Mono<T> first(Mono<List<SqlRow>> rows, java.util.function.Function<SqlRow, T> mapper) {
+    return rows.flatMap(list -> list.isEmpty() ? Mono.empty() : Mono.just(mapper.apply(list.get(0))));
+  }
+
+  private static String ids(List<Long> ids) {
+    StringBuilder json = new StringBuilder("[");
+    for (int i = 0; i < ids.size(); i++) {
+      json.append(i == 0 ? "" : ",").append(ids.get(i));
+    }
+    return json.append(']').toString();
+  }
+
+  private Mono<SqlRow> requireQueueRow(SqlSession s, String queue) {
+    return first(s.query("SELECT id, max_attempts FROM pgqrs_queues WHERE name = ?", queue), r -> r)
+        .switchIfEmpty(Mono.error(() -> queueNotFound(queue)));
+  }
+
+  // ---------------------------------------------------------------- schema
+
+  @Override
+  public Mono<Void> install() {
+    return db.transaction("install", s -> s.script(List.of("""
+            CREATE TABLE IF NOT EXISTS pgqrs_migrations (
+                version    INTEGER PRIMARY KEY,
+                name       TEXT    NOT NULL,
+                applied_at INTEGER NOT NULL)"""))
+        .then(s.query("SELECT version FROM pgqrs_migrations"))
+        .flatMap(applied -> {
+          List<Long> done = applied.stream().map(r -> r.longValue("version")).toList();
+          return Flux.range(1, MIGRATION_FILES.size())
+              .filter(v -> !done.contains((long) v))
+              .concatMap(v -> {
+                String file = MIGRATION_FILES.get(v - 1);
+                return s.script(statementsOf(readResource("/io/pgqrs/sqlite/migrations/" + file)))
+                    .then(s.update("INSERT INTO pgqrs_migrations (version, name, applied_at) VALUES (?, ?, ?)",
+                        v, file, now(null)));
+              })
+              .then(Mono.just(true));
+        }))
+        .then();
+  }
+
+  @Override
+  public Mono<SchemaReport> verify() {
+    return db.statements("verify", s -> s.query("SELECT name FROM sqlite_master WHERE type IN ('table', 'index')")
+        .flatMap(rows -> {
+          List<String> present = rows.stream().map(r -> r.string("name")).toList();
+          List<String> missing = EXPECTED_OBJECTS.stream().filter(o -> !present.contains(o)).toList();
+          Mono<Integer> version = present.contains("pgqrs_migrations")
+              ? s.query("SELECT coalesce(max(version), 0) AS v FROM pgqrs_migrations").map(r -> r.get(0).intValue("v"))
+              : Mono.just(0);
+          return version.map(v -> new SchemaReport(where, v, MIGRATION_FILES.size(), missing));
+        }));
+  }
+
+  @Override
+  public Mono<Void> uninstall() {
+    return db.transaction("uninstall", s -> s.script(List.of(
+            "DROP TABLE IF EXISTS pgqrs_messages", "DROP TABLE IF EXISTS pgqrs_workers",
+            "DROP TABLE IF EXISTS pgqrs_queues", "DROP TABLE IF EXISTS pgqrs_migrations"))
+        .thenReturn(true))
+        .then();
+  }
+
+  // ---------------------------------------------------------------- queues
+
+  @Override
+  public Mono<QueueInfo> createQueue(StoreParams.CreateQueue p) {
+    return db.statements("create queue", s -> first(s.query("""
+            INSERT INTO pgqrs_queues (name, max_attempts, created_at) VALUES (?, ?, ?)
+            ON CONFLICT (name) DO NOTHING
+            RETURNING id, name, max_attempts, created_at""", p.queue(), p.maxAttempts(), now(p.now())),
+            SqliteDriver::queue))
+        .switchIfEmpty(Mono.error(() ->
+            new QueueAlreadyExistsException(p.queue(), "queue '" + p.queue() + "' exists already")));
+  }
+
+  @Override
+  public Mono<QueueInfo> findQueue(String queue) {
+    return db.statements("get queue", s -> first(s.query(
+        "SELECT id, name, max_attempts, created_at FROM pgqrs_queues WHERE name = ?", queue), SqliteDriver::queue));
+  }
+
+  @Override
+  public Flux<QueueInfo> listQueues() {
+    return db.statements("list queues", s -> s.query(
+            "SELECT id, name, max_attempts, created_at FROM pgqrs_queues ORDER BY name"))
+        .flatMapIterable(rows -> rows.stream().map(SqliteDriver::queue).toList());
+  }
+
+  @Override
+  public Mono<Long> purgeQueue(String queue) {
+    return db.transaction("purge queue", s -> requireQueueRow(s, queue)
+        .flatMap(q -> s.update("DELETE FROM pgqrs_messages WHERE queue_id = ? AND state = 'live'",
+            q.longValue("id"))));
+  }
+
+  @Override
+  public Mono<StoreResults.QueueDeletion> deleteQueue(StoreParams.DeleteQueue p) {
+    return db.transaction("delete queue", s -> first(s.query("SELECT id FROM pgqrs_queues WHERE name = ?", p.queue()),
+            r -> r.longValue("id"))
+        .flatMap(id -> first(s.query("""
+                SELECT (SELECT count(*) FROM pgqrs_messages WHERE queue_id = ?1 AND state = 'live') AS live,
+                       (SELECT count(*) FROM pgqrs_workers WHERE queue_id = ?1 AND status <> 'stopped') AS workers""",
+                id), r -> new StoreResults.QueueInUse(r.longValue("live"), r.longValue("workers")))
+            .flatMap(use -> !p.force() && (use.liveMessages() > 0 || use.activeWorkers() > 0)
+                ? Mono.<StoreResults.QueueDeletion>just(use)
+                : s.update("DELETE FROM pgqrs_queues WHERE id = ?", id)
+                    .thenReturn(new StoreResults.QueueDeleted())))
+        .defaultIfEmpty(new StoreResults.QueueMissing()));
+  }
+
+  // ---------------------------------------------------------------- messages
+
+  @Override
+  public Mono<List<StoreResults.Enqueued>> enqueue(StoreParams.Enqueue p) {
+    long now = now(p.now());
+    return db.transaction("enqueue", s -> requireQueueRow(s, p.queue())
+        .flatMap(q -> Flux.fromIterable(p.rows())
+            .concatMap(row -> {
+              long visible = row.visibleAt() != null ? micros(row.visibleAt())
+                  : row.delay() != null ? now + row.delay().toNanos() / 1_000L : now;
+              return first(s.query("""
+                      INSERT INTO pgqrs_messages (queue_id, payload, priority, enqueued_at, visible_at, dedup_key)
+                      VALUES (?, ?, ?, ?, ?, ?)
+                      ON CONFLICT (queue_id, dedup_key) WHERE state = 'live' AND dedup_key IS NOT NULL DO NOTHING
+                      RETURNING id""", q.longValue("id"), row.payloadJson(), row.priority(), now,
+                      Math.max(now, visible), row.dedupKey()),
+                  r -> new StoreResults.Enqueued(r.longValue("id"), true))
+                  .switchIfEmpty(Mono.defer(() -> first(s.query("""
+                          SELECT id FROM pgqrs_messages WHERE queue_id = ? AND state = 'live' AND dedup_key = ?""",
+                          q.longValue("id"), row.dedupKey()),
+                      r -> new StoreResults.Enqueued(r.longValue("id"), false))));
+            })
+            .collectList()));
+  }
+
+  @Override
+  public Mono<StoreResults.Claimed> claim(StoreParams.Claim p) {
+    long now = now(p.now());
+    Comparator<Message> order = Comparator.comparingInt(Message::priority).reversed().thenComparingLong(Message::id);
+    return db.transaction("claim", s -> requireQueueRow(s, p.queue())
+        .flatMap(q -> s.query("""
+                SELECT id, attempts >= ? AS exhausted FROM pgqrs_messages
+                WHERE queue_id = ? AND state = 'live' AND visible_at <= ?
+                ORDER BY priority DESC, visible_at, id
+                LIMIT ?""", q.longValue("max_attempts"), q.longValue("id"), now, p.limit())
+            .flatMap(candidates -> {
+              List<Long> exhausted = new ArrayList<>();
+              List<Long> deliver = new ArrayList<>();
+              for (SqlRow c : candidates) {
+                (c.longValue("exhausted") != 0 ? exhausted : deliver).add(c.longValue("id"));
+              }
+              Mono<List<SqlRow>> dead = exhausted.isEmpty() ? Mono.just(List.of()) : s.query("""
+                  UPDATE pgqrs_messages
+                  SET state = 'dead', dead_at = ?, lease_token = NULL, lease_owner = NULL,
+                      last_error = coalesce(last_error, 'max attempts reached')
+                  WHERE id IN (SELECT value FROM json_each(?))
+                  """ + RETURNING_MESSAGE, now, ids(exhausted));
+              Mono<List<SqlRow>> claimed = deliver.isEmpty() ? Mono.just(List.of()) : s.query("""
+                  UPDATE pgqrs_messages
+                  SET attempts = attempts + 1, lease_token = TOKEN, lease_owner = ?, visible_at = ?
+                  WHERE id IN (SELECT value FROM json_each(?))
+                  """.replace("TOKEN", NEW_TOKEN) + RETURNING_MESSAGE,
+                  p.workerId(), now + p.lease().toNanos() / 1_000L, ids(deliver));
+              return Mono.zip(claimed, dead, (c, d) -> new StoreResults.Claimed(
+                  c.stream().map(r -> message(r, p.queue())).sorted(order).toList(),
+                  d.stream().map(r -> message(r, p.queue())).sorted(order).toList()));
+            })));
+  }
+
+  @Override
+  public Mono<Boolean> archive(StoreParams.LeaseRef p) {
+    long now = now(p.now());
+    return db.statements("archive", s -> s.update(
+            "UPDATE pgqrs_messages SET state = 'archived', archived_at = ? WHERE " + FENCED,
+            now, p.messageId(), p.token().toString(), now))
+        .map(n -> n == 1);
+  }
+
+  @Override
+  public Mono<Integer> archiveMany(StoreParams.ArchiveMany p) {
+    long now = now(p.now());
+    return db.transaction("archive", s -> Flux.fromIterable(p.leases())
+        .concatMap(l -> s.update("UPDATE pgqrs_messages SET state = 'archived', archived_at = ? WHERE " + FENCED,
+            now, l.messageId(), l.token().toString(), now))
+        .reduce(0L, Long::sum)
+        .map(Long::intValue));
+  }
+
+  @Override
+  public Mono<Boolean> delete(StoreParams.LeaseRef p) {
+    long now = now(p.now());
+    return db.statements("delete", s -> s.update("DELETE FROM pgqrs_messages WHERE " + FENCED,
+            p.messageId(), p.token().toString(), now))
+        .map(n -> n == 1);
+  }
+
+  @Override
+  public Mono<Boolean> release(StoreParams.Release p) {
+    StoreParams.LeaseRef l = p.lease();
+    long now = now(l.now());
+    return db.statements("release", s -> s.update("""
+            UPDATE pgqrs_messages
+            SET visible_at = ?, lease_token = NULL, lease_owner = NULL, last_error = coalesce(?, last_error)
+            WHERE\s""" + FENCED, now + p.delay().toNanos() / 1_000L, p.error(), l.messageId(), l.token().toString(),
+            now))
+        .map(n -> n == 1);
+  }
+
+  @Override
+  public Mono<Lease> extend(StoreParams.Extend p) {
+    StoreParams.LeaseRef l = p.lease();
+    long now = now(l.now());
+    return db.statements("extend", s -> first(s.query(
+        "UPDATE pgqrs_messages SET visible_at = ? WHERE " + FENCED + " RETURNING visible_at",
+        now + p.duration().toNanos() / 1_000L, l.messageId(), l.token().toString(), now),
+        r -> new Lease(l.messageId(), l.token(), instant(r.longValue("visible_at")))));
+  }
+
+  @Override
+  public Mono<Boolean> deadLetter(StoreParams.DeadLetter p) {
+    StoreParams.LeaseRef l = p.lease();
+    long now = now(l.now());
+    return db.statements("dead-letter", s -> s.update("""
+            UPDATE pgqrs_messages
+            SET state = 'dead', dead_at = ?, last_error = ?, lease_token = NULL, lease_owner = NULL
+            WHERE\s""" + FENCED, now, p.error(), l.messageId(), l.token().toString(), now))
+        .map(n -> n == 1);
+  }
+
+  @Override
+  public Mono<Message> findMessage(long id) {
+    return db.statements("get message", s -> first(s.query("SELECT " + MESSAGE_COLUMNS + """
+            , q.name AS queue FROM pgqrs_messages m JOIN pgqrs_queues q ON q.id = m.queue_id WHERE m.id = ?""", id),
+        r -> message(r, r.string("queue"))));
+  }
+
+  @Override
+  public Flux<Message> listMessages(StoreParams.ListMessages p) {
+    return db.statements("list messages", s -> s.query("SELECT " + MESSAGE_COLUMNS + """
+             FROM pgqrs_messages m
+            WHERE m.queue_id = (SELECT id FROM pgqrs_queues WHERE name = ?) AND m.state = ? AND m.id > ?
+            ORDER BY m.id LIMIT ?""", p.queue(), p.state().name().toLowerCase(Locale.ROOT), p.afterId(), p.limit()))
+        .flatMapIterable(rows -> rows.stream().map(r -> message(r, p.queue())).toList());
+  }
+
+  @Override
+  public Mono<Long> replayDead(StoreParams.Replay p) {
+    long now = now(p.now());
+    String idFilter = p.ids() == null ? null : ids(p.ids());
+    // A replayed message keeps its dedup key unless a live message already holds it; SQLite checks
+    // the unique index row by row, so an earlier replayed row counts as live for later ones.
+    return db.transaction("replay dead letters", s -> requireQueueRow(s, p.queue())
+        .flatMap(q -> s.update("""
+            UPDATE pgqrs_messages
+            SET state = 'live', attempts = 0, visible_at = ?, lease_token = NULL, lease_owner = NULL, dead_at = NULL,
+                dedup_key = CASE WHEN dedup_key IS NOT NULL AND NOT EXISTS (
+                    SELECT 1 FROM pgqrs_messages l WHERE l.queue_id = pgqrs_messages.queue_id AND l.state = 'live'
+                      AND l.dedup_key = pgqrs_messages.dedup_key) THEN dedup_key END
+            WHERE queue_id = ? AND state = 'dead' AND (?3 IS NULL OR id IN (SELECT value FROM json_each(?3)))""",
+            now, q.longValue("id"), idFilter)));
+  }
+
+  @Override
+  public Mono<Long> purgeMessages(StoreParams.PurgeMessages p) {
+    long now = now(p.now());
+    String column = switch (p.state()) {
+      case ARCHIVED -> "archived_at";
+      case DEAD -> "dead_at";
+      case LIVE -> throw new IllegalArgumentException("live messages are purged with purgeQueue");
+    };
+    Long before = p.olderThan() == null ? null : now - p.olderThan().toNanos() / 1_000L;
+    return db.transaction("purge " + p.state().name().toLowerCase(Locale.ROOT) + " messages",
+        s -> requireQueueRow(s, p.queue()).flatMap(q -> s.update("""
+            DELETE FROM pgqrs_messages WHERE id IN (
+                SELECT id FROM pgqrs_messages
+                WHERE queue_id = ? AND state = ? AND (?3 IS NULL OR COLUMN < ?3)
+                ORDER BY id LIMIT ?)""".replace("COLUMN", column),
+            q.longValue("id"), p.state().name().toLowerCase(Locale.ROOT), before, p.limit() > 0 ? p.limit() : -1)));
+  }
+
+  // ---------------------------------------------------------------- workers
+
+  private Mono<WorkerInfo> selectWorker(SqlSession s, long id) {
+    return first(s.query(WORKER_SELECT + " WHERE w.id = ?", id), SqliteDriver::worker);
+  }
+
+  @Override
+  public Mono<WorkerInfo> registerWorker(StoreParams.RegisterWorker p) {
+    long now = now(p.now());
+    return db.transaction("register worker", s -> {
+      Mono<Long> queueId = p.queue() == null
+          ? Mono.just(-1L)
+          : requireQueueRow(s, p.queue()).map(q -> q.longValue("id"));
+      return queueId.flatMap(qid -> first(s.query("""
+                  INSERT INTO pgqrs_workers (name, queue_id, hostname, pid, status, started_at, heartbeat_at)
+                  VALUES (?, ?, ?, ?, 'ready', ?, ?)
+                  ON CONFLICT (name) DO NOTHING RETURNING id""", p.name(), qid < 0 ? null : qid, p.hostname(),
+              p.pid(), now, now), r -> r.longValue("id"))
+          .switchIfEmpty(Mono.error(() -> new WorkerAlreadyExistsException(p.name(),
+              "a worker named '" + p.name() + "' is registered already")))
+          .flatMap(id -> selectWorker(s, id)));
+    });
+  }
+
+  @Override
+  public Mono<WorkerStatus> heartbeat(StoreParams.Heartbeat p) {
+    return db.statements("heartbeat", s -> first(s.query(
+        "UPDATE pgqrs_workers SET heartbeat_at = max(heartbeat_at, ?) WHERE id = ? RETURNING status",
+        now(p.now()), p.workerId()), r -> WorkerStatus.valueOf(r.string("status").toUpperCase(Locale.ROOT))));
+  }
+
+  @Override
+  public Mono<WorkerInfo> setWorkerStatus(StoreParams.SetWorkerStatus p) {
+    return db.transaction("set worker status", s -> s.update(
+            "UPDATE pgqrs_workers SET status = ? WHERE id = ? AND status <> 'stopped'",
+            p.status().name().toLowerCase(Locale.ROOT), p.workerId())
+        .then(selectWorker(s, p.workerId())));
+  }
+
+  private static Mono<Long> leasesOf(SqlSession s, long workerId, long now) {
+    return first(s.query("SELECT count(*) AS n FROM pgqrs_messages WHERE lease_owner = ? AND " + LIVE_LEASE,
+        workerId, now), r -> r.longValue("n"));
+  }
+
+  @Override
+  public Mono<StoreResults.WorkerShutdown> shutdownWorker(StoreParams.ShutdownWorker p) {
+    long now = now(p.now());
+    return db.transaction("shutdown worker", s -> selectWorker(s, p.workerId())
+        .flatMap(w -> leasesOf(s, p.workerId(), now).flatMap(leases -> {
+          if (leases > 0 && !p.releaseLeases()) {
+            return Mono.<StoreResults.WorkerShutdown>just(new StoreResults.WorkerBusy(leases));
+          }
+          Mono<Long> released = leases == 0 ? Mono.just(0L) : s.update("""
+              UPDATE pgqrs_messages SET visible_at = ?, lease_token = NULL, lease_owner = NULL
+              WHERE lease_owner = ? AND\s""" + LIVE_LEASE, now, p.workerId(), now);
+          return released.flatMap(count -> s.update(
+                  "UPDATE pgqrs_workers SET status = 'stopped', stopped_at = coalesce(stopped_at, ?) WHERE id = ?",
+                  now, p.workerId())
+              .thenReturn(new StoreResults.WorkerStopped(count)));
+        }))
+        .defaultIfEmpty(new StoreResults.WorkerMissing()));
+  }
+
+  @Override
+  public Mono<WorkerInfo> findWorker(long workerId) {
+    return db.statements("get worker", s -> selectWorker(s, workerId));
+  }
+
+  @Override
+  public Flux<WorkerInfo> listWorkers(@Nullable String queue) {
+    return db.statements("list workers", s -> s.query(WORKER_SELECT + " WHERE ?1 IS NULL OR q.name = ?1 ORDER BY w.id",
+            queue))
+        .flatMapIterable(rows -> rows.stream().map(SqliteDriver::worker).toList());
+  }
+
+  @Override
+  public Flux<WorkerHealth> workerHealth(StoreParams.WorkerHealthQuery p) {
+    long now = now(p.now());
+    long staleBefore = now - p.staleAfter().toNanos() / 1_000L;
+    return db.statements("worker health", s -> s.query(WORKER_SELECT.replace("FROM", """
+            , (SELECT count(*) FROM pgqrs_messages m WHERE m.lease_owner = w.id AND m.state = 'live'
+                 AND m.lease_token IS NOT NULL AND m.visible_at > ?1) AS leases
+            FROM""") + " ORDER BY w.id", now))
+        .flatMapIterable(rows -> rows.stream().map(r -> {
+          WorkerInfo w = worker(r);
+          long heartbeat = micros(w.heartbeatAt());
+          return new WorkerHealth(w, Duration.ofNanos(Math.max(0, now - heartbeat) * 1_000L),
+              w.status() != WorkerStatus.STOPPED && heartbeat < staleBefore, r.longValue("leases"));
+        }).toList());
+  }
+
+  @Override
+  public Mono<StoreResults.WorkerShutdown> deleteWorker(long workerId) {
+    long now = now(null);
+    return db.transaction("delete worker", s -> selectWorker(s, workerId)
+        .flatMap(w -> leasesOf(s, workerId, now).flatMap(leases -> leases > 0
+            ? Mono.<StoreResults.WorkerShutdown>just(new StoreResults.WorkerBusy(leases))
+            : s.update("DELETE FROM pgqrs_workers WHERE id = ?", workerId)
+                .thenReturn(new StoreResults.WorkerStopped(0))))
+        .defaultIfEmpty(new StoreResults.WorkerMissing()));
+  }
+
+  // ---------------------------------------------------------------- metrics
+
+  @Override
+  public Flux<QueueMetrics> queueMetrics(StoreParams.MetricsQuery p) {
+    long now = now(p.now());
+    return db.statements("queue metrics", s -> s.query("""
+            SELECT q.name,
+                   count(m.id) FILTER (WHERE m.state = 'live' AND m.visible_at <= ?1) AS pending,
+                   count(m.id) FILTER (WHERE m.state = 'live' AND m.visible_at > ?1 AND m.lease_token IS NOT NULL)
+                       AS leased,
+                   count(m.id) FILTER (WHERE m.state = 'live' AND m.visible_at > ?1 AND m.lease_token IS NULL)
+                       AS delayed,
+                   count(m.id) FILTER (WHERE m.state = 'archived') AS archived,
+                   count(m.id) FILTER (WHERE m.state = 'dead') AS dead,
+                   min(m.visible_at) FILTER (WHERE m.state = 'live' AND m.visible_at <= ?1) AS oldest_visible
+            FROM pgqrs_queues q LEFT JOIN pgqrs_messages m ON m.queue_id = q.id
+            WHERE ?2 IS NULL OR q.name = ?2
+            GROUP BY q.id
+            ORDER BY q.name""", now, p.queue()))
+        .flatMapIterable(rows -> rows.stream().map(r -> {
+          Long oldest = r.longOrNull("oldest_visible");
+          return new QueueMetrics(r.string("name"), r.longValue("pending"), r.longValue("leased"),
+              r.longValue("delayed"), r.longValue("archived"), r.longValue("dead"),
+              oldest == null ? null : Duration.ofNanos(Math.max(0, now - oldest) * 1_000L));
+        }).toList());
+  }
+
+  @Override
+  public Mono<Void> close() {
+    return db.close();
+  }
+}
