@@ -24,6 +24,7 @@ import reactor.core.scheduler.Scheduler;
 import reactor.core.scheduler.Schedulers;
 import reactor.pool.InstrumentedPool;
 import reactor.pool.PoolBuilder;
+import reactor.pool.PoolShutdownException;
 
 /**
  * The SQLite executor: one JDBC connection, used only from one dedicated thread (the single
@@ -209,7 +210,8 @@ final class JdbcExecutor implements SqlExecutor {
                 s -> end(operation, "COMMIT"),
                 (s, error) -> end(operation, "ROLLBACK"),
                 s -> end(operation, "ROLLBACK")))
-        .singleOrEmpty();
+        .singleOrEmpty()
+        .onErrorMap(PoolShutdownException.class, e -> closedError(operation));
   }
 
   @Override
@@ -217,7 +219,13 @@ final class JdbcExecutor implements SqlExecutor {
     return slot.withPoolable(c -> onWriter(operation, () -> {
           rollBackLeftover();
           return true;
-        }).then(work.apply(new Session(operation)))).singleOrEmpty();
+        }).then(work.apply(new Session(operation))))
+        .singleOrEmpty()
+        .onErrorMap(PoolShutdownException.class, e -> closedError(operation));
+  }
+
+  private static StoreUnavailableException closedError(String operation) {
+    return new StoreUnavailableException(operation, operation + ": the store is closed", null);
   }
 
   @Override

@@ -286,119 +286,135 @@ final class SqliteDriver implements StoreDriver {
 
   @Override
   public Mono<List<StoreResults.Enqueued>> enqueue(StoreParams.Enqueue p) {
-    long now = now(p.now());
-    return db.transaction("enqueue", s -> requireQueueRow(s, p.queue())
-        .flatMap(q -> Flux.fromIterable(p.rows())
-            .concatMap(row -> {
-              long visible = row.visibleAt() != null ? micros(row.visibleAt())
-                  : row.delay() != null ? now + row.delay().toNanos() / 1_000L : now;
-              return first(s.query("""
-                      INSERT INTO pgqrs_messages (queue_id, payload, priority, enqueued_at, visible_at, dedup_key)
-                      VALUES (?, ?, ?, ?, ?, ?)
-                      ON CONFLICT (queue_id, dedup_key) WHERE state = 'live' AND dedup_key IS NOT NULL DO NOTHING
-                      RETURNING id""", q.longValue("id"), row.payloadJson(), row.priority(), now,
-                      Math.max(now, visible), row.dedupKey()),
-                  r -> new StoreResults.Enqueued(r.longValue("id"), true))
-                  .switchIfEmpty(Mono.defer(() -> first(s.query("""
-                          SELECT id FROM pgqrs_messages WHERE queue_id = ? AND state = 'live' AND dedup_key = ?""",
-                          q.longValue("id"), row.dedupKey()),
-                      r -> new StoreResults.Enqueued(r.longValue("id"), false))));
-            })
-            .collectList()));
+    return Mono.defer(() -> {
+      long now = now(p.now());
+      return db.transaction("enqueue", s -> requireQueueRow(s, p.queue())
+          .flatMap(q -> Flux.fromIterable(p.rows())
+              .concatMap(row -> {
+                long visible = row.visibleAt() != null ? micros(row.visibleAt())
+                    : row.delay() != null ? now + row.delay().toNanos() / 1_000L : now;
+                return first(s.query("""
+                        INSERT INTO pgqrs_messages (queue_id, payload, priority, enqueued_at, visible_at, dedup_key)
+                        VALUES (?, ?, ?, ?, ?, ?)
+                        ON CONFLICT (queue_id, dedup_key) WHERE state = 'live' AND dedup_key IS NOT NULL DO NOTHING
+                        RETURNING id""", q.longValue("id"), row.payloadJson(), row.priority(), now,
+                        Math.max(now, visible), row.dedupKey()),
+                    r -> new StoreResults.Enqueued(r.longValue("id"), true))
+                    .switchIfEmpty(Mono.defer(() -> first(s.query("""
+                            SELECT id FROM pgqrs_messages WHERE queue_id = ? AND state = 'live' AND dedup_key = ?""",
+                            q.longValue("id"), row.dedupKey()),
+                        r -> new StoreResults.Enqueued(r.longValue("id"), false))));
+              })
+              .collectList()));
+    });
   }
 
   @Override
   public Mono<StoreResults.Claimed> claim(StoreParams.Claim p) {
-    long now = now(p.now());
-    Comparator<Message> order = Comparator.comparingInt(Message::priority).reversed().thenComparingLong(Message::id);
-    return db.transaction("claim", s -> requireQueueRow(s, p.queue())
-        .flatMap(q -> s.query("""
-                SELECT id, attempts >= ? AS exhausted FROM pgqrs_messages
-                WHERE queue_id = ? AND state = 'live' AND visible_at <= ?
-                ORDER BY priority DESC, visible_at, id
-                LIMIT ?""", q.longValue("max_attempts"), q.longValue("id"), now, p.limit())
-            .flatMap(candidates -> {
-              List<Long> exhausted = new ArrayList<>();
-              List<Long> deliver = new ArrayList<>();
-              for (SqlRow c : candidates) {
-                (c.longValue("exhausted") != 0 ? exhausted : deliver).add(c.longValue("id"));
-              }
-              Mono<List<SqlRow>> dead = exhausted.isEmpty() ? Mono.just(List.of()) : s.query("""
-                  UPDATE pgqrs_messages
-                  SET state = 'dead', dead_at = ?, lease_token = NULL, lease_owner = NULL,
-                      last_error = coalesce(last_error, 'max attempts reached')
-                  WHERE id IN (SELECT value FROM json_each(?))
-                  """ + RETURNING_MESSAGE, now, ids(exhausted));
-              Mono<List<SqlRow>> claimed = deliver.isEmpty() ? Mono.just(List.of()) : s.query("""
-                  UPDATE pgqrs_messages
-                  SET attempts = attempts + 1, lease_token = TOKEN, lease_owner = ?, visible_at = ?
-                  WHERE id IN (SELECT value FROM json_each(?))
-                  """.replace("TOKEN", NEW_TOKEN) + RETURNING_MESSAGE,
-                  p.workerId(), now + p.lease().toNanos() / 1_000L, ids(deliver));
-              return Mono.zip(claimed, dead, (c, d) -> new StoreResults.Claimed(
-                  c.stream().map(r -> message(r, p.queue())).sorted(order).toList(),
-                  d.stream().map(r -> message(r, p.queue())).sorted(order).toList()));
-            })));
+    return Mono.defer(() -> {
+      long now = now(p.now());
+      Comparator<Message> order = Comparator.comparingInt(Message::priority).reversed().thenComparingLong(Message::id);
+      return db.transaction("claim", s -> requireQueueRow(s, p.queue())
+          .flatMap(q -> s.query("""
+                  SELECT id, attempts >= ? AS exhausted FROM pgqrs_messages
+                  WHERE queue_id = ? AND state = 'live' AND visible_at <= ?
+                  ORDER BY priority DESC, visible_at, id
+                  LIMIT ?""", q.longValue("max_attempts"), q.longValue("id"), now, p.limit())
+              .flatMap(candidates -> {
+                List<Long> exhausted = new ArrayList<>();
+                List<Long> deliver = new ArrayList<>();
+                for (SqlRow c : candidates) {
+                  (c.longValue("exhausted") != 0 ? exhausted : deliver).add(c.longValue("id"));
+                }
+                Mono<List<SqlRow>> dead = exhausted.isEmpty() ? Mono.just(List.of()) : s.query("""
+                    UPDATE pgqrs_messages
+                    SET state = 'dead', dead_at = ?, lease_token = NULL, lease_owner = NULL,
+                        last_error = coalesce(last_error, 'max attempts reached')
+                    WHERE id IN (SELECT value FROM json_each(?))
+                    """ + RETURNING_MESSAGE, now, ids(exhausted));
+                Mono<List<SqlRow>> claimed = deliver.isEmpty() ? Mono.just(List.of()) : s.query("""
+                    UPDATE pgqrs_messages
+                    SET attempts = attempts + 1, lease_token = TOKEN, lease_owner = ?, visible_at = ?
+                    WHERE id IN (SELECT value FROM json_each(?))
+                    """.replace("TOKEN", NEW_TOKEN) + RETURNING_MESSAGE,
+                    p.workerId(), now + p.lease().toNanos() / 1_000L, ids(deliver));
+                return Mono.zip(claimed, dead, (c, d) -> new StoreResults.Claimed(
+                    c.stream().map(r -> message(r, p.queue())).sorted(order).toList(),
+                    d.stream().map(r -> message(r, p.queue())).sorted(order).toList()));
+              })));
+    });
   }
 
   @Override
   public Mono<Boolean> archive(StoreParams.LeaseRef p) {
-    long now = now(p.now());
-    return db.statements("archive", s -> s.update(
-            "UPDATE pgqrs_messages SET state = 'archived', archived_at = ? WHERE " + FENCED,
-            now, p.messageId(), p.token().toString(), now))
-        .map(n -> n == 1);
+    return Mono.defer(() -> {
+      long now = now(p.now());
+      return db.statements("archive", s -> s.update(
+              "UPDATE pgqrs_messages SET state = 'archived', archived_at = ? WHERE " + FENCED,
+              now, p.messageId(), p.token().toString(), now))
+          .map(n -> n == 1);
+    });
   }
 
   @Override
   public Mono<Integer> archiveMany(StoreParams.ArchiveMany p) {
-    long now = now(p.now());
-    return db.transaction("archive", s -> Flux.fromIterable(p.leases())
-        .concatMap(l -> s.update("UPDATE pgqrs_messages SET state = 'archived', archived_at = ? WHERE " + FENCED,
-            now, l.messageId(), l.token().toString(), now))
-        .reduce(0L, Long::sum)
-        .map(Long::intValue));
+    return Mono.defer(() -> {
+      long now = now(p.now());
+      return db.transaction("archive", s -> Flux.fromIterable(p.leases())
+          .concatMap(l -> s.update("UPDATE pgqrs_messages SET state = 'archived', archived_at = ? WHERE " + FENCED,
+              now, l.messageId(), l.token().toString(), now))
+          .reduce(0L, Long::sum)
+          .map(Long::intValue));
+    });
   }
 
   @Override
   public Mono<Boolean> delete(StoreParams.LeaseRef p) {
-    long now = now(p.now());
-    return db.statements("delete", s -> s.update("DELETE FROM pgqrs_messages WHERE " + FENCED,
-            p.messageId(), p.token().toString(), now))
-        .map(n -> n == 1);
+    return Mono.defer(() -> {
+      long now = now(p.now());
+      return db.statements("delete", s -> s.update("DELETE FROM pgqrs_messages WHERE " + FENCED,
+              p.messageId(), p.token().toString(), now))
+          .map(n -> n == 1);
+    });
   }
 
   @Override
   public Mono<Boolean> release(StoreParams.Release p) {
-    StoreParams.LeaseRef l = p.lease();
-    long now = now(l.now());
-    return db.statements("release", s -> s.update("""
-            UPDATE pgqrs_messages
-            SET visible_at = ?, lease_token = NULL, lease_owner = NULL, last_error = coalesce(?, last_error)
-            WHERE\s""" + FENCED, now + p.delay().toNanos() / 1_000L, p.error(), l.messageId(), l.token().toString(),
-            now))
-        .map(n -> n == 1);
+    return Mono.defer(() -> {
+      StoreParams.LeaseRef l = p.lease();
+      long now = now(l.now());
+      return db.statements("release", s -> s.update("""
+              UPDATE pgqrs_messages
+              SET visible_at = ?, lease_token = NULL, lease_owner = NULL, last_error = coalesce(?, last_error)
+              WHERE\s""" + FENCED, now + p.delay().toNanos() / 1_000L, p.error(), l.messageId(), l.token().toString(),
+              now))
+          .map(n -> n == 1);
+    });
   }
 
   @Override
   public Mono<Lease> extend(StoreParams.Extend p) {
-    StoreParams.LeaseRef l = p.lease();
-    long now = now(l.now());
-    return db.statements("extend", s -> first(s.query(
-        "UPDATE pgqrs_messages SET visible_at = ? WHERE " + FENCED + " RETURNING visible_at",
-        now + p.duration().toNanos() / 1_000L, l.messageId(), l.token().toString(), now),
-        r -> new Lease(l.messageId(), l.token(), instant(r.longValue("visible_at")))));
+    return Mono.defer(() -> {
+      StoreParams.LeaseRef l = p.lease();
+      long now = now(l.now());
+      return db.statements("extend", s -> first(s.query(
+          "UPDATE pgqrs_messages SET visible_at = ? WHERE " + FENCED + " RETURNING visible_at",
+          now + p.duration().toNanos() / 1_000L, l.messageId(), l.token().toString(), now),
+          r -> new Lease(l.messageId(), l.token(), instant(r.longValue("visible_at")))));
+    });
   }
 
   @Override
   public Mono<Boolean> deadLetter(StoreParams.DeadLetter p) {
-    StoreParams.LeaseRef l = p.lease();
-    long now = now(l.now());
-    return db.statements("dead-letter", s -> s.update("""
-            UPDATE pgqrs_messages
-            SET state = 'dead', dead_at = ?, last_error = ?, lease_token = NULL, lease_owner = NULL
-            WHERE\s""" + FENCED, now, p.error(), l.messageId(), l.token().toString(), now))
-        .map(n -> n == 1);
+    return Mono.defer(() -> {
+      StoreParams.LeaseRef l = p.lease();
+      long now = now(l.now());
+      return db.statements("dead-letter", s -> s.update("""
+              UPDATE pgqrs_messages
+              SET state = 'dead', dead_at = ?, last_error = ?, lease_token = NULL, lease_owner = NULL
+              WHERE\s""" + FENCED, now, p.error(), l.messageId(), l.token().toString(), now))
+          .map(n -> n == 1);
+    });
   }
 
   @Override
@@ -419,37 +435,41 @@ final class SqliteDriver implements StoreDriver {
 
   @Override
   public Mono<Long> replayDead(StoreParams.Replay p) {
-    long now = now(p.now());
-    String idFilter = p.ids() == null ? null : ids(p.ids());
-    // A replayed message keeps its dedup key unless a live message already holds it; SQLite checks
-    // the unique index row by row, so an earlier replayed row counts as live for later ones.
-    return db.transaction("replay dead letters", s -> requireQueueRow(s, p.queue())
-        .flatMap(q -> s.update("""
-            UPDATE pgqrs_messages
-            SET state = 'live', attempts = 0, visible_at = ?, lease_token = NULL, lease_owner = NULL, dead_at = NULL,
-                dedup_key = CASE WHEN dedup_key IS NOT NULL AND NOT EXISTS (
-                    SELECT 1 FROM pgqrs_messages l WHERE l.queue_id = pgqrs_messages.queue_id AND l.state = 'live'
-                      AND l.dedup_key = pgqrs_messages.dedup_key) THEN dedup_key END
-            WHERE queue_id = ? AND state = 'dead' AND (?3 IS NULL OR id IN (SELECT value FROM json_each(?3)))""",
-            now, q.longValue("id"), idFilter)));
+    return Mono.defer(() -> {
+      long now = now(p.now());
+      String idFilter = p.ids() == null ? null : ids(p.ids());
+      // A replayed message keeps its dedup key unless a live message already holds it; SQLite checks
+      // the unique index row by row, so an earlier replayed row counts as live for later ones.
+      return db.transaction("replay dead letters", s -> requireQueueRow(s, p.queue())
+          .flatMap(q -> s.update("""
+              UPDATE pgqrs_messages
+              SET state = 'live', attempts = 0, visible_at = ?, lease_token = NULL, lease_owner = NULL, dead_at = NULL,
+                  dedup_key = CASE WHEN dedup_key IS NOT NULL AND NOT EXISTS (
+                      SELECT 1 FROM pgqrs_messages l WHERE l.queue_id = pgqrs_messages.queue_id AND l.state = 'live'
+                        AND l.dedup_key = pgqrs_messages.dedup_key) THEN dedup_key END
+              WHERE queue_id = ? AND state = 'dead' AND (?3 IS NULL OR id IN (SELECT value FROM json_each(?3)))""",
+              now, q.longValue("id"), idFilter)));
+    });
   }
 
   @Override
   public Mono<Long> purgeMessages(StoreParams.PurgeMessages p) {
-    long now = now(p.now());
-    String column = switch (p.state()) {
-      case ARCHIVED -> "archived_at";
-      case DEAD -> "dead_at";
-      case LIVE -> throw new IllegalArgumentException("live messages are purged with purgeQueue");
-    };
-    Long before = p.olderThan() == null ? null : now - p.olderThan().toNanos() / 1_000L;
-    return db.transaction("purge " + p.state().name().toLowerCase(Locale.ROOT) + " messages",
-        s -> requireQueueRow(s, p.queue()).flatMap(q -> s.update("""
-            DELETE FROM pgqrs_messages WHERE id IN (
-                SELECT id FROM pgqrs_messages
-                WHERE queue_id = ? AND state = ? AND (?3 IS NULL OR COLUMN < ?3)
-                ORDER BY id LIMIT ?)""".replace("COLUMN", column),
-            q.longValue("id"), p.state().name().toLowerCase(Locale.ROOT), before, p.limit() > 0 ? p.limit() : -1)));
+    return Mono.defer(() -> {
+      long now = now(p.now());
+      String column = switch (p.state()) {
+        case ARCHIVED -> "archived_at";
+        case DEAD -> "dead_at";
+        case LIVE -> throw new IllegalArgumentException("live messages are purged with purgeQueue");
+      };
+      Long before = p.olderThan() == null ? null : now - p.olderThan().toNanos() / 1_000L;
+      return db.transaction("purge " + p.state().name().toLowerCase(Locale.ROOT) + " messages",
+          s -> requireQueueRow(s, p.queue()).flatMap(q -> s.update("""
+              DELETE FROM pgqrs_messages WHERE id IN (
+                  SELECT id FROM pgqrs_messages
+                  WHERE queue_id = ? AND state = ? AND (?3 IS NULL OR COLUMN < ?3)
+                  ORDER BY id LIMIT ?)""".replace("COLUMN", column),
+              q.longValue("id"), p.state().name().toLowerCase(Locale.ROOT), before, p.limit() > 0 ? p.limit() : -1)));
+    });
   }
 
   // ---------------------------------------------------------------- workers
@@ -460,19 +480,21 @@ final class SqliteDriver implements StoreDriver {
 
   @Override
   public Mono<WorkerInfo> registerWorker(StoreParams.RegisterWorker p) {
-    long now = now(p.now());
-    return db.transaction("register worker", s -> {
-      Mono<Long> queueId = p.queue() == null
-          ? Mono.just(-1L)
-          : requireQueueRow(s, p.queue()).map(q -> q.longValue("id"));
-      return queueId.flatMap(qid -> first(s.query("""
-                  INSERT INTO pgqrs_workers (name, queue_id, hostname, pid, status, started_at, heartbeat_at)
-                  VALUES (?, ?, ?, ?, 'ready', ?, ?)
-                  ON CONFLICT (name) DO NOTHING RETURNING id""", p.name(), qid < 0 ? null : qid, p.hostname(),
-              p.pid(), now, now), r -> r.longValue("id"))
-          .switchIfEmpty(Mono.error(() -> new WorkerAlreadyExistsException(p.name(),
-              "a worker named '" + p.name() + "' is registered already")))
-          .flatMap(id -> selectWorker(s, id)));
+    return Mono.defer(() -> {
+      long now = now(p.now());
+      return db.transaction("register worker", s -> {
+        Mono<Long> queueId = p.queue() == null
+            ? Mono.just(-1L)
+            : requireQueueRow(s, p.queue()).map(q -> q.longValue("id"));
+        return queueId.flatMap(qid -> first(s.query("""
+                    INSERT INTO pgqrs_workers (name, queue_id, hostname, pid, status, started_at, heartbeat_at)
+                    VALUES (?, ?, ?, ?, 'ready', ?, ?)
+                    ON CONFLICT (name) DO NOTHING RETURNING id""", p.name(), qid < 0 ? null : qid, p.hostname(),
+                p.pid(), now, now), r -> r.longValue("id"))
+            .switchIfEmpty(Mono.error(() -> new WorkerAlreadyExistsException(p.name(),
+                "a worker named '" + p.name() + "' is registered already")))
+            .flatMap(id -> selectWorker(s, id)));
+      });
     });
   }
 
@@ -498,21 +520,23 @@ final class SqliteDriver implements StoreDriver {
 
   @Override
   public Mono<StoreResults.WorkerShutdown> shutdownWorker(StoreParams.ShutdownWorker p) {
-    long now = now(p.now());
-    return db.transaction("shutdown worker", s -> selectWorker(s, p.workerId())
-        .flatMap(w -> leasesOf(s, p.workerId(), now).flatMap(leases -> {
-          if (leases > 0 && !p.releaseLeases()) {
-            return Mono.<StoreResults.WorkerShutdown>just(new StoreResults.WorkerBusy(leases));
-          }
-          Mono<Long> released = leases == 0 ? Mono.just(0L) : s.update("""
-              UPDATE pgqrs_messages SET visible_at = ?, lease_token = NULL, lease_owner = NULL
-              WHERE lease_owner = ? AND\s""" + LIVE_LEASE, now, p.workerId(), now);
-          return released.flatMap(count -> s.update(
-                  "UPDATE pgqrs_workers SET status = 'stopped', stopped_at = coalesce(stopped_at, ?) WHERE id = ?",
-                  now, p.workerId())
-              .thenReturn(new StoreResults.WorkerStopped(count)));
-        }))
-        .defaultIfEmpty(new StoreResults.WorkerMissing()));
+    return Mono.defer(() -> {
+      long now = now(p.now());
+      return db.transaction("shutdown worker", s -> selectWorker(s, p.workerId())
+          .flatMap(w -> leasesOf(s, p.workerId(), now).flatMap(leases -> {
+            if (leases > 0 && !p.releaseLeases()) {
+              return Mono.<StoreResults.WorkerShutdown>just(new StoreResults.WorkerBusy(leases));
+            }
+            Mono<Long> released = leases == 0 ? Mono.just(0L) : s.update("""
+                UPDATE pgqrs_messages SET visible_at = ?, lease_token = NULL, lease_owner = NULL
+                WHERE lease_owner = ? AND\s""" + LIVE_LEASE, now, p.workerId(), now);
+            return released.flatMap(count -> s.update(
+                    "UPDATE pgqrs_workers SET status = 'stopped', stopped_at = coalesce(stopped_at, ?) WHERE id = ?",
+                    now, p.workerId())
+                .thenReturn(new StoreResults.WorkerStopped(count)));
+          }))
+          .defaultIfEmpty(new StoreResults.WorkerMissing()));
+    });
   }
 
   @Override
@@ -529,56 +553,62 @@ final class SqliteDriver implements StoreDriver {
 
   @Override
   public Flux<WorkerHealth> workerHealth(StoreParams.WorkerHealthQuery p) {
-    long now = now(p.now());
-    long staleBefore = now - p.staleAfter().toNanos() / 1_000L;
-    return db.statements("worker health", s -> s.query(WORKER_SELECT.replace("FROM", """
-            , (SELECT count(*) FROM pgqrs_messages m WHERE m.lease_owner = w.id AND m.state = 'live'
-                 AND m.lease_token IS NOT NULL AND m.visible_at > ?1) AS leases
-            FROM""") + " ORDER BY w.id", now))
-        .flatMapIterable(rows -> rows.stream().map(r -> {
-          WorkerInfo w = worker(r);
-          long heartbeat = micros(w.heartbeatAt());
-          return new WorkerHealth(w, Duration.ofNanos(Math.max(0, now - heartbeat) * 1_000L),
-              w.status() != WorkerStatus.STOPPED && heartbeat < staleBefore, r.longValue("leases"));
-        }).toList());
+    return Flux.defer(() -> {
+      long now = now(p.now());
+      long staleBefore = now - p.staleAfter().toNanos() / 1_000L;
+      return db.statements("worker health", s -> s.query(WORKER_SELECT.replace("FROM", """
+              , (SELECT count(*) FROM pgqrs_messages m WHERE m.lease_owner = w.id AND m.state = 'live'
+                   AND m.lease_token IS NOT NULL AND m.visible_at > ?1) AS leases
+              FROM""") + " ORDER BY w.id", now))
+          .flatMapIterable(rows -> rows.stream().map(r -> {
+            WorkerInfo w = worker(r);
+            long heartbeat = micros(w.heartbeatAt());
+            return new WorkerHealth(w, Duration.ofNanos(Math.max(0, now - heartbeat) * 1_000L),
+                w.status() != WorkerStatus.STOPPED && heartbeat < staleBefore, r.longValue("leases"));
+          }).toList());
+    });
   }
 
   @Override
   public Mono<StoreResults.WorkerShutdown> deleteWorker(long workerId) {
-    long now = now(null);
-    return db.transaction("delete worker", s -> selectWorker(s, workerId)
-        .flatMap(w -> leasesOf(s, workerId, now).flatMap(leases -> leases > 0
-            ? Mono.<StoreResults.WorkerShutdown>just(new StoreResults.WorkerBusy(leases))
-            : s.update("DELETE FROM pgqrs_workers WHERE id = ?", workerId)
-                .thenReturn(new StoreResults.WorkerStopped(0))))
-        .defaultIfEmpty(new StoreResults.WorkerMissing()));
+    return Mono.defer(() -> {
+      long now = now(null);
+      return db.transaction("delete worker", s -> selectWorker(s, workerId)
+          .flatMap(w -> leasesOf(s, workerId, now).flatMap(leases -> leases > 0
+              ? Mono.<StoreResults.WorkerShutdown>just(new StoreResults.WorkerBusy(leases))
+              : s.update("DELETE FROM pgqrs_workers WHERE id = ?", workerId)
+                  .thenReturn(new StoreResults.WorkerStopped(0))))
+          .defaultIfEmpty(new StoreResults.WorkerMissing()));
+    });
   }
 
   // ---------------------------------------------------------------- metrics
 
   @Override
   public Flux<QueueMetrics> queueMetrics(StoreParams.MetricsQuery p) {
-    long now = now(p.now());
-    return db.statements("queue metrics", s -> s.query("""
-            SELECT q.name,
-                   count(m.id) FILTER (WHERE m.state = 'live' AND m.visible_at <= ?1) AS pending,
-                   count(m.id) FILTER (WHERE m.state = 'live' AND m.visible_at > ?1 AND m.lease_token IS NOT NULL)
-                       AS leased,
-                   count(m.id) FILTER (WHERE m.state = 'live' AND m.visible_at > ?1 AND m.lease_token IS NULL)
-                       AS delayed,
-                   count(m.id) FILTER (WHERE m.state = 'archived') AS archived,
-                   count(m.id) FILTER (WHERE m.state = 'dead') AS dead,
-                   min(m.visible_at) FILTER (WHERE m.state = 'live' AND m.visible_at <= ?1) AS oldest_visible
-            FROM pgqrs_queues q LEFT JOIN pgqrs_messages m ON m.queue_id = q.id
-            WHERE ?2 IS NULL OR q.name = ?2
-            GROUP BY q.id
-            ORDER BY q.name""", now, p.queue()))
-        .flatMapIterable(rows -> rows.stream().map(r -> {
-          Long oldest = r.longOrNull("oldest_visible");
-          return new QueueMetrics(r.string("name"), r.longValue("pending"), r.longValue("leased"),
-              r.longValue("delayed"), r.longValue("archived"), r.longValue("dead"),
-              oldest == null ? null : Duration.ofNanos(Math.max(0, now - oldest) * 1_000L));
-        }).toList());
+    return Flux.defer(() -> {
+      long now = now(p.now());
+      return db.statements("queue metrics", s -> s.query("""
+              SELECT q.name,
+                     count(m.id) FILTER (WHERE m.state = 'live' AND m.visible_at <= ?1) AS pending,
+                     count(m.id) FILTER (WHERE m.state = 'live' AND m.visible_at > ?1 AND m.lease_token IS NOT NULL)
+                         AS leased,
+                     count(m.id) FILTER (WHERE m.state = 'live' AND m.visible_at > ?1 AND m.lease_token IS NULL)
+                         AS delayed,
+                     count(m.id) FILTER (WHERE m.state = 'archived') AS archived,
+                     count(m.id) FILTER (WHERE m.state = 'dead') AS dead,
+                     min(m.visible_at) FILTER (WHERE m.state = 'live' AND m.visible_at <= ?1) AS oldest_visible
+              FROM pgqrs_queues q LEFT JOIN pgqrs_messages m ON m.queue_id = q.id
+              WHERE ?2 IS NULL OR q.name = ?2
+              GROUP BY q.id
+              ORDER BY q.name""", now, p.queue()))
+          .flatMapIterable(rows -> rows.stream().map(r -> {
+            Long oldest = r.longOrNull("oldest_visible");
+            return new QueueMetrics(r.string("name"), r.longValue("pending"), r.longValue("leased"),
+                r.longValue("delayed"), r.longValue("archived"), r.longValue("dead"),
+                oldest == null ? null : Duration.ofNanos(Math.max(0, now - oldest) * 1_000L));
+          }).toList());
+    });
   }
 
   @Override

@@ -37,6 +37,7 @@ import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.ServiceLoader;
+import java.util.function.Supplier;
 import org.jspecify.annotations.Nullable;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -185,17 +186,17 @@ public final class Engine implements Store {
   // ---------------------------------------------------------------- checks
 
   /** Runs a check when subscribed, so a bad argument arrives as an error signal like any other. */
-  private static <T> Mono<T> checked(Runnable check, Mono<T> then) {
+  private static <T> Mono<T> checked(Runnable check, Supplier<Mono<T>> then) {
     return Mono.defer(() -> {
       check.run();
-      return then;
+      return then.get();
     });
   }
 
-  private static <T> Flux<T> checkedFlux(Runnable check, Flux<T> then) {
+  private static <T> Flux<T> checkedFlux(Runnable check, Supplier<Flux<T>> then) {
     return Flux.defer(() -> {
       check.run();
-      return then;
+      return then.get();
     });
   }
 
@@ -294,12 +295,12 @@ public final class Engine implements Store {
       return checked(() -> {
         Names.checkQueue(name);
         checkLimit("maxAttempts", maxAttempts, 1_000_000);
-      }, driver.createQueue(new StoreParams.CreateQueue(name, maxAttempts, null)));
+      }, () -> driver.createQueue(new StoreParams.CreateQueue(name, maxAttempts, null)));
     }
 
     @Override
     public Mono<QueueInfo> get(String name) {
-      return checked(() -> Names.checkQueue(name), requireQueue(name));
+      return checked(() -> Names.checkQueue(name), () -> requireQueue(name));
     }
 
     @Override
@@ -309,7 +310,7 @@ public final class Engine implements Store {
 
     @Override
     public Mono<Long> purge(String name) {
-      return checked(() -> Names.checkQueue(name), driver.purgeQueue(name));
+      return checked(() -> Names.checkQueue(name), () -> driver.purgeQueue(name));
     }
 
     @Override
@@ -319,7 +320,7 @@ public final class Engine implements Store {
 
     @Override
     public Mono<Void> delete(String name, boolean force) {
-      return checked(() -> Names.checkQueue(name), driver.deleteQueue(new StoreParams.DeleteQueue(name, force))
+      return checked(() -> Names.checkQueue(name), () -> driver.deleteQueue(new StoreParams.DeleteQueue(name, force))
           .flatMap(outcome -> {
             if (outcome instanceof StoreResults.QueueMissing) {
               return Mono.error(queueNotFound(name));
@@ -336,7 +337,7 @@ public final class Engine implements Store {
     @Override
     public Mono<QueueMetrics> metrics(String name) {
       return checked(() -> Names.checkQueue(name),
-          driver.queueMetrics(new StoreParams.MetricsQuery(name, null)).next()
+          () -> driver.queueMetrics(new StoreParams.MetricsQuery(name, null)).next()
               .switchIfEmpty(Mono.error(() -> queueNotFound(name))));
     }
   }
@@ -353,7 +354,7 @@ public final class Engine implements Store {
         Names.checkQueue(queue);
         checkLimit("limit", limit, MAX_PAGE);
         checkPositive("lease", lease);
-      }, driver.claim(new StoreParams.Claim(queue, limit, lease, workerId, null))
+      }, () -> driver.claim(new StoreParams.Claim(queue, limit, lease, workerId, null))
           .doOnNext(result -> {
             if (!result.deadLettered().isEmpty()) {
               log.warn("queue {}: dead-lettered {} message(s) that reached max attempts: ids {}", queue,
@@ -365,7 +366,7 @@ public final class Engine implements Store {
 
     @Override
     public Mono<Boolean> archive(Lease lease) {
-      return checked(() -> checkLease(lease), driver.archive(ref(lease)));
+      return checked(() -> checkLease(lease), () -> driver.archive(ref(lease)));
     }
 
     @Override
@@ -375,14 +376,14 @@ public final class Engine implements Store {
           throw new InvalidArgumentException("leases", "leases must not be null");
         }
         leases.forEach(Engine::checkLease);
-      }, Mono.defer(() -> leases.isEmpty()
+      }, () -> Mono.defer(() -> leases.isEmpty()
           ? Mono.just(0)
           : driver.archiveMany(new StoreParams.ArchiveMany(leases.stream().map(Engine::ref).toList(), null))));
     }
 
     @Override
     public Mono<Boolean> delete(Lease lease) {
-      return checked(() -> checkLease(lease), driver.delete(ref(lease)));
+      return checked(() -> checkLease(lease), () -> driver.delete(ref(lease)));
     }
 
     @Override
@@ -390,7 +391,7 @@ public final class Engine implements Store {
       return checked(() -> {
         checkLease(lease);
         checkNotNegative("delay", delay);
-      }, driver.release(new StoreParams.Release(ref(lease), delay, error)));
+      }, () -> driver.release(new StoreParams.Release(ref(lease), delay, error)));
     }
 
     @Override
@@ -403,7 +404,7 @@ public final class Engine implements Store {
       return checked(() -> {
         checkLease(lease);
         checkPositive("duration", duration);
-      }, driver.extend(new StoreParams.Extend(ref(lease), duration)));
+      }, () -> driver.extend(new StoreParams.Extend(ref(lease), duration)));
     }
 
     @Override
@@ -413,7 +414,7 @@ public final class Engine implements Store {
         if (error == null) {
           throw new InvalidArgumentException("error", "error must not be null");
         }
-      }, driver.deadLetter(new StoreParams.DeadLetter(ref(lease), error)));
+      }, () -> driver.deadLetter(new StoreParams.DeadLetter(ref(lease), error)));
     }
 
     @Override
@@ -427,7 +428,7 @@ public final class Engine implements Store {
     return checkedFlux(() -> {
       Names.checkQueue(queue);
       checkLimit("limit", limit, MAX_PAGE);
-    }, requireQueue(queue).thenMany(driver.listMessages(new StoreParams.ListMessages(queue, state, afterId, limit))));
+    }, () -> requireQueue(queue).thenMany(driver.listMessages(new StoreParams.ListMessages(queue, state, afterId, limit))));
   }
 
   private final class DeadLettersFacet implements DeadLetters {
@@ -444,20 +445,20 @@ public final class Engine implements Store {
           throw new InvalidArgumentException("ids", "ids must be a list of message ids without nulls");
         }
         checkLimit("ids.size", Math.max(1, ids.size()), MAX_BATCH);
-      }, Mono.defer(() -> ids.isEmpty()
+      }, () -> Mono.defer(() -> ids.isEmpty()
           ? requireQueue(queue).thenReturn(0L)
           : driver.replayDead(new StoreParams.Replay(queue, new ArrayList<>(ids), null))));
     }
 
     @Override
     public Mono<Long> replayAll(String queue) {
-      return checked(() -> Names.checkQueue(queue), driver.replayDead(new StoreParams.Replay(queue, null, null)));
+      return checked(() -> Names.checkQueue(queue), () -> driver.replayDead(new StoreParams.Replay(queue, null, null)));
     }
 
     @Override
     public Mono<Long> purge(String queue) {
       return checked(() -> Names.checkQueue(queue),
-          driver.purgeMessages(new StoreParams.PurgeMessages(queue, MessageState.DEAD, null, 0, null)));
+          () -> driver.purgeMessages(new StoreParams.PurgeMessages(queue, MessageState.DEAD, null, 0, null)));
     }
   }
 
@@ -472,7 +473,7 @@ public final class Engine implements Store {
       return checked(() -> {
         Names.checkQueue(queue);
         checkNotNegative("age", age);
-      }, driver.purgeMessages(new StoreParams.PurgeMessages(queue, MessageState.ARCHIVED, age, 0, null)));
+      }, () -> driver.purgeMessages(new StoreParams.PurgeMessages(queue, MessageState.ARCHIVED, age, 0, null)));
     }
   }
 
@@ -484,7 +485,7 @@ public final class Engine implements Store {
         if (queue != null) {
           Names.checkQueue(queue);
         }
-      }, driver.registerWorker(new StoreParams.RegisterWorker(name, queue, hostname, ProcessHandle.current().pid(),
+      }, () -> driver.registerWorker(new StoreParams.RegisterWorker(name, queue, hostname, ProcessHandle.current().pid(),
           null)));
     }
 
@@ -543,13 +544,13 @@ public final class Engine implements Store {
       if (queue == null) {
         return driver.listWorkers(null);
       }
-      return checkedFlux(() -> Names.checkQueue(queue), requireQueue(queue).thenMany(driver.listWorkers(queue)));
+      return checkedFlux(() -> Names.checkQueue(queue), () -> requireQueue(queue).thenMany(driver.listWorkers(queue)));
     }
 
     @Override
     public Flux<WorkerHealth> health(Duration staleAfter) {
       return checkedFlux(() -> checkPositive("staleAfter", staleAfter),
-          driver.workerHealth(new StoreParams.WorkerHealthQuery(staleAfter, null)));
+          () -> driver.workerHealth(new StoreParams.WorkerHealthQuery(staleAfter, null)));
     }
 
     @Override

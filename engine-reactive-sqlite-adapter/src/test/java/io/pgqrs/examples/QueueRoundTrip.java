@@ -15,11 +15,21 @@ import reactor.core.publisher.Mono;
  * The quick start as a program: install, create a queue, enqueue a batch, claim it under a lease,
  * archive it, print the queue's metrics. Safe to run again and again.
  *
- * <p>Usage: {@code QueueRoundTrip [dsn]}, default {@code postgresql://postgres@127.0.0.1:5432/test?schema=pgqrs_demo}.
+ * <p>Usage: {@code QueueRoundTrip [dsn]}. The default, {@code sqlite:pgqrs-demo.db}, needs no server;
+ * a {@code postgresql://} DSN runs the same program on PostgreSQL.
  */
 public final class QueueRoundTrip {
 
   private QueueRoundTrip() {}
+
+  private static String describe(Store store) {
+    String dsn = store.config().dsn();
+    if (dsn.startsWith("sqlite:") && !dsn.contains(":memory:")) {
+      String file = dsn.substring("sqlite:".length()).replaceFirst("^//", "").replaceFirst("\\?.*$", "");
+      return java.nio.file.Path.of(file).toAbsolutePath() + " (SQLite; run again to see the archive grow)";
+    }
+    return store.config() + " (" + store.capabilities().backend() + ")";
+  }
 
   /**
    * Runs the round trip.
@@ -27,7 +37,7 @@ public final class QueueRoundTrip {
    * @param args optional DSN
    */
   public static void main(String[] args) {
-    String dsn = args.length > 0 ? args[0] : "postgresql://postgres@127.0.0.1:5432/test?schema=pgqrs_demo";
+    String dsn = args.length > 0 && !args[0].isBlank() ? args[0] : "sqlite:pgqrs-demo.db";
     Store store = Pgqrs.connect(dsn).block(Duration.ofSeconds(30));
     try {
       store.admin().install().block();
@@ -50,7 +60,7 @@ public final class QueueRoundTrip {
       Integer archived = store.messages().archiveAll(claimed.stream().map(Message::lease).toList()).block();
       System.out.println("archived " + archived);
       System.out.println(store.queues().metrics("emails").block());
-      System.out.println("state lives in " + store.config().toString());
+      System.out.println("state lives in " + describe(store));
     } finally {
       store.close().onErrorResume(e -> Mono.empty()).block();
     }
