@@ -62,8 +62,11 @@ final class PostgresDriver implements StoreDriver {
   private final PostgresSql sql;
   private final AtomicBoolean closed = new AtomicBoolean();
 
-  PostgresDriver(ConnectionPool pool, String schema) {
+  private final PostgresListener listener;
+
+  PostgresDriver(ConnectionPool pool, PostgresListener listener, String schema) {
     this.pool = pool;
+    this.listener = listener;
     this.schema = Names.checkSchema(schema);
     this.quotedSchema = Names.quoteIdentifier(schema);
     this.sql = new PostgresSql(quotedSchema);
@@ -374,7 +377,8 @@ final class PostgresDriver implements StoreDriver {
     return inTransaction("enqueue", c -> rows(c, sql.enqueue,
             row -> new Inserted(row.get("queue_id", Long.class), row.get("id", Long.class),
                 row.get("dedup_key", String.class)),
-            opt(p.now(), Instant.class), p.queue(), payloads, delays, visibleMicros, keys, priorities)
+            opt(p.now(), Instant.class), p.queue(), payloads, delays, visibleMicros, keys, priorities,
+            PostgresListener.channel(schema, p.queue()))
         .collectList()
         .flatMap(inserted -> {
           Long queueId = inserted.get(0).queueId();
@@ -514,7 +518,7 @@ final class PostgresDriver implements StoreDriver {
     Object ids = p.ids() == null ? new Null(Long[].class) : p.ids().toArray(Long[]::new);
     return one("replay dead letters", sql.replayDead,
             row -> longValue(row, "queues") == 0 ? -1L : longValue(row, "replayed"),
-            opt(p.now(), Instant.class), p.queue(), ids)
+            opt(p.now(), Instant.class), p.queue(), ids, PostgresListener.channel(schema, p.queue()))
         .flatMap(n -> n < 0 ? Mono.error(queueNotFound(p.queue())) : Mono.just(n));
   }
 
@@ -624,7 +628,14 @@ final class PostgresDriver implements StoreDriver {
   }
 
   @Override
+  public Flux<String> wakeups(String queue) {
+    return listener.wakeups(queue);
+  }
+
+  @Override
   public Mono<Void> close() {
-    return Mono.defer(() -> closed.compareAndSet(false, true) ? pool.disposeLater() : Mono.empty());
+    return Mono.defer(() -> closed.compareAndSet(false, true)
+        ? listener.close().then(pool.disposeLater())
+        : Mono.empty());
   }
 }

@@ -37,7 +37,7 @@ public final class PostgresDriverProvider implements StoreDriverProvider {
   @Override
   public Mono<StoreDriver> open(PgqrsConfig config) {
     return Mono.defer(() -> {
-      PostgresqlConnectionFactory factory = new PostgresqlConnectionFactory(connectionConfiguration(config));
+      PostgresqlConnectionFactory factory = new PostgresqlConnectionFactory(connectionConfiguration(config, ""));
       ConnectionPool pool = new ConnectionPool(ConnectionPoolConfiguration.builder(factory)
           .name("pgqrs-" + config.schema())
           .initialSize(config.poolInitialSize())
@@ -47,7 +47,9 @@ public final class PostgresDriverProvider implements StoreDriverProvider {
           .maxCreateConnectionTime(config.connectTimeout())
           .acquireRetry(1)
           .build());
-      PostgresDriver driver = new PostgresDriver(pool, config.schema());
+      PostgresListener listener = new PostgresListener(
+          new PostgresqlConnectionFactory(connectionConfiguration(config, "-listener")), config.schema());
+      PostgresDriver driver = new PostgresDriver(pool, listener, config.schema());
       return Mono.usingWhen(pool.create(), PostgresDriverProvider::ping, Connection::close)
           .timeout(config.connectTimeout().multipliedBy(3))
           .<StoreDriver>thenReturn(driver)
@@ -62,7 +64,11 @@ public final class PostgresDriverProvider implements StoreDriverProvider {
         .flatMap(result -> Mono.from(result.map((row, meta) -> 1L)));
   }
 
-  static PostgresqlConnectionConfiguration connectionConfiguration(PgqrsConfig config) {
+  /**
+   * The connection settings of a DSN; {@code applicationSuffix} tells the listener's connection
+   * from the pool's in {@code pg_stat_activity}.
+   */
+  static PostgresqlConnectionConfiguration connectionConfiguration(PgqrsConfig config, String applicationSuffix) {
     URI uri = URI.create(config.dsn());
     String user = System.getProperty("user.name", "postgres");
     String password = null;
@@ -80,7 +86,7 @@ public final class PostgresDriverProvider implements StoreDriverProvider {
         .port(hostPort.port() < 0 ? 5432 : hostPort.port())
         .database(decode(uri.getRawPath().substring(1)))
         .username(user)
-        .applicationName("pgqrs")
+        .applicationName("pgqrs" + applicationSuffix)
         .connectTimeout(config.connectTimeout());
     if (password != null) {
       builder.password(password);
@@ -88,7 +94,7 @@ public final class PostgresDriverProvider implements StoreDriverProvider {
     for (Map.Entry<String, String> p : config.dsnParameters().entrySet()) {
       switch (p.getKey()) {
         case "sslmode" -> builder.sslMode(sslMode(p.getValue()));
-        case "application_name" -> builder.applicationName(p.getValue());
+        case "application_name" -> builder.applicationName(p.getValue() + applicationSuffix);
         default -> throw new ConfigurationException("dsn",
             "unknown dsn parameter '" + p.getKey()
                 + "': PostgreSQL DSNs accept schema, pool_initial_size, pool_max_size, sslmode, application_name");

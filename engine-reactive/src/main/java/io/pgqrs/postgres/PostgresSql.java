@@ -129,8 +129,10 @@ final class PostgresSql {
                      WITH ORDINALITY AS t(payload, delay_ms, visible_us, dedup_key, priority, ord)
             ORDER BY t.ord
             ON CONFLICT (queue_id, dedup_key) WHERE state = 'live' AND dedup_key IS NOT NULL DO NOTHING
-            RETURNING id, dedup_key)
-        SELECT (SELECT id FROM q) AS queue_id, ins.id, ins.dedup_key
+            RETURNING id, dedup_key),
+        -- Delivered at commit; one per statement however many rows it inserted.
+        note AS (SELECT pg_notify($8, '') FROM q WHERE EXISTS (SELECT 1 FROM ins))
+        SELECT (SELECT id FROM q) AS queue_id, (SELECT count(*) FROM note) AS notified, ins.id, ins.dedup_key
         FROM (SELECT 1) AS one LEFT JOIN ins ON true
         ORDER BY ins.id""".replace("NOW", NOW).replace("S.", s);
     findLiveByDedupKeys = """
@@ -223,8 +225,10 @@ final class PostgresSql {
             SET state = 'live', attempts = 0, visible_at = n.now, lease_token = NULL, lease_owner = NULL,
                 dead_at = NULL, dedup_key = CASE WHEN r.keep_key THEN m.dedup_key END
             FROM r, n WHERE m.id = r.id AND m.state = 'dead'
-            RETURNING 1)
-        SELECT (SELECT count(*) FROM q) AS queues, (SELECT count(*) FROM u) AS replayed"""
+            RETURNING 1),
+        note AS (SELECT pg_notify($4, '') FROM q WHERE EXISTS (SELECT 1 FROM u))
+        SELECT (SELECT count(*) FROM q) AS queues, (SELECT count(*) FROM u) AS replayed,
+               (SELECT count(*) FROM note) AS notified"""
         .replace("NOW", NOW).replace("S.", s);
     String purgeTemplate = """
         WITH n AS (SELECT NOW AS now),

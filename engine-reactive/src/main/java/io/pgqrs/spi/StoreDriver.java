@@ -272,6 +272,20 @@ public interface StoreDriver {
   Flux<QueueMetrics> queueMetrics(StoreParams.MetricsQuery p);
 
   /**
+   * Wake-ups for a queue: each signal means new messages may have become claimable there (an
+   * enqueue or a release committed). Hot and best effort: a lost wake-up only delays work, since
+   * consumers also poll; the table stays the truth. Never signals an error (implementations
+   * reconnect on their own); completes when the driver closes. Backends without a notification
+   * channel of their own return wake-ups from this process only.
+   *
+   * @param queue the queue name
+   * @return the wake-ups
+   */
+  default Flux<String> wakeups(String queue) {
+    return Flux.never();
+  }
+
+  /**
    * Closes the driver's connections. Idempotent.
    *
    * @return completes when closed

@@ -1,0 +1,115 @@
+package io.pgqrs.postgres;
+
+import io.r2dbc.postgresql.PostgresqlConnectionFactory;
+import io.r2dbc.postgresql.api.PostgresqlConnection;
+import java.nio.charset.StandardCharsets;
+import java.security.MessageDigest;
+import java.security.NoSuchAlgorithmException;
+import java.time.Duration;
+import java.util.HexFormat;
+import java.util.Map;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.atomic.AtomicBoolean;
+import org.jspecify.annotations.Nullable;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+import reactor.core.Disposable;
+import reactor.core.publisher.Flux;
+import reactor.core.publisher.Mono;
+import reactor.core.publisher.Sinks;
+import reactor.util.retry.Retry;
+
+/**
+ * The engine's one LISTEN connection, outside the pool, fanning notifications out to every
+ * consumer stream of this process. Notifications only wake consumers; the table is the truth.
+ *
+ * <p>The connection is opened on the first subscription. Its notification stream is subscribed
+ * before any LISTEN is sent, so nothing committed after a LISTEN is missed. When the connection
+ * dies it is reopened with backoff, every channel is listened to again, and every queue is woken
+ * once, since notifications sent while it was away are lost.
+ */
+final class PostgresListener {
+
+  private static final Logger log = LoggerFactory.getLogger(PostgresListener.class);
+
+  private final PostgresqlConnectionFactory factory;
+  private final String schema;
+  private final Map<String, String> queueByChannel = new ConcurrentHashMap<>();
+  private final Sinks.Many<String> woken = Sinks.many().multicast().directBestEffort();
+  private final Sinks.Many<String> channels = Sinks.many().replay().all();
+  private final AtomicBoolean started = new AtomicBoolean();
+  private volatile @Nullable Disposable session;
+  private volatile boolean closed;
+
+  PostgresListener(PostgresqlConnectionFactory factory, String schema) {
+    this.factory = factory;
+    this.schema = schema;
+  }
+
+  /** The channel of a queue: a digest, because channel names are identifiers of at most 63 bytes. */
+  static String channel(String schema, String queue) {
+    try {
+      byte[] digest = MessageDigest.getInstance("SHA-256")
+          .digest((schema + "\u0000" + queue).getBytes(StandardCharsets.UTF_8));
+      return "pgqrs_" + HexFormat.of().formatHex(digest, 0, 12);
+    } catch (NoSuchAlgorithmException e) {
+      throw new IllegalStateException("SHA-256 is always available", e);
+    }
+  }
+
+  Flux<String> wakeups(String queue) {
+    String channel = channel(schema, queue);
+    return Flux.defer(() -> {
+      if (closed) {
+        return Flux.empty();
+      }
+      if (queueByChannel.putIfAbsent(channel, queue) == null) {
+        channels.emitNext(channel, Sinks.EmitFailureHandler.busyLooping(Duration.ofSeconds(1)));
+      }
+      start();
+      return woken.asFlux().filter(channel::equals).map(c -> queue);
+    });
+  }
+
+  private void start() {
+    if (started.compareAndSet(false, true)) {
+      session = listen()
+          .retryWhen(Retry.backoff(Long.MAX_VALUE, Duration.ofMillis(100)).maxBackoff(Duration.ofSeconds(5))
+              .doBeforeRetry(s -> log.warn("pgqrs listener connection lost ({}); reconnecting",
+                  s.failure().toString())))
+          .subscribe(v -> { }, e -> log.error("pgqrs listener stopped", e));
+    }
+  }
+
+  private void wake(String channel) {
+    woken.emitNext(channel, Sinks.EmitFailureHandler.busyLooping(Duration.ofSeconds(1)));
+  }
+
+  private Mono<Void> listen() {
+    return Mono.usingWhen(factory.create(),
+        (PostgresqlConnection connection) -> Flux.merge(
+                // Subscribed first: notifications of a channel flow as soon as its LISTEN is done.
+                connection.getNotifications()
+                    .doOnNext(n -> wake(n.getName()))
+                    .then(Mono.error(new IllegalStateException("listener connection closed"))),
+                channels.asFlux().concatMap(channel -> connection.createStatement("LISTEN " + channel).execute()
+                    .flatMap(r -> r.getRowsUpdated())
+                    .then(Mono.fromRunnable(() -> wake(channel))))
+                    .then(Mono.never()))
+            .then(),
+        PostgresqlConnection::close,
+        (c, error) -> c.close().onErrorResume(e -> Mono.empty()),
+        c -> c.close().onErrorResume(e -> Mono.empty()));
+  }
+
+  Mono<Void> close() {
+    return Mono.fromRunnable(() -> {
+      closed = true;
+      Disposable s = session;
+      if (s != null) {
+        s.dispose();
+      }
+      woken.emitComplete(Sinks.EmitFailureHandler.busyLooping(Duration.ofSeconds(1)));
+    });
+  }
+}
