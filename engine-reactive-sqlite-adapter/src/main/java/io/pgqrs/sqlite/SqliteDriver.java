@@ -33,6 +33,7 @@ import java.util.UUID;
 import org.jspecify.annotations.Nullable;
 import reactor.core.publisher.Flux;
 import reactor.core.publisher.Mono;
+import reactor.core.publisher.Sinks;
 
 /**
  * The SQLite-dialect store, on any {@link SqlExecutor}. Instants are stored as microseconds since
@@ -68,6 +69,8 @@ final class SqliteDriver implements StoreDriver {
       "pgqrs_workers_queue_idx");
 
   private final SqlExecutor db;
+  /** In-process wake-ups: other processes sharing the file are seen by polling only. */
+  private final Sinks.Many<String> woken = Sinks.many().multicast().directBestEffort();
   private final Capabilities capabilities;
   private final String where;
   private final Clock clock;
@@ -305,7 +308,8 @@ final class SqliteDriver implements StoreDriver {
                             q.longValue("id"), row.dedupKey()),
                         r -> new StoreResults.Enqueued(r.longValue("id"), false))));
               })
-              .collectList()));
+              .collectList()))
+          .doOnSuccess(ids -> wake(p.queue()));
     });
   }
 
@@ -448,7 +452,12 @@ final class SqliteDriver implements StoreDriver {
                       SELECT 1 FROM pgqrs_messages l WHERE l.queue_id = pgqrs_messages.queue_id AND l.state = 'live'
                         AND l.dedup_key = pgqrs_messages.dedup_key) THEN dedup_key END
               WHERE queue_id = ? AND state = 'dead' AND (?3 IS NULL OR id IN (SELECT value FROM json_each(?3)))""",
-              now, q.longValue("id"), idFilter)));
+              now, q.longValue("id"), idFilter)))
+          .doOnSuccess(n -> {
+            if (n != null && n > 0) {
+              wake(p.queue());
+            }
+          });
     });
   }
 
@@ -611,8 +620,17 @@ final class SqliteDriver implements StoreDriver {
     });
   }
 
+  private void wake(String queue) {
+    woken.emitNext(queue, Sinks.EmitFailureHandler.busyLooping(Duration.ofSeconds(1)));
+  }
+
+  @Override
+  public Flux<String> wakeups(String queue) {
+    return woken.asFlux().filter(queue::equals);
+  }
+
   @Override
   public Mono<Void> close() {
-    return db.close();
+    return db.close().doFinally(s -> woken.emitComplete(Sinks.EmitFailureHandler.busyLooping(Duration.ofSeconds(1))));
   }
 }

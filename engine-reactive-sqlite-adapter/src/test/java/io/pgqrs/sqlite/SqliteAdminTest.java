@@ -108,6 +108,26 @@ class SqliteAdminTest {
   }
 
   @Test
+  void enqueueWakesSubscribersOfItsQueueInThisProcess() {
+    Store store = SqliteStores.newMemoryStore();
+    try {
+      store.admin().install().block(T);
+      store.queues().create("woken").block(T);
+      store.queues().create("quiet").block(T);
+      var driver = ((io.pgqrs.internal.Engine) store).driver();
+      StepVerifier.create(Flux.merge(driver.wakeups("woken"), driver.wakeups("quiet")))
+          .then(() -> store.producer("woken").build().enqueuePayloads(List.of(Map.of("n", 1), Map.of("n", 2)))
+              .block(T))
+          .expectNext("woken")
+          .then(() -> store.close().block(T))
+          .expectComplete()
+          .verify(T);
+    } finally {
+      store.close().block(T);
+    }
+  }
+
+  @Test
   void closedStoreRefusesWork() {
     Store store = SqliteStores.newMemoryStore();
     store.close().block(T);
