@@ -371,12 +371,13 @@ public final class PgqrsConfig {
       if (lower.startsWith("sqlite:")) {
         return "sqlite";
       }
-      if (lower.startsWith("turso:") || lower.startsWith("libsql:")) {
+      if (lower.startsWith("turso:") || lower.startsWith("libsql:")
+          || lower.startsWith("http://") || lower.startsWith("https://")) {
         return "turso";
       }
       throw new ConfigurationException(
           "dsn", "unsupported dsn '" + Dsns.mask(dsn)
-              + "': expected postgresql://, postgres://, sqlite:, turso: or libsql:");
+              + "': expected postgresql://, postgres://, sqlite:, turso:, libsql:, http:// or https://");
     }
 
     private static void checkPostgresDsn(String dsn) {

@@ -26,11 +26,15 @@ import reactor.util.retry.Retry;
  * <p>The connection is opened on the first subscription. Its notification stream is subscribed
  * before any LISTEN is sent, so nothing committed after a LISTEN is missed. When the connection
  * dies it is reopened with backoff, every channel is listened to again, and every queue is woken
- * once, since notifications sent while it was away are lost.
+ * once, since notifications sent while it was away are lost. A {@code SELECT 1} every two seconds
+ * finds a dead connection that does not say so.
  */
 final class PostgresListener {
 
   private static final Logger log = LoggerFactory.getLogger(PostgresListener.class);
+
+  private static final Duration CLOSE_TIMEOUT = Duration.ofSeconds(2);
+  private static final Duration PROBE_INTERVAL = Duration.ofSeconds(2);
 
   private final PostgresqlConnectionFactory factory;
   private final String schema;
@@ -61,13 +65,18 @@ final class PostgresListener {
     String channel = channel(schema, queue);
     return Flux.defer(() -> {
       if (closed) {
-        return Flux.empty();
+        return Flux.<String>empty();
       }
-      if (queueByChannel.putIfAbsent(channel, queue) == null) {
-        channels.emitNext(channel, Sinks.EmitFailureHandler.busyLooping(Duration.ofSeconds(1)));
-      }
-      start();
-      return woken.asFlux().filter(channel::equals).map(c -> queue);
+      // The wake that follows a new LISTEN must find this subscriber in place: subscribe to the
+      // fan-out first, and only then ask for the channel.
+      return Flux.merge(
+          woken.asFlux().filter(channel::equals).map(c -> queue),
+          Mono.<String>fromRunnable(() -> {
+            if (queueByChannel.putIfAbsent(channel, queue) == null) {
+              channels.emitNext(channel, Sinks.EmitFailureHandler.busyLooping(Duration.ofSeconds(1)));
+            }
+            start();
+          }));
     });
   }
 
@@ -95,11 +104,30 @@ final class PostgresListener {
                 channels.asFlux().concatMap(channel -> connection.createStatement("LISTEN " + channel).execute()
                     .flatMap(r -> r.getRowsUpdated())
                     .then(Mono.fromRunnable(() -> wake(channel))))
-                    .then(Mono.never()))
+                    .then(Mono.never()),
+                probe(connection))
             .then(),
-        PostgresqlConnection::close,
-        (c, error) -> c.close().onErrorResume(e -> Mono.empty()),
-        c -> c.close().onErrorResume(e -> Mono.empty()));
+        PostgresListener::closeQuietly,
+        (c, error) -> closeQuietly(c),
+        PostgresListener::closeQuietly);
+  }
+
+  /**
+   * Fails when the connection stops answering. The notification stream alone does not always end
+   * when the backend is terminated, and a half-open TCP connection never signals at all.
+   */
+  private static Mono<Void> probe(PostgresqlConnection connection) {
+    return Flux.interval(PROBE_INTERVAL)
+        .concatMap(tick -> Flux.from(connection.createStatement("SELECT 1").execute())
+            .flatMap(r -> r.getRowsUpdated())
+            .then()
+            .timeout(PROBE_INTERVAL))
+        .then();
+  }
+
+  /** Closing a connection whose backend is gone may never complete: bound it, and ignore failures. */
+  private static Mono<Void> closeQuietly(PostgresqlConnection connection) {
+    return connection.close().timeout(CLOSE_TIMEOUT).onErrorResume(e -> Mono.empty());
   }
 
   Mono<Void> close() {

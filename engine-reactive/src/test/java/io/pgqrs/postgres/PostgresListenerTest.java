@@ -75,6 +75,7 @@ class PostgresListenerTest {
   void listenerReconnectsAfterItsBackendIsTerminated() {
     store.queues().create("survivor").block(T);
     StepVerifier.create(wakeups("survivor"))
+        .as("woken by the first LISTEN")
         .expectNext("survivor")
         .then(() -> {
           Flux.usingWhen(db.adminConnectionFactory().create(),
@@ -82,8 +83,10 @@ class PostgresListenerTest {
                   + "WHERE application_name = 'pgqrs-listener'").execute()).flatMap(r -> r.getRowsUpdated()),
               Connection::close).blockLast(T);
         })
-        .expectNext("survivor") // woken once more after re-LISTEN
+        .as("woken once more after re-LISTEN")
+        .expectNext("survivor")
         .then(() -> store.producer("survivor").build().enqueue(Map.of("n", 1)).block(T))
+        .as("woken by the enqueue on the new connection")
         .expectNext("survivor")
         .thenCancel()
         .verify(T);
