@@ -1,0 +1,475 @@
+package io.pgqrs.internal;
+
+import io.pgqrs.Delivery;
+import io.pgqrs.Lease;
+import io.pgqrs.Message;
+import io.pgqrs.MessageState;
+import io.pgqrs.PgqrsPermanentException;
+import io.pgqrs.WorkerStatus;
+import io.pgqrs.spi.StoreParams;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Queue;
+import java.util.Set;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.ConcurrentLinkedQueue;
+import java.util.concurrent.ThreadLocalRandom;
+import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.concurrent.atomic.AtomicInteger;
+import java.util.concurrent.atomic.AtomicLong;
+import org.jspecify.annotations.Nullable;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+import reactor.core.Disposable;
+import reactor.core.Disposables;
+import reactor.core.publisher.Flux;
+import reactor.core.publisher.FluxSink;
+import reactor.core.publisher.Mono;
+import reactor.core.publisher.MonoSink;
+import reactor.core.publisher.Sinks;
+import reactor.core.scheduler.Schedulers;
+
+/**
+ * One subscription of a consumer: its worker, its claim loop, the deliveries it holds and the
+ * background work that keeps them (heartbeats, lease extension, wake-ups, the idle timer).
+ *
+ * <p>Claiming is driven by one serialised drain loop ({@link #signal()}): it claims when the
+ * subscriber has demand, the in-flight bound has room, the worker is not suspended and there may
+ * be work ({@code more}: set at start, by a wake-up, by a full batch, by the idle timer). A claim
+ * that comes back short clears {@code more} and arms the idle timer for the next due message or
+ * the poll interval, whichever is sooner.
+ */
+final class ConsumerSession {
+
+  private static final Logger log = LoggerFactory.getLogger(ConsumerSession.class);
+  private static final AtomicLong SESSIONS = new AtomicLong();
+  private static final int MAX_ACK_BATCH = 500;
+  private static final Duration IDLE_FLOOR = Duration.ofMillis(5);
+
+  private final Engine engine;
+  private final DefaultConsumer.Settings settings;
+  private final boolean handlerMode;
+  private final Set<DefaultDelivery> held = ConcurrentHashMap.newKeySet();
+  private final AtomicInteger wip = new AtomicInteger();
+  private final Disposable.Composite background = Disposables.composite();
+  private final Sinks.Empty<Void> stopRequested = Sinks.empty();
+  private final Sinks.Empty<Void> allSettled = Sinks.empty();
+  private final Sinks.Empty<Void> finished = Sinks.empty();
+  private final AtomicBoolean finishing = new AtomicBoolean();
+  private final AtomicBoolean stopping = new AtomicBoolean();
+  private final Queue<PendingAck> acks = new ConcurrentLinkedQueue<>();
+  private final AtomicInteger ackWip = new AtomicInteger();
+
+  private volatile @Nullable FluxSink<Delivery> sink;
+  private volatile @Nullable Mono<Void> started;
+  private volatile long workerId = -1;
+  private volatile int maxAttempts = Integer.MAX_VALUE;
+  private volatile boolean ready;
+  private volatile boolean more = true;
+  private volatile boolean suspended;
+  private volatile boolean claiming;
+  private volatile boolean sinkCompleted;
+  private volatile boolean ackWriting;
+  private volatile @Nullable Disposable idleTimer;
+
+  private record PendingAck(DefaultDelivery delivery, MonoSink<Boolean> result) {}
+
+  ConsumerSession(Engine engine, DefaultConsumer.Settings settings, boolean handlerMode) {
+    this.engine = engine;
+    this.settings = settings;
+    this.handlerMode = handlerMode;
+  }
+
+  Engine engine() {
+    return engine;
+  }
+
+  DefaultConsumer.Settings settings() {
+    return settings;
+  }
+
+  int maxAttempts() {
+    return maxAttempts;
+  }
+
+  /** Completes once the session has shut down: leases released, worker stopped. */
+  Mono<Void> finished() {
+    return finished.asMono();
+  }
+
+  /** Signals once something outside asks this session to stop (worker stopped, engine closing). */
+  Mono<Void> stopRequests() {
+    return stopRequested.asMono();
+  }
+
+  /**
+   * The deliveries of this session; subscribe once. The sink is buffered but never holds more
+   * than was requested, because claims are sized by the outstanding demand.
+   */
+  Flux<Delivery> deliveries() {
+    return Flux.create(s -> {
+      sink = s;
+      s.onRequest(n -> signal());
+      s.onDispose(this::onSubscriberGone);
+      Mono<Void> start = start().cache();
+      started = start;
+      start.subscribe(v -> { }, this::failed);
+    }, FluxSink.OverflowStrategy.BUFFER);
+  }
+
+  private Mono<Void> start() {
+    String name = settings.workerName() + "#" + ProcessHandle.current().pid() + "-" + SESSIONS.incrementAndGet()
+        + "-" + Integer.toHexString(ThreadLocalRandom.current().nextInt(0x10000));
+    return engine.workers().register(name, settings.queue())
+        .flatMap(worker -> {
+          workerId = worker.id();
+          return engine.queues().get(settings.queue());
+        })
+        .doOnNext(queue -> {
+          maxAttempts = queue.maxAttempts();
+          engine.track(this);
+          startBackground();
+          ready = true;
+          signal();
+        })
+        .then();
+  }
+
+  private void startBackground() {
+    if (settings.wakeups()) {
+      background.add(engine.driver().wakeups(settings.queue())
+          .subscribe(q -> wake(), e -> log.warn("pgqrs wake-ups of queue '{}' ended: {}", settings.queue(), e.toString())));
+    }
+    Duration beat = settings.heartbeatInterval();
+    background.add(Flux.interval(beat, beat)
+        .onBackpressureDrop()
+        .concatMap(t -> engine.workers().heartbeat(workerId)
+            .onErrorResume(e -> {
+              log.warn("pgqrs worker {} heartbeat failed: {}", workerId, e.toString());
+              return Mono.empty();
+            }))
+        .subscribe(this::onStatus));
+    Duration tick = settings.lease().dividedBy(3);
+    background.add(Flux.interval(tick, tick)
+        .onBackpressureDrop()
+        .concatMap(t -> extendHeld())
+        .subscribe());
+  }
+
+  private void onStatus(WorkerStatus status) {
+    switch (status) {
+      case SUSPENDED -> suspended = true;
+      case READY -> {
+        if (suspended) {
+          suspended = false;
+          more = true;
+          signal();
+        }
+      }
+      case STOPPED -> {
+        log.info("pgqrs worker {} of queue '{}' was stopped from outside: shutting down", workerId, settings.queue());
+        requestStop();
+      }
+      default -> { }
+    }
+  }
+
+  private Mono<Void> extendHeld() {
+    return Flux.fromIterable(new ArrayList<>(held))
+        .filter(d -> !d.settled() && !d.leaseLost())
+        .flatMap(d -> engine.messages().extend(d.lease(), settings.lease())
+            .doOnNext(d::extended)
+            .switchIfEmpty(Mono.fromRunnable(() -> {
+              if (!d.settled()) {
+                log.warn("pgqrs lost the lease of message {} on queue '{}' while holding it", d.id(), settings.queue());
+                d.markLost();
+              }
+            }))
+            .onErrorResume(e -> {
+              log.warn("pgqrs could not extend the lease of message {}: {}", d.id(), e.toString());
+              return Mono.empty();
+            }), 8)
+        .then();
+  }
+
+  // ---------------------------------------------------------------- the claim loop
+
+  private void wake() {
+    more = true;
+    Disposable timer = idleTimer;
+    if (timer != null) {
+      timer.dispose();
+    }
+    signal();
+  }
+
+  void signal() {
+    if (wip.getAndIncrement() != 0) {
+      return;
+    }
+    int missed = 1;
+    do {
+      step();
+      missed = wip.addAndGet(-missed);
+    } while (missed != 0);
+  }
+
+  private void step() {
+    FluxSink<Delivery> s = sink;
+    if (s == null || claiming) {
+      return;
+    }
+    if (stopping.get()) {
+      if (!sinkCompleted) {
+        sinkCompleted = true;
+        s.complete();
+      }
+      return;
+    }
+    if (!ready || suspended) {
+      return;
+    }
+    long demand = s.requestedFromDownstream();
+    long room = settings.maxInFlight() - held.size();
+    int n = (int) Math.min(settings.batchSize(), Math.min(demand, room));
+    if (n <= 0) {
+      return;
+    }
+    if (!more) {
+      armIdleTimer();
+      return;
+    }
+    more = false;
+    claiming = true;
+    engine.messages().claim(settings.queue(), n, settings.lease(), workerId)
+        .publishOn(Schedulers.parallel())
+        .subscribe(claimed -> claimed(claimed, n), this::claimFailed);
+  }
+
+  private void claimed(List<Message> messages, int asked) {
+    FluxSink<Delivery> s = sink;
+    for (Message m : messages) {
+      DefaultDelivery d = new DefaultDelivery(this, m);
+      held.add(d);
+      if (stopping.get() || s == null || s.isCancelled()) {
+        releaseQuietly(d, "consumer shut down before delivery");
+      } else {
+        s.next(d);
+      }
+    }
+    if (messages.size() >= asked) {
+      more = true;
+    }
+    claiming = false;
+    signal();
+  }
+
+  private void claimFailed(Throwable error) {
+    claiming = false;
+    if (error instanceof PgqrsPermanentException) {
+      failed(error);
+      return;
+    }
+    log.warn("pgqrs claim on queue '{}' failed, retrying at the poll interval: {}", settings.queue(), error.toString());
+    armTimer(jittered(settings.pollInterval()));
+  }
+
+  private void armIdleTimer() {
+    if (idleTimer != null) {
+      return;
+    }
+    Duration poll = jittered(settings.pollInterval());
+    Disposable timer = engine.driver().untilNextVisible(settings.queue(), null)
+        .map(due -> due.compareTo(poll) < 0 ? (due.compareTo(IDLE_FLOOR) < 0 ? IDLE_FLOOR : due.plusMillis(1)) : poll)
+        .defaultIfEmpty(poll)
+        .onErrorReturn(poll)
+        .flatMap(Mono::delay)
+        .subscribe(t -> timerFired());
+    idleTimer = timer;
+  }
+
+  private void armTimer(Duration delay) {
+    Disposable timer = Mono.delay(delay).subscribe(t -> timerFired());
+    idleTimer = timer;
+  }
+
+  private void timerFired() {
+    idleTimer = null;
+    more = true;
+    signal();
+  }
+
+  private static Duration jittered(Duration interval) {
+    double factor = 0.8 + 0.4 * ThreadLocalRandom.current().nextDouble();
+    return Duration.ofNanos((long) (interval.toNanos() * factor));
+  }
+
+  private void failed(Throwable error) {
+    FluxSink<Delivery> s = sink;
+    stopping.set(true);
+    if (s != null && !sinkCompleted) {
+      sinkCompleted = true;
+      s.error(error);
+    }
+  }
+
+  // ---------------------------------------------------------------- settling
+
+  /** Forgets a delivery that was settled or lost. */
+  void forget(DefaultDelivery d) {
+    held.remove(d);
+    if (stopping.get() && held.isEmpty()) {
+      allSettled.tryEmitEmpty();
+    }
+    signal();
+  }
+
+  /** Archives through the ack batcher: acks that complete while a write is in flight share the next one. */
+  Mono<Boolean> archive(DefaultDelivery d) {
+    return Mono.create(result -> {
+      acks.add(new PendingAck(d, result));
+      drainAcks();
+    });
+  }
+
+  private void drainAcks() {
+    if (ackWip.getAndIncrement() != 0) {
+      return;
+    }
+    int missed = 1;
+    do {
+      if (!ackWriting && !acks.isEmpty()) {
+        List<PendingAck> batch = new ArrayList<>();
+        PendingAck next;
+        while (batch.size() < MAX_ACK_BATCH && (next = acks.poll()) != null) {
+          batch.add(next);
+        }
+        ackWriting = true;
+        writeAcks(batch);
+      }
+      missed = ackWip.addAndGet(-missed);
+    } while (missed != 0);
+  }
+
+  private void writeAcks(List<PendingAck> batch) {
+    Mono<List<Boolean>> write;
+    if (batch.size() == 1) {
+      write = engine.messages().archive(batch.get(0).delivery().lease()).map(List::of);
+    } else {
+      List<StoreParams.LeaseRef> refs = batch.stream()
+          .map(a -> new StoreParams.LeaseRef(a.delivery().lease().messageId(), a.delivery().lease().token(), null))
+          .toList();
+      write = engine.driver().archiveMany(new StoreParams.ArchiveMany(refs, null))
+          .flatMap(count -> count == batch.size()
+              ? Mono.just(batch.stream().map(a -> true).toList())
+              : whichWereArchived(batch));
+    }
+    write.subscribe(results -> {
+      for (int i = 0; i < batch.size(); i++) {
+        batch.get(i).result().success(results.get(i));
+      }
+    }, error -> {
+      for (PendingAck a : batch) {
+        a.result().error(error);
+      }
+      ackDone();
+    }, this::ackDone);
+  }
+
+  private void ackDone() {
+    ackWriting = false;
+    drainAcks();
+  }
+
+  /** After a partial batch: a lease whose message is archived under that very token was ours. */
+  private Mono<List<Boolean>> whichWereArchived(List<PendingAck> batch) {
+    return Flux.fromIterable(batch)
+        .concatMap(a -> {
+          Lease lease = a.delivery().lease();
+          return engine.driver().findMessage(lease.messageId())
+              .map(m -> m.state() == MessageState.ARCHIVED && lease.token().equals(m.leaseToken()))
+              .defaultIfEmpty(false);
+        })
+        .collectList();
+  }
+
+  private void releaseQuietly(DefaultDelivery d, String reason) {
+    if (!d.claimForRelease()) {
+      return;
+    }
+    engine.messages().release(d.lease(), Duration.ZERO, reason)
+        .onErrorResume(e -> {
+          log.warn("pgqrs could not release message {} ({}); its lease will expire", d.id(), e.toString());
+          return Mono.just(false);
+        })
+        .subscribe(ok -> d.releasedBySession());
+  }
+
+  // ---------------------------------------------------------------- shutdown
+
+  /** Asks the session to stop claiming; the deliveries stream completes once no claim is in flight. */
+  void requestStop() {
+    stopRequested.tryEmitEmpty();
+    if (stopping.compareAndSet(false, true)) {
+      Disposable timer = idleTimer;
+      if (timer != null) {
+        timer.dispose();
+      }
+      if (held.isEmpty()) {
+        allSettled.tryEmitEmpty();
+      }
+    }
+    signal();
+  }
+
+  /** The deliveries subscriber went away (cancel, completion or error). */
+  private void onSubscriberGone() {
+    requestStop();
+    if (handlerMode) {
+      return; // the handler run decides when to finish
+    }
+    // Deliveries already handed out may still be settled by their holder: keep their leases alive
+    // until then, or until the shutdown timeout.
+    allSettled.asMono()
+        .timeout(settings.shutdownTimeout(), Mono.empty())
+        .then(finish())
+        .subscribe();
+  }
+
+  /**
+   * Ends the session: releases every delivery still held, stops the worker (releasing any lease
+   * left), stops the background work. Idempotent.
+   *
+   * @return the deliveries released, completing when the worker is stopped
+   */
+  Mono<List<DefaultDelivery>> finish() {
+    if (!finishing.compareAndSet(false, true)) {
+      return finished.asMono().thenReturn(List.of());
+    }
+    Mono<Void> start = started;
+    return (start == null ? Mono.<Void>empty() : start.onErrorResume(e -> Mono.empty()))
+        .then(Mono.defer(() -> {
+          List<DefaultDelivery> leftovers = held.stream().filter(DefaultDelivery::claimForRelease).toList();
+          return Flux.fromIterable(leftovers)
+              .flatMap(d -> engine.messages().release(d.lease(), Duration.ZERO, "consumer shut down")
+                  .onErrorResume(e -> Mono.just(false))
+                  .doOnNext(ok -> d.releasedBySession()), 8)
+              .then(Mono.defer(() -> workerId < 0 ? Mono.empty()
+                  : engine.workers().shutdown(workerId, true)
+                      .doOnError(e -> log.warn("pgqrs could not stop worker {}: {}", workerId, e.toString()))
+                      .onErrorResume(e -> Mono.empty())
+                      .then()))
+              .thenReturn(leftovers);
+        }))
+        .doFinally(signal -> {
+          background.dispose();
+          Disposable timer = idleTimer;
+          if (timer != null) {
+            timer.dispose();
+          }
+          engine.untrack(this);
+          finished.tryEmitEmpty();
+        });
+  }
+}

@@ -1,0 +1,202 @@
+package io.pgqrs.internal;
+
+import io.pgqrs.Consumer;
+import io.pgqrs.Delivery;
+import io.pgqrs.InvalidArgumentException;
+import io.pgqrs.Message;
+import io.pgqrs.Outcome;
+import io.pgqrs.RetryPolicy;
+import java.time.Duration;
+import java.util.Objects;
+import java.util.function.Function;
+import org.jspecify.annotations.Nullable;
+import org.reactivestreams.Publisher;
+import reactor.core.publisher.Flux;
+
+/** The engine's {@link Consumer}: immutable settings; each subscription runs a {@link ConsumerSession}. */
+final class DefaultConsumer implements Consumer {
+
+  /** A consumer's settings, checked and defaulted. */
+  record Settings(
+      String queue,
+      int batchSize,
+      int maxInFlight,
+      int concurrency,
+      Duration lease,
+      Duration pollInterval,
+      boolean wakeups,
+      Duration heartbeatInterval,
+      String workerName,
+      Duration handlerTimeout,
+      RetryPolicy retryPolicy,
+      boolean deleteOnSuccess,
+      Duration shutdownTimeout) {}
+
+  private final Engine engine;
+  private final Settings settings;
+
+  private DefaultConsumer(Engine engine, Settings settings) {
+    this.engine = engine;
+    this.settings = settings;
+  }
+
+  @Override
+  public String queue() {
+    return settings.queue();
+  }
+
+  @Override
+  public Flux<Delivery> deliveries() {
+    return Flux.defer(() -> new ConsumerSession(engine, settings, false).deliveries());
+  }
+
+  @Override
+  public Flux<Outcome> handle(Function<? super Message, ? extends Publisher<?>> handler) {
+    Objects.requireNonNull(handler, "handler");
+    return Flux.defer(() -> new HandlerRun(new ConsumerSession(engine, settings, true), handler, null).outcomes());
+  }
+
+  @Override
+  public Flux<Outcome> handle(Function<? super Message, ? extends Publisher<?>> handler, Publisher<?> stop) {
+    Objects.requireNonNull(handler, "handler");
+    Objects.requireNonNull(stop, "stop");
+    return Flux.defer(() -> new HandlerRun(new ConsumerSession(engine, settings, true), handler, stop).outcomes());
+  }
+
+  @Override
+  public String toString() {
+    return "Consumer" + settings;
+  }
+
+  /** The builder behind {@link io.pgqrs.Store#consumer(String)}. */
+  static final class Builder implements Consumer.Builder {
+
+    private final Engine engine;
+    private final String queue;
+    private int batchSize = 10;
+    private @Nullable Integer maxInFlight;
+    private int concurrency = 8;
+    private Duration lease;
+    private Duration pollInterval;
+    private boolean wakeups = true;
+    private Duration heartbeatInterval;
+    private @Nullable String workerName;
+    private Duration handlerTimeout = Duration.ofMinutes(5);
+    private RetryPolicy retryPolicy = RetryPolicy.defaults();
+    private boolean deleteOnSuccess;
+    private Duration shutdownTimeout = Duration.ofSeconds(30);
+
+    Builder(Engine engine, String queue) {
+      this.engine = engine;
+      this.queue = queue;
+      this.lease = engine.config().leaseDuration();
+      this.pollInterval = engine.config().pollInterval();
+      this.heartbeatInterval = engine.config().heartbeatInterval();
+    }
+
+    @Override
+    public Builder batchSize(int batchSize) {
+      this.batchSize = range("batchSize", batchSize, 1000);
+      return this;
+    }
+
+    @Override
+    public Builder maxInFlight(int maxInFlight) {
+      this.maxInFlight = range("maxInFlight", maxInFlight, 10_000);
+      return this;
+    }
+
+    @Override
+    public Builder concurrency(int concurrency) {
+      this.concurrency = range("concurrency", concurrency, 10_000);
+      return this;
+    }
+
+    @Override
+    public Builder lease(Duration lease) {
+      this.lease = positive("lease", lease);
+      return this;
+    }
+
+    @Override
+    public Builder pollInterval(Duration pollInterval) {
+      this.pollInterval = positive("pollInterval", pollInterval);
+      return this;
+    }
+
+    @Override
+    public Builder wakeups(boolean wakeups) {
+      this.wakeups = wakeups;
+      return this;
+    }
+
+    @Override
+    public Builder heartbeatInterval(Duration heartbeatInterval) {
+      this.heartbeatInterval = positive("heartbeatInterval", heartbeatInterval);
+      return this;
+    }
+
+    @Override
+    public Builder workerName(String name) {
+      Objects.requireNonNull(name, "name");
+      if (name.isBlank() || name.length() > 150) {
+        throw new InvalidArgumentException("workerName", "workerName must be 1 to 150 characters, got "
+            + name.length());
+      }
+      this.workerName = name;
+      return this;
+    }
+
+    @Override
+    public Builder handlerTimeout(Duration timeout) {
+      this.handlerTimeout = positive("handlerTimeout", timeout);
+      return this;
+    }
+
+    @Override
+    public Builder retryPolicy(RetryPolicy policy) {
+      this.retryPolicy = Objects.requireNonNull(policy, "policy");
+      return this;
+    }
+
+    @Override
+    public Builder deleteOnSuccess(boolean delete) {
+      this.deleteOnSuccess = delete;
+      return this;
+    }
+
+    @Override
+    public Builder shutdownTimeout(Duration timeout) {
+      Objects.requireNonNull(timeout, "timeout");
+      if (timeout.isNegative()) {
+        throw new InvalidArgumentException("shutdownTimeout", "shutdownTimeout must not be negative, got " + timeout);
+      }
+      this.shutdownTimeout = timeout;
+      return this;
+    }
+
+    @Override
+    public Consumer build() {
+      int bound = maxInFlight != null ? maxInFlight : Math.max(2 * batchSize, concurrency);
+      String name = workerName != null ? workerName : queue + "@" + engine.hostname();
+      return new DefaultConsumer(engine, new Settings(queue, batchSize, bound, concurrency, lease, pollInterval,
+          wakeups && engine.wakeupsEnabled(), heartbeatInterval, name, handlerTimeout, retryPolicy, deleteOnSuccess,
+          shutdownTimeout));
+    }
+
+    private static int range(String field, int value, int max) {
+      if (value < 1 || value > max) {
+        throw new InvalidArgumentException(field, field + " must be between 1 and " + max + ", got " + value);
+      }
+      return value;
+    }
+
+    private static Duration positive(String field, Duration value) {
+      Objects.requireNonNull(value, field);
+      if (value.isZero() || value.isNegative()) {
+        throw new InvalidArgumentException(field, field + " must be above zero, got " + value);
+      }
+      return value;
+    }
+  }
+}

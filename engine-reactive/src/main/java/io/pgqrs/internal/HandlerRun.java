@@ -1,0 +1,200 @@
+package io.pgqrs.internal;
+
+import io.pgqrs.Message;
+import io.pgqrs.Outcome;
+import io.pgqrs.PgqrsTransientException;
+import io.pgqrs.RetryLaterException;
+import io.pgqrs.RetryPolicy;
+import java.time.Duration;
+import java.util.List;
+import java.util.concurrent.TimeoutException;
+import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.concurrent.atomic.AtomicReference;
+import java.util.function.Function;
+import org.jspecify.annotations.Nullable;
+import org.reactivestreams.Publisher;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+import reactor.core.Disposable;
+import reactor.core.publisher.Flux;
+import reactor.core.publisher.Mono;
+import reactor.core.publisher.Sinks;
+import reactor.core.scheduler.Schedulers;
+import reactor.util.retry.Retry;
+
+/**
+ * One subscription of {@link io.pgqrs.Consumer#handle}: runs the handler on the session's
+ * deliveries and records each outcome. The handler pipeline is its own subscription, not part of
+ * the subscriber's chain, so cancelling the outcomes starts a graceful shutdown instead of
+ * cancelling the handlers in flight.
+ */
+final class HandlerRun {
+
+  private static final Logger log = LoggerFactory.getLogger(HandlerRun.class);
+  private static final int MAX_ERROR_TEXT = 2000;
+  private static final Retry SETTLE_RETRY = Retry.backoff(3, Duration.ofMillis(100))
+      .filter(e -> e instanceof PgqrsTransientException);
+
+  private final ConsumerSession session;
+  private final DefaultConsumer.Settings settings;
+  private final Function<? super Message, ? extends Publisher<?>> handler;
+  private final @Nullable Publisher<?> stop;
+  private final Sinks.Many<Outcome> outcomes = Sinks.many().unicast().onBackpressureBuffer();
+  private final AtomicBoolean shuttingDown = new AtomicBoolean();
+  private final AtomicBoolean ended = new AtomicBoolean();
+  private final AtomicReference<@Nullable Throwable> failure = new AtomicReference<>();
+  private volatile @Nullable Disposable pipeline;
+  private volatile @Nullable Disposable deadline;
+  private volatile @Nullable Disposable stopWatch;
+
+  HandlerRun(ConsumerSession session, Function<? super Message, ? extends Publisher<?>> handler,
+      @Nullable Publisher<?> stop) {
+    this.session = session;
+    this.settings = session.settings();
+    this.handler = handler;
+    this.stop = stop;
+  }
+
+  Flux<Outcome> outcomes() {
+    return outcomes.asFlux()
+        .doOnSubscribe(s -> start())
+        .doOnCancel(this::shutdown);
+  }
+
+  private void start() {
+    session.stopRequests().subscribe(v -> { }, e -> { }, this::shutdown);
+    if (stop != null) {
+      stopWatch = Flux.from(stop).take(1).subscribe(v -> shutdown(), e -> shutdown(), this::shutdown);
+    }
+    pipeline = session.deliveries()
+        .flatMap(d -> process((DefaultDelivery) d), settings.concurrency())
+        .subscribe(this::emit, this::pipelineFailed, this::end);
+  }
+
+  private void emit(Outcome outcome) {
+    outcomes.tryEmitNext(outcome);
+  }
+
+  private void shutdown() {
+    if (!shuttingDown.compareAndSet(false, true)) {
+      return;
+    }
+    session.requestStop();
+    deadline = Mono.delay(settings.shutdownTimeout()).subscribe(t -> {
+      Disposable p = pipeline;
+      if (p != null) {
+        log.warn("pgqrs consumer of queue '{}': handlers still running after {}, releasing their messages",
+            settings.queue(), settings.shutdownTimeout());
+        p.dispose();
+      }
+      end();
+    });
+  }
+
+  private void pipelineFailed(Throwable error) {
+    failure.set(error);
+    end();
+  }
+
+  /** After the pipeline ended (or the deadline passed): release what is left, stop the worker, complete. */
+  private void end() {
+    if (!ended.compareAndSet(false, true)) {
+      return;
+    }
+    session.requestStop();
+    Disposable d = deadline;
+    if (d != null) {
+      d.dispose();
+    }
+    Disposable w = stopWatch;
+    if (w != null) {
+      w.dispose();
+    }
+    session.finish().subscribe(released -> released(released), e -> complete(), this::complete);
+  }
+
+  private void released(List<DefaultDelivery> released) {
+    for (DefaultDelivery d : released) {
+      emit(new Outcome(d.id(), Outcome.Kind.RELEASED_ON_SHUTDOWN, d.attempts(), Duration.ZERO, null));
+    }
+  }
+
+  private void complete() {
+    Throwable error = failure.get();
+    if (error != null) {
+      outcomes.tryEmitError(error);
+    } else {
+      outcomes.tryEmitComplete();
+    }
+  }
+
+  // ---------------------------------------------------------------- one message
+
+  private Mono<Outcome> process(DefaultDelivery d) {
+    Message message = d.message();
+    Mono<Void> work = Mono.defer(() -> {
+          Publisher<?> result = handler.apply(message);
+          if (result == null) {
+            return Mono.error(new NullPointerException("the handler returned null for message " + message.id()));
+          }
+          return Flux.from(result).then();
+        })
+        .subscribeOn(Schedulers.parallel())
+        .timeout(settings.handlerTimeout(), Mono.error(() -> new TimeoutException(
+            "handler timed out after " + settings.handlerTimeout())));
+    return work.materialize()
+        .flatMap(signal -> {
+          Throwable error = signal.getThrowable();
+          return error == null ? succeeded(d) : failed(d, error);
+        })
+        .onErrorResume(e -> {
+          log.error("pgqrs could not record the outcome of message {} on queue '{}'; it will be delivered again "
+              + "when its lease expires", d.id(), settings.queue(), e);
+          return Mono.just(new Outcome(d.id(), Outcome.Kind.NOT_RECORDED, d.attempts(), null, text(e)));
+        });
+  }
+
+  private Mono<Outcome> succeeded(DefaultDelivery d) {
+    if (d.leaseLost()) {
+      return Mono.just(lost(d, null));
+    }
+    Outcome.Kind kind = settings.deleteOnSuccess() ? Outcome.Kind.DELETED : Outcome.Kind.ARCHIVED;
+    Mono<Boolean> ack = Mono.defer(() -> settings.deleteOnSuccess() ? d.delete() : d.ack());
+    return ack.retryWhen(SETTLE_RETRY)
+        .map(done -> done ? new Outcome(d.id(), kind, d.attempts(), null, null) : lost(d, null));
+  }
+
+  private Mono<Outcome> failed(DefaultDelivery d, Throwable error) {
+    String text = text(error);
+    if (d.leaseLost()) {
+      return Mono.just(lost(d, text));
+    }
+    RetryPolicy policy = settings.retryPolicy();
+    boolean last = d.attempts() >= session.maxAttempts();
+    if (last || (!(error instanceof RetryLaterException) && !policy.retries(error))) {
+      log.warn("pgqrs dead-letters message {} of queue '{}' after {} attempt(s): {}", d.id(), settings.queue(),
+          d.attempts(), text);
+      return Mono.defer(() -> d.deadLetter(text)).retryWhen(SETTLE_RETRY)
+          .map(done -> done ? new Outcome(d.id(), Outcome.Kind.DEAD_LETTERED, d.attempts(), null, text) : lost(d, text));
+    }
+    Duration delay = error instanceof RetryLaterException later ? later.delay() : policy.delayAfter(d.attempts());
+    log.debug("pgqrs retries message {} of queue '{}' in {}: {}", d.id(), settings.queue(), delay, text);
+    return Mono.defer(() -> d.release(delay, text)).retryWhen(SETTLE_RETRY)
+        .map(done -> done ? new Outcome(d.id(), Outcome.Kind.RETRY_SCHEDULED, d.attempts(), delay, text)
+            : lost(d, text));
+  }
+
+  private Outcome lost(DefaultDelivery d, @Nullable String error) {
+    log.warn("pgqrs discarded the outcome of message {} on queue '{}': its lease was lost", d.id(), settings.queue());
+    return new Outcome(d.id(), Outcome.Kind.LEASE_LOST, d.attempts(), null, error);
+  }
+
+  private static String text(Throwable error) {
+    Throwable e = error;
+    if (e instanceof RetryLaterException) {
+      return String.valueOf(e.getMessage());
+    }
+    String text = e.toString();
+    return text.length() > MAX_ERROR_TEXT ? text.substring(0, MAX_ERROR_TEXT) : text;
+  }
+}

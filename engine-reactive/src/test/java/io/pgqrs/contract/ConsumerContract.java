@@ -1,0 +1,473 @@
+package io.pgqrs.contract;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import io.pgqrs.Consumer;
+import io.pgqrs.Delivery;
+import io.pgqrs.InvalidArgumentException;
+import io.pgqrs.Message;
+import io.pgqrs.MessageState;
+import io.pgqrs.Outcome;
+import io.pgqrs.QueueMetrics;
+import io.pgqrs.QueueNotFoundException;
+import io.pgqrs.RetryLaterException;
+import io.pgqrs.RetryPolicy;
+import io.pgqrs.WorkerInfo;
+import io.pgqrs.WorkerStatus;
+import io.pgqrs.spi.StoreParams;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.HashSet;
+import java.util.List;
+import java.util.Set;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.atomic.AtomicInteger;
+import java.util.function.BooleanSupplier;
+import java.util.stream.IntStream;
+import org.junit.jupiter.api.Test;
+import reactor.core.publisher.Flux;
+import reactor.core.publisher.Mono;
+import reactor.core.publisher.Sinks;
+import reactor.test.StepVerifier;
+
+/**
+ * Consumers: backpressured delivery streams, the handler runtime (acks, retries, dead letters,
+ * timeouts, lease keep-alive), wake-ups, suspension and graceful shutdown.
+ */
+public abstract class ConsumerContract extends StoreContract {
+
+  /** Long enough that only a wake-up (or a due message) explains a prompt delivery. */
+  private static final Duration NEVER_POLL = Duration.ofMinutes(10);
+
+  private void enqueue(String queue, int count) {
+    producer(queue).enqueuePayloads(IntStream.range(0, count).mapToObj(StoreContract::payload).toList()).block(T);
+  }
+
+  private QueueMetrics metrics(String queue) {
+    return store.queues().metrics(queue).block(T);
+  }
+
+  /** Waits for a condition on the store's state, checking every 20 ms, failing after {@link #T}. */
+  protected static void await(String what, BooleanSupplier condition) {
+    long deadline = System.nanoTime() + T.toNanos();
+    while (!condition.getAsBoolean()) {
+      if (System.nanoTime() > deadline) {
+        throw new AssertionError("timed out waiting until " + what);
+      }
+      Mono.delay(Duration.ofMillis(20)).block();
+    }
+  }
+
+  private List<WorkerInfo> workers(String queue) {
+    return store.workers().list(queue).collectList().block(T);
+  }
+
+  private Consumer.Builder consumer(String queue) {
+    return store.consumer(queue).heartbeatInterval(Duration.ofMillis(100)).shutdownTimeout(Duration.ofMillis(300));
+  }
+
+  // ---------------------------------------------------------------- backpressure
+
+  @Test
+  void deliversOnlyWhatWasRequestedAndClaimsNoMore() {
+    String q = newQueue();
+    enqueue(q, 10);
+    StepVerifier.create(consumer(q).batchSize(50).build().deliveries(), 0)
+        .thenRequest(3)
+        .expectNextCount(3)
+        .then(() -> assertThat(metrics(q).leased()).isEqualTo(3))
+        .thenRequest(2)
+        .expectNextCount(2)
+        .then(() -> assertThat(metrics(q).leased()).isEqualTo(5))
+        .thenCancel()
+        .verify(T);
+  }
+
+  @Test
+  void holdsNoMoreThanTheInFlightBound() {
+    String q = newQueue();
+    enqueue(q, 10);
+    List<Delivery> got = new java.util.concurrent.CopyOnWriteArrayList<>();
+    StepVerifier.create(consumer(q).batchSize(10).maxInFlight(4).build().deliveries())
+        .recordWith(() -> got)
+        .expectNextCount(4)
+        .then(() -> assertThat(metrics(q).leased()).isEqualTo(4))
+        .then(() -> assertThat(got.get(0).ack().block(T)).isTrue())
+        .expectNextCount(1)
+        .then(() -> assertThat(metrics(q).leased()).isEqualTo(4))
+        .thenCancel()
+        .verify(T);
+  }
+
+  @Test
+  void aDeliveryIsSettledOnce() {
+    String q = newQueue();
+    enqueue(q, 1);
+    Delivery d = consumer(q).shutdownTimeout(Duration.ofSeconds(10)).build().deliveries().blockFirst(T);
+    assertThat(d.payload(com.fasterxml.jackson.databind.JsonNode.class).get("n").asInt()).isZero();
+    assertThat(d.ack().block(T)).isTrue();
+    assertThat(d.settled()).isTrue();
+    assertThat(d.ack().block(T)).isFalse();
+    assertThat(d.release(Duration.ZERO, null).block(T)).isFalse();
+    assertThat(metrics(q).archived()).isEqualTo(1);
+  }
+
+  @Test
+  void aDeliverySettledAfterCancellationStillCounts() {
+    String q = newQueue();
+    enqueue(q, 2);
+    // take(2) cancels the stream: the deliveries stay ours to settle within the shutdown timeout.
+    List<Delivery> got = consumer(q).shutdownTimeout(Duration.ofSeconds(20)).build().deliveries()
+        .take(2).collectList().block(T);
+    assertThat(Flux.fromIterable(got).flatMap(Delivery::ack).collectList().block(T)).containsOnly(true);
+    await("the worker stopped", () -> workers(q).stream().allMatch(w -> w.status() == WorkerStatus.STOPPED));
+    assertThat(metrics(q).archived()).isEqualTo(2);
+  }
+
+  @Test
+  void anUnknownQueueEndsTheStream() {
+    StepVerifier.create(store.consumer("no_such_queue").build().deliveries())
+        .expectError(QueueNotFoundException.class)
+        .verify(T);
+  }
+
+  @Test
+  void badSettingsAreRefused() {
+    Consumer.Builder b = store.consumer("any");
+    assertThatThrownBy(() -> b.batchSize(0)).isInstanceOf(InvalidArgumentException.class);
+    assertThatThrownBy(() -> b.maxInFlight(10_001)).isInstanceOf(InvalidArgumentException.class);
+    assertThatThrownBy(() -> b.concurrency(-1)).isInstanceOf(InvalidArgumentException.class);
+    assertThatThrownBy(() -> b.lease(Duration.ZERO)).isInstanceOf(InvalidArgumentException.class);
+    assertThatThrownBy(() -> b.pollInterval(Duration.ofSeconds(-1))).isInstanceOf(InvalidArgumentException.class);
+    assertThatThrownBy(() -> b.shutdownTimeout(Duration.ofSeconds(-1))).isInstanceOf(InvalidArgumentException.class);
+    assertThatThrownBy(() -> b.workerName("")).isInstanceOf(InvalidArgumentException.class);
+    assertThatThrownBy(() -> store.consumer("bad name!")).isInstanceOf(InvalidArgumentException.class);
+    assertThatThrownBy(() -> RetryPolicy.exponential(Duration.ofSeconds(2), Duration.ofSeconds(1)))
+        .isInstanceOf(InvalidArgumentException.class);
+    assertThatThrownBy(() -> new RetryLaterException(Duration.ofSeconds(-1), "x"))
+        .isInstanceOf(InvalidArgumentException.class);
+  }
+
+  // ---------------------------------------------------------------- wake-ups
+
+  @Test
+  void anIdleStreamWakesOnEnqueueWithoutWaitingForThePoll() {
+    String q = newQueue();
+    enqueue(q, 1);
+    StepVerifier.create(consumer(q).pollInterval(NEVER_POLL).lease(Duration.ofMinutes(5)).build().deliveries())
+        .expectNextCount(1) // the first claim came back short: the stream is idle now
+        .then(() -> enqueue(q, 1))
+        .expectNextCount(1)
+        .thenCancel()
+        .verify(T);
+  }
+
+  @Test
+  void aDelayedMessageIsClaimedWhenDueWithoutWaitingForThePoll() {
+    String q = newQueue();
+    producer(q).enqueueDelayed(payload(1), Duration.ofMillis(300)).block(T);
+    StepVerifier.create(consumer(q).pollInterval(NEVER_POLL).build().deliveries())
+        .assertNext(d -> assertThat(d.message().attempts()).isEqualTo(1))
+        .thenCancel()
+        .verify(T);
+  }
+
+  @Test
+  void pollOnlyStreamsStillDeliver() {
+    String q = newQueue();
+    StepVerifier.create(consumer(q).wakeups(false).pollInterval(Duration.ofMillis(100)).build().deliveries())
+        .then(() -> enqueue(q, 2))
+        .expectNextCount(2)
+        .thenCancel()
+        .verify(T);
+  }
+
+  // ---------------------------------------------------------------- handlers
+
+  @Test
+  void handlerSuccessArchivesEveryMessageOnce() {
+    String q = newQueue();
+    enqueue(q, 30);
+    Set<Long> seen = ConcurrentHashMap.newKeySet();
+    AtomicInteger duplicates = new AtomicInteger();
+    List<Outcome> outcomes = consumer(q).concurrency(4).batchSize(5).build()
+        .handle(m -> Mono.fromRunnable(() -> {
+          if (!seen.add(m.id())) {
+            duplicates.incrementAndGet();
+          }
+        }))
+        .take(30)
+        .collectList()
+        .block(T);
+    assertThat(outcomes).extracting(Outcome::kind).containsOnly(Outcome.Kind.ARCHIVED);
+    assertThat(outcomes).extracting(Outcome::messageId).doesNotHaveDuplicates();
+    assertThat(duplicates).hasValue(0);
+    await("all archived", () -> metrics(q).archived() == 30);
+    assertThat(metrics(q).live()).isZero();
+  }
+
+  @Test
+  void deleteOnSuccessDeletes() {
+    String q = newQueue();
+    enqueue(q, 3);
+    List<Outcome> outcomes = consumer(q).deleteOnSuccess(true).build().handle(m -> Mono.empty())
+        .take(3).collectList().block(T);
+    assertThat(outcomes).extracting(Outcome::kind).containsOnly(Outcome.Kind.DELETED);
+    assertThat(metrics(q).archived()).isZero();
+    assertThat(metrics(q).live()).isZero();
+  }
+
+  @Test
+  void failuresAreRetriedThenDeadLetteredWithTheLastError() {
+    String q = newQueue(3);
+    long id = producer(q).enqueue(payload(1)).block(T);
+    AtomicInteger calls = new AtomicInteger();
+    List<Outcome> outcomes = consumer(q).retryPolicy(RetryPolicy.fixed(Duration.ZERO)).build()
+        .handle(m -> Mono.error(new IllegalStateException("boom " + calls.incrementAndGet())))
+        .take(3).collectList().block(T);
+    assertThat(outcomes).extracting(Outcome::kind).containsExactly(Outcome.Kind.RETRY_SCHEDULED,
+        Outcome.Kind.RETRY_SCHEDULED, Outcome.Kind.DEAD_LETTERED);
+    assertThat(outcomes).extracting(Outcome::attempts).containsExactly(1, 2, 3);
+    Message dead = store.messages().get(id).block(T);
+    assertThat(dead.state()).isEqualTo(MessageState.DEAD);
+    assertThat(dead.attempts()).isEqualTo(3);
+    assertThat(dead.lastError()).contains("boom 3");
+  }
+
+  @Test
+  void retryDelaysFollowThePolicy() {
+    String q = newQueue();
+    long id = producer(q).enqueue(payload(1)).block(T);
+    Outcome outcome = consumer(q).retryPolicy(RetryPolicy.exponential(Duration.ofMinutes(1), Duration.ofMinutes(10)))
+        .build()
+        .handle(m -> Mono.error(new IllegalStateException("later")))
+        .blockFirst(T);
+    assertThat(outcome.kind()).isEqualTo(Outcome.Kind.RETRY_SCHEDULED);
+    assertThat(outcome.retryIn()).isEqualTo(Duration.ofMinutes(1));
+    Message m = store.messages().get(id).block(T);
+    assertThat(m.visibleAt()).isAfter(Instant.now().plusSeconds(50));
+    assertThat(m.leaseToken()).isNull();
+  }
+
+  @Test
+  void errorsThePolicyDoesNotRetryAreDeadLetteredAtOnce() {
+    String q = newQueue(5);
+    enqueue(q, 1);
+    Outcome outcome = consumer(q)
+        .retryPolicy(RetryPolicy.fixed(Duration.ZERO).retryIf(e -> !(e instanceof IllegalArgumentException)))
+        .build()
+        .handle(m -> Mono.error(new IllegalArgumentException("bad payload")))
+        .blockFirst(T);
+    assertThat(outcome.kind()).isEqualTo(Outcome.Kind.DEAD_LETTERED);
+    assertThat(outcome.attempts()).isEqualTo(1);
+    assertThat(outcome.error()).contains("bad payload");
+  }
+
+  @Test
+  void aHandlerMayAskToRetryAfterADelay() {
+    String q = newQueue();
+    long id = producer(q).enqueue(payload(1)).block(T);
+    Outcome outcome = consumer(q).build()
+        .handle(m -> Mono.error(new RetryLaterException(Duration.ofMinutes(3), "rate limited upstream")))
+        .blockFirst(T);
+    assertThat(outcome.kind()).isEqualTo(Outcome.Kind.RETRY_SCHEDULED);
+    assertThat(outcome.retryIn()).isEqualTo(Duration.ofMinutes(3));
+    Message m = store.messages().get(id).block(T);
+    assertThat(m.lastError()).isEqualTo("rate limited upstream");
+    assertThat(m.visibleAt()).isAfter(Instant.now().plusSeconds(150));
+  }
+
+  @Test
+  void aHandlerThatThrowsOrReturnsNullFails() {
+    String q = newQueue();
+    enqueue(q, 2);
+    AtomicInteger n = new AtomicInteger();
+    List<Outcome> outcomes = consumer(q).concurrency(1).retryPolicy(RetryPolicy.fixed(Duration.ofMinutes(1))).build()
+        .handle(m -> {
+          if (n.incrementAndGet() == 1) {
+            throw new IllegalStateException("thrown");
+          }
+          return null;
+        })
+        .take(2).collectList().block(T);
+    assertThat(outcomes).extracting(Outcome::kind).containsOnly(Outcome.Kind.RETRY_SCHEDULED);
+    assertThat(outcomes).extracting(Outcome::error).anyMatch(e -> e.contains("thrown"))
+        .anyMatch(e -> e.contains("null"));
+  }
+
+  @Test
+  void aHandlerThatNeverCompletesTimesOutAndIsReleased() {
+    String q = newQueue();
+    long id = producer(q).enqueue(payload(1)).block(T);
+    AtomicInteger cancelled = new AtomicInteger();
+    Outcome outcome = consumer(q).handlerTimeout(Duration.ofMillis(200)).retryPolicy(RetryPolicy.fixed(Duration.ofMinutes(1)))
+        .build()
+        .handle(m -> Mono.never().doOnCancel(cancelled::incrementAndGet))
+        .blockFirst(T);
+    assertThat(outcome.kind()).isEqualTo(Outcome.Kind.RETRY_SCHEDULED);
+    assertThat(outcome.error()).contains("timed out");
+    assertThat(cancelled).hasValue(1);
+    assertThat(store.messages().get(id).block(T).leaseToken()).isNull();
+  }
+
+  @Test
+  void aLongHandlerKeepsItsMessage() {
+    String q = newQueue();
+    long id = producer(q).enqueue(payload(1)).block(T);
+    AtomicInteger calls = new AtomicInteger();
+    // Runs for more than three lease periods: only the keep-alive explains a single delivery.
+    Outcome outcome = consumer(q).lease(Duration.ofMillis(600)).build()
+        .handle(m -> Mono.delay(Duration.ofMillis(2000)).doOnSubscribe(s -> calls.incrementAndGet()))
+        .blockFirst(T);
+    assertThat(outcome.kind()).isEqualTo(Outcome.Kind.ARCHIVED);
+    assertThat(outcome.attempts()).isEqualTo(1);
+    assertThat(calls).hasValue(1);
+    assertThat(store.messages().get(id).block(T).attempts()).isEqualTo(1);
+  }
+
+  @Test
+  void anOutcomeAfterTheLeaseWasLostIsDiscarded() {
+    String q = newQueue();
+    long id = producer(q).enqueue(payload(1)).block(T);
+    Outcome outcome = consumer(q).lease(Duration.ofMinutes(5)).build()
+        .handle(m -> driver()
+            // Another claimer takes the message as if our lease had run out.
+            .claim(new StoreParams.Claim(q, 1, Duration.ofMinutes(5), null, m.visibleAt().plusSeconds(1))))
+        .blockFirst(T);
+    assertThat(outcome.kind()).isEqualTo(Outcome.Kind.LEASE_LOST);
+    Message m = store.messages().get(id).block(T);
+    assertThat(m.state()).isEqualTo(MessageState.LIVE);
+    assertThat(m.attempts()).isEqualTo(2);
+  }
+
+  // ---------------------------------------------------------------- workers and shutdown
+
+  @Test
+  void eachSubscriptionIsAWorkerThatStopsWhenItEnds() {
+    String q = newQueue();
+    enqueue(q, 2);
+    consumer(q).build().handle(m -> Mono.empty()).take(2).blockLast(T);
+    await("the worker stopped", () -> workers(q).stream().allMatch(w -> w.status() == WorkerStatus.STOPPED));
+    assertThat(workers(q)).hasSize(1);
+  }
+
+  @Test
+  void suspendingTheWorkerPausesClaiming() {
+    String q = newQueue();
+    Sinks.Many<Outcome> seen = Sinks.many().replay().all();
+    var run = consumer(q).pollInterval(Duration.ofMillis(50)).build().handle(m -> Mono.empty())
+        .subscribe(seen::tryEmitNext);
+    try {
+      await("the worker registered", () -> workers(q).size() == 1);
+      long id = workers(q).get(0).id();
+      store.workers().suspend(id).block(T);
+      Instant suspendedAt = Instant.now();
+      // Two heartbeats after the suspension the consumer has seen it.
+      await("the consumer saw the suspension", () -> store.workers().get(id).block(T).heartbeatAt()
+          .isAfter(suspendedAt.plusMillis(150)));
+      long msg = producer(q).enqueue(payload(1)).block(T);
+      Instant enqueued = Instant.now();
+      await("two more heartbeats", () -> store.workers().get(id).block(T).heartbeatAt().isAfter(enqueued.plusMillis(150)));
+      assertThat(store.messages().get(msg).block(T).attempts()).isZero();
+      store.workers().resume(id).block(T);
+      StepVerifier.create(seen.asFlux()).assertNext(o -> assertThat(o.messageId()).isEqualTo(msg)).thenCancel().verify(T);
+    } finally {
+      run.dispose();
+    }
+  }
+
+  @Test
+  void aStopSignalLetsHandlersFinishThenCompletes() {
+    String q = newQueue();
+    enqueue(q, 3);
+    AtomicInteger started = new AtomicInteger();
+    Sinks.Empty<Void> stop = Sinks.empty();
+    StepVerifier.create(consumer(q).concurrency(3).build()
+            .handle(m -> Mono.delay(Duration.ofMillis(300)).doOnSubscribe(s -> {
+              if (started.incrementAndGet() == 3) {
+                stop.tryEmitEmpty();
+              }
+            }), stop.asMono()))
+        .expectNextCount(3)
+        .expectComplete()
+        .verify(T);
+    assertThat(metrics(q).archived()).isEqualTo(3);
+    assertThat(workers(q)).extracting(WorkerInfo::status).containsExactly(WorkerStatus.STOPPED);
+  }
+
+  @Test
+  void handlersStillRunningAtTheShutdownDeadlineAreReleased() {
+    String q = newQueue();
+    long id = producer(q).enqueue(payload(1)).block(T);
+    Sinks.Empty<Void> stop = Sinks.empty();
+    StepVerifier.create(consumer(q).shutdownTimeout(Duration.ofMillis(200)).build()
+            .handle(m -> Mono.never().doOnSubscribe(s -> stop.tryEmitEmpty()), stop.asMono()))
+        .assertNext(o -> assertThat(o.kind()).isEqualTo(Outcome.Kind.RELEASED_ON_SHUTDOWN))
+        .expectComplete()
+        .verify(T);
+    Message m = store.messages().get(id).block(T);
+    assertThat(m.leaseToken()).isNull();
+    assertThat(m.state()).isEqualTo(MessageState.LIVE);
+    assertThat(workers(q)).extracting(WorkerInfo::status).containsExactly(WorkerStatus.STOPPED);
+  }
+
+  @Test
+  void cancellingDeliveriesReleasesWhatWasNotSettled() {
+    String q = newQueue();
+    enqueue(q, 3);
+    StepVerifier.create(consumer(q).shutdownTimeout(Duration.ofMillis(100)).build().deliveries())
+        .expectNextCount(3)
+        .thenCancel()
+        .verify(T);
+    await("leases released and the worker stopped", () -> metrics(q).leased() == 0
+        && workers(q).stream().allMatch(w -> w.status() == WorkerStatus.STOPPED));
+    assertThat(metrics(q).pending()).isEqualTo(3);
+  }
+
+  @Test
+  void stoppingTheWorkerFromOutsideEndsTheStream() {
+    String q = newQueue();
+    Flux<Delivery> deliveries = consumer(q).build().deliveries();
+    StepVerifier.create(deliveries)
+        .then(() -> {
+          await("the worker registered", () -> workers(q).size() == 1);
+          store.workers().shutdown(workers(q).get(0).id(), true).block(T);
+        })
+        .expectComplete()
+        .verify(T);
+  }
+
+  @Test
+  void manyConsumersHandleEveryMessageExactlyOnce() {
+    String q = newQueue();
+    int total = messagesForConcurrency();
+    enqueue(q, total);
+    Set<Long> handled = ConcurrentHashMap.newKeySet();
+    AtomicInteger duplicates = new AtomicInteger();
+    Consumer consumer = consumer(q).concurrency(8).batchSize(25).build();
+    Sinks.Empty<Void> stop = Sinks.empty();
+    AtomicInteger done = new AtomicInteger();
+    List<Outcome> outcomes = Flux.range(0, 3)
+        .flatMap(i -> consumer.handle(m -> Mono.fromRunnable(() -> {
+          if (!handled.add(m.id())) {
+            duplicates.incrementAndGet();
+          }
+        }), stop.asMono()).doOnNext(o -> {
+          if (done.incrementAndGet() == total) {
+            stop.tryEmitEmpty();
+          }
+        }))
+        .collectList()
+        .block(T.multipliedBy(2));
+    assertThat(duplicates).hasValue(0);
+    assertThat(handled).hasSize(total);
+    assertThat(outcomes).extracting(Outcome::kind).containsOnly(Outcome.Kind.ARCHIVED);
+    assertThat(new HashSet<>(outcomes.stream().map(Outcome::messageId).toList())).hasSize(total);
+  }
+
+  /** Messages of the many-consumers test; smaller where the backend is slow. */
+  protected int messagesForConcurrency() {
+    return 600;
+  }
+}
