@@ -24,8 +24,9 @@ import org.jspecify.annotations.Nullable;
  * <p>DSNs: {@code postgresql://user:password@host:port/database?schema=s&pool_max_size=10}
  * (also {@code postgres://}); {@code sqlite:path/to/file.db}, {@code sqlite::memory:} and
  * {@code turso://host:port} are served by the SQLite adapter module when it is on the class path.
- * Query parameters {@code schema}, {@code pool_initial_size} and {@code pool_max_size} set the
- * matching options; options set on the builder afterwards win.
+ * Query parameters {@code schema}, {@code pool_initial_size}, {@code pool_max_size} and
+ * {@code wakeups} set the matching options and are not passed on to the backend's driver; options
+ * set on the builder afterwards win.
  */
 public final class PgqrsConfig {
 
@@ -47,6 +48,10 @@ public final class PgqrsConfig {
   public static final Duration DEFAULT_ARCHIVE_RETENTION = Duration.ofDays(7);
   /** Default connect timeout: 10 seconds. */
   public static final Duration DEFAULT_CONNECT_TIMEOUT = Duration.ofSeconds(10);
+  /** Default interval of background maintenance sweeps: 30 seconds. */
+  public static final Duration DEFAULT_MAINTENANCE_INTERVAL = Duration.ofSeconds(30);
+  /** Heartbeat intervals a worker may miss before maintenance reclaims it, unless set: 3. */
+  public static final int DEFAULT_STALE_HEARTBEATS = 3;
 
   private final String dsn;
   private final String backend;
@@ -59,6 +64,10 @@ public final class PgqrsConfig {
   private final int maxAttempts;
   private final Duration archiveRetention;
   private final Duration connectTimeout;
+  private final Duration maintenanceInterval;
+  /** Null when derived from the heartbeat interval, so a derived copy keeps deriving. */
+  private final @Nullable Duration workerStaleAfter;
+  private final boolean wakeups;
 
   private PgqrsConfig(Builder b) {
     this.dsn = b.dsn;
@@ -72,6 +81,9 @@ public final class PgqrsConfig {
     this.maxAttempts = b.maxAttempts;
     this.archiveRetention = b.archiveRetention;
     this.connectTimeout = b.connectTimeout;
+    this.maintenanceInterval = b.maintenanceInterval;
+    this.workerStaleAfter = b.workerStaleAfter;
+    this.wakeups = b.wakeups;
   }
 
   /**
@@ -99,8 +111,11 @@ public final class PgqrsConfig {
    * Reads the configuration from {@code PGQRS_*} variables: {@code PGQRS_DSN} (required),
    * {@code PGQRS_SCHEMA}, {@code PGQRS_POOL_INITIAL_SIZE}, {@code PGQRS_POOL_MAX_SIZE},
    * {@code PGQRS_LEASE_DURATION}, {@code PGQRS_POLL_INTERVAL}, {@code PGQRS_HEARTBEAT_INTERVAL},
-   * {@code PGQRS_MAX_ATTEMPTS}, {@code PGQRS_ARCHIVE_RETENTION}, {@code PGQRS_CONNECT_TIMEOUT}.
-   * Durations are written like {@code 500ms}, {@code 30s}, {@code 5m}, {@code 7d} or ISO-8601.
+   * {@code PGQRS_MAX_ATTEMPTS}, {@code PGQRS_ARCHIVE_RETENTION}, {@code PGQRS_CONNECT_TIMEOUT},
+   * {@code PGQRS_MAINTENANCE_INTERVAL}, {@code PGQRS_WORKER_STALE_AFTER}, {@code PGQRS_WAKEUPS}.
+   * Durations are written like {@code 500ms}, {@code 30s}, {@code 5m}, {@code 7d} or ISO-8601;
+   * booleans as {@code true}/{@code false} (also {@code 1}/{@code 0}, {@code yes}/{@code no},
+   * {@code on}/{@code off}).
    *
    * @param env the variables
    * @return the configuration
@@ -128,6 +143,11 @@ public final class PgqrsConfig {
     applyIfSet(env, "PGQRS_ARCHIVE_RETENTION",
         v -> b.archiveRetention(DurationText.parse("PGQRS_ARCHIVE_RETENTION", v)));
     applyIfSet(env, "PGQRS_CONNECT_TIMEOUT", v -> b.connectTimeout(DurationText.parse("PGQRS_CONNECT_TIMEOUT", v)));
+    applyIfSet(env, "PGQRS_MAINTENANCE_INTERVAL",
+        v -> b.maintenanceInterval(DurationText.parse("PGQRS_MAINTENANCE_INTERVAL", v)));
+    applyIfSet(env, "PGQRS_WORKER_STALE_AFTER",
+        v -> b.workerStaleAfter(DurationText.parse("PGQRS_WORKER_STALE_AFTER", v)));
+    applyIfSet(env, "PGQRS_WAKEUPS", v -> b.wakeups(parseBoolean("PGQRS_WAKEUPS", v)));
     try {
       return b.build();
     } catch (ConfigurationException e) {
@@ -140,16 +160,18 @@ public final class PgqrsConfig {
     }
   }
 
-  private static final Map<String, String> ENV_BY_FIELD = Map.of(
-      "schema", "PGQRS_SCHEMA",
-      "poolInitialSize", "PGQRS_POOL_INITIAL_SIZE",
-      "poolMaxSize", "PGQRS_POOL_MAX_SIZE",
-      "leaseDuration", "PGQRS_LEASE_DURATION",
-      "pollInterval", "PGQRS_POLL_INTERVAL",
-      "heartbeatInterval", "PGQRS_HEARTBEAT_INTERVAL",
-      "maxAttempts", "PGQRS_MAX_ATTEMPTS",
-      "archiveRetention", "PGQRS_ARCHIVE_RETENTION",
-      "connectTimeout", "PGQRS_CONNECT_TIMEOUT");
+  private static final Map<String, String> ENV_BY_FIELD = Map.ofEntries(
+      Map.entry("schema", "PGQRS_SCHEMA"),
+      Map.entry("poolInitialSize", "PGQRS_POOL_INITIAL_SIZE"),
+      Map.entry("poolMaxSize", "PGQRS_POOL_MAX_SIZE"),
+      Map.entry("leaseDuration", "PGQRS_LEASE_DURATION"),
+      Map.entry("pollInterval", "PGQRS_POLL_INTERVAL"),
+      Map.entry("heartbeatInterval", "PGQRS_HEARTBEAT_INTERVAL"),
+      Map.entry("maxAttempts", "PGQRS_MAX_ATTEMPTS"),
+      Map.entry("archiveRetention", "PGQRS_ARCHIVE_RETENTION"),
+      Map.entry("connectTimeout", "PGQRS_CONNECT_TIMEOUT"),
+      Map.entry("maintenanceInterval", "PGQRS_MAINTENANCE_INTERVAL"),
+      Map.entry("workerStaleAfter", "PGQRS_WORKER_STALE_AFTER"));
 
   private static void applyIfSet(Map<String, String> env, String name, Consumer<String> setter) {
     String value = env.get(name);
@@ -168,6 +190,14 @@ public final class PgqrsConfig {
     } catch (NumberFormatException e) {
       throw new ConfigurationException(field, field + ": '" + value + "' is not an integer");
     }
+  }
+
+  private static boolean parseBoolean(String field, String value) {
+    return switch (value.trim().toLowerCase(Locale.ROOT)) {
+      case "true", "1", "yes", "on" -> true;
+      case "false", "0", "no", "off" -> false;
+      default -> throw new ConfigurationException(field, field + ": '" + value + "' is not a boolean (true or false)");
+    };
   }
 
   /**
@@ -279,6 +309,40 @@ public final class PgqrsConfig {
   }
 
   /**
+   * How often each engine instance runs a background maintenance sweep (reclaiming stale workers,
+   * purging the archive), give or take 20 % of jitter; default 30 s. Zero turns the background
+   * sweeps of this instance off; {@link Maintenance#runOnce()} still works. Instances sharing a
+   * schema share one schedule, so more instances do not mean more sweeps.
+   *
+   * @return the interval, zero when off
+   */
+  public Duration maintenanceInterval() {
+    return maintenanceInterval;
+  }
+
+  /**
+   * Heartbeat age beyond which maintenance stops a ready or suspended worker and releases its
+   * leases; default {@value #DEFAULT_STALE_HEARTBEATS} heartbeat intervals.
+   *
+   * @return the threshold
+   */
+  public Duration workerStaleAfter() {
+    return workerStaleAfter != null ? workerStaleAfter : heartbeatInterval.multipliedBy(DEFAULT_STALE_HEARTBEATS);
+  }
+
+  /**
+   * Whether consumer streams listen for wake-ups ({@code LISTEN/NOTIFY} on PostgreSQL) besides
+   * polling; default true. Turn it off (DSN parameter {@code wakeups=false}) behind a pooler in
+   * transaction mode, such as PgBouncer, where a listening connection cannot be kept: streams then
+   * find work by polling every {@link #pollInterval()}.
+   *
+   * @return whether wake-ups are used
+   */
+  public boolean wakeups() {
+    return wakeups;
+  }
+
+  /**
    * The DSN's query parameters other than those this class consumes, for the backend's driver.
    *
    * @return the remaining parameters, in DSN order
@@ -294,7 +358,8 @@ public final class PgqrsConfig {
     return "PgqrsConfig{dsn=" + Dsns.mask(dsn) + ", schema=" + schema + ", poolInitialSize=" + poolInitialSize
         + ", poolMaxSize=" + poolMaxSize + ", leaseDuration=" + leaseDuration + ", pollInterval=" + pollInterval
         + ", heartbeatInterval=" + heartbeatInterval + ", maxAttempts=" + maxAttempts + ", archiveRetention="
-        + archiveRetention + ", connectTimeout=" + connectTimeout + '}';
+        + archiveRetention + ", connectTimeout=" + connectTimeout + ", maintenanceInterval=" + maintenanceInterval
+        + ", workerStaleAfter=" + workerStaleAfter() + ", wakeups=" + wakeups + '}';
   }
 
   @Override
@@ -303,20 +368,23 @@ public final class PgqrsConfig {
         && poolInitialSize == c.poolInitialSize && poolMaxSize == c.poolMaxSize
         && leaseDuration.equals(c.leaseDuration) && pollInterval.equals(c.pollInterval)
         && heartbeatInterval.equals(c.heartbeatInterval) && maxAttempts == c.maxAttempts
-        && archiveRetention.equals(c.archiveRetention) && connectTimeout.equals(c.connectTimeout);
+        && archiveRetention.equals(c.archiveRetention) && connectTimeout.equals(c.connectTimeout)
+        && maintenanceInterval.equals(c.maintenanceInterval) && Objects.equals(workerStaleAfter, c.workerStaleAfter)
+        && wakeups == c.wakeups;
   }
 
   @Override
   public int hashCode() {
     return Objects.hash(dsn, schema, poolInitialSize, poolMaxSize, leaseDuration, pollInterval,
-        heartbeatInterval, maxAttempts, archiveRetention, connectTimeout);
+        heartbeatInterval, maxAttempts, archiveRetention, connectTimeout, maintenanceInterval, workerStaleAfter,
+        wakeups);
   }
 
   /** Builds a {@link PgqrsConfig}; checks every value in {@link #build()}. Not thread-safe. */
   public static final class Builder {
 
     static final java.util.Set<String> CONSUMED_PARAMETERS =
-        java.util.Set.of("schema", "pool_initial_size", "pool_max_size");
+        java.util.Set.of("schema", "pool_initial_size", "pool_max_size", "wakeups");
 
     private final String dsn;
     private final String backend;
@@ -329,6 +397,9 @@ public final class PgqrsConfig {
     private int maxAttempts = DEFAULT_MAX_ATTEMPTS;
     private Duration archiveRetention = DEFAULT_ARCHIVE_RETENTION;
     private Duration connectTimeout = DEFAULT_CONNECT_TIMEOUT;
+    private Duration maintenanceInterval = DEFAULT_MAINTENANCE_INTERVAL;
+    private @Nullable Duration workerStaleAfter;
+    private boolean wakeups = true;
 
     private Builder(String dsn) {
       if (dsn == null || dsn.isBlank()) {
@@ -346,6 +417,9 @@ public final class PgqrsConfig {
       if (params.containsKey("pool_max_size")) {
         this.poolMaxSize = parseInt("dsn", params.get("pool_max_size"));
       }
+      if (params.containsKey("wakeups")) {
+        this.wakeups = parseBoolean("dsn", params.get("wakeups"));
+      }
     }
 
     private Builder(PgqrsConfig c) {
@@ -360,6 +434,9 @@ public final class PgqrsConfig {
       this.maxAttempts = c.maxAttempts;
       this.archiveRetention = c.archiveRetention;
       this.connectTimeout = c.connectTimeout;
+      this.maintenanceInterval = c.maintenanceInterval;
+      this.workerStaleAfter = c.workerStaleAfter;
+      this.wakeups = c.wakeups;
     }
 
     private static String backendOf(String dsn) {
@@ -523,6 +600,40 @@ public final class PgqrsConfig {
     }
 
     /**
+     * Sets how often this instance runs a background maintenance sweep.
+     *
+     * @param value zero or more (zero turns the background sweeps off)
+     * @return this builder
+     */
+    public Builder maintenanceInterval(Duration value) {
+      this.maintenanceInterval = value;
+      return this;
+    }
+
+    /**
+     * Sets the heartbeat age beyond which maintenance reclaims a worker.
+     *
+     * @param value longer than the heartbeat interval, or null for
+     *     {@value PgqrsConfig#DEFAULT_STALE_HEARTBEATS} heartbeat intervals
+     * @return this builder
+     */
+    public Builder workerStaleAfter(@Nullable Duration value) {
+      this.workerStaleAfter = value;
+      return this;
+    }
+
+    /**
+     * Sets whether consumer streams listen for wake-ups besides polling.
+     *
+     * @param value false for poll-only streams (PgBouncer in transaction mode)
+     * @return this builder
+     */
+    public Builder wakeups(boolean value) {
+      this.wakeups = value;
+      return this;
+    }
+
+    /**
      * Checks every value and builds the configuration.
      *
      * @return the configuration
@@ -546,6 +657,19 @@ public final class PgqrsConfig {
       }
       if (maxAttempts < 1) {
         throw new ConfigurationException("maxAttempts", "maxAttempts must be at least 1, got " + maxAttempts);
+      }
+      if (maintenanceInterval == null || maintenanceInterval.isNegative()) {
+        throw new ConfigurationException("maintenanceInterval",
+            "maintenanceInterval must not be negative (zero turns background sweeps off), got " + maintenanceInterval);
+      }
+      if (workerStaleAfter != null) {
+        positive("workerStaleAfter", workerStaleAfter);
+        // A threshold a healthy worker can reach between two heartbeats would reclaim live workers.
+        if (workerStaleAfter.compareTo(heartbeatInterval) <= 0) {
+          throw new ConfigurationException("workerStaleAfter",
+              "workerStaleAfter must be longer than heartbeatInterval (" + heartbeatInterval + "), got "
+                  + workerStaleAfter);
+        }
       }
       return new PgqrsConfig(this);
     }

@@ -39,6 +39,16 @@ public interface Store {
   Producer.Builder producer(String queue);
 
   /**
+   * Starts building a consumer: a backpressured stream of a queue's messages, or a handler
+   * runtime. Consumers are cheap, reusable and thread-safe; each subscription is one worker.
+   *
+   * @param queue the queue to consume; it must exist when a consumer subscribes
+   * @return a builder
+   * @throws InvalidArgumentException if the queue name is invalid
+   */
+  Consumer.Builder consumer(String queue);
+
+  /**
    * Claims and lease operations on messages.
    *
    * @return the message operations
@@ -67,6 +77,14 @@ public interface Store {
   Workers workers();
 
   /**
+   * Background maintenance: the sweeps this store runs on its own every
+   * {@link PgqrsConfig#maintenanceInterval()}, and a way to run one now.
+   *
+   * @return the maintenance operations
+   */
+  Maintenance maintenance();
+
+  /**
    * What this store's backend can do.
    *
    * @return the capabilities
@@ -88,8 +106,10 @@ public interface Store {
   ObjectMapper objectMapper();
 
   /**
-   * Closes the connection pool. Cold; idempotent. Operations subscribed after completion fail with
-   * {@link StoreUnavailableException}.
+   * Shuts down every consumer subscription of this store gracefully (each within its shutdown
+   * timeout), stops background maintenance (letting a sweep in progress finish, or rolling it back
+   * if it takes too long), then closes the connection pool. Cold; idempotent. Operations subscribed after
+   * completion fail with {@link StoreUnavailableException}.
    *
    * @return completes when the pool is closed
    */

@@ -29,6 +29,7 @@ import java.util.Arrays;
 import java.util.Comparator;
 import java.util.List;
 import java.util.Locale;
+import java.util.Optional;
 import java.util.UUID;
 import org.jspecify.annotations.Nullable;
 import reactor.core.publisher.Flux;
@@ -66,7 +67,7 @@ final class SqliteDriver implements StoreDriver {
   private static final List<String> EXPECTED_OBJECTS = List.of("pgqrs_migrations", "pgqrs_queues",
       "pgqrs_workers", "pgqrs_messages", "pgqrs_messages_claim_idx", "pgqrs_messages_dedup_idx",
       "pgqrs_messages_owner_idx", "pgqrs_messages_archived_idx", "pgqrs_messages_dead_idx",
-      "pgqrs_workers_queue_idx");
+      "pgqrs_workers_queue_idx", "pgqrs_sweeps", "pgqrs_messages_archived_at_idx");
 
   private final SqlExecutor db;
   /** In-process wake-ups: other processes sharing the file are seen by polling only. */
@@ -231,6 +232,7 @@ final class SqliteDriver implements StoreDriver {
   @Override
   public Mono<Void> uninstall() {
     return db.transaction("uninstall", s -> s.script(List.of(
+            "DROP TABLE IF EXISTS pgqrs_sweeps",
             "DROP TABLE IF EXISTS pgqrs_messages", "DROP TABLE IF EXISTS pgqrs_workers",
             "DROP TABLE IF EXISTS pgqrs_queues", "DROP TABLE IF EXISTS pgqrs_migrations"))
         .thenReturn(true))
@@ -429,6 +431,19 @@ final class SqliteDriver implements StoreDriver {
   }
 
   @Override
+  public Mono<Duration> untilNextVisible(String queue, @Nullable Instant now) {
+    return Mono.defer(() -> {
+      long at = now(now);
+      return db.statements("find the next due message", s -> first(s.query("""
+              SELECT min(visible_at) AS visible_at FROM pgqrs_messages
+              WHERE queue_id = (SELECT id FROM pgqrs_queues WHERE name = ?) AND state = 'live'""", queue),
+          r -> Optional.ofNullable(r.longOrNull("visible_at"))))
+          .flatMap(Mono::justOrEmpty)
+          .map(v -> Duration.ofNanos(Math.max(0L, v - at) * 1000L));
+    });
+  }
+
+  @Override
   public Flux<Message> listMessages(StoreParams.ListMessages p) {
     return db.statements("list messages", s -> s.query("SELECT " + MESSAGE_COLUMNS + """
              FROM pgqrs_messages m
@@ -617,6 +632,58 @@ final class SqliteDriver implements StoreDriver {
                 r.longValue("delayed"), r.longValue("archived"), r.longValue("dead"),
                 oldest == null ? null : Duration.ofNanos(Math.max(0, now - oldest) * 1_000L));
           }).toList());
+    });
+  }
+
+  // ---------------------------------------------------------------- maintenance
+
+  /** The sweep row of the maintenance sweep. */
+  private static final String SWEEP = "maintenance";
+
+  @Override
+  public Mono<StoreResults.Swept> sweep(StoreParams.Sweep p) {
+    return Mono.defer(() -> {
+      long now = now(p.now());
+      Instant at = instant(now);
+      List<String> woken = new ArrayList<>();
+      // BEGIN IMMEDIATE holds the write lock for the whole sweep, so the due check inside the
+      // transaction is enough: a store that waited for the lock sees the next due time moved on.
+      return db.transaction("maintenance sweep", s -> first(s.query(
+              "SELECT next_run_at FROM pgqrs_sweeps WHERE name = ?", SWEEP), r -> r.longValue("next_run_at"))
+          .filter(next -> p.force() || next <= now)
+          .flatMap(due -> s.query("""
+                  UPDATE pgqrs_workers SET status = 'stopped', stopped_at = coalesce(stopped_at, ?)
+                  WHERE status IN ('ready', 'suspended') AND heartbeat_at < ?
+                  RETURNING id""", now, now - p.workerStaleAfter().toNanos() / 1_000L)
+              .flatMap(stale -> {
+                List<Long> ids = stale.stream().map(r -> r.longValue("id")).toList();
+                Mono<List<SqlRow>> released = ids.isEmpty() ? Mono.just(List.of()) : s.query("""
+                    UPDATE pgqrs_messages
+                    SET visible_at = ?1, lease_token = NULL, lease_owner = NULL,
+                        last_error = 'worker ' || lease_owner || ' stopped heartbeating'
+                    WHERE lease_owner IN (SELECT value FROM json_each(?2))
+                      AND state = 'live' AND lease_token IS NOT NULL AND visible_at > ?1
+                    RETURNING queue_id""", now, ids(ids));
+                return released.flatMap(rows -> {
+                  List<Long> queueIds = rows.stream().map(r -> r.longValue("queue_id")).distinct().toList();
+                  Mono<List<SqlRow>> queues = queueIds.isEmpty() ? Mono.just(List.of()) : s.query(
+                      "SELECT name FROM pgqrs_queues WHERE id IN (SELECT value FROM json_each(?))", ids(queueIds));
+                  return queues.flatMap(names -> {
+                    names.forEach(r -> woken.add(r.string("name")));
+                    return s.update("""
+                        DELETE FROM pgqrs_messages WHERE id IN (
+                            SELECT id FROM pgqrs_messages WHERE state = 'archived' AND archived_at < ?
+                            ORDER BY archived_at LIMIT ?)""",
+                        now - p.archiveRetention().toNanos() / 1_000L, p.purgeLimit());
+                  }).flatMap(purged -> s.update("""
+                          UPDATE pgqrs_sweeps SET next_run_at = ?, last_run_at = ?, last_instance = ?, runs = runs + 1
+                          WHERE name = ?""", now + p.interval().toNanos() / 1_000L, now, p.instance(), SWEEP)
+                      .thenReturn(new StoreResults.Swept(true, ids.size(), rows.size(), purged, at)));
+                });
+              }))
+          .defaultIfEmpty(new StoreResults.Swept(false, 0, 0, 0, at)))
+          // Woken after the commit: a consumer that claims on the signal sees the released rows.
+          .doOnSuccess(swept -> woken.forEach(this::wake));
     });
   }
 

@@ -28,14 +28,18 @@ class SqliteAdminTest {
     Store store = SqliteStores.file(file);
     try {
       StepVerifier.create(store.admin().verify())
-          .assertNext(r -> assertThat(r.isValid()).isFalse()).expectComplete().verify(T);
+          .assertNext(r -> {
+            assertThat(r.isValid()).isFalse();
+            assertThat(r.missing()).contains("pgqrs_queues", "pgqrs_sweeps");
+          })
+          .expectComplete().verify(T);
       StepVerifier.create(store.queues().create("q")).expectError(SchemaNotInstalledException.class).verify(T);
       store.admin().install().block(T);
       store.admin().install().block(T);
       StepVerifier.create(store.admin().verify())
           .assertNext(r -> {
             assertThat(r.isValid()).isTrue();
-            assertThat(r.installedVersion()).isEqualTo(1);
+            assertThat(r.installedVersion()).isEqualTo(r.expectedVersion()).isEqualTo(2);
           })
           .expectComplete().verify(T);
       assertThat(Files.exists(file)).isTrue();

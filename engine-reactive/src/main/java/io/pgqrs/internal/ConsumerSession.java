@@ -451,16 +451,23 @@ final class ConsumerSession {
     return (start == null ? Mono.<Void>empty() : start.onErrorResume(e -> Mono.empty()))
         .then(Mono.defer(() -> {
           List<DefaultDelivery> leftovers = held.stream().filter(DefaultDelivery::claimForRelease).toList();
+          // Only what this release took back counts: an ack cancelled mid-write may have landed.
+          List<DefaultDelivery> released = new java.util.concurrent.CopyOnWriteArrayList<>();
           return Flux.fromIterable(leftovers)
               .flatMap(d -> engine.messages().release(d.lease(), Duration.ZERO, "consumer shut down")
                   .onErrorResume(e -> Mono.just(false))
-                  .doOnNext(ok -> d.releasedBySession()), 8)
+                  .doOnNext(ok -> {
+                    d.releasedBySession();
+                    if (ok) {
+                      released.add(d);
+                    }
+                  }), 8)
               .then(Mono.defer(() -> workerId < 0 ? Mono.empty()
                   : engine.workers().shutdown(workerId, true)
                       .doOnError(e -> log.warn("pgqrs could not stop worker {}: {}", workerId, e.toString()))
                       .onErrorResume(e -> Mono.empty())
                       .then()))
-              .thenReturn(leftovers);
+              .then(Mono.fromSupplier(() -> List.copyOf(released)));
         }))
         .doFinally(signal -> {
           background.dispose();

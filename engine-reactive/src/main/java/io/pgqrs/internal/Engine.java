@@ -5,10 +5,12 @@ import io.pgqrs.Admin;
 import io.pgqrs.Archive;
 import io.pgqrs.Capabilities;
 import io.pgqrs.ConfigurationException;
+import io.pgqrs.Consumer;
 import io.pgqrs.DeadLetters;
 import io.pgqrs.InvalidArgumentException;
 import io.pgqrs.InvalidWorkerStateException;
 import io.pgqrs.Lease;
+import io.pgqrs.Maintenance;
 import io.pgqrs.Message;
 import io.pgqrs.MessageNotFoundException;
 import io.pgqrs.MessageState;
@@ -22,6 +24,7 @@ import io.pgqrs.QueueNotFoundException;
 import io.pgqrs.Queues;
 import io.pgqrs.SchemaReport;
 import io.pgqrs.Store;
+import io.pgqrs.SweepReport;
 import io.pgqrs.SystemMetrics;
 import io.pgqrs.WorkerHasLeasesException;
 import io.pgqrs.WorkerHealth;
@@ -66,12 +69,16 @@ public final class Engine implements Store {
   private final DeadLetters deadLetters = new DeadLettersFacet();
   private final Archive archive = new ArchiveFacet();
   private final Workers workers = new WorkersFacet();
+  private final java.util.Set<ConsumerSession> sessions = java.util.concurrent.ConcurrentHashMap.newKeySet();
+  private final Maintenance maintenance = new MaintenanceFacet();
+  private final MaintenanceRunner maintenanceRunner;
 
   private Engine(StoreDriver driver, PgqrsConfig config, ObjectMapper mapper, String hostname) {
     this.driver = driver;
     this.config = config;
     this.mapper = mapper;
     this.hostname = hostname;
+    this.maintenanceRunner = new MaintenanceRunner(driver, config, hostname, Schedulers.parallel());
   }
 
   /**
@@ -98,7 +105,11 @@ public final class Engine implements Store {
       // Host lookup may touch DNS: keep it off the caller's (possibly non-blocking) thread.
       Mono<String> host = Mono.fromCallable(Engine::lookUpHostname).subscribeOn(Schedulers.boundedElastic());
       return Mono.zip(provider.open(config), host)
-          .map(t -> (Store) new Engine(t.getT1(), config, mapper, t.getT2()));
+          .map(t -> {
+            Engine engine = new Engine(t.getT1(), config, mapper, t.getT2());
+            engine.maintenanceRunner.start();
+            return (Store) engine;
+          });
     });
   }
 
@@ -139,6 +150,27 @@ public final class Engine implements Store {
   }
 
   @Override
+  public Consumer.Builder consumer(String queue) {
+    return new DefaultConsumer.Builder(this, Names.checkQueue(queue));
+  }
+
+  String hostname() {
+    return hostname;
+  }
+
+  boolean wakeupsEnabled() {
+    return config.wakeups();
+  }
+
+  void track(ConsumerSession session) {
+    sessions.add(session);
+  }
+
+  void untrack(ConsumerSession session) {
+    sessions.remove(session);
+  }
+
+  @Override
   public Messages messages() {
     return messages;
   }
@@ -159,6 +191,11 @@ public final class Engine implements Store {
   }
 
   @Override
+  public Maintenance maintenance() {
+    return maintenance;
+  }
+
+  @Override
   public Capabilities capabilities() {
     return driver.capabilities();
   }
@@ -175,7 +212,15 @@ public final class Engine implements Store {
 
   @Override
   public Mono<Void> close() {
-    return driver.close();
+    // Consumers first: their shutdown releases leases and stops workers through the driver. Then
+    // maintenance: no sweep may start on, or be left running against, a closing driver.
+    return Flux.fromIterable(List.copyOf(sessions))
+        .flatMap(session -> {
+          session.requestStop();
+          return session.finished();
+        })
+        .then(Mono.defer(maintenanceRunner::stop))
+        .then(Mono.defer(driver::close));
   }
 
   @Override
@@ -565,6 +610,13 @@ public final class Engine implements Store {
         }
         return Mono.empty();
       });
+    }
+  }
+
+  private final class MaintenanceFacet implements Maintenance {
+    @Override
+    public Mono<SweepReport> runOnce() {
+      return maintenanceRunner.sweep(true);
     }
   }
 }

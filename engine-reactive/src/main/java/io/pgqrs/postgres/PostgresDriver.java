@@ -39,6 +39,7 @@ import java.util.HashSet;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
+import java.util.Optional;
 import java.util.Set;
 import java.util.UUID;
 import java.util.concurrent.atomic.AtomicBoolean;
@@ -280,7 +281,8 @@ final class PostgresDriver implements StoreDriver {
   public Mono<SchemaReport> verify() {
     List<String> expected = List.of("pgqrs_migrations", "pgqrs_queues", "pgqrs_workers", "pgqrs_messages",
         "pgqrs_messages_claim_idx", "pgqrs_messages_dedup_idx", "pgqrs_messages_owner_idx",
-        "pgqrs_messages_archived_idx", "pgqrs_messages_dead_idx", "pgqrs_workers_queue_idx");
+        "pgqrs_messages_archived_idx", "pgqrs_messages_dead_idx", "pgqrs_workers_queue_idx", "pgqrs_sweeps",
+        "pgqrs_messages_archived_at_idx");
     return withConnection("verify", c -> Flux.fromIterable(expected)
             .concatMap(name -> rows(c, sql.relationExists,
                 row -> Boolean.TRUE.equals(row.get("present", Boolean.class)) ? "" : name,
@@ -508,6 +510,15 @@ final class PostgresDriver implements StoreDriver {
   }
 
   @Override
+  public Mono<Duration> untilNextVisible(String queue, @Nullable Instant now) {
+    return withConnection("find the next due message", c -> rows(c, sql.untilNextVisible,
+            row -> Optional.ofNullable(row.get("micros", Long.class)), opt(now, Instant.class), queue))
+        .next()
+        .flatMap(Mono::justOrEmpty)
+        .map(micros -> Duration.ofNanos(Math.max(0L, micros) * 1000L));
+  }
+
+  @Override
   public Flux<Message> listMessages(StoreParams.ListMessages p) {
     return withConnection("list messages", c -> rows(c, sql.listMessages, PostgresDriver::message, p.queue(),
         p.state().name().toLowerCase(Locale.ROOT), p.afterId(), p.limit()));
@@ -625,6 +636,50 @@ final class PostgresDriver implements StoreDriver {
               oldest == null ? null : Duration.ofMillis(Math.max(0, oldest)));
         },
         opt(p.now(), Instant.class), opt(p.queue(), String.class)));
+  }
+
+  // ---------------------------------------------------------------- maintenance
+
+  /** The sweep row of the maintenance sweep. */
+  private static final String SWEEP = "maintenance";
+
+  @Override
+  public Mono<StoreResults.Swept> sweep(StoreParams.Sweep p) {
+    Object now = opt(p.now(), Instant.class);
+    record Taken(Instant now, boolean taken) {}
+    record Reclaimed(long workers, long released, String[] queues) {}
+    return inTransaction("maintenance sweep", c -> rows(c, sql.takeSweep,
+            row -> new Taken(instant(row, "now"), longValue(row, "taken") > 0), now, SWEEP, p.force())
+        .single()
+        .flatMap(taken -> !taken.taken()
+            ? Mono.just(new StoreResults.Swept(false, 0, 0, 0, taken.now()))
+            : rows(c, sql.reclaimStaleWorkers,
+                    row -> {
+                      String[] queues = row.get("queues", String[].class);
+                      return new Reclaimed(longValue(row, "workers"), longValue(row, "released"),
+                          queues == null ? new String[0] : queues);
+                    },
+                    now, p.workerStaleAfter().toMillis())
+                .single()
+                .flatMap(reclaimed -> rows(c, sql.purgeExpiredArchive, row -> longValue(row, "purged"), now,
+                        p.archiveRetention().toMillis(), p.purgeLimit())
+                    .single()
+                    .flatMap(purged -> updated(c, sql.finishSweep, now, SWEEP, p.interval().toMillis(), p.instance())
+                        .then(wake(c, reclaimed.queues()))
+                        .thenReturn(new StoreResults.Swept(true, reclaimed.workers(), reclaimed.released(), purged,
+                            taken.now()))))));
+  }
+
+  /** Notifies the queues' channels; delivered when the transaction commits. */
+  private Mono<Void> wake(Connection c, String[] queues) {
+    if (queues.length == 0) {
+      return Mono.empty();
+    }
+    String[] channels = new String[queues.length];
+    for (int i = 0; i < queues.length; i++) {
+      channels[i] = PostgresListener.channel(schema, queues[i]);
+    }
+    return rows(c, sql.notifyChannels, row -> 1, (Object) channels).then();
   }
 
   @Override

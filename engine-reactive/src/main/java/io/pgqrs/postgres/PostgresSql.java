@@ -54,6 +54,7 @@ final class PostgresSql {
   final String extend;
   final String deadLetter;
   final String findMessage;
+  final String untilNextVisible;
   final String listMessages;
   final String replayDead;
   final String purgeArchived;
@@ -73,6 +74,12 @@ final class PostgresSql {
 
   final String queueMetrics;
 
+  final String takeSweep;
+  final String reclaimStaleWorkers;
+  final String purgeExpiredArchive;
+  final String finishSweep;
+  final String notifyChannels;
+
   PostgresSql(String quotedSchema) {
     String s = quotedSchema + ".";
     createSchema = "CREATE SCHEMA " + quotedSchema;
@@ -89,7 +96,8 @@ final class PostgresSql {
     schemaCreatedByInstall =
         "SELECT coalesce(bool_or(created_schema), false) AS created FROM S.pgqrs_migrations".replace("S.", s);
     dropTables = """
-        DROP TABLE IF EXISTS S.pgqrs_messages, S.pgqrs_workers, S.pgqrs_queues, S.pgqrs_migrations""".replace("S.", s);
+        DROP TABLE IF EXISTS S.pgqrs_sweeps, S.pgqrs_messages, S.pgqrs_workers, S.pgqrs_queues, S.pgqrs_migrations"""
+        .replace("S.", s);
     // A failed DROP SCHEMA would abort the transaction; the DO block keeps it alive when the user
     // has put objects of their own in the schema.
     dropSchemaIfEmpty = """
@@ -199,6 +207,13 @@ final class PostgresSql {
         UPDATE S.pgqrs_messages m
         SET state = 'dead', dead_at = NOW, last_error = $4, lease_token = NULL, lease_owner = NULL
         WHERE FENCED""".replace("FENCED", fenced).replace("NOW", NOW).replace("S.", s);
+    // The min runs over the claim index's live rows of one queue; it is asked only when idle.
+    untilNextVisible = """
+        WITH n AS (SELECT NOW AS now)
+        SELECT (extract(epoch FROM (min(m.visible_at) - (SELECT now FROM n))) * 1000000)::bigint AS micros
+        FROM S.pgqrs_messages m
+        WHERE m.queue_id = (SELECT id FROM S.pgqrs_queues WHERE name = $2) AND m.state = 'live'"""
+        .replace("NOW", NOW).replace("S.", s);
     findMessage = """
         SELECT MC FROM S.pgqrs_messages m JOIN S.pgqrs_queues q ON q.id = m.queue_id WHERE m.id = $1"""
         .replace("MC", MESSAGE_COLUMNS).replace("S.", s);
@@ -316,5 +331,54 @@ final class PostgresSql {
         WHERE $2::text IS NULL OR q.name = $2
         GROUP BY q.name, n.now
         ORDER BY q.name""".replace("NOW", NOW).replace("S.", s);
+
+    // The sweep row serialises sweeps across instances: SKIP LOCKED means an instance that finds
+    // another one sweeping skips instead of queueing behind it, and a row whose next_run_at moved
+    // into the future while this statement waited is re-checked and skipped too. One row always
+    // comes back, with the clock, so a skipped sweep still reports when it looked.
+    takeSweep = """
+        WITH n AS (SELECT NOW AS now),
+        s AS (
+            SELECT w.name FROM S.pgqrs_sweeps w
+            WHERE w.name = $2 AND ($3::boolean OR w.next_run_at <= (SELECT now FROM n))
+            FOR UPDATE OF w SKIP LOCKED)
+        SELECT n.now, (SELECT count(*) FROM s) AS taken FROM n""".replace("NOW", NOW).replace("S.", s);
+    // Stops stale workers and releases their unexpired leases in one statement; the queues of the
+    // released messages come back so the sweep can wake their consumers.
+    reclaimStaleWorkers = """
+        WITH n AS (SELECT NOW AS now),
+        stale AS (
+            UPDATE S.pgqrs_workers w SET status = 'stopped', stopped_at = coalesce(w.stopped_at, n.now)
+            FROM n
+            WHERE w.status IN ('ready', 'suspended') AND w.heartbeat_at < n.now - $2 * interval '1 millisecond'
+            RETURNING w.id),
+        released AS (
+            UPDATE S.pgqrs_messages m
+            SET visible_at = n.now, lease_token = NULL, lease_owner = NULL,
+                last_error = 'worker ' || m.lease_owner || ' stopped heartbeating'
+            FROM n, stale
+            WHERE m.lease_owner = stale.id AND LIVE_LEASE
+            RETURNING m.queue_id)
+        SELECT (SELECT count(*) FROM stale) AS workers, (SELECT count(*) FROM released) AS released,
+               (SELECT array_agg(DISTINCT q.name) FROM S.pgqrs_queues q
+                WHERE q.id IN (SELECT queue_id FROM released)) AS queues"""
+        .replace("LIVE_LEASE", LIVE_LEASE).replace("NOW", NOW).replace("S.", s);
+    purgeExpiredArchive = """
+        WITH n AS (SELECT NOW AS now),
+        victims AS (
+            SELECT m.id FROM S.pgqrs_messages m
+            WHERE m.state = 'archived' AND m.archived_at < (SELECT now FROM n) - $2 * interval '1 millisecond'
+            ORDER BY m.archived_at
+            LIMIT $3
+            FOR UPDATE OF m SKIP LOCKED),
+        d AS (DELETE FROM S.pgqrs_messages m USING victims v WHERE m.id = v.id RETURNING 1)
+        SELECT count(*) AS purged FROM d""".replace("NOW", NOW).replace("S.", s);
+    finishSweep = """
+        UPDATE S.pgqrs_sweeps
+        SET next_run_at = NOW + $3 * interval '1 millisecond', last_run_at = NOW, last_instance = $4,
+            runs = runs + 1
+        WHERE name = $2""".replace("NOW", NOW).replace("S.", s);
+    // Delivered at commit, like the enqueue's notification.
+    notifyChannels = "SELECT pg_notify(c, '') FROM unnest($1::text[]) AS c";
   }
 }

@@ -272,6 +272,33 @@ public interface StoreDriver {
   Flux<QueueMetrics> queueMetrics(StoreParams.MetricsQuery p);
 
   /**
+   * Runs one maintenance sweep in one transaction, safe with many instances sweeping the same
+   * schema: it takes the schema's sweep row only if the sweep is due (or forced) and no other
+   * transaction holds it, otherwise it changes nothing and reports {@code ran == false}. A sweep
+   * that runs stops ready and suspended workers whose heartbeat is older than
+   * {@code workerStaleAfter}, releases their unexpired leases (claimable at once, attempts kept,
+   * the reason in {@code last_error}), purges at most {@code purgeLimit} archived messages older
+   * than the retention, moves the next due time {@code interval} ahead and wakes the queues whose
+   * messages it released. Cold; cancelling rolls the whole sweep back.
+   *
+   * @param p the parameters
+   * @return what the sweep did
+   */
+  Mono<StoreResults.Swept> sweep(StoreParams.Sweep p);
+
+  /**
+   * How long until the queue's next live message becomes claimable, by the store's clock: a
+   * delayed message coming due or a lease running out. Consumer streams ask this when a claim came
+   * back short, so they wake when work is due instead of at the next poll. Cold.
+   *
+   * @param queue the queue
+   * @param now the clock override, or null
+   * @return zero if a message is claimable now, the wait otherwise; empty when the queue holds no
+   *     live message or does not exist
+   */
+  Mono<java.time.Duration> untilNextVisible(String queue, java.time.@org.jspecify.annotations.Nullable Instant now);
+
+  /**
    * Wake-ups for a queue: each signal means new messages may have become claimable there (an
    * enqueue or a release committed). Hot and best effort: a lost wake-up only delays work, since
    * consumers also poll; the table stays the truth. Never signals an error (implementations

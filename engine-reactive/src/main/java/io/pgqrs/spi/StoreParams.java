@@ -208,4 +208,21 @@ public final class StoreParams {
    * @param now the clock override, or null
    */
   public record MetricsQuery(@Nullable String queue, @Nullable Instant now) {}
+
+  /**
+   * Runs one maintenance sweep, if it is due (or forced) and no other instance is running one.
+   *
+   * @param instance who sweeps, recorded on the sweep row (host, process and engine)
+   * @param interval how long after this sweep the next one is due
+   * @param workerStaleAfter heartbeat age beyond which a ready or suspended worker is stopped and its
+   *     leases released
+   * @param archiveRetention archived messages older than this are purged
+   * @param purgeLimit the most archived messages to purge in this sweep, at least 1
+   * @param force sweep even if the next sweep is not due yet (still skipped while another instance
+   *     is sweeping)
+   * @param now the clock override, or null
+   */
+  public record Sweep(
+      String instance, Duration interval, Duration workerStaleAfter, Duration archiveRetention, int purgeLimit,
+      boolean force, @Nullable Instant now) {}
 }

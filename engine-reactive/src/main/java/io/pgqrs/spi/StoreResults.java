@@ -1,6 +1,7 @@
 package io.pgqrs.spi;
 
 import io.pgqrs.Message;
+import java.time.Instant;
 import java.util.List;
 
 /** Results of {@link StoreDriver} operations that need more than a value type of the public API. */
@@ -66,4 +67,16 @@ public final class StoreResults {
    * @param leases how many unexpired leases it holds
    */
   public record WorkerBusy(long leases) implements WorkerShutdown {}
+
+  /**
+   * What one maintenance sweep did.
+   *
+   * @param ran false when the sweep was skipped (not due, or another instance was sweeping); the
+   *     counts are then zero
+   * @param workersReclaimed stale workers marked stopped
+   * @param messagesReleased their unexpired leases released, claimable at once
+   * @param archivedPurged archived messages deleted for being older than the retention
+   * @param at the store's clock when the sweep ran or was skipped
+   */
+  public record Swept(boolean ran, long workersReclaimed, long messagesReleased, long archivedPurged, Instant at) {}
 }

@@ -55,7 +55,12 @@ public abstract class ConsumerContract extends StoreContract {
       if (System.nanoTime() > deadline) {
         throw new AssertionError("timed out waiting until " + what);
       }
-      Mono.delay(Duration.ofMillis(20)).block();
+      try {
+        Thread.sleep(20);
+      } catch (InterruptedException e) {
+        Thread.currentThread().interrupt();
+        throw new AssertionError("interrupted waiting until " + what, e);
+      }
     }
   }
 
@@ -383,13 +388,16 @@ public abstract class ConsumerContract extends StoreContract {
     enqueue(q, 3);
     AtomicInteger started = new AtomicInteger();
     Sinks.Empty<Void> stop = Sinks.empty();
-    StepVerifier.create(consumer(q).concurrency(3).build()
+    StepVerifier.create(consumer(q).concurrency(3).shutdownTimeout(Duration.ofSeconds(20)).build()
             .handle(m -> Mono.delay(Duration.ofMillis(300)).doOnSubscribe(s -> {
               if (started.incrementAndGet() == 3) {
                 stop.tryEmitEmpty();
               }
             }), stop.asMono()))
+        .recordWith(java.util.ArrayList::new)
         .expectNextCount(3)
+        .consumeRecordedWith(outcomes -> assertThat(outcomes).extracting(Outcome::kind)
+            .containsOnly(Outcome.Kind.ARCHIVED))
         .expectComplete()
         .verify(T);
     assertThat(metrics(q).archived()).isEqualTo(3);

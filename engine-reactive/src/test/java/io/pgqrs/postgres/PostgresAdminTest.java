@@ -63,7 +63,7 @@ class PostgresAdminTest {
           .assertNext(r -> {
             assertThat(r.installedVersion()).isZero();
             assertThat(r.isValid()).isFalse();
-            assertThat(r.missing()).contains("pgqrs_queues", "pgqrs_messages");
+            assertThat(r.missing()).contains("pgqrs_queues", "pgqrs_messages", "pgqrs_sweeps");
           })
           .expectComplete().verify(T);
       StepVerifier.create(store.admin().install()).expectComplete().verify(T);

@@ -68,7 +68,10 @@ class PgqrsConfigFromEnvironmentTest {
         "PGQRS_HEARTBEAT_INTERVAL", "PT5S",
         "PGQRS_MAX_ATTEMPTS", "8",
         "PGQRS_ARCHIVE_RETENTION", "7d",
-        "PGQRS_CONNECT_TIMEOUT", "2m"));
+        "PGQRS_CONNECT_TIMEOUT", "2m",
+        "PGQRS_MAINTENANCE_INTERVAL", "1m",
+        "PGQRS_WORKER_STALE_AFTER", "45s",
+        "PGQRS_WAKEUPS", "false"));
 
     assertThat(config.dsn()).isEqualTo(DSN);
     assertThat(config.schema()).isEqualTo("jobs");
@@ -80,6 +83,29 @@ class PgqrsConfigFromEnvironmentTest {
     assertThat(config.maxAttempts()).isEqualTo(8);
     assertThat(config.archiveRetention()).isEqualTo(Duration.ofDays(7));
     assertThat(config.connectTimeout()).isEqualTo(Duration.ofMinutes(2));
+    assertThat(config.maintenanceInterval()).isEqualTo(Duration.ofMinutes(1));
+    assertThat(config.workerStaleAfter()).isEqualTo(Duration.ofSeconds(45));
+    assertThat(config.wakeups()).isFalse();
+  }
+
+  @Test
+  void zeroMaintenanceIntervalIsAccepted() {
+    PgqrsConfig config = PgqrsConfig.fromEnvironment(env("PGQRS_MAINTENANCE_INTERVAL", "0s"));
+
+    assertThat(config.maintenanceInterval()).isZero();
+  }
+
+  @ParameterizedTest(name = "PGQRS_WAKEUPS={0}")
+  @CsvSource({"true, true", "FALSE, false", "1, true", "0, false", "yes, true", "off, false"})
+  void wakeupsVariableAcceptsTheUsualBooleans(String value, boolean expected) {
+    assertThat(PgqrsConfig.fromEnvironment(env("PGQRS_WAKEUPS", value)).wakeups()).isEqualTo(expected);
+  }
+
+  @Test
+  void wakeupsVariableOverridesTheDsnParameter() {
+    PgqrsConfig config = PgqrsConfig.fromEnvironment(env("PGQRS_DSN", DSN + "?wakeups=false", "PGQRS_WAKEUPS", "true"));
+
+    assertThat(config.wakeups()).isTrue();
   }
 
   @Test
@@ -139,7 +165,10 @@ class PgqrsConfigFromEnvironmentTest {
       "PGQRS_POLL_INTERVAL      | fast",
       "PGQRS_HEARTBEAT_INTERVAL | 10 seconds",
       "PGQRS_ARCHIVE_RETENTION  | a week",
-      "PGQRS_CONNECT_TIMEOUT    | -1s"
+      "PGQRS_CONNECT_TIMEOUT    | -1s",
+      "PGQRS_MAINTENANCE_INTERVAL | often",
+      "PGQRS_WORKER_STALE_AFTER | later",
+      "PGQRS_WAKEUPS            | maybe"
   })
   void unparseableVariableIsRejectedNamingTheVariable(String variable, String value) {
     ConfigurationException e = configError(() -> PgqrsConfig.fromEnvironment(env(variable, value)));
@@ -182,7 +211,10 @@ class PgqrsConfigFromEnvironmentTest {
       "PGQRS_HEARTBEAT_INTERVAL | PT0S",
       "PGQRS_MAX_ATTEMPTS       | 0",
       "PGQRS_ARCHIVE_RETENTION  | PT-1S",
-      "PGQRS_CONNECT_TIMEOUT    | 0s"
+      "PGQRS_CONNECT_TIMEOUT    | 0s",
+      "PGQRS_MAINTENANCE_INTERVAL | PT-1S",
+      "PGQRS_WORKER_STALE_AFTER | 0s",
+      "PGQRS_WORKER_STALE_AFTER | 5s"
   })
   void outOfRangeVariableIsRejectedNamingTheVariable(String variable, String value) {
     ConfigurationException e = configError(() -> PgqrsConfig.fromEnvironment(env(variable, value)));

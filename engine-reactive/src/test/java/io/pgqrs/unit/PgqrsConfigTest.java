@@ -45,6 +45,9 @@ class PgqrsConfigTest {
     assertThat(config.maxAttempts()).isEqualTo(5);
     assertThat(config.archiveRetention()).isEqualTo(Duration.ofDays(7));
     assertThat(config.connectTimeout()).isEqualTo(Duration.ofSeconds(10));
+    assertThat(config.maintenanceInterval()).isEqualTo(Duration.ofSeconds(30));
+    assertThat(config.workerStaleAfter()).isEqualTo(Duration.ofSeconds(30));
+    assertThat(config.wakeups()).isTrue();
     assertThat(config.dsnParameters()).isEmpty();
   }
 
@@ -59,6 +62,8 @@ class PgqrsConfigTest {
     assertThat(PgqrsConfig.DEFAULT_MAX_ATTEMPTS).isEqualTo(5);
     assertThat(PgqrsConfig.DEFAULT_ARCHIVE_RETENTION).isEqualTo(Duration.ofDays(7));
     assertThat(PgqrsConfig.DEFAULT_CONNECT_TIMEOUT).isEqualTo(Duration.ofSeconds(10));
+    assertThat(PgqrsConfig.DEFAULT_MAINTENANCE_INTERVAL).isEqualTo(Duration.ofSeconds(30));
+    assertThat(PgqrsConfig.DEFAULT_STALE_HEARTBEATS).isEqualTo(3);
   }
 
   @Test
@@ -73,6 +78,9 @@ class PgqrsConfigTest {
         .maxAttempts(9)
         .archiveRetention(Duration.ZERO)
         .connectTimeout(Duration.ofMinutes(2))
+        .maintenanceInterval(Duration.ofMinutes(5))
+        .workerStaleAfter(Duration.ofMinutes(1))
+        .wakeups(false)
         .build();
 
     assertThat(config.schema()).isEqualTo("jobs");
@@ -84,6 +92,55 @@ class PgqrsConfigTest {
     assertThat(config.maxAttempts()).isEqualTo(9);
     assertThat(config.archiveRetention()).isEqualTo(Duration.ZERO);
     assertThat(config.connectTimeout()).isEqualTo(Duration.ofMinutes(2));
+    assertThat(config.maintenanceInterval()).isEqualTo(Duration.ofMinutes(5));
+    assertThat(config.workerStaleAfter()).isEqualTo(Duration.ofMinutes(1));
+    assertThat(config.wakeups()).isFalse();
+  }
+
+  // ---------------------------------------------------------------- maintenance and wake-ups
+
+  @Test
+  void workerStaleAfterDefaultsToThreeHeartbeats() {
+    PgqrsConfig config = PgqrsConfig.builder(DSN).heartbeatInterval(Duration.ofSeconds(5)).build();
+
+    assertThat(config.workerStaleAfter()).isEqualTo(Duration.ofSeconds(15));
+  }
+
+  @Test
+  void derivedWorkerStaleAfterFollowsTheHeartbeatThroughToBuilder() {
+    PgqrsConfig original = PgqrsConfig.builder(DSN).build();
+
+    PgqrsConfig slower = original.toBuilder().heartbeatInterval(Duration.ofMinutes(1)).build();
+
+    assertThat(slower.workerStaleAfter()).isEqualTo(Duration.ofMinutes(3));
+  }
+
+  @Test
+  void explicitWorkerStaleAfterIsKeptThroughToBuilder() {
+    PgqrsConfig original = PgqrsConfig.builder(DSN).workerStaleAfter(Duration.ofMinutes(2)).build();
+
+    PgqrsConfig copy = original.toBuilder().heartbeatInterval(Duration.ofSeconds(20)).build();
+
+    assertThat(copy.workerStaleAfter()).isEqualTo(Duration.ofMinutes(2));
+  }
+
+  @Test
+  void zeroMaintenanceIntervalTurnsTheBackgroundSweepsOff() {
+    assertThat(PgqrsConfig.builder(DSN).maintenanceInterval(Duration.ZERO).build().maintenanceInterval()).isZero();
+  }
+
+  @ParameterizedTest(name = "wakeups={0}")
+  @CsvSource({"false, false", "true, true", "0, false", "off, false", "YES, true"})
+  void wakeupsDsnParameterIsConsumedAndNotPassedToTheDriver(String value, boolean expected) {
+    PgqrsConfig config = PgqrsConfig.builder("postgresql://h/db?wakeups=" + value + "&sslmode=disable").build();
+
+    assertThat(config.wakeups()).isEqualTo(expected);
+    assertThat(config.dsnParameters()).containsExactly(entry("sslmode", "disable"));
+  }
+
+  @Test
+  void builderCallOverridesTheWakeupsDsnParameter() {
+    assertThat(PgqrsConfig.builder("sqlite::memory:?wakeups=false").wakeups(true).build().wakeups()).isTrue();
   }
 
   // ---------------------------------------------------------------- DSN query parameters
@@ -234,7 +291,8 @@ class PgqrsConfigTest {
         Arguments.of("non-integer pool_initial_size", "postgresql://host/db?pool_initial_size=1.5"),
         Arguments.of("space in host", "postgresql://ho st/db"),
         Arguments.of("non-numeric port", "postgresql://host:abc/db"),
-        Arguments.of("non-numeric pool_max_size for sqlite", "sqlite:file.db?pool_max_size=abc"));
+        Arguments.of("non-numeric pool_max_size for sqlite", "sqlite:file.db?pool_max_size=abc"),
+        Arguments.of("non-boolean wakeups", "postgresql://host/db?wakeups=sometimes"));
   }
 
   @ParameterizedTest(name = "{0}: \"{1}\"")
@@ -377,6 +435,15 @@ class PgqrsConfigTest {
         invalid("archiveRetention", "archiveRetention null", b -> b.archiveRetention(null)),
         invalid("maxAttempts", "maxAttempts 0", b -> b.maxAttempts(0)),
         invalid("maxAttempts", "maxAttempts -1", b -> b.maxAttempts(-1)),
+        invalid("maintenanceInterval", "maintenanceInterval negative",
+            b -> b.maintenanceInterval(Duration.ofSeconds(-1))),
+        invalid("maintenanceInterval", "maintenanceInterval null", b -> b.maintenanceInterval(null)),
+        invalid("workerStaleAfter", "workerStaleAfter zero", b -> b.workerStaleAfter(Duration.ZERO)),
+        invalid("workerStaleAfter", "workerStaleAfter negative", b -> b.workerStaleAfter(Duration.ofSeconds(-1))),
+        invalid("workerStaleAfter", "workerStaleAfter equal to the heartbeat",
+            b -> b.heartbeatInterval(Duration.ofSeconds(20)).workerStaleAfter(Duration.ofSeconds(20))),
+        invalid("workerStaleAfter", "workerStaleAfter below the default heartbeat",
+            b -> b.workerStaleAfter(Duration.ofSeconds(5))),
         invalidFromDsn("poolMaxSize", "postgresql://h/db?pool_max_size=0"),
         invalidFromDsn("poolInitialSize", "postgresql://h/db?pool_initial_size=5&pool_max_size=4"),
         invalidFromDsn("schema", "postgresql://h/db?schema=1x"),
@@ -439,7 +506,8 @@ class PgqrsConfigTest {
   void toStringShowsTheOptions() {
     PgqrsConfig config = PgqrsConfig.builder(DSN).schema("jobs").poolMaxSize(7).maxAttempts(3).build();
 
-    assertThat(config.toString()).contains("schema=jobs", "poolMaxSize=7", "maxAttempts=3");
+    assertThat(config.toString()).contains("schema=jobs", "poolMaxSize=7", "maxAttempts=3",
+        "maintenanceInterval=PT30S", "workerStaleAfter=PT30S", "wakeups=true");
   }
 
   @Test
