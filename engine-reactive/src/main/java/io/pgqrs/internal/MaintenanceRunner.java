@@ -74,8 +74,8 @@ final class MaintenanceRunner {
    * @return what it did
    */
   Mono<SweepReport> sweep(boolean force) {
-    // A disabled schedule still needs a next due time: runOnce callers pick their own cadence, so
-    // instances that do run the schedule are not held back by the default interval.
+    // With background sweeps off here, runOnce still moves the shared schedule on: by the default
+    // interval, so other instances running the schedule go on sweeping at the usual pace.
     Duration interval = config.maintenanceInterval().isZero()
         ? PgqrsConfig.DEFAULT_MAINTENANCE_INTERVAL : config.maintenanceInterval();
     return driver.sweep(new StoreParams.Sweep(instance, interval, config.workerStaleAfter(),
