@@ -167,10 +167,7 @@ final class DefaultConsumer implements Consumer {
 
     @Override
     public Builder shutdownTimeout(Duration timeout) {
-      Objects.requireNonNull(timeout, "timeout");
-      if (timeout.isNegative()) {
-        throw new InvalidArgumentException("shutdownTimeout", "shutdownTimeout must not be negative, got " + timeout);
-      }
+      Engine.checkNotNegative("shutdownTimeout", timeout);
       this.shutdownTimeout = timeout;
       return this;
     }
@@ -185,17 +182,12 @@ final class DefaultConsumer implements Consumer {
     }
 
     private static int range(String field, int value, int max) {
-      if (value < 1 || value > max) {
-        throw new InvalidArgumentException(field, field + " must be between 1 and " + max + ", got " + value);
-      }
+      Engine.checkLimit(field, value, max);
       return value;
     }
 
     private static Duration positive(String field, Duration value) {
-      Objects.requireNonNull(value, field);
-      if (value.isZero() || value.isNegative()) {
-        throw new InvalidArgumentException(field, field + " must be above zero, got " + value);
-      }
+      Engine.checkPositive(field, value);
       return value;
     }
   }

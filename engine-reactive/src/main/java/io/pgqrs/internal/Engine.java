@@ -245,19 +245,19 @@ public final class Engine implements Store {
     });
   }
 
-  private static void checkLimit(String name, int value, int max) {
+  static void checkLimit(String name, int value, int max) {
     if (value < 1 || value > max) {
       throw new InvalidArgumentException(name, name + " must be between 1 and " + max + ", got " + value);
     }
   }
 
-  private static void checkPositive(String name, @Nullable Duration value) {
+  static void checkPositive(String name, @Nullable Duration value) {
     if (value == null || value.isZero() || value.isNegative()) {
       throw new InvalidArgumentException(name, name + " must be above zero, got " + value);
     }
   }
 
-  private static void checkNotNegative(String name, @Nullable Duration value) {
+  static void checkNotNegative(String name, @Nullable Duration value) {
     if (value == null || value.isNegative()) {
       throw new InvalidArgumentException(name, name + " must not be negative, got " + value);
     }
