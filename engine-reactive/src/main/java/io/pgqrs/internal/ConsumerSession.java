@@ -198,6 +198,7 @@ final class ConsumerSession {
   private void wake() {
     more = true;
     Disposable timer = idleTimer;
+    idleTimer = null;
     if (timer != null) {
       timer.dispose();
     }
@@ -276,7 +277,8 @@ final class ConsumerSession {
   }
 
   private void armIdleTimer() {
-    if (idleTimer != null) {
+    Disposable armed = idleTimer;
+    if (armed != null && !armed.isDisposed()) {
       return;
     }
     Duration poll = jittered(settings.pollInterval());
