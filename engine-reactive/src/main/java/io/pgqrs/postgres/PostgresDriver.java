@@ -8,6 +8,14 @@ import io.pgqrs.QueueAlreadyExistsException;
 import io.pgqrs.QueueInfo;
 import io.pgqrs.QueueMetrics;
 import io.pgqrs.QueueNotFoundException;
+import io.pgqrs.RunInfo;
+import io.pgqrs.RunNotFoundException;
+import io.pgqrs.RunQuery;
+import io.pgqrs.RunStateException;
+import io.pgqrs.RunStatus;
+import io.pgqrs.StepInfo;
+import io.pgqrs.StepStatus;
+import io.pgqrs.WorkflowNotFoundException;
 import io.pgqrs.SchemaReport;
 import io.pgqrs.StoreUnavailableException;
 import io.pgqrs.WorkerAlreadyExistsException;
@@ -61,6 +69,7 @@ final class PostgresDriver implements StoreDriver {
   private final String schema;
   private final String quotedSchema;
   private final PostgresSql sql;
+  private final PostgresWorkflowSql wf;
   private final AtomicBoolean closed = new AtomicBoolean();
 
   private final PostgresListener listener;
@@ -71,6 +80,7 @@ final class PostgresDriver implements StoreDriver {
     this.schema = Names.checkSchema(schema);
     this.quotedSchema = Names.quoteIdentifier(schema);
     this.sql = new PostgresSql(quotedSchema);
+    this.wf = new PostgresWorkflowSql(quotedSchema);
   }
 
   record Migration(int version, String name, String sqlTemplate) {}
@@ -668,6 +678,270 @@ final class PostgresDriver implements StoreDriver {
                         .then(wake(c, reclaimed.queues()))
                         .thenReturn(new StoreResults.Swept(true, reclaimed.workers(), reclaimed.released(), purged,
                             taken.now()))))));
+  }
+
+  // ---------------------------------------------------------------- workflows
+
+  /** The channel announcing finished runs; '#' keeps it apart from every queue's channel. */
+  static final String RUNS_CHANNEL_KEY = "#runs";
+
+  private static RunInfo run(Row row) {
+    String output = row.get("output", String.class);
+    return new RunInfo(
+        longValue(row, "id"),
+        text(row, "workflow"),
+        RunStatus.valueOf(text(row, "status")),
+        Json.parse(text(row, "input")),
+        output == null ? null : Json.parse(output),
+        row.get("error", String.class),
+        row.get("idempotency_key", String.class),
+        intValue(row, "attempts"),
+        instant(row, "created_at"),
+        row.get("started_at", Instant.class),
+        row.get("finished_at", Instant.class),
+        row.get("deadline_at", Instant.class));
+  }
+
+  private static StepInfo step(Row row) {
+    String output = row.get("output", String.class);
+    return new StepInfo(
+        longValue(row, "run_id"),
+        text(row, "step_id"),
+        StepStatus.valueOf(text(row, "status")),
+        intValue(row, "attempts"),
+        output == null ? null : Json.parse(output),
+        row.get("error", String.class),
+        row.get("wake_at", Instant.class),
+        instant(row, "started_at"),
+        instant(row, "updated_at"),
+        row.get("finished_at", Instant.class));
+  }
+
+  private record LockedRun(RunInfo run, @Nullable Long messageId) {}
+
+  private Mono<LockedRun> lockRun(Connection c, long runId) {
+    return rows(c, wf.lockRun, row -> new LockedRun(run(row), row.get("message_id", Long.class)), runId)
+        .singleOrEmpty();
+  }
+
+  private Mono<Void> announceRunFinished(Connection c, long runId) {
+    return rows(c, wf.notify, row -> 1, PostgresListener.channel(schema, RUNS_CHANNEL_KEY), Long.toString(runId))
+        .then();
+  }
+
+  @Override
+  public Mono<Void> registerWorkflow(StoreParams.RegisterWorkflow p) {
+    return inTransaction("register workflow", c -> updated(c, wf.registerQueue, opt(p.now(), Instant.class),
+            p.workflow(), p.maxAttempts())
+        .then(updated(c, wf.registerWorkflow, opt(p.now(), Instant.class), p.workflow()))
+        .then());
+  }
+
+  @Override
+  public Mono<StoreResults.Triggered> triggerRun(StoreParams.TriggerRun p) {
+    Object now = opt(p.now(), Instant.class);
+    return inTransaction("trigger run", c -> rows(c, wf.workflowQueue, row -> longValue(row, "queue_id"), p.workflow())
+        .singleOrEmpty()
+        .switchIfEmpty(Mono.error(() -> new WorkflowNotFoundException(p.workflow())))
+        .flatMap(queueId -> rows(c, wf.insertRun, row -> longValue(row, "id"), now, p.workflow(), p.inputJson(),
+                opt(p.idempotencyKey(), String.class), millis(p.timeout()))
+            .singleOrEmpty()
+            .flatMap(runId -> updated(c, wf.enqueueRun, now, queueId, runId)
+                .then(wake(c, new String[] {p.workflow()}))
+                .thenReturn(new StoreResults.Triggered(runId, true)))
+            .switchIfEmpty(Mono.defer(() -> rows(c, wf.runByKey, row -> longValue(row, "id"), p.workflow(),
+                    p.idempotencyKey())
+                .singleOrEmpty()
+                .map(runId -> new StoreResults.Triggered(runId, false))))));
+  }
+
+  @Override
+  public Mono<RunInfo> beginRun(StoreParams.BeginRun p) {
+    return one("begin run", wf.beginRun, PostgresDriver::run, opt(p.now(), Instant.class), p.runId());
+  }
+
+  @Override
+  public Mono<StoreResults.StepAcquired> acquireStep(StoreParams.AcquireStep p) {
+    Object now = opt(p.now(), Instant.class);
+    record RunState(RunStatus status, boolean timedOut) {}
+    return inTransaction("acquire step", c -> rows(c, wf.runForStep,
+            row -> new RunState(RunStatus.valueOf(text(row, "status")), Boolean.TRUE.equals(row.get("timed_out", Boolean.class))),
+            now, p.runId())
+        .singleOrEmpty()
+        .map(Optional::of)
+        .defaultIfEmpty(Optional.empty())
+        .flatMap(state -> {
+          if (state.isEmpty()) {
+            return Mono.just(new StoreResults.RunStopped(null, false));
+          }
+          RunState run = state.get();
+          if ((run.status() != RunStatus.QUEUED && run.status() != RunStatus.RUNNING) || run.timedOut()) {
+            return Mono.just(new StoreResults.RunStopped(run.status(), run.timedOut()));
+          }
+          return rows(c, wf.takeStep, row -> (StoreResults.StepAcquired) new StoreResults.StepExecute(
+                  row.get("lease_token", UUID.class),
+                  intValue(row, "attempts"),
+                  row.get("previous", String.class) == null
+                      ? StepStatus.RUNNING : StepStatus.valueOf(text(row, "previous")),
+                  row.get("wake_at", Instant.class)),
+              now, p.runId(), p.stepId(), p.lease().toMillis())
+              .singleOrEmpty()
+              .switchIfEmpty(Mono.defer(() -> rows(c, wf.stepRecord, PostgresDriver::stepRecord, p.runId(), p.stepId())
+                  .singleOrEmpty()));
+        }));
+  }
+
+  private static StoreResults.StepAcquired stepRecord(Row row) {
+    StepStatus status = StepStatus.valueOf(text(row, "status"));
+    return switch (status) {
+      case SUCCESS -> new StoreResults.StepRecorded(row.get("output", String.class), row.get("output_type", String.class));
+      case ERROR -> new StoreResults.StepFailed(text(row, "error"), intValue(row, "attempts"));
+      case RETRY -> new StoreResults.StepNotDue(instant(row, "wake_at"));
+      // RUNNING under a live lease; WAITING is always takeable, so only a race lands here.
+      case RUNNING, WAITING -> new StoreResults.StepNotDue(
+          Optional.ofNullable(row.get("lease_until", Instant.class)).orElse(Instant.now()));
+    };
+  }
+
+  @Override
+  public Mono<Boolean> finishStep(StoreParams.FinishStep p) {
+    return update("finish step", wf.finishStep, opt(p.now(), Instant.class), p.runId(), p.stepId(), p.token(),
+            p.status().name(), opt(p.outputJson(), String.class), opt(p.outputType(), String.class),
+            opt(p.error(), String.class), opt(p.wakeAt(), Instant.class), opt(p.awaiting(), String.class))
+        .map(n -> n == 1);
+  }
+
+  @Override
+  public Mono<StoreResults.StepExtended> extendStep(StoreParams.ExtendStep p) {
+    return one("extend step", wf.extendStep, row -> {
+          String status = row.get("run_status", String.class);
+          return new StoreResults.StepExtended(longValue(row, "held") == 1,
+              status == null ? null : RunStatus.valueOf(status));
+        },
+        opt(p.now(), Instant.class), p.runId(), p.stepId(), p.token(), p.duration().toMillis());
+  }
+
+  @Override
+  public Mono<StoreResults.SignalTaken> takeSignal(StoreParams.TakeSignal p) {
+    return inTransaction("take signal", c -> rows(c, wf.takeSignal,
+            row -> new StoreResults.SignalTaken(row.get("value", String.class),
+                longValue(row, "found") == 0 || longValue(row, "recorded") == 1),
+            opt(p.now(), Instant.class), p.runId(), p.stepId(), p.token(), p.name())
+        .singleOrEmpty());
+  }
+
+  @Override
+  public Mono<Boolean> suspendRun(StoreParams.SuspendRun p) {
+    Object now = opt(p.lease().now(), Instant.class);
+    return inTransaction("suspend run", c -> lockRun(c, p.runId())
+        .flatMap(locked -> locked.messageId() == null ? Mono.just(false)
+            : updated(c, wf.suspendMessage, now, p.runId(), locked.messageId(), p.lease().token(),
+                    opt(p.wakeAt(), Instant.class))
+                .flatMap(n -> n == 1 && p.failed()
+                    ? updated(c, wf.countFailure, now, p.runId()).thenReturn(true)
+                    : Mono.just(n == 1)))
+        .defaultIfEmpty(false));
+  }
+
+  @Override
+  public Mono<Boolean> finishRun(StoreParams.FinishRun p) {
+    Object now = opt(p.now(), Instant.class);
+    return inTransaction("finish run", c -> lockRun(c, p.runId())
+        .filter(locked -> !locked.run().status().isFinished())
+        .flatMap(locked -> {
+          Mono<Long> archived = locked.messageId() == null ? Mono.just(1L)
+              : p.lease() == null ? updated(c, wf.archiveUnleased, now, locked.messageId()).thenReturn(1L)
+              : updated(c, wf.archiveLeased, now, locked.messageId(), p.lease().token());
+          return archived.flatMap(n -> n != 1
+              // The lease was lost: another worker owns the run now and will finish it.
+              ? Mono.just(false)
+              : updated(c, wf.finishRun, now, p.runId(), p.status().name(), opt(p.outputJson(), String.class),
+                      opt(p.error(), String.class))
+                  .then(announceRunFinished(c, p.runId()))
+                  .thenReturn(true));
+        })
+        .defaultIfEmpty(false));
+  }
+
+  @Override
+  public Mono<RunInfo> signalRun(StoreParams.SignalRun p) {
+    Object now = opt(p.now(), Instant.class);
+    return inTransaction("signal run", c -> lockRun(c, p.runId())
+        .switchIfEmpty(Mono.error(() -> new RunNotFoundException(p.runId())))
+        .flatMap(locked -> {
+          if (locked.run().status().isFinished()) {
+            return Mono.error(new RunStateException(p.runId(), locked.run().status(), "signal"));
+          }
+          Mono<Long> woken = locked.messageId() == null ? Mono.just(0L)
+              : updated(c, wf.wakeWaiting, now, locked.messageId(), p.runId(), p.name());
+          return updated(c, wf.insertSignal, now, p.runId(), p.name(), p.valueJson())
+              .then(woken)
+              .flatMap(n -> n > 0 ? wake(c, new String[] {locked.run().workflow()}) : Mono.empty())
+              .thenReturn(locked.run());
+        }));
+  }
+
+  @Override
+  public Mono<RunInfo> controlRun(StoreParams.ControlRun p) {
+    Object now = opt(p.now(), Instant.class);
+    return inTransaction("control run", c -> lockRun(c, p.runId())
+        .switchIfEmpty(Mono.error(() -> new RunNotFoundException(p.runId())))
+        .flatMap(locked -> {
+          RunInfo run = locked.run();
+          Long messageId = locked.messageId();
+          String operation = p.action().name().toLowerCase(Locale.ROOT);
+          Mono<Void> change = switch (p.action()) {
+            case PAUSE -> switch (run.status()) {
+              case PAUSED -> Mono.empty();
+              case QUEUED, RUNNING -> updated(c, wf.setRunStatus, now, p.runId(), "PAUSED", new Null(String.class)).then();
+              default -> Mono.error(new RunStateException(p.runId(), run.status(), operation));
+            };
+            case RESUME -> run.status() != RunStatus.PAUSED
+                ? Mono.error(new RunStateException(p.runId(), run.status(), operation))
+                : updated(c, wf.setRunStatus, now, p.runId(), run.startedAt() == null ? "QUEUED" : "RUNNING",
+                        new Null(String.class))
+                    .then(messageId == null ? Mono.just(0L) : updated(c, wf.wakeRun, now, messageId))
+                    .flatMap(n -> n > 0 ? wake(c, new String[] {run.workflow()}) : Mono.empty());
+            case CANCEL -> switch (run.status()) {
+              case CANCELLED, CANCELLING -> Mono.empty();
+              case SUCCESS, ERROR -> Mono.error(new RunStateException(p.runId(), run.status(), operation));
+              default -> (messageId == null ? Mono.just(1L) : updated(c, wf.archiveUnleased, now, messageId))
+                  // Nobody holds the message: the run ends now. Otherwise its worker ends it at
+                  // the next step boundary.
+                  .flatMap(n -> n == 1
+                      ? updated(c, wf.setRunStatus, now, p.runId(), "CANCELLED", opt(p.reason(), String.class))
+                          .then(announceRunFinished(c, p.runId()))
+                      : updated(c, wf.setRunStatus, now, p.runId(), "CANCELLING", opt(p.reason(), String.class))
+                          .then());
+            };
+          };
+          return change.then(rows(c, wf.findRun, PostgresDriver::run, p.runId()).singleOrEmpty());
+        }));
+  }
+
+  @Override
+  public Mono<RunInfo> findRun(long runId) {
+    return one("find run", wf.findRun, PostgresDriver::run, runId);
+  }
+
+  @Override
+  public Flux<RunInfo> listRuns(StoreParams.ListRuns p) {
+    RunQuery q = p.query();
+    return withConnection("list runs", c -> rows(c, wf.listRuns, PostgresDriver::run,
+        opt(q.workflow(), String.class), opt(q.status() == null ? null : q.status().name(), String.class),
+        opt(q.createdFrom(), Instant.class), opt(q.createdTo(), Instant.class), opt(q.beforeId(), Long.class),
+        q.limit()));
+  }
+
+  @Override
+  public Flux<StepInfo> listSteps(long runId) {
+    return withConnection("list steps", c -> rows(c, wf.listSteps, PostgresDriver::step, runId));
+  }
+
+  @Override
+  public Flux<Long> runsFinished() {
+    return listener.notifications(RUNS_CHANNEL_KEY)
+        .map(payload -> payload.isEmpty() ? -1L : Long.parseLong(payload));
   }
 
   /** Notifies the queues' channels; delivered when the transaction commits. */

@@ -39,7 +39,7 @@ final class PostgresListener {
   private final PostgresqlConnectionFactory factory;
   private final String schema;
   private final Map<String, String> queueByChannel = new ConcurrentHashMap<>();
-  private final Sinks.Many<String> woken = Sinks.many().multicast().directBestEffort();
+  private final Sinks.Many<Notice> woken = Sinks.many().multicast().directBestEffort();
   private final Sinks.Many<String> channels = Sinks.many().replay().all();
   private final AtomicBoolean started = new AtomicBoolean();
   private volatile @Nullable Disposable session;
@@ -61,8 +61,20 @@ final class PostgresListener {
     }
   }
 
+  /** A notification, or with an empty payload, a LISTEN just (re)established on the channel. */
+  private record Notice(String channel, String payload) {}
+
   Flux<String> wakeups(String queue) {
-    String channel = channel(schema, queue);
+    return notifications(queue).map(payload -> queue);
+  }
+
+  /**
+   * The payloads notified on the channel of {@code key} (see {@link #channel}); an empty payload
+   * also follows every LISTEN of the channel, since notifications sent while it was not listened
+   * to are lost. Hot and best-effort.
+   */
+  Flux<String> notifications(String key) {
+    String channel = channel(schema, key);
     return Flux.defer(() -> {
       if (closed) {
         return Flux.<String>empty();
@@ -70,9 +82,9 @@ final class PostgresListener {
       // The wake that follows a new LISTEN must find this subscriber in place: subscribe to the
       // fan-out first, and only then ask for the channel.
       return Flux.merge(
-          woken.asFlux().filter(channel::equals).map(c -> queue),
+          woken.asFlux().filter(n -> n.channel().equals(channel)).map(Notice::payload),
           Mono.<String>fromRunnable(() -> {
-            if (queueByChannel.putIfAbsent(channel, queue) == null) {
+            if (queueByChannel.putIfAbsent(channel, key) == null) {
               channels.emitNext(channel, Sinks.EmitFailureHandler.busyLooping(Duration.ofSeconds(1)));
             }
             start();
@@ -90,8 +102,8 @@ final class PostgresListener {
     }
   }
 
-  private void wake(String channel) {
-    woken.emitNext(channel, Sinks.EmitFailureHandler.busyLooping(Duration.ofSeconds(1)));
+  private void wake(String channel, String payload) {
+    woken.emitNext(new Notice(channel, payload), Sinks.EmitFailureHandler.busyLooping(Duration.ofSeconds(1)));
   }
 
   private Mono<Void> listen() {
@@ -99,11 +111,11 @@ final class PostgresListener {
         (PostgresqlConnection connection) -> Flux.merge(
                 // Subscribed first: notifications of a channel flow as soon as its LISTEN is done.
                 connection.getNotifications()
-                    .doOnNext(n -> wake(n.getName()))
+                    .doOnNext(n -> wake(n.getName(), n.getParameter() == null ? "" : n.getParameter()))
                     .then(Mono.error(new IllegalStateException("listener connection closed"))),
                 channels.asFlux().concatMap(channel -> connection.createStatement("LISTEN " + channel).execute()
                     .flatMap(r -> r.getRowsUpdated())
-                    .then(Mono.fromRunnable(() -> wake(channel))))
+                    .then(Mono.fromRunnable(() -> wake(channel, ""))))
                     .then(Mono.never()),
                 probe(connection))
             .then(),

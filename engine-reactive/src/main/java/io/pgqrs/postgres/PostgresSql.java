@@ -96,7 +96,8 @@ final class PostgresSql {
     schemaCreatedByInstall =
         "SELECT coalesce(bool_or(created_schema), false) AS created FROM S.pgqrs_migrations".replace("S.", s);
     dropTables = """
-        DROP TABLE IF EXISTS S.pgqrs_sweeps, S.pgqrs_messages, S.pgqrs_workers, S.pgqrs_queues, S.pgqrs_migrations"""
+        DROP TABLE IF EXISTS S.pgqrs_signals, S.pgqrs_steps, S.pgqrs_runs, S.pgqrs_workflows, S.pgqrs_sweeps,
+            S.pgqrs_messages, S.pgqrs_workers, S.pgqrs_queues, S.pgqrs_migrations"""
         .replace("S.", s);
     // A failed DROP SCHEMA would abort the transaction; the DO block keeps it alive when the user
     // has put objects of their own in the schema.

@@ -298,6 +298,137 @@ public interface StoreDriver {
    */
   Mono<java.time.Duration> untilNextVisible(String queue, java.time.@org.jspecify.annotations.Nullable Instant now);
 
+  // ---------------------------------------------------------------- workflows
+
+  /**
+   * Creates the workflow's queue if absent and records the workflow. Idempotent.
+   *
+   * @param p the workflow
+   * @return completes when recorded
+   */
+  Mono<Void> registerWorkflow(StoreParams.RegisterWorkflow p);
+
+  /**
+   * Creates a run and enqueues its trigger message in one transaction, waking the workflow's queue
+   * at commit; with an idempotency key already used by the workflow, returns that run instead.
+   *
+   * @param p the trigger
+   * @return the run; errors with {@link io.pgqrs.WorkflowNotFoundException} for an unknown workflow
+   */
+  Mono<StoreResults.Triggered> triggerRun(StoreParams.TriggerRun p);
+
+  /**
+   * Marks a run begun by a worker (see {@link StoreParams.BeginRun}).
+   *
+   * @param p the run
+   * @return the run after the change, or empty if it does not exist
+   */
+  Mono<io.pgqrs.RunInfo> beginRun(StoreParams.BeginRun p);
+
+  /**
+   * Takes a step's lease (inserting the step when new), or reports its record, in one transaction
+   * that also checks the run's status and deadline. A step is takeable when new, when its lease has
+   * expired, when its retry is due, or when it is WAITING.
+   *
+   * @param p the step
+   * @return what was found
+   */
+  Mono<StoreResults.StepAcquired> acquireStep(StoreParams.AcquireStep p);
+
+  /**
+   * Records the end of a step's execution (see {@link StoreParams.FinishStep}).
+   *
+   * @param p the result
+   * @return false when the lease token no longer holds the step (nothing changed)
+   */
+  Mono<Boolean> finishStep(StoreParams.FinishStep p);
+
+  /**
+   * Extends or gives up a step's lease (see {@link StoreParams.ExtendStep}).
+   *
+   * @param p the step and lease
+   * @return whether the lease is held, and the run's status
+   */
+  Mono<StoreResults.StepExtended> extendStep(StoreParams.ExtendStep p);
+
+  /**
+   * Consumes a pending signal as a step's output (see {@link StoreParams.TakeSignal}).
+   *
+   * @param p the step and signal name
+   * @return the value taken, if any
+   */
+  Mono<StoreResults.SignalTaken> takeSignal(StoreParams.TakeSignal p);
+
+  /**
+   * Releases a run's message until it has work again (see {@link StoreParams.SuspendRun}).
+   *
+   * @param p the run and its message lease
+   * @return false when the lease was lost (nothing changed)
+   */
+  Mono<Boolean> suspendRun(StoreParams.SuspendRun p);
+
+  /**
+   * Finishes a run and archives its message in one transaction, then announces the run's end (see
+   * {@link #runsFinished()}).
+   *
+   * @param p the outcome
+   * @return false when the run had already finished or the message lease was lost (nothing changed)
+   */
+  Mono<Boolean> finishRun(StoreParams.FinishRun p);
+
+  /**
+   * Records a signal and wakes the run if it waits for that name.
+   *
+   * @param p the signal
+   * @return the run; errors with {@link io.pgqrs.RunNotFoundException} or, for a finished run,
+   *     {@link io.pgqrs.RunStateException}
+   */
+  Mono<io.pgqrs.RunInfo> signalRun(StoreParams.SignalRun p);
+
+  /**
+   * Pauses, resumes or cancels a run (see {@link StoreParams.RunControl}).
+   *
+   * @param p the run and action
+   * @return the run after the change; errors with {@link io.pgqrs.RunNotFoundException} or
+   *     {@link io.pgqrs.RunStateException} when the action does not apply to its status
+   */
+  Mono<io.pgqrs.RunInfo> controlRun(StoreParams.ControlRun p);
+
+  /**
+   * Reads a run.
+   *
+   * @param runId the run
+   * @return the run, or empty
+   */
+  Mono<io.pgqrs.RunInfo> findRun(long runId);
+
+  /**
+   * Lists runs, newest first.
+   *
+   * @param p the filter and page
+   * @return the runs
+   */
+  Flux<io.pgqrs.RunInfo> listRuns(StoreParams.ListRuns p);
+
+  /**
+   * Lists a run's steps in the order they were first begun.
+   *
+   * @param runId the run
+   * @return the steps
+   */
+  Flux<io.pgqrs.StepInfo> listSteps(long runId);
+
+  /**
+   * Ids of runs finished by any process, announced after commit; a negative id means "some runs
+   * may have finished unannounced" (a listener reconnected), so every waiter should look. Hot and
+   * best-effort: waiters must also poll. The default announces nothing.
+   *
+   * @return the announcements
+   */
+  default Flux<Long> runsFinished() {
+    return Flux.never();
+  }
+
   /**
    * Wake-ups for a queue: each signal means new messages may have become claimable there (an
    * enqueue or a release committed). Hot and best effort: a lost wake-up only delays work, since

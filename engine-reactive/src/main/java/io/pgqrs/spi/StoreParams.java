@@ -1,6 +1,9 @@
 package io.pgqrs.spi;
 
 import io.pgqrs.MessageState;
+import io.pgqrs.RunQuery;
+import io.pgqrs.RunStatus;
+import io.pgqrs.StepStatus;
 import io.pgqrs.WorkerStatus;
 import java.time.Duration;
 import java.time.Instant;
@@ -225,4 +228,155 @@ public final class StoreParams {
   public record Sweep(
       String instance, Duration interval, Duration workerStaleAfter, Duration archiveRetention, int purgeLimit,
       boolean force, @Nullable Instant now) {}
+
+  // ---------------------------------------------------------------- workflows
+
+  /**
+   * Registers a workflow: creates its queue if absent and records the definition. Idempotent.
+   *
+   * @param workflow the workflow name, which is also its queue's name
+   * @param maxAttempts the queue's max deliveries, used only when the queue is created
+   * @param now the clock, or null for the database's
+   */
+  public record RegisterWorkflow(String workflow, int maxAttempts, @Nullable Instant now) {}
+
+  /**
+   * Creates a run and its trigger message in one transaction, unless a run of the workflow with the
+   * same idempotency key exists.
+   *
+   * @param workflow the workflow
+   * @param inputJson the input, serialized
+   * @param idempotencyKey the key, or null
+   * @param timeout how long the run may take from now before it fails, or null for no deadline
+   * @param now the clock, or null for the database's
+   */
+  public record TriggerRun(
+      String workflow, String inputJson, @Nullable String idempotencyKey, @Nullable Duration timeout,
+      @Nullable Instant now) {}
+
+  /**
+   * A worker begins (or resumes) executing a run: QUEUED becomes RUNNING, attempts and the start
+   * time are recorded. Finished, paused and cancelling runs are returned unchanged.
+   *
+   * @param runId the run
+   * @param now the clock, or null for the database's
+   */
+  public record BeginRun(long runId, @Nullable Instant now) {}
+
+  /**
+   * Takes a step's lease to execute it, or reads what it recorded.
+   *
+   * @param runId the run
+   * @param stepId the step's identity in the run
+   * @param lease how long the lease lasts
+   * @param now the clock, or null for the database's
+   */
+  public record AcquireStep(long runId, String stepId, Duration lease, @Nullable Instant now) {}
+
+  /**
+   * Records the end of one execution of a step, fenced by its lease token.
+   *
+   * @param runId the run
+   * @param stepId the step
+   * @param token the lease token from {@link StoreResults.StepExecute}
+   * @param status SUCCESS, ERROR (for good), RETRY (due at wakeAt) or WAITING (due at wakeAt)
+   * @param outputJson the output of a SUCCESS, or null for an empty one
+   * @param outputType the Java class of the output, or null
+   * @param error the error of ERROR or RETRY, or null
+   * @param wakeAt when a RETRY or WAITING step is due, else null
+   * @param awaiting the signal name a WAITING step waits for, else null
+   * @param now the clock, or null for the database's
+   */
+  public record FinishStep(
+      long runId, String stepId, UUID token, StepStatus status, @Nullable String outputJson,
+      @Nullable String outputType, @Nullable String error, @Nullable Instant wakeAt, @Nullable String awaiting,
+      @Nullable Instant now) {}
+
+  /**
+   * Extends (or with a zero duration, gives up) a step's lease, fenced by its token.
+   *
+   * @param runId the run
+   * @param stepId the step
+   * @param token the lease token
+   * @param duration the new lease length from now; zero makes the step takeable at once
+   * @param now the clock, or null for the database's
+   */
+  public record ExtendStep(long runId, String stepId, UUID token, Duration duration, @Nullable Instant now) {}
+
+  /**
+   * Takes the oldest unconsumed signal of a name and records it as the step's output, in one
+   * transaction fenced by the step's lease token.
+   *
+   * @param runId the run
+   * @param stepId the step waiting
+   * @param token the step's lease token
+   * @param name the signal name
+   * @param now the clock, or null for the database's
+   */
+  public record TakeSignal(long runId, String stepId, UUID token, String name, @Nullable Instant now) {}
+
+  /**
+   * Releases a run's message until the run has something to do, fenced by the message lease. The
+   * visibility is: now if the run is CANCELLING or a signal it waits for is pending; the deadline
+   * (or never) if it is PAUSED; otherwise {@code wakeAt} (now if null), never after the deadline.
+   * The message's delivery count is reset: waiting is not a failed delivery.
+   *
+   * @param runId the run
+   * @param lease the message lease
+   * @param wakeAt when the run has work again, or null for now
+   * @param failed whether the workflow itself failed and this is its retry (counted on the run)
+   */
+  public record SuspendRun(long runId, LeaseRef lease, @Nullable Instant wakeAt, boolean failed) {}
+
+  /**
+   * Finishes a run and archives its message in one transaction. A CANCELLING run always ends
+   * CANCELLED; a finished run is never changed.
+   *
+   * @param runId the run
+   * @param lease the message lease, or null when no worker holds the message
+   * @param status SUCCESS, ERROR or CANCELLED
+   * @param outputJson the output of SUCCESS (JSON text, "null" for empty), else null
+   * @param error the error of ERROR or the reason of CANCELLED, else null
+   * @param now the clock, or null for the database's
+   */
+  public record FinishRun(
+      long runId, @Nullable LeaseRef lease, RunStatus status, @Nullable String outputJson, @Nullable String error,
+      @Nullable Instant now) {}
+
+  /**
+   * Sends a signal to a run and wakes it if it waits for that name.
+   *
+   * @param runId the run
+   * @param name the signal name
+   * @param valueJson the value, serialized
+   * @param now the clock, or null for the database's
+   */
+  public record SignalRun(long runId, String name, String valueJson, @Nullable Instant now) {}
+
+  /** What {@link ControlRun} does. */
+  public enum RunControl {
+    /** PAUSED from QUEUED or RUNNING; the run stops at its next step boundary. */
+    PAUSE,
+    /** Back from PAUSED (to RUNNING if it had begun, else QUEUED), its message visible now. */
+    RESUME,
+    /** CANCELLED at once if no worker holds it (its message archived), else CANCELLING. */
+    CANCEL
+  }
+
+  /**
+   * Pauses, resumes or cancels a run from outside.
+   *
+   * @param runId the run
+   * @param action what to do
+   * @param reason the cancel reason, else null
+   * @param now the clock, or null for the database's
+   */
+  public record ControlRun(long runId, RunControl action, @Nullable String reason, @Nullable Instant now) {}
+
+  /**
+   * A page of runs.
+   *
+   * @param query the filter and page
+   */
+  public record ListRuns(RunQuery query) {}
 }

@@ -1,8 +1,12 @@
 package io.pgqrs.spi;
 
 import io.pgqrs.Message;
+import io.pgqrs.RunStatus;
+import io.pgqrs.StepStatus;
 import java.time.Instant;
 import java.util.List;
+import java.util.UUID;
+import org.jspecify.annotations.Nullable;
 
 /** Results of {@link StoreDriver} operations that need more than a value type of the public API. */
 public final class StoreResults {
@@ -79,4 +83,76 @@ public final class StoreResults {
    * @param at the store's clock when the sweep ran or was skipped
    */
   public record Swept(boolean ran, long workersReclaimed, long messagesReleased, long archivedPurged, Instant at) {}
+
+  // ---------------------------------------------------------------- workflows
+
+  /**
+   * What triggering did.
+   *
+   * @param runId the run
+   * @param created false when a run with the same idempotency key existed and is returned
+   */
+  public record Triggered(long runId, boolean created) {}
+
+  /** What acquiring a step found. */
+  public sealed interface StepAcquired {}
+
+  /**
+   * The caller holds the step's lease and must execute it (or, for a WAITING step, check its wait).
+   *
+   * @param token the lease token, for finishing or extending
+   * @param attempts this execution's number, 1 for the first
+   * @param previousStatus RUNNING for a new or abandoned step, RETRY, or WAITING
+   * @param wakeAt the due time a WAITING step recorded earlier, else null
+   */
+  public record StepExecute(UUID token, int attempts, StepStatus previousStatus, @Nullable Instant wakeAt)
+      implements StepAcquired {}
+
+  /**
+   * The step recorded an output.
+   *
+   * @param outputJson the output, or null for an empty one
+   * @param outputType the Java class recorded with it, or null
+   */
+  public record StepRecorded(@Nullable String outputJson, @Nullable String outputType) implements StepAcquired {}
+
+  /**
+   * The step failed for good.
+   *
+   * @param error the recorded error
+   * @param attempts how many times it ran
+   */
+  public record StepFailed(String error, int attempts) implements StepAcquired {}
+
+  /**
+   * The step is not takeable before {@code until}: another worker holds its lease, or its retry is
+   * not due.
+   *
+   * @param until when to look again
+   */
+  public record StepNotDue(Instant until) implements StepAcquired {}
+
+  /**
+   * The run must not go on: it is paused, cancelling, finished, gone, or past its deadline.
+   *
+   * @param status the run's status, or null when the run no longer exists
+   * @param timedOut whether its deadline has passed
+   */
+  public record RunStopped(@Nullable RunStatus status, boolean timedOut) implements StepAcquired {}
+
+  /**
+   * What taking a signal found.
+   *
+   * @param valueJson the signal's value, or null when none is pending
+   * @param leaseHeld false when the step's lease was lost (nothing was taken)
+   */
+  public record SignalTaken(@Nullable String valueJson, boolean leaseHeld) {}
+
+  /**
+   * What extending a step's lease found.
+   *
+   * @param held whether the lease is still the caller's
+   * @param runStatus the run's status, or null when the run no longer exists
+   */
+  public record StepExtended(boolean held, @Nullable RunStatus runStatus) {}
 }
