@@ -37,6 +37,8 @@ public record Outcome(long messageId, Kind kind, int attempts, @Nullable Duratio
      * The store could not record the outcome (it stayed unavailable through the retries): the lease
      * will expire and the message will be delivered again.
      */
-    NOT_RECORDED
+    NOT_RECORDED,
+    /** The handler settled the delivery itself (workflow workers finish or park runs this way). */
+    SETTLED_BY_HANDLER
   }
 }

@@ -14,7 +14,8 @@ import org.jspecify.annotations.Nullable;
  * @param output the output of a successful run (JSON {@code null} for an empty result), else null
  * @param error the error of a failed run, or the reason of a cancelled one, else null
  * @param idempotencyKey the key it was triggered with, or null
- * @param attempts how many times a worker has begun executing it
+ * @param attempts how many times a worker has begun executing it (every wake-up counts)
+ * @param failures how many times the workflow itself failed and was retried under its policy
  * @param createdAt when it was triggered
  * @param startedAt when a worker first began it, or null
  * @param finishedAt when it finished, or null
@@ -29,6 +30,7 @@ public record RunInfo(
     @Nullable String error,
     @Nullable String idempotencyKey,
     int attempts,
+    int failures,
     Instant createdAt,
     @Nullable Instant startedAt,
     @Nullable Instant finishedAt,

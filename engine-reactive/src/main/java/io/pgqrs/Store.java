@@ -77,6 +77,14 @@ public interface Store {
   Workers workers();
 
   /**
+   * Durable workflows: register definitions, inspect and control runs, and the low-level
+   * execution API.
+   *
+   * @return the workflow operations
+   */
+  Runs runs();
+
+  /**
    * Background maintenance: the sweeps this store runs on its own every
    * {@link PgqrsConfig#maintenanceInterval()}, and a way to run one now.
    *

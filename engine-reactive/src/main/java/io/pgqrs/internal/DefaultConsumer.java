@@ -53,13 +53,23 @@ final class DefaultConsumer implements Consumer {
   @Override
   public Flux<Outcome> handle(Function<? super Message, ? extends Publisher<?>> handler) {
     Objects.requireNonNull(handler, "handler");
-    return Flux.defer(() -> new HandlerRun(new ConsumerSession(engine, settings, true), handler, null).outcomes());
+    return Flux.defer(() -> new HandlerRun(new ConsumerSession(engine, settings, true),
+        d -> handler.apply(d.message()), null).outcomes());
   }
 
   @Override
   public Flux<Outcome> handle(Function<? super Message, ? extends Publisher<?>> handler, Publisher<?> stop) {
     Objects.requireNonNull(handler, "handler");
     Objects.requireNonNull(stop, "stop");
+    return Flux.defer(() -> new HandlerRun(new ConsumerSession(engine, settings, true),
+        d -> handler.apply(d.message()), stop).outcomes());
+  }
+
+  /**
+   * The handler runtime for handlers that settle deliveries themselves (the workflow worker): a
+   * delivery the handler settled is reported as {@link Outcome.Kind#SETTLED_BY_HANDLER}.
+   */
+  Flux<Outcome> handleDeliveries(Function<DefaultDelivery, ? extends Publisher<?>> handler, Publisher<?> stop) {
     return Flux.defer(() -> new HandlerRun(new ConsumerSession(engine, settings, true), handler, stop).outcomes());
   }
 

@@ -6,6 +6,7 @@ import io.pgqrs.Message;
 import java.time.Duration;
 import java.util.Objects;
 import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.function.Function;
 import java.util.function.Supplier;
 import org.jspecify.annotations.Nullable;
 import reactor.core.publisher.Mono;
@@ -93,6 +94,14 @@ final class DefaultDelivery implements Delivery {
   public Mono<Boolean> deadLetter(String error) {
     Objects.requireNonNull(error, "error");
     return settle(() -> session.engine().messages().deadLetter(lease, error));
+  }
+
+  /**
+   * Settles through a store operation of the caller's, fenced by this delivery's current lease:
+   * the workflow runtime finishes or parks a run and settles its message in one transaction.
+   */
+  Mono<Boolean> settleWith(Function<Lease, Mono<Boolean>> operation) {
+    return settle(() -> operation.apply(lease));
   }
 
   private Mono<Boolean> settle(Supplier<Mono<Boolean>> operation) {

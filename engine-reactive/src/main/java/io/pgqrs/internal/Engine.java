@@ -22,6 +22,7 @@ import io.pgqrs.QueueMetrics;
 import io.pgqrs.QueueNotEmptyException;
 import io.pgqrs.QueueNotFoundException;
 import io.pgqrs.Queues;
+import io.pgqrs.Runs;
 import io.pgqrs.SchemaReport;
 import io.pgqrs.Store;
 import io.pgqrs.SweepReport;
@@ -72,6 +73,7 @@ public final class Engine implements Store {
   private final java.util.Set<ConsumerSession> sessions = java.util.concurrent.ConcurrentHashMap.newKeySet();
   private final Maintenance maintenance = new MaintenanceFacet();
   private final MaintenanceRunner maintenanceRunner;
+  private final WorkflowRuntime runtime;
 
   private Engine(StoreDriver driver, PgqrsConfig config, ObjectMapper mapper, String hostname) {
     this.driver = driver;
@@ -79,6 +81,7 @@ public final class Engine implements Store {
     this.mapper = mapper;
     this.hostname = hostname;
     this.maintenanceRunner = new MaintenanceRunner(driver, config, hostname, Schedulers.parallel());
+    this.runtime = new WorkflowRuntime(this);
   }
 
   /**
@@ -188,6 +191,11 @@ public final class Engine implements Store {
   @Override
   public Workers workers() {
     return workers;
+  }
+
+  @Override
+  public Runs runs() {
+    return runtime;
   }
 
   @Override

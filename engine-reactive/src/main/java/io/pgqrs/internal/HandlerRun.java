@@ -37,7 +37,7 @@ final class HandlerRun {
 
   private final ConsumerSession session;
   private final DefaultConsumer.Settings settings;
-  private final Function<? super Message, ? extends Publisher<?>> handler;
+  private final Function<DefaultDelivery, ? extends Publisher<?>> handler;
   private final @Nullable Publisher<?> stop;
   private final Sinks.Many<Outcome> outcomes = Sinks.many().unicast().onBackpressureBuffer();
   private final AtomicBoolean shuttingDown = new AtomicBoolean();
@@ -47,7 +47,7 @@ final class HandlerRun {
   private volatile @Nullable Disposable deadline;
   private volatile @Nullable Disposable stopWatch;
 
-  HandlerRun(ConsumerSession session, Function<? super Message, ? extends Publisher<?>> handler,
+  HandlerRun(ConsumerSession session, Function<DefaultDelivery, ? extends Publisher<?>> handler,
       @Nullable Publisher<?> stop) {
     this.session = session;
     this.settings = session.settings();
@@ -133,7 +133,7 @@ final class HandlerRun {
   private Mono<Outcome> process(DefaultDelivery d) {
     Message message = d.message();
     Mono<Void> work = Mono.defer(() -> {
-          Publisher<?> result = handler.apply(message);
+          Publisher<?> result = handler.apply(d);
           if (result == null) {
             return Mono.error(new NullPointerException("the handler returned null for message " + message.id()));
           }
@@ -155,6 +155,9 @@ final class HandlerRun {
   }
 
   private Mono<Outcome> succeeded(DefaultDelivery d) {
+    if (d.settled()) {
+      return Mono.just(new Outcome(d.id(), Outcome.Kind.SETTLED_BY_HANDLER, d.attempts(), null, null));
+    }
     if (d.leaseLost()) {
       return Mono.just(lost(d, null));
     }

@@ -696,6 +696,7 @@ final class PostgresDriver implements StoreDriver {
         row.get("error", String.class),
         row.get("idempotency_key", String.class),
         intValue(row, "attempts"),
+        intValue(row, "failures"),
         instant(row, "created_at"),
         row.get("started_at", Instant.class),
         row.get("finished_at", Instant.class),

@@ -10,7 +10,7 @@ final class PostgresWorkflowSql {
 
   static final String RUN_COLUMNS = """
       id, workflow, status, input::text AS input, output::text AS output, error, idempotency_key, attempts,
-      created_at, started_at, finished_at, deadline_at""";
+      failures, created_at, started_at, finished_at, deadline_at""";
 
   final String registerQueue;
   final String registerWorkflow;

@@ -1,0 +1,82 @@
+package io.pgqrs.internal;
+
+import io.pgqrs.RunHandle;
+import io.pgqrs.RunInfo;
+import io.pgqrs.RunStatus;
+import io.pgqrs.StepInfo;
+import io.pgqrs.WorkflowFailedException;
+import reactor.core.publisher.Flux;
+import reactor.core.publisher.Mono;
+
+/** A handle holding a run id; every method reads or writes the store when subscribed. */
+final class DefaultRunHandle<O> implements RunHandle<O> {
+
+  private final WorkflowRuntime runtime;
+  private final long runId;
+  private final Class<O> outputType;
+
+  DefaultRunHandle(WorkflowRuntime runtime, long runId, Class<O> outputType) {
+    this.runtime = runtime;
+    this.runId = runId;
+    this.outputType = outputType;
+  }
+
+  @Override
+  public long runId() {
+    return runId;
+  }
+
+  @Override
+  public Mono<RunStatus> status() {
+    return info().map(RunInfo::status);
+  }
+
+  @Override
+  public Mono<RunInfo> info() {
+    return runtime.get(runId);
+  }
+
+  @Override
+  public Flux<StepInfo> steps() {
+    return runtime.steps(runId);
+  }
+
+  @Override
+  public Mono<O> result() {
+    return runtime.awaitFinished(runId).flatMap(run -> {
+      if (run.status() != RunStatus.SUCCESS) {
+        return Mono.error(new WorkflowFailedException(runId, run.status(), run.error() == null ? "" : run.error()));
+      }
+      if (run.output() == null || run.output().isNull()) {
+        return Mono.empty();
+      }
+      return Mono.fromCallable(() -> runtime.<O>fromJson(run.output(),
+          runtime.mapper().constructType(outputType), "the output of run " + runId));
+    });
+  }
+
+  @Override
+  public Mono<Void> signal(String name, Object value) {
+    return runtime.signal(runId, name, value);
+  }
+
+  @Override
+  public Mono<RunInfo> pause() {
+    return runtime.pause(runId);
+  }
+
+  @Override
+  public Mono<RunInfo> resume() {
+    return runtime.resume(runId);
+  }
+
+  @Override
+  public Mono<RunInfo> cancel(String reason) {
+    return runtime.cancel(runId, reason);
+  }
+
+  @Override
+  public String toString() {
+    return "RunHandle[" + runId + "]";
+  }
+}

@@ -1,0 +1,70 @@
+package io.pgqrs.internal;
+
+import io.pgqrs.InvalidArgumentException;
+import io.pgqrs.RunHandle;
+import io.pgqrs.Workflow;
+import io.pgqrs.WorkflowDefinition;
+import io.pgqrs.WorkflowWorker;
+import io.pgqrs.spi.StoreParams;
+import org.jspecify.annotations.Nullable;
+import reactor.core.publisher.Mono;
+
+/** A registered workflow: triggers runs and builds workers. */
+final class DefaultWorkflow<I, O> implements Workflow<I, O> {
+
+  private final WorkflowRuntime runtime;
+  private final WorkflowDefinition<I, O> definition;
+
+  DefaultWorkflow(WorkflowRuntime runtime, WorkflowDefinition<I, O> definition) {
+    this.runtime = runtime;
+    this.definition = definition;
+  }
+
+  @Override
+  public WorkflowDefinition<I, O> definition() {
+    return definition;
+  }
+
+  @Override
+  public Mono<RunHandle<O>> trigger(I input) {
+    return trigger(input, null, false);
+  }
+
+  @Override
+  public Mono<RunHandle<O>> trigger(I input, String idempotencyKey) {
+    return trigger(input, idempotencyKey, true);
+  }
+
+  private Mono<RunHandle<O>> trigger(I input, @Nullable String key, boolean keyed) {
+    return Mono.defer(() -> {
+      if (keyed) {
+        WorkflowRuntime.checkKey(key);
+      }
+      // Generics are erased: a raw caller can pass anything, and a run with an input its body
+      // cannot read would only fail later, on a worker.
+      if (input == null || !definition.inputType().isInstance(input)) {
+        throw new InvalidArgumentException("input", "the input of workflow '" + definition.name() + "' must be a "
+            + definition.inputType().getName() + ", got " + (input == null ? "null" : input.getClass().getName()));
+      }
+      String json = runtime.toJson(input, "the input of workflow '" + definition.name() + "'");
+      return runtime.driver().triggerRun(new StoreParams.TriggerRun(definition.name(), json, key,
+              definition.timeout(), null))
+          .map(triggered -> run(triggered.runId()));
+    });
+  }
+
+  @Override
+  public RunHandle<O> run(long runId) {
+    return new DefaultRunHandle<>(runtime, runId, definition.outputType());
+  }
+
+  @Override
+  public WorkflowWorker.Builder worker() {
+    return new DefaultWorkflowWorker.Builder<>(runtime, definition);
+  }
+
+  @Override
+  public String toString() {
+    return "Workflow[" + definition.name() + "]";
+  }
+}

@@ -1,0 +1,247 @@
+package io.pgqrs.internal;
+
+import io.pgqrs.InvalidArgumentException;
+import io.pgqrs.PgqrsTransientException;
+import io.pgqrs.RetryLaterException;
+import io.pgqrs.RunInfo;
+import io.pgqrs.RunNotFoundException;
+import io.pgqrs.SerializationFailedException;
+import io.pgqrs.SignalTimeoutException;
+import io.pgqrs.StepConflictException;
+import io.pgqrs.StepFailedException;
+import io.pgqrs.StepOptions;
+import io.pgqrs.WorkflowDefinition;
+import io.pgqrs.WorkflowWorker;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.Optional;
+import org.jspecify.annotations.Nullable;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+import reactor.core.Disposable;
+import reactor.core.publisher.Mono;
+import reactor.core.publisher.Signal;
+import reactor.core.publisher.Sinks;
+
+/**
+ * A workflow worker: a consumer of the workflow's queue whose handler replays one run per
+ * delivery and finishes or parks it, settling the delivery in the same transaction.
+ */
+final class DefaultWorkflowWorker<I, O> implements WorkflowWorker {
+
+  private static final Logger log = LoggerFactory.getLogger(DefaultWorkflowWorker.class);
+  /** Runs are bounded by their own deadline and step leases, not by a handler timeout. */
+  private static final Duration NO_HANDLER_TIMEOUT = Duration.ofDays(3650);
+  /** How soon a run whose store call failed transiently is tried again. */
+  private static final Duration TRANSIENT_RETRY = Duration.ofSeconds(1);
+
+  private final WorkflowRuntime runtime;
+  private final WorkflowDefinition<I, O> definition;
+  private final Sinks.Empty<Void> stopRequested = Sinks.empty();
+  private final Sinks.Empty<Void> stopped = Sinks.empty();
+  private volatile boolean running = true;
+  private final Disposable subscription;
+
+  private DefaultWorkflowWorker(WorkflowRuntime runtime, WorkflowDefinition<I, O> definition, DefaultConsumer consumer) {
+    this.runtime = runtime;
+    this.definition = definition;
+    this.subscription = consumer.handleDeliveries(this::execute, stopRequested.asMono())
+        .subscribe(outcome -> { }, this::failed, this::ended);
+  }
+
+  private void failed(Throwable error) {
+    log.error("pgqrs workflow worker of '{}' stopped", definition.name(), error);
+    ended();
+  }
+
+  private void ended() {
+    running = false;
+    stopped.tryEmitEmpty();
+  }
+
+  @Override
+  public Mono<Void> stop() {
+    return Mono.defer(() -> {
+      stopRequested.tryEmitEmpty();
+      return stopped.asMono();
+    });
+  }
+
+  @Override
+  public boolean isRunning() {
+    return running && !subscription.isDisposed();
+  }
+
+  // ---------------------------------------------------------------- one delivery
+
+  private Mono<Void> execute(DefaultDelivery delivery) {
+    return runtime.beginRun(delivery)
+        .map(DefaultRunExecution.class::cast)
+        .flatMap(this::drive)
+        .onErrorResume(InvalidArgumentException.class, e -> {
+          log.error("pgqrs dead-letters message {} of workflow queue '{}': {}", delivery.message().id(),
+              definition.name(), e.getMessage());
+          return delivery.deadLetter(e.getMessage()).then();
+        })
+        .onErrorResume(RunNotFoundException.class, e -> delivery.ack().then());
+  }
+
+  private Mono<Void> drive(DefaultRunExecution exec) {
+    RunInfo run = exec.run();
+    switch (run.status()) {
+      case SUCCESS, ERROR, CANCELLED:
+        return exec.delivery().ack().then();
+      case CANCELLING:
+        return exec.acknowledgeCancel().then();
+      case PAUSED:
+        return exec.park(null).then();
+      default:
+        break;
+    }
+    Instant deadline = run.deadline();
+    if (deadline != null && !Instant.now().isBefore(deadline)) {
+      return exec.fail(timedOut(deadline)).then();
+    }
+    I input;
+    try {
+      input = runtime.fromJson(run.input(), runtime.mapper().constructType(definition.inputType()),
+          "the input of run " + run.id());
+    } catch (SerializationFailedException e) {
+      return exec.fail(e.getMessage()).then();
+    }
+    DefaultRunContext ctx = new DefaultRunContext(runtime, exec, definition);
+    Mono<Optional<Signal<O>>> body = Mono.defer(() -> {
+          Mono<O> pipeline = definition.body().apply(ctx, input);
+          return pipeline == null
+              ? Mono.<O>error(new NullPointerException("the body of workflow '" + definition.name() + "' returned null"))
+              : pipeline;
+        })
+        .materialize()
+        .map(Optional::of);
+    Mono<DefaultRunContext.Interrupt> timeout = deadline == null ? Mono.never()
+        : Mono.delay(Duration.between(Instant.now(), deadline))
+            .map(t -> (DefaultRunContext.Interrupt) new DefaultRunContext.TimedOut())
+            .doOnNext(ctx::interrupt);
+    return Mono.firstWithSignal(body, Mono.firstWithSignal(ctx.interrupts(), timeout).map(i -> Optional.<Signal<O>>empty()))
+        .flatMap(result -> settle(exec, ctx, result))
+        .doOnSubscribe(s -> runtime.executing(run.id(), ctx))
+        .doFinally(s -> runtime.finishedExecuting(run.id(), ctx));
+  }
+
+  private Mono<Void> settle(DefaultRunExecution exec, DefaultRunContext ctx, Optional<Signal<O>> result) {
+    DefaultRunContext.Interrupt interrupt = ctx.interruption();
+    if (interrupt != null || result.isEmpty()) {
+      return interrupted(exec, interrupt == null ? new DefaultRunContext.Lost() : interrupt);
+    }
+    Signal<O> signal = result.get();
+    Throwable error = signal.getThrowable();
+    if (error == null) {
+      return exec.complete(signal.get())
+          .onErrorResume(SerializationFailedException.class, e -> exec.fail(e.getMessage()))
+          .then();
+    }
+    if (error instanceof PgqrsTransientException) {
+      log.warn("pgqrs parks run {} of '{}' for {} after a store error: {}", exec.run().id(), definition.name(),
+          TRANSIENT_RETRY, error.toString());
+      return exec.park(Instant.now().plus(TRANSIENT_RETRY)).then();
+    }
+    StepOptions retries = definition.workflowRetries();
+    int attempt = exec.run().failures() + 1;
+    boolean permanent = error instanceof StepFailedException || error instanceof SignalTimeoutException
+        || error instanceof StepConflictException || error instanceof SerializationFailedException
+        || error instanceof InvalidArgumentException;
+    boolean retryable = !permanent && (error instanceof RetryLaterException || retries.policy().retries(error));
+    String text = WorkflowRuntime.describe(error);
+    if (retryable && attempt < retries.maxAttempts()) {
+      Duration delay = error instanceof RetryLaterException later ? later.delay() : retries.policy().delayAfter(attempt);
+      log.debug("pgqrs retries run {} of '{}' in {}: {}", exec.run().id(), definition.name(), delay, text);
+      return exec.park(Instant.now().plus(delay), true).then();
+    }
+    return exec.fail(text).then();
+  }
+
+  private Mono<Void> interrupted(DefaultRunExecution exec, DefaultRunContext.Interrupt interrupt) {
+    if (interrupt instanceof DefaultRunContext.Park park) {
+      return exec.park(park.until()).then();
+    }
+    if (interrupt instanceof DefaultRunContext.Pause) {
+      return exec.park(null).then();
+    }
+    if (interrupt instanceof DefaultRunContext.Cancel) {
+      return exec.acknowledgeCancel().then();
+    }
+    if (interrupt instanceof DefaultRunContext.TimedOut) {
+      Instant deadline = exec.run().deadline();
+      return exec.fail(timedOut(deadline == null ? Instant.now() : deadline)).then();
+    }
+    if (interrupt instanceof DefaultRunContext.Finished) {
+      return exec.delivery().ack().then();
+    }
+    // Lost: another worker owns the run; hand the message back in case this one still holds it.
+    return exec.park(null).then();
+  }
+
+  private static String timedOut(Instant deadline) {
+    return "the run timed out: its deadline " + deadline + " passed";
+  }
+
+  // ---------------------------------------------------------------- builder
+
+  /** Builds workers of one workflow. */
+  static final class Builder<I, O> implements WorkflowWorker.Builder {
+
+    private final WorkflowRuntime runtime;
+    private final WorkflowDefinition<I, O> definition;
+    private int concurrency = 8;
+    private @Nullable Duration lease;
+    private @Nullable Duration pollInterval;
+    private Duration shutdownTimeout = Duration.ofSeconds(30);
+
+    Builder(WorkflowRuntime runtime, WorkflowDefinition<I, O> definition) {
+      this.runtime = runtime;
+      this.definition = definition;
+    }
+
+    @Override
+    public Builder<I, O> concurrency(int value) {
+      Engine.checkLimit("concurrency", value, 10_000);
+      this.concurrency = value;
+      return this;
+    }
+
+    @Override
+    public Builder<I, O> lease(Duration value) {
+      Engine.checkPositive("lease", value);
+      this.lease = value;
+      return this;
+    }
+
+    @Override
+    public Builder<I, O> pollInterval(Duration value) {
+      Engine.checkPositive("pollInterval", value);
+      this.pollInterval = value;
+      return this;
+    }
+
+    @Override
+    public Builder<I, O> shutdownTimeout(Duration value) {
+      Engine.checkNotNegative("shutdownTimeout", value);
+      this.shutdownTimeout = value;
+      return this;
+    }
+
+    @Override
+    public WorkflowWorker start() {
+      DefaultConsumer.Builder consumer = new DefaultConsumer.Builder(runtime.engine(), definition.name());
+      consumer.concurrency(concurrency).maxInFlight(concurrency).batchSize(Math.min(concurrency, 50))
+          .handlerTimeout(NO_HANDLER_TIMEOUT).shutdownTimeout(shutdownTimeout);
+      if (lease != null) {
+        consumer.lease(lease);
+      }
+      if (pollInterval != null) {
+        consumer.pollInterval(pollInterval);
+      }
+      return new DefaultWorkflowWorker<>(runtime, definition, (DefaultConsumer) consumer.build());
+    }
+  }
+}

@@ -1,0 +1,228 @@
+package io.pgqrs.internal;
+
+import com.fasterxml.jackson.core.JsonProcessingException;
+import com.fasterxml.jackson.databind.JavaType;
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import io.pgqrs.Delivery;
+import io.pgqrs.InvalidArgumentException;
+import io.pgqrs.RunExecution;
+import io.pgqrs.RunInfo;
+import io.pgqrs.RunNotFoundException;
+import io.pgqrs.RunQuery;
+import io.pgqrs.RunStatus;
+import io.pgqrs.Runs;
+import io.pgqrs.SerializationFailedException;
+import io.pgqrs.StepInfo;
+import io.pgqrs.Workflow;
+import io.pgqrs.WorkflowDefinition;
+import io.pgqrs.spi.StoreDriver;
+import io.pgqrs.spi.StoreParams;
+import java.time.Duration;
+import java.util.Map;
+import java.util.Objects;
+import java.util.concurrent.ConcurrentHashMap;
+import org.jspecify.annotations.Nullable;
+import reactor.core.publisher.Flux;
+import reactor.core.publisher.Mono;
+import reactor.core.publisher.Sinks;
+
+/**
+ * The engine's workflow half: the {@link Runs} facet, JSON conversion, run-finished
+ * announcements, and the registry of runs executing in this engine (so an in-process cancel
+ * reaches the step in flight at once).
+ */
+final class WorkflowRuntime implements Runs {
+
+  private static final int MAX_KEY = 255;
+  private static final int MAX_SIGNAL_NAME = 200;
+  private static final int MAX_ERROR_TEXT = 4000;
+
+  private final Engine engine;
+  private final StoreDriver driver;
+  private final Sinks.Many<Long> finishedHere = Sinks.many().multicast().directBestEffort();
+  private final Map<Long, DefaultRunContext> executing = new ConcurrentHashMap<>();
+
+  WorkflowRuntime(Engine engine) {
+    this.engine = engine;
+    this.driver = engine.driver();
+  }
+
+  Engine engine() {
+    return engine;
+  }
+
+  StoreDriver driver() {
+    return driver;
+  }
+
+  ObjectMapper mapper() {
+    return engine.objectMapper();
+  }
+
+  // ---------------------------------------------------------------- Runs
+
+  @Override
+  public <I, O> Mono<Workflow<I, O>> register(WorkflowDefinition<I, O> definition) {
+    Objects.requireNonNull(definition, "definition");
+    return driver.registerWorkflow(new StoreParams.RegisterWorkflow(definition.name(), engine.config().maxAttempts(), null))
+        .thenReturn(new DefaultWorkflow<>(this, definition));
+  }
+
+  @Override
+  public Mono<RunInfo> get(long runId) {
+    return driver.findRun(runId).switchIfEmpty(Mono.error(() -> new RunNotFoundException(runId)));
+  }
+
+  @Override
+  public Flux<RunInfo> list(RunQuery query) {
+    Objects.requireNonNull(query, "query");
+    return Flux.defer(() -> {
+      Engine.checkLimit("limit", query.limit(), 10_000);
+      if (query.workflow() != null) {
+        Names.checkQueue(query.workflow());
+      }
+      return driver.listRuns(new StoreParams.ListRuns(query));
+    });
+  }
+
+  @Override
+  public Flux<StepInfo> steps(long runId) {
+    return driver.listSteps(runId);
+  }
+
+  @Override
+  public Mono<Void> signal(long runId, String name, Object value) {
+    return Mono.defer(() -> {
+      checkText("name", name, MAX_SIGNAL_NAME);
+      String json = toJson(value, "the value of signal '" + name + "'");
+      return driver.signalRun(new StoreParams.SignalRun(runId, name, json, null)).then();
+    });
+  }
+
+  @Override
+  public Mono<RunInfo> pause(long runId) {
+    return driver.controlRun(new StoreParams.ControlRun(runId, StoreParams.RunControl.PAUSE, null, null));
+  }
+
+  @Override
+  public Mono<RunInfo> resume(long runId) {
+    return driver.controlRun(new StoreParams.ControlRun(runId, StoreParams.RunControl.RESUME, null, null));
+  }
+
+  @Override
+  public Mono<RunInfo> cancel(long runId, String reason) {
+    return Mono.defer(() -> {
+      checkText("reason", reason, MAX_ERROR_TEXT);
+      return driver.controlRun(new StoreParams.ControlRun(runId, StoreParams.RunControl.CANCEL, reason, null));
+    }).doOnNext(run -> {
+      if (run.status() == RunStatus.CANCELLED) {
+        announce(runId);
+      } else if (run.status() == RunStatus.CANCELLING) {
+        DefaultRunContext ctx = executing.get(runId);
+        if (ctx != null) {
+          ctx.interrupt(new DefaultRunContext.Cancel());
+        }
+      }
+    });
+  }
+
+  @Override
+  public Mono<RunExecution> begin(Delivery delivery) {
+    Objects.requireNonNull(delivery, "delivery");
+    return Mono.defer(() -> {
+      if (!(delivery instanceof DefaultDelivery d)) {
+        return Mono.error(new InvalidArgumentException("delivery", "the delivery must come from a consumer of this store"));
+      }
+      return beginRun(d);
+    });
+  }
+
+  Mono<RunExecution> beginRun(DefaultDelivery delivery) {
+    JsonNode runId = delivery.message().payload().get("run_id");
+    if (runId == null || !runId.canConvertToLong()) {
+      return Mono.error(new InvalidArgumentException("delivery",
+          "message " + delivery.message().id() + " is not a workflow trigger message (no run_id)"));
+    }
+    long id = runId.asLong();
+    return driver.beginRun(new StoreParams.BeginRun(id, null))
+        .switchIfEmpty(Mono.error(() -> new RunNotFoundException(id)))
+        .flatMap(run -> run.workflow().equals(delivery.message().queue())
+            ? Mono.just((RunExecution) new DefaultRunExecution(this, delivery, run))
+            : Mono.error(new InvalidArgumentException("delivery", "run " + id + " belongs to workflow '"
+                + run.workflow() + "', not to queue '" + delivery.message().queue() + "'")));
+  }
+
+  // ---------------------------------------------------------------- executing runs
+
+  void executing(long runId, DefaultRunContext ctx) {
+    executing.put(runId, ctx);
+  }
+
+  void finishedExecuting(long runId, DefaultRunContext ctx) {
+    executing.remove(runId, ctx);
+  }
+
+  void announce(long runId) {
+    finishedHere.emitNext(runId, Sinks.EmitFailureHandler.busyLooping(Duration.ofSeconds(1)));
+  }
+
+  /**
+   * The run when it has finished: looks now, then again whenever a run-finished announcement may
+   * concern it (from this engine or, on PostgreSQL, any), and at the poll interval as a fallback.
+   */
+  Mono<RunInfo> awaitFinished(long runId) {
+    Duration poll = engine.config().pollInterval();
+    return Flux.merge(
+            Mono.just(0L),
+            Flux.merge(finishedHere.asFlux(), driver.runsFinished()).filter(id -> id == runId || id < 0),
+            Flux.interval(poll, poll))
+        .onBackpressureLatest()
+        .concatMap(tick -> get(runId), 1)
+        .filter(run -> run.status().isFinished())
+        .next();
+  }
+
+  // ---------------------------------------------------------------- JSON
+
+  String toJson(@Nullable Object value, String what) {
+    try {
+      return mapper().writeValueAsString(value);
+    } catch (JsonProcessingException | IllegalArgumentException e) {
+      throw new SerializationFailedException(what + " cannot be serialized as JSON: " + (e instanceof JsonProcessingException j ? j.getOriginalMessage() : e.getMessage()), e);
+    }
+  }
+
+  <T> @Nullable T fromJson(JsonNode json, JavaType type, String what) {
+    try {
+      return mapper().treeToValue(json, type);
+    } catch (JsonProcessingException | IllegalArgumentException e) {
+      throw new SerializationFailedException(what + " does not read as " + type + ": " + e.getMessage(), e);
+    }
+  }
+
+  <T> @Nullable T fromJson(String json, JavaType type, String what) {
+    try {
+      return mapper().readValue(json, type);
+    } catch (JsonProcessingException | IllegalArgumentException e) {
+      throw new SerializationFailedException(what + " does not read as " + type + ": " + e.getMessage(), e);
+    }
+  }
+
+  static String describe(Throwable error) {
+    String text = error instanceof io.pgqrs.PgqrsException || error instanceof io.pgqrs.RetryLaterException
+        ? String.valueOf(error.getMessage())
+        : error.toString();
+    return text.length() > MAX_ERROR_TEXT ? text.substring(0, MAX_ERROR_TEXT) : text;
+  }
+
+  static void checkText(String field, @Nullable String value, int max) {
+    if (value == null || value.isEmpty() || value.length() > max) {
+      throw new InvalidArgumentException(field, field + " must be 1 to " + max + " characters");
+    }
+  }
+
+  static void checkKey(@Nullable String key) {
+    checkText("idempotencyKey", key, MAX_KEY);
+  }
+}
