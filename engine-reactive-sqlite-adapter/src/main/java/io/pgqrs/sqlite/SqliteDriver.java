@@ -8,11 +8,19 @@ import io.pgqrs.QueueAlreadyExistsException;
 import io.pgqrs.QueueInfo;
 import io.pgqrs.QueueMetrics;
 import io.pgqrs.QueueNotFoundException;
+import io.pgqrs.RunInfo;
+import io.pgqrs.RunNotFoundException;
+import io.pgqrs.RunQuery;
+import io.pgqrs.RunStateException;
+import io.pgqrs.RunStatus;
 import io.pgqrs.SchemaReport;
+import io.pgqrs.StepInfo;
+import io.pgqrs.StepStatus;
 import io.pgqrs.WorkerAlreadyExistsException;
 import io.pgqrs.WorkerHealth;
 import io.pgqrs.WorkerInfo;
 import io.pgqrs.WorkerStatus;
+import io.pgqrs.WorkflowNotFoundException;
 import io.pgqrs.internal.Json;
 import io.pgqrs.spi.StoreDriver;
 import io.pgqrs.spi.StoreParams;
@@ -24,6 +32,7 @@ import java.nio.charset.StandardCharsets;
 import java.time.Clock;
 import java.time.Duration;
 import java.time.Instant;
+import java.time.temporal.ChronoUnit;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.Comparator;
@@ -72,6 +81,8 @@ final class SqliteDriver implements StoreDriver {
   private final SqlExecutor db;
   /** In-process wake-ups: other processes sharing the file are seen by polling only. */
   private final Sinks.Many<String> woken = Sinks.many().multicast().directBestEffort();
+  /** In-process announcements of finished runs, emitted after the commit that finished them. */
+  private final Sinks.Many<Long> finished = Sinks.many().multicast().directBestEffort();
   private final Capabilities capabilities;
   private final String where;
   private final Clock clock;
@@ -232,6 +243,8 @@ final class SqliteDriver implements StoreDriver {
   @Override
   public Mono<Void> uninstall() {
     return db.transaction("uninstall", s -> s.script(List.of(
+            "DROP TABLE IF EXISTS pgqrs_signals", "DROP TABLE IF EXISTS pgqrs_steps",
+            "DROP TABLE IF EXISTS pgqrs_runs", "DROP TABLE IF EXISTS pgqrs_workflows",
             "DROP TABLE IF EXISTS pgqrs_sweeps",
             "DROP TABLE IF EXISTS pgqrs_messages", "DROP TABLE IF EXISTS pgqrs_workers",
             "DROP TABLE IF EXISTS pgqrs_queues", "DROP TABLE IF EXISTS pgqrs_migrations"))
@@ -439,7 +452,8 @@ final class SqliteDriver implements StoreDriver {
               WHERE queue_id = (SELECT id FROM pgqrs_queues WHERE name = ?) AND state = 'live'""", queue),
           r -> Optional.ofNullable(r.longOrNull("visible_at"))))
           .flatMap(Mono::justOrEmpty)
-          .map(v -> Duration.ofNanos(Math.max(0L, v - at) * 1000L));
+          // A paused run's message waits at Long.MAX_VALUE: microseconds do not overflow a Duration.
+          .map(v -> Duration.of(Math.max(0L, v - at), ChronoUnit.MICROS));
     });
   }
 
@@ -687,6 +701,473 @@ final class SqliteDriver implements StoreDriver {
     });
   }
 
+  // ---------------------------------------------------------------- workflows
+
+  private static final String RUN_COLUMNS = """
+      id, workflow, status, input, output, error, idempotency_key, attempts, failures, created_at, started_at,
+      finished_at, deadline_at""";
+  /** The visibility of a paused run's message without a deadline: never, in microseconds. */
+  private static final long NEVER = Long.MAX_VALUE;
+
+  /** {@code now} plus a duration in microseconds, saturating at {@link #NEVER}. */
+  private static long after(long now, Duration d) {
+    long seconds = d.getSeconds();
+    if (seconds >= NEVER / 1_000_000L - 1) {
+      return NEVER;
+    }
+    long plus = seconds * 1_000_000L + d.getNano() / 1_000L;
+    return plus > NEVER - now ? NEVER : now + plus;
+  }
+
+  private static @Nullable Long microsOrNull(@Nullable Instant instant) {
+    return instant == null ? null : micros(instant);
+  }
+
+  private static RunInfo run(SqlRow row) {
+    String output = row.stringOrNull("output");
+    return new RunInfo(
+        row.longValue("id"),
+        row.string("workflow"),
+        RunStatus.valueOf(row.string("status")),
+        Json.parse(row.string("input")),
+        output == null ? null : Json.parse(output),
+        row.stringOrNull("error"),
+        row.stringOrNull("idempotency_key"),
+        row.intValue("attempts"),
+        row.intValue("failures"),
+        instant(row.longValue("created_at")),
+        instantOrNull(row, "started_at"),
+        instantOrNull(row, "finished_at"),
+        instantOrNull(row, "deadline_at"));
+  }
+
+  private static StepInfo step(SqlRow row) {
+    String output = row.stringOrNull("output");
+    return new StepInfo(
+        row.longValue("run_id"),
+        row.string("step_id"),
+        StepStatus.valueOf(row.string("status")),
+        row.intValue("attempts"),
+        output == null ? null : Json.parse(output),
+        row.stringOrNull("error"),
+        instantOrNull(row, "wake_at"),
+        instant(row.longValue("started_at")),
+        instant(row.longValue("updated_at")),
+        instantOrNull(row, "finished_at"));
+  }
+
+  /** A run as read inside a unit of work, with its trigger message. */
+  private record ReadRun(RunInfo run, @Nullable Long messageId) {}
+
+  /**
+   * Reads a run inside a transaction. BEGIN IMMEDIATE already holds the write lock, so this read is
+   * what PostgreSQL's {@code FOR UPDATE} makes it there: nobody changes the run until the commit.
+   */
+  private static Mono<ReadRun> readRun(SqlSession s, long runId) {
+    return first(s.query("SELECT " + RUN_COLUMNS + ", message_id FROM pgqrs_runs WHERE id = ?", runId),
+        r -> new ReadRun(run(r), r.longOrNull("message_id")));
+  }
+
+  private static Mono<RunInfo> selectRun(SqlSession s, long runId) {
+    return first(s.query("SELECT " + RUN_COLUMNS + " FROM pgqrs_runs WHERE id = ?", runId), SqliteDriver::run);
+  }
+
+  /** Archives a message a worker holds, fenced by its lease. */
+  private static Mono<Long> archiveLeased(SqlSession s, long messageId, UUID token, long now) {
+    return s.update("""
+        UPDATE pgqrs_messages SET state = 'archived', archived_at = ?1, lease_token = NULL, lease_owner = NULL
+        WHERE id = ?2 AND lease_token = ?3 AND state = 'live' AND visible_at > ?1""", now, messageId, token.toString());
+  }
+
+  /** Archives a message nobody holds: never leased, released, or whose lease has expired. */
+  private static Mono<Long> archiveUnleased(SqlSession s, long messageId, long now) {
+    return s.update("""
+        UPDATE pgqrs_messages SET state = 'archived', archived_at = ?1, lease_token = NULL, lease_owner = NULL
+        WHERE id = ?2 AND state = 'live' AND (lease_token IS NULL OR visible_at <= ?1)""", now, messageId);
+  }
+
+  private static Mono<Long> setRunStatus(SqlSession s, long runId, String status, @Nullable String error, long now) {
+    return s.update("""
+        UPDATE pgqrs_runs
+        SET status = ?3, error = coalesce(?4, error),
+            finished_at = CASE WHEN ?3 = 'CANCELLED' THEN ?1 ELSE finished_at END, updated_at = ?1
+        WHERE id = ?2""", now, runId, status, error);
+  }
+
+  /** Makes a released or delayed message visible now; how many rows changed. */
+  private static Mono<Long> wakeRun(SqlSession s, long messageId, long now) {
+    return s.update("""
+        UPDATE pgqrs_messages SET visible_at = ?1
+        WHERE id = ?2 AND state = 'live' AND lease_token IS NULL AND visible_at > ?1""", now, messageId);
+  }
+
+  @Override
+  public Mono<Void> registerWorkflow(StoreParams.RegisterWorkflow p) {
+    return Mono.defer(() -> {
+      long now = now(p.now());
+      return db.transaction("register workflow", s -> s.update("""
+              INSERT INTO pgqrs_queues (name, max_attempts, created_at) VALUES (?, ?, ?)
+              ON CONFLICT (name) DO NOTHING""", p.workflow(), p.maxAttempts(), now)
+          .then(s.update("""
+              INSERT INTO pgqrs_workflows (name, queue_id, created_at)
+              SELECT ?1, id, ?2 FROM pgqrs_queues WHERE name = ?1
+              ON CONFLICT (name) DO NOTHING""", p.workflow(), now))
+          .thenReturn(true))
+          .then();
+    });
+  }
+
+  @Override
+  public Mono<StoreResults.Triggered> triggerRun(StoreParams.TriggerRun p) {
+    return Mono.defer(() -> {
+      long now = now(p.now());
+      Long deadline = p.timeout() == null ? null : after(now, p.timeout());
+      return db.transaction("trigger run", s -> first(s.query(
+              "SELECT queue_id FROM pgqrs_workflows WHERE name = ?", p.workflow()), r -> r.longValue("queue_id"))
+          .switchIfEmpty(Mono.error(() -> new WorkflowNotFoundException(p.workflow())))
+          .flatMap(queueId -> first(s.query("""
+                  INSERT INTO pgqrs_runs (workflow, status, input, idempotency_key, created_at, updated_at, deadline_at)
+                  VALUES (?1, 'QUEUED', ?2, ?3, ?4, ?4, ?5)
+                  ON CONFLICT (workflow, idempotency_key) WHERE idempotency_key IS NOT NULL DO NOTHING
+                  RETURNING id""", p.workflow(), p.inputJson(), p.idempotencyKey(), now, deadline),
+                  r -> r.longValue("id"))
+              .flatMap(runId -> first(s.query("""
+                      INSERT INTO pgqrs_messages (queue_id, payload, enqueued_at, visible_at) VALUES (?1, ?2, ?3, ?3)
+                      RETURNING id""", queueId, "{\"run_id\": " + runId + "}", now), r -> r.longValue("id"))
+                  .flatMap(messageId -> s.update("UPDATE pgqrs_runs SET message_id = ? WHERE id = ?", messageId, runId))
+                  .thenReturn(new StoreResults.Triggered(runId, true)))
+              .switchIfEmpty(Mono.defer(() -> first(s.query(
+                      "SELECT id FROM pgqrs_runs WHERE workflow = ? AND idempotency_key = ?", p.workflow(),
+                      p.idempotencyKey()),
+                  r -> new StoreResults.Triggered(r.longValue("id"), false))))))
+          // Woken after the commit, like enqueue: a consumer that claims on the signal sees the run.
+          .doOnSuccess(t -> {
+            if (t != null && t.created()) {
+              wake(p.workflow());
+            }
+          });
+    });
+  }
+
+  @Override
+  public Mono<RunInfo> beginRun(StoreParams.BeginRun p) {
+    return Mono.defer(() -> {
+      long now = now(p.now());
+      // Only a run a worker may execute counts an attempt and gets its start time.
+      return db.statements("begin run", s -> first(s.query("""
+          UPDATE pgqrs_runs
+          SET attempts = attempts + CASE WHEN status IN ('QUEUED', 'RUNNING') THEN 1 ELSE 0 END,
+              started_at = CASE WHEN status IN ('QUEUED', 'RUNNING') THEN coalesce(started_at, ?1) ELSE started_at END,
+              status = CASE WHEN status = 'QUEUED' THEN 'RUNNING' ELSE status END,
+              updated_at = ?1
+          WHERE id = ?2
+          RETURNING\s""" + RUN_COLUMNS, now, p.runId()), SqliteDriver::run));
+    });
+  }
+
+  @Override
+  public Mono<StoreResults.StepAcquired> acquireStep(StoreParams.AcquireStep p) {
+    record RunState(RunStatus status, boolean timedOut) {}
+    record Previous(StepStatus status, @Nullable Instant wakeAt) {}
+    return Mono.defer(() -> {
+      long now = now(p.now());
+      return db.transaction("acquire step", s -> first(s.query(
+              "SELECT status, coalesce(deadline_at <= ?, 0) AS timed_out FROM pgqrs_runs WHERE id = ?", now, p.runId()),
+              r -> Optional.of(new RunState(RunStatus.valueOf(r.string("status")), r.longValue("timed_out") != 0)))
+          .defaultIfEmpty(Optional.empty())
+          .flatMap(state -> {
+            if (state.isEmpty()) {
+              return Mono.just(new StoreResults.RunStopped(null, false));
+            }
+            RunState run = state.get();
+            if ((run.status() != RunStatus.QUEUED && run.status() != RunStatus.RUNNING) || run.timedOut()) {
+              return Mono.just(new StoreResults.RunStopped(run.status(), run.timedOut()));
+            }
+            // The previous status is read before the upsert; BEGIN IMMEDIATE keeps it true until the commit.
+            return first(s.query("SELECT status, wake_at FROM pgqrs_steps WHERE run_id = ? AND step_id = ?",
+                    p.runId(), p.stepId()),
+                    r -> Optional.of(new Previous(StepStatus.valueOf(r.string("status")), instantOrNull(r, "wake_at"))))
+                .defaultIfEmpty(Optional.empty())
+                .flatMap(prev -> first(s.query("""
+                        INSERT INTO pgqrs_steps (run_id, step_id, status, attempts, lease_token, lease_until, started_at,
+                                                 updated_at, seq)
+                        VALUES (?1, ?2, 'RUNNING', 1, TOKEN, ?3, ?4, ?4,
+                                (SELECT coalesce(max(seq), 0) + 1 FROM pgqrs_steps WHERE run_id = ?1))
+                        ON CONFLICT (run_id, step_id) DO UPDATE
+                        SET status = 'RUNNING', attempts = pgqrs_steps.attempts + 1, lease_token = excluded.lease_token,
+                            lease_until = excluded.lease_until, updated_at = excluded.updated_at
+                        WHERE (pgqrs_steps.status = 'RUNNING' AND pgqrs_steps.lease_until <= excluded.updated_at)
+                           OR (pgqrs_steps.status = 'RETRY' AND pgqrs_steps.wake_at <= excluded.updated_at)
+                           OR pgqrs_steps.status = 'WAITING'
+                        RETURNING lease_token, attempts""".replace("TOKEN", NEW_TOKEN),
+                        p.runId(), p.stepId(), after(now, p.lease()), now),
+                        r -> (StoreResults.StepAcquired) new StoreResults.StepExecute(
+                            UUID.fromString(r.string("lease_token")),
+                            r.intValue("attempts"),
+                            prev.map(Previous::status).orElse(StepStatus.RUNNING),
+                            prev.map(Previous::wakeAt).orElse(null)))
+                    .switchIfEmpty(Mono.defer(() -> first(s.query("""
+                            SELECT status, output, output_type, error, attempts, lease_until, wake_at
+                            FROM pgqrs_steps WHERE run_id = ? AND step_id = ?""", p.runId(), p.stepId()),
+                        r -> stepRecord(r, now)))));
+          }));
+    });
+  }
+
+  private static StoreResults.StepAcquired stepRecord(SqlRow row, long now) {
+    StepStatus status = StepStatus.valueOf(row.string("status"));
+    return switch (status) {
+      case SUCCESS -> new StoreResults.StepRecorded(row.stringOrNull("output"), row.stringOrNull("output_type"));
+      case ERROR -> new StoreResults.StepFailed(row.string("error"), row.intValue("attempts"));
+      case RETRY -> new StoreResults.StepNotDue(instant(row.longValue("wake_at")));
+      // RUNNING under a live lease; WAITING is always takeable, so only a race lands here.
+      case RUNNING, WAITING -> new StoreResults.StepNotDue(
+          Optional.ofNullable(instantOrNull(row, "lease_until")).orElse(instant(now)));
+    };
+  }
+
+  @Override
+  public Mono<Boolean> finishStep(StoreParams.FinishStep p) {
+    return Mono.defer(() -> {
+      long now = now(p.now());
+      return db.statements("finish step", s -> s.update("""
+              UPDATE pgqrs_steps
+              SET status = ?5, output = ?6, output_type = ?7, error = coalesce(?8, error), wake_at = ?9, awaiting = ?10,
+                  lease_token = NULL, lease_until = NULL, updated_at = ?1,
+                  finished_at = CASE WHEN ?5 IN ('SUCCESS', 'ERROR') THEN ?1 END
+              WHERE run_id = ?2 AND step_id = ?3 AND lease_token = ?4 AND status = 'RUNNING'""",
+              now, p.runId(), p.stepId(), p.token().toString(), p.status().name(), p.outputJson(), p.outputType(),
+              p.error(), microsOrNull(p.wakeAt()), p.awaiting()))
+          .map(n -> n == 1);
+    });
+  }
+
+  @Override
+  public Mono<StoreResults.StepExtended> extendStep(StoreParams.ExtendStep p) {
+    return Mono.defer(() -> {
+      long now = now(p.now());
+      return db.transaction("extend step", s -> s.update("""
+              UPDATE pgqrs_steps SET lease_until = ?
+              WHERE run_id = ? AND step_id = ? AND lease_token = ? AND status = 'RUNNING'""",
+              after(now, p.duration()), p.runId(), p.stepId(), p.token().toString())
+          .flatMap(held -> s.query("SELECT status FROM pgqrs_runs WHERE id = ?", p.runId())
+              .map(rows -> {
+                String status = rows.isEmpty() ? null : rows.get(0).stringOrNull("status");
+                return new StoreResults.StepExtended(held == 1, status == null ? null : RunStatus.valueOf(status));
+              })));
+    });
+  }
+
+  @Override
+  public Mono<StoreResults.SignalTaken> takeSignal(StoreParams.TakeSignal p) {
+    return Mono.defer(() -> {
+      long now = now(p.now());
+      // The step is recorded only if its lease holds, and the signal is consumed only if the step was
+      // recorded; with no signal pending nothing is checked, as on PostgreSQL.
+      return db.transaction("take signal", s -> first(s.query("""
+              SELECT id, value FROM pgqrs_signals
+              WHERE run_id = ? AND name = ? AND consumed_by IS NULL ORDER BY id LIMIT 1""", p.runId(), p.name()),
+              r -> r)
+          .flatMap(sig -> {
+            String value = sig.string("value");
+            return s.update("""
+                    UPDATE pgqrs_steps
+                    SET status = 'SUCCESS', output = ?5, output_type = NULL, lease_token = NULL, lease_until = NULL,
+                        awaiting = NULL, wake_at = NULL, finished_at = ?1, updated_at = ?1
+                    WHERE run_id = ?2 AND step_id = ?3 AND lease_token = ?4 AND status = 'RUNNING'""",
+                    now, p.runId(), p.stepId(), p.token().toString(), value)
+                .flatMap(recorded -> recorded != 1
+                    ? Mono.just(new StoreResults.SignalTaken(null, false))
+                    : s.update("UPDATE pgqrs_signals SET consumed_by = ? WHERE id = ?", p.stepId(), sig.longValue("id"))
+                        .thenReturn(new StoreResults.SignalTaken(value, true)));
+          })
+          .defaultIfEmpty(new StoreResults.SignalTaken(null, true)));
+    });
+  }
+
+  @Override
+  public Mono<Boolean> suspendRun(StoreParams.SuspendRun p) {
+    return Mono.defer(() -> {
+      long now = now(p.lease().now());
+      return db.transaction("suspend run", s -> readRun(s, p.runId())
+          .flatMap(read -> read.messageId() == null ? Mono.just(false) : s.update("""
+                  UPDATE pgqrs_messages
+                  SET lease_token = NULL, lease_owner = NULL, attempts = 0,
+                      visible_at = (SELECT CASE
+                          WHEN r.status = 'CANCELLING' THEN ?1
+                          WHEN r.status = 'PAUSED' THEN coalesce(r.deadline_at, NEVER)
+                          WHEN EXISTS (
+                              SELECT 1 FROM pgqrs_signals g JOIN pgqrs_steps st
+                                  ON st.run_id = g.run_id AND st.status = 'WAITING' AND st.awaiting = g.name
+                              WHERE g.run_id = r.id AND g.consumed_by IS NULL) THEN ?1
+                          ELSE min(max(coalesce(?5, ?1), ?1), coalesce(r.deadline_at, NEVER))
+                      END FROM pgqrs_runs r WHERE r.id = ?2)
+                  WHERE id = ?3 AND lease_token = ?4 AND state = 'live' AND visible_at > ?1
+                    AND EXISTS (SELECT 1 FROM pgqrs_runs WHERE id = ?2)""".replace("NEVER", Long.toString(NEVER)),
+                  now, p.runId(), read.messageId(), p.lease().token().toString(), microsOrNull(p.wakeAt()))
+              .flatMap(n -> n == 1 && p.failed()
+                  ? s.update("UPDATE pgqrs_runs SET failures = failures + 1, updated_at = ? WHERE id = ?", now,
+                      p.runId()).thenReturn(true)
+                  : Mono.just(n == 1)))
+          .defaultIfEmpty(false));
+    });
+  }
+
+  @Override
+  public Mono<Boolean> finishRun(StoreParams.FinishRun p) {
+    return Mono.defer(() -> {
+      long now = now(p.now());
+      return db.transaction("finish run", s -> readRun(s, p.runId())
+          .filter(read -> !read.run().status().isFinished())
+          .flatMap(read -> {
+            Long messageId = read.messageId();
+            StoreParams.LeaseRef lease = p.lease();
+            Mono<Long> archived = messageId == null ? Mono.just(1L)
+                : lease == null ? archiveUnleased(s, messageId, now).thenReturn(1L)
+                : archiveLeased(s, messageId, lease.token(), now);
+            return archived.flatMap(n -> n != 1
+                // The lease was lost: another worker owns the run now and will finish it.
+                ? Mono.just(false)
+                : s.update("""
+                        UPDATE pgqrs_runs
+                        SET status = CASE WHEN status = 'CANCELLING' THEN 'CANCELLED' ELSE ?3 END,
+                            output = CASE WHEN status = 'CANCELLING' THEN NULL ELSE ?4 END,
+                            error = CASE WHEN status = 'CANCELLING' THEN error ELSE ?5 END,
+                            finished_at = ?1, updated_at = ?1
+                        WHERE id = ?2 AND status IN ('QUEUED', 'RUNNING', 'PAUSED', 'CANCELLING')""",
+                        now, p.runId(), p.status().name(), p.outputJson(), p.error())
+                    .thenReturn(true));
+          })
+          .defaultIfEmpty(false))
+          // Announced after the commit: a waiter that reads the run on the signal sees it finished.
+          .doOnSuccess(done -> {
+            if (Boolean.TRUE.equals(done)) {
+              announceRunFinished(p.runId());
+            }
+          });
+    });
+  }
+
+  @Override
+  public Mono<RunInfo> signalRun(StoreParams.SignalRun p) {
+    record Signalled(RunInfo run, boolean woken) {}
+    return Mono.defer(() -> {
+      long now = now(p.now());
+      return db.transaction("signal run", s -> readRun(s, p.runId())
+          .switchIfEmpty(Mono.error(() -> new RunNotFoundException(p.runId())))
+          .flatMap(read -> {
+            if (read.run().status().isFinished()) {
+              return Mono.error(new RunStateException(p.runId(), read.run().status(), "signal"));
+            }
+            Long messageId = read.messageId();
+            Mono<Long> woken = messageId == null || read.run().status() == RunStatus.PAUSED ? Mono.just(0L) : s.update("""
+                UPDATE pgqrs_messages SET visible_at = ?1
+                WHERE id = ?2 AND state = 'live' AND lease_token IS NULL AND visible_at > ?1
+                  AND EXISTS (SELECT 1 FROM pgqrs_steps WHERE run_id = ?3 AND status = 'WAITING' AND awaiting = ?4)""",
+                now, messageId, p.runId(), p.name());
+            return s.update("INSERT INTO pgqrs_signals (run_id, name, value, sent_at) VALUES (?, ?, ?, ?)",
+                    p.runId(), p.name(), p.valueJson(), now)
+                .then(woken)
+                .map(n -> new Signalled(read.run(), n > 0));
+          }))
+          .doOnSuccess(signalled -> {
+            if (signalled != null && signalled.woken()) {
+              wake(signalled.run().workflow());
+            }
+          })
+          .map(Signalled::run);
+    });
+  }
+
+  @Override
+  public Mono<RunInfo> controlRun(StoreParams.ControlRun p) {
+    record Controlled(RunInfo run, boolean woken, boolean cancelled) {}
+    return Mono.defer(() -> {
+      long now = now(p.now());
+      return db.transaction("control run", s -> readRun(s, p.runId())
+          .switchIfEmpty(Mono.error(() -> new RunNotFoundException(p.runId())))
+          .flatMap(read -> {
+            RunInfo run = read.run();
+            Long messageId = read.messageId();
+            String operation = p.action().name().toLowerCase(Locale.ROOT);
+            // What changed: bit 1 the message was made visible, bit 2 the run was cancelled at once.
+            Mono<Integer> change = switch (p.action()) {
+              case PAUSE -> switch (run.status()) {
+                case PAUSED -> Mono.just(0);
+                case QUEUED, RUNNING -> setRunStatus(s, p.runId(), "PAUSED", null, now).thenReturn(0);
+                default -> Mono.error(new RunStateException(p.runId(), run.status(), operation));
+              };
+              case RESUME -> run.status() != RunStatus.PAUSED
+                  ? Mono.error(new RunStateException(p.runId(), run.status(), operation))
+                  : setRunStatus(s, p.runId(), run.startedAt() == null ? "QUEUED" : "RUNNING", null, now)
+                      .then(messageId == null ? Mono.just(0L) : wakeRun(s, messageId, now))
+                      .map(n -> n > 0 ? 1 : 0);
+              case CANCEL -> switch (run.status()) {
+                case CANCELLED, CANCELLING -> Mono.just(0);
+                case SUCCESS, ERROR -> Mono.error(new RunStateException(p.runId(), run.status(), operation));
+                default -> (messageId == null ? Mono.just(0L) : archiveUnleased(s, messageId, now)
+                        .then(first(s.query("""
+                            SELECT count(*) AS leased FROM pgqrs_messages
+                            WHERE id = ?1 AND state = 'live' AND lease_token IS NOT NULL AND visible_at > ?2""",
+                            messageId, now), r -> r.longValue("leased")).defaultIfEmpty(0L)))
+                    // Nobody holds the message (or it is no longer live): the run ends now.
+                    // Otherwise its worker ends it at the next step boundary.
+                    .flatMap(leased -> leased == 0
+                        ? setRunStatus(s, p.runId(), "CANCELLED", p.reason(), now).thenReturn(2)
+                        : setRunStatus(s, p.runId(), "CANCELLING", p.reason(), now).thenReturn(0));
+              };
+            };
+            return change.flatMap(bits -> selectRun(s, p.runId())
+                .map(after -> new Controlled(after, (bits & 1) != 0, (bits & 2) != 0)));
+          }))
+          .doOnSuccess(controlled -> {
+            if (controlled != null && controlled.woken()) {
+              wake(controlled.run().workflow());
+            }
+            if (controlled != null && controlled.cancelled()) {
+              announceRunFinished(controlled.run().id());
+            }
+          })
+          .map(Controlled::run);
+    });
+  }
+
+  @Override
+  public Mono<RunInfo> findRun(long runId) {
+    return db.statements("find run", s -> selectRun(s, runId));
+  }
+
+  @Override
+  public Flux<RunInfo> listRuns(StoreParams.ListRuns p) {
+    RunQuery q = p.query();
+    return db.statements("list runs", s -> s.query("SELECT " + RUN_COLUMNS + """
+             FROM pgqrs_runs
+            WHERE (?1 IS NULL OR workflow = ?1) AND (?2 IS NULL OR status = ?2)
+              AND (?3 IS NULL OR created_at >= ?3) AND (?4 IS NULL OR created_at < ?4)
+              AND (?5 IS NULL OR id < ?5)
+            ORDER BY id DESC LIMIT ?6""", q.workflow(), q.status() == null ? null : q.status().name(),
+            microsOrNull(q.createdFrom()), microsOrNull(q.createdTo()), q.beforeId(), q.limit()))
+        .flatMapIterable(rows -> rows.stream().map(SqliteDriver::run).toList());
+  }
+
+  @Override
+  public Flux<StepInfo> listSteps(long runId) {
+    return db.statements("list steps", s -> s.query("""
+            SELECT run_id, step_id, status, attempts, output, error, wake_at, started_at, updated_at, finished_at
+            FROM pgqrs_steps WHERE run_id = ? ORDER BY seq""", runId))
+        .flatMapIterable(rows -> rows.stream().map(SqliteDriver::step).toList());
+  }
+
+  private void announceRunFinished(long runId) {
+    finished.emitNext(runId, Sinks.EmitFailureHandler.busyLooping(Duration.ofSeconds(1)));
+  }
+
+  /** Finished runs of this process only: other processes sharing the database are seen by polling. */
+  @Override
+  public Flux<Long> runsFinished() {
+    return finished.asFlux();
+  }
+
   private void wake(String queue) {
     woken.emitNext(queue, Sinks.EmitFailureHandler.busyLooping(Duration.ofSeconds(1)));
   }
@@ -698,6 +1179,9 @@ final class SqliteDriver implements StoreDriver {
 
   @Override
   public Mono<Void> close() {
-    return db.close().doFinally(s -> woken.emitComplete(Sinks.EmitFailureHandler.busyLooping(Duration.ofSeconds(1))));
+    return db.close().doFinally(s -> {
+      woken.emitComplete(Sinks.EmitFailureHandler.busyLooping(Duration.ofSeconds(1)));
+      finished.emitComplete(Sinks.EmitFailureHandler.busyLooping(Duration.ofSeconds(1)));
+    });
   }
 }

@@ -292,7 +292,8 @@ final class PostgresDriver implements StoreDriver {
     List<String> expected = List.of("pgqrs_migrations", "pgqrs_queues", "pgqrs_workers", "pgqrs_messages",
         "pgqrs_messages_claim_idx", "pgqrs_messages_dedup_idx", "pgqrs_messages_owner_idx",
         "pgqrs_messages_archived_idx", "pgqrs_messages_dead_idx", "pgqrs_workers_queue_idx", "pgqrs_sweeps",
-        "pgqrs_messages_archived_at_idx");
+        "pgqrs_messages_archived_at_idx", "pgqrs_workflows", "pgqrs_runs", "pgqrs_steps", "pgqrs_signals",
+        "pgqrs_runs_key_idx", "pgqrs_runs_list_idx", "pgqrs_runs_open_idx", "pgqrs_signals_pending_idx");
     return withConnection("verify", c -> Flux.fromIterable(expected)
             .concatMap(name -> rows(c, sql.relationExists,
                 row -> Boolean.TRUE.equals(row.get("present", Boolean.class)) ? "" : name,
@@ -779,20 +780,23 @@ final class PostgresDriver implements StoreDriver {
           if ((run.status() != RunStatus.QUEUED && run.status() != RunStatus.RUNNING) || run.timedOut()) {
             return Mono.just(new StoreResults.RunStopped(run.status(), run.timedOut()));
           }
-          return rows(c, wf.takeStep, row -> (StoreResults.StepAcquired) new StoreResults.StepExecute(
-                  row.get("lease_token", UUID.class),
-                  intValue(row, "attempts"),
-                  row.get("previous", String.class) == null
-                      ? StepStatus.RUNNING : StepStatus.valueOf(text(row, "previous")),
-                  row.get("wake_at", Instant.class)),
-              now, p.runId(), p.stepId(), p.lease().toMillis())
+          record Previous(StepStatus status, @Nullable Instant wakeAt) {}
+          return rows(c, wf.previousStep, row -> new Previous(StepStatus.valueOf(text(row, "status")),
+                  row.get("wake_at", Instant.class)), p.runId(), p.stepId())
               .singleOrEmpty()
-              .switchIfEmpty(Mono.defer(() -> rows(c, wf.stepRecord, PostgresDriver::stepRecord, p.runId(), p.stepId())
+              .defaultIfEmpty(new Previous(StepStatus.RUNNING, null))
+              .flatMap(previous -> rows(c, wf.takeStep, row -> (StoreResults.StepAcquired) new StoreResults.StepExecute(
+                      row.get("lease_token", UUID.class), intValue(row, "attempts"), previous.status(),
+                      previous.status() == StepStatus.WAITING ? previous.wakeAt() : null),
+                  now, p.runId(), p.stepId(), p.lease().toMillis())
+                  .singleOrEmpty())
+              .switchIfEmpty(Mono.defer(() -> rows(c, wf.stepRecord,
+                      row -> stepRecord(row, p.now() == null ? Instant.now() : p.now()), p.runId(), p.stepId())
                   .singleOrEmpty()));
         }));
   }
 
-  private static StoreResults.StepAcquired stepRecord(Row row) {
+  private static StoreResults.StepAcquired stepRecord(Row row, Instant now) {
     StepStatus status = StepStatus.valueOf(text(row, "status"));
     return switch (status) {
       case SUCCESS -> new StoreResults.StepRecorded(row.get("output", String.class), row.get("output_type", String.class));
@@ -800,7 +804,7 @@ final class PostgresDriver implements StoreDriver {
       case RETRY -> new StoreResults.StepNotDue(instant(row, "wake_at"));
       // RUNNING under a live lease; WAITING is always takeable, so only a race lands here.
       case RUNNING, WAITING -> new StoreResults.StepNotDue(
-          Optional.ofNullable(row.get("lease_until", Instant.class)).orElse(Instant.now()));
+          Optional.ofNullable(row.get("lease_until", Instant.class)).orElse(now));
     };
   }
 
@@ -873,7 +877,7 @@ final class PostgresDriver implements StoreDriver {
           if (locked.run().status().isFinished()) {
             return Mono.error(new RunStateException(p.runId(), locked.run().status(), "signal"));
           }
-          Mono<Long> woken = locked.messageId() == null ? Mono.just(0L)
+          Mono<Long> woken = locked.messageId() == null || locked.run().status() == RunStatus.PAUSED ? Mono.just(0L)
               : updated(c, wf.wakeWaiting, now, locked.messageId(), p.runId(), p.name());
           return updated(c, wf.insertSignal, now, p.runId(), p.name(), p.valueJson())
               .then(woken)
@@ -906,10 +910,11 @@ final class PostgresDriver implements StoreDriver {
             case CANCEL -> switch (run.status()) {
               case CANCELLED, CANCELLING -> Mono.empty();
               case SUCCESS, ERROR -> Mono.error(new RunStateException(p.runId(), run.status(), operation));
-              default -> (messageId == null ? Mono.just(1L) : updated(c, wf.archiveUnleased, now, messageId))
+              default -> (messageId == null ? Mono.just(0L) : updated(c, wf.archiveUnleased, now, messageId)
+                      .then(rows(c, wf.messageLeased, row -> longValue(row, "leased"), now, messageId).single()))
                   // Nobody holds the message: the run ends now. Otherwise its worker ends it at
                   // the next step boundary.
-                  .flatMap(n -> n == 1
+                  .flatMap(leased -> leased == 0
                       ? updated(c, wf.setRunStatus, now, p.runId(), "CANCELLED", opt(p.reason(), String.class))
                           .then(announceRunFinished(c, p.runId()))
                       : updated(c, wf.setRunStatus, now, p.runId(), "CANCELLING", opt(p.reason(), String.class))

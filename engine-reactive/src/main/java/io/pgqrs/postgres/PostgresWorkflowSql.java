@@ -7,6 +7,8 @@ package io.pgqrs.postgres;
 final class PostgresWorkflowSql {
 
   private static final String NOW = "coalesce($1::timestamptz, now())";
+  /** A paused run's message: far but finite, so "time until the next message" stays computable. */
+  private static final String NEVER = "'9999-12-31 00:00:00+00'::timestamptz";
 
   static final String RUN_COLUMNS = """
       id, workflow, status, input::text AS input, output::text AS output, error, idempotency_key, attempts,
@@ -20,6 +22,7 @@ final class PostgresWorkflowSql {
   final String enqueueRun;
   final String beginRun;
   final String runForStep;
+  final String previousStep;
   final String takeStep;
   final String stepRecord;
   final String finishStep;
@@ -30,6 +33,7 @@ final class PostgresWorkflowSql {
   final String countFailure;
   final String archiveLeased;
   final String archiveUnleased;
+  final String messageLeased;
   final String finishRun;
   final String insertSignal;
   final String wakeWaiting;
@@ -74,11 +78,13 @@ final class PostgresWorkflowSql {
     runForStep = """
         SELECT status, coalesce(deadline_at <= NOW, false) AS timed_out FROM S.pgqrs_runs WHERE id = $2"""
         .replace("NOW", NOW).replace("S.", s);
-    // The row lock taken by 'prev' is what makes the previous status trustworthy; a concurrent
-    // insert of the same step waits on the primary key and then finds the lease taken.
+    // Read (and locked) before the upsert in a statement of its own: the upsert's RETURNING only
+    // sees the row as it changed it. A concurrent insert of the same step waits on the primary key
+    // and then finds the lease taken.
+    previousStep = """
+        SELECT status, wake_at FROM S.pgqrs_steps WHERE run_id = $1 AND step_id = $2 FOR UPDATE""".replace("S.", s);
     takeStep = """
-        WITH n AS (SELECT NOW AS now),
-        prev AS (SELECT status, wake_at FROM S.pgqrs_steps WHERE run_id = $2 AND step_id = $3 FOR UPDATE)
+        WITH n AS (SELECT NOW AS now)
         INSERT INTO S.pgqrs_steps AS st (run_id, step_id, status, attempts, lease_token, lease_until, started_at, updated_at)
         SELECT $2, $3, 'RUNNING', 1, gen_random_uuid(), n.now + $4 * interval '1 millisecond', n.now, n.now FROM n
         ON CONFLICT (run_id, step_id) DO UPDATE
@@ -87,7 +93,7 @@ final class PostgresWorkflowSql {
         WHERE (st.status = 'RUNNING' AND st.lease_until <= excluded.updated_at)
            OR (st.status = 'RETRY' AND st.wake_at <= excluded.updated_at)
            OR st.status = 'WAITING'
-        RETURNING st.lease_token, st.attempts, (SELECT status FROM prev) AS previous, (SELECT wake_at FROM prev) AS wake_at"""
+        RETURNING st.lease_token, st.attempts"""
         .replace("NOW", NOW).replace("S.", s);
     stepRecord = """
         SELECT status, output::text AS output, output_type, error, attempts, lease_until, wake_at
@@ -135,16 +141,16 @@ final class PostgresWorkflowSql {
         SET lease_token = NULL, lease_owner = NULL, attempts = 0,
             visible_at = CASE
                 WHEN r.status = 'CANCELLING' THEN n.now
-                WHEN r.status = 'PAUSED' THEN coalesce(r.deadline_at, 'infinity')
+                WHEN r.status = 'PAUSED' THEN coalesce(r.deadline_at, NEVER)
                 WHEN EXISTS (
                     SELECT 1 FROM S.pgqrs_signals g JOIN S.pgqrs_steps st
                         ON st.run_id = g.run_id AND st.status = 'WAITING' AND st.awaiting = g.name
                     WHERE g.run_id = r.id AND g.consumed_by IS NULL) THEN n.now
-                ELSE least(greatest(coalesce($5::timestamptz, n.now), n.now), coalesce(r.deadline_at, 'infinity'))
+                ELSE least(greatest(coalesce($5::timestamptz, n.now), n.now), coalesce(r.deadline_at, NEVER))
             END
         FROM n, r
         WHERE m.id = $3 AND m.lease_token = $4 AND m.state = 'live' AND m.visible_at > n.now"""
-        .replace("NOW", NOW).replace("S.", s);
+        .replace("NEVER", NEVER).replace("NOW", NOW).replace("S.", s);
     countFailure = "UPDATE S.pgqrs_runs SET failures = failures + 1, updated_at = NOW WHERE id = $2"
         .replace("NOW", NOW).replace("S.", s);
     archiveLeased = """
@@ -157,6 +163,10 @@ final class PostgresWorkflowSql {
         UPDATE S.pgqrs_messages
         SET state = 'archived', archived_at = NOW, lease_token = NULL, lease_owner = NULL
         WHERE id = $2 AND state = 'live' AND (lease_token IS NULL OR visible_at <= NOW)"""
+        .replace("NOW", NOW).replace("S.", s);
+    messageLeased = """
+        SELECT count(*) AS leased FROM S.pgqrs_messages
+        WHERE id = $2 AND state = 'live' AND lease_token IS NOT NULL AND visible_at > NOW"""
         .replace("NOW", NOW).replace("S.", s);
     finishRun = """
         UPDATE S.pgqrs_runs
