@@ -1,0 +1,149 @@
+package io.pgqrs.postgres;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import io.pgqrs.Pgqrs;
+import io.pgqrs.RunHandle;
+import io.pgqrs.StepInfo;
+import io.pgqrs.StepStatus;
+import io.pgqrs.Store;
+import io.pgqrs.Workflow;
+import io.pgqrs.WorkflowDefinition;
+import io.pgqrs.WorkflowWorker;
+import io.pgqrs.Workflows;
+import io.pgqrs.testing.PostgresDatabase;
+import java.io.BufferedReader;
+import java.io.IOException;
+import java.io.InputStreamReader;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicInteger;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.TestInstance;
+import org.junit.jupiter.api.extension.ExtendWith;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.ValueSource;
+import reactor.core.publisher.Flux;
+import reactor.core.publisher.Mono;
+import reactor.test.StepVerifier;
+
+/**
+ * A workflow worker in a child JVM is killed with SIGKILL after step one, or inside step two;
+ * another worker finishes the run. Step one's body runs once, step two's at most twice, the output
+ * is right, and the trigger message is archived exactly once.
+ */
+@ExtendWith(PostgresDatabase.class)
+@TestInstance(TestInstance.Lifecycle.PER_CLASS)
+class PostgresWorkflowFailureTest {
+
+  private static final Duration T = Duration.ofSeconds(60);
+  private static final Duration LEASE = Duration.ofSeconds(2);
+
+  private final PostgresDatabase.Target db;
+  private Store store;
+
+  PostgresWorkflowFailureTest(PostgresDatabase.Target db) {
+    this.db = db;
+  }
+
+  @BeforeAll
+  void connect() {
+    store = Pgqrs.connect(db.dsn()).block(T);
+    store.admin().install().block(T);
+  }
+
+  @AfterAll
+  void close() {
+    store.close().block(T);
+  }
+
+  /**
+   * The same two-step workflow in both processes. In the child, {@code mode} stalls it after step
+   * one ("between") or inside step two ("inside"), printing a line when it gets there.
+   */
+  static WorkflowDefinition<String, String> definition(String name, String mode, Map<String, AtomicInteger> runs) {
+    return Workflows.define(name, String.class, String.class, (ctx, in) ->
+            ctx.step("one", String.class, () -> {
+                  runs.computeIfAbsent("one", k -> new AtomicInteger()).incrementAndGet();
+                  return Mono.just(in + "-1");
+                })
+                .flatMap(one -> mode.equals("between")
+                    ? Mono.fromRunnable(() -> System.out.println("BETWEEN")).then(Mono.never())
+                    : Mono.just(one))
+                .flatMap(one -> ctx.step("two", String.class, () -> {
+                  runs.computeIfAbsent("two", k -> new AtomicInteger()).incrementAndGet();
+                  if (mode.equals("inside")) {
+                    System.out.println("INSIDE");
+                    return Mono.never();
+                  }
+                  return Mono.just(one + "-2");
+                })))
+        .withStepLease(LEASE);
+  }
+
+  /**
+   * The child process: a worker of the workflow with short leases, until it is killed.
+   *
+   * @param args the DSN, the workflow name and the mode
+   */
+  public static void main(String[] args) {
+    Store child = Pgqrs.connect(args[0]).block(T);
+    Workflow<String, String> workflow = child.runs().register(definition(args[1], args[2], new ConcurrentHashMap<>()))
+        .block(T);
+    workflow.worker().lease(LEASE).concurrency(1).start();
+    Mono.never().block();
+  }
+
+  @ParameterizedTest
+  @ValueSource(strings = {"between", "inside"})
+  void anotherWorkerFinishesTheRunOfAKilledWorker(String mode) throws IOException, InterruptedException {
+    String name = "crash_" + mode;
+    Map<String, AtomicInteger> here = new ConcurrentHashMap<>();
+    Workflow<String, String> workflow = store.runs().register(definition(name, "normal", here)).block(T);
+    RunHandle<String> run = workflow.trigger("in").block(T);
+
+    Process child = new ProcessBuilder(Path.of(System.getProperty("java.home"), "bin", "java").toString(),
+        "-cp", System.getProperty("java.class.path"), PostgresWorkflowFailureTest.class.getName(), db.dsn(), name, mode)
+        .redirectError(ProcessBuilder.Redirect.DISCARD)
+        .start();
+    String expected = mode.equals("between") ? "BETWEEN" : "INSIDE";
+    boolean reached = false;
+    try (BufferedReader out = new BufferedReader(new InputStreamReader(child.getInputStream(), StandardCharsets.UTF_8))) {
+      String line;
+      while (!reached && (line = out.readLine()) != null) {
+        reached = line.equals(expected);
+      }
+    } finally {
+      child.destroyForcibly(); // SIGKILL: no shutdown hook, no release
+      assertThat(child.waitFor(30, TimeUnit.SECONDS)).isTrue();
+    }
+    assertThat(reached).isTrue();
+    List<StepInfo> before = run.steps().collectList().block(T);
+    assertThat(before).filteredOn(s -> s.stepId().equals("one")).singleElement()
+        .satisfies(s -> assertThat(s.status()).isEqualTo(StepStatus.SUCCESS));
+
+    WorkflowWorker worker = workflow.worker().pollInterval(Duration.ofMillis(200)).start();
+    try {
+      StepVerifier.create(run.result()).expectNext("in-1-2").expectComplete().verify(T);
+    } finally {
+      worker.stop().block(T);
+    }
+    // Step one ran in the child only; step two ran here once (and, "inside", once in the child).
+    assertThat(here.get("one")).isNull();
+    assertThat(here.get("two").get()).isEqualTo(1);
+    List<StepInfo> steps = run.steps().collectList().block(T);
+    assertThat(steps).extracting(StepInfo::stepId).containsExactly("one", "two");
+    assertThat(steps.get(0).attempts()).isEqualTo(1);
+    assertThat(steps.get(1).attempts()).isEqualTo(mode.equals("inside") ? 2 : 1);
+    var metrics = store.queues().metrics(name).block(T);
+    assertThat(metrics.archived()).isEqualTo(1);
+    assertThat(metrics.live()).isZero();
+    assertThat(Flux.from(store.runs().get(run.runId())).blockFirst(T).attempts()).isGreaterThanOrEqualTo(2);
+  }
+}
