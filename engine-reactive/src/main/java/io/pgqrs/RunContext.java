@@ -19,7 +19,7 @@ import reactor.core.publisher.Mono;
  * value without subscribing to its supplier. At most one worker executes a given step of a run at
  * a time (the step is leased, and every record is fenced by the lease). A crash inside a step
  * executes only that step again: its external side effects are at-least-once, so make them
- * idempotent.
+ * idempotent, or use {@link #transactionalStep} for database effects.
  *
  * <p><b>Interruptions.</b> When a step finds the run paused, cancelled, timed out, sleeping or
  * waiting, its {@code Mono} fails with an internal error that ends this execution of the body;
@@ -96,6 +96,23 @@ public interface RunContext {
    * @return the output
    */
   <T> Mono<T> step(String name, Supplier<? extends Mono<T>> supplier);
+
+  /**
+   * A step that runs the caller's SQL and records its output in the same database transaction, so
+   * its database effects happen exactly once: they commit exactly when the step's record does.
+   * PostgreSQL only: {@code work} receives the transaction's R2DBC connection and must not commit,
+   * roll back or close it. Retries and replay behave as for {@link #step(String, Class, Supplier)}.
+   * On a backend without transactional steps the step fails for good with
+   * {@link ConfigurationException}.
+   *
+   * @param name the step's name
+   * @param type the output class
+   * @param work the SQL work
+   * @param <T> the output type
+   * @return the output
+   */
+  <T> Mono<T> transactionalStep(String name, Class<T> type,
+      java.util.function.Function<io.r2dbc.spi.Connection, ? extends Mono<? extends T>> work);
 
   /**
    * A durable sleep: the run's message becomes visible again after {@code duration}, so the run

@@ -11,6 +11,10 @@ import java.time.Instant;
  * @param messagesReleased unexpired leases of those workers, released so the messages are claimable
  *     at once (their attempts are kept)
  * @param archivedPurged archived messages deleted for being older than the archive retention
+ * @param runsFailed workflow runs ended by the sweep: past their deadline with no worker holding
+ *     them (ERROR), or whose trigger message was dead-lettered after repeated failed deliveries
+ *     (ERROR; CANCELLED if a cancel was pending)
  * @param at the store's clock when the sweep ran or was skipped
  */
-public record SweepReport(boolean ran, long workersReclaimed, long messagesReleased, long archivedPurged, Instant at) {}
+public record SweepReport(boolean ran, long workersReclaimed, long messagesReleased, long archivedPurged, long runsFailed,
+    Instant at) {}

@@ -651,6 +651,41 @@ final class SqliteDriver implements StoreDriver {
 
   // ---------------------------------------------------------------- maintenance
 
+  /**
+   * Ends runs no worker will finish: past their deadline while nobody holds their message (a worker
+   * holding one enforces the deadline itself), or whose message was dead-lettered.
+   */
+  private static Mono<List<Long>> failStuckRuns(SqlSession s, long now, int limit) {
+    return s.query("""
+            SELECT r.id, r.message_id, (r.deadline_at IS NOT NULL AND r.deadline_at <= ?1) AS timed_out
+            FROM pgqrs_runs r LEFT JOIN pgqrs_messages m ON m.id = r.message_id
+            WHERE r.status IN ('QUEUED', 'RUNNING', 'PAUSED', 'CANCELLING')
+              AND ((r.deadline_at <= ?1
+                    AND (m.id IS NULL OR m.state <> 'live' OR m.lease_token IS NULL OR m.visible_at <= ?1))
+                   OR m.state = 'dead')
+            ORDER BY r.id LIMIT ?2""", now, limit)
+        .flatMap(due -> {
+          if (due.isEmpty()) {
+            return Mono.just(List.<Long>of());
+          }
+          List<Long> runIds = due.stream().map(r -> r.longValue("id")).toList();
+          List<Long> timedOut = due.stream().filter(r -> r.longValue("timed_out") != 0).map(r -> r.longValue("id")).toList();
+          List<Long> messageIds = due.stream().map(r -> r.longOrNull("message_id")).filter(java.util.Objects::nonNull).toList();
+          return s.update("""
+                  UPDATE pgqrs_messages SET state = 'archived', archived_at = ?1, lease_token = NULL, lease_owner = NULL
+                  WHERE id IN (SELECT value FROM json_each(?2)) AND state = 'live'""", now, ids(messageIds))
+              .then(s.update("""
+                  UPDATE pgqrs_runs
+                  SET error = CASE WHEN status = 'CANCELLING' THEN error
+                                   WHEN id IN (SELECT value FROM json_each(?3)) THEN 'the run timed out: its deadline passed'
+                                   ELSE 'its trigger message was dead-lettered after repeated failed deliveries' END,
+                      status = CASE WHEN status = 'CANCELLING' THEN 'CANCELLED' ELSE 'ERROR' END,
+                      finished_at = ?1, updated_at = ?1
+                  WHERE id IN (SELECT value FROM json_each(?2))""", now, ids(runIds), ids(timedOut)))
+              .thenReturn(runIds);
+        });
+  }
+
   /** The sweep row of the maintenance sweep. */
   private static final String SWEEP = "maintenance";
 
@@ -660,6 +695,7 @@ final class SqliteDriver implements StoreDriver {
       long now = now(p.now());
       Instant at = instant(now);
       List<String> woken = new ArrayList<>();
+      List<Long> finishedRuns = new ArrayList<>();
       // BEGIN IMMEDIATE holds the write lock for the whole sweep, so the due check inside the
       // transaction is enough: a store that waited for the lock sees the next due time moved on.
       return db.transaction("maintenance sweep", s -> first(s.query(
@@ -689,15 +725,21 @@ final class SqliteDriver implements StoreDriver {
                             SELECT id FROM pgqrs_messages WHERE state = 'archived' AND archived_at < ?
                             ORDER BY archived_at LIMIT ?)""",
                         now - p.archiveRetention().toNanos() / 1_000L, p.purgeLimit());
-                  }).flatMap(purged -> s.update("""
+                  }).flatMap(purged -> failStuckRuns(s, now, p.purgeLimit()).flatMap(failed -> {
+                    finishedRuns.addAll(failed);
+                    return s.update("""
                           UPDATE pgqrs_sweeps SET next_run_at = ?, last_run_at = ?, last_instance = ?, runs = runs + 1
                           WHERE name = ?""", now + p.interval().toNanos() / 1_000L, now, p.instance(), SWEEP)
-                      .thenReturn(new StoreResults.Swept(true, ids.size(), rows.size(), purged, at)));
+                        .thenReturn(new StoreResults.Swept(true, ids.size(), rows.size(), purged, failed.size(), at));
+                  }));
                 });
               }))
-          .defaultIfEmpty(new StoreResults.Swept(false, 0, 0, 0, at)))
+          .defaultIfEmpty(new StoreResults.Swept(false, 0, 0, 0, 0, at)))
           // Woken after the commit: a consumer that claims on the signal sees the released rows.
-          .doOnSuccess(swept -> woken.forEach(this::wake));
+          .doOnSuccess(swept -> {
+            woken.forEach(this::wake);
+            finishedRuns.forEach(this::announceRunFinished);
+          });
     });
   }
 

@@ -211,7 +211,37 @@ final class DefaultRunContext implements RunContext {
       if (acquired instanceof StepAcquisition.Failed f) {
         return Mono.error(new StepFailedException(stepId, f.attempts(), f.error()));
       }
-      return execute((StepAcquisition.Execute) acquired, type, options, supplier);
+      return execute((StepAcquisition.Execute) acquired, type, options, supplier, false);
+    });
+  }
+
+  @Override
+  public <T> Mono<T> transactionalStep(String name, Class<T> type,
+      java.util.function.Function<io.r2dbc.spi.Connection, ? extends Mono<? extends T>> work) {
+    Objects.requireNonNull(type, "type");
+    Objects.requireNonNull(work, "work");
+    String site = callsite();
+    String stepId;
+    try {
+      stepId = identify(name, site);
+    } catch (RuntimeException e) {
+      return Mono.error(e);
+    }
+    JavaType javaType = runtime.mapper().constructType(type);
+    return acquire(stepId, acquired -> {
+      if (acquired instanceof StepAcquisition.Recorded r) {
+        return replay(r, javaType);
+      }
+      if (acquired instanceof StepAcquisition.Failed f) {
+        return Mono.error(new StepFailedException(stepId, f.attempts(), f.error()));
+      }
+      StepAcquisition.Execute step = (StepAcquisition.Execute) acquired;
+      io.pgqrs.spi.StoreParams.FinishStep record = new io.pgqrs.spi.StoreParams.FinishStep(runId(), stepId, step.token(),
+          io.pgqrs.StepStatus.SUCCESS, null, null, null, null, null, null);
+      Supplier<Mono<T>> inTransaction = () -> runtime.driver().transactionalStep(record,
+          connection -> Mono.defer(() -> work.apply((io.r2dbc.spi.Connection) connection)).<T>map(v -> v),
+          value -> runtime.toJson(value, "the output of step '" + stepId + "'"));
+      return execute(step, javaType, definition.stepOptions(), inTransaction, true);
     });
   }
 
@@ -260,8 +290,12 @@ final class DefaultRunContext implements RunContext {
     }
   }
 
+  /**
+   * Executes a step under its lease, kept alive meanwhile, and records the outcome; when
+   * {@code recordedByWork}, the work records its own success (a transactional step).
+   */
   private <T> Mono<T> execute(StepAcquisition.Execute step, @Nullable JavaType type, StepOptions options,
-      Supplier<? extends Mono<? extends T>> supplier) {
+      Supplier<? extends Mono<? extends T>> supplier, boolean recordedByWork) {
     Duration lease = definition.stepLease();
     Duration every = lease.dividedBy(3);
     Disposable keepAlive = Flux.interval(every, every)
@@ -289,7 +323,15 @@ final class DefaultRunContext implements RunContext {
         .doOnCancel(() -> exec.extendStep(step, Duration.ZERO).subscribe(s -> { }, e -> { }))
         .flatMap(signal -> signal.isOnError()
             ? failed(step, options, signal.getThrowable())
-            : succeeded(step, type, signal));
+            : recordedByWork ? readBack(step, type, signal.get()) : succeeded(step, type, signal));
+  }
+
+  private <T> Mono<T> readBack(StepAcquisition.Execute step, @Nullable JavaType type, @Nullable T value) {
+    if (value == null) {
+      return Mono.empty();
+    }
+    return type == null ? Mono.just(value) : Mono.fromCallable(() -> runtime.<T>fromJson(
+        runtime.toJson(value, "the output of step '" + step.stepId() + "'"), type, "the output of step '" + step.stepId() + "'"));
   }
 
   private <T> Mono<T> succeeded(StepAcquisition.Execute step, @Nullable JavaType type, Signal<T> signal) {
@@ -321,8 +363,12 @@ final class DefaultRunContext implements RunContext {
     if (e instanceof RunInterrupted) {
       return Mono.error(e);
     }
+    if (e instanceof io.pgqrs.spi.StoreResults.StepLeaseLost) {
+      return stop(new Lost());
+    }
     String text = WorkflowRuntime.describe(e);
-    boolean retryable = e instanceof RetryLaterException || options.policy().retries(e);
+    boolean permanent = e instanceof SerializationFailedException || e instanceof io.pgqrs.ConfigurationException;
+    boolean retryable = !permanent && (e instanceof RetryLaterException || options.policy().retries(e));
     if (retryable && step.attempt() < options.maxAttempts()) {
       Duration delay = e instanceof RetryLaterException later ? later.delay() : options.policy().delayAfter(step.attempt());
       Instant at = Instant.now().plus(delay);

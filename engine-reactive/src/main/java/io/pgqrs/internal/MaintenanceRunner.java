@@ -80,7 +80,7 @@ final class MaintenanceRunner {
         ? PgqrsConfig.DEFAULT_MAINTENANCE_INTERVAL : config.maintenanceInterval();
     return driver.sweep(new StoreParams.Sweep(instance, interval, config.workerStaleAfter(),
             config.archiveRetention(), PURGE_LIMIT, force, null))
-        .map(s -> new SweepReport(s.ran(), s.workersReclaimed(), s.messagesReleased(), s.archivedPurged(), s.at()));
+        .map(s -> new SweepReport(s.ran(), s.workersReclaimed(), s.messagesReleased(), s.archivedPurged(), s.runsFailed(), s.at()));
   }
 
   /**

@@ -663,7 +663,7 @@ final class PostgresDriver implements StoreDriver {
             row -> new Taken(instant(row, "now"), longValue(row, "taken") > 0), now, SWEEP, p.force())
         .single()
         .flatMap(taken -> !taken.taken()
-            ? Mono.just(new StoreResults.Swept(false, 0, 0, 0, taken.now()))
+            ? Mono.just(new StoreResults.Swept(false, 0, 0, 0, 0, taken.now()))
             : rows(c, sql.reclaimStaleWorkers,
                     row -> {
                       String[] queues = row.get("queues", String[].class);
@@ -675,10 +675,13 @@ final class PostgresDriver implements StoreDriver {
                 .flatMap(reclaimed -> rows(c, sql.purgeExpiredArchive, row -> longValue(row, "purged"), now,
                         p.archiveRetention().toMillis(), p.purgeLimit())
                     .single()
-                    .flatMap(purged -> updated(c, sql.finishSweep, now, SWEEP, p.interval().toMillis(), p.instance())
-                        .then(wake(c, reclaimed.queues()))
-                        .thenReturn(new StoreResults.Swept(true, reclaimed.workers(), reclaimed.released(), purged,
-                            taken.now()))))));
+                    .flatMap(purged -> rows(c, wf.failStuckRuns, row -> longValue(row, "failed"), now,
+                            p.purgeLimit(), PostgresListener.channel(schema, RUNS_CHANNEL_KEY))
+                        .single()
+                        .flatMap(failed -> updated(c, sql.finishSweep, now, SWEEP, p.interval().toMillis(), p.instance())
+                            .then(wake(c, reclaimed.queues()))
+                            .thenReturn(new StoreResults.Swept(true, reclaimed.workers(), reclaimed.released(), purged,
+                                failed, taken.now())))))));
   }
 
   // ---------------------------------------------------------------- workflows
@@ -942,6 +945,20 @@ final class PostgresDriver implements StoreDriver {
   @Override
   public Flux<StepInfo> listSteps(long runId) {
     return withConnection("list steps", c -> rows(c, wf.listSteps, PostgresDriver::step, runId));
+  }
+
+  @Override
+  public <T> Mono<T> transactionalStep(StoreParams.FinishStep p, Function<Object, Mono<T>> work,
+      Function<T, String> serialize) {
+    return inTransaction("transactional step", c -> work.apply(c)
+        .map(Optional::of)
+        .defaultIfEmpty(Optional.empty())
+        .flatMap(value -> updated(c, wf.finishStep, opt(p.now(), Instant.class), p.runId(), p.stepId(), p.token(),
+                StepStatus.SUCCESS.name(), opt(value.map(serialize).orElse(null), String.class),
+                opt(value.map(v -> v.getClass().getName()).orElse(null), String.class), new Null(String.class),
+                new Null(Instant.class), new Null(String.class))
+            // Failing here rolls the caller's writes back with the record.
+            .flatMap(n -> n == 1 ? Mono.justOrEmpty(value) : Mono.error(new StoreResults.StepLeaseLost(p.stepId())))));
   }
 
   @Override

@@ -419,6 +419,26 @@ public interface StoreDriver {
   Flux<io.pgqrs.StepInfo> listSteps(long runId);
 
   /**
+   * A transactional step: runs {@code work} on the connection of a transaction and records the
+   * step's success with the work's value in the same transaction, fenced by the step's lease
+   * token, so the work's database writes commit exactly when the record does. Backends that
+   * cannot (see {@link io.pgqrs.Capabilities#transactionalSteps()}) fail with
+   * {@link io.pgqrs.ConfigurationException}.
+   *
+   * @param step the step to record ({@code status}, output and error fields are ignored)
+   * @param work the caller's work, given the backend's connection (R2DBC on PostgreSQL)
+   * @param serialize turns the work's value into JSON
+   * @param <T> the value type
+   * @return the value, or empty when the work emitted none; fails with
+   *     {@link StoreResults.StepLeaseLost} (everything rolled back) when the token no longer holds
+   */
+  default <T> Mono<T> transactionalStep(StoreParams.FinishStep step, java.util.function.Function<Object, Mono<T>> work,
+      java.util.function.Function<T, String> serialize) {
+    return Mono.error(new io.pgqrs.ConfigurationException("transactionalStep",
+        "transactional steps need a backend that supports them (PostgreSQL); this is " + capabilities().backend()));
+  }
+
+  /**
    * Ids of runs finished by any process, announced after commit; a negative id means "some runs
    * may have finished unannounced" (a listener reconnected), so every waiter should look. Hot and
    * best-effort: waiters must also poll. The default announces nothing.

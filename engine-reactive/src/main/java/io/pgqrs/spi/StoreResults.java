@@ -82,7 +82,8 @@ public final class StoreResults {
    * @param archivedPurged archived messages deleted for being older than the retention
    * @param at the store's clock when the sweep ran or was skipped
    */
-  public record Swept(boolean ran, long workersReclaimed, long messagesReleased, long archivedPurged, Instant at) {}
+  public record Swept(
+      boolean ran, long workersReclaimed, long messagesReleased, long archivedPurged, long runsFailed, Instant at) {}
 
   // ---------------------------------------------------------------- workflows
 
@@ -155,4 +156,18 @@ public final class StoreResults {
    * @param runStatus the run's status, or null when the run no longer exists
    */
   public record StepExtended(boolean held, @Nullable RunStatus runStatus) {}
+
+  /** A transactional step found its lease gone; the work and the record were rolled back. */
+  public static final class StepLeaseLost extends io.pgqrs.PgqrsPermanentException {
+    private static final long serialVersionUID = 1L;
+
+    /**
+     * Creates the exception.
+     *
+     * @param stepId the step
+     */
+    public StepLeaseLost(String stepId) {
+      super("the lease of step '" + stepId + "' was lost; its transaction was rolled back", null);
+    }
+  }
 }

@@ -230,7 +230,7 @@ public abstract class MaintenanceContract extends StoreContract {
 
     Instant early = start.plus(Duration.ofMinutes(30));
     StoreResults.Swept skipped = sweep(early, interval, 100, false);
-    assertThat(skipped).isEqualTo(new StoreResults.Swept(false, 0, 0, 0, early));
+    assertThat(skipped).isEqualTo(new StoreResults.Swept(false, 0, 0, 0, 0, early));
     assertThat(store.workers().get(alive.id()).block(T).status()).isEqualTo(WorkerStatus.READY);
 
     StoreResults.Swept due = sweep(start.plus(interval), interval, 100, false);

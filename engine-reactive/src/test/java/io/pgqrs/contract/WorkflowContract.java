@@ -448,6 +448,21 @@ public abstract class WorkflowContract extends StoreContract {
     assertThat(await(run.info()).deadline()).isNotNull();
   }
 
+  @Test
+  void maintenanceEndsARunPastItsDeadlineThatNoWorkerHolds() {
+    Workflow<String, String> workflow = register(define(String.class, String.class, (ctx, in) -> Mono.just(in))
+        .withTimeout(Duration.ofMillis(100)));
+    RunHandle<String> run = await(workflow.trigger("x"));
+    Flux.interval(Duration.ofMillis(50)).onBackpressureDrop()
+        .concatMap(t -> store.maintenance().runOnce())
+        .filter(report -> report.ran() && report.runsFailed() > 0)
+        .blockFirst(T);
+    StepVerifier.create(run.result())
+        .expectErrorSatisfies(e -> assertThat(e).hasMessageContaining("timed out"))
+        .verify(T);
+    assertThat(await(store.queues().metrics(workflow.definition().name())).live()).isZero();
+  }
+
   // ---------------------------------------------------------------- triggers and bad input
 
   @Test
