@@ -1,12 +1,23 @@
 package io.pgqrs.postgres;
 
+import static org.assertj.core.api.Assertions.assertThat;
+
 import io.pgqrs.Pgqrs;
+import io.pgqrs.RunHandle;
 import io.pgqrs.Store;
+import io.pgqrs.Workflow;
 import io.pgqrs.contract.WorkflowContract;
 import io.pgqrs.testing.PostgresDatabase;
+import io.r2dbc.spi.Connection;
+import java.time.Duration;
+import java.util.concurrent.atomic.AtomicInteger;
+import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.ExtendWith;
+import reactor.core.publisher.Flux;
+import reactor.core.publisher.Mono;
+import reactor.test.StepVerifier;
 
-/** The workflow contract on PostgreSQL. */
+/** The workflow contract on PostgreSQL, plus transactional steps. */
 @ExtendWith(PostgresDatabase.class)
 class PostgresWorkflowTest extends WorkflowContract {
 
@@ -19,5 +30,50 @@ class PostgresWorkflowTest extends WorkflowContract {
   @Override
   protected Store openStore() {
     return Pgqrs.connect(database.dsn()).block(T);
+  }
+
+  private long sql(String text) {
+    return Mono.usingWhen(database.adminConnectionFactory().create(),
+            c -> Flux.from(c.createStatement(text).execute())
+                .flatMap(r -> r.map((row, meta) -> row.get(0, Long.class)))
+                .defaultIfEmpty(0L)
+                .reduce(0L, (a, b) -> b == null ? a : b),
+            Connection::close)
+        .block(T);
+  }
+
+  private static Mono<Long> insert(Connection c, String table, String value) {
+    return Flux.from(c.createStatement("INSERT INTO " + table + " (value) VALUES ($1)").bind(0, value).execute())
+        .flatMap(r -> r.getRowsUpdated())
+        .reduce(0L, Long::sum);
+  }
+
+  @Test
+  void aTransactionalStepCommitsItsWritesExactlyOnceWithItsRecord() {
+    String table = "\"" + database.schema() + "\".ledger_once";
+    sql("CREATE TABLE " + table + " (value text NOT NULL)");
+    AtomicInteger bodies = new AtomicInteger();
+    Workflow<String, Long> workflow = register(define(String.class, Long.class, (ctx, in) ->
+        ctx.transactionalStep("write", Long.class, c -> insert(c, table, in))
+            // A replay after the sleep must not write again.
+            .flatMap(n -> ctx.sleep(Duration.ofMillis(50)).then(Mono.fromCallable(() -> n + bodies.incrementAndGet() * 0L)))));
+    start(workflow, 1);
+    RunHandle<Long> run = workflow.trigger("row").block(T);
+    StepVerifier.create(run.result()).expectNext(1L).expectComplete().verify(T);
+    assertThat(sql("SELECT count(*) FROM " + table)).isEqualTo(1);
+  }
+
+  @Test
+  void aFailedTransactionalStepRollsItsWritesBack() {
+    String table = "\"" + database.schema() + "\".ledger_retry";
+    sql("CREATE TABLE " + table + " (value text NOT NULL)");
+    AtomicInteger attempts = new AtomicInteger();
+    Workflow<String, Long> workflow = register(define(String.class, Long.class, (ctx, in) ->
+        ctx.transactionalStep("write", Long.class, c -> insert(c, table, in)
+            .flatMap(n -> attempts.incrementAndGet() < 3 ? Mono.error(new IllegalStateException("after the insert")) : Mono.just(n)))));
+    start(workflow, 1);
+    StepVerifier.create(workflow.trigger("row").block(T).result()).expectNext(1L).expectComplete().verify(T);
+    assertThat(attempts.get()).isEqualTo(3);
+    assertThat(sql("SELECT count(*) FROM " + table)).isEqualTo(1);
   }
 }
