@@ -376,6 +376,12 @@ public abstract class WorkflowContract extends StoreContract {
 
     assertThat(await(run.resume()).status()).isIn(RunStatus.QUEUED, RunStatus.RUNNING);
     StepVerifier.create(run.result()).expectNext("done").expectComplete().verify(T);
+
+    RunHandle<String> parked = await(workflow.trigger("y"));
+    await(parked.pause());
+    assertThat(await(parked.cancel("paused, then cancelled")).status()).isIn(RunStatus.CANCELLED, RunStatus.CANCELLING);
+    StepVerifier.create(parked.result()).expectError(WorkflowFailedException.class).verify(T);
+    assertThat(executions.get()).isEqualTo(1);
     assertThatThrownBy(() -> await(run.resume())).isInstanceOf(RunStateException.class);
     assertThatThrownBy(() -> await(run.pause())).isInstanceOf(RunStateException.class);
   }
@@ -633,6 +639,47 @@ public abstract class WorkflowContract extends StoreContract {
     assertThat(counts.get()).isEqualTo(1);
     assertThat(replays.get()).isGreaterThanOrEqualTo(2);
     assertThat(steps(run)).extracting(StepInfo::stepId).contains("count", "names");
+  }
+
+  /** A workflow declared by annotation; its name is set per test class. */
+  public static final class Counting {
+    private final Inventory inventory;
+
+    Counting(Inventory inventory) {
+      this.inventory = inventory;
+    }
+
+    @io.pgqrs.WorkflowMethod
+    public Mono<Integer> counting(io.pgqrs.RunContext ctx, String sku) {
+      return ctx.steps(Inventory.class, inventory).count(sku).map(n -> n * 10);
+    }
+  }
+
+  @Test
+  void aWorkflowMethodDefinesAWorkflow() {
+    AtomicInteger counts = new AtomicInteger();
+    Inventory real = new Inventory() {
+      @Override
+      public Mono<Integer> count(String sku) {
+        counts.incrementAndGet();
+        return Mono.just(sku.length());
+      }
+
+      @Override
+      public Mono<List<String>> names() {
+        return Mono.just(List.of());
+      }
+    };
+    WorkflowDefinition<String, Integer> annotated = Workflows.fromAnnotated(new Counting(real));
+    assertThat(annotated.name()).isEqualTo("counting");
+    assertThat(annotated.inputType()).isEqualTo(String.class);
+    assertThat(annotated.outputType()).isEqualTo(Integer.class);
+    Workflow<String, Integer> workflow = register(Workflows.define(newWorkflowName(), annotated.inputType(),
+        annotated.outputType(), annotated.body()));
+    start(workflow, 1);
+    StepVerifier.create(await(workflow.trigger("abc")).result()).expectNext(30).expectComplete().verify(T);
+    assertThat(counts.get()).isEqualTo(1);
+    assertThatThrownBy(() -> Workflows.fromAnnotated(new Object())).isInstanceOf(InvalidArgumentException.class);
   }
 
   @Test
