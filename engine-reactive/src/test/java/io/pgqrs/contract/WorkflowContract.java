@@ -609,10 +609,9 @@ public abstract class WorkflowContract extends StoreContract {
     Mono<List<String>> names();
   }
 
-  @Test
-  void annotatedStepsAreMemoized() {
-    AtomicInteger counts = new AtomicInteger();
-    Inventory real = new Inventory() {
+  /** An inventory whose count is the SKU's length and whose names are x and y; counts its counts. */
+  private static Inventory countingInventory(AtomicInteger counts) {
+    return new Inventory() {
       @Override
       public Mono<Integer> count(String sku) {
         counts.incrementAndGet();
@@ -624,6 +623,12 @@ public abstract class WorkflowContract extends StoreContract {
         return Mono.just(List.of("x", "y"));
       }
     };
+  }
+
+  @Test
+  void annotatedStepsAreMemoized() {
+    AtomicInteger counts = new AtomicInteger();
+    Inventory real = countingInventory(counts);
     AtomicInteger replays = new AtomicInteger();
     Workflow<String, String> workflow = register(define(String.class, String.class, (ctx, in) -> {
       Inventory inventory = ctx.steps(Inventory.class, real);
@@ -658,18 +663,7 @@ public abstract class WorkflowContract extends StoreContract {
   @Test
   void aWorkflowMethodDefinesAWorkflow() {
     AtomicInteger counts = new AtomicInteger();
-    Inventory real = new Inventory() {
-      @Override
-      public Mono<Integer> count(String sku) {
-        counts.incrementAndGet();
-        return Mono.just(sku.length());
-      }
-
-      @Override
-      public Mono<List<String>> names() {
-        return Mono.just(List.of());
-      }
-    };
+    Inventory real = countingInventory(counts);
     WorkflowDefinition<String, Integer> annotated = Workflows.fromAnnotated(new Counting(real));
     assertThat(annotated.name()).isEqualTo("counting");
     assertThat(annotated.inputType()).isEqualTo(String.class);
