@@ -744,20 +744,21 @@ final class PostgresDriver implements StoreDriver {
 
   @Override
   public Mono<StoreResults.Triggered> triggerRun(StoreParams.TriggerRun p) {
-    Object now = opt(p.now(), Instant.class);
-    return inTransaction("trigger run", c -> rows(c, wf.workflowQueue, row -> longValue(row, "queue_id"), p.workflow())
-        .singleOrEmpty()
-        .switchIfEmpty(Mono.error(() -> new WorkflowNotFoundException(p.workflow())))
-        .flatMap(queueId -> rows(c, wf.insertRun, row -> longValue(row, "id"), now, p.workflow(), p.inputJson(),
-                opt(p.idempotencyKey(), String.class), millis(p.timeout()))
-            .singleOrEmpty()
-            .flatMap(runId -> updated(c, wf.enqueueRun, now, queueId, runId)
-                .then(wake(c, new String[] {p.workflow()}))
-                .thenReturn(new StoreResults.Triggered(runId, true)))
-            .switchIfEmpty(Mono.defer(() -> rows(c, wf.runByKey, row -> longValue(row, "id"), p.workflow(),
-                    p.idempotencyKey())
-                .singleOrEmpty()
-                .map(runId -> new StoreResults.Triggered(runId, false))))));
+    record Inserted(@Nullable Long queueId, @Nullable Long runId) {}
+    return one("trigger run", wf.triggerRun, row -> new Inserted(row.get("queue_id", Long.class), row.get("run_id", Long.class)),
+            opt(p.now(), Instant.class), p.workflow(), p.inputJson(), opt(p.idempotencyKey(), String.class),
+            millis(p.timeout()), PostgresListener.channel(schema, p.workflow()))
+        .flatMap(inserted -> {
+          if (inserted.queueId() == null) {
+            return Mono.error(new WorkflowNotFoundException(p.workflow()));
+          }
+          if (inserted.runId() != null) {
+            return Mono.just(new StoreResults.Triggered(inserted.runId(), true));
+          }
+          // The key is taken: the run that holds it, committed before this statement's conflict.
+          return one("trigger run", wf.runByKey, row -> longValue(row, "id"), p.workflow(), p.idempotencyKey())
+              .map(runId -> new StoreResults.Triggered(runId, false));
+        });
   }
 
   @Override
@@ -767,36 +768,32 @@ final class PostgresDriver implements StoreDriver {
 
   @Override
   public Mono<StoreResults.StepAcquired> acquireStep(StoreParams.AcquireStep p) {
-    Object now = opt(p.now(), Instant.class);
-    record RunState(RunStatus status, boolean timedOut) {}
-    return inTransaction("acquire step", c -> rows(c, wf.runForStep,
-            row -> new RunState(RunStatus.valueOf(text(row, "status")), Boolean.TRUE.equals(row.get("timed_out", Boolean.class))),
-            now, p.runId())
-        .singleOrEmpty()
-        .map(Optional::of)
-        .defaultIfEmpty(Optional.empty())
-        .flatMap(state -> {
-          if (state.isEmpty()) {
-            return Mono.just(new StoreResults.RunStopped(null, false));
-          }
-          RunState run = state.get();
-          if ((run.status() != RunStatus.QUEUED && run.status() != RunStatus.RUNNING) || run.timedOut()) {
-            return Mono.just(new StoreResults.RunStopped(run.status(), run.timedOut()));
-          }
-          record Previous(StepStatus status, @Nullable Instant wakeAt) {}
-          return rows(c, wf.previousStep, row -> new Previous(StepStatus.valueOf(text(row, "status")),
-                  row.get("wake_at", Instant.class)), p.runId(), p.stepId())
-              .singleOrEmpty()
-              .defaultIfEmpty(new Previous(StepStatus.RUNNING, null))
-              .flatMap(previous -> rows(c, wf.takeStep, row -> (StoreResults.StepAcquired) new StoreResults.StepExecute(
-                      row.get("lease_token", UUID.class), intValue(row, "attempts"), previous.status(),
-                      previous.status() == StepStatus.WAITING ? previous.wakeAt() : null),
-                  now, p.runId(), p.stepId(), p.lease().toMillis())
-                  .singleOrEmpty())
-              .switchIfEmpty(Mono.defer(() -> rows(c, wf.stepRecord,
-                      row -> stepRecord(row, p.now() == null ? Instant.now() : p.now()), p.runId(), p.stepId())
-                  .singleOrEmpty()));
-        }));
+    return one("acquire step", wf.acquireStep, PostgresDriver::acquired, opt(p.now(), Instant.class), p.runId(),
+        p.stepId(), p.lease().toMillis());
+  }
+
+  private static StoreResults.StepAcquired acquired(Row row) {
+    String runStatus = row.get("run_status", String.class);
+    if (runStatus == null) {
+      return new StoreResults.RunStopped(null, false);
+    }
+    RunStatus status = RunStatus.valueOf(runStatus);
+    boolean timedOut = Boolean.TRUE.equals(row.get("timed_out", Boolean.class));
+    if ((status != RunStatus.QUEUED && status != RunStatus.RUNNING) || timedOut) {
+      return new StoreResults.RunStopped(status, timedOut);
+    }
+    UUID token = row.get("lease_token", UUID.class);
+    if (token != null) {
+      Instant wakeAt = row.get("taken_wake_at", Instant.class);
+      return new StoreResults.StepExecute(token, intValue(row, "taken_attempts"),
+          wakeAt == null ? StepStatus.RUNNING : StepStatus.WAITING, wakeAt);
+    }
+    Instant now = instant(row, "now");
+    if (row.get("status", String.class) == null) {
+      // Inserted by a concurrent acquirer after this statement's snapshot: it holds the lease.
+      return new StoreResults.StepNotDue(now.plusMillis(100));
+    }
+    return stepRecord(row, now);
   }
 
   private static StoreResults.StepAcquired stepRecord(Row row, Instant now) {
@@ -854,19 +851,22 @@ final class PostgresDriver implements StoreDriver {
   @Override
   public Mono<Boolean> finishRun(StoreParams.FinishRun p) {
     Object now = opt(p.now(), Instant.class);
+    if (p.lease() != null) {
+      return one("finish run", wf.finishLeasedRun, row -> longValue(row, "finished") == 1, now, p.runId(),
+          p.lease().token(), p.status().name(), opt(p.outputJson(), String.class), opt(p.error(), String.class),
+          PostgresListener.channel(schema, RUNS_CHANNEL_KEY));
+    }
     return inTransaction("finish run", c -> lockRun(c, p.runId())
         .filter(locked -> !locked.run().status().isFinished())
         .flatMap(locked -> {
-          Mono<Long> archived = locked.messageId() == null ? Mono.just(1L)
-              : p.lease() == null ? updated(c, wf.archiveUnleased, now, locked.messageId()).thenReturn(1L)
-              : updated(c, wf.archiveLeased, now, locked.messageId(), p.lease().token());
-          return archived.flatMap(n -> n != 1
-              // The lease was lost: another worker owns the run now and will finish it.
-              ? Mono.just(false)
-              : updated(c, wf.finishRun, now, p.runId(), p.status().name(), opt(p.outputJson(), String.class),
-                      opt(p.error(), String.class))
-                  .then(announceRunFinished(c, p.runId()))
-                  .thenReturn(true));
+          // No worker holds the message: archive it if it is still live, whoever held it last.
+          Mono<Long> archived = locked.messageId() == null ? Mono.just(0L)
+              : updated(c, wf.archiveUnleased, now, locked.messageId());
+          return archived
+              .then(updated(c, wf.finishRun, now, p.runId(), p.status().name(), opt(p.outputJson(), String.class),
+                  opt(p.error(), String.class)))
+              .then(announceRunFinished(c, p.runId()))
+              .thenReturn(true);
         })
         .defaultIfEmpty(false));
   }

@@ -16,14 +16,11 @@ final class PostgresWorkflowSql {
 
   final String registerQueue;
   final String registerWorkflow;
-  final String workflowQueue;
-  final String insertRun;
   final String runByKey;
-  final String enqueueRun;
   final String beginRun;
-  final String runForStep;
-  final String previousStep;
-  final String takeStep;
+  final String acquireStep;
+  final String triggerRun;
+  final String finishLeasedRun;
   final String stepRecord;
   final String finishStep;
   final String extendStep;
@@ -31,7 +28,6 @@ final class PostgresWorkflowSql {
   final String lockRun;
   final String suspendMessage;
   final String countFailure;
-  final String archiveLeased;
   final String archiveUnleased;
   final String messageLeased;
   final String finishRun;
@@ -54,19 +50,34 @@ final class PostgresWorkflowSql {
         INSERT INTO S.pgqrs_workflows (name, queue_id, created_at)
         SELECT $2, id, NOW FROM S.pgqrs_queues WHERE name = $2
         ON CONFLICT (name) DO NOTHING""".replace("NOW", NOW).replace("S.", s);
-    workflowQueue = "SELECT queue_id FROM S.pgqrs_workflows WHERE name = $1".replace("S.", s);
-    insertRun = """
-        INSERT INTO S.pgqrs_runs (workflow, status, input, idempotency_key, created_at, updated_at, deadline_at)
-        VALUES ($2, 'QUEUED', $3::jsonb, $4, NOW, NOW, NOW + $5 * interval '1 millisecond')
-        ON CONFLICT (workflow, idempotency_key) WHERE idempotency_key IS NOT NULL DO NOTHING
-        RETURNING id""".replace("NOW", NOW).replace("S.", s);
+    // One statement: both ids are drawn first, so the run row names its message and the message's
+    // payload names its run without a second write. An idempotency conflict inserts neither (the
+    // drawn ids are skipped) and returns no run id.
+    triggerRun = """
+        WITH n AS (SELECT NOW AS now),
+        w AS (SELECT queue_id FROM S.pgqrs_workflows WHERE name = $2),
+        ids AS (SELECT nextval(pg_get_serial_sequence('S.pgqrs_runs', 'id')) AS run_id,
+                       nextval(pg_get_serial_sequence('S.pgqrs_messages', 'id')) AS message_id
+                FROM w),
+        ins AS (
+            INSERT INTO S.pgqrs_runs (id, workflow, status, input, idempotency_key, message_id, created_at, updated_at,
+                                      deadline_at)
+            OVERRIDING SYSTEM VALUE
+            SELECT ids.run_id, $2, 'QUEUED', $3::jsonb, $4, ids.message_id, n.now, n.now,
+                   n.now + $5 * interval '1 millisecond'
+            FROM ids, n
+            ON CONFLICT (workflow, idempotency_key) WHERE idempotency_key IS NOT NULL DO NOTHING
+            RETURNING id, message_id),
+        m AS (
+            INSERT INTO S.pgqrs_messages (id, queue_id, payload, enqueued_at, visible_at)
+            OVERRIDING SYSTEM VALUE
+            SELECT ins.message_id, w.queue_id, jsonb_build_object('run_id', ins.id), n.now, n.now
+            FROM ins, w, n
+            RETURNING id),
+        note AS (SELECT pg_notify($6, '') FROM m)
+        SELECT (SELECT queue_id FROM w) AS queue_id, (SELECT id FROM ins) AS run_id,
+               (SELECT count(*) FROM note) AS notified""".replace("NOW", NOW).replace("S.", s);
     runByKey = "SELECT id FROM S.pgqrs_runs WHERE workflow = $1 AND idempotency_key = $2".replace("S.", s);
-    enqueueRun = """
-        WITH m AS (
-            INSERT INTO S.pgqrs_messages (queue_id, payload, enqueued_at, visible_at)
-            VALUES ($2, jsonb_build_object('run_id', $3::bigint), NOW, NOW)
-            RETURNING id)
-        UPDATE S.pgqrs_runs SET message_id = (SELECT id FROM m) WHERE id = $3""".replace("NOW", NOW).replace("S.", s);
     // Only a run a worker may execute counts an attempt and gets its start time.
     beginRun = """
         UPDATE S.pgqrs_runs
@@ -76,25 +87,34 @@ final class PostgresWorkflowSql {
             updated_at = NOW
         WHERE id = $2
         RETURNING COLUMNS""".replace("COLUMNS", RUN_COLUMNS).replace("NOW", NOW).replace("S.", s);
-    runForStep = """
-        SELECT status, coalesce(deadline_at <= NOW, false) AS timed_out FROM S.pgqrs_runs WHERE id = $2"""
-        .replace("NOW", NOW).replace("S.", s);
-    // Read (and locked) before the upsert in a statement of its own: the upsert's RETURNING only
-    // sees the row as it changed it. A concurrent insert of the same step waits on the primary key
-    // and then finds the lease taken.
-    previousStep = """
-        SELECT status, wake_at FROM S.pgqrs_steps WHERE run_id = $1 AND step_id = $2 FOR UPDATE""".replace("S.", s);
-    takeStep = """
-        WITH n AS (SELECT NOW AS now)
-        INSERT INTO S.pgqrs_steps AS st (run_id, step_id, status, attempts, lease_token, lease_until, started_at, updated_at)
-        SELECT $2, $3, 'RUNNING', 1, gen_random_uuid(), n.now + $4 * interval '1 millisecond', n.now, n.now FROM n
-        ON CONFLICT (run_id, step_id) DO UPDATE
-        SET status = 'RUNNING', attempts = st.attempts + 1, lease_token = excluded.lease_token,
-            lease_until = excluded.lease_until, updated_at = excluded.updated_at
-        WHERE (st.status = 'RUNNING' AND st.lease_until <= excluded.updated_at)
-           OR (st.status = 'RETRY' AND st.wake_at <= excluded.updated_at)
-           OR st.status = 'WAITING'
-        RETURNING st.lease_token, st.attempts"""
+    // One statement, in autocommit: the run's state, the upsert that takes the step's lease when
+    // the run may go on and the step is takeable, and (when it is not taken) the step's record as
+    // of the statement's snapshot. A recorded SUCCESS or ERROR never changes, so the snapshot is
+    // exact for them; a concurrent insert of the same step waits on the primary key and then finds
+    // the lease taken. A retry's due time is cleared on takeover, so wake_at comes back set only for
+    // a sleep or signal wait begun earlier.
+    acquireStep = """
+        WITH n AS (SELECT NOW AS now),
+        r AS (SELECT status, coalesce(deadline_at <= n.now, false) AS timed_out FROM S.pgqrs_runs, n WHERE id = $2),
+        ins AS (
+            INSERT INTO S.pgqrs_steps AS st (run_id, step_id, status, attempts, lease_token, lease_until, started_at, updated_at)
+            SELECT $2, $3, 'RUNNING', 1, gen_random_uuid(), n.now + $4 * interval '1 millisecond', n.now, n.now
+            FROM n, r WHERE r.status IN ('QUEUED', 'RUNNING') AND NOT r.timed_out
+            ON CONFLICT (run_id, step_id) DO UPDATE
+            SET status = 'RUNNING', attempts = st.attempts + 1, lease_token = excluded.lease_token,
+                lease_until = excluded.lease_until, updated_at = excluded.updated_at,
+                wake_at = CASE WHEN st.status = 'RETRY' THEN NULL ELSE st.wake_at END
+            WHERE (st.status = 'RUNNING' AND st.lease_until <= excluded.updated_at)
+               OR (st.status = 'RETRY' AND st.wake_at <= excluded.updated_at)
+               OR st.status = 'WAITING'
+            RETURNING st.lease_token, st.attempts, st.wake_at)
+        SELECT r.status AS run_status, r.timed_out, ins.lease_token, ins.attempts AS taken_attempts,
+               ins.wake_at AS taken_wake_at, s.status, s.output::text AS output, s.output_type, s.error, s.attempts,
+               s.lease_until, s.wake_at, (SELECT now FROM n) AS now
+        FROM (SELECT 1) AS one
+        LEFT JOIN r ON true
+        LEFT JOIN ins ON true
+        LEFT JOIN S.pgqrs_steps s ON ins.lease_token IS NULL AND s.run_id = $2 AND s.step_id = $3"""
         .replace("NOW", NOW).replace("S.", s);
     stepRecord = """
         SELECT status, output::text AS output, output_type, error, attempts, lease_until, wake_at
@@ -154,11 +174,6 @@ final class PostgresWorkflowSql {
         .replace("NEVER", NEVER).replace("NOW", NOW).replace("S.", s);
     countFailure = "UPDATE S.pgqrs_runs SET failures = failures + 1, updated_at = NOW WHERE id = $2"
         .replace("NOW", NOW).replace("S.", s);
-    archiveLeased = """
-        UPDATE S.pgqrs_messages
-        SET state = 'archived', archived_at = NOW, lease_token = NULL, lease_owner = NULL
-        WHERE id = $2 AND lease_token = $3 AND state = 'live' AND visible_at > NOW"""
-        .replace("NOW", NOW).replace("S.", s);
     // A message nobody holds: never leased, released, or whose lease has expired.
     archiveUnleased = """
         UPDATE S.pgqrs_messages
@@ -187,6 +202,30 @@ final class PostgresWorkflowSql {
     wakeRun = """
         UPDATE S.pgqrs_messages SET visible_at = NOW
         WHERE id = $2 AND state = 'live' AND lease_token IS NULL AND visible_at > NOW"""
+        .replace("NOW", NOW).replace("S.", s);
+    // The hot path of finishing, in one statement: lock the unfinished run, archive its message
+    // fenced by the lease, finish the run only if the archive happened, announce it.
+    finishLeasedRun = """
+        WITH n AS (SELECT NOW AS now),
+        r AS (SELECT id, message_id FROM S.pgqrs_runs
+              WHERE id = $2 AND status IN ('QUEUED', 'RUNNING', 'PAUSED', 'CANCELLING') FOR UPDATE),
+        a AS (
+            UPDATE S.pgqrs_messages m
+            SET state = 'archived', archived_at = n.now, lease_token = NULL, lease_owner = NULL
+            FROM r, n
+            WHERE m.id = r.message_id AND m.lease_token = $3 AND m.state = 'live' AND m.visible_at > n.now
+            RETURNING m.id),
+        u AS (
+            UPDATE S.pgqrs_runs x
+            SET status = CASE WHEN x.status = 'CANCELLING' THEN 'CANCELLED' ELSE $4 END,
+                output = CASE WHEN x.status = 'CANCELLING' THEN NULL ELSE $5::jsonb END,
+                error = CASE WHEN x.status = 'CANCELLING' THEN x.error ELSE $6 END,
+                finished_at = n.now, updated_at = n.now
+            FROM n
+            WHERE x.id = $2 AND EXISTS (SELECT 1 FROM a)
+            RETURNING x.id),
+        note AS (SELECT pg_notify($7, id::text) FROM u)
+        SELECT (SELECT count(*) FROM u) AS finished, (SELECT count(*) FROM note) AS notified"""
         .replace("NOW", NOW).replace("S.", s);
     setRunStatus = """
         UPDATE S.pgqrs_runs
