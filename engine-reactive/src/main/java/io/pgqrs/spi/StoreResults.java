@@ -103,8 +103,9 @@ public final class StoreResults {
    *
    * @param token the lease token, for finishing or extending
    * @param attempts this execution's number, 1 for the first
-   * @param previousStatus RUNNING for a new or abandoned step, RETRY, or WAITING
-   * @param wakeAt the due time a WAITING step recorded earlier, else null
+   * @param previousStatus WAITING when a sleep or signal wait recorded a due time earlier (also if
+   *     the worker that re-took it since then died), else RUNNING or RETRY
+   * @param wakeAt that due time with WAITING, else null
    */
   public record StepExecute(UUID token, int attempts, StepStatus previousStatus, @Nullable Instant wakeAt)
       implements StepAcquired {}
