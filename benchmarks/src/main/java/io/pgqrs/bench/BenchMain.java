@@ -75,6 +75,9 @@ public final class BenchMain {
     try {
       switch (options.scenario()) {
         case "drain" -> new DrainScenario(options).run();
+        case "latency" -> new LatencyScenario(options).run();
+        case "enqueue" -> new EnqueueScenario(options).run();
+        case "workflow" -> new WorkflowScenario(options).run();
         default -> throw new IllegalArgumentException("unknown scenario '" + options.scenario() + "'");
       }
       return 0;
