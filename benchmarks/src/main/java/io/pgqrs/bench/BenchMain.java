@@ -29,6 +29,7 @@ public final class BenchMain {
                                           postgresql://postgres@127.0.0.1:5432/test; sqlite default: a temp file)
         --messages N                      drain backlog (50000)
         --consumers LIST --batch LIST     drain sweep (1,2,4 and 1,10,50); latency consumers (1)
+        --warmup N                        drain: untimed warm-up messages (min(10000, N/5)); 0 for none
         --api loop|stream                 drain with claim+archive loops (default) or the consumer stream
         --no-ceiling --no-peers           drain: skip the JDBC ceiling / the peers
         --peers LIST                      drain peers (db-scheduler,jobrunr)   --peer-messages N (= --messages)
@@ -78,6 +79,7 @@ public final class BenchMain {
         case "latency" -> new LatencyScenario(options).run();
         case "enqueue" -> new EnqueueScenario(options).run();
         case "workflow" -> new WorkflowScenario(options).run();
+        case "jmh" -> new JmhScenario(options).run();
         default -> throw new IllegalArgumentException("unknown scenario '" + options.scenario() + "'");
       }
       return 0;

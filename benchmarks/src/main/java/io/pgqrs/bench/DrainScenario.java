@@ -50,6 +50,7 @@ final class DrainScenario {
       List<String> peerNames = pg && !options.flag("no-peers")
           ? options.names("peers", List.of("db-scheduler", "jobrunr")) : List.of();
       int peerMessages = options.integer("peer-messages", messages);
+      int warmup = options.count("warmup", Math.min(10_000, messages / 5));
       int maxConsumers = consumers.stream().mapToInt(Integer::intValue).max().orElse(1);
 
       String schema = pg ? target.newSchema("pgqrs") : "";
@@ -65,6 +66,17 @@ final class DrainScenario {
           target.backend(), env)) {
         for (String name : peerNames) {
           peers.add(DrainPeer.create(name, target, maxConsumers));
+        }
+        if (warmup > 0) {
+          // Untimed: JIT, connection pools and the table's pages warm for both sides alike.
+          int b = batches.stream().mapToInt(Integer::intValue).max().orElse(1);
+          Log.info("drain: warming up with " + warmup + " messages (consumers " + maxConsumers + ", batch " + b + ")");
+          if (ceiling) {
+            reset(store, target, schema, queue, warmup);
+            new JdbcCeiling(target, schema, queue).drain(maxConsumers, b, warmup);
+          }
+          reset(store, target, schema, queue, warmup);
+          drainLoop(store.messages(), queue, maxConsumers, b, warmup, new Latencies(), new Latencies());
         }
         int cells = consumers.size() * (peers.size() + batches.size() * (ceiling ? 2 : 1));
         Progress progress = new Progress("drain", cells);

@@ -25,7 +25,12 @@ final class Env {
 
   private Env() {}
 
-  static ObjectNode collect(Target target) {
+  /** The JVM and machine only, for runs without a database (JMH). */
+  static ObjectNode jvm() {
+    return collect(null);
+  }
+
+  static ObjectNode collect(@Nullable Target target) {
     ObjectNode env = Json.object();
     env.put("jdk", System.getProperty("java.vm.name") + " " + System.getProperty("java.runtime.version"));
     env.put("jdk_vendor", System.getProperty("java.vendor"));
@@ -43,6 +48,9 @@ final class Env {
         + System.getProperty("os.arch"));
     env.put("host", hostname());
     env.put("git_commit", gitCommit());
+    if (target == null) {
+      return env;
+    }
     env.put("database", target.describe());
     if (target.isPostgres()) {
       try (Connection c = target.jdbc(); Statement st = c.createStatement()) {

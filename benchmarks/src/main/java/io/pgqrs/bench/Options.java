@@ -105,6 +105,19 @@ final class Options {
     return n;
   }
 
+  /** A non-negative integer option (0 allowed, for example {@code --warmup 0}). */
+  int count(String name, int fallback) {
+    String v = values.get(name);
+    if (v == null) {
+      return fallback;
+    }
+    int n = parseInt(name, v.trim());
+    if (n < 0) {
+      throw new IllegalArgumentException("--" + name + " must not be negative, got " + n);
+    }
+    return n;
+  }
+
   /** A comma list of positive integers, in the order given, duplicates removed. */
   List<Integer> integers(String name, List<Integer> fallback) {
     String v = values.get(name);
