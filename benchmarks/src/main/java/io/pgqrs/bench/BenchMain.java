@@ -80,6 +80,7 @@ public final class BenchMain {
         case "enqueue" -> new EnqueueScenario(options).run();
         case "workflow" -> new WorkflowScenario(options).run();
         case "jmh" -> new JmhScenario(options).run();
+        case "report" -> new Report(options.path("out", defaultOut())).run();
         default -> throw new IllegalArgumentException("unknown scenario '" + options.scenario() + "'");
       }
       return 0;
