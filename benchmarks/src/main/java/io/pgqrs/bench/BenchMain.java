@@ -30,6 +30,7 @@ public final class BenchMain {
         --messages N                      drain backlog (50000)
         --consumers LIST --batch LIST     drain sweep (1,2,4 and 1,10,50); latency consumers (1)
         --warmup N                        drain: untimed warm-up messages (min(10000, N/5)); 0 for none
+        --repeat R                        drain: alternate ceiling and pgqrs R times per cell, report the median (1)
         --api loop|stream                 drain with claim+archive loops (default) or the consumer stream
         --no-ceiling --no-peers           drain: skip the JDBC ceiling / the peers
         --peers LIST                      drain peers (db-scheduler,jobrunr)   --peer-messages N (= --messages)

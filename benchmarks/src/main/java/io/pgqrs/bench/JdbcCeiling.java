@@ -34,17 +34,15 @@ final class JdbcCeiling {
   }
 
   /** What one drain measured. */
-  record Run(long messages, long nanos, Latencies claims, Latencies acks) {}
+  record Run(long messages, long nanos) {}
 
   /**
    * Drains {@code total} messages from the queue with {@code threads} threads claiming
-   * {@code batch} at a time under a 30 s lease.
+   * {@code batch} at a time under a 30 s lease, recording claim and archive latencies.
    */
-  Run drain(int threads, int batch, long total) throws InterruptedException {
+  Run drain(int threads, int batch, long total, Latencies claims, Latencies acks) throws InterruptedException {
     AtomicLong done = new AtomicLong();
     AtomicReference<Throwable> failure = new AtomicReference<>();
-    Latencies claims = new Latencies();
-    Latencies acks = new Latencies();
     List<Connection> connections = new ArrayList<>();
     try {
       for (int i = 0; i < threads; i++) {
@@ -78,7 +76,7 @@ final class JdbcCeiling {
     if (failure.get() != null) {
       throw new IllegalStateException("ceiling drain failed: " + failure.get(), failure.get());
     }
-    return new Run(done.get(), nanos, claims, acks);
+    return new Run(done.get(), nanos);
   }
 
   private void loop(Connection c, int batch, long total, AtomicLong done, Latencies claims, Latencies acks)

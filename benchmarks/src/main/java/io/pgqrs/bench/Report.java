@@ -195,7 +195,9 @@ final class Report {
     peers.forEach(p -> peerNames.add(text(p, "subject")));
     JsonNode first = pg.get(0);
     md.append("## Drain, PostgreSQL\n\n");
-    md.append(first.path("messages").asInt()).append(" messages of ~256 bytes prefilled per cell; C consumers each ")
+    md.append(first.path("messages").asInt()).append(" messages of ~256 bytes prefilled per cell")
+        .append(first.path("repeat").asInt(1) > 1 ? ", median of " + first.path("repeat").asInt() + " alternating "
+            + "ceiling/pgqrs drains per cell (peers once)" : "").append("; C consumers each ")
         .append("loop `claim(B)` then `archiveAll` (api `").append(text(first, "api")).append("`). The ceiling runs ")
         .append("the engine's own claim and archive SQL over plain JDBC from C threads on the same backlog; peers ")
         .append("drain the same number of jobs with C worker threads (batch does not apply to them).\n\n");
@@ -228,25 +230,28 @@ final class Report {
     md.append("- **jdbc-ceiling**: ").append(ceiling.isEmpty() ? "not run" : text(ceiling.get(0), "config")).append("\n\n");
     List<String> consumersCat = distinct(pg, "consumers");
     List<String> batchCat = distinct(pg, "batch");
+    // pgqrs solid, its ceiling dashed in the same colour; peers dotted.
     List<Svg.Series> byConsumers = new ArrayList<>();
-    for (String b : batchCat) {
-      byConsumers.add(new Svg.Series("pgqrs batch " + b, values(pg, "consumers", consumersCat, "batch", b), ""));
+    for (int i = 0; i < batchCat.size(); i++) {
+      String b = batchCat.get(i);
+      byConsumers.add(new Svg.Series("pgqrs batch " + b, values(pg, "consumers", consumersCat, "batch", b), "", i));
+      byConsumers.add(new Svg.Series("ceiling batch " + b, values(ceiling, "consumers", consumersCat, "batch", b),
+          "6 4", i));
     }
-    for (String b : batchCat) {
-      byConsumers.add(new Svg.Series("ceiling batch " + b, values(ceiling, "consumers", consumersCat, "batch", b), "6 4"));
-    }
-    for (String p : peerNames) {
+    for (int i = 0; i < peerNames.size(); i++) {
+      String p = List.copyOf(peerNames).get(i);
       List<JsonNode> pp = peers.stream().filter(x -> text(x, "subject").equals(p)).toList();
-      byConsumers.add(new Svg.Series(p, values(pp, "consumers", consumersCat, null, null), "2 3"));
+      byConsumers.add(new Svg.Series(p, values(pp, "consumers", consumersCat, null, null), "2 3",
+          batchCat.size() + i));
     }
     chart(md, "drain-postgres-vs-consumers.svg", "Drain throughput vs consumers (PostgreSQL)",
         Svg.lineChart("Drain throughput vs consumers (PostgreSQL)", "consumers", "messages / s", consumersCat, byConsumers));
     List<Svg.Series> byBatch = new ArrayList<>();
-    for (String c : consumersCat) {
-      byBatch.add(new Svg.Series("pgqrs " + c + " consumers", values(pg, "batch", batchCat, "consumers", c), ""));
-    }
-    for (String c : consumersCat) {
-      byBatch.add(new Svg.Series("ceiling " + c + " consumers", values(ceiling, "batch", batchCat, "consumers", c), "6 4"));
+    for (int i = 0; i < consumersCat.size(); i++) {
+      String c = consumersCat.get(i);
+      byBatch.add(new Svg.Series("pgqrs " + c + " consumers", values(pg, "batch", batchCat, "consumers", c), "", i));
+      byBatch.add(new Svg.Series("ceiling " + c + " consumers", values(ceiling, "batch", batchCat, "consumers", c),
+          "6 4", i));
     }
     chart(md, "drain-postgres-vs-batch.svg", "Drain throughput vs batch (PostgreSQL)",
         Svg.lineChart("Drain throughput vs batch (PostgreSQL)", "batch size", "messages / s", batchCat, byBatch));

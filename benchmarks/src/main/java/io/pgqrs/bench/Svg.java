@@ -17,7 +17,12 @@ final class Svg {
       "#1f77b4", "#ff7f0e", "#2ca02c", "#d62728", "#9467bd", "#8c564b", "#e377c2", "#7f7f7f", "#bcbd22", "#17becf"};
 
   /** One line of a line chart: a value (or null) per category. */
-  record Series(String name, List<@Nullable Double> values, String dash) {}
+  record Series(String name, List<@Nullable Double> values, String dash, int color) {
+
+    Series(String name, List<@Nullable Double> values, String dash) {
+      this(name, values, dash, -1);
+    }
+  }
 
   /** One group of a bar chart: a label and a value per bar name. */
   record Group(String label, List<@Nullable Double> values) {}
@@ -45,7 +50,7 @@ final class Svg {
     }
     for (int k = 0; k < series.size(); k++) {
       Series s = series.get(k);
-      String color = COLORS[k % COLORS.length];
+      String color = COLORS[(s.color() >= 0 ? s.color() : k) % COLORS.length];
       StringBuilder points = new StringBuilder();
       for (int i = 0; i < n && i < s.values().size(); i++) {
         Double v = s.values().get(i);
