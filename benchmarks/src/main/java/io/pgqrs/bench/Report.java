@@ -146,9 +146,10 @@ final class Report {
       JsonNode worst = withPeers.stream().min(Comparator.comparingDouble(c -> c.path("ratio_to_best_peer").asDouble()))
           .orElseThrow();
       double r = worst.path("ratio_to_best_peer").asDouble();
-      row(md, "every drain cell >= 3x the fastest peer", "lowest " + String.format(Locale.ROOT, "%.2fx", r)
-          + " (" + worst.path("consumers").asInt() + " x " + worst.path("batch").asInt() + " vs "
-          + text(worst, "best_peer") + ")", r >= 3);
+      long atLeast3 = withPeers.stream().filter(c -> c.path("ratio_to_best_peer").asDouble() >= 3).count();
+      row(md, "every drain cell >= 3x the fastest peer", atLeast3 + " of " + withPeers.size() + " cells; lowest "
+          + String.format(Locale.ROOT, "%.2fx", r) + " (" + worst.path("consumers").asInt() + " x "
+          + worst.path("batch").asInt() + " vs " + text(worst, "best_peer") + ")", r >= 3);
     } else {
       md.append("| every drain cell >= 3x the fastest peer | not measured | - |\n");
     }

@@ -169,13 +169,13 @@ final class Svg {
     return HEIGHT - BOTTOM - (top == 0 ? 0 : v / top * plotH);
   }
 
-  /** The smallest of 1, 2, 2.5, 5 x 10^k at or above the value. */
+  /** The smallest "round" number (1, 1.2, 1.5, 2, 2.5, 3, 4, 5, 6, 8 x 10^k) at or above the value. */
   static double niceCeiling(double v) {
     if (v <= 0) {
       return 1;
     }
     double exp = Math.pow(10, Math.floor(Math.log10(v)));
-    for (double m : new double[] {1, 2, 2.5, 5, 10}) {
+    for (double m : new double[] {1, 1.2, 1.5, 2, 2.5, 3, 4, 5, 6, 8, 10}) {
       if (m * exp >= v) {
         return m * exp;
       }
