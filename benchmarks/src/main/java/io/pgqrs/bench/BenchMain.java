@@ -1,0 +1,103 @@
+package io.pgqrs.bench;
+
+import java.nio.file.Path;
+
+/**
+ * The command-line runner: {@code benchmarks/run SCENARIO [options]}. Scenarios: {@code drain},
+ * {@code latency}, {@code enqueue}, {@code workflow}; {@code report} renders the latest results as
+ * Markdown and SVG; {@code jmh} runs the micro-benchmarks. Every measured cell is one JSON object on
+ * stdout (the last line is the last cell) and one line in {@code OUT/SCENARIO-BACKEND-RUNID.jsonl};
+ * progress and logs go to stderr. Exit status 0 on success, 2 for bad arguments, 1 for a failure.
+ */
+public final class BenchMain {
+
+  static final String USAGE = """
+      usage: benchmarks/run SCENARIO [options]
+
+      scenarios
+        drain     prefill N messages, drain them with consumers x batch; with the JDBC ceiling and peers
+        latency   steady enqueue at a fixed rate, idle subscribed consumers: enqueue-commit to handler-start
+        enqueue   single-row and batch enqueue throughput with 1 and 4 producers
+        workflow  runs/s and trigger-to-result latency of a three-step workflow (pgqrs, DBOS Transact)
+        report    render the latest results as benchmarks/results/REPORT.md and SVG charts
+        jmh       JMH micro-benchmarks of the hot in-process paths (--jmh-profile short|full)
+
+      options
+        --backend postgres|sqlite|turso   default: from --url, else postgres
+        --url URL                         postgresql://user@host:5432/db, sqlite:path, turso:http://host:port
+                                          (postgres default: $PGQRS_BENCH_POSTGRES_URL, $PGQRS_TEST_POSTGRES_URL,
+                                          postgresql://postgres@127.0.0.1:5432/test; sqlite default: a temp file)
+        --messages N                      drain backlog (50000)
+        --consumers LIST --batch LIST     drain sweep (1,2,4 and 1,10,50); latency consumers (1)
+        --warmup N                        drain: untimed warm-up messages (min(10000, N/5)); 0 for none
+        --repeat R                        drain: alternate ceiling and pgqrs R times per cell, report the median (1)
+        --api loop|stream                 drain with claim+archive loops (default) or the consumer stream
+        --no-ceiling --no-peers           drain: skip the JDBC ceiling / the peers
+        --peers LIST                      drain peers (db-scheduler,jobrunr)   --peer-messages N (= --messages)
+        --rate N --seconds S              latency: enqueues per second (500) for S seconds (30)
+        --producers LIST --batch LIST     enqueue sweep (1,4 and 1,100,1000); --seconds S per cell (10)
+        --workers LIST --runs N           workflow sweep (1,4) and runs per cell (2000)
+        --subjects LIST                   workflow subjects (pgqrs,dbos)
+        --out DIR                         results folder (benchmarks/results)
+        --keep-schema                     keep the run's schemas or SQLite file for inspection
+      """;
+
+  private BenchMain() {}
+
+  /**
+   * Runs one scenario.
+   *
+   * @param args the scenario name and its options
+   */
+  public static void main(String[] args) {
+    int status = run(args);
+    // Drivers and peers leave non-daemon threads behind; the run is over.
+    System.exit(status);
+  }
+
+  /**
+   * Runs one scenario and returns the exit status instead of exiting (for tests).
+   *
+   * @param args the scenario name and its options
+   * @return 0 on success, 2 for bad arguments, 1 for a failure
+   */
+  public static int run(String[] args) {
+    Options options;
+    try {
+      options = Options.parse(args);
+    } catch (IllegalArgumentException e) {
+      System.err.println("error: " + e.getMessage());
+      System.err.print(USAGE);
+      return 2;
+    }
+    if (options.flag("help") || options.scenario().equals("help")) {
+      System.err.print(USAGE);
+      return 0;
+    }
+    try {
+      switch (options.scenario()) {
+        case "drain" -> new DrainScenario(options).run();
+        case "latency" -> new LatencyScenario(options).run();
+        case "enqueue" -> new EnqueueScenario(options).run();
+        case "workflow" -> new WorkflowScenario(options).run();
+        case "jmh" -> new JmhScenario(options).run();
+        case "report" -> new Report(options.path("out", defaultOut())).run();
+        default -> throw new IllegalArgumentException("unknown scenario '" + options.scenario() + "'");
+      }
+      return 0;
+    } catch (IllegalArgumentException e) {
+      System.err.println("error: " + e.getMessage());
+      return 2;
+    } catch (Exception e) {
+      Log.info(options.scenario() + " failed: " + e);
+      e.printStackTrace(System.err);
+      return 1;
+    }
+  }
+
+  /** {@code benchmarks/results}: under the module directory given by {@code benchmarks/run}, else relative. */
+  static Path defaultOut() {
+    String home = System.getProperty("pgqrs.bench.home");
+    return home == null ? Path.of("benchmarks", "results") : Path.of(home, "results");
+  }
+}

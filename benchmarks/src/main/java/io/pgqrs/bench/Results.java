@@ -1,0 +1,94 @@
+package io.pgqrs.bench;
+
+import com.fasterxml.jackson.core.JsonProcessingException;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import java.io.BufferedWriter;
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.StandardOpenOption;
+import java.time.Instant;
+import java.time.ZoneOffset;
+import java.time.format.DateTimeFormatter;
+import java.time.temporal.ChronoUnit;
+
+/**
+ * Where measured cells go: one compact JSON object per line on stdout (flushed at once, so a
+ * caller can read the last line as soon as the process ends) and the same line appended to
+ * {@code OUT/SCENARIO-BACKEND-RUNID.jsonl}. Every line carries the scenario, backend, run id,
+ * time and the run's environment.
+ */
+final class Results implements AutoCloseable {
+
+  private static final DateTimeFormatter RUN_ID =
+      DateTimeFormatter.ofPattern("yyyyMMdd'T'HHmmss'Z'").withZone(ZoneOffset.UTC);
+
+  private final String scenario;
+  private final String backend;
+  private final String runId;
+  private final ObjectNode env;
+  private final Path file;
+  private final BufferedWriter out;
+
+  Results(Path dir, String scenario, String backend, ObjectNode env) {
+    this.scenario = scenario;
+    this.backend = backend;
+    this.runId = RUN_ID.format(Instant.now());
+    this.env = env;
+    try {
+      Files.createDirectories(dir);
+      this.file = dir.resolve(scenario + "-" + backend + "-" + runId + ".jsonl");
+      this.out = Files.newBufferedWriter(file, StandardCharsets.UTF_8, StandardOpenOption.CREATE,
+          StandardOpenOption.APPEND);
+    } catch (IOException e) {
+      throw new UncheckedIOException("cannot write results to " + dir, e);
+    }
+  }
+
+  /** A new cell object with the common fields first. */
+  ObjectNode cell(String subject) {
+    ObjectNode node = Json.object();
+    node.put("scenario", scenario);
+    node.put("backend", backend);
+    node.put("subject", subject);
+    node.put("status", "ok");
+    return node;
+  }
+
+  /** Prints and stores one measured cell. */
+  void emit(ObjectNode cell) {
+    cell.put("run_id", runId);
+    cell.put("at", Instant.now().truncatedTo(ChronoUnit.SECONDS).toString());
+    cell.set("env", env);
+    String line;
+    try {
+      line = Json.MAPPER.writeValueAsString(cell);
+    } catch (JsonProcessingException e) {
+      throw new IllegalStateException(e);
+    }
+    System.out.println(line);
+    System.out.flush();
+    try {
+      out.write(line);
+      out.newLine();
+      out.flush();
+    } catch (IOException e) {
+      throw new UncheckedIOException("cannot append to " + file, e);
+    }
+  }
+
+  Path file() {
+    return file;
+  }
+
+  @Override
+  public void close() {
+    try {
+      out.close();
+    } catch (IOException e) {
+      throw new UncheckedIOException(e);
+    }
+  }
+}

@@ -1,0 +1,53 @@
+package io.pgqrs.bench;
+
+import io.pgqrs.Pgqrs;
+import io.pgqrs.PgqrsConfig;
+import io.pgqrs.Producer;
+import io.pgqrs.Store;
+import java.time.Duration;
+import reactor.core.publisher.Flux;
+
+/** Connecting pgqrs stores and filling queues, shared by the scenarios. */
+final class Stores {
+
+  static final Duration TIMEOUT = Duration.ofMinutes(5);
+
+  private Stores() {}
+
+  /** Connects a store on a fresh schema (PostgreSQL) or the target's file, installs and returns it. */
+  static Store connect(Target target, String schema, int poolMaxSize) {
+    PgqrsConfig config = PgqrsConfig.builder(target.pgqrsDsn(target.isPostgres() ? schema : null, poolMaxSize))
+        .build();
+    Store store = Pgqrs.connect(config).block(TIMEOUT);
+    if (store == null) {
+      throw new IllegalStateException("connect returned nothing");
+    }
+    store.admin().install().block(TIMEOUT);
+    return store;
+  }
+
+  /** Enqueues {@code count} benchmark payloads in batches of 1000, numbered from {@code from}. */
+  static void prefill(Store store, String queue, long from, long count) {
+    Producer producer = store.producer(queue).build();
+    int chunk = 1000;
+    Flux.range(0, (int) ((count + chunk - 1) / chunk))
+        .concatMap(i -> {
+          long start = from + (long) i * chunk;
+          long end = Math.min(from + count, start + chunk);
+          return producer.enqueuePayloads(Payloads.range(start, end));
+        }, 0)
+        .then()
+        .block(TIMEOUT);
+  }
+
+  /** Removes every message of the queue, live and archived. */
+  static void empty(Store store, String queue) {
+    store.queues().purge(queue).block(TIMEOUT);
+    store.archive().purgeOlderThan(queue, Duration.ZERO).block(TIMEOUT);
+    store.deadLetters().purge(queue).block(TIMEOUT);
+  }
+
+  static void close(Store store) {
+    store.close().block(Duration.ofMinutes(1));
+  }
+}

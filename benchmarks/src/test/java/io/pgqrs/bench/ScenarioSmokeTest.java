@@ -1,0 +1,204 @@
+package io.pgqrs.bench;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import io.pgqrs.testing.PostgresDatabase;
+import java.io.ByteArrayOutputStream;
+import java.io.PrintStream;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.MethodOrderer;
+import org.junit.jupiter.api.Order;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.TestMethodOrder;
+import org.junit.jupiter.api.extension.ExtendWith;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * Runs every scenario with tiny sizes (a few seconds each) against PostgreSQL (found like every
+ * other integration test, see {@link PostgresDatabase}) and a SQLite file, and checks that every
+ * stdout line is a JSON cell with the documented fields, so the runner never rots. The report runs
+ * last, over what the others wrote.
+ */
+@ExtendWith(PostgresDatabase.class)
+@TestMethodOrder(MethodOrderer.OrderAnnotation.class)
+class ScenarioSmokeTest {
+
+  private static final ObjectMapper JSON = new ObjectMapper();
+
+  @TempDir
+  static Path out;
+
+  private static String url = "";
+
+  @BeforeAll
+  static void server(PostgresDatabase.Target target) {
+    url = target.dsnWithoutSchema();
+  }
+
+  /** Runs the runner in-process, returns the stdout lines parsed; fails on a non-zero status. */
+  private static List<JsonNode> run(String... args) throws Exception {
+    List<String> all = new ArrayList<>(List.of(args));
+    all.add("--out");
+    all.add(out.toString());
+    PrintStream stdout = System.out;
+    ByteArrayOutputStream captured = new ByteArrayOutputStream();
+    int status;
+    System.setOut(new PrintStream(captured, true, StandardCharsets.UTF_8));
+    try {
+      status = BenchMain.run(all.toArray(String[]::new));
+    } finally {
+      System.setOut(stdout);
+    }
+    String text = captured.toString(StandardCharsets.UTF_8);
+    assertThat(status).as("exit status of %s, stdout:%n%s", all, text).isZero();
+    List<JsonNode> cells = new ArrayList<>();
+    for (String line : text.split("\n")) {
+      if (!line.isBlank()) {
+        cells.add(JSON.readTree(line));
+      }
+    }
+    assertThat(cells).as("cells of %s", all).isNotEmpty();
+    for (JsonNode c : cells) {
+      assertThat(c.has("scenario") && c.has("backend") && c.has("subject") && c.has("status") && c.has("run_id"))
+          .as("common fields of %s", c).isTrue();
+      assertThat(c.path("env").has("jdk") && c.path("env").has("cpus") && c.path("env").has("git_commit"))
+          .as("environment of %s", c).isTrue();
+    }
+    return cells;
+  }
+
+  private static void hasNumbers(JsonNode cell, String... fields) {
+    for (String f : fields) {
+      assertThat(cell.path(f).isNumber()).as("%s in %s", f, cell).isTrue();
+    }
+  }
+
+  private static List<JsonNode> subject(List<JsonNode> cells, String subject) {
+    return cells.stream().filter(c -> c.path("subject").asText().equals(subject)).toList();
+  }
+
+  @Test
+  @Order(1)
+  void drainOnPostgresWithCeilingAndPeers() throws Exception {
+    List<JsonNode> cells = run("drain", "--backend", "postgres", "--url", url, "--messages", "300",
+        "--consumers", "1,2", "--batch", "1,10", "--warmup", "100", "--peer-messages", "200");
+    List<JsonNode> pgqrs = subject(cells, "pgqrs");
+    assertThat(pgqrs).hasSize(4);
+    for (JsonNode c : pgqrs) {
+      assertThat(c.path("status").asText()).isEqualTo("ok");
+      assertThat(c.path("messages").asInt()).isEqualTo(300);
+      hasNumbers(c, "consumers", "batch", "messages", "seconds", "msg_per_s", "claim_p50_ms", "claim_p95_ms",
+          "claim_p99_ms", "ack_p50_ms", "ack_p95_ms", "ack_p99_ms", "ceiling_msg_per_s", "ratio_to_ceiling",
+          "ratio_to_best_peer");
+      assertThat(c.path("env").path("postgres_version").asText()).isNotEmpty();
+      assertThat(c.path("env").path("synchronous_commit").asText()).isNotEmpty();
+    }
+    assertThat(subject(cells, "jdbc-ceiling")).hasSize(4).allSatisfy(c -> hasNumbers(c, "msg_per_s"));
+    assertThat(subject(cells, "db-scheduler")).hasSize(2).allSatisfy(c -> hasNumbers(c, "msg_per_s"));
+    assertThat(subject(cells, "jobrunr")).hasSize(2).allSatisfy(c -> hasNumbers(c, "msg_per_s"));
+    JsonNode last = cells.get(cells.size() - 1);
+    assertThat(last.path("subject").asText()).isEqualTo("pgqrs");
+    assertThat(last.path("consumers").asInt()).isEqualTo(2);
+    assertThat(last.path("batch").asInt()).isEqualTo(10);
+  }
+
+  @Test
+  @Order(2)
+  void drainOnPostgresThroughTheConsumerStream() throws Exception {
+    List<JsonNode> cells = run("drain", "--url", url, "--messages", "200", "--consumers", "2", "--batch", "10",
+        "--api", "stream", "--no-peers", "--no-ceiling", "--warmup", "0");
+    assertThat(cells).hasSize(1);
+    assertThat(cells.get(0).path("api").asText()).isEqualTo("stream");
+    hasNumbers(cells.get(0), "msg_per_s", "ack_p50_ms");
+  }
+
+  @Test
+  @Order(3)
+  void drainOnSqlite() throws Exception {
+    List<JsonNode> cells = run("drain", "--backend", "sqlite", "--messages", "300", "--consumers", "1",
+        "--batch", "1,50");
+    assertThat(cells).hasSize(2).allSatisfy(c -> {
+      assertThat(c.path("backend").asText()).isEqualTo("sqlite");
+      hasNumbers(c, "msg_per_s", "claim_p50_ms", "ack_p99_ms");
+      assertThat(c.path("env").path("sqlite_version").asText()).isNotEmpty();
+      assertThat(c.path("env").path("sqlite_synchronous").asText()).isEqualTo("NORMAL");
+    });
+  }
+
+  @Test
+  @Order(4)
+  void latencyOnPostgres() throws Exception {
+    List<JsonNode> cells = run("latency", "--backend", "postgres", "--url", url, "--rate", "100", "--seconds", "2");
+    JsonNode last = cells.get(cells.size() - 1);
+    assertThat(last.path("status").asText()).isEqualTo("ok");
+    assertThat(last.path("delivered").asLong()).isEqualTo(200);
+    hasNumbers(last, "p50_ms", "p95_ms", "p99_ms", "max_ms", "enqueue_p50_ms");
+  }
+
+  @Test
+  @Order(5)
+  void latencyOnSqlite() throws Exception {
+    List<JsonNode> cells = run("latency", "--backend", "sqlite", "--rate", "100", "--seconds", "1");
+    hasNumbers(cells.get(cells.size() - 1), "p50_ms", "p95_ms", "p99_ms", "max_ms");
+  }
+
+  @Test
+  @Order(6)
+  void enqueueOnPostgres() throws Exception {
+    List<JsonNode> cells = run("enqueue", "--url", url, "--producers", "1,2", "--batch", "1,10", "--seconds", "1");
+    assertThat(cells).hasSize(4).allSatisfy(c -> hasNumbers(c, "producers", "batch", "messages", "msg_per_s",
+        "call_p50_ms", "call_p99_ms"));
+  }
+
+  @Test
+  @Order(7)
+  void workflowRunsDbosAndReportsPgqrsUnavailable() throws Exception {
+    List<JsonNode> cells = run("workflow", "--url", url, "--runs", "20", "--workers", "1,2");
+    assertThat(subject(cells, "dbos")).hasSize(2).allSatisfy(c -> {
+      assertThat(c.path("status").asText()).isEqualTo("ok");
+      assertThat(c.path("completed").asInt()).isEqualTo(20);
+      hasNumbers(c, "workers", "runs_per_s", "p50_ms", "p99_ms");
+    });
+    assertThat(subject(cells, "pgqrs")).hasSize(2)
+        .allSatisfy(c -> assertThat(c.path("status").asText()).isEqualTo("unavailable"));
+    assertThat(cells.get(cells.size() - 1).path("subject").asText()).isEqualTo("pgqrs");
+  }
+
+  @Test
+  @Order(8)
+  void jmhSmokeProfile() throws Exception {
+    List<JsonNode> cells = run("jmh", "--jmh-profile", "smoke");
+    assertThat(cells).hasSizeGreaterThanOrEqualTo(5).allSatisfy(c -> hasNumbers(c, "score"));
+    assertThat(cells).extracting(c -> c.path("benchmark").asText())
+        .contains("PayloadBenchmarks.validateAndSerializeMap", "ClaimMappingBenchmarks.mapClaimedRow");
+  }
+
+  @Test
+  @Order(9)
+  void reportRendersMarkdownAndCharts() throws Exception {
+    assertThat(BenchMain.run(new String[] {"report", "--out", out.toString()})).isZero();
+    String md = Files.readString(out.resolve("REPORT.md"));
+    assertThat(md).contains("## Machine", "## Targets", "## Drain, PostgreSQL", "## Drain, SQLite", "## Latency",
+        "## Enqueue, postgres", "## Workflow", "## JMH");
+    for (String svg : List.of("drain-postgres-vs-consumers.svg", "drain-postgres-vs-batch.svg",
+        "drain-sqlite-vs-batch.svg", "enqueue-postgres.svg")) {
+      assertThat(Files.readString(out.resolve(svg))).startsWith("<svg").contains("<polyline", "</svg>");
+    }
+    assertThat(Files.readString(out.resolve("latency-percentiles.svg"))).startsWith("<svg").contains("<rect", "</svg>");
+  }
+
+  @Test
+  @Order(10)
+  void badArgumentsExitWithTwo() {
+    assertThat(BenchMain.run(new String[] {"drain", "--consumers"})).isEqualTo(2);
+    assertThat(BenchMain.run(new String[] {"nonsense"})).isEqualTo(2);
+    assertThat(BenchMain.run(new String[] {"drain", "--typo", "1"})).isEqualTo(2);
+  }
+}
