@@ -1,23 +1,43 @@
 package io.pgqrs.bench;
 
+import io.pgqrs.Pgqrs;
+import io.pgqrs.RunHandle;
+import io.pgqrs.Store;
+import io.pgqrs.Workflow;
+import io.pgqrs.WorkflowDefinition;
+import io.pgqrs.WorkflowWorker;
+import io.pgqrs.Workflows;
+import java.time.Duration;
+import java.util.Objects;
+import org.jspecify.annotations.Nullable;
 import reactor.core.publisher.Mono;
 
 /**
- * The pgqrs side of the {@code workflow} scenario. The durable-workflow API is not part of this
- * build yet, so this subject reports itself unavailable and the scenario emits its cells with
- * {@code "status":"unavailable"} instead of numbers.
- *
- * <p>Once the API exists, this class is where it plugs in: {@link #setup(WorkflowTarget, int)}
- * connects a store on {@code target.pgqrsDsn()}, installs it and registers the three-step
- * workflow of {@link WorkflowSubject} (steps {@code step-1}..{@code step-3}, each appending
- * {@code ":n"}) with {@code workers} concurrent runs; {@link #run(String)} triggers a run and
- * returns its handle's {@code result()}; {@link #close()} closes the store. {@link #available()}
- * then returns true.
+ * The pgqrs side of the {@code workflow} scenario: the three-step workflow defined with
+ * {@link Workflows#define}, registered on a fresh store, executed by one worker whose concurrency
+ * is the worker count. A run is {@code trigger} (run row and trigger message in one statement)
+ * followed by its handle's {@code result()}, which wakes on the runs channel's {@code NOTIFY}; the
+ * worker wakes on the queue's {@code NOTIFY}. Every step's output is recorded before the next one
+ * starts, and the run's output commits with its message's archive.
  */
 public final class PgqrsWorkflowSubject implements WorkflowSubject {
 
+  private static final Duration T = Duration.ofSeconds(60);
+
+  private @Nullable Store store;
+  private @Nullable Workflow<String, String> workflow;
+  private @Nullable WorkflowWorker worker;
+  private int workers;
+
   /** Creates the subject; nothing is connected until {@link #setup(WorkflowTarget, int)}. */
   public PgqrsWorkflowSubject() {}
+
+  static WorkflowDefinition<String, String> threeSteps() {
+    return Workflows.define("three_steps", String.class, String.class, (ctx, input) ->
+        ctx.step("step-1", String.class, () -> Mono.just(input + ":1"))
+            .flatMap(a -> ctx.step("step-2", String.class, () -> Mono.just(a + ":2")))
+            .flatMap(b -> ctx.step("step-3", String.class, () -> Mono.just(b + ":3"))));
+  }
 
   @Override
   public String name() {
@@ -25,32 +45,37 @@ public final class PgqrsWorkflowSubject implements WorkflowSubject {
   }
 
   @Override
-  public boolean available() {
-    return false;
-  }
-
-  @Override
-  public String unavailableReason() {
-    return "the pgqrs durable-workflow API is not in this build yet";
-  }
-
-  @Override
   public void setup(WorkflowTarget target, int workers) {
-    throw new UnsupportedOperationException(unavailableReason());
+    this.workers = workers;
+    Store s = Pgqrs.connect(target.pgqrsDsn()).block(T);
+    Objects.requireNonNull(s).admin().install().block(T);
+    Workflow<String, String> w = s.runs().register(threeSteps()).block(T);
+    this.store = s;
+    this.workflow = w;
+    this.worker = Objects.requireNonNull(w).worker().concurrency(workers).start();
   }
 
   @Override
   public String configuration() {
-    return "not available: " + unavailableReason();
+    return "pgqrs: Workflows.define + store.runs().register, one worker of concurrency " + workers
+        + ", trigger + result() (NOTIFY-woken), steps recorded one statement each";
   }
 
   @Override
   public Mono<String> run(String input) {
-    return Mono.error(new UnsupportedOperationException(unavailableReason()));
+    Workflow<String, String> w = Objects.requireNonNull(workflow, "setup first");
+    return w.trigger(input).flatMap(RunHandle::result);
   }
 
   @Override
   public void close() {
-    // Nothing was opened.
+    WorkflowWorker w = worker;
+    if (w != null) {
+      w.stop().block(T);
+    }
+    Store s = store;
+    if (s != null) {
+      s.close().block(T);
+    }
   }
 }

@@ -1056,7 +1056,7 @@ final class SqliteDriver implements StoreDriver {
   }
 
   @Override
-  public Mono<Boolean> finishRun(StoreParams.FinishRun p) {
+  public Mono<RunStatus> finishRun(StoreParams.FinishRun p) {
     return Mono.defer(() -> {
       long now = now(p.now());
       return db.transaction("finish run", s -> readRun(s, p.runId())
@@ -1069,21 +1069,21 @@ final class SqliteDriver implements StoreDriver {
                 : archiveLeased(s, messageId, lease.token(), now);
             return archived.flatMap(n -> n != 1
                 // The lease was lost: another worker owns the run now and will finish it.
-                ? Mono.just(false)
-                : s.update("""
+                ? Mono.<RunStatus>empty()
+                : first(s.query("""
                         UPDATE pgqrs_runs
                         SET status = CASE WHEN status = 'CANCELLING' THEN 'CANCELLED' ELSE ?3 END,
                             output = CASE WHEN status = 'CANCELLING' THEN NULL ELSE ?4 END,
                             error = CASE WHEN status = 'CANCELLING' THEN error ELSE ?5 END,
                             finished_at = ?1, updated_at = ?1
-                        WHERE id = ?2 AND status IN ('QUEUED', 'RUNNING', 'PAUSED', 'CANCELLING')""",
-                        now, p.runId(), p.status().name(), p.outputJson(), p.error())
-                    .thenReturn(true));
-          })
-          .defaultIfEmpty(false))
+                        WHERE id = ?2 AND status IN ('QUEUED', 'RUNNING', 'PAUSED', 'CANCELLING')
+                        RETURNING status""",
+                        now, p.runId(), p.status().name(), p.outputJson(), p.error()),
+                    r -> RunStatus.valueOf(r.string("status"))));
+          }))
           // Announced after the commit: a waiter that reads the run on the signal sees it finished.
-          .doOnSuccess(done -> {
-            if (Boolean.TRUE.equals(done)) {
+          .doOnSuccess(status -> {
+            if (status != null) {
               announceRunFinished(p.runId());
             }
           });

@@ -119,12 +119,12 @@ final class DefaultRunExecution implements RunExecution {
 
   private Mono<Boolean> finish(RunStatus status, @Nullable String json, @Nullable String error) {
     return delivery.settleWith(lease -> runtime.driver().finishRun(
-            new StoreParams.FinishRun(run.id(), ref(lease), status, json, error, null)))
-        .doOnNext(finished -> {
-          if (finished) {
-            runtime.announce(run.id());
-          }
-        });
+            new StoreParams.FinishRun(run.id(), ref(lease), status, json, error, null))
+        .doOnNext(ended -> runtime.announce(ended == status
+            ? new WorkflowRuntime.Finished(run.id(), ended, json, error)
+            // Ended otherwise (a cancel arrived): waiters read the run for its reason.
+            : new WorkflowRuntime.Finished(run.id(), null, null, null)))
+        .hasElement());
   }
 
   @Override

@@ -44,14 +44,16 @@ final class DefaultRunHandle<O> implements RunHandle<O> {
   @Override
   public Mono<O> result() {
     return runtime.awaitFinished(runId).flatMap(run -> {
-      if (run.status() != RunStatus.SUCCESS) {
-        return Mono.error(new WorkflowFailedException(runId, run.status(), run.error() == null ? "" : run.error()));
+      RunStatus status = java.util.Objects.requireNonNull(run.status());
+      if (status != RunStatus.SUCCESS) {
+        return Mono.error(new WorkflowFailedException(runId, status, run.error() == null ? "" : run.error()));
       }
-      if (run.output() == null || run.output().isNull()) {
+      String output = run.outputJson();
+      if (output == null) {
         return Mono.empty();
       }
-      return Mono.fromCallable(() -> runtime.<O>fromJson(run.output(),
-          runtime.mapper().constructType(outputType), "the output of run " + runId));
+      return Mono.fromCallable(() -> runtime.<O>fromJson(output, runtime.mapper().constructType(outputType),
+          "the output of run " + runId));
     });
   }
 

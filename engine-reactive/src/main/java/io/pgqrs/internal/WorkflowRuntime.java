@@ -40,7 +40,7 @@ final class WorkflowRuntime implements Runs {
 
   private final Engine engine;
   private final StoreDriver driver;
-  private final Sinks.Many<Long> finishedHere = Sinks.many().multicast().directBestEffort();
+  private final Sinks.Many<Finished> finishedHere = Sinks.many().multicast().directBestEffort();
   private final Map<Long, DefaultRunContext> executing = new ConcurrentHashMap<>();
 
   WorkflowRuntime(Engine engine) {
@@ -117,7 +117,7 @@ final class WorkflowRuntime implements Runs {
       return driver.controlRun(new StoreParams.ControlRun(runId, StoreParams.RunControl.CANCEL, reason, null));
     }).doOnNext(run -> {
       if (run.status() == RunStatus.CANCELLED) {
-        announce(runId);
+        announce(Finished.of(run));
       } else if (run.status() == RunStatus.CANCELLING) {
         DefaultRunContext ctx = executing.get(runId);
         if (ctx != null) {
@@ -125,6 +125,17 @@ final class WorkflowRuntime implements Runs {
         }
       }
     });
+  }
+
+  /**
+   * How a run ended, as far as a waiter needs it. A null status means "it finished, read it": the
+   * announcer did not know the whole outcome (a cancel's reason, say).
+   */
+  record Finished(long runId, @Nullable RunStatus status, @Nullable String outputJson, @Nullable String error) {
+
+    static Finished of(RunInfo run) {
+      return new Finished(run.id(), run.status(), run.output() == null ? null : run.output().toString(), run.error());
+    }
   }
 
   @Override
@@ -163,24 +174,29 @@ final class WorkflowRuntime implements Runs {
     executing.remove(runId, ctx);
   }
 
-  void announce(long runId) {
-    finishedHere.emitNext(runId, Sinks.EmitFailureHandler.busyLooping(Duration.ofSeconds(1)));
+  /** Tells this engine's waiters that a run finished; called after the commit. */
+  void announce(Finished finished) {
+    finishedHere.emitNext(finished, Sinks.EmitFailureHandler.busyLooping(Duration.ofSeconds(1)));
   }
 
   /**
-   * The run when it has finished: looks now, then again whenever a run-finished announcement may
-   * concern it (from this engine or, on PostgreSQL, any), and at the poll interval as a fallback.
+   * The run's outcome when it has finished. A run finished by this engine is known at once from
+   * its announcement; otherwise the run is read now, again whenever a run-finished notification
+   * may concern it (on PostgreSQL from any engine), and at the poll interval as a fallback.
    */
-  Mono<RunInfo> awaitFinished(long runId) {
+  Mono<Finished> awaitFinished(long runId) {
     Duration poll = engine.config().pollInterval();
-    return Flux.merge(
+    Flux<Finished> here = finishedHere.asFlux().filter(f -> f.runId() == runId);
+    Flux<Finished> looks = Flux.merge(
             Mono.just(0L),
-            Flux.merge(finishedHere.asFlux(), driver.runsFinished()).filter(id -> id == runId || id < 0),
-            Flux.interval(poll, poll))
+            driver.runsFinished().filter(id -> id == runId || id < 0),
+            Flux.interval(poll, poll),
+            here.filter(f -> f.status() == null))
         .onBackpressureLatest()
         .concatMap(tick -> get(runId), 1)
         .filter(run -> run.status().isFinished())
-        .next();
+        .map(Finished::of);
+    return Flux.merge(here.filter(f -> f.status() != null), looks).next();
   }
 
   // ---------------------------------------------------------------- JSON

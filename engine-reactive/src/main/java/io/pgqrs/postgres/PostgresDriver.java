@@ -849,12 +849,14 @@ final class PostgresDriver implements StoreDriver {
   }
 
   @Override
-  public Mono<Boolean> finishRun(StoreParams.FinishRun p) {
+  public Mono<RunStatus> finishRun(StoreParams.FinishRun p) {
     Object now = opt(p.now(), Instant.class);
     if (p.lease() != null) {
-      return one("finish run", wf.finishLeasedRun, row -> longValue(row, "finished") == 1, now, p.runId(),
-          p.lease().token(), p.status().name(), opt(p.outputJson(), String.class), opt(p.error(), String.class),
-          PostgresListener.channel(schema, RUNS_CHANNEL_KEY));
+      return one("finish run", wf.finishLeasedRun, row -> Optional.ofNullable(row.get("status", String.class)), now,
+              p.runId(), p.lease().token(), p.status().name(), opt(p.outputJson(), String.class),
+              opt(p.error(), String.class), PostgresListener.channel(schema, RUNS_CHANNEL_KEY))
+          .flatMap(Mono::justOrEmpty)
+          .map(RunStatus::valueOf);
     }
     return inTransaction("finish run", c -> lockRun(c, p.runId())
         .filter(locked -> !locked.run().status().isFinished())
@@ -863,12 +865,10 @@ final class PostgresDriver implements StoreDriver {
           Mono<Long> archived = locked.messageId() == null ? Mono.just(0L)
               : updated(c, wf.archiveUnleased, now, locked.messageId());
           return archived
-              .then(updated(c, wf.finishRun, now, p.runId(), p.status().name(), opt(p.outputJson(), String.class),
-                  opt(p.error(), String.class)))
-              .then(announceRunFinished(c, p.runId()))
-              .thenReturn(true);
-        })
-        .defaultIfEmpty(false));
+              .then(rows(c, wf.finishRun, row -> RunStatus.valueOf(text(row, "status")), now, p.runId(),
+                  p.status().name(), opt(p.outputJson(), String.class), opt(p.error(), String.class)).singleOrEmpty())
+              .flatMap(status -> announceRunFinished(c, p.runId()).thenReturn(status));
+        }));
   }
 
   @Override

@@ -190,7 +190,8 @@ final class PostgresWorkflowSql {
             output = CASE WHEN status = 'CANCELLING' THEN NULL ELSE $4::jsonb END,
             error = CASE WHEN status = 'CANCELLING' THEN error ELSE $5 END,
             finished_at = NOW, updated_at = NOW
-        WHERE id = $2 AND status IN ('QUEUED', 'RUNNING', 'PAUSED', 'CANCELLING')"""
+        WHERE id = $2 AND status IN ('QUEUED', 'RUNNING', 'PAUSED', 'CANCELLING')
+        RETURNING status"""
         .replace("NOW", NOW).replace("S.", s);
     insertSignal = "INSERT INTO S.pgqrs_signals (run_id, name, value, sent_at) VALUES ($2, $3, $4::jsonb, NOW)"
         .replace("NOW", NOW).replace("S.", s);
@@ -223,9 +224,9 @@ final class PostgresWorkflowSql {
                 finished_at = n.now, updated_at = n.now
             FROM n
             WHERE x.id = $2 AND EXISTS (SELECT 1 FROM a)
-            RETURNING x.id),
+            RETURNING x.id, x.status),
         note AS (SELECT pg_notify($7, id::text) FROM u)
-        SELECT (SELECT count(*) FROM u) AS finished, (SELECT count(*) FROM note) AS notified"""
+        SELECT (SELECT status FROM u) AS status, (SELECT count(*) FROM note) AS notified"""
         .replace("NOW", NOW).replace("S.", s);
     setRunStatus = """
         UPDATE S.pgqrs_runs

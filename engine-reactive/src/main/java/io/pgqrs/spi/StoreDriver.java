@@ -372,9 +372,10 @@ public interface StoreDriver {
    * {@link #runsFinished()}).
    *
    * @param p the outcome
-   * @return false when the run had already finished or the message lease was lost (nothing changed)
+   * @return the status the run ended with (CANCELLED for a run that was CANCELLING); empty when
+   *     the run had already finished or the message lease was lost (nothing changed)
    */
-  Mono<Boolean> finishRun(StoreParams.FinishRun p);
+  Mono<io.pgqrs.RunStatus> finishRun(StoreParams.FinishRun p);
 
   /**
    * Records a signal and wakes the run if it waits for that name.
