@@ -22,7 +22,11 @@ public record RunQuery(
     @Nullable Long beforeId,
     int limit) {
 
-  /** The first 100 runs of every workflow, newest first. */
+  /**
+   * The first 100 runs of every workflow, newest first.
+   *
+   * @return the query
+   */
   public static RunQuery all() {
     return new RunQuery(null, null, null, null, null, 100);
   }
