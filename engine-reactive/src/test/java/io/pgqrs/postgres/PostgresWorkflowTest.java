@@ -64,6 +64,23 @@ class PostgresWorkflowTest extends WorkflowContract {
   }
 
   @Test
+  void aResultWaitingInAnotherEngineIsWokenByNotify() {
+    // The waiting engine polls every ten minutes: only the runs channel's NOTIFY can wake it.
+    Store waiter = Pgqrs.connect(io.pgqrs.PgqrsConfig.builder(database.dsn()).pollInterval(Duration.ofMinutes(10))
+        .build()).block(T);
+    try {
+      Workflow<String, String> executing = register(define(String.class, String.class, (ctx, in) ->
+          ctx.sleep(Duration.ofMillis(300)).then(ctx.step("echo", String.class, () -> Mono.just(in)))));
+      start(executing, 1);
+      Workflow<String, String> waiting = waiter.runs().register(executing.definition()).block(T);
+      RunHandle<String> run = waiting.trigger("across").block(T);
+      StepVerifier.create(run.result()).expectNext("across").expectComplete().verify(Duration.ofSeconds(20));
+    } finally {
+      waiter.close().block(T);
+    }
+  }
+
+  @Test
   void aFailedTransactionalStepRollsItsWritesBack() {
     String table = "\"" + database.schema() + "\".ledger_retry";
     sql("CREATE TABLE " + table + " (value text NOT NULL)");
