@@ -195,13 +195,6 @@ final class ConsumerSession {
 
   // ---------------------------------------------------------------- the claim loop
 
-  /** A wake-up from this engine (a run it triggered): the same as a notification. */
-  void wakeLocally() {
-    if (settings.wakeups()) {
-      wake();
-    }
-  }
-
   private void wake() {
     more = true;
     Disposable timer = idleTimer;

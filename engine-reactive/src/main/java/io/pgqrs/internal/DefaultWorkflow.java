@@ -49,12 +49,6 @@ final class DefaultWorkflow<I, O> implements Workflow<I, O> {
       String json = runtime.toJson(input, "the input of workflow '" + definition.name() + "'");
       return runtime.driver().triggerRun(new StoreParams.TriggerRun(definition.name(), json, key,
               definition.timeout(), null))
-          .doOnNext(triggered -> {
-            if (triggered.created()) {
-              // Workers of this engine start at once instead of waiting for the notification.
-              runtime.engine().wakeLocal(definition.name());
-            }
-          })
           .map(triggered -> run(triggered.runId()));
     });
   }

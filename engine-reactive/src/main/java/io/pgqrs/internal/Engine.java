@@ -169,15 +169,6 @@ public final class Engine implements Store {
     sessions.add(session);
   }
 
-  /** Wakes this engine's consumers of a queue, as a notification would. */
-  void wakeLocal(String queue) {
-    for (ConsumerSession session : sessions) {
-      if (session.settings().queue().equals(queue)) {
-        session.wakeLocally();
-      }
-    }
-  }
-
   void untrack(ConsumerSession session) {
     sessions.remove(session);
   }

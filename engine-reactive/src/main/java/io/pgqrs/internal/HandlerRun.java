@@ -31,7 +31,6 @@ import reactor.util.retry.Retry;
 final class HandlerRun {
 
   private static final Logger log = LoggerFactory.getLogger(HandlerRun.class);
-  private static final int MAX_ERROR_TEXT = 2000;
   private static final Retry SETTLE_RETRY = Retry.backoff(3, Duration.ofMillis(100))
       .filter(e -> e instanceof PgqrsTransientException);
 
@@ -150,7 +149,7 @@ final class HandlerRun {
         .onErrorResume(e -> {
           log.error("pgqrs could not record the outcome of message {} on queue '{}'; it will be delivered again "
               + "when its lease expires", d.id(), settings.queue(), e);
-          return Mono.just(new Outcome(d.id(), Outcome.Kind.NOT_RECORDED, d.attempts(), null, text(e)));
+          return Mono.just(new Outcome(d.id(), Outcome.Kind.NOT_RECORDED, d.attempts(), null, WorkflowRuntime.describe(e)));
         });
   }
 
@@ -168,7 +167,7 @@ final class HandlerRun {
   }
 
   private Mono<Outcome> failed(DefaultDelivery d, Throwable error) {
-    String text = text(error);
+    String text = WorkflowRuntime.describe(error);
     if (d.leaseLost()) {
       return Mono.just(lost(d, text));
     }
@@ -190,14 +189,5 @@ final class HandlerRun {
   private Outcome lost(DefaultDelivery d, @Nullable String error) {
     log.warn("pgqrs discarded the outcome of message {} on queue '{}': its lease was lost", d.id(), settings.queue());
     return new Outcome(d.id(), Outcome.Kind.LEASE_LOST, d.attempts(), null, error);
-  }
-
-  private static String text(Throwable error) {
-    Throwable e = error;
-    if (e instanceof RetryLaterException) {
-      return String.valueOf(e.getMessage());
-    }
-    String text = e.toString();
-    return text.length() > MAX_ERROR_TEXT ? text.substring(0, MAX_ERROR_TEXT) : text;
   }
 }

@@ -37,6 +37,7 @@ final class WorkflowRuntime implements Runs {
   private static final int MAX_KEY = 255;
   private static final int MAX_SIGNAL_NAME = 200;
   private static final int MAX_ERROR_TEXT = 4000;
+  private static final int MAX_RECORDED_ERROR = 2000;
 
   private final Engine engine;
   private final StoreDriver driver;
@@ -225,11 +226,16 @@ final class WorkflowRuntime implements Runs {
     }
   }
 
+  /**
+   * An error as recorded in the store (a message's last error, a step's or run's error): the
+   * message of the library's own exceptions and of a retry-later request, else the exception's
+   * {@code toString()}, cut to a bounded length.
+   */
   static String describe(Throwable error) {
     String text = error instanceof io.pgqrs.PgqrsException || error instanceof io.pgqrs.RetryLaterException
         ? String.valueOf(error.getMessage())
         : error.toString();
-    return text.length() > MAX_ERROR_TEXT ? text.substring(0, MAX_ERROR_TEXT) : text;
+    return text.length() > MAX_RECORDED_ERROR ? text.substring(0, MAX_RECORDED_ERROR) : text;
   }
 
   static void checkText(String field, @Nullable String value, int max) {

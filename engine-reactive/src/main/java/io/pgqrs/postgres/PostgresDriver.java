@@ -753,6 +753,8 @@ final class PostgresDriver implements StoreDriver {
             return Mono.error(new WorkflowNotFoundException(p.workflow()));
           }
           if (inserted.runId() != null) {
+            // This engine's workers start at once instead of waiting for the NOTIFY to come back.
+            listener.wakeHere(p.workflow());
             return Mono.just(new StoreResults.Triggered(inserted.runId(), true));
           }
           // The key is taken: the run that holds it, committed before this statement's conflict.

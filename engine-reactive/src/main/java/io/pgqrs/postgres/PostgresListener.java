@@ -102,6 +102,16 @@ final class PostgresListener {
     }
   }
 
+  /**
+   * Wakes this engine's subscribers of {@code key} at once, as the notification of a commit made
+   * here will, a round trip later.
+   */
+  void wakeHere(String key) {
+    if (!closed) {
+      wake(channel(schema, key), "");
+    }
+  }
+
   private void wake(String channel, String payload) {
     woken.emitNext(new Notice(channel, payload), Sinks.EmitFailureHandler.busyLooping(Duration.ofSeconds(1)));
   }

@@ -21,7 +21,6 @@ final class PostgresWorkflowSql {
   final String acquireStep;
   final String triggerRun;
   final String finishLeasedRun;
-  final String stepRecord;
   final String finishStep;
   final String extendStep;
   final String takeSignal;
@@ -116,9 +115,6 @@ final class PostgresWorkflowSql {
         LEFT JOIN ins ON true
         LEFT JOIN S.pgqrs_steps s ON ins.lease_token IS NULL AND s.run_id = $2 AND s.step_id = $3"""
         .replace("NOW", NOW).replace("S.", s);
-    stepRecord = """
-        SELECT status, output::text AS output, output_type, error, attempts, lease_until, wake_at
-        FROM S.pgqrs_steps WHERE run_id = $1 AND step_id = $2""".replace("S.", s);
     finishStep = """
         UPDATE S.pgqrs_steps
         SET status = $5, output = $6::jsonb, output_type = $7, error = coalesce($8, error), wake_at = $9, awaiting = $10,
