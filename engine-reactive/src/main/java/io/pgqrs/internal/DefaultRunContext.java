@@ -24,6 +24,7 @@ import java.util.Objects;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicReference;
+import java.util.function.BiFunction;
 import java.util.function.Supplier;
 import org.jspecify.annotations.Nullable;
 import org.slf4j.Logger;
@@ -198,20 +199,20 @@ final class DefaultRunContext implements RunContext {
   private <T> Mono<T> run(String name, @Nullable String site, @Nullable JavaType type, StepOptions options,
       Supplier<? extends Mono<? extends T>> supplier) {
     Objects.requireNonNull(supplier, "supplier");
-    String stepId;
-    try {
-      stepId = identify(name, site);
-    } catch (RuntimeException e) {
-      return Mono.error(e);
-    }
-    return acquire(stepId, acquired -> {
+    return memoized(name, site, type, (stepId, step) -> execute(step, type, options, supplier, false));
+  }
+
+  /** A step replayed from its record, or executed by {@code execute} under its lease. */
+  private <T> Mono<T> memoized(String name, @Nullable String site, @Nullable JavaType type,
+      BiFunction<String, StepAcquisition.Execute, Mono<T>> execute) {
+    return acquire(name, site, (stepId, acquired) -> {
       if (acquired instanceof StepAcquisition.Recorded r) {
         return replay(r, type);
       }
       if (acquired instanceof StepAcquisition.Failed f) {
         return Mono.error(new StepFailedException(stepId, f.attempts(), f.error()));
       }
-      return execute((StepAcquisition.Execute) acquired, type, options, supplier, false);
+      return execute.apply(stepId, (StepAcquisition.Execute) acquired);
     });
   }
 
@@ -220,37 +221,39 @@ final class DefaultRunContext implements RunContext {
       java.util.function.Function<io.r2dbc.spi.Connection, ? extends Mono<? extends T>> work) {
     Objects.requireNonNull(type, "type");
     Objects.requireNonNull(work, "work");
-    String site = callsite();
+    JavaType javaType = runtime.mapper().constructType(type);
+    return memoized(name, callsite(), javaType, (stepId, step) -> {
+      io.pgqrs.spi.StoreParams.FinishStep record = new io.pgqrs.spi.StoreParams.FinishStep(runId(), stepId, step.token(),
+          io.pgqrs.StepStatus.SUCCESS, null, null, null, null, null, null);
+      String what = "the output of step '" + stepId + "'";
+      Supplier<Mono<T>> inTransaction = () -> {
+        // The JSON recorded in the transaction, read back so the first execution sees what replays will.
+        AtomicReference<String> recorded = new AtomicReference<>();
+        return runtime.driver().transactionalStep(record,
+                connection -> Mono.defer(() -> work.apply((io.r2dbc.spi.Connection) connection)).<T>map(v -> v),
+                value -> {
+                  String json = runtime.toJson(value, what);
+                  recorded.set(json);
+                  return json;
+                })
+            .map(value -> runtime.<T>fromJson(Objects.requireNonNull(recorded.get()), javaType, what));
+      };
+      return execute(step, javaType, definition.stepOptions(), inTransaction, true);
+    });
+  }
+
+  /**
+   * Identifies the step now (call order) and acquires it when subscribed, turning "not due" and
+   * "stopped" into interruptions; the handler sees Recorded, Failed or Execute.
+   */
+  private <T> Mono<T> acquire(String name, @Nullable String site,
+      BiFunction<String, StepAcquisition, Mono<T>> handler) {
     String stepId;
     try {
       stepId = identify(name, site);
     } catch (RuntimeException e) {
       return Mono.error(e);
     }
-    JavaType javaType = runtime.mapper().constructType(type);
-    return acquire(stepId, acquired -> {
-      if (acquired instanceof StepAcquisition.Recorded r) {
-        return replay(r, javaType);
-      }
-      if (acquired instanceof StepAcquisition.Failed f) {
-        return Mono.error(new StepFailedException(stepId, f.attempts(), f.error()));
-      }
-      StepAcquisition.Execute step = (StepAcquisition.Execute) acquired;
-      io.pgqrs.spi.StoreParams.FinishStep record = new io.pgqrs.spi.StoreParams.FinishStep(runId(), stepId, step.token(),
-          io.pgqrs.StepStatus.SUCCESS, null, null, null, null, null, null);
-      Supplier<Mono<T>> inTransaction = () -> runtime.driver().transactionalStep(record,
-          connection -> Mono.defer(() -> work.apply((io.r2dbc.spi.Connection) connection)).<T>map(v -> v),
-          value -> runtime.toJson(value, "the output of step '" + stepId + "'"));
-      return execute(step, javaType, definition.stepOptions(), inTransaction, true);
-    });
-  }
-
-  /**
-   * Acquires the step, turning "not due" and "stopped" into interruptions; the handler sees
-   * Recorded, Failed or Execute.
-   */
-  private <T> Mono<T> acquire(String stepId,
-      java.util.function.Function<StepAcquisition, Mono<T>> handler) {
     return Mono.defer(() -> {
       Interrupt early = interruption.get();
       if (early != null) {
@@ -263,7 +266,7 @@ final class DefaultRunContext implements RunContext {
         if (acquired instanceof StepAcquisition.Stopped s) {
           return stop(stopped(s));
         }
-        return handler.apply(acquired);
+        return handler.apply(stepId, acquired);
       });
     });
   }
@@ -323,15 +326,7 @@ final class DefaultRunContext implements RunContext {
         .doOnCancel(() -> exec.extendStep(step, Duration.ZERO).subscribe(s -> { }, e -> { }))
         .flatMap(signal -> signal.isOnError()
             ? failed(step, options, signal.getThrowable())
-            : recordedByWork ? readBack(step, type, signal.get()) : succeeded(step, type, signal));
-  }
-
-  private <T> Mono<T> readBack(StepAcquisition.Execute step, @Nullable JavaType type, @Nullable T value) {
-    if (value == null) {
-      return Mono.empty();
-    }
-    return type == null ? Mono.just(value) : Mono.fromCallable(() -> runtime.<T>fromJson(
-        runtime.toJson(value, "the output of step '" + step.stepId() + "'"), type, "the output of step '" + step.stepId() + "'"));
+            : recordedByWork ? Mono.justOrEmpty(signal.get()) : succeeded(step, type, signal));
   }
 
   private <T> Mono<T> succeeded(StepAcquisition.Execute step, @Nullable JavaType type, Signal<T> signal) {
@@ -385,13 +380,7 @@ final class DefaultRunContext implements RunContext {
   @Override
   public Mono<Void> sleep(Duration duration) {
     Engine.checkNotNegative("duration", duration);
-    String stepId;
-    try {
-      stepId = identify(SLEEP, null);
-    } catch (RuntimeException e) {
-      return Mono.error(e);
-    }
-    return acquire(stepId, acquired -> {
+    return acquire(SLEEP, null, (stepId, acquired) -> {
       if (!(acquired instanceof StepAcquisition.Execute step)) {
         return Mono.empty();
       }
@@ -408,16 +397,14 @@ final class DefaultRunContext implements RunContext {
   public <T> Mono<T> awaitSignal(String name, Class<T> type, Duration timeout) {
     Objects.requireNonNull(type, "type");
     Engine.checkNotNegative("timeout", timeout);
-    String stepId;
     try {
       WorkflowRuntime.checkText("name", name, MAX_STEP_NAME - SIGNAL.length());
-      stepId = identify(SIGNAL + name, null);
     } catch (RuntimeException e) {
       return Mono.error(e);
     }
     JavaType javaType = runtime.mapper().constructType(type);
     String timeoutText = "no signal '" + name + "' arrived within " + timeout;
-    return acquire(stepId, acquired -> {
+    return acquire(SIGNAL + name, null, (stepId, acquired) -> {
       if (acquired instanceof StepAcquisition.Recorded r) {
         return replay(r, javaType);
       }
