@@ -6,18 +6,14 @@ import io.pgqrs.Consumer;
 import io.pgqrs.Outcome;
 import io.pgqrs.Pgqrs;
 import io.pgqrs.Store;
+import io.pgqrs.testing.ChildJvm;
 import io.pgqrs.testing.PostgresDatabase;
 import io.r2dbc.spi.Connection;
-import java.io.BufferedReader;
 import java.io.IOException;
-import java.io.InputStreamReader;
-import java.nio.charset.StandardCharsets;
-import java.nio.file.Path;
 import java.time.Duration;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
-import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.stream.IntStream;
 import org.junit.jupiter.api.AfterAll;
@@ -81,22 +77,8 @@ class PostgresConsumerFailureTest {
   void messagesOfAKilledConsumerComeBackAfterTheirLease() throws IOException, InterruptedException {
     store.queues().create("crash").block(T);
     enqueue("crash", 40);
-    Process child = new ProcessBuilder(Path.of(System.getProperty("java.home"), "bin", "java").toString(),
-        "-cp", System.getProperty("java.class.path"), PostgresConsumerFailureTest.class.getName(), db.dsn(), "crash")
-        .redirectError(ProcessBuilder.Redirect.DISCARD)
-        .start();
-    int started = 0;
-    try (BufferedReader out = new BufferedReader(new InputStreamReader(child.getInputStream(), StandardCharsets.UTF_8))) {
-      String line;
-      while (started < 4 && (line = out.readLine()) != null) {
-        if (line.startsWith("START ")) {
-          started++;
-        }
-      }
-    } finally {
-      child.destroyForcibly(); // SIGKILL: no shutdown hook, no release
-      assertThat(child.waitFor(30, TimeUnit.SECONDS)).isTrue();
-    }
+    int started = ChildJvm.killAfter(PostgresConsumerFailureTest.class, line -> line.startsWith("START "), 4,
+        db.dsn(), "crash");
     assertThat(started).isEqualTo(4);
     assertThat(store.queues().metrics("crash").block(T).leased()).isEqualTo(4);
 

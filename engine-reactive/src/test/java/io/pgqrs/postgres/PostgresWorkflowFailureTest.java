@@ -11,17 +11,13 @@ import io.pgqrs.Workflow;
 import io.pgqrs.WorkflowDefinition;
 import io.pgqrs.WorkflowWorker;
 import io.pgqrs.Workflows;
+import io.pgqrs.testing.ChildJvm;
 import io.pgqrs.testing.PostgresDatabase;
-import java.io.BufferedReader;
 import java.io.IOException;
-import java.io.InputStreamReader;
-import java.nio.charset.StandardCharsets;
-import java.nio.file.Path;
 import java.time.Duration;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
-import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
@@ -108,21 +104,8 @@ class PostgresWorkflowFailureTest {
     Workflow<String, String> workflow = store.runs().register(definition(name, "normal", here)).block(T);
     RunHandle<String> run = workflow.trigger("in").block(T);
 
-    Process child = new ProcessBuilder(Path.of(System.getProperty("java.home"), "bin", "java").toString(),
-        "-cp", System.getProperty("java.class.path"), PostgresWorkflowFailureTest.class.getName(), db.dsn(), name, mode)
-        .redirectError(ProcessBuilder.Redirect.DISCARD)
-        .start();
     String expected = mode.equals("between") ? "BETWEEN" : "INSIDE";
-    boolean reached = false;
-    try (BufferedReader out = new BufferedReader(new InputStreamReader(child.getInputStream(), StandardCharsets.UTF_8))) {
-      String line;
-      while (!reached && (line = out.readLine()) != null) {
-        reached = line.equals(expected);
-      }
-    } finally {
-      child.destroyForcibly(); // SIGKILL: no shutdown hook, no release
-      assertThat(child.waitFor(30, TimeUnit.SECONDS)).isTrue();
-    }
+    boolean reached = ChildJvm.killAfter(PostgresWorkflowFailureTest.class, expected::equals, 1, db.dsn(), name, mode) == 1;
     assertThat(reached).isTrue();
     List<StepInfo> before = run.steps().collectList().block(T);
     assertThat(before).filteredOn(s -> s.stepId().equals("one")).singleElement()
