@@ -368,10 +368,7 @@ final class SqliteDriver implements StoreDriver {
   public Mono<Boolean> archive(StoreParams.LeaseRef p) {
     return Mono.defer(() -> {
       long now = now(p.now());
-      return db.statements("archive", s -> s.update(
-              "UPDATE pgqrs_messages SET state = 'archived', archived_at = ? WHERE " + FENCED,
-              now, p.messageId(), p.token().toString(), now))
-          .map(n -> n == 1);
+      return db.statements("archive", s -> archiveLeased(s, p.messageId(), p.token(), now)).map(n -> n == 1);
     });
   }
 
@@ -816,9 +813,8 @@ final class SqliteDriver implements StoreDriver {
 
   /** Archives a message a worker holds, fenced by its lease. */
   private static Mono<Long> archiveLeased(SqlSession s, long messageId, UUID token, long now) {
-    return s.update("""
-        UPDATE pgqrs_messages SET state = 'archived', archived_at = ?1, lease_token = NULL, lease_owner = NULL
-        WHERE id = ?2 AND lease_token = ?3 AND state = 'live' AND visible_at > ?1""", now, messageId, token.toString());
+    return s.update("UPDATE pgqrs_messages SET state = 'archived', archived_at = ? WHERE " + FENCED,
+        now, messageId, token.toString(), now);
   }
 
   /** Archives a message nobody holds: never leased, released, or whose lease has expired. */

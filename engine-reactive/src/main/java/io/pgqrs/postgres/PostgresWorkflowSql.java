@@ -208,7 +208,7 @@ final class PostgresWorkflowSql {
               WHERE id = $2 AND status IN ('QUEUED', 'RUNNING', 'PAUSED', 'CANCELLING') FOR UPDATE),
         a AS (
             UPDATE S.pgqrs_messages m
-            SET state = 'archived', archived_at = n.now, lease_token = NULL, lease_owner = NULL
+            SET state = 'archived', archived_at = n.now
             FROM r, n
             WHERE m.id = r.message_id AND m.lease_token = $3 AND m.state = 'live' AND m.visible_at > n.now
             RETURNING m.id),
