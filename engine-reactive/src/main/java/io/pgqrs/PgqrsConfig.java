@@ -1,5 +1,6 @@
 package io.pgqrs;
 
+import io.pgqrs.admin.Maintenance;
 import io.pgqrs.internal.Dsns;
 import io.pgqrs.internal.DurationText;
 import io.pgqrs.internal.Names;

@@ -1,6 +1,16 @@
 package io.pgqrs;
 
 import com.fasterxml.jackson.databind.ObjectMapper;
+import io.pgqrs.admin.Admin;
+import io.pgqrs.admin.Maintenance;
+import io.pgqrs.queue.Archive;
+import io.pgqrs.queue.Consumer;
+import io.pgqrs.queue.DeadLetters;
+import io.pgqrs.queue.Messages;
+import io.pgqrs.queue.Producer;
+import io.pgqrs.queue.Queues;
+import io.pgqrs.worker.Workers;
+import io.pgqrs.workflow.Runs;
 import reactor.core.publisher.Mono;
 
 /**

@@ -1,11 +1,11 @@
 package io.pgqrs.bench;
 
 import com.fasterxml.jackson.databind.node.ObjectNode;
-import io.pgqrs.Delivery;
-import io.pgqrs.Lease;
-import io.pgqrs.Message;
-import io.pgqrs.Messages;
 import io.pgqrs.Store;
+import io.pgqrs.queue.Delivery;
+import io.pgqrs.queue.Lease;
+import io.pgqrs.queue.Message;
+import io.pgqrs.queue.Messages;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;

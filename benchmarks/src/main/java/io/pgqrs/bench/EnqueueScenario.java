@@ -1,8 +1,8 @@
 package io.pgqrs.bench;
 
 import com.fasterxml.jackson.databind.node.ObjectNode;
-import io.pgqrs.Producer;
 import io.pgqrs.Store;
+import io.pgqrs.queue.Producer;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.atomic.AtomicLong;

@@ -2,8 +2,8 @@ package io.pgqrs.bench;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
-import io.pgqrs.Producer;
 import io.pgqrs.Store;
+import io.pgqrs.queue.Producer;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;

@@ -1,12 +1,12 @@
 package io.pgqrs.bench;
 
 import io.pgqrs.Pgqrs;
-import io.pgqrs.RunHandle;
 import io.pgqrs.Store;
-import io.pgqrs.Workflow;
-import io.pgqrs.WorkflowDefinition;
-import io.pgqrs.WorkflowWorker;
-import io.pgqrs.Workflows;
+import io.pgqrs.workflow.RunHandle;
+import io.pgqrs.workflow.Workflow;
+import io.pgqrs.workflow.WorkflowDefinition;
+import io.pgqrs.workflow.WorkflowWorker;
+import io.pgqrs.workflow.Workflows;
 import java.time.Duration;
 import java.util.Objects;
 import org.jspecify.annotations.Nullable;

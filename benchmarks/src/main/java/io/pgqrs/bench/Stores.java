@@ -2,8 +2,8 @@ package io.pgqrs.bench;
 
 import io.pgqrs.Pgqrs;
 import io.pgqrs.PgqrsConfig;
-import io.pgqrs.Producer;
 import io.pgqrs.Store;
+import io.pgqrs.queue.Producer;
 import java.time.Duration;
 import reactor.core.publisher.Flux;
 

@@ -1,11 +1,11 @@
 package io.pgqrs.examples;
 
-import io.pgqrs.Message;
-import io.pgqrs.NewMessage;
 import io.pgqrs.Pgqrs;
-import io.pgqrs.Producer;
-import io.pgqrs.QueueAlreadyExistsException;
 import io.pgqrs.Store;
+import io.pgqrs.queue.Message;
+import io.pgqrs.queue.NewMessage;
+import io.pgqrs.queue.Producer;
+import io.pgqrs.queue.QueueAlreadyExistsException;
 import java.time.Duration;
 import java.util.List;
 import java.util.Map;

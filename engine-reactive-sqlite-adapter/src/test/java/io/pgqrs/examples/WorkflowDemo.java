@@ -1,14 +1,14 @@
 package io.pgqrs.examples;
 
 import io.pgqrs.Pgqrs;
-import io.pgqrs.RunHandle;
-import io.pgqrs.RunInfo;
-import io.pgqrs.StepInfo;
 import io.pgqrs.Store;
-import io.pgqrs.Workflow;
-import io.pgqrs.WorkflowDefinition;
-import io.pgqrs.WorkflowWorker;
-import io.pgqrs.Workflows;
+import io.pgqrs.workflow.RunHandle;
+import io.pgqrs.workflow.RunInfo;
+import io.pgqrs.workflow.StepInfo;
+import io.pgqrs.workflow.Workflow;
+import io.pgqrs.workflow.WorkflowDefinition;
+import io.pgqrs.workflow.WorkflowWorker;
+import io.pgqrs.workflow.Workflows;
 import java.time.Duration;
 import java.util.List;
 import reactor.core.publisher.Mono;

@@ -3,8 +3,8 @@ package io.pgqrs.sqlite;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import io.pgqrs.Store;
-import io.pgqrs.Workflow;
 import io.pgqrs.contract.WorkflowContract;
+import io.pgqrs.workflow.Workflow;
 import org.junit.jupiter.api.Test;
 import reactor.core.publisher.Mono;
 import reactor.test.StepVerifier;

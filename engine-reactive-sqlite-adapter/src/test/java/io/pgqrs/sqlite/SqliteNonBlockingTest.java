@@ -2,8 +2,8 @@ package io.pgqrs.sqlite;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
-import io.pgqrs.Message;
 import io.pgqrs.Store;
+import io.pgqrs.queue.Message;
 import java.time.Duration;
 import java.util.List;
 import java.util.Map;

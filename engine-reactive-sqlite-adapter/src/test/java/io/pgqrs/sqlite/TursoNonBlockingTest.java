@@ -1,7 +1,7 @@
 package io.pgqrs.sqlite;
 
-import io.pgqrs.Message;
 import io.pgqrs.Store;
+import io.pgqrs.queue.Message;
 import java.time.Duration;
 import java.util.List;
 import java.util.Map;

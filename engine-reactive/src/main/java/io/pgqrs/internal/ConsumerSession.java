@@ -1,12 +1,12 @@
 package io.pgqrs.internal;
 
-import io.pgqrs.Delivery;
-import io.pgqrs.Lease;
-import io.pgqrs.Message;
-import io.pgqrs.MessageState;
 import io.pgqrs.PgqrsPermanentException;
-import io.pgqrs.WorkerStatus;
+import io.pgqrs.queue.Delivery;
+import io.pgqrs.queue.Lease;
+import io.pgqrs.queue.Message;
+import io.pgqrs.queue.MessageState;
 import io.pgqrs.spi.StoreParams;
+import io.pgqrs.worker.WorkerStatus;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;

@@ -1,11 +1,11 @@
 package io.pgqrs.internal;
 
-import io.pgqrs.Consumer;
-import io.pgqrs.Delivery;
 import io.pgqrs.InvalidArgumentException;
-import io.pgqrs.Message;
-import io.pgqrs.Outcome;
 import io.pgqrs.RetryPolicy;
+import io.pgqrs.queue.Consumer;
+import io.pgqrs.queue.Delivery;
+import io.pgqrs.queue.Message;
+import io.pgqrs.queue.Outcome;
 import java.time.Duration;
 import java.util.Objects;
 import java.util.function.Function;

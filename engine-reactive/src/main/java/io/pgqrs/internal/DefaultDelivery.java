@@ -1,8 +1,8 @@
 package io.pgqrs.internal;
 
-import io.pgqrs.Delivery;
-import io.pgqrs.Lease;
-import io.pgqrs.Message;
+import io.pgqrs.queue.Delivery;
+import io.pgqrs.queue.Lease;
+import io.pgqrs.queue.Message;
 import java.time.Duration;
 import java.util.Objects;
 import java.util.concurrent.atomic.AtomicBoolean;

@@ -2,11 +2,11 @@ package io.pgqrs.internal;
 
 import com.fasterxml.jackson.databind.ObjectMapper;
 import io.pgqrs.InvalidArgumentException;
-import io.pgqrs.NewMessage;
-import io.pgqrs.Producer;
-import io.pgqrs.RateLimit;
-import io.pgqrs.RateLimitedException;
-import io.pgqrs.ValidationRules;
+import io.pgqrs.queue.NewMessage;
+import io.pgqrs.queue.Producer;
+import io.pgqrs.queue.RateLimit;
+import io.pgqrs.queue.RateLimitedException;
+import io.pgqrs.queue.ValidationRules;
 import io.pgqrs.spi.StoreDriver;
 import io.pgqrs.spi.StoreParams;
 import io.pgqrs.spi.StoreResults;

@@ -3,17 +3,20 @@ package io.pgqrs.internal;
 import com.fasterxml.jackson.core.type.TypeReference;
 import com.fasterxml.jackson.databind.JavaType;
 import com.fasterxml.jackson.databind.JsonNode;
+import io.pgqrs.ConfigurationException;
 import io.pgqrs.InvalidArgumentException;
 import io.pgqrs.RetryLaterException;
-import io.pgqrs.RunContext;
-import io.pgqrs.RunStatus;
 import io.pgqrs.SerializationFailedException;
-import io.pgqrs.SignalTimeoutException;
-import io.pgqrs.StepAcquisition;
-import io.pgqrs.StepConflictException;
-import io.pgqrs.StepFailedException;
-import io.pgqrs.StepOptions;
-import io.pgqrs.WorkflowDefinition;
+import io.pgqrs.workflow.RunContext;
+import io.pgqrs.workflow.RunStatus;
+import io.pgqrs.workflow.SignalTimeoutException;
+import io.pgqrs.workflow.Step;
+import io.pgqrs.workflow.StepAcquisition;
+import io.pgqrs.workflow.StepConflictException;
+import io.pgqrs.workflow.StepFailedException;
+import io.pgqrs.workflow.StepOptions;
+import io.pgqrs.workflow.StepStatus;
+import io.pgqrs.workflow.WorkflowDefinition;
 import java.lang.reflect.Method;
 import java.lang.reflect.ParameterizedType;
 import java.lang.reflect.Proxy;
@@ -224,7 +227,7 @@ final class DefaultRunContext implements RunContext {
     JavaType javaType = runtime.mapper().constructType(type);
     return memoized(name, callsite(), javaType, (stepId, step) -> {
       io.pgqrs.spi.StoreParams.FinishStep record = new io.pgqrs.spi.StoreParams.FinishStep(runId(), stepId, step.token(),
-          io.pgqrs.StepStatus.SUCCESS, null, null, null, null, null, null);
+          io.pgqrs.workflow.StepStatus.SUCCESS, null, null, null, null, null, null);
       String what = "the output of step '" + stepId + "'";
       Supplier<Mono<T>> inTransaction = () -> {
         // The JSON recorded in the transaction, read back so the first execution sees what replays will.
@@ -441,13 +444,13 @@ final class DefaultRunContext implements RunContext {
       throw new InvalidArgumentException("api", api.getName() + " is not an interface");
     }
     for (Method method : api.getMethods()) {
-      if (method.isAnnotationPresent(io.pgqrs.Step.class) && method.getReturnType() != Mono.class) {
+      if (method.isAnnotationPresent(io.pgqrs.workflow.Step.class) && method.getReturnType() != Mono.class) {
         throw new InvalidArgumentException("api", "@Step method " + api.getSimpleName() + "." + method.getName()
             + " must return Mono");
       }
     }
     Object proxy = Proxy.newProxyInstance(api.getClassLoader(), new Class<?>[] {api}, (self, method, args) -> {
-      io.pgqrs.Step step = method.getAnnotation(io.pgqrs.Step.class);
+      io.pgqrs.workflow.Step step = method.getAnnotation(io.pgqrs.workflow.Step.class);
       if (method.getDeclaringClass() == Object.class || step == null) {
         return invoke(method, target, args);
       }

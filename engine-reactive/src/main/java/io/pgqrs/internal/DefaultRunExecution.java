@@ -1,13 +1,13 @@
 package io.pgqrs.internal;
 
-import io.pgqrs.Lease;
-import io.pgqrs.RunExecution;
-import io.pgqrs.RunInfo;
-import io.pgqrs.RunStatus;
-import io.pgqrs.StepAcquisition;
-import io.pgqrs.StepStatus;
+import io.pgqrs.queue.Lease;
 import io.pgqrs.spi.StoreParams;
 import io.pgqrs.spi.StoreResults;
+import io.pgqrs.workflow.RunExecution;
+import io.pgqrs.workflow.RunInfo;
+import io.pgqrs.workflow.RunStatus;
+import io.pgqrs.workflow.StepAcquisition;
+import io.pgqrs.workflow.StepStatus;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.Objects;

@@ -1,10 +1,10 @@
 package io.pgqrs.internal;
 
-import io.pgqrs.RunHandle;
-import io.pgqrs.RunInfo;
-import io.pgqrs.RunStatus;
-import io.pgqrs.StepInfo;
-import io.pgqrs.WorkflowFailedException;
+import io.pgqrs.workflow.RunHandle;
+import io.pgqrs.workflow.RunInfo;
+import io.pgqrs.workflow.RunStatus;
+import io.pgqrs.workflow.StepInfo;
+import io.pgqrs.workflow.WorkflowFailedException;
 import reactor.core.publisher.Flux;
 import reactor.core.publisher.Mono;
 

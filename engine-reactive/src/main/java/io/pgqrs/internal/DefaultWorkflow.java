@@ -1,11 +1,11 @@
 package io.pgqrs.internal;
 
 import io.pgqrs.InvalidArgumentException;
-import io.pgqrs.RunHandle;
-import io.pgqrs.Workflow;
-import io.pgqrs.WorkflowDefinition;
-import io.pgqrs.WorkflowWorker;
 import io.pgqrs.spi.StoreParams;
+import io.pgqrs.workflow.RunHandle;
+import io.pgqrs.workflow.Workflow;
+import io.pgqrs.workflow.WorkflowDefinition;
+import io.pgqrs.workflow.WorkflowWorker;
 import org.jspecify.annotations.Nullable;
 import reactor.core.publisher.Mono;
 

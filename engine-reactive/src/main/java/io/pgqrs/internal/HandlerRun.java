@@ -1,10 +1,10 @@
 package io.pgqrs.internal;
 
-import io.pgqrs.Message;
-import io.pgqrs.Outcome;
 import io.pgqrs.PgqrsTransientException;
 import io.pgqrs.RetryLaterException;
 import io.pgqrs.RetryPolicy;
+import io.pgqrs.queue.Message;
+import io.pgqrs.queue.Outcome;
 import java.time.Duration;
 import java.util.List;
 import java.util.concurrent.TimeoutException;
@@ -23,7 +23,7 @@ import reactor.core.scheduler.Schedulers;
 import reactor.util.retry.Retry;
 
 /**
- * One subscription of {@link io.pgqrs.Consumer#handle}: runs the handler on the session's
+ * One subscription of {@link io.pgqrs.queue.Consumer#handle}: runs the handler on the session's
  * deliveries and records each outcome. The handler pipeline is its own subscription, not part of
  * the subscriber's chain, so cancelling the outcomes starts a graceful shutdown instead of
  * cancelling the handlers in flight.

@@ -2,7 +2,7 @@ package io.pgqrs.internal;
 
 import io.pgqrs.PgqrsConfig;
 import io.pgqrs.SchemaNotInstalledException;
-import io.pgqrs.SweepReport;
+import io.pgqrs.admin.SweepReport;
 import io.pgqrs.spi.StoreDriver;
 import io.pgqrs.spi.StoreParams;
 import java.time.Duration;

@@ -1,6 +1,6 @@
 package io.pgqrs.internal;
 
-import io.pgqrs.RateLimit;
+import io.pgqrs.queue.RateLimit;
 import java.time.Duration;
 import java.util.function.LongSupplier;
 

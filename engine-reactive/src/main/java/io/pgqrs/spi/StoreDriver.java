@@ -1,14 +1,18 @@
 package io.pgqrs.spi;
 
 import io.pgqrs.Capabilities;
-import io.pgqrs.Lease;
-import io.pgqrs.Message;
-import io.pgqrs.QueueInfo;
-import io.pgqrs.QueueMetrics;
-import io.pgqrs.SchemaReport;
-import io.pgqrs.WorkerHealth;
-import io.pgqrs.WorkerInfo;
-import io.pgqrs.WorkerStatus;
+import io.pgqrs.ConfigurationException;
+import io.pgqrs.admin.SchemaReport;
+import io.pgqrs.queue.Lease;
+import io.pgqrs.queue.Message;
+import io.pgqrs.queue.QueueInfo;
+import io.pgqrs.queue.QueueMetrics;
+import io.pgqrs.worker.WorkerHealth;
+import io.pgqrs.worker.WorkerInfo;
+import io.pgqrs.worker.WorkerStatus;
+import io.pgqrs.workflow.RunInfo;
+import io.pgqrs.workflow.RunStatus;
+import io.pgqrs.workflow.StepInfo;
 import java.util.List;
 import reactor.core.publisher.Flux;
 import reactor.core.publisher.Mono;
@@ -25,7 +29,7 @@ import reactor.core.publisher.Mono;
  * {@link io.pgqrs.SchemaNotInstalledException} when the tables are missing). Lease operations
  * succeed only when the token matches, the message is live and the lease is unexpired at
  * {@code now}. Operations on a queue name that does not exist signal
- * {@link io.pgqrs.QueueNotFoundException} unless documented otherwise.
+ * {@link io.pgqrs.queue.QueueNotFoundException} unless documented otherwise.
  */
 public interface StoreDriver {
 
@@ -68,7 +72,7 @@ public interface StoreDriver {
    * Creates a queue.
    *
    * @param p the parameters
-   * @return the queue; {@link io.pgqrs.QueueAlreadyExistsException} if it exists
+   * @return the queue; {@link io.pgqrs.queue.QueueAlreadyExistsException} if it exists
    */
   Mono<QueueInfo> createQueue(StoreParams.CreateQueue p);
 
@@ -203,7 +207,7 @@ public interface StoreDriver {
    * Registers a worker.
    *
    * @param p the parameters
-   * @return the worker; {@link io.pgqrs.WorkerAlreadyExistsException} if the name is taken
+   * @return the worker; {@link io.pgqrs.worker.WorkerAlreadyExistsException} if the name is taken
    */
   Mono<WorkerInfo> registerWorker(StoreParams.RegisterWorker p);
 
@@ -313,7 +317,7 @@ public interface StoreDriver {
    * at commit; with an idempotency key already used by the workflow, returns that run instead.
    *
    * @param p the trigger
-   * @return the run; errors with {@link io.pgqrs.WorkflowNotFoundException} for an unknown workflow
+   * @return the run; errors with {@link io.pgqrs.workflow.WorkflowNotFoundException} for an unknown workflow
    */
   Mono<StoreResults.Triggered> triggerRun(StoreParams.TriggerRun p);
 
@@ -323,7 +327,7 @@ public interface StoreDriver {
    * @param p the run
    * @return the run after the change, or empty if it does not exist
    */
-  Mono<io.pgqrs.RunInfo> beginRun(StoreParams.BeginRun p);
+  Mono<io.pgqrs.workflow.RunInfo> beginRun(StoreParams.BeginRun p);
 
   /**
    * Takes a step's lease (inserting the step when new), or reports its record, in one transaction
@@ -375,25 +379,25 @@ public interface StoreDriver {
    * @return the status the run ended with (CANCELLED for a run that was CANCELLING); empty when
    *     the run had already finished or the message lease was lost (nothing changed)
    */
-  Mono<io.pgqrs.RunStatus> finishRun(StoreParams.FinishRun p);
+  Mono<io.pgqrs.workflow.RunStatus> finishRun(StoreParams.FinishRun p);
 
   /**
    * Records a signal and wakes the run if it waits for that name.
    *
    * @param p the signal
-   * @return the run; errors with {@link io.pgqrs.RunNotFoundException} or, for a finished run,
-   *     {@link io.pgqrs.RunStateException}
+   * @return the run; errors with {@link io.pgqrs.workflow.RunNotFoundException} or, for a finished run,
+   *     {@link io.pgqrs.workflow.RunStateException}
    */
-  Mono<io.pgqrs.RunInfo> signalRun(StoreParams.SignalRun p);
+  Mono<io.pgqrs.workflow.RunInfo> signalRun(StoreParams.SignalRun p);
 
   /**
    * Pauses, resumes or cancels a run (see {@link StoreParams.RunControl}).
    *
    * @param p the run and action
-   * @return the run after the change; errors with {@link io.pgqrs.RunNotFoundException} or
-   *     {@link io.pgqrs.RunStateException} when the action does not apply to its status
+   * @return the run after the change; errors with {@link io.pgqrs.workflow.RunNotFoundException} or
+   *     {@link io.pgqrs.workflow.RunStateException} when the action does not apply to its status
    */
-  Mono<io.pgqrs.RunInfo> controlRun(StoreParams.ControlRun p);
+  Mono<io.pgqrs.workflow.RunInfo> controlRun(StoreParams.ControlRun p);
 
   /**
    * Reads a run.
@@ -401,7 +405,7 @@ public interface StoreDriver {
    * @param runId the run
    * @return the run, or empty
    */
-  Mono<io.pgqrs.RunInfo> findRun(long runId);
+  Mono<io.pgqrs.workflow.RunInfo> findRun(long runId);
 
   /**
    * Lists runs, newest first.
@@ -409,7 +413,7 @@ public interface StoreDriver {
    * @param p the filter and page
    * @return the runs
    */
-  Flux<io.pgqrs.RunInfo> listRuns(StoreParams.ListRuns p);
+  Flux<io.pgqrs.workflow.RunInfo> listRuns(StoreParams.ListRuns p);
 
   /**
    * Lists a run's steps in the order they were first begun.
@@ -417,7 +421,7 @@ public interface StoreDriver {
    * @param runId the run
    * @return the steps
    */
-  Flux<io.pgqrs.StepInfo> listSteps(long runId);
+  Flux<io.pgqrs.workflow.StepInfo> listSteps(long runId);
 
   /**
    * A transactional step: runs {@code work} on the connection of a transaction and records the

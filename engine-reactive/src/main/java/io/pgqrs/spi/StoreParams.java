@@ -1,10 +1,10 @@
 package io.pgqrs.spi;
 
-import io.pgqrs.MessageState;
-import io.pgqrs.RunQuery;
-import io.pgqrs.RunStatus;
-import io.pgqrs.StepStatus;
-import io.pgqrs.WorkerStatus;
+import io.pgqrs.queue.MessageState;
+import io.pgqrs.worker.WorkerStatus;
+import io.pgqrs.workflow.RunQuery;
+import io.pgqrs.workflow.RunStatus;
+import io.pgqrs.workflow.StepStatus;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.List;

@@ -1,8 +1,9 @@
 package io.pgqrs.spi;
 
-import io.pgqrs.Message;
-import io.pgqrs.RunStatus;
-import io.pgqrs.StepStatus;
+import io.pgqrs.PgqrsPermanentException;
+import io.pgqrs.queue.Message;
+import io.pgqrs.workflow.RunStatus;
+import io.pgqrs.workflow.StepStatus;
 import java.time.Instant;
 import java.util.List;
 import java.util.UUID;

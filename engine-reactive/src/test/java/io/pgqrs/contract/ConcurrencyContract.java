@@ -2,8 +2,8 @@ package io.pgqrs.contract;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
-import io.pgqrs.Lease;
-import io.pgqrs.Message;
+import io.pgqrs.queue.Lease;
+import io.pgqrs.queue.Message;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;

@@ -2,9 +2,11 @@ package io.pgqrs.contract;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
-import io.pgqrs.Lease;
-import io.pgqrs.Message;
-import io.pgqrs.MessageState;
+import io.pgqrs.queue.Lease;
+import io.pgqrs.queue.Message;
+import io.pgqrs.queue.MessageNotFoundException;
+import io.pgqrs.queue.MessageState;
+import io.pgqrs.queue.NewMessage;
 import io.pgqrs.spi.StoreParams;
 import java.time.Duration;
 import java.time.Instant;
@@ -132,7 +134,7 @@ public abstract class LeaseContract extends StoreContract {
     producer(q).enqueue(payload(1)).block(T);
     Message m = claim(q, 1).get(0);
     StepVerifier.create(store.messages().delete(m.lease())).expectNext(true).expectComplete().verify(T);
-    StepVerifier.create(store.messages().get(m.id())).expectError(io.pgqrs.MessageNotFoundException.class).verify(T);
+    StepVerifier.create(store.messages().get(m.id())).expectError(io.pgqrs.queue.MessageNotFoundException.class).verify(T);
   }
 
   @Test
@@ -198,10 +200,10 @@ public abstract class LeaseContract extends StoreContract {
   @Test
   void replayNeverCollidesWithALiveDedupKey() {
     String q = newQueue(1);
-    producer(q).enqueue(io.pgqrs.NewMessage.of(payload(1)).withDedupKey("k")).block(T);
+    producer(q).enqueue(io.pgqrs.queue.NewMessage.of(payload(1)).withDedupKey("k")).block(T);
     Message m = claim(q, 1).get(0);
     store.messages().deadLetter(m.lease(), "bad").block(T);
-    long live = producer(q).enqueue(io.pgqrs.NewMessage.of(payload(2)).withDedupKey("k")).block(T);
+    long live = producer(q).enqueue(io.pgqrs.queue.NewMessage.of(payload(2)).withDedupKey("k")).block(T);
     assertThat(live).isNotEqualTo(m.id());
     StepVerifier.create(store.deadLetters().replayAll(q)).expectNext(1L).expectComplete().verify(T);
     assertThat(store.messages().get(m.id()).block(T).dedupKey()).isNull();

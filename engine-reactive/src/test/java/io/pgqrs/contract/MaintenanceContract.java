@@ -2,18 +2,19 @@ package io.pgqrs.contract;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
-import io.pgqrs.Lease;
-import io.pgqrs.Message;
-import io.pgqrs.MessageState;
 import io.pgqrs.Pgqrs;
 import io.pgqrs.PgqrsConfig;
 import io.pgqrs.Store;
 import io.pgqrs.StoreUnavailableException;
-import io.pgqrs.SweepReport;
-import io.pgqrs.WorkerInfo;
-import io.pgqrs.WorkerStatus;
+import io.pgqrs.admin.SweepReport;
+import io.pgqrs.queue.Lease;
+import io.pgqrs.queue.Message;
+import io.pgqrs.queue.MessageState;
 import io.pgqrs.spi.StoreParams;
 import io.pgqrs.spi.StoreResults;
+import io.pgqrs.worker.WorkerInfo;
+import io.pgqrs.worker.WorkerStatus;
+import io.pgqrs.workflow.Step;
 import java.time.Duration;
 import java.time.Instant;
 import java.time.temporal.ChronoUnit;

@@ -4,18 +4,19 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import io.pgqrs.InvalidArgumentException;
-import io.pgqrs.Message;
-import io.pgqrs.MessageState;
-import io.pgqrs.NewMessage;
-import io.pgqrs.QueueAlreadyExistsException;
-import io.pgqrs.QueueInfo;
-import io.pgqrs.QueueMetrics;
-import io.pgqrs.QueueNotEmptyException;
-import io.pgqrs.QueueNotFoundException;
-import io.pgqrs.SystemMetrics;
-import io.pgqrs.WorkerInfo;
+import io.pgqrs.admin.SystemMetrics;
+import io.pgqrs.queue.Message;
+import io.pgqrs.queue.MessageNotFoundException;
+import io.pgqrs.queue.MessageState;
+import io.pgqrs.queue.NewMessage;
+import io.pgqrs.queue.QueueAlreadyExistsException;
+import io.pgqrs.queue.QueueInfo;
+import io.pgqrs.queue.QueueMetrics;
+import io.pgqrs.queue.QueueNotEmptyException;
+import io.pgqrs.queue.QueueNotFoundException;
 import io.pgqrs.spi.StoreParams;
 import io.pgqrs.spi.StoreResults;
+import io.pgqrs.worker.WorkerInfo;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.List;
@@ -115,7 +116,7 @@ public abstract class QueueContract extends StoreContract {
     Message m = claim(q, 1).get(0);
     store.messages().archive(m.lease()).block(T);
     StepVerifier.create(store.queues().delete(q)).expectComplete().verify(T);
-    StepVerifier.create(store.messages().get(m.id())).expectError(io.pgqrs.MessageNotFoundException.class).verify(T);
+    StepVerifier.create(store.messages().get(m.id())).expectError(io.pgqrs.queue.MessageNotFoundException.class).verify(T);
   }
 
   @Test

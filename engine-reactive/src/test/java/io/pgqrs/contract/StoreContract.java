@@ -2,11 +2,11 @@ package io.pgqrs.contract;
 
 import com.fasterxml.jackson.databind.node.JsonNodeFactory;
 import com.fasterxml.jackson.databind.node.ObjectNode;
-import io.pgqrs.Message;
-import io.pgqrs.Producer;
-import io.pgqrs.QueueInfo;
 import io.pgqrs.Store;
 import io.pgqrs.internal.Engine;
+import io.pgqrs.queue.Message;
+import io.pgqrs.queue.Producer;
+import io.pgqrs.queue.QueueInfo;
 import io.pgqrs.spi.StoreDriver;
 import java.time.Duration;
 import java.util.List;

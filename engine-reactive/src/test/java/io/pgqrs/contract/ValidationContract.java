@@ -4,12 +4,12 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import com.fasterxml.jackson.databind.node.JsonNodeFactory;
 import com.fasterxml.jackson.databind.node.ObjectNode;
-import io.pgqrs.NewMessage;
-import io.pgqrs.Producer;
-import io.pgqrs.RateLimit;
-import io.pgqrs.RateLimitedException;
-import io.pgqrs.ValidationException;
-import io.pgqrs.ValidationRules;
+import io.pgqrs.queue.NewMessage;
+import io.pgqrs.queue.Producer;
+import io.pgqrs.queue.RateLimit;
+import io.pgqrs.queue.RateLimitedException;
+import io.pgqrs.queue.ValidationException;
+import io.pgqrs.queue.ValidationRules;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;

@@ -4,29 +4,32 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import com.fasterxml.jackson.core.type.TypeReference;
-import io.pgqrs.Delivery;
 import io.pgqrs.InvalidArgumentException;
 import io.pgqrs.RetryPolicy;
-import io.pgqrs.RunExecution;
-import io.pgqrs.RunHandle;
-import io.pgqrs.RunInfo;
-import io.pgqrs.RunQuery;
-import io.pgqrs.RunStateException;
-import io.pgqrs.RunStatus;
-import io.pgqrs.SignalTimeoutException;
-import io.pgqrs.Step;
-import io.pgqrs.StepAcquisition;
-import io.pgqrs.StepInfo;
-import io.pgqrs.StepOptions;
-import io.pgqrs.StepStatus;
-import io.pgqrs.Workflow;
-import io.pgqrs.WorkflowDefinition;
-import io.pgqrs.WorkflowFailedException;
-import io.pgqrs.WorkflowFunction;
-import io.pgqrs.WorkflowNotFoundException;
-import io.pgqrs.WorkflowWorker;
-import io.pgqrs.Workflows;
+import io.pgqrs.queue.Delivery;
 import io.pgqrs.spi.StoreParams;
+import io.pgqrs.workflow.RunContext;
+import io.pgqrs.workflow.RunExecution;
+import io.pgqrs.workflow.RunHandle;
+import io.pgqrs.workflow.RunInfo;
+import io.pgqrs.workflow.RunNotFoundException;
+import io.pgqrs.workflow.RunQuery;
+import io.pgqrs.workflow.RunStateException;
+import io.pgqrs.workflow.RunStatus;
+import io.pgqrs.workflow.SignalTimeoutException;
+import io.pgqrs.workflow.Step;
+import io.pgqrs.workflow.StepAcquisition;
+import io.pgqrs.workflow.StepInfo;
+import io.pgqrs.workflow.StepOptions;
+import io.pgqrs.workflow.StepStatus;
+import io.pgqrs.workflow.Workflow;
+import io.pgqrs.workflow.WorkflowDefinition;
+import io.pgqrs.workflow.WorkflowFailedException;
+import io.pgqrs.workflow.WorkflowFunction;
+import io.pgqrs.workflow.WorkflowMethod;
+import io.pgqrs.workflow.WorkflowNotFoundException;
+import io.pgqrs.workflow.WorkflowWorker;
+import io.pgqrs.workflow.Workflows;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
@@ -497,9 +500,9 @@ public abstract class WorkflowContract extends StoreContract {
     assertThatThrownBy(() -> await(workflow.trigger("x", ""))).isInstanceOf(InvalidArgumentException.class);
     assertThatThrownBy(() -> await(driver().triggerRun(new StoreParams.TriggerRun("no_such_workflow", "{}", null, null, null))))
         .isInstanceOf(WorkflowNotFoundException.class);
-    assertThatThrownBy(() -> await(store.runs().get(Long.MAX_VALUE))).isInstanceOf(io.pgqrs.RunNotFoundException.class);
+    assertThatThrownBy(() -> await(store.runs().get(Long.MAX_VALUE))).isInstanceOf(io.pgqrs.workflow.RunNotFoundException.class);
     assertThatThrownBy(() -> await(store.runs().signal(Long.MAX_VALUE, "s", "v")))
-        .isInstanceOf(io.pgqrs.RunNotFoundException.class);
+        .isInstanceOf(io.pgqrs.workflow.RunNotFoundException.class);
     assertThat(store.runs().list(RunQuery.all().withWorkflow(workflow.definition().name())).collectList().block(T)).isEmpty();
     assertThat(await(store.queues().metrics(workflow.definition().name())).live()).isZero();
   }
@@ -656,8 +659,8 @@ public abstract class WorkflowContract extends StoreContract {
       this.inventory = inventory;
     }
 
-    @io.pgqrs.WorkflowMethod
-    public Mono<Integer> counting(io.pgqrs.RunContext ctx, String sku) {
+    @io.pgqrs.workflow.WorkflowMethod
+    public Mono<Integer> counting(io.pgqrs.workflow.RunContext ctx, String sku) {
       return ctx.steps(Inventory.class, inventory).count(sku).map(n -> n * 10);
     }
   }

@@ -2,7 +2,7 @@ package io.pgqrs.internal;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
-import io.pgqrs.RateLimit;
+import io.pgqrs.queue.RateLimit;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;

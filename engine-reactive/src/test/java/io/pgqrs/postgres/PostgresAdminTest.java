@@ -3,12 +3,12 @@ package io.pgqrs.postgres;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import io.pgqrs.ConfigurationException;
-import io.pgqrs.PgqrsConfig;
 import io.pgqrs.Pgqrs;
+import io.pgqrs.PgqrsConfig;
 import io.pgqrs.SchemaNotInstalledException;
-import io.pgqrs.SchemaReport;
 import io.pgqrs.Store;
 import io.pgqrs.StoreUnavailableException;
+import io.pgqrs.admin.SchemaReport;
 import io.pgqrs.testing.PostgresDatabase;
 import io.r2dbc.spi.Connection;
 import io.r2dbc.spi.ConnectionFactory;

@@ -2,10 +2,10 @@ package io.pgqrs.postgres;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
-import io.pgqrs.Consumer;
-import io.pgqrs.Outcome;
 import io.pgqrs.Pgqrs;
 import io.pgqrs.Store;
+import io.pgqrs.queue.Consumer;
+import io.pgqrs.queue.Outcome;
 import io.pgqrs.testing.ChildJvm;
 import io.pgqrs.testing.PostgresDatabase;
 import io.r2dbc.spi.Connection;

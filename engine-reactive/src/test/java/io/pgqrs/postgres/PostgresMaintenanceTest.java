@@ -2,14 +2,14 @@ package io.pgqrs.postgres;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
-import io.pgqrs.Message;
 import io.pgqrs.Pgqrs;
 import io.pgqrs.Store;
-import io.pgqrs.WorkerInfo;
-import io.pgqrs.WorkerStatus;
 import io.pgqrs.contract.MaintenanceContract;
+import io.pgqrs.queue.Message;
 import io.pgqrs.spi.StoreParams;
 import io.pgqrs.testing.PostgresDatabase;
+import io.pgqrs.worker.WorkerInfo;
+import io.pgqrs.worker.WorkerStatus;
 import io.r2dbc.spi.Connection;
 import io.r2dbc.spi.Row;
 import java.time.Duration;

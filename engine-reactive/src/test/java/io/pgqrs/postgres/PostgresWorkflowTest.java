@@ -3,11 +3,12 @@ package io.pgqrs.postgres;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import io.pgqrs.Pgqrs;
-import io.pgqrs.RunHandle;
+import io.pgqrs.PgqrsConfig;
 import io.pgqrs.Store;
-import io.pgqrs.Workflow;
 import io.pgqrs.contract.WorkflowContract;
 import io.pgqrs.testing.PostgresDatabase;
+import io.pgqrs.workflow.RunHandle;
+import io.pgqrs.workflow.Workflow;
 import io.r2dbc.spi.Connection;
 import java.time.Duration;
 import java.util.concurrent.atomic.AtomicInteger;

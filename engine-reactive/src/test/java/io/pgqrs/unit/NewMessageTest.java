@@ -5,7 +5,7 @@ import static org.assertj.core.api.Assertions.assertThatNullPointerException;
 import static org.assertj.core.api.Assertions.catchThrowable;
 
 import io.pgqrs.InvalidArgumentException;
-import io.pgqrs.NewMessage;
+import io.pgqrs.queue.NewMessage;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.Map;

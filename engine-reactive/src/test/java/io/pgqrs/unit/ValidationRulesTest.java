@@ -5,7 +5,7 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import static org.assertj.core.api.Assertions.catchThrowable;
 
 import io.pgqrs.InvalidArgumentException;
-import io.pgqrs.ValidationRules;
+import io.pgqrs.queue.ValidationRules;
 import java.util.HashSet;
 import java.util.Set;
 import java.util.function.UnaryOperator;

@@ -1,8 +1,8 @@
 package io.pgqrs.bench.jmh;
 
 import com.fasterxml.jackson.databind.JsonNode;
-import io.pgqrs.Message;
 import io.pgqrs.internal.Json;
+import io.pgqrs.queue.Message;
 import io.r2dbc.spi.Row;
 import io.r2dbc.spi.RowMetadata;
 import java.time.Instant;

@@ -1,8 +1,8 @@
 package io.pgqrs.bench.jmh;
 
 import com.fasterxml.jackson.databind.ObjectMapper;
-import io.pgqrs.Message;
-import io.pgqrs.ValidationRules;
+import io.pgqrs.queue.Message;
+import io.pgqrs.queue.ValidationRules;
 import io.r2dbc.spi.Row;
 import java.lang.invoke.MethodHandle;
 import java.lang.invoke.MethodHandles;

@@ -1,0 +1,208 @@
+package io.pgqrs.queue;
+
+import io.pgqrs.InvalidArgumentException;
+import io.pgqrs.RetryLaterException;
+import io.pgqrs.RetryPolicy;
+import io.pgqrs.SchemaNotInstalledException;
+import io.pgqrs.Store;
+import io.pgqrs.worker.Workers;
+import java.time.Duration;
+import java.util.function.Function;
+import org.reactivestreams.Publisher;
+import reactor.core.publisher.Flux;
+
+/**
+ * Consumes one queue as a backpressured stream. Built with {@link Store#consumer(String)};
+ * reusable and thread-safe. Every subscription to {@link #deliveries()} or
+ * {@link #handle(Function)} is one independent worker: it registers a worker row, heartbeats while
+ * subscribed, claims only what its subscriber can take, keeps the leases of what it holds alive,
+ * and shuts down gracefully when it ends.
+ *
+ * <p>An idle subscription wakes as soon as an enqueue commits (PostgreSQL {@code LISTEN/NOTIFY},
+ * in-process signals on SQLite and Turso), when the next delayed message or expiring lease comes
+ * due, and at the poll interval (with jitter) whatever happens, so a lost notification only delays
+ * work. Suspending the worker through {@link Workers#suspend(long)} pauses claiming until resumed;
+ * stopping it (or maintenance finding it stale) ends the subscription after a graceful shutdown.
+ */
+public interface Consumer {
+
+  /**
+   * The queue consumed.
+   *
+   * @return the queue name
+   */
+  String queue();
+
+  /**
+   * A stream of deliveries. Cold: each subscription is a new worker. Claims only what has been
+   * requested, in batches of at most the batch size, and never holds more unsettled deliveries
+   * than the in-flight bound. Leases of unsettled deliveries are extended until they are settled.
+   *
+   * <p>Errors: {@link QueueNotFoundException} or {@link SchemaNotInstalledException} end the
+   * stream; transient store errors are logged and retried at the poll interval. Cancelling the
+   * subscription is a graceful shutdown, run in the background: claiming stops, leases of
+   * deliveries already emitted stay alive until they are settled or the shutdown timeout passes,
+   * the rest are released, and the worker is marked stopped.
+   *
+   * @return the deliveries
+   */
+  Flux<Delivery> deliveries();
+
+  /**
+   * Runs a handler on every message, at most {@code concurrency} at a time, until the
+   * subscription is cancelled. Cold: each subscription is a new worker. Emits one {@link Outcome}
+   * per message once the store has recorded it; outcomes are buffered while not requested.
+   *
+   * <p>The handler's publisher completing (with or without values) acknowledges the message
+   * (archive, or delete when so configured). An error releases it after the retry policy's delay
+   * (or the delay of a {@link RetryLaterException}), and dead-letters it on its last attempt or
+   * when the policy does not retry that error. A handler running past the handler timeout is
+   * cancelled and its message released as failed. If the lease is lost while the handler runs,
+   * its outcome is discarded and logged, never applied.
+   *
+   * <p>Cancelling the subscription is a graceful shutdown, run in the background: claiming stops,
+   * handlers in flight may finish within the shutdown timeout, the rest are cancelled and their
+   * messages released, and the worker is marked stopped. A store error that ends claiming (for
+   * example {@link QueueNotFoundException}) ends the stream with that error after the same
+   * shutdown.
+   *
+   * @param handler the work to do for one message; it may throw
+   * @return the outcomes
+   */
+  Flux<Outcome> handle(Function<? super Message, ? extends Publisher<?>> handler);
+
+  /**
+   * Runs a handler like {@link #handle(Function)} until {@code stop} emits or completes, then
+   * shuts down gracefully and completes the returned stream once the worker is stopped.
+   *
+   * @param handler the work to do for one message
+   * @param stop the shutdown trigger, for example {@code Mono.delay(...)} or a sink's flux
+   * @return the outcomes, completing after the shutdown
+   */
+  Flux<Outcome> handle(Function<? super Message, ? extends Publisher<?>> handler, Publisher<?> stop);
+
+  /** Configures a {@link Consumer}. Not thread-safe; {@link #build()} returns an immutable consumer. */
+  interface Builder {
+
+    /**
+     * The most messages one claim asks for. Default 10.
+     *
+     * @param batchSize 1 to 1000
+     * @return this builder
+     * @throws InvalidArgumentException if out of range
+     */
+    Builder batchSize(int batchSize);
+
+    /**
+     * The most messages a subscription holds claimed but not settled. Default: twice the batch
+     * size, and at least the concurrency.
+     *
+     * @param maxInFlight 1 to 10,000
+     * @return this builder
+     * @throws InvalidArgumentException if out of range
+     */
+    Builder maxInFlight(int maxInFlight);
+
+    /**
+     * How many handlers run at once in {@link #handle(Function)}. Default 8.
+     *
+     * @param concurrency 1 to 10,000
+     * @return this builder
+     * @throws InvalidArgumentException if out of range
+     */
+    Builder concurrency(int concurrency);
+
+    /**
+     * The lease of each claim; it is extended while the message is held. Default: the
+     * configuration's lease duration.
+     *
+     * @param lease above zero
+     * @return this builder
+     * @throws InvalidArgumentException if not above zero
+     */
+    Builder lease(Duration lease);
+
+    /**
+     * How often an idle subscription claims even without a wake-up. Default: the configuration's
+     * poll interval.
+     *
+     * @param pollInterval above zero
+     * @return this builder
+     * @throws InvalidArgumentException if not above zero
+     */
+    Builder pollInterval(Duration pollInterval);
+
+    /**
+     * Whether to wake on notifications; false polls only (for PgBouncer in transaction mode,
+     * where LISTEN does not work). Default: the configuration's setting.
+     *
+     * @param wakeups false for poll-only
+     * @return this builder
+     */
+    Builder wakeups(boolean wakeups);
+
+    /**
+     * How often the worker heartbeats and learns whether it was suspended. Default: the
+     * configuration's heartbeat interval.
+     *
+     * @param heartbeatInterval above zero
+     * @return this builder
+     * @throws InvalidArgumentException if not above zero
+     */
+    Builder heartbeatInterval(Duration heartbeatInterval);
+
+    /**
+     * The worker name prefix; each subscription appends a unique suffix. Default: the queue name
+     * and host.
+     *
+     * @param name 1 to 150 characters
+     * @return this builder
+     * @throws InvalidArgumentException if empty or too long
+     */
+    Builder workerName(String name);
+
+    /**
+     * How long one handler may run before it is cancelled and its message released as failed.
+     * Default 5 minutes.
+     *
+     * @param timeout above zero
+     * @return this builder
+     * @throws InvalidArgumentException if not above zero
+     */
+    Builder handlerTimeout(Duration timeout);
+
+    /**
+     * How failed messages are retried. Default {@link RetryPolicy#defaults()}.
+     *
+     * @param policy the policy
+     * @return this builder
+     */
+    Builder retryPolicy(RetryPolicy policy);
+
+    /**
+     * Delete messages whose handler succeeded instead of archiving them. Default false.
+     *
+     * @param delete true to delete
+     * @return this builder
+     */
+    Builder deleteOnSuccess(boolean delete);
+
+    /**
+     * How long a shutdown waits for handlers (or unsettled deliveries) before releasing their
+     * messages. Default 30 seconds.
+     *
+     * @param timeout zero or more
+     * @return this builder
+     * @throws InvalidArgumentException if negative
+     */
+    Builder shutdownTimeout(Duration timeout);
+
+    /**
+     * Builds the consumer. Checks nothing in the store: a missing queue is reported by the first
+     * subscription.
+     *
+     * @return the consumer
+     */
+    Consumer build();
+  }
+}

@@ -1,0 +1,81 @@
+package io.pgqrs.queue;
+
+import io.pgqrs.InvalidArgumentException;
+import reactor.core.publisher.Flux;
+import reactor.core.publisher.Mono;
+
+/**
+ * Queue management. All methods are cold; names are checked before anything is sent, and an
+ * invalid name fails with {@link InvalidArgumentException}.
+ */
+public interface Queues {
+
+  /**
+   * Creates a queue whose messages are dead-lettered after the configured default max attempts.
+   *
+   * @param name the queue name: 1 to 63 characters, letters, digits, {@code _ - .}, not starting
+   *     with a digit, dash or dot
+   * @return the created queue; {@link QueueAlreadyExistsException} if it exists
+   */
+  Mono<QueueInfo> create(String name);
+
+  /**
+   * Creates a queue with its own max attempts.
+   *
+   * @param name the queue name
+   * @param maxAttempts deliveries after which a message is dead-lettered, at least 1
+   * @return the created queue; {@link QueueAlreadyExistsException} if it exists
+   */
+  Mono<QueueInfo> create(String name, int maxAttempts);
+
+  /**
+   * Reads one queue.
+   *
+   * @param name the queue name
+   * @return the queue; {@link QueueNotFoundException} if there is none
+   */
+  Mono<QueueInfo> get(String name);
+
+  /**
+   * Lists every queue, ordered by name.
+   *
+   * @return the queues
+   */
+  Flux<QueueInfo> list();
+
+  /**
+   * Deletes every live message (pending, leased, delayed) of the queue. Archived and dead messages
+   * stay.
+   *
+   * @param name the queue name
+   * @return how many messages were deleted; {@link QueueNotFoundException} if there is no queue
+   */
+  Mono<Long> purge(String name);
+
+  /**
+   * Deletes an empty queue with no active workers, with its archive and dead letters.
+   *
+   * @param name the queue name
+   * @return completes when deleted; {@link QueueNotEmptyException} naming the live messages and
+   *     active workers if it has any; {@link QueueNotFoundException} if there is no queue
+   */
+  Mono<Void> delete(String name);
+
+  /**
+   * Deletes a queue, optionally even while it has live messages or registered workers (those
+   * messages and workers are deleted with it).
+   *
+   * @param name the queue name
+   * @param force delete even when not empty
+   * @return completes when deleted
+   */
+  Mono<Void> delete(String name, boolean force);
+
+  /**
+   * Counts of one queue.
+   *
+   * @param name the queue name
+   * @return the metrics; {@link QueueNotFoundException} if there is no queue
+   */
+  Mono<QueueMetrics> metrics(String name);
+}

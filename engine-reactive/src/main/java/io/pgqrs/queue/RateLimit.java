@@ -1,0 +1,29 @@
+package io.pgqrs.queue;
+
+import io.pgqrs.InvalidArgumentException;
+
+/**
+ * A token-bucket limit on how fast one producer enqueues: {@code permitsPerSecond} refill, up to
+ * {@code burst} stored. Each message takes one permit; a batch takes as many as it has messages,
+ * all or none. A refused enqueue fails with {@link RateLimitedException} and inserts nothing.
+ *
+ * @param permitsPerSecond the sustained rate, above 0
+ * @param burst the most permits that can be spent at once, at least 1
+ */
+public record RateLimit(double permitsPerSecond, int burst) {
+
+  /**
+   * Checks the values.
+   *
+   * @throws InvalidArgumentException if the rate is not positive or the burst is below 1
+   */
+  public RateLimit {
+    if (!(permitsPerSecond > 0) || Double.isInfinite(permitsPerSecond)) {
+      throw new InvalidArgumentException(
+          "permitsPerSecond", "permitsPerSecond must be a positive number, got " + permitsPerSecond);
+    }
+    if (burst < 1) {
+      throw new InvalidArgumentException("burst", "burst must be at least 1, got " + burst);
+    }
+  }
+}

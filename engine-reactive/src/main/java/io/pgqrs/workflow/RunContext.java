@@ -1,0 +1,155 @@
+package io.pgqrs.workflow;
+
+import com.fasterxml.jackson.core.type.TypeReference;
+import io.pgqrs.ConfigurationException;
+import io.pgqrs.InvalidArgumentException;
+import java.time.Duration;
+import java.util.function.Supplier;
+import reactor.core.publisher.Mono;
+
+/**
+ * What a workflow body sees of its run: memoized steps, durable sleep and signals. Every method
+ * returns a cold {@code Mono} that does its work when subscribed, so steps compose with
+ * {@code flatMap}, {@code zip} and the rest of Reactor.
+ *
+ * <p><b>Step identity.</b> A step is identified by its name; a name called again from the same
+ * place in the code (a loop) gets {@code name#2}, {@code name#3}, ... in call order, so parallel
+ * steps get identities from the order they are called, never from the order they complete. Using
+ * one name at two different places of the code fails with {@link StepConflictException}.
+ *
+ * <p><b>Guarantees.</b> A recorded step is never executed again: replay returns the recorded
+ * value without subscribing to its supplier. At most one worker executes a given step of a run at
+ * a time (the step is leased, and every record is fenced by the lease). A crash inside a step
+ * executes only that step again: its external side effects are at-least-once, so make them
+ * idempotent, or use {@link #transactionalStep} for database effects.
+ *
+ * <p><b>Interruptions.</b> When a step finds the run paused, cancelled, timed out, sleeping or
+ * waiting, its {@code Mono} fails with an internal error that ends this execution of the body;
+ * the worker then parks or finishes the run. Do not swallow errors you do not know
+ * ({@code onErrorResume(e -> true, ...)}): the worker still parks the run, but the body's own
+ * fallback may run needlessly.
+ */
+public interface RunContext {
+
+  /**
+   * The run's id.
+   *
+   * @return the id
+   */
+  long runId();
+
+  /**
+   * The workflow's name.
+   *
+   * @return the name
+   */
+  String workflow();
+
+  /**
+   * A step whose output is read back as {@code type}. Cold. The supplier is subscribed only if the
+   * step has no record; its value is stored as JSON and the value emitted is the stored one read
+   * back, so the first execution and every replay see the same value. An empty supplier records an
+   * empty step.
+   *
+   * <p>Errors: a supplier error with attempts left (see {@link StepOptions}) ends this execution
+   * and the step runs again after the delay; the last failure, a non-retryable error, or an output
+   * that cannot be serialized is recorded and emitted as {@link StepFailedException}, now and on
+   * every replay. Cancelling the subscription cancels the supplier and gives the step's lease up.
+   *
+   * @param name the step's name
+   * @param type the output class
+   * @param supplier the step's work
+   * @param <T> the output type
+   * @return the output
+   */
+  <T> Mono<T> step(String name, Class<T> type, Supplier<? extends Mono<? extends T>> supplier);
+
+  /**
+   * {@link #step(String, Class, Supplier)} for a generic output type.
+   *
+   * @param name the step's name
+   * @param type the output type
+   * @param supplier the step's work
+   * @param <T> the output type
+   * @return the output
+   */
+  <T> Mono<T> step(String name, TypeReference<T> type, Supplier<? extends Mono<? extends T>> supplier);
+
+  /**
+   * {@link #step(String, Class, Supplier)} with its own retry options.
+   *
+   * @param name the step's name
+   * @param type the output class
+   * @param options attempts and backoff for this step
+   * @param supplier the step's work
+   * @param <T> the output type
+   * @return the output
+   */
+  <T> Mono<T> step(String name, Class<T> type, StepOptions options, Supplier<? extends Mono<? extends T>> supplier);
+
+  /**
+   * A step whose output type is the runtime class of its value, recorded with the value. Fine for
+   * records, beans and scalars; for generic values ({@code List<Item>}) use the typed variants,
+   * since a replay can only restore the outer class.
+   *
+   * @param name the step's name
+   * @param supplier the step's work
+   * @param <T> the output type
+   * @return the output
+   */
+  <T> Mono<T> step(String name, Supplier<? extends Mono<T>> supplier);
+
+  /**
+   * A step that runs the caller's SQL and records its output in the same database transaction, so
+   * its database effects happen exactly once: they commit exactly when the step's record does.
+   * PostgreSQL only: {@code work} receives the transaction's R2DBC connection and must not commit,
+   * roll back or close it. Retries and replay behave as for {@link #step(String, Class, Supplier)}.
+   * On a backend without transactional steps the step fails for good with
+   * {@link ConfigurationException}.
+   *
+   * @param name the step's name
+   * @param type the output class
+   * @param work the SQL work
+   * @param <T> the output type
+   * @return the output
+   */
+  <T> Mono<T> transactionalStep(String name, Class<T> type,
+      java.util.function.Function<io.r2dbc.spi.Connection, ? extends Mono<? extends T>> work);
+
+  /**
+   * A durable sleep: the run's message becomes visible again after {@code duration}, so the run
+   * sleeps without holding a worker and survives restarts. The wake time is recorded on the first
+   * execution; replays wait only for what is left.
+   *
+   * @param duration how long, zero or more
+   * @return completes when the sleep is over
+   */
+  Mono<Void> sleep(Duration duration);
+
+  /**
+   * Waits for a signal sent with {@link RunHandle#signal} (before or after the wait begins). The
+   * value received is recorded like a step's output; signals are consumed oldest first, one per
+   * wait. The run waits without holding a worker.
+   *
+   * @param name the signal's name
+   * @param type the value's class
+   * @param timeout how long to wait; the deadline is recorded on the first execution
+   * @param <T> the value type
+   * @return the value; fails with {@link SignalTimeoutException} (recorded) when the timeout passes
+   */
+  <T> Mono<T> awaitSignal(String name, Class<T> type, Duration timeout);
+
+  /**
+   * A proxy of {@code api} whose methods annotated {@link Step} run as steps of this run, named
+   * by the annotation or the method; each such method must return {@code Mono}. Other methods call
+   * the target directly.
+   *
+   * @param api the interface
+   * @param target the implementation
+   * @param <S> the interface type
+   * @return the proxy
+   * @throws InvalidArgumentException if {@code api} is not an interface or a {@code @Step} method
+   *     does not return {@code Mono}
+   */
+  <S> S steps(Class<S> api, S target);
+}

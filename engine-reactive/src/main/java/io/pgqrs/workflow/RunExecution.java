@@ -1,0 +1,100 @@
+package io.pgqrs.workflow;
+
+import io.pgqrs.SerializationFailedException;
+import java.time.Duration;
+import java.time.Instant;
+import org.jspecify.annotations.Nullable;
+import reactor.core.publisher.Mono;
+
+/**
+ * Low-level control of one execution of a run, from {@link Runs#begin(Delivery)}: the primitives
+ * that {@link WorkflowFunction} bodies are built on. Every method is cold. Records are fenced: a
+ * worker whose step or message lease was lost gets {@code false} and changes nothing.
+ */
+public interface RunExecution {
+
+  /**
+   * The run as it was when this execution began.
+   *
+   * @return the run
+   */
+  RunInfo run();
+
+  /**
+   * Takes a step's lease to execute it, or reads its record; also reports a run that must stop.
+   *
+   * @param stepId the step's identity in the run
+   * @param lease how long the lease lasts; extend it with {@link #extendStep} for long steps
+   * @return what was found
+   */
+  Mono<StepAcquisition> acquireStep(String stepId, Duration lease);
+
+  /**
+   * Extends a held step lease.
+   *
+   * @param step the acquisition
+   * @param lease the new length from now
+   * @return the run's status if the lease is still held, else empty
+   */
+  Mono<RunStatus> extendStep(StepAcquisition.Execute step, Duration lease);
+
+  /**
+   * Records a step's output.
+   *
+   * @param step the acquisition
+   * @param output the output, or null for an empty step
+   * @return false if the lease was lost; fails with {@link SerializationFailedException} (nothing
+   *     recorded) if the output cannot be serialized
+   */
+  Mono<Boolean> recordStepSuccess(StepAcquisition.Execute step, @Nullable Object output);
+
+  /**
+   * Records a step's failure: for good when {@code retryAt} is null, else as a retry due then.
+   *
+   * @param step the acquisition
+   * @param error the error text
+   * @param retryAt when to execute it again, or null
+   * @return false if the lease was lost
+   */
+  Mono<Boolean> recordStepFailure(StepAcquisition.Execute step, String error, @Nullable Instant retryAt);
+
+  /**
+   * Finishes the run with SUCCESS (CANCELLED if a cancel arrived meanwhile) and archives its
+   * message, in one transaction.
+   *
+   * @param output the output, or null
+   * @return false if the run had finished already or the message lease was lost
+   */
+  Mono<Boolean> complete(@Nullable Object output);
+
+  /**
+   * Finishes the run with ERROR and archives its message, in one transaction.
+   *
+   * @param error the error text
+   * @return false if the run had finished already or the message lease was lost
+   */
+  Mono<Boolean> fail(String error);
+
+  /**
+   * Finishes a CANCELLING run as CANCELLED and archives its message.
+   *
+   * @return false if the run had finished already or the message lease was lost
+   */
+  Mono<Boolean> acknowledgeCancel();
+
+  /**
+   * Parks the run: its message is released until {@code until} (now if null), or until a signal
+   * it waits for arrives, a resume or a cancel; a paused run stays parked until resumed.
+   *
+   * @param until when the run has work again
+   * @return false if the message lease was lost
+   */
+  Mono<Boolean> park(@Nullable Instant until);
+
+  /**
+   * Pauses the run from inside and parks it until resumed.
+   *
+   * @return false if the message lease was lost
+   */
+  Mono<Boolean> pause();
+}

@@ -1,0 +1,96 @@
+package io.pgqrs.workflow;
+
+import io.pgqrs.InvalidArgumentException;
+import io.pgqrs.queue.Consumer;
+import io.pgqrs.queue.Delivery;
+import reactor.core.publisher.Flux;
+import reactor.core.publisher.Mono;
+
+/**
+ * Durable workflows of a store: registration, inspection and control of runs, and the low-level
+ * execution API for code that does not fit a {@link WorkflowFunction}. Every method is cold.
+ */
+public interface Runs {
+
+  /**
+   * Registers a workflow: creates its queue (named after it) if absent and records it. Idempotent;
+   * every engine that triggers or executes the workflow registers it.
+   *
+   * @param definition the definition
+   * @param <I> the input type
+   * @param <O> the output type
+   * @return the registered workflow
+   */
+  <I, O> Mono<Workflow<I, O>> register(WorkflowDefinition<I, O> definition);
+
+  /**
+   * Reads a run.
+   *
+   * @param runId the run
+   * @return the run; fails with {@link RunNotFoundException}
+   */
+  Mono<RunInfo> get(long runId);
+
+  /**
+   * Lists runs, newest first.
+   *
+   * @param query the filter and page
+   * @return the runs
+   * @throws InvalidArgumentException if the limit is out of range
+   */
+  Flux<RunInfo> list(RunQuery query);
+
+  /**
+   * Lists a run's steps, in the order they were first begun.
+   *
+   * @param runId the run
+   * @return the steps (none for an unknown run)
+   */
+  Flux<StepInfo> steps(long runId);
+
+  /**
+   * Sends a signal to a run (see {@link RunHandle#signal}).
+   *
+   * @param runId the run
+   * @param name the signal's name
+   * @param value the value
+   * @return completes when stored
+   */
+  Mono<Void> signal(long runId, String name, Object value);
+
+  /**
+   * Pauses a run (see {@link RunHandle#pause()}).
+   *
+   * @param runId the run
+   * @return the run after the change
+   */
+  Mono<RunInfo> pause(long runId);
+
+  /**
+   * Resumes a paused run (see {@link RunHandle#resume()}).
+   *
+   * @param runId the run
+   * @return the run after the change
+   */
+  Mono<RunInfo> resume(long runId);
+
+  /**
+   * Cancels a run (see {@link RunHandle#cancel(String)}).
+   *
+   * @param runId the run
+   * @param reason the reason
+   * @return the run after the change
+   */
+  Mono<RunInfo> cancel(long runId, String reason);
+
+  /**
+   * Low-level: begins executing the run of a delivery from a workflow's queue (a consumer's
+   * {@link Consumer#deliveries()}). QUEUED becomes RUNNING. The execution's methods then acquire
+   * and record steps and finish, park or fail the run; finishing settles the delivery.
+   *
+   * @param delivery the delivery, whose payload is a run's trigger message
+   * @return the execution; fails with {@link InvalidArgumentException} if the payload is not a
+   *     trigger message, {@link RunNotFoundException} if its run is gone
+   */
+  Mono<RunExecution> begin(Delivery delivery);
+}
