@@ -172,7 +172,7 @@ final class HandlerRun {
       return Mono.just(lost(d, text));
     }
     RetryPolicy policy = settings.retryPolicy();
-    boolean last = d.attempts() >= session.maxAttempts();
+    boolean last = Attempts.exhausted(d.attempts(), session.maxAttempts());
     if (last || (!(error instanceof RetryLaterException) && !policy.retries(error))) {
       log.warn("pgqrs dead-letters message {} of queue '{}' after {} attempt(s): {}", d.id(), settings.queue(),
           d.attempts(), text);
