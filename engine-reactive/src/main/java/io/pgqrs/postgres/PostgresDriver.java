@@ -36,7 +36,6 @@ import io.r2dbc.spi.Statement;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
-import java.util.Comparator;
 import java.util.HashMap;
 import java.util.HashSet;
 import java.util.List;
@@ -442,12 +441,9 @@ final class PostgresDriver implements StoreDriver {
           if (all.stream().noneMatch(r -> r.kind().equals("q"))) {
             return Mono.error(queueNotFound(p.queue()));
           }
-          Comparator<Message> order = Comparator.comparingInt(Message::priority).reversed()
-              .thenComparingLong(Message::id);
-          List<Message> claimed = all.stream().filter(r -> r.kind().equals("c")).map(Row2::message)
-              .sorted(order).toList();
-          List<Message> dead = all.stream().filter(r -> r.kind().equals("d")).map(Row2::message)
-              .sorted(order).toList();
+          // The rows come in the order the claim selected them (priority, then visibility, then id).
+          List<Message> claimed = all.stream().filter(r -> r.kind().equals("c")).map(Row2::message).toList();
+          List<Message> dead = all.stream().filter(r -> r.kind().equals("d")).map(Row2::message).toList();
           return Mono.just(new StoreResults.Claimed(claimed, dead));
         }))
         .singleOrEmpty();

@@ -54,37 +54,42 @@ WHERE queue_id = $1 AND state = 'live' AND dedup_key = ANY($2::text[])
 -- FOR UPDATE SKIP LOCKED picks rows no other claimer holds, and data-modifying CTEs lease them and
 -- dead-letter the exhausted ones in the same statement; SQLite's one writer selects and updates in
 -- a transaction instead. The queue id and clock come from scalar subqueries so the planner walks
--- the claim index in order instead of sorting the queue. The 'q' row tells an empty queue from an
--- unknown one.
+-- the claim index in order instead of sorting the queue. FOR UPDATE allows no window function, so
+-- the selected rows are numbered (claim_rank) a step later, by the same order, and come back in
+-- it. The 'q' row tells an empty queue from an unknown one.
 WITH n AS (SELECT {{_now}} AS now),
 q AS (SELECT id, max_attempts FROM {{schema}}.pgqrs_queues WHERE name = $2),
 c AS (
-    SELECT m.id, m.attempts >= (SELECT max_attempts FROM q) AS exhausted
+    SELECT m.id, m.priority, m.visible_at, m.attempts >= (SELECT max_attempts FROM q) AS exhausted
     FROM {{schema}}.pgqrs_messages m
     WHERE m.queue_id = (SELECT id FROM q) AND m.state = 'live' AND m.visible_at <= (SELECT now FROM n)
     ORDER BY m.priority DESC, m.visible_at, m.id
     LIMIT $3
     FOR UPDATE OF m SKIP LOCKED),
+ranked AS (
+    SELECT c.id, c.exhausted, row_number() OVER (ORDER BY c.priority DESC, c.visible_at, c.id) AS claim_rank
+    FROM c),
 dead AS (
     UPDATE {{schema}}.pgqrs_messages m
     SET state = 'dead', dead_at = n.now, lease_token = NULL, lease_owner = NULL,
         last_error = coalesce(m.last_error, 'max attempts reached')
-    FROM c, n WHERE m.id = c.id AND c.exhausted
-    RETURNING m.*),
+    FROM ranked r, n WHERE m.id = r.id AND r.exhausted
+    RETURNING m.*, r.claim_rank),
 claimed AS (
     UPDATE {{schema}}.pgqrs_messages m
     SET attempts = m.attempts + 1, lease_token = gen_random_uuid(), lease_owner = $4,
         visible_at = n.now + $5 * interval '1 millisecond'
-    FROM c, n WHERE m.id = c.id AND NOT c.exhausted
-    RETURNING m.*)
-SELECT 'q' AS kind, NULL::bigint AS id, NULL::text AS queue, NULL::text AS payload, NULL::text AS state,
-       NULL::integer AS priority, NULL::integer AS attempts, NULL::timestamptz AS enqueued_at,
+    FROM ranked r, n WHERE m.id = r.id AND NOT r.exhausted
+    RETURNING m.*, r.claim_rank)
+SELECT 'q' AS kind, NULL::bigint AS claim_rank, NULL::bigint AS id, NULL::text AS queue, NULL::text AS payload,
+       NULL::text AS state, NULL::integer AS priority, NULL::integer AS attempts, NULL::timestamptz AS enqueued_at,
        NULL::timestamptz AS visible_at, NULL::uuid AS lease_token, NULL::bigint AS lease_owner,
        NULL::text AS dedup_key, NULL::text AS last_error, NULL::timestamptz AS archived_at,
        NULL::timestamptz AS dead_at
 FROM q
-UNION ALL SELECT 'c', {{_returned_message_columns}} FROM claimed m
-UNION ALL SELECT 'd', {{_returned_message_columns}} FROM dead m
+UNION ALL SELECT 'c', m.claim_rank, {{_returned_message_columns}} FROM claimed m
+UNION ALL SELECT 'd', m.claim_rank, {{_returned_message_columns}} FROM dead m
+ORDER BY claim_rank NULLS FIRST
 
 -- name: archive
 UPDATE {{schema}}.pgqrs_messages m SET state = 'archived', archived_at = {{_now}}
