@@ -1,5 +1,6 @@
 package io.pgqrs.postgres;
 
+import io.pgqrs.internal.Emitters;
 import io.pgqrs.internal.SqlStatements;
 import io.r2dbc.postgresql.PostgresqlConnectionFactory;
 import io.r2dbc.postgresql.api.PostgresqlConnection;
@@ -93,7 +94,7 @@ final class PostgresListener {
           woken.asFlux().filter(n -> n.channel().equals(channel)).map(Notice::payload),
           Mono.<String>fromRunnable(() -> {
             if (queueByChannel.putIfAbsent(channel, key) == null) {
-              channels.emitNext(channel, Sinks.EmitFailureHandler.busyLooping(Duration.ofSeconds(1)));
+              Emitters.emitNext(channels, channel);
             }
             start();
           }));
@@ -121,7 +122,7 @@ final class PostgresListener {
   }
 
   private void wake(String channel, String payload) {
-    woken.emitNext(new Notice(channel, payload), Sinks.EmitFailureHandler.busyLooping(Duration.ofSeconds(1)));
+    Emitters.emitNext(woken, new Notice(channel, payload));
   }
 
   private Mono<Void> listen() {
@@ -169,7 +170,7 @@ final class PostgresListener {
       if (s != null) {
         s.dispose();
       }
-      woken.emitComplete(Sinks.EmitFailureHandler.busyLooping(Duration.ofSeconds(1)));
+      Emitters.complete(woken);
     });
   }
 }
