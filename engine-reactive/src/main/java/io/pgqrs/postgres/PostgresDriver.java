@@ -292,7 +292,8 @@ final class PostgresDriver implements StoreDriver {
             row -> Boolean.TRUE.equals(row.get("present", Boolean.class))).singleOrEmpty())
         .flatMap(installed -> !installed
             ? Mono.<Void>empty()
-            : rows(c, sql.get("schema_created_by_install"), row -> Boolean.TRUE.equals(row.get("created", Boolean.class)))
+            : rows(c, sql.get("schema_created_by_install"),
+                    row -> Boolean.TRUE.equals(row.get("created", Boolean.class)))
                 .singleOrEmpty()
                 .flatMap(created -> execute(c, sql.get("drop_tables"))
                     .then(created ? execute(c, sql.get("drop_schema_if_empty")) : Mono.empty()))))
@@ -325,8 +326,8 @@ final class PostgresDriver implements StoreDriver {
 
   @Override
   public Mono<Long> purgeQueue(String queue) {
-    return one("purge queue", sql.get("purge_queue"), row -> longValue(row, "queues") == 0 ? -1L : longValue(row, "deleted"),
-            queue)
+    return one("purge queue", sql.get("purge_queue"),
+            row -> longValue(row, "queues") == 0 ? -1L : longValue(row, "deleted"), queue)
         .flatMap(n -> n < 0 ? Mono.error(queueNotFound(queue)) : Mono.just(n));
   }
 
@@ -406,7 +407,8 @@ final class PostgresDriver implements StoreDriver {
           }
           Mono<Map<String, Long>> existing = existingKeys.isEmpty()
               ? Mono.just(Map.of())
-              : rows(c, sql.get("find_live_by_dedup_keys"), row -> Map.entry(text(row, "dedup_key"), longValue(row, "id")),
+              : rows(c, sql.get("find_live_by_dedup_keys"),
+                      row -> Map.entry(text(row, "dedup_key"), longValue(row, "id")),
                       queueId, existingKeys.toArray(new String[0]))
                   .collectMap(Map.Entry::getKey, Map.Entry::getValue);
           return existing.flatMap(found -> {
@@ -485,7 +487,8 @@ final class PostgresDriver implements StoreDriver {
   @Override
   public Mono<Boolean> deadLetter(StoreParams.DeadLetter p) {
     StoreParams.LeaseRef l = p.lease();
-    return update("dead-letter", sql.get("dead_letter"), opt(l.now(), Instant.class), l.messageId(), l.token(), p.error())
+    return update("dead-letter", sql.get("dead_letter"), opt(l.now(), Instant.class), l.messageId(), l.token(),
+            p.error())
         .map(n -> n == 1);
   }
 
@@ -560,7 +563,8 @@ final class PostgresDriver implements StoreDriver {
   @Override
   public Mono<StoreResults.WorkerShutdown> shutdownWorker(StoreParams.ShutdownWorker p) {
     Object now = opt(p.now(), Instant.class);
-    return inTransaction("shutdown worker", c -> rows(c, sql.get("lock_worker"), row -> text(row, "status"), p.workerId())
+    return inTransaction("shutdown worker", c -> rows(c, sql.get("lock_worker"), row -> text(row, "status"),
+            p.workerId())
         .singleOrEmpty()
         .flatMap(status -> rows(c, sql.get("count_worker_leases"), row -> longValue(row, "leases"), now, p.workerId())
             .singleOrEmpty()
@@ -570,7 +574,8 @@ final class PostgresDriver implements StoreDriver {
               }
               Mono<Long> released = leases == 0
                   ? Mono.just(0L)
-                  : rows(c, sql.get("release_worker_leases"), row -> longValue(row, "released"), now, p.workerId()).singleOrEmpty();
+                  : rows(c, sql.get("release_worker_leases"), row -> longValue(row, "released"), now, p.workerId())
+                      .singleOrEmpty();
               return released.flatMap(count -> updated(c, sql.get("stop_worker"), now, p.workerId())
                   .thenReturn(new StoreResults.WorkerStopped(count)));
             }))
@@ -600,8 +605,8 @@ final class PostgresDriver implements StoreDriver {
   public Mono<StoreResults.WorkerShutdown> deleteWorker(long workerId) {
     return inTransaction("delete worker", c -> rows(c, sql.get("lock_worker"), row -> text(row, "status"), workerId)
         .singleOrEmpty()
-        .flatMap(status -> rows(c, sql.get("count_worker_leases"), row -> longValue(row, "leases"), new Null(Instant.class),
-                workerId)
+        .flatMap(status -> rows(c, sql.get("count_worker_leases"), row -> longValue(row, "leases"),
+                new Null(Instant.class), workerId)
             .singleOrEmpty()
             .flatMap(leases -> leases > 0
                 ? Mono.<StoreResults.WorkerShutdown>just(new StoreResults.WorkerBusy(leases))
@@ -652,7 +657,8 @@ final class PostgresDriver implements StoreDriver {
                     .flatMap(purged -> rows(c, sql.get("fail_stuck_runs"), row -> longValue(row, "failed"), now,
                             p.purgeLimit(), PostgresListener.channel(schema, RUNS_CHANNEL_KEY))
                         .single()
-                        .flatMap(failed -> updated(c, sql.get("finish_sweep"), now, SWEEP, p.interval().toMillis(), p.instance())
+                        .flatMap(failed -> updated(c, sql.get("finish_sweep"), now, SWEEP, p.interval().toMillis(),
+                                p.instance())
                             .then(wake(c, reclaimed.queues()))
                             .thenReturn(new StoreResults.Swept(true, reclaimed.workers(), reclaimed.released(), purged,
                                 failed, taken.now())))))));
@@ -704,14 +710,15 @@ final class PostgresDriver implements StoreDriver {
   }
 
   private Mono<Void> announceRunFinished(Connection c, long runId) {
-    return rows(c, sql.get("notify"), row -> 1, PostgresListener.channel(schema, RUNS_CHANNEL_KEY), Long.toString(runId))
+    return rows(c, sql.get("notify"), row -> 1, PostgresListener.channel(schema, RUNS_CHANNEL_KEY),
+            Long.toString(runId))
         .then();
   }
 
   @Override
   public Mono<Void> registerWorkflow(StoreParams.RegisterWorkflow p) {
-    return inTransaction("register workflow", c -> updated(c, sql.get("create_queue_if_absent"), opt(p.now(), Instant.class),
-            p.workflow(), p.maxAttempts())
+    return inTransaction("register workflow", c -> updated(c, sql.get("create_queue_if_absent"),
+            opt(p.now(), Instant.class), p.workflow(), p.maxAttempts())
         .then(updated(c, sql.get("register_workflow"), opt(p.now(), Instant.class), p.workflow()))
         .then());
   }
@@ -719,7 +726,8 @@ final class PostgresDriver implements StoreDriver {
   @Override
   public Mono<StoreResults.Triggered> triggerRun(StoreParams.TriggerRun p) {
     record Inserted(@Nullable Long queueId, @Nullable Long runId) {}
-    return one("trigger run", sql.get("trigger_run"), row -> new Inserted(row.get("queue_id", Long.class), row.get("run_id", Long.class)),
+    return one("trigger run", sql.get("trigger_run"),
+            row -> new Inserted(row.get("queue_id", Long.class), row.get("run_id", Long.class)),
             opt(p.now(), Instant.class), p.workflow(), p.inputJson(), opt(p.idempotencyKey(), String.class),
             millis(p.timeout()), PostgresListener.channel(schema, p.workflow()))
         .flatMap(inserted -> {
@@ -732,7 +740,8 @@ final class PostgresDriver implements StoreDriver {
             return Mono.just(new StoreResults.Triggered(inserted.runId(), true));
           }
           // The key is taken: the run that holds it, committed before this statement's conflict.
-          return one("trigger run", sql.get("run_by_key"), row -> longValue(row, "id"), p.workflow(), p.idempotencyKey())
+          return one("trigger run", sql.get("run_by_key"), row -> longValue(row, "id"), p.workflow(),
+                  p.idempotencyKey())
               .map(runId -> new StoreResults.Triggered(runId, false));
         });
   }
@@ -744,8 +753,8 @@ final class PostgresDriver implements StoreDriver {
 
   @Override
   public Mono<StoreResults.StepAcquired> acquireStep(StoreParams.AcquireStep p) {
-    return one("acquire step", sql.get("acquire_step"), PostgresDriver::acquired, opt(p.now(), Instant.class), p.runId(),
-        p.stepId(), p.lease().toMillis());
+    return one("acquire step", sql.get("acquire_step"), PostgresDriver::acquired, opt(p.now(), Instant.class),
+        p.runId(), p.stepId(), p.lease().toMillis());
   }
 
   private static StoreResults.StepAcquired acquired(Row row) {
@@ -828,9 +837,10 @@ final class PostgresDriver implements StoreDriver {
   public Mono<RunStatus> finishRun(StoreParams.FinishRun p) {
     Object now = opt(p.now(), Instant.class);
     if (p.lease() != null) {
-      return one("finish run", sql.get("finish_leased_run"), row -> Optional.ofNullable(row.get("status", String.class)), now,
-              p.runId(), p.lease().token(), p.status().name(), opt(p.outputJson(), String.class),
-              opt(p.error(), String.class), PostgresListener.channel(schema, RUNS_CHANNEL_KEY))
+      return one("finish run", sql.get("finish_leased_run"),
+              row -> Optional.ofNullable(row.get("status", String.class)), now, p.runId(), p.lease().token(),
+              p.status().name(), opt(p.outputJson(), String.class), opt(p.error(), String.class),
+              PostgresListener.channel(schema, RUNS_CHANNEL_KEY))
           .flatMap(Mono::justOrEmpty)
           .map(RunStatus::valueOf);
     }
@@ -877,7 +887,8 @@ final class PostgresDriver implements StoreDriver {
           Mono<Void> change = switch (p.action()) {
             case PAUSE -> switch (run.status()) {
               case PAUSED -> Mono.empty();
-              case QUEUED, RUNNING -> updated(c, sql.get("set_run_status"), now, p.runId(), "PAUSED", new Null(String.class)).then();
+              case QUEUED, RUNNING -> updated(c, sql.get("set_run_status"), now, p.runId(), "PAUSED",
+                  new Null(String.class)).then();
               default -> Mono.error(new RunStateException(p.runId(), run.status(), operation));
             };
             case RESUME -> run.status() != RunStatus.PAUSED
@@ -890,13 +901,16 @@ final class PostgresDriver implements StoreDriver {
               case CANCELLED, CANCELLING -> Mono.empty();
               case SUCCESS, ERROR -> Mono.error(new RunStateException(p.runId(), run.status(), operation));
               default -> (messageId == null ? Mono.just(0L) : updated(c, sql.get("archive_unleased"), now, messageId)
-                      .then(rows(c, sql.get("message_leased"), row -> longValue(row, "leased"), now, messageId).single()))
+                      .then(rows(c, sql.get("message_leased"), row -> longValue(row, "leased"), now, messageId)
+                          .single()))
                   // Nobody holds the message: the run ends now. Otherwise its worker ends it at
                   // the next step boundary.
                   .flatMap(leased -> leased == 0
-                      ? updated(c, sql.get("set_run_status"), now, p.runId(), "CANCELLED", opt(p.reason(), String.class))
+                      ? updated(c, sql.get("set_run_status"), now, p.runId(), "CANCELLED",
+                              opt(p.reason(), String.class))
                           .then(announceRunFinished(c, p.runId()))
-                      : updated(c, sql.get("set_run_status"), now, p.runId(), "CANCELLING", opt(p.reason(), String.class))
+                      : updated(c, sql.get("set_run_status"), now, p.runId(), "CANCELLING",
+                              opt(p.reason(), String.class))
                           .then());
             };
           };
@@ -929,8 +943,8 @@ final class PostgresDriver implements StoreDriver {
     return inTransaction("transactional step", c -> work.apply(c)
         .map(Optional::of)
         .defaultIfEmpty(Optional.empty())
-        .flatMap(value -> updated(c, sql.get("finish_step"), opt(p.now(), Instant.class), p.runId(), p.stepId(), p.token(),
-                StepStatus.SUCCESS.name(), opt(value.map(serialize).orElse(null), String.class),
+        .flatMap(value -> updated(c, sql.get("finish_step"), opt(p.now(), Instant.class), p.runId(), p.stepId(),
+                p.token(), StepStatus.SUCCESS.name(), opt(value.map(serialize).orElse(null), String.class),
                 opt(value.map(v -> v.getClass().getName()).orElse(null), String.class), new Null(String.class),
                 new Null(Instant.class), new Null(String.class))
             // Failing here rolls the caller's writes back with the record.
