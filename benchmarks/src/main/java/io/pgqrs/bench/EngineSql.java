@@ -1,18 +1,17 @@
 package io.pgqrs.bench;
 
-import java.lang.invoke.MethodHandle;
-import java.lang.invoke.MethodHandles;
-import java.lang.invoke.MethodType;
+import io.pgqrs.internal.SqlStatements;
+import io.pgqrs.postgres.PostgresStatements;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 
 /**
- * The engine's own PostgreSQL claim and archive statements, read from its SQL class
- * ({@code io.pgqrs.postgres.PostgresSql}, package-private) through a private method-handle lookup,
- * so the JDBC ceiling runs exactly the SQL pgqrs ships and can never drift from it. The
- * statements use R2DBC's {@code $n} markers; {@link #jdbc(String)} rewrites them for JDBC.
+ * The engine's own PostgreSQL claim and archive statements, read through
+ * {@link PostgresStatements} from the SQL files the store runs, so the JDBC ceiling runs exactly
+ * the SQL pgqrs ships and can never drift from it. The statements use R2DBC's {@code $n} markers;
+ * {@link #jdbc(String)} rewrites them for JDBC.
  */
 final class EngineSql {
 
@@ -32,23 +31,13 @@ final class EngineSql {
   /**
    * Builds the statements of one schema, as the engine does.
    *
-   * @throws IllegalStateException if the engine's SQL class changed shape
+   * @param schema the schema, unquoted
+   * @throws io.pgqrs.ConfigurationException if the schema name is invalid
    */
   static EngineSql forSchema(String schema) {
-    try {
-      Class<?> type = Class.forName("io.pgqrs.postgres.PostgresSql");
-      MethodHandles.Lookup lookup = MethodHandles.privateLookupIn(type, MethodHandles.lookup());
-      MethodHandle ctor = lookup.findConstructor(type, MethodType.methodType(void.class, String.class));
-      Object sql = ctor.invoke("\"" + schema.replace("\"", "\"\"") + "\"");
-      String claim = (String) lookup.findGetter(type, "claim", String.class).invoke(sql);
-      String archiveMany = (String) lookup.findGetter(type, "archiveMany", String.class).invoke(sql);
-      return new EngineSql(claim, archiveMany);
-    } catch (Throwable e) {
-      throw new IllegalStateException("cannot read the engine's claim/archive SQL from "
-          + "io.pgqrs.postgres.PostgresSql (did it change?): " + e, e);
-    }
+    SqlStatements sql = PostgresStatements.forSchema(schema);
+    return new EngineSql(sql.get("claim"), sql.get("archive_many"));
   }
-
   /** Rewrites {@code $n} markers to {@code ?}, remembering which {@code $n} each one binds. */
   static JdbcStatement jdbc(String r2dbcSql) {
     Matcher m = MARKER.matcher(r2dbcSql);

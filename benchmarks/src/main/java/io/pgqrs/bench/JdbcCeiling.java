@@ -13,7 +13,7 @@ import java.util.concurrent.atomic.AtomicReference;
 
 /**
  * The hardware ceiling of a drain: the engine's own claim statement ({@code FOR UPDATE SKIP LOCKED}
- * CTE plus {@code UPDATE ... RETURNING}) and archive statement ({@code archiveMany}), run with
+ * CTE plus {@code UPDATE ... RETURNING}) and archive statement ({@code archive_many}), run with
  * plain JDBC from N platform threads, each on its own connection in auto-commit, with server-side
  * prepared statements and nothing else: no pool, no reactive pipeline, no JSON parsing beyond
  * reading the payload text. Whatever pgqrs does on top shows up as the gap to this.

@@ -5,6 +5,7 @@ import io.pgqrs.StoreUnavailableException;
 import io.pgqrs.admin.SchemaReport;
 import io.pgqrs.internal.Json;
 import io.pgqrs.internal.Names;
+import io.pgqrs.internal.SqlStatements;
 import io.pgqrs.queue.Lease;
 import io.pgqrs.queue.Message;
 import io.pgqrs.queue.MessageState;
@@ -32,16 +33,9 @@ import io.r2dbc.spi.Connection;
 import io.r2dbc.spi.Result;
 import io.r2dbc.spi.Row;
 import io.r2dbc.spi.Statement;
-import java.io.BufferedReader;
-import java.io.IOException;
-import java.io.InputStream;
-import java.io.InputStreamReader;
-import java.io.UncheckedIOException;
-import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
-import java.util.Comparator;
 import java.util.HashMap;
 import java.util.HashSet;
 import java.util.List;
@@ -57,7 +51,10 @@ import org.reactivestreams.Publisher;
 import reactor.core.publisher.Flux;
 import reactor.core.publisher.Mono;
 
-/** The PostgreSQL store: r2dbc-postgresql connections from an r2dbc-pool, SQL from {@link PostgresSql}. */
+/**
+ * The PostgreSQL store: r2dbc-postgresql connections from an r2dbc-pool, every statement from the
+ * SQL files of {@link PostgresStatements}.
+ */
 final class PostgresDriver implements StoreDriver {
 
   private static final Capabilities CAPABILITIES = new Capabilities("postgres", true, true, false, true);
@@ -67,20 +64,24 @@ final class PostgresDriver implements StoreDriver {
 
   private final ConnectionPool pool;
   private final String schema;
+  /** The schema as the migrations' {@code ${schema}} placeholder takes it. */
   private final String quotedSchema;
-  private final PostgresSql sql;
-  private final PostgresWorkflowSql wf;
+  private final SqlStatements sql;
   private final AtomicBoolean closed = new AtomicBoolean();
 
   private final PostgresListener listener;
 
-  PostgresDriver(ConnectionPool pool, PostgresListener listener, String schema) {
+  /**
+   * A driver on the pool.
+   *
+   * @param sql the statements of {@code schema}, from {@link PostgresStatements#forSchema}
+   */
+  PostgresDriver(ConnectionPool pool, PostgresListener listener, String schema, SqlStatements sql) {
     this.pool = pool;
     this.listener = listener;
     this.schema = Names.checkSchema(schema);
     this.quotedSchema = Names.quoteIdentifier(schema);
-    this.sql = new PostgresSql(quotedSchema);
-    this.wf = new PostgresWorkflowSql(quotedSchema);
+    this.sql = sql;
   }
 
   record Migration(int version, String name, String sqlTemplate) {}
@@ -88,7 +89,7 @@ final class PostgresDriver implements StoreDriver {
   private static List<Migration> loadMigrations() {
     String base = "/io/pgqrs/postgres/migrations/";
     List<Migration> result = new ArrayList<>();
-    for (String file : readResource(base + "index").split("\n")) {
+    for (String file : PostgresStatements.resource(base + "index").split("\n")) {
       if (file.isBlank()) {
         continue;
       }
@@ -96,24 +97,9 @@ final class PostgresDriver implements StoreDriver {
       if (version != result.size() + 1) {
         throw new IllegalStateException("migration " + file + " is out of sequence");
       }
-      result.add(new Migration(version, file.trim(), readResource(base + file.trim())));
+      result.add(new Migration(version, file.trim(), PostgresStatements.resource(base + file.trim())));
     }
     return List.copyOf(result);
-  }
-
-  private static String readResource(String path) {
-    try (InputStream in = PostgresDriver.class.getResourceAsStream(path)) {
-      if (in == null) {
-        throw new IllegalStateException("missing resource " + path);
-      }
-      try (BufferedReader reader = new BufferedReader(new InputStreamReader(in, StandardCharsets.UTF_8))) {
-        StringBuilder text = new StringBuilder();
-        reader.lines().forEach(line -> text.append(line).append('\n'));
-        return text.toString();
-      }
-    } catch (IOException e) {
-      throw new UncheckedIOException(e);
-    }
   }
 
   @Override
@@ -273,36 +259,27 @@ final class PostgresDriver implements StoreDriver {
 
   @Override
   public Mono<Void> install() {
-    return inTransaction("install", c -> updated(c, sql.installLock, schema)
-        .then(rows(c, sql.schemaExists, row -> Boolean.TRUE.equals(row.get("present", Boolean.class)), schema)
+    return inTransaction("install", c -> updated(c, sql.get("install_lock"), schema)
+        .then(rows(c, sql.get("schema_exists"), row -> Boolean.TRUE.equals(row.get("present", Boolean.class)), schema)
             .singleOrEmpty())
-        .flatMap(exists -> (exists ? Mono.<Void>empty() : execute(c, sql.createSchema))
-            .then(execute(c, sql.createMigrationsTable))
-            .then(rows(c, sql.appliedMigrations, row -> intValue(row, "version")).collectList())
+        .flatMap(exists -> (exists ? Mono.<Void>empty() : execute(c, sql.get("create_schema")))
+            .then(execute(c, sql.get("create_migrations_table")))
+            .then(rows(c, sql.get("applied_migrations"), row -> intValue(row, "version")).collectList())
             .flatMap(applied -> Flux.fromIterable(MIGRATIONS)
                 .filter(m -> !applied.contains(m.version()))
                 .concatMap(m -> execute(c, m.sqlTemplate().replace("${schema}", quotedSchema))
-                    .then(updated(c, sql.recordMigration, m.version(), m.name(), !exists && m.version() == 1)))
+                    .then(updated(c, sql.get("record_migration"), m.version(), m.name(), !exists && m.version() == 1)))
                 .then())))
         .then();
   }
 
   @Override
   public Mono<SchemaReport> verify() {
-    List<String> expected = List.of("pgqrs_migrations", "pgqrs_queues", "pgqrs_workers", "pgqrs_messages",
-        "pgqrs_messages_claim_idx", "pgqrs_messages_dedup_idx", "pgqrs_messages_owner_idx",
-        "pgqrs_messages_archived_idx", "pgqrs_messages_dead_idx", "pgqrs_workers_queue_idx", "pgqrs_sweeps",
-        "pgqrs_messages_archived_at_idx", "pgqrs_workflows", "pgqrs_runs", "pgqrs_steps", "pgqrs_signals",
-        "pgqrs_runs_key_idx", "pgqrs_runs_list_idx", "pgqrs_runs_open_idx", "pgqrs_signals_pending_idx");
-    return withConnection("verify", c -> Flux.fromIterable(expected)
-            .concatMap(name -> rows(c, sql.relationExists,
-                row -> Boolean.TRUE.equals(row.get("present", Boolean.class)) ? "" : name,
-                quotedSchema + "." + name))
-            .filter(missing -> !missing.isEmpty())
+    return withConnection("verify", c -> rows(c, sql.get("missing_relations"), row -> text(row, "name"))
             .collectList()
             .flatMap(missing -> (missing.contains("pgqrs_migrations")
                     ? Mono.just(0)
-                    : rows(c, sql.appliedMigrations, row -> intValue(row, "version"))
+                    : rows(c, sql.get("applied_migrations"), row -> intValue(row, "version"))
                         .reduce(0, Math::max))
                 .map(version -> new SchemaReport(schema, version, MIGRATIONS.size(), missing))))
         .singleOrEmpty();
@@ -310,15 +287,16 @@ final class PostgresDriver implements StoreDriver {
 
   @Override
   public Mono<Void> uninstall() {
-    return inTransaction("uninstall", c -> updated(c, sql.installLock, schema)
-        .then(rows(c, sql.migrationsTableExists, row -> Boolean.TRUE.equals(row.get("present", Boolean.class)),
-            quotedSchema + ".pgqrs_migrations").singleOrEmpty())
+    return inTransaction("uninstall", c -> updated(c, sql.get("install_lock"), schema)
+        .then(rows(c, sql.get("migrations_table_exists"),
+            row -> Boolean.TRUE.equals(row.get("present", Boolean.class))).singleOrEmpty())
         .flatMap(installed -> !installed
             ? Mono.<Void>empty()
-            : rows(c, sql.schemaCreatedByInstall, row -> Boolean.TRUE.equals(row.get("created", Boolean.class)))
+            : rows(c, sql.get("schema_created_by_install"),
+                    row -> Boolean.TRUE.equals(row.get("created", Boolean.class)))
                 .singleOrEmpty()
-                .flatMap(created -> execute(c, sql.dropTables)
-                    .then(created ? execute(c, sql.dropSchemaIfEmpty) : Mono.empty()))))
+                .flatMap(created -> execute(c, sql.get("drop_tables"))
+                    .then(created ? execute(c, sql.get("drop_schema_if_empty")) : Mono.empty()))))
         .then();
   }
 
@@ -326,7 +304,7 @@ final class PostgresDriver implements StoreDriver {
 
   @Override
   public Mono<QueueInfo> createQueue(StoreParams.CreateQueue p) {
-    return one("create queue", sql.createQueue, PostgresDriver::queue, opt(p.now(), Instant.class), p.queue(),
+    return one("create queue", sql.get("create_queue"), PostgresDriver::queue, opt(p.now(), Instant.class), p.queue(),
             p.maxAttempts())
         .switchIfEmpty(Mono.error(() ->
             new QueueAlreadyExistsException(p.queue(), "queue '" + p.queue() + "' exists already")));
@@ -334,12 +312,12 @@ final class PostgresDriver implements StoreDriver {
 
   @Override
   public Mono<QueueInfo> findQueue(String queue) {
-    return one("get queue", sql.findQueue, PostgresDriver::queue, queue);
+    return one("get queue", sql.get("find_queue"), PostgresDriver::queue, queue);
   }
 
   @Override
   public Flux<QueueInfo> listQueues() {
-    return withConnection("list queues", c -> rows(c, sql.listQueues, PostgresDriver::queue));
+    return withConnection("list queues", c -> rows(c, sql.get("list_queues"), PostgresDriver::queue));
   }
 
   private static QueueNotFoundException queueNotFound(String queue) {
@@ -348,21 +326,21 @@ final class PostgresDriver implements StoreDriver {
 
   @Override
   public Mono<Long> purgeQueue(String queue) {
-    return one("purge queue", sql.purgeQueue, row -> longValue(row, "queues") == 0 ? -1L : longValue(row, "deleted"),
-            queue)
+    return one("purge queue", sql.get("purge_queue"),
+            row -> longValue(row, "queues") == 0 ? -1L : longValue(row, "deleted"), queue)
         .flatMap(n -> n < 0 ? Mono.error(queueNotFound(queue)) : Mono.just(n));
   }
 
   @Override
   public Mono<StoreResults.QueueDeletion> deleteQueue(StoreParams.DeleteQueue p) {
-    return inTransaction("delete queue", c -> rows(c, sql.lockQueue, row -> longValue(row, "id"), p.queue())
+    return inTransaction("delete queue", c -> rows(c, sql.get("lock_queue"), row -> longValue(row, "id"), p.queue())
         .singleOrEmpty()
-        .flatMap(id -> rows(c, sql.countQueueUse,
+        .flatMap(id -> rows(c, sql.get("count_queue_use"),
                 row -> new StoreResults.QueueInUse(longValue(row, "live"), longValue(row, "workers")), id)
             .singleOrEmpty()
             .flatMap(use -> !p.force() && (use.liveMessages() > 0 || use.activeWorkers() > 0)
                 ? Mono.<StoreResults.QueueDeletion>just(use)
-                : updated(c, sql.deleteQueue, id).thenReturn(new StoreResults.QueueDeleted())))
+                : updated(c, sql.get("delete_queue"), id).thenReturn(new StoreResults.QueueDeleted())))
         .defaultIfEmpty(new StoreResults.QueueMissing()));
   }
 
@@ -387,7 +365,7 @@ final class PostgresDriver implements StoreDriver {
       priorities[i] = row.priority();
     }
     record Inserted(@Nullable Long queueId, @Nullable Long id, @Nullable String key) {}
-    return inTransaction("enqueue", c -> rows(c, sql.enqueue,
+    return inTransaction("enqueue", c -> rows(c, sql.get("enqueue"),
             row -> new Inserted(row.get("queue_id", Long.class), row.get("id", Long.class),
                 row.get("dedup_key", String.class)),
             opt(p.now(), Instant.class), p.queue(), payloads, delays, visibleMicros, keys, priorities,
@@ -429,7 +407,8 @@ final class PostgresDriver implements StoreDriver {
           }
           Mono<Map<String, Long>> existing = existingKeys.isEmpty()
               ? Mono.just(Map.of())
-              : rows(c, sql.findLiveByDedupKeys, row -> Map.entry(text(row, "dedup_key"), longValue(row, "id")),
+              : rows(c, sql.get("find_live_by_dedup_keys"),
+                      row -> Map.entry(text(row, "dedup_key"), longValue(row, "id")),
                       queueId, existingKeys.toArray(new String[0]))
                   .collectMap(Map.Entry::getKey, Map.Entry::getValue);
           return existing.flatMap(found -> {
@@ -453,7 +432,7 @@ final class PostgresDriver implements StoreDriver {
   @Override
   public Mono<StoreResults.Claimed> claim(StoreParams.Claim p) {
     record Row2(String kind, @Nullable Message message) {}
-    return withConnection("claim", c -> rows(c, sql.claim,
+    return withConnection("claim", c -> rows(c, sql.get("claim"),
             row -> {
               String kind = text(row, "kind");
               return new Row2(kind, kind.equals("q") ? null : message(row));
@@ -464,12 +443,9 @@ final class PostgresDriver implements StoreDriver {
           if (all.stream().noneMatch(r -> r.kind().equals("q"))) {
             return Mono.error(queueNotFound(p.queue()));
           }
-          Comparator<Message> order = Comparator.comparingInt(Message::priority).reversed()
-              .thenComparingLong(Message::id);
-          List<Message> claimed = all.stream().filter(r -> r.kind().equals("c")).map(Row2::message)
-              .sorted(order).toList();
-          List<Message> dead = all.stream().filter(r -> r.kind().equals("d")).map(Row2::message)
-              .sorted(order).toList();
+          // The rows come in the order the claim selected them (priority, then visibility, then id).
+          List<Message> claimed = all.stream().filter(r -> r.kind().equals("c")).map(Row2::message).toList();
+          List<Message> dead = all.stream().filter(r -> r.kind().equals("d")).map(Row2::message).toList();
           return Mono.just(new StoreResults.Claimed(claimed, dead));
         }))
         .singleOrEmpty();
@@ -477,7 +453,7 @@ final class PostgresDriver implements StoreDriver {
 
   @Override
   public Mono<Boolean> archive(StoreParams.LeaseRef p) {
-    return update("archive", sql.archive, opt(p.now(), Instant.class), p.messageId(), p.token())
+    return update("archive", sql.get("archive"), opt(p.now(), Instant.class), p.messageId(), p.token())
         .map(n -> n == 1);
   }
 
@@ -485,18 +461,18 @@ final class PostgresDriver implements StoreDriver {
   public Mono<Integer> archiveMany(StoreParams.ArchiveMany p) {
     Long[] ids = p.leases().stream().map(StoreParams.LeaseRef::messageId).toArray(Long[]::new);
     String[] tokens = p.leases().stream().map(l -> l.token().toString()).toArray(String[]::new);
-    return update("archive", sql.archiveMany, opt(p.now(), Instant.class), ids, tokens).map(Long::intValue);
+    return update("archive", sql.get("archive_many"), opt(p.now(), Instant.class), ids, tokens).map(Long::intValue);
   }
 
   @Override
   public Mono<Boolean> delete(StoreParams.LeaseRef p) {
-    return update("delete", sql.delete, opt(p.now(), Instant.class), p.messageId(), p.token()).map(n -> n == 1);
+    return update("delete", sql.get("delete"), opt(p.now(), Instant.class), p.messageId(), p.token()).map(n -> n == 1);
   }
 
   @Override
   public Mono<Boolean> release(StoreParams.Release p) {
     StoreParams.LeaseRef l = p.lease();
-    return update("release", sql.release, opt(l.now(), Instant.class), l.messageId(), l.token(),
+    return update("release", sql.get("release"), opt(l.now(), Instant.class), l.messageId(), l.token(),
             p.delay().toMillis(), opt(p.error(), String.class))
         .map(n -> n == 1);
   }
@@ -504,25 +480,26 @@ final class PostgresDriver implements StoreDriver {
   @Override
   public Mono<Lease> extend(StoreParams.Extend p) {
     StoreParams.LeaseRef l = p.lease();
-    return one("extend", sql.extend, row -> new Lease(l.messageId(), l.token(), instant(row, "visible_at")),
+    return one("extend", sql.get("extend"), row -> new Lease(l.messageId(), l.token(), instant(row, "visible_at")),
         opt(l.now(), Instant.class), l.messageId(), l.token(), p.duration().toMillis());
   }
 
   @Override
   public Mono<Boolean> deadLetter(StoreParams.DeadLetter p) {
     StoreParams.LeaseRef l = p.lease();
-    return update("dead-letter", sql.deadLetter, opt(l.now(), Instant.class), l.messageId(), l.token(), p.error())
+    return update("dead-letter", sql.get("dead_letter"), opt(l.now(), Instant.class), l.messageId(), l.token(),
+            p.error())
         .map(n -> n == 1);
   }
 
   @Override
   public Mono<Message> findMessage(long id) {
-    return one("get message", sql.findMessage, PostgresDriver::message, id);
+    return one("get message", sql.get("find_message"), PostgresDriver::message, id);
   }
 
   @Override
   public Mono<Duration> untilNextVisible(String queue, @Nullable Instant now) {
-    return withConnection("find the next due message", c -> rows(c, sql.untilNextVisible,
+    return withConnection("find the next due message", c -> rows(c, sql.get("until_next_visible"),
             row -> Optional.ofNullable(row.get("micros", Long.class)), opt(now, Instant.class), queue))
         .next()
         .flatMap(Mono::justOrEmpty)
@@ -531,14 +508,14 @@ final class PostgresDriver implements StoreDriver {
 
   @Override
   public Flux<Message> listMessages(StoreParams.ListMessages p) {
-    return withConnection("list messages", c -> rows(c, sql.listMessages, PostgresDriver::message, p.queue(),
+    return withConnection("list messages", c -> rows(c, sql.get("list_messages"), PostgresDriver::message, p.queue(),
         p.state().name().toLowerCase(Locale.ROOT), p.afterId(), p.limit()));
   }
 
   @Override
   public Mono<Long> replayDead(StoreParams.Replay p) {
     Object ids = p.ids() == null ? new Null(Long[].class) : p.ids().toArray(Long[]::new);
-    return one("replay dead letters", sql.replayDead,
+    return one("replay dead letters", sql.get("replay_dead"),
             row -> longValue(row, "queues") == 0 ? -1L : longValue(row, "replayed"),
             opt(p.now(), Instant.class), p.queue(), ids, PostgresListener.channel(schema, p.queue()))
         .flatMap(n -> n < 0 ? Mono.error(queueNotFound(p.queue())) : Mono.just(n));
@@ -547,8 +524,8 @@ final class PostgresDriver implements StoreDriver {
   @Override
   public Mono<Long> purgeMessages(StoreParams.PurgeMessages p) {
     String text = switch (p.state()) {
-      case ARCHIVED -> sql.purgeArchived;
-      case DEAD -> sql.purgeDead;
+      case ARCHIVED -> sql.get("purge_archived");
+      case DEAD -> sql.get("purge_dead");
       case LIVE -> throw new IllegalArgumentException("live messages are purged with purgeQueue");
     };
     return one("purge " + p.state().name().toLowerCase(Locale.ROOT) + " messages", text,
@@ -561,7 +538,7 @@ final class PostgresDriver implements StoreDriver {
 
   @Override
   public Mono<WorkerInfo> registerWorker(StoreParams.RegisterWorker p) {
-    return one("register worker", sql.registerWorker, PostgresDriver::worker, opt(p.now(), Instant.class),
+    return one("register worker", sql.get("register_worker"), PostgresDriver::worker, opt(p.now(), Instant.class),
             p.name(), opt(p.queue(), String.class), p.hostname(), p.pid())
         .switchIfEmpty(Mono.defer(() -> p.queue() == null
             ? Mono.<QueueInfo>empty()
@@ -572,23 +549,24 @@ final class PostgresDriver implements StoreDriver {
 
   @Override
   public Mono<WorkerStatus> heartbeat(StoreParams.Heartbeat p) {
-    return one("heartbeat", sql.heartbeat,
+    return one("heartbeat", sql.get("heartbeat"),
         row -> WorkerStatus.valueOf(text(row, "status").toUpperCase(Locale.ROOT)),
         opt(p.now(), Instant.class), p.workerId());
   }
 
   @Override
   public Mono<WorkerInfo> setWorkerStatus(StoreParams.SetWorkerStatus p) {
-    return one("set worker status", sql.setWorkerStatus, PostgresDriver::worker, p.workerId(),
+    return one("set worker status", sql.get("set_worker_status"), PostgresDriver::worker, p.workerId(),
         p.status().name().toLowerCase(Locale.ROOT));
   }
 
   @Override
   public Mono<StoreResults.WorkerShutdown> shutdownWorker(StoreParams.ShutdownWorker p) {
     Object now = opt(p.now(), Instant.class);
-    return inTransaction("shutdown worker", c -> rows(c, sql.lockWorker, row -> text(row, "status"), p.workerId())
+    return inTransaction("shutdown worker", c -> rows(c, sql.get("lock_worker"), row -> text(row, "status"),
+            p.workerId())
         .singleOrEmpty()
-        .flatMap(status -> rows(c, sql.countWorkerLeases, row -> longValue(row, "leases"), now, p.workerId())
+        .flatMap(status -> rows(c, sql.get("count_worker_leases"), row -> longValue(row, "leases"), now, p.workerId())
             .singleOrEmpty()
             .flatMap(leases -> {
               if (leases > 0 && !p.releaseLeases()) {
@@ -596,8 +574,9 @@ final class PostgresDriver implements StoreDriver {
               }
               Mono<Long> released = leases == 0
                   ? Mono.just(0L)
-                  : rows(c, sql.releaseWorkerLeases, row -> longValue(row, "released"), now, p.workerId()).singleOrEmpty();
-              return released.flatMap(count -> updated(c, sql.stopWorker, now, p.workerId())
+                  : rows(c, sql.get("release_worker_leases"), row -> longValue(row, "released"), now, p.workerId())
+                      .singleOrEmpty();
+              return released.flatMap(count -> updated(c, sql.get("stop_worker"), now, p.workerId())
                   .thenReturn(new StoreResults.WorkerStopped(count)));
             }))
         .defaultIfEmpty(new StoreResults.WorkerMissing()));
@@ -605,18 +584,18 @@ final class PostgresDriver implements StoreDriver {
 
   @Override
   public Mono<WorkerInfo> findWorker(long workerId) {
-    return one("get worker", sql.findWorker, PostgresDriver::worker, workerId);
+    return one("get worker", sql.get("find_worker"), PostgresDriver::worker, workerId);
   }
 
   @Override
   public Flux<WorkerInfo> listWorkers(@Nullable String queue) {
     return withConnection("list workers",
-        c -> rows(c, sql.listWorkers, PostgresDriver::worker, opt(queue, String.class)));
+        c -> rows(c, sql.get("list_workers"), PostgresDriver::worker, opt(queue, String.class)));
   }
 
   @Override
   public Flux<WorkerHealth> workerHealth(StoreParams.WorkerHealthQuery p) {
-    return withConnection("worker health", c -> rows(c, sql.workerHealth,
+    return withConnection("worker health", c -> rows(c, sql.get("worker_health"),
         row -> new WorkerHealth(worker(row), Duration.ofMillis(Math.max(0, longValue(row, "since_ms"))),
             Boolean.TRUE.equals(row.get("stale", Boolean.class)), longValue(row, "leases")),
         opt(p.now(), Instant.class), p.staleAfter().toMillis()));
@@ -624,14 +603,14 @@ final class PostgresDriver implements StoreDriver {
 
   @Override
   public Mono<StoreResults.WorkerShutdown> deleteWorker(long workerId) {
-    return inTransaction("delete worker", c -> rows(c, sql.lockWorker, row -> text(row, "status"), workerId)
+    return inTransaction("delete worker", c -> rows(c, sql.get("lock_worker"), row -> text(row, "status"), workerId)
         .singleOrEmpty()
-        .flatMap(status -> rows(c, sql.countWorkerLeases, row -> longValue(row, "leases"), new Null(Instant.class),
-                workerId)
+        .flatMap(status -> rows(c, sql.get("count_worker_leases"), row -> longValue(row, "leases"),
+                new Null(Instant.class), workerId)
             .singleOrEmpty()
             .flatMap(leases -> leases > 0
                 ? Mono.<StoreResults.WorkerShutdown>just(new StoreResults.WorkerBusy(leases))
-                : updated(c, sql.deleteWorker, workerId).thenReturn(new StoreResults.WorkerStopped(0))))
+                : updated(c, sql.get("delete_worker"), workerId).thenReturn(new StoreResults.WorkerStopped(0))))
         .defaultIfEmpty(new StoreResults.WorkerMissing()));
   }
 
@@ -639,7 +618,7 @@ final class PostgresDriver implements StoreDriver {
 
   @Override
   public Flux<QueueMetrics> queueMetrics(StoreParams.MetricsQuery p) {
-    return withConnection("queue metrics", c -> rows(c, sql.queueMetrics,
+    return withConnection("queue metrics", c -> rows(c, sql.get("queue_metrics"),
         row -> {
           Long oldest = row.get("oldest_pending_ms", Long.class);
           return new QueueMetrics(text(row, "name"), longValue(row, "pending"), longValue(row, "leased"),
@@ -659,12 +638,12 @@ final class PostgresDriver implements StoreDriver {
     Object now = opt(p.now(), Instant.class);
     record Taken(Instant now, boolean taken) {}
     record Reclaimed(long workers, long released, String[] queues) {}
-    return inTransaction("maintenance sweep", c -> rows(c, sql.takeSweep,
+    return inTransaction("maintenance sweep", c -> rows(c, sql.get("take_sweep"),
             row -> new Taken(instant(row, "now"), longValue(row, "taken") > 0), now, SWEEP, p.force())
         .single()
         .flatMap(taken -> !taken.taken()
             ? Mono.just(new StoreResults.Swept(false, 0, 0, 0, 0, taken.now()))
-            : rows(c, sql.reclaimStaleWorkers,
+            : rows(c, sql.get("reclaim_stale_workers"),
                     row -> {
                       String[] queues = row.get("queues", String[].class);
                       return new Reclaimed(longValue(row, "workers"), longValue(row, "released"),
@@ -672,13 +651,14 @@ final class PostgresDriver implements StoreDriver {
                     },
                     now, p.workerStaleAfter().toMillis())
                 .single()
-                .flatMap(reclaimed -> rows(c, sql.purgeExpiredArchive, row -> longValue(row, "purged"), now,
+                .flatMap(reclaimed -> rows(c, sql.get("purge_expired_archive"), row -> longValue(row, "purged"), now,
                         p.archiveRetention().toMillis(), p.purgeLimit())
                     .single()
-                    .flatMap(purged -> rows(c, wf.failStuckRuns, row -> longValue(row, "failed"), now,
+                    .flatMap(purged -> rows(c, sql.get("fail_stuck_runs"), row -> longValue(row, "failed"), now,
                             p.purgeLimit(), PostgresListener.channel(schema, RUNS_CHANNEL_KEY))
                         .single()
-                        .flatMap(failed -> updated(c, sql.finishSweep, now, SWEEP, p.interval().toMillis(), p.instance())
+                        .flatMap(failed -> updated(c, sql.get("finish_sweep"), now, SWEEP, p.interval().toMillis(),
+                                p.instance())
                             .then(wake(c, reclaimed.queues()))
                             .thenReturn(new StoreResults.Swept(true, reclaimed.workers(), reclaimed.released(), purged,
                                 failed, taken.now())))))));
@@ -725,27 +705,29 @@ final class PostgresDriver implements StoreDriver {
   private record LockedRun(RunInfo run, @Nullable Long messageId) {}
 
   private Mono<LockedRun> lockRun(Connection c, long runId) {
-    return rows(c, wf.lockRun, row -> new LockedRun(run(row), row.get("message_id", Long.class)), runId)
+    return rows(c, sql.get("lock_run"), row -> new LockedRun(run(row), row.get("message_id", Long.class)), runId)
         .singleOrEmpty();
   }
 
   private Mono<Void> announceRunFinished(Connection c, long runId) {
-    return rows(c, wf.notify, row -> 1, PostgresListener.channel(schema, RUNS_CHANNEL_KEY), Long.toString(runId))
+    return rows(c, sql.get("notify"), row -> 1, PostgresListener.channel(schema, RUNS_CHANNEL_KEY),
+            Long.toString(runId))
         .then();
   }
 
   @Override
   public Mono<Void> registerWorkflow(StoreParams.RegisterWorkflow p) {
-    return inTransaction("register workflow", c -> updated(c, wf.registerQueue, opt(p.now(), Instant.class),
-            p.workflow(), p.maxAttempts())
-        .then(updated(c, wf.registerWorkflow, opt(p.now(), Instant.class), p.workflow()))
+    return inTransaction("register workflow", c -> updated(c, sql.get("create_queue_if_absent"),
+            opt(p.now(), Instant.class), p.workflow(), p.maxAttempts())
+        .then(updated(c, sql.get("register_workflow"), opt(p.now(), Instant.class), p.workflow()))
         .then());
   }
 
   @Override
   public Mono<StoreResults.Triggered> triggerRun(StoreParams.TriggerRun p) {
     record Inserted(@Nullable Long queueId, @Nullable Long runId) {}
-    return one("trigger run", wf.triggerRun, row -> new Inserted(row.get("queue_id", Long.class), row.get("run_id", Long.class)),
+    return one("trigger run", sql.get("trigger_run"),
+            row -> new Inserted(row.get("queue_id", Long.class), row.get("run_id", Long.class)),
             opt(p.now(), Instant.class), p.workflow(), p.inputJson(), opt(p.idempotencyKey(), String.class),
             millis(p.timeout()), PostgresListener.channel(schema, p.workflow()))
         .flatMap(inserted -> {
@@ -758,20 +740,21 @@ final class PostgresDriver implements StoreDriver {
             return Mono.just(new StoreResults.Triggered(inserted.runId(), true));
           }
           // The key is taken: the run that holds it, committed before this statement's conflict.
-          return one("trigger run", wf.runByKey, row -> longValue(row, "id"), p.workflow(), p.idempotencyKey())
+          return one("trigger run", sql.get("run_by_key"), row -> longValue(row, "id"), p.workflow(),
+                  p.idempotencyKey())
               .map(runId -> new StoreResults.Triggered(runId, false));
         });
   }
 
   @Override
   public Mono<RunInfo> beginRun(StoreParams.BeginRun p) {
-    return one("begin run", wf.beginRun, PostgresDriver::run, opt(p.now(), Instant.class), p.runId());
+    return one("begin run", sql.get("begin_run"), PostgresDriver::run, opt(p.now(), Instant.class), p.runId());
   }
 
   @Override
   public Mono<StoreResults.StepAcquired> acquireStep(StoreParams.AcquireStep p) {
-    return one("acquire step", wf.acquireStep, PostgresDriver::acquired, opt(p.now(), Instant.class), p.runId(),
-        p.stepId(), p.lease().toMillis());
+    return one("acquire step", sql.get("acquire_step"), PostgresDriver::acquired, opt(p.now(), Instant.class),
+        p.runId(), p.stepId(), p.lease().toMillis());
   }
 
   private static StoreResults.StepAcquired acquired(Row row) {
@@ -812,7 +795,7 @@ final class PostgresDriver implements StoreDriver {
 
   @Override
   public Mono<Boolean> finishStep(StoreParams.FinishStep p) {
-    return update("finish step", wf.finishStep, opt(p.now(), Instant.class), p.runId(), p.stepId(), p.token(),
+    return update("finish step", sql.get("finish_step"), opt(p.now(), Instant.class), p.runId(), p.stepId(), p.token(),
             p.status().name(), opt(p.outputJson(), String.class), opt(p.outputType(), String.class),
             opt(p.error(), String.class), opt(p.wakeAt(), Instant.class), opt(p.awaiting(), String.class))
         .map(n -> n == 1);
@@ -820,7 +803,7 @@ final class PostgresDriver implements StoreDriver {
 
   @Override
   public Mono<StoreResults.StepExtended> extendStep(StoreParams.ExtendStep p) {
-    return one("extend step", wf.extendStep, row -> {
+    return one("extend step", sql.get("extend_step"), row -> {
           String status = row.get("run_status", String.class);
           return new StoreResults.StepExtended(longValue(row, "held") == 1,
               status == null ? null : RunStatus.valueOf(status));
@@ -830,7 +813,7 @@ final class PostgresDriver implements StoreDriver {
 
   @Override
   public Mono<StoreResults.SignalTaken> takeSignal(StoreParams.TakeSignal p) {
-    return inTransaction("take signal", c -> rows(c, wf.takeSignal,
+    return inTransaction("take signal", c -> rows(c, sql.get("take_signal"),
             row -> new StoreResults.SignalTaken(row.get("value", String.class),
                 longValue(row, "found") == 0 || longValue(row, "recorded") == 1),
             opt(p.now(), Instant.class), p.runId(), p.stepId(), p.token(), p.name())
@@ -842,10 +825,10 @@ final class PostgresDriver implements StoreDriver {
     Object now = opt(p.lease().now(), Instant.class);
     return inTransaction("suspend run", c -> lockRun(c, p.runId())
         .flatMap(locked -> locked.messageId() == null ? Mono.just(false)
-            : updated(c, wf.suspendMessage, now, p.runId(), locked.messageId(), p.lease().token(),
+            : updated(c, sql.get("suspend_message"), now, p.runId(), locked.messageId(), p.lease().token(),
                     opt(p.wakeAt(), Instant.class))
                 .flatMap(n -> n == 1 && p.failed()
-                    ? updated(c, wf.countFailure, now, p.runId()).thenReturn(true)
+                    ? updated(c, sql.get("count_failure"), now, p.runId()).thenReturn(true)
                     : Mono.just(n == 1)))
         .defaultIfEmpty(false));
   }
@@ -854,9 +837,10 @@ final class PostgresDriver implements StoreDriver {
   public Mono<RunStatus> finishRun(StoreParams.FinishRun p) {
     Object now = opt(p.now(), Instant.class);
     if (p.lease() != null) {
-      return one("finish run", wf.finishLeasedRun, row -> Optional.ofNullable(row.get("status", String.class)), now,
-              p.runId(), p.lease().token(), p.status().name(), opt(p.outputJson(), String.class),
-              opt(p.error(), String.class), PostgresListener.channel(schema, RUNS_CHANNEL_KEY))
+      return one("finish run", sql.get("finish_leased_run"),
+              row -> Optional.ofNullable(row.get("status", String.class)), now, p.runId(), p.lease().token(),
+              p.status().name(), opt(p.outputJson(), String.class), opt(p.error(), String.class),
+              PostgresListener.channel(schema, RUNS_CHANNEL_KEY))
           .flatMap(Mono::justOrEmpty)
           .map(RunStatus::valueOf);
     }
@@ -865,9 +849,9 @@ final class PostgresDriver implements StoreDriver {
         .flatMap(locked -> {
           // No worker holds the message: archive it if it is still live, whoever held it last.
           Mono<Long> archived = locked.messageId() == null ? Mono.just(0L)
-              : updated(c, wf.archiveUnleased, now, locked.messageId());
+              : updated(c, sql.get("archive_unleased"), now, locked.messageId());
           return archived
-              .then(rows(c, wf.finishRun, row -> RunStatus.valueOf(text(row, "status")), now, p.runId(),
+              .then(rows(c, sql.get("finish_run"), row -> RunStatus.valueOf(text(row, "status")), now, p.runId(),
                   p.status().name(), opt(p.outputJson(), String.class), opt(p.error(), String.class)).singleOrEmpty())
               .flatMap(status -> announceRunFinished(c, p.runId()).thenReturn(status));
         }));
@@ -883,8 +867,8 @@ final class PostgresDriver implements StoreDriver {
             return Mono.error(new RunStateException(p.runId(), locked.run().status(), "signal"));
           }
           Mono<Long> woken = locked.messageId() == null || locked.run().status() == RunStatus.PAUSED ? Mono.just(0L)
-              : updated(c, wf.wakeWaiting, now, locked.messageId(), p.runId(), p.name());
-          return updated(c, wf.insertSignal, now, p.runId(), p.name(), p.valueJson())
+              : updated(c, sql.get("wake_waiting"), now, locked.messageId(), p.runId(), p.name());
+          return updated(c, sql.get("insert_signal"), now, p.runId(), p.name(), p.valueJson())
               .then(woken)
               .flatMap(n -> n > 0 ? wake(c, new String[] {locked.run().workflow()}) : Mono.empty())
               .thenReturn(locked.run());
@@ -903,42 +887,46 @@ final class PostgresDriver implements StoreDriver {
           Mono<Void> change = switch (p.action()) {
             case PAUSE -> switch (run.status()) {
               case PAUSED -> Mono.empty();
-              case QUEUED, RUNNING -> updated(c, wf.setRunStatus, now, p.runId(), "PAUSED", new Null(String.class)).then();
+              case QUEUED, RUNNING -> updated(c, sql.get("set_run_status"), now, p.runId(), "PAUSED",
+                  new Null(String.class)).then();
               default -> Mono.error(new RunStateException(p.runId(), run.status(), operation));
             };
             case RESUME -> run.status() != RunStatus.PAUSED
                 ? Mono.error(new RunStateException(p.runId(), run.status(), operation))
-                : updated(c, wf.setRunStatus, now, p.runId(), run.startedAt() == null ? "QUEUED" : "RUNNING",
+                : updated(c, sql.get("set_run_status"), now, p.runId(), run.startedAt() == null ? "QUEUED" : "RUNNING",
                         new Null(String.class))
-                    .then(messageId == null ? Mono.just(0L) : updated(c, wf.wakeRun, now, messageId))
+                    .then(messageId == null ? Mono.just(0L) : updated(c, sql.get("wake_run"), now, messageId))
                     .flatMap(n -> n > 0 ? wake(c, new String[] {run.workflow()}) : Mono.empty());
             case CANCEL -> switch (run.status()) {
               case CANCELLED, CANCELLING -> Mono.empty();
               case SUCCESS, ERROR -> Mono.error(new RunStateException(p.runId(), run.status(), operation));
-              default -> (messageId == null ? Mono.just(0L) : updated(c, wf.archiveUnleased, now, messageId)
-                      .then(rows(c, wf.messageLeased, row -> longValue(row, "leased"), now, messageId).single()))
+              default -> (messageId == null ? Mono.just(0L) : updated(c, sql.get("archive_unleased"), now, messageId)
+                      .then(rows(c, sql.get("message_leased"), row -> longValue(row, "leased"), now, messageId)
+                          .single()))
                   // Nobody holds the message: the run ends now. Otherwise its worker ends it at
                   // the next step boundary.
                   .flatMap(leased -> leased == 0
-                      ? updated(c, wf.setRunStatus, now, p.runId(), "CANCELLED", opt(p.reason(), String.class))
+                      ? updated(c, sql.get("set_run_status"), now, p.runId(), "CANCELLED",
+                              opt(p.reason(), String.class))
                           .then(announceRunFinished(c, p.runId()))
-                      : updated(c, wf.setRunStatus, now, p.runId(), "CANCELLING", opt(p.reason(), String.class))
+                      : updated(c, sql.get("set_run_status"), now, p.runId(), "CANCELLING",
+                              opt(p.reason(), String.class))
                           .then());
             };
           };
-          return change.then(rows(c, wf.findRun, PostgresDriver::run, p.runId()).singleOrEmpty());
+          return change.then(rows(c, sql.get("find_run"), PostgresDriver::run, p.runId()).singleOrEmpty());
         }));
   }
 
   @Override
   public Mono<RunInfo> findRun(long runId) {
-    return one("find run", wf.findRun, PostgresDriver::run, runId);
+    return one("find run", sql.get("find_run"), PostgresDriver::run, runId);
   }
 
   @Override
   public Flux<RunInfo> listRuns(StoreParams.ListRuns p) {
     RunQuery q = p.query();
-    return withConnection("list runs", c -> rows(c, wf.listRuns, PostgresDriver::run,
+    return withConnection("list runs", c -> rows(c, sql.get("list_runs"), PostgresDriver::run,
         opt(q.workflow(), String.class), opt(q.status() == null ? null : q.status().name(), String.class),
         opt(q.createdFrom(), Instant.class), opt(q.createdTo(), Instant.class), opt(q.beforeId(), Long.class),
         q.limit()));
@@ -946,7 +934,7 @@ final class PostgresDriver implements StoreDriver {
 
   @Override
   public Flux<StepInfo> listSteps(long runId) {
-    return withConnection("list steps", c -> rows(c, wf.listSteps, PostgresDriver::step, runId));
+    return withConnection("list steps", c -> rows(c, sql.get("list_steps"), PostgresDriver::step, runId));
   }
 
   @Override
@@ -955,8 +943,8 @@ final class PostgresDriver implements StoreDriver {
     return inTransaction("transactional step", c -> work.apply(c)
         .map(Optional::of)
         .defaultIfEmpty(Optional.empty())
-        .flatMap(value -> updated(c, wf.finishStep, opt(p.now(), Instant.class), p.runId(), p.stepId(), p.token(),
-                StepStatus.SUCCESS.name(), opt(value.map(serialize).orElse(null), String.class),
+        .flatMap(value -> updated(c, sql.get("finish_step"), opt(p.now(), Instant.class), p.runId(), p.stepId(),
+                p.token(), StepStatus.SUCCESS.name(), opt(value.map(serialize).orElse(null), String.class),
                 opt(value.map(v -> v.getClass().getName()).orElse(null), String.class), new Null(String.class),
                 new Null(Instant.class), new Null(String.class))
             // Failing here rolls the caller's writes back with the record.
@@ -978,7 +966,7 @@ final class PostgresDriver implements StoreDriver {
     for (int i = 0; i < queues.length; i++) {
       channels[i] = PostgresListener.channel(schema, queues[i]);
     }
-    return rows(c, sql.notifyChannels, row -> 1, (Object) channels).then();
+    return rows(c, sql.get("notify_channels"), row -> 1, (Object) channels).then();
   }
 
   @Override

@@ -4,6 +4,7 @@ import io.pgqrs.ConfigurationException;
 import io.pgqrs.PgqrsConfig;
 import io.pgqrs.StoreUnavailableException;
 import io.pgqrs.internal.Dsns;
+import io.pgqrs.internal.SqlStatements;
 import io.pgqrs.spi.StoreDriver;
 import io.pgqrs.spi.StoreDriverProvider;
 import io.r2dbc.pool.ConnectionPool;
@@ -37,6 +38,8 @@ public final class PostgresDriverProvider implements StoreDriverProvider {
   @Override
   public Mono<StoreDriver> open(PgqrsConfig config) {
     return Mono.defer(() -> {
+      // Read once per store: the driver and the listener share them.
+      SqlStatements sql = PostgresStatements.forSchema(config.schema());
       PostgresqlConnectionFactory factory = new PostgresqlConnectionFactory(connectionConfiguration(config, ""));
       ConnectionPool pool = new ConnectionPool(ConnectionPoolConfiguration.builder(factory)
           .name("pgqrs-" + config.schema())
@@ -48,9 +51,9 @@ public final class PostgresDriverProvider implements StoreDriverProvider {
           .acquireRetry(1)
           .build());
       PostgresListener listener = new PostgresListener(
-          new PostgresqlConnectionFactory(connectionConfiguration(config, "-listener")), config.schema());
-      PostgresDriver driver = new PostgresDriver(pool, listener, config.schema());
-      return Mono.usingWhen(pool.create(), PostgresDriverProvider::ping, Connection::close)
+          new PostgresqlConnectionFactory(connectionConfiguration(config, "-listener")), config.schema(), sql);
+      PostgresDriver driver = new PostgresDriver(pool, listener, config.schema(), sql);
+      return Mono.usingWhen(pool.create(), connection -> ping(connection, sql), Connection::close)
           .timeout(config.connectTimeout().multipliedBy(3))
           .<StoreDriver>thenReturn(driver)
           .onErrorResume(e -> pool.disposeLater().onErrorResume(ignored -> Mono.empty())
@@ -59,8 +62,8 @@ public final class PostgresDriverProvider implements StoreDriverProvider {
     });
   }
 
-  private static Mono<Long> ping(Connection connection) {
-    return Mono.from(connection.createStatement("SELECT 1").execute())
+  private static Mono<Long> ping(Connection connection, SqlStatements sql) {
+    return Mono.from(connection.createStatement(sql.get("ping")).execute())
         .flatMap(result -> Mono.from(result.map((row, meta) -> 1L)));
   }
 

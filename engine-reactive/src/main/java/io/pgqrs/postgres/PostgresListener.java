@@ -1,5 +1,7 @@
 package io.pgqrs.postgres;
 
+import io.pgqrs.internal.Emitters;
+import io.pgqrs.internal.SqlStatements;
 import io.r2dbc.postgresql.PostgresqlConnectionFactory;
 import io.r2dbc.postgresql.api.PostgresqlConnection;
 import java.nio.charset.StandardCharsets;
@@ -26,8 +28,8 @@ import reactor.util.retry.Retry;
  * <p>The connection is opened on the first subscription. Its notification stream is subscribed
  * before any LISTEN is sent, so nothing committed after a LISTEN is missed. When the connection
  * dies it is reopened with backoff, every channel is listened to again, and every queue is woken
- * once, since notifications sent while it was away are lost. A {@code SELECT 1} every two seconds
- * finds a dead connection that does not say so.
+ * once, since notifications sent while it was away are lost. A ping (the {@code ping} statement)
+ * every two seconds finds a dead connection that does not say so.
  */
 final class PostgresListener {
 
@@ -38,6 +40,7 @@ final class PostgresListener {
 
   private final PostgresqlConnectionFactory factory;
   private final String schema;
+  private final SqlStatements sql;
   private final Map<String, String> queueByChannel = new ConcurrentHashMap<>();
   private final Sinks.Many<Notice> woken = Sinks.many().multicast().directBestEffort();
   private final Sinks.Many<String> channels = Sinks.many().replay().all();
@@ -45,9 +48,15 @@ final class PostgresListener {
   private volatile @Nullable Disposable session;
   private volatile boolean closed;
 
-  PostgresListener(PostgresqlConnectionFactory factory, String schema) {
+  /**
+   * A listener that has not connected yet.
+   *
+   * @param sql the statements of the store, from {@link PostgresStatements#forSchema}
+   */
+  PostgresListener(PostgresqlConnectionFactory factory, String schema, SqlStatements sql) {
     this.factory = factory;
     this.schema = schema;
+    this.sql = sql;
   }
 
   /** The channel of a queue: a digest, because channel names are identifiers of at most 63 bytes. */
@@ -85,7 +94,7 @@ final class PostgresListener {
           woken.asFlux().filter(n -> n.channel().equals(channel)).map(Notice::payload),
           Mono.<String>fromRunnable(() -> {
             if (queueByChannel.putIfAbsent(channel, key) == null) {
-              channels.emitNext(channel, Sinks.EmitFailureHandler.busyLooping(Duration.ofSeconds(1)));
+              Emitters.emitNext(channels, channel);
             }
             start();
           }));
@@ -113,7 +122,7 @@ final class PostgresListener {
   }
 
   private void wake(String channel, String payload) {
-    woken.emitNext(new Notice(channel, payload), Sinks.EmitFailureHandler.busyLooping(Duration.ofSeconds(1)));
+    Emitters.emitNext(woken, new Notice(channel, payload));
   }
 
   private Mono<Void> listen() {
@@ -123,7 +132,8 @@ final class PostgresListener {
                 connection.getNotifications()
                     .doOnNext(n -> wake(n.getName(), n.getParameter() == null ? "" : n.getParameter()))
                     .then(Mono.error(new IllegalStateException("listener connection closed"))),
-                channels.asFlux().concatMap(channel -> connection.createStatement("LISTEN " + channel).execute()
+                channels.asFlux().concatMap(channel -> connection
+                        .createStatement(PostgresStatements.withChannel(sql.get("listen"), channel)).execute()
                     .flatMap(r -> r.getRowsUpdated())
                     .then(Mono.fromRunnable(() -> wake(channel, ""))))
                     .then(Mono.never()),
@@ -138,9 +148,10 @@ final class PostgresListener {
    * Fails when the connection stops answering. The notification stream alone does not always end
    * when the backend is terminated, and a half-open TCP connection never signals at all.
    */
-  private static Mono<Void> probe(PostgresqlConnection connection) {
+  private Mono<Void> probe(PostgresqlConnection connection) {
+    String ping = sql.get("ping");
     return Flux.interval(PROBE_INTERVAL)
-        .concatMap(tick -> Flux.from(connection.createStatement("SELECT 1").execute())
+        .concatMap(tick -> Flux.from(connection.createStatement(ping).execute())
             .flatMap(r -> r.getRowsUpdated())
             .then()
             .timeout(PROBE_INTERVAL))
@@ -159,7 +170,7 @@ final class PostgresListener {
       if (s != null) {
         s.dispose();
       }
-      woken.emitComplete(Sinks.EmitFailureHandler.busyLooping(Duration.ofSeconds(1)));
+      Emitters.complete(woken);
     });
   }
 }

@@ -1,0 +1,26 @@
+-- pgqrs on PostgreSQL: the fragments every table's statements share, and the statements that touch
+-- no table (the connection check, LISTEN and NOTIFY).
+--
+-- Placeholders: {{schema}} is the quoted schema, {{schema_literal}} the same inside a string
+-- literal; {{channel}} is left in the text and filled per call with a channel name (see listen).
+-- $1 is the optional clock override of every statement that reads the clock.
+
+-- name: _now
+-- The clock: the override in $1, else the transaction's start.
+coalesce($1::timestamptz, now())
+
+-- name: ping
+SELECT 1
+
+-- name: listen
+-- LISTEN takes no bind parameter: {{channel}} is replaced by a name the driver derives from a
+-- digest (letters, digits and '_' only). SQLite has no notifications and signals in process.
+LISTEN {{channel}}
+
+-- name: notify
+-- pg_notify is delivered when the transaction commits, and only then.
+SELECT pg_notify($1, $2)
+
+-- name: notify_channels
+-- pg_notify, delivered at commit like the enqueue's notification.
+SELECT pg_notify(c, '') FROM unnest($1::text[]) AS c

@@ -1,0 +1,263 @@
+-- pgqrs on PostgreSQL: the statements of pgqrs_messages.
+
+-- name: _message_columns
+-- A message row with its queue name; m is the message, q its queue.
+m.id, q.name AS queue, m.payload::text AS payload, m.state, m.priority, m.attempts, m.enqueued_at,
+m.visible_at, m.lease_token, m.lease_owner, m.dedup_key, m.last_error, m.archived_at, m.dead_at
+
+-- name: _returned_message_columns
+-- The same columns read from a data-modifying CTE m, with the queue name as $2.
+m.id, $2::text AS queue, m.payload::text AS payload, m.state, m.priority, m.attempts, m.enqueued_at,
+m.visible_at, m.lease_token, m.lease_owner, m.dedup_key, m.last_error, m.archived_at, m.dead_at
+
+-- name: _live_lease
+-- A message m leased until after the clock n.now.
+m.state = 'live' AND m.lease_token IS NOT NULL AND m.visible_at > n.now
+
+-- name: _fenced
+-- The lease ($2 the message, $3 its token) is still held.
+m.id = $2 AND m.lease_token = $3 AND m.state = 'live' AND m.visible_at > {{_now}}
+
+-- name: _never
+-- A paused run's message: far but finite, so "time until the next message" stays computable.
+'9999-12-31 00:00:00+00'::timestamptz
+
+-- name: enqueue
+-- Data-modifying CTEs and pg_notify: one statement inserts one message or a whole batch and
+-- notifies the queue's channel at commit. Arrays are unnested in input order, so the ids of
+-- inserted rows ascend in input order. Dedup conflicts insert nothing and return no row.
+WITH n AS (SELECT {{_now}} AS now),
+q AS (SELECT id FROM {{schema}}.pgqrs_queues WHERE name = $2),
+ins AS (
+    INSERT INTO {{schema}}.pgqrs_messages (queue_id, payload, priority, enqueued_at, visible_at, dedup_key)
+    SELECT q.id, t.payload::jsonb, t.priority, n.now,
+           greatest(n.now, coalesce(to_timestamp(t.visible_us / 1000000.0),
+                                    n.now + t.delay_ms * interval '1 millisecond')),
+           t.dedup_key
+    FROM q, n,
+         unnest($3::text[], $4::bigint[], $5::bigint[], $6::text[], $7::integer[])
+             WITH ORDINALITY AS t(payload, delay_ms, visible_us, dedup_key, priority, ord)
+    ORDER BY t.ord
+    ON CONFLICT (queue_id, dedup_key) WHERE state = 'live' AND dedup_key IS NOT NULL DO NOTHING
+    RETURNING id, dedup_key),
+-- Delivered at commit; one per statement however many rows it inserted.
+note AS (SELECT pg_notify($8, '') FROM q WHERE EXISTS (SELECT 1 FROM ins))
+SELECT (SELECT id FROM q) AS queue_id, (SELECT count(*) FROM note) AS notified, ins.id, ins.dedup_key
+FROM (SELECT 1) AS one LEFT JOIN ins ON true
+ORDER BY ins.id
+
+-- name: find_live_by_dedup_keys
+SELECT id, dedup_key FROM {{schema}}.pgqrs_messages
+WHERE queue_id = $1 AND state = 'live' AND dedup_key = ANY($2::text[])
+
+-- name: claim
+-- FOR UPDATE SKIP LOCKED picks rows no other claimer holds, and data-modifying CTEs lease them and
+-- dead-letter the exhausted ones in the same statement; SQLite's one writer selects and updates in
+-- a transaction instead. The queue id and clock come from scalar subqueries so the planner walks
+-- the claim index in order instead of sorting the queue. FOR UPDATE allows no window function, so
+-- the selected rows are numbered (claim_rank) a step later, by the same order, and come back in
+-- it. The 'q' row tells an empty queue from an unknown one.
+WITH n AS (SELECT {{_now}} AS now),
+q AS (SELECT id, max_attempts FROM {{schema}}.pgqrs_queues WHERE name = $2),
+c AS (
+    SELECT m.id, m.priority, m.visible_at, m.attempts >= (SELECT max_attempts FROM q) AS exhausted
+    FROM {{schema}}.pgqrs_messages m
+    WHERE m.queue_id = (SELECT id FROM q) AND m.state = 'live' AND m.visible_at <= (SELECT now FROM n)
+    ORDER BY m.priority DESC, m.visible_at, m.id
+    LIMIT $3
+    FOR UPDATE OF m SKIP LOCKED),
+ranked AS (
+    SELECT c.id, c.exhausted, row_number() OVER (ORDER BY c.priority DESC, c.visible_at, c.id) AS claim_rank
+    FROM c),
+dead AS (
+    UPDATE {{schema}}.pgqrs_messages m
+    SET state = 'dead', dead_at = n.now, lease_token = NULL, lease_owner = NULL,
+        last_error = coalesce(m.last_error, 'max attempts reached')
+    FROM ranked r, n WHERE m.id = r.id AND r.exhausted
+    RETURNING m.*, r.claim_rank),
+claimed AS (
+    UPDATE {{schema}}.pgqrs_messages m
+    SET attempts = m.attempts + 1, lease_token = gen_random_uuid(), lease_owner = $4,
+        visible_at = n.now + $5 * interval '1 millisecond'
+    FROM ranked r, n WHERE m.id = r.id AND NOT r.exhausted
+    RETURNING m.*, r.claim_rank)
+SELECT 'q' AS kind, NULL::bigint AS claim_rank, NULL::bigint AS id, NULL::text AS queue, NULL::text AS payload,
+       NULL::text AS state, NULL::integer AS priority, NULL::integer AS attempts, NULL::timestamptz AS enqueued_at,
+       NULL::timestamptz AS visible_at, NULL::uuid AS lease_token, NULL::bigint AS lease_owner,
+       NULL::text AS dedup_key, NULL::text AS last_error, NULL::timestamptz AS archived_at,
+       NULL::timestamptz AS dead_at
+FROM q
+UNION ALL SELECT 'c', m.claim_rank, {{_returned_message_columns}} FROM claimed m
+UNION ALL SELECT 'd', m.claim_rank, {{_returned_message_columns}} FROM dead m
+ORDER BY claim_rank NULLS FIRST
+
+-- name: archive
+UPDATE {{schema}}.pgqrs_messages m SET state = 'archived', archived_at = {{_now}}
+WHERE {{_fenced}}
+
+-- name: archive_many
+-- Arrays of ids and tokens unnested into a join, so a batch is one statement; SQLite passes the
+-- pairs as JSON.
+UPDATE {{schema}}.pgqrs_messages m SET state = 'archived', archived_at = {{_now}}
+FROM unnest($2::bigint[], $3::text[]) AS t(id, token)
+WHERE m.id = t.id AND m.lease_token = t.token::uuid AND m.state = 'live' AND m.visible_at > {{_now}}
+
+-- name: delete
+DELETE FROM {{schema}}.pgqrs_messages m WHERE {{_fenced}}
+
+-- name: release
+-- timestamptz arithmetic; SQLite adds integer microseconds.
+UPDATE {{schema}}.pgqrs_messages m
+SET visible_at = {{_now}} + $4 * interval '1 millisecond', lease_token = NULL, lease_owner = NULL,
+    last_error = coalesce($5, m.last_error)
+WHERE {{_fenced}}
+
+-- name: extend
+-- timestamptz arithmetic; SQLite adds integer microseconds.
+UPDATE {{schema}}.pgqrs_messages m SET visible_at = {{_now}} + $4 * interval '1 millisecond'
+WHERE {{_fenced}}
+RETURNING m.visible_at
+
+-- name: dead_letter
+UPDATE {{schema}}.pgqrs_messages m
+SET state = 'dead', dead_at = {{_now}}, last_error = $4, lease_token = NULL, lease_owner = NULL
+WHERE {{_fenced}}
+
+-- name: until_next_visible
+-- The min runs over the claim index's live rows of one queue; it is asked only when idle.
+WITH n AS (SELECT {{_now}} AS now)
+SELECT (extract(epoch FROM (min(m.visible_at) - (SELECT now FROM n))) * 1000000)::bigint AS micros
+FROM {{schema}}.pgqrs_messages m
+WHERE m.queue_id = (SELECT id FROM {{schema}}.pgqrs_queues WHERE name = $2) AND m.state = 'live'
+
+-- name: find_message
+SELECT {{_message_columns}} FROM {{schema}}.pgqrs_messages m JOIN {{schema}}.pgqrs_queues q ON q.id = m.queue_id
+WHERE m.id = $1
+
+-- name: list_messages
+SELECT {{_message_columns}} FROM {{schema}}.pgqrs_messages m JOIN {{schema}}.pgqrs_queues q ON q.id = m.queue_id
+WHERE m.queue_id = (SELECT id FROM {{schema}}.pgqrs_queues WHERE name = $1) AND m.state = $2 AND m.id > $3
+ORDER BY m.id LIMIT $4
+
+-- name: replay_dead
+-- Data-modifying CTEs and pg_notify: the replay and the queue's wake-up are one statement. A
+-- replayed message keeps its dedup key unless a live message (or an earlier replayed one) already
+-- holds it: replay never fails on the unique index.
+WITH n AS (SELECT {{_now}} AS now),
+q AS (SELECT id FROM {{schema}}.pgqrs_queues WHERE name = $2),
+r AS (
+    SELECT m.id,
+           m.dedup_key IS NOT NULL
+           AND row_number() OVER (PARTITION BY m.dedup_key ORDER BY m.id) = 1
+           AND NOT EXISTS (SELECT 1 FROM {{schema}}.pgqrs_messages l
+                           WHERE l.queue_id = m.queue_id AND l.state = 'live'
+                             AND l.dedup_key = m.dedup_key) AS keep_key
+    FROM {{schema}}.pgqrs_messages m
+    WHERE m.queue_id = (SELECT id FROM q) AND m.state = 'dead' AND ($3::bigint[] IS NULL OR m.id = ANY($3::bigint[]))),
+u AS (
+    UPDATE {{schema}}.pgqrs_messages m
+    SET state = 'live', attempts = 0, visible_at = n.now, lease_token = NULL, lease_owner = NULL,
+        dead_at = NULL, dedup_key = CASE WHEN r.keep_key THEN m.dedup_key END
+    FROM r, n WHERE m.id = r.id AND m.state = 'dead'
+    RETURNING 1),
+note AS (SELECT pg_notify($4, '') FROM q WHERE EXISTS (SELECT 1 FROM u))
+SELECT (SELECT count(*) FROM q) AS queues, (SELECT count(*) FROM u) AS replayed,
+       (SELECT count(*) FROM note) AS notified
+
+-- name: purge_queue
+-- A data-modifying CTE: the delete and the queue's existence come back from one statement.
+WITH q AS (SELECT id FROM {{schema}}.pgqrs_queues WHERE name = $1),
+d AS (DELETE FROM {{schema}}.pgqrs_messages m WHERE m.queue_id = (SELECT id FROM q) AND m.state = 'live' RETURNING 1)
+SELECT (SELECT count(*) FROM q) AS queues, (SELECT count(*) FROM d) AS deleted
+
+-- name: purge_archived
+-- A data-modifying CTE: the delete and the queue's existence come back from one statement.
+-- $3 is the optional age in milliseconds, $4 the limit (0 for none).
+WITH n AS (SELECT {{_now}} AS now),
+q AS (SELECT id FROM {{schema}}.pgqrs_queues WHERE name = $2),
+victims AS (
+    SELECT m.id FROM {{schema}}.pgqrs_messages m
+    WHERE m.queue_id = (SELECT id FROM q) AND m.state = 'archived'
+      AND ($3::bigint IS NULL OR m.archived_at < (SELECT now FROM n) - $3 * interval '1 millisecond')
+    ORDER BY m.id
+    LIMIT CASE WHEN $4 > 0 THEN $4 END),
+d AS (DELETE FROM {{schema}}.pgqrs_messages m USING victims v WHERE m.id = v.id RETURNING 1)
+SELECT (SELECT count(*) FROM q) AS queues, (SELECT count(*) FROM d) AS deleted
+
+-- name: purge_dead
+-- purge_archived for dead letters, aged by dead_at.
+WITH n AS (SELECT {{_now}} AS now),
+q AS (SELECT id FROM {{schema}}.pgqrs_queues WHERE name = $2),
+victims AS (
+    SELECT m.id FROM {{schema}}.pgqrs_messages m
+    WHERE m.queue_id = (SELECT id FROM q) AND m.state = 'dead'
+      AND ($3::bigint IS NULL OR m.dead_at < (SELECT now FROM n) - $3 * interval '1 millisecond')
+    ORDER BY m.id
+    LIMIT CASE WHEN $4 > 0 THEN $4 END),
+d AS (DELETE FROM {{schema}}.pgqrs_messages m USING victims v WHERE m.id = v.id RETURNING 1)
+SELECT (SELECT count(*) FROM q) AS queues, (SELECT count(*) FROM d) AS deleted
+
+-- name: purge_expired_archive
+-- SKIP LOCKED: concurrent sweeps purge disjoint rows instead of waiting on each other.
+WITH n AS (SELECT {{_now}} AS now),
+victims AS (
+    SELECT m.id FROM {{schema}}.pgqrs_messages m
+    WHERE m.state = 'archived' AND m.archived_at < (SELECT now FROM n) - $2 * interval '1 millisecond'
+    ORDER BY m.archived_at
+    LIMIT $3
+    FOR UPDATE OF m SKIP LOCKED),
+d AS (DELETE FROM {{schema}}.pgqrs_messages m USING victims v WHERE m.id = v.id RETURNING 1)
+SELECT count(*) AS purged FROM d
+
+-- name: count_worker_leases
+WITH n AS (SELECT {{_now}} AS now)
+SELECT count(*) AS leases FROM {{schema}}.pgqrs_messages m, n WHERE m.lease_owner = $2 AND {{_live_lease}}
+
+-- name: release_worker_leases
+-- A data-modifying CTE, so the released rows are counted by the statement that releases them.
+WITH n AS (SELECT {{_now}} AS now),
+r AS (
+    UPDATE {{schema}}.pgqrs_messages m SET visible_at = n.now, lease_token = NULL, lease_owner = NULL
+    FROM n WHERE m.lease_owner = $2 AND {{_live_lease}}
+    RETURNING 1)
+SELECT count(*) AS released FROM r
+
+-- name: suspend_message
+-- Releases a run's message until it is due again, in one UPDATE reading the locked run, its
+-- signals and steps: paused until the deadline, woken at once by a cancel or an unconsumed signal
+-- the run waits for, else at $5 (clamped to the clock and the deadline).
+WITH n AS (SELECT {{_now}} AS now), r AS (SELECT id, status, deadline_at FROM {{schema}}.pgqrs_runs WHERE id = $2)
+UPDATE {{schema}}.pgqrs_messages m
+SET lease_token = NULL, lease_owner = NULL, attempts = 0,
+    visible_at = CASE
+        WHEN r.status = 'CANCELLING' THEN n.now
+        WHEN r.status = 'PAUSED' THEN coalesce(r.deadline_at, {{_never}})
+        WHEN EXISTS (
+            SELECT 1 FROM {{schema}}.pgqrs_signals g JOIN {{schema}}.pgqrs_steps st
+                ON st.run_id = g.run_id AND st.status = 'WAITING' AND st.awaiting = g.name
+            WHERE g.run_id = r.id AND g.consumed_by IS NULL) THEN n.now
+        ELSE least(greatest(coalesce($5::timestamptz, n.now), n.now), coalesce(r.deadline_at, {{_never}}))
+    END
+FROM n, r
+WHERE m.id = $3 AND m.lease_token = $4 AND m.state = 'live' AND m.visible_at > n.now
+
+-- name: archive_unleased
+-- A message nobody holds: never leased, released, or whose lease has expired.
+UPDATE {{schema}}.pgqrs_messages
+SET state = 'archived', archived_at = {{_now}}, lease_token = NULL, lease_owner = NULL
+WHERE id = $2 AND state = 'live' AND (lease_token IS NULL OR visible_at <= {{_now}})
+
+-- name: message_leased
+SELECT count(*) AS leased FROM {{schema}}.pgqrs_messages
+WHERE id = $2 AND state = 'live' AND lease_token IS NOT NULL AND visible_at > {{_now}}
+
+-- name: wake_waiting
+-- Makes a run's released message due now when one of its steps waits for the signal $4.
+UPDATE {{schema}}.pgqrs_messages SET visible_at = {{_now}}
+WHERE id = $2 AND state = 'live' AND lease_token IS NULL AND visible_at > {{_now}}
+  AND EXISTS (SELECT 1 FROM {{schema}}.pgqrs_steps WHERE run_id = $3 AND status = 'WAITING' AND awaiting = $4)
+
+-- name: wake_run
+-- Makes a run's released message due now.
+UPDATE {{schema}}.pgqrs_messages SET visible_at = {{_now}}
+WHERE id = $2 AND state = 'live' AND lease_token IS NULL AND visible_at > {{_now}}

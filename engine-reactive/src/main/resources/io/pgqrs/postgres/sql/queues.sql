@@ -1,0 +1,47 @@
+-- pgqrs on PostgreSQL: the statements of pgqrs_queues.
+
+-- name: create_queue
+-- A name taken already inserts nothing and returns no row.
+INSERT INTO {{schema}}.pgqrs_queues (name, max_attempts, created_at) VALUES ($2, $3, {{_now}})
+ON CONFLICT (name) DO NOTHING
+RETURNING id, name, max_attempts, created_at
+
+-- name: create_queue_if_absent
+-- A workflow's queue: registering the workflow again leaves it as it is.
+INSERT INTO {{schema}}.pgqrs_queues (name, max_attempts, created_at) VALUES ($2, $3, {{_now}})
+ON CONFLICT (name) DO NOTHING
+
+-- name: find_queue
+SELECT id, name, max_attempts, created_at FROM {{schema}}.pgqrs_queues WHERE name = $1
+
+-- name: list_queues
+SELECT id, name, max_attempts, created_at FROM {{schema}}.pgqrs_queues ORDER BY name
+
+-- name: lock_queue
+-- Row lock, so no message or worker joins the queue while its deletion counts what uses it.
+SELECT id FROM {{schema}}.pgqrs_queues WHERE name = $1 FOR UPDATE
+
+-- name: count_queue_use
+SELECT (SELECT count(*) FROM {{schema}}.pgqrs_messages WHERE queue_id = $1 AND state = 'live') AS live,
+       (SELECT count(*) FROM {{schema}}.pgqrs_workers WHERE queue_id = $1 AND status <> 'stopped') AS workers
+
+-- name: delete_queue
+DELETE FROM {{schema}}.pgqrs_queues WHERE id = $1
+
+-- name: queue_metrics
+-- timestamptz arithmetic; SQLite computes the same over integer microseconds.
+WITH n AS (SELECT {{_now}} AS now)
+SELECT q.name,
+       count(m.id) FILTER (WHERE m.state = 'live' AND m.visible_at <= n.now) AS pending,
+       count(m.id) FILTER (WHERE m.state = 'live' AND m.visible_at > n.now AND m.lease_token IS NOT NULL)
+           AS leased,
+       count(m.id) FILTER (WHERE m.state = 'live' AND m.visible_at > n.now AND m.lease_token IS NULL)
+           AS delayed,
+       count(m.id) FILTER (WHERE m.state = 'archived') AS archived,
+       count(m.id) FILTER (WHERE m.state = 'dead') AS dead,
+       (extract(epoch FROM (n.now - min(m.visible_at) FILTER (WHERE m.state = 'live'
+           AND m.visible_at <= n.now))) * 1000)::bigint AS oldest_pending_ms
+FROM n CROSS JOIN {{schema}}.pgqrs_queues q LEFT JOIN {{schema}}.pgqrs_messages m ON m.queue_id = q.id
+WHERE $2::text IS NULL OR q.name = $2
+GROUP BY q.name, n.now
+ORDER BY q.name

@@ -1,0 +1,138 @@
+-- pgqrs on PostgreSQL: the statements of pgqrs_runs.
+
+-- name: _run_columns
+id, workflow, status, input::text AS input, output::text AS output, error, idempotency_key, attempts,
+failures, created_at, started_at, finished_at, deadline_at
+
+-- name: trigger_run
+-- Data-modifying CTEs and pg_notify, one statement: both ids are drawn first, so the run row names
+-- its message and the message's payload names its run without a second write. An idempotency
+-- conflict inserts neither (the drawn ids are skipped) and returns no run id.
+WITH n AS (SELECT {{_now}} AS now),
+w AS (SELECT queue_id FROM {{schema}}.pgqrs_workflows WHERE name = $2),
+ids AS (SELECT nextval(pg_get_serial_sequence('{{schema_literal}}.pgqrs_runs', 'id')) AS run_id,
+               nextval(pg_get_serial_sequence('{{schema_literal}}.pgqrs_messages', 'id')) AS message_id
+        FROM w),
+ins AS (
+    INSERT INTO {{schema}}.pgqrs_runs (id, workflow, status, input, idempotency_key, message_id, created_at,
+                                       updated_at, deadline_at)
+    OVERRIDING SYSTEM VALUE
+    SELECT ids.run_id, $2, 'QUEUED', $3::jsonb, $4, ids.message_id, n.now, n.now,
+           n.now + $5 * interval '1 millisecond'
+    FROM ids, n
+    ON CONFLICT (workflow, idempotency_key) WHERE idempotency_key IS NOT NULL DO NOTHING
+    RETURNING id, message_id),
+m AS (
+    INSERT INTO {{schema}}.pgqrs_messages (id, queue_id, payload, enqueued_at, visible_at)
+    OVERRIDING SYSTEM VALUE
+    SELECT ins.message_id, w.queue_id, jsonb_build_object('run_id', ins.id), n.now, n.now
+    FROM ins, w, n
+    RETURNING id),
+note AS (SELECT pg_notify($6, '') FROM m)
+SELECT (SELECT queue_id FROM w) AS queue_id, (SELECT id FROM ins) AS run_id,
+       (SELECT count(*) FROM note) AS notified
+
+-- name: run_by_key
+SELECT id FROM {{schema}}.pgqrs_runs WHERE workflow = $1 AND idempotency_key = $2
+
+-- name: begin_run
+-- Only a run a worker may execute counts an attempt and gets its start time.
+UPDATE {{schema}}.pgqrs_runs
+SET attempts = attempts + CASE WHEN status IN ('QUEUED', 'RUNNING') THEN 1 ELSE 0 END,
+    started_at = CASE WHEN status IN ('QUEUED', 'RUNNING') THEN coalesce(started_at, {{_now}}) ELSE started_at END,
+    status = CASE WHEN status = 'QUEUED' THEN 'RUNNING' ELSE status END,
+    updated_at = {{_now}}
+WHERE id = $2
+RETURNING {{_run_columns}}
+
+-- name: lock_run
+-- Signals, suspends and control serialise on the run row, each reading after the lock with a
+-- fresh statement, so a signal sent while a worker suspends is never missed.
+SELECT {{_run_columns}}, message_id FROM {{schema}}.pgqrs_runs WHERE id = $1 FOR UPDATE
+
+-- name: count_failure
+UPDATE {{schema}}.pgqrs_runs SET failures = failures + 1, updated_at = {{_now}} WHERE id = $2
+
+-- name: finish_run
+-- A run being cancelled ends cancelled, whatever its worker reports.
+UPDATE {{schema}}.pgqrs_runs
+SET status = CASE WHEN status = 'CANCELLING' THEN 'CANCELLED' ELSE $3 END,
+    output = CASE WHEN status = 'CANCELLING' THEN NULL ELSE $4::jsonb END,
+    error = CASE WHEN status = 'CANCELLING' THEN error ELSE $5 END,
+    finished_at = {{_now}}, updated_at = {{_now}}
+WHERE id = $2 AND status IN ('QUEUED', 'RUNNING', 'PAUSED', 'CANCELLING')
+RETURNING status
+
+-- name: finish_leased_run
+-- Data-modifying CTEs and pg_notify: the hot path of finishing, in one statement. Lock the
+-- unfinished run, archive its message fenced by the lease, finish the run only if the archive
+-- happened, announce it.
+WITH n AS (SELECT {{_now}} AS now),
+r AS (SELECT id, message_id FROM {{schema}}.pgqrs_runs
+      WHERE id = $2 AND status IN ('QUEUED', 'RUNNING', 'PAUSED', 'CANCELLING') FOR UPDATE),
+a AS (
+    UPDATE {{schema}}.pgqrs_messages m
+    SET state = 'archived', archived_at = n.now
+    FROM r, n
+    WHERE m.id = r.message_id AND m.lease_token = $3 AND m.state = 'live' AND m.visible_at > n.now
+    RETURNING m.id),
+u AS (
+    UPDATE {{schema}}.pgqrs_runs x
+    SET status = CASE WHEN x.status = 'CANCELLING' THEN 'CANCELLED' ELSE $4 END,
+        output = CASE WHEN x.status = 'CANCELLING' THEN NULL ELSE $5::jsonb END,
+        error = CASE WHEN x.status = 'CANCELLING' THEN x.error ELSE $6 END,
+        finished_at = n.now, updated_at = n.now
+    FROM n
+    WHERE x.id = $2 AND EXISTS (SELECT 1 FROM a)
+    RETURNING x.id, x.status),
+note AS (SELECT pg_notify($7, id::text) FROM u)
+SELECT (SELECT status FROM u) AS status, (SELECT count(*) FROM note) AS notified
+
+-- name: set_run_status
+UPDATE {{schema}}.pgqrs_runs
+SET status = $3, error = coalesce($4, error),
+    finished_at = CASE WHEN $3 = 'CANCELLED' THEN {{_now}} ELSE finished_at END, updated_at = {{_now}}
+WHERE id = $2
+
+-- name: find_run
+SELECT {{_run_columns}} FROM {{schema}}.pgqrs_runs WHERE id = $1
+
+-- name: list_runs
+-- Every filter is optional: a null parameter matches every row.
+SELECT {{_run_columns}} FROM {{schema}}.pgqrs_runs
+WHERE ($1::text IS NULL OR workflow = $1) AND ($2::text IS NULL OR status = $2)
+  AND ($3::timestamptz IS NULL OR created_at >= $3) AND ($4::timestamptz IS NULL OR created_at < $4)
+  AND ($5::bigint IS NULL OR id < $5)
+ORDER BY id DESC LIMIT $6
+
+-- name: fail_stuck_runs
+-- SKIP LOCKED, data-modifying CTEs and pg_notify: fails the runs no worker will finish, past their
+-- deadline while nobody holds their message (a worker holding one enforces the deadline itself),
+-- or whose message was dead-lettered. A run another transaction has locked waits for the next sweep.
+WITH n AS (SELECT {{_now}} AS now),
+due AS (
+    SELECT r.id, r.message_id, coalesce(r.deadline_at <= n.now, false) AS timed_out
+    FROM n, {{schema}}.pgqrs_runs r LEFT JOIN {{schema}}.pgqrs_messages m ON m.id = r.message_id
+    WHERE r.status IN ('QUEUED', 'RUNNING', 'PAUSED', 'CANCELLING')
+      AND ((r.deadline_at <= n.now
+            AND (m.id IS NULL OR m.state <> 'live' OR m.lease_token IS NULL OR m.visible_at <= n.now))
+           OR m.state = 'dead')
+    ORDER BY r.id LIMIT $2
+    FOR UPDATE OF r SKIP LOCKED),
+arch AS (
+    UPDATE {{schema}}.pgqrs_messages m
+    SET state = 'archived', archived_at = n.now, lease_token = NULL, lease_owner = NULL
+    FROM due, n WHERE m.id = due.message_id AND m.state = 'live'
+    RETURNING m.id),
+upd AS (
+    UPDATE {{schema}}.pgqrs_runs r
+    SET status = CASE WHEN r.status = 'CANCELLING' THEN 'CANCELLED' ELSE 'ERROR' END,
+        error = CASE WHEN r.status = 'CANCELLING' THEN r.error
+                     WHEN due.timed_out THEN 'the run timed out: its deadline passed'
+                     ELSE 'its trigger message was dead-lettered after repeated failed deliveries' END,
+        finished_at = n.now, updated_at = n.now
+    FROM due, n WHERE r.id = due.id
+    RETURNING r.id),
+note AS (SELECT pg_notify($3, id::text) FROM upd)
+SELECT (SELECT count(*) FROM upd) AS failed, (SELECT count(*) FROM note) AS notified,
+       (SELECT count(*) FROM arch) AS archived
