@@ -25,6 +25,7 @@ WHERE ?1 IS NULL OR q.name = ?1
 ORDER BY w.id
 
 -- name: heartbeat
+-- SQLite's max() of two values is PostgreSQL's greatest(): a heartbeat never moves back in time.
 UPDATE pgqrs_workers SET heartbeat_at = max(heartbeat_at, coalesce(?1, {{_now}})) WHERE id = ?2
 RETURNING status
 
