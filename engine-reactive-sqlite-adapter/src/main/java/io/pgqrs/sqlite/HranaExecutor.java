@@ -1,5 +1,7 @@
 package io.pgqrs.sqlite;
 
+import static io.pgqrs.sqlite.SqliteSql.sql;
+
 import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
@@ -159,11 +161,11 @@ final class HranaExecutor implements SqlExecutor {
   private static Mono<Mode> probe(HttpClient http, String baseUrl) {
     ObjectNode body = JSON.createObjectNode();
     body.putNull("baton");
-    body.putArray("requests").add(execute("SELECT 1"));
+    body.putArray("requests").add(execute(sql("ping")));
     return post(http, baseUrl, body).flatMap(answer -> {
       JsonNode result = answer.results().path(0);
       if (!"ok".equals(result.path("type").asText())) {
-        return Mono.error(new IOException("SELECT 1 failed: " + errorMessage(result.path("error"))));
+        return Mono.error(new IOException("the connection check failed: " + errorMessage(result.path("error"))));
       }
       String baton = textOrNull(answer.json().get("baton"));
       if (baton == null) {
@@ -396,13 +398,13 @@ final class HranaExecutor implements SqlExecutor {
     if (!s.started || (mode == Mode.STREAMS && !s.transactional)) {
       // The first request on a connection or stream.
       if (mode == Mode.SHARED_CONNECTION && leftoverTransaction) {
-        leftoverStep = batch.add("ROLLBACK", NO_ARGS, null);
+        leftoverStep = batch.add(sql("rollback"), NO_ARGS, null);
       }
       // Off by default in SQLite and Turso, per connection, and a no-op inside a transaction.
-      pragmaStep = batch.add("PRAGMA foreign_keys = ON", NO_ARGS, null);
+      pragmaStep = batch.add(sql("enable_foreign_keys"), NO_ARGS, null);
       gate = ok(pragmaStep);
       if (s.transactional) {
-        beginStep = batch.add("BEGIN IMMEDIATE", NO_ARGS, gate);
+        beginStep = batch.add(sql("begin"), NO_ARGS, gate);
         gate = ok(beginStep);
       }
     }
@@ -411,7 +413,7 @@ final class HranaExecutor implements SqlExecutor {
       case QUERY -> steps = new int[] {batch.add(call.sql.get(0), call.args, gate)};
       case UPDATE -> {
         int statement = batch.add(call.sql.get(0), call.args, gate);
-        steps = new int[] {statement, batch.add("SELECT changes() AS n", NO_ARGS, ok(statement))};
+        steps = new int[] {statement, batch.add(sql("changes"), NO_ARGS, ok(statement))};
       }
       case SCRIPT -> {
         steps = new int[call.sql.size()];
@@ -422,14 +424,14 @@ final class HranaExecutor implements SqlExecutor {
       }
       case COMMIT -> {
         if (s.inTransaction) {
-          int commit = batch.add("COMMIT", NO_ARGS, null);
+          int commit = batch.add(sql("commit"), NO_ARGS, null);
           // A failed COMMIT leaves the transaction open: roll it back in the same request.
-          steps = new int[] {commit, batch.add("ROLLBACK", NO_ARGS, error(commit))};
+          steps = new int[] {commit, batch.add(sql("rollback"), NO_ARGS, error(commit))};
         } else {
           steps = new int[0];
         }
       }
-      case ROLLBACK -> steps = s.inTransaction ? new int[] {batch.add("ROLLBACK", NO_ARGS, null)} : new int[0];
+      case ROLLBACK -> steps = s.inTransaction ? new int[] {batch.add(sql("rollback"), NO_ARGS, null)} : new int[0];
       default -> throw new IllegalStateException("unknown call " + call.kind);
     }
     boolean closes = mode == Mode.STREAMS && (!s.transactional || call.ends());

@@ -1,5 +1,7 @@
 package io.pgqrs.sqlite;
 
+import static io.pgqrs.sqlite.SqliteSql.sql;
+
 import io.pgqrs.StoreUnavailableException;
 import java.sql.Connection;
 import java.sql.PreparedStatement;
@@ -176,7 +178,7 @@ final class JdbcExecutor implements SqlExecutor {
 
   private void rollBackLeftover() throws SQLException {
     if (transactionOpen) {
-      execute("ROLLBACK");
+      execute(sql("rollback"));
       transactionOpen = false;
     }
   }
@@ -184,7 +186,7 @@ final class JdbcExecutor implements SqlExecutor {
   private Mono<Void> begin(String operation) {
     return onWriter(operation, () -> {
       rollBackLeftover();
-      execute("BEGIN IMMEDIATE");
+      execute(sql("begin"));
       transactionOpen = true;
       return true;
     }).then();
@@ -207,9 +209,9 @@ final class JdbcExecutor implements SqlExecutor {
     return slot.withPoolable(c -> Flux.usingWhen(
                 begin(operation).thenReturn(new Session(operation)),
                 work,
-                s -> end(operation, "COMMIT"),
-                (s, error) -> end(operation, "ROLLBACK"),
-                s -> end(operation, "ROLLBACK")))
+                s -> end(operation, sql("commit")),
+                (s, error) -> end(operation, sql("rollback")),
+                s -> end(operation, sql("rollback"))))
         .singleOrEmpty()
         .onErrorMap(PoolShutdownException.class, e -> closedError(operation));
   }

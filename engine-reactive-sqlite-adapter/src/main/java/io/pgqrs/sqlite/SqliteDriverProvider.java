@@ -1,5 +1,7 @@
 package io.pgqrs.sqlite;
 
+import static io.pgqrs.sqlite.SqliteSql.sql;
+
 import io.pgqrs.Capabilities;
 import io.pgqrs.ConfigurationException;
 import io.pgqrs.PgqrsConfig;
@@ -7,12 +9,13 @@ import io.pgqrs.spi.StoreDriver;
 import io.pgqrs.spi.StoreDriverProvider;
 import java.nio.file.Path;
 import java.sql.Connection;
+import java.sql.DriverManager;
 import java.sql.SQLException;
 import java.sql.Statement;
-import java.time.Clock;
 import java.util.Locale;
 import java.util.Map;
 import java.util.concurrent.atomic.AtomicInteger;
+import org.sqlite.SQLiteConfig;
 import reactor.core.publisher.Mono;
 
 /**
@@ -99,19 +102,25 @@ public final class SqliteDriverProvider implements StoreDriverProvider {
     return Mono.defer(() -> {
       Target target = parse(config);
       return JdbcExecutor.open("writer-" + OPENED.incrementAndGet(), target.description(), () -> connect(target))
-          .map(executor -> new SqliteDriver(executor, CAPABILITIES, target.description(), Clock.systemUTC()));
+          .map(executor -> new SqliteDriver(executor, CAPABILITIES, target.description()));
     });
   }
 
-  private static Connection connect(Target target) throws SQLException {
-    Connection connection = java.sql.DriverManager.getConnection(target.jdbcUrl());
+  /**
+   * Opens the JDBC connection of a target, its settings applied; runs on the writer thread. The
+   * busy timeout and the synchronous mode come from the DSN and are given to the SQLite driver
+   * (pragmas take no parameters); the fixed settings are statements of {@code schema.sql}.
+   */
+  static Connection connect(Target target) throws SQLException {
+    SQLiteConfig settings = new SQLiteConfig();
+    settings.setBusyTimeout(target.busyTimeoutMillis());
+    settings.setPragma(SQLiteConfig.Pragma.SYNCHRONOUS, target.synchronous());
+    Connection connection = DriverManager.getConnection(target.jdbcUrl(), settings.toProperties());
     try (Statement st = connection.createStatement()) {
-      st.execute("PRAGMA busy_timeout = " + target.busyTimeoutMillis());
-      st.execute("PRAGMA foreign_keys = ON");
+      st.execute(sql("enable_foreign_keys"));
       if (!target.memory()) {
-        st.execute("PRAGMA journal_mode = WAL");
+        st.execute(sql("use_wal"));
       }
-      st.execute("PRAGMA synchronous = " + target.synchronous());
     } catch (SQLException e) {
       connection.close();
       throw e;

@@ -8,7 +8,6 @@ import io.pgqrs.spi.StoreDriver;
 import io.pgqrs.spi.StoreDriverProvider;
 import java.net.URI;
 import java.net.URISyntaxException;
-import java.time.Clock;
 import java.util.Locale;
 import java.util.Map;
 import org.jspecify.annotations.Nullable;
@@ -141,7 +140,7 @@ public final class TursoDriverProvider implements StoreDriverProvider {
       String where = endpoint.description();
       return HranaExecutor.connect(endpoint.url(), endpoint.authToken(), where, config.connectTimeout(),
               HranaExecutor.DEFAULT_REQUEST_TIMEOUT)
-          .map(executor -> new SqliteDriver(executor, CAPABILITIES, where, Clock.systemUTC()));
+          .map(executor -> new SqliteDriver(executor, CAPABILITIES, where));
     });
   }
 }

@@ -1,0 +1,250 @@
+-- pgqrs SQLite statements of pgqrs_messages. ?1 is the clock override where a statement reads the
+-- clock (see schema.sql). Claims need no SKIP LOCKED: the executor runs one unit of work at a time
+-- and BEGIN IMMEDIATE holds the database's one write lock. Lists of ids come as JSON arrays read
+-- with json_each: SQLite has no array parameters.
+
+-- name: _message_columns
+m.id, m.payload, m.state, m.priority, m.attempts, m.enqueued_at, m.visible_at, m.lease_token,
+m.lease_owner, m.dedup_key, m.last_error, m.archived_at, m.dead_at
+
+-- name: _returning_message
+RETURNING id, payload, state, priority, attempts, enqueued_at, visible_at, lease_token, lease_owner,
+          dedup_key, last_error, archived_at, dead_at
+
+-- name: _fenced
+-- The lease fence: ?2 is the message, ?3 the lease token, and the lease must not have expired.
+id = ?2 AND lease_token = ?3 AND state = 'live' AND visible_at > coalesce(?1, {{_now}})
+
+-- name: _live_lease
+-- A message some worker holds, as of n.now.
+state = 'live' AND lease_token IS NOT NULL AND visible_at > n.now
+
+-- name: enqueue
+-- One statement per message, in the transaction that looked the queue up: SQLite has no array
+-- parameters to insert a batch at once. ?1 is the time lock_queue read, so all the messages of a
+-- batch have one enqueue time. ?5 is an absolute visibility, ?6 a delay (either may be NULL); a
+-- message is never visible before it was enqueued. A dedup conflict inserts nothing and returns no
+-- row.
+WITH n AS (SELECT coalesce(?1, {{_now}}) AS now)
+INSERT INTO pgqrs_messages (queue_id, payload, priority, enqueued_at, visible_at, dedup_key)
+SELECT ?2, ?3, ?4, n.now, max(n.now, coalesce(?5, n.now + min(coalesce(?6, 0), {{_never}} - n.now))), ?7
+FROM n WHERE true
+ON CONFLICT (queue_id, dedup_key) WHERE state = 'live' AND dedup_key IS NOT NULL DO NOTHING
+RETURNING id
+
+-- name: find_live_by_dedup_key
+-- The message an enqueue with this dedup key joined; one key per statement, as enqueue inserts.
+SELECT id FROM pgqrs_messages WHERE queue_id = ?1 AND state = 'live' AND dedup_key = ?2
+
+-- name: claim_candidates
+-- The rows a claim takes, in delivery order. No data-modifying CTEs in SQLite: choosing, leasing
+-- (claim) and dead-lettering the exhausted (dead_letter_exhausted) are three statements of one
+-- transaction, and the caller keeps this order, which UPDATE ... RETURNING does not. ?2 is the
+-- queue's max attempts.
+SELECT id, attempts >= ?2 AS exhausted FROM pgqrs_messages
+WHERE queue_id = ?3 AND state = 'live' AND visible_at <= coalesce(?1, {{_now}})
+ORDER BY priority DESC, visible_at, id
+LIMIT ?4
+
+-- name: claim
+-- Leases the candidates of claim_candidates (?4, a JSON array of ids) for ?3 microseconds; every
+-- row draws a token of its own.
+WITH n AS (SELECT coalesce(?1, {{_now}}) AS now)
+UPDATE pgqrs_messages
+SET attempts = attempts + 1, lease_token = {{_new_token}}, lease_owner = ?2,
+    visible_at = n.now + min(?3, {{_never}} - n.now)
+FROM n
+WHERE id IN (SELECT value FROM json_each(?4))
+{{_returning_message}}
+
+-- name: dead_letter_exhausted
+-- The candidates of claim_candidates (?2, a JSON array of ids) that used up their attempts.
+UPDATE pgqrs_messages
+SET state = 'dead', dead_at = coalesce(?1, {{_now}}), lease_token = NULL, lease_owner = NULL,
+    last_error = coalesce(last_error, 'max attempts reached')
+WHERE id IN (SELECT value FROM json_each(?2))
+{{_returning_message}}
+
+-- name: archive
+UPDATE pgqrs_messages SET state = 'archived', archived_at = coalesce(?1, {{_now}})
+WHERE {{_fenced}}
+
+-- name: archive_many
+-- The leases come as one JSON array of {"id": ..., "token": ...} objects: SQLite has no array
+-- parameters.
+WITH n AS (SELECT coalesce(?1, {{_now}}) AS now)
+UPDATE pgqrs_messages SET state = 'archived', archived_at = n.now
+FROM n
+WHERE id IN (SELECT json_extract(l.value, '$.id') FROM json_each(?2) AS l
+             WHERE json_extract(l.value, '$.token') = pgqrs_messages.lease_token)
+  AND state = 'live' AND visible_at > n.now
+
+-- name: delete
+DELETE FROM pgqrs_messages WHERE {{_fenced}}
+
+-- name: release
+-- ?4 is the delay in microseconds.
+WITH n AS (SELECT coalesce(?1, {{_now}}) AS now)
+UPDATE pgqrs_messages
+SET visible_at = n.now + min(?4, {{_never}} - n.now), lease_token = NULL, lease_owner = NULL,
+    last_error = coalesce(?5, last_error)
+FROM n
+WHERE {{_fenced}}
+
+-- name: extend
+-- ?4 is the new lease's length in microseconds, from now.
+WITH n AS (SELECT coalesce(?1, {{_now}}) AS now)
+UPDATE pgqrs_messages SET visible_at = n.now + min(?4, {{_never}} - n.now)
+FROM n
+WHERE {{_fenced}}
+RETURNING visible_at
+
+-- name: dead_letter
+UPDATE pgqrs_messages
+SET state = 'dead', dead_at = coalesce(?1, {{_now}}), last_error = ?4, lease_token = NULL, lease_owner = NULL
+WHERE {{_fenced}}
+
+-- name: find_message
+SELECT {{_message_columns}}, q.name AS queue
+FROM pgqrs_messages m JOIN pgqrs_queues q ON q.id = m.queue_id
+WHERE m.id = ?1
+
+-- name: until_next_visible
+-- Microseconds until the queue's next live message is visible, 0 if one is, NULL if none is live.
+-- A paused run's message waits at {{_never}}, which this subtraction keeps finite.
+SELECT max(0, min(visible_at) - coalesce(?1, {{_now}})) AS micros FROM pgqrs_messages
+WHERE queue_id = (SELECT id FROM pgqrs_queues WHERE name = ?2) AND state = 'live'
+
+-- name: list_messages
+SELECT {{_message_columns}}
+FROM pgqrs_messages m
+WHERE m.queue_id = (SELECT id FROM pgqrs_queues WHERE name = ?1) AND m.state = ?2 AND m.id > ?3
+ORDER BY m.id
+LIMIT ?4
+
+-- name: replay_dead
+-- A replayed message keeps its dedup key unless a live message already holds it. SQLite checks
+-- the unique index row by row, so an earlier replayed row counts as live for later ones and no
+-- window function is needed to pick one of a key, as on PostgreSQL. ?3 is a JSON array of ids,
+-- or NULL for every dead message of the queue.
+UPDATE pgqrs_messages
+SET state = 'live', attempts = 0, visible_at = coalesce(?1, {{_now}}), lease_token = NULL, lease_owner = NULL,
+    dead_at = NULL,
+    dedup_key = CASE WHEN dedup_key IS NOT NULL AND NOT EXISTS (
+        SELECT 1 FROM pgqrs_messages l WHERE l.queue_id = pgqrs_messages.queue_id AND l.state = 'live'
+          AND l.dedup_key = pgqrs_messages.dedup_key) THEN dedup_key END
+WHERE queue_id = ?2 AND state = 'dead' AND (?3 IS NULL OR id IN (SELECT value FROM json_each(?3)))
+
+-- name: purge_queue
+-- The queue was looked up by lock_queue in the same transaction: no data-modifying CTE to do both.
+DELETE FROM pgqrs_messages WHERE queue_id = ?1 AND state = 'live'
+
+-- name: purge_archived
+-- ?3 is the minimum age in microseconds, or NULL for any; ?4 a row limit, 0 or less for none.
+-- No DELETE ... LIMIT in a default SQLite build: the victims are chosen in a subquery.
+DELETE FROM pgqrs_messages WHERE id IN (
+    SELECT id FROM pgqrs_messages
+    WHERE queue_id = ?2 AND state = 'archived' AND (?3 IS NULL OR archived_at < coalesce(?1, {{_now}}) - ?3)
+    ORDER BY id
+    LIMIT CASE WHEN ?4 > 0 THEN ?4 ELSE -1 END)
+
+-- name: purge_dead
+-- As purge_archived, by the time of dead-lettering.
+DELETE FROM pgqrs_messages WHERE id IN (
+    SELECT id FROM pgqrs_messages
+    WHERE queue_id = ?2 AND state = 'dead' AND (?3 IS NULL OR dead_at < coalesce(?1, {{_now}}) - ?3)
+    ORDER BY id
+    LIMIT CASE WHEN ?4 > 0 THEN ?4 ELSE -1 END)
+
+-- name: count_worker_leases
+-- The live leases a worker holds, and the time they were counted at, for the later statements of
+-- the same transaction.
+WITH n AS (SELECT coalesce(?1, {{_now}}) AS now)
+SELECT n.now, (SELECT count(*) FROM pgqrs_messages WHERE lease_owner = ?2 AND {{_live_lease}}) AS leases
+FROM n
+
+-- name: release_worker_leases
+WITH n AS (SELECT coalesce(?1, {{_now}}) AS now)
+UPDATE pgqrs_messages SET visible_at = n.now, lease_token = NULL, lease_owner = NULL
+FROM n
+WHERE lease_owner = ?2 AND {{_live_lease}}
+
+-- name: release_stale_leases
+-- The leases of the workers reclaim_stale_workers stopped (?2, a JSON array of ids): no
+-- data-modifying CTE to do both in one statement. The queues come back so the sweep can wake
+-- their consumers.
+WITH n AS (SELECT coalesce(?1, {{_now}}) AS now)
+UPDATE pgqrs_messages
+SET visible_at = n.now, lease_token = NULL, lease_owner = NULL,
+    last_error = 'worker ' || lease_owner || ' stopped heartbeating'
+FROM n
+WHERE lease_owner IN (SELECT value FROM json_each(?2)) AND {{_live_lease}}
+RETURNING queue_id
+
+-- name: purge_expired_archive
+-- ?2 is the retention in microseconds, ?3 the most rows to delete. No SKIP LOCKED: sweeps hold the
+-- write lock.
+DELETE FROM pgqrs_messages WHERE id IN (
+    SELECT id FROM pgqrs_messages WHERE state = 'archived' AND archived_at < coalesce(?1, {{_now}}) - ?2
+    ORDER BY archived_at
+    LIMIT ?3)
+
+-- name: enqueue_run_message
+-- A run's trigger message, inserted after its run: without data-modifying CTEs or nextval() the
+-- run's id is known only once it is inserted, and link_run_message records the message on the run.
+WITH n AS (SELECT coalesce(?1, {{_now}}) AS now)
+INSERT INTO pgqrs_messages (queue_id, payload, enqueued_at, visible_at)
+SELECT ?2, json_object('run_id', ?3), n.now, n.now FROM n WHERE true
+RETURNING id
+
+-- name: suspend_message
+-- Parks a run's message until it has something to do: at once when cancelling or when a signal a
+-- step waits for is pending, at the deadline when paused, else at the wake time ?5 (an absolute
+-- time from the engine, or NULL for now), never past the deadline. Fenced by the lease (?3, ?4).
+WITH n AS (SELECT coalesce(?1, {{_now}}) AS now)
+UPDATE pgqrs_messages
+SET lease_token = NULL, lease_owner = NULL, attempts = 0,
+    visible_at = (SELECT CASE
+        WHEN r.status = 'CANCELLING' THEN n.now
+        WHEN r.status = 'PAUSED' THEN coalesce(r.deadline_at, {{_never}})
+        WHEN EXISTS (
+            SELECT 1 FROM pgqrs_signals g JOIN pgqrs_steps st
+                ON st.run_id = g.run_id AND st.status = 'WAITING' AND st.awaiting = g.name
+            WHERE g.run_id = r.id AND g.consumed_by IS NULL) THEN n.now
+        ELSE min(max(coalesce(?5, n.now), n.now), coalesce(r.deadline_at, {{_never}}))
+    END FROM pgqrs_runs r, n WHERE r.id = ?2)
+WHERE id = ?3 AND lease_token = ?4 AND state = 'live' AND visible_at > (SELECT now FROM n)
+  AND EXISTS (SELECT 1 FROM pgqrs_runs WHERE id = ?2)
+
+-- name: archive_unleased
+-- A message nobody holds: never leased, released, or whose lease has expired.
+WITH n AS (SELECT coalesce(?1, {{_now}}) AS now)
+UPDATE pgqrs_messages
+SET state = 'archived', archived_at = n.now, lease_token = NULL, lease_owner = NULL
+FROM n
+WHERE id = ?2 AND state = 'live' AND (lease_token IS NULL OR visible_at <= n.now)
+
+-- name: message_leased
+WITH n AS (SELECT coalesce(?1, {{_now}}) AS now)
+SELECT count(*) AS leased FROM pgqrs_messages, n WHERE id = ?2 AND {{_live_lease}}
+
+-- name: wake_waiting
+-- Makes a parked run's message visible now if a step of the run waits for the signal ?4.
+WITH n AS (SELECT coalesce(?1, {{_now}}) AS now)
+UPDATE pgqrs_messages SET visible_at = n.now
+FROM n
+WHERE id = ?2 AND state = 'live' AND lease_token IS NULL AND visible_at > n.now
+  AND EXISTS (SELECT 1 FROM pgqrs_steps WHERE run_id = ?3 AND status = 'WAITING' AND awaiting = ?4)
+
+-- name: wake_run
+-- Makes a released or delayed message visible now.
+WITH n AS (SELECT coalesce(?1, {{_now}}) AS now)
+UPDATE pgqrs_messages SET visible_at = n.now
+FROM n
+WHERE id = ?2 AND state = 'live' AND lease_token IS NULL AND visible_at > n.now
+
+-- name: archive_run_messages
+-- The messages of the runs fail_stuck_runs ends (?2, a JSON array of ids).
+UPDATE pgqrs_messages
+SET state = 'archived', archived_at = coalesce(?1, {{_now}}), lease_token = NULL, lease_owner = NULL
+WHERE id IN (SELECT value FROM json_each(?2)) AND state = 'live'

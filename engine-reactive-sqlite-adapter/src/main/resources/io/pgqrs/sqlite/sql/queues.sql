@@ -1,0 +1,54 @@
+-- pgqrs SQLite statements of pgqrs_queues. ?1 is the clock override where a statement reads the
+-- clock (see schema.sql).
+
+-- name: create_queue
+INSERT INTO pgqrs_queues (name, max_attempts, created_at) VALUES (?2, ?3, coalesce(?1, {{_now}}))
+ON CONFLICT (name) DO NOTHING
+RETURNING id, name, max_attempts, created_at
+
+-- name: register_queue
+-- A workflow's queue: created with the workflow unless it exists already.
+INSERT INTO pgqrs_queues (name, max_attempts, created_at) VALUES (?2, ?3, coalesce(?1, {{_now}}))
+ON CONFLICT (name) DO NOTHING
+
+-- name: find_queue
+SELECT id, name, max_attempts, created_at FROM pgqrs_queues WHERE name = ?1
+
+-- name: list_queues
+SELECT id, name, max_attempts, created_at FROM pgqrs_queues ORDER BY name
+
+-- name: lock_queue
+-- No FOR UPDATE: the transaction's BEGIN IMMEDIATE holds the write lock already. The queue is
+-- looked up in a statement of its own because SQLite has no data-modifying CTEs to do it inside
+-- the write, and the transaction's time is read here, once, for its later statements.
+SELECT id, max_attempts, coalesce(?1, {{_now}}) AS now FROM pgqrs_queues WHERE name = ?2
+
+-- name: count_queue_use
+SELECT (SELECT count(*) FROM pgqrs_messages WHERE queue_id = ?1 AND state = 'live') AS live,
+       (SELECT count(*) FROM pgqrs_workers WHERE queue_id = ?1 AND status <> 'stopped') AS workers
+
+-- name: delete_queue
+DELETE FROM pgqrs_queues WHERE id = ?1
+
+-- name: queue_names
+-- The queues of a JSON array of ids: SQLite has no array parameters.
+SELECT name FROM pgqrs_queues WHERE id IN (SELECT value FROM json_each(?1))
+
+-- name: queue_metrics
+-- The age of the oldest pending message is computed here in microseconds (PostgreSQL returns
+-- milliseconds of an interval).
+WITH n AS (SELECT coalesce(?1, {{_now}}) AS now)
+SELECT q.name,
+       count(m.id) FILTER (WHERE m.state = 'live' AND m.visible_at <= n.now) AS pending,
+       count(m.id) FILTER (WHERE m.state = 'live' AND m.visible_at > n.now AND m.lease_token IS NOT NULL)
+           AS leased,
+       count(m.id) FILTER (WHERE m.state = 'live' AND m.visible_at > n.now AND m.lease_token IS NULL)
+           AS delayed,
+       count(m.id) FILTER (WHERE m.state = 'archived') AS archived,
+       count(m.id) FILTER (WHERE m.state = 'dead') AS dead,
+       max(0, n.now - min(m.visible_at) FILTER (WHERE m.state = 'live' AND m.visible_at <= n.now))
+           AS oldest_pending_us
+FROM n CROSS JOIN pgqrs_queues q LEFT JOIN pgqrs_messages m ON m.queue_id = q.id
+WHERE ?2 IS NULL OR q.name = ?2
+GROUP BY q.id, n.now
+ORDER BY q.name

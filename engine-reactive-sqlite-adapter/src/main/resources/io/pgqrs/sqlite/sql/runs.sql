@@ -1,0 +1,115 @@
+-- pgqrs SQLite statements of pgqrs_runs. ?1 is the clock override where a statement reads the
+-- clock (see schema.sql). No FOR UPDATE: a unit of work that reads a run to change it runs in a
+-- transaction whose BEGIN IMMEDIATE holds the database's one write lock.
+
+-- name: _run_columns
+id, workflow, status, input, output, error, idempotency_key, attempts, failures, created_at, started_at,
+finished_at, deadline_at
+
+-- name: trigger_run
+-- Inserts the run; enqueue_run_message and link_run_message follow in the same transaction, since
+-- SQLite has neither data-modifying CTEs nor nextval() to draw both ids first. ?5 is the timeout
+-- in microseconds or NULL; min() of a NULL is NULL, so then is the deadline. An idempotency
+-- conflict inserts nothing and returns no row.
+WITH n AS (SELECT coalesce(?1, {{_now}}) AS now)
+INSERT INTO pgqrs_runs (workflow, status, input, idempotency_key, created_at, updated_at, deadline_at)
+SELECT ?2, 'QUEUED', ?3, ?4, n.now, n.now, n.now + min(?5, {{_never}} - n.now) FROM n WHERE true
+ON CONFLICT (workflow, idempotency_key) WHERE idempotency_key IS NOT NULL DO NOTHING
+RETURNING id
+
+-- name: link_run_message
+UPDATE pgqrs_runs SET message_id = ?2 WHERE id = ?1
+
+-- name: run_by_key
+SELECT id FROM pgqrs_runs WHERE workflow = ?1 AND idempotency_key = ?2
+
+-- name: begin_run
+-- Only a run a worker may execute counts an attempt and gets its start time.
+WITH n AS (SELECT coalesce(?1, {{_now}}) AS now)
+UPDATE pgqrs_runs
+SET attempts = attempts + CASE WHEN status IN ('QUEUED', 'RUNNING') THEN 1 ELSE 0 END,
+    started_at = CASE WHEN status IN ('QUEUED', 'RUNNING') THEN coalesce(started_at, n.now) ELSE started_at END,
+    status = CASE WHEN status = 'QUEUED' THEN 'RUNNING' ELSE status END,
+    updated_at = n.now
+FROM n
+WHERE id = ?2
+RETURNING {{_run_columns}}
+
+-- name: run_state_for_step
+-- Whether the run may take a step, and the time of the acquisition for the statements after it:
+-- PostgreSQL does it all in one statement with data-modifying CTEs, SQLite in a transaction.
+WITH n AS (SELECT coalesce(?1, {{_now}}) AS now)
+SELECT r.status, coalesce(r.deadline_at <= n.now, 0) AS timed_out, n.now
+FROM pgqrs_runs r, n
+WHERE r.id = ?2
+
+-- name: run_status
+SELECT status FROM pgqrs_runs WHERE id = ?1
+
+-- name: lock_run
+-- A run read to be changed, and the time of the unit of work for its later statements.
+-- BEGIN IMMEDIATE already holds the write lock, so this read is what FOR UPDATE makes it on
+-- PostgreSQL: nobody changes the run until the commit.
+SELECT {{_run_columns}}, message_id, coalesce(?1, {{_now}}) AS now FROM pgqrs_runs WHERE id = ?2
+
+-- name: count_failure
+UPDATE pgqrs_runs SET failures = failures + 1, updated_at = coalesce(?1, {{_now}}) WHERE id = ?2
+
+-- name: finish_run
+-- After the run's message was archived in the same transaction (archive, fenced by the lease, or
+-- archive_unleased): no data-modifying CTEs to do both in one statement.
+WITH n AS (SELECT coalesce(?1, {{_now}}) AS now)
+UPDATE pgqrs_runs
+SET status = CASE WHEN status = 'CANCELLING' THEN 'CANCELLED' ELSE ?3 END,
+    output = CASE WHEN status = 'CANCELLING' THEN NULL ELSE ?4 END,
+    error = CASE WHEN status = 'CANCELLING' THEN error ELSE ?5 END,
+    finished_at = n.now, updated_at = n.now
+FROM n
+WHERE id = ?2 AND status IN ('QUEUED', 'RUNNING', 'PAUSED', 'CANCELLING')
+RETURNING status
+
+-- name: set_run_status
+WITH n AS (SELECT coalesce(?1, {{_now}}) AS now)
+UPDATE pgqrs_runs
+SET status = ?3, error = coalesce(?4, error),
+    finished_at = CASE WHEN ?3 = 'CANCELLED' THEN n.now ELSE finished_at END, updated_at = n.now
+FROM n
+WHERE id = ?2
+
+-- name: find_run
+SELECT {{_run_columns}} FROM pgqrs_runs WHERE id = ?1
+
+-- name: list_runs
+SELECT {{_run_columns}} FROM pgqrs_runs
+WHERE (?1 IS NULL OR workflow = ?1) AND (?2 IS NULL OR status = ?2)
+  AND (?3 IS NULL OR created_at >= ?3) AND (?4 IS NULL OR created_at < ?4)
+  AND (?5 IS NULL OR id < ?5)
+ORDER BY id DESC
+LIMIT ?6
+
+-- name: due_stuck_runs
+-- Runs no worker will finish: past their deadline while nobody holds their message (a worker
+-- holding one enforces the deadline itself), or whose message was dead-lettered. Chosen first,
+-- then ended by archive_run_messages and fail_stuck_runs: no data-modifying CTEs, and no SKIP
+-- LOCKED since sweeps hold the write lock.
+WITH n AS (SELECT coalesce(?1, {{_now}}) AS now)
+SELECT r.id, r.message_id, (r.deadline_at IS NOT NULL AND r.deadline_at <= n.now) AS timed_out
+FROM n CROSS JOIN pgqrs_runs r LEFT JOIN pgqrs_messages m ON m.id = r.message_id
+WHERE r.status IN ('QUEUED', 'RUNNING', 'PAUSED', 'CANCELLING')
+  AND ((r.deadline_at <= n.now
+        AND (m.id IS NULL OR m.state <> 'live' OR m.lease_token IS NULL OR m.visible_at <= n.now))
+       OR m.state = 'dead')
+ORDER BY r.id
+LIMIT ?2
+
+-- name: fail_stuck_runs
+-- The runs of due_stuck_runs (?2, a JSON array of ids; ?3 those that timed out).
+WITH n AS (SELECT coalesce(?1, {{_now}}) AS now)
+UPDATE pgqrs_runs
+SET error = CASE WHEN status = 'CANCELLING' THEN error
+                 WHEN id IN (SELECT value FROM json_each(?3)) THEN 'the run timed out: its deadline passed'
+                 ELSE 'its trigger message was dead-lettered after repeated failed deliveries' END,
+    status = CASE WHEN status = 'CANCELLING' THEN 'CANCELLED' ELSE 'ERROR' END,
+    finished_at = n.now, updated_at = n.now
+FROM n
+WHERE id IN (SELECT value FROM json_each(?2))
