@@ -546,11 +546,11 @@ final class PostgresDriver implements StoreDriver {
 
   @Override
   public Mono<Long> purgeMessages(StoreParams.PurgeMessages p) {
-    String text = switch (p.state()) {
-      case ARCHIVED -> sql.purgeArchived;
-      case DEAD -> sql.purgeDead;
-      case LIVE -> throw new IllegalArgumentException("live messages are purged with purgeQueue");
-    };
+    if (p.state() == MessageState.LIVE) {
+      // Signalled, not thrown: like every driver method this one returns a publisher.
+      return Mono.error(new IllegalArgumentException("live messages are purged with purgeQueue"));
+    }
+    String text = p.state() == MessageState.ARCHIVED ? sql.purgeArchived : sql.purgeDead;
     return one("purge " + p.state().name().toLowerCase(Locale.ROOT) + " messages", text,
             row -> longValue(row, "queues") == 0 ? -1L : longValue(row, "deleted"),
             opt(p.now(), Instant.class), p.queue(), millis(p.olderThan()), p.limit())
