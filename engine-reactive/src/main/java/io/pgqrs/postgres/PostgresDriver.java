@@ -523,11 +523,11 @@ final class PostgresDriver implements StoreDriver {
 
   @Override
   public Mono<Long> purgeMessages(StoreParams.PurgeMessages p) {
-    String text = switch (p.state()) {
-      case ARCHIVED -> sql.get("purge_archived");
-      case DEAD -> sql.get("purge_dead");
-      case LIVE -> throw new IllegalArgumentException("live messages are purged with purgeQueue");
-    };
+    if (p.state() == MessageState.LIVE) {
+      // Signalled, not thrown: like every driver method this one returns a publisher.
+      return Mono.error(new IllegalArgumentException("live messages are purged with purgeQueue"));
+    }
+    String text = p.state() == MessageState.ARCHIVED ? sql.get("purge_archived") : sql.get("purge_dead");
     return one("purge " + p.state().name().toLowerCase(Locale.ROOT) + " messages", text,
             row -> longValue(row, "queues") == 0 ? -1L : longValue(row, "deleted"),
             opt(p.now(), Instant.class), p.queue(), millis(p.olderThan()), p.limit())

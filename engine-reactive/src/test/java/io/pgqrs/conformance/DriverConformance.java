@@ -1,0 +1,2047 @@
+package io.pgqrs.conformance;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.tuple;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import io.pgqrs.PgqrsConfig;
+import io.pgqrs.StoreOperationException;
+import io.pgqrs.internal.Json;
+import io.pgqrs.queue.Lease;
+import io.pgqrs.queue.Message;
+import io.pgqrs.queue.MessageState;
+import io.pgqrs.queue.QueueAlreadyExistsException;
+import io.pgqrs.queue.QueueInfo;
+import io.pgqrs.queue.QueueMetrics;
+import io.pgqrs.queue.QueueNotFoundException;
+import io.pgqrs.spi.StoreDriver;
+import io.pgqrs.spi.StoreDriverProvider;
+import io.pgqrs.spi.StoreParams;
+import io.pgqrs.spi.StoreResults;
+import io.pgqrs.worker.WorkerAlreadyExistsException;
+import io.pgqrs.worker.WorkerHealth;
+import io.pgqrs.worker.WorkerInfo;
+import io.pgqrs.worker.WorkerStatus;
+import io.pgqrs.workflow.RunInfo;
+import io.pgqrs.workflow.RunNotFoundException;
+import io.pgqrs.workflow.RunQuery;
+import io.pgqrs.workflow.RunStateException;
+import io.pgqrs.workflow.RunStatus;
+import io.pgqrs.workflow.StepInfo;
+import io.pgqrs.workflow.StepStatus;
+import io.pgqrs.workflow.WorkflowNotFoundException;
+import java.time.Duration;
+import java.time.Instant;
+import java.time.temporal.ChronoUnit;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.ServiceLoader;
+import java.util.UUID;
+import java.util.function.Function;
+import org.jspecify.annotations.Nullable;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.TestInstance;
+import reactor.core.publisher.Mono;
+import reactor.test.StepVerifier;
+
+/**
+ * The conformance suite of the store SPI: every {@link StoreDriver} operation with its edge cases,
+ * written once and run by one subclass per backend, so every backend must give the same results.
+ * It talks to the driver directly, opened from the backend's {@link StoreDriverProvider} as the
+ * engine opens it, and builds the rows each test needs with {@link Rows}, moving time with the
+ * operations' {@code now} override instead of waiting. Instants are whole milliseconds so that every
+ * backend stores them exactly. A subclass names a fresh, empty database (or schema); the suite
+ * installs pgqrs there once and closes the driver at the end. Each test makes its own queues,
+ * workers and workflows, so tests never see each other's rows. The maintenance {@code sweep} is not
+ * covered here.
+ */
+@TestInstance(TestInstance.Lifecycle.PER_CLASS)
+public abstract class DriverConformance {
+
+  /** Upper bound of every blocking wait and StepVerifier of the suite. */
+  protected static final Duration T = Rows.TIMEOUT;
+
+  private static final Duration LEASE = Rows.LEASE;
+  private static final Duration MS = Duration.ofMillis(1);
+
+  /** The driver under test, installed. */
+  protected StoreDriver driver;
+
+  /** The row factory writing through {@link #driver}. */
+  protected Rows rows;
+
+  /**
+   * The DSN of an empty database (or schema) of the backend under test, used for the whole class.
+   *
+   * @return the DSN
+   */
+  protected abstract String dsn();
+
+  @BeforeAll
+  void openAndInstall() {
+    driver = open(dsn());
+    driver.install().block(T);
+    rows = new Rows(driver);
+  }
+
+  @AfterAll
+  void closeDriver() {
+    if (driver != null) {
+      driver.close().block(T);
+    }
+  }
+
+  /**
+   * Opens a driver for a DSN the way the engine does: the first {@link StoreDriverProvider} found
+   * by {@link ServiceLoader} that supports the DSN's backend. Blocks; for test threads only.
+   *
+   * @param dsn the DSN
+   * @return the connected driver, not yet installed
+   */
+  public static StoreDriver open(String dsn) {
+    PgqrsConfig config = PgqrsConfig.builder(dsn).build();
+    for (StoreDriverProvider provider : ServiceLoader.load(StoreDriverProvider.class,
+        StoreDriver.class.getClassLoader())) {
+      if (provider.supports(config.backend())) {
+        return provider.open(config).blockOptional(T)
+            .orElseThrow(() -> new IllegalStateException("the provider opened no driver for " + config.backend()));
+      }
+    }
+    throw new IllegalStateException("no StoreDriverProvider for the '" + config.backend() + "' backend");
+  }
+
+  // ---------------------------------------------------------------- helpers
+
+  /** The test's starting instant: now, in whole milliseconds. */
+  private static Instant start() {
+    return Instant.now().truncatedTo(ChronoUnit.MILLIS);
+  }
+
+  private static JsonNode json(String text) {
+    return Json.parse(text);
+  }
+
+  private StoreResults.Claimed claim(String queue, int limit, Instant at) {
+    return claim(queue, limit, LEASE, null, at);
+  }
+
+  private StoreResults.Claimed claim(String queue, int limit, Duration lease, @Nullable Long workerId, Instant at) {
+    return driver.claim(new StoreParams.Claim(queue, limit, lease, workerId, at)).block(T);
+  }
+
+  private List<Long> claimedIds(String queue, int limit, Instant at) {
+    return ids(claim(queue, limit, at).claimed());
+  }
+
+  private static List<Long> ids(List<Message> messages) {
+    return messages.stream().map(Message::id).toList();
+  }
+
+  private static StoreParams.LeaseRef ref(Message m, Instant at) {
+    return new StoreParams.LeaseRef(m.id(), Rows.lease(m), at);
+  }
+
+  private static StoreParams.LeaseRef forged(Message m, Instant at) {
+    return new StoreParams.LeaseRef(m.id(), UUID.randomUUID(), at);
+  }
+
+  private Message find(long id) {
+    return rows.find(id);
+  }
+
+  private boolean exists(long messageId) {
+    return driver.findMessage(messageId).blockOptional(T).isPresent();
+  }
+
+  private List<Long> listIds(String queue, MessageState state) {
+    return driver.listMessages(new StoreParams.ListMessages(queue, state, 0, 1000)).map(Message::id)
+        .collectList().block(T);
+  }
+
+  private long enqueueKeyed(String queue, String key, Instant at) {
+    return rows.enqueue(queue, new StoreParams.NewRow(Rows.payload(0), null, null, key, 0), at);
+  }
+
+  private StoreResults.Enqueued enqueueOne(String queue, StoreParams.NewRow row, Instant at) {
+    return driver.enqueue(new StoreParams.Enqueue(queue, List.of(row), at)).block(T).get(0);
+  }
+
+  private RunInfo run(long runId) {
+    return driver.findRun(runId).blockOptional(T).orElseThrow();
+  }
+
+  private List<StepInfo> steps(long runId) {
+    return driver.listSteps(runId).collectList().block(T);
+  }
+
+  private WorkerInfo worker(long workerId) {
+    return driver.findWorker(workerId).blockOptional(T).orElseThrow();
+  }
+
+  private WorkerHealth health(WorkerInfo w, Duration staleAfter, Instant at) {
+    return driver.workerHealth(new StoreParams.WorkerHealthQuery(staleAfter, at))
+        .filter(h -> h.worker().id() == w.id())
+        .single()
+        .block(T);
+  }
+
+  private QueueMetrics metrics(String queue, Instant at) {
+    return driver.queueMetrics(new StoreParams.MetricsQuery(queue, at)).single().block(T);
+  }
+
+  private @Nullable Duration untilNextVisible(String queue, Instant at) {
+    return driver.untilNextVisible(queue, at).block(T);
+  }
+
+  private StoreResults.StepExecute acquire(long runId, String stepId, Duration lease, Instant at) {
+    StoreResults.StepAcquired acquired = acquireStep(runId, stepId, lease, at);
+    assertThat(acquired).isInstanceOf(StoreResults.StepExecute.class);
+    return (StoreResults.StepExecute) acquired;
+  }
+
+  private StoreResults.StepAcquired acquireStep(long runId, String stepId, Duration lease, Instant at) {
+    return driver.acquireStep(new StoreParams.AcquireStep(runId, stepId, lease, at)).block(T);
+  }
+
+  private boolean finishStep(long runId, String stepId, UUID token, StepStatus status, @Nullable String output,
+      @Nullable String error, Instant at) {
+    return driver.finishStep(new StoreParams.FinishStep(runId, stepId, token, status, output,
+        output == null ? null : "java.util.Map", error, null, null, at)).block(T);
+  }
+
+  private RunInfo control(long runId, StoreParams.RunControl action, Instant at) {
+    return driver.controlRun(new StoreParams.ControlRun(runId, action,
+        action == StoreParams.RunControl.CANCEL ? "stop" : null, at)).block(T);
+  }
+
+  private void controlFails(long runId, StoreParams.RunControl action, RunStatus status, Instant at) {
+    StepVerifier.create(driver.controlRun(new StoreParams.ControlRun(runId, action, null, at)))
+        .expectErrorSatisfies(e -> assertThat(e).isInstanceOfSatisfying(RunStateException.class, r -> {
+          assertThat(r.runId()).isEqualTo(runId);
+          assertThat(r.status()).isEqualTo(status);
+        }))
+        .verify(T);
+  }
+
+  private @Nullable RunStatus finishRun(long runId, StoreParams.@Nullable LeaseRef lease, RunStatus status,
+      @Nullable String output, @Nullable String error, Instant at) {
+    return driver.finishRun(new StoreParams.FinishRun(runId, lease, status, output, error, at)).block(T);
+  }
+
+  /** The trigger message of a run, found among its workflow queue's messages of a state. */
+  private Message triggerMessage(Rows.Run run, MessageState state) {
+    return driver.listMessages(new StoreParams.ListMessages(run.workflow(), state, 0, 1000))
+        .filter(m -> m.payload().path("run_id").asLong() == run.id())
+        .single()
+        .block(T);
+  }
+
+  // ---------------------------------------------------------------- queues
+
+  @Test
+  void createQueueReturnsTheQueueAsStored() {
+    Instant t = start();
+    String name = Rows.uniqueName("q");
+    QueueInfo created = driver.createQueue(new StoreParams.CreateQueue(name, 3, t)).block(T);
+    assertThat(created.name()).isEqualTo(name);
+    assertThat(created.maxAttempts()).isEqualTo(3);
+    assertThat(created.createdAt()).isEqualTo(t);
+    assertThat(driver.findQueue(name).block(T)).isEqualTo(created);
+  }
+
+  @Test
+  void createQueueTwiceFailsWithQueueAlreadyExistsAndKeepsTheFirst() {
+    Instant t = start();
+    String q = rows.queue(3, t);
+    QueueInfo first = driver.findQueue(q).block(T);
+    StepVerifier.create(driver.createQueue(new StoreParams.CreateQueue(q, 9, t.plusSeconds(1))))
+        .expectErrorSatisfies(e -> assertThat(e).isInstanceOfSatisfying(QueueAlreadyExistsException.class,
+            x -> assertThat(x.queue()).isEqualTo(q)))
+        .verify(T);
+    assertThat(driver.findQueue(q).block(T)).isEqualTo(first);
+  }
+
+  @Test
+  void findQueueOfAMissingNameIsEmpty() {
+    StepVerifier.create(driver.findQueue(Rows.uniqueName("missing"))).expectComplete().verify(T);
+  }
+
+  @Test
+  void listQueuesIsOrderedByName() {
+    Instant t = start();
+    String stem = Rows.uniqueName("list");
+    for (String suffix : List.of("_b", "_c", "_a")) {
+      driver.createQueue(new StoreParams.CreateQueue(stem + suffix, 1, t)).block(T);
+    }
+    List<String> names = driver.listQueues().map(QueueInfo::name).filter(n -> n.startsWith(stem))
+        .collectList().block(T);
+    assertThat(names).containsExactly(stem + "_a", stem + "_b", stem + "_c");
+  }
+
+  @Test
+  void purgeQueueDeletesOnlyTheLiveMessages() {
+    Instant t = start();
+    String q = rows.queue(1, t.minusSeconds(60));
+    Message dead = rows.deadMessage(q, t.minusSeconds(30));
+    Message archived = rows.archivedMessage(q, t.minusSeconds(20));
+    Message leased = rows.leasedMessage(q, t.minusSeconds(10));
+    Message live = rows.liveMessage(q, t);
+    StepVerifier.create(driver.purgeQueue(q)).expectNext(2L).expectComplete().verify(T);
+    assertThat(exists(leased.id())).isFalse();
+    assertThat(exists(live.id())).isFalse();
+    assertThat(find(dead.id())).isEqualTo(dead);
+    assertThat(find(archived.id())).isEqualTo(archived);
+  }
+
+  @Test
+  void purgeQueueOfAnUnknownQueueFailsWithQueueNotFound() {
+    StepVerifier.create(driver.purgeQueue(Rows.uniqueName("missing")))
+        .expectError(QueueNotFoundException.class)
+        .verify(T);
+  }
+
+  @Test
+  void deleteQueueWithLiveMessagesOrActiveWorkersIsRefused() {
+    Instant t = start();
+    String busy = rows.queue(t);
+    rows.liveMessage(busy, t);
+    rows.liveMessage(busy, t);
+    rows.worker(busy, t);
+    String staffed = rows.queue(t);
+    rows.worker(staffed, t);
+    assertThat(driver.deleteQueue(new StoreParams.DeleteQueue(busy, false)).block(T))
+        .isEqualTo(new StoreResults.QueueInUse(2, 1));
+    assertThat(driver.deleteQueue(new StoreParams.DeleteQueue(staffed, false)).block(T))
+        .isEqualTo(new StoreResults.QueueInUse(0, 1));
+    assertThat(driver.findQueue(busy).blockOptional(T)).isPresent();
+    assertThat(driver.findQueue(staffed).blockOptional(T)).isPresent();
+  }
+
+  @Test
+  void deleteQueueWithOnlyFinishedMessagesAndStoppedWorkersIsAllowed() {
+    Instant t = start();
+    String q = rows.queue(t);
+    Message archived = rows.archivedMessage(q, t);
+    WorkerInfo w = rows.worker(q, t);
+    driver.shutdownWorker(new StoreParams.ShutdownWorker(w.id(), false, t)).block(T);
+    assertThat(driver.deleteQueue(new StoreParams.DeleteQueue(q, false)).block(T))
+        .isEqualTo(new StoreResults.QueueDeleted());
+    assertThat(driver.findQueue(q).blockOptional(T)).isEmpty();
+    assertThat(exists(archived.id())).isFalse();
+  }
+
+  @Test
+  void forcedDeleteQueueRemovesItsMessagesAndWorkers() {
+    Instant t = start();
+    String q = rows.queue(t);
+    Message leased = rows.leasedMessage(q, t);
+    Message live = rows.liveMessage(q, t);
+    WorkerInfo w = rows.worker(q, t);
+    assertThat(driver.deleteQueue(new StoreParams.DeleteQueue(q, true)).block(T))
+        .isEqualTo(new StoreResults.QueueDeleted());
+    assertThat(driver.findQueue(q).blockOptional(T)).isEmpty();
+    assertThat(exists(leased.id())).isFalse();
+    assertThat(exists(live.id())).isFalse();
+    assertThat(driver.findWorker(w.id()).blockOptional(T)).isEmpty();
+  }
+
+  @Test
+  void deleteQueueOfAMissingQueueReportsItMissing() {
+    assertThat(driver.deleteQueue(new StoreParams.DeleteQueue(Rows.uniqueName("missing"), true)).block(T))
+        .isEqualTo(new StoreResults.QueueMissing());
+  }
+
+  // ---------------------------------------------------------------- enqueue
+
+  @Test
+  void enqueuedMessageIsStoredLiveWithoutLeaseOrAttempts() {
+    Instant t = start();
+    String q = rows.queue(t);
+    StoreResults.Enqueued e = enqueueOne(q, new StoreParams.NewRow("{\"n\": 1, \"s\": \"x\"}", null, null, "k1", 7), t);
+    assertThat(e.inserted()).isTrue();
+    assertThat(find(e.id())).isEqualTo(new Message(e.id(), q, json("{\"n\": 1, \"s\": \"x\"}"), MessageState.LIVE,
+        7, 0, t, t, null, null, "k1", null, null, null));
+  }
+
+  @Test
+  void enqueueReturnsAscendingIdsInInputOrder() {
+    Instant t = start();
+    String q = rows.queue(t);
+    List<StoreResults.Enqueued> result = driver.enqueue(new StoreParams.Enqueue(q,
+        List.of(Rows.row(1), Rows.row(2), Rows.row(3)), t)).block(T);
+    assertThat(result).hasSize(3).allMatch(StoreResults.Enqueued::inserted);
+    List<Long> ids = result.stream().map(StoreResults.Enqueued::id).toList();
+    assertThat(ids).isSorted().doesNotHaveDuplicates();
+    assertThat(ids.stream().map(id -> find(id).payload().get("n").asInt()).toList()).containsExactly(1, 2, 3);
+  }
+
+  @Test
+  void enqueueWithADelayIsVisibleAfterTheDelay() {
+    Instant t = start();
+    String q = rows.queue(t);
+    Message m = rows.delayedMessage(q, t, Duration.ofSeconds(90));
+    assertThat(m.enqueuedAt()).isEqualTo(t);
+    assertThat(m.visibleAt()).isEqualTo(t.plusSeconds(90));
+  }
+
+  @Test
+  void enqueueAtAFutureInstantIsVisibleThen() {
+    Instant t = start();
+    String q = rows.queue(t);
+    long id = rows.enqueue(q, new StoreParams.NewRow(Rows.payload(0), null, t.plusSeconds(3600), null, 0), t);
+    assertThat(find(id).visibleAt()).isEqualTo(t.plusSeconds(3600));
+  }
+
+  @Test
+  void enqueueAtAPastInstantIsVisibleAtOnce() {
+    Instant t = start();
+    String q = rows.queue(t);
+    long id = rows.enqueue(q, new StoreParams.NewRow(Rows.payload(0), null, t.minusSeconds(3600), null, 0), t);
+    assertThat(find(id).visibleAt()).isEqualTo(t);
+    assertThat(claimedIds(q, 1, t)).containsExactly(id);
+  }
+
+  @Test
+  void enqueueIntoAnUnknownQueueFailsWithQueueNotFound() {
+    String q = Rows.uniqueName("missing");
+    StepVerifier.create(driver.enqueue(new StoreParams.Enqueue(q, List.of(Rows.row(1)), null)))
+        .expectErrorSatisfies(e -> assertThat(e).isInstanceOfSatisfying(QueueNotFoundException.class,
+            x -> assertThat(x.queue()).isEqualTo(q)))
+        .verify(T);
+  }
+
+  @Test
+  void enqueueIsAllOrNone() {
+    Instant t = start();
+    String q = rows.queue(t);
+    // The engine never passes a null payload; here it is the one row the database refuses (NOT
+    // NULL), after a row it accepted.
+    List<StoreParams.NewRow> batch = List.of(Rows.row(1), new StoreParams.NewRow(null, null, null, null, 0),
+        Rows.row(3));
+    StepVerifier.create(driver.enqueue(new StoreParams.Enqueue(q, batch, t)))
+        .expectError(StoreOperationException.class)
+        .verify(T);
+    assertThat(listIds(q, MessageState.LIVE)).isEmpty();
+    assertThat(metrics(q, t).live()).isZero();
+  }
+
+  @Test
+  void enqueueWithTheKeyOfALiveMessageReturnsThatMessage() {
+    Instant t = start();
+    String q = rows.queue(t);
+    long first = enqueueKeyed(q, "order-1", t);
+    StoreResults.Enqueued again = enqueueOne(q, new StoreParams.NewRow(Rows.payload(9), null, null, "order-1", 3),
+        t.plusSeconds(1));
+    assertThat(again).isEqualTo(new StoreResults.Enqueued(first, false));
+    assertThat(listIds(q, MessageState.LIVE)).containsExactly(first);
+    assertThat(find(first).priority()).isZero();
+  }
+
+  @Test
+  void aKeyRepeatedInOneBatchInsertsOnlyItsFirstRow() {
+    Instant t = start();
+    String q = rows.queue(t);
+    List<StoreResults.Enqueued> result = driver.enqueue(new StoreParams.Enqueue(q, List.of(
+        new StoreParams.NewRow(Rows.payload(1), null, null, "k", 0),
+        Rows.row(2),
+        new StoreParams.NewRow(Rows.payload(3), null, null, "k", 0)), t)).block(T);
+    long keyed = result.get(0).id();
+    long plain = result.get(1).id();
+    assertThat(result).containsExactly(new StoreResults.Enqueued(keyed, true), new StoreResults.Enqueued(plain, true),
+        new StoreResults.Enqueued(keyed, false));
+    assertThat(keyed).isLessThan(plain);
+    assertThat(listIds(q, MessageState.LIVE)).containsExactly(keyed, plain);
+  }
+
+  @Test
+  void theKeyOfALeasedMessageStillDeduplicates() {
+    Instant t = start();
+    String q = rows.queue(t);
+    long id = enqueueKeyed(q, "k", t);
+    claim(q, 1, t);
+    assertThat(enqueueOne(q, new StoreParams.NewRow(Rows.payload(1), null, null, "k", 0), t.plusSeconds(1)))
+        .isEqualTo(new StoreResults.Enqueued(id, false));
+  }
+
+  @Test
+  void theKeyOfAnArchivedMessageCanBeReused() {
+    Instant t = start();
+    String q = rows.queue(t);
+    long first = enqueueKeyed(q, "k", t);
+    Message m = claim(q, 1, t).claimed().get(0);
+    driver.archive(ref(m, t.plusSeconds(1))).block(T);
+    StoreResults.Enqueued again = enqueueOne(q, new StoreParams.NewRow(Rows.payload(1), null, null, "k", 0),
+        t.plusSeconds(2));
+    assertThat(again.inserted()).isTrue();
+    assertThat(again.id()).isGreaterThan(first);
+    assertThat(find(again.id()).dedupKey()).isEqualTo("k");
+  }
+
+  @Test
+  void theKeyOfADeadMessageCanBeReused() {
+    Instant t = start();
+    String q = rows.queue(t);
+    long first = enqueueKeyed(q, "k", t);
+    Message m = claim(q, 1, t).claimed().get(0);
+    driver.deadLetter(new StoreParams.DeadLetter(ref(m, t.plusSeconds(1)), "bad")).block(T);
+    StoreResults.Enqueued again = enqueueOne(q, new StoreParams.NewRow(Rows.payload(1), null, null, "k", 0),
+        t.plusSeconds(2));
+    assertThat(again.inserted()).isTrue();
+    assertThat(again.id()).isGreaterThan(first);
+  }
+
+  @Test
+  void dedupKeysAreScopedToTheirQueue() {
+    Instant t = start();
+    String a = rows.queue(t);
+    String b = rows.queue(t);
+    long inA = enqueueKeyed(a, "k", t);
+    StoreResults.Enqueued inB = enqueueOne(b, new StoreParams.NewRow(Rows.payload(0), null, null, "k", 0), t);
+    assertThat(inB.inserted()).isTrue();
+    assertThat(inB.id()).isNotEqualTo(inA);
+  }
+
+  // ---------------------------------------------------------------- claim
+
+  @Test
+  void claimLeasesTheMessageToTheWorker() {
+    Instant t = start();
+    String q = rows.queue(t);
+    WorkerInfo w = rows.worker(q, t);
+    Message live = rows.liveMessage(q, t);
+    StoreResults.Claimed c = claim(q, 1, LEASE, w.id(), t.plusSeconds(1));
+    assertThat(c.deadLettered()).isEmpty();
+    assertThat(c.claimed()).hasSize(1);
+    Message m = c.claimed().get(0);
+    assertThat(m.leaseToken()).isNotNull();
+    assertThat(m).isEqualTo(new Message(live.id(), q, live.payload(), MessageState.LIVE, 0, 1, t,
+        t.plusSeconds(1).plus(LEASE), m.leaseToken(), w.id(), null, null, null, null));
+    assertThat(find(m.id())).isEqualTo(m);
+  }
+
+  @Test
+  void claimWithoutAWorkerLeavesTheLeaseUnowned() {
+    Instant t = start();
+    String q = rows.queue(t);
+    rows.liveMessage(q, t);
+    Message m = claim(q, 1, t).claimed().get(0);
+    assertThat(m.leaseOwner()).isNull();
+    assertThat(m.leaseToken()).isNotNull();
+  }
+
+  @Test
+  void eachClaimGivesANewToken() {
+    Instant t = start();
+    String q = rows.queue(t);
+    Message first = rows.expiredLease(q, t);
+    Message second = claim(q, 1, t).claimed().get(0);
+    Message third = claim(q, 1, t.plus(LEASE)).claimed().get(0);
+    assertThat(List.of(first.leaseToken(), second.leaseToken(), third.leaseToken())).doesNotHaveDuplicates();
+  }
+
+  @Test
+  void claimTakesHigherPriorityFirst() {
+    Instant t = start();
+    String q = rows.queue(t);
+    Message low = rows.liveMessage(q, t, 0);
+    Message high = rows.liveMessage(q, t, 5);
+    Message middle = rows.liveMessage(q, t, 1);
+    assertThat(claimedIds(q, 1, t)).containsExactly(high.id());
+    assertThat(claimedIds(q, 5, t)).containsExactly(middle.id(), low.id());
+  }
+
+  @Test
+  void claimOrderIsPriorityThenVisibleAtThenId() {
+    Instant t = start();
+    String q = rows.queue(t);
+    Message later = rows.delayedMessage(q, t, Duration.ofSeconds(10));
+    Message sooner = rows.liveMessage(q, t);
+    long urgent = rows.enqueue(q, new StoreParams.NewRow(Rows.payload(5), Duration.ofSeconds(5), null, null, 5), t);
+    // The later message has the lower id but the later visibility: visibility comes before id.
+    assertThat(later.id()).isLessThan(sooner.id());
+    assertThat(claimedIds(q, 3, t.plusSeconds(20))).containsExactly(urgent, sooner.id(), later.id());
+  }
+
+  @Test
+  void claimOfOneTakesTheEarliestVisibleMessageEvenWithAHigherId() {
+    Instant t = start();
+    String q = rows.queue(t);
+    Message later = rows.delayedMessage(q, t, Duration.ofSeconds(10));
+    Message sooner = rows.liveMessage(q, t);
+    assertThat(later.id()).isLessThan(sooner.id());
+    assertThat(claimedIds(q, 1, t.plusSeconds(20))).containsExactly(sooner.id());
+    assertThat(claimedIds(q, 1, t.plusSeconds(20))).containsExactly(later.id());
+  }
+
+  @Test
+  void messagesOfEqualPriorityAndVisibilityAreClaimedInIdOrder() {
+    Instant t = start();
+    String q = rows.queue(t);
+    List<Long> ids = driver.enqueue(new StoreParams.Enqueue(q, List.of(Rows.row(1), Rows.row(2), Rows.row(3)), t))
+        .block(T).stream().map(StoreResults.Enqueued::id).toList();
+    assertThat(claimedIds(q, 3, t)).containsExactlyElementsOf(ids);
+  }
+
+  @Test
+  void claimHonoursTheLimit() {
+    Instant t = start();
+    String q = rows.queue(t);
+    List<Long> ids = driver.enqueue(new StoreParams.Enqueue(q,
+            List.of(Rows.row(1), Rows.row(2), Rows.row(3), Rows.row(4), Rows.row(5)), t))
+        .block(T).stream().map(StoreResults.Enqueued::id).toList();
+    assertThat(claimedIds(q, 2, t)).containsExactlyElementsOf(ids.subList(0, 2));
+    assertThat(claimedIds(q, 10, t)).containsExactlyElementsOf(ids.subList(2, 5));
+    assertThat(claim(q, 10, t)).isEqualTo(new StoreResults.Claimed(List.of(), List.of()));
+  }
+
+  @Test
+  void delayedMessageIsClaimableFromItsVisibleInstantOn() {
+    Instant t = start();
+    String q = rows.queue(t);
+    Message m = rows.delayedMessage(q, t, Duration.ofSeconds(10));
+    assertThat(claimedIds(q, 1, t.plusSeconds(10).minus(MS))).isEmpty();
+    assertThat(claimedIds(q, 1, t.plusSeconds(10))).containsExactly(m.id());
+  }
+
+  @Test
+  void leaseHoldsUntilItsExpiryInstant() {
+    Instant t = start();
+    String q = rows.queue(t);
+    Message m = rows.leasedMessage(q, t);
+    Instant expiry = t.plus(LEASE);
+    assertThat(claimedIds(q, 1, expiry.minus(MS))).isEmpty();
+    assertThat(driver.archive(ref(m, expiry)).block(T)).isFalse();
+    List<Message> again = claim(q, 1, expiry).claimed();
+    assertThat(ids(again)).containsExactly(m.id());
+    assertThat(again.get(0).attempts()).isEqualTo(2);
+  }
+
+  @Test
+  void expiredLeaseIsReclaimedWithAttemptsIncremented() {
+    Instant t = start();
+    String q = rows.queue(t);
+    Message expired = rows.expiredLease(q, t);
+    Message again = claim(q, 1, t).claimed().get(0);
+    assertThat(again.id()).isEqualTo(expired.id());
+    assertThat(again.attempts()).isEqualTo(2);
+    assertThat(again.leaseToken()).isNotEqualTo(expired.leaseToken());
+    assertThat(again.visibleAt()).isEqualTo(t.plus(LEASE));
+  }
+
+  @Test
+  void claimOfAnEmptyQueueClaimsNothing() {
+    Instant t = start();
+    String q = rows.queue(t);
+    assertThat(claim(q, 5, t)).isEqualTo(new StoreResults.Claimed(List.of(), List.of()));
+  }
+
+  @Test
+  void claimOfAnUnknownQueueFailsWithQueueNotFound() {
+    StepVerifier.create(driver.claim(new StoreParams.Claim(Rows.uniqueName("missing"), 1, LEASE, null, null)))
+        .expectError(QueueNotFoundException.class)
+        .verify(T);
+  }
+
+  @Test
+  void exhaustedMessageIsDeadLetteredByTheClaimInsteadOfDelivered() {
+    Instant t = start();
+    String q = rows.queue(2, t);
+    Message live = rows.liveMessage(q, t);
+    Duration second = Duration.ofSeconds(1);
+    assertThat(claim(q, 1, second, null, t).claimed()).extracting(Message::attempts).containsExactly(1);
+    assertThat(claim(q, 1, second, null, t.plusSeconds(1)).claimed()).extracting(Message::attempts).containsExactly(2);
+    StoreResults.Claimed third = claim(q, 1, second, null, t.plusSeconds(2));
+    assertThat(third.claimed()).isEmpty();
+    Message dead = new Message(live.id(), q, live.payload(), MessageState.DEAD, 0, 2, t, t.plusSeconds(2), null, null,
+        null, "max attempts reached", null, t.plusSeconds(2));
+    assertThat(third.deadLettered()).containsExactly(dead);
+    assertThat(find(live.id())).isEqualTo(dead);
+    assertThat(claim(q, 1, t.plusSeconds(3)).claimed()).isEmpty();
+  }
+
+  @Test
+  void messageOneAttemptShortOfTheMaxIsStillDelivered() {
+    Instant t = start();
+    String q = rows.queue(3, t);
+    Message live = rows.liveMessage(q, t);
+    Duration second = Duration.ofSeconds(1);
+    claim(q, 1, second, null, t);
+    claim(q, 1, second, null, t.plusSeconds(1));
+    StoreResults.Claimed last = claim(q, 1, second, null, t.plusSeconds(2));
+    assertThat(last.deadLettered()).isEmpty();
+    assertThat(last.claimed()).extracting(Message::id, Message::attempts).containsExactly(
+        tuple(live.id(), 3));
+    assertThat(ids(claim(q, 1, second, null, t.plusSeconds(3)).deadLettered())).containsExactly(live.id());
+  }
+
+  @Test
+  void deadLetteringByTheClaimKeepsTheLastError() {
+    Instant t = start();
+    String q = rows.queue(1, t);
+    Message m = rows.leasedMessage(q, t);
+    driver.release(new StoreParams.Release(ref(m, t.plusSeconds(1)), Duration.ZERO, "boom")).block(T);
+    StoreResults.Claimed c = claim(q, 1, t.plusSeconds(1));
+    assertThat(c.deadLettered()).extracting(Message::lastError).containsExactly("boom");
+  }
+
+  @Test
+  void claimDeliversFreshMessagesWhileDeadLetteringExhaustedOnes() {
+    Instant t = start();
+    String q = rows.queue(1, t);
+    Message exhausted = rows.leasedMessage(q, Duration.ofSeconds(1), null, t);
+    Message fresh = rows.liveMessage(q, t.plusSeconds(2));
+    StoreResults.Claimed c = claim(q, 5, t.plusSeconds(3));
+    assertThat(ids(c.claimed())).containsExactly(fresh.id());
+    assertThat(ids(c.deadLettered())).containsExactly(exhausted.id());
+  }
+
+  @Test
+  void exhaustedMessagesCountAgainstTheClaimLimit() {
+    Instant t = start();
+    String q = rows.queue(1, t);
+    Message exhausted = rows.leasedMessage(q, Duration.ofSeconds(1), null, t);
+    Message fresh = rows.liveMessage(q, t.plusSeconds(2));
+    StoreResults.Claimed c = claim(q, 1, t.plusSeconds(3));
+    assertThat(c.claimed()).isEmpty();
+    assertThat(ids(c.deadLettered())).containsExactly(exhausted.id());
+    assertThat(claimedIds(q, 1, t.plusSeconds(3))).containsExactly(fresh.id());
+  }
+
+  // ---------------------------------------------------------------- lease operations
+
+  @Test
+  void archiveWithTheLeaseArchivesOnce() {
+    Instant t = start();
+    String q = rows.queue(t);
+    Message m = rows.leasedMessage(q, t);
+    Instant at = t.plusSeconds(1);
+    assertThat(driver.archive(ref(m, at)).block(T)).isTrue();
+    assertThat(driver.archive(ref(m, at)).block(T)).isFalse();
+    Message archived = find(m.id());
+    assertThat(archived.state()).isEqualTo(MessageState.ARCHIVED);
+    assertThat(archived.archivedAt()).isEqualTo(at);
+    assertThat(archived.attempts()).isEqualTo(1);
+    assertThat(archived.deadAt()).isNull();
+    assertThat(claimedIds(q, 1, t.plus(LEASE).plusSeconds(1))).isEmpty();
+  }
+
+  @Test
+  void archiveIsFencedByTheTokenAndTheExpiry() {
+    Instant t = start();
+    String q = rows.queue(t);
+    Message m = rows.leasedMessage(q, t);
+    assertThat(driver.archive(forged(m, t.plusSeconds(1))).block(T)).isFalse();
+    assertThat(driver.archive(ref(m, t.plus(LEASE).plus(MS))).block(T)).isFalse();
+    assertThat(find(m.id())).isEqualTo(m);
+  }
+
+  @Test
+  void deleteIsFencedByTheTokenAndTheExpiry() {
+    Instant t = start();
+    String q = rows.queue(t);
+    Message m = rows.leasedMessage(q, t);
+    assertThat(driver.delete(forged(m, t.plusSeconds(1))).block(T)).isFalse();
+    assertThat(driver.delete(ref(m, t.plus(LEASE).plus(MS))).block(T)).isFalse();
+    assertThat(find(m.id())).isEqualTo(m);
+  }
+
+  @Test
+  void releaseIsFencedByTheTokenAndTheExpiry() {
+    Instant t = start();
+    String q = rows.queue(t);
+    Message m = rows.leasedMessage(q, t);
+    assertThat(driver.release(new StoreParams.Release(forged(m, t.plusSeconds(1)), Duration.ZERO, "x")).block(T))
+        .isFalse();
+    assertThat(driver.release(new StoreParams.Release(ref(m, t.plus(LEASE).plus(MS)), Duration.ZERO, "x")).block(T))
+        .isFalse();
+    assertThat(find(m.id())).isEqualTo(m);
+  }
+
+  @Test
+  void extendIsFencedByTheTokenAndTheExpiry() {
+    Instant t = start();
+    String q = rows.queue(t);
+    Message m = rows.leasedMessage(q, t);
+    StepVerifier.create(driver.extend(new StoreParams.Extend(forged(m, t.plusSeconds(1)), Duration.ofMinutes(5))))
+        .expectComplete().verify(T);
+    StepVerifier.create(driver.extend(new StoreParams.Extend(ref(m, t.plus(LEASE).plus(MS)), Duration.ofMinutes(5))))
+        .expectComplete().verify(T);
+    assertThat(find(m.id())).isEqualTo(m);
+  }
+
+  @Test
+  void deadLetterIsFencedByTheTokenAndTheExpiry() {
+    Instant t = start();
+    String q = rows.queue(t);
+    Message m = rows.leasedMessage(q, t);
+    assertThat(driver.deadLetter(new StoreParams.DeadLetter(forged(m, t.plusSeconds(1)), "x")).block(T)).isFalse();
+    assertThat(driver.deadLetter(new StoreParams.DeadLetter(ref(m, t.plus(LEASE).plus(MS)), "x")).block(T)).isFalse();
+    assertThat(find(m.id())).isEqualTo(m);
+  }
+
+  @Test
+  void aStaleHolderCannotTouchTheNewHoldersLease() {
+    Instant t = start();
+    String q = rows.queue(t);
+    Message old = rows.expiredLease(q, t);
+    Message current = claim(q, 1, t).claimed().get(0);
+    StoreParams.LeaseRef stale = ref(old, t.plusSeconds(1));
+    assertThat(driver.archive(stale).block(T)).isFalse();
+    assertThat(driver.delete(stale).block(T)).isFalse();
+    assertThat(driver.release(new StoreParams.Release(stale, Duration.ZERO, "x")).block(T)).isFalse();
+    assertThat(driver.extend(new StoreParams.Extend(stale, Duration.ofMinutes(5))).blockOptional(T)).isEmpty();
+    assertThat(driver.deadLetter(new StoreParams.DeadLetter(stale, "x")).block(T)).isFalse();
+    assertThat(find(current.id())).isEqualTo(current);
+    assertThat(driver.archive(ref(current, t.plusSeconds(1))).block(T)).isTrue();
+  }
+
+  @Test
+  void archiveManyWithSomeStaleTokensArchivesOnlyTheValidOnes() {
+    Instant t = start();
+    String q = rows.queue(t);
+    driver.enqueue(new StoreParams.Enqueue(q, List.of(Rows.row(1), Rows.row(2), Rows.row(3)), t)).block(T);
+    List<Message> first = claim(q, 3, t).claimed();
+    List<Message> second = claim(q, 3, t.plus(LEASE)).claimed();
+    assertThat(ids(second)).isEqualTo(ids(first));
+    Instant at = t.plus(LEASE).plusSeconds(1);
+    int archived = driver.archiveMany(new StoreParams.ArchiveMany(
+        List.of(ref(first.get(0), at), ref(second.get(1), at), ref(first.get(2), at)), at)).block(T);
+    assertThat(archived).isEqualTo(1);
+    assertThat(find(second.get(1).id()).state()).isEqualTo(MessageState.ARCHIVED);
+    assertThat(find(second.get(0).id())).isEqualTo(second.get(0));
+    assertThat(find(second.get(2).id())).isEqualTo(second.get(2));
+  }
+
+  @Test
+  void archiveManySkipsForgedTokensAndExpiredLeases() {
+    Instant t = start();
+    String q = rows.queue(t);
+    Message shortLease = rows.leasedMessage(q, Duration.ofSeconds(1), null, t);
+    Message held = rows.leasedMessage(q, t);
+    Message forgedOne = rows.leasedMessage(q, t);
+    Instant at = t.plusSeconds(2);
+    int archived = driver.archiveMany(new StoreParams.ArchiveMany(
+        List.of(ref(held, at), forged(forgedOne, at), ref(shortLease, at)), at)).block(T);
+    assertThat(archived).isEqualTo(1);
+    assertThat(find(held.id()).state()).isEqualTo(MessageState.ARCHIVED);
+    assertThat(find(forgedOne.id())).isEqualTo(forgedOne);
+    assertThat(find(shortLease.id())).isEqualTo(shortLease);
+  }
+
+  @Test
+  void archiveManyCountsARepeatedLeaseOnce() {
+    Instant t = start();
+    String q = rows.queue(t);
+    Message m = rows.leasedMessage(q, t);
+    Instant at = t.plusSeconds(1);
+    assertThat(driver.archiveMany(new StoreParams.ArchiveMany(List.of(ref(m, at), ref(m, at)), at)).block(T))
+        .isEqualTo(1);
+    assertThat(driver.archiveMany(new StoreParams.ArchiveMany(List.of(), at)).block(T)).isZero();
+  }
+
+  @Test
+  void deleteWithTheLeaseRemovesTheMessage() {
+    Instant t = start();
+    String q = rows.queue(t);
+    Message m = rows.leasedMessage(q, t);
+    assertThat(driver.delete(ref(m, t.plusSeconds(1))).block(T)).isTrue();
+    assertThat(exists(m.id())).isFalse();
+    assertThat(driver.delete(ref(m, t.plusSeconds(1))).block(T)).isFalse();
+  }
+
+  @Test
+  void releaseWithADelaySetsTheVisibilityAndKeepsTheAttempts() {
+    Instant t = start();
+    String q = rows.queue(t);
+    Message m = rows.leasedMessage(q, t);
+    Instant at = t.plusSeconds(1);
+    assertThat(driver.release(new StoreParams.Release(ref(m, at), Duration.ofSeconds(10), "try later")).block(T))
+        .isTrue();
+    assertThat(find(m.id())).isEqualTo(new Message(m.id(), q, m.payload(), MessageState.LIVE, 0, 1, t,
+        at.plusSeconds(10), null, null, null, "try later", null, null));
+    assertThat(driver.release(new StoreParams.Release(ref(m, at), Duration.ZERO, null)).block(T)).isFalse();
+    assertThat(claimedIds(q, 1, at.plusSeconds(10).minus(MS))).isEmpty();
+    assertThat(claim(q, 1, at.plusSeconds(10)).claimed()).extracting(Message::attempts).containsExactly(2);
+  }
+
+  @Test
+  void releaseWithoutAnErrorKeepsThePreviousError() {
+    Instant t = start();
+    String q = rows.queue(t);
+    Message m = rows.leasedMessage(q, t);
+    driver.release(new StoreParams.Release(ref(m, t), Duration.ZERO, "first")).block(T);
+    Message again = claim(q, 1, t).claimed().get(0);
+    assertThat(driver.release(new StoreParams.Release(ref(again, t), Duration.ZERO, null)).block(T)).isTrue();
+    assertThat(find(m.id()).lastError()).isEqualTo("first");
+  }
+
+  @Test
+  void extendMovesTheExpiryFromNowAndKeepsTheToken() {
+    Instant t = start();
+    String q = rows.queue(t);
+    Message m = rows.leasedMessage(q, t);
+    Instant at = t.plusSeconds(10);
+    assertThat(driver.extend(new StoreParams.Extend(ref(m, at), Duration.ofSeconds(60))).block(T))
+        .isEqualTo(new Lease(m.id(), m.leaseToken(), at.plusSeconds(60)));
+    Message extended = find(m.id());
+    assertThat(extended.visibleAt()).isEqualTo(at.plusSeconds(60));
+    assertThat(extended.attempts()).isEqualTo(1);
+    assertThat(extended.leaseToken()).isEqualTo(m.leaseToken());
+    assertThat(claimedIds(q, 1, t.plus(LEASE).plusSeconds(1))).isEmpty();
+  }
+
+  @Test
+  void extendCanShortenALease() {
+    Instant t = start();
+    String q = rows.queue(t);
+    Message m = rows.leasedMessage(q, t);
+    assertThat(driver.extend(new StoreParams.Extend(ref(m, t.plusSeconds(1)), Duration.ofSeconds(1))).block(T))
+        .isEqualTo(new Lease(m.id(), m.leaseToken(), t.plusSeconds(2)));
+    assertThat(claimedIds(q, 1, t.plusSeconds(2))).containsExactly(m.id());
+  }
+
+  @Test
+  void deadLetterRecordsTheErrorAndLeavesTheLiveSet() {
+    Instant t = start();
+    String q = rows.queue(t);
+    Message m = rows.leasedMessage(q, t);
+    Instant at = t.plusSeconds(1);
+    assertThat(driver.deadLetter(new StoreParams.DeadLetter(ref(m, at), "bad payload")).block(T)).isTrue();
+    assertThat(find(m.id())).isEqualTo(new Message(m.id(), q, m.payload(), MessageState.DEAD, 0, 1, t,
+        t.plus(LEASE), null, null, null, "bad payload", null, at));
+    assertThat(claimedIds(q, 1, t.plus(LEASE).plusSeconds(1))).isEmpty();
+    assertThat(listIds(q, MessageState.DEAD)).containsExactly(m.id());
+  }
+
+  // ---------------------------------------------------------------- reading messages
+
+  @Test
+  void findMessageOfAnUnknownIdIsEmpty() {
+    StepVerifier.create(driver.findMessage(Long.MAX_VALUE)).expectComplete().verify(T);
+  }
+
+  @Test
+  void listMessagesPagesByIdAfterTheGivenId() {
+    Instant t = start();
+    String q = rows.queue(t);
+    List<Long> ids = driver.enqueue(new StoreParams.Enqueue(q,
+            List.of(Rows.row(1), Rows.row(2), Rows.row(3), Rows.row(4), Rows.row(5)), t))
+        .block(T).stream().map(StoreResults.Enqueued::id).toList();
+    Function<Long, List<Long>> page = after -> driver.listMessages(
+        new StoreParams.ListMessages(q, MessageState.LIVE, after, 2)).map(Message::id).collectList().block(T);
+    assertThat(page.apply(0L)).containsExactly(ids.get(0), ids.get(1));
+    assertThat(page.apply(ids.get(1))).containsExactly(ids.get(2), ids.get(3));
+    assertThat(page.apply(ids.get(3))).containsExactly(ids.get(4));
+    assertThat(page.apply(ids.get(4))).isEmpty();
+  }
+
+  @Test
+  void listMessagesListsOnlyTheRequestedState() {
+    Instant t = start();
+    String q = rows.queue(1, t.minusSeconds(60));
+    Message dead = rows.deadMessage(q, t.minusSeconds(30));
+    Message archived = rows.archivedMessage(q, t.minusSeconds(20));
+    Message leased = rows.leasedMessage(q, t.minusSeconds(10));
+    Message live = rows.liveMessage(q, t);
+    assertThat(driver.listMessages(new StoreParams.ListMessages(q, MessageState.LIVE, 0, 10)).collectList().block(T))
+        .containsExactly(leased, live);
+    assertThat(driver.listMessages(new StoreParams.ListMessages(q, MessageState.ARCHIVED, 0, 10)).collectList()
+        .block(T)).containsExactly(archived);
+    assertThat(driver.listMessages(new StoreParams.ListMessages(q, MessageState.DEAD, 0, 10)).collectList().block(T))
+        .containsExactly(dead);
+  }
+
+  @Test
+  void listMessagesOfAnUnknownQueueIsEmpty() {
+    StepVerifier.create(driver.listMessages(
+            new StoreParams.ListMessages(Rows.uniqueName("missing"), MessageState.LIVE, 0, 10)))
+        .expectComplete().verify(T);
+  }
+
+  // ---------------------------------------------------------------- replay and purge
+
+  @Test
+  void replayDeadBringsMessagesBackLiveWithAttemptsReset() {
+    Instant t = start();
+    String q = rows.queue(2, t.minusSeconds(60));
+    Message dead = rows.deadMessage(q, t.minusSeconds(10));
+    assertThat(dead.attempts()).isEqualTo(2);
+    StepVerifier.create(driver.replayDead(new StoreParams.Replay(q, null, t))).expectNext(1L).expectComplete()
+        .verify(T);
+    assertThat(find(dead.id())).isEqualTo(new Message(dead.id(), q, dead.payload(), MessageState.LIVE, 0, 0,
+        dead.enqueuedAt(), t, null, null, null, "max attempts reached", null, null));
+    assertThat(claim(q, 1, t).claimed()).extracting(Message::attempts).containsExactly(1);
+  }
+
+  @Test
+  void replayDeadOfChosenIdsReplaysOnlyThoseThatAreDead() {
+    Instant t = start();
+    String q = rows.queue(1, t.minusSeconds(60));
+    Message first = rows.deadMessage(q, t.minusSeconds(20));
+    Message second = rows.deadMessage(q, t.minusSeconds(10));
+    Message live = rows.liveMessage(q, t);
+    String other = rows.queue(1, t.minusSeconds(60));
+    Message elsewhere = rows.deadMessage(other, t.minusSeconds(10));
+    assertThat(driver.replayDead(new StoreParams.Replay(q,
+        List.of(first.id(), live.id(), elsewhere.id(), Long.MAX_VALUE), t)).block(T)).isEqualTo(1L);
+    assertThat(find(first.id()).state()).isEqualTo(MessageState.LIVE);
+    assertThat(find(second.id())).isEqualTo(second);
+    assertThat(find(live.id())).isEqualTo(live);
+    assertThat(find(elsewhere.id())).isEqualTo(elsewhere);
+  }
+
+  @Test
+  void replayedMessageKeepsItsDedupKeyUnlessALiveMessageHoldsIt() {
+    Instant t = start();
+    String q = rows.queue(t);
+    long taken = enqueueKeyed(q, "k1", t);
+    long free = enqueueKeyed(q, "k2", t);
+    for (Message m : claim(q, 2, t).claimed()) {
+      driver.deadLetter(new StoreParams.DeadLetter(ref(m, t.plusSeconds(1)), "bad")).block(T);
+    }
+    long holder = enqueueKeyed(q, "k1", t.plusSeconds(2));
+    assertThat(driver.replayDead(new StoreParams.Replay(q, null, t.plusSeconds(3))).block(T)).isEqualTo(2L);
+    assertThat(find(taken).dedupKey()).isNull();
+    assertThat(find(free).dedupKey()).isEqualTo("k2");
+    assertThat(find(holder).dedupKey()).isEqualTo("k1");
+  }
+
+  @Test
+  void replayDeadOfAnUnknownQueueFailsWithQueueNotFound() {
+    StepVerifier.create(driver.replayDead(new StoreParams.Replay(Rows.uniqueName("missing"), null, null)))
+        .expectError(QueueNotFoundException.class)
+        .verify(T);
+  }
+
+  @Test
+  void purgeArchivedDeletesOnlyMessagesOlderThanTheAge() {
+    Instant t = start();
+    String q = rows.queue(t);
+    Message oldest = rows.archivedMessage(q, t);
+    Message older = rows.archivedMessage(q, t.plusSeconds(60));
+    Message recent = rows.archivedMessage(q, t.plusSeconds(120));
+    assertThat(driver.purgeMessages(new StoreParams.PurgeMessages(q, MessageState.ARCHIVED, Duration.ofSeconds(30),
+        0, t.plusSeconds(120))).block(T)).isEqualTo(2L);
+    assertThat(exists(oldest.id())).isFalse();
+    assertThat(exists(older.id())).isFalse();
+    assertThat(find(recent.id())).isEqualTo(recent);
+  }
+
+  @Test
+  void purgeAgeCountsOnlyMessagesStrictlyOlder() {
+    Instant t = start();
+    String q = rows.queue(t);
+    rows.archivedMessage(q, t);
+    Duration age = Duration.ofSeconds(30);
+    assertThat(driver.purgeMessages(new StoreParams.PurgeMessages(q, MessageState.ARCHIVED, age, 0, t.plus(age)))
+        .block(T)).isZero();
+    assertThat(driver.purgeMessages(new StoreParams.PurgeMessages(q, MessageState.ARCHIVED, age, 0,
+        t.plus(age).plus(MS))).block(T)).isEqualTo(1L);
+  }
+
+  @Test
+  void purgeHonoursTheLimitInIdOrder() {
+    Instant t = start();
+    String q = rows.queue(t);
+    Message a = rows.archivedMessage(q, t);
+    Message b = rows.archivedMessage(q, t.plusSeconds(1));
+    Message c = rows.archivedMessage(q, t.plusSeconds(2));
+    assertThat(driver.purgeMessages(new StoreParams.PurgeMessages(q, MessageState.ARCHIVED, null, 2,
+        t.plusSeconds(3))).block(T)).isEqualTo(2L);
+    assertThat(listIds(q, MessageState.ARCHIVED)).containsExactly(c.id());
+    assertThat(exists(a.id()) || exists(b.id())).isFalse();
+  }
+
+  @Test
+  void purgeDeadWithoutAgeOrLimitDeletesEveryDeadMessageAndNothingElse() {
+    Instant t = start();
+    String q = rows.queue(1, t.minusSeconds(60));
+    rows.deadMessage(q, t.minusSeconds(30));
+    rows.deadMessage(q, t.minusSeconds(20));
+    Message archived = rows.archivedMessage(q, t.minusSeconds(10));
+    Message live = rows.liveMessage(q, t);
+    assertThat(driver.purgeMessages(new StoreParams.PurgeMessages(q, MessageState.DEAD, null, 0, t)).block(T))
+        .isEqualTo(2L);
+    assertThat(listIds(q, MessageState.DEAD)).isEmpty();
+    assertThat(find(archived.id())).isEqualTo(archived);
+    assertThat(find(live.id())).isEqualTo(live);
+  }
+
+  @Test
+  void purgeMessagesOfAnUnknownQueueFailsWithQueueNotFound() {
+    StepVerifier.create(driver.purgeMessages(new StoreParams.PurgeMessages(Rows.uniqueName("missing"),
+            MessageState.ARCHIVED, null, 0, null)))
+        .expectError(QueueNotFoundException.class)
+        .verify(T);
+  }
+
+  @Test
+  void purgeMessagesOfTheLiveStateFailsWhenSubscribed() {
+    // Live messages are purged with purgeQueue; the refusal is a signal, never a throw on the call.
+    Mono<Long> purge = driver.purgeMessages(new StoreParams.PurgeMessages(Rows.uniqueName("q"), MessageState.LIVE,
+        null, 0, null));
+    StepVerifier.create(purge).expectError(IllegalArgumentException.class).verify(T);
+  }
+
+  // ---------------------------------------------------------------- workers
+
+  @Test
+  void registerWorkerRecordsItReadyAtTheClock() {
+    Instant t = start();
+    String q = rows.queue(t);
+    String name = Rows.uniqueName("w");
+    WorkerInfo w = driver.registerWorker(new StoreParams.RegisterWorker(name, q, "host-b", 7, t)).block(T);
+    assertThat(w).isEqualTo(new WorkerInfo(w.id(), name, q, "host-b", 7, WorkerStatus.READY, t, t, null));
+    assertThat(worker(w.id())).isEqualTo(w);
+  }
+
+  @Test
+  void registerWorkerWithoutAQueue() {
+    Instant t = start();
+    WorkerInfo w = rows.worker(null, t);
+    assertThat(w.queue()).isNull();
+    assertThat(worker(w.id())).isEqualTo(w);
+  }
+
+  @Test
+  void registerWorkerWithATakenNameFailsWithWorkerAlreadyExists() {
+    Instant t = start();
+    String q = rows.queue(t);
+    WorkerInfo w = rows.worker(q, t);
+    for (String queue : new String[] {q, null}) {
+      StepVerifier.create(driver.registerWorker(new StoreParams.RegisterWorker(w.name(), queue, "host-c", 8, t)))
+          .expectErrorSatisfies(e -> assertThat(e).isInstanceOfSatisfying(WorkerAlreadyExistsException.class,
+              x -> assertThat(x.workerName()).isEqualTo(w.name())))
+          .verify(T);
+    }
+    assertThat(worker(w.id())).isEqualTo(w);
+  }
+
+  @Test
+  void registerWorkerOnAnUnknownQueueFailsWithQueueNotFound() {
+    StepVerifier.create(driver.registerWorker(new StoreParams.RegisterWorker(Rows.uniqueName("w"),
+            Rows.uniqueName("missing"), "host-a", 1, null)))
+        .expectError(QueueNotFoundException.class)
+        .verify(T);
+  }
+
+  @Test
+  void heartbeatMovesTheHeartbeatForwardOnly() {
+    Instant t = start();
+    WorkerInfo w = rows.worker(null, t);
+    assertThat(driver.heartbeat(new StoreParams.Heartbeat(w.id(), t.plusSeconds(5))).block(T))
+        .isEqualTo(WorkerStatus.READY);
+    assertThat(worker(w.id()).heartbeatAt()).isEqualTo(t.plusSeconds(5));
+    assertThat(driver.heartbeat(new StoreParams.Heartbeat(w.id(), t.plusSeconds(2))).block(T))
+        .isEqualTo(WorkerStatus.READY);
+    assertThat(worker(w.id()).heartbeatAt()).isEqualTo(t.plusSeconds(5));
+  }
+
+  @Test
+  void heartbeatOfAMissingWorkerIsEmpty() {
+    StepVerifier.create(driver.heartbeat(new StoreParams.Heartbeat(Long.MAX_VALUE, null))).expectComplete().verify(T);
+  }
+
+  @Test
+  void heartbeatOfAStoppedWorkerReportsItStopped() {
+    Instant t = start();
+    WorkerInfo w = rows.worker(null, t);
+    driver.shutdownWorker(new StoreParams.ShutdownWorker(w.id(), false, t)).block(T);
+    assertThat(driver.heartbeat(new StoreParams.Heartbeat(w.id(), t.plusSeconds(1))).block(T))
+        .isEqualTo(WorkerStatus.STOPPED);
+  }
+
+  @Test
+  void setWorkerStatusSuspendsAndResumes() {
+    Instant t = start();
+    WorkerInfo w = rows.worker(null, t);
+    WorkerInfo suspended = new WorkerInfo(w.id(), w.name(), null, w.hostname(), w.pid(), WorkerStatus.SUSPENDED,
+        t, t, null);
+    assertThat(driver.setWorkerStatus(new StoreParams.SetWorkerStatus(w.id(), WorkerStatus.SUSPENDED)).block(T))
+        .isEqualTo(suspended);
+    assertThat(worker(w.id())).isEqualTo(suspended);
+    assertThat(driver.heartbeat(new StoreParams.Heartbeat(w.id(), t)).block(T)).isEqualTo(WorkerStatus.SUSPENDED);
+    assertThat(driver.setWorkerStatus(new StoreParams.SetWorkerStatus(w.id(), WorkerStatus.READY)).block(T))
+        .isEqualTo(w);
+  }
+
+  @Test
+  void setWorkerStatusLeavesAStoppedWorkerStopped() {
+    Instant t = start();
+    WorkerInfo w = rows.worker(null, t);
+    driver.shutdownWorker(new StoreParams.ShutdownWorker(w.id(), false, t.plusSeconds(1))).block(T);
+    WorkerInfo stopped = worker(w.id());
+    assertThat(stopped.status()).isEqualTo(WorkerStatus.STOPPED);
+    assertThat(stopped.stoppedAt()).isEqualTo(t.plusSeconds(1));
+    assertThat(driver.setWorkerStatus(new StoreParams.SetWorkerStatus(w.id(), WorkerStatus.READY)).block(T))
+        .isEqualTo(stopped);
+    assertThat(worker(w.id())).isEqualTo(stopped);
+  }
+
+  @Test
+  void setWorkerStatusOfAMissingWorkerIsEmpty() {
+    StepVerifier.create(driver.setWorkerStatus(new StoreParams.SetWorkerStatus(Long.MAX_VALUE, WorkerStatus.READY)))
+        .expectComplete().verify(T);
+  }
+
+  @Test
+  void shutdownOfAWorkerHoldingLeasesIsRefusedUnlessItReleasesThem() {
+    Instant t = start();
+    String q = rows.queue(t);
+    WorkerInfo w = rows.worker(q, t);
+    Message first = rows.leasedMessage(q, LEASE, w.id(), t);
+    Message second = rows.leasedMessage(q, LEASE, w.id(), t);
+    assertThat(driver.shutdownWorker(new StoreParams.ShutdownWorker(w.id(), false, t.plusSeconds(1))).block(T))
+        .isEqualTo(new StoreResults.WorkerBusy(2));
+    assertThat(worker(w.id())).isEqualTo(w);
+    assertThat(find(first.id())).isEqualTo(first);
+    assertThat(find(second.id())).isEqualTo(second);
+  }
+
+  @Test
+  void shutdownReleasingLeasesMakesThemClaimableAtOnceWithAttemptsKept() {
+    Instant t = start();
+    String q = rows.queue(t);
+    WorkerInfo w = rows.worker(q, t);
+    Message first = rows.leasedMessage(q, LEASE, w.id(), t);
+    Message second = rows.leasedMessage(q, LEASE, w.id(), t);
+    Instant at = t.plusSeconds(1);
+    assertThat(driver.shutdownWorker(new StoreParams.ShutdownWorker(w.id(), true, at)).block(T))
+        .isEqualTo(new StoreResults.WorkerStopped(2));
+    assertThat(worker(w.id())).isEqualTo(new WorkerInfo(w.id(), w.name(), q, w.hostname(), w.pid(),
+        WorkerStatus.STOPPED, t, t, at));
+    for (Message m : List.of(first, second)) {
+      assertThat(find(m.id())).isEqualTo(new Message(m.id(), q, m.payload(), MessageState.LIVE, 0, 1, t, at, null,
+          null, null, null, null, null));
+    }
+    assertThat(claim(q, 5, at).claimed()).extracting(Message::attempts).containsExactly(2, 2);
+  }
+
+  @Test
+  void shutdownIgnoresExpiredLeases() {
+    Instant t = start();
+    String q = rows.queue(t);
+    WorkerInfo w = rows.worker(q, t);
+    Message m = rows.leasedMessage(q, LEASE, w.id(), t);
+    assertThat(driver.shutdownWorker(new StoreParams.ShutdownWorker(w.id(), false, t.plus(LEASE))).block(T))
+        .isEqualTo(new StoreResults.WorkerStopped(0));
+    assertThat(find(m.id())).isEqualTo(m);
+  }
+
+  @Test
+  void shutdownTwiceKeepsTheFirstStopTime() {
+    Instant t = start();
+    WorkerInfo w = rows.worker(null, t);
+    driver.shutdownWorker(new StoreParams.ShutdownWorker(w.id(), false, t.plusSeconds(1))).block(T);
+    assertThat(driver.shutdownWorker(new StoreParams.ShutdownWorker(w.id(), true, t.plusSeconds(9))).block(T))
+        .isEqualTo(new StoreResults.WorkerStopped(0));
+    assertThat(worker(w.id()).stoppedAt()).isEqualTo(t.plusSeconds(1));
+  }
+
+  @Test
+  void shutdownOfAMissingWorkerReportsItMissing() {
+    assertThat(driver.shutdownWorker(new StoreParams.ShutdownWorker(Long.MAX_VALUE, true, null)).block(T))
+        .isEqualTo(new StoreResults.WorkerMissing());
+  }
+
+  @Test
+  void workerHealthJudgesStalenessAtTheGivenClock() {
+    Instant t = start();
+    WorkerInfo w = rows.worker(null, t);
+    Duration staleAfter = Duration.ofSeconds(60);
+    assertThat(health(w, staleAfter, t.plus(staleAfter)))
+        .isEqualTo(new WorkerHealth(w, staleAfter, false, 0));
+    WorkerHealth stale = health(w, staleAfter, t.plus(staleAfter).plus(MS));
+    assertThat(stale).isEqualTo(new WorkerHealth(w, staleAfter.plus(MS), true, 0));
+    assertThat(stale.healthy()).isFalse();
+    WorkerInfo fromFactory = rows.staleWorker(null, staleAfter, t);
+    assertThat(health(fromFactory, staleAfter, t).stale()).isTrue();
+  }
+
+  @Test
+  void workerHealthCountsOnlyUnexpiredLeases() {
+    Instant t = start();
+    String q = rows.queue(t);
+    WorkerInfo w = rows.worker(q, t);
+    rows.leasedMessage(q, LEASE, w.id(), t);
+    rows.leasedMessage(q, Duration.ofSeconds(5), w.id(), t);
+    Duration staleAfter = Duration.ofMinutes(5);
+    assertThat(health(w, staleAfter, t.plusSeconds(1)).leases()).isEqualTo(2);
+    assertThat(health(w, staleAfter, t.plusSeconds(5)).leases()).isEqualTo(1);
+    assertThat(health(w, staleAfter, t.plus(LEASE)).leases()).isZero();
+  }
+
+  @Test
+  void aStoppedWorkerIsNeverStale() {
+    Instant t = start();
+    WorkerInfo w = rows.worker(null, t);
+    driver.shutdownWorker(new StoreParams.ShutdownWorker(w.id(), false, t)).block(T);
+    WorkerHealth h = health(w, Duration.ofSeconds(60), t.plusSeconds(3600));
+    assertThat(h.stale()).isFalse();
+    assertThat(h.worker().status()).isEqualTo(WorkerStatus.STOPPED);
+    assertThat(h.sinceHeartbeat()).isEqualTo(Duration.ofSeconds(3600));
+    assertThat(h.healthy()).isFalse();
+  }
+
+  @Test
+  void deleteWorkerIsRefusedWhileItHoldsALease() {
+    // deleteWorker judges leases by the store's own clock: the lease must be live now.
+    Instant now = start();
+    String q = rows.queue(now);
+    WorkerInfo w = rows.worker(q, now);
+    Message m = rows.leasedMessage(q, Duration.ofHours(1), w.id(), now);
+    assertThat(driver.deleteWorker(w.id()).block(T)).isEqualTo(new StoreResults.WorkerBusy(1));
+    assertThat(worker(w.id())).isEqualTo(w);
+    assertThat(driver.archive(ref(m, now.plusSeconds(1))).block(T)).isTrue();
+    assertThat(driver.deleteWorker(w.id()).block(T)).isEqualTo(new StoreResults.WorkerStopped(0));
+    assertThat(driver.findWorker(w.id()).blockOptional(T)).isEmpty();
+  }
+
+  @Test
+  void deleteWorkerIgnoresExpiredLeases() {
+    Instant longAgo = start().minus(Duration.ofHours(2));
+    String q = rows.queue(longAgo);
+    WorkerInfo w = rows.worker(q, longAgo);
+    Message m = rows.leasedMessage(q, LEASE, w.id(), longAgo);
+    assertThat(driver.deleteWorker(w.id()).block(T)).isEqualTo(new StoreResults.WorkerStopped(0));
+    assertThat(driver.findWorker(w.id()).blockOptional(T)).isEmpty();
+    assertThat(find(m.id())).isEqualTo(m);
+  }
+
+  @Test
+  void deleteOfAMissingWorkerReportsItMissing() {
+    assertThat(driver.deleteWorker(Long.MAX_VALUE).block(T)).isEqualTo(new StoreResults.WorkerMissing());
+  }
+
+  @Test
+  void listWorkersOfAQueueListsOnlyItsWorkersById() {
+    Instant t = start();
+    String q = rows.queue(t);
+    String other = rows.queue(t);
+    WorkerInfo first = rows.worker(q, t);
+    WorkerInfo elsewhere = rows.worker(other, t);
+    WorkerInfo second = rows.worker(q, t.plusSeconds(1));
+    assertThat(driver.listWorkers(q).collectList().block(T)).containsExactly(first, second);
+    List<Long> ids = List.of(first.id(), elsewhere.id(), second.id());
+    assertThat(driver.listWorkers(null).filter(w -> ids.contains(w.id())).collectList().block(T))
+        .containsExactly(first, elsewhere, second);
+  }
+
+  @Test
+  void findWorkerOfAMissingIdIsEmpty() {
+    StepVerifier.create(driver.findWorker(Long.MAX_VALUE)).expectComplete().verify(T);
+  }
+
+  // ---------------------------------------------------------------- metrics and next visibility
+
+  @Test
+  void queueMetricsCountEachState() {
+    Instant t = start();
+    String q = rows.queue(1, t.minusSeconds(60));
+    rows.archivedMessage(q, t.minusSeconds(50));
+    rows.deadMessage(q, t.minusSeconds(40));
+    rows.leasedMessage(q, Duration.ofMinutes(5), null, t.minusSeconds(30));
+    rows.liveMessage(q, t.minusSeconds(10));
+    rows.liveMessage(q, t.minusSeconds(5));
+    rows.delayedMessage(q, t, Duration.ofSeconds(60));
+    assertThat(metrics(q, t)).isEqualTo(new QueueMetrics(q, 2, 1, 1, 1, 1, Duration.ofSeconds(10)));
+  }
+
+  @Test
+  void anExpiredLeaseCountsAsPendingSinceItsExpiry() {
+    Instant t = start();
+    String q = rows.queue(t.minusSeconds(60));
+    rows.expiredLease(q, t);
+    assertThat(metrics(q, t)).isEqualTo(new QueueMetrics(q, 1, 0, 0, 0, 0, Duration.ofSeconds(1)));
+  }
+
+  @Test
+  void queueMetricsOfAnEmptyQueueAreZero() {
+    Instant t = start();
+    String q = rows.queue(t);
+    assertThat(metrics(q, t)).isEqualTo(new QueueMetrics(q, 0, 0, 0, 0, 0, null));
+  }
+
+  @Test
+  void queueMetricsOfAnUnknownQueueAreEmpty() {
+    StepVerifier.create(driver.queueMetrics(new StoreParams.MetricsQuery(Rows.uniqueName("missing"), null)))
+        .expectComplete().verify(T);
+  }
+
+  @Test
+  void untilNextVisibleIsZeroWhenAMessageIsClaimable() {
+    Instant t = start();
+    String q = rows.queue(t);
+    rows.liveMessage(q, t);
+    assertThat(untilNextVisible(q, t)).isEqualTo(Duration.ZERO);
+    assertThat(untilNextVisible(q, t.plusSeconds(5))).isEqualTo(Duration.ZERO);
+  }
+
+  @Test
+  void untilNextVisibleIsTheWaitForADelayedMessage() {
+    Instant t = start();
+    String q = rows.queue(t);
+    rows.delayedMessage(q, t, Duration.ofSeconds(90));
+    assertThat(untilNextVisible(q, t.plusSeconds(30))).isEqualTo(Duration.ofSeconds(60));
+  }
+
+  @Test
+  void untilNextVisibleIsTheWaitForALeaseToEnd() {
+    Instant t = start();
+    String q = rows.queue(t);
+    rows.leasedMessage(q, t);
+    assertThat(untilNextVisible(q, t.plusSeconds(10))).isEqualTo(LEASE.minusSeconds(10));
+  }
+
+  @Test
+  void untilNextVisibleIsTheShortestWait() {
+    Instant t = start();
+    String q = rows.queue(t);
+    rows.leasedMessage(q, t);
+    rows.delayedMessage(q, t, Duration.ofSeconds(90));
+    rows.delayedMessage(q, t, Duration.ofSeconds(10));
+    assertThat(untilNextVisible(q, t)).isEqualTo(Duration.ofSeconds(10));
+  }
+
+  @Test
+  void untilNextVisibleIsEmptyWithoutLiveMessages() {
+    Instant t = start();
+    String q = rows.queue(t);
+    StepVerifier.create(driver.untilNextVisible(q, t)).expectComplete().verify(T);
+    rows.archivedMessage(q, t);
+    StepVerifier.create(driver.untilNextVisible(q, t)).expectComplete().verify(T);
+  }
+
+  @Test
+  void untilNextVisibleOfAnUnknownQueueIsEmpty() {
+    StepVerifier.create(driver.untilNextVisible(Rows.uniqueName("missing"), null)).expectComplete().verify(T);
+  }
+
+  // ---------------------------------------------------------------- workflows and runs
+
+  @Test
+  void registerWorkflowCreatesItsQueueAndIsIdempotent() {
+    Instant t = start();
+    String name = Rows.uniqueName("wf");
+    driver.registerWorkflow(new StoreParams.RegisterWorkflow(name, 3, t)).block(T);
+    QueueInfo queue = driver.findQueue(name).block(T);
+    assertThat(queue.maxAttempts()).isEqualTo(3);
+    assertThat(queue.createdAt()).isEqualTo(t);
+    StepVerifier.create(driver.registerWorkflow(new StoreParams.RegisterWorkflow(name, 7, t.plusSeconds(1))))
+        .expectComplete().verify(T);
+    assertThat(driver.findQueue(name).block(T)).isEqualTo(queue);
+  }
+
+  @Test
+  void registerWorkflowKeepsAnExistingQueue() {
+    Instant t = start();
+    String name = rows.queue(9, t);
+    QueueInfo queue = driver.findQueue(name).block(T);
+    driver.registerWorkflow(new StoreParams.RegisterWorkflow(name, 3, t.plusSeconds(1))).block(T);
+    assertThat(driver.findQueue(name).block(T)).isEqualTo(queue);
+    assertThat(rows.queuedRun(name, t.plusSeconds(2)).id()).isPositive();
+  }
+
+  @Test
+  void triggerRunCreatesAQueuedRunAndItsMessage() {
+    Instant t = start();
+    String wf = rows.workflow(t);
+    Rows.Run run = rows.queuedRun(wf, t);
+    assertThat(run(run.id())).isEqualTo(new RunInfo(run.id(), wf, RunStatus.QUEUED, json("{\"order\": 1}"), null,
+        null, null, 0, 0, t, null, null, null));
+    Message m = triggerMessage(run, MessageState.LIVE);
+    assertThat(m).isEqualTo(new Message(m.id(), wf, json("{\"run_id\": " + run.id() + "}"), MessageState.LIVE, 0, 0,
+        t, t, null, null, null, null, null, null));
+  }
+
+  @Test
+  void triggerRunWithATimeoutSetsTheDeadline() {
+    Instant t = start();
+    String wf = rows.workflow(t);
+    long id = driver.triggerRun(new StoreParams.TriggerRun(wf, "{}", null, Duration.ofMinutes(5), t)).block(T).runId();
+    assertThat(run(id).deadline()).isEqualTo(t.plus(Duration.ofMinutes(5)));
+  }
+
+  @Test
+  void triggerRunWithAUsedIdempotencyKeyReturnsThatRun() {
+    Instant t = start();
+    String wf = rows.workflow(t);
+    StoreResults.Triggered first = driver.triggerRun(new StoreParams.TriggerRun(wf, "{\"a\": 1}", "key-1", null, t))
+        .block(T);
+    StoreResults.Triggered again = driver.triggerRun(new StoreParams.TriggerRun(wf, "{\"a\": 2}", "key-1", null,
+        t.plusSeconds(1))).block(T);
+    assertThat(first.created()).isTrue();
+    assertThat(again).isEqualTo(new StoreResults.Triggered(first.runId(), false));
+    RunInfo run = run(first.runId());
+    assertThat(run.input()).isEqualTo(json("{\"a\": 1}"));
+    assertThat(run.idempotencyKey()).isEqualTo("key-1");
+    assertThat(listIds(wf, MessageState.LIVE)).hasSize(1);
+  }
+
+  @Test
+  void idempotencyKeysAreScopedToTheirWorkflow() {
+    Instant t = start();
+    String a = rows.workflow(t);
+    String b = rows.workflow(t);
+    StoreResults.Triggered inA = driver.triggerRun(new StoreParams.TriggerRun(a, "{}", "same", null, t)).block(T);
+    StoreResults.Triggered inB = driver.triggerRun(new StoreParams.TriggerRun(b, "{}", "same", null, t)).block(T);
+    assertThat(inB.created()).isTrue();
+    assertThat(inB.runId()).isNotEqualTo(inA.runId());
+  }
+
+  @Test
+  void triggerRunOfAnUnknownWorkflowFailsWithWorkflowNotFound() {
+    String wf = Rows.uniqueName("missing");
+    StepVerifier.create(driver.triggerRun(new StoreParams.TriggerRun(wf, "{}", null, null, null)))
+        .expectErrorSatisfies(e -> assertThat(e).isInstanceOfSatisfying(WorkflowNotFoundException.class,
+            x -> assertThat(x.workflow()).isEqualTo(wf)))
+        .verify(T);
+    // A plain queue of that name is not a workflow.
+    String q = rows.queue(start());
+    StepVerifier.create(driver.triggerRun(new StoreParams.TriggerRun(q, "{}", null, null, null)))
+        .expectError(WorkflowNotFoundException.class)
+        .verify(T);
+  }
+
+  @Test
+  void beginRunMovesAQueuedRunToRunning() {
+    Instant t = start();
+    Rows.Run run = rows.runIn(RunStatus.QUEUED, t);
+    RunInfo begun = driver.beginRun(new StoreParams.BeginRun(run.id(), t.plusSeconds(1))).block(T);
+    assertThat(begun).isEqualTo(new RunInfo(run.id(), run.workflow(), RunStatus.RUNNING, json("{\"order\": 1}"),
+        null, null, null, 1, 0, t, t.plusSeconds(1), null, null));
+    assertThat(run(run.id())).isEqualTo(begun);
+  }
+
+  @Test
+  void beginRunAgainCountsAnAttemptAndKeepsTheStart() {
+    Instant t = start();
+    Rows.Run run = rows.runIn(RunStatus.RUNNING, t);
+    RunInfo again = driver.beginRun(new StoreParams.BeginRun(run.id(), t.plusSeconds(5))).block(T);
+    assertThat(again.status()).isEqualTo(RunStatus.RUNNING);
+    assertThat(again.attempts()).isEqualTo(2);
+    assertThat(again.startedAt()).isEqualTo(t);
+  }
+
+  @Test
+  void beginRunLeavesPausedCancellingAndFinishedRunsUnchanged() {
+    Instant t = start();
+    for (RunStatus status : List.of(RunStatus.PAUSED, RunStatus.CANCELLING, RunStatus.SUCCESS, RunStatus.ERROR,
+        RunStatus.CANCELLED)) {
+      Rows.Run run = rows.runIn(status, t);
+      RunInfo before = run(run.id());
+      assertThat(driver.beginRun(new StoreParams.BeginRun(run.id(), t.plusSeconds(1))).block(T))
+          .as("beginRun of a %s run", status)
+          .isEqualTo(before);
+    }
+  }
+
+  @Test
+  void beginRunOfAMissingRunIsEmpty() {
+    StepVerifier.create(driver.beginRun(new StoreParams.BeginRun(Long.MAX_VALUE, null))).expectComplete().verify(T);
+  }
+
+  // ---------------------------------------------------------------- steps
+
+  @Test
+  void acquireStepOfANewStepTakesItsLease() {
+    Instant t = start();
+    Rows.Run run = rows.runIn(RunStatus.RUNNING, t);
+    StoreResults.StepExecute e = acquire(run.id(), "charge", LEASE, t.plusSeconds(1));
+    assertThat(e).isEqualTo(new StoreResults.StepExecute(e.token(), 1, StepStatus.RUNNING, null));
+    assertThat(steps(run.id())).containsExactly(new StepInfo(run.id(), "charge", StepStatus.RUNNING, 1, null, null,
+        null, t.plusSeconds(1), t.plusSeconds(1), null));
+  }
+
+  @Test
+  void aStepOfAQueuedRunCanBeAcquired() {
+    Instant t = start();
+    Rows.Run run = rows.runIn(RunStatus.QUEUED, t);
+    assertThat(acquire(run.id(), "s", LEASE, t).attempts()).isEqualTo(1);
+  }
+
+  @Test
+  void acquireStepHeldByAnotherTokenIsNotDueUntilItsLeaseEnds() {
+    Instant t = start();
+    Rows.Run run = rows.runIn(RunStatus.RUNNING, t);
+    acquire(run.id(), "s", LEASE, t);
+    assertThat(acquireStep(run.id(), "s", LEASE, t.plusSeconds(1)))
+        .isEqualTo(new StoreResults.StepNotDue(t.plus(LEASE)));
+    assertThat(acquireStep(run.id(), "s", LEASE, t.plus(LEASE).minus(MS)))
+        .isEqualTo(new StoreResults.StepNotDue(t.plus(LEASE)));
+  }
+
+  @Test
+  void acquireStepAfterTheLeaseExpiredTakesItOver() {
+    Instant t = start();
+    Rows.Run run = rows.runIn(RunStatus.RUNNING, t);
+    StoreResults.StepExecute first = acquire(run.id(), "s", LEASE, t);
+    StoreResults.StepExecute second = acquire(run.id(), "s", LEASE, t.plus(LEASE));
+    assertThat(second).isEqualTo(new StoreResults.StepExecute(second.token(), 2, StepStatus.RUNNING, null));
+    assertThat(second.token()).isNotEqualTo(first.token());
+    assertThat(steps(run.id())).extracting(StepInfo::attempts, StepInfo::startedAt, StepInfo::updatedAt)
+        .containsExactly(tuple(2, t, t.plus(LEASE)));
+  }
+
+  @Test
+  void acquireStepOfARecordedStepReturnsItsOutput() {
+    Instant t = start();
+    Rows.Run run = rows.runIn(RunStatus.RUNNING, t);
+    StoreResults.StepExecute e = acquire(run.id(), "s", LEASE, t);
+    assertThat(finishStep(run.id(), "s", e.token(), StepStatus.SUCCESS, "{\"v\": 1}", null, t.plusSeconds(1)))
+        .isTrue();
+    StoreResults.StepAcquired again = acquireStep(run.id(), "s", LEASE, t.plusSeconds(2));
+    assertThat(again).isInstanceOfSatisfying(StoreResults.StepRecorded.class, r -> {
+      assertThat(json(r.outputJson())).isEqualTo(json("{\"v\": 1}"));
+      assertThat(r.outputType()).isEqualTo("java.util.Map");
+    });
+    // A later acquisition is still the record, long after any lease would have ended.
+    assertThat(acquireStep(run.id(), "s", LEASE, t.plusSeconds(3600))).isInstanceOf(StoreResults.StepRecorded.class);
+  }
+
+  @Test
+  void acquireStepOfAStepRecordedWithoutOutputReturnsAnEmptyRecord() {
+    Instant t = start();
+    Rows.Run run = rows.runIn(RunStatus.RUNNING, t);
+    StoreResults.StepExecute e = acquire(run.id(), "s", LEASE, t);
+    finishStep(run.id(), "s", e.token(), StepStatus.SUCCESS, null, null, t);
+    assertThat(acquireStep(run.id(), "s", LEASE, t.plusSeconds(1)))
+        .isEqualTo(new StoreResults.StepRecorded(null, null));
+  }
+
+  @Test
+  void acquireStepOfAFailedStepReturnsItsError() {
+    Instant t = start();
+    Rows.Run run = rows.runIn(RunStatus.RUNNING, t);
+    StoreResults.StepExecute first = acquire(run.id(), "s", Duration.ofSeconds(1), t);
+    StoreResults.StepExecute second = acquire(run.id(), "s", LEASE, t.plusSeconds(1));
+    assertThat(finishStep(run.id(), "s", second.token(), StepStatus.ERROR, null, "card declined", t.plusSeconds(2)))
+        .isTrue();
+    assertThat(first.token()).isNotEqualTo(second.token());
+    assertThat(acquireStep(run.id(), "s", LEASE, t.plusSeconds(3)))
+        .isEqualTo(new StoreResults.StepFailed("card declined", 2));
+  }
+
+  @Test
+  void acquireStepOfARunThatMayNotGoOnReportsItStopped() {
+    Instant t = start();
+    for (RunStatus status : List.of(RunStatus.PAUSED, RunStatus.CANCELLING, RunStatus.SUCCESS, RunStatus.ERROR,
+        RunStatus.CANCELLED)) {
+      Rows.Run run = rows.runIn(status, t);
+      assertThat(acquireStep(run.id(), "s", LEASE, t.plusSeconds(1)))
+          .as("a step of a %s run", status)
+          .isEqualTo(new StoreResults.RunStopped(status, false));
+      assertThat(steps(run.id())).isEmpty();
+    }
+    assertThat(acquireStep(Long.MAX_VALUE, "s", LEASE, t)).isEqualTo(new StoreResults.RunStopped(null, false));
+  }
+
+  @Test
+  void acquireStepPastTheDeadlineReportsTheRunTimedOut() {
+    Instant t = start();
+    String wf = rows.workflow(t);
+    long id = driver.triggerRun(new StoreParams.TriggerRun(wf, "{}", null, Duration.ofMinutes(1), t)).block(T).runId();
+    assertThat(acquire(id, "before", LEASE, t.plusSeconds(59)).attempts()).isEqualTo(1);
+    assertThat(acquireStep(id, "after", LEASE, t.plusSeconds(60)))
+        .isEqualTo(new StoreResults.RunStopped(RunStatus.QUEUED, true));
+  }
+
+  @Test
+  void finishStepIsFencedByTheToken() {
+    Instant t = start();
+    Rows.Run run = rows.runIn(RunStatus.RUNNING, t);
+    StoreResults.StepExecute e = acquire(run.id(), "s", LEASE, t);
+    List<StepInfo> before = steps(run.id());
+    assertThat(finishStep(run.id(), "s", UUID.randomUUID(), StepStatus.SUCCESS, "1", null, t.plusSeconds(1)))
+        .isFalse();
+    assertThat(steps(run.id())).isEqualTo(before);
+    assertThat(finishStep(run.id(), "s", e.token(), StepStatus.SUCCESS, "1", null, t.plusSeconds(1))).isTrue();
+    assertThat(steps(run.id())).containsExactly(new StepInfo(run.id(), "s", StepStatus.SUCCESS, 1, json("1"), null,
+        null, t, t.plusSeconds(1), t.plusSeconds(1)));
+    assertThat(finishStep(run.id(), "s", e.token(), StepStatus.ERROR, null, "late", t.plusSeconds(2))).isFalse();
+  }
+
+  @Test
+  void finishStepByAStaleHolderIsRefusedAfterATakeover() {
+    Instant t = start();
+    Rows.Run run = rows.runIn(RunStatus.RUNNING, t);
+    StoreResults.StepExecute stale = acquire(run.id(), "s", LEASE, t);
+    StoreResults.StepExecute current = acquire(run.id(), "s", LEASE, t.plus(LEASE));
+    assertThat(finishStep(run.id(), "s", stale.token(), StepStatus.SUCCESS, "1", null, t.plus(LEASE))).isFalse();
+    assertThat(steps(run.id())).extracting(StepInfo::status).containsExactly(StepStatus.RUNNING);
+    assertThat(finishStep(run.id(), "s", current.token(), StepStatus.SUCCESS, "2", null, t.plus(LEASE))).isTrue();
+  }
+
+  @Test
+  void extendStepKeepsTheLeaseOfItsHolderOnly() {
+    Instant t = start();
+    Rows.Run run = rows.runIn(RunStatus.RUNNING, t);
+    StoreResults.StepExecute e = acquire(run.id(), "s", LEASE, t);
+    assertThat(driver.extendStep(new StoreParams.ExtendStep(run.id(), "s", UUID.randomUUID(), Duration.ofSeconds(60),
+        t.plusSeconds(1))).block(T)).isEqualTo(new StoreResults.StepExtended(false, RunStatus.RUNNING));
+    assertThat(driver.extendStep(new StoreParams.ExtendStep(run.id(), "s", e.token(), Duration.ofSeconds(60),
+        t.plusSeconds(1))).block(T)).isEqualTo(new StoreResults.StepExtended(true, RunStatus.RUNNING));
+    assertThat(acquireStep(run.id(), "s", LEASE, t.plus(LEASE).plusSeconds(1)))
+        .isEqualTo(new StoreResults.StepNotDue(t.plusSeconds(61)));
+  }
+
+  @Test
+  void extendStepByZeroMakesTheStepTakeableAtOnce() {
+    Instant t = start();
+    Rows.Run run = rows.runIn(RunStatus.RUNNING, t);
+    StoreResults.StepExecute e = acquire(run.id(), "s", LEASE, t);
+    assertThat(driver.extendStep(new StoreParams.ExtendStep(run.id(), "s", e.token(), Duration.ZERO,
+        t.plusSeconds(1))).block(T)).isEqualTo(new StoreResults.StepExtended(true, RunStatus.RUNNING));
+    assertThat(acquire(run.id(), "s", LEASE, t.plusSeconds(1)).attempts()).isEqualTo(2);
+  }
+
+  @Test
+  void extendStepReportsTheRunStatus() {
+    Instant t = start();
+    Rows.Run run = rows.runIn(RunStatus.RUNNING, t);
+    StoreResults.StepExecute e = acquire(run.id(), "s", LEASE, t);
+    control(run.id(), StoreParams.RunControl.CANCEL, t.plusSeconds(1));
+    assertThat(driver.extendStep(new StoreParams.ExtendStep(run.id(), "s", e.token(), LEASE, t.plusSeconds(2)))
+        .block(T)).isEqualTo(new StoreResults.StepExtended(true, RunStatus.CANCELLING));
+    assertThat(driver.extendStep(new StoreParams.ExtendStep(Long.MAX_VALUE, "s", e.token(), LEASE, t)).block(T))
+        .isEqualTo(new StoreResults.StepExtended(false, null));
+  }
+
+  @Test
+  void listStepsListsStepsInTheOrderFirstBegun() {
+    Instant t = start();
+    Rows.Run run = rows.runIn(RunStatus.RUNNING, t);
+    for (String step : List.of("b", "a", "c")) {
+      acquire(run.id(), step, Duration.ofSeconds(1), t);
+    }
+    acquire(run.id(), "b", LEASE, t.plusSeconds(1));
+    assertThat(steps(run.id())).extracting(StepInfo::stepId, StepInfo::attempts).containsExactly(
+        tuple("b", 2), tuple("a", 1),
+        tuple("c", 1));
+    assertThat(steps(Long.MAX_VALUE)).isEmpty();
+  }
+
+  // ---------------------------------------------------------------- signals
+
+  @Test
+  void takeSignalTakesTheOldestPendingSignalOnce() {
+    Instant t = start();
+    Rows.Run run = rows.runIn(RunStatus.RUNNING, t);
+    driver.signalRun(new StoreParams.SignalRun(run.id(), "approval", "1", t.plusSeconds(1))).block(T);
+    driver.signalRun(new StoreParams.SignalRun(run.id(), "approval", "2", t.plusSeconds(2))).block(T);
+    Instant at = t.plusSeconds(3);
+    List<StoreResults.SignalTaken> taken = new ArrayList<>();
+    for (String step : List.of("wait-1", "wait-2", "wait-3")) {
+      StoreResults.StepExecute e = acquire(run.id(), step, LEASE, at);
+      taken.add(driver.takeSignal(new StoreParams.TakeSignal(run.id(), step, e.token(), "approval", at)).block(T));
+    }
+    assertThat(taken).containsExactly(new StoreResults.SignalTaken("1", true), new StoreResults.SignalTaken("2", true),
+        new StoreResults.SignalTaken(null, true));
+    assertThat(steps(run.id())).extracting(StepInfo::stepId, StepInfo::status, StepInfo::output).containsExactly(
+        tuple("wait-1", StepStatus.SUCCESS, json("1")),
+        tuple("wait-2", StepStatus.SUCCESS, json("2")),
+        tuple("wait-3", StepStatus.RUNNING, null));
+    assertThat(acquireStep(run.id(), "wait-1", LEASE, at)).isEqualTo(new StoreResults.StepRecorded("1", null));
+  }
+
+  @Test
+  void takeSignalTakesOnlyItsName() {
+    Instant t = start();
+    Rows.Run run = rows.runIn(RunStatus.RUNNING, t);
+    driver.signalRun(new StoreParams.SignalRun(run.id(), "other", "1", t)).block(T);
+    StoreResults.StepExecute e = acquire(run.id(), "wait", LEASE, t);
+    assertThat(driver.takeSignal(new StoreParams.TakeSignal(run.id(), "wait", e.token(), "approval", t)).block(T))
+        .isEqualTo(new StoreResults.SignalTaken(null, true));
+  }
+
+  @Test
+  void takeSignalWithAStaleTokenConsumesNothing() {
+    Instant t = start();
+    Rows.Run run = rows.runIn(RunStatus.RUNNING, t);
+    driver.signalRun(new StoreParams.SignalRun(run.id(), "approval", "\"yes\"", t)).block(T);
+    StoreResults.StepExecute e = acquire(run.id(), "wait", LEASE, t);
+    assertThat(driver.takeSignal(new StoreParams.TakeSignal(run.id(), "wait", UUID.randomUUID(), "approval", t))
+        .block(T)).isEqualTo(new StoreResults.SignalTaken(null, false));
+    assertThat(steps(run.id())).extracting(StepInfo::status).containsExactly(StepStatus.RUNNING);
+    assertThat(driver.takeSignal(new StoreParams.TakeSignal(run.id(), "wait", e.token(), "approval", t)).block(T))
+        .isEqualTo(new StoreResults.SignalTaken("\"yes\"", true));
+  }
+
+  @Test
+  void signalRunReturnsTheRun() {
+    Instant t = start();
+    Rows.Run run = rows.runIn(RunStatus.RUNNING, t);
+    RunInfo before = run(run.id());
+    assertThat(driver.signalRun(new StoreParams.SignalRun(run.id(), "approval", "1", t)).block(T)).isEqualTo(before);
+  }
+
+  @Test
+  void signalRunOfAFinishedRunFailsWithRunState() {
+    Instant t = start();
+    for (RunStatus status : List.of(RunStatus.SUCCESS, RunStatus.ERROR, RunStatus.CANCELLED)) {
+      Rows.Run run = rows.runIn(status, t);
+      StepVerifier.create(driver.signalRun(new StoreParams.SignalRun(run.id(), "approval", "1", t)))
+          .expectErrorSatisfies(e -> assertThat(e).isInstanceOfSatisfying(RunStateException.class,
+              x -> assertThat(x.status()).isEqualTo(status)))
+          .verify(T);
+    }
+  }
+
+  @Test
+  void signalRunOfAMissingRunFailsWithRunNotFound() {
+    StepVerifier.create(driver.signalRun(new StoreParams.SignalRun(Long.MAX_VALUE, "approval", "1", null)))
+        .expectErrorSatisfies(e -> assertThat(e).isInstanceOfSatisfying(RunNotFoundException.class,
+            x -> assertThat(x.runId()).isEqualTo(Long.MAX_VALUE)))
+        .verify(T);
+  }
+
+  // ---------------------------------------------------------------- control
+
+  @Test
+  void pauseAndResumeOfAQueuedRun() {
+    Instant t = start();
+    Rows.Run run = rows.runIn(RunStatus.QUEUED, t);
+    assertThat(control(run.id(), StoreParams.RunControl.PAUSE, t.plusSeconds(1)).status()).isEqualTo(RunStatus.PAUSED);
+    assertThat(control(run.id(), StoreParams.RunControl.PAUSE, t.plusSeconds(2)).status()).isEqualTo(RunStatus.PAUSED);
+    RunInfo resumed = control(run.id(), StoreParams.RunControl.RESUME, t.plusSeconds(3));
+    assertThat(resumed.status()).isEqualTo(RunStatus.QUEUED);
+    assertThat(resumed.startedAt()).isNull();
+  }
+
+  @Test
+  void pauseAndResumeOfARunningRun() {
+    Instant t = start();
+    Rows.Run run = rows.runIn(RunStatus.RUNNING, t);
+    assertThat(control(run.id(), StoreParams.RunControl.PAUSE, t.plusSeconds(1)).status()).isEqualTo(RunStatus.PAUSED);
+    RunInfo resumed = control(run.id(), StoreParams.RunControl.RESUME, t.plusSeconds(2));
+    assertThat(resumed.status()).isEqualTo(RunStatus.RUNNING);
+    assertThat(resumed.startedAt()).isEqualTo(t);
+    assertThat(find(run.message().id())).isEqualTo(run.message());
+  }
+
+  @Test
+  void resumeOfARunThatIsNotPausedFailsWithRunState() {
+    Instant t = start();
+    for (RunStatus status : List.of(RunStatus.QUEUED, RunStatus.RUNNING, RunStatus.CANCELLING, RunStatus.SUCCESS,
+        RunStatus.CANCELLED)) {
+      controlFails(rows.runIn(status, t).id(), StoreParams.RunControl.RESUME, status, t.plusSeconds(1));
+    }
+  }
+
+  @Test
+  void pauseOfACancellingOrFinishedRunFailsWithRunState() {
+    Instant t = start();
+    for (RunStatus status : List.of(RunStatus.CANCELLING, RunStatus.SUCCESS, RunStatus.ERROR, RunStatus.CANCELLED)) {
+      controlFails(rows.runIn(status, t).id(), StoreParams.RunControl.PAUSE, status, t.plusSeconds(1));
+    }
+  }
+
+  @Test
+  void cancelOfAFinishedRunFailsWithRunState() {
+    Instant t = start();
+    for (RunStatus status : List.of(RunStatus.SUCCESS, RunStatus.ERROR)) {
+      controlFails(rows.runIn(status, t).id(), StoreParams.RunControl.CANCEL, status, t.plusSeconds(1));
+    }
+  }
+
+  @Test
+  void controlOfAMissingRunFailsWithRunNotFound() {
+    StepVerifier.create(driver.controlRun(new StoreParams.ControlRun(Long.MAX_VALUE, StoreParams.RunControl.CANCEL,
+            "x", null)))
+        .expectError(RunNotFoundException.class)
+        .verify(T);
+  }
+
+  @Test
+  void cancelOfAQueuedRunEndsItAtOnceAndArchivesItsMessage() {
+    Instant t = start();
+    Rows.Run run = rows.runIn(RunStatus.QUEUED, t);
+    Instant at = t.plusSeconds(1);
+    RunInfo cancelled = control(run.id(), StoreParams.RunControl.CANCEL, at);
+    assertThat(cancelled).isEqualTo(new RunInfo(run.id(), run.workflow(), RunStatus.CANCELLED,
+        json("{\"order\": 1}"), null, "stop", null, 0, 0, t, null, at, null));
+    Message m = triggerMessage(run, MessageState.ARCHIVED);
+    assertThat(m.archivedAt()).isEqualTo(at);
+    assertThat(control(run.id(), StoreParams.RunControl.CANCEL, t.plusSeconds(2))).isEqualTo(cancelled);
+  }
+
+  @Test
+  void cancelOfARunningRunLeavesItCancellingForItsWorker() {
+    Instant t = start();
+    Rows.Run run = rows.runIn(RunStatus.RUNNING, t);
+    RunInfo cancelling = control(run.id(), StoreParams.RunControl.CANCEL, t.plusSeconds(1));
+    assertThat(cancelling.status()).isEqualTo(RunStatus.CANCELLING);
+    assertThat(cancelling.error()).isEqualTo("stop");
+    assertThat(cancelling.finishedAt()).isNull();
+    assertThat(find(run.message().id())).isEqualTo(run.message());
+    assertThat(control(run.id(), StoreParams.RunControl.CANCEL, t.plusSeconds(2))).isEqualTo(cancelling);
+  }
+
+  @Test
+  void aCancellingRunEndsCancelledWhateverItsWorkerReports() {
+    Instant t = start();
+    Rows.Run run = rows.runIn(RunStatus.CANCELLING, t);
+    Instant at = t.plusSeconds(2);
+    assertThat(finishRun(run.id(), run.lease(at), RunStatus.SUCCESS, "{\"total\": 3}", null, at))
+        .isEqualTo(RunStatus.CANCELLED);
+    assertThat(run(run.id())).isEqualTo(new RunInfo(run.id(), run.workflow(), RunStatus.CANCELLED,
+        json("{\"order\": 1}"), null, "stop", null, 1, 0, t, t, at, null));
+    assertThat(find(run.message().id()).state()).isEqualTo(MessageState.ARCHIVED);
+  }
+
+  // ---------------------------------------------------------------- finishing and suspending
+
+  @Test
+  void finishRunArchivesTheMessageAndRecordsTheOutcome() {
+    Instant t = start();
+    Rows.Run run = rows.runIn(RunStatus.RUNNING, t);
+    Instant at = t.plusSeconds(1);
+    assertThat(finishRun(run.id(), run.lease(at), RunStatus.SUCCESS, "{\"total\": 3}", null, at))
+        .isEqualTo(RunStatus.SUCCESS);
+    assertThat(run(run.id())).isEqualTo(new RunInfo(run.id(), run.workflow(), RunStatus.SUCCESS,
+        json("{\"order\": 1}"), json("{\"total\": 3}"), null, null, 1, 0, t, t, at, null));
+    Message m = find(run.message().id());
+    assertThat(m.state()).isEqualTo(MessageState.ARCHIVED);
+    assertThat(m.archivedAt()).isEqualTo(at);
+  }
+
+  @Test
+  void finishRunWithAnErrorRecordsIt() {
+    Instant t = start();
+    Rows.Run run = rows.runIn(RunStatus.RUNNING, t);
+    Instant at = t.plusSeconds(1);
+    assertThat(finishRun(run.id(), run.lease(at), RunStatus.ERROR, null, "boom", at)).isEqualTo(RunStatus.ERROR);
+    RunInfo failed = run(run.id());
+    assertThat(failed.status()).isEqualTo(RunStatus.ERROR);
+    assertThat(failed.error()).isEqualTo("boom");
+    assertThat(failed.output()).isNull();
+    assertThat(failed.finishedAt()).isEqualTo(at);
+  }
+
+  @Test
+  void finishRunOfAFinishedRunChangesNothing() {
+    Instant t = start();
+    for (RunStatus status : List.of(RunStatus.SUCCESS, RunStatus.ERROR, RunStatus.CANCELLED)) {
+      Rows.Run run = rows.runIn(status, t);
+      RunInfo before = run(run.id());
+      StepVerifier.create(driver.finishRun(new StoreParams.FinishRun(run.id(), null, RunStatus.ERROR, null, "late",
+              t.plusSeconds(1))))
+          .as("finishing a " + status + " run")
+          .expectComplete()
+          .verify(T);
+      assertThat(run(run.id())).isEqualTo(before);
+    }
+  }
+
+  @Test
+  void finishRunWithALostLeaseChangesNothing() {
+    Instant t = start();
+    Rows.Run run = rows.runIn(RunStatus.RUNNING, t);
+    RunInfo before = run(run.id());
+    Instant late = t.plus(LEASE).plus(MS);
+    assertThat(finishRun(run.id(), run.lease(late), RunStatus.SUCCESS, "1", null, late)).isNull();
+    Instant early = t.plusSeconds(1);
+    assertThat(finishRun(run.id(), forged(run.message(), early), RunStatus.SUCCESS, "1", null, early)).isNull();
+    assertThat(run(run.id())).isEqualTo(before);
+    assertThat(find(run.message().id())).isEqualTo(run.message());
+  }
+
+  @Test
+  void finishRunWithoutALeaseArchivesTheUnleasedMessage() {
+    Instant t = start();
+    Rows.Run run = rows.runIn(RunStatus.QUEUED, t);
+    Instant at = t.plusSeconds(1);
+    assertThat(finishRun(run.id(), null, RunStatus.ERROR, null, "gave up", at)).isEqualTo(RunStatus.ERROR);
+    assertThat(triggerMessage(run, MessageState.ARCHIVED).archivedAt()).isEqualTo(at);
+    assertThat(run(run.id()).finishedAt()).isEqualTo(at);
+  }
+
+  @Test
+  void suspendRunReleasesTheMessageWithAttemptsReset() {
+    Instant t = start();
+    Rows.Run run = rows.runIn(RunStatus.RUNNING, t);
+    Instant at = t.plusSeconds(1);
+    assertThat(driver.suspendRun(new StoreParams.SuspendRun(run.id(), run.lease(at), null, false)).block(T)).isTrue();
+    Message m = run.message();
+    assertThat(find(m.id())).isEqualTo(new Message(m.id(), run.workflow(), m.payload(), MessageState.LIVE, 0, 0,
+        t, at, null, null, null, null, null, null));
+    RunInfo after = run(run.id());
+    assertThat(after.status()).isEqualTo(RunStatus.RUNNING);
+    assertThat(after.failures()).isZero();
+    assertThat(claim(run.workflow(), 1, at).claimed()).extracting(Message::attempts).containsExactly(1);
+  }
+
+  @Test
+  void suspendRunOfAFailedAttemptCountsAFailure() {
+    Instant t = start();
+    Rows.Run run = rows.runIn(RunStatus.RUNNING, t);
+    Instant at = t.plusSeconds(1);
+    assertThat(driver.suspendRun(new StoreParams.SuspendRun(run.id(), run.lease(at), null, true)).block(T)).isTrue();
+    assertThat(run(run.id()).failures()).isEqualTo(1);
+  }
+
+  @Test
+  void suspendRunWithALostLeaseChangesNothing() {
+    Instant t = start();
+    Rows.Run run = rows.runIn(RunStatus.RUNNING, t);
+    Instant at = t.plusSeconds(1);
+    assertThat(driver.suspendRun(new StoreParams.SuspendRun(run.id(), forged(run.message(), at), null, true)).block(T))
+        .isFalse();
+    Instant late = t.plus(LEASE).plus(MS);
+    assertThat(driver.suspendRun(new StoreParams.SuspendRun(run.id(), run.lease(late), null, true)).block(T))
+        .isFalse();
+    assertThat(find(run.message().id())).isEqualTo(run.message());
+    assertThat(run(run.id()).failures()).isZero();
+  }
+
+  @Test
+  void aSuspendedPausedRunWaitsUntilResumed() {
+    Instant t = start();
+    Rows.Run run = rows.runIn(RunStatus.PAUSED, t);
+    assertThat(driver.suspendRun(new StoreParams.SuspendRun(run.id(), run.lease(t.plusSeconds(1)), null, false))
+        .block(T)).isTrue();
+    assertThat(claim(run.workflow(), 1, t.plus(Duration.ofDays(36_500))).claimed()).isEmpty();
+    Instant resumedAt = t.plusSeconds(2);
+    assertThat(control(run.id(), StoreParams.RunControl.RESUME, resumedAt).status()).isEqualTo(RunStatus.RUNNING);
+    assertThat(find(run.message().id()).visibleAt()).isEqualTo(resumedAt);
+    assertThat(claimedIds(run.workflow(), 1, resumedAt)).containsExactly(run.message().id());
+  }
+
+  // ---------------------------------------------------------------- listing runs
+
+  @Test
+  void listRunsFiltersByWorkflowStatusAndCreationTimeNewestFirst() {
+    Instant t = start();
+    String wf = rows.workflow(t);
+    long first = rows.queuedRun(wf, t).id();
+    long second = rows.queuedRun(wf, t.plusSeconds(1)).id();
+    long third = rows.queuedRun(wf, t.plusSeconds(2)).id();
+    rows.queuedRun(rows.workflow(t), t.plusSeconds(1));
+    control(second, StoreParams.RunControl.CANCEL, t.plusSeconds(3));
+    Function<RunQuery, List<Long>> list = q -> driver.listRuns(new StoreParams.ListRuns(q)).map(RunInfo::id)
+        .collectList().block(T);
+    RunQuery ofWorkflow = RunQuery.all().withWorkflow(wf);
+    assertThat(list.apply(ofWorkflow)).containsExactly(third, second, first);
+    assertThat(list.apply(ofWorkflow.withStatus(RunStatus.CANCELLED))).containsExactly(second);
+    assertThat(list.apply(ofWorkflow.withStatus(RunStatus.QUEUED))).containsExactly(third, first);
+    assertThat(list.apply(ofWorkflow.withCreatedBetween(t.plusSeconds(1), t.plusSeconds(2)))).containsExactly(second);
+    assertThat(list.apply(ofWorkflow.withCreatedBetween(t.plusSeconds(1), null))).containsExactly(third, second);
+  }
+
+  @Test
+  void listRunsPagesByBeforeId() {
+    Instant t = start();
+    String wf = rows.workflow(t);
+    long first = rows.queuedRun(wf, t).id();
+    long second = rows.queuedRun(wf, t).id();
+    long third = rows.queuedRun(wf, t).id();
+    Function<RunQuery, List<Long>> list = q -> driver.listRuns(new StoreParams.ListRuns(q)).map(RunInfo::id)
+        .collectList().block(T);
+    RunQuery page = RunQuery.all().withWorkflow(wf).withLimit(2);
+    assertThat(list.apply(page)).containsExactly(third, second);
+    assertThat(list.apply(page.withBeforeId(second))).containsExactly(first);
+    assertThat(list.apply(page.withBeforeId(first))).isEmpty();
+  }
+}
