@@ -748,6 +748,33 @@ final class SqliteDriver implements StoreDriver {
   /** The visibility of a paused run's message without a deadline: never, in microseconds. */
   private static final long NEVER = Long.MAX_VALUE;
 
+  /**
+   * SQL for the store's now in microseconds since the epoch: the placeholder's value (bound to the
+   * record's {@code now} override, or null) if set, else SQLite's own clock.
+   */
+  private static String nowOr(String placeholder) {
+    return "coalesce(" + placeholder + ", CAST((julianday('now') - 2440587.5) * 86400000000 AS INTEGER))";
+  }
+
+  /** The most microseconds a due time is put off: far beyond any real wait, and no overflow past now. */
+  private static final long MAX_WAIT_MICROS = Long.MAX_VALUE / 2;
+
+  /** A wait in microseconds, rounded up (a due time is never early) and saturating; null if none. */
+  private static @Nullable Long waitMicros(@Nullable Duration d) {
+    if (d == null) {
+      return null;
+    }
+    if (d.getSeconds() >= MAX_WAIT_MICROS / 1_000_000L) {
+      return MAX_WAIT_MICROS;
+    }
+    return d.getSeconds() * 1_000_000L + (d.getNano() + 999) / 1_000;
+  }
+
+  /** How long from the store's {@code now} until {@code at}, both in microseconds: zero once passed. */
+  private static Duration until(long now, long at) {
+    return at <= now ? Duration.ZERO : Duration.of(at - now, ChronoUnit.MICROS);
+  }
+
   /** {@code now} plus a duration in microseconds, saturating at {@link #NEVER}. */
   private static long after(long now, Duration d) {
     long seconds = d.getSeconds();
@@ -888,68 +915,72 @@ final class SqliteDriver implements StoreDriver {
   }
 
   @Override
-  public Mono<RunInfo> beginRun(StoreParams.BeginRun p) {
-    return Mono.defer(() -> {
-      long now = now(p.now());
-      // Only a run a worker may execute counts an attempt and gets its start time.
-      return db.statements("begin run", s -> first(s.query("""
-          UPDATE pgqrs_runs
-          SET attempts = attempts + CASE WHEN status IN ('QUEUED', 'RUNNING') THEN 1 ELSE 0 END,
-              started_at = CASE WHEN status IN ('QUEUED', 'RUNNING') THEN coalesce(started_at, ?1) ELSE started_at END,
-              status = CASE WHEN status = 'QUEUED' THEN 'RUNNING' ELSE status END,
-              updated_at = ?1
-          WHERE id = ?2
-          RETURNING\s""" + RUN_COLUMNS, now, p.runId()), SqliteDriver::run));
-    });
+  public Mono<StoreResults.RunBegun> beginRun(StoreParams.BeginRun p) {
+    // Only a run a worker may execute counts an attempt and gets its start time. The statement's
+    // now, SQLite's clock, comes back to tell how long the run has until its deadline.
+    return db.statements("begin run", s -> first(s.query("""
+        UPDATE pgqrs_runs
+        SET attempts = attempts + CASE WHEN status IN ('QUEUED', 'RUNNING') THEN 1 ELSE 0 END,
+            started_at = CASE WHEN status IN ('QUEUED', 'RUNNING') THEN coalesce(started_at, NOW) ELSE started_at END,
+            status = CASE WHEN status = 'QUEUED' THEN 'RUNNING' ELSE status END,
+            updated_at = NOW
+        WHERE id = ?2
+        RETURNING\s""".replace("NOW", nowOr("?1")) + RUN_COLUMNS + ", " + nowOr("?1") + " AS now",
+        microsOrNull(p.now()), p.runId()), row -> {
+          Long deadline = row.longOrNull("deadline_at");
+          return new StoreResults.RunBegun(run(row), deadline == null ? null : until(row.longValue("now"), deadline));
+        }));
   }
 
   @Override
   public Mono<StoreResults.StepAcquired> acquireStep(StoreParams.AcquireStep p) {
-    record RunState(RunStatus status, boolean timedOut) {}
-    record Previous(StepStatus status, @Nullable Instant wakeAt) {}
-    return Mono.defer(() -> {
-      long now = now(p.now());
-      return db.transaction("acquire step", s -> first(s.query(
-              "SELECT status, coalesce(deadline_at <= ?, 0) AS timed_out FROM pgqrs_runs WHERE id = ?", now, p.runId()),
-              r -> Optional.of(new RunState(RunStatus.valueOf(r.string("status")), r.longValue("timed_out") != 0)))
-          .defaultIfEmpty(Optional.empty())
-          .flatMap(state -> {
-            if (state.isEmpty()) {
-              return Mono.just(new StoreResults.RunStopped(null, false));
-            }
-            RunState run = state.get();
-            if ((run.status() != RunStatus.QUEUED && run.status() != RunStatus.RUNNING) || run.timedOut()) {
-              return Mono.just(new StoreResults.RunStopped(run.status(), run.timedOut()));
-            }
-            // The previous status is read before the upsert; BEGIN IMMEDIATE keeps it true until the commit.
-            return first(s.query("SELECT status, wake_at FROM pgqrs_steps WHERE run_id = ? AND step_id = ?",
-                    p.runId(), p.stepId()),
-                    r -> Optional.of(new Previous(StepStatus.valueOf(r.string("status")), instantOrNull(r, "wake_at"))))
-                .defaultIfEmpty(Optional.empty())
-                .flatMap(prev -> first(s.query("""
-                        INSERT INTO pgqrs_steps (run_id, step_id, status, attempts, lease_token, lease_until, started_at,
-                                                 updated_at, seq)
-                        VALUES (?1, ?2, 'RUNNING', 1, TOKEN, ?3, ?4, ?4,
-                                (SELECT coalesce(max(seq), 0) + 1 FROM pgqrs_steps WHERE run_id = ?1))
-                        ON CONFLICT (run_id, step_id) DO UPDATE
-                        SET status = 'RUNNING', attempts = pgqrs_steps.attempts + 1, lease_token = excluded.lease_token,
-                            lease_until = excluded.lease_until, updated_at = excluded.updated_at
-                        WHERE (pgqrs_steps.status = 'RUNNING' AND pgqrs_steps.lease_until <= excluded.updated_at)
-                           OR (pgqrs_steps.status = 'RETRY' AND pgqrs_steps.wake_at <= excluded.updated_at)
-                           OR pgqrs_steps.status = 'WAITING'
-                        RETURNING lease_token, attempts""".replace("TOKEN", NEW_TOKEN),
-                        p.runId(), p.stepId(), after(now, p.lease()), now),
-                        r -> (StoreResults.StepAcquired) new StoreResults.StepExecute(
-                            UUID.fromString(r.string("lease_token")),
-                            r.intValue("attempts"),
-                            prev.map(Previous::status).orElse(StepStatus.RUNNING),
-                            prev.map(Previous::wakeAt).orElse(null)))
-                    .switchIfEmpty(Mono.defer(() -> first(s.query("""
-                            SELECT status, output, output_type, error, attempts, lease_until, wake_at
-                            FROM pgqrs_steps WHERE run_id = ? AND step_id = ?""", p.runId(), p.stepId()),
-                        r -> stepRecord(r, now)))));
-          }));
-    });
+    record RunState(long now, @Nullable RunStatus status, boolean timedOut) {}
+    record Previous(StepStatus status, @Nullable Long wakeAt) {}
+    // The first statement reads the store's now (SQLite's clock, or the override); the rest of the
+    // transaction uses that one instant, and waits are told as what is left by it.
+    return db.transaction("acquire step", s -> first(s.query("""
+            SELECT n.now, r.status, coalesce(r.deadline_at <= n.now, 0) AS timed_out
+            FROM (SELECT NOW AS now) AS n LEFT JOIN pgqrs_runs r ON r.id = ?2""".replace("NOW", nowOr("?1")),
+            microsOrNull(p.now()), p.runId()),
+            r -> new RunState(r.longValue("now"), r.stringOrNull("status") == null ? null
+                : RunStatus.valueOf(r.string("status")), r.longValue("timed_out") != 0))
+        .flatMap(run -> {
+          long now = run.now();
+          if (run.status() == null) {
+            return Mono.just(new StoreResults.RunStopped(null, false));
+          }
+          if ((run.status() != RunStatus.QUEUED && run.status() != RunStatus.RUNNING) || run.timedOut()) {
+            return Mono.just(new StoreResults.RunStopped(run.status(), run.timedOut()));
+          }
+          // The previous status is read before the upsert; BEGIN IMMEDIATE keeps it true until the commit.
+          return first(s.query("SELECT status, wake_at FROM pgqrs_steps WHERE run_id = ? AND step_id = ?",
+                  p.runId(), p.stepId()),
+                  r -> Optional.of(new Previous(StepStatus.valueOf(r.string("status")), r.longOrNull("wake_at"))))
+              .defaultIfEmpty(Optional.empty())
+              .flatMap(prev -> first(s.query("""
+                      INSERT INTO pgqrs_steps (run_id, step_id, status, attempts, lease_token, lease_until, started_at,
+                                               updated_at, seq)
+                      VALUES (?1, ?2, 'RUNNING', 1, TOKEN, ?3, ?4, ?4,
+                              (SELECT coalesce(max(seq), 0) + 1 FROM pgqrs_steps WHERE run_id = ?1))
+                      ON CONFLICT (run_id, step_id) DO UPDATE
+                      SET status = 'RUNNING', attempts = pgqrs_steps.attempts + 1, lease_token = excluded.lease_token,
+                          lease_until = excluded.lease_until, updated_at = excluded.updated_at
+                      WHERE (pgqrs_steps.status = 'RUNNING' AND pgqrs_steps.lease_until <= excluded.updated_at)
+                         OR (pgqrs_steps.status = 'RETRY' AND pgqrs_steps.wake_at <= excluded.updated_at)
+                         OR pgqrs_steps.status = 'WAITING'
+                      RETURNING lease_token, attempts""".replace("TOKEN", NEW_TOKEN),
+                      p.runId(), p.stepId(), after(now, p.lease()), now),
+                      r -> (StoreResults.StepAcquired) new StoreResults.StepExecute(
+                          UUID.fromString(r.string("lease_token")),
+                          r.intValue("attempts"),
+                          prev.map(Previous::status).orElse(StepStatus.RUNNING),
+                          prev.filter(x -> x.status() == StepStatus.WAITING && x.wakeAt() != null)
+                              .map(x -> until(now, x.wakeAt())).orElse(null)))
+                  .switchIfEmpty(Mono.defer(() -> first(s.query("""
+                          SELECT status, output, output_type, error, attempts, lease_until, wake_at
+                          FROM pgqrs_steps WHERE run_id = ? AND step_id = ?""", p.runId(), p.stepId()),
+                      r -> stepRecord(r, now)))));
+        }));
   }
 
   private static StoreResults.StepAcquired stepRecord(SqlRow row, long now) {
@@ -957,27 +988,27 @@ final class SqliteDriver implements StoreDriver {
     return switch (status) {
       case SUCCESS -> new StoreResults.StepRecorded(row.stringOrNull("output"), row.stringOrNull("output_type"));
       case ERROR -> new StoreResults.StepFailed(row.string("error"), row.intValue("attempts"));
-      case RETRY -> new StoreResults.StepNotDue(instant(row.longValue("wake_at")));
+      case RETRY -> new StoreResults.StepNotDue(until(now, row.longValue("wake_at")));
       // RUNNING under a live lease; WAITING is always takeable, so only a race lands here.
       case RUNNING, WAITING -> new StoreResults.StepNotDue(
-          Optional.ofNullable(instantOrNull(row, "lease_until")).orElse(instant(now)));
+          until(now, Optional.ofNullable(row.longOrNull("lease_until")).orElse(now)));
     };
   }
 
   @Override
   public Mono<Boolean> finishStep(StoreParams.FinishStep p) {
-    return Mono.defer(() -> {
-      long now = now(p.now());
-      return db.statements("finish step", s -> s.update("""
-              UPDATE pgqrs_steps
-              SET status = ?5, output = ?6, output_type = ?7, error = coalesce(?8, error), wake_at = ?9, awaiting = ?10,
-                  lease_token = NULL, lease_until = NULL, updated_at = ?1,
-                  finished_at = CASE WHEN ?5 IN ('SUCCESS', 'ERROR') THEN ?1 END
-              WHERE run_id = ?2 AND step_id = ?3 AND lease_token = ?4 AND status = 'RUNNING'""",
-              now, p.runId(), p.stepId(), p.token().toString(), p.status().name(), p.outputJson(), p.outputType(),
-              p.error(), microsOrNull(p.wakeAt()), p.awaiting()))
-          .map(n -> n == 1);
-    });
+    // The due time of a RETRY or WAITING step is the store's now plus ?9 microseconds; a WAITING
+    // record without ?9 (a wait replayed) keeps the due time it had.
+    return db.statements("finish step", s -> s.update("""
+            UPDATE pgqrs_steps
+            SET status = ?5, output = ?6, output_type = ?7, error = coalesce(?8, error),
+                wake_at = CASE WHEN ?9 IS NOT NULL THEN NOW + ?9 WHEN ?5 = 'WAITING' THEN wake_at END,
+                awaiting = ?10, lease_token = NULL, lease_until = NULL, updated_at = NOW,
+                finished_at = CASE WHEN ?5 IN ('SUCCESS', 'ERROR') THEN NOW END
+            WHERE run_id = ?2 AND step_id = ?3 AND lease_token = ?4 AND status = 'RUNNING'""".replace("NOW", nowOr("?1")),
+            microsOrNull(p.now()), p.runId(), p.stepId(), p.token().toString(), p.status().name(), p.outputJson(),
+            p.outputType(), p.error(), waitMicros(p.wakeAfter()), p.awaiting()))
+        .map(n -> n == 1);
   }
 
   @Override
@@ -1027,22 +1058,25 @@ final class SqliteDriver implements StoreDriver {
   public Mono<Boolean> suspendRun(StoreParams.SuspendRun p) {
     return Mono.defer(() -> {
       long now = now(p.lease().now());
+      // The visibility is the store's now (SQLite's clock, or the lease's override) plus ?5 microseconds.
       return db.transaction("suspend run", s -> readRun(s, p.runId())
           .flatMap(read -> read.messageId() == null ? Mono.just(false) : s.update("""
                   UPDATE pgqrs_messages
                   SET lease_token = NULL, lease_owner = NULL, attempts = 0,
                       visible_at = (SELECT CASE
-                          WHEN r.status = 'CANCELLING' THEN ?1
+                          WHEN r.status = 'CANCELLING' THEN NOW
                           WHEN r.status = 'PAUSED' THEN coalesce(r.deadline_at, NEVER)
                           WHEN EXISTS (
                               SELECT 1 FROM pgqrs_signals g JOIN pgqrs_steps st
                                   ON st.run_id = g.run_id AND st.status = 'WAITING' AND st.awaiting = g.name
-                              WHERE g.run_id = r.id AND g.consumed_by IS NULL) THEN ?1
-                          ELSE min(max(coalesce(?5, ?1), ?1), coalesce(r.deadline_at, NEVER))
+                              WHERE g.run_id = r.id AND g.consumed_by IS NULL) THEN NOW
+                          ELSE min(NOW + max(coalesce(?5, 0), 0), coalesce(r.deadline_at, NEVER))
                       END FROM pgqrs_runs r WHERE r.id = ?2)
-                  WHERE id = ?3 AND lease_token = ?4 AND state = 'live' AND visible_at > ?1
-                    AND EXISTS (SELECT 1 FROM pgqrs_runs WHERE id = ?2)""".replace("NEVER", Long.toString(NEVER)),
-                  now, p.runId(), read.messageId(), p.lease().token().toString(), microsOrNull(p.wakeAt()))
+                  WHERE id = ?3 AND lease_token = ?4 AND state = 'live' AND visible_at > NOW
+                    AND EXISTS (SELECT 1 FROM pgqrs_runs WHERE id = ?2)"""
+                      .replace("NEVER", Long.toString(NEVER)).replace("NOW", nowOr("?1")),
+                  microsOrNull(p.lease().now()), p.runId(), read.messageId(), p.lease().token().toString(),
+                  waitMicros(p.wakeAfter()))
               .flatMap(n -> n == 1 && p.failed()
                   ? s.update("UPDATE pgqrs_runs SET failures = failures + 1, updated_at = ? WHERE id = ?", now,
                       p.runId()).thenReturn(true)

@@ -139,6 +139,26 @@ final class PostgresDriver implements StoreDriver {
     return d == null ? new Null(Long.class) : (Object) d.toMillis();
   }
 
+  /** The most microseconds a due time is put off: far beyond any real wait, within timestamp range. */
+  private static final long MAX_WAIT_MICROS = Long.MAX_VALUE / 2;
+
+  /** A wait in microseconds, rounded up (a due time is never early) and saturating; a typed null if none. */
+  private static Object micros(@Nullable Duration d) {
+    if (d == null) {
+      return new Null(Long.class);
+    }
+    if (d.getSeconds() >= MAX_WAIT_MICROS / 1_000_000L) {
+      return MAX_WAIT_MICROS;
+    }
+    return d.getSeconds() * 1_000_000L + (d.getNano() + 999) / 1_000;
+  }
+
+  /** How long from the store's {@code now} until {@code at}: zero once it has passed. */
+  private static Duration until(Instant now, Instant at) {
+    Duration left = Duration.between(now, at);
+    return left.isNegative() ? Duration.ZERO : left;
+  }
+
   private static Statement bind(Statement statement, Object... args) {
     for (int i = 0; i < args.length; i++) {
       if (args[i] instanceof Null n) {
@@ -764,8 +784,12 @@ final class PostgresDriver implements StoreDriver {
   }
 
   @Override
-  public Mono<RunInfo> beginRun(StoreParams.BeginRun p) {
-    return one("begin run", wf.beginRun, PostgresDriver::run, opt(p.now(), Instant.class), p.runId());
+  public Mono<StoreResults.RunBegun> beginRun(StoreParams.BeginRun p) {
+    return one("begin run", wf.beginRun, row -> {
+      RunInfo run = run(row);
+      Instant deadline = run.deadline();
+      return new StoreResults.RunBegun(run, deadline == null ? null : until(instant(row, "now"), deadline));
+    }, opt(p.now(), Instant.class), p.runId());
   }
 
   @Override
@@ -784,16 +808,17 @@ final class PostgresDriver implements StoreDriver {
     if ((status != RunStatus.QUEUED && status != RunStatus.RUNNING) || timedOut) {
       return new StoreResults.RunStopped(status, timedOut);
     }
+    // Waits are told as what is left by the statement's now, the store's clock.
+    Instant now = instant(row, "now");
     UUID token = row.get("lease_token", UUID.class);
     if (token != null) {
       Instant wakeAt = row.get("taken_wake_at", Instant.class);
       return new StoreResults.StepExecute(token, intValue(row, "taken_attempts"),
-          wakeAt == null ? StepStatus.RUNNING : StepStatus.WAITING, wakeAt);
+          wakeAt == null ? StepStatus.RUNNING : StepStatus.WAITING, wakeAt == null ? null : until(now, wakeAt));
     }
-    Instant now = instant(row, "now");
     if (row.get("status", String.class) == null) {
       // Inserted by a concurrent acquirer after this statement's snapshot: it holds the lease.
-      return new StoreResults.StepNotDue(now.plusMillis(100));
+      return new StoreResults.StepNotDue(Duration.ofMillis(100));
     }
     return stepRecord(row, now);
   }
@@ -803,10 +828,10 @@ final class PostgresDriver implements StoreDriver {
     return switch (status) {
       case SUCCESS -> new StoreResults.StepRecorded(row.get("output", String.class), row.get("output_type", String.class));
       case ERROR -> new StoreResults.StepFailed(text(row, "error"), intValue(row, "attempts"));
-      case RETRY -> new StoreResults.StepNotDue(instant(row, "wake_at"));
+      case RETRY -> new StoreResults.StepNotDue(until(now, instant(row, "wake_at")));
       // RUNNING under a live lease; WAITING is always takeable, so only a race lands here.
       case RUNNING, WAITING -> new StoreResults.StepNotDue(
-          Optional.ofNullable(row.get("lease_until", Instant.class)).orElse(now));
+          until(now, Optional.ofNullable(row.get("lease_until", Instant.class)).orElse(now)));
     };
   }
 
@@ -814,7 +839,7 @@ final class PostgresDriver implements StoreDriver {
   public Mono<Boolean> finishStep(StoreParams.FinishStep p) {
     return update("finish step", wf.finishStep, opt(p.now(), Instant.class), p.runId(), p.stepId(), p.token(),
             p.status().name(), opt(p.outputJson(), String.class), opt(p.outputType(), String.class),
-            opt(p.error(), String.class), opt(p.wakeAt(), Instant.class), opt(p.awaiting(), String.class))
+            opt(p.error(), String.class), micros(p.wakeAfter()), opt(p.awaiting(), String.class))
         .map(n -> n == 1);
   }
 
@@ -843,7 +868,7 @@ final class PostgresDriver implements StoreDriver {
     return inTransaction("suspend run", c -> lockRun(c, p.runId())
         .flatMap(locked -> locked.messageId() == null ? Mono.just(false)
             : updated(c, wf.suspendMessage, now, p.runId(), locked.messageId(), p.lease().token(),
-                    opt(p.wakeAt(), Instant.class))
+                    micros(p.wakeAfter()))
                 .flatMap(n -> n == 1 && p.failed()
                     ? updated(c, wf.countFailure, now, p.runId()).thenReturn(true)
                     : Mono.just(n == 1)))
@@ -958,7 +983,7 @@ final class PostgresDriver implements StoreDriver {
         .flatMap(value -> updated(c, wf.finishStep, opt(p.now(), Instant.class), p.runId(), p.stepId(), p.token(),
                 StepStatus.SUCCESS.name(), opt(value.map(serialize).orElse(null), String.class),
                 opt(value.map(v -> v.getClass().getName()).orElse(null), String.class), new Null(String.class),
-                new Null(Instant.class), new Null(String.class))
+                new Null(Long.class), new Null(String.class))
             // Failing here rolls the caller's writes back with the record.
             .flatMap(n -> n == 1 ? Mono.justOrEmpty(value) : Mono.error(new StoreResults.StepLeaseLost(p.stepId())))));
   }

@@ -2,7 +2,8 @@ package io.pgqrs.postgres;
 
 /**
  * The SQL of workflows, runs, steps and signals on PostgreSQL. {@code $1} is the optional clock in
- * every statement that reads it; {@code S.} is replaced by the quoted schema.
+ * every statement that reads it; {@code S.} is replaced by the quoted schema. Due times are the
+ * database's now plus a relative duration in microseconds, never an instant from the JVM.
  */
 final class PostgresWorkflowSql {
 
@@ -77,7 +78,8 @@ final class PostgresWorkflowSql {
         SELECT (SELECT queue_id FROM w) AS queue_id, (SELECT id FROM ins) AS run_id,
                (SELECT count(*) FROM note) AS notified""".replace("NOW", NOW).replace("S.", s);
     runByKey = "SELECT id FROM S.pgqrs_runs WHERE workflow = $1 AND idempotency_key = $2".replace("S.", s);
-    // Only a run a worker may execute counts an attempt and gets its start time.
+    // Only a run a worker may execute counts an attempt and gets its start time. The statement's
+    // now comes back so the driver can tell how long the run has until its deadline.
     beginRun = """
         UPDATE S.pgqrs_runs
         SET attempts = attempts + CASE WHEN status IN ('QUEUED', 'RUNNING') THEN 1 ELSE 0 END,
@@ -85,7 +87,7 @@ final class PostgresWorkflowSql {
             status = CASE WHEN status = 'QUEUED' THEN 'RUNNING' ELSE status END,
             updated_at = NOW
         WHERE id = $2
-        RETURNING COLUMNS""".replace("COLUMNS", RUN_COLUMNS).replace("NOW", NOW).replace("S.", s);
+        RETURNING COLUMNS, NOW AS now""".replace("COLUMNS", RUN_COLUMNS).replace("NOW", NOW).replace("S.", s);
     // One statement, in autocommit: the run's state, the upsert that takes the step's lease when
     // the run may go on and the step is takeable, and (when it is not taken) the step's record as
     // of the statement's snapshot. A recorded SUCCESS or ERROR never changes, so the snapshot is
@@ -115,10 +117,14 @@ final class PostgresWorkflowSql {
         LEFT JOIN ins ON true
         LEFT JOIN S.pgqrs_steps s ON ins.lease_token IS NULL AND s.run_id = $2 AND s.step_id = $3"""
         .replace("NOW", NOW).replace("S.", s);
+    // The due time of a RETRY or WAITING step is now plus $9 microseconds; a WAITING record without
+    // $9 (a wait replayed) keeps the due time it had.
     finishStep = """
         UPDATE S.pgqrs_steps
-        SET status = $5, output = $6::jsonb, output_type = $7, error = coalesce($8, error), wake_at = $9, awaiting = $10,
-            lease_token = NULL, lease_until = NULL, updated_at = NOW,
+        SET status = $5, output = $6::jsonb, output_type = $7, error = coalesce($8, error),
+            wake_at = CASE WHEN $9::bigint IS NOT NULL THEN NOW + $9::bigint * interval '1 microsecond'
+                           WHEN $5 = 'WAITING' THEN wake_at END,
+            awaiting = $10, lease_token = NULL, lease_until = NULL, updated_at = NOW,
             finished_at = CASE WHEN $5 IN ('SUCCESS', 'ERROR') THEN NOW END
         WHERE run_id = $2 AND step_id = $3 AND lease_token = $4 AND status = 'RUNNING'"""
         .replace("NOW", NOW).replace("S.", s);
@@ -163,7 +169,8 @@ final class PostgresWorkflowSql {
                     SELECT 1 FROM S.pgqrs_signals g JOIN S.pgqrs_steps st
                         ON st.run_id = g.run_id AND st.status = 'WAITING' AND st.awaiting = g.name
                     WHERE g.run_id = r.id AND g.consumed_by IS NULL) THEN n.now
-                ELSE least(greatest(coalesce($5::timestamptz, n.now), n.now), coalesce(r.deadline_at, NEVER))
+                ELSE least(n.now + greatest(coalesce($5::bigint, 0), 0) * interval '1 microsecond',
+                           coalesce(r.deadline_at, NEVER))
             END
         FROM n, r
         WHERE m.id = $3 AND m.lease_token = $4 AND m.state = 'live' AND m.visible_at > n.now"""
