@@ -371,8 +371,9 @@ public final class PgqrsConfig {
    * The Reactor scheduler of the engine's own timers: consumer polls and idle timers, worker
    * heartbeats, lease keep-alives, handler and shutdown timeouts, background maintenance, step
    * lease keep-alives, run deadlines and {@code result()} polling. Default
-   * {@link Schedulers#parallel()}, looked up each time the engine starts a timer (so a scheduler
-   * installed by {@code VirtualTimeScheduler.getOrSet()} is honoured too). A
+   * {@link Schedulers#parallel()}, looked up when a timer starts (for the maintenance loop, when the
+   * store connects), so a scheduler installed by {@code VirtualTimeScheduler.getOrSet()} is honoured
+   * too. A
    * {@code reactor.test.scheduler.VirtualTimeScheduler} given here lets tests advance the engine's
    * timers with {@code advanceTimeBy} instead of sleeping. Handlers and store calls do not run on
    * it. Not read from the environment.
