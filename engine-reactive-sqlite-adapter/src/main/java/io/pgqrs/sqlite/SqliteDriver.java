@@ -47,8 +47,10 @@ import reactor.core.publisher.Sinks;
 
 /**
  * The SQLite-dialect store, on any {@link SqlExecutor}. Instants are stored as microseconds since
- * the epoch and come from the engine's clock (there is no shared server clock). Claims need no
- * SKIP LOCKED: the executor serialises every write.
+ * the epoch and come from the driver's clock (there is no shared server clock); the workflow
+ * statements that compute due times and what is left of them (begin run, acquire, finish step,
+ * suspend run) read SQLite's own now in SQL instead. Claims need no SKIP LOCKED: the executor
+ * serialises every write.
  */
 final class SqliteDriver implements StoreDriver {
 
