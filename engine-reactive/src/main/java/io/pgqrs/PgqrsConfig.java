@@ -8,6 +8,7 @@ import java.net.URI;
 import java.net.URISyntaxException;
 import java.net.URLDecoder;
 import java.nio.charset.StandardCharsets;
+import java.time.Clock;
 import java.time.Duration;
 import java.util.LinkedHashMap;
 import java.util.Locale;
@@ -15,6 +16,8 @@ import java.util.Map;
 import java.util.Objects;
 import java.util.function.Consumer;
 import org.jspecify.annotations.Nullable;
+import reactor.core.scheduler.Scheduler;
+import reactor.core.scheduler.Schedulers;
 
 /**
  * Immutable engine configuration. Build it with {@link #builder(String)}, read it from
@@ -69,6 +72,9 @@ public final class PgqrsConfig {
   /** Null when derived from the heartbeat interval, so a derived copy keeps deriving. */
   private final @Nullable Duration workerStaleAfter;
   private final boolean wakeups;
+  // Time sources: code only, never from the environment. Null means the default.
+  private final @Nullable Clock clock;
+  private final @Nullable Scheduler scheduler;
 
   private PgqrsConfig(Builder b) {
     this.dsn = b.dsn;
@@ -85,6 +91,8 @@ public final class PgqrsConfig {
     this.maintenanceInterval = b.maintenanceInterval;
     this.workerStaleAfter = b.workerStaleAfter;
     this.wakeups = b.wakeups;
+    this.clock = b.clock;
+    this.scheduler = b.scheduler;
   }
 
   /**
@@ -343,6 +351,39 @@ public final class PgqrsConfig {
     return wakeups;
   }
 
+  // ---------------------------------------------------------------- time sources
+
+  /**
+   * The clock the engine reads when it needs the JVM's time, which is only to pace in-memory
+   * limits (a producer's rate limit); default {@link Clock#systemUTC()}. It never dates anything
+   * in the store: every lease, visibility, retry, sleep, signal timeout and deadline is computed
+   * by the store's own clock from relative durations, so JVM clock skew between instances cannot
+   * shift them. A settable clock lets tests move rate limits on without sleeping. Not read from
+   * the environment.
+   *
+   * @return the clock
+   */
+  public Clock clock() {
+    return clock != null ? clock : Clock.systemUTC();
+  }
+
+  /**
+   * The Reactor scheduler of the engine's own timers: consumer polls and idle timers, worker
+   * heartbeats, lease keep-alives, handler and shutdown timeouts, background maintenance, step
+   * lease keep-alives, run deadlines and {@code result()} polling. Default
+   * {@link Schedulers#parallel()}, looked up when a timer starts (for the maintenance loop, when the
+   * store connects), so a scheduler installed by {@code VirtualTimeScheduler.getOrSet()} is honoured
+   * too. A
+   * {@code reactor.test.scheduler.VirtualTimeScheduler} given here lets tests advance the engine's
+   * timers with {@code advanceTimeBy} instead of sleeping. Handlers and store calls do not run on
+   * it. Not read from the environment.
+   *
+   * @return the scheduler
+   */
+  public Scheduler scheduler() {
+    return scheduler != null ? scheduler : Schedulers.parallel();
+  }
+
   /**
    * The DSN's query parameters other than those this class consumes, for the backend's driver.
    *
@@ -360,7 +401,8 @@ public final class PgqrsConfig {
         + ", poolMaxSize=" + poolMaxSize + ", leaseDuration=" + leaseDuration + ", pollInterval=" + pollInterval
         + ", heartbeatInterval=" + heartbeatInterval + ", maxAttempts=" + maxAttempts + ", archiveRetention="
         + archiveRetention + ", connectTimeout=" + connectTimeout + ", maintenanceInterval=" + maintenanceInterval
-        + ", workerStaleAfter=" + workerStaleAfter() + ", wakeups=" + wakeups + '}';
+        + ", workerStaleAfter=" + workerStaleAfter() + ", wakeups=" + wakeups
+        + (clock != null ? ", clock=custom" : "") + (scheduler != null ? ", scheduler=custom" : "") + '}';
   }
 
   @Override
@@ -371,14 +413,14 @@ public final class PgqrsConfig {
         && heartbeatInterval.equals(c.heartbeatInterval) && maxAttempts == c.maxAttempts
         && archiveRetention.equals(c.archiveRetention) && connectTimeout.equals(c.connectTimeout)
         && maintenanceInterval.equals(c.maintenanceInterval) && Objects.equals(workerStaleAfter, c.workerStaleAfter)
-        && wakeups == c.wakeups;
+        && wakeups == c.wakeups && Objects.equals(clock, c.clock) && Objects.equals(scheduler, c.scheduler);
   }
 
   @Override
   public int hashCode() {
     return Objects.hash(dsn, schema, poolInitialSize, poolMaxSize, leaseDuration, pollInterval,
         heartbeatInterval, maxAttempts, archiveRetention, connectTimeout, maintenanceInterval, workerStaleAfter,
-        wakeups);
+        wakeups, clock, scheduler);
   }
 
   /** Builds a {@link PgqrsConfig}; checks every value in {@link #build()}. Not thread-safe. */
@@ -401,6 +443,8 @@ public final class PgqrsConfig {
     private Duration maintenanceInterval = DEFAULT_MAINTENANCE_INTERVAL;
     private @Nullable Duration workerStaleAfter;
     private boolean wakeups = true;
+    private @Nullable Clock clock;
+    private @Nullable Scheduler scheduler;
 
     private Builder(String dsn) {
       if (dsn == null || dsn.isBlank()) {
@@ -438,6 +482,8 @@ public final class PgqrsConfig {
       this.maintenanceInterval = c.maintenanceInterval;
       this.workerStaleAfter = c.workerStaleAfter;
       this.wakeups = c.wakeups;
+      this.clock = c.clock;
+      this.scheduler = c.scheduler;
     }
 
     private static String backendOf(String dsn) {
@@ -631,6 +677,30 @@ public final class PgqrsConfig {
      */
     public Builder wakeups(boolean value) {
       this.wakeups = value;
+      return this;
+    }
+
+    /**
+     * Sets the clock the engine reads for in-memory pacing (see {@link PgqrsConfig#clock()}); the
+     * store's times never come from it.
+     *
+     * @param value the clock, or null for the default {@link Clock#systemUTC()}
+     * @return this builder
+     */
+    public Builder clock(@Nullable Clock value) {
+      this.clock = value;
+      return this;
+    }
+
+    /**
+     * Sets the scheduler of the engine's own timers (see {@link PgqrsConfig#scheduler()}), for
+     * example a {@code VirtualTimeScheduler} in tests.
+     *
+     * @param value the scheduler, or null for the default {@link Schedulers#parallel()}
+     * @return this builder
+     */
+    public Builder scheduler(@Nullable Scheduler value) {
+      this.scheduler = value;
       return this;
     }
 

@@ -608,6 +608,11 @@ final class SqliteDriver implements StoreDriver {
 
   // ---------------------------------------------------------------- workflows
 
+  /** How long from the store's {@code now} until {@code at}, both in microseconds: zero once passed. */
+  private static Duration until(long now, long at) {
+    return at <= now ? Duration.ZERO : Duration.of(at - now, ChronoUnit.MICROS);
+  }
+
   private static RunInfo run(SqlRow row) {
     String output = row.stringOrNull("output");
     return new RunInfo(
@@ -709,15 +714,20 @@ final class SqliteDriver implements StoreDriver {
   }
 
   @Override
-  public Mono<RunInfo> beginRun(StoreParams.BeginRun p) {
-    return db.statements("begin run", s -> first(s.query(sql("begin_run"), microsOrNull(p.now()), p.runId()),
-        SqliteDriver::run));
+  public Mono<StoreResults.RunBegun> beginRun(StoreParams.BeginRun p) {
+    // The statement's now comes back to tell how long the run has until its deadline.
+    return db.statements("begin run", s -> first(s.query(sql("begin_run"), microsOrNull(p.now()), p.runId()), row -> {
+      Long deadline = row.longOrNull("deadline_at");
+      return new StoreResults.RunBegun(run(row), deadline == null ? null : until(row.longValue("now"), deadline));
+    }));
   }
 
   @Override
   public Mono<StoreResults.StepAcquired> acquireStep(StoreParams.AcquireStep p) {
     record RunState(RunStatus status, boolean timedOut, long now) {}
-    record Previous(StepStatus status, @Nullable Instant wakeAt) {}
+    record Previous(StepStatus status, @Nullable Long wakeAt) {}
+    // The first statement reads the store's now (SQLite's clock, or the override); the rest of the
+    // transaction uses that one instant, and waits are told as what is left by it.
     return db.transaction("acquire step", s -> first(s.query(sql("run_state_for_step"), microsOrNull(p.now()),
             p.runId()),
             r -> Optional.of(new RunState(RunStatus.valueOf(r.string("status")), r.longValue("timed_out") != 0,
@@ -733,7 +743,7 @@ final class SqliteDriver implements StoreDriver {
           }
           // The previous status is read before the upsert; BEGIN IMMEDIATE keeps it true until the commit.
           return first(s.query(sql("find_step_status"), p.runId(), p.stepId()),
-                  r -> Optional.of(new Previous(StepStatus.valueOf(r.string("status")), instantOrNull(r, "wake_at"))))
+                  r -> Optional.of(new Previous(StepStatus.valueOf(r.string("status")), r.longOrNull("wake_at"))))
               .defaultIfEmpty(Optional.empty())
               .flatMap(prev -> first(s.query(sql("acquire_step"), run.now(), p.runId(), p.stepId(),
                       micros(p.lease())),
@@ -741,7 +751,8 @@ final class SqliteDriver implements StoreDriver {
                           UUID.fromString(r.string("lease_token")),
                           r.intValue("attempts"),
                           prev.map(Previous::status).orElse(StepStatus.RUNNING),
-                          prev.map(Previous::wakeAt).orElse(null)))
+                          prev.filter(x -> x.status() == StepStatus.WAITING && x.wakeAt() != null)
+                              .map(x -> until(run.now(), x.wakeAt())).orElse(null)))
                   .switchIfEmpty(Mono.defer(() -> first(s.query(sql("find_step"), p.runId(), p.stepId()),
                       r -> stepRecord(r, run.now())))));
         }));
@@ -752,10 +763,10 @@ final class SqliteDriver implements StoreDriver {
     return switch (status) {
       case SUCCESS -> new StoreResults.StepRecorded(row.stringOrNull("output"), row.stringOrNull("output_type"));
       case ERROR -> new StoreResults.StepFailed(row.string("error"), row.intValue("attempts"));
-      case RETRY -> new StoreResults.StepNotDue(instant(row.longValue("wake_at")));
+      case RETRY -> new StoreResults.StepNotDue(until(now, row.longValue("wake_at")));
       // RUNNING under a live lease; WAITING is always takeable, so only a race lands here.
       case RUNNING, WAITING -> new StoreResults.StepNotDue(
-          Optional.ofNullable(instantOrNull(row, "lease_until")).orElse(instant(now)));
+          until(now, Optional.ofNullable(row.longOrNull("lease_until")).orElse(now)));
     };
   }
 
@@ -763,7 +774,7 @@ final class SqliteDriver implements StoreDriver {
   public Mono<Boolean> finishStep(StoreParams.FinishStep p) {
     return db.statements("finish step", s -> s.update(sql("finish_step"), microsOrNull(p.now()), p.runId(),
             p.stepId(), p.token().toString(), p.status().name(), p.outputJson(), p.outputType(), p.error(),
-            microsOrNull(p.wakeAt()), p.awaiting()))
+            microsOrNull(p.wakeAfter()), p.awaiting()))
         .map(n -> n == 1);
   }
 
@@ -799,7 +810,7 @@ final class SqliteDriver implements StoreDriver {
   public Mono<Boolean> suspendRun(StoreParams.SuspendRun p) {
     return db.transaction("suspend run", s -> lockRun(s, p.runId(), p.lease().now())
         .flatMap(read -> read.messageId() == null ? Mono.just(false) : s.update(sql("suspend_message"),
-                read.now(), p.runId(), read.messageId(), p.lease().token().toString(), microsOrNull(p.wakeAt()))
+                read.now(), p.runId(), read.messageId(), p.lease().token().toString(), microsOrNull(p.wakeAfter()))
             .flatMap(n -> n == 1 && p.failed()
                 ? s.update(sql("count_failure"), read.now(), p.runId()).thenReturn(true)
                 : Mono.just(n == 1)))

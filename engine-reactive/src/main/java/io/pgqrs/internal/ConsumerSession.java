@@ -38,7 +38,8 @@ import reactor.core.scheduler.Schedulers;
  * subscriber has demand, the in-flight bound has room, the worker is not suspended and there may
  * be work ({@code more}: set at start, by a wake-up, by a full batch, by the idle timer). A claim
  * that comes back short clears {@code more} and arms the idle timer for the next due message or
- * the poll interval, whichever is sooner.
+ * the poll interval, whichever is sooner. Every timer runs on the engine's timer scheduler
+ * ({@link io.pgqrs.PgqrsConfig#scheduler()}).
  */
 final class ConsumerSession {
 
@@ -142,7 +143,7 @@ final class ConsumerSession {
           .subscribe(q -> wake(), e -> log.warn("pgqrs wake-ups of queue '{}' ended: {}", settings.queue(), e.toString())));
     }
     Duration beat = settings.heartbeatInterval();
-    background.add(Flux.interval(beat, beat)
+    background.add(Flux.interval(beat, beat, engine.timers())
         .onBackpressureDrop()
         .concatMap(t -> engine.workers().heartbeat(workerId)
             .onErrorResume(e -> {
@@ -151,7 +152,7 @@ final class ConsumerSession {
             }))
         .subscribe(this::onStatus));
     Duration tick = settings.lease().dividedBy(3);
-    background.add(Flux.interval(tick, tick)
+    background.add(Flux.interval(tick, tick, engine.timers())
         .onBackpressureDrop()
         .concatMap(t -> extendHeld())
         .subscribe());
@@ -286,13 +287,13 @@ final class ConsumerSession {
         .map(due -> due.compareTo(poll) < 0 ? (due.compareTo(IDLE_FLOOR) < 0 ? IDLE_FLOOR : due.plusMillis(1)) : poll)
         .defaultIfEmpty(poll)
         .onErrorReturn(poll)
-        .flatMap(Mono::delay)
+        .flatMap(delay -> Mono.delay(delay, engine.timers()))
         .subscribe(t -> timerFired());
     idleTimer = timer;
   }
 
   private void armTimer(Duration delay) {
-    Disposable timer = Mono.delay(delay).subscribe(t -> timerFired());
+    Disposable timer = Mono.delay(delay, engine.timers()).subscribe(t -> timerFired());
     idleTimer = timer;
   }
 
@@ -434,7 +435,7 @@ final class ConsumerSession {
     // Deliveries already handed out may still be settled by their holder: keep their leases alive
     // until then, or until the shutdown timeout.
     allSettled.asMono()
-        .timeout(settings.shutdownTimeout(), Mono.empty())
+        .timeout(settings.shutdownTimeout(), Mono.empty(), engine.timers())
         .then(finish())
         .subscribe();
   }

@@ -21,7 +21,6 @@ import java.lang.reflect.Method;
 import java.lang.reflect.ParameterizedType;
 import java.lang.reflect.Proxy;
 import java.time.Duration;
-import java.time.Instant;
 import java.util.Map;
 import java.util.Objects;
 import java.util.concurrent.ConcurrentHashMap;
@@ -52,8 +51,11 @@ final class DefaultRunContext implements RunContext {
   /** Why this execution of the body ends early. */
   sealed interface Interrupt permits Park, Pause, Cancel, TimedOut, Lost, Finished {}
 
-  /** Park the run until a due time: a sleep, a retry, a signal wait, a step another worker holds. */
-  record Park(Instant until) implements Interrupt {}
+  /**
+   * Park the run for a while (counted by the store's clock): a sleep, a retry, a signal wait, a step
+   * another worker holds.
+   */
+  record Park(Duration after) implements Interrupt {}
 
   /** The run was paused. */
   record Pause() implements Interrupt {}
@@ -264,7 +266,7 @@ final class DefaultRunContext implements RunContext {
       }
       return exec.acquireStep(stepId, definition.stepLease()).flatMap(acquired -> {
         if (acquired instanceof StepAcquisition.NotDue n) {
-          return stop(new Park(n.until()));
+          return stop(new Park(n.after()));
         }
         if (acquired instanceof StepAcquisition.Stopped s) {
           return stop(stopped(s));
@@ -304,7 +306,7 @@ final class DefaultRunContext implements RunContext {
       Supplier<? extends Mono<? extends T>> supplier, boolean recordedByWork) {
     Duration lease = definition.stepLease();
     Duration every = lease.dividedBy(3);
-    Disposable keepAlive = Flux.interval(every, every)
+    Disposable keepAlive = Flux.interval(every, every, runtime.engine().timers())
         .concatMap(tick -> exec.extendStep(step, lease).map(status -> (Object) status).defaultIfEmpty(Boolean.FALSE))
         .subscribe(state -> {
           if (Boolean.FALSE.equals(state)) {
@@ -369,9 +371,8 @@ final class DefaultRunContext implements RunContext {
     boolean retryable = !permanent && (e instanceof RetryLaterException || options.policy().retries(e));
     if (retryable && step.attempt() < options.maxAttempts()) {
       Duration delay = e instanceof RetryLaterException later ? later.delay() : options.policy().delayAfter(step.attempt());
-      Instant at = Instant.now().plus(delay);
       log.debug("pgqrs retries step '{}' of run {} in {}: {}", step.stepId(), runId(), delay, text);
-      return exec.recordStepFailure(step, text, at).flatMap(held -> stop(held ? new Park(at) : new Lost()));
+      return exec.recordStepFailure(step, text, delay).flatMap(held -> stop(held ? new Park(delay) : new Lost()));
     }
     return exec.recordStepFailure(step, text, null)
         .flatMap(held -> held ? Mono.<T>error(new StepFailedException(step.stepId(), step.attempt(), text))
@@ -387,12 +388,14 @@ final class DefaultRunContext implements RunContext {
       if (!(acquired instanceof StepAcquisition.Execute step)) {
         return Mono.empty();
       }
-      Instant now = Instant.now();
-      Instant wake = step.waitingUntil() != null ? step.waitingUntil() : now.plus(duration);
-      if (!now.isBefore(wake)) {
+      // A sleep begun earlier waits what the store says remains of it and keeps its recorded due time.
+      Duration replayed = step.waitRemaining();
+      Duration remaining = replayed != null ? replayed : duration;
+      if (remaining.isZero() || remaining.isNegative()) {
         return exec.recordOutput(step, null, null).flatMap(held -> held ? Mono.<Void>empty() : stop(new Lost()));
       }
-      return exec.recordWaiting(step, wake, null).flatMap(held -> stop(held ? new Park(wake) : new Lost()));
+      return exec.recordWaiting(step, replayed != null ? null : duration, null)
+          .flatMap(held -> stop(held ? new Park(remaining) : new Lost()));
     });
   }
 
@@ -415,8 +418,9 @@ final class DefaultRunContext implements RunContext {
         return Mono.error(new SignalTimeoutException(name, f.error()));
       }
       StepAcquisition.Execute step = (StepAcquisition.Execute) acquired;
-      Instant now = Instant.now();
-      Instant deadline = step.waitingUntil() != null ? step.waitingUntil() : now.plus(timeout);
+      // A wait begun earlier has what the store says remains of its timeout and keeps its deadline.
+      Duration replayed = step.waitRemaining();
+      Duration remaining = replayed != null ? replayed : timeout;
       return exec.takeSignal(step, name).flatMap(taken -> {
         if (!taken.leaseHeld()) {
           return stop(new Lost());
@@ -425,11 +429,12 @@ final class DefaultRunContext implements RunContext {
         if (value != null) {
           return Mono.fromCallable(() -> runtime.<T>fromJson(value, javaType, "signal '" + name + "'"));
         }
-        if (!Instant.now().isBefore(deadline)) {
+        if (remaining.isZero() || remaining.isNegative()) {
           return exec.recordStepFailure(step, timeoutText, null)
               .flatMap(held -> held ? Mono.<T>error(new SignalTimeoutException(name, timeoutText)) : stop(new Lost()));
         }
-        return exec.recordWaiting(step, deadline, name).flatMap(held -> stop(held ? new Park(deadline) : new Lost()));
+        return exec.recordWaiting(step, replayed != null ? null : timeout, name)
+            .flatMap(held -> stop(held ? new Park(remaining) : new Lost()));
       });
     });
   }

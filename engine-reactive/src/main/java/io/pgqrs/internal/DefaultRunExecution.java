@@ -9,7 +9,6 @@ import io.pgqrs.workflow.RunStatus;
 import io.pgqrs.workflow.StepAcquisition;
 import io.pgqrs.workflow.StepStatus;
 import java.time.Duration;
-import java.time.Instant;
 import java.util.Objects;
 import org.jspecify.annotations.Nullable;
 import reactor.core.publisher.Mono;
@@ -20,16 +19,26 @@ final class DefaultRunExecution implements RunExecution {
   private final WorkflowRuntime runtime;
   private final DefaultDelivery delivery;
   private final RunInfo run;
+  private final @Nullable Duration untilDeadline;
 
-  DefaultRunExecution(WorkflowRuntime runtime, DefaultDelivery delivery, RunInfo run) {
+  DefaultRunExecution(WorkflowRuntime runtime, DefaultDelivery delivery, StoreResults.RunBegun begun) {
     this.runtime = runtime;
     this.delivery = delivery;
-    this.run = run;
+    this.run = begun.run();
+    this.untilDeadline = begun.untilDeadline();
   }
 
   @Override
   public RunInfo run() {
     return run;
+  }
+
+  /**
+   * How long the run had until its deadline when this execution began, by the store's clock: zero
+   * once passed, null without a deadline.
+   */
+  @Nullable Duration untilDeadline() {
+    return untilDeadline;
   }
 
   DefaultDelivery delivery() {
@@ -47,7 +56,7 @@ final class DefaultRunExecution implements RunExecution {
   private static StepAcquisition acquisition(String stepId, StoreResults.StepAcquired found) {
     if (found instanceof StoreResults.StepExecute e) {
       return new StepAcquisition.Execute(stepId, e.token(), e.attempts(),
-          e.previousStatus() == StepStatus.WAITING ? e.wakeAt() : null);
+          e.previousStatus() == StepStatus.WAITING ? e.untilWake() : null);
     }
     if (found instanceof StoreResults.StepRecorded r) {
       return new StepAcquisition.Recorded(stepId, r.outputJson() == null ? null : Json.parse(r.outputJson()),
@@ -57,7 +66,7 @@ final class DefaultRunExecution implements RunExecution {
       return new StepAcquisition.Failed(stepId, f.error(), f.attempts());
     }
     if (found instanceof StoreResults.StepNotDue n) {
-      return new StepAcquisition.NotDue(stepId, n.until());
+      return new StepAcquisition.NotDue(stepId, n.after());
     }
     StoreResults.RunStopped s = (StoreResults.RunStopped) found;
     return new StepAcquisition.Stopped(s.status(), s.timedOut());
@@ -82,13 +91,23 @@ final class DefaultRunExecution implements RunExecution {
   }
 
   @Override
-  public Mono<Boolean> recordStepFailure(StepAcquisition.Execute step, String error, @Nullable Instant retryAt) {
+  public Mono<Boolean> recordStepFailure(StepAcquisition.Execute step, String error, @Nullable Duration retryAfter) {
     Objects.requireNonNull(error, "error");
-    return finishStep(step, retryAt == null ? StepStatus.ERROR : StepStatus.RETRY, null, null, error, retryAt, null);
+    return Mono.defer(() -> {
+      if (retryAfter != null) {
+        Engine.checkNotNegative("retryAfter", retryAfter);
+      }
+      return finishStep(step, retryAfter == null ? StepStatus.ERROR : StepStatus.RETRY, null, null, error, retryAfter,
+          null);
+    });
   }
 
-  Mono<Boolean> recordWaiting(StepAcquisition.Execute step, Instant wakeAt, @Nullable String signal) {
-    return finishStep(step, StepStatus.WAITING, null, null, null, wakeAt, signal);
+  /**
+   * Records a sleep or signal wait: due {@code wakeAfter} from the store's now, or, when null (a
+   * wait replayed), at the due time its earlier record holds.
+   */
+  Mono<Boolean> recordWaiting(StepAcquisition.Execute step, @Nullable Duration wakeAfter, @Nullable String signal) {
+    return finishStep(step, StepStatus.WAITING, null, null, null, wakeAfter, signal);
   }
 
   Mono<StoreResults.SignalTaken> takeSignal(StepAcquisition.Execute step, String name) {
@@ -96,9 +115,9 @@ final class DefaultRunExecution implements RunExecution {
   }
 
   private Mono<Boolean> finishStep(StepAcquisition.Execute step, StepStatus status, @Nullable String json,
-      @Nullable String type, @Nullable String error, @Nullable Instant wakeAt, @Nullable String awaiting) {
+      @Nullable String type, @Nullable String error, @Nullable Duration wakeAfter, @Nullable String awaiting) {
     return runtime.driver().finishStep(new StoreParams.FinishStep(run.id(), step.stepId(), step.token(), status, json,
-        type, error, wakeAt, awaiting, null));
+        type, error, wakeAfter, awaiting, null));
   }
 
   @Override
@@ -128,13 +147,18 @@ final class DefaultRunExecution implements RunExecution {
   }
 
   @Override
-  public Mono<Boolean> park(@Nullable Instant until) {
-    return park(until, false);
+  public Mono<Boolean> park(@Nullable Duration after) {
+    return park(after, false);
   }
 
-  Mono<Boolean> park(@Nullable Instant until, boolean failed) {
-    return delivery.settleWith(lease -> runtime.driver().suspendRun(
-        new StoreParams.SuspendRun(run.id(), ref(lease), until, failed)));
+  Mono<Boolean> park(@Nullable Duration after, boolean failed) {
+    return Mono.defer(() -> {
+      if (after != null) {
+        Engine.checkNotNegative("after", after);
+      }
+      return delivery.settleWith(lease -> runtime.driver().suspendRun(
+          new StoreParams.SuspendRun(run.id(), ref(lease), after, failed)));
+    });
   }
 
   @Override

@@ -98,9 +98,10 @@ final class DefaultWorkflowWorker<I, O> implements WorkflowWorker {
       default:
         break;
     }
-    Instant deadline = run.deadline();
-    if (deadline != null && !Instant.now().isBefore(deadline)) {
-      return exec.fail(timedOut(deadline)).then();
+    // The store's clock says how long the run has left; the JVM's clock is never compared with it.
+    Duration untilDeadline = exec.untilDeadline();
+    if (untilDeadline != null && (untilDeadline.isZero() || untilDeadline.isNegative())) {
+      return exec.fail(timedOut(run)).then();
     }
     I input;
     try {
@@ -118,8 +119,8 @@ final class DefaultWorkflowWorker<I, O> implements WorkflowWorker {
         })
         .materialize()
         .map(Optional::of);
-    Mono<DefaultRunContext.Interrupt> timeout = deadline == null ? Mono.never()
-        : Mono.delay(Duration.between(Instant.now(), deadline))
+    Mono<DefaultRunContext.Interrupt> timeout = untilDeadline == null ? Mono.never()
+        : Mono.delay(untilDeadline, runtime.engine().timers())
             .map(t -> (DefaultRunContext.Interrupt) new DefaultRunContext.TimedOut())
             .doOnNext(ctx::interrupt);
     return Mono.firstWithSignal(body, Mono.firstWithSignal(ctx.interrupts(), timeout).map(i -> Optional.<Signal<O>>empty()))
@@ -143,7 +144,7 @@ final class DefaultWorkflowWorker<I, O> implements WorkflowWorker {
     if (error instanceof PgqrsTransientException) {
       log.warn("pgqrs parks run {} of '{}' for {} after a store error: {}", exec.run().id(), definition.name(),
           TRANSIENT_RETRY, error.toString());
-      return exec.park(Instant.now().plus(TRANSIENT_RETRY)).then();
+      return exec.park(TRANSIENT_RETRY).then();
     }
     StepOptions retries = definition.workflowRetries();
     int attempt = exec.run().failures() + 1;
@@ -155,14 +156,14 @@ final class DefaultWorkflowWorker<I, O> implements WorkflowWorker {
     if (retryable && attempt < retries.maxAttempts()) {
       Duration delay = error instanceof RetryLaterException later ? later.delay() : retries.policy().delayAfter(attempt);
       log.debug("pgqrs retries run {} of '{}' in {}: {}", exec.run().id(), definition.name(), delay, text);
-      return exec.park(Instant.now().plus(delay), true).then();
+      return exec.park(delay, true).then();
     }
     return exec.fail(text).then();
   }
 
   private Mono<Void> interrupted(DefaultRunExecution exec, DefaultRunContext.Interrupt interrupt) {
     if (interrupt instanceof DefaultRunContext.Park park) {
-      return exec.park(park.until()).then();
+      return exec.park(park.after()).then();
     }
     if (interrupt instanceof DefaultRunContext.Pause) {
       return exec.park(null).then();
@@ -171,8 +172,7 @@ final class DefaultWorkflowWorker<I, O> implements WorkflowWorker {
       return exec.acknowledgeCancel().then();
     }
     if (interrupt instanceof DefaultRunContext.TimedOut) {
-      Instant deadline = exec.run().deadline();
-      return exec.fail(timedOut(deadline == null ? Instant.now() : deadline)).then();
+      return exec.fail(timedOut(exec.run())).then();
     }
     if (interrupt instanceof DefaultRunContext.Finished) {
       return exec.delivery().ack().then();
@@ -181,8 +181,10 @@ final class DefaultWorkflowWorker<I, O> implements WorkflowWorker {
     return exec.park(null).then();
   }
 
-  private static String timedOut(Instant deadline) {
-    return "the run timed out: its deadline " + deadline + " passed";
+  private static String timedOut(RunInfo run) {
+    Instant deadline = run.deadline();
+    return deadline == null ? "the run timed out: its deadline passed"
+        : "the run timed out: its deadline " + deadline + " passed";
   }
 
   // ---------------------------------------------------------------- builder

@@ -47,6 +47,7 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 import reactor.core.publisher.Flux;
 import reactor.core.publisher.Mono;
+import reactor.core.scheduler.Scheduler;
 import reactor.core.scheduler.Schedulers;
 
 /**
@@ -80,7 +81,7 @@ public final class Engine implements Store {
     this.config = config;
     this.mapper = mapper;
     this.hostname = hostname;
-    this.maintenanceRunner = new MaintenanceRunner(driver, config, hostname, Schedulers.parallel());
+    this.maintenanceRunner = new MaintenanceRunner(driver, config, hostname, config.scheduler());
     this.runtime = new WorkflowRuntime(this);
   }
 
@@ -149,7 +150,7 @@ public final class Engine implements Store {
 
   @Override
   public Producer.Builder producer(String queue) {
-    return new DefaultProducer.Builder(driver, Names.checkQueue(queue), mapper);
+    return new DefaultProducer.Builder(driver, Names.checkQueue(queue), mapper, config.clock());
   }
 
   @Override
@@ -159,6 +160,14 @@ public final class Engine implements Store {
 
   String hostname() {
     return hostname;
+  }
+
+  /**
+   * The scheduler of this engine's own timers (polls, heartbeats, keep-alives, timeouts, run
+   * deadlines), from {@link PgqrsConfig#scheduler()}; asked for each time a timer starts.
+   */
+  Scheduler timers() {
+    return config.scheduler();
   }
 
   boolean wakeupsEnabled() {

@@ -31,13 +31,13 @@ import reactor.util.retry.Retry;
 final class HandlerRun {
 
   private static final Logger log = LoggerFactory.getLogger(HandlerRun.class);
-  private static final Retry SETTLE_RETRY = Retry.backoff(3, Duration.ofMillis(100))
-      .filter(e -> e instanceof PgqrsTransientException);
 
   private final ConsumerSession session;
   private final DefaultConsumer.Settings settings;
   private final Function<DefaultDelivery, ? extends Publisher<?>> handler;
   private final @Nullable Publisher<?> stop;
+  /** Settles retried after a transient store error, backing off on the engine's timers. */
+  private final Retry settleRetry;
   private final Sinks.Many<Outcome> outcomes = Sinks.many().unicast().onBackpressureBuffer();
   private final AtomicBoolean shuttingDown = new AtomicBoolean();
   private final AtomicBoolean ended = new AtomicBoolean();
@@ -52,6 +52,9 @@ final class HandlerRun {
     this.settings = session.settings();
     this.handler = handler;
     this.stop = stop;
+    this.settleRetry = Retry.backoff(3, Duration.ofMillis(100))
+        .filter(e -> e instanceof PgqrsTransientException)
+        .scheduler(session.engine().timers());
   }
 
   Flux<Outcome> outcomes() {
@@ -79,7 +82,7 @@ final class HandlerRun {
       return;
     }
     session.requestStop();
-    deadline = Mono.delay(settings.shutdownTimeout()).subscribe(t -> {
+    deadline = Mono.delay(settings.shutdownTimeout(), session.engine().timers()).subscribe(t -> {
       Disposable p = pipeline;
       if (p != null) {
         log.warn("pgqrs consumer of queue '{}': handlers still running after {}, releasing their messages",
@@ -140,7 +143,7 @@ final class HandlerRun {
         })
         .subscribeOn(Schedulers.parallel())
         .timeout(settings.handlerTimeout(), Mono.error(() -> new TimeoutException(
-            "handler timed out after " + settings.handlerTimeout())));
+            "handler timed out after " + settings.handlerTimeout())), session.engine().timers());
     return work.materialize()
         .flatMap(signal -> {
           Throwable error = signal.getThrowable();
@@ -162,7 +165,7 @@ final class HandlerRun {
     }
     Outcome.Kind kind = settings.deleteOnSuccess() ? Outcome.Kind.DELETED : Outcome.Kind.ARCHIVED;
     Mono<Boolean> ack = Mono.defer(() -> settings.deleteOnSuccess() ? d.delete() : d.ack());
-    return ack.retryWhen(SETTLE_RETRY)
+    return ack.retryWhen(settleRetry)
         .map(done -> done ? new Outcome(d.id(), kind, d.attempts(), null, null) : lost(d, null));
   }
 
@@ -176,12 +179,12 @@ final class HandlerRun {
     if (last || (!(error instanceof RetryLaterException) && !policy.retries(error))) {
       log.warn("pgqrs dead-letters message {} of queue '{}' after {} attempt(s): {}", d.id(), settings.queue(),
           d.attempts(), text);
-      return Mono.defer(() -> d.deadLetter(text)).retryWhen(SETTLE_RETRY)
+      return Mono.defer(() -> d.deadLetter(text)).retryWhen(settleRetry)
           .map(done -> done ? new Outcome(d.id(), Outcome.Kind.DEAD_LETTERED, d.attempts(), null, text) : lost(d, text));
     }
     Duration delay = error instanceof RetryLaterException later ? later.delay() : policy.delayAfter(d.attempts());
     log.debug("pgqrs retries message {} of queue '{}' in {}: {}", d.id(), settings.queue(), delay, text);
-    return Mono.defer(() -> d.release(delay, text)).retryWhen(SETTLE_RETRY)
+    return Mono.defer(() -> d.release(delay, text)).retryWhen(settleRetry)
         .map(done -> done ? new Outcome(d.id(), Outcome.Kind.RETRY_SCHEDULED, d.attempts(), delay, text)
             : lost(d, text));
   }

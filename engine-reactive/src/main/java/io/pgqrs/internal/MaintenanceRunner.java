@@ -55,7 +55,7 @@ final class MaintenanceRunner {
    * @param driver the store
    * @param config the interval, stale threshold and retention
    * @param hostname this host, for the instance name recorded on the sweep row
-   * @param timer the scheduler of the wait between sweeps
+   * @param timer the scheduler of the wait between sweeps and of the sweep and stop timeouts
    */
   MaintenanceRunner(StoreDriver driver, PgqrsConfig config, String hostname, Scheduler timer) {
     this.driver = driver;
@@ -96,7 +96,7 @@ final class MaintenanceRunner {
         .takeUntilOther(stopSignal.asMono())
         // A sweep that has started is not cut by stop(): only the wait before it is.
         .flatMap(tick -> sweep(false)
-            .timeout(SWEEP_TIMEOUT)
+            .timeout(SWEEP_TIMEOUT, timer)
             .doOnNext(this::logReport)
             .onErrorResume(e -> {
               logFailure(e, interval);
@@ -125,7 +125,7 @@ final class MaintenanceRunner {
       return ended.asMono().timeout(STOP_GRACE, Mono.fromRunnable(() -> {
         log.warn("pgqrs maintenance: a sweep still running after {} is cancelled and rolled back", STOP_GRACE);
         running.dispose();
-      }));
+      }), timer);
     });
   }
 

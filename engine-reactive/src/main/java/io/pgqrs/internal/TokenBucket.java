@@ -4,7 +4,10 @@ import io.pgqrs.queue.RateLimit;
 import java.time.Duration;
 import java.util.function.LongSupplier;
 
-/** A thread-safe token bucket; time comes from an injected nanosecond clock so tests need no sleeps. */
+/**
+ * A thread-safe token bucket; time comes from an injected nanosecond clock so tests need no sleeps.
+ * A clock that steps back refills nothing for that step and counts on from the earlier reading.
+ */
 final class TokenBucket {
 
   private final double permitsPerNano;
@@ -28,7 +31,7 @@ final class TokenBucket {
    */
   synchronized Duration tryAcquire(int permits) {
     long now = nanoClock.getAsLong();
-    available = Math.min(capacity, available + (now - refilledAt) * permitsPerNano);
+    available = Math.min(capacity, available + Math.max(0L, now - refilledAt) * permitsPerNano);
     refilledAt = now;
     if (available >= permits) {
       available -= permits;

@@ -161,10 +161,10 @@ final class WorkflowRuntime implements Runs {
     long id = runId.asLong();
     return driver.beginRun(new StoreParams.BeginRun(id, null))
         .switchIfEmpty(Mono.error(() -> new RunNotFoundException(id)))
-        .flatMap(run -> run.workflow().equals(delivery.message().queue())
-            ? Mono.just((RunExecution) new DefaultRunExecution(this, delivery, run))
+        .flatMap(begun -> begun.run().workflow().equals(delivery.message().queue())
+            ? Mono.just((RunExecution) new DefaultRunExecution(this, delivery, begun))
             : Mono.error(new InvalidArgumentException("delivery", "run " + id + " belongs to workflow '"
-                + run.workflow() + "', not to queue '" + delivery.message().queue() + "'")));
+                + begun.run().workflow() + "', not to queue '" + delivery.message().queue() + "'")));
   }
 
   // ---------------------------------------------------------------- executing runs
@@ -185,7 +185,8 @@ final class WorkflowRuntime implements Runs {
   /**
    * The run's outcome when it has finished. A run finished by this engine is known at once from
    * its announcement; otherwise the run is read now, again whenever a run-finished notification
-   * may concern it (on PostgreSQL from any engine), and at the poll interval as a fallback.
+   * may concern it (on PostgreSQL from any engine), and at the poll interval as a fallback, on the
+   * engine's timer scheduler.
    */
   Mono<Finished> awaitFinished(long runId) {
     Duration poll = engine.config().pollInterval();
@@ -193,7 +194,7 @@ final class WorkflowRuntime implements Runs {
     Flux<Finished> looks = Flux.merge(
             Mono.just(0L),
             driver.runsFinished().filter(id -> id == runId || id < 0),
-            Flux.interval(poll, poll),
+            Flux.interval(poll, poll, engine.timers()),
             here.filter(f -> f.status() == null))
         .onBackpressureLatest()
         .concatMap(tick -> get(runId), 1)

@@ -125,6 +125,26 @@ final class PostgresDriver implements StoreDriver {
     return d == null ? new Null(Long.class) : (Object) d.toMillis();
   }
 
+  /** The most microseconds a due time is put off: far beyond any real wait, within timestamp range. */
+  private static final long MAX_WAIT_MICROS = Long.MAX_VALUE / 2;
+
+  /** A wait in microseconds, rounded up (a due time is never early) and saturating; a typed null if none. */
+  private static Object micros(@Nullable Duration d) {
+    if (d == null) {
+      return new Null(Long.class);
+    }
+    if (d.getSeconds() >= MAX_WAIT_MICROS / 1_000_000L) {
+      return MAX_WAIT_MICROS;
+    }
+    return d.getSeconds() * 1_000_000L + (d.getNano() + 999) / 1_000;
+  }
+
+  /** How long from the store's {@code now} until {@code at}: zero once it has passed. */
+  private static Duration until(Instant now, Instant at) {
+    Duration left = Duration.between(now, at);
+    return left.isNegative() ? Duration.ZERO : left;
+  }
+
   private static Statement bind(Statement statement, Object... args) {
     for (int i = 0; i < args.length; i++) {
       if (args[i] instanceof Null n) {
@@ -747,8 +767,12 @@ final class PostgresDriver implements StoreDriver {
   }
 
   @Override
-  public Mono<RunInfo> beginRun(StoreParams.BeginRun p) {
-    return one("begin run", sql.get("begin_run"), PostgresDriver::run, opt(p.now(), Instant.class), p.runId());
+  public Mono<StoreResults.RunBegun> beginRun(StoreParams.BeginRun p) {
+    return one("begin run", sql.get("begin_run"), row -> {
+      RunInfo run = run(row);
+      Instant deadline = run.deadline();
+      return new StoreResults.RunBegun(run, deadline == null ? null : until(instant(row, "now"), deadline));
+    }, opt(p.now(), Instant.class), p.runId());
   }
 
   @Override
@@ -767,16 +791,17 @@ final class PostgresDriver implements StoreDriver {
     if ((status != RunStatus.QUEUED && status != RunStatus.RUNNING) || timedOut) {
       return new StoreResults.RunStopped(status, timedOut);
     }
+    // Waits are told as what is left by the statement's now, the store's clock.
+    Instant now = instant(row, "now");
     UUID token = row.get("lease_token", UUID.class);
     if (token != null) {
       Instant wakeAt = row.get("taken_wake_at", Instant.class);
       return new StoreResults.StepExecute(token, intValue(row, "taken_attempts"),
-          wakeAt == null ? StepStatus.RUNNING : StepStatus.WAITING, wakeAt);
+          wakeAt == null ? StepStatus.RUNNING : StepStatus.WAITING, wakeAt == null ? null : until(now, wakeAt));
     }
-    Instant now = instant(row, "now");
     if (row.get("status", String.class) == null) {
       // Inserted by a concurrent acquirer after this statement's snapshot: it holds the lease.
-      return new StoreResults.StepNotDue(now.plusMillis(100));
+      return new StoreResults.StepNotDue(Duration.ofMillis(100));
     }
     return stepRecord(row, now);
   }
@@ -786,10 +811,10 @@ final class PostgresDriver implements StoreDriver {
     return switch (status) {
       case SUCCESS -> new StoreResults.StepRecorded(row.get("output", String.class), row.get("output_type", String.class));
       case ERROR -> new StoreResults.StepFailed(text(row, "error"), intValue(row, "attempts"));
-      case RETRY -> new StoreResults.StepNotDue(instant(row, "wake_at"));
+      case RETRY -> new StoreResults.StepNotDue(until(now, instant(row, "wake_at")));
       // RUNNING under a live lease; WAITING is always takeable, so only a race lands here.
       case RUNNING, WAITING -> new StoreResults.StepNotDue(
-          Optional.ofNullable(row.get("lease_until", Instant.class)).orElse(now));
+          until(now, Optional.ofNullable(row.get("lease_until", Instant.class)).orElse(now)));
     };
   }
 
@@ -797,7 +822,7 @@ final class PostgresDriver implements StoreDriver {
   public Mono<Boolean> finishStep(StoreParams.FinishStep p) {
     return update("finish step", sql.get("finish_step"), opt(p.now(), Instant.class), p.runId(), p.stepId(), p.token(),
             p.status().name(), opt(p.outputJson(), String.class), opt(p.outputType(), String.class),
-            opt(p.error(), String.class), opt(p.wakeAt(), Instant.class), opt(p.awaiting(), String.class))
+            opt(p.error(), String.class), micros(p.wakeAfter()), opt(p.awaiting(), String.class))
         .map(n -> n == 1);
   }
 
@@ -826,7 +851,7 @@ final class PostgresDriver implements StoreDriver {
     return inTransaction("suspend run", c -> lockRun(c, p.runId())
         .flatMap(locked -> locked.messageId() == null ? Mono.just(false)
             : updated(c, sql.get("suspend_message"), now, p.runId(), locked.messageId(), p.lease().token(),
-                    opt(p.wakeAt(), Instant.class))
+                    micros(p.wakeAfter()))
                 .flatMap(n -> n == 1 && p.failed()
                     ? updated(c, sql.get("count_failure"), now, p.runId()).thenReturn(true)
                     : Mono.just(n == 1)))
@@ -946,7 +971,7 @@ final class PostgresDriver implements StoreDriver {
         .flatMap(value -> updated(c, sql.get("finish_step"), opt(p.now(), Instant.class), p.runId(), p.stepId(),
                 p.token(), StepStatus.SUCCESS.name(), opt(value.map(serialize).orElse(null), String.class),
                 opt(value.map(v -> v.getClass().getName()).orElse(null), String.class), new Null(String.class),
-                new Null(Instant.class), new Null(String.class))
+                new Null(Long.class), new Null(String.class))
             // Failing here rolls the caller's writes back with the record.
             .flatMap(n -> n == 1 ? Mono.justOrEmpty(value) : Mono.error(new StoreResults.StepLeaseLost(p.stepId())))));
   }

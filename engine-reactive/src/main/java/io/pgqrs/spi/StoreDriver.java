@@ -30,6 +30,15 @@ import reactor.core.publisher.Mono;
  * succeed only when the token matches, the message is live and the lease is unexpired at
  * {@code now}. Operations on a queue name that does not exist signal
  * {@link io.pgqrs.queue.QueueNotFoundException} unless documented otherwise.
+ *
+ * <p>Time: the store's clock is the only clock. Every "now plus a delay" (a lease, a visibility, a
+ * retry, a sleep, a signal timeout, a deadline) is computed by the store from a relative
+ * {@link java.time.Duration} the engine passes; parameter records carry absolute instants only as
+ * the optional {@code now} override (tests moving time) or as a time the user gave
+ * ({@link StoreParams.NewRow#visibleAt()}). Where the engine must wait for a recorded time, the
+ * store returns what is left of it as a duration by its own clock ({@link StoreResults.RunBegun#untilDeadline()},
+ * {@link StoreResults.StepExecute#untilWake()}, {@link StoreResults.StepNotDue#after()},
+ * {@link #untilNextVisible}), so the engine never compares a stored instant with the JVM's clock.
  */
 public interface StoreDriver {
 
@@ -325,9 +334,10 @@ public interface StoreDriver {
    * Marks a run begun by a worker (see {@link StoreParams.BeginRun}).
    *
    * @param p the run
-   * @return the run after the change, or empty if it does not exist
+   * @return the run after the change with the time left until its deadline, or empty if it does
+   *     not exist
    */
-  Mono<io.pgqrs.workflow.RunInfo> beginRun(StoreParams.BeginRun p);
+  Mono<StoreResults.RunBegun> beginRun(StoreParams.BeginRun p);
 
   /**
    * Takes a step's lease (inserting the step when new), or reports its record, in one transaction

@@ -256,7 +256,9 @@ public final class StoreParams {
 
   /**
    * A worker begins (or resumes) executing a run: QUEUED becomes RUNNING, attempts and the start
-   * time are recorded. Finished, paused and cancelling runs are returned unchanged.
+   * time are recorded. Finished, paused and cancelling runs are returned unchanged. The result
+   * tells how long the run has until its deadline by the store's clock (see
+   * {@link StoreResults.RunBegun}).
    *
    * @param runId the run
    * @param now the clock, or null for the database's
@@ -279,17 +281,19 @@ public final class StoreParams {
    * @param runId the run
    * @param stepId the step
    * @param token the lease token from {@link StoreResults.StepExecute}
-   * @param status SUCCESS, ERROR (for good), RETRY (due at wakeAt) or WAITING (due at wakeAt)
+   * @param status SUCCESS, ERROR (for good), RETRY (due after wakeAfter) or WAITING (due after wakeAfter)
    * @param outputJson the output of a SUCCESS, or null for an empty one
    * @param outputType the Java class of the output, or null
    * @param error the error of ERROR or RETRY, or null
-   * @param wakeAt when a RETRY or WAITING step is due, else null
+   * @param wakeAfter how long after the store's now a RETRY or WAITING step is due, the due time
+   *     being computed by the store; null with WAITING keeps the due time recorded by this step's
+   *     earlier WAITING record (a wait replayed after a wake-up keeps its deadline); else null
    * @param awaiting the signal name a WAITING step waits for, else null
    * @param now the clock, or null for the database's
    */
   public record FinishStep(
       long runId, String stepId, UUID token, StepStatus status, @Nullable String outputJson,
-      @Nullable String outputType, @Nullable String error, @Nullable Instant wakeAt, @Nullable String awaiting,
+      @Nullable String outputType, @Nullable String error, @Nullable Duration wakeAfter, @Nullable String awaiting,
       @Nullable Instant now) {}
 
   /**
@@ -317,16 +321,17 @@ public final class StoreParams {
 
   /**
    * Releases a run's message until the run has something to do, fenced by the message lease. The
-   * visibility is: now if the run is CANCELLING or a signal it waits for is pending; the deadline
-   * (or never) if it is PAUSED; otherwise {@code wakeAt} (now if null), never after the deadline.
-   * The message's delivery count is reset: waiting is not a failed delivery.
+   * visibility, computed by the store's clock ({@code lease.now()} when set), is: now if the run is
+   * CANCELLING or a signal it waits for is pending; the deadline (or never) if it is PAUSED;
+   * otherwise now plus {@code wakeAfter} (now if null), never after the deadline. The message's
+   * delivery count is reset: waiting is not a failed delivery.
    *
    * @param runId the run
    * @param lease the message lease
-   * @param wakeAt when the run has work again, or null for now
+   * @param wakeAfter how long from the store's now until the run has work again, or null for now
    * @param failed whether the workflow itself failed and this is its retry (counted on the run)
    */
-  public record SuspendRun(long runId, LeaseRef lease, @Nullable Instant wakeAt, boolean failed) {}
+  public record SuspendRun(long runId, LeaseRef lease, @Nullable Duration wakeAfter, boolean failed) {}
 
   /**
    * Finishes a run and archives its message in one transaction. A CANCELLING run always ends

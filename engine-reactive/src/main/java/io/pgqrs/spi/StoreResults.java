@@ -2,8 +2,10 @@ package io.pgqrs.spi;
 
 import io.pgqrs.PgqrsPermanentException;
 import io.pgqrs.queue.Message;
+import io.pgqrs.workflow.RunInfo;
 import io.pgqrs.workflow.RunStatus;
 import io.pgqrs.workflow.StepStatus;
+import java.time.Duration;
 import java.time.Instant;
 import java.util.List;
 import java.util.UUID;
@@ -96,6 +98,17 @@ public final class StoreResults {
    */
   public record Triggered(long runId, boolean created) {}
 
+  /**
+   * A run a worker has begun (see {@link StoreParams.BeginRun}).
+   *
+   * @param run the run after the change
+   * @param untilDeadline how long the run has until its deadline, computed by the store's clock in
+   *     the same statement that began it: zero once the deadline has passed, null when the run has
+   *     no deadline. The engine times the run out on its own timer after this long, so it never
+   *     compares the recorded deadline with the JVM's clock.
+   */
+  public record RunBegun(RunInfo run, @Nullable Duration untilDeadline) {}
+
   /** What acquiring a step found. */
   public sealed interface StepAcquired {}
 
@@ -106,9 +119,11 @@ public final class StoreResults {
    * @param attempts this execution's number, 1 for the first
    * @param previousStatus WAITING when a sleep or signal wait recorded a due time earlier (also if
    *     the worker that re-took it since then died), else RUNNING or RETRY
-   * @param wakeAt that due time with WAITING, else null
+   * @param untilWake with WAITING, how long until that due time by the store's clock at the
+   *     acquisition (zero once it has passed), so a wait replayed after a wake-up or a restart
+   *     waits only what remains; else null
    */
-  public record StepExecute(UUID token, int attempts, StepStatus previousStatus, @Nullable Instant wakeAt)
+  public record StepExecute(UUID token, int attempts, StepStatus previousStatus, @Nullable Duration untilWake)
       implements StepAcquired {}
 
   /**
@@ -128,12 +143,12 @@ public final class StoreResults {
   public record StepFailed(String error, int attempts) implements StepAcquired {}
 
   /**
-   * The step is not takeable before {@code until}: another worker holds its lease, or its retry is
-   * not due.
+   * The step is not takeable yet: another worker holds its lease, or its retry is not due.
    *
-   * @param until when to look again
+   * @param after how long from the store's now to look again (when the lease or the retry's wait
+   *     ends), never negative
    */
-  public record StepNotDue(Instant until) implements StepAcquired {}
+  public record StepNotDue(Duration after) implements StepAcquired {}
 
   /**
    * The run must not go on: it is paused, cancelling, finished, gone, or past its deadline.

@@ -2,7 +2,6 @@ package io.pgqrs.workflow;
 
 import io.pgqrs.SerializationFailedException;
 import java.time.Duration;
-import java.time.Instant;
 import org.jspecify.annotations.Nullable;
 import reactor.core.publisher.Mono;
 
@@ -49,14 +48,16 @@ public interface RunExecution {
   Mono<Boolean> recordStepSuccess(StepAcquisition.Execute step, @Nullable Object output);
 
   /**
-   * Records a step's failure: for good when {@code retryAt} is null, else as a retry due then.
+   * Records a step's failure: for good when {@code retryAfter} is null, else as a retry due that
+   * long after the store's now (the due time is computed by the store's clock, not the JVM's).
    *
    * @param step the acquisition
    * @param error the error text
-   * @param retryAt when to execute it again, or null
-   * @return false if the lease was lost
+   * @param retryAfter how long until it may execute again (zero or more), or null to fail it for good
+   * @return false if the lease was lost; fails with {@link io.pgqrs.InvalidArgumentException} for a
+   *     negative delay
    */
-  Mono<Boolean> recordStepFailure(StepAcquisition.Execute step, String error, @Nullable Instant retryAt);
+  Mono<Boolean> recordStepFailure(StepAcquisition.Execute step, String error, @Nullable Duration retryAfter);
 
   /**
    * Finishes the run with SUCCESS (CANCELLED if a cancel arrived meanwhile) and archives its
@@ -83,13 +84,15 @@ public interface RunExecution {
   Mono<Boolean> acknowledgeCancel();
 
   /**
-   * Parks the run: its message is released until {@code until} (now if null), or until a signal
-   * it waits for arrives, a resume or a cancel; a paused run stays parked until resumed.
+   * Parks the run: its message is released for {@code after} (counted by the store's clock from
+   * its now; at once if null), or until a signal it waits for arrives, a resume or a cancel,
+   * never beyond the run's deadline; a paused run stays parked until resumed.
    *
-   * @param until when the run has work again
-   * @return false if the message lease was lost
+   * @param after how long until the run has work again (zero or more), or null for now
+   * @return false if the message lease was lost; fails with
+   *     {@link io.pgqrs.InvalidArgumentException} for a negative duration
    */
-  Mono<Boolean> park(@Nullable Instant until);
+  Mono<Boolean> park(@Nullable Duration after);
 
   /**
    * Pauses the run from inside and parks it until resumed.

@@ -1,7 +1,7 @@
 package io.pgqrs.workflow;
 
 import com.fasterxml.jackson.databind.JsonNode;
-import java.time.Instant;
+import java.time.Duration;
 import java.util.UUID;
 import org.jspecify.annotations.Nullable;
 
@@ -14,9 +14,10 @@ public sealed interface StepAcquisition {
    * @param stepId the step
    * @param token the lease token fencing the records
    * @param attempt this execution's number, 1 for the first
-   * @param waitingUntil for a sleep or signal wait begun earlier, when it is due, else null
+   * @param waitRemaining for a sleep or signal wait begun earlier, how much of it remains by the
+   *     store's clock when the step was acquired (zero once it is due), else null
    */
-  record Execute(String stepId, UUID token, int attempt, @Nullable Instant waitingUntil) implements StepAcquisition {}
+  record Execute(String stepId, UUID token, int attempt, @Nullable Duration waitRemaining) implements StepAcquisition {}
 
   /**
    * The step has a recorded output; do not execute it.
@@ -40,9 +41,10 @@ public sealed interface StepAcquisition {
    * The step cannot be taken yet: another worker executes it, or its retry is not due.
    *
    * @param stepId the step
-   * @param until when to look again; park the run until then
+   * @param after how long until it is worth looking again, by the store's clock; park the run for
+   *     that long
    */
-  record NotDue(String stepId, Instant until) implements StepAcquisition {}
+  record NotDue(String stepId, Duration after) implements StepAcquisition {}
 
   /**
    * The run must not go on: paused, cancelling, finished or past its deadline.

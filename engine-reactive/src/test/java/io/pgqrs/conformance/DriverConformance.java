@@ -1509,7 +1509,9 @@ public abstract class DriverConformance {
   void beginRunMovesAQueuedRunToRunning() {
     Instant t = start();
     Rows.Run run = rows.runIn(RunStatus.QUEUED, t);
-    RunInfo begun = driver.beginRun(new StoreParams.BeginRun(run.id(), t.plusSeconds(1))).block(T);
+    StoreResults.RunBegun result = driver.beginRun(new StoreParams.BeginRun(run.id(), t.plusSeconds(1))).block(T);
+    assertThat(result.untilDeadline()).isNull();
+    RunInfo begun = result.run();
     assertThat(begun).isEqualTo(new RunInfo(run.id(), run.workflow(), RunStatus.RUNNING, json("{\"order\": 1}"),
         null, null, null, 1, 0, t, t.plusSeconds(1), null, null));
     assertThat(run(run.id())).isEqualTo(begun);
@@ -1519,7 +1521,7 @@ public abstract class DriverConformance {
   void beginRunAgainCountsAnAttemptAndKeepsTheStart() {
     Instant t = start();
     Rows.Run run = rows.runIn(RunStatus.RUNNING, t);
-    RunInfo again = driver.beginRun(new StoreParams.BeginRun(run.id(), t.plusSeconds(5))).block(T);
+    RunInfo again = driver.beginRun(new StoreParams.BeginRun(run.id(), t.plusSeconds(5))).block(T).run();
     assertThat(again.status()).isEqualTo(RunStatus.RUNNING);
     assertThat(again.attempts()).isEqualTo(2);
     assertThat(again.startedAt()).isEqualTo(t);
@@ -1568,9 +1570,9 @@ public abstract class DriverConformance {
     Rows.Run run = rows.runIn(RunStatus.RUNNING, t);
     acquire(run.id(), "s", LEASE, t);
     assertThat(acquireStep(run.id(), "s", LEASE, t.plusSeconds(1)))
-        .isEqualTo(new StoreResults.StepNotDue(t.plus(LEASE)));
+        .isEqualTo(new StoreResults.StepNotDue(LEASE.minusSeconds(1)));
     assertThat(acquireStep(run.id(), "s", LEASE, t.plus(LEASE).minus(MS)))
-        .isEqualTo(new StoreResults.StepNotDue(t.plus(LEASE)));
+        .isEqualTo(new StoreResults.StepNotDue(MS));
   }
 
   @Test
@@ -1684,7 +1686,7 @@ public abstract class DriverConformance {
     assertThat(driver.extendStep(new StoreParams.ExtendStep(run.id(), "s", e.token(), Duration.ofSeconds(60),
         t.plusSeconds(1))).block(T)).isEqualTo(new StoreResults.StepExtended(true, RunStatus.RUNNING));
     assertThat(acquireStep(run.id(), "s", LEASE, t.plus(LEASE).plusSeconds(1)))
-        .isEqualTo(new StoreResults.StepNotDue(t.plusSeconds(61)));
+        .isEqualTo(new StoreResults.StepNotDue(Duration.ofSeconds(61).minus(LEASE).minusSeconds(1)));
   }
 
   @Test

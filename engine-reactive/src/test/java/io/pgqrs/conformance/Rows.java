@@ -369,7 +369,7 @@ public final class Rows {
     if (message.payload().path("run_id").asLong() != queued.id()) {
       throw new IllegalStateException("claimed another run's message: " + message);
     }
-    expect(driver.beginRun(new StoreParams.BeginRun(queued.id(), at)).block(TIMEOUT), RunStatus.RUNNING);
+    expect(driver.beginRun(new StoreParams.BeginRun(queued.id(), at)).block(TIMEOUT).run(), RunStatus.RUNNING);
     return new Run(queued.id(), workflow, message);
   }
 

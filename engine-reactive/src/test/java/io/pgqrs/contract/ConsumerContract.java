@@ -14,6 +14,7 @@ import io.pgqrs.queue.Outcome;
 import io.pgqrs.queue.QueueMetrics;
 import io.pgqrs.queue.QueueNotFoundException;
 import io.pgqrs.spi.StoreParams;
+import io.pgqrs.testing.StateWait;
 import io.pgqrs.worker.WorkerInfo;
 import io.pgqrs.worker.WorkerStatus;
 import java.time.Duration;
@@ -23,7 +24,7 @@ import java.util.List;
 import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.atomic.AtomicInteger;
-import java.util.function.BooleanSupplier;
+import java.util.function.Supplier;
 import java.util.stream.IntStream;
 import org.junit.jupiter.api.Test;
 import reactor.core.publisher.Flux;
@@ -48,20 +49,18 @@ public abstract class ConsumerContract extends StoreContract {
     return store.queues().metrics(queue).block(T);
   }
 
-  /** Waits for a condition on the store's state, checking every 20 ms, failing after {@link #T}. */
-  protected static void await(String what, BooleanSupplier condition) {
-    long deadline = System.nanoTime() + T.toNanos();
-    while (!condition.getAsBoolean()) {
-      if (System.nanoTime() > deadline) {
-        throw new AssertionError("timed out waiting until " + what);
-      }
-      try {
-        Thread.sleep(20);
-      } catch (InterruptedException e) {
-        Thread.currentThread().interrupt();
-        throw new AssertionError("interrupted waiting until " + what, e);
-      }
-    }
+  /** Waits until a fresh read of the store's state satisfies a condition, failing after {@link #T}. */
+  protected static void await(String what, Supplier<Mono<Boolean>> condition) {
+    StateWait.until(what, T, condition);
+  }
+
+  /** Whether every worker of the queue (none counts too) is stopped, read now. */
+  private Mono<Boolean> allWorkersStopped(String queue) {
+    return store.workers().list(queue).all(w -> w.status() == WorkerStatus.STOPPED);
+  }
+
+  private Mono<Long> workerCount(String queue) {
+    return store.workers().list(queue).count();
   }
 
   private List<WorkerInfo> workers(String queue) {
@@ -126,7 +125,7 @@ public abstract class ConsumerContract extends StoreContract {
     List<Delivery> got = consumer(q).shutdownTimeout(Duration.ofSeconds(20)).build().deliveries()
         .take(2).collectList().block(T);
     assertThat(Flux.fromIterable(got).flatMap(Delivery::ack).collectList().block(T)).containsOnly(true);
-    await("the worker stopped", () -> workers(q).stream().allMatch(w -> w.status() == WorkerStatus.STOPPED));
+    await("the worker stopped", () -> allWorkersStopped(q));
     assertThat(metrics(q).archived()).isEqualTo(2);
   }
 
@@ -208,7 +207,7 @@ public abstract class ConsumerContract extends StoreContract {
     assertThat(outcomes).extracting(Outcome::kind).containsOnly(Outcome.Kind.ARCHIVED);
     assertThat(outcomes).extracting(Outcome::messageId).doesNotHaveDuplicates();
     assertThat(duplicates).hasValue(0);
-    await("all archived", () -> metrics(q).archived() == 30);
+    await("all archived", () -> store.queues().metrics(q).map(m -> m.archived() == 30));
     assertThat(metrics(q).live()).isZero();
   }
 
@@ -353,7 +352,7 @@ public abstract class ConsumerContract extends StoreContract {
     String q = newQueue();
     enqueue(q, 2);
     consumer(q).build().handle(m -> Mono.empty()).take(2).blockLast(T);
-    await("the worker stopped", () -> workers(q).stream().allMatch(w -> w.status() == WorkerStatus.STOPPED));
+    await("the worker stopped", () -> allWorkersStopped(q));
     assertThat(workers(q)).hasSize(1);
   }
 
@@ -364,16 +363,17 @@ public abstract class ConsumerContract extends StoreContract {
     var run = consumer(q).pollInterval(Duration.ofMillis(50)).build().handle(m -> Mono.empty())
         .subscribe(seen::tryEmitNext);
     try {
-      await("the worker registered", () -> workers(q).size() == 1);
+      await("the worker registered", () -> workerCount(q).map(n -> n == 1));
       long id = workers(q).get(0).id();
       store.workers().suspend(id).block(T);
       Instant suspendedAt = Instant.now();
       // Two heartbeats after the suspension the consumer has seen it.
-      await("the consumer saw the suspension", () -> store.workers().get(id).block(T).heartbeatAt()
-          .isAfter(suspendedAt.plusMillis(150)));
+      await("the consumer saw the suspension", () -> store.workers().get(id)
+          .map(w -> w.heartbeatAt().isAfter(suspendedAt.plusMillis(150))));
       long msg = producer(q).enqueue(payload(1)).block(T);
       Instant enqueued = Instant.now();
-      await("two more heartbeats", () -> store.workers().get(id).block(T).heartbeatAt().isAfter(enqueued.plusMillis(150)));
+      await("two more heartbeats", () -> store.workers().get(id)
+          .map(w -> w.heartbeatAt().isAfter(enqueued.plusMillis(150))));
       assertThat(store.messages().get(msg).block(T).attempts()).isZero();
       store.workers().resume(id).block(T);
       StepVerifier.create(seen.asFlux()).assertNext(o -> assertThat(o.messageId()).isEqualTo(msg)).thenCancel().verify(T);
@@ -428,8 +428,8 @@ public abstract class ConsumerContract extends StoreContract {
         .expectNextCount(3)
         .thenCancel()
         .verify(T);
-    await("leases released and the worker stopped", () -> metrics(q).leased() == 0
-        && workers(q).stream().allMatch(w -> w.status() == WorkerStatus.STOPPED));
+    await("leases released and the worker stopped", () -> store.queues().metrics(q)
+        .zipWith(allWorkersStopped(q), (m, stopped) -> m.leased() == 0 && stopped));
     assertThat(metrics(q).pending()).isEqualTo(3);
   }
 
@@ -439,7 +439,7 @@ public abstract class ConsumerContract extends StoreContract {
     Flux<Delivery> deliveries = consumer(q).build().deliveries();
     StepVerifier.create(deliveries)
         .then(() -> {
-          await("the worker registered", () -> workers(q).size() == 1);
+          await("the worker registered", () -> workerCount(q).map(n -> n == 1));
           store.workers().shutdown(workers(q).get(0).id(), true).block(T);
         })
         .expectComplete()

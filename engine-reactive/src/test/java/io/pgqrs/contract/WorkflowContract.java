@@ -7,7 +7,11 @@ import com.fasterxml.jackson.core.type.TypeReference;
 import io.pgqrs.InvalidArgumentException;
 import io.pgqrs.RetryPolicy;
 import io.pgqrs.queue.Delivery;
+import io.pgqrs.queue.Message;
+import io.pgqrs.queue.MessageState;
 import io.pgqrs.spi.StoreParams;
+import io.pgqrs.spi.StoreResults;
+import io.pgqrs.testing.StateWait;
 import io.pgqrs.workflow.RunContext;
 import io.pgqrs.workflow.RunExecution;
 import io.pgqrs.workflow.RunHandle;
@@ -35,6 +39,7 @@ import java.time.Instant;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
+import java.util.UUID;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
@@ -354,6 +359,143 @@ public abstract class WorkflowContract extends StoreContract {
     RunHandle<String> run = await(workflow.trigger("x"));
     StepVerifier.create(run.result()).expectNext("timed out: never").expectComplete().verify(T);
     assertThat(steps(run)).singleElement().satisfies(s -> assertThat(s.status()).isEqualTo(StepStatus.ERROR));
+  }
+
+  // ---------------------------------------------------------------- the store's clock
+
+  /** The one live message of a workflow's queue (its run's trigger message), read now. */
+  protected Mono<Message> liveMessage(String workflow) {
+    return driver().listMessages(new StoreParams.ListMessages(workflow, MessageState.LIVE, 0, 10)).next();
+  }
+
+  private static Mono<StepInfo> step(RunHandle<?> run, String stepId) {
+    return run.steps().filter(s -> s.stepId().equals(stepId)).next();
+  }
+
+  @Test
+  void aStepRetryIsDueAtTheStoresNowPlusItsDelay() {
+    Duration delay = Duration.ofMinutes(10);
+    AtomicInteger calls = new AtomicInteger();
+    WorkflowDefinition<String, String> definition = define(String.class, String.class, (ctx, in) ->
+        ctx.step("later", String.class, new StepOptions(3, RetryPolicy.fixed(delay)), () -> {
+          calls.incrementAndGet();
+          return Mono.error(new IllegalStateException("not yet"));
+        }));
+    Workflow<String, String> workflow = register(definition);
+    start(workflow, 1);
+    RunHandle<String> run = await(workflow.trigger("x"));
+
+    StepInfo retry = StateWait.until("the retry is recorded", T, () -> step(run, "later"),
+        s -> s.status() == StepStatus.RETRY);
+    // The due time and the record's time come from one statement's now: the store's clock, exactly.
+    assertThat(retry.wakeAt()).isEqualTo(retry.updatedAt().plus(delay));
+    // The run's message is parked for the delay from the store's now a moment later.
+    Message parked = StateWait.until("the run's message is parked", T, () -> liveMessage(definition.name()),
+        m -> m.leaseToken() == null);
+    assertThat(parked.visibleAt()).isBetween(retry.wakeAt(), retry.wakeAt().plus(T));
+    assertThat(calls.get()).isEqualTo(1);
+    assertThat(await(run.cancel("no need to wait")).status()).isEqualTo(RunStatus.CANCELLED);
+  }
+
+  @Test
+  void aReplayedSleepKeepsItsDueTimeAndParksOnlyForWhatRemains() {
+    Duration nap = Duration.ofMinutes(10);
+    AtomicInteger bodies = new AtomicInteger();
+    WorkflowDefinition<String, String> definition = define(String.class, String.class, (ctx, in) -> {
+      bodies.incrementAndGet();
+      return ctx.sleep(nap).thenReturn(in);
+    });
+    Workflow<String, String> workflow = register(definition);
+    WorkflowWorker first = start(workflow, 1);
+    RunHandle<String> run = await(workflow.trigger("x"));
+    StepInfo slept = StateWait.until("the sleep is recorded", T, () -> step(run, "pgqrs.sleep"),
+        s -> s.status() == StepStatus.WAITING);
+    StateWait.until("the run's message is parked", T, () -> liveMessage(definition.name()), m -> m.leaseToken() == null);
+    await(first.stop());
+    assertThat(slept.wakeAt()).isEqualTo(slept.updatedAt().plus(nap));
+
+    // A restart that wakes the run early: a pause and a resume make its message visible now.
+    await(run.pause());
+    await(run.resume());
+    start(workflow, 1);
+    StepInfo replayed = StateWait.until("the sleep is replayed", T, () -> step(run, "pgqrs.sleep"),
+        s -> s.attempts() == 2 && s.status() == StepStatus.WAITING);
+    Message parked = StateWait.until("the run's message is parked again", T, () -> liveMessage(definition.name()),
+        m -> m.leaseToken() == null && m.visibleAt().isAfter(replayed.updatedAt()));
+
+    assertThat(bodies.get()).isEqualTo(2);
+    // The due time is the one recorded first, not a new nap from the replay...
+    assertThat(replayed.wakeAt()).isEqualTo(slept.wakeAt());
+    // ...and the message waits what the store said remained of it, not a whole nap again.
+    assertThat(parked.visibleAt()).isBetween(slept.wakeAt(), replayed.updatedAt().plus(nap));
+    assertThat(await(run.cancel("no need to wait")).status()).isEqualTo(RunStatus.CANCELLED);
+  }
+
+  private StoreResults.StepAcquired acquire(RunHandle<?> run, String stepId, Instant now) {
+    return await(driver().acquireStep(new StoreParams.AcquireStep(run.runId(), stepId, Duration.ofSeconds(30), now)));
+  }
+
+  private boolean finish(RunHandle<?> run, String stepId, StoreResults.StepAcquired acquired, StepStatus status,
+      Duration wakeAfter, Instant now) {
+    UUID token = ((StoreResults.StepExecute) acquired).token();
+    return await(driver().finishStep(new StoreParams.FinishStep(run.runId(), stepId, token, status, null, null,
+        status == StepStatus.RETRY ? "later" : null, wakeAfter, null, now)));
+  }
+
+  @Test
+  void theStoreComputesDueTimesAndWhatIsLeftOfThemByItsOwnClock() {
+    WorkflowDefinition<String, String> definition = define(String.class, String.class, (ctx, in) -> Mono.just(in))
+        .withTimeout(Duration.ofHours(1));
+    Workflow<String, String> workflow = register(definition);
+    RunHandle<String> run = await(workflow.trigger("x"));
+    RunInfo triggered = await(run.info());
+    Instant created = triggered.createdAt();
+    assertThat(triggered.deadline()).isEqualTo(created.plus(Duration.ofHours(1)));
+    // Time moves only through the SPI's clock override, so every expectation is exact.
+    Instant at20 = created.plus(Duration.ofMinutes(20));
+    Instant at23 = created.plus(Duration.ofMinutes(23));
+
+    StoreResults.RunBegun begun = await(driver().beginRun(new StoreParams.BeginRun(run.runId(), at20)));
+    assertThat(begun.untilDeadline()).isEqualTo(Duration.ofMinutes(40));
+
+    StoreResults.StepAcquired nap = acquire(run, "nap", at20);
+    assertThat(((StoreResults.StepExecute) nap).untilWake()).isNull();
+    assertThat(finish(run, "nap", nap, StepStatus.WAITING, Duration.ofMinutes(10), at20)).isTrue();
+    assertThat(await(step(run, "nap")).wakeAt()).isEqualTo(created.plus(Duration.ofMinutes(30)));
+
+    // Taken again three minutes later, the wait has seven minutes left; recorded again without a
+    // delay, it keeps its due time.
+    StoreResults.StepAcquired again = acquire(run, "nap", at23);
+    assertThat(again).isInstanceOfSatisfying(StoreResults.StepExecute.class, e -> {
+      assertThat(e.previousStatus()).isEqualTo(StepStatus.WAITING);
+      assertThat(e.untilWake()).isEqualTo(Duration.ofMinutes(7));
+    });
+    assertThat(finish(run, "nap", again, StepStatus.WAITING, null, at23)).isTrue();
+    assertThat(await(step(run, "nap")).wakeAt()).isEqualTo(created.plus(Duration.ofMinutes(30)));
+
+    // A retry due in five minutes is refused a minute later for the four that are left.
+    StoreResults.StepAcquired flaky = acquire(run, "flaky", at23);
+    assertThat(finish(run, "flaky", flaky, StepStatus.RETRY, Duration.ofMinutes(5), at23)).isTrue();
+    assertThat(await(step(run, "flaky")).wakeAt()).isEqualTo(created.plus(Duration.ofMinutes(28)));
+    assertThat(acquire(run, "flaky", created.plus(Duration.ofMinutes(24))))
+        .isEqualTo(new StoreResults.StepNotDue(Duration.ofMinutes(4)));
+
+    // The run's message, parked for what is left of the nap, becomes visible when the nap is due;
+    // parked for longer than the run has, when its deadline comes.
+    Message claimed = await(driver().claim(new StoreParams.Claim(definition.name(), 1, Duration.ofSeconds(30), null,
+        at23))).claimed().get(0);
+    StoreParams.LeaseRef lease = new StoreParams.LeaseRef(claimed.id(), claimed.leaseToken(), at23);
+    assertThat(await(driver().suspendRun(new StoreParams.SuspendRun(run.runId(), lease, Duration.ofMinutes(7), false))))
+        .isTrue();
+    assertThat(await(store.messages().get(claimed.id())).visibleAt()).isEqualTo(created.plus(Duration.ofMinutes(30)));
+    Message reclaimed = await(driver().claim(new StoreParams.Claim(definition.name(), 1, Duration.ofSeconds(30), null,
+        created.plus(Duration.ofMinutes(31))))).claimed().get(0);
+    StoreParams.LeaseRef later = new StoreParams.LeaseRef(reclaimed.id(), reclaimed.leaseToken(),
+        created.plus(Duration.ofMinutes(31)));
+    assertThat(await(driver().suspendRun(new StoreParams.SuspendRun(run.runId(), later, Duration.ofHours(5), false))))
+        .isTrue();
+    assertThat(await(store.messages().get(claimed.id())).visibleAt()).isEqualTo(triggered.deadline());
+    assertThat(await(run.cancel("done")).status()).isEqualTo(RunStatus.CANCELLED);
   }
 
   // ---------------------------------------------------------------- pause, cancel, timeout

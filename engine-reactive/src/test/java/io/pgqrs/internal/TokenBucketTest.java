@@ -216,4 +216,15 @@ class TokenBucketTest {
       pool.shutdownNow();
     }
   }
+
+  @Test
+  void aClockSteppingBackRefillsNothingAndCountsOnFromTheEarlierReading() {
+    TokenBucket bucket = bucket(10, 1);
+    assertThat(bucket.tryAcquire(1)).isZero();
+    advance(ms(-5_000));
+
+    assertThat(bucket.tryAcquire(1)).isEqualTo(ms(100));
+    advance(ms(100));
+    assertThat(bucket.tryAcquire(1)).isZero();
+  }
 }

@@ -10,6 +10,7 @@ import io.pgqrs.Store;
 import io.pgqrs.StoreUnavailableException;
 import io.pgqrs.admin.SchemaReport;
 import io.pgqrs.testing.PostgresDatabase;
+import io.pgqrs.testing.StateWait;
 import io.r2dbc.spi.Connection;
 import io.r2dbc.spi.ConnectionFactory;
 import java.time.Duration;
@@ -43,11 +44,15 @@ class PostgresAdminTest {
   }
 
   private <T> List<T> query(String sql, Class<T> type) {
+    return rows(sql, type).collectList().block(T);
+  }
+
+  /** The first column of each row, on a fresh admin connection; cold. */
+  private <T> Flux<T> rows(String sql, Class<T> type) {
     ConnectionFactory factory = db.adminConnectionFactory();
     return Flux.usingWhen(factory.create(),
-            c -> Flux.from(c.createStatement(sql).execute()).flatMap(r -> r.map((row, m) -> row.get(0, type))),
-            Connection::close)
-        .collectList().block(T);
+        c -> Flux.from(c.createStatement(sql).execute()).flatMap(r -> r.map((row, m) -> row.get(0, type))),
+        Connection::close);
   }
 
   private boolean schemaExists(String schema) {
@@ -236,17 +241,8 @@ class PostgresAdminTest {
     }
   }
 
-  /** Polls a count until it equals {@code expected}: synchronises on server state, bounded by T. */
+  /** Re-reads a count until it equals {@code expected}: synchronises on server state, bounded by T. */
   private void awaitCount(String countQuery, long expected) {
-    long deadline = System.nanoTime() + T.toNanos();
-    while (query(countQuery, Long.class).get(0) != expected) {
-      assertThat(System.nanoTime()).as("waiting for %s = %d", countQuery, expected).isLessThan(deadline);
-      try {
-        Thread.sleep(20);
-      } catch (InterruptedException e) {
-        Thread.currentThread().interrupt();
-        throw new IllegalStateException(e);
-      }
-    }
+    StateWait.until(countQuery + " = " + expected, T, () -> rows(countQuery, Long.class).next(), n -> n == expected);
   }
 }

@@ -4,10 +4,13 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import io.pgqrs.Pgqrs;
 import io.pgqrs.PgqrsConfig;
+import io.pgqrs.RetryPolicy;
 import io.pgqrs.Store;
 import io.pgqrs.contract.WorkflowContract;
 import io.pgqrs.testing.PostgresDatabase;
+import io.pgqrs.testing.StateWait;
 import io.pgqrs.workflow.RunHandle;
+import io.pgqrs.workflow.StepOptions;
 import io.pgqrs.workflow.Workflow;
 import io.r2dbc.spi.Connection;
 import java.time.Duration;
@@ -34,13 +37,17 @@ class PostgresWorkflowTest extends WorkflowContract {
   }
 
   private long sql(String text) {
+    return read(text).block(T);
+  }
+
+  /** The last value of the first column (0 when none), on a fresh admin connection; cold. */
+  private Mono<Long> read(String text) {
     return Mono.usingWhen(database.adminConnectionFactory().create(),
-            c -> Flux.from(c.createStatement(text).execute())
-                .flatMap(r -> r.map((row, meta) -> row.get(0, Long.class)))
-                .defaultIfEmpty(0L)
-                .reduce(0L, (a, b) -> b == null ? a : b),
-            Connection::close)
-        .block(T);
+        c -> Flux.from(c.createStatement(text).execute())
+            .flatMap(r -> r.map((row, meta) -> row.get(0, Long.class)))
+            .defaultIfEmpty(0L)
+            .reduce(0L, (a, b) -> b == null ? a : b),
+        Connection::close);
   }
 
   private static Mono<Long> insert(Connection c, String table, String value) {
@@ -79,6 +86,47 @@ class PostgresWorkflowTest extends WorkflowContract {
     } finally {
       waiter.close().block(T);
     }
+  }
+
+  @Test
+  void aRetryAndASleepAreDueAtTheDatabasesNowPlusTheirDelay() {
+    Duration delay = Duration.ofMinutes(10);
+    Workflow<String, String> workflow = register(define(String.class, String.class, (ctx, in) ->
+        ctx.step("later", String.class, new StepOptions(3, RetryPolicy.fixed(delay)),
+            () -> Mono.error(new IllegalStateException("not yet")))));
+    Workflow<String, String> sleeper = register(define(String.class, String.class, (ctx, in) ->
+        ctx.sleep(delay.multipliedBy(2)).thenReturn(in)));
+    start(workflow, 1);
+    start(sleeper, 1);
+    RunHandle<String> retried = workflow.trigger("x").block(T);
+    RunHandle<String> sleeping = sleeper.trigger("y").block(T);
+    // Wait until both runs are parked: their step is recorded and their message released.
+    for (RunHandle<String> run : java.util.List.of(retried, sleeping)) {
+      StateWait.until("run " + run.runId() + " is parked", T, () -> read("SELECT count(*) FROM " + table("pgqrs_runs")
+          + " r JOIN " + table("pgqrs_messages") + " m ON m.id = r.message_id JOIN " + table("pgqrs_steps")
+          + " s ON s.run_id = r.id WHERE r.id = " + run.runId()
+          + " AND m.lease_token IS NULL AND s.status IN ('RETRY', 'WAITING')"), n -> n == 1);
+    }
+    // The message's visibility and the step's due time are the database's now() plus the delay,
+    // whatever the JVM's clock says: compared here with now() in the database itself.
+    assertThat(millisFromDatabaseNow("m.visible_at", retried)).isBetween(delay.minus(T).toMillis(), delay.toMillis());
+    assertThat(millisFromDatabaseNow("s.wake_at", retried)).isBetween(delay.minus(T).toMillis(), delay.toMillis());
+    Duration nap = delay.multipliedBy(2);
+    assertThat(millisFromDatabaseNow("m.visible_at", sleeping)).isBetween(nap.minus(T).toMillis(), nap.toMillis());
+    assertThat(millisFromDatabaseNow("s.wake_at", sleeping)).isBetween(nap.minus(T).toMillis(), nap.toMillis());
+    retried.cancel("no need to wait").block(T);
+    sleeping.cancel("no need to wait").block(T);
+  }
+
+  private String table(String name) {
+    return "\"" + database.schema() + "\"." + name;
+  }
+
+  /** How far ahead of the database's now() a column of the run's message (m) or its step (s) is, in ms. */
+  private long millisFromDatabaseNow(String column, RunHandle<?> run) {
+    return sql("SELECT (extract(epoch FROM " + column + " - now()) * 1000)::bigint FROM " + table("pgqrs_runs")
+        + " r JOIN " + table("pgqrs_messages") + " m ON m.id = r.message_id JOIN " + table("pgqrs_steps")
+        + " s ON s.run_id = r.id WHERE r.id = " + run.runId());
   }
 
   @Test

@@ -6,7 +6,10 @@ import static org.assertj.core.api.Assertions.entry;
 
 import io.pgqrs.ConfigurationException;
 import io.pgqrs.PgqrsConfig;
+import java.time.Clock;
 import java.time.Duration;
+import java.time.Instant;
+import java.time.ZoneOffset;
 import java.util.function.Consumer;
 import java.util.stream.Stream;
 import org.assertj.core.api.ThrowableAssert.ThrowingCallable;
@@ -16,6 +19,10 @@ import org.junit.jupiter.params.provider.Arguments;
 import org.junit.jupiter.params.provider.CsvSource;
 import org.junit.jupiter.params.provider.MethodSource;
 import org.junit.jupiter.params.provider.ValueSource;
+import reactor.core.publisher.Mono;
+import reactor.core.scheduler.Schedulers;
+import reactor.test.StepVerifier;
+import reactor.test.scheduler.VirtualTimeScheduler;
 
 /** Pure tests of {@link PgqrsConfig} built from DSNs and builder calls; no database. */
 class PgqrsConfigTest {
@@ -556,5 +563,50 @@ class PgqrsConfigTest {
     assertThat(a).isEqualTo(b).hasSameHashCodeAs(b);
     assertThat(a).isNotEqualTo(PgqrsConfig.builder(DSN).schema("other").build());
     assertThat(a).isNotEqualTo(PgqrsConfig.builder("postgresql://h/otherdb").schema("jobs").build());
+  }
+
+  // ---------------------------------------------------------------- clock and scheduler
+
+  @Test
+  void clockAndSchedulerDefaultToTheSystemClockAndTheParallelScheduler() {
+    PgqrsConfig config = PgqrsConfig.builder(DSN).build();
+
+    assertThat(config.clock()).isEqualTo(Clock.systemUTC());
+    assertThat(config.scheduler()).isSameAs(Schedulers.parallel());
+    assertThat(config.toString()).doesNotContain("clock", "scheduler");
+  }
+
+  @Test
+  void aCustomClockAndSchedulerAreKeptThroughToBuilderAndShownAsCustom() {
+    Clock clock = Clock.fixed(Instant.parse("2030-01-01T00:00:00Z"), ZoneOffset.UTC);
+    VirtualTimeScheduler scheduler = VirtualTimeScheduler.create();
+    try {
+      PgqrsConfig config = PgqrsConfig.builder(DSN).clock(clock).scheduler(scheduler).build();
+
+      assertThat(config.clock()).isSameAs(clock);
+      assertThat(config.scheduler()).isSameAs(scheduler);
+      assertThat(config.toString()).contains("clock=custom", "scheduler=custom").doesNotContain("2030");
+      PgqrsConfig copy = config.toBuilder().build();
+      assertThat(copy.clock()).isSameAs(clock);
+      assertThat(copy.scheduler()).isSameAs(scheduler);
+      assertThat(copy).isEqualTo(config).hasSameHashCodeAs(config);
+      assertThat(config).isNotEqualTo(PgqrsConfig.builder(DSN).build());
+      assertThat(config.toBuilder().clock(null).scheduler(null).build()).isEqualTo(PgqrsConfig.builder(DSN).build());
+    } finally {
+      scheduler.dispose();
+    }
+  }
+
+  @Test
+  void theDefaultSchedulerIsLookedUpEachTimeSoVirtualTimeIsHonoured() {
+    PgqrsConfig config = PgqrsConfig.builder(DSN).build();
+
+    StepVerifier.withVirtualTime(() -> Mono.delay(Duration.ofHours(1), config.scheduler()))
+        .expectSubscription()
+        .expectNoEvent(Duration.ofMinutes(59))
+        .thenAwait(Duration.ofMinutes(1))
+        .expectNext(0L)
+        .expectComplete()
+        .verify(Duration.ofSeconds(10));
   }
 }

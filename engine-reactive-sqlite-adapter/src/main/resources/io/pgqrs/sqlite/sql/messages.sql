@@ -199,8 +199,8 @@ RETURNING id
 
 -- name: suspend_message
 -- Parks a run's message until it has something to do: at once when cancelling or when a signal a
--- step waits for is pending, at the deadline when paused, else at the wake time ?5 (an absolute
--- time from the engine, or NULL for now), never past the deadline. Fenced by the lease (?3, ?4).
+-- step waits for is pending, at the deadline when paused, else ?5 microseconds after the store's now
+-- (NULL: now), never past the deadline. Fenced by the lease (?3, ?4).
 WITH n AS (SELECT coalesce(?1, {{_now}}) AS now)
 UPDATE pgqrs_messages
 SET lease_token = NULL, lease_owner = NULL, attempts = 0,
@@ -211,7 +211,7 @@ SET lease_token = NULL, lease_owner = NULL, attempts = 0,
             SELECT 1 FROM pgqrs_signals g JOIN pgqrs_steps st
                 ON st.run_id = g.run_id AND st.status = 'WAITING' AND st.awaiting = g.name
             WHERE g.run_id = r.id AND g.consumed_by IS NULL) THEN n.now
-        ELSE min(max(coalesce(?5, n.now), n.now), coalesce(r.deadline_at, {{_never}}))
+        ELSE min(n.now + min(max(coalesce(?5, 0), 0), {{_never}} - n.now), coalesce(r.deadline_at, {{_never}}))
     END FROM pgqrs_runs r, n WHERE r.id = ?2)
 WHERE id = ?3 AND lease_token = ?4 AND state = 'live' AND visible_at > (SELECT now FROM n)
   AND EXISTS (SELECT 1 FROM pgqrs_runs WHERE id = ?2)

@@ -24,7 +24,8 @@ UPDATE pgqrs_runs SET message_id = ?2 WHERE id = ?1
 SELECT id FROM pgqrs_runs WHERE workflow = ?1 AND idempotency_key = ?2
 
 -- name: begin_run
--- Only a run a worker may execute counts an attempt and gets its start time.
+-- Only a run a worker may execute counts an attempt and gets its start time. The statement's
+-- now comes back so the driver can tell how long the run has until its deadline.
 WITH n AS (SELECT coalesce(?1, {{_now}}) AS now)
 UPDATE pgqrs_runs
 SET attempts = attempts + CASE WHEN status IN ('QUEUED', 'RUNNING') THEN 1 ELSE 0 END,
@@ -33,7 +34,7 @@ SET attempts = attempts + CASE WHEN status IN ('QUEUED', 'RUNNING') THEN 1 ELSE 
     updated_at = n.now
 FROM n
 WHERE id = ?2
-RETURNING {{_run_columns}}
+RETURNING {{_run_columns}}, (SELECT now FROM n) AS now
 
 -- name: run_state_for_step
 -- Whether the run may take a step, and the time of the acquisition for the statements after it:

@@ -29,10 +29,13 @@ SELECT status, output, output_type, error, attempts, lease_until, wake_at
 FROM pgqrs_steps WHERE run_id = ?1 AND step_id = ?2
 
 -- name: finish_step
--- ?9 is the wake time of a retry or a wait, an absolute time from the engine.
+-- The due time of a retry or a wait is the store's now plus ?9 microseconds; a WAITING record
+-- without ?9 (a wait replayed) keeps the due time it had, so it does not drift.
 WITH n AS (SELECT coalesce(?1, {{_now}}) AS now)
 UPDATE pgqrs_steps
-SET status = ?5, output = ?6, output_type = ?7, error = coalesce(?8, error), wake_at = ?9, awaiting = ?10,
+SET status = ?5, output = ?6, output_type = ?7, error = coalesce(?8, error),
+    wake_at = CASE WHEN ?9 IS NOT NULL THEN n.now + min(?9, {{_never}} - n.now) WHEN ?5 = 'WAITING' THEN wake_at END,
+    awaiting = ?10,
     lease_token = NULL, lease_until = NULL, updated_at = n.now,
     finished_at = CASE WHEN ?5 IN ('SUCCESS', 'ERROR') THEN n.now END
 FROM n

@@ -225,7 +225,7 @@ SELECT count(*) AS released FROM r
 -- name: suspend_message
 -- Releases a run's message until it is due again, in one UPDATE reading the locked run, its
 -- signals and steps: paused until the deadline, woken at once by a cancel or an unconsumed signal
--- the run waits for, else at $5 (clamped to the clock and the deadline).
+-- the run waits for, else $5 microseconds after the store's now (clamped to the deadline).
 WITH n AS (SELECT {{_now}} AS now), r AS (SELECT id, status, deadline_at FROM {{schema}}.pgqrs_runs WHERE id = $2)
 UPDATE {{schema}}.pgqrs_messages m
 SET lease_token = NULL, lease_owner = NULL, attempts = 0,
@@ -236,7 +236,8 @@ SET lease_token = NULL, lease_owner = NULL, attempts = 0,
             SELECT 1 FROM {{schema}}.pgqrs_signals g JOIN {{schema}}.pgqrs_steps st
                 ON st.run_id = g.run_id AND st.status = 'WAITING' AND st.awaiting = g.name
             WHERE g.run_id = r.id AND g.consumed_by IS NULL) THEN n.now
-        ELSE least(greatest(coalesce($5::timestamptz, n.now), n.now), coalesce(r.deadline_at, {{_never}}))
+        ELSE least(n.now + greatest(coalesce($5::bigint, 0), 0) * interval '1 microsecond',
+                   coalesce(r.deadline_at, {{_never}}))
     END
 FROM n, r
 WHERE m.id = $3 AND m.lease_token = $4 AND m.state = 'live' AND m.visible_at > n.now

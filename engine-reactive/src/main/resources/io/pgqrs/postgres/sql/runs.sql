@@ -43,7 +43,7 @@ SET attempts = attempts + CASE WHEN status IN ('QUEUED', 'RUNNING') THEN 1 ELSE 
     status = CASE WHEN status = 'QUEUED' THEN 'RUNNING' ELSE status END,
     updated_at = {{_now}}
 WHERE id = $2
-RETURNING {{_run_columns}}
+RETURNING {{_run_columns}}, {{_now}} AS now
 
 -- name: lock_run
 -- Signals, suspends and control serialise on the run row, each reading after the lock with a

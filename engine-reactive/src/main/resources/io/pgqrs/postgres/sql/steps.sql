@@ -31,10 +31,14 @@ LEFT JOIN ins ON true
 LEFT JOIN {{schema}}.pgqrs_steps s ON ins.lease_token IS NULL AND s.run_id = $2 AND s.step_id = $3
 
 -- name: finish_step
--- Records the step only while its lease ($4) holds.
+-- Records the step only while its lease ($4) holds. A due time is the store's now plus $9
+-- microseconds; a WAITING record without one keeps the due time it had, so a replayed wait does
+-- not drift.
 UPDATE {{schema}}.pgqrs_steps
-SET status = $5, output = $6::jsonb, output_type = $7, error = coalesce($8, error), wake_at = $9, awaiting = $10,
-    lease_token = NULL, lease_until = NULL, updated_at = {{_now}},
+SET status = $5, output = $6::jsonb, output_type = $7, error = coalesce($8, error),
+    wake_at = CASE WHEN $9::bigint IS NOT NULL THEN {{_now}} + $9::bigint * interval '1 microsecond'
+                   WHEN $5 = 'WAITING' THEN wake_at END,
+    awaiting = $10, lease_token = NULL, lease_until = NULL, updated_at = {{_now}},
     finished_at = CASE WHEN $5 IN ('SUCCESS', 'ERROR') THEN {{_now}} END
 WHERE run_id = $2 AND step_id = $3 AND lease_token = $4 AND status = 'RUNNING'
 
