@@ -91,11 +91,11 @@ public abstract class ConcurrencyContract extends StoreContract {
         .flatMap(i -> producer(q).enqueue(payload(i)).timeout(Duration.ofNanos(1), Mono.empty()), 16)
         .then()
         .block(T);
-    // How many cancelled operations got through is not known, only its bounds.
+    // How many cancelled operations got through is not known, only its bounds; one may still be
+    // committing (on PostgreSQL an enqueue committed just now can even look a moment delayed).
     QueueMetrics afterCancel = store.queues().metrics(q).block(T);
     assertThat(afterCancel.archived()).isZero();
     assertThat(afterCancel.dead()).isZero();
-    assertThat(afterCancel.delayed()).isZero();
     assertThat(afterCancel.live()).as("the first 200 and the cancelled enqueues that got through")
         .isBetween(200L, 300L);
     assertThat(afterCancel.leased()).as("at most one per cancelled claim").isLessThanOrEqualTo(200L);
