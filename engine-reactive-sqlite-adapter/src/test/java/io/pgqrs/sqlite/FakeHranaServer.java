@@ -50,6 +50,7 @@ final class FakeHranaServer implements BeforeAllCallback, AfterAllCallback {
 
   private final Map<String, Connection> streams = new ConcurrentHashMap<>();
   private final AtomicInteger opened = new AtomicInteger();
+  private volatile AnswerGate gate = new AnswerGate("\u0000never");
   private HttpServer server;
   private ExecutorService threads;
   private Path folder;
@@ -75,6 +76,19 @@ final class FakeHranaServer implements BeforeAllCallback, AfterAllCallback {
   /** Streams opened so far. */
   int streamsOpened() {
     return opened.get();
+  }
+
+  /**
+   * Holds the next pipeline request whose body contains {@code marker}, before running it, until
+   * the returned gate is released.
+   *
+   * @param marker text of the request body, for example a fragment of its SQL
+   * @return the gate
+   */
+  AnswerGate holdAnswerTo(String marker) {
+    AnswerGate g = new AnswerGate(marker);
+    gate = g;
+    return g;
   }
 
   @Override
@@ -123,7 +137,9 @@ final class FakeHranaServer implements BeforeAllCallback, AfterAllCallback {
 
   private void pipeline(HttpExchange exchange) throws IOException {
     try (exchange) {
-      JsonNode request = JSON.readTree(exchange.getRequestBody().readAllBytes());
+      byte[] body = exchange.getRequestBody().readAllBytes();
+      gate.pass(new String(body, StandardCharsets.UTF_8));
+      JsonNode request = JSON.readTree(body);
       JsonNode baton = request.get("baton");
       Connection stream;
       if (baton == null || baton.isNull()) {

@@ -39,11 +39,14 @@ class HranaExecutorTest {
   @RegisterExtension
   static final TursoServer SERVER = new TursoServer();
 
+  private HranaProxy proxy;
   private HranaExecutor db;
 
   @BeforeAll
-  void connect() {
-    db = HranaExecutor.connect(SERVER.url(), null, "the test database", Duration.ofSeconds(5), T).block(T);
+  void connect() throws Exception {
+    // Through a pass-through proxy, which can hold a request in flight for the cancellation tests.
+    proxy = new HranaProxy(SERVER.url());
+    db = HranaExecutor.connect(proxy.url(), null, "the test database", Duration.ofSeconds(5), T).block(T);
     db.transaction("setup", s -> s.script(List.of(
             "CREATE TABLE items (id INTEGER PRIMARY KEY, name TEXT NOT NULL UNIQUE)",
             "CREATE TABLE numbers (x INTEGER NOT NULL)",
@@ -56,6 +59,9 @@ class HranaExecutorTest {
   void close() {
     if (db != null) {
       db.close().block(T);
+    }
+    if (proxy != null) {
+      proxy.close();
     }
   }
 
@@ -243,14 +249,16 @@ class HranaExecutorTest {
   @Test
   void aTransactionCancelledDuringAStatementIsRolledBackAfterIt() throws Exception {
     CountDownLatch inserted = new CountDownLatch(1);
+    AnswerGate slowQuery = proxy.holdAnswerTo("numbers a, numbers b");
     Disposable running = db.transaction("slow", s -> s.update("INSERT INTO items (name) VALUES ('in flight')")
             .doOnNext(n -> inserted.countDown())
-            // About a third of a second on tursodb: still running when the cancel comes.
             .then(s.query("SELECT count(*) AS n FROM numbers a, numbers b, numbers c")))
         .subscribe();
     assertThat(inserted.await(10, TimeUnit.SECONDS)).isTrue();
-    Thread.sleep(50);
+    // The query has reached the proxy, which holds it unanswered: it is in flight for certain.
+    slowQuery.arrived().block(T);
     running.dispose();
+    slowQuery.release();
     assertThat(db.transaction("after cancel", s -> s.update("INSERT INTO items (name) VALUES ('after cancel')"))
         .block(T)).isEqualTo(1);
     assertThat(count("in flight")).isZero();

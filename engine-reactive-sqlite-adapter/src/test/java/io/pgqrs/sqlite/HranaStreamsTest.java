@@ -103,13 +103,16 @@ class HranaStreamsTest {
   @Test
   void aTransactionCancelledDuringAStatementIsRolledBackOnItsStream() throws Exception {
     CountDownLatch inserted = new CountDownLatch(1);
+    AnswerGate slowQuery = SERVER.holdAnswerTo("numbers a, numbers b");
     Disposable running = db.transaction("slow", s -> s.update("INSERT INTO items (name) VALUES ('in flight')")
             .doOnNext(n -> inserted.countDown())
             .then(s.query("SELECT count(*) AS n FROM numbers a, numbers b, numbers c")))
         .subscribe();
     assertThat(inserted.await(10, TimeUnit.SECONDS)).isTrue();
-    Thread.sleep(30);
+    // The query has reached the server, which holds it unanswered: it is in flight for certain.
+    slowQuery.arrived().block(T);
     running.dispose();
+    slowQuery.release();
     // The server has no busy timeout: a stream still holding the write lock would fail this at once.
     assertThat(db.transaction("after", s -> s.update("INSERT INTO items (name) VALUES ('after')")).block(T))
         .isEqualTo(1);

@@ -1,6 +1,7 @@
 package io.pgqrs.internal;
 
 import io.pgqrs.PgqrsPermanentException;
+import io.pgqrs.StoreUnavailableException;
 import io.pgqrs.queue.Delivery;
 import io.pgqrs.queue.Lease;
 import io.pgqrs.queue.Message;
@@ -113,8 +114,15 @@ final class ConsumerSession {
       sink = s;
       s.onRequest(n -> signal());
       s.onDispose(this::onSubscriberGone);
-      Mono<Void> start = start().cache();
+      // Set before the engine can see this session: a close that stops it from now on finds the
+      // registration to wait for. A stop that comes before the registration began skips it.
+      Mono<Void> start = Mono.defer(() -> stopping.get() ? Mono.<Void>empty() : start()).cache();
       started = start;
+      if (!engine.track(this)) {
+        failed(new StoreUnavailableException("consume", "the store is closed: the consumer of queue '"
+            + settings.queue() + "' was subscribed after close()", null));
+        return;
+      }
       start.subscribe(v -> { }, this::failed);
     }, FluxSink.OverflowStrategy.BUFFER);
   }
@@ -129,7 +137,6 @@ final class ConsumerSession {
         })
         .doOnNext(queue -> {
           maxAttempts = queue.maxAttempts();
-          engine.track(this);
           startBackground();
           ready = true;
           signal();

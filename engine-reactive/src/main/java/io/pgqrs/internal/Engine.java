@@ -71,7 +71,14 @@ public final class Engine implements Store {
   private final DeadLetters deadLetters = new DeadLettersFacet();
   private final Archive archive = new ArchiveFacet();
   private final Workers workers = new WorkersFacet();
-  private final java.util.Set<ConsumerSession> sessions = java.util.concurrent.ConcurrentHashMap.newKeySet();
+  /** Consumer sessions from their subscription until they finish; guarded by {@link #lifecycle}. */
+  private final java.util.Set<ConsumerSession> sessions = new java.util.HashSet<>();
+  /**
+   * Orders {@link #track} against {@link #close}: a session is either tracked before close takes
+   * its snapshot, and so stopped by it, or refused. Held only to touch {@link #sessions}.
+   */
+  private final Object lifecycle = new Object();
+  private boolean closing;
   private final Maintenance maintenance = new MaintenanceFacet();
   private final MaintenanceRunner maintenanceRunner;
   private final WorkflowRuntime runtime;
@@ -174,12 +181,26 @@ public final class Engine implements Store {
     return config.wakeups();
   }
 
-  void track(ConsumerSession session) {
-    sessions.add(session);
+  /**
+   * Records a consumer session as soon as it is subscribed, before it registers its worker, so
+   * that {@link #close} stops it.
+   *
+   * @return false once close has begun: the session must end without registering
+   */
+  boolean track(ConsumerSession session) {
+    synchronized (lifecycle) {
+      if (closing) {
+        return false;
+      }
+      sessions.add(session);
+      return true;
+    }
   }
 
   void untrack(ConsumerSession session) {
-    sessions.remove(session);
+    synchronized (lifecycle) {
+      sessions.remove(session);
+    }
   }
 
   @Override
@@ -230,14 +251,24 @@ public final class Engine implements Store {
   @Override
   public Mono<Void> close() {
     // Consumers first: their shutdown releases leases and stops workers through the driver. Then
-    // maintenance: no sweep may start on, or be left running against, a closing driver.
-    return Flux.fromIterable(List.copyOf(sessions))
-        .flatMap(session -> {
-          session.requestStop();
-          return session.finished();
-        })
-        .then(Mono.defer(maintenanceRunner::stop))
-        .then(Mono.defer(driver::close));
+    // maintenance: no sweep may start on, or be left running against, a closing driver. Every
+    // session subscribed before this point is in the snapshot, including one whose worker is
+    // still being registered (its shutdown waits for the registration, then stops the worker);
+    // every later one is refused by track and never registers.
+    return Mono.defer(() -> {
+      List<ConsumerSession> open;
+      synchronized (lifecycle) {
+        closing = true;
+        open = List.copyOf(sessions);
+      }
+      return Flux.fromIterable(open)
+          .flatMap(session -> {
+            session.requestStop();
+            return session.finished();
+          })
+          .then(Mono.defer(maintenanceRunner::stop))
+          .then(Mono.defer(driver::close));
+    });
   }
 
   @Override

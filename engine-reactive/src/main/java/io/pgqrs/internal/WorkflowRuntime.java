@@ -177,9 +177,12 @@ final class WorkflowRuntime implements Runs {
     executing.remove(runId, ctx);
   }
 
-  /** Tells this engine's waiters that a run finished; called after the commit. */
+  /**
+   * Tells this engine's waiters that a run finished; called after the commit. Best-effort: a
+   * waiter that misses it still reads the run at the poll interval.
+   */
   void announce(Finished finished) {
-    finishedHere.emitNext(finished, Sinks.EmitFailureHandler.busyLooping(Duration.ofSeconds(1)));
+    Emitters.emitNext(finishedHere, finished);
   }
 
   /**

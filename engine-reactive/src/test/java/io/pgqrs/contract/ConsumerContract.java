@@ -4,8 +4,12 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import io.pgqrs.InvalidArgumentException;
+import io.pgqrs.Pgqrs;
+import io.pgqrs.PgqrsConfig;
 import io.pgqrs.RetryLaterException;
 import io.pgqrs.RetryPolicy;
+import io.pgqrs.Store;
+import io.pgqrs.StoreUnavailableException;
 import io.pgqrs.queue.Consumer;
 import io.pgqrs.queue.Delivery;
 import io.pgqrs.queue.Message;
@@ -444,6 +448,94 @@ public abstract class ConsumerContract extends StoreContract {
         })
         .expectComplete()
         .verify(T);
+  }
+
+  /** A second store on the database under test, without background maintenance. */
+  private Store openAnotherStore() {
+    return Pgqrs.connect(PgqrsConfig.builder(store.config().dsn()).maintenanceInterval(Duration.ZERO).build())
+        .block(T);
+  }
+
+  @Test
+  void closingTheStoreWhileAConsumerRegistersStopsItsWorker() {
+    String q = newQueue();
+    Store other = openAnotherStore();
+    try {
+      // Subscribed and closed in one call chain: close() begins while the worker's registration
+      // is still in flight, and must wait for it to stop the worker.
+      StepVerifier.create(other.consumer(q).heartbeatInterval(Duration.ofMillis(100)).build()
+              .handle(m -> Mono.empty()))
+          .then(() -> other.close().block(T))
+          .expectComplete()
+          .verify(T);
+    } finally {
+      other.close().block(T);
+    }
+    assertThat(workers(q)).hasSizeLessThanOrEqualTo(1)
+        .allSatisfy(w -> assertThat(w.status()).isEqualTo(WorkerStatus.STOPPED));
+  }
+
+  @Test
+  void aConsumerSubscribedWhileTheStoreClosesNeverRegisters() {
+    String q = newQueue();
+    Store other = openAnotherStore();
+    try {
+      Mono<Void> closed = other.close().cache();
+      closed.subscribe(); // close() has begun
+      StepVerifier.create(other.consumer(q).build().deliveries())
+          .expectErrorSatisfies(e -> assertThat(e).isInstanceOf(StoreUnavailableException.class)
+              .hasMessageContaining(q))
+          .verify(T);
+      closed.block(T);
+      StepVerifier.create(other.consumer(q).build().handle(m -> Mono.empty()))
+          .as("after close() completed too")
+          .expectError(StoreUnavailableException.class)
+          .verify(T);
+    } finally {
+      other.close().block(T);
+    }
+    assertThat(workers(q)).isEmpty();
+  }
+
+  @Test
+  void atMostConcurrencyHandlersRunAtOnce() {
+    String q = newQueue();
+    int concurrency = 3;
+    int total = 8;
+    enqueue(q, total);
+    Sinks.Empty<Void> release = Sinks.empty();
+    Sinks.Many<Long> started = Sinks.many().replay().all();
+    AtomicInteger running = new AtomicInteger();
+    AtomicInteger peak = new AtomicInteger();
+    // A batch larger than the bound: only the handler concurrency keeps the other messages unclaimed.
+    Flux<Outcome> outcomes = consumer(q).batchSize(10).concurrency(concurrency).build()
+        .handle(m -> Mono.defer(() -> {
+          peak.accumulateAndGet(running.incrementAndGet(), Math::max);
+          synchronized (started) {
+            started.tryEmitNext(m.id());
+          }
+          return release.asMono();
+        }).doOnTerminate(running::decrementAndGet));
+    StepVerifier.create(outcomes.take(total))
+        .then(() -> StepVerifier.create(started.asFlux()).expectNextCount(concurrency).thenCancel().verify(T))
+        .then(() -> {
+          assertThat(running).as("handlers running while blocked").hasValue(concurrency);
+          assertThat(peak).as("handlers ever running at once").hasValue(concurrency);
+          assertThat(metrics(q).leased()).as("claimed: only what the running handlers hold").isEqualTo(concurrency);
+          assertThat(metrics(q).pending()).isEqualTo(total - concurrency);
+        })
+        .then(release::tryEmitEmpty)
+        .recordWith(java.util.ArrayList::new)
+        .expectNextCount(total)
+        .consumeRecordedWith(done -> {
+          assertThat(done).extracting(Outcome::kind).containsOnly(Outcome.Kind.ARCHIVED);
+          assertThat(done).extracting(Outcome::messageId).doesNotHaveDuplicates();
+        })
+        .expectComplete()
+        .verify(T);
+    assertThat(peak).as("never more than the bound, also once released").hasValue(concurrency);
+    assertThat(running).hasValue(0);
+    assertThat(metrics(q).archived()).isEqualTo(total);
   }
 
   @Test

@@ -60,13 +60,18 @@ class PostgresListenerTest {
   void enqueueWakesOnlyItsQueue() {
     store.queues().create("woken").block(T);
     store.queues().create("quiet").block(T);
-    StepVerifier.create(Flux.merge(wakeups("woken"), wakeups("quiet")))
-        .expectNextCount(2) // each LISTEN wakes its queue once: the gap before it is covered
+    store.queues().create("sentinel").block(T);
+    StepVerifier.create(Flux.merge(wakeups("woken"), wakeups("quiet"), wakeups("sentinel")))
+        .expectNextCount(3) // each LISTEN wakes its queue once: the gap before it is covered
         .then(() -> store.producer("woken").build().enqueue(Map.of("n", 1)).block(T))
         .expectNext("woken")
         .then(() -> store.producer("woken").build()
             .enqueuePayloads(List.of(Map.of("n", 2), Map.of("n", 3), Map.of("n", 4))).block(T))
-        .expectNext("woken") // one notification per statement, not per row
+        // Notifications arrive in commit order on the one LISTEN connection: the sentinel's,
+        // committed after the batch, comes right after the batch's only notification.
+        .then(() -> store.producer("sentinel").build().enqueue(Map.of("n", 5)).block(T))
+        .as("one notification per statement, not per row, and none for the quiet queue")
+        .expectNext("woken", "sentinel")
         .thenCancel()
         .verify(T);
   }

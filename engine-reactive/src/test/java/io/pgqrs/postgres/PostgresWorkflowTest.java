@@ -11,6 +11,7 @@ import io.pgqrs.testing.PostgresDatabase;
 import io.pgqrs.testing.StateWait;
 import io.pgqrs.workflow.RunHandle;
 import io.pgqrs.workflow.StepOptions;
+import io.pgqrs.workflow.StepStatus;
 import io.pgqrs.workflow.Workflow;
 import io.r2dbc.spi.Connection;
 import java.time.Duration;
@@ -61,14 +62,23 @@ class PostgresWorkflowTest extends WorkflowContract {
     String table = "\"" + database.schema() + "\".ledger_once";
     sql("CREATE TABLE " + table + " (value text NOT NULL)");
     AtomicInteger bodies = new AtomicInteger();
-    Workflow<String, Long> workflow = register(define(String.class, Long.class, (ctx, in) ->
-        ctx.transactionalStep("write", Long.class, c -> insert(c, table, in))
-            // A replay after the sleep must not write again.
-            .flatMap(n -> ctx.sleep(Duration.ofMillis(50)).then(Mono.fromCallable(() -> n + bodies.incrementAndGet() * 0L)))));
+    Workflow<String, Long> workflow = register(define(String.class, Long.class, (ctx, in) -> {
+      bodies.incrementAndGet();
+      return ctx.transactionalStep("write", Long.class, c -> insert(c, table, in))
+          // A replay after the sleep must not write again.
+          .flatMap(n -> ctx.sleep(Duration.ofMillis(50)).thenReturn(n));
+    }));
     start(workflow, 1);
     RunHandle<Long> run = workflow.trigger("row").block(T);
     StepVerifier.create(run.result()).expectNext(1L).expectComplete().verify(T);
+    assertThat(bodies.get()).as("the sleep parked the run, so the body was replayed after it").isGreaterThanOrEqualTo(2);
     assertThat(sql("SELECT count(*) FROM " + table)).isEqualTo(1);
+    assertThat(run.steps().filter(s -> s.stepId().equals("write")).collectList().block(T))
+        .singleElement()
+        .satisfies(s -> {
+          assertThat(s.status()).isEqualTo(StepStatus.SUCCESS);
+          assertThat(s.attempts()).as("the replay read the recorded write instead of running it").isEqualTo(1);
+        });
   }
 
   @Test

@@ -16,7 +16,8 @@ import reactor.core.publisher.Mono;
  * archive it, print the queue's metrics. Safe to run again and again.
  *
  * <p>Usage: {@code QueueRoundTrip [dsn]}. The default, {@code sqlite:pgqrs-demo.db}, needs no server;
- * a {@code postgresql://} DSN runs the same program on PostgreSQL.
+ * a {@code postgresql://} DSN runs the same program on PostgreSQL. Run it with
+ * {@code ./mvnw -q -pl examples -am compile -Pdemo}, adding {@code -Dexec.args=DSN} for another store.
  */
 public final class QueueRoundTrip {
 

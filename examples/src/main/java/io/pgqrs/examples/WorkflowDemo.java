@@ -18,7 +18,7 @@ import reactor.core.publisher.Mono;
  * a worker in the same process, with the run's steps printed at the end.
  *
  * <p>Usage: {@code WorkflowDemo [dsn]}; the default, {@code sqlite:pgqrs-demo.db}, needs no server.
- * Run it with {@code ./mvnw -q -pl engine-reactive-sqlite-adapter -am test-compile exec:java
+ * Run it with {@code ./mvnw -q -pl examples -am compile -Pdemo
  * -Dexec.mainClass=io.pgqrs.examples.WorkflowDemo}.
  */
 public final class WorkflowDemo {
