@@ -86,6 +86,8 @@ final class SqliteDriver implements StoreDriver {
   private final Capabilities capabilities;
   private final String where;
   private final Clock clock;
+  private final io.pgqrs.internal.SqlStatements maintenanceSql = io.pgqrs.internal.SqlStatements.load(
+      SqliteDriver.class, List.of("/io/pgqrs/sqlite/sql/maintenance.sql"), java.util.Map.of());
 
   SqliteDriver(SqlExecutor db, Capabilities capabilities, String where, Clock clock) {
     this.db = db;
@@ -648,96 +650,127 @@ final class SqliteDriver implements StoreDriver {
 
   // ---------------------------------------------------------------- maintenance
 
-  /**
-   * Ends runs no worker will finish: past their deadline while nobody holds their message (a worker
-   * holding one enforces the deadline itself), or whose message was dead-lettered.
-   */
-  private static Mono<List<Long>> failStuckRuns(SqlSession s, long now, int limit) {
-    return s.query("""
-            SELECT r.id, r.message_id, (r.deadline_at IS NOT NULL AND r.deadline_at <= ?1) AS timed_out
-            FROM pgqrs_runs r LEFT JOIN pgqrs_messages m ON m.id = r.message_id
-            WHERE r.status IN ('QUEUED', 'RUNNING', 'PAUSED', 'CANCELLING')
-              AND ((r.deadline_at <= ?1
-                    AND (m.id IS NULL OR m.state <> 'live' OR m.lease_token IS NULL OR m.visible_at <= ?1))
-                   OR m.state = 'dead')
-            ORDER BY r.id LIMIT ?2""", now, limit)
-        .flatMap(due -> {
-          if (due.isEmpty()) {
-            return Mono.just(List.<Long>of());
-          }
-          List<Long> runIds = due.stream().map(r -> r.longValue("id")).toList();
-          List<Long> timedOut = due.stream().filter(r -> r.longValue("timed_out") != 0).map(r -> r.longValue("id")).toList();
-          List<Long> messageIds = due.stream().map(r -> r.longOrNull("message_id")).filter(java.util.Objects::nonNull).toList();
-          return s.update("""
-                  UPDATE pgqrs_messages SET state = 'archived', archived_at = ?1, lease_token = NULL, lease_owner = NULL
-                  WHERE id IN (SELECT value FROM json_each(?2)) AND state = 'live'""", now, ids(messageIds))
-              .then(s.update("""
-                  UPDATE pgqrs_runs
-                  SET error = CASE WHEN status = 'CANCELLING' THEN error
-                                   WHEN id IN (SELECT value FROM json_each(?3)) THEN 'the run timed out: its deadline passed'
-                                   ELSE 'its trigger message was dead-lettered after repeated failed deliveries' END,
-                      status = CASE WHEN status = 'CANCELLING' THEN 'CANCELLED' ELSE 'ERROR' END,
-                      finished_at = ?1, updated_at = ?1
-                  WHERE id IN (SELECT value FROM json_each(?2))""", now, ids(runIds), ids(timedOut)))
-              .thenReturn(runIds);
-        });
+  // The statements of the maintenance services are in sql/maintenance.sql. Their clock is the
+  // database's (see _now there), so stores on several hosts sharing a Turso database agree on
+  // ages; each batch is one statement or one short transaction of a bounded number of rows.
+
+  /** The clock override in microseconds, or null for the database's clock. */
+  private static @Nullable Long clockOverride(@Nullable Instant now) {
+    return now == null ? null : micros(now);
   }
 
-  /** The sweep row of the maintenance sweep. */
-  private static final String SWEEP = "maintenance";
+  /** A duration in microseconds, saturating so that adding it to a clock reading cannot overflow. */
+  private static long microsOf(Duration d) {
+    long cap = Long.MAX_VALUE / 4;
+    long seconds = d.getSeconds();
+    if (seconds >= cap / 1_000_000L) {
+      return cap;
+    }
+    return seconds * 1_000_000L + d.getNano() / 1_000L;
+  }
 
   @Override
-  public Mono<StoreResults.Swept> sweep(StoreParams.Sweep p) {
-    return Mono.defer(() -> {
-      long now = now(p.now());
-      Instant at = instant(now);
-      List<String> woken = new ArrayList<>();
-      List<Long> finishedRuns = new ArrayList<>();
-      // BEGIN IMMEDIATE holds the write lock for the whole sweep, so the due check inside the
-      // transaction is enough: a store that waited for the lock sees the next due time moved on.
-      return db.transaction("maintenance sweep", s -> first(s.query(
-              "SELECT next_run_at FROM pgqrs_sweeps WHERE name = ?", SWEEP), r -> r.longValue("next_run_at"))
-          .filter(next -> p.force() || next <= now)
-          .flatMap(due -> s.query("""
-                  UPDATE pgqrs_workers SET status = 'stopped', stopped_at = coalesce(stopped_at, ?)
-                  WHERE status IN ('ready', 'suspended') AND heartbeat_at < ?
-                  RETURNING id""", now, now - p.workerStaleAfter().toNanos() / 1_000L)
-              .flatMap(stale -> {
-                List<Long> ids = stale.stream().map(r -> r.longValue("id")).toList();
-                Mono<List<SqlRow>> released = ids.isEmpty() ? Mono.just(List.of()) : s.query("""
-                    UPDATE pgqrs_messages
-                    SET visible_at = ?1, lease_token = NULL, lease_owner = NULL,
-                        last_error = 'worker ' || lease_owner || ' stopped heartbeating'
-                    WHERE lease_owner IN (SELECT value FROM json_each(?2))
-                      AND state = 'live' AND lease_token IS NOT NULL AND visible_at > ?1
-                    RETURNING queue_id""", now, ids(ids));
-                return released.flatMap(rows -> {
-                  List<Long> queueIds = rows.stream().map(r -> r.longValue("queue_id")).distinct().toList();
-                  Mono<List<SqlRow>> queues = queueIds.isEmpty() ? Mono.just(List.of()) : s.query(
-                      "SELECT name FROM pgqrs_queues WHERE id IN (SELECT value FROM json_each(?))", ids(queueIds));
-                  return queues.flatMap(names -> {
-                    names.forEach(r -> woken.add(r.string("name")));
-                    return s.update("""
-                        DELETE FROM pgqrs_messages WHERE id IN (
-                            SELECT id FROM pgqrs_messages WHERE state = 'archived' AND archived_at < ?
-                            ORDER BY archived_at LIMIT ?)""",
-                        now - p.archiveRetention().toNanos() / 1_000L, p.purgeLimit());
-                  }).flatMap(purged -> failStuckRuns(s, now, p.purgeLimit()).flatMap(failed -> {
-                    finishedRuns.addAll(failed);
-                    return s.update("""
-                          UPDATE pgqrs_sweeps SET next_run_at = ?, last_run_at = ?, last_instance = ?, runs = runs + 1
-                          WHERE name = ?""", now + p.interval().toNanos() / 1_000L, now, p.instance(), SWEEP)
-                        .thenReturn(new StoreResults.Swept(true, ids.size(), rows.size(), purged, failed.size(), at));
-                  }));
-                });
-              }))
-          .defaultIfEmpty(new StoreResults.Swept(false, 0, 0, 0, 0, at)))
-          // Woken after the commit: a consumer that claims on the signal sees the released rows.
-          .doOnSuccess(swept -> {
-            woken.forEach(this::wake);
-            finishedRuns.forEach(this::announceRunFinished);
-          });
-    });
+  public Mono<StoreResults.TurnTaken> takeMaintenanceTurn(StoreParams.MaintenanceTurn p) {
+    Long now = clockOverride(p.now());
+    return db.statements("take maintenance turn", s -> first(s.query(maintenanceSql.get("takeTurn"),
+            now, p.service(), p.force() ? 1 : 0, microsOf(p.interval()), p.instance()),
+            r -> new StoreResults.TurnTaken(true, instant(r.longValue("now"))))
+        .switchIfEmpty(Mono.defer(() -> first(s.query(maintenanceSql.get("turnNotTaken"), now, p.service()), r -> {
+          if (r.longValue("known") == 0) {
+            throw new io.pgqrs.SchemaNotInstalledException(where, "take maintenance turn: " + where
+                + " has no schedule for maintenance service '" + p.service() + "'; run admin().install()");
+          }
+          return new StoreResults.TurnTaken(false, instant(r.longValue("now")));
+        }))));
+  }
+
+  @Override
+  public Flux<StoreResults.MaintenanceSchedule> maintenanceSchedules() {
+    return db.statements("maintenance schedules", s -> s.query(maintenanceSql.get("schedules")))
+        .flatMapIterable(rows -> rows.stream().map(r -> new StoreResults.MaintenanceSchedule(r.string("name"),
+            instant(r.longValue("next_run_at")), instantOrNull(r, "last_run_at"), r.stringOrNull("last_instance"),
+            r.longValue("runs"))).toList());
+  }
+
+  @Override
+  public Mono<StoreResults.WorkersRescued> rescueStaleWorkers(StoreParams.RescueStaleWorkers p) {
+    Long now = clockOverride(p.now());
+    return db.transaction("rescue stale workers", s -> s.query(maintenanceSql.get("stopStaleWorkers"),
+                now, microsOf(p.staleAfter()), p.limit())
+            .flatMap(stopped -> {
+              if (stopped.isEmpty()) {
+                return Mono.just(new StoreResults.WorkersRescued(0, 0, List.of()));
+              }
+              List<Long> workerIds = stopped.stream().map(r -> r.longValue("id")).toList();
+              return s.query(maintenanceSql.get("releaseLeasesOfWorkers"), now, ids(workerIds))
+                  .flatMap(released -> {
+                    List<Long> queueIds = released.stream().map(r -> r.longValue("queue_id")).distinct().toList();
+                    Mono<List<SqlRow>> names = queueIds.isEmpty() ? Mono.just(List.of())
+                        : s.query(maintenanceSql.get("queueNames"), ids(queueIds));
+                    return names.map(rows -> new StoreResults.WorkersRescued(workerIds.size(), released.size(),
+                        rows.stream().map(r -> r.string("name")).toList()));
+                  });
+            }))
+        // Woken after the commit: a consumer that claims on the signal sees the released rows.
+        .doOnNext(rescued -> rescued.queuesWoken().forEach(this::wake));
+  }
+
+  @Override
+  public Mono<Long> purgeArchived(StoreParams.PurgeBatch p) {
+    return db.statements("purge archived messages", s -> s.update(maintenanceSql.get("purgeArchived"),
+        clockOverride(p.now()), microsOf(p.olderThan()), p.limit()));
+  }
+
+  @Override
+  public Mono<Long> purgeDeadLetters(StoreParams.PurgeBatch p) {
+    return db.statements("purge dead letters", s -> s.update(maintenanceSql.get("purgeDeadLetters"),
+        clockOverride(p.now()), microsOf(p.olderThan()), p.limit()));
+  }
+
+  @Override
+  public Mono<StoreResults.FinishedRunsPurged> purgeFinishedRuns(StoreParams.PurgeBatch p) {
+    return db.transaction("purge finished runs", s -> s.query(maintenanceSql.get("finishedRuns"),
+            clockOverride(p.now()), microsOf(p.olderThan()), p.limit())
+        .flatMap(found -> {
+          if (found.isEmpty()) {
+            return Mono.just(new StoreResults.FinishedRunsPurged(0, 0, 0));
+          }
+          String runIds = ids(found.stream().map(r -> r.longValue("id")).toList());
+          return s.update(maintenanceSql.get("deleteStepsOfRuns"), runIds)
+              .flatMap(steps -> s.update(maintenanceSql.get("deleteSignalsOfRuns"), runIds)
+                  .flatMap(signals -> s.update(maintenanceSql.get("deleteRuns"), runIds)
+                      .map(runs -> new StoreResults.FinishedRunsPurged(runs, steps, signals))));
+        }));
+  }
+
+  @Override
+  public Mono<Long> purgeStoppedWorkers(StoreParams.PurgeBatch p) {
+    return db.statements("purge stopped workers", s -> s.update(maintenanceSql.get("purgeStoppedWorkers"),
+        clockOverride(p.now()), microsOf(p.olderThan()), p.limit()));
+  }
+
+  @Override
+  public Mono<Long> reapRuns(StoreParams.ReapRuns p) {
+    Long now = clockOverride(p.now());
+    return db.transaction("reap runs", s -> s.query(maintenanceSql.get("stuckRuns"), now, p.limit())
+            .flatMap(due -> {
+              if (due.isEmpty()) {
+                return Mono.just(List.<Long>of());
+              }
+              List<Long> runIds = due.stream().map(r -> r.longValue("id")).toList();
+              List<Long> timedOut = due.stream().filter(r -> r.longValue("timed_out") != 0)
+                  .map(r -> r.longValue("id")).toList();
+              List<Long> messageIds = due.stream().map(r -> r.longOrNull("message_id"))
+                  .filter(java.util.Objects::nonNull).toList();
+              return s.update(maintenanceSql.get("archiveMessagesOfRuns"), now, ids(messageIds))
+                  .then(s.update(maintenanceSql.get("failRuns"), now, ids(runIds), ids(timedOut)))
+                  .thenReturn(runIds);
+            }))
+        // Announced after the commit, like every other end of a run.
+        .map(ended -> {
+          ended.forEach(this::announceRunFinished);
+          return (long) ended.size();
+        });
   }
 
   // ---------------------------------------------------------------- workflows

@@ -9,7 +9,6 @@ import io.pgqrs.Store;
 import io.pgqrs.admin.Admin;
 import io.pgqrs.admin.Maintenance;
 import io.pgqrs.admin.SchemaReport;
-import io.pgqrs.admin.SweepReport;
 import io.pgqrs.admin.SystemMetrics;
 import io.pgqrs.queue.Archive;
 import io.pgqrs.queue.Consumer;
@@ -47,6 +46,7 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 import reactor.core.publisher.Flux;
 import reactor.core.publisher.Mono;
+import reactor.core.scheduler.Scheduler;
 import reactor.core.scheduler.Schedulers;
 
 /**
@@ -71,16 +71,16 @@ public final class Engine implements Store {
   private final Archive archive = new ArchiveFacet();
   private final Workers workers = new WorkersFacet();
   private final java.util.Set<ConsumerSession> sessions = java.util.concurrent.ConcurrentHashMap.newKeySet();
-  private final Maintenance maintenance = new MaintenanceFacet();
-  private final MaintenanceRunner maintenanceRunner;
+  private final MaintenanceServices maintenance;
   private final WorkflowRuntime runtime;
 
-  private Engine(StoreDriver driver, PgqrsConfig config, ObjectMapper mapper, String hostname) {
+  private Engine(StoreDriver driver, PgqrsConfig config, ObjectMapper mapper, String hostname,
+      Scheduler maintenanceTimer) {
     this.driver = driver;
     this.config = config;
     this.mapper = mapper;
     this.hostname = hostname;
-    this.maintenanceRunner = new MaintenanceRunner(driver, config, hostname, Schedulers.parallel());
+    this.maintenance = new MaintenanceServices(driver, config, hostname, maintenanceTimer);
     this.runtime = new WorkflowRuntime(this);
   }
 
@@ -92,6 +92,19 @@ public final class Engine implements Store {
    * @return the store; {@link ConfigurationException} if no backend serves the DSN
    */
   public static Mono<Store> connect(PgqrsConfig config, ObjectMapper mapper) {
+    return connect(config, mapper, Schedulers.parallel());
+  }
+
+  /**
+   * Like {@link #connect(PgqrsConfig, ObjectMapper)}, with the scheduler that times the waits
+   * between maintenance turns: tests pass a virtual-time scheduler. Cold.
+   *
+   * @param config the configuration
+   * @param mapper the payload mapper
+   * @param maintenanceTimer the scheduler of the maintenance services' waits
+   * @return the store; {@link ConfigurationException} if no backend serves the DSN
+   */
+  public static Mono<Store> connect(PgqrsConfig config, ObjectMapper mapper, Scheduler maintenanceTimer) {
     return Mono.defer(() -> {
       StoreDriverProvider provider = null;
       for (StoreDriverProvider candidate : ServiceLoader.load(StoreDriverProvider.class, Engine.class.getClassLoader())) {
@@ -109,8 +122,8 @@ public final class Engine implements Store {
       Mono<String> host = Mono.fromCallable(Engine::lookUpHostname).subscribeOn(Schedulers.boundedElastic());
       return Mono.zip(provider.open(config), host)
           .map(t -> {
-            Engine engine = new Engine(t.getT1(), config, mapper, t.getT2());
-            engine.maintenanceRunner.start();
+            Engine engine = new Engine(t.getT1(), config, mapper, t.getT2(), maintenanceTimer);
+            engine.maintenance.startAll();
             return (Store) engine;
           });
     });
@@ -221,13 +234,13 @@ public final class Engine implements Store {
   @Override
   public Mono<Void> close() {
     // Consumers first: their shutdown releases leases and stops workers through the driver. Then
-    // maintenance: no sweep may start on, or be left running against, a closing driver.
+    // maintenance: no turn may start on, or be left running against, a closing driver.
     return Flux.fromIterable(List.copyOf(sessions))
         .flatMap(session -> {
           session.requestStop();
           return session.finished();
         })
-        .then(Mono.defer(maintenanceRunner::stop))
+        .then(Mono.defer(maintenance::shutdown))
         .then(Mono.defer(driver::close));
   }
 
@@ -618,13 +631,6 @@ public final class Engine implements Store {
         }
         return Mono.empty();
       });
-    }
-  }
-
-  private final class MaintenanceFacet implements Maintenance {
-    @Override
-    public Mono<SweepReport> runOnce() {
-      return maintenanceRunner.sweep(true);
     }
   }
 }

@@ -70,6 +70,7 @@ final class PostgresDriver implements StoreDriver {
   private final String quotedSchema;
   private final PostgresSql sql;
   private final PostgresWorkflowSql wf;
+  private final io.pgqrs.internal.SqlStatements maintenanceSql;
   private final AtomicBoolean closed = new AtomicBoolean();
 
   private final PostgresListener listener;
@@ -81,6 +82,8 @@ final class PostgresDriver implements StoreDriver {
     this.quotedSchema = Names.quoteIdentifier(schema);
     this.sql = new PostgresSql(quotedSchema);
     this.wf = new PostgresWorkflowSql(quotedSchema);
+    this.maintenanceSql = io.pgqrs.internal.SqlStatements.load(PostgresDriver.class,
+        List.of("/io/pgqrs/postgres/sql/maintenance.sql"), Map.of("schema", quotedSchema));
   }
 
   record Migration(int version, String name, String sqlTemplate) {}
@@ -651,37 +654,81 @@ final class PostgresDriver implements StoreDriver {
 
   // ---------------------------------------------------------------- maintenance
 
-  /** The sweep row of the maintenance sweep. */
-  private static final String SWEEP = "maintenance";
+  // The statements of the maintenance services are in sql/maintenance.sql: each operation is one
+  // short autocommit statement, so a batch holds its row locks only while it runs.
 
   @Override
-  public Mono<StoreResults.Swept> sweep(StoreParams.Sweep p) {
-    Object now = opt(p.now(), Instant.class);
-    record Taken(Instant now, boolean taken) {}
-    record Reclaimed(long workers, long released, String[] queues) {}
-    return inTransaction("maintenance sweep", c -> rows(c, sql.takeSweep,
-            row -> new Taken(instant(row, "now"), longValue(row, "taken") > 0), now, SWEEP, p.force())
+  public Mono<StoreResults.TurnTaken> takeMaintenanceTurn(StoreParams.MaintenanceTurn p) {
+    return one("take maintenance turn", maintenanceSql.get("takeTurn"), row -> {
+          if (!Boolean.TRUE.equals(row.get("known", Boolean.class))) {
+            throw new io.pgqrs.SchemaNotInstalledException(schema, "take maintenance turn: schema '" + schema
+                + "' has no schedule for maintenance service '" + p.service() + "'; run admin().install()");
+          }
+          return new StoreResults.TurnTaken(longValue(row, "taken") > 0, instant(row, "now"));
+        },
+        opt(p.now(), Instant.class), p.service(), p.force(), p.interval().toMillis(), p.instance());
+  }
+
+  @Override
+  public Flux<StoreResults.MaintenanceSchedule> maintenanceSchedules() {
+    return withConnection("maintenance schedules", c -> rows(c, maintenanceSql.get("schedules"),
+        row -> new StoreResults.MaintenanceSchedule(text(row, "name"), instant(row, "next_run_at"),
+            row.get("last_run_at", Instant.class), row.get("last_instance", String.class), longValue(row, "runs"))));
+  }
+
+  @Override
+  public Mono<StoreResults.WorkersRescued> rescueStaleWorkers(StoreParams.RescueStaleWorkers p) {
+    return withConnection("rescue stale workers", c -> rows(c, maintenanceSql.get("rescueStaleWorkers"),
+            row -> {
+              String[] queues = row.get("queues", String[].class);
+              return new StoreResults.WorkersRescued(longValue(row, "workers"), longValue(row, "released"),
+                  queues == null ? List.of() : List.of(queues));
+            },
+            opt(p.now(), Instant.class), p.staleAfter().toMillis(), p.limit())
         .single()
-        .flatMap(taken -> !taken.taken()
-            ? Mono.just(new StoreResults.Swept(false, 0, 0, 0, 0, taken.now()))
-            : rows(c, sql.reclaimStaleWorkers,
-                    row -> {
-                      String[] queues = row.get("queues", String[].class);
-                      return new Reclaimed(longValue(row, "workers"), longValue(row, "released"),
-                          queues == null ? new String[0] : queues);
-                    },
-                    now, p.workerStaleAfter().toMillis())
-                .single()
-                .flatMap(reclaimed -> rows(c, sql.purgeExpiredArchive, row -> longValue(row, "purged"), now,
-                        p.archiveRetention().toMillis(), p.purgeLimit())
-                    .single()
-                    .flatMap(purged -> rows(c, wf.failStuckRuns, row -> longValue(row, "failed"), now,
-                            p.purgeLimit(), PostgresListener.channel(schema, RUNS_CHANNEL_KEY))
-                        .single()
-                        .flatMap(failed -> updated(c, sql.finishSweep, now, SWEEP, p.interval().toMillis(), p.instance())
-                            .then(wake(c, reclaimed.queues()))
-                            .thenReturn(new StoreResults.Swept(true, reclaimed.workers(), reclaimed.released(), purged,
-                                failed, taken.now())))))));
+        // The release committed with the statement: consumers woken now find the messages.
+        .flatMap(rescued -> notifyQueues(c, rescued.queuesWoken()).thenReturn(rescued)))
+        .singleOrEmpty();
+  }
+
+  private Mono<Void> notifyQueues(Connection c, List<String> queues) {
+    if (queues.isEmpty()) {
+      return Mono.empty();
+    }
+    String[] channels = queues.stream().map(q -> PostgresListener.channel(schema, q)).toArray(String[]::new);
+    return rows(c, maintenanceSql.get("notifyChannels"), row -> 1, (Object) channels).then();
+  }
+
+  @Override
+  public Mono<Long> purgeArchived(StoreParams.PurgeBatch p) {
+    return one("purge archived messages", maintenanceSql.get("purgeArchived"), row -> longValue(row, "purged"),
+        opt(p.now(), Instant.class), p.olderThan().toMillis(), p.limit());
+  }
+
+  @Override
+  public Mono<Long> purgeDeadLetters(StoreParams.PurgeBatch p) {
+    return one("purge dead letters", maintenanceSql.get("purgeDeadLetters"), row -> longValue(row, "purged"),
+        opt(p.now(), Instant.class), p.olderThan().toMillis(), p.limit());
+  }
+
+  @Override
+  public Mono<StoreResults.FinishedRunsPurged> purgeFinishedRuns(StoreParams.PurgeBatch p) {
+    return one("purge finished runs", maintenanceSql.get("purgeFinishedRuns"),
+        row -> new StoreResults.FinishedRunsPurged(longValue(row, "runs"), longValue(row, "steps"),
+            longValue(row, "signals")),
+        opt(p.now(), Instant.class), p.olderThan().toMillis(), p.limit());
+  }
+
+  @Override
+  public Mono<Long> purgeStoppedWorkers(StoreParams.PurgeBatch p) {
+    return one("purge stopped workers", maintenanceSql.get("purgeStoppedWorkers"), row -> longValue(row, "purged"),
+        opt(p.now(), Instant.class), p.olderThan().toMillis(), p.limit());
+  }
+
+  @Override
+  public Mono<Long> reapRuns(StoreParams.ReapRuns p) {
+    return one("reap runs", maintenanceSql.get("reapRuns"), row -> longValue(row, "failed"),
+        opt(p.now(), Instant.class), p.limit(), PostgresListener.channel(schema, RUNS_CHANNEL_KEY));
   }
 
   // ---------------------------------------------------------------- workflows

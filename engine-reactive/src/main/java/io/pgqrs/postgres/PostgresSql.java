@@ -74,10 +74,6 @@ final class PostgresSql {
 
   final String queueMetrics;
 
-  final String takeSweep;
-  final String reclaimStaleWorkers;
-  final String purgeExpiredArchive;
-  final String finishSweep;
   final String notifyChannels;
 
   PostgresSql(String quotedSchema) {
@@ -333,52 +329,6 @@ final class PostgresSql {
         GROUP BY q.name, n.now
         ORDER BY q.name""".replace("NOW", NOW).replace("S.", s);
 
-    // The sweep row serialises sweeps across instances: SKIP LOCKED means an instance that finds
-    // another one sweeping skips instead of queueing behind it, and a row whose next_run_at moved
-    // into the future while this statement waited is re-checked and skipped too. One row always
-    // comes back, with the clock, so a skipped sweep still reports when it looked.
-    takeSweep = """
-        WITH n AS (SELECT NOW AS now),
-        s AS (
-            SELECT w.name FROM S.pgqrs_sweeps w
-            WHERE w.name = $2 AND ($3::boolean OR w.next_run_at <= (SELECT now FROM n))
-            FOR UPDATE OF w SKIP LOCKED)
-        SELECT n.now, (SELECT count(*) FROM s) AS taken FROM n""".replace("NOW", NOW).replace("S.", s);
-    // Stops stale workers and releases their unexpired leases in one statement; the queues of the
-    // released messages come back so the sweep can wake their consumers.
-    reclaimStaleWorkers = """
-        WITH n AS (SELECT NOW AS now),
-        stale AS (
-            UPDATE S.pgqrs_workers w SET status = 'stopped', stopped_at = coalesce(w.stopped_at, n.now)
-            FROM n
-            WHERE w.status IN ('ready', 'suspended') AND w.heartbeat_at < n.now - $2 * interval '1 millisecond'
-            RETURNING w.id),
-        released AS (
-            UPDATE S.pgqrs_messages m
-            SET visible_at = n.now, lease_token = NULL, lease_owner = NULL,
-                last_error = 'worker ' || m.lease_owner || ' stopped heartbeating'
-            FROM n, stale
-            WHERE m.lease_owner = stale.id AND LIVE_LEASE
-            RETURNING m.queue_id)
-        SELECT (SELECT count(*) FROM stale) AS workers, (SELECT count(*) FROM released) AS released,
-               (SELECT array_agg(DISTINCT q.name) FROM S.pgqrs_queues q
-                WHERE q.id IN (SELECT queue_id FROM released)) AS queues"""
-        .replace("LIVE_LEASE", LIVE_LEASE).replace("NOW", NOW).replace("S.", s);
-    purgeExpiredArchive = """
-        WITH n AS (SELECT NOW AS now),
-        victims AS (
-            SELECT m.id FROM S.pgqrs_messages m
-            WHERE m.state = 'archived' AND m.archived_at < (SELECT now FROM n) - $2 * interval '1 millisecond'
-            ORDER BY m.archived_at
-            LIMIT $3
-            FOR UPDATE OF m SKIP LOCKED),
-        d AS (DELETE FROM S.pgqrs_messages m USING victims v WHERE m.id = v.id RETURNING 1)
-        SELECT count(*) AS purged FROM d""".replace("NOW", NOW).replace("S.", s);
-    finishSweep = """
-        UPDATE S.pgqrs_sweeps
-        SET next_run_at = NOW + $3 * interval '1 millisecond', last_run_at = NOW, last_instance = $4,
-            runs = runs + 1
-        WHERE name = $2""".replace("NOW", NOW).replace("S.", s);
     // Delivered at commit, like the enqueue's notification.
     notifyChannels = "SELECT pg_notify(c, '') FROM unnest($1::text[]) AS c";
   }

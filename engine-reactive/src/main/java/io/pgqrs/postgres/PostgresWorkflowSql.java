@@ -38,7 +38,6 @@ final class PostgresWorkflowSql {
   final String listRuns;
   final String listSteps;
   final String notify;
-  final String failStuckRuns;
 
   PostgresWorkflowSql(String quotedSchema) {
     String s = quotedSchema + ".";
@@ -241,35 +240,5 @@ final class PostgresWorkflowSql {
                finished_at
         FROM S.pgqrs_steps WHERE run_id = $1 ORDER BY seq""".replace("S.", s);
     notify = "SELECT pg_notify($1, $2)";
-    // Runs no worker will finish: past their deadline while nobody holds their message (a worker
-    // holding one enforces the deadline itself), or whose message was dead-lettered.
-    failStuckRuns = """
-        WITH n AS (SELECT NOW AS now),
-        due AS (
-            SELECT r.id, r.message_id, coalesce(r.deadline_at <= n.now, false) AS timed_out
-            FROM n, S.pgqrs_runs r LEFT JOIN S.pgqrs_messages m ON m.id = r.message_id
-            WHERE r.status IN ('QUEUED', 'RUNNING', 'PAUSED', 'CANCELLING')
-              AND ((r.deadline_at <= n.now
-                    AND (m.id IS NULL OR m.state <> 'live' OR m.lease_token IS NULL OR m.visible_at <= n.now))
-                   OR m.state = 'dead')
-            ORDER BY r.id LIMIT $2
-            FOR UPDATE OF r SKIP LOCKED),
-        arch AS (
-            UPDATE S.pgqrs_messages m
-            SET state = 'archived', archived_at = n.now, lease_token = NULL, lease_owner = NULL
-            FROM due, n WHERE m.id = due.message_id AND m.state = 'live'
-            RETURNING m.id),
-        upd AS (
-            UPDATE S.pgqrs_runs r
-            SET status = CASE WHEN r.status = 'CANCELLING' THEN 'CANCELLED' ELSE 'ERROR' END,
-                error = CASE WHEN r.status = 'CANCELLING' THEN r.error
-                             WHEN due.timed_out THEN 'the run timed out: its deadline passed'
-                             ELSE 'its trigger message was dead-lettered after repeated failed deliveries' END,
-                finished_at = n.now, updated_at = n.now
-            FROM due, n WHERE r.id = due.id
-            RETURNING r.id),
-        note AS (SELECT pg_notify($3, id::text) FROM upd)
-        SELECT (SELECT count(*) FROM upd) AS failed, (SELECT count(*) FROM note) AS notified,
-               (SELECT count(*) FROM arch) AS archived""".replace("NOW", NOW).replace("S.", s);
   }
 }
