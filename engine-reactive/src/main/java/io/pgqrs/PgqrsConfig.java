@@ -49,7 +49,7 @@ public final class PgqrsConfig {
   public static final Duration DEFAULT_ARCHIVE_RETENTION = Duration.ofDays(7);
   /** Default connect timeout: 10 seconds. */
   public static final Duration DEFAULT_CONNECT_TIMEOUT = Duration.ofSeconds(10);
-  /** Default interval of background maintenance sweeps: 30 seconds. */
+  /** Default interval of every background maintenance service: 30 seconds. */
   public static final Duration DEFAULT_MAINTENANCE_INTERVAL = Duration.ofSeconds(30);
   /** Heartbeat intervals a worker may miss before maintenance reclaims it, unless set: 3. */
   public static final int DEFAULT_STALE_HEARTBEATS = 3;
@@ -798,7 +798,7 @@ public final class PgqrsConfig {
       }
       if (maintenanceInterval == null || maintenanceInterval.isNegative()) {
         throw new ConfigurationException("maintenanceInterval",
-            "maintenanceInterval must not be negative (zero turns background sweeps off), got " + maintenanceInterval);
+            "maintenanceInterval must not be negative (zero turns background maintenance off), got " + maintenanceInterval);
       }
       notNegative("deadLetterRetention", deadLetterRetention);
       notNegative("finishedRunRetention", finishedRunRetention);

@@ -86,8 +86,15 @@ final class SqliteDriver implements StoreDriver {
   private final Capabilities capabilities;
   private final String where;
   private final Clock clock;
-  private final io.pgqrs.internal.SqlStatements maintenanceSql = io.pgqrs.internal.SqlStatements.load(
-      SqliteDriver.class, List.of("/io/pgqrs/sqlite/sql/maintenance.sql"), java.util.Map.of());
+  /**
+   * The maintenance statements, read from the class path once, on a thread that may block: a
+   * driver is made, and used, on non-blocking threads (a Netty event loop for Turso).
+   */
+  private static final Mono<io.pgqrs.internal.SqlStatements> MAINTENANCE_SQL = Mono
+      .fromCallable(() -> io.pgqrs.internal.SqlStatements.load(SqliteDriver.class,
+          List.of("/io/pgqrs/sqlite/sql/maintenance.sql"), java.util.Map.of()))
+      .subscribeOn(reactor.core.scheduler.Schedulers.boundedElastic())
+      .cache();
 
   SqliteDriver(SqlExecutor db, Capabilities capabilities, String where, Clock clock) {
     this.db = db;
@@ -672,21 +679,22 @@ final class SqliteDriver implements StoreDriver {
   @Override
   public Mono<StoreResults.TurnTaken> takeMaintenanceTurn(StoreParams.MaintenanceTurn p) {
     Long now = clockOverride(p.now());
-    return db.statements("take maintenance turn", s -> first(s.query(maintenanceSql.get("takeTurn"),
-            now, p.service(), p.force() ? 1 : 0, microsOf(p.interval()), p.instance()),
+    return MAINTENANCE_SQL.flatMap(sql -> db.statements("take maintenance turn", s -> first(
+            s.query(sql.get("takeTurn"), now, p.service(), p.force() ? 1 : 0, microsOf(p.interval()), p.instance()),
             r -> new StoreResults.TurnTaken(true, instant(r.longValue("now"))))
-        .switchIfEmpty(Mono.defer(() -> first(s.query(maintenanceSql.get("turnNotTaken"), now, p.service()), r -> {
+        .switchIfEmpty(Mono.defer(() -> first(s.query(sql.get("turnNotTaken"), now, p.service()), r -> {
           if (r.longValue("known") == 0) {
             throw new io.pgqrs.SchemaNotInstalledException(where, "take maintenance turn: " + where
                 + " has no schedule for maintenance service '" + p.service() + "'; run admin().install()");
           }
           return new StoreResults.TurnTaken(false, instant(r.longValue("now")));
-        }))));
+        })))));
   }
 
   @Override
   public Flux<StoreResults.MaintenanceSchedule> maintenanceSchedules() {
-    return db.statements("maintenance schedules", s -> s.query(maintenanceSql.get("schedules")))
+    return MAINTENANCE_SQL
+        .flatMap(sql -> db.statements("maintenance schedules", s -> s.query(sql.get("schedules"))))
         .flatMapIterable(rows -> rows.stream().map(r -> new StoreResults.MaintenanceSchedule(r.string("name"),
             instant(r.longValue("next_run_at")), instantOrNull(r, "last_run_at"), r.stringOrNull("last_instance"),
             r.longValue("runs"))).toList());
@@ -695,64 +703,69 @@ final class SqliteDriver implements StoreDriver {
   @Override
   public Mono<StoreResults.WorkersRescued> rescueStaleWorkers(StoreParams.RescueStaleWorkers p) {
     Long now = clockOverride(p.now());
-    return db.transaction("rescue stale workers", s -> s.query(maintenanceSql.get("stopStaleWorkers"),
+    return MAINTENANCE_SQL
+        .flatMap(sql -> db.transaction("rescue stale workers", s -> s.query(sql.get("stopStaleWorkers"),
                 now, microsOf(p.staleAfter()), p.limit())
             .flatMap(stopped -> {
               if (stopped.isEmpty()) {
                 return Mono.just(new StoreResults.WorkersRescued(0, 0, List.of()));
               }
               List<Long> workerIds = stopped.stream().map(r -> r.longValue("id")).toList();
-              return s.query(maintenanceSql.get("releaseLeasesOfWorkers"), now, ids(workerIds))
+              return s.query(sql.get("releaseLeasesOfWorkers"), now, ids(workerIds))
                   .flatMap(released -> {
                     List<Long> queueIds = released.stream().map(r -> r.longValue("queue_id")).distinct().toList();
                     Mono<List<SqlRow>> names = queueIds.isEmpty() ? Mono.just(List.of())
-                        : s.query(maintenanceSql.get("queueNames"), ids(queueIds));
+                        : s.query(sql.get("queueNames"), ids(queueIds));
                     return names.map(rows -> new StoreResults.WorkersRescued(workerIds.size(), released.size(),
                         rows.stream().map(r -> r.string("name")).toList()));
                   });
-            }))
+            })))
         // Woken after the commit: a consumer that claims on the signal sees the released rows.
         .doOnNext(rescued -> rescued.queuesWoken().forEach(this::wake));
   }
 
   @Override
   public Mono<Long> purgeArchived(StoreParams.PurgeBatch p) {
-    return db.statements("purge archived messages", s -> s.update(maintenanceSql.get("purgeArchived"),
-        clockOverride(p.now()), microsOf(p.olderThan()), p.limit()));
+    return purge("purge archived messages", "purgeArchived", p);
   }
 
   @Override
   public Mono<Long> purgeDeadLetters(StoreParams.PurgeBatch p) {
-    return db.statements("purge dead letters", s -> s.update(maintenanceSql.get("purgeDeadLetters"),
-        clockOverride(p.now()), microsOf(p.olderThan()), p.limit()));
+    return purge("purge dead letters", "purgeDeadLetters", p);
+  }
+
+  @Override
+  public Mono<Long> purgeStoppedWorkers(StoreParams.PurgeBatch p) {
+    return purge("purge stopped workers", "purgeStoppedWorkers", p);
+  }
+
+  /** One purge statement taking the clock, the retention and the limit; atomic on its own. */
+  private Mono<Long> purge(String operation, String statement, StoreParams.PurgeBatch p) {
+    return MAINTENANCE_SQL.flatMap(sql -> db.statements(operation, s -> s.update(sql.get(statement),
+        clockOverride(p.now()), microsOf(p.olderThan()), p.limit())));
   }
 
   @Override
   public Mono<StoreResults.FinishedRunsPurged> purgeFinishedRuns(StoreParams.PurgeBatch p) {
-    return db.transaction("purge finished runs", s -> s.query(maintenanceSql.get("finishedRuns"),
+    return MAINTENANCE_SQL.flatMap(sql -> db.transaction("purge finished runs", s -> s.query(sql.get("finishedRuns"),
             clockOverride(p.now()), microsOf(p.olderThan()), p.limit())
         .flatMap(found -> {
           if (found.isEmpty()) {
             return Mono.just(new StoreResults.FinishedRunsPurged(0, 0, 0));
           }
           String runIds = ids(found.stream().map(r -> r.longValue("id")).toList());
-          return s.update(maintenanceSql.get("deleteStepsOfRuns"), runIds)
-              .flatMap(steps -> s.update(maintenanceSql.get("deleteSignalsOfRuns"), runIds)
-                  .flatMap(signals -> s.update(maintenanceSql.get("deleteRuns"), runIds)
+          return s.update(sql.get("deleteStepsOfRuns"), runIds)
+              .flatMap(steps -> s.update(sql.get("deleteSignalsOfRuns"), runIds)
+                  .flatMap(signals -> s.update(sql.get("deleteRuns"), runIds)
                       .map(runs -> new StoreResults.FinishedRunsPurged(runs, steps, signals))));
-        }));
-  }
-
-  @Override
-  public Mono<Long> purgeStoppedWorkers(StoreParams.PurgeBatch p) {
-    return db.statements("purge stopped workers", s -> s.update(maintenanceSql.get("purgeStoppedWorkers"),
-        clockOverride(p.now()), microsOf(p.olderThan()), p.limit()));
+        })));
   }
 
   @Override
   public Mono<Long> reapRuns(StoreParams.ReapRuns p) {
     Long now = clockOverride(p.now());
-    return db.transaction("reap runs", s -> s.query(maintenanceSql.get("stuckRuns"), now, p.limit())
+    return MAINTENANCE_SQL
+        .flatMap(sql -> db.transaction("reap runs", s -> s.query(sql.get("stuckRuns"), now, p.limit())
             .flatMap(due -> {
               if (due.isEmpty()) {
                 return Mono.just(List.<Long>of());
@@ -762,10 +775,10 @@ final class SqliteDriver implements StoreDriver {
                   .map(r -> r.longValue("id")).toList();
               List<Long> messageIds = due.stream().map(r -> r.longOrNull("message_id"))
                   .filter(java.util.Objects::nonNull).toList();
-              return s.update(maintenanceSql.get("archiveMessagesOfRuns"), now, ids(messageIds))
-                  .then(s.update(maintenanceSql.get("failRuns"), now, ids(runIds), ids(timedOut)))
+              return s.update(sql.get("archiveMessagesOfRuns"), now, ids(messageIds))
+                  .then(s.update(sql.get("failRuns"), now, ids(runIds), ids(timedOut)))
                   .thenReturn(runIds);
-            }))
+            })))
         // Announced after the commit, like every other end of a run.
         .map(ended -> {
           ended.forEach(this::announceRunFinished);

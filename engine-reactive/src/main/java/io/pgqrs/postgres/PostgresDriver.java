@@ -70,7 +70,17 @@ final class PostgresDriver implements StoreDriver {
   private final String quotedSchema;
   private final PostgresSql sql;
   private final PostgresWorkflowSql wf;
-  private final io.pgqrs.internal.SqlStatements maintenanceSql;
+  /**
+   * The maintenance statements with the schema left as a placeholder, read from the class path
+   * once, on a thread that may block: drivers are made, and used, on non-blocking threads.
+   */
+  private static final Mono<io.pgqrs.internal.SqlStatements> MAINTENANCE_SQL = Mono
+      .fromCallable(() -> io.pgqrs.internal.SqlStatements.load(PostgresDriver.class,
+          List.of("/io/pgqrs/postgres/sql/maintenance.sql"), Map.of("schema", "{{schema}}")))
+      .subscribeOn(reactor.core.scheduler.Schedulers.boundedElastic())
+      .cache();
+  /** {@link #MAINTENANCE_SQL} with this driver's quoted schema, by statement name. */
+  private final Mono<Map<String, String>> maintenanceSql;
   private final AtomicBoolean closed = new AtomicBoolean();
 
   private final PostgresListener listener;
@@ -82,8 +92,11 @@ final class PostgresDriver implements StoreDriver {
     this.quotedSchema = Names.quoteIdentifier(schema);
     this.sql = new PostgresSql(quotedSchema);
     this.wf = new PostgresWorkflowSql(quotedSchema);
-    this.maintenanceSql = io.pgqrs.internal.SqlStatements.load(PostgresDriver.class,
-        List.of("/io/pgqrs/postgres/sql/maintenance.sql"), Map.of("schema", quotedSchema));
+    this.maintenanceSql = MAINTENANCE_SQL
+        .map(statements -> statements.all().entrySet().stream()
+            .collect(java.util.stream.Collectors.toUnmodifiableMap(
+                Map.Entry::getKey, e -> e.getValue().replace("{{schema}}", quotedSchema))))
+        .cache();
   }
 
   record Migration(int version, String name, String sqlTemplate) {}
@@ -659,26 +672,28 @@ final class PostgresDriver implements StoreDriver {
 
   @Override
   public Mono<StoreResults.TurnTaken> takeMaintenanceTurn(StoreParams.MaintenanceTurn p) {
-    return one("take maintenance turn", maintenanceSql.get("takeTurn"), row -> {
+    return maintenanceSql.flatMap(sql -> one("take maintenance turn", sql.get("takeTurn"), row -> {
           if (!Boolean.TRUE.equals(row.get("known", Boolean.class))) {
             throw new io.pgqrs.SchemaNotInstalledException(schema, "take maintenance turn: schema '" + schema
                 + "' has no schedule for maintenance service '" + p.service() + "'; run admin().install()");
           }
           return new StoreResults.TurnTaken(longValue(row, "taken") > 0, instant(row, "now"));
         },
-        opt(p.now(), Instant.class), p.service(), p.force(), p.interval().toMillis(), p.instance());
+        opt(p.now(), Instant.class), p.service(), p.force(), p.interval().toMillis(), p.instance()));
   }
 
   @Override
   public Flux<StoreResults.MaintenanceSchedule> maintenanceSchedules() {
-    return withConnection("maintenance schedules", c -> rows(c, maintenanceSql.get("schedules"),
+    return maintenanceSql.flatMapMany(sql -> withConnection("maintenance schedules", c -> rows(c,
+        sql.get("schedules"),
         row -> new StoreResults.MaintenanceSchedule(text(row, "name"), instant(row, "next_run_at"),
-            row.get("last_run_at", Instant.class), row.get("last_instance", String.class), longValue(row, "runs"))));
+            row.get("last_run_at", Instant.class), row.get("last_instance", String.class), longValue(row, "runs")))));
   }
 
   @Override
   public Mono<StoreResults.WorkersRescued> rescueStaleWorkers(StoreParams.RescueStaleWorkers p) {
-    return withConnection("rescue stale workers", c -> rows(c, maintenanceSql.get("rescueStaleWorkers"),
+    return maintenanceSql.flatMap(sql -> withConnection("rescue stale workers", c -> rows(c,
+            sql.get("rescueStaleWorkers"),
             row -> {
               String[] queues = row.get("queues", String[].class);
               return new StoreResults.WorkersRescued(longValue(row, "workers"), longValue(row, "released"),
@@ -687,48 +702,51 @@ final class PostgresDriver implements StoreDriver {
             opt(p.now(), Instant.class), p.staleAfter().toMillis(), p.limit())
         .single()
         // The release committed with the statement: consumers woken now find the messages.
-        .flatMap(rescued -> notifyQueues(c, rescued.queuesWoken()).thenReturn(rescued)))
-        .singleOrEmpty();
+        .flatMap(rescued -> notifyQueues(c, sql.get("notifyChannels"), rescued.queuesWoken()).thenReturn(rescued)))
+        .singleOrEmpty());
   }
 
-  private Mono<Void> notifyQueues(Connection c, List<String> queues) {
+  private Mono<Void> notifyQueues(Connection c, String notifyChannels, List<String> queues) {
     if (queues.isEmpty()) {
       return Mono.empty();
     }
     String[] channels = queues.stream().map(q -> PostgresListener.channel(schema, q)).toArray(String[]::new);
-    return rows(c, maintenanceSql.get("notifyChannels"), row -> 1, (Object) channels).then();
+    return rows(c, notifyChannels, row -> 1, (Object) channels).then();
   }
 
   @Override
   public Mono<Long> purgeArchived(StoreParams.PurgeBatch p) {
-    return one("purge archived messages", maintenanceSql.get("purgeArchived"), row -> longValue(row, "purged"),
-        opt(p.now(), Instant.class), p.olderThan().toMillis(), p.limit());
+    return purge("purge archived messages", "purgeArchived", p);
   }
 
   @Override
   public Mono<Long> purgeDeadLetters(StoreParams.PurgeBatch p) {
-    return one("purge dead letters", maintenanceSql.get("purgeDeadLetters"), row -> longValue(row, "purged"),
-        opt(p.now(), Instant.class), p.olderThan().toMillis(), p.limit());
-  }
-
-  @Override
-  public Mono<StoreResults.FinishedRunsPurged> purgeFinishedRuns(StoreParams.PurgeBatch p) {
-    return one("purge finished runs", maintenanceSql.get("purgeFinishedRuns"),
-        row -> new StoreResults.FinishedRunsPurged(longValue(row, "runs"), longValue(row, "steps"),
-            longValue(row, "signals")),
-        opt(p.now(), Instant.class), p.olderThan().toMillis(), p.limit());
+    return purge("purge dead letters", "purgeDeadLetters", p);
   }
 
   @Override
   public Mono<Long> purgeStoppedWorkers(StoreParams.PurgeBatch p) {
-    return one("purge stopped workers", maintenanceSql.get("purgeStoppedWorkers"), row -> longValue(row, "purged"),
-        opt(p.now(), Instant.class), p.olderThan().toMillis(), p.limit());
+    return purge("purge stopped workers", "purgeStoppedWorkers", p);
+  }
+
+  /** One purge statement taking the clock, the retention and the limit, returning {@code purged}. */
+  private Mono<Long> purge(String operation, String statement, StoreParams.PurgeBatch p) {
+    return maintenanceSql.flatMap(sql -> one(operation, sql.get(statement), row -> longValue(row, "purged"),
+        opt(p.now(), Instant.class), p.olderThan().toMillis(), p.limit()));
+  }
+
+  @Override
+  public Mono<StoreResults.FinishedRunsPurged> purgeFinishedRuns(StoreParams.PurgeBatch p) {
+    return maintenanceSql.flatMap(sql -> one("purge finished runs", sql.get("purgeFinishedRuns"),
+        row -> new StoreResults.FinishedRunsPurged(longValue(row, "runs"), longValue(row, "steps"),
+            longValue(row, "signals")),
+        opt(p.now(), Instant.class), p.olderThan().toMillis(), p.limit()));
   }
 
   @Override
   public Mono<Long> reapRuns(StoreParams.ReapRuns p) {
-    return one("reap runs", maintenanceSql.get("reapRuns"), row -> longValue(row, "failed"),
-        opt(p.now(), Instant.class), p.limit(), PostgresListener.channel(schema, RUNS_CHANNEL_KEY));
+    return maintenanceSql.flatMap(sql -> one("reap runs", sql.get("reapRuns"), row -> longValue(row, "failed"),
+        opt(p.now(), Instant.class), p.limit(), PostgresListener.channel(schema, RUNS_CHANNEL_KEY)));
   }
 
   // ---------------------------------------------------------------- workflows
