@@ -52,10 +52,22 @@ public final class PgqrsConfig {
   public static final Duration DEFAULT_ARCHIVE_RETENTION = Duration.ofDays(7);
   /** Default connect timeout: 10 seconds. */
   public static final Duration DEFAULT_CONNECT_TIMEOUT = Duration.ofSeconds(10);
-  /** Default interval of background maintenance sweeps: 30 seconds. */
+  /** Default interval of every background maintenance service: 30 seconds. */
   public static final Duration DEFAULT_MAINTENANCE_INTERVAL = Duration.ofSeconds(30);
   /** Heartbeat intervals a worker may miss before maintenance reclaims it, unless set: 3. */
   public static final int DEFAULT_STALE_HEARTBEATS = 3;
+
+  // Maintenance services: retentions of what grows, and the batch limit of every service.
+  /** Default dead-letter retention: 14 days. */
+  public static final Duration DEFAULT_DEAD_LETTER_RETENTION = Duration.ofDays(14);
+  /** Default retention of finished workflow runs: 7 days. */
+  public static final Duration DEFAULT_FINISHED_RUN_RETENTION = Duration.ofDays(7);
+  /** Default retention of stopped workers: 1 day. */
+  public static final Duration DEFAULT_STOPPED_WORKER_RETENTION = Duration.ofDays(1);
+  /** Default batch limit of the maintenance services: 1000 rows. */
+  public static final int DEFAULT_MAINTENANCE_BATCH_SIZE = 1000;
+  /** The largest batch limit of the maintenance services: 100,000 rows. */
+  public static final int MAX_MAINTENANCE_BATCH_SIZE = 100_000;
 
   private final String dsn;
   private final String backend;
@@ -75,6 +87,10 @@ public final class PgqrsConfig {
   // Time sources: code only, never from the environment. Null means the default.
   private final @Nullable Clock clock;
   private final @Nullable Scheduler scheduler;
+  private final Duration deadLetterRetention;
+  private final Duration finishedRunRetention;
+  private final Duration stoppedWorkerRetention;
+  private final int maintenanceBatchSize;
 
   private PgqrsConfig(Builder b) {
     this.dsn = b.dsn;
@@ -93,6 +109,10 @@ public final class PgqrsConfig {
     this.wakeups = b.wakeups;
     this.clock = b.clock;
     this.scheduler = b.scheduler;
+    this.deadLetterRetention = b.deadLetterRetention;
+    this.finishedRunRetention = b.finishedRunRetention;
+    this.stoppedWorkerRetention = b.stoppedWorkerRetention;
+    this.maintenanceBatchSize = b.maintenanceBatchSize;
   }
 
   /**
@@ -121,7 +141,9 @@ public final class PgqrsConfig {
    * {@code PGQRS_SCHEMA}, {@code PGQRS_POOL_INITIAL_SIZE}, {@code PGQRS_POOL_MAX_SIZE},
    * {@code PGQRS_LEASE_DURATION}, {@code PGQRS_POLL_INTERVAL}, {@code PGQRS_HEARTBEAT_INTERVAL},
    * {@code PGQRS_MAX_ATTEMPTS}, {@code PGQRS_ARCHIVE_RETENTION}, {@code PGQRS_CONNECT_TIMEOUT},
-   * {@code PGQRS_MAINTENANCE_INTERVAL}, {@code PGQRS_WORKER_STALE_AFTER}, {@code PGQRS_WAKEUPS}.
+   * {@code PGQRS_MAINTENANCE_INTERVAL}, {@code PGQRS_WORKER_STALE_AFTER}, {@code PGQRS_WAKEUPS},
+   * {@code PGQRS_DEAD_LETTER_RETENTION}, {@code PGQRS_FINISHED_RUN_RETENTION},
+   * {@code PGQRS_STOPPED_WORKER_RETENTION}, {@code PGQRS_MAINTENANCE_BATCH_SIZE}.
    * Durations are written like {@code 500ms}, {@code 30s}, {@code 5m}, {@code 7d} or ISO-8601;
    * booleans as {@code true}/{@code false} (also {@code 1}/{@code 0}, {@code yes}/{@code no},
    * {@code on}/{@code off}).
@@ -157,6 +179,14 @@ public final class PgqrsConfig {
     applyIfSet(env, "PGQRS_WORKER_STALE_AFTER",
         v -> b.workerStaleAfter(DurationText.parse("PGQRS_WORKER_STALE_AFTER", v)));
     applyIfSet(env, "PGQRS_WAKEUPS", v -> b.wakeups(parseBoolean("PGQRS_WAKEUPS", v)));
+    applyIfSet(env, "PGQRS_DEAD_LETTER_RETENTION",
+        v -> b.deadLetterRetention(DurationText.parse("PGQRS_DEAD_LETTER_RETENTION", v)));
+    applyIfSet(env, "PGQRS_FINISHED_RUN_RETENTION",
+        v -> b.finishedRunRetention(DurationText.parse("PGQRS_FINISHED_RUN_RETENTION", v)));
+    applyIfSet(env, "PGQRS_STOPPED_WORKER_RETENTION",
+        v -> b.stoppedWorkerRetention(DurationText.parse("PGQRS_STOPPED_WORKER_RETENTION", v)));
+    applyIfSet(env, "PGQRS_MAINTENANCE_BATCH_SIZE",
+        v -> b.maintenanceBatchSize(parseInt("PGQRS_MAINTENANCE_BATCH_SIZE", v)));
     try {
       return b.build();
     } catch (ConfigurationException e) {
@@ -180,7 +210,11 @@ public final class PgqrsConfig {
       Map.entry("archiveRetention", "PGQRS_ARCHIVE_RETENTION"),
       Map.entry("connectTimeout", "PGQRS_CONNECT_TIMEOUT"),
       Map.entry("maintenanceInterval", "PGQRS_MAINTENANCE_INTERVAL"),
-      Map.entry("workerStaleAfter", "PGQRS_WORKER_STALE_AFTER"));
+      Map.entry("workerStaleAfter", "PGQRS_WORKER_STALE_AFTER"),
+      Map.entry("deadLetterRetention", "PGQRS_DEAD_LETTER_RETENTION"),
+      Map.entry("finishedRunRetention", "PGQRS_FINISHED_RUN_RETENTION"),
+      Map.entry("stoppedWorkerRetention", "PGQRS_STOPPED_WORKER_RETENTION"),
+      Map.entry("maintenanceBatchSize", "PGQRS_MAINTENANCE_BATCH_SIZE"));
 
   private static void applyIfSet(Map<String, String> env, String name, Consumer<String> setter) {
     String value = env.get(name);
@@ -318,10 +352,11 @@ public final class PgqrsConfig {
   }
 
   /**
-   * How often each engine instance runs a background maintenance sweep (reclaiming stale workers,
-   * purging the archive), give or take 20 % of jitter; default 30 s. Zero turns the background
-   * sweeps of this instance off; {@link Maintenance#runOnce()} still works. Instances sharing a
-   * schema share one schedule, so more instances do not mean more sweeps.
+   * How often each maintenance service of this engine instance takes its turn in the background
+   * (see {@link Maintenance}: the lease rescuer, the run reaper, the archive cleaner and the
+   * retention cleaner), give or take 20 % of jitter; default 30 s. Zero turns the background
+   * services of this instance off; {@link Maintenance#runOnce()} still works. Instances sharing a
+   * schema share one schedule per service, so more instances do not mean more turns.
    *
    * @return the interval, zero when off
    */
@@ -385,6 +420,50 @@ public final class PgqrsConfig {
   }
 
   /**
+   * How long dead-lettered messages are kept before the retention cleaner purges them; default
+   * 14 days. Replay them (or copy what you need) within that time.
+   *
+   * @return the retention
+   */
+  public Duration deadLetterRetention() {
+    return deadLetterRetention;
+  }
+
+  /**
+   * How long finished workflow runs (SUCCESS, ERROR or CANCELLED) are kept, with their steps and
+   * signals, before the retention cleaner purges them; default 7 days. A purged run can no longer
+   * be read, and its idempotency key may start a new run. Runs that have not finished are never
+   * purged.
+   *
+   * @return the retention
+   */
+  public Duration finishedRunRetention() {
+    return finishedRunRetention;
+  }
+
+  /**
+   * How long stopped workers are kept before the retention cleaner purges them; default 1 day.
+   * A stopped worker that some live message still names as its lease holder is kept.
+   *
+   * @return the retention
+   */
+  public Duration stoppedWorkerRetention() {
+    return stoppedWorkerRetention;
+  }
+
+  /**
+   * The most rows one batch of a maintenance service touches, each batch a short transaction of
+   * its own; default {@value #DEFAULT_MAINTENANCE_BATCH_SIZE}. A service runs batches until one
+   * comes back short, so this bounds how long a batch holds locks (on SQLite, the writer), not
+   * how much a turn does.
+   *
+   * @return the batch limit
+   */
+  public int maintenanceBatchSize() {
+    return maintenanceBatchSize;
+  }
+
+  /**
    * The DSN's query parameters other than those this class consumes, for the backend's driver.
    *
    * @return the remaining parameters, in DSN order
@@ -402,6 +481,8 @@ public final class PgqrsConfig {
         + ", heartbeatInterval=" + heartbeatInterval + ", maxAttempts=" + maxAttempts + ", archiveRetention="
         + archiveRetention + ", connectTimeout=" + connectTimeout + ", maintenanceInterval=" + maintenanceInterval
         + ", workerStaleAfter=" + workerStaleAfter() + ", wakeups=" + wakeups
+        + ", deadLetterRetention=" + deadLetterRetention + ", finishedRunRetention=" + finishedRunRetention
+        + ", stoppedWorkerRetention=" + stoppedWorkerRetention + ", maintenanceBatchSize=" + maintenanceBatchSize
         + (clock != null ? ", clock=custom" : "") + (scheduler != null ? ", scheduler=custom" : "") + '}';
   }
 
@@ -413,14 +494,18 @@ public final class PgqrsConfig {
         && heartbeatInterval.equals(c.heartbeatInterval) && maxAttempts == c.maxAttempts
         && archiveRetention.equals(c.archiveRetention) && connectTimeout.equals(c.connectTimeout)
         && maintenanceInterval.equals(c.maintenanceInterval) && Objects.equals(workerStaleAfter, c.workerStaleAfter)
-        && wakeups == c.wakeups && Objects.equals(clock, c.clock) && Objects.equals(scheduler, c.scheduler);
+        && wakeups == c.wakeups
+        && deadLetterRetention.equals(c.deadLetterRetention) && finishedRunRetention.equals(c.finishedRunRetention)
+        && stoppedWorkerRetention.equals(c.stoppedWorkerRetention) && maintenanceBatchSize == c.maintenanceBatchSize
+        && Objects.equals(clock, c.clock) && Objects.equals(scheduler, c.scheduler);
   }
 
   @Override
   public int hashCode() {
     return Objects.hash(dsn, schema, poolInitialSize, poolMaxSize, leaseDuration, pollInterval,
         heartbeatInterval, maxAttempts, archiveRetention, connectTimeout, maintenanceInterval, workerStaleAfter,
-        wakeups, clock, scheduler);
+        wakeups, deadLetterRetention, finishedRunRetention, stoppedWorkerRetention, maintenanceBatchSize, clock,
+        scheduler);
   }
 
   /** Builds a {@link PgqrsConfig}; checks every value in {@link #build()}. Not thread-safe. */
@@ -445,6 +530,10 @@ public final class PgqrsConfig {
     private boolean wakeups = true;
     private @Nullable Clock clock;
     private @Nullable Scheduler scheduler;
+    private Duration deadLetterRetention = DEFAULT_DEAD_LETTER_RETENTION;
+    private Duration finishedRunRetention = DEFAULT_FINISHED_RUN_RETENTION;
+    private Duration stoppedWorkerRetention = DEFAULT_STOPPED_WORKER_RETENTION;
+    private int maintenanceBatchSize = DEFAULT_MAINTENANCE_BATCH_SIZE;
 
     private Builder(String dsn) {
       if (dsn == null || dsn.isBlank()) {
@@ -484,6 +573,10 @@ public final class PgqrsConfig {
       this.wakeups = c.wakeups;
       this.clock = c.clock;
       this.scheduler = c.scheduler;
+      this.deadLetterRetention = c.deadLetterRetention;
+      this.finishedRunRetention = c.finishedRunRetention;
+      this.stoppedWorkerRetention = c.stoppedWorkerRetention;
+      this.maintenanceBatchSize = c.maintenanceBatchSize;
     }
 
     private static String backendOf(String dsn) {
@@ -647,9 +740,9 @@ public final class PgqrsConfig {
     }
 
     /**
-     * Sets how often this instance runs a background maintenance sweep.
+     * Sets how often each maintenance service of this instance takes its turn in the background.
      *
-     * @param value zero or more (zero turns the background sweeps off)
+     * @param value zero or more (zero turns the background services off)
      * @return this builder
      */
     public Builder maintenanceInterval(Duration value) {
@@ -693,6 +786,17 @@ public final class PgqrsConfig {
     }
 
     /**
+     * Sets how long dead-lettered messages are kept; default 14 days.
+     *
+     * @param value zero or more (zero keeps nothing once maintenance runs)
+     * @return this builder
+     */
+    public Builder deadLetterRetention(Duration value) {
+      this.deadLetterRetention = value;
+      return this;
+    }
+
+    /**
      * Sets the scheduler of the engine's own timers (see {@link PgqrsConfig#scheduler()}), for
      * example a {@code VirtualTimeScheduler} in tests.
      *
@@ -701,6 +805,40 @@ public final class PgqrsConfig {
      */
     public Builder scheduler(@Nullable Scheduler value) {
       this.scheduler = value;
+      return this;
+    }
+
+    /**
+     * Sets how long finished workflow runs are kept, with their steps and signals; default 7 days.
+     *
+     * @param value zero or more (zero keeps nothing once maintenance runs)
+     * @return this builder
+     */
+    public Builder finishedRunRetention(Duration value) {
+      this.finishedRunRetention = value;
+      return this;
+    }
+
+    /**
+     * Sets how long stopped workers are kept; default 1 day.
+     *
+     * @param value zero or more (zero keeps nothing once maintenance runs)
+     * @return this builder
+     */
+    public Builder stoppedWorkerRetention(Duration value) {
+      this.stoppedWorkerRetention = value;
+      return this;
+    }
+
+    /**
+     * Sets the most rows one batch of a maintenance service touches; default
+     * {@value PgqrsConfig#DEFAULT_MAINTENANCE_BATCH_SIZE}.
+     *
+     * @param value 1 to {@value PgqrsConfig#MAX_MAINTENANCE_BATCH_SIZE}
+     * @return this builder
+     */
+    public Builder maintenanceBatchSize(int value) {
+      this.maintenanceBatchSize = value;
       return this;
     }
 
@@ -731,7 +869,14 @@ public final class PgqrsConfig {
       }
       if (maintenanceInterval == null || maintenanceInterval.isNegative()) {
         throw new ConfigurationException("maintenanceInterval",
-            "maintenanceInterval must not be negative (zero turns background sweeps off), got " + maintenanceInterval);
+            "maintenanceInterval must not be negative (zero turns background maintenance off), got " + maintenanceInterval);
+      }
+      notNegative("deadLetterRetention", deadLetterRetention);
+      notNegative("finishedRunRetention", finishedRunRetention);
+      notNegative("stoppedWorkerRetention", stoppedWorkerRetention);
+      if (maintenanceBatchSize < 1 || maintenanceBatchSize > MAX_MAINTENANCE_BATCH_SIZE) {
+        throw new ConfigurationException("maintenanceBatchSize", "maintenanceBatchSize must be between 1 and "
+            + MAX_MAINTENANCE_BATCH_SIZE + ", got " + maintenanceBatchSize);
       }
       if (workerStaleAfter != null) {
         positive("workerStaleAfter", workerStaleAfter);
@@ -743,6 +888,12 @@ public final class PgqrsConfig {
         }
       }
       return new PgqrsConfig(this);
+    }
+
+    private static void notNegative(String field, @Nullable Duration value) {
+      if (value == null || value.isNegative()) {
+        throw new ConfigurationException(field, field + " must not be negative, got " + value);
+      }
     }
 
     private static void positive(String field, @Nullable Duration value) {

@@ -95,8 +95,8 @@ public interface Store {
   Runs runs();
 
   /**
-   * Background maintenance: the sweeps this store runs on its own every
-   * {@link PgqrsConfig#maintenanceInterval()}, and a way to run one now.
+   * Background maintenance: the services this store runs on its own every
+   * {@link PgqrsConfig#maintenanceInterval()}, and ways to run them now.
    *
    * @return the maintenance operations
    */
@@ -125,7 +125,7 @@ public interface Store {
 
   /**
    * Shuts down every consumer subscription of this store gracefully (each within its shutdown
-   * timeout), stops background maintenance (letting a sweep in progress finish, or rolling it back
+   * timeout), stops background maintenance (letting a batch in progress finish, or cancelling it
    * if it takes too long), then closes the connection pool. Cold; idempotent. Operations subscribed after
    * completion fail with {@link StoreUnavailableException}.
    *

@@ -66,8 +66,6 @@ final class SqliteDriver implements StoreDriver {
   /** The migrations this library ships for SQLite, in order; version = position + 1. */
   static final List<String> MIGRATION_FILES = readLines("/io/pgqrs/sqlite/migrations/index");
 
-  /** The sweep row of the maintenance sweep. */
-  private static final String SWEEP = "maintenance";
 
   private final SqlExecutor db;
   /** In-process wake-ups: other processes sharing the file are seen by polling only. */
@@ -544,65 +542,114 @@ final class SqliteDriver implements StoreDriver {
 
   // ---------------------------------------------------------------- maintenance
 
-  /**
-   * Ends runs no worker will finish: past their deadline while nobody holds their message (a worker
-   * holding one enforces the deadline itself), or whose message was dead-lettered.
-   */
-  private static Mono<List<Long>> failStuckRuns(SqlSession s, long now, int limit) {
-    return s.query(sql("due_stuck_runs"), now, limit)
-        .flatMap(due -> {
-          if (due.isEmpty()) {
-            return Mono.just(List.<Long>of());
+  // The statements of the maintenance services are in sql/maintenance.sql. Their clock is the
+  // database's (see _now there), so stores on several hosts sharing a Turso database agree on
+  // ages; each batch is one statement or one short transaction of a bounded number of rows.
+
+  @Override
+  public Mono<StoreResults.TurnTaken> takeMaintenanceTurn(StoreParams.MaintenanceTurn p) {
+    Long now = microsOrNull(p.now());
+    return Mono.defer(() -> db.statements("take maintenance turn", s -> first(
+            s.query(sql("take_turn"), now, p.service(), p.force() ? 1 : 0, micros(p.interval()), p.instance()),
+            r -> new StoreResults.TurnTaken(true, instant(r.longValue("now"))))
+        .switchIfEmpty(Mono.defer(() -> first(s.query(sql("turn_not_taken"), now, p.service()), r -> {
+          if (r.longValue("known") == 0) {
+            throw new io.pgqrs.SchemaNotInstalledException(where, "take maintenance turn: " + where
+                + " has no schedule for maintenance service '" + p.service() + "'; run admin().install()");
           }
-          List<Long> runIds = due.stream().map(r -> r.longValue("id")).toList();
-          List<Long> timedOut = due.stream().filter(r -> r.longValue("timed_out") != 0).map(r -> r.longValue("id"))
-              .toList();
-          List<Long> messageIds = due.stream().map(r -> r.longOrNull("message_id")).filter(Objects::nonNull)
-              .toList();
-          return s.update(sql("archive_run_messages"), now, ids(messageIds))
-              .then(s.update(sql("fail_stuck_runs"), now, ids(runIds), ids(timedOut)))
-              .thenReturn(runIds);
-        });
+          return new StoreResults.TurnTaken(false, instant(r.longValue("now")));
+        })))));
   }
 
   @Override
-  public Mono<StoreResults.Swept> sweep(StoreParams.Sweep p) {
-    List<String> wokenQueues = new ArrayList<>();
-    List<Long> finishedRuns = new ArrayList<>();
-    // BEGIN IMMEDIATE holds the write lock for the whole sweep, so the due check inside the
-    // transaction is enough: a store that waited for the lock sees the next due time moved on.
-    return db.transaction("maintenance sweep", s -> first(s.query(sql("take_sweep"), microsOrNull(p.now()), SWEEP,
-            p.force()), r -> r)
-        .flatMap(take -> {
-          long now = take.longValue("now");
-          Instant at = instant(now);
-          if (take.longValue("due") == 0) {
-            return Mono.just(new StoreResults.Swept(false, 0, 0, 0, 0, at));
-          }
-          return s.query(sql("reclaim_stale_workers"), now, micros(p.workerStaleAfter()))
-              .flatMap(stale -> {
-                List<Long> ids = stale.stream().map(r -> r.longValue("id")).toList();
-                Mono<List<SqlRow>> released = ids.isEmpty() ? Mono.just(List.of())
-                    : s.query(sql("release_stale_leases"), now, ids(ids));
-                return released.flatMap(rows -> {
-                  List<Long> queueIds = rows.stream().map(r -> r.longValue("queue_id")).distinct().toList();
-                  Mono<List<SqlRow>> queues = queueIds.isEmpty() ? Mono.just(List.of())
-                      : s.query(sql("queue_names"), ids(queueIds));
-                  return queues.flatMap(names -> {
-                    names.forEach(r -> wokenQueues.add(r.string("name")));
-                    return s.update(sql("purge_expired_archive"), now, micros(p.archiveRetention()), p.purgeLimit());
-                  }).flatMap(purged -> failStuckRuns(s, now, p.purgeLimit()).flatMap(failed -> {
-                    finishedRuns.addAll(failed);
-                    return s.update(sql("finish_sweep"), now, SWEEP, micros(p.interval()), p.instance())
-                        .thenReturn(new StoreResults.Swept(true, ids.size(), rows.size(), purged, failed.size(), at));
-                  }));
-                });
-              });
-        }))
+  public Flux<StoreResults.MaintenanceSchedule> maintenanceSchedules() {
+    return Mono.defer(() -> db.statements("maintenance schedules", s -> s.query(sql("schedules"))))
+        .flatMapIterable(rows -> rows.stream().map(r -> new StoreResults.MaintenanceSchedule(r.string("name"),
+            instant(r.longValue("next_run_at")), instantOrNull(r, "last_run_at"), r.stringOrNull("last_instance"),
+            r.longValue("runs"))).toList());
+  }
+
+  @Override
+  public Mono<StoreResults.WorkersRescued> rescueStaleWorkers(StoreParams.RescueStaleWorkers p) {
+    Long now = microsOrNull(p.now());
+    return Mono.defer(() -> db.transaction("rescue stale workers", s -> s.query(sql("stop_stale_workers"),
+                now, micros(p.staleAfter()), p.limit())
+            .flatMap(stopped -> {
+              if (stopped.isEmpty()) {
+                return Mono.just(new StoreResults.WorkersRescued(0, 0, List.of()));
+              }
+              List<Long> workerIds = stopped.stream().map(r -> r.longValue("id")).toList();
+              return s.query(sql("release_leases_of_workers"), now, ids(workerIds))
+                  .flatMap(released -> {
+                    List<Long> queueIds = released.stream().map(r -> r.longValue("queue_id")).distinct().toList();
+                    Mono<List<SqlRow>> names = queueIds.isEmpty() ? Mono.just(List.of())
+                        : s.query(sql("queue_names"), ids(queueIds));
+                    return names.map(rows -> new StoreResults.WorkersRescued(workerIds.size(), released.size(),
+                        rows.stream().map(r -> r.string("name")).toList()));
+                  });
+            })))
         // Woken after the commit: a consumer that claims on the signal sees the released rows.
-        .doOnSuccess(swept -> {
-          wokenQueues.forEach(this::wake);
-          finishedRuns.forEach(this::announceRunFinished);
+        .doOnNext(rescued -> rescued.queuesWoken().forEach(this::wake));
+  }
+
+  @Override
+  public Mono<Long> purgeArchived(StoreParams.PurgeBatch p) {
+    return purge("purge archived messages", sql("purge_archived_batch"), p);
+  }
+
+  @Override
+  public Mono<Long> purgeDeadLetters(StoreParams.PurgeBatch p) {
+    return purge("purge dead letters", sql("purge_dead_letters"), p);
+  }
+
+  @Override
+  public Mono<Long> purgeStoppedWorkers(StoreParams.PurgeBatch p) {
+    return purge("purge stopped workers", sql("purge_stopped_workers"), p);
+  }
+
+  /** One purge statement taking the clock, the retention and the limit; atomic on its own. */
+  private Mono<Long> purge(String operation, String statement, StoreParams.PurgeBatch p) {
+    return Mono.defer(() -> db.statements(operation, s -> s.update(statement,
+        microsOrNull(p.now()), micros(p.olderThan()), p.limit())));
+  }
+
+  @Override
+  public Mono<StoreResults.FinishedRunsPurged> purgeFinishedRuns(StoreParams.PurgeBatch p) {
+    return Mono.defer(() -> db.transaction("purge finished runs", s -> s.query(sql("finished_runs"),
+            microsOrNull(p.now()), micros(p.olderThan()), p.limit())
+        .flatMap(found -> {
+          if (found.isEmpty()) {
+            return Mono.just(new StoreResults.FinishedRunsPurged(0, 0, 0));
+          }
+          String runIds = ids(found.stream().map(r -> r.longValue("id")).toList());
+          return s.update(sql("delete_steps_of_runs"), runIds)
+              .flatMap(steps -> s.update(sql("delete_signals_of_runs"), runIds)
+                  .flatMap(signals -> s.update(sql("delete_runs"), runIds)
+                      .map(runs -> new StoreResults.FinishedRunsPurged(runs, steps, signals))));
+        })));
+  }
+
+  @Override
+  public Mono<Long> reapRuns(StoreParams.ReapRuns p) {
+    Long now = microsOrNull(p.now());
+    return Mono.defer(() -> db.transaction("reap runs", s -> s.query(sql("stuck_runs"), now, p.limit())
+            .flatMap(due -> {
+              if (due.isEmpty()) {
+                return Mono.just(List.<Long>of());
+              }
+              List<Long> runIds = due.stream().map(r -> r.longValue("id")).toList();
+              List<Long> timedOut = due.stream().filter(r -> r.longValue("timed_out") != 0)
+                  .map(r -> r.longValue("id")).toList();
+              List<Long> messageIds = due.stream().map(r -> r.longOrNull("message_id"))
+                  .filter(java.util.Objects::nonNull).toList();
+              return s.update(sql("archive_messages_of_runs"), now, ids(messageIds))
+                  .then(s.update(sql("fail_runs"), now, ids(runIds), ids(timedOut)))
+                  .thenReturn(runIds);
+            })))
+        // Announced after the commit, like every other end of a run.
+        .map(ended -> {
+          ended.forEach(this::announceRunFinished);
+          return (long) ended.size();
         });
   }
 

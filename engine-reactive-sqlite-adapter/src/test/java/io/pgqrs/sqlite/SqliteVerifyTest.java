@@ -28,7 +28,8 @@ class SqliteVerifyTest {
       "pgqrs_messages", "pgqrs_messages_claim_idx", "pgqrs_messages_dedup_idx", "pgqrs_messages_owner_idx",
       "pgqrs_messages_archived_idx", "pgqrs_messages_dead_idx", "pgqrs_workers_queue_idx", "pgqrs_sweeps",
       "pgqrs_messages_archived_at_idx", "pgqrs_workflows", "pgqrs_runs", "pgqrs_steps", "pgqrs_signals",
-      "pgqrs_runs_key_idx", "pgqrs_runs_list_idx", "pgqrs_runs_open_idx", "pgqrs_signals_pending_idx");
+      "pgqrs_runs_key_idx", "pgqrs_runs_list_idx", "pgqrs_runs_open_idx", "pgqrs_signals_pending_idx",
+      "pgqrs_messages_dead_at_idx", "pgqrs_runs_finished_idx", "pgqrs_signals_run_idx");
 
   private Path file;
   private Store store;
@@ -79,8 +80,8 @@ class SqliteVerifyTest {
     store.admin().install().block(T);
     onTheFile("DROP TABLE pgqrs_signals");
     SchemaReport report = store.admin().verify().block(T);
-    // The table's index goes with it.
-    assertThat(report.missing()).containsExactly("pgqrs_signals", "pgqrs_signals_pending_idx");
+    // The table's indexes go with it.
+    assertThat(report.missing()).containsExactly("pgqrs_signals", "pgqrs_signals_pending_idx", "pgqrs_signals_run_idx");
     assertThat(report.installedVersion()).isEqualTo(report.expectedVersion());
     assertThat(report.isValid()).isFalse();
   }

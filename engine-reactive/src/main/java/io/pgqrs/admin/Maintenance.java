@@ -6,25 +6,70 @@ import io.pgqrs.StoreUnavailableException;
 import reactor.core.publisher.Mono;
 
 /**
- * Background maintenance of a store: sweeps that stop workers which stopped heartbeating, hand
- * their leased messages back at once, and purge archived messages older than the retention.
+ * Background maintenance of a store, as four small {@link MaintenanceService services}, each with
+ * its own schedule, batch limit and short transactions:
  *
- * <p>Every connected store runs a sweep about every {@link PgqrsConfig#maintenanceInterval()}
+ * <ul>
+ *   <li>{@link #leaseRescuer()} stops workers which stopped heartbeating and hands their leased
+ *       messages back at once;
+ *   <li>{@link #runReaper()} ends workflow runs no worker will finish (past their deadline, or
+ *       whose trigger message was dead-lettered);
+ *   <li>{@link #archiveCleaner()} purges archived messages older than the archive retention;
+ *   <li>{@link #retentionCleaner()} purges dead letters, finished runs (with their steps and
+ *       signals) and stopped workers older than their retentions.
+ * </ul>
+ *
+ * <p>Every connected store runs each service about every {@link PgqrsConfig#maintenanceInterval()}
  * (with jitter) on its own; set the interval to zero to turn that off and call {@link #runOnce()}
- * from a scheduler of your own. Sweeps are safe with many instances sharing a schema: one
- * transaction takes the schema's sweep row, so at most one instance sweeps at a time and a sweep
- * done by one instance is not repeated by the others before the interval has passed.
+ * from a scheduler of your own. The services are safe with many instances sharing a schema: an
+ * instance takes a service's turn in one short statement, which moves the service's next due time
+ * on, so work done by one instance is not repeated by the others before the interval has passed;
+ * and every batch processes and counts each row exactly once, whatever runs at the same time.
  */
 public interface Maintenance {
 
   /**
-   * Runs one sweep now, even if the next one is not due yet. Cold: each subscription sweeps again.
-   * If another instance is sweeping at that moment, nothing is done and the report says
-   * {@link SweepReport#ran()} is false. Errors: {@link StoreUnavailableException} when the store
-   * is closed or unreachable, {@link SchemaNotInstalledException} before {@code install()}.
-   * Cancelling rolls the sweep back.
+   * Runs every service once now, one after the other, even if they are not due yet, and adds their
+   * reports up. Cold: each subscription runs them again. A service whose turn another instance is
+   * taking at that very moment does nothing. Errors: {@link StoreUnavailableException} when the
+   * store is closed or unreachable, {@link SchemaNotInstalledException} before {@code install()};
+   * the services after the failing one do not run. Cancelling stops the work; each batch is atomic.
    *
-   * @return what the sweep did
+   * @return what the services did
    */
   Mono<SweepReport> runOnce();
+
+  /**
+   * The lease rescuer: stops ready or suspended workers whose heartbeat is older than
+   * {@link PgqrsConfig#workerStaleAfter()} and releases their unexpired leases (claimable at once,
+   * attempts kept, the reason in {@code last_error}), waking the queues' consumers.
+   *
+   * @return the service
+   */
+  MaintenanceService<LeaseRescuerReport> leaseRescuer();
+
+  /**
+   * The run reaper: ends runs past their deadline that no worker holds, and runs whose trigger
+   * message was dead-lettered.
+   *
+   * @return the service
+   */
+  MaintenanceService<RunReaperReport> runReaper();
+
+  /**
+   * The archive cleaner: purges archived messages older than {@link PgqrsConfig#archiveRetention()}.
+   *
+   * @return the service
+   */
+  MaintenanceService<ArchiveCleanerReport> archiveCleaner();
+
+  /**
+   * The retention cleaner: purges dead letters older than {@link PgqrsConfig#deadLetterRetention()},
+   * runs finished longer ago than {@link PgqrsConfig#finishedRunRetention()} with their steps and
+   * signals, and stopped workers holding no lease stopped longer ago than
+   * {@link PgqrsConfig#stoppedWorkerRetention()}. Runs that have not finished are never purged.
+   *
+   * @return the service
+   */
+  MaintenanceService<RetentionCleanerReport> retentionCleaner();
 }

@@ -9,7 +9,6 @@ import io.pgqrs.Store;
 import io.pgqrs.admin.Admin;
 import io.pgqrs.admin.Maintenance;
 import io.pgqrs.admin.SchemaReport;
-import io.pgqrs.admin.SweepReport;
 import io.pgqrs.admin.SystemMetrics;
 import io.pgqrs.queue.Archive;
 import io.pgqrs.queue.Consumer;
@@ -79,8 +78,7 @@ public final class Engine implements Store {
    */
   private final Object lifecycle = new Object();
   private boolean closing;
-  private final Maintenance maintenance = new MaintenanceFacet();
-  private final MaintenanceRunner maintenanceRunner;
+  private final MaintenanceServices maintenance;
   private final WorkflowRuntime runtime;
 
   private Engine(StoreDriver driver, PgqrsConfig config, ObjectMapper mapper, String hostname) {
@@ -88,7 +86,7 @@ public final class Engine implements Store {
     this.config = config;
     this.mapper = mapper;
     this.hostname = hostname;
-    this.maintenanceRunner = new MaintenanceRunner(driver, config, hostname, config.scheduler());
+    this.maintenance = new MaintenanceServices(driver, config, hostname, config.scheduler());
     this.runtime = new WorkflowRuntime(this);
   }
 
@@ -118,7 +116,7 @@ public final class Engine implements Store {
       return Mono.zip(provider.open(config), host)
           .map(t -> {
             Engine engine = new Engine(t.getT1(), config, mapper, t.getT2());
-            engine.maintenanceRunner.start();
+            engine.maintenance.startAll();
             return (Store) engine;
           });
     });
@@ -251,7 +249,7 @@ public final class Engine implements Store {
   @Override
   public Mono<Void> close() {
     // Consumers first: their shutdown releases leases and stops workers through the driver. Then
-    // maintenance: no sweep may start on, or be left running against, a closing driver. Every
+    // maintenance: no turn may start on, or be left running against, a closing driver. Every
     // session subscribed before this point is in the snapshot, including one whose worker is
     // still being registered (its shutdown waits for the registration, then stops the worker);
     // every later one is refused by track and never registers.
@@ -266,7 +264,7 @@ public final class Engine implements Store {
             session.requestStop();
             return session.finished();
           })
-          .then(Mono.defer(maintenanceRunner::stop))
+          .then(Mono.defer(maintenance::shutdown))
           .then(Mono.defer(driver::close));
     });
   }
@@ -658,13 +656,6 @@ public final class Engine implements Store {
         }
         return Mono.empty();
       });
-    }
-  }
-
-  private final class MaintenanceFacet implements Maintenance {
-    @Override
-    public Mono<SweepReport> runOnce() {
-      return maintenanceRunner.sweep(true);
     }
   }
 }

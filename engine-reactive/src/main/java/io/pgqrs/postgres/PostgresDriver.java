@@ -650,38 +650,78 @@ final class PostgresDriver implements StoreDriver {
 
   // ---------------------------------------------------------------- maintenance
 
-  /** The sweep row of the maintenance sweep. */
-  private static final String SWEEP = "maintenance";
+  // The statements of the maintenance services are in sql/maintenance.sql: each operation is one
+  // short autocommit statement, so a batch holds its row locks only while it runs.
 
   @Override
-  public Mono<StoreResults.Swept> sweep(StoreParams.Sweep p) {
-    Object now = opt(p.now(), Instant.class);
-    record Taken(Instant now, boolean taken) {}
-    record Reclaimed(long workers, long released, String[] queues) {}
-    return inTransaction("maintenance sweep", c -> rows(c, sql.get("take_sweep"),
-            row -> new Taken(instant(row, "now"), longValue(row, "taken") > 0), now, SWEEP, p.force())
+  public Mono<StoreResults.TurnTaken> takeMaintenanceTurn(StoreParams.MaintenanceTurn p) {
+    return Mono.defer(() -> one("take maintenance turn", sql.get("take_turn"), row -> {
+          if (!Boolean.TRUE.equals(row.get("known", Boolean.class))) {
+            throw new io.pgqrs.SchemaNotInstalledException(schema, "take maintenance turn: schema '" + schema
+                + "' has no schedule for maintenance service '" + p.service() + "'; run admin().install()");
+          }
+          return new StoreResults.TurnTaken(longValue(row, "taken") > 0, instant(row, "now"));
+        },
+        opt(p.now(), Instant.class), p.service(), p.force(), p.interval().toMillis(), p.instance()));
+  }
+
+  @Override
+  public Flux<StoreResults.MaintenanceSchedule> maintenanceSchedules() {
+    return Flux.defer(() -> withConnection("maintenance schedules", c -> rows(c,
+        sql.get("schedules"),
+        row -> new StoreResults.MaintenanceSchedule(text(row, "name"), instant(row, "next_run_at"),
+            row.get("last_run_at", Instant.class), row.get("last_instance", String.class), longValue(row, "runs")))));
+  }
+
+  @Override
+  public Mono<StoreResults.WorkersRescued> rescueStaleWorkers(StoreParams.RescueStaleWorkers p) {
+    return Mono.defer(() -> withConnection("rescue stale workers", c -> rows(c,
+            sql.get("rescue_stale_workers"),
+            row -> {
+              String[] queues = row.get("queues", String[].class);
+              return new StoreResults.WorkersRescued(longValue(row, "workers"), longValue(row, "released"),
+                  queues == null ? List.of() : List.of(queues));
+            },
+            opt(p.now(), Instant.class), p.staleAfter().toMillis(), p.limit())
         .single()
-        .flatMap(taken -> !taken.taken()
-            ? Mono.just(new StoreResults.Swept(false, 0, 0, 0, 0, taken.now()))
-            : rows(c, sql.get("reclaim_stale_workers"),
-                    row -> {
-                      String[] queues = row.get("queues", String[].class);
-                      return new Reclaimed(longValue(row, "workers"), longValue(row, "released"),
-                          queues == null ? new String[0] : queues);
-                    },
-                    now, p.workerStaleAfter().toMillis())
-                .single()
-                .flatMap(reclaimed -> rows(c, sql.get("purge_expired_archive"), row -> longValue(row, "purged"), now,
-                        p.archiveRetention().toMillis(), p.purgeLimit())
-                    .single()
-                    .flatMap(purged -> rows(c, sql.get("fail_stuck_runs"), row -> longValue(row, "failed"), now,
-                            p.purgeLimit(), PostgresListener.channel(schema, RUNS_CHANNEL_KEY))
-                        .single()
-                        .flatMap(failed -> updated(c, sql.get("finish_sweep"), now, SWEEP, p.interval().toMillis(),
-                                p.instance())
-                            .then(wake(c, reclaimed.queues()))
-                            .thenReturn(new StoreResults.Swept(true, reclaimed.workers(), reclaimed.released(), purged,
-                                failed, taken.now())))))));
+        // The release committed with the statement: consumers woken now find the messages.
+        .flatMap(rescued -> wake(c, rescued.queuesWoken().toArray(String[]::new)).thenReturn(rescued)))
+        .singleOrEmpty());
+  }
+
+  @Override
+  public Mono<Long> purgeArchived(StoreParams.PurgeBatch p) {
+    return purge("purge archived messages", sql.get("purge_archived_batch"), p);
+  }
+
+  @Override
+  public Mono<Long> purgeDeadLetters(StoreParams.PurgeBatch p) {
+    return purge("purge dead letters", sql.get("purge_dead_letters"), p);
+  }
+
+  @Override
+  public Mono<Long> purgeStoppedWorkers(StoreParams.PurgeBatch p) {
+    return purge("purge stopped workers", sql.get("purge_stopped_workers"), p);
+  }
+
+  /** One purge statement taking the clock, the retention and the limit, returning {@code purged}. */
+  private Mono<Long> purge(String operation, String statement, StoreParams.PurgeBatch p) {
+    return Mono.defer(() -> one(operation, statement, row -> longValue(row, "purged"),
+        opt(p.now(), Instant.class), p.olderThan().toMillis(), p.limit()));
+  }
+
+  @Override
+  public Mono<StoreResults.FinishedRunsPurged> purgeFinishedRuns(StoreParams.PurgeBatch p) {
+    return Mono.defer(() -> one("purge finished runs", sql.get("purge_finished_runs"),
+        row -> new StoreResults.FinishedRunsPurged(longValue(row, "runs"), longValue(row, "steps"),
+            longValue(row, "signals")),
+        opt(p.now(), Instant.class), p.olderThan().toMillis(), p.limit()));
+  }
+
+  @Override
+  public Mono<Long> reapRuns(StoreParams.ReapRuns p) {
+    return Mono.defer(() -> one("reap runs", sql.get("reap_runs"), row -> longValue(row, "failed"),
+        opt(p.now(), Instant.class), p.limit(), PostgresListener.channel(schema, RUNS_CHANNEL_KEY)));
   }
 
   // ---------------------------------------------------------------- workflows

@@ -285,19 +285,93 @@ public interface StoreDriver {
   Flux<QueueMetrics> queueMetrics(StoreParams.MetricsQuery p);
 
   /**
-   * Runs one maintenance sweep in one transaction, safe with many instances sweeping the same
-   * schema: it takes the schema's sweep row only if the sweep is due (or forced) and no other
-   * transaction holds it, otherwise it changes nothing and reports {@code ran == false}. A sweep
-   * that runs stops ready and suspended workers whose heartbeat is older than
-   * {@code workerStaleAfter}, releases their unexpired leases (claimable at once, attempts kept,
-   * the reason in {@code last_error}), purges at most {@code purgeLimit} archived messages older
-   * than the retention, moves the next due time {@code interval} ahead and wakes the queues whose
-   * messages it released. Cold; cancelling rolls the whole sweep back.
+   * Takes a maintenance service's turn, in one short autocommit statement on the service's row of
+   * the schedule. The turn is taken when it is due (or {@code force} is set) and no other instance
+   * is taking it at that very moment, which never waits: the next turn is then due
+   * {@code interval} from now and this instance is recorded as the last to take it. A turn not
+   * taken changes nothing. Holding a turn locks nothing afterwards: the service's work is made of
+   * batches that are each safe to run concurrently with other instances' batches. Cold.
    *
-   * @param p the parameters
-   * @return what the sweep did
+   * @param p the service, instance and interval
+   * @return whether the turn was taken, and the store's clock when it looked; errors if the service
+   *     has no row (the schema predates it: run install)
    */
-  Mono<StoreResults.Swept> sweep(StoreParams.Sweep p);
+  Mono<StoreResults.TurnTaken> takeMaintenanceTurn(StoreParams.MaintenanceTurn p);
+
+  /**
+   * Reads the schedule of every maintenance service: when each is next due and who took its last
+   * turn. Cold.
+   *
+   * @return one entry per service, by name
+   */
+  Flux<StoreResults.MaintenanceSchedule> maintenanceSchedules();
+
+  /**
+   * Stops at most {@code limit} ready or suspended workers whose heartbeat is older than
+   * {@code staleAfter} and releases every unexpired lease they hold (claimable at once, attempts
+   * kept, the reason in {@code last_error}), then wakes the queues of the released messages.
+   * Atomic: a worker is stopped together with the release of its leases, and a worker stopped by
+   * one instance is never counted by another. Expired leases are left alone (they are claimable
+   * anyway). Cold.
+   *
+   * @param p the threshold and batch limit
+   * @return how many workers were stopped and leases released, and the queues woken
+   */
+  Mono<StoreResults.WorkersRescued> rescueStaleWorkers(StoreParams.RescueStaleWorkers p);
+
+  /**
+   * Deletes at most {@code limit} archived messages archived before {@code now - olderThan}, oldest
+   * first, in one atomic statement; rows another instance is deleting at the same time are skipped,
+   * so each row is counted once. Cold.
+   *
+   * @param p the retention and batch limit
+   * @return how many messages were deleted
+   */
+  Mono<Long> purgeArchived(StoreParams.PurgeBatch p);
+
+  /**
+   * Deletes at most {@code limit} dead-lettered messages dead since before {@code now - olderThan},
+   * oldest first, in one atomic statement, each row counted once across instances. Cold.
+   *
+   * @param p the retention and batch limit
+   * @return how many messages were deleted
+   */
+  Mono<Long> purgeDeadLetters(StoreParams.PurgeBatch p);
+
+  /**
+   * Deletes at most {@code limit} finished runs (SUCCESS, ERROR or CANCELLED) that finished before
+   * {@code now - olderThan}, oldest first, with their steps and signals, in one transaction; runs
+   * that have not finished are never touched. Their archived trigger messages are left to
+   * {@link #purgeArchived}. Each run is counted once across instances. Cold; cancelling rolls the
+   * batch back.
+   *
+   * @param p the retention and batch limit
+   * @return how many runs, steps and signals were deleted
+   */
+  Mono<StoreResults.FinishedRunsPurged> purgeFinishedRuns(StoreParams.PurgeBatch p);
+
+  /**
+   * Deletes at most {@code limit} stopped workers stopped before {@code now - olderThan} that no
+   * live message names as its lease holder (an expired lease included), in one atomic statement,
+   * each counted once across instances. Ready and suspended workers are never touched. Cold.
+   *
+   * @param p the retention and batch limit
+   * @return how many workers were deleted
+   */
+  Mono<Long> purgeStoppedWorkers(StoreParams.PurgeBatch p);
+
+  /**
+   * Ends at most {@code limit} runs no worker will finish, in one transaction: runs past their
+   * deadline whose message no worker holds (a worker holding one enforces the deadline itself)
+   * end ERROR, runs whose trigger message was dead-lettered end ERROR, and either ends CANCELLED
+   * if a cancel was pending. Their live messages are archived and their end is announced (see
+   * {@link #runsFinished()}) after commit. Each run is counted once across instances. Cold;
+   * cancelling rolls the batch back.
+   *
+   * @param p the batch limit
+   * @return how many runs were ended
+   */
+  Mono<Long> reapRuns(StoreParams.ReapRuns p);
 
   /**
    * How long until the queue's next live message becomes claimable, by the store's clock: a

@@ -213,21 +213,44 @@ public final class StoreParams {
   public record MetricsQuery(@Nullable String queue, @Nullable Instant now) {}
 
   /**
-   * Runs one maintenance sweep, if it is due (or forced) and no other instance is running one.
+   * Takes a maintenance service's turn if it is due (or forced) and no other instance is taking it.
    *
-   * @param instance who sweeps, recorded on the sweep row (host, process and engine)
-   * @param interval how long after this sweep the next one is due
-   * @param workerStaleAfter heartbeat age beyond which a ready or suspended worker is stopped and its
-   *     leases released
-   * @param archiveRetention archived messages older than this are purged
-   * @param purgeLimit the most archived messages to purge in this sweep, at least 1
-   * @param force sweep even if the next sweep is not due yet (still skipped while another instance
-   *     is sweeping)
+   * @param service the service's name, the key of its schedule row
+   * @param instance who takes the turn, recorded on the row (host, process and engine)
+   * @param interval how long after this turn the next one is due; zero makes it due at once
+   * @param force take the turn even if it is not due yet (still not taken while another instance
+   *     is taking it at that moment)
    * @param now the clock override, or null
    */
-  public record Sweep(
-      String instance, Duration interval, Duration workerStaleAfter, Duration archiveRetention, int purgeLimit,
-      boolean force, @Nullable Instant now) {}
+  public record MaintenanceTurn(
+      String service, String instance, Duration interval, boolean force, @Nullable Instant now) {}
+
+  /**
+   * One batch of the lease rescuer.
+   *
+   * @param staleAfter heartbeat age beyond which a ready or suspended worker is stopped
+   * @param limit the most workers to stop in this batch, at least 1
+   * @param now the clock override, or null
+   */
+  public record RescueStaleWorkers(Duration staleAfter, int limit, @Nullable Instant now) {}
+
+  /**
+   * One batch of a retention purge.
+   *
+   * @param olderThan the retention: rows that reached their final state before {@code now - olderThan}
+   *     are purged
+   * @param limit the most rows to purge in this batch, at least 1
+   * @param now the clock override, or null
+   */
+  public record PurgeBatch(Duration olderThan, int limit, @Nullable Instant now) {}
+
+  /**
+   * One batch of the run reaper.
+   *
+   * @param limit the most runs to end in this batch, at least 1
+   * @param now the clock override, or null
+   */
+  public record ReapRuns(int limit, @Nullable Instant now) {}
 
   // ---------------------------------------------------------------- workflows
 

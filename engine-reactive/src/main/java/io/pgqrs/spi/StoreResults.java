@@ -76,17 +76,47 @@ public final class StoreResults {
   public record WorkerBusy(long leases) implements WorkerShutdown {}
 
   /**
-   * What one maintenance sweep did.
+   * Whether a maintenance turn was taken.
    *
-   * @param ran false when the sweep was skipped (not due, or another instance was sweeping); the
-   *     counts are then zero
-   * @param workersReclaimed stale workers marked stopped
-   * @param messagesReleased their unexpired leases released, claimable at once
-   * @param archivedPurged archived messages deleted for being older than the retention
-   * @param at the store's clock when the sweep ran or was skipped
+   * @param taken false when the turn was not due (and not forced) or another instance was taking it
+   * @param at the store's clock when the turn was taken or looked at
    */
-  public record Swept(
-      boolean ran, long workersReclaimed, long messagesReleased, long archivedPurged, long runsFailed, Instant at) {}
+  public record TurnTaken(boolean taken, Instant at) {}
+
+  /**
+   * The schedule of one maintenance service.
+   *
+   * @param service the service's name
+   * @param nextDueAt when its next turn is due
+   * @param lastTakenAt when its last turn was taken, or null if never
+   * @param lastInstance the instance that took it, or null if never
+   * @param turns how many turns were taken so far
+   */
+  public record MaintenanceSchedule(
+      String service, Instant nextDueAt, @Nullable Instant lastTakenAt, @Nullable String lastInstance, long turns) {}
+
+  /**
+   * What one batch of the lease rescuer did.
+   *
+   * @param workersStopped stale workers marked stopped
+   * @param messagesReleased their unexpired leases released, claimable at once
+   * @param queuesWoken the queues of the released messages, whose consumers were woken
+   */
+  public record WorkersRescued(long workersStopped, long messagesReleased, List<String> queuesWoken) {
+    /** Copies the list. */
+    public WorkersRescued {
+      queuesWoken = List.copyOf(queuesWoken);
+    }
+  }
+
+  /**
+   * What one batch of the finished-run purge deleted.
+   *
+   * @param runs finished runs deleted
+   * @param steps their steps
+   * @param signals their signals
+   */
+  public record FinishedRunsPurged(long runs, long steps, long signals) {}
 
   // ---------------------------------------------------------------- workflows
 

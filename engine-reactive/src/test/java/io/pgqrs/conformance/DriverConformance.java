@@ -1534,7 +1534,7 @@ public abstract class DriverConformance {
         RunStatus.CANCELLED)) {
       Rows.Run run = rows.runIn(status, t);
       RunInfo before = run(run.id());
-      assertThat(driver.beginRun(new StoreParams.BeginRun(run.id(), t.plusSeconds(1))).block(T))
+      assertThat(driver.beginRun(new StoreParams.BeginRun(run.id(), t.plusSeconds(1))).block(T).run())
           .as("beginRun of a %s run", status)
           .isEqualTo(before);
     }

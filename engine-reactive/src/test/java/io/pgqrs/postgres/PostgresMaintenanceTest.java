@@ -19,15 +19,12 @@ import java.util.List;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
 import java.util.function.Function;
-import java.util.function.Predicate;
-import java.util.function.Supplier;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.ExtendWith;
 import reactor.core.publisher.Flux;
 import reactor.core.publisher.Mono;
-import reactor.core.scheduler.Schedulers;
 
-/** The maintenance contract on PostgreSQL, plus the background runners of several engines. */
+/** The maintenance contract on PostgreSQL, plus the background services of several engines. */
 @ExtendWith(PostgresDatabase.class)
 class PostgresMaintenanceTest extends MaintenanceContract {
 
@@ -42,7 +39,7 @@ class PostgresMaintenanceTest extends MaintenanceContract {
     return database.dsn();
   }
 
-  /** The sweep row: how many sweeps ran, and when the last one did by the database's clock. */
+  /** The lease rescuer's schedule row: how many turns it took, and when the last one was by the database's clock. */
   private record SweepRow(long runs, Instant lastRunAt) {}
 
   private <T> T admin(Function<Connection, Mono<T>> work) {
@@ -55,24 +52,18 @@ class PostgresMaintenanceTest extends MaintenanceContract {
 
   private SweepRow sweepRow() {
     return admin(c -> one(c, "SELECT runs, coalesce(last_run_at, '-infinity') AS at FROM pgqrs_sweeps"
-        + " WHERE name = 'maintenance'", row -> {
+        + " WHERE name = 'lease-rescuer'", row -> {
           Instant at = row.get("at", Instant.class);
           return new SweepRow(row.get("runs", Long.class), at == null ? Instant.EPOCH : at);
         }));
   }
 
-  /** Polls the database until the condition holds: waits on state, not on time. */
-  private <T> T awaitState(Supplier<T> read, Predicate<T> done) {
-    return Flux.interval(Duration.ZERO, Duration.ofMillis(20))
-        .onBackpressureDrop()
-        .concatMap(i -> Mono.fromSupplier(read).subscribeOn(Schedulers.boundedElastic()))
-        .filter(done)
-        .blockFirst(T);
-  }
-
-  /** Makes the schedule due now, whatever the contract's tests left in it. */
+  /** Makes every service's schedule due now, whatever the contract's tests left in it. */
   private void makeDue() {
-    driver().sweep(new StoreParams.Sweep("test", Duration.ZERO, STALE, Duration.ofDays(7), 100, true, null)).block(T);
+    for (String service : List.of("lease-rescuer", "run-reaper", "archive-cleaner", "retention-cleaner")) {
+      driver().takeMaintenanceTurn(new StoreParams.MaintenanceTurn(service, "test", Duration.ZERO, true, null))
+          .block(T);
+    }
   }
 
   private WorkerInfo staleWorkerHolding(String queue) {
@@ -102,8 +93,8 @@ class PostgresMaintenanceTest extends MaintenanceContract {
     } finally {
       engines.forEach(e -> e.close().block(T));
     }
-    // Every sweep moves the next due time one interval past its own start, so sweeps that share a
-    // schedule are at least an interval apart however many engines run it.
+    // Every turn moves the next due time one interval past its own start, so turns that share a
+    // schedule are at least an interval apart however many engines take them.
     Duration between = Duration.between(first.lastRunAt(), last.lastRunAt());
     assertThat(between).isGreaterThanOrEqualTo(interval.multipliedBy(last.runs() - first.runs()));
     for (WorkerInfo w : dead) {
@@ -125,7 +116,7 @@ class PostgresMaintenanceTest extends MaintenanceContract {
     String schema = database.schema();
     Connection blocker = Mono.from(database.adminConnectionFactory().create()).block(T);
     try {
-      // Holds the stale worker's row, so the background sweep blocks in the middle of its transaction.
+      // Holds the stale worker's row, so the background lease rescuer blocks in the middle of its batch.
       Mono.from(blocker.beginTransaction()).block(T);
       one(blocker, "SELECT id FROM pgqrs_workers WHERE id = " + dead.id() + " FOR UPDATE",
           row -> row.get("id", Long.class)).block(T);
@@ -135,13 +126,13 @@ class PostgresMaintenanceTest extends MaintenanceContract {
           row -> row.get("n", Long.class))), n -> n > 0);
 
       CompletableFuture<Void> closed = engine.close().toFuture();
-      assertThat(closed).as("close waits while the sweep is blocked").isNotDone();
+      assertThat(closed).as("close waits while the batch is blocked").isNotDone();
       Mono.from(blocker.commitTransaction()).block(T);
       closed.get(T.toSeconds(), TimeUnit.SECONDS);
     } finally {
       Mono.from(blocker.close()).block(T);
     }
-    assertThat(store.workers().get(dead.id()).block(T).status()).as("the sweep finished and committed")
+    assertThat(store.workers().get(dead.id()).block(T).status()).as("the batch finished and committed")
         .isEqualTo(WorkerStatus.STOPPED);
   }
 }

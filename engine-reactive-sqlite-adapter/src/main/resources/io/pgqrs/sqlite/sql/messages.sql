@@ -169,26 +169,6 @@ UPDATE pgqrs_messages SET visible_at = n.now, lease_token = NULL, lease_owner = 
 FROM n
 WHERE lease_owner = ?2 AND {{_live_lease}}
 
--- name: release_stale_leases
--- The leases of the workers reclaim_stale_workers stopped (?2, a JSON array of ids): no
--- data-modifying CTE to do both in one statement. The queues come back so the sweep can wake
--- their consumers.
-WITH n AS (SELECT coalesce(?1, {{_now}}) AS now)
-UPDATE pgqrs_messages
-SET visible_at = n.now, lease_token = NULL, lease_owner = NULL,
-    last_error = 'worker ' || lease_owner || ' stopped heartbeating'
-FROM n
-WHERE lease_owner IN (SELECT value FROM json_each(?2)) AND {{_live_lease}}
-RETURNING queue_id
-
--- name: purge_expired_archive
--- ?2 is the retention in microseconds, ?3 the most rows to delete. No SKIP LOCKED: sweeps hold the
--- write lock.
-DELETE FROM pgqrs_messages WHERE id IN (
-    SELECT id FROM pgqrs_messages WHERE state = 'archived' AND archived_at < coalesce(?1, {{_now}}) - ?2
-    ORDER BY archived_at
-    LIMIT ?3)
-
 -- name: enqueue_run_message
 -- A run's trigger message, inserted after its run: without data-modifying CTEs or nextval() the
 -- run's id is known only once it is inserted, and link_run_message records the message on the run.
@@ -243,8 +223,32 @@ UPDATE pgqrs_messages SET visible_at = n.now
 FROM n
 WHERE id = ?2 AND state = 'live' AND lease_token IS NULL AND visible_at > n.now
 
--- name: archive_run_messages
--- The messages of the runs fail_stuck_runs ends (?2, a JSON array of ids).
+-- name: release_leases_of_workers
+-- ?2 the workers, a JSON array. Only unexpired leases: an expired one is claimable anyway.
 UPDATE pgqrs_messages
-SET state = 'archived', archived_at = coalesce(?1, {{_now}}), lease_token = NULL, lease_owner = NULL
+SET visible_at = coalesce(?1, {{_now}}), lease_token = NULL, lease_owner = NULL,
+    last_error = 'worker ' || lease_owner || ' stopped heartbeating'
+WHERE lease_owner IN (SELECT value FROM json_each(?2))
+  AND state = 'live' AND lease_token IS NOT NULL AND visible_at > coalesce(?1, {{_now}})
+RETURNING queue_id
+
+-- name: purge_archived_batch
+-- ?2 retention in microseconds, ?3 the most rows.
+DELETE FROM pgqrs_messages WHERE id IN (
+    SELECT id FROM pgqrs_messages
+    WHERE state = 'archived' AND archived_at < coalesce(?1, {{_now}}) - ?2
+    ORDER BY archived_at
+    LIMIT ?3)
+
+-- name: purge_dead_letters
+-- ?2 retention in microseconds, ?3 the most rows.
+DELETE FROM pgqrs_messages WHERE id IN (
+    SELECT id FROM pgqrs_messages
+    WHERE state = 'dead' AND dead_at < coalesce(?1, {{_now}}) - ?2
+    ORDER BY dead_at
+    LIMIT ?3)
+
+-- name: archive_messages_of_runs
+-- ?2 the messages, a JSON array.
+UPDATE pgqrs_messages SET state = 'archived', archived_at = coalesce(?1, {{_now}}), lease_token = NULL, lease_owner = NULL
 WHERE id IN (SELECT value FROM json_each(?2)) AND state = 'live'

@@ -88,29 +88,35 @@ WHERE (?1 IS NULL OR workflow = ?1) AND (?2 IS NULL OR status = ?2)
 ORDER BY id DESC
 LIMIT ?6
 
--- name: due_stuck_runs
--- Runs no worker will finish: past their deadline while nobody holds their message (a worker
--- holding one enforces the deadline itself), or whose message was dead-lettered. Chosen first,
--- then ended by archive_run_messages and fail_stuck_runs: no data-modifying CTEs, and no SKIP
--- LOCKED since sweeps hold the write lock.
-WITH n AS (SELECT coalesce(?1, {{_now}}) AS now)
-SELECT r.id, r.message_id, (r.deadline_at IS NOT NULL AND r.deadline_at <= n.now) AS timed_out
-FROM n CROSS JOIN pgqrs_runs r LEFT JOIN pgqrs_messages m ON m.id = r.message_id
+-- name: finished_runs
+-- ?2 retention in microseconds, ?3 the most runs.
+SELECT id FROM pgqrs_runs
+WHERE status IN ('SUCCESS', 'ERROR', 'CANCELLED') AND finished_at < coalesce(?1, {{_now}}) - ?2
+ORDER BY finished_at
+LIMIT ?3
+
+-- name: delete_runs
+-- ?1 the runs, a JSON array.
+DELETE FROM pgqrs_runs WHERE id IN (SELECT value FROM json_each(?1))
+
+-- name: stuck_runs
+-- ?2 the most runs. Runs no worker will finish: past their deadline while nobody holds their
+-- message (a worker holding one enforces the deadline itself), or whose message was dead-lettered.
+SELECT r.id, r.message_id, (r.deadline_at IS NOT NULL AND r.deadline_at <= coalesce(?1, {{_now}})) AS timed_out
+FROM pgqrs_runs r LEFT JOIN pgqrs_messages m ON m.id = r.message_id
 WHERE r.status IN ('QUEUED', 'RUNNING', 'PAUSED', 'CANCELLING')
-  AND ((r.deadline_at <= n.now
-        AND (m.id IS NULL OR m.state <> 'live' OR m.lease_token IS NULL OR m.visible_at <= n.now))
+  AND ((r.deadline_at <= coalesce(?1, {{_now}})
+        AND (m.id IS NULL OR m.state <> 'live' OR m.lease_token IS NULL OR m.visible_at <= coalesce(?1, {{_now}})))
        OR m.state = 'dead')
 ORDER BY r.id
 LIMIT ?2
 
--- name: fail_stuck_runs
--- The runs of due_stuck_runs (?2, a JSON array of ids; ?3 those that timed out).
-WITH n AS (SELECT coalesce(?1, {{_now}}) AS now)
+-- name: fail_runs
+-- ?2 the runs, ?3 those of them that timed out, both JSON arrays.
 UPDATE pgqrs_runs
 SET error = CASE WHEN status = 'CANCELLING' THEN error
                  WHEN id IN (SELECT value FROM json_each(?3)) THEN 'the run timed out: its deadline passed'
                  ELSE 'its trigger message was dead-lettered after repeated failed deliveries' END,
     status = CASE WHEN status = 'CANCELLING' THEN 'CANCELLED' ELSE 'ERROR' END,
-    finished_at = n.now, updated_at = n.now
-FROM n
+    finished_at = coalesce(?1, {{_now}}), updated_at = coalesce(?1, {{_now}})
 WHERE id IN (SELECT value FROM json_each(?2))

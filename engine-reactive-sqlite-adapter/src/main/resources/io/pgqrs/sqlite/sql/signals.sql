@@ -14,3 +14,7 @@ LIMIT 1
 
 -- name: consume_signal
 UPDATE pgqrs_signals SET consumed_by = ?1 WHERE id = ?2
+
+-- name: delete_signals_of_runs
+-- ?1 the runs, a JSON array.
+DELETE FROM pgqrs_signals WHERE run_id IN (SELECT value FROM json_each(?1))

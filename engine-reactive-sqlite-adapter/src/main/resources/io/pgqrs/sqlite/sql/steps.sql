@@ -62,3 +62,7 @@ WHERE run_id = ?2 AND step_id = ?3 AND lease_token = ?4 AND status = 'RUNNING'
 -- name: list_steps
 SELECT run_id, step_id, status, attempts, output, error, wake_at, started_at, updated_at, finished_at
 FROM pgqrs_steps WHERE run_id = ?1 ORDER BY seq
+
+-- name: delete_steps_of_runs
+-- ?1 the runs, a JSON array. Deleted explicitly (not left to ON DELETE CASCADE) to be counted.
+DELETE FROM pgqrs_steps WHERE run_id IN (SELECT value FROM json_each(?1))

@@ -1,18 +1,16 @@
 -- pgqrs SQLite statements of pgqrs_sweeps. ?1 is the clock override (see schema.sql).
 
--- name: take_sweep
--- Whether the sweep ?2 is due (or forced by ?3), and the time of the sweep, for its later
--- statements and for the report of a skipped sweep. No FOR UPDATE SKIP LOCKED: BEGIN IMMEDIATE
--- serialises sweeps, so a store that waited for the lock finds the next due time moved on.
-WITH n AS (SELECT coalesce(?1, {{_now}}) AS now)
-SELECT n.now,
-       EXISTS (SELECT 1 FROM pgqrs_sweeps WHERE name = ?2 AND (?3 OR next_run_at <= n.now)) AS due
-FROM n
-
--- name: finish_sweep
--- ?3 is the interval until the next sweep, in microseconds.
-WITH n AS (SELECT coalesce(?1, {{_now}}) AS now)
+-- name: take_turn
+-- ?2 service, ?3 force (1 or 0), ?4 interval in microseconds, ?5 instance. The single writer
+-- serialises turns: a store that waited for the writer sees next_run_at moved on and takes nothing.
 UPDATE pgqrs_sweeps
-SET next_run_at = n.now + min(?3, {{_never}} - n.now), last_run_at = n.now, last_instance = ?4, runs = runs + 1
-FROM n
-WHERE name = ?2
+SET next_run_at = coalesce(?1, {{_now}}) + ?4, last_run_at = coalesce(?1, {{_now}}), last_instance = ?5, runs = runs + 1
+WHERE name = ?2 AND (?3 OR next_run_at <= coalesce(?1, {{_now}}))
+RETURNING last_run_at AS now
+
+-- name: turn_not_taken
+-- ?2 service. The clock for a turn not taken, and whether the service has a row at all.
+SELECT coalesce(?1, {{_now}}) AS now, EXISTS (SELECT 1 FROM pgqrs_sweeps WHERE name = ?2) AS known
+
+-- name: schedules
+SELECT name, next_run_at, last_run_at, last_instance, runs FROM pgqrs_sweeps ORDER BY name

@@ -51,11 +51,23 @@ SELECT {{_worker_columns}},
 FROM n CROSS JOIN pgqrs_workers w LEFT JOIN pgqrs_queues q ON q.id = w.queue_id
 ORDER BY w.id
 
--- name: reclaim_stale_workers
--- Stops the workers whose heartbeat is older than ?2 microseconds; release_stale_leases then
--- releases their leases, since SQLite has no data-modifying CTE to do both in one statement.
-WITH n AS (SELECT coalesce(?1, {{_now}}) AS now)
-UPDATE pgqrs_workers SET status = 'stopped', stopped_at = coalesce(stopped_at, n.now)
-FROM n
-WHERE status IN ('ready', 'suspended') AND heartbeat_at < n.now - ?2
+-- name: stop_stale_workers
+-- ?2 stale threshold in microseconds, ?3 the most workers.
+UPDATE pgqrs_workers SET status = 'stopped', stopped_at = coalesce(stopped_at, coalesce(?1, {{_now}}))
+WHERE id IN (
+    SELECT id FROM pgqrs_workers
+    WHERE status IN ('ready', 'suspended') AND heartbeat_at < coalesce(?1, {{_now}}) - ?2
+    ORDER BY id
+    LIMIT ?3)
 RETURNING id
+
+-- name: purge_stopped_workers
+-- ?2 retention in microseconds, ?3 the most workers. A worker some live message still names as its
+-- lease holder, even with an expired lease, is kept: nothing refers to a deleted worker, and the id
+-- of a deleted worker (SQLite may reuse the highest) never meets an old lease.
+DELETE FROM pgqrs_workers WHERE id IN (
+    SELECT w.id FROM pgqrs_workers w
+    WHERE w.status = 'stopped' AND coalesce(w.stopped_at, w.heartbeat_at) < coalesce(?1, {{_now}}) - ?2
+      AND NOT EXISTS (SELECT 1 FROM pgqrs_messages m WHERE m.state = 'live' AND m.lease_owner = w.id)
+    ORDER BY w.id
+    LIMIT ?3)

@@ -197,18 +197,6 @@ victims AS (
 d AS (DELETE FROM {{schema}}.pgqrs_messages m USING victims v WHERE m.id = v.id RETURNING 1)
 SELECT (SELECT count(*) FROM q) AS queues, (SELECT count(*) FROM d) AS deleted
 
--- name: purge_expired_archive
--- SKIP LOCKED: concurrent sweeps purge disjoint rows instead of waiting on each other.
-WITH n AS (SELECT {{_now}} AS now),
-victims AS (
-    SELECT m.id FROM {{schema}}.pgqrs_messages m
-    WHERE m.state = 'archived' AND m.archived_at < (SELECT now FROM n) - $2 * interval '1 millisecond'
-    ORDER BY m.archived_at
-    LIMIT $3
-    FOR UPDATE OF m SKIP LOCKED),
-d AS (DELETE FROM {{schema}}.pgqrs_messages m USING victims v WHERE m.id = v.id RETURNING 1)
-SELECT count(*) AS purged FROM d
-
 -- name: count_worker_leases
 WITH n AS (SELECT {{_now}} AS now)
 SELECT count(*) AS leases FROM {{schema}}.pgqrs_messages m, n WHERE m.lease_owner = $2 AND {{_live_lease}}
@@ -262,3 +250,27 @@ WHERE id = $2 AND state = 'live' AND lease_token IS NULL AND visible_at > {{_now
 -- Makes a run's released message due now.
 UPDATE {{schema}}.pgqrs_messages SET visible_at = {{_now}}
 WHERE id = $2 AND state = 'live' AND lease_token IS NULL AND visible_at > {{_now}}
+
+-- name: purge_archived_batch
+-- $2 retention in milliseconds, $3 the most rows. SKIP LOCKED: concurrent purges take disjoint rows.
+WITH n AS (SELECT {{_now}} AS now),
+victims AS (
+    SELECT m.id FROM {{schema}}.pgqrs_messages m
+    WHERE m.state = 'archived' AND m.archived_at < (SELECT now FROM n) - $2 * interval '1 millisecond'
+    ORDER BY m.archived_at
+    LIMIT $3
+    FOR UPDATE OF m SKIP LOCKED),
+d AS (DELETE FROM {{schema}}.pgqrs_messages m USING victims v WHERE m.id = v.id RETURNING 1)
+SELECT count(*) AS purged FROM d
+
+-- name: purge_dead_letters
+-- $2 retention in milliseconds, $3 the most rows.
+WITH n AS (SELECT {{_now}} AS now),
+victims AS (
+    SELECT m.id FROM {{schema}}.pgqrs_messages m
+    WHERE m.state = 'dead' AND m.dead_at < (SELECT now FROM n) - $2 * interval '1 millisecond'
+    ORDER BY m.dead_at
+    LIMIT $3
+    FOR UPDATE OF m SKIP LOCKED),
+d AS (DELETE FROM {{schema}}.pgqrs_messages m USING victims v WHERE m.id = v.id RETURNING 1)
+SELECT count(*) AS purged FROM d

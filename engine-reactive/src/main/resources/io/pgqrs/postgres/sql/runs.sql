@@ -105,10 +105,28 @@ WHERE ($1::text IS NULL OR workflow = $1) AND ($2::text IS NULL OR status = $2)
   AND ($5::bigint IS NULL OR id < $5)
 ORDER BY id DESC LIMIT $6
 
--- name: fail_stuck_runs
--- SKIP LOCKED, data-modifying CTEs and pg_notify: fails the runs no worker will finish, past their
--- deadline while nobody holds their message (a worker holding one enforces the deadline itself),
--- or whose message was dead-lettered. A run another transaction has locked waits for the next sweep.
+-- name: purge_finished_runs
+-- $2 retention in milliseconds, $3 the most runs. Steps and signals are deleted explicitly (not
+-- left to ON DELETE CASCADE) so that they are counted; the cascade then finds nothing left.
+WITH n AS (SELECT {{_now}} AS now),
+victims AS (
+    SELECT r.id FROM {{schema}}.pgqrs_runs r
+    WHERE r.status IN ('SUCCESS', 'ERROR', 'CANCELLED')
+      AND r.finished_at < (SELECT now FROM n) - $2 * interval '1 millisecond'
+    ORDER BY r.finished_at
+    LIMIT $3
+    FOR UPDATE OF r SKIP LOCKED),
+steps AS (DELETE FROM {{schema}}.pgqrs_steps s USING victims v WHERE s.run_id = v.id RETURNING 1),
+signals AS (DELETE FROM {{schema}}.pgqrs_signals g USING victims v WHERE g.run_id = v.id RETURNING 1),
+runs AS (DELETE FROM {{schema}}.pgqrs_runs r USING victims v WHERE r.id = v.id RETURNING 1)
+SELECT (SELECT count(*) FROM runs) AS runs, (SELECT count(*) FROM steps) AS steps,
+       (SELECT count(*) FROM signals) AS signals
+
+-- name: reap_runs
+-- $2 the most runs, $3 the channel announcing finished runs. Runs no worker will finish: past
+-- their deadline while nobody holds their message (a worker holding one enforces the deadline
+-- itself), or whose message was dead-lettered. Their live messages are archived; the
+-- announcements are delivered at commit.
 WITH n AS (SELECT {{_now}} AS now),
 due AS (
     SELECT r.id, r.message_id, coalesce(r.deadline_at <= n.now, false) AS timed_out
@@ -117,12 +135,14 @@ due AS (
       AND ((r.deadline_at <= n.now
             AND (m.id IS NULL OR m.state <> 'live' OR m.lease_token IS NULL OR m.visible_at <= n.now))
            OR m.state = 'dead')
-    ORDER BY r.id LIMIT $2
+    ORDER BY r.id
+    LIMIT $2
     FOR UPDATE OF r SKIP LOCKED),
 arch AS (
     UPDATE {{schema}}.pgqrs_messages m
     SET state = 'archived', archived_at = n.now, lease_token = NULL, lease_owner = NULL
-    FROM due, n WHERE m.id = due.message_id AND m.state = 'live'
+    FROM due, n
+    WHERE m.id = due.message_id AND m.state = 'live'
     RETURNING m.id),
 upd AS (
     UPDATE {{schema}}.pgqrs_runs r
@@ -131,7 +151,8 @@ upd AS (
                      WHEN due.timed_out THEN 'the run timed out: its deadline passed'
                      ELSE 'its trigger message was dead-lettered after repeated failed deliveries' END,
         finished_at = n.now, updated_at = n.now
-    FROM due, n WHERE r.id = due.id
+    FROM due, n
+    WHERE r.id = due.id
     RETURNING r.id),
 note AS (SELECT pg_notify($3, id::text) FROM upd)
 SELECT (SELECT count(*) FROM upd) AS failed, (SELECT count(*) FROM note) AS notified,

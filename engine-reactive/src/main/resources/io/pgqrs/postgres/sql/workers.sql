@@ -56,14 +56,24 @@ SELECT {{_worker_columns}},
 FROM n, {{schema}}.pgqrs_workers w LEFT JOIN {{schema}}.pgqrs_queues q ON q.id = w.queue_id
 ORDER BY w.id
 
--- name: reclaim_stale_workers
--- Data-modifying CTEs: stops stale workers and releases their unexpired leases in one statement;
--- the queues of the released messages come back so the sweep can wake their consumers.
+-- name: rescue_stale_workers
+-- $2 stale threshold in milliseconds, $3 the most workers. Stops stale workers and releases their
+-- unexpired leases in one statement. FOR UPDATE, not SKIP LOCKED: a worker row locked elsewhere is
+-- being heartbeated or shut down, so this waits and re-checks it instead of guessing; a worker
+-- stopped meanwhile by another instance no longer matches. The queues of the released messages
+-- come back so their consumers can be woken.
 WITH n AS (SELECT {{_now}} AS now),
 stale AS (
     UPDATE {{schema}}.pgqrs_workers w SET status = 'stopped', stopped_at = coalesce(w.stopped_at, n.now)
     FROM n
-    WHERE w.status IN ('ready', 'suspended') AND w.heartbeat_at < n.now - $2 * interval '1 millisecond'
+    WHERE w.id IN (
+            SELECT c.id FROM {{schema}}.pgqrs_workers c
+            WHERE c.status IN ('ready', 'suspended')
+              AND c.heartbeat_at < (SELECT now FROM n) - $2 * interval '1 millisecond'
+            ORDER BY c.id
+            LIMIT $3
+            FOR UPDATE OF c)
+      AND w.status IN ('ready', 'suspended') AND w.heartbeat_at < n.now - $2 * interval '1 millisecond'
     RETURNING w.id),
 released AS (
     UPDATE {{schema}}.pgqrs_messages m
@@ -75,3 +85,18 @@ released AS (
 SELECT (SELECT count(*) FROM stale) AS workers, (SELECT count(*) FROM released) AS released,
        (SELECT array_agg(DISTINCT q.name) FROM {{schema}}.pgqrs_queues q
         WHERE q.id IN (SELECT queue_id FROM released)) AS queues
+
+-- name: purge_stopped_workers
+-- $2 retention in milliseconds, $3 the most workers. A worker some live message still names as
+-- its lease holder, even with an expired lease, is kept: nothing refers to a deleted worker.
+WITH n AS (SELECT {{_now}} AS now),
+victims AS (
+    SELECT w.id FROM {{schema}}.pgqrs_workers w
+    WHERE w.status = 'stopped'
+      AND coalesce(w.stopped_at, w.heartbeat_at) < (SELECT now FROM n) - $2 * interval '1 millisecond'
+      AND NOT EXISTS (SELECT 1 FROM {{schema}}.pgqrs_messages m WHERE m.state = 'live' AND m.lease_owner = w.id)
+    ORDER BY w.id
+    LIMIT $3
+    FOR UPDATE OF w SKIP LOCKED),
+d AS (DELETE FROM {{schema}}.pgqrs_workers w USING victims v WHERE w.id = v.id RETURNING 1)
+SELECT count(*) AS purged FROM d
