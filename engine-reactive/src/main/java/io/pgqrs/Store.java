@@ -126,8 +126,10 @@ public interface Store {
   /**
    * Shuts down every consumer subscription of this store gracefully (each within its shutdown
    * timeout), stops background maintenance (letting a batch in progress finish, or cancelling it
-   * if it takes too long), then closes the connection pool. Cold; idempotent. Operations subscribed after
-   * completion fail with {@link StoreUnavailableException}.
+   * if it takes too long), then closes the connection pool. Cold; idempotent. A consumer whose
+   * worker is still registering when close begins is stopped by it (its worker ends stopped); a
+   * consumer subscribed once close has begun fails with {@link StoreUnavailableException} and
+   * registers nothing, as does every operation subscribed after completion.
    *
    * @return completes when the pool is closed
    */
