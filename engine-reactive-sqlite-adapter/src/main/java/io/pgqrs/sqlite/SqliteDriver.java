@@ -772,7 +772,6 @@ final class SqliteDriver implements StoreDriver {
   @Override
   public Mono<StoreResults.StepAcquired> acquireStep(StoreParams.AcquireStep p) {
     record RunState(RunStatus status, boolean timedOut, long now) {}
-    record Previous(StepStatus status, @Nullable Long wakeAt) {}
     // The first statement reads the store's now (SQLite's clock, or the override); the rest of the
     // transaction uses that one instant, and waits are told as what is left by it.
     return db.transaction("acquire step", s -> first(s.query(sql("run_state_for_step"), microsOrNull(p.now()),
@@ -788,21 +787,22 @@ final class SqliteDriver implements StoreDriver {
           if ((run.status() != RunStatus.QUEUED && run.status() != RunStatus.RUNNING) || run.timedOut()) {
             return Mono.just(new StoreResults.RunStopped(run.status(), run.timedOut()));
           }
-          // The previous status is read before the upsert; BEGIN IMMEDIATE keeps it true until the commit.
-          return first(s.query(sql("find_step_status"), p.runId(), p.stepId()),
-                  r -> Optional.of(new Previous(StepStatus.valueOf(r.string("status")), r.longOrNull("wake_at"))))
-              .defaultIfEmpty(Optional.empty())
-              .flatMap(prev -> first(s.query(sql("acquire_step"), run.now(), p.runId(), p.stepId(),
-                      micros(p.lease())),
-                      r -> (StoreResults.StepAcquired) new StoreResults.StepExecute(
-                          UUID.fromString(r.string("lease_token")),
-                          r.intValue("attempts"),
-                          prev.map(Previous::status).orElse(StepStatus.RUNNING),
-                          prev.filter(x -> x.status() == StepStatus.WAITING && x.wakeAt() != null)
-                              .map(x -> until(run.now(), x.wakeAt())).orElse(null)))
-                  .switchIfEmpty(Mono.defer(() -> first(s.query(sql("find_step"), p.runId(), p.stepId()),
-                      r -> stepRecord(r, run.now())))));
+          return first(s.query(sql("acquire_step"), run.now(), p.runId(), p.stepId(), micros(p.lease())),
+                  r -> taken(r, run.now()))
+              .switchIfEmpty(Mono.defer(() -> first(s.query(sql("find_step"), p.runId(), p.stepId()),
+                  r -> stepRecord(r, run.now()))));
         }));
+  }
+
+  /**
+   * The step acquire_step took, as PostgreSQL reports it: WAITING, with what is left of the wait by
+   * {@code now}, when the row still has a wake time (a sleep or signal wait recorded it; a retry's
+   * is cleared on takeover), else RUNNING.
+   */
+  private static StoreResults.StepAcquired taken(SqlRow row, long now) {
+    Long wakeAt = row.longOrNull("wake_at");
+    return new StoreResults.StepExecute(UUID.fromString(row.string("lease_token")), row.intValue("attempts"),
+        wakeAt == null ? StepStatus.RUNNING : StepStatus.WAITING, wakeAt == null ? null : until(now, wakeAt));
   }
 
   private static StoreResults.StepAcquired stepRecord(SqlRow row, long now) {

@@ -2046,4 +2046,52 @@ public abstract class DriverConformance {
     assertThat(list.apply(page.withBeforeId(second))).containsExactly(first);
     assertThat(list.apply(page.withBeforeId(first))).isEmpty();
   }
+
+  // ---------------------------------------------------------------- steps taken over
+
+  @Test
+  void aWaitingStepIsTakeableAgainAsARunningOne() {
+    Instant t = start();
+    Rows.Run run = rows.runIn(RunStatus.RUNNING, t);
+    StoreResults.StepExecute first = acquire(run.id(), "wait", LEASE, t);
+    assertThat(driver.finishStep(new StoreParams.FinishStep(run.id(), "wait", first.token(), StepStatus.WAITING, null,
+        null, null, null, "approval", t.plusSeconds(1))).block(T)).isTrue();
+    StoreResults.StepExecute again = acquire(run.id(), "wait", LEASE, t.plusSeconds(2));
+    assertThat(again).isEqualTo(new StoreResults.StepExecute(again.token(), 2, StepStatus.RUNNING, null));
+  }
+
+  @Test
+  void aWaitingStepWithADueTimeIsTakenWithItEvenAfterTheTakerDied() {
+    Instant t = start();
+    Rows.Run run = rows.runIn(RunStatus.RUNNING, t);
+    StoreResults.StepExecute first = acquire(run.id(), "nap", LEASE, t);
+    // Due at t + 60s.
+    assertThat(driver.finishStep(new StoreParams.FinishStep(run.id(), "nap", first.token(), StepStatus.WAITING, null,
+        null, null, Duration.ofSeconds(59), null, t.plusSeconds(1))).block(T)).isTrue();
+    StoreResults.StepExecute again = acquire(run.id(), "nap", Duration.ofSeconds(1), t.plusSeconds(2));
+    assertThat(again).isEqualTo(new StoreResults.StepExecute(again.token(), 2, StepStatus.WAITING,
+        Duration.ofSeconds(58)));
+    // The worker that took it back died: its lease expired, and the wait's due time is still there.
+    StoreResults.StepExecute third = acquire(run.id(), "nap", LEASE, t.plusSeconds(3));
+    assertThat(third).isEqualTo(new StoreResults.StepExecute(third.token(), 3, StepStatus.WAITING,
+        Duration.ofSeconds(57)));
+  }
+
+  @Test
+  void aDueRetryIsTakenAsARunningStepAndItsDueTimeIsCleared() {
+    Instant t = start();
+    Rows.Run run = rows.runIn(RunStatus.RUNNING, t);
+    Instant due = t.plusSeconds(5);
+    StoreResults.StepExecute first = acquire(run.id(), "charge", LEASE, t);
+    assertThat(driver.finishStep(new StoreParams.FinishStep(run.id(), "charge", first.token(), StepStatus.RETRY, null,
+        null, "declined", Duration.between(t.plusSeconds(1), due), null, t.plusSeconds(1))).block(T)).isTrue();
+    assertThat(acquireStep(run.id(), "charge", LEASE, due.minus(MS))).isEqualTo(new StoreResults.StepNotDue(MS));
+    StoreResults.StepExecute again = acquire(run.id(), "charge", Duration.ofSeconds(1), due);
+    assertThat(again).isEqualTo(new StoreResults.StepExecute(again.token(), 2, StepStatus.RUNNING, null));
+    assertThat(steps(run.id())).extracting(StepInfo::status, StepInfo::wakeAt)
+        .containsExactly(tuple(StepStatus.RUNNING, null));
+    // Its lease expired: a takeover of the retry's execution finds no due time either.
+    StoreResults.StepExecute third = acquire(run.id(), "charge", LEASE, due.plusSeconds(1));
+    assertThat(third).isEqualTo(new StoreResults.StepExecute(third.token(), 3, StepStatus.RUNNING, null));
+  }
 }

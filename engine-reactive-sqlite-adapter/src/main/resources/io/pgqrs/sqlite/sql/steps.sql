@@ -1,15 +1,12 @@
 -- pgqrs SQLite statements of pgqrs_steps. ?1 is the clock override where a statement reads the
 -- clock (see schema.sql). A step is leased like a message: its token fences every write.
 
--- name: find_step_status
--- The step's status before acquire_step takes it, in the same transaction: PostgreSQL reads it
--- in the acquiring statement, SQLite's upsert cannot return the row as it was.
-SELECT status, wake_at FROM pgqrs_steps WHERE run_id = ?1 AND step_id = ?2
-
 -- name: acquire_step
 -- Takes the step's lease for ?4 microseconds if the step is new, or its lease expired, or its
 -- retry is due, or it waits; returns no row otherwise. A new step's seq is the run's highest plus
--- one, and retaking a step never changes it.
+-- one, and retaking a step never changes it. As on PostgreSQL, a retry's due time is cleared on
+-- takeover, so wake_at comes back (RETURNING gives the row as updated) set only for a sleep or
+-- signal wait begun earlier.
 WITH n AS (SELECT coalesce(?1, {{_now}}) AS now)
 INSERT INTO pgqrs_steps (run_id, step_id, status, attempts, lease_token, lease_until, started_at, updated_at, seq)
 SELECT ?2, ?3, 'RUNNING', 1, {{_new_token}}, n.now + min(?4, {{_never}} - n.now), n.now, n.now,
@@ -17,11 +14,12 @@ SELECT ?2, ?3, 'RUNNING', 1, {{_new_token}}, n.now + min(?4, {{_never}} - n.now)
 FROM n WHERE true
 ON CONFLICT (run_id, step_id) DO UPDATE
 SET status = 'RUNNING', attempts = pgqrs_steps.attempts + 1, lease_token = excluded.lease_token,
-    lease_until = excluded.lease_until, updated_at = excluded.updated_at
+    lease_until = excluded.lease_until, updated_at = excluded.updated_at,
+    wake_at = CASE WHEN pgqrs_steps.status = 'RETRY' THEN NULL ELSE pgqrs_steps.wake_at END
 WHERE (pgqrs_steps.status = 'RUNNING' AND pgqrs_steps.lease_until <= excluded.updated_at)
    OR (pgqrs_steps.status = 'RETRY' AND pgqrs_steps.wake_at <= excluded.updated_at)
    OR pgqrs_steps.status = 'WAITING'
-RETURNING lease_token, attempts
+RETURNING lease_token, attempts, wake_at
 
 -- name: find_step
 -- The record of a step acquire_step did not take.
