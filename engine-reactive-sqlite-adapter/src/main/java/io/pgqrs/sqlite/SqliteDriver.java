@@ -3,6 +3,7 @@ package io.pgqrs.sqlite;
 import static io.pgqrs.sqlite.SqliteSql.sql;
 
 import io.pgqrs.Capabilities;
+import io.pgqrs.InvalidArgumentException;
 import io.pgqrs.admin.SchemaReport;
 import io.pgqrs.internal.Emitters;
 import io.pgqrs.internal.Json;
@@ -320,17 +321,37 @@ final class SqliteDriver implements StoreDriver {
 
   @Override
   public Mono<List<StoreResults.Enqueued>> enqueue(StoreParams.Enqueue p) {
-    return db.transaction("enqueue", s -> lockQueue(s, p.queue(), p.now())
-            .flatMap(q -> Flux.fromIterable(p.rows())
-                .concatMap(row -> first(s.query(sql("enqueue"), q.longValue("now"), q.longValue("id"),
-                            row.payloadJson(), row.priority(), microsOrNull(row.visibleAt()),
-                            microsOrNull(row.delay()), row.dedupKey()),
+    // Deferred, and before the write lock: a visibility the column cannot hold fails the publisher.
+    return Mono.defer(() -> {
+          Long[] visible = p.rows().stream().map(row -> visibleMicros(row.visibleAt())).toArray(Long[]::new);
+          return db.transaction("enqueue", s -> lockQueue(s, p.queue(), p.now())
+              .flatMap(q -> Flux.range(0, visible.length)
+                  .concatMap(i -> {
+                    StoreParams.NewRow row = p.rows().get(i);
+                    return first(s.query(sql("enqueue"), q.longValue("now"), q.longValue("id"),
+                            row.payloadJson(), row.priority(), visible[i], microsOrNull(row.delay()), row.dedupKey()),
                         r -> new StoreResults.Enqueued(r.longValue("id"), true))
-                    .switchIfEmpty(Mono.defer(() -> first(s.query(sql("find_live_by_dedup_key"),
-                            q.longValue("id"), row.dedupKey()),
-                        r -> new StoreResults.Enqueued(r.longValue("id"), false)))))
-                .collectList()))
+                        .switchIfEmpty(Mono.defer(() -> first(s.query(sql("find_live_by_dedup_key"),
+                                q.longValue("id"), row.dedupKey()),
+                            r -> new StoreResults.Enqueued(r.longValue("id"), false))));
+                  })
+                  .collectList()));
+        })
         .doOnSuccess(ids -> wake(p.queue()));
+  }
+
+  /**
+   * An absolute visibility in microseconds, as the visible_at column holds it.
+   *
+   * @throws InvalidArgumentException if the instant is beyond the microseconds a 64-bit count holds
+   *     (PostgreSQL refuses the same instants)
+   */
+  private static @Nullable Long visibleMicros(@Nullable Instant at) {
+    try {
+      return microsOrNull(at);
+    } catch (ArithmeticException e) {
+      throw new InvalidArgumentException("visibleAt", "visibleAt " + at + " is beyond the times a store keeps");
+    }
   }
 
   @Override

@@ -1,6 +1,7 @@
 package io.pgqrs.postgres;
 
 import io.pgqrs.Capabilities;
+import io.pgqrs.InvalidArgumentException;
 import io.pgqrs.StoreUnavailableException;
 import io.pgqrs.admin.SchemaReport;
 import io.pgqrs.internal.Json;
@@ -58,6 +59,9 @@ import reactor.core.publisher.Mono;
 final class PostgresDriver implements StoreDriver {
 
   private static final Capabilities CAPABILITIES = new Capabilities("postgres", true, true, false, true);
+
+  /** The earliest instant a timestamptz holds (4714-11-24 BC), in microseconds since the epoch. */
+  private static final long EARLIEST_TIMESTAMP_MICROS = -210_866_803_200_000_000L;
 
   /** The migrations this library ships, in order; version = position + 1. */
   static final List<Migration> MIGRATIONS = loadMigrations();
@@ -121,8 +125,41 @@ final class PostgresDriver implements StoreDriver {
     return value == null ? new Null(type) : value;
   }
 
+  /**
+   * A duration in milliseconds, or a typed null. Saturates instead of throwing, so an absurd
+   * duration fails the operation's publisher (the statement's arithmetic overflows in SQL) rather
+   * than the call that builds it.
+   */
   private static Object millis(@Nullable Duration d) {
-    return d == null ? new Null(Long.class) : (Object) d.toMillis();
+    return d == null ? new Null(Long.class) : (Object) saturatedMillis(d);
+  }
+
+  private static long saturatedMillis(Duration d) {
+    try {
+      return d.toMillis();
+    } catch (ArithmeticException e) {
+      return d.isNegative() ? Long.MIN_VALUE : Long.MAX_VALUE;
+    }
+  }
+
+  /**
+   * An absolute visibility in microseconds since the epoch, as the enqueue statement takes it.
+   * Times before PostgreSQL's earliest timestamp are raised to it: the statement makes every past
+   * visibility "now", as SQLite, which keeps them, does too.
+   *
+   * @throws InvalidArgumentException if the instant is beyond the microseconds a 64-bit count holds,
+   *     the range SQLite stores
+   */
+  private static @Nullable Long visibleMicros(@Nullable Instant at) {
+    if (at == null) {
+      return null;
+    }
+    try {
+      return Math.max(EARLIEST_TIMESTAMP_MICROS,
+          Math.addExact(Math.multiplyExact(at.getEpochSecond(), 1_000_000L), at.getNano() / 1_000L));
+    } catch (ArithmeticException e) {
+      throw new InvalidArgumentException("visibleAt", "visibleAt " + at + " is beyond the times a store keeps");
+    }
   }
 
   /** The most microseconds a due time is put off: far beyond any real wait, within timestamp range. */
@@ -368,6 +405,11 @@ final class PostgresDriver implements StoreDriver {
 
   @Override
   public Mono<List<StoreResults.Enqueued>> enqueue(StoreParams.Enqueue p) {
+    // Deferred: a row the parameters cannot hold fails the publisher, not this call.
+    return Mono.defer(() -> enqueueRows(p));
+  }
+
+  private Mono<List<StoreResults.Enqueued>> enqueueRows(StoreParams.Enqueue p) {
     int n = p.rows().size();
     String[] payloads = new String[n];
     Long[] delays = new Long[n];
@@ -377,10 +419,8 @@ final class PostgresDriver implements StoreDriver {
     for (int i = 0; i < n; i++) {
       StoreParams.NewRow row = p.rows().get(i);
       payloads[i] = row.payloadJson();
-      delays[i] = row.delay() == null ? null : row.delay().toMillis();
-      Instant at = row.visibleAt();
-      visibleMicros[i] = at == null ? null : Math.addExact(Math.multiplyExact(at.getEpochSecond(), 1_000_000L),
-          at.getNano() / 1_000L);
+      delays[i] = row.delay() == null ? null : saturatedMillis(row.delay());
+      visibleMicros[i] = visibleMicros(row.visibleAt());
       keys[i] = row.dedupKey();
       priorities[i] = row.priority();
     }
@@ -457,7 +497,7 @@ final class PostgresDriver implements StoreDriver {
               String kind = text(row, "kind");
               return new Row2(kind, kind.equals("q") ? null : message(row));
             },
-            opt(p.now(), Instant.class), p.queue(), p.limit(), opt(p.workerId(), Long.class), p.lease().toMillis())
+            opt(p.now(), Instant.class), p.queue(), p.limit(), opt(p.workerId(), Long.class), millis(p.lease()))
         .collectList()
         .flatMap(all -> {
           if (all.stream().noneMatch(r -> r.kind().equals("q"))) {
@@ -493,7 +533,7 @@ final class PostgresDriver implements StoreDriver {
   public Mono<Boolean> release(StoreParams.Release p) {
     StoreParams.LeaseRef l = p.lease();
     return update("release", sql.get("release"), opt(l.now(), Instant.class), l.messageId(), l.token(),
-            p.delay().toMillis(), opt(p.error(), String.class))
+            millis(p.delay()), opt(p.error(), String.class))
         .map(n -> n == 1);
   }
 
@@ -501,7 +541,7 @@ final class PostgresDriver implements StoreDriver {
   public Mono<Lease> extend(StoreParams.Extend p) {
     StoreParams.LeaseRef l = p.lease();
     return one("extend", sql.get("extend"), row -> new Lease(l.messageId(), l.token(), instant(row, "visible_at")),
-        opt(l.now(), Instant.class), l.messageId(), l.token(), p.duration().toMillis());
+        opt(l.now(), Instant.class), l.messageId(), l.token(), millis(p.duration()));
   }
 
   @Override
@@ -618,7 +658,7 @@ final class PostgresDriver implements StoreDriver {
     return withConnection("worker health", c -> rows(c, sql.get("worker_health"),
         row -> new WorkerHealth(worker(row), Duration.ofMillis(Math.max(0, longValue(row, "since_ms"))),
             Boolean.TRUE.equals(row.get("stale", Boolean.class)), longValue(row, "leases")),
-        opt(p.now(), Instant.class), p.staleAfter().toMillis()));
+        opt(p.now(), Instant.class), millis(p.staleAfter())));
   }
 
   @Override
@@ -818,7 +858,7 @@ final class PostgresDriver implements StoreDriver {
   @Override
   public Mono<StoreResults.StepAcquired> acquireStep(StoreParams.AcquireStep p) {
     return one("acquire step", sql.get("acquire_step"), PostgresDriver::acquired, opt(p.now(), Instant.class),
-        p.runId(), p.stepId(), p.lease().toMillis());
+        p.runId(), p.stepId(), millis(p.lease()));
   }
 
   private static StoreResults.StepAcquired acquired(Row row) {
@@ -873,7 +913,7 @@ final class PostgresDriver implements StoreDriver {
           return new StoreResults.StepExtended(longValue(row, "held") == 1,
               status == null ? null : RunStatus.valueOf(status));
         },
-        opt(p.now(), Instant.class), p.runId(), p.stepId(), p.token(), p.duration().toMillis());
+        opt(p.now(), Instant.class), p.runId(), p.stepId(), p.token(), millis(p.duration()));
   }
 
   @Override

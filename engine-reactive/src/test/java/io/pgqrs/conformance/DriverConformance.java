@@ -4,6 +4,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.tuple;
 
 import com.fasterxml.jackson.databind.JsonNode;
+import io.pgqrs.InvalidArgumentException;
 import io.pgqrs.PgqrsConfig;
 import io.pgqrs.StoreOperationException;
 import io.pgqrs.internal.Json;
@@ -2093,5 +2094,34 @@ public abstract class DriverConformance {
     // Its lease expired: a takeover of the retry's execution finds no due time either.
     StoreResults.StepExecute third = acquire(run.id(), "charge", LEASE, due.plusSeconds(1));
     assertThat(third).isEqualTo(new StoreResults.StepExecute(third.token(), 3, StepStatus.RUNNING, null));
+  }
+
+  // ---------------------------------------------------------------- arguments out of range
+
+  @Test
+  void enqueueAtAnInstantNoStoreKeepsFailsThePublisherWithAnInvalidArgument() {
+    Instant t = start();
+    String q = rows.queue(t);
+    for (Instant at : List.of(Instant.MAX, Instant.MIN)) {
+      // Building the publisher must not throw: the failure is signalled to the subscriber.
+      Mono<List<StoreResults.Enqueued>> enqueue = driver.enqueue(new StoreParams.Enqueue(q,
+          List.of(Rows.row(0), new StoreParams.NewRow(Rows.payload(1), null, at, null, 0)), t));
+      StepVerifier.create(enqueue)
+          .expectErrorSatisfies(e -> assertThat(e).isInstanceOfSatisfying(InvalidArgumentException.class,
+              i -> assertThat(i.argument()).isEqualTo("visibleAt")))
+          .verify(T);
+    }
+    // All or none: the valid row of each batch was not inserted either.
+    assertThat(listIds(q, MessageState.LIVE)).isEmpty();
+  }
+
+  @Test
+  void enqueueAtAnInstantLongBeforeNowIsVisibleAtOnce() {
+    Instant t = start();
+    String q = rows.queue(t);
+    Instant longAgo = Instant.parse("-100000-01-01T00:00:00Z");
+    long id = rows.enqueue(q, new StoreParams.NewRow(Rows.payload(0), null, longAgo, null, 0), t);
+    assertThat(find(id).visibleAt()).isEqualTo(t);
+    assertThat(claimedIds(q, 1, t)).containsExactly(id);
   }
 }
