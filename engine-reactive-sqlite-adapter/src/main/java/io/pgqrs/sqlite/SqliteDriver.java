@@ -245,11 +245,23 @@ final class SqliteDriver implements StoreDriver {
 
   @Override
   public Mono<Void> install() {
+    return migrate(MIGRATION_FILES.size());
+  }
+
+  /**
+   * Applies the missing migrations up to a version, in one write transaction, as {@link #install()}
+   * applies all of them; a schema of an older release is made so. Cold; on error or cancel the
+   * transaction rolls back and nothing is applied.
+   *
+   * @param version the highest migration to apply, at most the number of migrations shipped
+   * @return completes once applied
+   */
+  Mono<Void> migrate(int version) {
     return db.transaction("install", s -> s.script(List.of(sql("create_migrations_table")))
         .then(s.query(sql("applied_migrations")))
         .flatMap(applied -> {
           List<Long> done = applied.stream().map(r -> r.longValue("version")).toList();
-          return Flux.range(1, MIGRATION_FILES.size())
+          return Flux.range(1, version)
               .filter(v -> !done.contains((long) v))
               .concatMap(v -> {
                 String file = MIGRATION_FILES.get(v - 1);

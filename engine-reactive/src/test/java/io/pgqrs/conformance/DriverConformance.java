@@ -2096,6 +2096,48 @@ public abstract class DriverConformance {
     assertThat(third).isEqualTo(new StoreResults.StepExecute(third.token(), 3, StepStatus.RUNNING, null));
   }
 
+  // ---------------------------------------------------------------- ids are never reused
+
+  @Test
+  void theIdOfADeletedMessageIsNotReused() {
+    Instant t = start();
+    String q = rows.queue(t);
+    Message m = rows.leasedMessage(q, t);
+    assertThat(driver.delete(ref(m, t)).block(T)).isTrue();
+    assertThat(rows.liveMessage(q, t).id()).isGreaterThan(m.id());
+  }
+
+  @Test
+  void theIdOfADeletedWorkerIsNotReused() {
+    Instant t = start();
+    WorkerInfo w = rows.worker(null, t);
+    assertThat(driver.deleteWorker(w.id()).block(T)).isEqualTo(new StoreResults.WorkerStopped(0));
+    assertThat(driver.findWorker(w.id()).blockOptional(T)).isEmpty();
+    assertThat(rows.worker(null, t).id()).isGreaterThan(w.id());
+  }
+
+  @Test
+  void theIdOfADeletedQueueIsNotReused() {
+    Instant t = start();
+    QueueInfo q = driver.findQueue(rows.queue(t)).block(T);
+    assertThat(driver.deleteQueue(new StoreParams.DeleteQueue(q.name(), true)).block(T))
+        .isEqualTo(new StoreResults.QueueDeleted());
+    assertThat(driver.findQueue(rows.queue(t)).block(T).id()).isGreaterThan(q.id());
+  }
+
+  @Test
+  void theIdOfARunDeletedWithItsWorkflowIsNotReused() {
+    Instant t = start();
+    Rows.Run run = rows.runningRun(rows.workflow(t), t);
+    assertThat(driver.deleteQueue(new StoreParams.DeleteQueue(run.workflow(), true)).block(T))
+        .isEqualTo(new StoreResults.QueueDeleted());
+    assertThat(driver.findRun(run.id()).blockOptional(T)).isEmpty();
+    assertThat(driver.findMessage(run.message().id()).blockOptional(T)).isEmpty();
+    Rows.Run next = rows.runningRun(rows.workflow(t), t);
+    assertThat(next.id()).isGreaterThan(run.id());
+    assertThat(next.message().id()).isGreaterThan(run.message().id());
+  }
+
   // ---------------------------------------------------------------- arguments out of range
 
   @Test
