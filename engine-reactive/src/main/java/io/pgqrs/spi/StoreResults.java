@@ -148,7 +148,7 @@ public final class StoreResults {
    * @param token the lease token, for finishing or extending
    * @param attempts this execution's number, 1 for the first
    * @param previousStatus WAITING when a sleep or signal wait recorded a due time earlier (also if
-   *     the worker that re-took it since then died), else RUNNING or RETRY
+   *     the worker that re-took it since then died), else RUNNING (a new step, a due retry, or a lapsed lease)
    * @param untilWake with WAITING, how long until that due time by the store's clock at the
    *     acquisition (zero once it has passed), so a wait replayed after a wake-up or a restart
    *     waits only what remains; else null
