@@ -158,7 +158,7 @@ final class ScheduledMaintenanceService<R extends MaintenanceReport> implements 
       return loop.ended.asMono().timeout(STOP_GRACE, Mono.fromRunnable(() -> {
         log.warn("pgqrs maintenance {}: a batch still running after {} is cancelled", work.name(), STOP_GRACE);
         loop.subscription.dispose();
-      }));
+      }), timer);
     });
   }
 
