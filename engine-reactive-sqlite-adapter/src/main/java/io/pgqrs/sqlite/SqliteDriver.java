@@ -798,7 +798,7 @@ final class SqliteDriver implements StoreDriver {
     // The statement's now comes back to tell how long the run has until its deadline.
     return db.statements("begin run", s -> first(s.query(sql("begin_run"), microsOrNull(p.now()), p.runId()), row -> {
       Long deadline = row.longOrNull("deadline_at");
-      return new StoreResults.RunBegun(run(row), deadline == null ? null : until(row.longValue("now"), deadline));
+      return new StoreResults.RunBegun(run(row), deadline == null ? null : until(row.longValue("now"), deadline), java.util.List.of());
     }));
   }
 
@@ -870,7 +870,7 @@ final class SqliteDriver implements StoreDriver {
   }
 
   @Override
-  public Mono<StoreResults.SignalTaken> takeSignal(StoreParams.TakeSignal p) {
+  public Mono<StoreResults.SignalTaken> takeStepSignal(StoreParams.TakeStepSignal p) {
     // The step is recorded only if its lease holds, and the signal is consumed only if the step was
     // recorded; with no signal pending nothing is checked, as on PostgreSQL.
     return db.transaction("take signal", s -> first(s.query(sql("next_signal"), p.runId(), p.name()), r -> r)
@@ -1040,4 +1040,20 @@ final class SqliteDriver implements StoreDriver {
       Emitters.complete(finished);
     });
   }
+
+  @Override
+  public Mono<java.util.List<StoreResults.StepWritten>> recordSteps(StoreParams.RecordSteps p) {
+    return Mono.error(new UnsupportedOperationException("recordSteps: not yet"));
+  }
+
+  @Override
+  public Mono<StoreResults.SignalTaken> takeSignal(StoreParams.TakeSignal p) {
+    return Mono.error(new UnsupportedOperationException("takeSignal: not yet"));
+  }
+
+  @Override
+  public Flux<RunInfo> findRuns(java.util.List<Long> runIds) {
+    return Flux.error(new UnsupportedOperationException("findRuns: not yet"));
+  }
+
 }

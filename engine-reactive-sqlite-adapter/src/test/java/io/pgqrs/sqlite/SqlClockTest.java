@@ -120,11 +120,11 @@ class SqlClockTest {
   void aTimeoutPastTheEndOfTimeSaturatesTheDeadlineAtNever(String backend) {
     String workflow = "clock_flow_" + NAMES.incrementAndGet();
     StoreDriver driver = driver(backend);
-    driver.registerWorkflow(new StoreParams.RegisterWorkflow(workflow, 5, null)).block(T);
-    long runId = driver.triggerRun(new StoreParams.TriggerRun(workflow, "{}", null, PAST_THE_END_OF_TIME, null))
+    driver.registerWorkflow(new StoreParams.RegisterWorkflow(workflow, null, 5, null)).block(T);
+    long runId = driver.triggerRun(new StoreParams.TriggerRun(workflow, workflow, null, "{}", null, PAST_THE_END_OF_TIME, null, null))
         .block(T).runId();
     assertThat(driver.findRun(runId).block(T).deadline()).isEqualTo(NEVER);
-    long bounded = driver.triggerRun(new StoreParams.TriggerRun(workflow, "{}", null, Duration.ofHours(1), null))
+    long bounded = driver.triggerRun(new StoreParams.TriggerRun(workflow, workflow, null, "{}", null, Duration.ofHours(1), null, null))
         .block(T).runId();
     var run = driver.findRun(bounded).block(T);
     assertThat(Duration.between(run.createdAt(), run.deadline())).isEqualTo(Duration.ofHours(1));

@@ -186,7 +186,7 @@ abstract class SqliteUpgradeContract {
   void leasesAndSignalsWrittenBeforeTheUpgradeStillWork() {
     assertThat(driver.archive(lease).block(T)).isTrue();
     StoreResults.StepExecute approval = acquire(waitingRun, "approval", t.plusSeconds(1));
-    StoreResults.SignalTaken taken = driver.takeSignal(new StoreParams.TakeSignal(waitingRun, "approval",
+    StoreResults.SignalTaken taken = driver.takeStepSignal(new StoreParams.TakeStepSignal(waitingRun, "approval",
         approval.token(), "approval", t.plusSeconds(1))).block(T);
     assertThat(taken.leaseHeld()).isTrue();
     assertThat(Json.parse(taken.valueJson())).isEqualTo(Json.parse("{\"ok\": true}"));

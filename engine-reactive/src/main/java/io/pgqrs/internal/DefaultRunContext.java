@@ -234,7 +234,7 @@ final class DefaultRunContext implements RunContext {
       Supplier<Mono<T>> inTransaction = () -> {
         // The JSON recorded in the transaction, read back so the first execution sees what replays will.
         AtomicReference<String> recorded = new AtomicReference<>();
-        return runtime.driver().transactionalStep(record,
+        return runtime.driver().transactionalLeasedStep(record,
                 connection -> Mono.defer(() -> work.apply((io.r2dbc.spi.Connection) connection)).<T>map(v -> v),
                 value -> {
                   String json = runtime.toJson(value, what);

@@ -111,7 +111,7 @@ final class DefaultRunExecution implements RunExecution {
   }
 
   Mono<StoreResults.SignalTaken> takeSignal(StepAcquisition.Execute step, String name) {
-    return runtime.driver().takeSignal(new StoreParams.TakeSignal(run.id(), step.stepId(), step.token(), name, null));
+    return runtime.driver().takeStepSignal(new StoreParams.TakeStepSignal(run.id(), step.stepId(), step.token(), name, null));
   }
 
   private Mono<Boolean> finishStep(StepAcquisition.Execute step, StepStatus status, @Nullable String json,

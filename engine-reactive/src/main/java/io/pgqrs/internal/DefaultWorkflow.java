@@ -47,8 +47,8 @@ final class DefaultWorkflow<I, O> implements Workflow<I, O> {
             + definition.inputType().getName() + ", got " + (input == null ? "null" : input.getClass().getName()));
       }
       String json = runtime.toJson(input, "the input of workflow '" + definition.name() + "'");
-      return runtime.driver().triggerRun(new StoreParams.TriggerRun(definition.name(), json, key,
-              definition.timeout(), null))
+      return runtime.driver().triggerRun(new StoreParams.TriggerRun(definition.name(), definition.name(), null, json, key,
+              definition.timeout(), null, null))
           .map(triggered -> run(triggered.runId()));
     });
   }

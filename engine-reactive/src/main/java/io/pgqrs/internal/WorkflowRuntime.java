@@ -68,7 +68,7 @@ final class WorkflowRuntime implements Runs {
   @Override
   public <I, O> Mono<Workflow<I, O>> register(WorkflowDefinition<I, O> definition) {
     Objects.requireNonNull(definition, "definition");
-    return driver.registerWorkflow(new StoreParams.RegisterWorkflow(definition.name(), engine.config().maxAttempts(), null))
+    return driver.registerWorkflow(new StoreParams.RegisterWorkflow(definition.name(), null, engine.config().maxAttempts(), null))
         .thenReturn(new DefaultWorkflow<>(this, definition));
   }
 

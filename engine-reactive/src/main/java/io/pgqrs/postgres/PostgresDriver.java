@@ -851,7 +851,7 @@ final class PostgresDriver implements StoreDriver {
     return one("begin run", sql.get("begin_run"), row -> {
       RunInfo run = run(row);
       Instant deadline = run.deadline();
-      return new StoreResults.RunBegun(run, deadline == null ? null : until(instant(row, "now"), deadline));
+      return new StoreResults.RunBegun(run, deadline == null ? null : until(instant(row, "now"), deadline), java.util.List.of());
     }, opt(p.now(), Instant.class), p.runId());
   }
 
@@ -917,7 +917,7 @@ final class PostgresDriver implements StoreDriver {
   }
 
   @Override
-  public Mono<StoreResults.SignalTaken> takeSignal(StoreParams.TakeSignal p) {
+  public Mono<StoreResults.SignalTaken> takeStepSignal(StoreParams.TakeStepSignal p) {
     return inTransaction("take signal", c -> rows(c, sql.get("take_signal"),
             row -> new StoreResults.SignalTaken(row.get("value", String.class),
                 longValue(row, "found") == 0 || longValue(row, "recorded") == 1),
@@ -1043,7 +1043,7 @@ final class PostgresDriver implements StoreDriver {
   }
 
   @Override
-  public <T> Mono<T> transactionalStep(StoreParams.FinishStep p, Function<Object, Mono<T>> work,
+  public <T> Mono<T> transactionalLeasedStep(StoreParams.FinishStep p, Function<Object, Mono<T>> work,
       Function<T, String> serialize) {
     return inTransaction("transactional step", c -> work.apply(c)
         .map(Optional::of)
@@ -1085,4 +1085,20 @@ final class PostgresDriver implements StoreDriver {
         ? listener.close().then(pool.disposeLater())
         : Mono.empty());
   }
+
+  @Override
+  public Mono<java.util.List<StoreResults.StepWritten>> recordSteps(StoreParams.RecordSteps p) {
+    return Mono.error(new UnsupportedOperationException("recordSteps: not yet"));
+  }
+
+  @Override
+  public Mono<StoreResults.SignalTaken> takeSignal(StoreParams.TakeSignal p) {
+    return Mono.error(new UnsupportedOperationException("takeSignal: not yet"));
+  }
+
+  @Override
+  public Flux<RunInfo> findRuns(java.util.List<Long> runIds) {
+    return Flux.error(new UnsupportedOperationException("findRuns: not yet"));
+  }
+
 }

@@ -396,22 +396,46 @@ public interface StoreDriver {
   Mono<Void> registerWorkflow(StoreParams.RegisterWorkflow p);
 
   /**
-   * Creates a run and enqueues its trigger message in one transaction, waking the workflow's queue
-   * at commit; with an idempotency key already used by the workflow, returns that run instead.
+   * Creates a run and its trigger message in one transaction; with an idempotency key already used
+   * by the workflow, returns that run instead and creates nothing. Without
+   * {@link StoreParams.TriggerRun#leaseTo()} the message is visible at once and the queue is woken at
+   * commit; with it, the message is inserted leased to that worker and the run begun (see
+   * {@link StoreParams.LeaseTaking}), and no wake-up is sent.
    *
    * @param p the trigger
-   * @return the run; errors with {@link io.pgqrs.workflow.WorkflowNotFoundException} for an unknown workflow
+   * @return the run; errors with {@link io.pgqrs.workflow.WorkflowNotFoundException} for an unknown
+   *     workflow or version queue
    */
   Mono<StoreResults.Triggered> triggerRun(StoreParams.TriggerRun p);
 
   /**
-   * Marks a run begun by a worker (see {@link StoreParams.BeginRun}).
+   * Marks a run begun by a worker and reads its recorded steps, in one round trip where the backend
+   * allows (see {@link StoreParams.BeginRun}).
    *
    * @param p the run
-   * @return the run after the change with the time left until its deadline, or empty if it does
-   *     not exist
+   * @return the run after the change with the time left until its deadline and its history, or
+   *     empty if it does not exist
    */
   Mono<StoreResults.RunBegun> beginRun(StoreParams.BeginRun p);
+
+  /**
+   * Writes step records, each fenced by its run's message lease (see {@link StoreParams.RecordStep}),
+   * in one statement where the backend allows.
+   *
+   * @param p the records
+   * @return one result per record, in the order given
+   */
+  Mono<List<StoreResults.StepWritten>> recordSteps(StoreParams.RecordSteps p);
+
+  /**
+   * Consumes a pending signal as a step's output (see {@link StoreParams.TakeSignal}).
+   *
+   * @param p the step and signal name
+   * @return the value taken, if any
+   */
+  Mono<StoreResults.SignalTaken> takeSignal(StoreParams.TakeSignal p);
+
+  // ---------------------------------------------------------------- legacy step leases (removed once the engine is on the run lease)
 
   /**
    * Takes a step's lease (inserting the step when new), or reports its record, in one transaction
@@ -445,7 +469,27 @@ public interface StoreDriver {
    * @param p the step and signal name
    * @return the value taken, if any
    */
-  Mono<StoreResults.SignalTaken> takeSignal(StoreParams.TakeSignal p);
+  Mono<StoreResults.SignalTaken> takeStepSignal(StoreParams.TakeStepSignal p);
+
+  /**
+   * A transactional step: runs {@code work} on the connection of a transaction and records the
+   * step's success with the work's value in the same transaction, fenced by the step's lease
+   * token, so the work's database writes commit exactly when the record does. Backends that
+   * cannot (see {@link io.pgqrs.Capabilities#transactionalSteps()}) fail with
+   * {@link io.pgqrs.ConfigurationException}.
+   *
+   * @param step the step to record ({@code status}, output and error fields are ignored)
+   * @param work the caller's work, given the backend's connection (R2DBC on PostgreSQL)
+   * @param serialize turns the work's value into JSON
+   * @param <T> the value type
+   * @return the value, or empty when the work emitted none; fails with
+   *     {@link StoreResults.StepLeaseLost} (everything rolled back) when the token no longer holds
+   */
+  default <T> Mono<T> transactionalLeasedStep(StoreParams.FinishStep step, java.util.function.Function<Object, Mono<T>> work,
+      java.util.function.Function<T, String> serialize) {
+    return Mono.error(new io.pgqrs.ConfigurationException("transactionalStep",
+        "transactional steps need a backend that supports them (PostgreSQL); this is " + capabilities().backend()));
+  }
 
   /**
    * Releases a run's message until it has work again (see {@link StoreParams.SuspendRun}).
@@ -492,6 +536,15 @@ public interface StoreDriver {
   Mono<io.pgqrs.workflow.RunInfo> findRun(long runId);
 
   /**
+   * Reads several runs at once (the engine's result waiter looks up every run it waits for in one
+   * query).
+   *
+   * @param runIds the runs, at most 1,000
+   * @return the runs that exist, in no particular order
+   */
+  Flux<io.pgqrs.workflow.RunInfo> findRuns(List<Long> runIds);
+
+  /**
    * Lists runs, newest first.
    *
    * @param p the filter and page
@@ -509,20 +562,21 @@ public interface StoreDriver {
 
   /**
    * A transactional step: runs {@code work} on the connection of a transaction and records the
-   * step's success with the work's value in the same transaction, fenced by the step's lease
-   * token, so the work's database writes commit exactly when the record does. Backends that
-   * cannot (see {@link io.pgqrs.Capabilities#transactionalSteps()}) fail with
-   * {@link io.pgqrs.ConfigurationException}.
+   * step's SUCCESS with the work's value in the same transaction, fenced like
+   * {@link #recordSteps} by the run's message lease, so the work's database writes commit exactly
+   * when the record does. Backends that cannot (see
+   * {@link io.pgqrs.Capabilities#transactionalSteps()}) fail with {@link io.pgqrs.ConfigurationException}.
    *
    * @param step the step to record ({@code status}, output and error fields are ignored)
+   * @param now the clock, or null for the database's
    * @param work the caller's work, given the backend's connection (R2DBC on PostgreSQL)
    * @param serialize turns the work's value into JSON
    * @param <T> the value type
    * @return the value, or empty when the work emitted none; fails with
-   *     {@link StoreResults.StepLeaseLost} (everything rolled back) when the token no longer holds
+   *     {@link StoreResults.StepLeaseLost} (everything rolled back) when the lease no longer holds
    */
-  default <T> Mono<T> transactionalStep(StoreParams.FinishStep step, java.util.function.Function<Object, Mono<T>> work,
-      java.util.function.Function<T, String> serialize) {
+  default <T> Mono<T> transactionalStep(StoreParams.RecordStep step, java.time.@org.jspecify.annotations.Nullable Instant now,
+      java.util.function.Function<Object, Mono<T>> work, java.util.function.Function<T, String> serialize) {
     return Mono.error(new io.pgqrs.ConfigurationException("transactionalStep",
         "transactional steps need a backend that supports them (PostgreSQL); this is " + capabilities().backend()));
   }

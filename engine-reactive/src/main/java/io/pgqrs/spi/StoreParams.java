@@ -255,38 +255,115 @@ public final class StoreParams {
   // ---------------------------------------------------------------- workflows
 
   /**
-   * Registers a workflow: creates its queue if absent and records the definition. Idempotent.
+   * Registers a workflow: creates its queue (named like the workflow) if absent, and the queue of
+   * the definition's version when it has one, and records the workflow. Idempotent.
    *
    * @param workflow the workflow name, which is also its queue's name
-   * @param maxAttempts the queue's max deliveries, used only when the queue is created
+   * @param versionQueue the queue of the version's runs ({@code workflow@version}), or null for an
+   *     unversioned definition, whose runs use the workflow's queue
+   * @param maxAttempts the queues' max deliveries, used only when a queue is created
    * @param now the clock, or null for the database's
    */
-  public record RegisterWorkflow(String workflow, int maxAttempts, @Nullable Instant now) {}
+  public record RegisterWorkflow(String workflow, @Nullable String versionQueue, int maxAttempts,
+      @Nullable Instant now) {}
+
+  /**
+   * The lease a trigger takes on the run's new message for a worker of this engine (the local
+   * fast path): the message is inserted already leased, as a claim would leave it (one delivery,
+   * invisible until the lease ends), and the run inserted RUNNING with its first attempt begun.
+   * No wake-up is sent, since no other consumer needs one.
+   *
+   * @param workerId the worker that holds the lease
+   * @param lease how long the lease lasts from the store's now
+   */
+  public record LeaseTaking(long workerId, Duration lease) {}
 
   /**
    * Creates a run and its trigger message in one transaction, unless a run of the workflow with the
    * same idempotency key exists.
    *
    * @param workflow the workflow
+   * @param queue the queue of the run's message: the workflow's, or its version's
+   * @param version the definition's version recorded on the run, or null
    * @param inputJson the input, serialized
    * @param idempotencyKey the key, or null
    * @param timeout how long the run may take from now before it fails, or null for no deadline
+   * @param leaseTo a lease to take on the new message for a local worker, or null to enqueue it
+   *     visible and wake the queue
    * @param now the clock, or null for the database's
    */
   public record TriggerRun(
-      String workflow, String inputJson, @Nullable String idempotencyKey, @Nullable Duration timeout,
-      @Nullable Instant now) {}
+      String workflow, String queue, @Nullable String version, String inputJson, @Nullable String idempotencyKey,
+      @Nullable Duration timeout, @Nullable LeaseTaking leaseTo, @Nullable Instant now) {}
 
   /**
    * A worker begins (or resumes) executing a run: QUEUED becomes RUNNING, attempts and the start
-   * time are recorded. Finished, paused and cancelling runs are returned unchanged. The result
-   * tells how long the run has until its deadline by the store's clock (see
-   * {@link StoreResults.RunBegun}).
+   * time are recorded, and the run's recorded steps are read, in one round trip. Finished, paused
+   * and cancelling runs are returned unchanged. The result tells how long the run has until its
+   * deadline by the store's clock (see {@link StoreResults.RunBegun}).
    *
    * @param runId the run
    * @param now the clock, or null for the database's
    */
   public record BeginRun(long runId, @Nullable Instant now) {}
+
+  /**
+   * One step record, written by the worker that holds the run's message lease. It is written only
+   * while that lease holds (the message is live, leased under {@code lease.token()}, and its lease
+   * has not expired by the store's clock) and the run has not finished. A new step is inserted; a
+   * step recorded RETRY or WAITING (or RUNNING, left by schemas before V006) is overwritten; a step
+   * recorded SUCCESS or ERROR is never changed.
+   *
+   * @param runId the run
+   * @param lease the run's message lease ({@code now} is ignored; see {@link RecordSteps#now()})
+   * @param position the step's identity in the run, independent of its name (see the engine's
+   *     identity rules): unique within the run
+   * @param stepId the step's readable identity, unique within the run: its name, {@code name#n} for
+   *     later calls of the same name, prefixed by its scope
+   * @param status SUCCESS, ERROR (for good), RETRY (due after wakeAfter) or WAITING (due after wakeAfter)
+   * @param outputJson the output of a SUCCESS, or null for an empty one
+   * @param outputType the Java class of the output, or null
+   * @param error the error of ERROR or RETRY, or null
+   * @param attempts how many times the step's body has run, this time included (0 for a sleep or
+   *     signal wait)
+   * @param wakeAfter how long after the store's now a RETRY or WAITING step is due, the due time
+   *     being computed by the store; null with WAITING keeps the due time recorded by this step's
+   *     earlier WAITING record (a wait replayed after a wake-up keeps its deadline); else null
+   * @param awaiting the signal name a WAITING step waits for, else null
+   * @param completion the order in which this execution's steps delivered their results, which a
+   *     replay reproduces; 0 for RETRY and WAITING
+   * @param ranFor how long this attempt of the body ran, measured by the engine; the store records
+   *     the step's start as its now minus this when the step is first written (zero for waits)
+   */
+  public record RecordStep(
+      long runId, LeaseRef lease, String position, String stepId, StepStatus status, @Nullable String outputJson,
+      @Nullable String outputType, @Nullable String error, int attempts, @Nullable Duration wakeAfter,
+      @Nullable String awaiting, int completion, Duration ranFor) {}
+
+  /**
+   * Step records of one or more runs written together in one statement where the backend allows;
+   * each is fenced on its own (see {@link RecordStep}).
+   *
+   * @param steps the records, at least one; at most one per (run, step) in a batch
+   * @param now the clock, or null for the database's
+   */
+  public record RecordSteps(List<RecordStep> steps, @Nullable Instant now) {}
+
+  /**
+   * Takes the oldest unconsumed signal of a name and records it as the step's SUCCESS output, in
+   * one transaction fenced like {@link RecordStep} by the run's message lease; the signal is
+   * consumed only if the step was recorded.
+   *
+   * @param runId the run
+   * @param lease the run's message lease ({@code now} is the clock override)
+   * @param position the waiting step's position
+   * @param stepId the waiting step's readable identity
+   * @param name the signal name
+   * @param completion the completion order to record with the step
+   */
+  public record TakeSignal(long runId, LeaseRef lease, String position, String stepId, String name, int completion) {}
+
+  // ---------------------------------------------------------------- legacy step leases (removed once the engine is on the run lease)
 
   /**
    * Takes a step's lease to execute it, or reads what it recorded.
@@ -340,7 +417,7 @@ public final class StoreParams {
    * @param name the signal name
    * @param now the clock, or null for the database's
    */
-  public record TakeSignal(long runId, String stepId, UUID token, String name, @Nullable Instant now) {}
+  public record TakeStepSignal(long runId, String stepId, UUID token, String name, @Nullable Instant now) {}
 
   /**
    * Releases a run's message until the run has something to do, fenced by the message lease. The

@@ -125,8 +125,23 @@ public final class StoreResults {
    *
    * @param runId the run
    * @param created false when a run with the same idempotency key existed and is returned
+   * @param leased with {@link StoreParams.TriggerRun#leaseTo()} and a created run: the run's message,
+   *     leased to the worker as a claim would return it; else null
+   * @param begun with {@code leased}: the run as begun by the trigger (RUNNING, first attempt, no
+   *     steps), so the worker need not read it; else null
    */
-  public record Triggered(long runId, boolean created) {}
+  public record Triggered(long runId, boolean created, @Nullable Message leased, @Nullable RunBegun begun) {
+
+    /**
+     * A run enqueued for any worker, or found by its idempotency key.
+     *
+     * @param runId the run
+     * @param created whether it was created
+     */
+    public Triggered(long runId, boolean created) {
+      this(runId, created, null, null);
+    }
+  }
 
   /**
    * A run a worker has begun (see {@link StoreParams.BeginRun}).
@@ -136,8 +151,61 @@ public final class StoreResults {
    *     the same statement that began it: zero once the deadline has passed, null when the run has
    *     no deadline. The engine times the run out on its own timer after this long, so it never
    *     compares the recorded deadline with the JVM's clock.
+   * @param history the run's recorded steps with status SUCCESS, ERROR, RETRY or WAITING, in
+   *     completion order and then position order
    */
-  public record RunBegun(RunInfo run, @Nullable Duration untilDeadline) {}
+  public record RunBegun(RunInfo run, @Nullable Duration untilDeadline, List<StepRecord> history) {
+
+    /**
+     * Creates the result.
+     *
+     * @param run the run
+     * @param untilDeadline the time left, or null
+     * @param history the recorded steps
+     */
+    public RunBegun {
+      history = List.copyOf(history);
+    }
+  }
+
+  /**
+   * One recorded step, as a replay needs it.
+   *
+   * @param position the step's identity in the run
+   * @param stepId its readable identity (name based)
+   * @param status SUCCESS, ERROR, RETRY or WAITING
+   * @param outputJson the output of a SUCCESS, or null for an empty one
+   * @param outputType the Java class recorded with the output, or null
+   * @param error the error of ERROR or RETRY, or null
+   * @param attempts how many times its body ran
+   * @param untilWake with RETRY and WAITING, how long until the recorded due time by the store's
+   *     clock when the run was begun (zero once passed); else null
+   * @param awaiting the signal a WAITING step waits for, or null
+   * @param completion the completion order recorded with it (0 for RETRY and WAITING)
+   */
+  public record StepRecord(
+      String position, String stepId, StepStatus status, @Nullable String outputJson, @Nullable String outputType,
+      @Nullable String error, int attempts, @Nullable Duration untilWake, @Nullable String awaiting, int completion) {}
+
+  /**
+   * What writing one step record found.
+   *
+   * @param written whether the record was written: false when the run's message lease no longer
+   *     holds, the run has finished or is gone, or the step was already recorded SUCCESS or ERROR
+   *     (nothing changed)
+   * @param runStatus the run's status as the statement saw it, or null when the run is gone
+   */
+  public record StepWritten(boolean written, @Nullable RunStatus runStatus) {}
+
+  /**
+   * What taking a signal found.
+   *
+   * @param valueJson the signal's value, or null when none is pending
+   * @param leaseHeld false when the run's message lease no longer holds (nothing was taken)
+   */
+  public record SignalTaken(@Nullable String valueJson, boolean leaseHeld) {}
+
+  // ---------------------------------------------------------------- legacy step leases (removed once the engine is on the run lease)
 
   /** What acquiring a step found. */
   public sealed interface StepAcquired {}
@@ -189,14 +257,6 @@ public final class StoreResults {
   public record RunStopped(@Nullable RunStatus status, boolean timedOut) implements StepAcquired {}
 
   /**
-   * What taking a signal found.
-   *
-   * @param valueJson the signal's value, or null when none is pending
-   * @param leaseHeld false when the step's lease was lost (nothing was taken)
-   */
-  public record SignalTaken(@Nullable String valueJson, boolean leaseHeld) {}
-
-  /**
    * What extending a step's lease found.
    *
    * @param held whether the lease is still the caller's
@@ -204,7 +264,7 @@ public final class StoreResults {
    */
   public record StepExtended(boolean held, @Nullable RunStatus runStatus) {}
 
-  /** A transactional step found its lease gone; the work and the record were rolled back. */
+  /** A transactional step found the run's lease gone; the work and the record were rolled back. */
   public static final class StepLeaseLost extends io.pgqrs.PgqrsPermanentException {
     private static final long serialVersionUID = 1L;
 
@@ -214,7 +274,7 @@ public final class StoreResults {
      * @param stepId the step
      */
     public StepLeaseLost(String stepId) {
-      super("the lease of step '" + stepId + "' was lost; its transaction was rolled back", null);
+      super("the run's lease was lost while recording step '" + stepId + "'; its transaction was rolled back", null);
     }
   }
 }

@@ -2,7 +2,10 @@ package io.pgqrs.workflow;
 
 /** The status of one recorded step of a workflow run. */
 public enum StepStatus {
-  /** A worker holds the step's lease and is executing it. */
+  /**
+   * Begun but not recorded: written only by versions before schema V006, whose steps had leases of
+   * their own. A replay treats such a step as not recorded and executes it.
+   */
   RUNNING,
   /** Recorded with its output; it is never executed again. */
   SUCCESS,

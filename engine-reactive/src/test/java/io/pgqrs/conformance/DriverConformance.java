@@ -1426,11 +1426,11 @@ public abstract class DriverConformance {
   void registerWorkflowCreatesItsQueueAndIsIdempotent() {
     Instant t = start();
     String name = Rows.uniqueName("wf");
-    driver.registerWorkflow(new StoreParams.RegisterWorkflow(name, 3, t)).block(T);
+    driver.registerWorkflow(new StoreParams.RegisterWorkflow(name, null, 3, t)).block(T);
     QueueInfo queue = driver.findQueue(name).block(T);
     assertThat(queue.maxAttempts()).isEqualTo(3);
     assertThat(queue.createdAt()).isEqualTo(t);
-    StepVerifier.create(driver.registerWorkflow(new StoreParams.RegisterWorkflow(name, 7, t.plusSeconds(1))))
+    StepVerifier.create(driver.registerWorkflow(new StoreParams.RegisterWorkflow(name, null, 7, t.plusSeconds(1))))
         .expectComplete().verify(T);
     assertThat(driver.findQueue(name).block(T)).isEqualTo(queue);
   }
@@ -1440,7 +1440,7 @@ public abstract class DriverConformance {
     Instant t = start();
     String name = rows.queue(9, t);
     QueueInfo queue = driver.findQueue(name).block(T);
-    driver.registerWorkflow(new StoreParams.RegisterWorkflow(name, 3, t.plusSeconds(1))).block(T);
+    driver.registerWorkflow(new StoreParams.RegisterWorkflow(name, null, 3, t.plusSeconds(1))).block(T);
     assertThat(driver.findQueue(name).block(T)).isEqualTo(queue);
     assertThat(rows.queuedRun(name, t.plusSeconds(2)).id()).isPositive();
   }
@@ -1461,7 +1461,7 @@ public abstract class DriverConformance {
   void triggerRunWithATimeoutSetsTheDeadline() {
     Instant t = start();
     String wf = rows.workflow(t);
-    long id = driver.triggerRun(new StoreParams.TriggerRun(wf, "{}", null, Duration.ofMinutes(5), t)).block(T).runId();
+    long id = driver.triggerRun(new StoreParams.TriggerRun(wf, wf, null, "{}", null, Duration.ofMinutes(5), null, t)).block(T).runId();
     assertThat(run(id).deadline()).isEqualTo(t.plus(Duration.ofMinutes(5)));
   }
 
@@ -1469,9 +1469,9 @@ public abstract class DriverConformance {
   void triggerRunWithAUsedIdempotencyKeyReturnsThatRun() {
     Instant t = start();
     String wf = rows.workflow(t);
-    StoreResults.Triggered first = driver.triggerRun(new StoreParams.TriggerRun(wf, "{\"a\": 1}", "key-1", null, t))
+    StoreResults.Triggered first = driver.triggerRun(new StoreParams.TriggerRun(wf, wf, null, "{\"a\": 1}", "key-1", null, null, t))
         .block(T);
-    StoreResults.Triggered again = driver.triggerRun(new StoreParams.TriggerRun(wf, "{\"a\": 2}", "key-1", null,
+    StoreResults.Triggered again = driver.triggerRun(new StoreParams.TriggerRun(wf, wf, null, "{\"a\": 2}", "key-1", null, null,
         t.plusSeconds(1))).block(T);
     assertThat(first.created()).isTrue();
     assertThat(again).isEqualTo(new StoreResults.Triggered(first.runId(), false));
@@ -1486,8 +1486,8 @@ public abstract class DriverConformance {
     Instant t = start();
     String a = rows.workflow(t);
     String b = rows.workflow(t);
-    StoreResults.Triggered inA = driver.triggerRun(new StoreParams.TriggerRun(a, "{}", "same", null, t)).block(T);
-    StoreResults.Triggered inB = driver.triggerRun(new StoreParams.TriggerRun(b, "{}", "same", null, t)).block(T);
+    StoreResults.Triggered inA = driver.triggerRun(new StoreParams.TriggerRun(a, a, null, "{}", "same", null, null, t)).block(T);
+    StoreResults.Triggered inB = driver.triggerRun(new StoreParams.TriggerRun(b, b, null, "{}", "same", null, null, t)).block(T);
     assertThat(inB.created()).isTrue();
     assertThat(inB.runId()).isNotEqualTo(inA.runId());
   }
@@ -1495,13 +1495,13 @@ public abstract class DriverConformance {
   @Test
   void triggerRunOfAnUnknownWorkflowFailsWithWorkflowNotFound() {
     String wf = Rows.uniqueName("missing");
-    StepVerifier.create(driver.triggerRun(new StoreParams.TriggerRun(wf, "{}", null, null, null)))
+    StepVerifier.create(driver.triggerRun(new StoreParams.TriggerRun(wf, wf, null, "{}", null, null, null, null)))
         .expectErrorSatisfies(e -> assertThat(e).isInstanceOfSatisfying(WorkflowNotFoundException.class,
             x -> assertThat(x.workflow()).isEqualTo(wf)))
         .verify(T);
     // A plain queue of that name is not a workflow.
     String q = rows.queue(start());
-    StepVerifier.create(driver.triggerRun(new StoreParams.TriggerRun(q, "{}", null, null, null)))
+    StepVerifier.create(driver.triggerRun(new StoreParams.TriggerRun(q, q, null, "{}", null, null, null, null)))
         .expectError(WorkflowNotFoundException.class)
         .verify(T);
   }
@@ -1645,7 +1645,7 @@ public abstract class DriverConformance {
   void acquireStepPastTheDeadlineReportsTheRunTimedOut() {
     Instant t = start();
     String wf = rows.workflow(t);
-    long id = driver.triggerRun(new StoreParams.TriggerRun(wf, "{}", null, Duration.ofMinutes(1), t)).block(T).runId();
+    long id = driver.triggerRun(new StoreParams.TriggerRun(wf, wf, null, "{}", null, Duration.ofMinutes(1), null, t)).block(T).runId();
     assertThat(acquire(id, "before", LEASE, t.plusSeconds(59)).attempts()).isEqualTo(1);
     assertThat(acquireStep(id, "after", LEASE, t.plusSeconds(60)))
         .isEqualTo(new StoreResults.RunStopped(RunStatus.QUEUED, true));
@@ -1738,7 +1738,7 @@ public abstract class DriverConformance {
     List<StoreResults.SignalTaken> taken = new ArrayList<>();
     for (String step : List.of("wait-1", "wait-2", "wait-3")) {
       StoreResults.StepExecute e = acquire(run.id(), step, LEASE, at);
-      taken.add(driver.takeSignal(new StoreParams.TakeSignal(run.id(), step, e.token(), "approval", at)).block(T));
+      taken.add(driver.takeStepSignal(new StoreParams.TakeStepSignal(run.id(), step, e.token(), "approval", at)).block(T));
     }
     assertThat(taken).containsExactly(new StoreResults.SignalTaken("1", true), new StoreResults.SignalTaken("2", true),
         new StoreResults.SignalTaken(null, true));
@@ -1755,7 +1755,7 @@ public abstract class DriverConformance {
     Rows.Run run = rows.runIn(RunStatus.RUNNING, t);
     driver.signalRun(new StoreParams.SignalRun(run.id(), "other", "1", t)).block(T);
     StoreResults.StepExecute e = acquire(run.id(), "wait", LEASE, t);
-    assertThat(driver.takeSignal(new StoreParams.TakeSignal(run.id(), "wait", e.token(), "approval", t)).block(T))
+    assertThat(driver.takeStepSignal(new StoreParams.TakeStepSignal(run.id(), "wait", e.token(), "approval", t)).block(T))
         .isEqualTo(new StoreResults.SignalTaken(null, true));
   }
 
@@ -1765,10 +1765,10 @@ public abstract class DriverConformance {
     Rows.Run run = rows.runIn(RunStatus.RUNNING, t);
     driver.signalRun(new StoreParams.SignalRun(run.id(), "approval", "\"yes\"", t)).block(T);
     StoreResults.StepExecute e = acquire(run.id(), "wait", LEASE, t);
-    assertThat(driver.takeSignal(new StoreParams.TakeSignal(run.id(), "wait", UUID.randomUUID(), "approval", t))
+    assertThat(driver.takeStepSignal(new StoreParams.TakeStepSignal(run.id(), "wait", UUID.randomUUID(), "approval", t))
         .block(T)).isEqualTo(new StoreResults.SignalTaken(null, false));
     assertThat(steps(run.id())).extracting(StepInfo::status).containsExactly(StepStatus.RUNNING);
-    assertThat(driver.takeSignal(new StoreParams.TakeSignal(run.id(), "wait", e.token(), "approval", t)).block(T))
+    assertThat(driver.takeStepSignal(new StoreParams.TakeStepSignal(run.id(), "wait", e.token(), "approval", t)).block(T))
         .isEqualTo(new StoreResults.SignalTaken("\"yes\"", true));
   }
 

@@ -331,7 +331,7 @@ public final class Rows {
    */
   public String workflow(Instant at) {
     String name = uniqueName("wf");
-    driver.registerWorkflow(new StoreParams.RegisterWorkflow(name, MAX_ATTEMPTS, at)).block(TIMEOUT);
+    driver.registerWorkflow(new StoreParams.RegisterWorkflow(name, null, MAX_ATTEMPTS, at)).block(TIMEOUT);
     return name;
   }
 
@@ -344,7 +344,7 @@ public final class Rows {
    */
   public Run queuedRun(String workflow, Instant at) {
     StoreResults.Triggered t = driver.triggerRun(
-        new StoreParams.TriggerRun(workflow, "{\"order\": 1}", null, null, at)).block(TIMEOUT);
+        new StoreParams.TriggerRun(workflow, workflow, null, "{\"order\": 1}", null, null, null, at)).block(TIMEOUT);
     if (t == null || !t.created()) {
       throw new IllegalStateException("no run triggered: " + t);
     }

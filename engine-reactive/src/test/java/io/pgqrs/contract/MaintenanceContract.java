@@ -178,12 +178,12 @@ public abstract class MaintenanceContract extends StoreContract {
   private String newWorkflow() {
     String name = "wf" + WORKFLOWS.incrementAndGet() + "_" + getClass().getSimpleName().toLowerCase();
     name = name.length() > 63 ? name.substring(0, 63) : name;
-    driver().registerWorkflow(new StoreParams.RegisterWorkflow(name, 5, longAgo())).block(T);
+    driver().registerWorkflow(new StoreParams.RegisterWorkflow(name, null, 5, longAgo())).block(T);
     return name;
   }
 
   private long trigger(String workflow, @Nullable Duration timeout, @Nullable Instant at) {
-    return driver().triggerRun(new StoreParams.TriggerRun(workflow, "{}", null, timeout, at)).block(T).runId();
+    return driver().triggerRun(new StoreParams.TriggerRun(workflow, workflow, null, "{}", null, timeout, null, at)).block(T).runId();
   }
 
   /** Claims the only claimable message of a workflow's queue: its newest run's trigger. */

@@ -665,7 +665,7 @@ public abstract class WorkflowContract extends StoreContract {
     Workflow<String, String> workflow = register(define(String.class, String.class, (ctx, in) -> Mono.just(in)));
     assertThatThrownBy(() -> await(((Workflow) workflow).trigger(42))).isInstanceOf(InvalidArgumentException.class);
     assertThatThrownBy(() -> await(workflow.trigger("x", ""))).isInstanceOf(InvalidArgumentException.class);
-    assertThatThrownBy(() -> await(driver().triggerRun(new StoreParams.TriggerRun("no_such_workflow", "{}", null, null, null))))
+    assertThatThrownBy(() -> await(driver().triggerRun(new StoreParams.TriggerRun("no_such_workflow", "no_such_workflow", null, "{}", null, null, null, null))))
         .isInstanceOf(WorkflowNotFoundException.class);
     assertThatThrownBy(() -> await(store.runs().get(Long.MAX_VALUE))).isInstanceOf(io.pgqrs.workflow.RunNotFoundException.class);
     assertThatThrownBy(() -> await(store.runs().signal(Long.MAX_VALUE, "s", "v")))
