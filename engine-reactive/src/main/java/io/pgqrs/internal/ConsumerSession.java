@@ -74,6 +74,9 @@ final class ConsumerSession {
   private volatile boolean sinkCompleted;
   private volatile boolean ackWriting;
   private volatile @Nullable Disposable idleTimer;
+  /** Room promised to slots (see {@link #reserve}) and not yet filled or given back. */
+  private final AtomicInteger reserved = new AtomicInteger();
+  private volatile int claimingSize;
 
   private record PendingAck(DefaultDelivery delivery, MonoSink<Boolean> result) {}
 
@@ -239,8 +242,9 @@ final class ConsumerSession {
     if (!ready || suspended) {
       return;
     }
-    long demand = s.requestedFromDownstream();
-    long room = settings.maxInFlight() - held.size();
+    int promised = reserved.get();
+    long demand = s.requestedFromDownstream() - promised;
+    long room = settings.maxInFlight() - held.size() - promised;
     int n = (int) Math.min(settings.batchSize(), Math.min(demand, room));
     if (n <= 0) {
       return;
@@ -251,6 +255,7 @@ final class ConsumerSession {
     }
     more = false;
     claiming = true;
+    claimingSize = n;
     engine.messages().claim(settings.queue(), n, settings.lease(), workerId)
         .publishOn(Schedulers.parallel())
         .subscribe(claimed -> claimed(claimed, n), this::claimFailed);
@@ -270,11 +275,13 @@ final class ConsumerSession {
     if (messages.size() >= asked) {
       more = true;
     }
+    claimingSize = 0;
     claiming = false;
     signal();
   }
 
   private void claimFailed(Throwable error) {
+    claimingSize = 0;
     claiming = false;
     if (error instanceof PgqrsPermanentException) {
       failed(error);
@@ -321,6 +328,86 @@ final class ConsumerSession {
     if (s != null && !sinkCompleted) {
       sinkCompleted = true;
       s.error(error);
+    }
+  }
+
+  // ---------------------------------------------------------------- slots for messages leased elsewhere
+
+  /**
+   * Room for one message that someone else leases to this session's worker (a workflow trigger
+   * taking the run at once): given by {@link #reserve}, then filled by {@link #adopt} or given
+   * back by {@link #cancel}, exactly once.
+   */
+  final class Slot {
+
+    private final AtomicBoolean done = new AtomicBoolean();
+    private final java.util.function.BiConsumer<Message, Object> beforeDelivery;
+
+    private Slot(java.util.function.BiConsumer<Message, Object> beforeDelivery) {
+      this.beforeDelivery = beforeDelivery;
+    }
+
+    /** The worker the message must be leased to. */
+    long workerId() {
+      return workerId;
+    }
+
+    /** How long the lease must last; the session keeps it alive from then on. */
+    Duration lease() {
+      return settings.lease();
+    }
+
+    /**
+     * Delivers a message leased to this session's worker, as if the session had claimed it; the
+     * attachment is handed to the hook first.
+     */
+    void adopt(Message message, Object attachment) {
+      if (!done.compareAndSet(false, true)) {
+        return;
+      }
+      beforeDelivery.accept(message, attachment);
+      DefaultDelivery d = new DefaultDelivery(ConsumerSession.this, message);
+      held.add(d);
+      reserved.decrementAndGet();
+      FluxSink<Delivery> s = sink;
+      if (stopping.get() || s == null || s.isCancelled()) {
+        releaseQuietly(d, "consumer shut down before delivery");
+      } else {
+        s.next(d);
+      }
+      signal();
+    }
+
+    /** Gives the room back: nothing was leased, or the lease will expire on its own. */
+    void cancel() {
+      if (done.compareAndSet(false, true)) {
+        reserved.decrementAndGet();
+        signal();
+      }
+    }
+  }
+
+  /**
+   * Promises room for one more delivery when the subscriber has demand left and the in-flight
+   * bound has room beyond what claims and other promises take; null otherwise.
+   *
+   * @param beforeDelivery called with the message and its attachment just before it is delivered
+   */
+  @Nullable Slot reserve(java.util.function.BiConsumer<Message, Object> beforeDelivery) {
+    FluxSink<Delivery> s = sink;
+    if (s == null || !ready || suspended || stopping.get() || workerId < 0) {
+      return null;
+    }
+    while (true) {
+      int promised = reserved.get();
+      long demand = s.requestedFromDownstream() - promised - claimingSize;
+      long room = settings.maxInFlight() - held.size() - promised - claimingSize;
+      if (demand <= 0 || room <= 0) {
+        return null;
+      }
+      if (reserved.compareAndSet(promised, promised + 1)) {
+        return new Slot(beforeDelivery);
+      }
     }
   }
 

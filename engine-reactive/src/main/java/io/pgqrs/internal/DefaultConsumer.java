@@ -70,7 +70,17 @@ final class DefaultConsumer implements Consumer {
    * delivery the handler settled is reported as {@link Outcome.Kind#SETTLED_BY_HANDLER}.
    */
   Flux<Outcome> handleDeliveries(Function<DefaultDelivery, ? extends Publisher<?>> handler, Publisher<?> stop) {
-    return Flux.defer(() -> new HandlerRun(new ConsumerSession(engine, settings, true), handler, stop).outcomes());
+    return handleDeliveries(handler, stop, session -> { });
+  }
+
+  /** As {@link #handleDeliveries(Function, Publisher)}, telling {@code onSession} the session of each subscription. */
+  Flux<Outcome> handleDeliveries(Function<DefaultDelivery, ? extends Publisher<?>> handler, Publisher<?> stop,
+      java.util.function.Consumer<ConsumerSession> onSession) {
+    return Flux.defer(() -> {
+      ConsumerSession session = new ConsumerSession(engine, settings, true);
+      onSession.accept(session);
+      return new HandlerRun(session, handler, stop).outcomes();
+    });
   }
 
   @Override

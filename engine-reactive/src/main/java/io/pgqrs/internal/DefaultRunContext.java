@@ -2,16 +2,16 @@ package io.pgqrs.internal;
 
 import com.fasterxml.jackson.core.type.TypeReference;
 import com.fasterxml.jackson.databind.JavaType;
-import com.fasterxml.jackson.databind.JsonNode;
 import io.pgqrs.ConfigurationException;
 import io.pgqrs.InvalidArgumentException;
 import io.pgqrs.RetryLaterException;
 import io.pgqrs.SerializationFailedException;
+import io.pgqrs.spi.StoreParams;
+import io.pgqrs.spi.StoreResults;
+import io.pgqrs.workflow.NondeterminismException;
 import io.pgqrs.workflow.RunContext;
 import io.pgqrs.workflow.RunStatus;
 import io.pgqrs.workflow.SignalTimeoutException;
-import io.pgqrs.workflow.Step;
-import io.pgqrs.workflow.StepAcquisition;
 import io.pgqrs.workflow.StepConflictException;
 import io.pgqrs.workflow.StepFailedException;
 import io.pgqrs.workflow.StepOptions;
@@ -26,34 +26,50 @@ import java.util.Objects;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicReference;
-import java.util.function.BiFunction;
+import java.util.function.Function;
 import java.util.function.Supplier;
 import org.jspecify.annotations.Nullable;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 import reactor.core.Disposable;
-import reactor.core.publisher.Flux;
 import reactor.core.publisher.Mono;
-import reactor.core.publisher.Signal;
+import reactor.core.publisher.MonoSink;
 import reactor.core.publisher.Sinks;
 
 /**
- * The context of one execution of a run's body: step identities, memoized steps, sleeps and
- * signal waits, and the interruption that ends this execution when the run must park or stop.
+ * The context of one execution of a run's body: step identities, steps replayed from the history
+ * read when the run was begun or executed and recorded under the run's lease, sleeps and signal
+ * waits, the order in which step results are delivered, and the interruption that ends this
+ * execution when the run must park or stop.
+ *
+ * <p>Identities are given at call time: a step's position is the next number of its scope, its
+ * readable id its name with a per-name counter. The scope is the one current on the calling
+ * thread: set by {@link #scope}, and during the delivery of a step's result to the step's own
+ * scope, so continuations stay in their branch's scope. Results are delivered through
+ * {@link CompletionOrder} in recorded order, so continuations call their steps in the same order
+ * on every execution.
  */
 final class DefaultRunContext implements RunContext {
 
   private static final Logger log = LoggerFactory.getLogger(DefaultRunContext.class);
   private static final int MAX_STEP_NAME = 200;
+  private static final int MAX_SCOPE_KEY = 100;
+  private static final int MAX_CHANGE_ID = 150;
   private static final String SLEEP = "pgqrs.sleep";
   private static final String SIGNAL = "pgqrs.signal.";
+  private static final String PATCH = "pgqrs.patch.";
+  private static final String ROOT = "";
+
+  /** The scope current on a thread, and the context it belongs to. */
+  private record Frame(DefaultRunContext context, String scope) {}
+
+  private static final ThreadLocal<@Nullable Frame> CURRENT = new ThreadLocal<>();
 
   /** Why this execution of the body ends early. */
-  sealed interface Interrupt permits Park, Pause, Cancel, TimedOut, Lost, Finished {}
+  sealed interface Interrupt permits Park, Pause, Cancel, TimedOut, Lost, Finished, Diverged {}
 
   /**
-   * Park the run for a while (counted by the store's clock): a sleep, a retry, a signal wait, a step
-   * another worker holds.
+   * Park the run for a while (counted by the store's clock): a sleep, a retry, a signal wait.
    */
   record Park(Duration after) implements Interrupt {}
 
@@ -66,11 +82,14 @@ final class DefaultRunContext implements RunContext {
   /** The run's deadline passed. */
   record TimedOut() implements Interrupt {}
 
-  /** A step lease was lost: another worker owns this run now. */
+  /** The run's lease was lost: another worker owns this run now. */
   record Lost() implements Interrupt {}
 
   /** The run finished or disappeared meanwhile. */
   record Finished() implements Interrupt {}
+
+  /** The history was written by different code: the run is paused with this error. */
+  record Diverged(NondeterminismException error) implements Interrupt {}
 
   /** Ends a body's pipeline; carries no stack trace, since it is control flow. */
   static final class RunInterrupted extends RuntimeException {
@@ -81,10 +100,15 @@ final class DefaultRunContext implements RunContext {
     }
   }
 
+  /** A step's identity: its position, readable id and scope. */
+  record Identity(String position, String stepId, String scope) {}
+
   private final WorkflowRuntime runtime;
   private final DefaultRunExecution exec;
   private final WorkflowDefinition<?, ?> definition;
+  private final CompletionOrder order;
   private final Map<String, String> callsites = new ConcurrentHashMap<>();
+  private final Map<String, AtomicInteger> positions = new ConcurrentHashMap<>();
   private final Map<String, AtomicInteger> calls = new ConcurrentHashMap<>();
   private final AtomicReference<@Nullable Interrupt> interruption = new AtomicReference<>();
   private final Sinks.One<Interrupt> interrupts = Sinks.one();
@@ -93,6 +117,10 @@ final class DefaultRunContext implements RunContext {
     this.runtime = runtime;
     this.exec = exec;
     this.definition = definition;
+    this.order = new CompletionOrder(exec.run().id(), exec.history().stream()
+        .filter(r -> r.status() == StepStatus.SUCCESS || r.status() == StepStatus.ERROR)
+        .map(StoreResults.StepRecord::completion)
+        .toList(), runtime.engine().timers());
   }
 
   @Override
@@ -122,44 +150,87 @@ final class DefaultRunContext implements RunContext {
     return interrupts.asMono();
   }
 
-  private <T> Mono<T> stop(Interrupt reason) {
-    interrupt(reason);
-    return Mono.error(new RunInterrupted(Objects.requireNonNull(interruption.get())));
+  /** The execution ended: no more deliveries. */
+  void close() {
+    order.close();
   }
 
-  private static Interrupt stopped(StepAcquisition.Stopped s) {
-    if (s.timedOut()) {
-      return new TimedOut();
+  private RunInterrupted stopWith(Interrupt reason) {
+    interrupt(reason);
+    return new RunInterrupted(Objects.requireNonNull(interruption.get()));
+  }
+
+  /** Why a record that was not written ends this execution. */
+  private static Interrupt notWritten(StoreResults.StepWritten written) {
+    RunStatus status = written.runStatus();
+    if (status == null || status.isFinished()) {
+      return new Finished();
     }
-    RunStatus status = s.status();
-    if (status == RunStatus.PAUSED) {
-      return new Pause();
+    return new Lost();
+  }
+
+  /** A run status seen by a record that this execution must stop for, else null. */
+  private static @Nullable Interrupt stopFor(@Nullable RunStatus status) {
+    if (status == null || status.isFinished()) {
+      return new Finished();
     }
-    if (status == RunStatus.CANCELLING) {
-      return new Cancel();
-    }
-    return new Finished();
+    return switch (status) {
+      case PAUSED -> new Pause();
+      case CANCELLING -> new Cancel();
+      default -> null;
+    };
   }
 
   // ---------------------------------------------------------------- identities
 
-  /**
-   * The step's identity: its name for the first call, then {@code name#n} in call order. Called at
-   * assembly, when the body calls the step method, so identities follow the code's call order.
-   */
-  private String identify(String name, @Nullable String site) {
+  private String currentScope() {
+    Frame frame = CURRENT.get();
+    return frame != null && frame.context() == this ? frame.scope() : ROOT;
+  }
+
+  private <T> T inScope(String scope, Supplier<T> work) {
+    Frame previous = CURRENT.get();
+    CURRENT.set(new Frame(this, scope));
+    try {
+      return work.get();
+    } finally {
+      if (previous == null) {
+        CURRENT.remove();
+      } else {
+        CURRENT.set(previous);
+      }
+    }
+  }
+
+  private static void checkName(@Nullable String name) {
     if (name == null || name.isEmpty() || name.length() > MAX_STEP_NAME || name.indexOf('#') >= 0) {
       throw new InvalidArgumentException("name", "a step name must be 1 to " + MAX_STEP_NAME
           + " characters without '#', got " + (name == null ? "null" : "'" + name + "'"));
     }
+  }
+
+  /**
+   * The step's identity, given now (at call time): the next position of the current scope, and its
+   * name with a per-name counter ({@code name#n} from the second call on).
+   */
+  private Identity identify(String name, @Nullable String site) {
+    checkName(name);
+    String scope = currentScope();
+    String key = scope + "\u0000" + name;
     if (site != null) {
-      String first = callsites.putIfAbsent(name, site);
+      String first = callsites.putIfAbsent(key, site);
       if (first != null && !first.equals(site)) {
         throw new StepConflictException(name, first, site);
       }
     }
-    int n = calls.computeIfAbsent(name, k -> new AtomicInteger()).incrementAndGet();
-    return n == 1 ? name : name + "#" + n;
+    int k = positions.computeIfAbsent(scope, s -> new AtomicInteger()).incrementAndGet();
+    int n = calls.computeIfAbsent(key, s -> new AtomicInteger()).incrementAndGet();
+    return identity(scope, k, name, n);
+  }
+
+  private static Identity identity(String scope, int position, String name, int call) {
+    String prefix = scope.isEmpty() ? "" : scope + "/";
+    return new Identity(prefix + position, prefix + (call == 1 ? name : name + "#" + call), scope);
   }
 
   /** The first frame outside this library and reflection: where the body called the step. */
@@ -173,6 +244,161 @@ final class DefaultRunContext implements RunContext {
         .findFirst()
         .map(f -> f.getClassName() + "." + f.getMethodName() + ":" + f.getLineNumber())
         .orElse("unknown"));
+  }
+
+  /**
+   * The record at the step's position, if any; a record of another step there means the history
+   * was written by different code.
+   */
+  private StoreResults.@Nullable StepRecord recorded(Identity id) {
+    StoreResults.StepRecord r = exec.recordAt(id.position());
+    if (r == null || r.status() == StepStatus.RUNNING) {
+      return null;
+    }
+    if (!r.stepId().equals(id.stepId())) {
+      throw new NondeterminismException(runId(), id.position(), r.stepId(), id.stepId());
+    }
+    return r;
+  }
+
+  @Override
+  public <T> Mono<T> scope(String key, Supplier<? extends Mono<T>> branch) {
+    Objects.requireNonNull(branch, "branch");
+    if (key == null || key.isEmpty() || key.length() > MAX_SCOPE_KEY || key.indexOf('/') >= 0
+        || key.indexOf('#') >= 0) {
+      return Mono.error(new InvalidArgumentException("key", "a scope key must be 1 to " + MAX_SCOPE_KEY
+          + " characters without '/' or '#', got " + (key == null ? "null" : "'" + key + "'")));
+    }
+    String parent = currentScope();
+    String path = parent.isEmpty() ? key : parent + "/" + key;
+    Mono<T> mono = inScope(path, branch::get);
+    return mono == null ? Mono.error(new NullPointerException("the branch of scope '" + key + "' returned null")) : mono;
+  }
+
+  // ---------------------------------------------------------------- delivering results
+
+  /** Delivers a step's result in completion order, with the step's scope current meanwhile. */
+  private <T> void deliver(Identity id, int completion, MonoSink<T> sink, @Nullable T value, @Nullable Throwable error) {
+    order.deliver(completion, () -> inScope(id.scope(), () -> {
+      if (error != null) {
+        sink.error(error);
+      } else if (value == null) {
+        sink.success();
+      } else {
+        sink.success(value);
+      }
+      return null;
+    }));
+  }
+
+  private StoreParams.RecordStep record(Identity id, StepStatus status, @Nullable String json, @Nullable String type,
+      @Nullable String error, int attempts, @Nullable Duration wakeAfter, @Nullable String awaiting, int completion,
+      Duration ranFor) {
+    return new StoreParams.RecordStep(runId(), exec.lease(), id.position(), id.stepId(), status, json, type, error,
+        attempts, wakeAfter, awaiting, completion, ranFor);
+  }
+
+  /**
+   * A step: the identity is given now; when subscribed, the step replays from the history or is
+   * executed by {@code execution}.
+   */
+  private <T> Mono<T> step(Identity id, @Nullable JavaType type, StepExecution<T> execution) {
+    return Mono.create(sink -> {
+      Interrupt early = interruption.get();
+      if (early != null) {
+        sink.error(new RunInterrupted(early));
+        return;
+      }
+      StoreResults.StepRecord r;
+      try {
+        r = recorded(id);
+      } catch (NondeterminismException e) {
+        sink.error(stopWith(new Diverged(e)));
+        return;
+      }
+      int attempt = 1;
+      if (r != null) {
+        switch (r.status()) {
+          case SUCCESS -> {
+            T value;
+            try {
+              value = replayValue(r, type);
+            } catch (SerializationFailedException e) {
+              sink.error(e);
+              return;
+            }
+            deliver(id, r.completion(), sink, value, null);
+            return;
+          }
+          case ERROR -> {
+            deliver(id, r.completion(), sink, null, new StepFailedException(id.stepId(), r.attempts(),
+                r.error() == null ? "" : r.error()));
+            return;
+          }
+          case RETRY -> {
+            Duration wait = r.untilWake();
+            if (wait != null && !wait.isZero() && !wait.isNegative()) {
+              sink.error(stopWith(new Park(wait)));
+              return;
+            }
+            attempt = r.attempts() + 1;
+          }
+          default -> attempt = r.attempts() + 1;
+        }
+      }
+      AtomicInteger drawn = new AtomicInteger();
+      Disposable work = execution.execute(id, attempt, sink, drawn);
+      sink.onCancel(() -> {
+        work.dispose();
+        int n = drawn.getAndSet(-1);
+        if (n > 0) {
+          order.giveUp(n);
+        }
+      });
+    });
+  }
+
+  /** How a new step runs: executes, records and delivers its result, or stops the execution. */
+  @FunctionalInterface
+  private interface StepExecution<T> {
+    Disposable execute(Identity id, int attempt, MonoSink<T> sink, AtomicInteger drawn);
+  }
+
+  private int draw(AtomicInteger drawn) {
+    int n = order.draw();
+    if (!drawn.compareAndSet(0, n)) {
+      // Cancelled meanwhile: nothing will be delivered under this number.
+      order.giveUp(n);
+    }
+    return n;
+  }
+
+  private void undraw(AtomicInteger drawn, int n) {
+    if (drawn.compareAndSet(n, 0)) {
+      order.giveUp(n);
+    }
+  }
+
+  private <T> @Nullable T replayValue(StoreResults.StepRecord r, @Nullable JavaType type) {
+    String output = r.outputJson();
+    if (output == null || "null".equals(output)) {
+      return null;
+    }
+    return runtime.<T>fromJson(output, type != null ? type : recordedType(r),
+        "the recorded output of step '" + r.stepId() + "'");
+  }
+
+  private JavaType recordedType(StoreResults.StepRecord recorded) {
+    String name = recorded.outputType();
+    if (name == null) {
+      return runtime.mapper().constructType(Object.class);
+    }
+    try {
+      return runtime.mapper().constructType(Class.forName(name, false, definition.body().getClass().getClassLoader()));
+    } catch (ClassNotFoundException e) {
+      throw new SerializationFailedException("the recorded output of step '" + recorded.stepId() + "' has type "
+          + name + ", which this application does not have", e);
+    }
   }
 
   // ---------------------------------------------------------------- steps
@@ -204,238 +430,365 @@ final class DefaultRunContext implements RunContext {
   private <T> Mono<T> run(String name, @Nullable String site, @Nullable JavaType type, StepOptions options,
       Supplier<? extends Mono<? extends T>> supplier) {
     Objects.requireNonNull(supplier, "supplier");
-    return memoized(name, site, type, (stepId, step) -> execute(step, type, options, supplier, false));
+    Identity id;
+    try {
+      id = identify(name, site);
+    } catch (RuntimeException e) {
+      return Mono.error(e);
+    }
+    return step(id, type, (identity, attempt, sink, drawn) -> {
+      long started = System.nanoTime();
+      return Mono.defer(() -> {
+            Mono<? extends T> work = supplier.get();
+            if (work == null) {
+              return Mono.error(new NullPointerException("the supplier of step '" + identity.stepId() + "' returned null"));
+            }
+            return work.<T>map(v -> v);
+          })
+          .materialize()
+          .flatMap(signal -> signal.isOnError()
+              ? failed(identity, attempt, options, signal.getThrowable(), since(started), sink, drawn)
+              : succeeded(identity, attempt, type, signal.get(), since(started), sink, drawn))
+          .subscribe(v -> { }, sink::error);
+    });
   }
 
-  /** A step replayed from its record, or executed by {@code execute} under its lease. */
-  private <T> Mono<T> memoized(String name, @Nullable String site, @Nullable JavaType type,
-      BiFunction<String, StepAcquisition.Execute, Mono<T>> execute) {
-    return acquire(name, site, (stepId, acquired) -> {
-      if (acquired instanceof StepAcquisition.Recorded r) {
-        return replay(r, type);
-      }
-      if (acquired instanceof StepAcquisition.Failed f) {
-        return Mono.error(new StepFailedException(stepId, f.attempts(), f.error()));
-      }
-      return execute.apply(stepId, (StepAcquisition.Execute) acquired);
-    });
+  private static Duration since(long startedNanos) {
+    return Duration.ofNanos(Math.max(0, System.nanoTime() - startedNanos));
+  }
+
+  private <T> Mono<Void> succeeded(Identity id, int attempt, @Nullable JavaType type, @Nullable T value, Duration ran,
+      MonoSink<T> sink, AtomicInteger drawn) {
+    String json;
+    try {
+      json = value == null ? null : runtime.toJson(value, "the output of step '" + id.stepId() + "'");
+    } catch (SerializationFailedException e) {
+      return failedForGood(id, attempt, WorkflowRuntime.describe(e), e.getMessage(), ran, sink, drawn);
+    }
+    int n = draw(drawn);
+    return exec.write(record(id, StepStatus.SUCCESS, json, value == null ? null : value.getClass().getName(), null,
+            attempt, null, null, n, ran))
+        .doOnError(e -> undraw(drawn, n))
+        .doOnNext(written -> {
+          if (!written.written()) {
+            undraw(drawn, n);
+            sink.error(stopWith(notWritten(written)));
+            return;
+          }
+          Interrupt stop = stopFor(written.runStatus());
+          if (stop != null) {
+            undraw(drawn, n);
+            sink.error(stopWith(stop));
+            return;
+          }
+          T out;
+          try {
+            // The stored value read back: the first execution sees exactly what every replay will.
+            out = value == null || type == null || json == null ? value
+                : runtime.<T>fromJson(json, type, "the output of step '" + id.stepId() + "'");
+          } catch (SerializationFailedException e) {
+            undraw(drawn, n);
+            sink.error(e);
+            return;
+          }
+          deliver(id, n, sink, out, null);
+        })
+        .then();
+  }
+
+  private <T> Mono<Void> failed(Identity id, int attempt, StepOptions options, @Nullable Throwable error, Duration ran,
+      MonoSink<T> sink, AtomicInteger drawn) {
+    Throwable e = Objects.requireNonNull(error);
+    if (e instanceof RunInterrupted) {
+      sink.error(e);
+      return Mono.empty();
+    }
+    if (e instanceof StoreResults.StepLeaseLost) {
+      sink.error(stopWith(new Lost()));
+      return Mono.empty();
+    }
+    String text = WorkflowRuntime.describe(e);
+    boolean permanent = e instanceof SerializationFailedException || e instanceof ConfigurationException;
+    boolean retryable = !permanent && (e instanceof RetryLaterException || options.policy().retries(e));
+    if (retryable && attempt < options.maxAttempts()) {
+      Duration delay = e instanceof RetryLaterException later ? later.delay() : options.policy().delayAfter(attempt);
+      log.debug("pgqrs retries step '{}' of run {} in {}: {}", id.stepId(), runId(), delay, text);
+      return exec.write(record(id, StepStatus.RETRY, null, null, text, attempt, delay, null, 0, ran))
+          .doOnNext(written -> sink.error(stopWith(written.written() ? new Park(delay) : notWritten(written))))
+          .then();
+    }
+    return failedForGood(id, attempt, text, text, ran, sink, drawn);
+  }
+
+  private <T> Mono<Void> failedForGood(Identity id, int attempt, String recordedText, @Nullable String message,
+      Duration ran, MonoSink<T> sink, AtomicInteger drawn) {
+    int n = draw(drawn);
+    return exec.write(record(id, StepStatus.ERROR, null, null, recordedText, attempt, null, null, n, ran))
+        .doOnError(e -> undraw(drawn, n))
+        .doOnNext(written -> {
+          if (!written.written()) {
+            undraw(drawn, n);
+            sink.error(stopWith(notWritten(written)));
+            return;
+          }
+          Interrupt stop = stopFor(written.runStatus());
+          if (stop != null) {
+            undraw(drawn, n);
+            sink.error(stopWith(stop));
+            return;
+          }
+          deliver(id, n, sink, null, new StepFailedException(id.stepId(), attempt,
+              message == null ? recordedText : message));
+        })
+        .then();
   }
 
   @Override
   public <T> Mono<T> transactionalStep(String name, Class<T> type,
-      java.util.function.Function<io.r2dbc.spi.Connection, ? extends Mono<? extends T>> work) {
+      Function<io.r2dbc.spi.Connection, ? extends Mono<? extends T>> work) {
     Objects.requireNonNull(type, "type");
     Objects.requireNonNull(work, "work");
     JavaType javaType = runtime.mapper().constructType(type);
-    return memoized(name, callsite(), javaType, (stepId, step) -> {
-      io.pgqrs.spi.StoreParams.FinishStep record = new io.pgqrs.spi.StoreParams.FinishStep(runId(), stepId, step.token(),
-          io.pgqrs.workflow.StepStatus.SUCCESS, null, null, null, null, null, null);
-      String what = "the output of step '" + stepId + "'";
-      Supplier<Mono<T>> inTransaction = () -> {
-        // The JSON recorded in the transaction, read back so the first execution sees what replays will.
-        AtomicReference<String> recorded = new AtomicReference<>();
-        return runtime.driver().transactionalLeasedStep(record,
-                connection -> Mono.defer(() -> work.apply((io.r2dbc.spi.Connection) connection)).<T>map(v -> v),
-                value -> {
-                  String json = runtime.toJson(value, what);
-                  recorded.set(json);
-                  return json;
-                })
-            .map(value -> runtime.<T>fromJson(Objects.requireNonNull(recorded.get()), javaType, what));
-      };
-      return execute(step, javaType, definition.stepOptions(), inTransaction, true);
-    });
-  }
-
-  /**
-   * Identifies the step now (call order) and acquires it when subscribed, turning "not due" and
-   * "stopped" into interruptions; the handler sees Recorded, Failed or Execute.
-   */
-  private <T> Mono<T> acquire(String name, @Nullable String site,
-      BiFunction<String, StepAcquisition, Mono<T>> handler) {
-    String stepId;
+    Identity id;
     try {
-      stepId = identify(name, site);
+      id = identify(name, callsite());
     } catch (RuntimeException e) {
       return Mono.error(e);
     }
-    return Mono.defer(() -> {
-      Interrupt early = interruption.get();
-      if (early != null) {
-        return Mono.error(new RunInterrupted(early));
-      }
-      return exec.acquireStep(stepId, definition.stepLease()).flatMap(acquired -> {
-        if (acquired instanceof StepAcquisition.NotDue n) {
-          return stop(new Park(n.after()));
-        }
-        if (acquired instanceof StepAcquisition.Stopped s) {
-          return stop(stopped(s));
-        }
-        return handler.apply(stepId, acquired);
-      });
+    StepOptions options = definition.stepOptions();
+    return step(id, javaType, (identity, attempt, sink, drawn) -> {
+      String what = "the output of step '" + identity.stepId() + "'";
+      // The JSON recorded in the transaction, read back so the first execution sees what replays will.
+      AtomicReference<@Nullable String> recorded = new AtomicReference<>();
+      int n = draw(drawn);
+      StoreParams.RecordStep record = record(identity, StepStatus.SUCCESS, null, null, null, attempt, null, null, n,
+          Duration.ZERO);
+      long started = System.nanoTime();
+      return runtime.driver().transactionalStep(record, null,
+              connection -> Mono.defer(() -> work.apply((io.r2dbc.spi.Connection) connection)).<T>map(v -> v),
+              value -> {
+                String json = runtime.toJson(value, what);
+                recorded.set(json);
+                return json;
+              })
+          .materialize()
+          .flatMap(signal -> {
+            if (signal.isOnError()) {
+              undraw(drawn, n);
+              return failed(identity, attempt, options, signal.getThrowable(), since(started), sink, drawn);
+            }
+            String json = recorded.get();
+            exec.remember(new StoreResults.StepRecord(identity.position(), identity.stepId(), StepStatus.SUCCESS, json,
+                signal.get() == null ? null : signal.get().getClass().getName(), null, attempt, null, null, n));
+            try {
+              T out = json == null ? null : runtime.<T>fromJson(json, javaType, what);
+              deliver(identity, n, sink, out, null);
+            } catch (SerializationFailedException e) {
+              undraw(drawn, n);
+              sink.error(e);
+            }
+            return Mono.<Void>empty();
+          })
+          .subscribe(v -> { }, sink::error);
     });
   }
 
-  private <T> Mono<T> replay(StepAcquisition.Recorded recorded, @Nullable JavaType type) {
-    JsonNode output = recorded.output();
-    if (output == null || output.isNull()) {
-      return Mono.empty();
-    }
-    return Mono.fromCallable(() -> runtime.<T>fromJson(output, type != null ? type : recordedType(recorded),
-        "the recorded output of step '" + recorded.stepId() + "'"));
-  }
-
-  private JavaType recordedType(StepAcquisition.Recorded recorded) {
-    String name = recorded.outputType();
-    if (name == null) {
-      return runtime.mapper().constructType(Object.class);
-    }
-    try {
-      return runtime.mapper().constructType(Class.forName(name, false, definition.body().getClass().getClassLoader()));
-    } catch (ClassNotFoundException e) {
-      throw new SerializationFailedException("the recorded output of step '" + recorded.stepId() + "' has type "
-          + name + ", which this application does not have", e);
-    }
-  }
-
-  /**
-   * Executes a step under its lease, kept alive meanwhile, and records the outcome; when
-   * {@code recordedByWork}, the work records its own success (a transactional step).
-   */
-  private <T> Mono<T> execute(StepAcquisition.Execute step, @Nullable JavaType type, StepOptions options,
-      Supplier<? extends Mono<? extends T>> supplier, boolean recordedByWork) {
-    Duration lease = definition.stepLease();
-    Duration every = lease.dividedBy(3);
-    Disposable keepAlive = Flux.interval(every, every, runtime.engine().timers())
-        .concatMap(tick -> exec.extendStep(step, lease).map(status -> (Object) status).defaultIfEmpty(Boolean.FALSE))
-        .subscribe(state -> {
-          if (Boolean.FALSE.equals(state)) {
-            log.warn("pgqrs lost the lease of step '{}' of run {}; another worker owns the run now",
-                step.stepId(), runId());
-            interrupt(new Lost());
-          } else if (state == RunStatus.CANCELLING) {
-            interrupt(new Cancel());
-          }
-        }, e -> log.debug("pgqrs could not extend the lease of step '{}' of run {}", step.stepId(), runId(), e));
-    return Mono.defer(() -> {
-          Mono<? extends T> work = supplier.get();
-          if (work == null) {
-            return Mono.error(new NullPointerException("the supplier of step '" + step.stepId() + "' returned null"));
-          }
-          return work.<T>map(v -> v);
-        })
-        .materialize()
-        .doFinally(signal -> keepAlive.dispose())
-        // Cancelled in flight (the run is cancelled, timed out, or a sibling step parked it): give
-        // the lease up so the next execution need not wait for it to expire.
-        .doOnCancel(() -> exec.extendStep(step, Duration.ZERO).subscribe(s -> { }, e -> { }))
-        .flatMap(signal -> signal.isOnError()
-            ? failed(step, options, signal.getThrowable())
-            : recordedByWork ? Mono.justOrEmpty(signal.get()) : succeeded(step, type, signal));
-  }
-
-  private <T> Mono<T> succeeded(StepAcquisition.Execute step, @Nullable JavaType type, Signal<T> signal) {
-    T value = signal.get();
-    String json;
-    try {
-      json = value == null ? null : runtime.toJson(value, "the output of step '" + step.stepId() + "'");
-    } catch (SerializationFailedException e) {
-      return exec.recordStepFailure(step, WorkflowRuntime.describe(e), null)
-          .flatMap(held -> held ? Mono.<T>error(new StepFailedException(step.stepId(), step.attempt(), e.getMessage()))
-              : stop(new Lost()));
-    }
-    return exec.recordOutput(step, json, value == null ? null : value.getClass().getName())
-        .flatMap(held -> {
-          if (!held) {
-            return stop(new Lost());
-          }
-          if (value == null) {
-            return Mono.empty();
-          }
-          // The stored value read back: the first execution sees exactly what every replay will.
-          return type == null ? Mono.just(value) : Mono.fromCallable(() -> runtime.<T>fromJson(json, type,
-              "the output of step '" + step.stepId() + "'"));
-        });
-  }
-
-  private <T> Mono<T> failed(StepAcquisition.Execute step, StepOptions options, @Nullable Throwable error) {
-    Throwable e = Objects.requireNonNull(error);
-    if (e instanceof RunInterrupted) {
-      return Mono.error(e);
-    }
-    if (e instanceof io.pgqrs.spi.StoreResults.StepLeaseLost) {
-      return stop(new Lost());
-    }
-    String text = WorkflowRuntime.describe(e);
-    boolean permanent = e instanceof SerializationFailedException || e instanceof io.pgqrs.ConfigurationException;
-    boolean retryable = !permanent && (e instanceof RetryLaterException || options.policy().retries(e));
-    if (retryable && step.attempt() < options.maxAttempts()) {
-      Duration delay = e instanceof RetryLaterException later ? later.delay() : options.policy().delayAfter(step.attempt());
-      log.debug("pgqrs retries step '{}' of run {} in {}: {}", step.stepId(), runId(), delay, text);
-      return exec.recordStepFailure(step, text, delay).flatMap(held -> stop(held ? new Park(delay) : new Lost()));
-    }
-    return exec.recordStepFailure(step, text, null)
-        .flatMap(held -> held ? Mono.<T>error(new StepFailedException(step.stepId(), step.attempt(), text))
-            : stop(new Lost()));
-  }
-
-  // ---------------------------------------------------------------- sleep and signals
+  // ---------------------------------------------------------------- sleep, signals, patches
 
   @Override
   public Mono<Void> sleep(Duration duration) {
     Engine.checkNotNegative("duration", duration);
-    return acquire(SLEEP, null, (stepId, acquired) -> {
-      if (!(acquired instanceof StepAcquisition.Execute step)) {
-        return Mono.empty();
+    Identity id;
+    try {
+      id = identify(SLEEP, null);
+    } catch (RuntimeException e) {
+      return Mono.error(e);
+    }
+    return Mono.create(sink -> {
+      Interrupt early = interruption.get();
+      if (early != null) {
+        sink.error(new RunInterrupted(early));
+        return;
+      }
+      StoreResults.StepRecord r;
+      try {
+        r = recorded(id);
+      } catch (NondeterminismException e) {
+        sink.error(stopWith(new Diverged(e)));
+        return;
+      }
+      if (r != null && (r.status() == StepStatus.SUCCESS || r.status() == StepStatus.ERROR)) {
+        deliver(id, r.completion(), sink, null, null);
+        return;
       }
       // A sleep begun earlier waits what the store says remains of it and keeps its recorded due time.
-      Duration replayed = step.waitRemaining();
-      Duration remaining = replayed != null ? replayed : duration;
-      if (remaining.isZero() || remaining.isNegative()) {
-        return exec.recordOutput(step, null, null).flatMap(held -> held ? Mono.<Void>empty() : stop(new Lost()));
+      boolean replayed = r != null && r.status() == StepStatus.WAITING;
+      Duration remaining = replayed ? nonNegative(r.untilWake()) : duration;
+      if (!remaining.isZero() && !remaining.isNegative()) {
+        if (replayed) {
+          sink.error(stopWith(new Park(remaining)));
+          return;
+        }
+        exec.write(record(id, StepStatus.WAITING, null, null, null, 0, duration, null, 0, Duration.ZERO))
+            .subscribe(written -> sink.error(stopWith(written.written() ? new Park(remaining) : notWritten(written))),
+                sink::error);
+        return;
       }
-      return exec.recordWaiting(step, replayed != null ? null : duration, null)
-          .flatMap(held -> stop(held ? new Park(remaining) : new Lost()));
+      AtomicInteger drawn = new AtomicInteger();
+      int n = draw(drawn);
+      Disposable write = exec.write(record(id, StepStatus.SUCCESS, null, null, null, 0, null, null, n, Duration.ZERO))
+          .subscribe(written -> {
+            Interrupt stop = written.written() ? stopFor(written.runStatus()) : notWritten(written);
+            if (stop != null) {
+              undraw(drawn, n);
+              sink.error(stopWith(stop));
+            } else {
+              deliver(id, n, sink, null, null);
+            }
+          }, e -> {
+            undraw(drawn, n);
+            sink.error(e);
+          });
+      sink.onCancel(() -> {
+        write.dispose();
+        undraw(drawn, n);
+      });
     });
+  }
+
+  private static Duration nonNegative(@Nullable Duration d) {
+    return d == null || d.isNegative() ? Duration.ZERO : d;
   }
 
   @Override
   public <T> Mono<T> awaitSignal(String name, Class<T> type, Duration timeout) {
     Objects.requireNonNull(type, "type");
     Engine.checkNotNegative("timeout", timeout);
+    Identity id;
     try {
       WorkflowRuntime.checkText("name", name, MAX_STEP_NAME - SIGNAL.length());
+      id = identify(SIGNAL + name, null);
     } catch (RuntimeException e) {
       return Mono.error(e);
     }
     JavaType javaType = runtime.mapper().constructType(type);
     String timeoutText = "no signal '" + name + "' arrived within " + timeout;
-    return acquire(SIGNAL + name, null, (stepId, acquired) -> {
-      if (acquired instanceof StepAcquisition.Recorded r) {
-        return replay(r, javaType);
+    return Mono.create(sink -> {
+      Interrupt early = interruption.get();
+      if (early != null) {
+        sink.error(new RunInterrupted(early));
+        return;
       }
-      if (acquired instanceof StepAcquisition.Failed f) {
-        return Mono.error(new SignalTimeoutException(name, f.error()));
+      StoreResults.StepRecord r;
+      try {
+        r = recorded(id);
+      } catch (NondeterminismException e) {
+        sink.error(stopWith(new Diverged(e)));
+        return;
       }
-      StepAcquisition.Execute step = (StepAcquisition.Execute) acquired;
+      if (r != null && r.status() == StepStatus.SUCCESS) {
+        try {
+          deliver(id, r.completion(), sink, replayValue(r, javaType), null);
+        } catch (SerializationFailedException e) {
+          sink.error(e);
+        }
+        return;
+      }
+      if (r != null && r.status() == StepStatus.ERROR) {
+        deliver(id, r.completion(), sink, null, new SignalTimeoutException(name, r.error() == null ? timeoutText : r.error()));
+        return;
+      }
       // A wait begun earlier has what the store says remains of its timeout and keeps its deadline.
-      Duration replayed = step.waitRemaining();
-      Duration remaining = replayed != null ? replayed : timeout;
-      return exec.takeSignal(step, name).flatMap(taken -> {
-        if (!taken.leaseHeld()) {
-          return stop(new Lost());
-        }
-        String value = taken.valueJson();
-        if (value != null) {
-          return Mono.fromCallable(() -> runtime.<T>fromJson(value, javaType, "signal '" + name + "'"));
-        }
-        if (remaining.isZero() || remaining.isNegative()) {
-          return exec.recordStepFailure(step, timeoutText, null)
-              .flatMap(held -> held ? Mono.<T>error(new SignalTimeoutException(name, timeoutText)) : stop(new Lost()));
-        }
-        return exec.recordWaiting(step, replayed != null ? null : timeout, name)
-            .flatMap(held -> stop(held ? new Park(remaining) : new Lost()));
+      boolean replayed = r != null && r.status() == StepStatus.WAITING;
+      Duration remaining = replayed ? nonNegative(r.untilWake()) : timeout;
+      AtomicInteger drawn = new AtomicInteger();
+      int n = draw(drawn);
+      Disposable take = runtime.driver()
+          .takeSignal(new StoreParams.TakeSignal(runId(), exec.lease(), id.position(), id.stepId(), name, n))
+          .flatMap(taken -> {
+            if (!taken.leaseHeld()) {
+              undraw(drawn, n);
+              sink.error(stopWith(new Lost()));
+              return Mono.empty();
+            }
+            String value = taken.valueJson();
+            if (value != null) {
+              exec.remember(new StoreResults.StepRecord(id.position(), id.stepId(), StepStatus.SUCCESS, value, null, null,
+                  0, null, null, n));
+              T out = runtime.<T>fromJson(value, javaType, "signal '" + name + "'");
+              deliver(id, n, sink, out, null);
+              return Mono.empty();
+            }
+            undraw(drawn, n);
+            if (remaining.isZero() || remaining.isNegative()) {
+              int failedAs = draw(drawn);
+              return exec.write(record(id, StepStatus.ERROR, null, null, timeoutText, 0, null, null, failedAs,
+                      Duration.ZERO))
+                  .doOnNext(written -> {
+                    if (written.written()) {
+                      deliver(id, failedAs, sink, null, new SignalTimeoutException(name, timeoutText));
+                    } else {
+                      undraw(drawn, failedAs);
+                      sink.error(stopWith(notWritten(written)));
+                    }
+                  })
+                  .then();
+            }
+            if (replayed) {
+              sink.error(stopWith(new Park(remaining)));
+              return Mono.empty();
+            }
+            return exec.write(record(id, StepStatus.WAITING, null, null, null, 0, timeout, name, 0, Duration.ZERO))
+                .doOnNext(written -> sink.error(stopWith(written.written() ? new Park(remaining) : notWritten(written))))
+                .then();
+          })
+          .subscribe(v -> { }, e -> {
+            undraw(drawn, drawn.get());
+            sink.error(e);
+          });
+      sink.onCancel(() -> {
+        take.dispose();
+        undraw(drawn, drawn.get());
       });
+    });
+  }
+
+  @Override
+  public Mono<Boolean> patched(String changeId) {
+    if (changeId == null || changeId.isEmpty() || changeId.length() > MAX_CHANGE_ID || changeId.indexOf('#') >= 0
+        || changeId.indexOf('/') >= 0) {
+      return Mono.error(new InvalidArgumentException("changeId", "a change id must be 1 to " + MAX_CHANGE_ID
+          + " characters without '#' or '/', got " + (changeId == null ? "null" : "'" + changeId + "'")));
+    }
+    String marker = PATCH + changeId;
+    String scope = currentScope();
+    String key = scope + "\u0000" + marker;
+    // Look at the next position without taking it: a run recorded before the change holds another
+    // step there, and the old path must find that step at that position.
+    int nextPosition = positions.computeIfAbsent(scope, s -> new AtomicInteger()).get() + 1;
+    int nextCall = calls.computeIfAbsent(key, s -> new AtomicInteger()).get() + 1;
+    Identity next = identity(scope, nextPosition, marker, nextCall);
+    StoreResults.StepRecord there = exec.recordAt(next.position());
+    if (there != null && there.status() != StepStatus.RUNNING && !there.stepId().equals(next.stepId())) {
+      return Mono.just(false);
+    }
+    Identity id = identify(marker, null);
+    return step(id, runtime.mapper().constructType(Boolean.class), (identity, attempt, sink, drawn) -> {
+      int n = draw(drawn);
+      return exec.write(record(identity, StepStatus.SUCCESS, "true", Boolean.class.getName(), null, 0, null, null, n,
+              Duration.ZERO))
+          .subscribe(written -> {
+            Interrupt stop = written.written() ? stopFor(written.runStatus()) : notWritten(written);
+            if (stop != null) {
+              undraw(drawn, n);
+              sink.error(stopWith(stop));
+            } else {
+              deliver(identity, n, sink, Boolean.TRUE, null);
+            }
+          }, e -> {
+            undraw(drawn, n);
+            sink.error(e);
+          });
     });
   }
 

@@ -9,23 +9,40 @@ import io.pgqrs.workflow.RunStatus;
 import io.pgqrs.workflow.StepAcquisition;
 import io.pgqrs.workflow.StepStatus;
 import java.time.Duration;
+import java.util.List;
+import java.util.Map;
 import java.util.Objects;
+import java.util.UUID;
+import java.util.concurrent.ConcurrentHashMap;
 import org.jspecify.annotations.Nullable;
 import reactor.core.publisher.Mono;
 
-/** One execution of a run on one delivery of its trigger message. */
+/**
+ * One execution of a run on one delivery of its trigger message. The delivery's lease is the run's
+ * lease: the consumer session keeps it alive while the body runs, and every step record is fenced
+ * by it. The run's recorded steps came with it when it was begun, so replayed steps cost no round
+ * trip.
+ */
 final class DefaultRunExecution implements RunExecution {
 
   private final WorkflowRuntime runtime;
   private final DefaultDelivery delivery;
   private final RunInfo run;
   private final @Nullable Duration untilDeadline;
+  private final Map<String, StoreResults.StepRecord> byPosition = new ConcurrentHashMap<>();
+  private final Map<String, StoreResults.StepRecord> byStepId = new ConcurrentHashMap<>();
+  private final List<StoreResults.StepRecord> history;
 
   DefaultRunExecution(WorkflowRuntime runtime, DefaultDelivery delivery, StoreResults.RunBegun begun) {
     this.runtime = runtime;
     this.delivery = delivery;
     this.run = begun.run();
     this.untilDeadline = begun.untilDeadline();
+    this.history = begun.history();
+    for (StoreResults.StepRecord r : begun.history()) {
+      byPosition.put(r.position(), r);
+      byStepId.put(r.stepId(), r);
+    }
   }
 
   @Override
@@ -45,49 +62,98 @@ final class DefaultRunExecution implements RunExecution {
     return delivery;
   }
 
+  /** The run's recorded steps when this execution began. */
+  List<StoreResults.StepRecord> history() {
+    return history;
+  }
+
+  /** The record at a position, as of this execution's begin or its own later records. */
+  StoreResults.@Nullable StepRecord recordAt(String position) {
+    return byPosition.get(position);
+  }
+
+  StoreParams.LeaseRef lease() {
+    Lease lease = delivery.lease();
+    return new StoreParams.LeaseRef(lease.messageId(), lease.token(), null);
+  }
+
+  /** Writes a step record fenced by this execution's lease, through the engine's batching recorder. */
+  Mono<StoreResults.StepWritten> write(StoreParams.RecordStep step) {
+    return runtime.recorder().record(step).doOnNext(written -> {
+      if (written.written()) {
+        remember(new StoreResults.StepRecord(step.position(), step.stepId(), step.status(), step.outputJson(),
+            step.outputType(), step.error(), step.attempts(), step.wakeAfter(), step.awaiting(), step.completion()));
+      }
+    });
+  }
+
+  /** Notes a record this execution wrote by other means (a signal taken, a transactional step). */
+  void remember(StoreResults.StepRecord record) {
+    byPosition.put(record.position(), record);
+    byStepId.put(record.stepId(), record);
+  }
+
+  // ---------------------------------------------------------------- the low-level API
+
+  /**
+   * {@inheritDoc}
+   *
+   * <p>Answered from the history read when the run was begun, with no round trip: the step's
+   * identity is both its position and its readable id. The lease argument is checked and otherwise
+   * unused, since the run's message lease covers every step.
+   */
   @Override
   public Mono<StepAcquisition> acquireStep(String stepId, Duration lease) {
     Objects.requireNonNull(stepId, "stepId");
     Engine.checkPositive("lease", lease);
-    return runtime.driver().acquireStep(new StoreParams.AcquireStep(run.id(), stepId, lease, null))
-        .map(found -> acquisition(stepId, found));
+    return Mono.fromSupplier(() -> {
+      if (run.status() != RunStatus.QUEUED && run.status() != RunStatus.RUNNING) {
+        return new StepAcquisition.Stopped(run.status(), false);
+      }
+      if (untilDeadline != null && (untilDeadline.isZero() || untilDeadline.isNegative())) {
+        return new StepAcquisition.Stopped(run.status(), true);
+      }
+      StoreResults.StepRecord r = byStepId.get(stepId);
+      UUID token = delivery.lease().token();
+      if (r == null) {
+        return new StepAcquisition.Execute(stepId, token, 1, null);
+      }
+      return switch (r.status()) {
+        case SUCCESS -> new StepAcquisition.Recorded(stepId, r.outputJson() == null ? null : Json.parse(r.outputJson()),
+            r.outputType());
+        case ERROR -> new StepAcquisition.Failed(stepId, r.error() == null ? "" : r.error(), r.attempts());
+        case RETRY -> r.untilWake() != null && !r.untilWake().isZero() && !r.untilWake().isNegative()
+            ? new StepAcquisition.NotDue(stepId, r.untilWake())
+            : new StepAcquisition.Execute(stepId, token, r.attempts() + 1, null);
+        case WAITING -> new StepAcquisition.Execute(stepId, token, r.attempts() + 1,
+            r.untilWake() == null ? Duration.ZERO : r.untilWake());
+        case RUNNING -> new StepAcquisition.Execute(stepId, token, r.attempts() + 1, null);
+      };
+    });
   }
 
-  private static StepAcquisition acquisition(String stepId, StoreResults.StepAcquired found) {
-    if (found instanceof StoreResults.StepExecute e) {
-      return new StepAcquisition.Execute(stepId, e.token(), e.attempts(),
-          e.previousStatus() == StepStatus.WAITING ? e.untilWake() : null);
-    }
-    if (found instanceof StoreResults.StepRecorded r) {
-      return new StepAcquisition.Recorded(stepId, r.outputJson() == null ? null : Json.parse(r.outputJson()),
-          r.outputType());
-    }
-    if (found instanceof StoreResults.StepFailed f) {
-      return new StepAcquisition.Failed(stepId, f.error(), f.attempts());
-    }
-    if (found instanceof StoreResults.StepNotDue n) {
-      return new StepAcquisition.NotDue(stepId, n.after());
-    }
-    StoreResults.RunStopped s = (StoreResults.RunStopped) found;
-    return new StepAcquisition.Stopped(s.status(), s.timedOut());
-  }
-
+  /**
+   * {@inheritDoc}
+   *
+   * <p>Extends the run's message lease, which covers every step.
+   */
   @Override
   public Mono<RunStatus> extendStep(StepAcquisition.Execute step, Duration lease) {
     Engine.checkNotNegative("lease", lease);
-    return runtime.driver().extendStep(new StoreParams.ExtendStep(run.id(), step.stepId(), step.token(), lease, null))
-        .flatMap(x -> x.held() && x.runStatus() != null ? Mono.just(x.runStatus()) : Mono.empty());
+    if (lease.isZero()) {
+      return Mono.just(run.status());
+    }
+    return runtime.engine().messages().extend(delivery.lease(), lease)
+        .doOnNext(delivery::extended)
+        .flatMap(extended -> runtime.driver().findRun(run.id()))
+        .map(RunInfo::status);
   }
 
   @Override
   public Mono<Boolean> recordStepSuccess(StepAcquisition.Execute step, @Nullable Object output) {
-    return Mono.defer(() -> recordOutput(step,
+    return Mono.defer(() -> lowLevel(step, StepStatus.SUCCESS,
         output == null ? null : runtime.toJson(output, "the output of step '" + step.stepId() + "'"),
-        output == null ? null : output.getClass().getName()));
-  }
-
-  Mono<Boolean> recordOutput(StepAcquisition.Execute step, @Nullable String json, @Nullable String type) {
-    return finishStep(step, StepStatus.SUCCESS, json, type, null, null, null);
+        output == null ? null : output.getClass().getName(), null, null));
   }
 
   @Override
@@ -97,27 +163,16 @@ final class DefaultRunExecution implements RunExecution {
       if (retryAfter != null) {
         Engine.checkNotNegative("retryAfter", retryAfter);
       }
-      return finishStep(step, retryAfter == null ? StepStatus.ERROR : StepStatus.RETRY, null, null, error, retryAfter,
-          null);
+      return lowLevel(step, retryAfter == null ? StepStatus.ERROR : StepStatus.RETRY, null, null, error, retryAfter);
     });
   }
 
-  /**
-   * Records a sleep or signal wait: due {@code wakeAfter} from the store's now, or, when null (a
-   * wait replayed), at the due time its earlier record holds.
-   */
-  Mono<Boolean> recordWaiting(StepAcquisition.Execute step, @Nullable Duration wakeAfter, @Nullable String signal) {
-    return finishStep(step, StepStatus.WAITING, null, null, null, wakeAfter, signal);
-  }
-
-  Mono<StoreResults.SignalTaken> takeSignal(StepAcquisition.Execute step, String name) {
-    return runtime.driver().takeStepSignal(new StoreParams.TakeStepSignal(run.id(), step.stepId(), step.token(), name, null));
-  }
-
-  private Mono<Boolean> finishStep(StepAcquisition.Execute step, StepStatus status, @Nullable String json,
-      @Nullable String type, @Nullable String error, @Nullable Duration wakeAfter, @Nullable String awaiting) {
-    return runtime.driver().finishStep(new StoreParams.FinishStep(run.id(), step.stepId(), step.token(), status, json,
-        type, error, wakeAfter, awaiting, null));
+  private Mono<Boolean> lowLevel(StepAcquisition.Execute step, StepStatus status, @Nullable String json,
+      @Nullable String type, @Nullable String error, @Nullable Duration wakeAfter) {
+    int completion = status == StepStatus.SUCCESS || status == StepStatus.ERROR ? byStepId.size() + 1 : 0;
+    return write(new StoreParams.RecordStep(run.id(), lease(), step.stepId(), step.stepId(), status, json, type, error,
+            step.attempt(), wakeAfter, null, completion, Duration.ZERO))
+        .map(StoreResults.StepWritten::written);
   }
 
   @Override

@@ -14,12 +14,30 @@ final class DefaultRunHandle<O> implements RunHandle<O> {
   private final WorkflowRuntime runtime;
   private final long runId;
   private final Class<O> outputType;
+  /** When this engine created the run (System.nanoTime), or 0 when the handle was made for any run. */
+  private final long createdHereNanos;
 
   DefaultRunHandle(WorkflowRuntime runtime, long runId, Class<O> outputType) {
+    this(runtime, runId, outputType, 0);
+  }
+
+  DefaultRunHandle(WorkflowRuntime runtime, long runId, Class<O> outputType, long createdHereNanos) {
     this.runtime = runtime;
     this.runId = runId;
     this.outputType = outputType;
+    this.createdHereNanos = createdHereNanos;
   }
+
+  /**
+   * A run this engine triggered a moment ago cannot have finished unseen: its end is announced
+   * here or by notification, so its result needs no first read. Later, the announcement may have
+   * been forgotten, so the result is read.
+   */
+  private boolean mayHaveFinishedUnseen() {
+    return createdHereNanos == 0 || System.nanoTime() - createdHereNanos > FRESH_NANOS;
+  }
+
+  private static final long FRESH_NANOS = java.time.Duration.ofSeconds(1).toNanos();
 
   @Override
   public long runId() {
@@ -43,7 +61,7 @@ final class DefaultRunHandle<O> implements RunHandle<O> {
 
   @Override
   public Mono<O> result() {
-    return runtime.awaitFinished(runId).flatMap(run -> {
+    return runtime.awaitFinished(runId, mayHaveFinishedUnseen()).flatMap(run -> {
       RunStatus status = java.util.Objects.requireNonNull(run.status());
       if (status != RunStatus.SUCCESS) {
         return Mono.error(new WorkflowFailedException(runId, status, run.error() == null ? "" : run.error()));

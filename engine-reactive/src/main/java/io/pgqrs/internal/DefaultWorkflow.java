@@ -47,9 +47,25 @@ final class DefaultWorkflow<I, O> implements Workflow<I, O> {
             + definition.inputType().getName() + ", got " + (input == null ? "null" : input.getClass().getName()));
       }
       String json = runtime.toJson(input, "the input of workflow '" + definition.name() + "'");
-      return runtime.driver().triggerRun(new StoreParams.TriggerRun(definition.name(), definition.name(), null, json, key,
-              definition.timeout(), null, null))
-          .map(triggered -> run(triggered.runId()));
+      // The local fast path: a worker of this engine with room takes the run in the trigger itself.
+      ConsumerSession.Slot slot = runtime.reserveLocal(definition.queue());
+      StoreParams.LeaseTaking lease = slot == null ? null : new StoreParams.LeaseTaking(slot.workerId(), slot.lease());
+      Mono<RunHandle<O>> triggered = runtime.driver()
+          .triggerRun(new StoreParams.TriggerRun(definition.name(), definition.queue(), definition.version(), json, key,
+              definition.timeout(), lease, null))
+          .map(t -> {
+            if (slot != null) {
+              if (t.leased() != null && t.begun() != null) {
+                slot.adopt(t.leased(), t.begun());
+              } else {
+                slot.cancel();
+              }
+            }
+            return t.created() ? (RunHandle<O>) new DefaultRunHandle<>(runtime, t.runId(), definition.outputType(),
+                System.nanoTime()) : run(t.runId());
+          });
+      // A leased message whose trigger is abandoned is taken over after its lease, like a crashed worker's.
+      return slot == null ? triggered : triggered.doOnError(e -> slot.cancel()).doOnCancel(slot::cancel);
     });
   }
 

@@ -14,7 +14,10 @@ import io.pgqrs.workflow.WorkflowDefinition;
 import io.pgqrs.workflow.WorkflowWorker;
 import java.time.Duration;
 import java.time.Instant;
+import java.util.Map;
 import java.util.Optional;
+import java.util.concurrent.ConcurrentHashMap;
+import io.pgqrs.spi.StoreResults;
 import org.jspecify.annotations.Nullable;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -40,13 +43,26 @@ final class DefaultWorkflowWorker<I, O> implements WorkflowWorker {
   private final Sinks.Empty<Void> stopRequested = Sinks.empty();
   private final Sinks.Empty<Void> stopped = Sinks.empty();
   private volatile boolean running = true;
+  private volatile @Nullable ConsumerSession session;
+  /** Runs begun by a trigger of this engine (the local fast path), by message id, until delivered. */
+  private final Map<Long, StoreResults.RunBegun> begunByTrigger = new ConcurrentHashMap<>();
   private final Disposable subscription;
 
   private DefaultWorkflowWorker(WorkflowRuntime runtime, WorkflowDefinition<I, O> definition, DefaultConsumer consumer) {
     this.runtime = runtime;
     this.definition = definition;
-    this.subscription = consumer.handleDeliveries(this::execute, stopRequested.asMono())
+    this.subscription = consumer.handleDeliveries(this::execute, stopRequested.asMono(), s -> session = s)
         .subscribe(outcome -> { }, this::failed, this::ended);
+    runtime.workerStarted(definition.queue(), this);
+  }
+
+  /** Room for a run triggered in this engine, taken in the trigger statement; null when busy or stopping. */
+  ConsumerSession.@Nullable Slot reserve() {
+    ConsumerSession s = session;
+    if (s == null || !running) {
+      return null;
+    }
+    return s.reserve((message, begun) -> begunByTrigger.put(message.id(), (StoreResults.RunBegun) begun));
   }
 
   private void failed(Throwable error) {
@@ -56,12 +72,14 @@ final class DefaultWorkflowWorker<I, O> implements WorkflowWorker {
 
   private void ended() {
     running = false;
+    runtime.workerStopped(definition.queue(), this);
     stopped.tryEmitEmpty();
   }
 
   @Override
   public Mono<Void> stop() {
     return Mono.defer(() -> {
+      runtime.workerStopped(definition.queue(), this);
       stopRequested.tryEmitEmpty();
       return stopped.asMono();
     });
@@ -75,8 +93,11 @@ final class DefaultWorkflowWorker<I, O> implements WorkflowWorker {
   // ---------------------------------------------------------------- one delivery
 
   private Mono<Void> execute(DefaultDelivery delivery) {
-    return runtime.beginRun(delivery)
-        .map(DefaultRunExecution.class::cast)
+    StoreResults.RunBegun begun = begunByTrigger.remove(delivery.message().id());
+    Mono<DefaultRunExecution> taken = begun != null
+        ? Mono.just(new DefaultRunExecution(runtime, delivery, begun))
+        : runtime.beginRun(delivery).map(DefaultRunExecution.class::cast);
+    return taken
         .flatMap(this::drive)
         .onErrorResume(InvalidArgumentException.class, e -> {
           log.error("pgqrs dead-letters message {} of workflow queue '{}': {}", delivery.message().id(),
@@ -126,7 +147,10 @@ final class DefaultWorkflowWorker<I, O> implements WorkflowWorker {
     return Mono.firstWithSignal(body, Mono.firstWithSignal(ctx.interrupts(), timeout).map(i -> Optional.<Signal<O>>empty()))
         .flatMap(result -> settle(exec, ctx, result))
         .doOnSubscribe(s -> runtime.executing(run.id(), ctx))
-        .doFinally(s -> runtime.finishedExecuting(run.id(), ctx));
+        .doFinally(s -> {
+          ctx.close();
+          runtime.finishedExecuting(run.id(), ctx);
+        });
   }
 
   private Mono<Void> settle(DefaultRunExecution exec, DefaultRunContext ctx, Optional<Signal<O>> result) {
@@ -170,6 +194,13 @@ final class DefaultWorkflowWorker<I, O> implements WorkflowWorker {
     }
     if (interrupt instanceof DefaultRunContext.Cancel) {
       return exec.acknowledgeCancel().then();
+    }
+    if (interrupt instanceof DefaultRunContext.Diverged diverged) {
+      log.error("pgqrs pauses run {} of '{}': {}", exec.run().id(), definition.name(), diverged.error().getMessage());
+      return runtime.pause(exec.run().id(), WorkflowRuntime.describe(diverged.error()))
+          .onErrorResume(e -> Mono.empty())
+          .then(exec.park(null))
+          .then();
     }
     if (interrupt instanceof DefaultRunContext.TimedOut) {
       return exec.fail(timedOut(exec.run())).then();
@@ -234,7 +265,7 @@ final class DefaultWorkflowWorker<I, O> implements WorkflowWorker {
 
     @Override
     public WorkflowWorker start() {
-      DefaultConsumer.Builder consumer = new DefaultConsumer.Builder(runtime.engine(), definition.name());
+      DefaultConsumer.Builder consumer = new DefaultConsumer.Builder(runtime.engine(), definition.queue());
       consumer.concurrency(concurrency).maxInFlight(concurrency).batchSize(Math.min(concurrency, 50))
           .handlerTimeout(NO_HANDLER_TIMEOUT).shutdownTimeout(shutdownTimeout);
       if (lease != null) {

@@ -40,4 +40,18 @@ public final class Emitters {
       sink.tryEmitComplete();
     }
   }
+
+  /**
+   * Emits the one value of a sink, dropping it if the sink already has one or lost its subscribers.
+   *
+   * @param sink the sink, used as the monitor that serialises its emissions
+   * @param value the value
+   * @param <T> the value type
+   * @return whether the value was accepted
+   */
+  public static <T> boolean emitValue(Sinks.One<T> sink, T value) {
+    synchronized (sink) {
+      return sink.tryEmitValue(value).isSuccess();
+    }
+  }
 }

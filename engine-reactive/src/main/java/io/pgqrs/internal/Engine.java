@@ -265,6 +265,7 @@ public final class Engine implements Store {
             return session.finished();
           })
           .then(Mono.defer(maintenance::shutdown))
+          .then(Mono.fromRunnable(runtime::close))
           .then(Mono.defer(driver::close));
     });
   }

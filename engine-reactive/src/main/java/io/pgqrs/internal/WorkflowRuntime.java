@@ -27,7 +27,6 @@ import java.util.concurrent.ConcurrentHashMap;
 import org.jspecify.annotations.Nullable;
 import reactor.core.publisher.Flux;
 import reactor.core.publisher.Mono;
-import reactor.core.publisher.Sinks;
 
 /**
  * The engine's workflow half: the {@link Runs} facet, JSON conversion, run-finished
@@ -43,12 +42,58 @@ final class WorkflowRuntime implements Runs {
 
   private final Engine engine;
   private final StoreDriver driver;
-  private final Sinks.Many<Finished> finishedHere = Sinks.many().multicast().directBestEffort();
   private final Map<Long, DefaultRunContext> executing = new ConcurrentHashMap<>();
+  private final Map<String, java.util.List<DefaultWorkflowWorker<?, ?>>> localWorkers = new ConcurrentHashMap<>();
+  private final StepRecorder recorder;
+  private final RunResults results;
 
   WorkflowRuntime(Engine engine) {
     this.engine = engine;
     this.driver = engine.driver();
+    this.recorder = new StepRecorder(driver);
+    this.results = new RunResults(driver, engine.config().pollInterval(), engine.timers());
+  }
+
+  StepRecorder recorder() {
+    return recorder;
+  }
+
+  void close() {
+    results.close();
+  }
+
+  // ---------------------------------------------------------------- local workers (the fast path)
+
+  /** A started worker of this engine offers to execute the runs of its queue that are triggered here. */
+  void workerStarted(String queue, DefaultWorkflowWorker<?, ?> worker) {
+    localWorkers.compute(queue, (q, list) -> {
+      java.util.List<DefaultWorkflowWorker<?, ?>> next = list == null ? new java.util.ArrayList<>() : new java.util.ArrayList<>(list);
+      next.add(worker);
+      return java.util.List.copyOf(next);
+    });
+  }
+
+  void workerStopped(String queue, DefaultWorkflowWorker<?, ?> worker) {
+    localWorkers.computeIfPresent(queue, (q, list) -> {
+      java.util.List<DefaultWorkflowWorker<?, ?>> next = new java.util.ArrayList<>(list);
+      next.remove(worker);
+      return next.isEmpty() ? null : java.util.List.copyOf(next);
+    });
+  }
+
+  /** A slot of a local worker of the queue with room for one more run now, or null. */
+  ConsumerSession.@Nullable Slot reserveLocal(String queue) {
+    java.util.List<DefaultWorkflowWorker<?, ?>> workers = localWorkers.get(queue);
+    if (workers == null) {
+      return null;
+    }
+    for (DefaultWorkflowWorker<?, ?> worker : workers) {
+      ConsumerSession.Slot slot = worker.reserve();
+      if (slot != null) {
+        return slot;
+      }
+    }
+    return null;
   }
 
   Engine engine() {
@@ -68,7 +113,8 @@ final class WorkflowRuntime implements Runs {
   @Override
   public <I, O> Mono<Workflow<I, O>> register(WorkflowDefinition<I, O> definition) {
     Objects.requireNonNull(definition, "definition");
-    return driver.registerWorkflow(new StoreParams.RegisterWorkflow(definition.name(), null, engine.config().maxAttempts(), null))
+    return driver.registerWorkflow(new StoreParams.RegisterWorkflow(definition.name(),
+            definition.version() == null ? null : definition.queue(), engine.config().maxAttempts(), null))
         .thenReturn(new DefaultWorkflow<>(this, definition));
   }
 
@@ -106,6 +152,11 @@ final class WorkflowRuntime implements Runs {
   @Override
   public Mono<RunInfo> pause(long runId) {
     return driver.controlRun(new StoreParams.ControlRun(runId, StoreParams.RunControl.PAUSE, null, null));
+  }
+
+  /** Pauses a run with the reason recorded as its error (a replay that diverged from its history). */
+  Mono<RunInfo> pause(long runId, String reason) {
+    return driver.controlRun(new StoreParams.ControlRun(runId, StoreParams.RunControl.PAUSE, reason, null));
   }
 
   @Override
@@ -161,10 +212,16 @@ final class WorkflowRuntime implements Runs {
     long id = runId.asLong();
     return driver.beginRun(new StoreParams.BeginRun(id, null))
         .switchIfEmpty(Mono.error(() -> new RunNotFoundException(id)))
-        .flatMap(begun -> begun.run().workflow().equals(delivery.message().queue())
+        .flatMap(begun -> servedBy(begun.run(), delivery.message().queue())
             ? Mono.just((RunExecution) new DefaultRunExecution(this, delivery, begun))
             : Mono.error(new InvalidArgumentException("delivery", "run " + id + " belongs to workflow '"
                 + begun.run().workflow() + "', not to queue '" + delivery.message().queue() + "'")));
+  }
+
+  /** Whether a run's message belongs on this queue: its workflow's own, or its version's. */
+  static boolean servedBy(RunInfo run, String queue) {
+    String version = run.version();
+    return queue.equals(version == null ? run.workflow() : run.workflow() + "@" + version);
   }
 
   // ---------------------------------------------------------------- executing runs
@@ -182,28 +239,19 @@ final class WorkflowRuntime implements Runs {
    * waiter that misses it still reads the run at the poll interval.
    */
   void announce(Finished finished) {
-    Emitters.emitNext(finishedHere, finished);
+    results.finished(finished);
   }
 
   /**
-   * The run's outcome when it has finished. A run finished by this engine is known at once from
-   * its announcement; otherwise the run is read now, again whenever a run-finished notification
-   * may concern it (on PostgreSQL from any engine), and at the poll interval as a fallback, on the
-   * engine's timer scheduler.
+   * The run's outcome when it has finished, from the engine's one result waiter (see
+   * {@link RunResults}): known at once when this engine finishes it, else looked up on a
+   * run-finished notification and at the poll interval, together with every other waiting run.
+   *
+   * @param runId the run
+   * @param lookNow whether to read the run at once, since it may have finished before this call
    */
-  Mono<Finished> awaitFinished(long runId) {
-    Duration poll = engine.config().pollInterval();
-    Flux<Finished> here = finishedHere.asFlux().filter(f -> f.runId() == runId);
-    Flux<Finished> looks = Flux.merge(
-            Mono.just(0L),
-            driver.runsFinished().filter(id -> id == runId || id < 0),
-            Flux.interval(poll, poll, engine.timers()),
-            here.filter(f -> f.status() == null))
-        .onBackpressureLatest()
-        .concatMap(tick -> get(runId), 1)
-        .filter(run -> run.status().isFinished())
-        .map(Finished::of);
-    return Flux.merge(here.filter(f -> f.status() != null), looks).next();
+  Mono<Finished> awaitFinished(long runId, boolean lookNow) {
+    return results.await(runId, lookNow);
   }
 
   // ---------------------------------------------------------------- JSON

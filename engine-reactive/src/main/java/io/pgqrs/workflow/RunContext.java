@@ -12,14 +12,25 @@ import reactor.core.publisher.Mono;
  * returns a cold {@code Mono} that does its work when subscribed, so steps compose with
  * {@code flatMap}, {@code zip} and the rest of Reactor.
  *
- * <p><b>Step identity.</b> A step is identified by its name; a name called again from the same
- * place in the code (a loop) gets {@code name#2}, {@code name#3}, ... in call order, so parallel
- * steps get identities from the order they are called, never from the order they complete. Using
- * one name at two different places of the code fails with {@link StepConflictException}.
+ * <p><b>Step identity.</b> A step is identified by its <em>position</em>: the order in which the
+ * body calls step methods ({@code 1}, {@code 2}, ...), never the order in which steps complete. Its
+ * readable id ({@link StepInfo#stepId()}) is its name, {@code name#2}, {@code name#3}, ... for later
+ * calls of the same name; using one name at two different places of the code fails with
+ * {@link StepConflictException}. Calls made at assembly ({@code Flux.merge(ctx.step("a", ..),
+ * ctx.step("b", ..))}) follow program order. Calls made in a continuation ({@code flatMap} after a
+ * step, {@code zip(..).flatMap}, {@code flatMap} over a step's values) follow the order in which
+ * steps deliver their results, and the engine makes that order deterministic: every execution
+ * delivers step results in the order they were first recorded, so concurrent branches get the
+ * same positions on every replay whatever their timing. Work that hops threads or waits on time
+ * outside steps ({@code publishOn}, {@code Mono.delay}, a client call outside a step) before calling
+ * a step loses that guarantee: wrap such a branch in {@link #scope(String, Supplier)} with a key
+ * derived from its data, whose steps are numbered within the scope. At the same position, a
+ * history written by different code fails the execution with {@link NondeterminismException} and
+ * pauses the run.
  *
  * <p><b>Guarantees.</b> A recorded step is never executed again: replay returns the recorded
- * value without subscribing to its supplier. At most one worker executes a given step of a run at
- * a time (the step is leased, and every record is fenced by the lease). A crash inside a step
+ * value without subscribing to its supplier. At most one worker executes a run at a time: it holds
+ * the run's message lease, and every step record is fenced by that lease. A crash inside a step
  * executes only that step again: its external side effects are at-least-once, so make them
  * idempotent, or use {@link #transactionalStep} for database effects.
  *
@@ -152,4 +163,36 @@ public interface RunContext {
    *     does not return {@code Mono}
    */
   <S> S steps(Class<S> api, S target);
+
+  /**
+   * Runs a branch of the body in a named scope: the steps it calls, and the steps called in the
+   * continuations of those steps, are numbered within the scope ({@code key/1}, {@code key/2}, ...;
+   * readable ids {@code key/name}), independent of anything else the run does. Use it for dynamic
+   * fan-out whose branches hop threads or wait on time outside steps, with a key derived from the
+   * branch's data ({@code Flux.fromIterable(orders).flatMap(o -> ctx.scope("order-" + o.id(), () ->
+   * ...))}). Scopes nest. The supplier is called at once, on the calling thread; the returned
+   * {@code Mono} is the supplier's, so it is as cold as the steps in it.
+   *
+   * @param key the scope's key: 1 to 100 characters without {@code /} or {@code #}, unique among
+   *     the branches of one fan-out
+   * @param branch builds the branch
+   * @param <T> the branch's value type
+   * @return the branch; fails with {@link InvalidArgumentException} for a malformed key
+   */
+  <T> Mono<T> scope(String key, Supplier<? extends Mono<T>> branch);
+
+  /**
+   * Whether this run takes the code path of a change (the patching pattern): true for runs that
+   * reach this call on code that has it, false for a run whose history was recorded before the
+   * change was deployed and already went past this point. Recorded like a step (a marker named
+   * {@code pgqrs.patch.changeId}), so each run answers the same way on every replay, and one body
+   * can carry the old and the new path until the old runs have finished:
+   * {@code ctx.patched("fraud-check").flatMap(yes -> yes ? ctx.step("fraud", ..) : Mono.empty())}.
+   * Cold.
+   *
+   * @param changeId names the change: 1 to 150 characters without {@code #} or {@code /}
+   * @return whether the run takes the new path; fails with {@link InvalidArgumentException} for a
+   *     malformed id
+   */
+  Mono<Boolean> patched(String changeId);
 }

@@ -28,9 +28,13 @@ public final class WorkflowDefinition<I, O> {
   private final StepOptions workflowRetries;
   private final @Nullable Duration timeout;
   private final Duration stepLease;
+  private final @Nullable String version;
+
+  private static final java.util.regex.Pattern VERSION = java.util.regex.Pattern.compile("[A-Za-z0-9_.\\-]{1,32}");
 
   private WorkflowDefinition(String name, Class<I> inputType, Class<O> outputType, WorkflowFunction<I, O> body,
-      StepOptions stepOptions, StepOptions workflowRetries, @Nullable Duration timeout, Duration stepLease) {
+      StepOptions stepOptions, StepOptions workflowRetries, @Nullable Duration timeout, Duration stepLease,
+      @Nullable String version) {
     this.name = name;
     this.inputType = inputType;
     this.outputType = outputType;
@@ -39,6 +43,7 @@ public final class WorkflowDefinition<I, O> {
     this.workflowRetries = workflowRetries;
     this.timeout = timeout;
     this.stepLease = stepLease;
+    this.version = version;
   }
 
   static <I, O> WorkflowDefinition<I, O> create(
@@ -46,7 +51,7 @@ public final class WorkflowDefinition<I, O> {
     Names.checkQueue(name);
     return new WorkflowDefinition<>(name, Objects.requireNonNull(inputType, "inputType"),
         Objects.requireNonNull(outputType, "outputType"), Objects.requireNonNull(body, "body"),
-        StepOptions.defaults(), StepOptions.defaults(), null, Duration.ofSeconds(30));
+        StepOptions.defaults(), StepOptions.defaults(), null, Duration.ofSeconds(30), null);
   }
 
   /**
@@ -57,7 +62,7 @@ public final class WorkflowDefinition<I, O> {
    */
   public WorkflowDefinition<I, O> withStepOptions(StepOptions options) {
     return new WorkflowDefinition<>(name, inputType, outputType, body, Objects.requireNonNull(options, "options"),
-        workflowRetries, timeout, stepLease);
+        workflowRetries, timeout, stepLease, version);
   }
 
   /**
@@ -69,7 +74,7 @@ public final class WorkflowDefinition<I, O> {
    */
   public WorkflowDefinition<I, O> withWorkflowRetries(StepOptions options) {
     return new WorkflowDefinition<>(name, inputType, outputType, body, stepOptions,
-        Objects.requireNonNull(options, "options"), timeout, stepLease);
+        Objects.requireNonNull(options, "options"), timeout, stepLease, version);
   }
 
   /**
@@ -85,12 +90,55 @@ public final class WorkflowDefinition<I, O> {
     if (value != null && (value.isNegative() || value.isZero())) {
       throw new InvalidArgumentException("timeout", "timeout must be positive, got " + value);
     }
-    return new WorkflowDefinition<>(name, inputType, outputType, body, stepOptions, workflowRetries, value, stepLease);
+    return new WorkflowDefinition<>(name, inputType, outputType, body, stepOptions, workflowRetries, value, stepLease, version);
   }
 
   /**
-   * How long a worker's claim on a step lasts without renewal; it is renewed every third of it
-   * while the step runs, so a crashed worker's step is taken over within this time.
+   * The version of this definition's code. Each run records the version it was triggered on, and
+   * only workers of that version execute it: runs of another version wait (visible in run
+   * listings through {@link RunInfo#version()}, and as the depth of the version's queue,
+   * {@code name@version}) until a worker of their version takes them. Deploy a changed body under
+   * a new version, keep workers of the old one until its runs have finished, or carry both paths
+   * in one body with {@link RunContext#patched(String)}.
+   *
+   * @param value 1 to 32 letters, digits, {@code _}, {@code .} or {@code -}; null for an
+   *     unversioned definition (runs on the workflow's own queue)
+   * @return a new definition
+   * @throws InvalidArgumentException if malformed
+   */
+  public WorkflowDefinition<I, O> withVersion(@Nullable String value) {
+    if (value != null && !VERSION.matcher(value).matches()) {
+      throw new InvalidArgumentException("version", "a version must be 1 to 32 letters, digits, '_', '.' or '-', got '"
+          + value + "'");
+    }
+    return new WorkflowDefinition<>(name, inputType, outputType, body, stepOptions, workflowRetries, timeout, stepLease,
+        value);
+  }
+
+  /**
+   * The version of this definition's code (see {@link #withVersion}).
+   *
+   * @return the version, or null for an unversioned definition
+   */
+  public @Nullable String version() {
+    return version;
+  }
+
+  /**
+   * The queue that carries this definition's runs: the workflow's own for an unversioned
+   * definition, else {@code name@version}.
+   *
+   * @return the queue name
+   */
+  public String queue() {
+    return version == null ? name : name + "@" + version;
+  }
+
+  /**
+   * How long a worker's claim on a step lasts without renewal. Since the run-lease protocol, a step
+   * has no lease of its own: the run is held by its worker's message lease (see
+   * {@link WorkflowWorker.Builder#lease(Duration)}), which is what a crashed worker's runs are taken
+   * over after. The value is kept, validated and reported for compatibility.
    *
    * @param value 1 s to 1 hour
    * @return a new definition
@@ -101,7 +149,7 @@ public final class WorkflowDefinition<I, O> {
     if (value.compareTo(Duration.ofSeconds(1)) < 0 || value.compareTo(Duration.ofHours(1)) > 0) {
       throw new InvalidArgumentException("stepLease", "stepLease must be 1s to 1h, got " + value);
     }
-    return new WorkflowDefinition<>(name, inputType, outputType, body, stepOptions, workflowRetries, timeout, value);
+    return new WorkflowDefinition<>(name, inputType, outputType, body, stepOptions, workflowRetries, timeout, value, version);
   }
 
   /**

@@ -1,0 +1,203 @@
+package io.pgqrs.internal;
+
+import io.pgqrs.spi.StoreDriver;
+import io.pgqrs.workflow.RunInfo;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.concurrent.atomic.AtomicInteger;
+import org.jspecify.annotations.Nullable;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+import reactor.core.Disposable;
+import reactor.core.Disposables;
+import reactor.core.publisher.Flux;
+import reactor.core.publisher.Mono;
+import reactor.core.publisher.Sinks;
+
+/**
+ * The engine's one waiter for run results: every {@code result()} of the engine waits here. A run
+ * finished in this engine is known at once from its announcement; a run finished elsewhere is
+ * looked up when a run-finished notification names it, and every waiting run is looked up
+ * together, in one query per poll interval, as the fallback. Look-ups asked for while one is in
+ * flight share the next one.
+ */
+final class RunResults {
+
+  private static final Logger log = LoggerFactory.getLogger(RunResults.class);
+  private static final int RECENT = 4096;
+  private static final int MAX_LOOKUP = 1000;
+
+  private final StoreDriver driver;
+  private final Duration poll;
+  private final reactor.core.scheduler.Scheduler timers;
+  private final Map<Long, Waiting> waiting = new ConcurrentHashMap<>();
+  private final Map<Long, WorkflowRuntime.Finished> recent = new LinkedHashMap<>(16, 0.75f, false) {
+    private static final long serialVersionUID = 1L;
+
+    @Override
+    protected boolean removeEldestEntry(Map.Entry<Long, WorkflowRuntime.Finished> eldest) {
+      return size() > RECENT;
+    }
+  };
+  private final Set<Long> toLook = ConcurrentHashMap.newKeySet();
+  private final AtomicInteger lookWip = new AtomicInteger();
+  private final AtomicBoolean started = new AtomicBoolean();
+  private final Disposable.Composite background = Disposables.composite();
+  private volatile boolean looking;
+  private volatile boolean lookAll;
+
+  /** The waiters of one run, sharing one outcome. */
+  private static final class Waiting {
+    final Sinks.One<WorkflowRuntime.Finished> outcome = Sinks.one();
+    final AtomicInteger subscribers = new AtomicInteger();
+  }
+
+  RunResults(StoreDriver driver, Duration poll, reactor.core.scheduler.Scheduler timers) {
+    this.driver = driver;
+    this.poll = poll;
+    this.timers = timers;
+  }
+
+  /** A run finished (in this engine, or seen finished by a look-up): its waiters get it now. */
+  void finished(WorkflowRuntime.Finished finished) {
+    if (finished.status() == null) {
+      // Finished, outcome unknown here (a cancel's reason, say): read it.
+      toLook.add(finished.runId());
+      look();
+      return;
+    }
+    synchronized (recent) {
+      recent.put(finished.runId(), finished);
+    }
+    Waiting w = waiting.remove(finished.runId());
+    if (w != null) {
+      Emitters.emitValue(w.outcome, finished);
+    }
+  }
+
+  /**
+   * The run's outcome once it has finished. Cold: registers when subscribed; cancelling withdraws
+   * this waiter only.
+   *
+   * @param runId the run
+   * @param lookNow whether to read the run at once (it may have finished before this call, and not
+   *     in this engine); a run this engine has just triggered need not be read
+   */
+  Mono<WorkflowRuntime.Finished> await(long runId, boolean lookNow) {
+    return Mono.defer(() -> {
+      WorkflowRuntime.Finished known = recentlyFinished(runId);
+      if (known != null) {
+        return Mono.just(known);
+      }
+      start();
+      Waiting w = waiting.computeIfAbsent(runId, id -> new Waiting());
+      w.subscribers.incrementAndGet();
+      // Announced between the first check and the registration: its waiters were already served.
+      WorkflowRuntime.Finished raced = recentlyFinished(runId);
+      if (raced != null) {
+        release(runId, w);
+        return Mono.just(raced);
+      }
+      if (lookNow) {
+        toLook.add(runId);
+        look();
+      }
+      return w.outcome.asMono().doOnCancel(() -> release(runId, w));
+    });
+  }
+
+  private void release(long runId, Waiting w) {
+    if (w.subscribers.decrementAndGet() == 0) {
+      waiting.remove(runId, w);
+    }
+  }
+
+  private WorkflowRuntime.@Nullable Finished recentlyFinished(long runId) {
+    synchronized (recent) {
+      return recent.get(runId);
+    }
+  }
+
+  private void start() {
+    if (!started.compareAndSet(false, true)) {
+      return;
+    }
+    background.add(driver.runsFinished().subscribe(id -> {
+      if (id < 0) {
+        lookAll = true;
+        look();
+      } else if (waiting.containsKey(id)) {
+        toLook.add(id);
+        look();
+      }
+    }, e -> log.warn("pgqrs run-finished notifications ended: {}", e.toString())));
+    background.add(Flux.interval(poll, poll, timers).subscribe(t -> {
+      if (!waiting.isEmpty()) {
+        lookAll = true;
+        look();
+      }
+    }));
+  }
+
+  /** Looks the pending runs up, one query for all of them; runs asked for meanwhile share the next. */
+  private void look() {
+    if (lookWip.getAndIncrement() != 0) {
+      return;
+    }
+    int missed = 1;
+    do {
+      if (!looking) {
+        List<Long> ids = new ArrayList<>();
+        if (lookAll) {
+          lookAll = false;
+          toLook.clear();
+          ids.addAll(waiting.keySet());
+        } else {
+          for (Long id : toLook) {
+            toLook.remove(id);
+            ids.add(id);
+          }
+        }
+        if (!ids.isEmpty()) {
+          looking = true;
+          lookUp(ids);
+        }
+      }
+      missed = lookWip.addAndGet(-missed);
+    } while (missed != 0);
+  }
+
+  private void lookUp(List<Long> ids) {
+    List<List<Long>> chunks = new ArrayList<>();
+    for (int i = 0; i < ids.size(); i += MAX_LOOKUP) {
+      chunks.add(ids.subList(i, Math.min(ids.size(), i + MAX_LOOKUP)));
+    }
+    Flux.fromIterable(chunks)
+        .concatMap(driver::findRuns)
+        .filter(run -> run.status().isFinished())
+        .subscribe(this::found, e -> {
+          log.debug("pgqrs could not look up run results; trying again at the poll interval: {}", e.toString());
+          lookDone();
+        }, this::lookDone);
+  }
+
+  private void found(RunInfo run) {
+    finished(WorkflowRuntime.Finished.of(run));
+  }
+
+  private void lookDone() {
+    looking = false;
+    look();
+  }
+
+  /** Stops the notifications and the poll; waiters still waiting never complete. */
+  void close() {
+    background.dispose();
+  }
+}
