@@ -1,0 +1,328 @@
+package io.pgqrs.contract;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import io.pgqrs.InvalidArgumentException;
+import io.pgqrs.testing.StateWait;
+import io.pgqrs.workflow.RunHandle;
+import io.pgqrs.workflow.RunInfo;
+import io.pgqrs.workflow.RunStatus;
+import io.pgqrs.workflow.StepInfo;
+import io.pgqrs.workflow.StepOptions;
+import io.pgqrs.workflow.Workflow;
+import io.pgqrs.workflow.WorkflowDefinition;
+import io.pgqrs.workflow.WorkflowFunction;
+import io.pgqrs.workflow.WorkflowWorker;
+import io.pgqrs.workflow.Workflows;
+import io.pgqrs.RetryPolicy;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Set;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.ThreadLocalRandom;
+import java.util.concurrent.atomic.AtomicInteger;
+import java.util.concurrent.atomic.AtomicReference;
+import java.util.stream.Collectors;
+import java.util.stream.IntStream;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.Test;
+import reactor.core.publisher.Flux;
+import reactor.core.publisher.Mono;
+import reactor.core.publisher.Sinks;
+import reactor.test.StepVerifier;
+
+/**
+ * The run-lease protocol's replay on every backend: step identities that do not depend on timing
+ * in nested concurrent branches across many interrupted executions, scopes, versions, patches,
+ * nondeterminism, and the local fast path.
+ */
+public abstract class WorkflowReplayContract extends StoreContract {
+
+  private static final AtomicInteger WORKFLOWS = new AtomicInteger();
+
+  private final List<WorkflowWorker> workers = new ArrayList<>();
+
+  @AfterEach
+  void stopWorkers() {
+    Flux.fromIterable(workers).flatMap(WorkflowWorker::stop).then().block(T);
+    workers.clear();
+  }
+
+  /** How many interrupted executions the crash-and-resume test goes through. */
+  protected int replayCycles() {
+    return 100;
+  }
+
+  private String newWorkflowName() {
+    String name = "rp" + WORKFLOWS.incrementAndGet() + "_" + getClass().getSimpleName().toLowerCase();
+    return name.length() > 50 ? name.substring(0, 50) : name;
+  }
+
+  private <I, O> WorkflowDefinition<I, O> define(String name, Class<I> in, Class<O> out, WorkflowFunction<I, O> body) {
+    return Workflows.define(name, in, out, body)
+        .withStepOptions(new StepOptions(3, RetryPolicy.fixed(Duration.ZERO)))
+        .withWorkflowRetries(StepOptions.noRetries());
+  }
+
+  private <I, O> Workflow<I, O> register(WorkflowDefinition<I, O> definition) {
+    return store.runs().register(definition).block(T);
+  }
+
+  private WorkflowWorker start(Workflow<?, ?> workflow, int concurrency, Duration shutdownTimeout) {
+    WorkflowWorker worker = workflow.worker().concurrency(concurrency).pollInterval(Duration.ofMillis(100))
+        .shutdownTimeout(shutdownTimeout).start();
+    workers.add(worker);
+    return worker;
+  }
+
+  private static <T> Mono<T> jittered(T value) {
+    return Mono.just(value).delayElement(Duration.ofMillis(ThreadLocalRandom.current().nextInt(6)));
+  }
+
+  // ---------------------------------------------------------------- deterministic identity
+
+  /**
+   * Three outer branches run concurrently; each, in the continuation of its own step, runs two
+   * concurrent inner steps of the same name and then a join step of the same name as the other
+   * branches' joins. Every step's value names its branch, so a replay that handed one branch
+   * another branch's record would show in the result. Executions are interrupted at random points
+   * (the worker stopped at once, its steps in flight cancelled), over many runs; after each
+   * interruption no recorded step's body may run again, and every run's result must be exact.
+   */
+  @Test
+  void nestedConcurrentBranchesReplayExactlyAcrossInterruptedExecutions() {
+    Set<String> recordedAtInterruption = ConcurrentHashMap.newKeySet();
+    AtomicInteger reExecutedRecordedSteps = new AtomicInteger();
+    AtomicReference<Sinks.One<Boolean>> interruptNow = new AtomicReference<>(Sinks.one());
+    AtomicInteger interruptsLeftInRun = new AtomicInteger();
+    WorkflowFunction<String, String> body = (ctx, in) -> {
+      java.util.function.Function<String, Mono<String>> work = value -> {
+        if (recordedAtInterruption.contains(value)) {
+          reExecutedRecordedSteps.incrementAndGet();
+        }
+        if (interruptsLeftInRun.get() > 0 && ThreadLocalRandom.current().nextInt(4) == 0) {
+          interruptNow.get().tryEmitValue(true);
+        }
+        return jittered(value);
+      };
+      return Flux.range(0, 3)
+          .flatMap(i -> ctx.step("outer", String.class, () -> work.apply(in + "-o" + i))
+              .flatMap(outer -> Flux.merge(
+                      ctx.step("inner", String.class, () -> work.apply(outer + "/a")),
+                      ctx.step("inner", String.class, () -> work.apply(outer + "/b")))
+                  .collectSortedList()
+                  .flatMap(inner -> ctx.step("join", String.class, () -> work.apply(String.join("+", inner))))), 3)
+          .collectSortedList()
+          .map(joined -> String.join(",", joined));
+    };
+    Workflow<String, String> workflow = register(define(newWorkflowName(), String.class, String.class, body));
+    int cycles = 0;
+    int runs = 0;
+    while (cycles < replayCycles()) {
+      String input = "r" + runs++;
+      interruptsLeftInRun.set(3);
+      RunHandle<String> run = workflow.trigger(input).block(T);
+      Mono<String> result = run.result().cache();
+      while (true) {
+        Sinks.One<Boolean> interrupt = Sinks.one();
+        interruptNow.set(interrupt);
+        WorkflowWorker worker = start(workflow, 1, Duration.ZERO);
+        Boolean interrupted = Mono.firstWithSignal(interrupt.asMono(), result.map(r -> false)).block(T);
+        if (!Boolean.TRUE.equals(interrupted)) {
+          worker.stop().block(T);
+          break;
+        }
+        interruptsLeftInRun.decrementAndGet();
+        worker.stop().block(T);
+        cycles++;
+        for (StepInfo step : run.steps().collectList().block(T)) {
+          if (step.output() != null && step.output().isTextual()) {
+            recordedAtInterruption.add(step.output().asText());
+          }
+        }
+      }
+      String expected = IntStream.range(0, 3)
+          .mapToObj(i -> input + "-o" + i + "/a+" + input + "-o" + i + "/b")
+          .sorted()
+          .collect(Collectors.joining(","));
+      assertThat(result.block(T)).as("run %s after interrupted executions", input).isEqualTo(expected);
+      assertThat(run.steps().collectList().block(T))
+          .extracting(StepInfo::stepId)
+          .hasSize(12)
+          .doesNotHaveDuplicates();
+    }
+    assertThat(reExecutedRecordedSteps.get()).as("bodies of recorded steps executed again").isZero();
+  }
+
+  @Test
+  void scopesNumberTheirStepsWithinTheScope() {
+    Workflow<String, String> workflow = register(define(newWorkflowName(), String.class, String.class, (ctx, in) ->
+        Flux.just("x", "y")
+            .flatMap(key -> ctx.scope("item-" + key, () -> ctx.step("load", String.class, () -> jittered(key))
+                .publishOn(reactor.core.scheduler.Schedulers.parallel())
+                .flatMap(v -> ctx.step("save", String.class, () -> jittered(v + "!")))))
+            .collectSortedList()
+            .map(list -> String.join(",", list))));
+    start(workflow, 2, Duration.ofSeconds(5));
+    RunHandle<String> run = workflow.trigger("in").block(T);
+    assertThat(run.result().block(T)).isEqualTo("x!,y!");
+    assertThat(run.steps().collectList().block(T))
+        .extracting(StepInfo::stepId, StepInfo::position)
+        .containsExactlyInAnyOrder(
+            org.assertj.core.groups.Tuple.tuple("item-x/load", "item-x/1"),
+            org.assertj.core.groups.Tuple.tuple("item-x/save", "item-x/2"),
+            org.assertj.core.groups.Tuple.tuple("item-y/load", "item-y/1"),
+            org.assertj.core.groups.Tuple.tuple("item-y/save", "item-y/2"));
+  }
+
+  @Test
+  void aMalformedScopeKeyFailsWithATypedError() {
+    Workflow<String, String> workflow = register(define(newWorkflowName(), String.class, String.class, (ctx, in) ->
+        ctx.scope("a/b", () -> Mono.just("never"))));
+    start(workflow, 1, Duration.ofSeconds(5));
+    StepVerifier.create(workflow.trigger("in").block(T).result())
+        .expectErrorSatisfies(e -> assertThat(e).hasMessageContaining("scope key"))
+        .verify(T);
+  }
+
+  // ---------------------------------------------------------------- versions
+
+  @Test
+  void aWorkerExecutesOnlyRunsOfItsVersion() {
+    String name = newWorkflowName();
+    AtomicInteger byOne = new AtomicInteger();
+    AtomicInteger byTwo = new AtomicInteger();
+    Workflow<String, String> one = register(define(name, String.class, String.class,
+        (ctx, in) -> ctx.step("s", String.class, () -> {
+          byOne.incrementAndGet();
+          return Mono.just("v1:" + in);
+        })).withVersion("1"));
+    Workflow<String, String> two = register(define(name, String.class, String.class,
+        (ctx, in) -> ctx.step("s", String.class, () -> {
+          byTwo.incrementAndGet();
+          return Mono.just("v2:" + in);
+        })).withVersion("2"));
+    start(two, 2, Duration.ofSeconds(5));
+    RunHandle<String> old = one.trigger("a").block(T);
+    RunHandle<String> fresh = two.trigger("b").block(T);
+    assertThat(fresh.result().block(T)).isEqualTo("v2:b");
+    RunInfo waiting = old.info().block(T);
+    assertThat(waiting.version()).isEqualTo("1");
+    assertThat(waiting.status()).isEqualTo(RunStatus.QUEUED);
+    assertThat(fresh.info().block(T).version()).isEqualTo("2");
+    start(one, 1, Duration.ofSeconds(5));
+    assertThat(old.result().block(T)).isEqualTo("v1:a");
+    assertThat(byOne.get()).isEqualTo(1);
+    assertThat(byTwo.get()).isEqualTo(1);
+  }
+
+  @Test
+  void aMalformedVersionIsRefused() {
+    org.assertj.core.api.Assertions.assertThatThrownBy(() -> define(newWorkflowName(), String.class, String.class,
+            (ctx, in) -> Mono.just(in)).withVersion("two words"))
+        .isInstanceOf(InvalidArgumentException.class)
+        .hasMessageContaining("version");
+  }
+
+  // ---------------------------------------------------------------- patches and nondeterminism
+
+  /** A body that records step "a", then waits for signal "go", then runs step "b". */
+  private static WorkflowFunction<String, String> beforeChange() {
+    return (ctx, in) -> ctx.step("a", String.class, () -> Mono.just("a"))
+        .flatMap(a -> ctx.awaitSignal("go", String.class, Duration.ofMinutes(5)))
+        .flatMap(go -> ctx.step("b", String.class, () -> Mono.just("b:" + go)));
+  }
+
+  @Test
+  void patchedIsFalseForRunsRecordedBeforeTheChangeAndTrueForNewOnes() {
+    String name = newWorkflowName();
+    Workflow<String, String> old = register(define(name, String.class, String.class, beforeChange()));
+    WorkflowWorker oldWorker = start(old, 1, Duration.ofSeconds(5));
+    RunHandle<String> recordedBefore = old.trigger("x").block(T);
+    StateWait.until("the old run waits for its signal", T, () -> recordedBefore.steps().collectList(),
+        steps -> steps.stream().anyMatch(s -> s.stepId().equals("pgqrs.signal.go")));
+    oldWorker.stop().block(T);
+    Workflow<String, String> changed = register(define(name, String.class, String.class,
+        (ctx, in) -> ctx.step("a", String.class, () -> Mono.just("a"))
+            .flatMap(a -> ctx.patched("audit"))
+            .flatMap(audit -> (audit ? ctx.step("audit", String.class, () -> Mono.just("audited")) : Mono.just("-"))
+                .flatMap(x -> ctx.awaitSignal("go", String.class, Duration.ofMinutes(5)))
+                .flatMap(go -> ctx.step("b", String.class, () -> Mono.just("b:" + go + ":" + audit))))));
+    start(changed, 2, Duration.ofSeconds(5));
+    RunHandle<String> recordedAfter = changed.trigger("y").block(T);
+    StateWait.until("the new run waits for its signal", T, () -> recordedAfter.steps().collectList(),
+        steps -> steps.stream().anyMatch(s -> s.stepId().equals("pgqrs.signal.go")));
+    recordedBefore.signal("go", "1").block(T);
+    recordedAfter.signal("go", "2").block(T);
+    assertThat(recordedBefore.result().block(T)).isEqualTo("b:1:false");
+    assertThat(recordedAfter.result().block(T)).isEqualTo("b:2:true");
+    assertThat(recordedAfter.steps().collectList().block(T)).extracting(StepInfo::stepId)
+        .containsExactly("a", "pgqrs.patch.audit", "audit", "pgqrs.signal.go", "b");
+    assertThat(recordedBefore.steps().collectList().block(T)).extracting(StepInfo::stepId)
+        .containsExactly("a", "pgqrs.signal.go", "b");
+  }
+
+  @Test
+  void aHistoryWrittenByOtherCodePausesTheRunWithANondeterminismError() {
+    String name = newWorkflowName();
+    Workflow<String, String> old = register(define(name, String.class, String.class, beforeChange()));
+    WorkflowWorker oldWorker = start(old, 1, Duration.ofSeconds(5));
+    RunHandle<String> run = old.trigger("x").block(T);
+    StateWait.until("the run waits for its signal", T, () -> run.steps().collectList(),
+        steps -> steps.stream().anyMatch(s -> s.stepId().equals("pgqrs.signal.go")));
+    oldWorker.stop().block(T);
+    AtomicInteger changedSteps = new AtomicInteger();
+    Workflow<String, String> changed = register(define(name, String.class, String.class,
+        (ctx, in) -> ctx.step("a", String.class, () -> Mono.just("a"))
+            .flatMap(a -> ctx.step("z", String.class, () -> {
+              changedSteps.incrementAndGet();
+              return Mono.just("z");
+            }))));
+    start(changed, 1, Duration.ofSeconds(5));
+    run.signal("go", "now").block(T);
+    RunInfo paused = StateWait.until("the run is paused", T, run::info, info -> info.status() == RunStatus.PAUSED);
+    assertThat(paused.error()).contains("nondeterministic replay").contains("pgqrs.signal.go").contains("'z'");
+    assertThat(changedSteps.get()).isZero();
+  }
+
+  // ---------------------------------------------------------------- the local fast path
+
+  @Test
+  void aRunTriggeredNextToAnIdleWorkerIsTakenByTheTriggerAndFinishesWithoutAClaim() {
+    Workflow<String, String> workflow = register(define(newWorkflowName(), String.class, String.class,
+        (ctx, in) -> ctx.step("one", String.class, () -> Mono.just(in + "!"))));
+    start(workflow, 4, Duration.ofSeconds(5));
+    RunHandle<String> run = workflow.trigger("fast").block(T);
+    assertThat(run.result().block(T)).isEqualTo("fast!");
+    RunInfo info = run.info().block(T);
+    assertThat(info.attempts()).isEqualTo(1);
+    assertThat(info.status()).isEqualTo(RunStatus.SUCCESS);
+  }
+
+  @Test
+  void moreRunsThanTheWorkersSlotsAllFinish() {
+    AtomicInteger inFlight = new AtomicInteger();
+    AtomicInteger mostInFlight = new AtomicInteger();
+    Workflow<Integer, Integer> workflow = register(define(newWorkflowName(), Integer.class, Integer.class,
+        (ctx, in) -> ctx.step("square", Integer.class, () -> Mono.defer(() -> {
+          mostInFlight.accumulateAndGet(inFlight.incrementAndGet(), Math::max);
+          return jittered(in * in).doFinally(s -> inFlight.decrementAndGet());
+        }))));
+    start(workflow, 3, Duration.ofSeconds(5));
+    List<RunHandle<Integer>> runs = Flux.range(0, 20).concatMap(workflow::trigger).collectList().block(T);
+    List<Integer> results = Flux.fromIterable(runs).flatMap(RunHandle::result).collectSortedList().block(T);
+    assertThat(results).isEqualTo(IntStream.range(0, 20).map(i -> i * i).sorted().boxed().toList());
+    assertThat(mostInFlight.get()).isLessThanOrEqualTo(3);
+  }
+
+  @Test
+  void resultOfARunFinishedBeforeTheCallIsRead() {
+    Workflow<String, String> workflow = register(define(newWorkflowName(), String.class, String.class,
+        (ctx, in) -> ctx.step("one", String.class, () -> Mono.just(in))));
+    start(workflow, 1, Duration.ofSeconds(5));
+    long runId = workflow.trigger("done").block(T).runId();
+    StateWait.until("the run finished", T, () -> store.runs().get(runId), r -> r.status() == RunStatus.SUCCESS);
+    assertThat(workflow.run(runId).result().block(T)).isEqualTo("done");
+  }
+}
