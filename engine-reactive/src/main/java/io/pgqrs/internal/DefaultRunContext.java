@@ -28,6 +28,7 @@ import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicReference;
 import java.util.function.Function;
 import java.util.function.Supplier;
+import reactor.util.context.ContextView;
 import org.jspecify.annotations.Nullable;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -60,10 +61,11 @@ final class DefaultRunContext implements RunContext {
   private static final String PATCH = "pgqrs.patch.";
   private static final String ROOT = "";
 
-  /** The scope current on a thread, and the context it belongs to. */
-  private record Frame(DefaultRunContext context, String scope) {}
+  /** The Reactor context key of the innermost {@link #scope} a step is subscribed in. */
+  private static final String SCOPE_KEY = "pgqrs.workflow.scope";
 
-  private static final ThreadLocal<@Nullable Frame> CURRENT = new ThreadLocal<>();
+  /** A scope, and the run context it belongs to (runs may nest in one pipeline). */
+  private record ScopeRef(DefaultRunContext context, String path) {}
 
   /** Why this execution of the body ends early. */
   sealed interface Interrupt permits Park, Pause, Cancel, TimedOut, Lost, Finished, Diverged {}
@@ -183,21 +185,37 @@ final class DefaultRunContext implements RunContext {
 
   // ---------------------------------------------------------------- identities
 
-  private String currentScope() {
-    Frame frame = CURRENT.get();
-    return frame != null && frame.context() == this ? frame.scope() : ROOT;
+  /** The scope a step subscribed with this context view is in: the innermost {@link #scope}, else the root. */
+  private String scopeOf(ContextView view) {
+    ScopeRef ref = view.getOrDefault(SCOPE_KEY, null);
+    return ref != null && ref.context() == this ? ref.path() : ROOT;
   }
 
-  private <T> T inScope(String scope, Supplier<T> work) {
-    Frame previous = CURRENT.get();
-    CURRENT.set(new Frame(this, scope));
-    try {
-      return work.get();
-    } finally {
-      if (previous == null) {
-        CURRENT.remove();
-      } else {
-        CURRENT.set(previous);
+  /**
+   * A step's identity, given when the step is first subscribed (later subscriptions of the same
+   * {@code Mono} are the same step).
+   */
+  private final class LazyIdentity {
+
+    private final String name;
+    private final @Nullable String site;
+    private volatile @Nullable Identity identity;
+
+    LazyIdentity(String name, @Nullable String site) {
+      this.name = name;
+      this.site = site;
+    }
+
+    Identity resolve(ContextView view) {
+      Identity known = identity;
+      if (known != null) {
+        return known;
+      }
+      synchronized (this) {
+        if (identity == null) {
+          identity = identify(name, site, scopeOf(view));
+        }
+        return Objects.requireNonNull(identity);
       }
     }
   }
@@ -210,12 +228,11 @@ final class DefaultRunContext implements RunContext {
   }
 
   /**
-   * The step's identity, given now (at call time): the next position of the current scope, and its
-   * name with a per-name counter ({@code name#n} from the second call on).
+   * The step's identity, given at its first subscription: the next position of its scope, and its
+   * name with a per-name counter ({@code name#n} from the second step of that name on).
    */
-  private Identity identify(String name, @Nullable String site) {
+  private Identity identify(String name, @Nullable String site, String scope) {
     checkName(name);
-    String scope = currentScope();
     String key = scope + "\u0000" + name;
     if (site != null) {
       String first = callsites.putIfAbsent(key, site);
@@ -269,17 +286,22 @@ final class DefaultRunContext implements RunContext {
       return Mono.error(new InvalidArgumentException("key", "a scope key must be 1 to " + MAX_SCOPE_KEY
           + " characters without '/' or '#', got " + (key == null ? "null" : "'" + key + "'")));
     }
-    String parent = currentScope();
-    String path = parent.isEmpty() ? key : parent + "/" + key;
-    Mono<T> mono = inScope(path, branch::get);
-    return mono == null ? Mono.error(new NullPointerException("the branch of scope '" + key + "' returned null")) : mono;
+    Mono<T> built = branch.get();
+    if (built == null) {
+      return Mono.error(new NullPointerException("the branch of scope '" + key + "' returned null"));
+    }
+    return Mono.deferContextual(view -> {
+      String parent = scopeOf(view);
+      String path = parent.isEmpty() ? key : parent + "/" + key;
+      return built.contextWrite(c -> c.put(SCOPE_KEY, new ScopeRef(this, path)));
+    });
   }
 
   // ---------------------------------------------------------------- delivering results
 
   /** Delivers a step's result in completion order, with the step's scope current meanwhile. */
   private <T> void deliver(Identity id, int completion, MonoSink<T> sink, @Nullable T value, @Nullable Throwable error) {
-    order.deliver(completion, () -> inScope(id.scope(), () -> {
+    order.deliver(completion, () -> {
       if (error != null) {
         sink.error(error);
       } else if (value == null) {
@@ -287,8 +309,7 @@ final class DefaultRunContext implements RunContext {
       } else {
         sink.success(value);
       }
-      return null;
-    }));
+    });
   }
 
   private StoreParams.RecordStep record(Identity id, StepStatus status, @Nullable String json, @Nullable String type,
@@ -302,8 +323,15 @@ final class DefaultRunContext implements RunContext {
    * A step: the identity is given now; when subscribed, the step replays from the history or is
    * executed by {@code execution}.
    */
-  private <T> Mono<T> step(Identity id, @Nullable JavaType type, StepExecution<T> execution) {
+  private <T> Mono<T> step(LazyIdentity lazy, @Nullable JavaType type, StepExecution<T> execution) {
     return Mono.create(sink -> {
+      Identity id;
+      try {
+        id = lazy.resolve(sink.contextView());
+      } catch (RuntimeException e) {
+        sink.error(e);
+        return;
+      }
       Interrupt early = interruption.get();
       if (early != null) {
         sink.error(new RunInterrupted(early));
@@ -430,13 +458,12 @@ final class DefaultRunContext implements RunContext {
   private <T> Mono<T> run(String name, @Nullable String site, @Nullable JavaType type, StepOptions options,
       Supplier<? extends Mono<? extends T>> supplier) {
     Objects.requireNonNull(supplier, "supplier");
-    Identity id;
     try {
-      id = identify(name, site);
+      checkName(name);
     } catch (RuntimeException e) {
       return Mono.error(e);
     }
-    return step(id, type, (identity, attempt, sink, drawn) -> {
+    return step(new LazyIdentity(name, site), type, (identity, attempt, sink, drawn) -> {
       long started = System.nanoTime();
       return Mono.defer(() -> {
             Mono<? extends T> work = supplier.get();
@@ -549,14 +576,13 @@ final class DefaultRunContext implements RunContext {
     Objects.requireNonNull(type, "type");
     Objects.requireNonNull(work, "work");
     JavaType javaType = runtime.mapper().constructType(type);
-    Identity id;
     try {
-      id = identify(name, callsite());
+      checkName(name);
     } catch (RuntimeException e) {
       return Mono.error(e);
     }
     StepOptions options = definition.stepOptions();
-    return step(id, javaType, (identity, attempt, sink, drawn) -> {
+    return step(new LazyIdentity(name, callsite()), javaType, (identity, attempt, sink, drawn) -> {
       String what = "the output of step '" + identity.stepId() + "'";
       // The JSON recorded in the transaction, read back so the first execution sees what replays will.
       AtomicReference<@Nullable String> recorded = new AtomicReference<>();
@@ -598,13 +624,15 @@ final class DefaultRunContext implements RunContext {
   @Override
   public Mono<Void> sleep(Duration duration) {
     Engine.checkNotNegative("duration", duration);
-    Identity id;
-    try {
-      id = identify(SLEEP, null);
-    } catch (RuntimeException e) {
-      return Mono.error(e);
-    }
+    LazyIdentity lazy = new LazyIdentity(SLEEP, null);
     return Mono.create(sink -> {
+      Identity id;
+      try {
+        id = lazy.resolve(sink.contextView());
+      } catch (RuntimeException e) {
+        sink.error(e);
+        return;
+      }
       Interrupt early = interruption.get();
       if (early != null) {
         sink.error(new RunInterrupted(early));
@@ -664,16 +692,22 @@ final class DefaultRunContext implements RunContext {
   public <T> Mono<T> awaitSignal(String name, Class<T> type, Duration timeout) {
     Objects.requireNonNull(type, "type");
     Engine.checkNotNegative("timeout", timeout);
-    Identity id;
     try {
       WorkflowRuntime.checkText("name", name, MAX_STEP_NAME - SIGNAL.length());
-      id = identify(SIGNAL + name, null);
     } catch (RuntimeException e) {
       return Mono.error(e);
     }
+    LazyIdentity lazy = new LazyIdentity(SIGNAL + name, null);
     JavaType javaType = runtime.mapper().constructType(type);
     String timeoutText = "no signal '" + name + "' arrived within " + timeout;
     return Mono.create(sink -> {
+      Identity id;
+      try {
+        id = lazy.resolve(sink.contextView());
+      } catch (RuntimeException e) {
+        sink.error(e);
+        return;
+      }
       Interrupt early = interruption.get();
       if (early != null) {
         sink.error(new RunInterrupted(early));
@@ -761,19 +795,9 @@ final class DefaultRunContext implements RunContext {
           + " characters without '#' or '/', got " + (changeId == null ? "null" : "'" + changeId + "'")));
     }
     String marker = PATCH + changeId;
-    String scope = currentScope();
-    String key = scope + "\u0000" + marker;
-    // Look at the next position without taking it: a run recorded before the change holds another
-    // step there, and the old path must find that step at that position.
-    int nextPosition = positions.computeIfAbsent(scope, s -> new AtomicInteger()).get() + 1;
-    int nextCall = calls.computeIfAbsent(key, s -> new AtomicInteger()).get() + 1;
-    Identity next = identity(scope, nextPosition, marker, nextCall);
-    StoreResults.StepRecord there = exec.recordAt(next.position());
-    if (there != null && there.status() != StepStatus.RUNNING && !there.stepId().equals(next.stepId())) {
-      return Mono.just(false);
-    }
-    Identity id = identify(marker, null);
-    return step(id, runtime.mapper().constructType(Boolean.class), (identity, attempt, sink, drawn) -> {
+    AtomicReference<@Nullable Boolean> oldPath = new AtomicReference<>();
+    LazyIdentity lazy = new LazyIdentity(marker, null);
+    Mono<Boolean> newPath = step(lazy, runtime.mapper().constructType(Boolean.class), (identity, attempt, sink, drawn) -> {
       int n = draw(drawn);
       return exec.write(record(identity, StepStatus.SUCCESS, "true", Boolean.class.getName(), null, 0, null, null, n,
               Duration.ZERO))
@@ -789,6 +813,29 @@ final class DefaultRunContext implements RunContext {
             undraw(drawn, n);
             sink.error(e);
           });
+    });
+    return Mono.deferContextual(view -> {
+      Boolean decided = oldPath.get();
+      if (decided == null) {
+        synchronized (oldPath) {
+          decided = oldPath.get();
+          if (decided == null) {
+            // Look at the next position without taking it: a run recorded before the change holds
+            // another step there, and the old path must find that step at that position.
+            String scope = scopeOf(view);
+            int nextPosition = positions.computeIfAbsent(scope, k -> new AtomicInteger()).get() + 1;
+            int nextCall = calls.computeIfAbsent(scope + "\u0000" + marker, k -> new AtomicInteger()).get() + 1;
+            Identity next = identity(scope, nextPosition, marker, nextCall);
+            StoreResults.StepRecord there = exec.recordAt(next.position());
+            decided = there != null && there.status() != StepStatus.RUNNING && !there.stepId().equals(next.stepId());
+            if (!decided) {
+              lazy.resolve(view);
+            }
+            oldPath.set(decided);
+          }
+        }
+      }
+      return decided ? Mono.just(false) : newPath;
     });
   }
 

@@ -14,7 +14,7 @@ public final class Names {
   public static final int MAX_IDENTIFIER_LENGTH = 63;
 
   private static final Pattern SCHEMA = Pattern.compile("[A-Za-z_][A-Za-z0-9_]{0,62}");
-  private static final Pattern QUEUE = Pattern.compile("[A-Za-z_][A-Za-z0-9_.\\-]{0,62}");
+  private static final Pattern QUEUE = Pattern.compile("[A-Za-z_][A-Za-z0-9_.\\-]{0,62}(@[A-Za-z0-9_.\\-]{1,32})?");
   private static final int MAX_WORKER_NAME = 200;
 
   private Names() {}
@@ -37,7 +37,9 @@ public final class Names {
   }
 
   /**
-   * Checks a queue name: a letter or underscore, then letters, digits, {@code _ . -}, at most 63.
+   * Checks a queue name: a letter or underscore, then letters, digits, {@code _ . -}, at most 63;
+   * optionally followed by {@code @} and a workflow version (1 to 32 letters, digits,
+   * {@code _ . -}), the form of the queues that carry the runs of one version of a workflow.
    *
    * @param queue the name
    * @return the name

@@ -12,21 +12,22 @@ import reactor.core.publisher.Mono;
  * returns a cold {@code Mono} that does its work when subscribed, so steps compose with
  * {@code flatMap}, {@code zip} and the rest of Reactor.
  *
- * <p><b>Step identity.</b> A step is identified by its <em>position</em>: the order in which the
- * body calls step methods ({@code 1}, {@code 2}, ...), never the order in which steps complete. Its
- * readable id ({@link StepInfo#stepId()}) is its name, {@code name#2}, {@code name#3}, ... for later
- * calls of the same name; using one name at two different places of the code fails with
- * {@link StepConflictException}. Calls made at assembly ({@code Flux.merge(ctx.step("a", ..),
- * ctx.step("b", ..))}) follow program order. Calls made in a continuation ({@code flatMap} after a
- * step, {@code zip(..).flatMap}, {@code flatMap} over a step's values) follow the order in which
- * steps deliver their results, and the engine makes that order deterministic: every execution
- * delivers step results in the order they were first recorded, so concurrent branches get the
- * same positions on every replay whatever their timing. Work that hops threads or waits on time
- * outside steps ({@code publishOn}, {@code Mono.delay}, a client call outside a step) before calling
- * a step loses that guarantee: wrap such a branch in {@link #scope(String, Supplier)} with a key
- * derived from its data, whose steps are numbered within the scope. At the same position, a
- * history written by different code fails the execution with {@link NondeterminismException} and
- * pauses the run.
+ * <p><b>Step identity.</b> A step is identified by its <em>position</em>: the order in which steps
+ * are first subscribed ({@code 1}, {@code 2}, ...), never the order in which they complete; a
+ * {@code Mono} subscribed again is the same step. Its readable id ({@link StepInfo#stepId()}) is its
+ * name, {@code name#2}, {@code name#3}, ... for later steps of the same name; using one name at two
+ * different places of the code fails with {@link StepConflictException}. Steps subscribed together
+ * ({@code Flux.merge(ctx.step("a", ..), ctx.step("b", ..))}, {@code zip}) follow program order.
+ * Steps subscribed in a continuation ({@code flatMap} after a step, {@code zip(..).flatMap},
+ * {@code flatMap} with a concurrency limit over a step's values) follow the order in which steps
+ * deliver their results, and the engine makes that order deterministic: every execution delivers
+ * step results in the order they were first recorded, so concurrent branches get the same
+ * positions on every replay whatever their timing. A branch that hops threads or waits on time
+ * outside steps ({@code publishOn}, {@code Mono.delay}, a client call outside a step) before it
+ * subscribes a step loses that guarantee: wrap such a branch in {@link #scope(String, Supplier)}
+ * with a key derived from its data, whose steps are numbered within the scope wherever they run.
+ * At the same position, a history written by different code fails the execution with
+ * {@link NondeterminismException} and pauses the run.
  *
  * <p><b>Guarantees.</b> A recorded step is never executed again: replay returns the recorded
  * value without subscribing to its supplier. At most one worker executes a run at a time: it holds
@@ -165,13 +166,14 @@ public interface RunContext {
   <S> S steps(Class<S> api, S target);
 
   /**
-   * Runs a branch of the body in a named scope: the steps it calls, and the steps called in the
-   * continuations of those steps, are numbered within the scope ({@code key/1}, {@code key/2}, ...;
-   * readable ids {@code key/name}), independent of anything else the run does. Use it for dynamic
-   * fan-out whose branches hop threads or wait on time outside steps, with a key derived from the
-   * branch's data ({@code Flux.fromIterable(orders).flatMap(o -> ctx.scope("order-" + o.id(), () ->
-   * ...))}). Scopes nest. The supplier is called at once, on the calling thread; the returned
-   * {@code Mono} is the supplier's, so it is as cold as the steps in it.
+   * Runs a branch of the body in a named scope: every step subscribed within the branch's
+   * pipeline (through the Reactor context, so also after {@code publishOn} or a delay) is numbered
+   * within the scope ({@code key/1}, {@code key/2}, ...; readable ids {@code key/name}),
+   * independent of anything else the run does. Use it for dynamic fan-out whose branches hop
+   * threads or wait on time outside steps, with a key derived from the branch's data
+   * ({@code Flux.fromIterable(orders).flatMap(o -> ctx.scope("order-" + o.id(), () -> ...))}).
+   * Scopes nest. The supplier is called at once, on the calling thread; the returned {@code Mono}
+   * subscribes the supplier's, so it is as cold as the steps in it.
    *
    * @param key the scope's key: 1 to 100 characters without {@code /} or {@code #}, unique among
    *     the branches of one fan-out
