@@ -24,7 +24,10 @@ import reactor.core.scheduler.Scheduler;
  * passes outside steps) would stall the body; after a grace period the order gives it up and logs
  * it, and the position check still catches a step that differs.
  *
- * <p>Deliveries run one at a time, outside the lock, on the thread that made them due.
+ * <p>Deliveries run one at a time, in order, as tasks of the execution's serial scheduler, which
+ * also subscribed the body. A delivery never runs inside the subscription that made it due (a
+ * replayed step is due at once): it waits until the task in progress has subscribed everything it
+ * subscribes, exactly as a first execution's results, which come back from the store later, do.
  */
 final class CompletionOrder {
 
@@ -33,6 +36,7 @@ final class CompletionOrder {
 
   private final long runId;
   private final Scheduler timers;
+  private final Scheduler serial;
   private final TreeSet<Integer> outstanding = new TreeSet<>();
   private final Map<Integer, Runnable> ready = new HashMap<>();
   private final AtomicInteger wip = new AtomicInteger();
@@ -40,9 +44,10 @@ final class CompletionOrder {
   private @Nullable Disposable stallTimer;
   private int stalledAt = -1;
 
-  CompletionOrder(long runId, Iterable<Integer> recorded, Scheduler timers) {
+  CompletionOrder(long runId, Iterable<Integer> recorded, Scheduler timers, Scheduler serial) {
     this.runId = runId;
     this.timers = timers;
+    this.serial = serial;
     int max = 0;
     for (int n : recorded) {
       if (n > 0) {
@@ -70,7 +75,7 @@ final class CompletionOrder {
       }
     }
     if (now) {
-      delivery.run();
+      serial.schedule(delivery);
     }
     drain();
   }
@@ -104,13 +109,11 @@ final class CompletionOrder {
             break;
           }
         }
-        try {
-          due.run();
-        } finally {
-          synchronized (this) {
-            outstanding.remove(head);
-          }
+        synchronized (this) {
+          outstanding.remove(head);
         }
+        // FIFO on the serial scheduler: this delivery and its continuation end before the next one starts.
+        serial.schedule(due);
       }
       missed = wip.addAndGet(-missed);
     } while (missed != 0);

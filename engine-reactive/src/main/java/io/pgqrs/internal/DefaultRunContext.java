@@ -109,6 +109,8 @@ final class DefaultRunContext implements RunContext {
   private final DefaultRunExecution exec;
   private final WorkflowDefinition<?, ?> definition;
   private final CompletionOrder order;
+  /** The execution's serial scheduler: the body is subscribed, and every step result delivered, on it. */
+  private final reactor.core.scheduler.Scheduler serial;
   private final Map<String, String> callsites = new ConcurrentHashMap<>();
   private final Map<String, AtomicInteger> positions = new ConcurrentHashMap<>();
   private final Map<String, AtomicInteger> calls = new ConcurrentHashMap<>();
@@ -119,10 +121,11 @@ final class DefaultRunContext implements RunContext {
     this.runtime = runtime;
     this.exec = exec;
     this.definition = definition;
+    this.serial = reactor.core.scheduler.Schedulers.single(reactor.core.scheduler.Schedulers.parallel());
     this.order = new CompletionOrder(exec.run().id(), exec.history().stream()
         .filter(r -> r.status() == StepStatus.SUCCESS || r.status() == StepStatus.ERROR)
         .map(StoreResults.StepRecord::completion)
-        .toList(), runtime.engine().timers());
+        .toList(), runtime.engine().timers(), serial);
   }
 
   @Override
@@ -152,9 +155,15 @@ final class DefaultRunContext implements RunContext {
     return interrupts.asMono();
   }
 
+  /** The serial scheduler the body must be subscribed on (see {@link CompletionOrder}). */
+  reactor.core.scheduler.Scheduler serial() {
+    return serial;
+  }
+
   /** The execution ended: no more deliveries. */
   void close() {
     order.close();
+    serial.dispose();
   }
 
   private RunInterrupted stopWith(Interrupt reason) {

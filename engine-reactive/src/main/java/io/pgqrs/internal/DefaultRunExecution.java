@@ -32,6 +32,8 @@ final class DefaultRunExecution implements RunExecution {
   private final Map<String, StoreResults.StepRecord> byPosition = new ConcurrentHashMap<>();
   private final Map<String, StoreResults.StepRecord> byStepId = new ConcurrentHashMap<>();
   private final List<StoreResults.StepRecord> history;
+  /** Positions of the steps the low-level API acquired, given in acquisition order like the runtime's. */
+  private final Map<String, String> lowLevelPositions = new ConcurrentHashMap<>();
 
   DefaultRunExecution(WorkflowRuntime runtime, DefaultDelivery delivery, StoreResults.RunBegun begun) {
     this.runtime = runtime;
@@ -95,6 +97,26 @@ final class DefaultRunExecution implements RunExecution {
 
   // ---------------------------------------------------------------- the low-level API
 
+  /** The root position after every one recorded or handed out, as the runtime numbers root steps. */
+  private synchronized String nextRootPosition() {
+    int max = 0;
+    for (String p : byPosition.keySet()) {
+      max = Math.max(max, rootNumber(p));
+    }
+    for (String p : lowLevelPositions.values()) {
+      max = Math.max(max, rootNumber(p));
+    }
+    return Integer.toString(max + 1);
+  }
+
+  private static int rootNumber(String position) {
+    try {
+      return Integer.parseInt(position);
+    } catch (NumberFormatException e) {
+      return 0;
+    }
+  }
+
   /**
    * {@inheritDoc}
    *
@@ -114,6 +136,7 @@ final class DefaultRunExecution implements RunExecution {
         return new StepAcquisition.Stopped(run.status(), true);
       }
       StoreResults.StepRecord r = byStepId.get(stepId);
+      lowLevelPositions.computeIfAbsent(stepId, id -> r != null ? r.position() : nextRootPosition());
       UUID token = delivery.lease().token();
       if (r == null) {
         return new StepAcquisition.Execute(stepId, token, 1, null);
@@ -170,7 +193,8 @@ final class DefaultRunExecution implements RunExecution {
   private Mono<Boolean> lowLevel(StepAcquisition.Execute step, StepStatus status, @Nullable String json,
       @Nullable String type, @Nullable String error, @Nullable Duration wakeAfter) {
     int completion = status == StepStatus.SUCCESS || status == StepStatus.ERROR ? byStepId.size() + 1 : 0;
-    return write(new StoreParams.RecordStep(run.id(), lease(), step.stepId(), step.stepId(), status, json, type, error,
+    String position = lowLevelPositions.computeIfAbsent(step.stepId(), id -> nextRootPosition());
+    return write(new StoreParams.RecordStep(run.id(), lease(), position, step.stepId(), status, json, type, error,
             step.attempt(), wakeAfter, null, completion, Duration.ZERO))
         .map(StoreResults.StepWritten::written);
   }

@@ -138,6 +138,7 @@ final class DefaultWorkflowWorker<I, O> implements WorkflowWorker {
               ? Mono.<O>error(new NullPointerException("the body of workflow '" + definition.name() + "' returned null"))
               : pipeline;
         })
+        .subscribeOn(ctx.serial())
         .materialize()
         .map(Optional::of);
     Mono<DefaultRunContext.Interrupt> timeout = untilDeadline == null ? Mono.never()

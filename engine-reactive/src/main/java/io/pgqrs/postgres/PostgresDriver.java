@@ -1062,7 +1062,7 @@ final class PostgresDriver implements StoreDriver {
             case PAUSE -> switch (run.status()) {
               case PAUSED -> Mono.empty();
               case QUEUED, RUNNING -> updated(c, sql.get("set_run_status"), now, p.runId(), "PAUSED",
-                  new Null(String.class)).then();
+                  opt(p.reason(), String.class)).then();
               default -> Mono.error(new RunStateException(p.runId(), run.status(), operation));
             };
             case RESUME -> run.status() != RunStatus.PAUSED

@@ -473,7 +473,8 @@ public final class StoreParams {
    *
    * @param runId the run
    * @param action what to do
-   * @param reason the cancel reason, else null
+   * @param reason the cancel reason; with PAUSE, an error to record on the run (why the engine paused
+   *     it), or null to keep the run's error as it is; else null
    * @param now the clock, or null for the database's
    */
   public record ControlRun(long runId, RunControl action, @Nullable String reason, @Nullable Instant now) {}

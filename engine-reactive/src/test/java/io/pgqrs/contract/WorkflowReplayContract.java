@@ -108,9 +108,8 @@ public abstract class WorkflowReplayContract extends StoreContract {
       };
       return Flux.range(0, 3)
           .flatMap(i -> ctx.step("outer", String.class, () -> work.apply(in + "-o" + i))
-              .flatMap(outer -> Flux.merge(
-                      ctx.step("inner", String.class, () -> work.apply(outer + "/a")),
-                      ctx.step("inner", String.class, () -> work.apply(outer + "/b")))
+              .flatMap(outer -> Flux.just("/a", "/b")
+                  .flatMap(half -> ctx.step("inner", String.class, () -> work.apply(outer + half)))
                   .collectSortedList()
                   .flatMap(inner -> ctx.step("join", String.class, () -> work.apply(String.join("+", inner))))), 3)
           .collectSortedList()
