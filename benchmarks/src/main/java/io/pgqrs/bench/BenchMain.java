@@ -4,7 +4,7 @@ import java.nio.file.Path;
 
 /**
  * The command-line runner: {@code benchmarks/run SCENARIO [options]}. Scenarios: {@code drain},
- * {@code latency}, {@code enqueue}, {@code workflow}; {@code report} renders the latest results as
+ * {@code latency}, {@code enqueue}, {@code workflow}, {@code workflow-latency}; {@code report} renders the latest results as
  * Markdown and SVG; {@code jmh} runs the micro-benchmarks. Every measured cell is one JSON object on
  * stdout (the last line is the last cell) and one line in {@code OUT/SCENARIO-BACKEND-RUNID.jsonl};
  * progress and logs go to stderr. Exit status 0 on success, 2 for bad arguments, 1 for a failure.
@@ -19,6 +19,8 @@ public final class BenchMain {
         latency   steady enqueue at a fixed rate, idle subscribed consumers: enqueue-commit to handler-start
         enqueue   single-row and batch enqueue throughput with 1 and 4 producers
         workflow  runs/s and trigger-to-result latency of a three-step workflow (pgqrs, DBOS Transact)
+        workflow-latency
+                  trigger-to-result latency of a one-step workflow: sequential runs, an idle worker
         report    render the latest results as benchmarks/results/REPORT.md and SVG charts
         jmh       JMH micro-benchmarks of the hot in-process paths (--jmh-profile short|full)
 
@@ -36,8 +38,13 @@ public final class BenchMain {
         --peers LIST                      drain peers (db-scheduler,jobrunr)   --peer-messages N (= --messages)
         --rate N --seconds S              latency: enqueues per second (500) for S seconds (30)
         --producers LIST --batch LIST     enqueue sweep (1,4 and 1,100,1000); --seconds S per cell (10)
-        --workers LIST --runs N           workflow sweep (1,4) and runs per cell (2000)
+        --workers LIST --runs N           workflow sweep (1,4) and runs per cell (2000; workflow-latency: 500)
         --subjects LIST                   workflow subjects (pgqrs,dbos)
+        --pgqrs-mode LIST                 workflow: local (row pgqrs: trigger and execute in one store),
+                                          cross (row pgqrs-cross: trigger in a store with no worker, execute
+                                          in a second store with its own pool); default local,cross
+        --stats-settle S                  workflow: seconds to wait before each pg_stat_database.xact_commit
+                                          reading, for xact/run (11; 0 skips the wait and the idle baseline)
         --out DIR                         results folder (benchmarks/results)
         --keep-schema                     keep the run's schemas or SQLite file for inspection
       """;
@@ -79,7 +86,8 @@ public final class BenchMain {
         case "drain" -> new DrainScenario(options).run();
         case "latency" -> new LatencyScenario(options).run();
         case "enqueue" -> new EnqueueScenario(options).run();
-        case "workflow" -> new WorkflowScenario(options).run();
+        case "workflow" -> new WorkflowScenario(options, false).run();
+        case "workflow-latency" -> new WorkflowScenario(options, true).run();
         case "jmh" -> new JmhScenario(options).run();
         case "report" -> new Report(options.path("out", defaultOut())).run();
         default -> throw new IllegalArgumentException("unknown scenario '" + options.scenario() + "'");

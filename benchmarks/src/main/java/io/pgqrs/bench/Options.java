@@ -20,7 +20,8 @@ final class Options {
   /** Options that take a value. */
   private static final Set<String> VALUED = Set.of(
       "backend", "url", "consumers", "batch", "messages", "rate", "seconds", "producers", "workers",
-      "runs", "out", "peers", "api", "subjects", "peer-messages", "warmup", "repeat", "jmh-profile");
+      "runs", "out", "peers", "api", "subjects", "peer-messages", "warmup", "repeat", "jmh-profile",
+      "pgqrs-mode", "stats-settle");
   /** Options that are switches. */
   private static final Set<String> FLAGS = Set.of("no-ceiling", "no-peers", "keep-schema", "help");
 

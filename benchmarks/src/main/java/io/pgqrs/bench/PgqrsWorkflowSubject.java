@@ -13,52 +13,106 @@ import org.jspecify.annotations.Nullable;
 import reactor.core.publisher.Mono;
 
 /**
- * The pgqrs side of the {@code workflow} scenario: the three-step workflow defined with
- * {@link Workflows#define}, registered on a fresh store, executed by one worker whose concurrency
- * is the worker count. A run is {@code trigger} (run row and trigger message in one statement)
- * followed by its handle's {@code result()}, which wakes on the runs channel's {@code NOTIFY}; the
- * worker wakes on the queue's {@code NOTIFY}. Every step's output is recorded before the next one
- * starts, and the run's output commits with its message's archive.
+ * The pgqrs side of the workflow scenarios: the workflow defined with {@link Workflows#define},
+ * registered on a fresh store, executed by one worker whose concurrency is the worker count. A run
+ * is {@code trigger} followed by its handle's {@code result()}, which wakes on the runs channel's
+ * {@code NOTIFY}. Every step's output is recorded before the next one starts, and the run's output
+ * commits with its message's archive.
+ *
+ * <p>Two modes:
+ *
+ * <ul>
+ *   <li>{@code local} (subject {@code pgqrs}): one store triggers and executes, so a run triggered
+ *       where a worker for it has room may run there at once (the engine's local fast path);
+ *   <li>{@code cross} (subject {@code pgqrs-cross}): one store, with no worker, triggers and awaits
+ *       results; a second store in the same JVM, on the same schema with its own pool and its own
+ *       LISTEN connection, runs the worker. Every run goes through the queue: the executing
+ *       engine learns of it from the queue's {@code NOTIFY}, as an engine in another process would.
+ * </ul>
  */
 public final class PgqrsWorkflowSubject implements WorkflowSubject {
 
   private static final Duration T = Duration.ofSeconds(60);
 
-  private @Nullable Store store;
+  private final boolean cross;
+  private @Nullable Store executor;
+  private @Nullable Store trigger;
   private @Nullable Workflow<String, String> workflow;
   private @Nullable WorkflowWorker worker;
   private int workers;
+  private int steps;
+  private int poolSize;
+  private int triggerPoolSize;
+  private boolean postgres;
 
-  /** Creates the subject; nothing is connected until {@link #setup(WorkflowTarget, int)}. */
-  public PgqrsWorkflowSubject() {}
+  /**
+   * Creates the subject; nothing is connected until {@link #setup(WorkflowTarget, int, int)}.
+   *
+   * @param cross true for the cross-engine mode (trigger in one store, execute in another)
+   */
+  public PgqrsWorkflowSubject(boolean cross) {
+    this.cross = cross;
+  }
 
-  static WorkflowDefinition<String, String> threeSteps() {
-    return Workflows.define("three_steps", String.class, String.class, (ctx, input) ->
-        ctx.step("step-1", String.class, () -> Mono.just(input + ":1"))
-            .flatMap(a -> ctx.step("step-2", String.class, () -> Mono.just(a + ":2")))
-            .flatMap(b -> ctx.step("step-3", String.class, () -> Mono.just(b + ":3"))));
+  /**
+   * The workflow of {@code steps} steps, as {@link WorkflowSubject} defines it.
+   *
+   * @param steps the number of steps, at least 1
+   * @return the definition, named {@code steps_N}
+   */
+  static WorkflowDefinition<String, String> steps(int steps) {
+    return Workflows.define("steps_" + steps, String.class, String.class, (ctx, input) -> {
+      Mono<String> result = ctx.step("step-1", String.class, () -> Mono.just(input + ":1"));
+      for (int i = 2; i <= steps; i++) {
+        String name = "step-" + i;
+        String suffix = ":" + i;
+        result = result.flatMap(previous -> ctx.step(name, String.class, () -> Mono.just(previous + suffix)));
+      }
+      return result;
+    });
   }
 
   @Override
   public String name() {
-    return "pgqrs";
+    return cross ? "pgqrs-cross" : "pgqrs";
   }
 
   @Override
-  public void setup(WorkflowTarget target, int workers) {
+  public void setup(WorkflowTarget target, int workers, int steps) {
     this.workers = workers;
-    Store s = Pgqrs.connect(target.pgqrsDsn()).block(T);
-    Objects.requireNonNull(s).admin().install().block(T);
-    Workflow<String, String> w = s.runs().register(threeSteps()).block(T);
-    this.store = s;
-    this.workflow = w;
-    this.worker = Objects.requireNonNull(w).worker().concurrency(workers).start();
+    this.steps = steps;
+    this.poolSize = target.poolSize();
+    this.triggerPoolSize = target.triggerPoolSize();
+    this.postgres = target.jdbcUrl() != null;
+    WorkflowDefinition<String, String> definition = steps(steps);
+    Store e = Objects.requireNonNull(Pgqrs.connect(target.pgqrsDsn()).block(T));
+    this.executor = e;
+    e.admin().install().block(T);
+    Workflow<String, String> executing = Objects.requireNonNull(e.runs().register(definition).block(T));
+    if (cross) {
+      Store t = Objects.requireNonNull(Pgqrs.connect(target.pgqrsTriggerDsn()).block(T));
+      this.trigger = t;
+      this.workflow = t.runs().register(definition).block(T);
+    } else {
+      this.workflow = executing;
+    }
+    this.worker = executing.worker().concurrency(workers).start();
   }
 
   @Override
   public String configuration() {
-    return "pgqrs: Workflows.define + store.runs().register, one worker of concurrency " + workers
-        + ", trigger + result() (NOTIFY-woken), steps recorded one statement each";
+    String common = "Workflows.define + store.runs().register, " + steps + " step(s), one worker of concurrency "
+        + workers + ", trigger + result() ("
+        + (postgres ? "NOTIFY-woken" : cross ? "woken by polling across the two stores" : "woken by in-process signals")
+        + ")";
+    return cross
+        ? "pgqrs cross-engine: " + common + "; triggered in a store with no worker" + pool(triggerPoolSize)
+            + ", executed by a second store in the same JVM" + pool(poolSize) + ", so every run goes through the queue"
+        : "pgqrs: " + common + ", triggered and executed in one store" + pool(poolSize);
+  }
+
+  private String pool(int size) {
+    return postgres ? " (pool " + size + ")" : "";
   }
 
   @Override
@@ -70,12 +124,19 @@ public final class PgqrsWorkflowSubject implements WorkflowSubject {
   @Override
   public void close() {
     WorkflowWorker w = worker;
+    worker = null;
     if (w != null) {
       w.stop().block(T);
     }
-    Store s = store;
-    if (s != null) {
-      s.close().block(T);
+    Store t = trigger;
+    trigger = null;
+    if (t != null) {
+      t.close().block(T);
+    }
+    Store e = executor;
+    executor = null;
+    if (e != null) {
+      e.close().block(T);
     }
   }
 }

@@ -342,17 +342,70 @@ final class Report {
         continue;
       }
       md.append("## Workflow (three steps), ").append(backend).append("\n\n")
-          .append("| workers | subject | runs/s | trigger-to-result p50 / p99 ms | status |\n|---|---|---|---|---|\n");
+          .append("W callers each trigger a run and await its result, W runs in flight. `pgqrs` triggers and ")
+          .append("executes in one store; `pgqrs-cross` triggers in a store with no worker and executes in a second ")
+          .append("store (own pool), so every run goes through the queue.").append(xactNote(cells)).append("\n\n")
+          .append("| workers | subject | runs/s | trigger-to-result p50 / p99 ms | xact/run | pool | status |\n")
+          .append("|---|---|---|---|---|---|---|\n");
       for (JsonNode c : cells) {
         md.append("| ").append(c.path("workers").asInt()).append(" | ").append(text(c, "subject")).append(" | ")
             .append(c.has("runs_per_s") ? num(c, "runs_per_s") : "-").append(" | ")
             .append(c.has("p50_ms") ? num(c, "p50_ms") + " / " + num(c, "p99_ms") : "-").append(" | ")
+            .append(xactPerRun(c)).append(" | ").append(pools(c)).append(" | ")
             .append(text(c, "status")).append(c.has("reason") ? ": " + text(c, "reason") : "").append(" |\n");
       }
       cells.stream().filter(c -> c.has("config") && text(c, "subject").equals("dbos")).reduce((a, b) -> b)
           .ifPresent(c -> md.append("\nDBOS configuration: ").append(text(c, "config")).append("\n"));
       md.append('\n');
     }
+    for (String backend : List.of("postgres", "sqlite", "turso")) {
+      List<JsonNode> cells = cells("workflow-latency", backend, c -> true);
+      if (cells.isEmpty()) {
+        continue;
+      }
+      md.append("## Workflow latency (one step, idle worker), ").append(backend).append("\n\n")
+          .append("One caller triggers a run of a one-step workflow, awaits its result, then triggers the next; ")
+          .append("the worker is idle at every trigger.").append(xactNote(cells)).append("\n\n")
+          .append("| subject | runs | p50 ms | p95 ms | p99 ms | max ms | xact/run | status |\n")
+          .append("|---|---|---|---|---|---|---|---|\n");
+      for (JsonNode c : cells) {
+        md.append("| ").append(text(c, "subject")).append(" | ").append(c.path("runs").asInt()).append(" | ")
+            .append(num(c, "p50_ms")).append(" | ").append(num(c, "p95_ms")).append(" | ")
+            .append(num(c, "p99_ms")).append(" | ").append(num(c, "max_ms")).append(" | ")
+            .append(xactPerRun(c)).append(" | ")
+            .append(text(c, "status")).append(c.has("reason") ? ": " + text(c, "reason") : "").append(" |\n");
+      }
+      md.append('\n');
+    }
+  }
+
+  /** What the xact/run column means, when the cells have one. */
+  private static String xactNote(List<JsonNode> cells) {
+    JsonNode c = cells.stream().filter(x -> x.path("xact_per_run").isNumber()).findFirst().orElse(null);
+    if (c == null) {
+      return "";
+    }
+    return " xact/run: committed transactions per run on the database (`pg_stat_database.xact_commit`, each "
+        + "reading after a settle of " + c.path("xact_settle_s").asDouble() + " s), net of the idle rate measured "
+        + "just before the runs; raw in brackets.";
+  }
+
+  /** {@code net (raw)} committed transactions per run, with a mark when other sessions were connected. */
+  private static String xactPerRun(JsonNode c) {
+    if (!c.path("xact_per_run").isNumber()) {
+      return "-";
+    }
+    return String.format(Locale.ROOT, "%.2f (%.2f)", c.path("xact_per_run").asDouble(),
+        c.path("xact_per_run_raw").asDouble())
+        + (c.path("foreign_sessions").asLong() > 0 ? " *" + c.path("foreign_sessions").asLong() + " other sessions*" : "");
+  }
+
+  private static String pools(JsonNode c) {
+    if (!c.path("pool").isNumber()) {
+      return "-";
+    }
+    return c.path("pool").asInt() + (c.path("trigger_pool").isNumber() ? " + " + c.path("trigger_pool").asInt() : "")
+        + (c.path("pool_clamped").asBoolean() ? " (clamped)" : "");
   }
 
   private void jmh(StringBuilder md) {

@@ -252,6 +252,14 @@ final class Target implements AutoCloseable {
    * Turso DSN.
    */
   String pgqrsDsn(@Nullable String schema, int poolMaxSize) {
+    return pgqrsDsn(schema, poolMaxSize, null);
+  }
+
+  /**
+   * The pgqrs DSN as {@link #pgqrsDsn(String, int)}, on PostgreSQL with the given
+   * {@code application_name} (null keeps the URL's or the engine's default).
+   */
+  String pgqrsDsn(@Nullable String schema, int poolMaxSize, @Nullable String applicationName) {
     if (pg == null) {
       return String.valueOf(sqliteOrTursoDsn);
     }
@@ -268,6 +276,9 @@ final class Target implements AutoCloseable {
     }
     params.put("pool_initial_size", String.valueOf(Math.min(poolMaxSize, 4)));
     params.put("pool_max_size", String.valueOf(poolMaxSize));
+    if (applicationName != null) {
+      params.put("application_name", applicationName);
+    }
     char sep = '?';
     for (Map.Entry<String, String> e : params.entrySet()) {
       sb.append(sep).append(encode(e.getKey())).append('=').append(encode(e.getValue()));

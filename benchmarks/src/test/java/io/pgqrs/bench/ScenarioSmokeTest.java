@@ -160,19 +160,62 @@ class ScenarioSmokeTest {
   @Test
   @Order(7)
   void workflowRunsDbosAndPgqrs() throws Exception {
-    List<JsonNode> cells = run("workflow", "--url", url, "--runs", "20", "--workers", "1,2");
+    List<JsonNode> cells = run("workflow", "--url", url, "--runs", "20", "--workers", "1,2", "--pgqrs-mode", "local",
+        "--stats-settle", "0");
     for (String name : List.of("dbos", "pgqrs")) {
       assertThat(subject(cells, name)).hasSize(2).allSatisfy(c -> {
         assertThat(c.path("status").asText()).isEqualTo("ok");
         assertThat(c.path("completed").asInt()).isEqualTo(20);
-        hasNumbers(c, "workers", "runs_per_s", "p50_ms", "p99_ms");
+        assertThat(c.path("steps").asInt()).isEqualTo(3);
+        hasNumbers(c, "workers", "runs_per_s", "p50_ms", "p99_ms", "pool", "xact_commits", "xact_per_run",
+            "xact_per_run_raw", "foreign_sessions");
+        // No settle, so no idle baseline.
+        assertThat(c.path("xact_idle_per_s").isNull()).as("xact_idle_per_s in %s", c).isTrue();
       });
     }
+    assertThat(subject(cells, "pgqrs-cross")).isEmpty();
     assertThat(cells.get(cells.size() - 1).path("subject").asText()).isEqualTo("pgqrs");
   }
 
   @Test
   @Order(8)
+  void workflowWideWorkerCellsAndTheCrossEngineMode() throws Exception {
+    List<JsonNode> cells = run("workflow", "--url", url, "--runs", "64", "--workers", "16,64", "--stats-settle", "1");
+    assertThat(cells).extracting(c -> c.path("subject").asText() + "/" + c.path("workers").asInt())
+        .containsExactly("dbos/16", "pgqrs-cross/16", "pgqrs/16", "dbos/64", "pgqrs-cross/64", "pgqrs/64");
+    for (JsonNode c : cells) {
+      assertThat(c.path("status").asText()).as("status of %s", c).isEqualTo("ok");
+      assertThat(c.path("completed").asInt()).isEqualTo(64);
+      hasNumbers(c, "runs_per_s", "p50_ms", "p99_ms", "pool", "xact_commits", "xact_per_run", "xact_per_run_raw",
+          "xact_idle_per_s", "xact_window_s");
+      if (!c.path("pool_clamped").asBoolean()) {
+        assertThat(c.path("pool").asInt()).as("pool of %s", c).isGreaterThanOrEqualTo(c.path("workers").asInt() + 8);
+      }
+    }
+    assertThat(subject(cells, "pgqrs-cross")).allSatisfy(c -> {
+      hasNumbers(c, "trigger_pool", "ratio_to_dbos");
+      assertThat(c.path("config").asText()).contains("cross-engine");
+    });
+    assertThat(subject(cells, "pgqrs")).allSatisfy(c -> assertThat(c.has("trigger_pool")).isFalse());
+  }
+
+  @Test
+  @Order(9)
+  void workflowLatencyOfOneStepRuns() throws Exception {
+    List<JsonNode> cells = run("workflow-latency", "--url", url, "--runs", "20", "--stats-settle", "1");
+    assertThat(cells).extracting(c -> c.path("subject").asText()).containsExactly("dbos", "pgqrs-cross", "pgqrs");
+    for (JsonNode c : cells) {
+      assertThat(c.path("scenario").asText()).isEqualTo("workflow-latency");
+      assertThat(c.path("status").asText()).as("status of %s", c).isEqualTo("ok");
+      assertThat(c.path("completed").asInt()).isEqualTo(20);
+      assertThat(c.path("workers").asInt()).isEqualTo(1);
+      assertThat(c.path("steps").asInt()).isEqualTo(1);
+      hasNumbers(c, "p50_ms", "p95_ms", "p99_ms", "max_ms", "xact_per_run", "xact_per_run_raw");
+    }
+  }
+
+  @Test
+  @Order(10)
   void jmhSmokeProfile() throws Exception {
     List<JsonNode> cells = run("jmh", "--jmh-profile", "smoke");
     assertThat(cells).hasSizeGreaterThanOrEqualTo(5).allSatisfy(c -> hasNumbers(c, "score"));
@@ -181,12 +224,13 @@ class ScenarioSmokeTest {
   }
 
   @Test
-  @Order(9)
+  @Order(11)
   void reportRendersMarkdownAndCharts() throws Exception {
     assertThat(BenchMain.run(new String[] {"report", "--out", out.toString()})).isZero();
     String md = Files.readString(out.resolve("REPORT.md"));
     assertThat(md).contains("## Machine", "## Targets", "## Drain, PostgreSQL", "## Drain, SQLite", "## Latency",
-        "## Enqueue, postgres", "## Workflow", "## JMH");
+        "## Enqueue, postgres", "## Workflow (three steps), postgres", "## Workflow latency (one step, idle worker), postgres",
+        "## JMH", "pgqrs-cross", "xact/run");
     for (String svg : List.of("drain-postgres-vs-consumers.svg", "drain-postgres-vs-batch.svg",
         "drain-sqlite-vs-batch.svg", "enqueue-postgres.svg")) {
       assertThat(Files.readString(out.resolve(svg))).startsWith("<svg").contains("<polyline", "</svg>");
@@ -195,10 +239,13 @@ class ScenarioSmokeTest {
   }
 
   @Test
-  @Order(10)
+  @Order(12)
   void badArgumentsExitWithTwo() {
     assertThat(BenchMain.run(new String[] {"drain", "--consumers"})).isEqualTo(2);
     assertThat(BenchMain.run(new String[] {"nonsense"})).isEqualTo(2);
     assertThat(BenchMain.run(new String[] {"drain", "--typo", "1"})).isEqualTo(2);
+    assertThat(BenchMain.run(new String[] {"workflow", "--pgqrs-mode", "remote"})).isEqualTo(2);
+    assertThat(BenchMain.run(new String[] {"workflow", "--subjects", "pgqrs-cross"})).isEqualTo(2);
+    assertThat(BenchMain.run(new String[] {"workflow-latency", "--workers", "4"})).isEqualTo(2);
   }
 }
