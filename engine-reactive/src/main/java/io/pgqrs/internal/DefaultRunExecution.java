@@ -217,7 +217,7 @@ final class DefaultRunExecution implements RunExecution {
 
   private Mono<Boolean> finish(RunStatus status, @Nullable String json, @Nullable String error) {
     return delivery.settleWith(lease -> runtime.driver().finishRun(
-            new StoreParams.FinishRun(run.id(), ref(lease), status, json, error, null))
+            new StoreParams.FinishRun(run.id(), ref(lease), status, RunTransitions.finish(status), json, error, null))
         .doOnNext(ended -> runtime.announce(ended == status
             ? new WorkflowRuntime.Finished(run.id(), ended, json, error)
             // Ended otherwise (a cancel arrived): waiters read the run for its reason.
@@ -236,7 +236,8 @@ final class DefaultRunExecution implements RunExecution {
         Engine.checkNotNegative("after", after);
       }
       return delivery.settleWith(lease -> runtime.driver().suspendRun(
-          new StoreParams.SuspendRun(run.id(), ref(lease), after, failed)));
+          new StoreParams.SuspendRun(run.id(), ref(lease), after, failed, RunTransitions.WAKE_AT_ONCE,
+              RunTransitions.PARKED_UNTIL_RESUMED)));
     });
   }
 

@@ -31,7 +31,7 @@ final class RunReaper implements MaintenanceWork<RunReaperReport> {
 
   @Override
   public Mono<RunReaperReport> run(Instant at, BooleanSupplier stopping) {
-    return MaintenanceWork.Count.of(() -> driver.reapRuns(new StoreParams.ReapRuns(batchSize, null)), batchSize,
+    return MaintenanceWork.Count.of(() -> driver.reapRuns(new StoreParams.ReapRuns(batchSize, RunTransitions.reap(), null)), batchSize,
             stopping)
         .map(failed -> new RunReaperReport(true, failed.rows(), failed.batches(), at));
   }

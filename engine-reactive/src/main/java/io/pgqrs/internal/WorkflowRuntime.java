@@ -151,24 +151,24 @@ final class WorkflowRuntime implements Runs {
 
   @Override
   public Mono<RunInfo> pause(long runId) {
-    return driver.controlRun(new StoreParams.ControlRun(runId, StoreParams.RunControl.PAUSE, null, null));
+    return driver.controlRun(RunTransitions.pause(runId, null));
   }
 
   /** Pauses a run with the reason recorded as its error (a replay that diverged from its history). */
   Mono<RunInfo> pause(long runId, String reason) {
-    return driver.controlRun(new StoreParams.ControlRun(runId, StoreParams.RunControl.PAUSE, reason, null));
+    return driver.controlRun(RunTransitions.pause(runId, reason));
   }
 
   @Override
   public Mono<RunInfo> resume(long runId) {
-    return driver.controlRun(new StoreParams.ControlRun(runId, StoreParams.RunControl.RESUME, null, null));
+    return driver.controlRun(RunTransitions.resume(runId));
   }
 
   @Override
   public Mono<RunInfo> cancel(long runId, String reason) {
     return Mono.defer(() -> {
       checkText("reason", reason, MAX_ERROR_TEXT);
-      return driver.controlRun(new StoreParams.ControlRun(runId, StoreParams.RunControl.CANCEL, reason, null));
+      return driver.controlRun(RunTransitions.cancel(runId, reason));
     }).doOnNext(run -> {
       if (run.status() == RunStatus.CANCELLED) {
         announce(Finished.of(run));
@@ -210,7 +210,7 @@ final class WorkflowRuntime implements Runs {
           "message " + delivery.message().id() + " is not a workflow trigger message (no run_id)"));
     }
     long id = runId.asLong();
-    return driver.beginRun(new StoreParams.BeginRun(id, null))
+    return driver.beginRun(new StoreParams.BeginRun(id, RunTransitions.BEGIN, null))
         .switchIfEmpty(Mono.error(() -> new RunNotFoundException(id)))
         .flatMap(begun -> servedBy(begun.run(), delivery.message().queue())
             ? Mono.just((RunExecution) new DefaultRunExecution(this, delivery, begun))

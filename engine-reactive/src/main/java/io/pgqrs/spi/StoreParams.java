@@ -248,11 +248,51 @@ public final class StoreParams {
    * One batch of the run reaper.
    *
    * @param limit the most runs to end in this batch, at least 1
+   * @param moves how an ended run's status moves (the state machine's "finish with ERROR" table):
+   *     only runs whose status is a source are reaped
    * @param now the clock override, or null
    */
-  public record ReapRuns(int limit, @Nullable Instant now) {}
+  public record ReapRuns(int limit, Moves moves, @Nullable Instant now) {}
 
   // ---------------------------------------------------------------- workflows
+
+  /**
+   * A guarded transition table of run statuses, decided by the engine's run state machine: a run
+   * whose status is {@code from.get(i)} moves to {@code to.get(i)}; a run in any other status does
+   * not move. Backends apply it as one compare-and-set of the status column against {@code from},
+   * and decide no transition of their own.
+   *
+   * @param from the statuses that move, distinct
+   * @param to their targets, one per source
+   */
+  public record Moves(List<RunStatus> from, List<RunStatus> to) {
+
+    /**
+     * Creates a table.
+     *
+     * @param from the sources
+     * @param to the targets
+     * @throws IllegalArgumentException if the lists differ in length or a source repeats
+     */
+    public Moves {
+      from = List.copyOf(from);
+      to = List.copyOf(to);
+      if (from.size() != to.size() || from.stream().distinct().count() != from.size()) {
+        throw new IllegalArgumentException("a transition table needs one target per distinct source: " + from + " -> " + to);
+      }
+    }
+
+    /**
+     * The target of a status.
+     *
+     * @param status the current status
+     * @return the status it moves to, or null when it does not move
+     */
+    public @Nullable RunStatus target(RunStatus status) {
+      int i = from.indexOf(status);
+      return i < 0 ? null : to.get(i);
+    }
+  }
 
   /**
    * Registers a workflow: creates its queue (named like the workflow) if absent, and the queue of
@@ -297,15 +337,17 @@ public final class StoreParams {
       @Nullable Duration timeout, @Nullable LeaseTaking leaseTo, @Nullable Instant now) {}
 
   /**
-   * A worker begins (or resumes) executing a run: QUEUED becomes RUNNING, attempts and the start
-   * time are recorded, and the run's recorded steps are read, in one round trip. Finished, paused
-   * and cancelling runs are returned unchanged. The result tells how long the run has until its
-   * deadline by the store's clock (see {@link StoreResults.RunBegun}).
+   * A worker begins (or resumes) executing a run: a run whose status is a source of {@code moves}
+   * takes its target, counts an attempt and gets its start time (if it had none), and the run's
+   * recorded steps are read, in one round trip. A run in any other status (finished, paused,
+   * cancelling) is returned unchanged. The result tells how long the run has until its deadline by
+   * the store's clock (see {@link StoreResults.RunBegun}).
    *
    * @param runId the run
+   * @param moves the state machine's "begin" table
    * @param now the clock, or null for the database's
    */
-  public record BeginRun(long runId, @Nullable Instant now) {}
+  public record BeginRun(long runId, Moves moves, @Nullable Instant now) {}
 
   /**
    * One step record, written by the worker that holds the run's message lease. It is written only
@@ -421,32 +463,40 @@ public final class StoreParams {
 
   /**
    * Releases a run's message until the run has something to do, fenced by the message lease. The
-   * visibility, computed by the store's clock ({@code lease.now()} when set), is: now if the run is
-   * CANCELLING or a signal it waits for is pending; the deadline (or never) if it is PAUSED;
-   * otherwise now plus {@code wakeAfter} (now if null), never after the deadline. The message's
-   * delivery count is reset: waiting is not a failed delivery.
+   * visibility, computed by the store's clock ({@code lease.now()} when set), is: now if the run's
+   * status is one of {@code wakeAtOnce} or a signal it waits for is pending; the deadline (or
+   * never) if its status is one of {@code parkedUntilResumed}; otherwise now plus
+   * {@code wakeAfter} (now if null), never after the deadline. The message's delivery count is
+   * reset: waiting is not a failed delivery.
    *
    * @param runId the run
    * @param lease the message lease
    * @param wakeAfter how long from the store's now until the run has work again, or null for now
    * @param failed whether the workflow itself failed and this is its retry (counted on the run)
+   * @param wakeAtOnce statuses whose run has work at once (the state machine says: CANCELLING)
+   * @param parkedUntilResumed statuses whose run waits for a resume (the state machine says: PAUSED)
    */
-  public record SuspendRun(long runId, LeaseRef lease, @Nullable Duration wakeAfter, boolean failed) {}
+  public record SuspendRun(long runId, LeaseRef lease, @Nullable Duration wakeAfter, boolean failed,
+      List<RunStatus> wakeAtOnce, List<RunStatus> parkedUntilResumed) {}
 
   /**
-   * Finishes a run and archives its message in one transaction. A CANCELLING run always ends
-   * CANCELLED; a finished run is never changed.
+   * Finishes a run and archives its message in one transaction: the run's status moves by
+   * {@code moves} (the state machine's "finish with this outcome" table; a status that is not a
+   * source, a finished run's, does not move and nothing changes). The output is recorded only when
+   * the run moves to SUCCESS, the error only when it moves to ERROR; a run that moves to CANCELLED
+   * keeps the reason its cancel recorded.
    *
    * @param runId the run
    * @param lease the message lease, or null when no worker holds the message
-   * @param status SUCCESS, ERROR or CANCELLED
+   * @param status the outcome the worker reports: SUCCESS, ERROR or CANCELLED
+   * @param moves the state machine's table for that outcome
    * @param outputJson the output of SUCCESS (JSON text, "null" for empty), else null
    * @param error the error of ERROR or the reason of CANCELLED, else null
    * @param now the clock, or null for the database's
    */
   public record FinishRun(
-      long runId, @Nullable LeaseRef lease, RunStatus status, @Nullable String outputJson, @Nullable String error,
-      @Nullable Instant now) {}
+      long runId, @Nullable LeaseRef lease, RunStatus status, Moves moves, @Nullable String outputJson,
+      @Nullable String error, @Nullable Instant now) {}
 
   /**
    * Sends a signal to a run and wakes it if it waits for that name.
@@ -458,26 +508,38 @@ public final class StoreParams {
    */
   public record SignalRun(long runId, String name, String valueJson, @Nullable Instant now) {}
 
-  /** What {@link ControlRun} does. */
+  /** What {@link ControlRun} does, for its errors; its transitions come with it as tables. */
   public enum RunControl {
-    /** PAUSED from QUEUED or RUNNING; the run stops at its next step boundary. */
+    /** A pause; the run stops at its next step boundary. */
     PAUSE,
-    /** Back from PAUSED (to RUNNING if it had begun, else QUEUED), its message visible now. */
+    /** A resume, its message visible now. */
     RESUME,
-    /** CANCELLED at once if no worker holds it (its message archived), else CANCELLING. */
+    /** A cancel: at once if no worker holds the run (its message archived), else at the worker's next step boundary. */
     CANCEL
   }
 
   /**
-   * Pauses, resumes or cancels a run from outside.
+   * Pauses, resumes or cancels a run from outside, serialised on the run row. The backend reads the
+   * run under its lock and picks one table: {@code whenUnstarted} if given and the run has no start
+   * time; else {@code whenHeld} if given and a worker holds the run's message lease; else
+   * {@code moves}. A status in {@code unchanged} changes nothing; a status that is not a source of
+   * the picked table fails with {@link io.pgqrs.workflow.RunStateException}. What follows from the
+   * target is mechanical: a run that moves to CANCELLED has its live message archived and its end
+   * announced; a run that moves from PAUSED to QUEUED or RUNNING has its message made visible now
+   * and its queue woken; {@code reason}, when given, is recorded as the run's error.
    *
    * @param runId the run
-   * @param action what to do
-   * @param reason the cancel reason; with PAUSE, an error to record on the run (why the engine paused
-   *     it), or null to keep the run's error as it is; else null
+   * @param action what is done, for errors
+   * @param moves the table
+   * @param whenHeld the table while a worker holds the run, or null to use {@code moves}
+   * @param whenUnstarted the table for a run no worker ever began, or null to use the others
+   * @param unchanged statuses on which the action is a no-op
+   * @param reason the cancel reason, or with PAUSE an error to record (why the engine paused the
+   *     run); null to keep the run's error
    * @param now the clock, or null for the database's
    */
-  public record ControlRun(long runId, RunControl action, @Nullable String reason, @Nullable Instant now) {}
+  public record ControlRun(long runId, RunControl action, Moves moves, @Nullable Moves whenHeld,
+      @Nullable Moves whenUnstarted, List<RunStatus> unchanged, @Nullable String reason, @Nullable Instant now) {}
 
   /**
    * A page of runs.

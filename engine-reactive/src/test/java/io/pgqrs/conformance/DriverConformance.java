@@ -1,5 +1,6 @@
 package io.pgqrs.conformance;
 
+import io.pgqrs.internal.RunTransitions;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.tuple;
 
@@ -213,12 +214,12 @@ public abstract class DriverConformance {
   }
 
   private RunInfo control(long runId, StoreParams.RunControl action, Instant at) {
-    return driver.controlRun(new StoreParams.ControlRun(runId, action,
+    return driver.controlRun(RunTransitions.control(runId, action,
         action == StoreParams.RunControl.CANCEL ? "stop" : null, at)).block(T);
   }
 
   private void controlFails(long runId, StoreParams.RunControl action, RunStatus status, Instant at) {
-    StepVerifier.create(driver.controlRun(new StoreParams.ControlRun(runId, action, null, at)))
+    StepVerifier.create(driver.controlRun(RunTransitions.control(runId, action, null, at)))
         .expectErrorSatisfies(e -> assertThat(e).isInstanceOfSatisfying(RunStateException.class, r -> {
           assertThat(r.runId()).isEqualTo(runId);
           assertThat(r.status()).isEqualTo(status);
@@ -228,7 +229,7 @@ public abstract class DriverConformance {
 
   private @Nullable RunStatus finishRun(long runId, StoreParams.@Nullable LeaseRef lease, RunStatus status,
       @Nullable String output, @Nullable String error, Instant at) {
-    return driver.finishRun(new StoreParams.FinishRun(runId, lease, status, output, error, at)).block(T);
+    return driver.finishRun(new StoreParams.FinishRun(runId, lease, status, RunTransitions.finish(status), output, error, at)).block(T);
   }
 
   /** The trigger message of a run, found among its workflow queue's messages of a state. */
@@ -1510,7 +1511,7 @@ public abstract class DriverConformance {
   void beginRunMovesAQueuedRunToRunning() {
     Instant t = start();
     Rows.Run run = rows.runIn(RunStatus.QUEUED, t);
-    StoreResults.RunBegun result = driver.beginRun(new StoreParams.BeginRun(run.id(), t.plusSeconds(1))).block(T);
+    StoreResults.RunBegun result = driver.beginRun(new StoreParams.BeginRun(run.id(), RunTransitions.BEGIN, t.plusSeconds(1))).block(T);
     assertThat(result.untilDeadline()).isNull();
     assertThat(result.history()).isEmpty();
     RunInfo begun = result.run();
@@ -1523,7 +1524,7 @@ public abstract class DriverConformance {
   void beginRunAgainCountsAnAttemptAndKeepsTheStart() {
     Instant t = start();
     Rows.Run run = rows.runIn(RunStatus.RUNNING, t);
-    RunInfo again = driver.beginRun(new StoreParams.BeginRun(run.id(), t.plusSeconds(5))).block(T).run();
+    RunInfo again = driver.beginRun(new StoreParams.BeginRun(run.id(), RunTransitions.BEGIN, t.plusSeconds(5))).block(T).run();
     assertThat(again.status()).isEqualTo(RunStatus.RUNNING);
     assertThat(again.attempts()).isEqualTo(2);
     assertThat(again.startedAt()).isEqualTo(t);
@@ -1536,7 +1537,7 @@ public abstract class DriverConformance {
         RunStatus.CANCELLED)) {
       Rows.Run run = rows.runIn(status, t);
       RunInfo before = run(run.id());
-      assertThat(driver.beginRun(new StoreParams.BeginRun(run.id(), t.plusSeconds(1))).block(T).run())
+      assertThat(driver.beginRun(new StoreParams.BeginRun(run.id(), RunTransitions.BEGIN, t.plusSeconds(1))).block(T).run())
           .as("beginRun of a %s run", status)
           .isEqualTo(before);
     }
@@ -1544,7 +1545,7 @@ public abstract class DriverConformance {
 
   @Test
   void beginRunOfAMissingRunIsEmpty() {
-    StepVerifier.create(driver.beginRun(new StoreParams.BeginRun(Long.MAX_VALUE, null))).expectComplete().verify(T);
+    StepVerifier.create(driver.beginRun(new StoreParams.BeginRun(Long.MAX_VALUE, RunTransitions.BEGIN, null))).expectComplete().verify(T);
   }
 
   // ---------------------------------------------------------------- steps
@@ -1852,7 +1853,7 @@ public abstract class DriverConformance {
 
   @Test
   void controlOfAMissingRunFailsWithRunNotFound() {
-    StepVerifier.create(driver.controlRun(new StoreParams.ControlRun(Long.MAX_VALUE, StoreParams.RunControl.CANCEL,
+    StepVerifier.create(driver.controlRun(RunTransitions.control(Long.MAX_VALUE, StoreParams.RunControl.CANCEL,
             "x", null)))
         .expectError(RunNotFoundException.class)
         .verify(T);
@@ -1930,7 +1931,7 @@ public abstract class DriverConformance {
     for (RunStatus status : List.of(RunStatus.SUCCESS, RunStatus.ERROR, RunStatus.CANCELLED)) {
       Rows.Run run = rows.runIn(status, t);
       RunInfo before = run(run.id());
-      StepVerifier.create(driver.finishRun(new StoreParams.FinishRun(run.id(), null, RunStatus.ERROR, null, "late",
+      StepVerifier.create(driver.finishRun(new StoreParams.FinishRun(run.id(), null, RunStatus.ERROR, RunTransitions.finish(RunStatus.ERROR), null, "late",
               t.plusSeconds(1))))
           .as("finishing a " + status + " run")
           .expectComplete()
@@ -1967,7 +1968,7 @@ public abstract class DriverConformance {
     Instant t = start();
     Rows.Run run = rows.runIn(RunStatus.RUNNING, t);
     Instant at = t.plusSeconds(1);
-    assertThat(driver.suspendRun(new StoreParams.SuspendRun(run.id(), run.lease(at), null, false)).block(T)).isTrue();
+    assertThat(driver.suspendRun(new StoreParams.SuspendRun(run.id(), run.lease(at), null, false, RunTransitions.WAKE_AT_ONCE, RunTransitions.PARKED_UNTIL_RESUMED)).block(T)).isTrue();
     Message m = run.message();
     assertThat(find(m.id())).isEqualTo(new Message(m.id(), run.workflow(), m.payload(), MessageState.LIVE, 0, 0,
         t, at, null, null, null, null, null, null));
@@ -1982,7 +1983,7 @@ public abstract class DriverConformance {
     Instant t = start();
     Rows.Run run = rows.runIn(RunStatus.RUNNING, t);
     Instant at = t.plusSeconds(1);
-    assertThat(driver.suspendRun(new StoreParams.SuspendRun(run.id(), run.lease(at), null, true)).block(T)).isTrue();
+    assertThat(driver.suspendRun(new StoreParams.SuspendRun(run.id(), run.lease(at), null, true, RunTransitions.WAKE_AT_ONCE, RunTransitions.PARKED_UNTIL_RESUMED)).block(T)).isTrue();
     assertThat(run(run.id()).failures()).isEqualTo(1);
   }
 
@@ -1991,10 +1992,10 @@ public abstract class DriverConformance {
     Instant t = start();
     Rows.Run run = rows.runIn(RunStatus.RUNNING, t);
     Instant at = t.plusSeconds(1);
-    assertThat(driver.suspendRun(new StoreParams.SuspendRun(run.id(), forged(run.message(), at), null, true)).block(T))
+    assertThat(driver.suspendRun(new StoreParams.SuspendRun(run.id(), forged(run.message(), at), null, true, RunTransitions.WAKE_AT_ONCE, RunTransitions.PARKED_UNTIL_RESUMED)).block(T))
         .isFalse();
     Instant late = t.plus(LEASE).plus(MS);
-    assertThat(driver.suspendRun(new StoreParams.SuspendRun(run.id(), run.lease(late), null, true)).block(T))
+    assertThat(driver.suspendRun(new StoreParams.SuspendRun(run.id(), run.lease(late), null, true, RunTransitions.WAKE_AT_ONCE, RunTransitions.PARKED_UNTIL_RESUMED)).block(T))
         .isFalse();
     assertThat(find(run.message().id())).isEqualTo(run.message());
     assertThat(run(run.id()).failures()).isZero();
@@ -2004,7 +2005,7 @@ public abstract class DriverConformance {
   void aSuspendedPausedRunWaitsUntilResumed() {
     Instant t = start();
     Rows.Run run = rows.runIn(RunStatus.PAUSED, t);
-    assertThat(driver.suspendRun(new StoreParams.SuspendRun(run.id(), run.lease(t.plusSeconds(1)), null, false))
+    assertThat(driver.suspendRun(new StoreParams.SuspendRun(run.id(), run.lease(t.plusSeconds(1)), null, false, RunTransitions.WAKE_AT_ONCE, RunTransitions.PARKED_UNTIL_RESUMED))
         .block(T)).isTrue();
     assertThat(claim(run.workflow(), 1, t.plus(Duration.ofDays(36_500))).claimed()).isEmpty();
     Instant resumedAt = t.plusSeconds(2);
@@ -2369,7 +2370,7 @@ public abstract class DriverConformance {
   private static final StoreResults.StepWritten REFUSED = new StoreResults.StepWritten(false, RunStatus.RUNNING);
 
   private StoreResults.RunBegun begin(long runId, Instant at) {
-    return driver.beginRun(new StoreParams.BeginRun(runId, at)).block(T);
+    return driver.beginRun(new StoreParams.BeginRun(runId, RunTransitions.BEGIN, at)).block(T);
   }
 
   @Test

@@ -1,5 +1,6 @@
 package io.pgqrs.conformance;
 
+import io.pgqrs.internal.RunTransitions;
 import io.pgqrs.queue.Message;
 import io.pgqrs.queue.MessageState;
 import io.pgqrs.spi.StoreDriver;
@@ -369,7 +370,7 @@ public final class Rows {
     if (message.payload().path("run_id").asLong() != queued.id()) {
       throw new IllegalStateException("claimed another run's message: " + message);
     }
-    expect(driver.beginRun(new StoreParams.BeginRun(queued.id(), at)).block(TIMEOUT).run(), RunStatus.RUNNING);
+    expect(driver.beginRun(new StoreParams.BeginRun(queued.id(), RunTransitions.BEGIN, at)).block(TIMEOUT).run(), RunStatus.RUNNING);
     return new Run(queued.id(), workflow, message);
   }
 
@@ -398,13 +399,13 @@ public final class Rows {
   }
 
   private Run control(Run run, StoreParams.RunControl action, RunStatus expected, Instant at) {
-    expect(driver.controlRun(new StoreParams.ControlRun(run.id(), action,
+    expect(driver.controlRun(RunTransitions.control(run.id(), action,
         action == StoreParams.RunControl.CANCEL ? "stop" : null, at)).block(TIMEOUT), expected);
     return run;
   }
 
   private Run finish(Run run, RunStatus status, @Nullable String output, @Nullable String error, Instant at) {
-    RunStatus ended = driver.finishRun(new StoreParams.FinishRun(run.id(), run.lease(at), status, output, error, at))
+    RunStatus ended = driver.finishRun(new StoreParams.FinishRun(run.id(), run.lease(at), status, RunTransitions.finish(status), output, error, at))
         .block(TIMEOUT);
     if (ended != status) {
       throw new IllegalStateException("run " + run.id() + " ended " + ended + ", not " + status);

@@ -1,5 +1,6 @@
 package io.pgqrs.contract;
 
+import io.pgqrs.internal.RunTransitions;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import io.pgqrs.Pgqrs;
@@ -203,13 +204,13 @@ public abstract class MaintenanceContract extends StoreContract {
     String workflow = newWorkflow();
     long runId = trigger(workflow, null, at);
     Message trigger = claimTrigger(workflow, at);
-    driver().beginRun(new StoreParams.BeginRun(runId, at)).block(T);
+    driver().beginRun(new StoreParams.BeginRun(runId, RunTransitions.BEGIN, at)).block(T);
     runSteps(runId, steps, at);
     for (int i = 0; i < signals; i++) {
       driver().signalRun(new StoreParams.SignalRun(runId, "signal" + i, "1", at)).block(T);
     }
     assertThat(driver().finishRun(new StoreParams.FinishRun(runId,
-            new StoreParams.LeaseRef(trigger.id(), trigger.leaseToken(), at), RunStatus.SUCCESS, "null", null, at))
+            new StoreParams.LeaseRef(trigger.id(), trigger.leaseToken(), at), RunStatus.SUCCESS, RunTransitions.finish(RunStatus.SUCCESS), "null", null, at))
         .block(T)).isEqualTo(RunStatus.SUCCESS);
     return runId;
   }
@@ -438,7 +439,7 @@ public abstract class MaintenanceContract extends StoreContract {
     for (int i = 0; i < 5; i++) {
       runPastItsDeadline();
     }
-    assertThat(IntStream.range(0, 4).mapToObj(i -> driver().reapRuns(new StoreParams.ReapRuns(2, null)).block(T)))
+    assertThat(IntStream.range(0, 4).mapToObj(i -> driver().reapRuns(new StoreParams.ReapRuns(2, RunTransitions.reap(), null)).block(T)))
         .containsExactly(2L, 2L, 1L, 0L);
   }
 
@@ -551,10 +552,10 @@ public abstract class MaintenanceContract extends StoreContract {
     String workflow = newWorkflow();
     long running = trigger(workflow, null, old);
     claimTrigger(workflow, old);
-    driver().beginRun(new StoreParams.BeginRun(running, old)).block(T);
+    driver().beginRun(new StoreParams.BeginRun(running, RunTransitions.BEGIN, old)).block(T);
     runSteps(running, 1, old);
     long paused = trigger(newWorkflow(), null, old);
-    driver().controlRun(new StoreParams.ControlRun(paused, StoreParams.RunControl.PAUSE, null, old)).block(T);
+    driver().controlRun(RunTransitions.control(paused, StoreParams.RunControl.PAUSE, null, old)).block(T);
     Duration retention = Duration.between(old.plus(Duration.ofMinutes(30)), Instant.now());
 
     assertThat(driver().purgeFinishedRuns(new StoreParams.PurgeBatch(retention, 100, null)).block(T))

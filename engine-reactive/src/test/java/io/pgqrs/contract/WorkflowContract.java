@@ -1,5 +1,6 @@
 package io.pgqrs.contract;
 
+import io.pgqrs.internal.RunTransitions;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
@@ -481,7 +482,7 @@ public abstract class WorkflowContract extends StoreContract {
     Instant at20 = created.plus(Duration.ofMinutes(20));
     Instant at23 = created.plus(Duration.ofMinutes(23));
 
-    StoreResults.RunBegun begun = await(driver().beginRun(new StoreParams.BeginRun(run.runId(), at20)));
+    StoreResults.RunBegun begun = await(driver().beginRun(new StoreParams.BeginRun(run.runId(), RunTransitions.BEGIN, at20)));
     assertThat(begun.untilDeadline()).isEqualTo(Duration.ofMinutes(40));
 
     StoreResults.StepAcquired nap = acquire(run, "nap", at20);
@@ -511,14 +512,14 @@ public abstract class WorkflowContract extends StoreContract {
     Message claimed = await(driver().claim(new StoreParams.Claim(definition.name(), 1, Duration.ofSeconds(30), null,
         at23))).claimed().get(0);
     StoreParams.LeaseRef lease = new StoreParams.LeaseRef(claimed.id(), claimed.leaseToken(), at23);
-    assertThat(await(driver().suspendRun(new StoreParams.SuspendRun(run.runId(), lease, Duration.ofMinutes(7), false))))
+    assertThat(await(driver().suspendRun(new StoreParams.SuspendRun(run.runId(), lease, Duration.ofMinutes(7), false, RunTransitions.WAKE_AT_ONCE, RunTransitions.PARKED_UNTIL_RESUMED))))
         .isTrue();
     assertThat(await(store.messages().get(claimed.id())).visibleAt()).isEqualTo(created.plus(Duration.ofMinutes(30)));
     Message reclaimed = await(driver().claim(new StoreParams.Claim(definition.name(), 1, Duration.ofSeconds(30), null,
         created.plus(Duration.ofMinutes(31))))).claimed().get(0);
     StoreParams.LeaseRef later = new StoreParams.LeaseRef(reclaimed.id(), reclaimed.leaseToken(),
         created.plus(Duration.ofMinutes(31)));
-    assertThat(await(driver().suspendRun(new StoreParams.SuspendRun(run.runId(), later, Duration.ofHours(5), false))))
+    assertThat(await(driver().suspendRun(new StoreParams.SuspendRun(run.runId(), later, Duration.ofHours(5), false, RunTransitions.WAKE_AT_ONCE, RunTransitions.PARKED_UNTIL_RESUMED))))
         .isTrue();
     assertThat(await(store.messages().get(claimed.id())).visibleAt()).isEqualTo(triggered.deadline());
     assertThat(await(run.cancel("done")).status()).isEqualTo(RunStatus.CANCELLED);
