@@ -1512,6 +1512,7 @@ public abstract class DriverConformance {
     Rows.Run run = rows.runIn(RunStatus.QUEUED, t);
     StoreResults.RunBegun result = driver.beginRun(new StoreParams.BeginRun(run.id(), t.plusSeconds(1))).block(T);
     assertThat(result.untilDeadline()).isNull();
+    assertThat(result.history()).isEmpty();
     RunInfo begun = result.run();
     assertThat(begun).isEqualTo(new RunInfo(run.id(), run.workflow(), RunStatus.RUNNING, json("{\"order\": 1}"),
         null, null, null, 1, 0, t, t.plusSeconds(1), null, null));
@@ -2165,5 +2166,592 @@ public abstract class DriverConformance {
     long id = rows.enqueue(q, new StoreParams.NewRow(Rows.payload(0), null, longAgo, null, 0), t);
     assertThat(find(id).visibleAt()).isEqualTo(t);
     assertThat(claimedIds(q, 1, t)).containsExactly(id);
+  }
+
+  // ---------------------------------------------------------------- workflow v2: versions and the trigger's lease
+
+  private StoreResults.Triggered trigger(String workflow, String queue, @Nullable String version,
+      @Nullable String key, @Nullable Duration timeout, StoreParams.@Nullable LeaseTaking lease, Instant at) {
+    return driver.triggerRun(new StoreParams.TriggerRun(workflow, queue, version, "{\"order\": 1}", key, timeout,
+        lease, at)).block(T);
+  }
+
+  /** A run triggered at {@code at} with its message leased to a new worker for {@link #LEASE}. */
+  private Rows.Run leasedRun(String workflow, Instant at) {
+    WorkerInfo w = rows.worker(workflow, at);
+    StoreResults.Triggered t = trigger(workflow, workflow, null, null, null,
+        new StoreParams.LeaseTaking(w.id(), LEASE), at);
+    assertThat(t.created()).isTrue();
+    return new Rows.Run(t.runId(), workflow, t.leased());
+  }
+
+  @Test
+  void registerWorkflowWithAVersionCreatesTheVersionsQueueToo() {
+    Instant t = start();
+    String name = Rows.uniqueName("wf");
+    driver.registerWorkflow(new StoreParams.RegisterWorkflow(name, name + "@v2", 3, t)).block(T);
+    QueueInfo own = driver.findQueue(name).block(T);
+    QueueInfo v2 = driver.findQueue(name + "@v2").block(T);
+    assertThat(own.maxAttempts()).isEqualTo(3);
+    assertThat(v2.maxAttempts()).isEqualTo(3);
+    assertThat(v2.createdAt()).isEqualTo(t);
+    // Again, and with the next version: both queues are kept as they are, the new one is added.
+    driver.registerWorkflow(new StoreParams.RegisterWorkflow(name, name + "@v2", 7, t.plusSeconds(1))).block(T);
+    driver.registerWorkflow(new StoreParams.RegisterWorkflow(name, name + "@v3", 7, t.plusSeconds(1))).block(T);
+    assertThat(driver.findQueue(name).block(T)).isEqualTo(own);
+    assertThat(driver.findQueue(name + "@v2").block(T)).isEqualTo(v2);
+    assertThat(driver.findQueue(name + "@v3").block(T).maxAttempts()).isEqualTo(7);
+  }
+
+  @Test
+  void triggerRunOnAVersionsQueueRecordsTheVersion() {
+    Instant t = start();
+    String wf = Rows.uniqueName("wf");
+    driver.registerWorkflow(new StoreParams.RegisterWorkflow(wf, wf + "@v2", 3, t)).block(T);
+    StoreResults.Triggered versioned = trigger(wf, wf + "@v2", "v2", null, null, null, t);
+    StoreResults.Triggered plain = trigger(wf, wf, null, null, null, null, t);
+    assertThat(versioned).isEqualTo(new StoreResults.Triggered(versioned.runId(), true));
+    assertThat(run(versioned.runId())).isEqualTo(new RunInfo(versioned.runId(), wf, RunStatus.QUEUED,
+        json("{\"order\": 1}"), null, null, null, 0, 0, t, null, null, null, "v2"));
+    assertThat(run(plain.runId()).version()).isNull();
+    Message m = triggerMessage(new Rows.Run(versioned.runId(), wf + "@v2", null), MessageState.LIVE);
+    assertThat(m).isEqualTo(new Message(m.id(), wf + "@v2", json("{\"run_id\": " + versioned.runId() + "}"),
+        MessageState.LIVE, 0, 0, t, t, null, null, null, null, null, null));
+    assertThat(driver.listMessages(new StoreParams.ListMessages(wf, MessageState.LIVE, 0, 1000))
+        .map(x -> x.payload().path("run_id").asLong()).collectList().block(T)).containsExactly(plain.runId());
+  }
+
+  @Test
+  void triggerRunOnAnUnknownQueueFailsWithWorkflowNotFoundAndCreatesNothing() {
+    Instant t = start();
+    String wf = rows.workflow(t);
+    WorkerInfo w = rows.worker(wf, t);
+    for (StoreParams.LeaseTaking lease : java.util.Arrays.asList(null, new StoreParams.LeaseTaking(w.id(), LEASE))) {
+      StepVerifier.create(driver.triggerRun(new StoreParams.TriggerRun(wf, wf + "@v9", "v9", "{}", null, null, lease,
+              t)))
+          .as("trigger with lease " + lease)
+          .expectErrorSatisfies(e -> assertThat(e).isInstanceOfSatisfying(WorkflowNotFoundException.class,
+              x -> assertThat(x.workflow()).isEqualTo(wf)))
+          .verify(T);
+    }
+    assertThat(driver.listRuns(new StoreParams.ListRuns(RunQuery.all().withWorkflow(wf))).collectList().block(T))
+        .isEmpty();
+    assertThat(driver.findQueue(wf + "@v9").blockOptional(T)).isEmpty();
+  }
+
+  @Test
+  void triggerRunWithALeaseInsertsTheMessageLeasedAndTheRunBegun() {
+    Instant t = start();
+    String wf = rows.workflow(t);
+    WorkerInfo w = rows.worker(wf, t);
+    StoreResults.Triggered tr = trigger(wf, wf, null, null, null, new StoreParams.LeaseTaking(w.id(), LEASE), t);
+    assertThat(tr.created()).isTrue();
+    Message leased = tr.leased();
+    assertThat(leased).isNotNull();
+    assertThat(leased).isEqualTo(new Message(leased.id(), wf, json("{\"run_id\": " + tr.runId() + "}"),
+        MessageState.LIVE, 0, 1, t, t.plus(LEASE), leased.leaseToken(), w.id(), null, null, null, null));
+    assertThat(leased.leaseToken()).isNotNull();
+    assertThat(find(leased.id())).isEqualTo(leased);
+    RunInfo begun = new RunInfo(tr.runId(), wf, RunStatus.RUNNING, json("{\"order\": 1}"), null, null, null, 1, 0,
+        t, t, null, null);
+    assertThat(tr.begun()).isEqualTo(new StoreResults.RunBegun(begun, null, List.of()));
+    assertThat(run(tr.runId())).isEqualTo(begun);
+    // The lease is a real one: it extends and fences like a claim's.
+    assertThat(driver.extend(new StoreParams.Extend(ref(leased, t.plusSeconds(1)), LEASE)).block(T))
+        .isEqualTo(new Lease(leased.id(), leased.leaseToken(), t.plusSeconds(1).plus(LEASE)));
+  }
+
+  @Test
+  void aLeasedTriggerMessageIsClaimableByNoOneUntilTheLeaseEnds() {
+    Instant t = start();
+    String wf = rows.workflow(t);
+    Rows.Run run = leasedRun(wf, t);
+    // No consumer needs waking: nothing is claimable before the lease ends.
+    assertThat(untilNextVisible(wf, t)).isEqualTo(LEASE);
+    assertThat(claim(wf, 10, t.plus(LEASE).minus(MS)).claimed()).isEmpty();
+    StoreResults.Claimed after = claim(wf, 10, t.plus(LEASE));
+    assertThat(after.claimed()).extracting(Message::id, Message::attempts)
+        .containsExactly(tuple(run.message().id(), 2));
+    assertThat(after.claimed().get(0).leaseToken()).isNotEqualTo(run.message().leaseToken());
+  }
+
+  @Test
+  void triggerRunWithALeaseAndATimeoutTellsTheTimeLeft() {
+    Instant t = start();
+    String wf = rows.workflow(t);
+    WorkerInfo w = rows.worker(wf, t);
+    StoreResults.Triggered tr = trigger(wf, wf, null, null, Duration.ofMinutes(5),
+        new StoreParams.LeaseTaking(w.id(), LEASE), t);
+    assertThat(tr.begun().untilDeadline()).isEqualTo(Duration.ofMinutes(5));
+    assertThat(tr.begun().run().deadline()).isEqualTo(t.plus(Duration.ofMinutes(5)));
+    assertThat(run(tr.runId())).isEqualTo(tr.begun().run());
+  }
+
+  @Test
+  void triggerRunWithALeaseRecordsTheVersion() {
+    Instant t = start();
+    String wf = Rows.uniqueName("wf");
+    driver.registerWorkflow(new StoreParams.RegisterWorkflow(wf, wf + "@v2", 3, t)).block(T);
+    WorkerInfo w = rows.worker(wf + "@v2", t);
+    StoreResults.Triggered tr = trigger(wf, wf + "@v2", "v2", null, null, new StoreParams.LeaseTaking(w.id(), LEASE),
+        t);
+    assertThat(tr.leased().queue()).isEqualTo(wf + "@v2");
+    assertThat(tr.begun().run().version()).isEqualTo("v2");
+    assertThat(run(tr.runId())).isEqualTo(tr.begun().run());
+  }
+
+  @Test
+  void aLeasedTriggerWithAUsedIdempotencyKeyReturnsTheOldRunAndTakesNoLease() {
+    Instant t = start();
+    String wf = rows.workflow(t);
+    WorkerInfo w = rows.worker(wf, t);
+    StoreResults.Triggered first = trigger(wf, wf, null, "k", null, null, t);
+    StoreResults.Triggered again = trigger(wf, wf, null, "k", null, new StoreParams.LeaseTaking(w.id(), LEASE),
+        t.plusSeconds(1));
+    assertThat(again).isEqualTo(new StoreResults.Triggered(first.runId(), false, null, null));
+    RunInfo old = run(first.runId());
+    assertThat(old.status()).isEqualTo(RunStatus.QUEUED);
+    assertThat(old.attempts()).isZero();
+    Message m = triggerMessage(new Rows.Run(first.runId(), wf, null), MessageState.LIVE);
+    assertThat(m.leaseToken()).isNull();
+    assertThat(listIds(wf, MessageState.LIVE)).containsExactly(m.id());
+    // And the other way round: a leased run's key returns it without a second lease.
+    StoreResults.Triggered leased = trigger(wf, wf, null, "k2", null, new StoreParams.LeaseTaking(w.id(), LEASE), t);
+    assertThat(trigger(wf, wf, null, "k2", null, new StoreParams.LeaseTaking(w.id(), LEASE), t.plusSeconds(1)))
+        .isEqualTo(new StoreResults.Triggered(leased.runId(), false, null, null));
+    assertThat(find(leased.leased().id())).isEqualTo(leased.leased());
+    assertThat(run(leased.runId()).attempts()).isEqualTo(1);
+  }
+
+  // ---------------------------------------------------------------- workflow v2: fenced step records
+
+  private static StoreParams.RecordStep record(Rows.Run run, String position, String stepId, StepStatus status,
+      @Nullable String output, @Nullable String error, int attempts, @Nullable Duration wakeAfter,
+      @Nullable String awaiting, int completion, Duration ranFor) {
+    StoreParams.LeaseRef lease = new StoreParams.LeaseRef(run.message().id(), Rows.lease(run.message()), null);
+    return new StoreParams.RecordStep(run.id(), lease, position, stepId, status, output,
+        output == null ? null : "java.lang.Integer", error, attempts, wakeAfter, awaiting, completion, ranFor);
+  }
+
+  private static StoreParams.RecordStep success(Rows.Run run, String position, String stepId, String output,
+      int completion) {
+    return record(run, position, stepId, StepStatus.SUCCESS, output, null, 1, null, null, completion, Duration.ZERO);
+  }
+
+  private static StoreParams.RecordStep retry(Rows.Run run, String position, String stepId, String error,
+      int attempts, Duration wakeAfter) {
+    return record(run, position, stepId, StepStatus.RETRY, null, error, attempts, wakeAfter, null, 0, Duration.ZERO);
+  }
+
+  private static StoreParams.RecordStep waiting(Rows.Run run, String position, String stepId,
+      @Nullable Duration wakeAfter, @Nullable String awaiting) {
+    return record(run, position, stepId, StepStatus.WAITING, null, null, 0, wakeAfter, awaiting, 0, Duration.ZERO);
+  }
+
+  /** The same record under another lease token of the same message. */
+  private static StoreParams.RecordStep forgedLease(StoreParams.RecordStep s) {
+    return new StoreParams.RecordStep(s.runId(), new StoreParams.LeaseRef(s.lease().messageId(), UUID.randomUUID(),
+        null), s.position(), s.stepId(), s.status(), s.outputJson(), s.outputType(), s.error(), s.attempts(),
+        s.wakeAfter(), s.awaiting(), s.completion(), s.ranFor());
+  }
+
+  private List<StoreResults.StepWritten> recordSteps(Instant at, StoreParams.RecordStep... steps) {
+    return driver.recordSteps(new StoreParams.RecordSteps(List.of(steps), at)).block(T);
+  }
+
+  private StoreResults.StepWritten recordStep(Instant at, StoreParams.RecordStep step) {
+    List<StoreResults.StepWritten> written = recordSteps(at, step);
+    assertThat(written).hasSize(1);
+    return written.get(0);
+  }
+
+  private static final StoreResults.StepWritten WRITTEN = new StoreResults.StepWritten(true, RunStatus.RUNNING);
+  private static final StoreResults.StepWritten REFUSED = new StoreResults.StepWritten(false, RunStatus.RUNNING);
+
+  private StoreResults.RunBegun begin(long runId, Instant at) {
+    return driver.beginRun(new StoreParams.BeginRun(runId, at)).block(T);
+  }
+
+  @Test
+  void recordStepsInsertsNewSteps() {
+    Instant t = start();
+    Rows.Run run = rows.runIn(RunStatus.RUNNING, t);
+    Instant at = t.plusSeconds(5);
+    assertThat(recordSteps(at,
+        record(run, "1", "charge", StepStatus.SUCCESS, "42", null, 1, null, null, 1, Duration.ofSeconds(2)),
+        record(run, "2", "ship", StepStatus.RETRY, null, "down", 1, Duration.ofSeconds(10), null, 0,
+            Duration.ofMillis(1500)),
+        record(run, "3", "nap", StepStatus.WAITING, null, null, 0, Duration.ofSeconds(60), null, 0, Duration.ZERO),
+        record(run, "4", "gave-up", StepStatus.ERROR, null, "declined", 3, null, null, 2, Duration.ofSeconds(1))))
+        .containsExactly(WRITTEN, WRITTEN, WRITTEN, WRITTEN);
+    assertThat(steps(run.id())).containsExactlyInAnyOrder(
+        new StepInfo(run.id(), "charge", StepStatus.SUCCESS, 1, json("42"), null, null, at.minusSeconds(2), at, at,
+            "1"),
+        new StepInfo(run.id(), "ship", StepStatus.RETRY, 1, null, "down", at.plusSeconds(10), at.minusMillis(1500), at,
+            null, "2"),
+        new StepInfo(run.id(), "nap", StepStatus.WAITING, 0, null, null, at.plusSeconds(60), at, at, null, "3"),
+        new StepInfo(run.id(), "gave-up", StepStatus.ERROR, 3, null, "declined", null, at.minusSeconds(1), at, at,
+            "4"));
+  }
+
+  @Test
+  void recordStepsWithAnotherTokenWritesNothing() {
+    Instant t = start();
+    Rows.Run run = rows.runIn(RunStatus.RUNNING, t);
+    assertThat(recordStep(t.plusSeconds(1), forgedLease(success(run, "1", "s", "1", 1)))).isEqualTo(REFUSED);
+    assertThat(steps(run.id())).isEmpty();
+  }
+
+  @Test
+  void recordStepsIsFencedByTheLeasesExpiryByTheStoresClock() {
+    Instant t = start();
+    Rows.Run run = rows.runIn(RunStatus.RUNNING, t);
+    assertThat(recordStep(t.plus(LEASE), success(run, "1", "late", "1", 1))).isEqualTo(REFUSED);
+    assertThat(recordStep(t.plus(LEASE).minus(MS), success(run, "2", "in-time", "2", 1))).isEqualTo(WRITTEN);
+    assertThat(steps(run.id())).extracting(StepInfo::stepId).containsExactly("in-time");
+    // A leased trigger's lease fences the same way.
+    Rows.Run leased = leasedRun(rows.workflow(t), t);
+    assertThat(recordStep(t.plus(LEASE), success(leased, "1", "late", "1", 1))).isEqualTo(REFUSED);
+    assertThat(recordStep(t.plusSeconds(1), success(leased, "1", "s", "1", 1))).isEqualTo(WRITTEN);
+  }
+
+  @Test
+  void recordStepsOfAFinishedOrMissingRunWritesNothing() {
+    Instant t = start();
+    Rows.Run own = rows.runIn(RunStatus.RUNNING, t);
+    assertThat(finishRun(own.id(), own.lease(t), RunStatus.SUCCESS, "1", null, t)).isEqualTo(RunStatus.SUCCESS);
+    assertThat(recordStep(t, success(own, "1", "s", "1", 1)))
+        .isEqualTo(new StoreResults.StepWritten(false, RunStatus.SUCCESS));
+    // Under a lease that still holds (another run's), the run's status alone refuses the record.
+    Rows.Run holder = rows.runIn(RunStatus.RUNNING, t);
+    for (RunStatus status : List.of(RunStatus.SUCCESS, RunStatus.ERROR, RunStatus.CANCELLED)) {
+      Rows.Run done = rows.runIn(status, t);
+      assertThat(recordStep(t.plusSeconds(1), success(new Rows.Run(done.id(), done.workflow(), holder.message()), "1",
+          "s", "1", 1))).as("a step of a %s run", status).isEqualTo(new StoreResults.StepWritten(false, status));
+      assertThat(steps(done.id())).isEmpty();
+    }
+    assertThat(recordStep(t.plusSeconds(1), success(new Rows.Run(Long.MAX_VALUE, holder.workflow(), holder.message()),
+        "1", "s", "1", 1))).isEqualTo(new StoreResults.StepWritten(false, null));
+    assertThat(steps(own.id())).isEmpty();
+  }
+
+  @Test
+  void recordStepsOfAPausedOrCancellingRunWritesAndTellsTheStatus() {
+    Instant t = start();
+    for (RunStatus status : List.of(RunStatus.PAUSED, RunStatus.CANCELLING)) {
+      Rows.Run run = rows.runIn(status, t);
+      assertThat(recordStep(t.plusSeconds(1), success(run, "1", "s", "1", 1))).as("a step of a %s run", status)
+          .isEqualTo(new StoreResults.StepWritten(true, status));
+      assertThat(steps(run.id())).extracting(StepInfo::status).containsExactly(StepStatus.SUCCESS);
+    }
+  }
+
+  @Test
+  void aStepRecordedSuccessOrErrorIsNeverOverwritten() {
+    Instant t = start();
+    Rows.Run run = rows.runIn(RunStatus.RUNNING, t);
+    assertThat(recordSteps(t.plusSeconds(1), success(run, "1", "ok", "1", 1),
+        record(run, "2", "failed", StepStatus.ERROR, null, "boom", 2, null, null, 2, Duration.ZERO)))
+        .containsExactly(WRITTEN, WRITTEN);
+    List<StepInfo> before = steps(run.id());
+    Instant at = t.plusSeconds(2);
+    for (String stepId : List.of("ok", "failed")) {
+      String position = stepId.equals("ok") ? "1" : "2";
+      assertThat(recordSteps(at, success(run, position, stepId, "9", 3))).containsExactly(REFUSED);
+      assertThat(recordSteps(at, record(run, position, stepId, StepStatus.ERROR, null, "late", 1, null, null, 3,
+          Duration.ZERO))).containsExactly(REFUSED);
+      assertThat(recordSteps(at, retry(run, position, stepId, "late", 1, LEASE))).containsExactly(REFUSED);
+      assertThat(recordSteps(at, waiting(run, position, stepId, LEASE, null))).containsExactly(REFUSED);
+    }
+    assertThat(steps(run.id())).isEqualTo(before);
+  }
+
+  @Test
+  void aRetryOrWaitingStepIsOverwrittenKeepingItsStart() {
+    Instant t = start();
+    Rows.Run run = rows.runIn(RunStatus.RUNNING, t);
+    Instant first = t.plusSeconds(1);
+    assertThat(recordSteps(first,
+        record(run, "1", "charge", StepStatus.RETRY, null, "declined", 1, Duration.ofSeconds(5), null, 0,
+            Duration.ofSeconds(1)),
+        waiting(run, "2", "nap", Duration.ofSeconds(60), null),
+        waiting(run, "3", "approval", null, "approval"))).containsExactly(WRITTEN, WRITTEN, WRITTEN);
+    // A step a legacy worker left RUNNING is taken over too.
+    acquire(run.id(), "legacy", LEASE, t);
+    Instant later = t.plusSeconds(7);
+    assertThat(recordSteps(later,
+        record(run, "1", "charge", StepStatus.SUCCESS, "42", null, 2, null, null, 1, Duration.ofSeconds(1)),
+        success(run, "2", "nap", "5", 2),
+        record(run, "3", "approval", StepStatus.ERROR, null, "timed out", 0, null, null, 3, Duration.ZERO),
+        success(run, "4", "legacy", "4", 4))).containsExactly(WRITTEN, WRITTEN, WRITTEN, WRITTEN);
+    assertThat(steps(run.id())).containsExactlyInAnyOrder(
+        new StepInfo(run.id(), "charge", StepStatus.SUCCESS, 2, json("42"), null, null, t, later, later, "1"),
+        new StepInfo(run.id(), "nap", StepStatus.SUCCESS, 1, json("5"), null, null, first, later, later, "2"),
+        new StepInfo(run.id(), "approval", StepStatus.ERROR, 0, null, "timed out", null, first, later, later, "3"),
+        new StepInfo(run.id(), "legacy", StepStatus.SUCCESS, 1, json("4"), null, null, t, later, later, "4"));
+  }
+
+  @Test
+  void aRetryCanBeRecordedAgainWithANewDueTime() {
+    Instant t = start();
+    Rows.Run run = rows.runIn(RunStatus.RUNNING, t);
+    assertThat(recordStep(t.plusSeconds(1), retry(run, "1", "charge", "first", 1, Duration.ofSeconds(5))))
+        .isEqualTo(WRITTEN);
+    assertThat(recordStep(t.plusSeconds(6), retry(run, "1", "charge", "second", 2, Duration.ofSeconds(10))))
+        .isEqualTo(WRITTEN);
+    assertThat(steps(run.id())).extracting(StepInfo::status, StepInfo::attempts, StepInfo::error, StepInfo::wakeAt,
+        StepInfo::startedAt, StepInfo::updatedAt)
+        .containsExactly(tuple(StepStatus.RETRY, 2, "second", t.plusSeconds(16), t.plusSeconds(1), t.plusSeconds(6)));
+  }
+
+  @Test
+  void aWaitingRecordWithoutWakeAfterKeepsTheDueTimeRecordedBefore() {
+    Instant t = start();
+    Rows.Run run = rows.runIn(RunStatus.RUNNING, t);
+    assertThat(recordSteps(t.plusSeconds(1), waiting(run, "1", "nap", Duration.ofSeconds(60), null),
+        waiting(run, "2", "approval", null, "approval"))).containsExactly(WRITTEN, WRITTEN);
+    // Replayed after a wake-up: the nap keeps its due time; the signal wait gets a timeout now.
+    assertThat(recordSteps(t.plusSeconds(10), waiting(run, "1", "nap", null, null),
+        waiting(run, "2", "approval", Duration.ofSeconds(30), "approval"))).containsExactly(WRITTEN, WRITTEN);
+    assertThat(steps(run.id())).extracting(StepInfo::stepId, StepInfo::wakeAt, StepInfo::updatedAt)
+        .containsExactlyInAnyOrder(tuple("nap", t.plusSeconds(61), t.plusSeconds(10)),
+            tuple("approval", t.plusSeconds(40), t.plusSeconds(10)));
+    assertThat(begin(run.id(), t.plusSeconds(11)).history()).containsExactly(
+        new StoreResults.StepRecord("1", "nap", StepStatus.WAITING, null, null, null, 0, Duration.ofSeconds(50), null,
+            0),
+        new StoreResults.StepRecord("2", "approval", StepStatus.WAITING, null, null, null, 0, Duration.ofSeconds(29),
+            "approval", 0));
+  }
+
+  @Test
+  void recordStepsReturnsOneResultPerRecordInTheOrderGiven() {
+    Instant t = start();
+    Rows.Run run = rows.runIn(RunStatus.RUNNING, t);
+    assertThat(recordStep(t, success(run, "2", "b", "2", 1))).isEqualTo(WRITTEN);
+    assertThat(recordSteps(t.plusSeconds(1), success(run, "3", "c", "3", 2), success(run, "2", "b", "9", 2),
+        success(run, "1", "a", "1", 3), success(run, "4", "d", "4", 4)))
+        .containsExactly(WRITTEN, REFUSED, WRITTEN, WRITTEN);
+    assertThat(steps(run.id())).extracting(StepInfo::stepId, StepInfo::output).containsExactlyInAnyOrder(
+        tuple("a", json("1")), tuple("b", json("2")), tuple("c", json("3")), tuple("d", json("4")));
+  }
+
+  @Test
+  void aBatchOfTwoRunsWithOneLeaseLostWritesOnlyTheOtherRunsRecord() {
+    Instant t = start();
+    Rows.Run held = rows.runIn(RunStatus.RUNNING, t);
+    Rows.Run lost = rows.runIn(RunStatus.RUNNING, t);
+    assertThat(recordSteps(t.plusSeconds(1), success(held, "1", "s", "1", 1),
+        forgedLease(success(lost, "1", "s", "1", 1)))).containsExactly(WRITTEN, REFUSED);
+    assertThat(recordSteps(t.plusSeconds(1), forgedLease(success(lost, "2", "t", "2", 2)),
+        success(held, "2", "t", "2", 2))).containsExactly(REFUSED, WRITTEN);
+    assertThat(steps(held.id())).extracting(StepInfo::stepId).containsExactlyInAnyOrder("s", "t");
+    assertThat(steps(lost.id())).isEmpty();
+  }
+
+  @Test
+  void listStepsShowsEachStepsPosition() {
+    Instant t = start();
+    Rows.Run run = rows.runIn(RunStatus.RUNNING, t);
+    recordSteps(t, success(run, "1", "a", "1", 1), success(run, "scope/1", "scope/a", "2", 2));
+    acquire(run.id(), "legacy", LEASE, t);
+    assertThat(steps(run.id())).extracting(StepInfo::stepId, StepInfo::position).containsExactly(
+        tuple("a", "1"), tuple("scope/a", "scope/1"), tuple("legacy", null));
+  }
+
+  // ---------------------------------------------------------------- workflow v2: history on begin
+
+  @Test
+  void beginRunReturnsTheHistoryInCompletionThenPositionOrder() {
+    Instant t = start();
+    Rows.Run run = rows.runIn(RunStatus.RUNNING, t);
+    Instant at = t.plusSeconds(1);
+    assertThat(recordSteps(at,
+        success(run, "1", "a", "10", 2),
+        success(run, "2", "b", "20", 1),
+        retry(run, "3", "c", "declined", 1, Duration.ofSeconds(10)),
+        waiting(run, "4", "d", null, "approval"),
+        record(run, "5", "e", StepStatus.ERROR, null, "boom", 3, null, null, 3, Duration.ZERO),
+        waiting(run, "6", "f", Duration.ofSeconds(1), null)))
+        .containsExactly(WRITTEN, WRITTEN, WRITTEN, WRITTEN, WRITTEN, WRITTEN);
+    // A step a legacy worker holds is not history.
+    acquire(run.id(), "legacy", LEASE, t);
+    StoreResults.RunBegun begun = begin(run.id(), t.plusSeconds(3));
+    assertThat(begun.run().attempts()).isEqualTo(2);
+    assertThat(begun.history()).containsExactly(
+        new StoreResults.StepRecord("3", "c", StepStatus.RETRY, null, null, "declined", 1, Duration.ofSeconds(8), null,
+            0),
+        new StoreResults.StepRecord("4", "d", StepStatus.WAITING, null, null, null, 0, null, "approval", 0),
+        new StoreResults.StepRecord("6", "f", StepStatus.WAITING, null, null, null, 0, Duration.ZERO, null, 0),
+        new StoreResults.StepRecord("2", "b", StepStatus.SUCCESS, "20", "java.lang.Integer", null, 1, null, null, 1),
+        new StoreResults.StepRecord("1", "a", StepStatus.SUCCESS, "10", "java.lang.Integer", null, 1, null, null, 2),
+        new StoreResults.StepRecord("5", "e", StepStatus.ERROR, null, null, "boom", 3, null, null, 3));
+  }
+
+  @Test
+  void beginRunOfAFinishedRunStillReturnsItsHistory() {
+    Instant t = start();
+    Rows.Run run = rows.runIn(RunStatus.RUNNING, t);
+    recordStep(t, success(run, "1", "a", "{\"v\": 1}", 1));
+    finishRun(run.id(), run.lease(t), RunStatus.SUCCESS, "1", null, t);
+    StoreResults.RunBegun begun = begin(run.id(), t.plusSeconds(1));
+    assertThat(begun.run().status()).isEqualTo(RunStatus.SUCCESS);
+    assertThat(begun.history()).hasSize(1);
+    assertThat(json(begun.history().get(0).outputJson())).isEqualTo(json("{\"v\": 1}"));
+  }
+
+  // ---------------------------------------------------------------- workflow v2: signals under the run's lease
+
+  private StoreResults.SignalTaken takeSignal(Rows.Run run, StoreParams.LeaseRef lease, String position,
+      String stepId, String name, int completion) {
+    return driver.takeSignal(new StoreParams.TakeSignal(run.id(), lease, position, stepId, name, completion)).block(T);
+  }
+
+  private void signal(Rows.Run run, String name, String value, Instant at) {
+    driver.signalRun(new StoreParams.SignalRun(run.id(), name, value, at)).block(T);
+  }
+
+  @Test
+  void takeSignalWithoutAPendingSignalTakesNothing() {
+    Instant t = start();
+    Rows.Run run = rows.runIn(RunStatus.RUNNING, t);
+    signal(run, "other", "1", t);
+    recordStep(t, waiting(run, "1", "wait", null, "approval"));
+    List<StepInfo> before = steps(run.id());
+    assertThat(takeSignal(run, run.lease(t.plusSeconds(1)), "1", "wait", "approval", 1))
+        .isEqualTo(new StoreResults.SignalTaken(null, true));
+    assertThat(takeSignal(run, run.lease(t.plusSeconds(1)), "2", "new", "approval", 1))
+        .isEqualTo(new StoreResults.SignalTaken(null, true));
+    assertThat(steps(run.id())).isEqualTo(before);
+  }
+
+  @Test
+  void takeSignalConsumesTheOldestSignalOnceAsTheStepsOutput() {
+    Instant t = start();
+    Rows.Run run = rows.runIn(RunStatus.RUNNING, t);
+    signal(run, "approval", "1", t.plusSeconds(1));
+    signal(run, "approval", "2", t.plusSeconds(2));
+    recordStep(t.plusSeconds(3), waiting(run, "1", "wait-1", null, "approval"));
+    Instant at = t.plusSeconds(4);
+    // Over the WAITING record, and as a new step.
+    assertThat(takeSignal(run, run.lease(at), "1", "wait-1", "approval", 1))
+        .isEqualTo(new StoreResults.SignalTaken("1", true));
+    assertThat(takeSignal(run, run.lease(at), "2", "wait-2", "approval", 2))
+        .isEqualTo(new StoreResults.SignalTaken("2", true));
+    assertThat(takeSignal(run, run.lease(at), "3", "wait-3", "approval", 3))
+        .isEqualTo(new StoreResults.SignalTaken(null, true));
+    // A step already recorded takes nothing, and the signal stays for the next wait.
+    signal(run, "approval", "3", t.plusSeconds(5));
+    Instant later = t.plusSeconds(6);
+    assertThat(takeSignal(run, run.lease(later), "1", "wait-1", "approval", 4))
+        .isEqualTo(new StoreResults.SignalTaken(null, true));
+    assertThat(takeSignal(run, run.lease(later), "3", "wait-3", "approval", 3))
+        .isEqualTo(new StoreResults.SignalTaken("3", true));
+    assertThat(steps(run.id())).containsExactlyInAnyOrder(
+        new StepInfo(run.id(), "wait-1", StepStatus.SUCCESS, 0, json("1"), null, null, t.plusSeconds(3), at, at, "1"),
+        new StepInfo(run.id(), "wait-2", StepStatus.SUCCESS, 0, json("2"), null, null, at, at, at, "2"),
+        new StepInfo(run.id(), "wait-3", StepStatus.SUCCESS, 0, json("3"), null, null, later, later, later, "3"));
+    assertThat(begin(run.id(), later).history()).containsExactly(
+        new StoreResults.StepRecord("1", "wait-1", StepStatus.SUCCESS, "1", null, null, 0, null, null, 1),
+        new StoreResults.StepRecord("2", "wait-2", StepStatus.SUCCESS, "2", null, null, 0, null, null, 2),
+        new StoreResults.StepRecord("3", "wait-3", StepStatus.SUCCESS, "3", null, null, 0, null, null, 3));
+  }
+
+  @Test
+  void takeSignalWithALostLeaseTakesNothing() {
+    Instant t = start();
+    Rows.Run run = rows.runIn(RunStatus.RUNNING, t);
+    signal(run, "approval", "\"yes\"", t);
+    recordStep(t, waiting(run, "1", "wait", null, "approval"));
+    List<StepInfo> before = steps(run.id());
+    assertThat(takeSignal(run, forged(run.message(), t.plusSeconds(1)), "1", "wait", "approval", 1))
+        .isEqualTo(new StoreResults.SignalTaken(null, false));
+    assertThat(takeSignal(run, run.lease(t.plus(LEASE)), "1", "wait", "approval", 1))
+        .isEqualTo(new StoreResults.SignalTaken(null, false));
+    // A finished run takes nothing either, even under a lease that holds (another run's).
+    Rows.Run done = rows.runIn(RunStatus.SUCCESS, t);
+    assertThat(takeSignal(done, run.lease(t.plusSeconds(1)), "1", "wait", "approval", 1))
+        .isEqualTo(new StoreResults.SignalTaken(null, false));
+    assertThat(steps(run.id())).isEqualTo(before);
+    assertThat(takeSignal(run, run.lease(t.plusSeconds(1)), "1", "wait", "approval", 1))
+        .isEqualTo(new StoreResults.SignalTaken("\"yes\"", true));
+  }
+
+  // ---------------------------------------------------------------- workflow v2: transactional steps
+
+  @Test
+  void transactionalStepRecordsTheWorksValueWithTheStep() {
+    Instant t = start();
+    Rows.Run run = rows.runIn(RunStatus.RUNNING, t);
+    Instant at = t.plusSeconds(2);
+    StoreParams.RecordStep step = record(run, "1", "write", StepStatus.SUCCESS, null, null, 1, null, null, 1,
+        Duration.ofSeconds(1));
+    Mono<Integer> tx = driver.transactionalStep(step, at, c -> Mono.just(42), String::valueOf);
+    if (!driver.capabilities().transactionalSteps()) {
+      StepVerifier.create(tx).expectError(io.pgqrs.ConfigurationException.class).verify(T);
+      return;
+    }
+    StepVerifier.create(tx).expectNext(42).expectComplete().verify(T);
+    assertThat(steps(run.id())).containsExactly(new StepInfo(run.id(), "write", StepStatus.SUCCESS, 1, json("42"),
+        null, null, at.minusSeconds(1), at, at, "1"));
+    assertThat(begin(run.id(), at).history()).extracting(StoreResults.StepRecord::outputType)
+        .containsExactly("java.lang.Integer");
+    // A work without a value records an empty output; a recorded step is never written again.
+    StepVerifier.create(driver.transactionalStep(record(run, "2", "empty", StepStatus.SUCCESS, null, null, 1, null,
+        null, 2, Duration.ZERO), at, c -> Mono.<Integer>empty(), String::valueOf)).expectComplete().verify(T);
+    assertThat(steps(run.id())).extracting(StepInfo::stepId, StepInfo::status, StepInfo::output)
+        .containsExactly(tuple("write", StepStatus.SUCCESS, json("42")), tuple("empty", StepStatus.SUCCESS, null));
+    StepVerifier.create(driver.transactionalStep(step, at, c -> Mono.just(7), String::valueOf))
+        .expectError(StoreResults.StepLeaseLost.class).verify(T);
+  }
+
+  @Test
+  void transactionalStepWithALostLeaseRollsTheWorkBack() {
+    Instant t = start();
+    Rows.Run run = rows.runIn(RunStatus.RUNNING, t);
+    if (!driver.capabilities().transactionalSteps()) {
+      return;
+    }
+    // The backends with transactional steps hand the work an R2DBC connection: the work's write is
+    // a signal to the run, visible afterwards only if it committed.
+    String insert = "INSERT INTO \"" + driver.schema() + "\".pgqrs_signals (run_id, name, value, sent_at) "
+        + "VALUES ($1, 'probe', '1'::jsonb, now())";
+    Function<Object, Mono<Integer>> work = c -> Mono.from(((io.r2dbc.spi.Connection) c).createStatement(insert)
+            .bind(0, run.id()).execute())
+        .flatMap(r -> Mono.from(r.getRowsUpdated()))
+        .thenReturn(1);
+    for (Instant at : List.of(t.plusSeconds(1), t.plus(LEASE))) {
+      StoreParams.RecordStep step = record(run, "1", "write", StepStatus.SUCCESS, null, null, 1, null, null, 1,
+          Duration.ZERO);
+      StepVerifier.create(driver.transactionalStep(at.isBefore(t.plus(LEASE)) ? forgedLease(step) : step, at, work,
+              String::valueOf))
+          .expectError(StoreResults.StepLeaseLost.class)
+          .verify(T);
+    }
+    assertThat(steps(run.id())).isEmpty();
+    assertThat(takeSignal(run, run.lease(t.plusSeconds(1)), "1", "probe", "probe", 1))
+        .isEqualTo(new StoreResults.SignalTaken(null, true));
+    // With the lease, the write and the record commit together.
+    StepVerifier.create(driver.transactionalStep(record(run, "2", "write", StepStatus.SUCCESS, null, null, 1, null,
+            null, 1, Duration.ZERO), t.plusSeconds(1), work, String::valueOf))
+        .expectNext(1).expectComplete().verify(T);
+    assertThat(takeSignal(run, run.lease(t.plusSeconds(2)), "3", "probe", "probe", 2))
+        .isEqualTo(new StoreResults.SignalTaken("1", true));
+  }
+
+  // ---------------------------------------------------------------- workflow v2: reading runs
+
+  @Test
+  void findRunsReadsTheRunsThatExist() {
+    Instant t = start();
+    String wf = Rows.uniqueName("wf");
+    driver.registerWorkflow(new StoreParams.RegisterWorkflow(wf, wf + "@v2", 3, t)).block(T);
+    long plain = trigger(wf, wf, null, null, null, null, t).runId();
+    long versioned = trigger(wf, wf + "@v2", "v2", null, null, null, t).runId();
+    assertThat(driver.findRuns(List.of(plain, Long.MAX_VALUE, versioned)).collectList().block(T))
+        .containsExactlyInAnyOrder(run(plain), run(versioned));
+    assertThat(driver.findRuns(List.of(versioned)).collectList().block(T))
+        .extracting(RunInfo::version).containsExactly("v2");
+    assertThat(driver.findRuns(List.of()).collectList().block(T)).isEmpty();
+    assertThat(driver.findRuns(List.of(Long.MAX_VALUE)).collectList().block(T)).isEmpty();
   }
 }
