@@ -438,6 +438,44 @@ abstract class RunLeaseContract {
     assertThat(take(run, lease, "1", "approval", 1, t)).isEqualTo(new StoreResults.SignalTaken("\"yes\"", true));
   }
 
+  @Test
+  void aSignalOrAResumeWakesTheQueueOfTheRunsVersion() {
+    Instant t = start();
+    String wf = Rows.uniqueName("wf");
+    String queue = versioned(wf, "v4", t);
+    long workerId = rows.worker(queue, t).id();
+    List<String> wakeups = new CopyOnWriteArrayList<>();
+    Disposable listening = driver.wakeups(queue).subscribe(wakeups::add);
+    try {
+      StoreResults.Triggered triggered = trigger(wf, queue, "v4", null, null,
+          new StoreParams.LeaseTaking(workerId, LEASE), t);
+      long runId = triggered.runId();
+      StoreParams.LeaseRef lease = new StoreParams.LeaseRef(triggered.leased().id(), triggered.leased().leaseToken(),
+          t);
+      assertThat(record(t, waiting(runId, lease, "1", "wait", null, "go"))).containsExactly(written(RunStatus.RUNNING));
+      assertThat(driver.suspendRun(new StoreParams.SuspendRun(runId, lease, Duration.ofHours(1), false)).block(T))
+          .isTrue();
+      // Paused and resumed while its message is parked: the resume makes it visible and wakes.
+      driver.controlRun(new StoreParams.ControlRun(runId, StoreParams.RunControl.PAUSE, null, t.plusSeconds(1)))
+          .block(T);
+      driver.controlRun(new StoreParams.ControlRun(runId, StoreParams.RunControl.RESUME, null, t.plusSeconds(2)))
+          .block(T);
+      assertThat(wakeups).containsExactly(queue);
+
+      // Claimed again and parked: the signal it waits for wakes it.
+      Message again = driver.claim(new StoreParams.Claim(queue, 1, LEASE, workerId, t.plusSeconds(3))).block(T)
+          .claimed().get(0);
+      assertThat(again.id()).isEqualTo(triggered.leased().id());
+      assertThat(driver.suspendRun(new StoreParams.SuspendRun(runId,
+          new StoreParams.LeaseRef(again.id(), again.leaseToken(), t.plusSeconds(3)), Duration.ofHours(1), false))
+          .block(T)).isTrue();
+      driver.signalRun(new StoreParams.SignalRun(runId, "go", "1", t.plusSeconds(4))).block(T);
+      assertThat(wakeups).containsExactly(queue, queue);
+    } finally {
+      listening.dispose();
+    }
+  }
+
   // ---------------------------------------------------------------- findRuns
 
   @Test
