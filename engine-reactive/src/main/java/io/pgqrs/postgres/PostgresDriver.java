@@ -1,5 +1,6 @@
 package io.pgqrs.postgres;
 
+import com.fasterxml.jackson.databind.JsonNode;
 import io.pgqrs.Capabilities;
 import io.pgqrs.InvalidArgumentException;
 import io.pgqrs.StoreUnavailableException;
@@ -36,6 +37,7 @@ import io.r2dbc.spi.Row;
 import io.r2dbc.spi.Statement;
 import java.time.Duration;
 import java.time.Instant;
+import java.time.temporal.ChronoUnit;
 import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.HashSet;
@@ -277,21 +279,26 @@ final class PostgresDriver implements StoreDriver {
   }
 
   private static Message message(Row row) {
+    return message(row, "");
+  }
+
+  /** A message read from columns named with a prefix, apart from other columns of the same row. */
+  private static Message message(Row row, String prefix) {
     return new Message(
-        longValue(row, "id"),
-        text(row, "queue"),
-        Json.parse(text(row, "payload")),
-        MessageState.valueOf(text(row, "state").toUpperCase(Locale.ROOT)),
-        intValue(row, "priority"),
-        intValue(row, "attempts"),
-        instant(row, "enqueued_at"),
-        instant(row, "visible_at"),
-        row.get("lease_token", UUID.class),
-        row.get("lease_owner", Long.class),
-        row.get("dedup_key", String.class),
-        row.get("last_error", String.class),
-        row.get("archived_at", Instant.class),
-        row.get("dead_at", Instant.class));
+        longValue(row, prefix + "id"),
+        text(row, prefix + "queue"),
+        Json.parse(text(row, prefix + "payload")),
+        MessageState.valueOf(text(row, prefix + "state").toUpperCase(Locale.ROOT)),
+        intValue(row, prefix + "priority"),
+        intValue(row, prefix + "attempts"),
+        instant(row, prefix + "enqueued_at"),
+        instant(row, prefix + "visible_at"),
+        row.get(prefix + "lease_token", UUID.class),
+        row.get(prefix + "lease_owner", Long.class),
+        row.get(prefix + "dedup_key", String.class),
+        row.get(prefix + "last_error", String.class),
+        row.get(prefix + "archived_at", Instant.class),
+        row.get(prefix + "dead_at", Instant.class));
   }
 
   private static QueueInfo queue(Row row) {
@@ -784,7 +791,8 @@ final class PostgresDriver implements StoreDriver {
         instant(row, "created_at"),
         row.get("started_at", Instant.class),
         row.get("finished_at", Instant.class),
-        row.get("deadline_at", Instant.class));
+        row.get("deadline_at", Instant.class),
+        row.get("version", String.class));
   }
 
   private static StepInfo step(Row row) {
@@ -799,7 +807,8 @@ final class PostgresDriver implements StoreDriver {
         row.get("wake_at", Instant.class),
         instant(row, "started_at"),
         instant(row, "updated_at"),
-        row.get("finished_at", Instant.class));
+        row.get("finished_at", Instant.class),
+        row.get("position", String.class));
   }
 
   private record LockedRun(RunInfo run, @Nullable Long messageId) {}
@@ -817,33 +826,69 @@ final class PostgresDriver implements StoreDriver {
 
   @Override
   public Mono<Void> registerWorkflow(StoreParams.RegisterWorkflow p) {
-    return inTransaction("register workflow", c -> updated(c, sql.get("create_queue_if_absent"),
-            opt(p.now(), Instant.class), p.workflow(), p.maxAttempts())
-        .then(updated(c, sql.get("register_workflow"), opt(p.now(), Instant.class), p.workflow()))
+    Object now = opt(p.now(), Instant.class);
+    String versionQueue = p.versionQueue();
+    return inTransaction("register workflow", c -> updated(c, sql.get("create_queue_if_absent"), now, p.workflow(),
+            p.maxAttempts())
+        .then(versionQueue == null ? Mono.just(0L)
+            : updated(c, sql.get("create_queue_if_absent"), now, versionQueue, p.maxAttempts()))
+        .then(updated(c, sql.get("register_workflow"), now, p.workflow()))
         .then());
   }
 
   @Override
   public Mono<StoreResults.Triggered> triggerRun(StoreParams.TriggerRun p) {
+    StoreParams.LeaseTaking lease = p.leaseTo();
+    if (lease != null) {
+      return triggerLeasedRun(p, lease);
+    }
     record Inserted(@Nullable Long queueId, @Nullable Long runId) {}
     return one("trigger run", sql.get("trigger_run"),
             row -> new Inserted(row.get("queue_id", Long.class), row.get("run_id", Long.class)),
-            opt(p.now(), Instant.class), p.workflow(), p.inputJson(), opt(p.idempotencyKey(), String.class),
-            millis(p.timeout()), PostgresListener.channel(schema, p.workflow()))
+            opt(p.now(), Instant.class), p.workflow(), p.queue(), opt(p.version(), String.class), p.inputJson(),
+            opt(p.idempotencyKey(), String.class), millis(p.timeout()), PostgresListener.channel(schema, p.queue()))
         .flatMap(inserted -> {
           if (inserted.queueId() == null) {
             return Mono.error(new WorkflowNotFoundException(p.workflow()));
           }
           if (inserted.runId() != null) {
             // This engine's workers start at once instead of waiting for the NOTIFY to come back.
-            listener.wakeHere(p.workflow());
+            listener.wakeHere(p.queue());
             return Mono.just(new StoreResults.Triggered(inserted.runId(), true));
           }
-          // The key is taken: the run that holds it, committed before this statement's conflict.
-          return one("trigger run", sql.get("run_by_key"), row -> longValue(row, "id"), p.workflow(),
-                  p.idempotencyKey())
-              .map(runId -> new StoreResults.Triggered(runId, false));
+          return existingRun(p);
         });
+  }
+
+  /** The local fast path: the run begun and its message leased to the worker by the trigger's statement. */
+  private Mono<StoreResults.Triggered> triggerLeasedRun(StoreParams.TriggerRun p, StoreParams.LeaseTaking lease) {
+    record Inserted(@Nullable Long queueId, StoreResults.@Nullable Triggered triggered) {}
+    return one("trigger run", sql.get("trigger_leased_run"), row -> {
+          Long queueId = row.get("queue_id", Long.class);
+          Long runId = row.get("run_id", Long.class);
+          if (queueId == null || runId == null) {
+            return new Inserted(queueId, null);
+          }
+          RunInfo run = run(row);
+          Instant deadline = run.deadline();
+          StoreResults.RunBegun begun = new StoreResults.RunBegun(run,
+              deadline == null ? null : until(instant(row, "now"), deadline), List.of());
+          return new Inserted(queueId, new StoreResults.Triggered(runId, true, message(row, "m_"), begun));
+        },
+        opt(p.now(), Instant.class), p.workflow(), p.queue(), opt(p.version(), String.class), p.inputJson(),
+        opt(p.idempotencyKey(), String.class), millis(p.timeout()), lease.workerId(), millis(lease.lease()))
+        .flatMap(inserted -> {
+          if (inserted.queueId() == null) {
+            return Mono.error(new WorkflowNotFoundException(p.workflow()));
+          }
+          return inserted.triggered() != null ? Mono.just(inserted.triggered()) : existingRun(p);
+        });
+  }
+
+  /** The key is taken: the run that holds it, committed before the trigger's conflict; nothing leased. */
+  private Mono<StoreResults.Triggered> existingRun(StoreParams.TriggerRun p) {
+    return one("trigger run", sql.get("run_by_key"), row -> longValue(row, "id"), p.workflow(), p.idempotencyKey())
+        .map(runId -> new StoreResults.Triggered(runId, false));
   }
 
   @Override
@@ -851,8 +896,32 @@ final class PostgresDriver implements StoreDriver {
     return one("begin run", sql.get("begin_run"), row -> {
       RunInfo run = run(row);
       Instant deadline = run.deadline();
-      return new StoreResults.RunBegun(run, deadline == null ? null : until(instant(row, "now"), deadline), java.util.List.of());
+      return new StoreResults.RunBegun(run, deadline == null ? null : until(instant(row, "now"), deadline),
+          history(row.get("history", String.class)));
     }, opt(p.now(), Instant.class), p.runId());
+  }
+
+  /** The steps begin_run reads, from its JSON array (null when the run has none). */
+  private static List<StoreResults.StepRecord> history(@Nullable String json) {
+    if (json == null) {
+      return List.of();
+    }
+    List<StoreResults.StepRecord> steps = new ArrayList<>();
+    for (JsonNode step : Json.parse(json)) {
+      JsonNode untilWake = step.path("until_wake_us");
+      steps.add(new StoreResults.StepRecord(
+          step.path("position").textValue(),
+          step.path("step_id").asText(),
+          StepStatus.valueOf(step.path("status").asText()),
+          step.path("output").textValue(),
+          step.path("output_type").textValue(),
+          step.path("error").textValue(),
+          step.path("attempts").asInt(),
+          untilWake.isNumber() ? Duration.of(untilWake.asLong(), ChronoUnit.MICROS) : null,
+          step.path("awaiting").textValue(),
+          step.path("completion").asInt()));
+    }
+    return steps;
   }
 
   @Override
@@ -1087,18 +1156,86 @@ final class PostgresDriver implements StoreDriver {
   }
 
   @Override
-  public Mono<java.util.List<StoreResults.StepWritten>> recordSteps(StoreParams.RecordSteps p) {
-    return Mono.error(new UnsupportedOperationException("recordSteps: not yet"));
+  public Mono<List<StoreResults.StepWritten>> recordSteps(StoreParams.RecordSteps p) {
+    // Deferred: the arrays are built when subscribed.
+    return Mono.defer(() -> withConnection("record steps",
+            c -> writeSteps(c, p.steps(), opt(p.now(), Instant.class)).flux())
+        .singleOrEmpty());
+  }
+
+  /** Runs record_steps for a batch on a connection: one result per record, in the order given. */
+  private Mono<List<StoreResults.StepWritten>> writeSteps(Connection c, List<StoreParams.RecordStep> steps,
+      Object now) {
+    int n = steps.size();
+    Long[] runIds = new Long[n];
+    Long[] messageIds = new Long[n];
+    String[] tokens = new String[n];
+    String[] positions = new String[n];
+    String[] stepIds = new String[n];
+    String[] statuses = new String[n];
+    String[] outputs = new String[n];
+    String[] outputTypes = new String[n];
+    String[] errors = new String[n];
+    Integer[] attempts = new Integer[n];
+    Long[] wakeMicros = new Long[n];
+    String[] awaiting = new String[n];
+    Integer[] completions = new Integer[n];
+    Long[] ranMicros = new Long[n];
+    for (int i = 0; i < n; i++) {
+      StoreParams.RecordStep s = steps.get(i);
+      runIds[i] = s.runId();
+      messageIds[i] = s.lease().messageId();
+      tokens[i] = s.lease().token().toString();
+      positions[i] = s.position();
+      stepIds[i] = s.stepId();
+      statuses[i] = s.status().name();
+      outputs[i] = s.outputJson();
+      outputTypes[i] = s.outputType();
+      errors[i] = s.error();
+      attempts[i] = s.attempts();
+      wakeMicros[i] = s.wakeAfter() == null ? null : (Long) micros(s.wakeAfter());
+      awaiting[i] = s.awaiting();
+      completions[i] = s.completion();
+      ranMicros[i] = (Long) micros(s.ranFor());
+    }
+    return rows(c, sql.get("record_steps"), row -> {
+          String status = row.get("run_status", String.class);
+          return new StoreResults.StepWritten(Boolean.TRUE.equals(row.get("written", Boolean.class)),
+              status == null ? null : RunStatus.valueOf(status));
+        },
+        now, runIds, messageIds, tokens, positions, stepIds, statuses, outputs, outputTypes, errors, attempts,
+        wakeMicros, awaiting, completions, ranMicros)
+        .collectList();
   }
 
   @Override
   public Mono<StoreResults.SignalTaken> takeSignal(StoreParams.TakeSignal p) {
-    return Mono.error(new UnsupportedOperationException("takeSignal: not yet"));
+    StoreParams.LeaseRef l = p.lease();
+    return one("take signal", sql.get("take_run_signal"),
+        row -> new StoreResults.SignalTaken(row.get("value", String.class), longValue(row, "held") == 1),
+        opt(l.now(), Instant.class), p.runId(), l.messageId(), l.token(), p.position(), p.stepId(), p.name(),
+        p.completion());
   }
 
   @Override
-  public Flux<RunInfo> findRuns(java.util.List<Long> runIds) {
-    return Flux.error(new UnsupportedOperationException("findRuns: not yet"));
+  public Flux<RunInfo> findRuns(List<Long> runIds) {
+    return Flux.defer(() -> runIds.isEmpty() ? Flux.<RunInfo>empty()
+        : withConnection("find runs", c -> rows(c, sql.get("find_runs"), PostgresDriver::run,
+            (Object) runIds.toArray(Long[]::new))));
   }
 
+  @Override
+  public <T> Mono<T> transactionalStep(StoreParams.RecordStep step, @Nullable Instant now,
+      Function<Object, Mono<T>> work, Function<T, String> serialize) {
+    return inTransaction("transactional step", c -> work.apply(c)
+        .map(Optional::of)
+        .defaultIfEmpty(Optional.empty())
+        .flatMap(value -> writeSteps(c, List.of(new StoreParams.RecordStep(step.runId(), step.lease(),
+                step.position(), step.stepId(), StepStatus.SUCCESS, value.map(serialize).orElse(null),
+                value.map(v -> v.getClass().getName()).orElse(null), null, step.attempts(), null, null,
+                step.completion(), step.ranFor())), opt(now, Instant.class))
+            // Failing here rolls the caller's writes back with the record.
+            .flatMap(written -> written.get(0).written() ? Mono.justOrEmpty(value)
+                : Mono.error(new StoreResults.StepLeaseLost(step.stepId())))));
+  }
 }

@@ -2,23 +2,30 @@
 
 -- name: _run_columns
 id, workflow, status, input::text AS input, output::text AS output, error, idempotency_key, attempts,
-failures, created_at, started_at, finished_at, deadline_at
+failures, created_at, started_at, finished_at, deadline_at, version
+
+-- name: _trigger_target
+-- The workflow ($2) and the queue of the run's message ($3: the workflow's, or its version's), which
+-- must both exist; the ids of the run and its message are drawn only when they do.
+w AS (SELECT q.id AS queue_id FROM {{schema}}.pgqrs_workflows wf JOIN {{schema}}.pgqrs_queues q ON q.name = $3
+      WHERE wf.name = $2),
+ids AS (SELECT nextval(pg_get_serial_sequence('{{schema_literal}}.pgqrs_runs', 'id')) AS run_id,
+               nextval(pg_get_serial_sequence('{{schema_literal}}.pgqrs_messages', 'id')) AS message_id
+        FROM w)
 
 -- name: trigger_run
 -- Data-modifying CTEs and pg_notify, one statement: both ids are drawn first, so the run row names
 -- its message and the message's payload names its run without a second write. An idempotency
--- conflict inserts neither (the drawn ids are skipped) and returns no run id.
+-- conflict inserts neither (the drawn ids are skipped) and returns no run id. $4 the version, $5
+-- the input, $6 the key, $7 the timeout in milliseconds, $8 the queue's channel.
 WITH n AS (SELECT {{_now}} AS now),
-w AS (SELECT queue_id FROM {{schema}}.pgqrs_workflows WHERE name = $2),
-ids AS (SELECT nextval(pg_get_serial_sequence('{{schema_literal}}.pgqrs_runs', 'id')) AS run_id,
-               nextval(pg_get_serial_sequence('{{schema_literal}}.pgqrs_messages', 'id')) AS message_id
-        FROM w),
+{{_trigger_target}},
 ins AS (
     INSERT INTO {{schema}}.pgqrs_runs (id, workflow, status, input, idempotency_key, message_id, created_at,
-                                       updated_at, deadline_at)
+                                       updated_at, deadline_at, version)
     OVERRIDING SYSTEM VALUE
-    SELECT ids.run_id, $2, 'QUEUED', $3::jsonb, $4, ids.message_id, n.now, n.now,
-           n.now + $5 * interval '1 millisecond'
+    SELECT ids.run_id, $2, 'QUEUED', $5::jsonb, $6, ids.message_id, n.now, n.now,
+           n.now + $7 * interval '1 millisecond', $4
     FROM ids, n
     ON CONFLICT (workflow, idempotency_key) WHERE idempotency_key IS NOT NULL DO NOTHING
     RETURNING id, message_id),
@@ -28,22 +35,72 @@ m AS (
     SELECT ins.message_id, w.queue_id, jsonb_build_object('run_id', ins.id), n.now, n.now
     FROM ins, w, n
     RETURNING id),
-note AS (SELECT pg_notify($6, '') FROM m)
+note AS (SELECT pg_notify($8, '') FROM m)
 SELECT (SELECT queue_id FROM w) AS queue_id, (SELECT id FROM ins) AS run_id,
        (SELECT count(*) FROM note) AS notified
+
+-- name: trigger_leased_run
+-- The local fast path, one statement like trigger_run: the run is inserted RUNNING with its first
+-- attempt begun, and its message leased to the worker $8 for $9 milliseconds exactly as claim
+-- leaves a message (one delivery, a new token, invisible until the lease ends). No NOTIFY: the
+-- worker holding the lease runs it, no consumer needs waking. The message's columns are prefixed
+-- m_, apart from the run's.
+WITH n AS (SELECT {{_now}} AS now),
+{{_trigger_target}},
+ins AS (
+    INSERT INTO {{schema}}.pgqrs_runs (id, workflow, status, input, idempotency_key, message_id, attempts,
+                                       created_at, updated_at, started_at, deadline_at, version)
+    OVERRIDING SYSTEM VALUE
+    SELECT ids.run_id, $2, 'RUNNING', $5::jsonb, $6, ids.message_id, 1, n.now, n.now, n.now,
+           n.now + $7 * interval '1 millisecond', $4
+    FROM ids, n
+    ON CONFLICT (workflow, idempotency_key) WHERE idempotency_key IS NOT NULL DO NOTHING
+    RETURNING {{_run_columns}}, message_id),
+m AS (
+    INSERT INTO {{schema}}.pgqrs_messages (id, queue_id, payload, attempts, enqueued_at, visible_at, lease_token,
+                                           lease_owner)
+    OVERRIDING SYSTEM VALUE
+    SELECT ins.message_id, w.queue_id, jsonb_build_object('run_id', ins.id), 1, n.now,
+           n.now + $9 * interval '1 millisecond', gen_random_uuid(), $8
+    FROM ins, w, n
+    RETURNING *)
+SELECT (SELECT queue_id FROM w) AS queue_id, (SELECT now FROM n) AS now, ins.id AS run_id, ins.*,
+       m.id AS m_id, $3::text AS m_queue, m.payload::text AS m_payload, m.state AS m_state, m.priority AS m_priority,
+       m.attempts AS m_attempts, m.enqueued_at AS m_enqueued_at, m.visible_at AS m_visible_at,
+       m.lease_token AS m_lease_token, m.lease_owner AS m_lease_owner, m.dedup_key AS m_dedup_key,
+       m.last_error AS m_last_error, m.archived_at AS m_archived_at, m.dead_at AS m_dead_at
+FROM (SELECT 1) AS one LEFT JOIN ins ON true LEFT JOIN m ON true
 
 -- name: run_by_key
 SELECT id FROM {{schema}}.pgqrs_runs WHERE workflow = $1 AND idempotency_key = $2
 
 -- name: begin_run
--- Only a run a worker may execute counts an attempt and gets its start time.
-UPDATE {{schema}}.pgqrs_runs
-SET attempts = attempts + CASE WHEN status IN ('QUEUED', 'RUNNING') THEN 1 ELSE 0 END,
-    started_at = CASE WHEN status IN ('QUEUED', 'RUNNING') THEN coalesce(started_at, {{_now}}) ELSE started_at END,
-    status = CASE WHEN status = 'QUEUED' THEN 'RUNNING' ELSE status END,
-    updated_at = {{_now}}
-WHERE id = $2
-RETURNING {{_run_columns}}, {{_now}} AS now
+-- Only a run a worker may execute counts an attempt and gets its start time. The run's recorded
+-- steps (SUCCESS, ERROR, RETRY, WAITING) come back in the same statement, in completion then
+-- position order, as one JSON array: outputs as the stored JSON's text, so they are read exactly,
+-- and due times as the microseconds left by the statement's clock (never negative). Positions
+-- compare byte-wise (COLLATE "C"), as SQLite compares text.
+WITH n AS (SELECT {{_now}} AS now),
+u AS (
+    UPDATE {{schema}}.pgqrs_runs
+    SET attempts = attempts + CASE WHEN status IN ('QUEUED', 'RUNNING') THEN 1 ELSE 0 END,
+        started_at = CASE WHEN status IN ('QUEUED', 'RUNNING') THEN coalesce(started_at, n.now) ELSE started_at END,
+        status = CASE WHEN status = 'QUEUED' THEN 'RUNNING' ELSE status END,
+        updated_at = n.now
+    FROM n
+    WHERE id = $2
+    RETURNING {{_run_columns}})
+SELECT u.*, (SELECT now FROM n) AS now,
+       (SELECT json_agg(json_build_object(
+                   'position', s.position, 'step_id', s.step_id, 'status', s.status, 'output', s.output::text,
+                   'output_type', s.output_type, 'error', s.error, 'attempts', s.attempts,
+                   'until_wake_us', CASE WHEN s.status IN ('RETRY', 'WAITING') AND s.wake_at IS NOT NULL
+                       THEN greatest(0, (extract(epoch FROM (s.wake_at - n.now)) * 1000000)::bigint) END,
+                   'awaiting', s.awaiting, 'completion', s.completion)
+                   ORDER BY s.completion, s.position COLLATE "C")::text
+        FROM {{schema}}.pgqrs_steps s, n
+        WHERE s.run_id = $2 AND s.status IN ('SUCCESS', 'ERROR', 'RETRY', 'WAITING')) AS history
+FROM u
 
 -- name: lock_run
 -- Signals, suspends and control serialise on the run row, each reading after the lock with a
@@ -96,6 +153,10 @@ WHERE id = $2
 
 -- name: find_run
 SELECT {{_run_columns}} FROM {{schema}}.pgqrs_runs WHERE id = $1
+
+-- name: find_runs
+-- The result waiter's lookup of every run it waits for: $1 the ids.
+SELECT {{_run_columns}} FROM {{schema}}.pgqrs_runs WHERE id = ANY($1::bigint[])
 
 -- name: list_runs
 -- Every filter is optional: a null parameter matches every row.

@@ -20,5 +20,41 @@ c AS (
 SELECT (SELECT value::text FROM c) AS value, (SELECT count(*) FROM sig) AS found,
        (SELECT count(*) FROM st) AS recorded
 
+-- name: take_run_signal
+-- Data-modifying CTEs, one statement, fenced like record_steps by the run's lease ($2 the run, $3
+-- its message, $4 the token; the run locked before the message): the oldest unconsumed signal of
+-- the name $7 is locked, the step ($5 position, $6 step id, $8 completion) written SUCCESS with its
+-- value over a WAITING (or RETRY, or left RUNNING) record or as a new step without attempts, and
+-- the signal consumed only if the step was written. held tells whether the fence held.
+WITH n AS (SELECT {{_now}} AS now),
+r AS MATERIALIZED (
+    SELECT id FROM {{schema}}.pgqrs_runs WHERE id = $2 AND status NOT IN ('SUCCESS', 'ERROR', 'CANCELLED')
+    FOR KEY SHARE),
+l AS MATERIALIZED (
+    SELECT m.id FROM {{schema}}.pgqrs_messages m
+    WHERE m.id = $3 AND m.lease_token = $4 AND m.state = 'live' AND m.visible_at > (SELECT now FROM n)
+      AND EXISTS (SELECT 1 FROM r)
+    FOR SHARE OF m),
+sig AS MATERIALIZED (
+    SELECT id, value FROM {{schema}}.pgqrs_signals
+    WHERE run_id = $2 AND name = $7 AND consumed_by IS NULL AND EXISTS (SELECT 1 FROM l)
+    ORDER BY id LIMIT 1 FOR UPDATE),
+st AS (
+    INSERT INTO {{schema}}.pgqrs_steps AS s (run_id, step_id, position, status, output, attempts, completion,
+                                             started_at, updated_at, finished_at)
+    SELECT $2, $6, $5, 'SUCCESS', sig.value, 0, $8, n.now, n.now, n.now FROM sig, n
+    ON CONFLICT (run_id, step_id) DO UPDATE
+    SET position = excluded.position, status = 'SUCCESS', output = excluded.output, output_type = NULL,
+        error = NULL, wake_at = NULL, awaiting = NULL, completion = excluded.completion,
+        updated_at = excluded.updated_at, finished_at = excluded.finished_at, lease_token = NULL,
+        lease_until = NULL
+    WHERE s.status IN ('RETRY', 'WAITING', 'RUNNING')
+    RETURNING 1),
+c AS (
+    UPDATE {{schema}}.pgqrs_signals SET consumed_by = $6
+    WHERE id = (SELECT id FROM sig) AND EXISTS (SELECT 1 FROM st)
+    RETURNING value)
+SELECT (SELECT value::text FROM c) AS value, (SELECT count(*) FROM l) AS held
+
 -- name: insert_signal
 INSERT INTO {{schema}}.pgqrs_signals (run_id, name, value, sent_at) VALUES ($2, $3, $4::jsonb, {{_now}})
