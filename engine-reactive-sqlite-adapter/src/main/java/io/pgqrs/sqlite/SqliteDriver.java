@@ -2,6 +2,7 @@ package io.pgqrs.sqlite;
 
 import static io.pgqrs.sqlite.SqliteSql.sql;
 
+import com.fasterxml.jackson.databind.JsonNode;
 import io.pgqrs.Capabilities;
 import io.pgqrs.InvalidArgumentException;
 import io.pgqrs.admin.SchemaReport;
@@ -106,6 +107,14 @@ final class SqliteDriver implements StoreDriver {
       }
     }
     return Arrays.stream(text.toString().split(";\\s*\n")).map(String::trim).filter(s -> !s.isEmpty()).toList();
+  }
+
+  /**
+   * The executor the driver runs its statements on: for tests that write rows in the columns of an
+   * older schema version, which the driver's statements no longer fit.
+   */
+  SqlExecutor executor() {
+    return db;
   }
 
   @Override
@@ -708,7 +717,8 @@ final class SqliteDriver implements StoreDriver {
         instant(row.longValue("created_at")),
         instantOrNull(row, "started_at"),
         instantOrNull(row, "finished_at"),
-        instantOrNull(row, "deadline_at"));
+        instantOrNull(row, "deadline_at"),
+        row.stringOrNull("version"));
   }
 
   private static StepInfo step(SqlRow row) {
@@ -723,11 +733,21 @@ final class SqliteDriver implements StoreDriver {
         instantOrNull(row, "wake_at"),
         instant(row.longValue("started_at")),
         instant(row.longValue("updated_at")),
-        instantOrNull(row, "finished_at"));
+        instantOrNull(row, "finished_at"),
+        row.stringOrNull("position"));
   }
 
-  /** A run as read inside a unit of work, with its trigger message and the unit's time. */
-  private record ReadRun(RunInfo run, @Nullable Long messageId, long now) {}
+  /**
+   * A run as read inside a unit of work, with its trigger message, the queue that message is on
+   * (the workflow's, or its version's; null without a message) and the unit's time.
+   */
+  private record ReadRun(RunInfo run, @Nullable Long messageId, @Nullable String queue, long now) {
+
+    /** The queue to wake for the run: its message's, else the workflow's. */
+    String wakeQueue() {
+      return queue == null ? run.workflow() : queue;
+    }
+  }
 
   /**
    * Reads a run inside a transaction, and the transaction's time. BEGIN IMMEDIATE already holds the
@@ -736,7 +756,7 @@ final class SqliteDriver implements StoreDriver {
    */
   private static Mono<ReadRun> lockRun(SqlSession s, long runId, @Nullable Instant now) {
     return first(s.query(sql("lock_run"), microsOrNull(now), runId),
-        r -> new ReadRun(run(r), r.longOrNull("message_id"), r.longValue("now")));
+        r -> new ReadRun(run(r), r.longOrNull("message_id"), r.stringOrNull("queue"), r.longValue("now")));
   }
 
   private static Mono<RunInfo> selectRun(SqlSession s, long runId) {
@@ -765,7 +785,10 @@ final class SqliteDriver implements StoreDriver {
   @Override
   public Mono<Void> registerWorkflow(StoreParams.RegisterWorkflow p) {
     Long now = microsOrNull(p.now());
+    String versionQueue = p.versionQueue();
     return db.transaction("register workflow", s -> s.update(sql("register_queue"), now, p.workflow(), p.maxAttempts())
+            .then(versionQueue == null ? Mono.just(0L) : s.update(sql("register_queue"), now, versionQueue,
+                p.maxAttempts()))
             .then(s.update(sql("register_workflow"), now, p.workflow()))
             .thenReturn(true))
         .then();
@@ -774,32 +797,114 @@ final class SqliteDriver implements StoreDriver {
   @Override
   public Mono<StoreResults.Triggered> triggerRun(StoreParams.TriggerRun p) {
     record Workflow(long queueId, long now) {}
+    StoreParams.LeaseTaking leaseTo = p.leaseTo();
+    Long workerId = leaseTo == null ? null : leaseTo.workerId();
+    Long lease = leaseTo == null ? null : micros(leaseTo.lease());
     return db.transaction("trigger run", s -> first(s.query(sql("find_workflow"), microsOrNull(p.now()),
-            p.workflow()), r -> new Workflow(r.longValue("queue_id"), r.longValue("now")))
+            p.workflow(), p.queue()), r -> new Workflow(r.longValue("queue_id"), r.longValue("now")))
         .switchIfEmpty(Mono.error(() -> new WorkflowNotFoundException(p.workflow())))
         .flatMap(w -> first(s.query(sql("trigger_run"), w.now(), p.workflow(), p.inputJson(), p.idempotencyKey(),
-                microsOrNull(p.timeout())), r -> r.longValue("id"))
-            .flatMap(runId -> first(s.query(sql("enqueue_run_message"), w.now(), w.queueId(), runId),
-                    r -> r.longValue("id"))
-                .flatMap(messageId -> s.update(sql("link_run_message"), runId, messageId))
-                .thenReturn(new StoreResults.Triggered(runId, true)))
+                microsOrNull(p.timeout()), p.version(), leaseTo == null ? 0 : 1), SqliteDriver::run)
+            .flatMap(run -> first(s.query(sql("enqueue_run_message"), w.now(), w.queueId(), run.id(), workerId,
+                    lease), r -> message(r, p.queue()))
+                .flatMap(message -> s.update(sql("link_run_message"), run.id(), message.id())
+                    .thenReturn(leaseTo == null
+                        ? new StoreResults.Triggered(run.id(), true)
+                        : new StoreResults.Triggered(run.id(), true, message, new StoreResults.RunBegun(run,
+                            run.deadline() == null ? null : until(w.now(), micros(run.deadline())), List.of())))))
             .switchIfEmpty(Mono.defer(() -> first(s.query(sql("run_by_key"), p.workflow(), p.idempotencyKey()),
                 r -> new StoreResults.Triggered(r.longValue("id"), false))))))
         // Woken after the commit, like enqueue: a consumer that claims on the signal sees the run.
+        // A message leased by the trigger needs no consumer.
         .doOnSuccess(t -> {
-          if (t != null && t.created()) {
-            wake(p.workflow());
+          if (t != null && t.created() && leaseTo == null) {
+            wake(p.queue());
           }
         });
   }
 
   @Override
   public Mono<StoreResults.RunBegun> beginRun(StoreParams.BeginRun p) {
-    // The statement's now comes back to tell how long the run has until its deadline.
+    // One statement: the run begun, the statement's now to tell how long the run has until its
+    // deadline, and the run's history as a JSON array.
     return db.statements("begin run", s -> first(s.query(sql("begin_run"), microsOrNull(p.now()), p.runId()), row -> {
       Long deadline = row.longOrNull("deadline_at");
-      return new StoreResults.RunBegun(run(row), deadline == null ? null : until(row.longValue("now"), deadline), java.util.List.of());
+      return new StoreResults.RunBegun(run(row), deadline == null ? null : until(row.longValue("now"), deadline),
+          history(row.string("history")));
     }));
+  }
+
+  /** The recorded steps of begin_run's JSON array, in its order. */
+  private static List<StoreResults.StepRecord> history(String json) {
+    List<StoreResults.StepRecord> steps = new ArrayList<>();
+    for (JsonNode h : Json.parse(json)) {
+      JsonNode wake = h.path("until_wake");
+      steps.add(new StoreResults.StepRecord(text(h, "position"), h.path("step_id").asText(),
+          StepStatus.valueOf(h.path("status").asText()), text(h, "output"), text(h, "output_type"), text(h, "error"),
+          h.path("attempts").asInt(), wake.isNumber() ? Duration.of(wake.asLong(), ChronoUnit.MICROS) : null,
+          text(h, "awaiting"), h.path("completion").asInt()));
+    }
+    return steps;
+  }
+
+  /** A text member of a JSON object built in SQL, or null when it is SQL NULL (JSON null). */
+  private static @Nullable String text(JsonNode object, String member) {
+    JsonNode v = object.path(member);
+    return v.isTextual() ? v.asText() : null;
+  }
+
+  @Override
+  public Mono<List<StoreResults.StepWritten>> recordSteps(StoreParams.RecordSteps p) {
+    List<StoreParams.RecordStep> steps = List.copyOf(p.steps());
+    if (steps.isEmpty()) {
+      return Mono.just(List.of());
+    }
+    // The first statement reads the batch's time and its runs' statuses (a step record never
+    // changes them); then one statement per record, each fenced on its own.
+    String runIds = ids(steps.stream().map(StoreParams.RecordStep::runId).distinct().toList());
+    return db.transaction("record steps", s -> s.query(sql("run_statuses"), microsOrNull(p.now()), runIds)
+        .flatMap(rows -> {
+          long now = rows.get(0).longValue("now");
+          Map<Long, RunStatus> statuses = new HashMap<>();
+          for (SqlRow r : rows) {
+            Long id = r.longOrNull("id");
+            if (id != null) {
+              statuses.put(id, RunStatus.valueOf(r.string("status")));
+            }
+          }
+          return Flux.fromIterable(steps)
+              .concatMap(step -> s.update(sql("record_step"), now, step.runId(), step.lease().messageId(),
+                      step.lease().token().toString(), step.stepId(), step.status().name(), step.outputJson(),
+                      step.outputType(), step.error(), step.attempts(), step.position(), step.completion(),
+                      step.awaiting(), microsOrNull(step.wakeAfter()), micros(step.ranFor()))
+                  .map(n -> new StoreResults.StepWritten(n == 1, statuses.get(step.runId()))))
+              .collectList();
+        }));
+  }
+
+  @Override
+  public Mono<StoreResults.SignalTaken> takeSignal(StoreParams.TakeSignal p) {
+    // The fence and the pending signal are read first; the step is recorded only if the lease
+    // holds, and the signal consumed only if the step was recorded.
+    StoreParams.LeaseRef lease = p.lease();
+    return db.transaction("take signal", s -> first(s.query(sql("pending_signal_for_step"), microsOrNull(lease.now()),
+            p.runId(), lease.messageId(), lease.token().toString(), p.name()), r -> r)
+        .flatMap(found -> {
+          if (found.longValue("held") == 0) {
+            return Mono.just(new StoreResults.SignalTaken(null, false));
+          }
+          Long signalId = found.longOrNull("id");
+          if (signalId == null) {
+            return Mono.just(new StoreResults.SignalTaken(null, true));
+          }
+          String value = found.string("value");
+          return s.update(sql("record_taken_signal"), found.longValue("now"), p.runId(), p.stepId(), p.position(),
+                  value, p.completion())
+              .flatMap(recorded -> recorded != 1
+                  ? Mono.just(new StoreResults.SignalTaken(null, true))
+                  : s.update(sql("consume_signal"), p.stepId(), signalId)
+                      .thenReturn(new StoreResults.SignalTaken(value, true)));
+        }));
   }
 
   @Override
@@ -923,7 +1028,7 @@ final class SqliteDriver implements StoreDriver {
 
   @Override
   public Mono<RunInfo> signalRun(StoreParams.SignalRun p) {
-    record Signalled(RunInfo run, boolean woken) {}
+    record Signalled(RunInfo run, String queue, boolean woken) {}
     return db.transaction("signal run", s -> lockRun(s, p.runId(), p.now())
             .switchIfEmpty(Mono.error(() -> new RunNotFoundException(p.runId())))
             .flatMap(read -> {
@@ -935,11 +1040,11 @@ final class SqliteDriver implements StoreDriver {
                   : s.update(sql("wake_waiting"), read.now(), messageId, p.runId(), p.name());
               return s.update(sql("insert_signal"), read.now(), p.runId(), p.name(), p.valueJson())
                   .then(woken)
-                  .map(n -> new Signalled(read.run(), n > 0));
+                  .map(n -> new Signalled(read.run(), read.wakeQueue(), n > 0));
             }))
         .doOnSuccess(signalled -> {
           if (signalled != null && signalled.woken()) {
-            wake(signalled.run().workflow());
+            wake(signalled.queue());
           }
         })
         .map(Signalled::run);
@@ -947,7 +1052,7 @@ final class SqliteDriver implements StoreDriver {
 
   @Override
   public Mono<RunInfo> controlRun(StoreParams.ControlRun p) {
-    record Controlled(RunInfo run, boolean woken, boolean cancelled) {}
+    record Controlled(RunInfo run, String queue, boolean woken, boolean cancelled) {}
     return db.transaction("control run", s -> lockRun(s, p.runId(), p.now())
             .switchIfEmpty(Mono.error(() -> new RunNotFoundException(p.runId())))
             .flatMap(read -> {
@@ -981,11 +1086,11 @@ final class SqliteDriver implements StoreDriver {
                 };
               };
               return change.flatMap(bits -> selectRun(s, p.runId())
-                  .map(after -> new Controlled(after, (bits & 1) != 0, (bits & 2) != 0)));
+                  .map(after -> new Controlled(after, read.wakeQueue(), (bits & 1) != 0, (bits & 2) != 0)));
             }))
         .doOnSuccess(controlled -> {
           if (controlled != null && controlled.woken()) {
-            wake(controlled.run().workflow());
+            wake(controlled.queue());
           }
           if (controlled != null && controlled.cancelled()) {
             announceRunFinished(controlled.run().id());
@@ -997,6 +1102,13 @@ final class SqliteDriver implements StoreDriver {
   @Override
   public Mono<RunInfo> findRun(long runId) {
     return db.statements("find run", s -> selectRun(s, runId));
+  }
+
+  @Override
+  public Flux<RunInfo> findRuns(List<Long> runIds) {
+    return runIds.isEmpty() ? Flux.empty()
+        : db.statements("find runs", s -> s.query(sql("find_runs"), ids(runIds)))
+            .flatMapIterable(rows -> rows.stream().map(SqliteDriver::run).toList());
   }
 
   @Override
@@ -1040,20 +1152,4 @@ final class SqliteDriver implements StoreDriver {
       Emitters.complete(finished);
     });
   }
-
-  @Override
-  public Mono<java.util.List<StoreResults.StepWritten>> recordSteps(StoreParams.RecordSteps p) {
-    return Mono.error(new UnsupportedOperationException("recordSteps: not yet"));
-  }
-
-  @Override
-  public Mono<StoreResults.SignalTaken> takeSignal(StoreParams.TakeSignal p) {
-    return Mono.error(new UnsupportedOperationException("takeSignal: not yet"));
-  }
-
-  @Override
-  public Flux<RunInfo> findRuns(java.util.List<Long> runIds) {
-    return Flux.error(new UnsupportedOperationException("findRuns: not yet"));
-  }
-
 }

@@ -1,11 +1,13 @@
 package io.pgqrs.sqlite;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.tuple;
 
 import io.pgqrs.admin.SchemaReport;
 import io.pgqrs.conformance.DriverConformance;
 import io.pgqrs.conformance.Rows;
 import io.pgqrs.internal.Json;
+import io.pgqrs.internal.SqlStatements;
 import io.pgqrs.queue.Message;
 import io.pgqrs.queue.MessageState;
 import io.pgqrs.queue.QueueInfo;
@@ -14,6 +16,7 @@ import io.pgqrs.spi.StoreParams;
 import io.pgqrs.spi.StoreResults;
 import io.pgqrs.worker.WorkerInfo;
 import io.pgqrs.workflow.RunInfo;
+import io.pgqrs.workflow.RunStatus;
 import io.pgqrs.workflow.StepInfo;
 import io.pgqrs.workflow.StepStatus;
 import java.time.Duration;
@@ -23,19 +26,26 @@ import java.util.List;
 import java.util.Map;
 import java.util.stream.Collectors;
 import java.util.stream.Stream;
+import org.jspecify.annotations.Nullable;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.TestInstance;
+import reactor.core.publisher.Flux;
+import reactor.test.StepVerifier;
 
 /**
  * Upgrading a database installed by an older release: before the class, the migrations up to
- * {@link #oldVersion()} make the schema, rows of every table are written through the driver and
- * read back, and {@code install()} applies the later migrations, among them the one that rebuilds
- * the tables so that no id is handed out twice. The tests then find every row as it was,
- * under its id, the schema whole, and new ids above the old ones, never reusing a deleted one. Each
- * test writes only rows of its own, so they run in any order. One subclass per way of reaching
- * SQLite names a fresh, empty database.
+ * {@link #oldVersion()} make the schema, rows of every table are written and read back, and
+ * {@code install()} applies the later migrations, among them the one that rebuilds the tables so
+ * that no id is handed out twice and the one that gives runs a version and steps a position and a
+ * completion order. Queues, workers, messages and the steps of the step-lease statements are
+ * written through the driver; runs and signals in the columns of the old schema (see
+ * {@code upgrade/old_rows.sql}), since the driver's statements of those tables name columns the old
+ * schema lacks. The tests then find every row as it was, under its id, the schema whole, the old
+ * steps numbered in the order they were begun and readable as a run's history, and new ids above
+ * the old ones, never reusing a deleted one. Each test writes only rows of its own, so they run in
+ * any order. One subclass per way of reaching SQLite names a fresh, empty database.
  */
 @TestInstance(TestInstance.Lifecycle.PER_CLASS)
 abstract class SqliteUpgradeContract {
@@ -45,6 +55,14 @@ abstract class SqliteUpgradeContract {
 
   /** The migration that rebuilds the tables with AUTOINCREMENT. */
   private static final String REBUILD = "V005__ids_never_reused.sql";
+
+  /** The statements writing and reading rows in the columns of the old schema. */
+  private static final SqlStatements OLD = SqlStatements.load(SqliteUpgradeContract.class,
+      List.of("/io/pgqrs/sqlite/upgrade/old_rows.sql"), Map.of());
+
+  /** The tables whose rows are compared before and after the upgrade, by their statements in {@link #OLD}. */
+  private static final List<String> TABLES =
+      List.of("queues", "workers", "messages", "workflows", "runs", "steps", "signals");
 
   /** The driver, on the upgraded database. */
   protected StoreDriver driver;
@@ -56,17 +74,23 @@ abstract class SqliteUpgradeContract {
   private QueueInfo queue;
   private List<Message> messages;
   private WorkerInfo worker;
-  private RunInfo run;
-  private RunInfo queuedRun;
-  private List<StepInfo> steps;
+  private OldRun run;
+  private long queuedRun;
+  private OldRun recordingRun;
   private String doomedWorkflow;
-  private RunInfo doomedRun;
+  private long doomedRun;
+  /** Every row of {@link #TABLES} before the upgrade, and right after it. */
+  private Map<String, List<SqlRow>> before;
+  private Map<String, List<SqlRow>> after;
   // Rows the tests change, apart from the ones above: a leased message and a run whose waiting
   // step has its signal pending.
   private StoreParams.LeaseRef lease;
   private long waitingRun;
   private long highestMessageId;
   private long highestQueueId;
+
+  /** A run written in the old schema, with its message's lease when a worker claimed it. */
+  private record OldRun(long id, String workflow, StoreParams.@Nullable LeaseRef lease) {}
 
   /**
    * The DSN of an empty database, used for the whole class.
@@ -83,6 +107,44 @@ abstract class SqliteUpgradeContract {
    */
   protected int oldVersion() {
     return SqliteDriver.MIGRATION_FILES.indexOf(REBUILD);
+  }
+
+  private SqlExecutor db() {
+    return ((SqliteDriver) driver).executor();
+  }
+
+  /** A QUEUED run and its trigger message, as triggering wrote them in the old schema. */
+  private OldRun queuedRun(String workflow, Instant at) {
+    long micros = SqliteDriver.micros(at);
+    long id = db().transaction("old run", s -> s.query(OLD.get("insert_run"), workflow, "{\"order\": 1}", micros)
+        .map(r -> r.get(0).longValue("id"))
+        .flatMap(runId -> s.query(OLD.get("insert_run_message"), workflow, runId, micros)
+            .flatMap(m -> s.update(OLD.get("link_run_message"), runId, m.get(0).longValue("id")))
+            .thenReturn(runId))).block(T);
+    return new OldRun(id, workflow, null);
+  }
+
+  /** A run a worker began in the old schema: its message claimed through the driver, under {@link Rows#LEASE}. */
+  private OldRun runningRun(String workflow, Instant at) {
+    OldRun queued = queuedRun(workflow, at);
+    Message m = driver.claim(new StoreParams.Claim(workflow, 1, Rows.LEASE, null, at)).block(T).claimed().get(0);
+    assertThat(m.payload().path("run_id").asLong()).isEqualTo(queued.id());
+    db().statements("old begin", s -> s.update(OLD.get("begin_run"), queued.id(), SqliteDriver.micros(at))).block(T);
+    return new OldRun(queued.id(), workflow, new StoreParams.LeaseRef(m.id(), Rows.lease(m), null));
+  }
+
+  private void finishStep(long runId, String stepId, StepStatus status, @Nullable String output,
+      @Nullable String error, @Nullable Duration wakeAfter, @Nullable String awaiting) {
+    StoreResults.StepExecute step = acquire(runId, stepId, t);
+    assertThat(driver.finishStep(new StoreParams.FinishStep(runId, stepId, step.token(), status, output,
+        output == null ? null : "java.util.Map", error, wakeAfter, awaiting, t)).block(T)).isTrue();
+  }
+
+  private Map<String, List<SqlRow>> everyRow() {
+    return db().statements("read every row", s -> Flux.fromIterable(TABLES)
+            .concatMap(table -> s.query(OLD.get(table)).map(tableRows -> Map.entry(table, tableRows)))
+            .collectMap(Map.Entry::getKey, Map.Entry::getValue))
+        .block(T);
   }
 
   @BeforeAll
@@ -107,39 +169,38 @@ abstract class SqliteUpgradeContract {
     lease = new StoreParams.LeaseRef(probe.id(), Rows.lease(probe), t);
 
     String wf = rows.workflow(t);
-    Rows.Run running = rows.runningRun(wf, t);
-    StoreResults.StepExecute charge = acquire(running.id(), "charge", t);
-    assertThat(driver.finishStep(new StoreParams.FinishStep(running.id(), "charge", charge.token(),
-        StepStatus.SUCCESS, "{\"paid\": 12}", "java.util.Map", null, null, null, t)).block(T)).isTrue();
-    StoreResults.StepExecute approval = acquire(running.id(), "approval", t);
-    assertThat(driver.finishStep(new StoreParams.FinishStep(running.id(), "approval", approval.token(),
-        StepStatus.WAITING, null, null, null, null, "approval", t)).block(T)).isTrue();
-    run = driver.findRun(running.id()).block(T);
-    queuedRun = driver.findRun(rows.queuedRun(wf, t).id()).block(T);
-    steps = driver.listSteps(running.id()).collectList().block(T);
+    run = runningRun(wf, t);
+    finishStep(run.id(), "charge", StepStatus.SUCCESS, "{\"paid\": 12}", null, null, null);
+    finishStep(run.id(), "approval", StepStatus.WAITING, null, null, null, "approval");
+    finishStep(run.id(), "ship", StepStatus.ERROR, null, "no address", null, null);
+    recordingRun = runningRun(wf, t);
+    finishStep(recordingRun.id(), "first", StepStatus.SUCCESS, "{\"n\": 1}", null, null, null);
+    finishStep(recordingRun.id(), "again", StepStatus.RETRY, null, "later", Duration.ofSeconds(1), null);
+    queuedRun = queuedRun(wf, t).id();
 
     String waitingWorkflow = rows.workflow(t);
-    waitingRun = rows.runningRun(waitingWorkflow, t).id();
-    StoreResults.StepExecute wait = acquire(waitingRun, "approval", t);
-    assertThat(driver.finishStep(new StoreParams.FinishStep(waitingRun, "approval", wait.token(),
-        StepStatus.WAITING, null, null, null, null, "approval", t)).block(T)).isTrue();
-    driver.signalRun(new StoreParams.SignalRun(waitingRun, "approval", "{\"ok\": true}", t)).block(T);
+    waitingRun = runningRun(waitingWorkflow, t).id();
+    finishStep(waitingRun, "approval", StepStatus.WAITING, null, null, null, "approval");
+    db().statements("old signal", s -> s.update(OLD.get("insert_signal"), waitingRun, "approval",
+        "{\"ok\": true}", SqliteDriver.micros(t))).block(T);
 
     doomedWorkflow = rows.workflow(t);
-    doomedRun = driver.findRun(rows.runningRun(doomedWorkflow, t).id()).block(T);
-    acquire(doomedRun.id(), "step", t);
+    doomedRun = runningRun(doomedWorkflow, t).id();
+    acquire(doomedRun, "step", t);
 
     messages = Stream.of(q, wf, doomedWorkflow)
         .flatMap(name -> Stream.of(MessageState.values()).flatMap(state -> listMessages(name, state).stream()))
         .toList();
     assertThat(messages).extracting(Message::id)
-        .contains(live.id(), leased.id(), archived.id(), dead.id(), running.message().id());
+        .contains(live.id(), leased.id(), archived.id(), dead.id(), run.lease().messageId());
     highestMessageId = Stream.of(q, probeQueue, wf, waitingWorkflow, doomedWorkflow)
         .flatMap(name -> Stream.of(MessageState.values()).flatMap(state -> listMessages(name, state).stream()))
         .mapToLong(Message::id).max().orElseThrow();
     highestQueueId = driver.listQueues().map(QueueInfo::id).reduce(Math::max).block(T);
+    before = everyRow();
 
     driver.install().block(T);
+    after = everyRow();
   }
 
   @AfterAll
@@ -177,9 +238,78 @@ abstract class SqliteUpgradeContract {
     for (Message m : messages) {
       assertThat(driver.findMessage(m.id()).block(T)).isEqualTo(byId.get(m.id()));
     }
-    assertThat(driver.findRun(run.id()).block(T)).isEqualTo(run);
-    assertThat(driver.findRun(queuedRun.id()).block(T)).isEqualTo(queuedRun);
-    assertThat(driver.listSteps(run.id()).collectList().block(T)).isEqualTo(steps);
+    for (String table : TABLES) {
+      List<SqlRow> old = before.get(table);
+      assertThat(old).as(table).isNotEmpty();
+      // The columns the old schema had, row for row; later migrations only add columns.
+      assertThat(after.get(table)).as(table)
+          .map(row -> new SqlRow(row.values().entrySet().stream()
+              .filter(e -> old.get(0).values().containsKey(e.getKey()))
+              .collect(java.util.HashMap<String, @Nullable Object>::new, (m, e) -> m.put(e.getKey(), e.getValue()),
+                  java.util.HashMap::putAll)))
+          .isEqualTo(old);
+    }
+  }
+
+  @Test
+  void theOldRunsAreReadWithoutAVersion() {
+    assertThat(after.get("runs")).allSatisfy(r -> assertThat(r.get("version")).isNull());
+    RunInfo found = driver.findRun(run.id()).block(T);
+    assertThat(found).extracting(RunInfo::workflow, RunInfo::status, RunInfo::input, RunInfo::startedAt,
+            RunInfo::deadline, RunInfo::version)
+        .containsExactly(run.workflow(), RunStatus.RUNNING, Json.parse("{\"order\": 1}"), t, null, null);
+    assertThat(driver.findRuns(List.of(run.id(), queuedRun)).map(RunInfo::status).collectList().block(T))
+        .containsExactlyInAnyOrder(RunStatus.RUNNING, RunStatus.QUEUED);
+  }
+
+  @Test
+  void theOldStepsArePositionedInTheOrderTheyWereBegunAndTheFinishedOnesCompletedSo() {
+    assertThat(after.get("steps")).filteredOn(r -> r.longValue("run_id") == run.id())
+        .extracting(r -> r.string("step_id"), r -> r.string("position"), r -> r.longValue("completion"))
+        .containsExactly(tuple("approval", "2", 0L), tuple("charge", "1", 1L), tuple("ship", "3", 3L));
+    assertThat(driver.listSteps(run.id()).collectList().block(T))
+        .extracting(StepInfo::stepId, StepInfo::status, StepInfo::position)
+        .containsExactly(tuple("charge", StepStatus.SUCCESS, "1"), tuple("approval", StepStatus.WAITING, "2"),
+            tuple("ship", StepStatus.ERROR, "3"));
+    assertThat(driver.listSteps(doomedRun).collectList().block(T))
+        .extracting(StepInfo::stepId, StepInfo::status, StepInfo::position)
+        .containsExactly(tuple("step", StepStatus.RUNNING, "1"));
+  }
+
+  @Test
+  void theOldStepsAreTheHistoryOfTheirRunBegunAfterTheUpgrade() {
+    StoreResults.RunBegun begun = driver.beginRun(new StoreParams.BeginRun(run.id(), t.plusSeconds(1))).block(T);
+    assertThat(begun.run().status()).isEqualTo(RunStatus.RUNNING);
+    assertThat(begun.history()).containsExactly(
+        new StoreResults.StepRecord("2", "approval", StepStatus.WAITING, null, null, null, 1, null, "approval", 0),
+        new StoreResults.StepRecord("1", "charge", StepStatus.SUCCESS, "{\"paid\": 12}", "java.util.Map", null, 1,
+            null, null, 1),
+        new StoreResults.StepRecord("3", "ship", StepStatus.ERROR, null, null, "no address", 1, null, null, 3));
+  }
+
+  @Test
+  void anOldRunRecordsItsStepsUnderItsLeaseAfterTheUpgrade() {
+    StoreParams.LeaseRef held = recordingRun.lease();
+    Instant later = t.plusSeconds(2);
+    assertThat(driver.recordSteps(new StoreParams.RecordSteps(List.of(
+        new StoreParams.RecordStep(recordingRun.id(), held, "2", "again", StepStatus.SUCCESS, "5", null, null, 2, null,
+            null, 2, Duration.ZERO),
+        new StoreParams.RecordStep(recordingRun.id(), held, "3", "next", StepStatus.SUCCESS, "6", null, null, 1, null,
+            null, 3, Duration.ZERO),
+        new StoreParams.RecordStep(recordingRun.id(), held, "9", "first", StepStatus.SUCCESS, "7", null, null, 1, null,
+            null, 4, Duration.ZERO)), later)).block(T))
+        .extracting(StoreResults.StepWritten::written).containsExactly(true, true, false);
+    assertThat(driver.listSteps(recordingRun.id()).collectList().block(T))
+        .extracting(StepInfo::stepId, StepInfo::status, StepInfo::position, StepInfo::output)
+        .containsExactly(tuple("first", StepStatus.SUCCESS, "1", Json.parse("{\"n\": 1}")),
+            tuple("again", StepStatus.SUCCESS, "2", Json.parse("5")), tuple("next", StepStatus.SUCCESS, "3",
+                Json.parse("6")));
+    // A position names one step of a run: the index made by the upgrade refuses a second.
+    StepVerifier.create(driver.recordSteps(new StoreParams.RecordSteps(List.of(new StoreParams.RecordStep(
+            recordingRun.id(), held, "1", "other", StepStatus.SUCCESS, "8", null, null, 1, null, null, 5,
+            Duration.ZERO)), later)))
+        .expectError()
+        .verify(T);
   }
 
   @Test
@@ -206,15 +336,15 @@ abstract class SqliteUpgradeContract {
     assertThat(driver.deleteWorker(newWorker.id()).block(T)).isEqualTo(new StoreResults.WorkerStopped(0));
     assertThat(rows.worker(null, t).id()).isGreaterThan(newWorker.id());
 
-    assertThat(rows.queuedRun(run.workflow(), t).id()).isGreaterThan(doomedRun.id());
+    assertThat(rows.queuedRun(run.workflow(), t).id()).isGreaterThan(doomedRun);
   }
 
   @Test
   void foreignKeysStillCascadeFromTheRebuiltTables() {
     assertThat(driver.deleteQueue(new StoreParams.DeleteQueue(doomedWorkflow, true)).block(T))
         .isEqualTo(new StoreResults.QueueDeleted());
-    assertThat(driver.findRun(doomedRun.id()).blockOptional(T)).isEmpty();
-    assertThat(driver.listSteps(doomedRun.id()).collectList().block(T)).isEmpty();
+    assertThat(driver.findRun(doomedRun).blockOptional(T)).isEmpty();
+    assertThat(driver.listSteps(doomedRun).collectList().block(T)).isEmpty();
     assertThat(messages).filteredOn(m -> m.queue().equals(doomedWorkflow)).isNotEmpty()
         .allSatisfy(m -> assertThat(driver.findMessage(m.id()).blockOptional(T)).isEmpty());
   }

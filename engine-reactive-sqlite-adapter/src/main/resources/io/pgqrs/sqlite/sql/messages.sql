@@ -172,10 +172,16 @@ WHERE lease_owner = ?2 AND {{_live_lease}}
 -- name: enqueue_run_message
 -- A run's trigger message, inserted after its run: without data-modifying CTEs or nextval() the
 -- run's id is known only once it is inserted, and link_run_message records the message on the run.
+-- ?5 is NULL for a message visible at once; else the trigger's lease in microseconds, and the
+-- message is inserted as claim leaves one it leases: one delivery, a new token, owned by the
+-- worker ?4 and invisible until the lease ends.
 WITH n AS (SELECT coalesce(?1, {{_now}}) AS now)
-INSERT INTO pgqrs_messages (queue_id, payload, enqueued_at, visible_at)
-SELECT ?2, json_object('run_id', ?3), n.now, n.now FROM n WHERE true
-RETURNING id
+INSERT INTO pgqrs_messages (queue_id, payload, enqueued_at, visible_at, attempts, lease_token, lease_owner)
+SELECT ?2, json_object('run_id', ?3), n.now, CASE WHEN ?5 IS NULL THEN n.now ELSE n.now + min(?5, {{_never}} - n.now) END,
+       CASE WHEN ?5 IS NULL THEN 0 ELSE 1 END, CASE WHEN ?5 IS NOT NULL THEN {{_new_token}} END,
+       CASE WHEN ?5 IS NOT NULL THEN ?4 END
+FROM n WHERE true
+{{_returning_message}}
 
 -- name: suspend_message
 -- Parks a run's message until it has something to do: at once when cancelling or when a signal a

@@ -7,7 +7,8 @@ ON CONFLICT (name) DO NOTHING
 RETURNING id, name, max_attempts, created_at
 
 -- name: register_queue
--- A workflow's queue: created with the workflow unless it exists already.
+-- A workflow's queue, or the queue of one of its versions: created with the workflow unless it
+-- exists already.
 INSERT INTO pgqrs_queues (name, max_attempts, created_at) VALUES (?2, ?3, coalesce(?1, {{_now}}))
 ON CONFLICT (name) DO NOTHING
 

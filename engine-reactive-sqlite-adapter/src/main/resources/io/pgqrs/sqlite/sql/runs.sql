@@ -4,18 +4,23 @@
 
 -- name: _run_columns
 id, workflow, status, input, output, error, idempotency_key, attempts, failures, created_at, started_at,
-finished_at, deadline_at
+finished_at, deadline_at, version
 
 -- name: trigger_run
 -- Inserts the run; enqueue_run_message and link_run_message follow in the same transaction, since
 -- SQLite has neither data-modifying CTEs nor nextval() to draw both ids first. ?5 is the timeout
--- in microseconds or NULL; min() of a NULL is NULL, so then is the deadline. An idempotency
--- conflict inserts nothing and returns no row.
+-- in microseconds or NULL; min() of a NULL is NULL, so then is the deadline. ?6 is the version, or
+-- NULL. ?7 is 1 when a local worker takes the run's message at once (the trigger's lease): the run
+-- is then inserted begun, RUNNING in its first attempt. An idempotency conflict inserts nothing and
+-- returns no row.
 WITH n AS (SELECT coalesce(?1, {{_now}}) AS now)
-INSERT INTO pgqrs_runs (workflow, status, input, idempotency_key, created_at, updated_at, deadline_at)
-SELECT ?2, 'QUEUED', ?3, ?4, n.now, n.now, n.now + min(?5, {{_never}} - n.now) FROM n WHERE true
+INSERT INTO pgqrs_runs (workflow, status, input, idempotency_key, created_at, updated_at, deadline_at, version,
+                        attempts, started_at)
+SELECT ?2, CASE WHEN ?7 = 1 THEN 'RUNNING' ELSE 'QUEUED' END, ?3, ?4, n.now, n.now,
+       n.now + min(?5, {{_never}} - n.now), ?6, CASE WHEN ?7 = 1 THEN 1 ELSE 0 END, CASE WHEN ?7 = 1 THEN n.now END
+FROM n WHERE true
 ON CONFLICT (workflow, idempotency_key) WHERE idempotency_key IS NOT NULL DO NOTHING
-RETURNING id
+RETURNING {{_run_columns}}
 
 -- name: link_run_message
 UPDATE pgqrs_runs SET message_id = ?2 WHERE id = ?1
@@ -25,7 +30,11 @@ SELECT id FROM pgqrs_runs WHERE workflow = ?1 AND idempotency_key = ?2
 
 -- name: begin_run
 -- Only a run a worker may execute counts an attempt and gets its start time. The statement's
--- now comes back so the driver can tell how long the run has until its deadline.
+-- now comes back so the driver can tell how long the run has until its deadline, and with it the
+-- run's history: its recorded steps (SUCCESS, ERROR, RETRY, WAITING) as one JSON array, in
+-- completion and then position order, each RETRY or WAITING one with what is left of its wait by
+-- that now (never negative; NULL without a due time). One statement, so one round trip on Hrana:
+-- RETURNING takes subqueries. Their columns are qualified: unqualified ones would be the run's.
 WITH n AS (SELECT coalesce(?1, {{_now}}) AS now)
 UPDATE pgqrs_runs
 SET attempts = attempts + CASE WHEN status IN ('QUEUED', 'RUNNING') THEN 1 ELSE 0 END,
@@ -34,7 +43,17 @@ SET attempts = attempts + CASE WHEN status IN ('QUEUED', 'RUNNING') THEN 1 ELSE 
     updated_at = n.now
 FROM n
 WHERE id = ?2
-RETURNING {{_run_columns}}, (SELECT now FROM n) AS now
+RETURNING {{_run_columns}}, (SELECT now FROM n) AS now,
+    (SELECT json_group_array(json_object(
+         'position', h.position, 'step_id', h.step_id, 'status', h.status, 'output', h.output,
+         'output_type', h.output_type, 'error', h.error, 'attempts', h.attempts,
+         'until_wake', CASE WHEN h.status IN ('RETRY', 'WAITING') THEN max(0, h.wake_at - (SELECT now FROM n)) END,
+         'awaiting', h.awaiting, 'completion', h.completion))
+     FROM (SELECT st.position, st.step_id, st.status, st.output, st.output_type, st.error, st.attempts,
+                  st.wake_at, st.awaiting, st.completion
+           FROM pgqrs_steps st
+           WHERE st.run_id = ?2 AND st.status IN ('SUCCESS', 'ERROR', 'RETRY', 'WAITING')
+           ORDER BY st.completion, st.position) AS h) AS history
 
 -- name: run_state_for_step
 -- Whether the run may take a step, and the time of the acquisition for the statements after it:
@@ -47,11 +66,23 @@ WHERE r.id = ?2
 -- name: run_status
 SELECT status FROM pgqrs_runs WHERE id = ?1
 
+-- name: run_statuses
+-- The time of a batch of step records for its later statements (record_step), and the status of
+-- each of their runs ?2 (a JSON array of ids) that exists: at least one row, with NULL id and
+-- status when none does.
+WITH n AS (SELECT coalesce(?1, {{_now}}) AS now)
+SELECT n.now, r.id, r.status
+FROM n LEFT JOIN pgqrs_runs r ON r.id IN (SELECT value FROM json_each(?2))
+
 -- name: lock_run
--- A run read to be changed, and the time of the unit of work for its later statements.
--- BEGIN IMMEDIATE already holds the write lock, so this read is what FOR UPDATE makes it on
--- PostgreSQL: nobody changes the run until the commit.
-SELECT {{_run_columns}}, message_id, coalesce(?1, {{_now}}) AS now FROM pgqrs_runs WHERE id = ?2
+-- A run read to be changed, the queue of its message (the workflow's, or its version's) to wake,
+-- and the time of the unit of work for its later statements. BEGIN IMMEDIATE already holds the
+-- write lock, so this read is what FOR UPDATE makes it on PostgreSQL: nobody changes the run until
+-- the commit.
+SELECT {{_run_columns}}, message_id, coalesce(?1, {{_now}}) AS now,
+       (SELECT q.name FROM pgqrs_messages m JOIN pgqrs_queues q ON q.id = m.queue_id
+        WHERE m.id = pgqrs_runs.message_id) AS queue
+FROM pgqrs_runs WHERE id = ?2
 
 -- name: count_failure
 UPDATE pgqrs_runs SET failures = failures + 1, updated_at = coalesce(?1, {{_now}}) WHERE id = ?2
@@ -79,6 +110,10 @@ WHERE id = ?2
 
 -- name: find_run
 SELECT {{_run_columns}} FROM pgqrs_runs WHERE id = ?1
+
+-- name: find_runs
+-- ?1 the runs, a JSON array.
+SELECT {{_run_columns}} FROM pgqrs_runs WHERE id IN (SELECT value FROM json_each(?1))
 
 -- name: list_runs
 SELECT {{_run_columns}} FROM pgqrs_runs

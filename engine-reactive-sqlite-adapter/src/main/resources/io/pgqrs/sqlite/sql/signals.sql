@@ -12,6 +12,18 @@ WHERE run_id = ?1 AND name = ?2 AND consumed_by IS NULL
 ORDER BY id
 LIMIT 1
 
+-- name: pending_signal_for_step
+-- Whether the run's lease holds (?2 run, ?3 message, ?4 token; see _run_lease_holds), the oldest
+-- pending signal of the name ?5 (id and value, NULL when none), and the time of the unit of work
+-- for record_taken_signal and consume_signal after it. No FOR UPDATE: the transaction's BEGIN
+-- IMMEDIATE holds the write lock until they are done.
+WITH n AS (SELECT coalesce(?1, {{_now}}) AS now)
+SELECT n.now, ({{_run_lease_holds}}) AS held, g.id, g.value
+FROM n LEFT JOIN (SELECT id, value FROM pgqrs_signals
+                  WHERE run_id = ?2 AND name = ?5 AND consumed_by IS NULL
+                  ORDER BY id
+                  LIMIT 1) AS g ON true
+
 -- name: consume_signal
 UPDATE pgqrs_signals SET consumed_by = ?1 WHERE id = ?2
 

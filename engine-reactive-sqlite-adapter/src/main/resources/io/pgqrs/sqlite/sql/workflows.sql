@@ -9,6 +9,9 @@ SELECT ?2, id, coalesce(?1, {{_now}}) FROM pgqrs_queues WHERE name = ?2
 ON CONFLICT (name) DO NOTHING
 
 -- name: find_workflow
--- A workflow's queue, and the time of the trigger that looks it up, for the statements after it:
--- SQLite has no data-modifying CTEs to trigger a run in one statement.
-SELECT queue_id, coalesce(?1, {{_now}}) AS now FROM pgqrs_workflows WHERE name = ?2
+-- The queue ?3 of a workflow's run message (the workflow's own, or its version's), and the time of
+-- the trigger that looks it up, for the statements after it: SQLite has no data-modifying CTEs to
+-- trigger a run in one statement. No row when the workflow or the queue does not exist.
+SELECT q.id AS queue_id, coalesce(?1, {{_now}}) AS now
+FROM pgqrs_workflows w JOIN pgqrs_queues q ON q.name = ?3
+WHERE w.name = ?2
