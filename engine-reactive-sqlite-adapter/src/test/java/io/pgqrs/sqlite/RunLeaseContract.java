@@ -1,5 +1,6 @@
 package io.pgqrs.sqlite;
 
+import io.pgqrs.internal.RunTransitions;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.tuple;
 
@@ -258,7 +259,7 @@ abstract class RunLeaseContract {
     // A step begun by the step-lease statements is not recorded: not in the history.
     driver.acquireStep(new StoreParams.AcquireStep(run.id(), "legacy", LEASE, t)).block(T);
 
-    StoreResults.RunBegun begun = driver.beginRun(new StoreParams.BeginRun(run.id(), t.plusSeconds(2))).block(T);
+    StoreResults.RunBegun begun = driver.beginRun(new StoreParams.BeginRun(run.id(), RunTransitions.BEGIN, t.plusSeconds(2))).block(T);
     assertThat(begun.run().attempts()).isEqualTo(2);
     assertThat(begun.history()).containsExactly(
         new StoreResults.StepRecord("3", "c", StepStatus.WAITING, null, null, null, 0, Duration.ZERO, "approval", 0),
@@ -274,10 +275,10 @@ abstract class RunLeaseContract {
   void beginningARunWithoutStepsHasAnEmptyHistoryAndAMissingRunNone() {
     Instant t = start();
     Rows.Run run = rows.queuedRun(rows.workflow(t), t);
-    StoreResults.RunBegun begun = driver.beginRun(new StoreParams.BeginRun(run.id(), t)).block(T);
+    StoreResults.RunBegun begun = driver.beginRun(new StoreParams.BeginRun(run.id(), RunTransitions.BEGIN, t)).block(T);
     assertThat(begun.history()).isEmpty();
     assertThat(begun.run().status()).isEqualTo(RunStatus.RUNNING);
-    assertThat(driver.beginRun(new StoreParams.BeginRun(Long.MAX_VALUE - 1, t)).blockOptional(T)).isEmpty();
+    assertThat(driver.beginRun(new StoreParams.BeginRun(Long.MAX_VALUE - 1, RunTransitions.BEGIN, t)).blockOptional(T)).isEmpty();
   }
 
   // ---------------------------------------------------------------- step records
@@ -345,7 +346,7 @@ abstract class RunLeaseContract {
     Rows.Run finishedRun = rows.runningRun(wf, t);
     StoreParams.LeaseRef finishedLease = finishedRun.lease(null);
     assertThat(driver.finishRun(new StoreParams.FinishRun(finishedRun.id(), new StoreParams.LeaseRef(finishedLease.messageId(), finishedLease.token(), t),
-        RunStatus.SUCCESS, "1", null, t)).block(T)).isEqualTo(RunStatus.SUCCESS);
+        RunStatus.SUCCESS, RunTransitions.finish(RunStatus.SUCCESS), "1", null, t)).block(T)).isEqualTo(RunStatus.SUCCESS);
 
     assertThat(record(t.plusSeconds(1),
         success(run.id(), forged, "1", "forged", "1", 1),
@@ -411,7 +412,7 @@ abstract class RunLeaseContract {
     assertThat(Json.parse(taken.valueJson())).isEqualTo(Json.parse("{\"ok\": 1}"));
     assertThat(steps(run.id())).containsExactly(new StepInfo(run.id(), "approval", StepStatus.SUCCESS, 0,
         Json.parse("{\"ok\": 1}"), null, null, t, t.plusSeconds(1), t.plusSeconds(1), "2"));
-    assertThat(driver.beginRun(new StoreParams.BeginRun(run.id(), t.plusSeconds(1))).block(T).history())
+    assertThat(driver.beginRun(new StoreParams.BeginRun(run.id(), RunTransitions.BEGIN, t.plusSeconds(1))).block(T).history())
         .extracting(StoreResults.StepRecord::position, StoreResults.StepRecord::completion)
         .containsExactly(tuple("2", 3));
 
@@ -453,12 +454,12 @@ abstract class RunLeaseContract {
       StoreParams.LeaseRef lease = new StoreParams.LeaseRef(triggered.leased().id(), triggered.leased().leaseToken(),
           t);
       assertThat(record(t, waiting(runId, lease, "1", "wait", null, "go"))).containsExactly(written(RunStatus.RUNNING));
-      assertThat(driver.suspendRun(new StoreParams.SuspendRun(runId, lease, Duration.ofHours(1), false)).block(T))
+      assertThat(driver.suspendRun(new StoreParams.SuspendRun(runId, lease, Duration.ofHours(1), false, RunTransitions.WAKE_AT_ONCE, RunTransitions.PARKED_UNTIL_RESUMED)).block(T))
           .isTrue();
       // Paused and resumed while its message is parked: the resume makes it visible and wakes.
-      driver.controlRun(new StoreParams.ControlRun(runId, StoreParams.RunControl.PAUSE, null, t.plusSeconds(1)))
+      driver.controlRun(RunTransitions.control(runId, StoreParams.RunControl.PAUSE, null, t.plusSeconds(1)))
           .block(T);
-      driver.controlRun(new StoreParams.ControlRun(runId, StoreParams.RunControl.RESUME, null, t.plusSeconds(2)))
+      driver.controlRun(RunTransitions.control(runId, StoreParams.RunControl.RESUME, null, t.plusSeconds(2)))
           .block(T);
       assertThat(wakeups).containsExactly(queue);
 
@@ -467,7 +468,7 @@ abstract class RunLeaseContract {
           .claimed().get(0);
       assertThat(again.id()).isEqualTo(triggered.leased().id());
       assertThat(driver.suspendRun(new StoreParams.SuspendRun(runId,
-          new StoreParams.LeaseRef(again.id(), again.leaseToken(), t.plusSeconds(3)), Duration.ofHours(1), false))
+          new StoreParams.LeaseRef(again.id(), again.leaseToken(), t.plusSeconds(3)), Duration.ofHours(1), false, RunTransitions.WAKE_AT_ONCE, RunTransitions.PARKED_UNTIL_RESUMED))
           .block(T)).isTrue();
       driver.signalRun(new StoreParams.SignalRun(runId, "go", "1", t.plusSeconds(4))).block(T);
       assertThat(wakeups).containsExactly(queue, queue);

@@ -1,5 +1,6 @@
 package io.pgqrs.sqlite;
 
+import io.pgqrs.internal.RunTransitions;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.tuple;
 
@@ -278,7 +279,7 @@ abstract class SqliteUpgradeContract {
 
   @Test
   void theOldStepsAreTheHistoryOfTheirRunBegunAfterTheUpgrade() {
-    StoreResults.RunBegun begun = driver.beginRun(new StoreParams.BeginRun(run.id(), t.plusSeconds(1))).block(T);
+    StoreResults.RunBegun begun = driver.beginRun(new StoreParams.BeginRun(run.id(), RunTransitions.BEGIN, t.plusSeconds(1))).block(T);
     assertThat(begun.run().status()).isEqualTo(RunStatus.RUNNING);
     assertThat(begun.history()).containsExactly(
         new StoreResults.StepRecord("2", "approval", StepStatus.WAITING, null, null, null, 1, null, "approval", 0),
