@@ -7,8 +7,10 @@ import reactor.core.publisher.Mono;
 
 /**
  * Low-level control of one execution of a run, from {@link Runs#begin(Delivery)}: the primitives
- * that {@link WorkflowFunction} bodies are built on. Every method is cold. Records are fenced: a
- * worker whose step or message lease was lost gets {@code false} and changes nothing.
+ * that {@link WorkflowFunction} bodies are built on. Every method is cold. The delivery's message
+ * lease is the run's lease: the consumer keeps it alive, and every record is fenced by it, so a
+ * worker whose lease was lost gets {@code false} and changes nothing. The run's recorded steps
+ * were read when it was begun: acquiring a step costs no round trip, recording one costs one.
  */
 public interface RunExecution {
 
@@ -20,16 +22,21 @@ public interface RunExecution {
   RunInfo run();
 
   /**
-   * Takes a step's lease to execute it, or reads its record; also reports a run that must stop.
+   * Looks a step up in the run's history read at begin (no round trip): its record, a retry not yet
+   * due, or an instruction to execute it; also reports a run that must stop (not running when it was
+   * begun, or past its deadline). A step new to this API gets the next position in program order,
+   * as the pipeline runtime numbers root steps, so the two interoperate step by step.
    *
-   * @param stepId the step's identity in the run
-   * @param lease how long the lease lasts; extend it with {@link #extendStep} for long steps
-   * @return what was found
+   * @param stepId the step's readable identity in the run
+   * @param lease at least a millisecond; kept for compatibility, since the run's message lease covers
+   *     every step
+   * @return what was found; fails with {@link io.pgqrs.InvalidArgumentException} for a bad lease
    */
   Mono<StepAcquisition> acquireStep(String stepId, Duration lease);
 
   /**
-   * Extends a held step lease.
+   * Extends the run's message lease (which covers every step) to {@code lease} from the store's now;
+   * zero changes nothing.
    *
    * @param step the acquisition
    * @param lease the new length from now

@@ -9,10 +9,10 @@ import org.jspecify.annotations.Nullable;
 public sealed interface StepAcquisition {
 
   /**
-   * The caller now holds the step's lease and must execute it, then record the result.
+   * The caller must execute the step, then record the result.
    *
    * @param stepId the step
-   * @param token the lease token fencing the records
+   * @param token the run's message lease token, which fences the records
    * @param attempt this execution's number, 1 for the first
    * @param waitRemaining for a sleep or signal wait begun earlier, how much of it remains by the
    *     store's clock when the step was acquired (zero once it is due), else null
@@ -38,7 +38,7 @@ public sealed interface StepAcquisition {
   record Failed(String stepId, String error, int attempts) implements StepAcquisition {}
 
   /**
-   * The step cannot be taken yet: another worker executes it, or its retry is not due.
+   * The step cannot be executed yet: its retry is not due.
    *
    * @param stepId the step
    * @param after how long until it is worth looking again, by the store's clock; park the run for

@@ -13,7 +13,7 @@ import org.jspecify.annotations.Nullable;
  *
  * <p>Defaults: steps use {@link StepOptions#defaults()}; the workflow itself (an error raised by
  * the body outside any step) is executed at most 3 times with {@link RetryPolicy#defaults()}
- * between; no run timeout; step leases last 30 s and are extended while a step runs.
+ * between; no run timeout; the step lease setting is 30 s (kept for compatibility: the run is held by its worker's message lease).
  *
  * @param <I> the input type
  * @param <O> the output type
