@@ -104,6 +104,7 @@ class PostgresWorkflowFailureTest {
     if (args[2].equals("sleep")) {
       // Tell the parent once the sleep is recorded and the run parked on it.
       Flux.interval(Duration.ofMillis(20))
+          .onBackpressureDrop()
           .concatMap(t -> child.runs().list(io.pgqrs.workflow.RunQuery.all().withWorkflow(args[1]))
               .concatMap(r -> child.runs().steps(r.id()))
               .any(step -> step.stepId().equals("pgqrs.sleep") && step.status() == StepStatus.WAITING))
