@@ -60,6 +60,7 @@ final class WorkflowRuntime implements Runs {
 
   void close() {
     results.close();
+    watcher.dispose();
   }
 
   // ---------------------------------------------------------------- local workers (the fast path)
@@ -228,6 +229,42 @@ final class WorkflowRuntime implements Runs {
 
   void executing(long runId, DefaultRunContext ctx) {
     executing.put(runId, ctx);
+    watchExecuting();
+  }
+
+  private final java.util.concurrent.atomic.AtomicBoolean watching = new java.util.concurrent.atomic.AtomicBoolean();
+  private final reactor.core.Disposable.Swap watcher = reactor.core.Disposables.swap();
+
+  /**
+   * Watches the runs executing here for a pause or cancel from another process: one query per poll
+   * interval for all of them, so a long step learns of it without waiting for its own record (the
+   * run lease has no per-step keep-alive that could tell it). In-process controls interrupt at once.
+   */
+  private void watchExecuting() {
+    if (!watching.compareAndSet(false, true)) {
+      return;
+    }
+    Duration every = engine.config().pollInterval();
+    watcher.update(Flux.interval(every, every, engine.timers())
+        .onBackpressureDrop()
+        .filter(t -> !executing.isEmpty())
+        .concatMap(t -> Flux.fromIterable(new java.util.ArrayList<>(executing.keySet()))
+            .buffer(1000)
+            .concatMap(driver::findRuns)
+            .doOnNext(run -> {
+              DefaultRunContext ctx = executing.get(run.id());
+              if (ctx == null) {
+                return;
+              }
+              switch (run.status()) {
+                case CANCELLING -> ctx.interrupt(new DefaultRunContext.Cancel());
+                case PAUSED -> ctx.interrupt(new DefaultRunContext.Pause());
+                case SUCCESS, ERROR, CANCELLED -> ctx.interrupt(new DefaultRunContext.Finished());
+                default -> { }
+              }
+            })
+            .onErrorResume(e -> Mono.empty()))
+        .subscribe());
   }
 
   void finishedExecuting(long runId, DefaultRunContext ctx) {

@@ -324,4 +324,26 @@ public abstract class WorkflowReplayContract extends StoreContract {
     StateWait.until("the run finished", T, () -> store.runs().get(runId), r -> r.status() == RunStatus.SUCCESS);
     assertThat(workflow.run(runId).result().block(T)).isEqualTo("done");
   }
+
+  /**
+   * A cancel from another process (here: straight through the driver, so no in-process signal)
+   * reaches a step that never ends: the engine watches its executing runs.
+   */
+  @Test
+  void aCancelFromElsewhereStopsAStepThatNeverEnds() {
+    java.util.concurrent.CountDownLatch started = new java.util.concurrent.CountDownLatch(1);
+    AtomicInteger cancelled = new AtomicInteger();
+    Workflow<String, String> workflow = register(define(newWorkflowName(), String.class, String.class,
+        (ctx, in) -> ctx.step("forever", String.class, () -> Mono.<String>never()
+            .doOnSubscribe(s -> started.countDown())
+            .doOnCancel(cancelled::incrementAndGet))));
+    start(workflow, 1, Duration.ofSeconds(5));
+    RunHandle<String> run = workflow.trigger("x").block(T);
+    StateWait.until("the step runs", T, () -> Mono.just(started.getCount()), n -> n == 0);
+    RunInfo cancelling = driver().controlRun(io.pgqrs.internal.RunTransitions.cancel(run.runId(), "stop it")).block(T);
+    assertThat(cancelling.status()).isEqualTo(RunStatus.CANCELLING);
+    RunInfo ended = StateWait.until("the run is cancelled", T, run::info, r -> r.status() == RunStatus.CANCELLED);
+    assertThat(ended.error()).isEqualTo("stop it");
+    assertThat(cancelled.get()).isEqualTo(1);
+  }
 }
