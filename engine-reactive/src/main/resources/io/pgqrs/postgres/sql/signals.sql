@@ -1,34 +1,15 @@
 -- pgqrs on PostgreSQL: the statements of pgqrs_signals.
 
--- name: take_signal
--- Data-modifying CTEs, one statement: the step is recorded only if its lease holds, and the
--- signal is consumed only if the step was recorded.
-WITH sig AS (
-    SELECT id, value FROM {{schema}}.pgqrs_signals
-    WHERE run_id = $2 AND name = $5 AND consumed_by IS NULL ORDER BY id LIMIT 1 FOR UPDATE),
-st AS (
-    UPDATE {{schema}}.pgqrs_steps
-    SET status = 'SUCCESS', output = (SELECT value FROM sig), output_type = NULL, lease_token = NULL,
-        lease_until = NULL, awaiting = NULL, wake_at = NULL, finished_at = {{_now}}, updated_at = {{_now}}
-    WHERE run_id = $2 AND step_id = $3 AND lease_token = $4 AND status = 'RUNNING'
-      AND EXISTS (SELECT 1 FROM sig)
-    RETURNING 1),
-c AS (
-    UPDATE {{schema}}.pgqrs_signals SET consumed_by = $3
-    WHERE id = (SELECT id FROM sig) AND EXISTS (SELECT 1 FROM st)
-    RETURNING value)
-SELECT (SELECT value::text FROM c) AS value, (SELECT count(*) FROM sig) AS found,
-       (SELECT count(*) FROM st) AS recorded
-
 -- name: take_run_signal
 -- Data-modifying CTEs, one statement, fenced like record_steps by the run's lease ($2 the run, $3
 -- its message, $4 the token; the run locked before the message): the oldest unconsumed signal of
 -- the name $7 is locked, the step ($5 position, $6 step id, $8 completion) written SUCCESS with its
 -- value over a WAITING (or RETRY, or left RUNNING) record or as a new step without attempts, and
--- the signal consumed only if the step was written. held tells whether the fence held.
+-- the signal consumed only if the step was written. held tells whether the fence held. $9 lists
+-- the finished run statuses (RunStatus.isFinished), whose runs take no signal.
 WITH n AS (SELECT {{_now}} AS now),
 r AS MATERIALIZED (
-    SELECT id FROM {{schema}}.pgqrs_runs WHERE id = $2 AND status NOT IN ('SUCCESS', 'ERROR', 'CANCELLED')
+    SELECT id FROM {{schema}}.pgqrs_runs WHERE id = $2 AND status <> ALL($9::text[])
     FOR KEY SHARE),
 l AS MATERIALIZED (
     SELECT m.id FROM {{schema}}.pgqrs_messages m
