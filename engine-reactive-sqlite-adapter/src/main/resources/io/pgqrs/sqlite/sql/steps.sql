@@ -7,7 +7,8 @@
 -- name: _run_lease_holds
 -- The fence of a write under the run's lease, as of n.now: the run ?2's message ?3 is live and
 -- leased under the token ?4, its lease not expired, and the run has not finished (it may be
--- CANCELLING or PAUSED). A statement using it numbers its parameters so.
+-- CANCELLING or PAUSED). A statement using it numbers its parameters so. The statuses are the
+-- finished ones (RunStatus.isFinished()), the fence StoreParams.RecordStep defines: no transition.
 EXISTS (SELECT 1 FROM pgqrs_messages
         WHERE id = ?3 AND lease_token = ?4 AND state = 'live' AND visible_at > n.now)
 AND EXISTS (SELECT 1 FROM pgqrs_runs WHERE id = ?2 AND status NOT IN ('SUCCESS', 'ERROR', 'CANCELLED'))
