@@ -925,76 +925,6 @@ final class PostgresDriver implements StoreDriver {
   }
 
   @Override
-  public Mono<StoreResults.StepAcquired> acquireStep(StoreParams.AcquireStep p) {
-    return one("acquire step", sql.get("acquire_step"), PostgresDriver::acquired, opt(p.now(), Instant.class),
-        p.runId(), p.stepId(), millis(p.lease()));
-  }
-
-  private static StoreResults.StepAcquired acquired(Row row) {
-    String runStatus = row.get("run_status", String.class);
-    if (runStatus == null) {
-      return new StoreResults.RunStopped(null, false);
-    }
-    RunStatus status = RunStatus.valueOf(runStatus);
-    boolean timedOut = Boolean.TRUE.equals(row.get("timed_out", Boolean.class));
-    if ((status != RunStatus.QUEUED && status != RunStatus.RUNNING) || timedOut) {
-      return new StoreResults.RunStopped(status, timedOut);
-    }
-    // Waits are told as what is left by the statement's now, the store's clock.
-    Instant now = instant(row, "now");
-    UUID token = row.get("lease_token", UUID.class);
-    if (token != null) {
-      Instant wakeAt = row.get("taken_wake_at", Instant.class);
-      return new StoreResults.StepExecute(token, intValue(row, "taken_attempts"),
-          wakeAt == null ? StepStatus.RUNNING : StepStatus.WAITING, wakeAt == null ? null : until(now, wakeAt));
-    }
-    if (row.get("status", String.class) == null) {
-      // Inserted by a concurrent acquirer after this statement's snapshot: it holds the lease.
-      return new StoreResults.StepNotDue(Duration.ofMillis(100));
-    }
-    return stepRecord(row, now);
-  }
-
-  private static StoreResults.StepAcquired stepRecord(Row row, Instant now) {
-    StepStatus status = StepStatus.valueOf(text(row, "status"));
-    return switch (status) {
-      case SUCCESS -> new StoreResults.StepRecorded(row.get("output", String.class), row.get("output_type", String.class));
-      case ERROR -> new StoreResults.StepFailed(text(row, "error"), intValue(row, "attempts"));
-      case RETRY -> new StoreResults.StepNotDue(until(now, instant(row, "wake_at")));
-      // RUNNING under a live lease; WAITING is always takeable, so only a race lands here.
-      case RUNNING, WAITING -> new StoreResults.StepNotDue(
-          until(now, Optional.ofNullable(row.get("lease_until", Instant.class)).orElse(now)));
-    };
-  }
-
-  @Override
-  public Mono<Boolean> finishStep(StoreParams.FinishStep p) {
-    return update("finish step", sql.get("finish_step"), opt(p.now(), Instant.class), p.runId(), p.stepId(), p.token(),
-            p.status().name(), opt(p.outputJson(), String.class), opt(p.outputType(), String.class),
-            opt(p.error(), String.class), micros(p.wakeAfter()), opt(p.awaiting(), String.class))
-        .map(n -> n == 1);
-  }
-
-  @Override
-  public Mono<StoreResults.StepExtended> extendStep(StoreParams.ExtendStep p) {
-    return one("extend step", sql.get("extend_step"), row -> {
-          String status = row.get("run_status", String.class);
-          return new StoreResults.StepExtended(longValue(row, "held") == 1,
-              status == null ? null : RunStatus.valueOf(status));
-        },
-        opt(p.now(), Instant.class), p.runId(), p.stepId(), p.token(), millis(p.duration()));
-  }
-
-  @Override
-  public Mono<StoreResults.SignalTaken> takeStepSignal(StoreParams.TakeStepSignal p) {
-    return inTransaction("take signal", c -> rows(c, sql.get("take_signal"),
-            row -> new StoreResults.SignalTaken(row.get("value", String.class),
-                longValue(row, "found") == 0 || longValue(row, "recorded") == 1),
-            opt(p.now(), Instant.class), p.runId(), p.stepId(), p.token(), p.name())
-        .singleOrEmpty());
-  }
-
-  @Override
   public Mono<Boolean> suspendRun(StoreParams.SuspendRun p) {
     Object now = opt(p.lease().now(), Instant.class);
     return inTransaction("suspend run", c -> lockRun(c, p.runId())
@@ -1109,20 +1039,6 @@ final class PostgresDriver implements StoreDriver {
   @Override
   public Flux<StepInfo> listSteps(long runId) {
     return withConnection("list steps", c -> rows(c, sql.get("list_steps"), PostgresDriver::step, runId));
-  }
-
-  @Override
-  public <T> Mono<T> transactionalLeasedStep(StoreParams.FinishStep p, Function<Object, Mono<T>> work,
-      Function<T, String> serialize) {
-    return inTransaction("transactional step", c -> work.apply(c)
-        .map(Optional::of)
-        .defaultIfEmpty(Optional.empty())
-        .flatMap(value -> updated(c, sql.get("finish_step"), opt(p.now(), Instant.class), p.runId(), p.stepId(),
-                p.token(), StepStatus.SUCCESS.name(), opt(value.map(serialize).orElse(null), String.class),
-                opt(value.map(v -> v.getClass().getName()).orElse(null), String.class), new Null(String.class),
-                new Null(Long.class), new Null(String.class))
-            // Failing here rolls the caller's writes back with the record.
-            .flatMap(n -> n == 1 ? Mono.justOrEmpty(value) : Mono.error(new StoreResults.StepLeaseLost(p.stepId())))));
   }
 
   @Override

@@ -37,8 +37,7 @@ import reactor.core.publisher.Mono;
  * the optional {@code now} override (tests moving time) or as a time the user gave
  * ({@link StoreParams.NewRow#visibleAt()}). Where the engine must wait for a recorded time, the
  * store returns what is left of it as a duration by its own clock ({@link StoreResults.RunBegun#untilDeadline()},
- * {@link StoreResults.StepExecute#untilWake()}, {@link StoreResults.StepNotDue#after()},
- * {@link #untilNextVisible}), so the engine never compares a stored instant with the JVM's clock.
+ * {@link StoreResults.StepRecord#untilWake()}, {@link #untilNextVisible}), so the engine never compares a stored instant with the JVM's clock.
  */
 public interface StoreDriver {
 
@@ -434,62 +433,6 @@ public interface StoreDriver {
    * @return the value taken, if any
    */
   Mono<StoreResults.SignalTaken> takeSignal(StoreParams.TakeSignal p);
-
-  // ---------------------------------------------------------------- legacy step leases (removed once the engine is on the run lease)
-
-  /**
-   * Takes a step's lease (inserting the step when new), or reports its record, in one transaction
-   * that also checks the run's status and deadline. A step is takeable when new, when its lease has
-   * expired, when its retry is due, or when it is WAITING.
-   *
-   * @param p the step
-   * @return what was found
-   */
-  Mono<StoreResults.StepAcquired> acquireStep(StoreParams.AcquireStep p);
-
-  /**
-   * Records the end of a step's execution (see {@link StoreParams.FinishStep}).
-   *
-   * @param p the result
-   * @return false when the lease token no longer holds the step (nothing changed)
-   */
-  Mono<Boolean> finishStep(StoreParams.FinishStep p);
-
-  /**
-   * Extends or gives up a step's lease (see {@link StoreParams.ExtendStep}).
-   *
-   * @param p the step and lease
-   * @return whether the lease is held, and the run's status
-   */
-  Mono<StoreResults.StepExtended> extendStep(StoreParams.ExtendStep p);
-
-  /**
-   * Consumes a pending signal as a step's output (see {@link StoreParams.TakeSignal}).
-   *
-   * @param p the step and signal name
-   * @return the value taken, if any
-   */
-  Mono<StoreResults.SignalTaken> takeStepSignal(StoreParams.TakeStepSignal p);
-
-  /**
-   * A transactional step: runs {@code work} on the connection of a transaction and records the
-   * step's success with the work's value in the same transaction, fenced by the step's lease
-   * token, so the work's database writes commit exactly when the record does. Backends that
-   * cannot (see {@link io.pgqrs.Capabilities#transactionalSteps()}) fail with
-   * {@link io.pgqrs.ConfigurationException}.
-   *
-   * @param step the step to record ({@code status}, output and error fields are ignored)
-   * @param work the caller's work, given the backend's connection (R2DBC on PostgreSQL)
-   * @param serialize turns the work's value into JSON
-   * @param <T> the value type
-   * @return the value, or empty when the work emitted none; fails with
-   *     {@link StoreResults.StepLeaseLost} (everything rolled back) when the token no longer holds
-   */
-  default <T> Mono<T> transactionalLeasedStep(StoreParams.FinishStep step, java.util.function.Function<Object, Mono<T>> work,
-      java.util.function.Function<T, String> serialize) {
-    return Mono.error(new io.pgqrs.ConfigurationException("transactionalStep",
-        "transactional steps need a backend that supports them (PostgreSQL); this is " + capabilities().backend()));
-  }
 
   /**
    * Releases a run's message until it has work again (see {@link StoreParams.SuspendRun}).

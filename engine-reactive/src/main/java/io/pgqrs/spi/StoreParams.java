@@ -405,62 +405,6 @@ public final class StoreParams {
    */
   public record TakeSignal(long runId, LeaseRef lease, String position, String stepId, String name, int completion) {}
 
-  // ---------------------------------------------------------------- legacy step leases (removed once the engine is on the run lease)
-
-  /**
-   * Takes a step's lease to execute it, or reads what it recorded.
-   *
-   * @param runId the run
-   * @param stepId the step's identity in the run
-   * @param lease how long the lease lasts
-   * @param now the clock, or null for the database's
-   */
-  public record AcquireStep(long runId, String stepId, Duration lease, @Nullable Instant now) {}
-
-  /**
-   * Records the end of one execution of a step, fenced by its lease token.
-   *
-   * @param runId the run
-   * @param stepId the step
-   * @param token the lease token from {@link StoreResults.StepExecute}
-   * @param status SUCCESS, ERROR (for good), RETRY (due after wakeAfter) or WAITING (due after wakeAfter)
-   * @param outputJson the output of a SUCCESS, or null for an empty one
-   * @param outputType the Java class of the output, or null
-   * @param error the error of ERROR or RETRY, or null
-   * @param wakeAfter how long after the store's now a RETRY or WAITING step is due, the due time
-   *     being computed by the store; null with WAITING keeps the due time recorded by this step's
-   *     earlier WAITING record (a wait replayed after a wake-up keeps its deadline); else null
-   * @param awaiting the signal name a WAITING step waits for, else null
-   * @param now the clock, or null for the database's
-   */
-  public record FinishStep(
-      long runId, String stepId, UUID token, StepStatus status, @Nullable String outputJson,
-      @Nullable String outputType, @Nullable String error, @Nullable Duration wakeAfter, @Nullable String awaiting,
-      @Nullable Instant now) {}
-
-  /**
-   * Extends (or with a zero duration, gives up) a step's lease, fenced by its token.
-   *
-   * @param runId the run
-   * @param stepId the step
-   * @param token the lease token
-   * @param duration the new lease length from now; zero makes the step takeable at once
-   * @param now the clock, or null for the database's
-   */
-  public record ExtendStep(long runId, String stepId, UUID token, Duration duration, @Nullable Instant now) {}
-
-  /**
-   * Takes the oldest unconsumed signal of a name and records it as the step's output, in one
-   * transaction fenced by the step's lease token.
-   *
-   * @param runId the run
-   * @param stepId the step waiting
-   * @param token the step's lease token
-   * @param name the signal name
-   * @param now the clock, or null for the database's
-   */
-  public record TakeStepSignal(long runId, String stepId, UUID token, String name, @Nullable Instant now) {}
-
   /**
    * Releases a run's message until the run has something to do, fenced by the message lease. The
    * visibility, computed by the store's clock ({@code lease.now()} when set), is: now if the run's

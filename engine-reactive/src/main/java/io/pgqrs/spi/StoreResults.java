@@ -8,7 +8,6 @@ import io.pgqrs.workflow.StepStatus;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.List;
-import java.util.UUID;
 import org.jspecify.annotations.Nullable;
 
 /** Results of {@link StoreDriver} operations that need more than a value type of the public API. */
@@ -204,65 +203,6 @@ public final class StoreResults {
    * @param leaseHeld false when the run's message lease no longer holds (nothing was taken)
    */
   public record SignalTaken(@Nullable String valueJson, boolean leaseHeld) {}
-
-  // ---------------------------------------------------------------- legacy step leases (removed once the engine is on the run lease)
-
-  /** What acquiring a step found. */
-  public sealed interface StepAcquired {}
-
-  /**
-   * The caller holds the step's lease and must execute it (or, for a WAITING step, check its wait).
-   *
-   * @param token the lease token, for finishing or extending
-   * @param attempts this execution's number, 1 for the first
-   * @param previousStatus WAITING when a sleep or signal wait recorded a due time earlier (also if
-   *     the worker that re-took it since then died), else RUNNING (a new step, a due retry, or a lapsed lease)
-   * @param untilWake with WAITING, how long until that due time by the store's clock at the
-   *     acquisition (zero once it has passed), so a wait replayed after a wake-up or a restart
-   *     waits only what remains; else null
-   */
-  public record StepExecute(UUID token, int attempts, StepStatus previousStatus, @Nullable Duration untilWake)
-      implements StepAcquired {}
-
-  /**
-   * The step recorded an output.
-   *
-   * @param outputJson the output, or null for an empty one
-   * @param outputType the Java class recorded with it, or null
-   */
-  public record StepRecorded(@Nullable String outputJson, @Nullable String outputType) implements StepAcquired {}
-
-  /**
-   * The step failed for good.
-   *
-   * @param error the recorded error
-   * @param attempts how many times it ran
-   */
-  public record StepFailed(String error, int attempts) implements StepAcquired {}
-
-  /**
-   * The step is not takeable yet: another worker holds its lease, or its retry is not due.
-   *
-   * @param after how long from the store's now to look again (when the lease or the retry's wait
-   *     ends), never negative
-   */
-  public record StepNotDue(Duration after) implements StepAcquired {}
-
-  /**
-   * The run must not go on: it is paused, cancelling, finished, gone, or past its deadline.
-   *
-   * @param status the run's status, or null when the run no longer exists
-   * @param timedOut whether its deadline has passed
-   */
-  public record RunStopped(@Nullable RunStatus status, boolean timedOut) implements StepAcquired {}
-
-  /**
-   * What extending a step's lease found.
-   *
-   * @param held whether the lease is still the caller's
-   * @param runStatus the run's status, or null when the run no longer exists
-   */
-  public record StepExtended(boolean held, @Nullable RunStatus runStatus) {}
 
   /** A transactional step found the run's lease gone; the work and the record were rolled back. */
   public static final class StepLeaseLost extends io.pgqrs.PgqrsPermanentException {
