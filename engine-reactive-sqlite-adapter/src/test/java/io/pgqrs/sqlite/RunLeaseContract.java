@@ -1,12 +1,13 @@
 package io.pgqrs.sqlite;
 
-import io.pgqrs.internal.RunTransitions;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.tuple;
 
 import io.pgqrs.conformance.DriverConformance;
 import io.pgqrs.conformance.Rows;
 import io.pgqrs.internal.Json;
+import io.pgqrs.internal.RunTransitions;
+import io.pgqrs.internal.SqlStatements;
 import io.pgqrs.queue.Message;
 import io.pgqrs.queue.MessageState;
 import io.pgqrs.queue.QueueInfo;
@@ -22,6 +23,7 @@ import java.time.Duration;
 import java.time.Instant;
 import java.time.temporal.ChronoUnit;
 import java.util.List;
+import java.util.Map;
 import java.util.UUID;
 import java.util.concurrent.CopyOnWriteArrayList;
 import org.jspecify.annotations.Nullable;
@@ -44,6 +46,10 @@ abstract class RunLeaseContract {
 
   private static final Duration T = Rows.TIMEOUT;
   private static final Duration LEASE = Rows.LEASE;
+
+  /** The statements writing rows as older releases left them (steps held under a step lease). */
+  private static final SqlStatements OLD = SqlStatements.load(RunLeaseContract.class,
+      List.of("/io/pgqrs/sqlite/upgrade/old_rows.sql"), Map.of());
 
   private StoreDriver driver;
   private Rows rows;
@@ -87,6 +93,16 @@ abstract class RunLeaseContract {
 
   private RunInfo run(long runId) {
     return driver.findRun(runId).blockOptional(T).orElseThrow();
+  }
+
+  /**
+   * A step a worker holds under a step lease taken at {@code at}, as a release before the run lease
+   * left one: RUNNING, without a position.
+   */
+  private void stepLeased(long runId, String stepId, Instant at) {
+    assertThat(((SqliteDriver) driver).executor().statements("old step lease", s -> s.update(
+        OLD.get("insert_running_step"), runId, stepId, UUID.randomUUID().toString(),
+        SqliteDriver.micros(at.plus(LEASE)), SqliteDriver.micros(at))).block(T)).isEqualTo(1L);
   }
 
   private List<StepInfo> steps(long runId) {
@@ -256,8 +272,8 @@ abstract class RunLeaseContract {
         waiting(run.id(), lease, "3", "c", Duration.ofSeconds(1), "approval"),
         waiting(run.id(), lease, "5", "e", null, "other")))
         .containsOnly(written(RunStatus.RUNNING)).hasSize(5);
-    // A step begun by the step-lease statements is not recorded: not in the history.
-    driver.acquireStep(new StoreParams.AcquireStep(run.id(), "legacy", LEASE, t)).block(T);
+    // A step begun under a step lease (before the run lease) is not recorded: not in the history.
+    stepLeased(run.id(), "legacy", t);
 
     StoreResults.RunBegun begun = driver.beginRun(new StoreParams.BeginRun(run.id(), RunTransitions.BEGIN, t.plusSeconds(2))).block(T);
     assertThat(begun.run().attempts()).isEqualTo(2);
@@ -321,10 +337,10 @@ abstract class RunLeaseContract {
   }
 
   @Test
-  void aStepLeftRunningByTheStepLeaseStatementsIsOverwritten() {
+  void aStepLeftRunningByTheStepLeasesIsOverwritten() {
     Instant t = start();
     Rows.Run run = rows.runningRun(rows.workflow(t), t);
-    driver.acquireStep(new StoreParams.AcquireStep(run.id(), "old", LEASE, t)).block(T);
+    stepLeased(run.id(), "old", t);
     assertThat(record(t.plusSeconds(1), success(run.id(), run.lease(null), "1", "old", "3", 1)))
         .containsExactly(written(RunStatus.RUNNING));
     assertThat(steps(run.id())).singleElement().satisfies(s -> {

@@ -63,17 +63,6 @@ RETURNING {{_run_columns}}, (SELECT now FROM n) AS now,
            WHERE st.run_id = ?2 AND st.status IN ('SUCCESS', 'ERROR', 'RETRY', 'WAITING')
            ORDER BY st.completion, st.position) AS h) AS history
 
--- name: run_state_for_step
--- Whether the run may take a step, and the time of the acquisition for the statements after it:
--- PostgreSQL does it all in one statement with data-modifying CTEs, SQLite in a transaction.
-WITH n AS (SELECT coalesce(?1, {{_now}}) AS now)
-SELECT r.status, coalesce(r.deadline_at <= n.now, 0) AS timed_out, n.now
-FROM pgqrs_runs r, n
-WHERE r.id = ?2
-
--- name: run_status
-SELECT status FROM pgqrs_runs WHERE id = ?1
-
 -- name: run_statuses
 -- The time of a batch of step records for its later statements (record_step), and the status of
 -- each of their runs ?2 (a JSON array of ids) that exists: at least one row, with NULL id and
