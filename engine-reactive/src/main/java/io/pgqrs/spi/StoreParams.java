@@ -407,9 +407,10 @@ public final class StoreParams {
 
   /**
    * Releases a run's message until the run has something to do, fenced by the message lease. The
-   * visibility, computed by the store's clock ({@code lease.now()} when set), is: now if the run's
-   * status is one of {@code wakeAtOnce} or a signal it waits for is pending; the deadline (or
-   * never) if its status is one of {@code parkedUntilResumed}; otherwise now plus
+   * visibility, computed by the store's clock ({@code lease.now()} when set), is the first that
+   * applies of: now if the run's status is one of {@code wakeAtOnce}; the deadline (or never) if
+   * its status is one of {@code parkedUntilResumed}, even with a signal pending (the resume wakes
+   * it); now if a signal one of its WAITING steps waits for is pending; otherwise now plus
    * {@code wakeAfter} (now if null), never after the deadline. The message's delivery count is
    * reset: waiting is not a failed delivery.
    *

@@ -197,22 +197,6 @@ public abstract class DriverConformance {
     return driver.untilNextVisible(queue, at).block(T);
   }
 
-  private StoreResults.StepExecute acquire(long runId, String stepId, Duration lease, Instant at) {
-    StoreResults.StepAcquired acquired = acquireStep(runId, stepId, lease, at);
-    assertThat(acquired).isInstanceOf(StoreResults.StepExecute.class);
-    return (StoreResults.StepExecute) acquired;
-  }
-
-  private StoreResults.StepAcquired acquireStep(long runId, String stepId, Duration lease, Instant at) {
-    return driver.acquireStep(new StoreParams.AcquireStep(runId, stepId, lease, at)).block(T);
-  }
-
-  private boolean finishStep(long runId, String stepId, UUID token, StepStatus status, @Nullable String output,
-      @Nullable String error, Instant at) {
-    return driver.finishStep(new StoreParams.FinishStep(runId, stepId, token, status, output,
-        output == null ? null : "java.util.Map", error, null, null, at)).block(T);
-  }
-
   private RunInfo control(long runId, StoreParams.RunControl action, Instant at) {
     return driver.controlRun(RunTransitions.control(runId, action,
         action == StoreParams.RunControl.CANCEL ? "stop" : null, at)).block(T);
@@ -1548,229 +1532,262 @@ public abstract class DriverConformance {
     StepVerifier.create(driver.beginRun(new StoreParams.BeginRun(Long.MAX_VALUE, RunTransitions.BEGIN, null))).expectComplete().verify(T);
   }
 
-  // ---------------------------------------------------------------- steps
+  // ---------------------------------------------------------------- steps under the run's lease
+  //
+  // Restated from the step-lease protocol: a step is written by whoever holds the run's message
+  // lease, and what a worker needs to know of a recorded step comes back from beginRun's history.
 
-  @Test
-  void acquireStepOfANewStepTakesItsLease() {
-    Instant t = start();
-    Rows.Run run = rows.runIn(RunStatus.RUNNING, t);
-    StoreResults.StepExecute e = acquire(run.id(), "charge", LEASE, t.plusSeconds(1));
-    assertThat(e).isEqualTo(new StoreResults.StepExecute(e.token(), 1, StepStatus.RUNNING, null));
-    assertThat(steps(run.id())).containsExactly(new StepInfo(run.id(), "charge", StepStatus.RUNNING, 1, null, null,
-        null, t.plusSeconds(1), t.plusSeconds(1), null));
+  /** The run's message claimed by a new holder once the old lease has ended. */
+  private Rows.Run takenOver(Rows.Run run, Instant at) {
+    List<Message> claimed = claim(run.workflow(), 1, at).claimed();
+    assertThat(claimed).extracting(Message::id).containsExactly(triggerMessage(run, MessageState.LIVE).id());
+    return new Rows.Run(run.id(), run.workflow(), claimed.get(0));
   }
 
   @Test
-  void aStepOfAQueuedRunCanBeAcquired() {
+  void aStepRecordedUnderTheRunsLeaseIsWrittenAsItsHoldersRecord() {
     Instant t = start();
-    Rows.Run run = rows.runIn(RunStatus.QUEUED, t);
-    assertThat(acquire(run.id(), "s", LEASE, t).attempts()).isEqualTo(1);
+    Rows.Run run = rows.runIn(RunStatus.RUNNING, t);
+    Instant at = t.plusSeconds(1);
+    assertThat(recordStep(at, record(run, "1", "charge", StepStatus.SUCCESS, "7", null, 1, null, null, 1,
+        Duration.ZERO))).isEqualTo(WRITTEN);
+    assertThat(steps(run.id())).containsExactly(new StepInfo(run.id(), "charge", StepStatus.SUCCESS, 1, json("7"), null,
+        null, at, at, at, "1"));
+    // The run's lease is its message's: recording takes no lease of its own and leaves the message as claimed.
+    assertThat(find(run.message().id())).isEqualTo(run.message());
   }
 
   @Test
-  void acquireStepHeldByAnotherTokenIsNotDueUntilItsLeaseEnds() {
+  void aStepOfAQueuedRunIsRecordedUnderItsMessagesLease() {
     Instant t = start();
-    Rows.Run run = rows.runIn(RunStatus.RUNNING, t);
-    acquire(run.id(), "s", LEASE, t);
-    assertThat(acquireStep(run.id(), "s", LEASE, t.plusSeconds(1)))
-        .isEqualTo(new StoreResults.StepNotDue(LEASE.minusSeconds(1)));
-    assertThat(acquireStep(run.id(), "s", LEASE, t.plus(LEASE).minus(MS)))
-        .isEqualTo(new StoreResults.StepNotDue(MS));
+    // Claimed but not begun yet: the run is still QUEUED, and its holder may record.
+    Rows.Run run = takenOver(rows.runIn(RunStatus.QUEUED, t), t);
+    assertThat(recordStep(t, success(run, "1", "s", "1", 1)))
+        .isEqualTo(new StoreResults.StepWritten(true, RunStatus.QUEUED));
+    assertThat(steps(run.id())).extracting(StepInfo::attempts).containsExactly(1);
   }
 
   @Test
-  void acquireStepAfterTheLeaseExpiredTakesItOver() {
+  void aStepIsRecordedByNoOneButTheLeaseHolderUntilTheLeaseEnds() {
     Instant t = start();
     Rows.Run run = rows.runIn(RunStatus.RUNNING, t);
-    StoreResults.StepExecute first = acquire(run.id(), "s", LEASE, t);
-    StoreResults.StepExecute second = acquire(run.id(), "s", LEASE, t.plus(LEASE));
-    assertThat(second).isEqualTo(new StoreResults.StepExecute(second.token(), 2, StepStatus.RUNNING, null));
-    assertThat(second.token()).isNotEqualTo(first.token());
-    assertThat(steps(run.id())).extracting(StepInfo::attempts, StepInfo::startedAt, StepInfo::updatedAt)
+    StoreParams.RecordStep other = forgedLease(success(run, "1", "s", "1", 1));
+    assertThat(recordStep(t.plusSeconds(1), other)).isEqualTo(REFUSED);
+    assertThat(recordStep(t.plus(LEASE).minus(MS), other)).isEqualTo(REFUSED);
+    // Only once the lease has ended can another worker take the run's message, and so record.
+    assertThat(claim(run.workflow(), 1, t.plus(LEASE).minus(MS)).claimed()).isEmpty();
+    Rows.Run next = takenOver(run, t.plus(LEASE));
+    assertThat(recordStep(t.plus(LEASE), success(next, "1", "s", "2", 1))).isEqualTo(WRITTEN);
+    assertThat(steps(run.id())).extracting(StepInfo::output).containsExactly(json("2"));
+  }
+
+  @Test
+  void aNewHolderOfTheRunsMessageRecordsOverARetryKeepingItsStart() {
+    Instant t = start();
+    Rows.Run first = rows.runIn(RunStatus.RUNNING, t);
+    assertThat(recordStep(t, retry(first, "1", "s", "down", 1, MS))).isEqualTo(WRITTEN);
+    Rows.Run second = takenOver(first, t.plus(LEASE));
+    assertThat(second.message().leaseToken()).isNotEqualTo(first.message().leaseToken());
+    assertThat(begin(second.id(), t.plus(LEASE)).history())
+        .extracting(StoreResults.StepRecord::status, StoreResults.StepRecord::attempts)
+        .containsExactly(tuple(StepStatus.RETRY, 1));
+    assertThat(recordStep(t.plus(LEASE), record(second, "1", "s", StepStatus.SUCCESS, "1", null, 2, null, null, 1,
+        Duration.ZERO))).isEqualTo(WRITTEN);
+    assertThat(steps(first.id())).extracting(StepInfo::attempts, StepInfo::startedAt, StepInfo::updatedAt)
         .containsExactly(tuple(2, t, t.plus(LEASE)));
   }
 
   @Test
-  void acquireStepOfARecordedStepReturnsItsOutput() {
+  void beginRunReturnsARecordedStepsOutputWithItsType() {
     Instant t = start();
     Rows.Run run = rows.runIn(RunStatus.RUNNING, t);
-    StoreResults.StepExecute e = acquire(run.id(), "s", LEASE, t);
-    assertThat(finishStep(run.id(), "s", e.token(), StepStatus.SUCCESS, "{\"v\": 1}", null, t.plusSeconds(1)))
-        .isTrue();
-    StoreResults.StepAcquired again = acquireStep(run.id(), "s", LEASE, t.plusSeconds(2));
-    assertThat(again).isInstanceOfSatisfying(StoreResults.StepRecorded.class, r -> {
-      assertThat(json(r.outputJson())).isEqualTo(json("{\"v\": 1}"));
-      assertThat(r.outputType()).isEqualTo("java.util.Map");
-    });
-    // A later acquisition is still the record, long after any lease would have ended.
-    assertThat(acquireStep(run.id(), "s", LEASE, t.plusSeconds(3600))).isInstanceOf(StoreResults.StepRecorded.class);
+    assertThat(recordStep(t.plusSeconds(1), success(run, "1", "s", "{\"v\": 1}", 1))).isEqualTo(WRITTEN);
+    List<StoreResults.StepRecord> history = begin(run.id(), t.plusSeconds(2)).history();
+    assertThat(history).hasSize(1);
+    StoreResults.StepRecord recorded = history.get(0);
+    assertThat(recorded.status()).isEqualTo(StepStatus.SUCCESS);
+    assertThat(json(recorded.outputJson())).isEqualTo(json("{\"v\": 1}"));
+    assertThat(recorded.outputType()).isEqualTo("java.lang.Integer");
+    // Read again long after any lease would have ended, it is still the record.
+    assertThat(begin(run.id(), t.plusSeconds(3600)).history()).isEqualTo(history);
   }
 
   @Test
-  void acquireStepOfAStepRecordedWithoutOutputReturnsAnEmptyRecord() {
+  void beginRunReturnsAStepRecordedWithoutOutputAsAnEmptyRecord() {
     Instant t = start();
     Rows.Run run = rows.runIn(RunStatus.RUNNING, t);
-    StoreResults.StepExecute e = acquire(run.id(), "s", LEASE, t);
-    finishStep(run.id(), "s", e.token(), StepStatus.SUCCESS, null, null, t);
-    assertThat(acquireStep(run.id(), "s", LEASE, t.plusSeconds(1)))
-        .isEqualTo(new StoreResults.StepRecorded(null, null));
+    assertThat(recordStep(t, record(run, "1", "s", StepStatus.SUCCESS, null, null, 1, null, null, 1, Duration.ZERO)))
+        .isEqualTo(WRITTEN);
+    assertThat(begin(run.id(), t.plusSeconds(1)).history()).containsExactly(
+        new StoreResults.StepRecord("1", "s", StepStatus.SUCCESS, null, null, null, 1, null, null, 1));
   }
 
   @Test
-  void acquireStepOfAFailedStepReturnsItsError() {
+  void beginRunReturnsAFailedStepsErrorAndAttempts() {
     Instant t = start();
     Rows.Run run = rows.runIn(RunStatus.RUNNING, t);
-    StoreResults.StepExecute first = acquire(run.id(), "s", Duration.ofSeconds(1), t);
-    StoreResults.StepExecute second = acquire(run.id(), "s", LEASE, t.plusSeconds(1));
-    assertThat(finishStep(run.id(), "s", second.token(), StepStatus.ERROR, null, "card declined", t.plusSeconds(2)))
-        .isTrue();
-    assertThat(first.token()).isNotEqualTo(second.token());
-    assertThat(acquireStep(run.id(), "s", LEASE, t.plusSeconds(3)))
-        .isEqualTo(new StoreResults.StepFailed("card declined", 2));
+    assertThat(recordStep(t.plusSeconds(1), retry(run, "1", "s", "timeout", 1, MS))).isEqualTo(WRITTEN);
+    assertThat(recordStep(t.plusSeconds(2), record(run, "1", "s", StepStatus.ERROR, null, "card declined", 2, null,
+        null, 1, Duration.ZERO))).isEqualTo(WRITTEN);
+    assertThat(begin(run.id(), t.plusSeconds(3)).history()).containsExactly(
+        new StoreResults.StepRecord("1", "s", StepStatus.ERROR, null, null, "card declined", 2, null, null, 1));
   }
 
   @Test
-  void acquireStepOfARunThatMayNotGoOnReportsItStopped() {
+  void beginRunOfARunThatMayNotGoOnTellsItsStatusAndRecordsNothing() {
     Instant t = start();
     for (RunStatus status : List.of(RunStatus.PAUSED, RunStatus.CANCELLING, RunStatus.SUCCESS, RunStatus.ERROR,
         RunStatus.CANCELLED)) {
       Rows.Run run = rows.runIn(status, t);
-      assertThat(acquireStep(run.id(), "s", LEASE, t.plusSeconds(1)))
-          .as("a step of a %s run", status)
-          .isEqualTo(new StoreResults.RunStopped(status, false));
+      StoreResults.RunBegun begun = begin(run.id(), t.plusSeconds(1));
+      assertThat(begun.run().status()).as("a %s run", status).isEqualTo(status);
+      assertThat(begun.history()).as("a %s run", status).isEmpty();
       assertThat(steps(run.id())).isEmpty();
     }
-    assertThat(acquireStep(Long.MAX_VALUE, "s", LEASE, t)).isEqualTo(new StoreResults.RunStopped(null, false));
+    StepVerifier.create(driver.beginRun(new StoreParams.BeginRun(Long.MAX_VALUE, RunTransitions.BEGIN, t)))
+        .expectComplete().verify(T);
   }
 
   @Test
-  void acquireStepPastTheDeadlineReportsTheRunTimedOut() {
+  void beginRunPastTheDeadlineTellsNoTimeIsLeft() {
     Instant t = start();
     String wf = rows.workflow(t);
-    long id = driver.triggerRun(new StoreParams.TriggerRun(wf, wf, null, "{}", null, Duration.ofMinutes(1), null, t)).block(T).runId();
-    assertThat(acquire(id, "before", LEASE, t.plusSeconds(59)).attempts()).isEqualTo(1);
-    assertThat(acquireStep(id, "after", LEASE, t.plusSeconds(60)))
-        .isEqualTo(new StoreResults.RunStopped(RunStatus.QUEUED, true));
+    long id = trigger(wf, wf, null, null, Duration.ofMinutes(1), null, t).runId();
+    assertThat(begin(id, t.plusSeconds(59)).untilDeadline()).isEqualTo(Duration.ofSeconds(1));
+    assertThat(begin(id, t.plusSeconds(60)).untilDeadline()).isEqualTo(Duration.ZERO);
+    StoreResults.RunBegun late = begin(id, t.plusSeconds(61));
+    assertThat(late.untilDeadline()).isEqualTo(Duration.ZERO);
+    // The store does not end the run itself: its worker (or the reaper) does.
+    assertThat(late.run().status()).isEqualTo(RunStatus.RUNNING);
+    assertThat(late.run().attempts()).isEqualTo(3);
   }
 
   @Test
-  void finishStepIsFencedByTheToken() {
+  void recordStepsIsFencedByTheTokenAndWritesAFinishedStepOnce() {
     Instant t = start();
     Rows.Run run = rows.runIn(RunStatus.RUNNING, t);
-    StoreResults.StepExecute e = acquire(run.id(), "s", LEASE, t);
     List<StepInfo> before = steps(run.id());
-    assertThat(finishStep(run.id(), "s", UUID.randomUUID(), StepStatus.SUCCESS, "1", null, t.plusSeconds(1)))
-        .isFalse();
+    assertThat(recordStep(t.plusSeconds(1), forgedLease(success(run, "1", "s", "1", 1)))).isEqualTo(REFUSED);
     assertThat(steps(run.id())).isEqualTo(before);
-    assertThat(finishStep(run.id(), "s", e.token(), StepStatus.SUCCESS, "1", null, t.plusSeconds(1))).isTrue();
+    assertThat(recordStep(t.plusSeconds(1), success(run, "1", "s", "1", 1))).isEqualTo(WRITTEN);
     assertThat(steps(run.id())).containsExactly(new StepInfo(run.id(), "s", StepStatus.SUCCESS, 1, json("1"), null,
-        null, t, t.plusSeconds(1), t.plusSeconds(1)));
-    assertThat(finishStep(run.id(), "s", e.token(), StepStatus.ERROR, null, "late", t.plusSeconds(2))).isFalse();
+        null, t.plusSeconds(1), t.plusSeconds(1), t.plusSeconds(1), "1"));
+    assertThat(recordStep(t.plusSeconds(2), record(run, "1", "s", StepStatus.ERROR, null, "late", 1, null, null, 2,
+        Duration.ZERO))).isEqualTo(REFUSED);
   }
 
   @Test
-  void finishStepByAStaleHolderIsRefusedAfterATakeover() {
+  void aStaleHolderOfTheRunsMessageIsRefusedAfterATakeover() {
+    Instant t = start();
+    Rows.Run stale = rows.runIn(RunStatus.RUNNING, t);
+    assertThat(recordStep(t, retry(stale, "1", "s", "down", 1, MS))).isEqualTo(WRITTEN);
+    Rows.Run current = takenOver(stale, t.plus(LEASE));
+    assertThat(recordStep(t.plus(LEASE), success(stale, "1", "s", "1", 1))).isEqualTo(REFUSED);
+    assertThat(steps(stale.id())).extracting(StepInfo::status).containsExactly(StepStatus.RETRY);
+    assertThat(recordStep(t.plus(LEASE), success(current, "1", "s", "2", 1))).isEqualTo(WRITTEN);
+  }
+
+  @Test
+  void extendingTheRunsMessageLeaseKeepsItsHolderRecording() {
     Instant t = start();
     Rows.Run run = rows.runIn(RunStatus.RUNNING, t);
-    StoreResults.StepExecute stale = acquire(run.id(), "s", LEASE, t);
-    StoreResults.StepExecute current = acquire(run.id(), "s", LEASE, t.plus(LEASE));
-    assertThat(finishStep(run.id(), "s", stale.token(), StepStatus.SUCCESS, "1", null, t.plus(LEASE))).isFalse();
-    assertThat(steps(run.id())).extracting(StepInfo::status).containsExactly(StepStatus.RUNNING);
-    assertThat(finishStep(run.id(), "s", current.token(), StepStatus.SUCCESS, "2", null, t.plus(LEASE))).isTrue();
+    assertThat(driver.extend(new StoreParams.Extend(forged(run.message(), t.plusSeconds(1)), Duration.ofSeconds(60)))
+        .blockOptional(T)).isEmpty();
+    assertThat(driver.extend(new StoreParams.Extend(run.lease(t.plusSeconds(1)), Duration.ofSeconds(60))).block(T)
+        .expiresAt()).isEqualTo(t.plusSeconds(61));
+    Instant pastTheFirstLease = t.plus(LEASE).plusSeconds(1);
+    assertThat(claim(run.workflow(), 1, pastTheFirstLease).claimed()).isEmpty();
+    assertThat(recordStep(pastTheFirstLease, success(run, "1", "s", "1", 1))).isEqualTo(WRITTEN);
+    assertThat(recordStep(t.plusSeconds(61), success(run, "2", "t", "2", 2))).isEqualTo(REFUSED);
   }
 
   @Test
-  void extendStepKeepsTheLeaseOfItsHolderOnly() {
+  void extendingTheRunsMessageLeaseByZeroEndsItsHoldersRecords() {
     Instant t = start();
     Rows.Run run = rows.runIn(RunStatus.RUNNING, t);
-    StoreResults.StepExecute e = acquire(run.id(), "s", LEASE, t);
-    assertThat(driver.extendStep(new StoreParams.ExtendStep(run.id(), "s", UUID.randomUUID(), Duration.ofSeconds(60),
-        t.plusSeconds(1))).block(T)).isEqualTo(new StoreResults.StepExtended(false, RunStatus.RUNNING));
-    assertThat(driver.extendStep(new StoreParams.ExtendStep(run.id(), "s", e.token(), Duration.ofSeconds(60),
-        t.plusSeconds(1))).block(T)).isEqualTo(new StoreResults.StepExtended(true, RunStatus.RUNNING));
-    assertThat(acquireStep(run.id(), "s", LEASE, t.plus(LEASE).plusSeconds(1)))
-        .isEqualTo(new StoreResults.StepNotDue(Duration.ofSeconds(61).minus(LEASE).minusSeconds(1)));
+    Instant at = t.plusSeconds(1);
+    assertThat(driver.extend(new StoreParams.Extend(run.lease(at), Duration.ZERO)).block(T).expiresAt()).isEqualTo(at);
+    assertThat(recordStep(at, success(run, "1", "s", "1", 1))).isEqualTo(REFUSED);
+    Rows.Run next = takenOver(run, at);
+    assertThat(next.message().attempts()).isEqualTo(2);
+    assertThat(recordStep(at, success(next, "1", "s", "1", 1))).isEqualTo(WRITTEN);
   }
 
   @Test
-  void extendStepByZeroMakesTheStepTakeableAtOnce() {
+  void recordStepsTellsOfACancelThatArrivedWhileTheRunWasHeld() {
     Instant t = start();
     Rows.Run run = rows.runIn(RunStatus.RUNNING, t);
-    StoreResults.StepExecute e = acquire(run.id(), "s", LEASE, t);
-    assertThat(driver.extendStep(new StoreParams.ExtendStep(run.id(), "s", e.token(), Duration.ZERO,
-        t.plusSeconds(1))).block(T)).isEqualTo(new StoreResults.StepExtended(true, RunStatus.RUNNING));
-    assertThat(acquire(run.id(), "s", LEASE, t.plusSeconds(1)).attempts()).isEqualTo(2);
+    assertThat(control(run.id(), StoreParams.RunControl.CANCEL, t.plusSeconds(1)).status())
+        .isEqualTo(RunStatus.CANCELLING);
+    assertThat(recordStep(t.plusSeconds(2), success(run, "1", "s", "1", 1)))
+        .isEqualTo(new StoreResults.StepWritten(true, RunStatus.CANCELLING));
+    assertThat(recordStep(t.plusSeconds(2), success(new Rows.Run(Long.MAX_VALUE, run.workflow(), run.message()), "1",
+        "s", "1", 1))).isEqualTo(new StoreResults.StepWritten(false, null));
   }
 
   @Test
-  void extendStepReportsTheRunStatus() {
-    Instant t = start();
-    Rows.Run run = rows.runIn(RunStatus.RUNNING, t);
-    StoreResults.StepExecute e = acquire(run.id(), "s", LEASE, t);
-    control(run.id(), StoreParams.RunControl.CANCEL, t.plusSeconds(1));
-    assertThat(driver.extendStep(new StoreParams.ExtendStep(run.id(), "s", e.token(), LEASE, t.plusSeconds(2)))
-        .block(T)).isEqualTo(new StoreResults.StepExtended(true, RunStatus.CANCELLING));
-    assertThat(driver.extendStep(new StoreParams.ExtendStep(Long.MAX_VALUE, "s", e.token(), LEASE, t)).block(T))
-        .isEqualTo(new StoreResults.StepExtended(false, null));
-  }
-
-  @Test
-  void listStepsListsStepsInTheOrderFirstBegun() {
+  void listStepsListsStepsInTheOrderFirstRecorded() {
     Instant t = start();
     Rows.Run run = rows.runIn(RunStatus.RUNNING, t);
     for (String step : List.of("b", "a", "c")) {
-      acquire(run.id(), step, Duration.ofSeconds(1), t);
+      assertThat(recordStep(t, retry(run, step, step, "down", 1, MS))).isEqualTo(WRITTEN);
     }
-    acquire(run.id(), "b", LEASE, t.plusSeconds(1));
+    assertThat(recordStep(t.plusSeconds(1), retry(run, "b", "b", "down", 2, MS))).isEqualTo(WRITTEN);
     assertThat(steps(run.id())).extracting(StepInfo::stepId, StepInfo::attempts).containsExactly(
-        tuple("b", 2), tuple("a", 1),
-        tuple("c", 1));
+        tuple("b", 2), tuple("a", 1), tuple("c", 1));
     assertThat(steps(Long.MAX_VALUE)).isEmpty();
   }
 
   // ---------------------------------------------------------------- signals
 
   @Test
-  void takeSignalTakesTheOldestPendingSignalOnce() {
+  void takeSignalTakesTheOldestPendingSignalOnceAcrossWaits() {
     Instant t = start();
     Rows.Run run = rows.runIn(RunStatus.RUNNING, t);
-    driver.signalRun(new StoreParams.SignalRun(run.id(), "approval", "1", t.plusSeconds(1))).block(T);
-    driver.signalRun(new StoreParams.SignalRun(run.id(), "approval", "2", t.plusSeconds(2))).block(T);
+    signal(run, "approval", "1", t.plusSeconds(1));
+    signal(run, "approval", "2", t.plusSeconds(2));
     Instant at = t.plusSeconds(3);
     List<StoreResults.SignalTaken> taken = new ArrayList<>();
-    for (String step : List.of("wait-1", "wait-2", "wait-3")) {
-      StoreResults.StepExecute e = acquire(run.id(), step, LEASE, at);
-      taken.add(driver.takeStepSignal(new StoreParams.TakeStepSignal(run.id(), step, e.token(), "approval", at)).block(T));
+    for (String position : List.of("1", "2", "3")) {
+      assertThat(recordStep(at, waiting(run, position, "wait-" + position, null, "approval"))).isEqualTo(WRITTEN);
+      taken.add(takeSignal(run, run.lease(at), position, "wait-" + position, "approval", Integer.parseInt(position)));
     }
     assertThat(taken).containsExactly(new StoreResults.SignalTaken("1", true), new StoreResults.SignalTaken("2", true),
         new StoreResults.SignalTaken(null, true));
     assertThat(steps(run.id())).extracting(StepInfo::stepId, StepInfo::status, StepInfo::output).containsExactly(
         tuple("wait-1", StepStatus.SUCCESS, json("1")),
         tuple("wait-2", StepStatus.SUCCESS, json("2")),
-        tuple("wait-3", StepStatus.RUNNING, null));
-    assertThat(acquireStep(run.id(), "wait-1", LEASE, at)).isEqualTo(new StoreResults.StepRecorded("1", null));
+        tuple("wait-3", StepStatus.WAITING, null));
+    assertThat(begin(run.id(), at).history()).filteredOn(r -> r.stepId().equals("wait-1"))
+        .containsExactly(new StoreResults.StepRecord("1", "wait-1", StepStatus.SUCCESS, "1", null, null, 0, null, null,
+            1));
   }
 
   @Test
-  void takeSignalTakesOnlyItsName() {
+  void takeSignalUnderTheRunsLeaseTakesOnlyItsName() {
     Instant t = start();
     Rows.Run run = rows.runIn(RunStatus.RUNNING, t);
-    driver.signalRun(new StoreParams.SignalRun(run.id(), "other", "1", t)).block(T);
-    StoreResults.StepExecute e = acquire(run.id(), "wait", LEASE, t);
-    assertThat(driver.takeStepSignal(new StoreParams.TakeStepSignal(run.id(), "wait", e.token(), "approval", t)).block(T))
+    signal(run, "other", "1", t);
+    assertThat(recordStep(t, waiting(run, "1", "wait", null, "approval"))).isEqualTo(WRITTEN);
+    assertThat(takeSignal(run, run.lease(t), "1", "wait", "approval", 1))
         .isEqualTo(new StoreResults.SignalTaken(null, true));
+    assertThat(takeSignal(run, run.lease(t), "2", "other", "other", 1))
+        .isEqualTo(new StoreResults.SignalTaken("1", true));
+    assertThat(steps(run.id())).extracting(StepInfo::stepId, StepInfo::status)
+        .containsExactly(tuple("wait", StepStatus.WAITING), tuple("other", StepStatus.SUCCESS));
   }
 
   @Test
-  void takeSignalWithAStaleTokenConsumesNothing() {
+  void takeSignalByAStaleHolderAfterATakeoverConsumesNothing() {
     Instant t = start();
-    Rows.Run run = rows.runIn(RunStatus.RUNNING, t);
-    driver.signalRun(new StoreParams.SignalRun(run.id(), "approval", "\"yes\"", t)).block(T);
-    StoreResults.StepExecute e = acquire(run.id(), "wait", LEASE, t);
-    assertThat(driver.takeStepSignal(new StoreParams.TakeStepSignal(run.id(), "wait", UUID.randomUUID(), "approval", t))
-        .block(T)).isEqualTo(new StoreResults.SignalTaken(null, false));
-    assertThat(steps(run.id())).extracting(StepInfo::status).containsExactly(StepStatus.RUNNING);
-    assertThat(driver.takeStepSignal(new StoreParams.TakeStepSignal(run.id(), "wait", e.token(), "approval", t)).block(T))
+    Rows.Run stale = rows.runIn(RunStatus.RUNNING, t);
+    signal(stale, "approval", "\"yes\"", t);
+    assertThat(recordStep(t, waiting(stale, "1", "wait", null, "approval"))).isEqualTo(WRITTEN);
+    Rows.Run current = takenOver(stale, t.plus(LEASE));
+    assertThat(takeSignal(stale, stale.lease(t.plus(LEASE)), "1", "wait", "approval", 1))
+        .isEqualTo(new StoreResults.SignalTaken(null, false));
+    assertThat(steps(stale.id())).extracting(StepInfo::status).containsExactly(StepStatus.WAITING);
+    assertThat(takeSignal(current, current.lease(t.plus(LEASE)), "1", "wait", "approval", 1))
         .isEqualTo(new StoreResults.SignalTaken("\"yes\"", true));
   }
 
@@ -2050,52 +2067,56 @@ public abstract class DriverConformance {
     assertThat(list.apply(page.withBeforeId(first))).isEmpty();
   }
 
-  // ---------------------------------------------------------------- steps taken over
+  // ---------------------------------------------------------------- waits and retries replayed
 
   @Test
-  void aWaitingStepIsTakeableAgainAsARunningOne() {
+  void aWaitingStepIsRecordedOverWhenItsWaitEnds() {
     Instant t = start();
     Rows.Run run = rows.runIn(RunStatus.RUNNING, t);
-    StoreResults.StepExecute first = acquire(run.id(), "wait", LEASE, t);
-    assertThat(driver.finishStep(new StoreParams.FinishStep(run.id(), "wait", first.token(), StepStatus.WAITING, null,
-        null, null, null, "approval", t.plusSeconds(1))).block(T)).isTrue();
-    StoreResults.StepExecute again = acquire(run.id(), "wait", LEASE, t.plusSeconds(2));
-    assertThat(again).isEqualTo(new StoreResults.StepExecute(again.token(), 2, StepStatus.RUNNING, null));
+    assertThat(recordStep(t.plusSeconds(1), waiting(run, "1", "wait", null, "approval"))).isEqualTo(WRITTEN);
+    assertThat(begin(run.id(), t.plusSeconds(2)).history()).containsExactly(
+        new StoreResults.StepRecord("1", "wait", StepStatus.WAITING, null, null, null, 0, null, "approval", 0));
+    // Replayed, the wait ends (here it gives up) and its record is written over the WAITING one.
+    assertThat(recordStep(t.plusSeconds(2), record(run, "1", "wait", StepStatus.ERROR, null, "no approval", 0, null,
+        null, 1, Duration.ZERO))).isEqualTo(WRITTEN);
+    assertThat(steps(run.id())).containsExactly(new StepInfo(run.id(), "wait", StepStatus.ERROR, 0, null,
+        "no approval", null, t.plusSeconds(1), t.plusSeconds(2), t.plusSeconds(2), "1"));
   }
 
   @Test
-  void aWaitingStepWithADueTimeIsTakenWithItEvenAfterTheTakerDied() {
+  void aWaitingStepsDueTimeSurvivesATakeoverOfTheRun() {
     Instant t = start();
     Rows.Run run = rows.runIn(RunStatus.RUNNING, t);
-    StoreResults.StepExecute first = acquire(run.id(), "nap", LEASE, t);
     // Due at t + 60s.
-    assertThat(driver.finishStep(new StoreParams.FinishStep(run.id(), "nap", first.token(), StepStatus.WAITING, null,
-        null, null, Duration.ofSeconds(59), null, t.plusSeconds(1))).block(T)).isTrue();
-    StoreResults.StepExecute again = acquire(run.id(), "nap", Duration.ofSeconds(1), t.plusSeconds(2));
-    assertThat(again).isEqualTo(new StoreResults.StepExecute(again.token(), 2, StepStatus.WAITING,
-        Duration.ofSeconds(58)));
-    // The worker that took it back died: its lease expired, and the wait's due time is still there.
-    StoreResults.StepExecute third = acquire(run.id(), "nap", LEASE, t.plusSeconds(3));
-    assertThat(third).isEqualTo(new StoreResults.StepExecute(third.token(), 3, StepStatus.WAITING,
-        Duration.ofSeconds(57)));
+    assertThat(recordStep(t.plusSeconds(1), waiting(run, "1", "nap", Duration.ofSeconds(59), null)))
+        .isEqualTo(WRITTEN);
+    assertThat(begin(run.id(), t.plusSeconds(2)).history()).extracting(StoreResults.StepRecord::untilWake)
+        .containsExactly(Duration.ofSeconds(58));
+    // The holder died: its lease ran out, another worker takes the run and replays the wait.
+    Rows.Run next = takenOver(run, t.plus(LEASE));
+    assertThat(begin(next.id(), t.plus(LEASE).plusSeconds(1)).history()).extracting(StoreResults.StepRecord::untilWake)
+        .containsExactly(Duration.ofSeconds(29));
+    assertThat(recordStep(t.plus(LEASE).plusSeconds(1), waiting(next, "1", "nap", null, null))).isEqualTo(WRITTEN);
+    assertThat(steps(run.id())).extracting(StepInfo::wakeAt).containsExactly(t.plusSeconds(60));
   }
 
   @Test
-  void aDueRetryIsTakenAsARunningStepAndItsDueTimeIsCleared() {
+  void aDueRetryIsToldDueAtOnceAndItsDueTimeIsClearedByItsRecord() {
     Instant t = start();
     Rows.Run run = rows.runIn(RunStatus.RUNNING, t);
     Instant due = t.plusSeconds(5);
-    StoreResults.StepExecute first = acquire(run.id(), "charge", LEASE, t);
-    assertThat(driver.finishStep(new StoreParams.FinishStep(run.id(), "charge", first.token(), StepStatus.RETRY, null,
-        null, "declined", Duration.between(t.plusSeconds(1), due), null, t.plusSeconds(1))).block(T)).isTrue();
-    assertThat(acquireStep(run.id(), "charge", LEASE, due.minus(MS))).isEqualTo(new StoreResults.StepNotDue(MS));
-    StoreResults.StepExecute again = acquire(run.id(), "charge", Duration.ofSeconds(1), due);
-    assertThat(again).isEqualTo(new StoreResults.StepExecute(again.token(), 2, StepStatus.RUNNING, null));
+    assertThat(recordStep(t.plusSeconds(1), retry(run, "1", "charge", "declined",
+        1, Duration.between(t.plusSeconds(1), due)))).isEqualTo(WRITTEN);
+    assertThat(begin(run.id(), due.minus(MS)).history()).extracting(StoreResults.StepRecord::untilWake)
+        .containsExactly(MS);
+    assertThat(begin(run.id(), due).history()).extracting(StoreResults.StepRecord::untilWake)
+        .containsExactly(Duration.ZERO);
+    assertThat(begin(run.id(), due.plusSeconds(1)).history()).extracting(StoreResults.StepRecord::untilWake)
+        .containsExactly(Duration.ZERO);
+    assertThat(recordStep(due, record(run, "1", "charge", StepStatus.SUCCESS, "1", null, 2, null, null, 1,
+        Duration.ZERO))).isEqualTo(WRITTEN);
     assertThat(steps(run.id())).extracting(StepInfo::status, StepInfo::wakeAt)
-        .containsExactly(tuple(StepStatus.RUNNING, null));
-    // Its lease expired: a takeover of the retry's execution finds no due time either.
-    StoreResults.StepExecute third = acquire(run.id(), "charge", LEASE, due.plusSeconds(1));
-    assertThat(third).isEqualTo(new StoreResults.StepExecute(third.token(), 3, StepStatus.RUNNING, null));
+        .containsExactly(tuple(StepStatus.SUCCESS, null));
   }
 
   // ---------------------------------------------------------------- ids are never reused
@@ -2477,19 +2498,16 @@ public abstract class DriverConformance {
             Duration.ofSeconds(1)),
         waiting(run, "2", "nap", Duration.ofSeconds(60), null),
         waiting(run, "3", "approval", null, "approval"))).containsExactly(WRITTEN, WRITTEN, WRITTEN);
-    // A step a legacy worker left RUNNING is taken over too.
-    acquire(run.id(), "legacy", LEASE, t);
     Instant later = t.plusSeconds(7);
     assertThat(recordSteps(later,
         record(run, "1", "charge", StepStatus.SUCCESS, "42", null, 2, null, null, 1, Duration.ofSeconds(1)),
         success(run, "2", "nap", "5", 2),
-        record(run, "3", "approval", StepStatus.ERROR, null, "timed out", 0, null, null, 3, Duration.ZERO),
-        success(run, "4", "legacy", "4", 4))).containsExactly(WRITTEN, WRITTEN, WRITTEN, WRITTEN);
+        record(run, "3", "approval", StepStatus.ERROR, null, "timed out", 0, null, null, 3, Duration.ZERO)))
+        .containsExactly(WRITTEN, WRITTEN, WRITTEN);
     assertThat(steps(run.id())).containsExactlyInAnyOrder(
         new StepInfo(run.id(), "charge", StepStatus.SUCCESS, 2, json("42"), null, null, t, later, later, "1"),
         new StepInfo(run.id(), "nap", StepStatus.SUCCESS, 1, json("5"), null, null, first, later, later, "2"),
-        new StepInfo(run.id(), "approval", StepStatus.ERROR, 0, null, "timed out", null, first, later, later, "3"),
-        new StepInfo(run.id(), "legacy", StepStatus.SUCCESS, 1, json("4"), null, null, t, later, later, "4"));
+        new StepInfo(run.id(), "approval", StepStatus.ERROR, 0, null, "timed out", null, first, later, later, "3"));
   }
 
   @Test
@@ -2553,10 +2571,10 @@ public abstract class DriverConformance {
   void listStepsShowsEachStepsPosition() {
     Instant t = start();
     Rows.Run run = rows.runIn(RunStatus.RUNNING, t);
-    recordSteps(t, success(run, "1", "a", "1", 1), success(run, "scope/1", "scope/a", "2", 2));
-    acquire(run.id(), "legacy", LEASE, t);
+    recordSteps(t, success(run, "1", "a", "1", 1));
+    recordSteps(t, success(run, "scope/1", "scope/a", "2", 2));
     assertThat(steps(run.id())).extracting(StepInfo::stepId, StepInfo::position).containsExactly(
-        tuple("a", "1"), tuple("scope/a", "scope/1"), tuple("legacy", null));
+        tuple("a", "1"), tuple("scope/a", "scope/1"));
   }
 
   // ---------------------------------------------------------------- workflow v2: history on begin
@@ -2574,8 +2592,6 @@ public abstract class DriverConformance {
         record(run, "5", "e", StepStatus.ERROR, null, "boom", 3, null, null, 3, Duration.ZERO),
         waiting(run, "6", "f", Duration.ofSeconds(1), null)))
         .containsExactly(WRITTEN, WRITTEN, WRITTEN, WRITTEN, WRITTEN, WRITTEN);
-    // A step a legacy worker holds is not history.
-    acquire(run.id(), "legacy", LEASE, t);
     StoreResults.RunBegun begun = begin(run.id(), t.plusSeconds(3));
     assertThat(begun.run().attempts()).isEqualTo(2);
     assertThat(begun.history()).containsExactly(
@@ -2737,6 +2753,320 @@ public abstract class DriverConformance {
         .expectNext(1).expectComplete().verify(T);
     assertThat(takeSignal(run, run.lease(t.plusSeconds(2)), "3", "probe", "probe", 2))
         .isEqualTo(new StoreResults.SignalTaken("1", true));
+  }
+
+  // ---------------------------------------------------------------- the state machine's tables, applied as given
+  //
+  // The engine's run state machine (RunTransitions) is passed to the backends as tables; these
+  // tests pass other tables, so a backend that decides a transition of its own fails them.
+
+  /** A table from pairs of statuses: from, to, from, to... */
+  private static StoreParams.Moves moves(RunStatus... pairs) {
+    List<RunStatus> from = new ArrayList<>();
+    List<RunStatus> to = new ArrayList<>();
+    for (int i = 0; i < pairs.length; i += 2) {
+      from.add(pairs[i]);
+      to.add(pairs[i + 1]);
+    }
+    return new StoreParams.Moves(from, to);
+  }
+
+  private StoreResults.RunBegun begin(long runId, StoreParams.Moves moves, Instant at) {
+    return driver.beginRun(new StoreParams.BeginRun(runId, moves, at)).block(T);
+  }
+
+  private Mono<RunInfo> control(long runId, StoreParams.RunControl action, StoreParams.Moves moves,
+      StoreParams.@Nullable Moves whenHeld, StoreParams.@Nullable Moves whenUnstarted, List<RunStatus> unchanged,
+      @Nullable String reason, Instant at) {
+    return driver.controlRun(new StoreParams.ControlRun(runId, action, moves, whenHeld, whenUnstarted, unchanged,
+        reason, at));
+  }
+
+  private void refused(Mono<RunInfo> control, long runId, RunStatus status, String action) {
+    StepVerifier.create(control)
+        .expectErrorSatisfies(e -> assertThat(e).isInstanceOfSatisfying(RunStateException.class, r -> {
+          assertThat(r.runId()).isEqualTo(runId);
+          assertThat(r.status()).isEqualTo(status);
+          assertThat(r.getMessage()).contains(action);
+        }))
+        .verify(T);
+  }
+
+  private boolean suspend(Rows.Run run, Instant at, @Nullable Duration wakeAfter, List<RunStatus> wakeAtOnce,
+      List<RunStatus> parkedUntilResumed) {
+    return driver.suspendRun(new StoreParams.SuspendRun(run.id(), run.lease(at), wakeAfter, false, wakeAtOnce,
+        parkedUntilResumed)).block(T);
+  }
+
+  @Test
+  void beginRunAppliesTheTableItIsGiven() {
+    Instant t = start();
+    Instant at = t.plusSeconds(1);
+    StoreParams.Moves onlyRunning = moves(RunStatus.RUNNING, RunStatus.RUNNING);
+    // Not a source: unchanged, no attempt counted, no start.
+    Rows.Run queued = rows.runIn(RunStatus.QUEUED, t);
+    RunInfo before = run(queued.id());
+    assertThat(begin(queued.id(), onlyRunning, at).run()).isEqualTo(before);
+    assertThat(run(queued.id())).isEqualTo(before);
+    Rows.Run running = rows.runIn(RunStatus.RUNNING, t);
+    assertThat(begin(running.id(), onlyRunning, at).run()).extracting(RunInfo::status, RunInfo::attempts)
+        .containsExactly(RunStatus.RUNNING, 2);
+    // A source takes its target, whatever it is, counts an attempt and gets its start if it had none.
+    RunInfo paused = begin(rows.runIn(RunStatus.QUEUED, t).id(), moves(RunStatus.QUEUED, RunStatus.PAUSED), at).run();
+    assertThat(paused).extracting(RunInfo::status, RunInfo::attempts, RunInfo::startedAt)
+        .containsExactly(RunStatus.PAUSED, 1, at);
+    Rows.Run wasPaused = rows.runIn(RunStatus.PAUSED, t);
+    RunInfo requeued = begin(wasPaused.id(), moves(RunStatus.PAUSED, RunStatus.QUEUED), at).run();
+    assertThat(requeued).extracting(RunInfo::status, RunInfo::attempts, RunInfo::startedAt)
+        .containsExactly(RunStatus.QUEUED, 2, t);
+    assertThat(run(wasPaused.id())).isEqualTo(requeued);
+  }
+
+  @Test
+  void finishRunAppliesTheTableItIsGiven() {
+    Instant t = start();
+    Instant at = t.plusSeconds(1);
+    // Without the CANCELLING row a cancelling run does not end, with its lease or without one.
+    StoreParams.Moves noCancelling = moves(RunStatus.QUEUED, RunStatus.SUCCESS, RunStatus.RUNNING, RunStatus.SUCCESS,
+        RunStatus.PAUSED, RunStatus.SUCCESS);
+    Rows.Run cancelling = rows.runIn(RunStatus.CANCELLING, t);
+    RunInfo before = run(cancelling.id());
+    StepVerifier.create(driver.finishRun(new StoreParams.FinishRun(cancelling.id(), cancelling.lease(at),
+        RunStatus.SUCCESS, noCancelling, "1", null, at))).expectComplete().verify(T);
+    StepVerifier.create(driver.finishRun(new StoreParams.FinishRun(cancelling.id(), null, RunStatus.SUCCESS,
+        noCancelling, "1", null, at))).expectComplete().verify(T);
+    assertThat(run(cancelling.id())).isEqualTo(before);
+    assertThat(find(cancelling.message().id())).isEqualTo(cancelling.message());
+    // The outcome goes where the table says: the output is recorded only with SUCCESS, the error
+    // only with ERROR, and a run moved to CANCELLED keeps its error.
+    Rows.Run refused = rows.runIn(RunStatus.RUNNING, t);
+    assertThat(driver.finishRun(new StoreParams.FinishRun(refused.id(), refused.lease(at), RunStatus.SUCCESS,
+        moves(RunStatus.RUNNING, RunStatus.ERROR), "{\"total\": 3}", "refused", at)).block(T))
+        .isEqualTo(RunStatus.ERROR);
+    assertThat(run(refused.id())).isEqualTo(new RunInfo(refused.id(), refused.workflow(), RunStatus.ERROR,
+        json("{\"order\": 1}"), null, "refused", null, 1, 0, t, t, at, null));
+    assertThat(find(refused.message().id()).state()).isEqualTo(MessageState.ARCHIVED);
+    Rows.Run paused = rows.runIn(RunStatus.RUNNING, t);
+    assertThat(control(paused.id(), StoreParams.RunControl.PAUSE, RunTransitions.PAUSE, null, null, List.of(),
+        "diverged", t).block(T).error()).isEqualTo("diverged");
+    assertThat(driver.finishRun(new StoreParams.FinishRun(paused.id(), null, RunStatus.ERROR,
+        moves(RunStatus.PAUSED, RunStatus.CANCELLED), null, "boom", at)).block(T)).isEqualTo(RunStatus.CANCELLED);
+    assertThat(run(paused.id())).extracting(RunInfo::status, RunInfo::output, RunInfo::error, RunInfo::finishedAt)
+        .containsExactly(RunStatus.CANCELLED, null, "diverged", at);
+    Rows.Run succeeded = rows.runIn(RunStatus.RUNNING, t);
+    assertThat(driver.finishRun(new StoreParams.FinishRun(succeeded.id(), succeeded.lease(at), RunStatus.ERROR,
+        moves(RunStatus.RUNNING, RunStatus.SUCCESS), "2", "boom", at)).block(T)).isEqualTo(RunStatus.SUCCESS);
+    assertThat(run(succeeded.id())).extracting(RunInfo::status, RunInfo::output, RunInfo::error)
+        .containsExactly(RunStatus.SUCCESS, json("2"), null);
+  }
+
+  @Test
+  void controlRunAppliesTheTableItIsGivenAndRefusesAStatusOutsideIt() {
+    Instant t = start();
+    Instant at = t.plusSeconds(1);
+    StoreParams.Moves pauseOnlyRunning = moves(RunStatus.RUNNING, RunStatus.PAUSED);
+    Rows.Run queued = rows.runIn(RunStatus.QUEUED, t);
+    RunInfo before = run(queued.id());
+    refused(control(queued.id(), StoreParams.RunControl.PAUSE, pauseOnlyRunning, null, null, List.of(), null, at),
+        queued.id(), RunStatus.QUEUED, "pause");
+    assertThat(run(queued.id())).isEqualTo(before);
+    Rows.Run running = rows.runIn(RunStatus.RUNNING, t);
+    assertThat(control(running.id(), StoreParams.RunControl.PAUSE, pauseOnlyRunning, null, null, List.of(), null, at)
+        .block(T).status()).isEqualTo(RunStatus.PAUSED);
+    // The engine's table for a resume does not know CANCELLING; neither does this one for a cancel.
+    Rows.Run cancelling = rows.runIn(RunStatus.CANCELLING, t);
+    refused(control(cancelling.id(), StoreParams.RunControl.CANCEL, RunTransitions.CANCEL_FREE,
+        RunTransitions.CANCEL_HELD, null, List.of(), "again", at), cancelling.id(), RunStatus.CANCELLING, "cancel");
+    refused(control(cancelling.id(), StoreParams.RunControl.RESUME, RunTransitions.RESUME_STARTED, null,
+        RunTransitions.RESUME_UNSTARTED, List.of(), null, at), cancelling.id(), RunStatus.CANCELLING, "resume");
+  }
+
+  @Test
+  void controlRunOfAStatusInItsUnchangedListChangesNothing() {
+    Instant t = start();
+    Instant at = t.plusSeconds(1);
+    // RUNNING is a source of both cancel tables, but this control lists it unchanged.
+    Rows.Run running = rows.runIn(RunStatus.RUNNING, t);
+    RunInfo before = run(running.id());
+    assertThat(control(running.id(), StoreParams.RunControl.CANCEL, RunTransitions.CANCEL_FREE,
+        RunTransitions.CANCEL_HELD, null, List.of(RunStatus.RUNNING), "stop", at).block(T)).isEqualTo(before);
+    assertThat(run(running.id())).isEqualTo(before);
+    assertThat(find(running.message().id())).isEqualTo(running.message());
+    // A finished run listed unchanged is returned as it is, not refused.
+    Rows.Run done = rows.runIn(RunStatus.SUCCESS, t);
+    RunInfo finished = run(done.id());
+    assertThat(control(done.id(), StoreParams.RunControl.PAUSE, RunTransitions.PAUSE, null, null,
+        List.of(RunStatus.SUCCESS), "late", at).block(T)).isEqualTo(finished);
+    assertThat(run(done.id())).isEqualTo(finished);
+  }
+
+  @Test
+  void controlRunPicksWhenUnstartedBeforeWhenHeldBeforeMoves() {
+    Instant t = start();
+    Instant at = t.plusSeconds(1);
+    // Each table sends QUEUED and RUNNING to a target of its own, so the result tells which was picked.
+    StoreParams.Moves unstarted = moves(RunStatus.QUEUED, RunStatus.PAUSED, RunStatus.RUNNING, RunStatus.PAUSED);
+    StoreParams.Moves held = moves(RunStatus.QUEUED, RunStatus.CANCELLING, RunStatus.RUNNING, RunStatus.CANCELLING);
+    StoreParams.Moves free = moves(RunStatus.QUEUED, RunStatus.CANCELLED, RunStatus.RUNNING, RunStatus.CANCELLED);
+    StoreParams.RunControl cancel = StoreParams.RunControl.CANCEL;
+    List<RunStatus> none = List.of();
+
+    // Never begun, its message held: whenUnstarted wins over whenHeld.
+    Rows.Run heldUnstarted = takenOver(rows.runIn(RunStatus.QUEUED, t), t);
+    assertThat(control(heldUnstarted.id(), cancel, free, held, unstarted, none, "x", at).block(T).status())
+        .isEqualTo(RunStatus.PAUSED);
+    // Never begun, nobody holding it: whenUnstarted still.
+    Rows.Run freeUnstarted = rows.runIn(RunStatus.QUEUED, t);
+    assertThat(control(freeUnstarted.id(), cancel, free, held, unstarted, none, "x", at).block(T).status())
+        .isEqualTo(RunStatus.PAUSED);
+    // Begun and held: whenHeld.
+    Rows.Run heldStarted = rows.runIn(RunStatus.RUNNING, t);
+    assertThat(control(heldStarted.id(), cancel, free, held, unstarted, none, "x", at).block(T).status())
+        .isEqualTo(RunStatus.CANCELLING);
+    // Begun, its lease run out: moves.
+    Rows.Run lapsed = rows.runIn(RunStatus.RUNNING, t);
+    assertThat(control(lapsed.id(), cancel, free, held, unstarted, none, "x", t.plus(LEASE)).block(T).status())
+        .isEqualTo(RunStatus.CANCELLED);
+    // Without whenUnstarted, a run never begun is judged by whether it is held; without whenHeld, by moves.
+    Rows.Run heldQueued = takenOver(rows.runIn(RunStatus.QUEUED, t), t);
+    assertThat(control(heldQueued.id(), cancel, free, held, null, none, "x", at).block(T).status())
+        .isEqualTo(RunStatus.CANCELLING);
+    Rows.Run freeQueued = rows.runIn(RunStatus.QUEUED, t);
+    assertThat(control(freeQueued.id(), cancel, free, held, null, none, "x", at).block(T).status())
+        .isEqualTo(RunStatus.CANCELLED);
+    Rows.Run heldRunning = rows.runIn(RunStatus.RUNNING, t);
+    assertThat(control(heldRunning.id(), cancel, free, null, null, none, "x", at).block(T).status())
+        .isEqualTo(RunStatus.CANCELLED);
+  }
+
+  @Test
+  void controlRunRefusesAStatusOutsideThePickedTableEvenIfAnotherTableHasIt() {
+    Instant t = start();
+    Instant at = t.plusSeconds(1);
+    Rows.Run heldStarted = rows.runIn(RunStatus.RUNNING, t);
+    RunInfo before = run(heldStarted.id());
+    refused(control(heldStarted.id(), StoreParams.RunControl.CANCEL, moves(RunStatus.RUNNING, RunStatus.CANCELLED),
+        moves(RunStatus.QUEUED, RunStatus.CANCELLING), null, List.of(), "x", at), heldStarted.id(), RunStatus.RUNNING,
+        "cancel");
+    assertThat(run(heldStarted.id())).isEqualTo(before);
+    assertThat(find(heldStarted.message().id())).isEqualTo(heldStarted.message());
+    Rows.Run unstarted = rows.runIn(RunStatus.QUEUED, t);
+    refused(control(unstarted.id(), StoreParams.RunControl.RESUME, moves(RunStatus.QUEUED, RunStatus.RUNNING), null,
+        moves(RunStatus.PAUSED, RunStatus.QUEUED), List.of(), null, at), unstarted.id(), RunStatus.QUEUED, "resume");
+    assertThat(triggerMessage(unstarted, MessageState.LIVE).state()).isEqualTo(MessageState.LIVE);
+  }
+
+  @Test
+  void whatFollowsAControlIsDecidedByItsTargetWhateverTheAction() {
+    Instant t = start();
+    // A move to CANCELLED ends the run and archives its live message, here by a "resume".
+    Rows.Run parked = rows.runIn(RunStatus.PAUSED, t);
+    assertThat(suspend(parked, t.plusSeconds(1), null, RunTransitions.WAKE_AT_ONCE,
+        RunTransitions.PARKED_UNTIL_RESUMED)).isTrue();
+    Instant at = t.plusSeconds(2);
+    RunInfo ended = control(parked.id(), StoreParams.RunControl.RESUME, moves(RunStatus.PAUSED, RunStatus.CANCELLED),
+        null, null, List.of(), "enough", at).block(T);
+    assertThat(ended).extracting(RunInfo::status, RunInfo::error, RunInfo::finishedAt)
+        .containsExactly(RunStatus.CANCELLED, "enough", at);
+    assertThat(triggerMessage(parked, MessageState.ARCHIVED).archivedAt()).isEqualTo(at);
+    // ...even while a worker holds the message: the holder's records are refused from then on.
+    Rows.Run held = rows.runIn(RunStatus.RUNNING, t);
+    assertThat(control(held.id(), StoreParams.RunControl.CANCEL, RunTransitions.CANCEL_FREE,
+        moves(RunStatus.RUNNING, RunStatus.CANCELLED), null, List.of(), "now", at).block(T).status())
+        .isEqualTo(RunStatus.CANCELLED);
+    assertThat(find(held.message().id())).extracting(Message::state, Message::archivedAt)
+        .containsExactly(MessageState.ARCHIVED, at);
+    assertThat(recordStep(at, success(held, "1", "s", "1", 1)))
+        .isEqualTo(new StoreResults.StepWritten(false, RunStatus.CANCELLED));
+    // A move from PAUSED to RUNNING makes the parked message visible now, here by a "pause".
+    Rows.Run resumed = rows.runIn(RunStatus.PAUSED, t);
+    assertThat(suspend(resumed, t.plusSeconds(1), null, RunTransitions.WAKE_AT_ONCE,
+        RunTransitions.PARKED_UNTIL_RESUMED)).isTrue();
+    assertThat(control(resumed.id(), StoreParams.RunControl.PAUSE, moves(RunStatus.PAUSED, RunStatus.RUNNING), null,
+        null, List.of(), null, at).block(T)).extracting(RunInfo::status, RunInfo::error, RunInfo::finishedAt)
+        .containsExactly(RunStatus.RUNNING, null, null);
+    assertThat(find(resumed.message().id()).visibleAt()).isEqualTo(at);
+    assertThat(claimedIds(resumed.workflow(), 1, at)).containsExactly(resumed.message().id());
+    // ...and from PAUSED to QUEUED as well; a reason given is recorded as the run's error.
+    Rows.Run requeued = rows.runIn(RunStatus.PAUSED, t);
+    assertThat(suspend(requeued, t.plusSeconds(1), null, RunTransitions.WAKE_AT_ONCE,
+        RunTransitions.PARKED_UNTIL_RESUMED)).isTrue();
+    assertThat(control(requeued.id(), StoreParams.RunControl.CANCEL, moves(RunStatus.PAUSED, RunStatus.QUEUED), null,
+        null, List.of(), "why", at).block(T)).extracting(RunInfo::status, RunInfo::error)
+        .containsExactly(RunStatus.QUEUED, "why");
+    assertThat(find(requeued.message().id()).visibleAt()).isEqualTo(at);
+    // No reason keeps the error recorded before.
+    assertThat(control(requeued.id(), StoreParams.RunControl.PAUSE, RunTransitions.PAUSE, null, null, List.of(), null,
+        at).block(T)).extracting(RunInfo::status, RunInfo::error).containsExactly(RunStatus.PAUSED, "why");
+  }
+
+  @Test
+  void suspendRunTakesItsVisibilityFromTheListsItIsGiven() {
+    Instant t = start();
+    Instant at = t.plusSeconds(1);
+    Duration hour = Duration.ofHours(1);
+    // Listed to wake at once: due now, whatever its wait.
+    Rows.Run atOnce = rows.runIn(RunStatus.RUNNING, t);
+    assertThat(suspend(atOnce, at, hour, List.of(RunStatus.RUNNING), List.of())).isTrue();
+    assertThat(find(atOnce.message().id()).visibleAt()).isEqualTo(at);
+    // Listed in both: waking at once comes first.
+    Rows.Run both = rows.runIn(RunStatus.RUNNING, t);
+    assertThat(suspend(both, at, hour, List.of(RunStatus.RUNNING), List.of(RunStatus.RUNNING))).isTrue();
+    assertThat(find(both.message().id()).visibleAt()).isEqualTo(at);
+    // Listed as parked: not due before its resume, however short its wait.
+    Rows.Run parked = rows.runIn(RunStatus.RUNNING, t);
+    assertThat(suspend(parked, at, Duration.ofSeconds(5), List.of(), List.of(RunStatus.RUNNING))).isTrue();
+    assertThat(claim(parked.workflow(), 1, t.plus(Duration.ofDays(36_500))).claimed()).isEmpty();
+    // Parked, a signal it waits for does not wake it either (the resume will).
+    Rows.Run waiting = rows.runIn(RunStatus.PAUSED, t);
+    assertThat(recordStep(t, waiting(waiting, "1", "wait", null, "approval"))).isEqualTo(
+        new StoreResults.StepWritten(true, RunStatus.PAUSED));
+    signal(waiting, "approval", "1", t);
+    assertThat(suspend(waiting, at, null, RunTransitions.WAKE_AT_ONCE, RunTransitions.PARKED_UNTIL_RESUMED)).isTrue();
+    assertThat(claim(waiting.workflow(), 1, t.plus(Duration.ofDays(36_500))).claimed()).isEmpty();
+    // In neither list, a cancelling run and a paused one wait what they were told, like a running one.
+    for (RunStatus status : List.of(RunStatus.CANCELLING, RunStatus.PAUSED, RunStatus.RUNNING)) {
+      Rows.Run run = rows.runIn(status, t);
+      assertThat(suspend(run, at, Duration.ofSeconds(5), List.of(), List.of())).isTrue();
+      assertThat(find(run.message().id()).visibleAt()).as("a suspended %s run", status).isEqualTo(at.plusSeconds(5));
+    }
+  }
+
+  @Test
+  void reapRunsEndsOnlyTheRunsItsTableMovesAndAsItSays() {
+    Instant t = start();
+    String wf = rows.workflow(t);
+    // Past its deadline with nobody holding it: a queued run, and a cancelling one whose lease ran out.
+    long queued = trigger(wf, wf, null, null, Duration.ofMinutes(1), null, t).runId();
+    long cancelling = trigger(wf, wf, null, null, Duration.ofMinutes(1), null, t).runId();
+    List<Message> claimed = claim(wf, 2, t).claimed();
+    assertThat(claimed).hasSize(2);
+    Message cancellingMessage = claimed.stream().filter(m -> m.payload().path("run_id").asLong() == cancelling)
+        .findFirst().orElseThrow();
+    driver.release(new StoreParams.Release(ref(claimed.stream().filter(m -> m != cancellingMessage).findFirst()
+        .orElseThrow(), t), Duration.ZERO, null)).block(T);
+    begin(cancelling, t);
+    assertThat(control(cancelling, StoreParams.RunControl.CANCEL, t).status()).isEqualTo(RunStatus.CANCELLING);
+    Instant late = t.plus(Duration.ofMinutes(2));
+    // A table that knows only QUEUED, and sends it to CANCELLED: the cancelling run is left alone,
+    // and a run moved to CANCELLED keeps its (empty) error.
+    driver.reapRuns(new StoreParams.ReapRuns(1000, moves(RunStatus.QUEUED, RunStatus.CANCELLED), late)).block(T);
+    assertThat(run(queued)).extracting(RunInfo::status, RunInfo::error, RunInfo::finishedAt)
+        .containsExactly(RunStatus.CANCELLED, null, late);
+    assertThat(run(cancelling).status()).isEqualTo(RunStatus.CANCELLING);
+    assertThat(find(cancellingMessage.id()).state()).isEqualTo(MessageState.LIVE);
+    // The engine's table ends it CANCELLED with its cancel's reason, its message archived.
+    Instant later = late.plusSeconds(1);
+    driver.reapRuns(new StoreParams.ReapRuns(1000, RunTransitions.reap(), later)).block(T);
+    assertThat(run(cancelling)).extracting(RunInfo::status, RunInfo::error, RunInfo::finishedAt)
+        .containsExactly(RunStatus.CANCELLED, "stop", later);
+    assertThat(find(cancellingMessage.id())).extracting(Message::state, Message::archivedAt)
+        .containsExactly(MessageState.ARCHIVED, later);
+    // A table that sends QUEUED to ERROR records why.
+    long timedOut = trigger(wf, wf, null, null, Duration.ofMinutes(1), null, t).runId();
+    driver.reapRuns(new StoreParams.ReapRuns(1000, moves(RunStatus.QUEUED, RunStatus.ERROR), later)).block(T);
+    assertThat(run(timedOut).status()).isEqualTo(RunStatus.ERROR);
+    assertThat(run(timedOut).error()).isNotNull();
   }
 
   // ---------------------------------------------------------------- workflow v2: reading runs

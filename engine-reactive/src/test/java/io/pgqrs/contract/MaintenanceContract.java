@@ -205,7 +205,7 @@ public abstract class MaintenanceContract extends StoreContract {
     long runId = trigger(workflow, null, at);
     Message trigger = claimTrigger(workflow, at);
     driver().beginRun(new StoreParams.BeginRun(runId, RunTransitions.BEGIN, at)).block(T);
-    runSteps(runId, steps, at);
+    runSteps(runId, trigger, steps, at);
     for (int i = 0; i < signals; i++) {
       driver().signalRun(new StoreParams.SignalRun(runId, "signal" + i, "1", at)).block(T);
     }
@@ -215,15 +215,14 @@ public abstract class MaintenanceContract extends StoreContract {
     return runId;
   }
 
-  private void runSteps(long runId, int steps, @Nullable Instant at) {
+  private void runSteps(long runId, Message trigger, int steps, @Nullable Instant at) {
+    StoreParams.LeaseRef lease = new StoreParams.LeaseRef(trigger.id(), trigger.leaseToken(), at);
     for (int i = 0; i < steps; i++) {
       String stepId = "step" + i;
-      StoreResults.StepAcquired acquired = driver().acquireStep(
-          new StoreParams.AcquireStep(runId, stepId, Duration.ofMinutes(1), at)).block(T);
-      assertThat(acquired).isInstanceOf(StoreResults.StepExecute.class);
-      assertThat(driver().finishStep(new StoreParams.FinishStep(runId, stepId,
-          ((StoreResults.StepExecute) acquired).token(), StepStatus.SUCCESS, "1", null, null, null, null, at)).block(T))
-          .isTrue();
+      assertThat(driver().recordSteps(new StoreParams.RecordSteps(List.of(new StoreParams.RecordStep(runId, lease,
+              Integer.toString(i + 1), stepId, StepStatus.SUCCESS, "1", null, null, 1, null, null, i + 1,
+              Duration.ZERO)), at)).block(T))
+          .containsExactly(new StoreResults.StepWritten(true, RunStatus.RUNNING));
     }
   }
 
@@ -551,9 +550,9 @@ public abstract class MaintenanceContract extends StoreContract {
     long queued = trigger(newWorkflow(), null, old);
     String workflow = newWorkflow();
     long running = trigger(workflow, null, old);
-    claimTrigger(workflow, old);
+    Message runningTrigger = claimTrigger(workflow, old);
     driver().beginRun(new StoreParams.BeginRun(running, RunTransitions.BEGIN, old)).block(T);
-    runSteps(running, 1, old);
+    runSteps(running, runningTrigger, 1, old);
     long paused = trigger(newWorkflow(), null, old);
     driver().controlRun(RunTransitions.control(paused, StoreParams.RunControl.PAUSE, null, old)).block(T);
     Duration retention = Duration.between(old.plus(Duration.ofMinutes(30)), Instant.now());

@@ -40,7 +40,7 @@ import java.time.Instant;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
-import java.util.UUID;
+import org.jspecify.annotations.Nullable;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
@@ -458,15 +458,26 @@ public abstract class WorkflowContract extends StoreContract {
     assertThat(await(run.cancel("no need to wait")).status()).isEqualTo(RunStatus.CANCELLED);
   }
 
-  private StoreResults.StepAcquired acquire(RunHandle<?> run, String stepId, Instant now) {
-    return await(driver().acquireStep(new StoreParams.AcquireStep(run.runId(), stepId, Duration.ofSeconds(30), now)));
+  /** A step record of the run under the lease, written with the store's clock at {@code now}. */
+  private boolean record(RunHandle<?> run, StoreParams.LeaseRef lease, String position, String stepId,
+      StepStatus status, @Nullable Duration wakeAfter, Instant now) {
+    List<StoreResults.StepWritten> written = await(driver().recordSteps(new StoreParams.RecordSteps(List.of(
+        new StoreParams.RecordStep(run.runId(), lease, position, stepId, status, null, null,
+            status == StepStatus.RETRY ? "later" : null, status == StepStatus.RETRY ? 1 : 0, wakeAfter, null, 0,
+            Duration.ZERO)), now)));
+    return written.get(0).written();
   }
 
-  private boolean finish(RunHandle<?> run, String stepId, StoreResults.StepAcquired acquired, StepStatus status,
-      Duration wakeAfter, Instant now) {
-    UUID token = ((StoreResults.StepExecute) acquired).token();
-    return await(driver().finishStep(new StoreParams.FinishStep(run.runId(), stepId, token, status, null, null,
-        status == StepStatus.RETRY ? "later" : null, wakeAfter, null, now)));
+  /** The run's recorded step as the store tells it to a worker beginning the run at {@code now}. */
+  private StoreResults.StepRecord history(RunHandle<?> run, String stepId, Instant now) {
+    return await(driver().beginRun(new StoreParams.BeginRun(run.runId(), RunTransitions.BEGIN, now))).history()
+        .stream().filter(r -> r.stepId().equals(stepId)).findFirst().orElseThrow();
+  }
+
+  private StoreParams.LeaseRef claimRun(String queue, Instant now) {
+    Message claimed = await(driver().claim(new StoreParams.Claim(queue, 1, Duration.ofSeconds(30), null, now)))
+        .claimed().get(0);
+    return new StoreParams.LeaseRef(claimed.id(), claimed.leaseToken(), now);
   }
 
   @Test
@@ -482,46 +493,39 @@ public abstract class WorkflowContract extends StoreContract {
     Instant at20 = created.plus(Duration.ofMinutes(20));
     Instant at23 = created.plus(Duration.ofMinutes(23));
 
+    StoreParams.LeaseRef first = claimRun(definition.name(), at20);
     StoreResults.RunBegun begun = await(driver().beginRun(new StoreParams.BeginRun(run.runId(), RunTransitions.BEGIN, at20)));
     assertThat(begun.untilDeadline()).isEqualTo(Duration.ofMinutes(40));
-
-    StoreResults.StepAcquired nap = acquire(run, "nap", at20);
-    assertThat(((StoreResults.StepExecute) nap).untilWake()).isNull();
-    assertThat(finish(run, "nap", nap, StepStatus.WAITING, Duration.ofMinutes(10), at20)).isTrue();
+    assertThat(begun.history()).isEmpty();
+    assertThat(record(run, first, "1", "nap", StepStatus.WAITING, Duration.ofMinutes(10), at20)).isTrue();
     assertThat(await(step(run, "nap")).wakeAt()).isEqualTo(created.plus(Duration.ofMinutes(30)));
 
-    // Taken again three minutes later, the wait has seven minutes left; recorded again without a
-    // delay, it keeps its due time.
-    StoreResults.StepAcquired again = acquire(run, "nap", at23);
-    assertThat(again).isInstanceOfSatisfying(StoreResults.StepExecute.class, e -> {
-      assertThat(e.previousStatus()).isEqualTo(StepStatus.WAITING);
-      assertThat(e.untilWake()).isEqualTo(Duration.ofMinutes(7));
-    });
-    assertThat(finish(run, "nap", again, StepStatus.WAITING, null, at23)).isTrue();
+    // Begun again three minutes later (the first lease has run out), the wait has seven minutes
+    // left; recorded again without a delay, it keeps its due time.
+    StoreParams.LeaseRef lease = claimRun(definition.name(), at23);
+    StoreResults.StepRecord nap = history(run, "nap", at23);
+    assertThat(nap.status()).isEqualTo(StepStatus.WAITING);
+    assertThat(nap.untilWake()).isEqualTo(Duration.ofMinutes(7));
+    assertThat(record(run, lease, "1", "nap", StepStatus.WAITING, null, at23)).isTrue();
     assertThat(await(step(run, "nap")).wakeAt()).isEqualTo(created.plus(Duration.ofMinutes(30)));
 
-    // A retry due in five minutes is refused a minute later for the four that are left.
-    StoreResults.StepAcquired flaky = acquire(run, "flaky", at23);
-    assertThat(finish(run, "flaky", flaky, StepStatus.RETRY, Duration.ofMinutes(5), at23)).isTrue();
+    // A retry due in five minutes has, a minute later, the four that are left.
+    assertThat(record(run, lease, "2", "flaky", StepStatus.RETRY, Duration.ofMinutes(5), at23)).isTrue();
     assertThat(await(step(run, "flaky")).wakeAt()).isEqualTo(created.plus(Duration.ofMinutes(28)));
-    assertThat(acquire(run, "flaky", created.plus(Duration.ofMinutes(24))))
-        .isEqualTo(new StoreResults.StepNotDue(Duration.ofMinutes(4)));
+    assertThat(history(run, "flaky", created.plus(Duration.ofMinutes(24))).untilWake())
+        .isEqualTo(Duration.ofMinutes(4));
 
     // The run's message, parked for what is left of the nap, becomes visible when the nap is due;
     // parked for longer than the run has, when its deadline comes.
-    Message claimed = await(driver().claim(new StoreParams.Claim(definition.name(), 1, Duration.ofSeconds(30), null,
-        at23))).claimed().get(0);
-    StoreParams.LeaseRef lease = new StoreParams.LeaseRef(claimed.id(), claimed.leaseToken(), at23);
-    assertThat(await(driver().suspendRun(new StoreParams.SuspendRun(run.runId(), lease, Duration.ofMinutes(7), false, RunTransitions.WAKE_AT_ONCE, RunTransitions.PARKED_UNTIL_RESUMED))))
-        .isTrue();
-    assertThat(await(store.messages().get(claimed.id())).visibleAt()).isEqualTo(created.plus(Duration.ofMinutes(30)));
-    Message reclaimed = await(driver().claim(new StoreParams.Claim(definition.name(), 1, Duration.ofSeconds(30), null,
-        created.plus(Duration.ofMinutes(31))))).claimed().get(0);
-    StoreParams.LeaseRef later = new StoreParams.LeaseRef(reclaimed.id(), reclaimed.leaseToken(),
-        created.plus(Duration.ofMinutes(31)));
-    assertThat(await(driver().suspendRun(new StoreParams.SuspendRun(run.runId(), later, Duration.ofHours(5), false, RunTransitions.WAKE_AT_ONCE, RunTransitions.PARKED_UNTIL_RESUMED))))
-        .isTrue();
-    assertThat(await(store.messages().get(claimed.id())).visibleAt()).isEqualTo(triggered.deadline());
+    assertThat(await(driver().suspendRun(new StoreParams.SuspendRun(run.runId(), lease, Duration.ofMinutes(7), false,
+        RunTransitions.WAKE_AT_ONCE, RunTransitions.PARKED_UNTIL_RESUMED)))).isTrue();
+    assertThat(await(store.messages().get(lease.messageId())).visibleAt())
+        .isEqualTo(created.plus(Duration.ofMinutes(30)));
+    StoreParams.LeaseRef later = claimRun(definition.name(), created.plus(Duration.ofMinutes(31)));
+    assertThat(later.messageId()).isEqualTo(lease.messageId());
+    assertThat(await(driver().suspendRun(new StoreParams.SuspendRun(run.runId(), later, Duration.ofHours(5), false,
+        RunTransitions.WAKE_AT_ONCE, RunTransitions.PARKED_UNTIL_RESUMED)))).isTrue();
+    assertThat(await(store.messages().get(lease.messageId())).visibleAt()).isEqualTo(triggered.deadline());
     assertThat(await(run.cancel("done")).status()).isEqualTo(RunStatus.CANCELLED);
   }
 
