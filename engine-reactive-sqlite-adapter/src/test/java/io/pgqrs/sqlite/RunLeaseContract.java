@@ -655,11 +655,12 @@ abstract class RunLeaseContract {
   void aControlThatMovesARunOnFromPausedMakesItsMessageVisibleAndWakesItsQueueAndNoOtherMoveDoes() {
     Instant t = start();
     String wf = rows.workflow(t);
+    Rows.Run paused = rows.runningRun(wf, t);
+    Rows.Run parked = rows.runningRun(wf, t);
     List<String> wakeups = new CopyOnWriteArrayList<>();
     Disposable listening = driver.wakeups(wf).subscribe(wakeups::add);
     try {
       // A started run paused and parked: moved on to QUEUED by a control's own table.
-      Rows.Run paused = rows.runningRun(wf, t);
       control(RunTransitions.control(paused.id(), StoreParams.RunControl.PAUSE, null, t));
       assertThat(driver.suspendRun(new StoreParams.SuspendRun(paused.id(), paused.lease(t), null, false,
           RunTransitions.WAKE_AT_ONCE, RunTransitions.PARKED_UNTIL_RESUMED)).block(T)).isTrue();
@@ -671,7 +672,6 @@ abstract class RunLeaseContract {
       assertThat(wakeups).containsExactly(wf);
 
       // A running run parked for an hour and moved to QUEUED: not from PAUSED, so it stays parked.
-      Rows.Run parked = rows.runningRun(wf, t);
       assertThat(driver.suspendRun(new StoreParams.SuspendRun(parked.id(), parked.lease(t), Duration.ofHours(1), false,
           RunTransitions.WAKE_AT_ONCE, RunTransitions.PARKED_UNTIL_RESUMED)).block(T)).isTrue();
       assertThat(control(new StoreParams.ControlRun(parked.id(), StoreParams.RunControl.RESUME,
@@ -690,10 +690,6 @@ abstract class RunLeaseContract {
     String wf = rows.workflow(t);
     Duration hour = Duration.ofHours(1);
     Rows.Run atOnce = rows.runningRun(wf, t);
-    assertThat(driver.suspendRun(new StoreParams.SuspendRun(atOnce.id(), atOnce.lease(t), hour, false,
-        List.of(RunStatus.RUNNING), List.of())).block(T)).isTrue();
-    assertThat(message(atOnce).visibleAt()).isEqualTo(t);
-
     Rows.Run untilResumed = rows.runningRun(wf, t);
     assertThat(driver.suspendRun(new StoreParams.SuspendRun(untilResumed.id(), untilResumed.lease(t), hour, false,
         List.of(), List.of(RunStatus.RUNNING))).block(T)).isTrue();
@@ -703,6 +699,10 @@ abstract class RunLeaseContract {
     assertThat(driver.suspendRun(new StoreParams.SuspendRun(later.id(), later.lease(t), hour, false,
         List.of(RunStatus.PAUSED, RunStatus.CANCELLING), List.of(RunStatus.QUEUED))).block(T)).isTrue();
     assertThat(message(later).visibleAt()).isEqualTo(t.plus(hour));
+
+    assertThat(driver.suspendRun(new StoreParams.SuspendRun(atOnce.id(), atOnce.lease(t), hour, false,
+        List.of(RunStatus.RUNNING), List.of())).block(T)).isTrue();
+    assertThat(message(atOnce).visibleAt()).isEqualTo(t);
   }
 
   @Test
