@@ -62,6 +62,10 @@ import reactor.core.publisher.Sinks;
  * microseconds and added in SQL. A unit of work of several statements reads the time once, in its
  * first statement, and gives it to the others. Claims need no SKIP LOCKED: the executor serialises
  * every write.
+ *
+ * <p>A run's status moves only by the transition tables of the engine's run state machine that the
+ * operations carry, bound as JSON for the statements to apply; the driver decides no transition of
+ * its own.
  */
 final class SqliteDriver implements StoreDriver {
 
