@@ -768,7 +768,8 @@ final class PostgresDriver implements StoreDriver {
   @Override
   public Mono<Long> reapRuns(StoreParams.ReapRuns p) {
     return Mono.defer(() -> one("reap runs", sql.get("reap_runs"), row -> longValue(row, "failed"),
-        opt(p.now(), Instant.class), p.limit(), PostgresListener.channel(schema, RUNS_CHANNEL_KEY)));
+        opt(p.now(), Instant.class), p.limit(), PostgresListener.channel(schema, RUNS_CHANNEL_KEY), sources(p.moves()),
+        targets(p.moves())));
   }
 
   // ---------------------------------------------------------------- workflows
@@ -811,12 +812,35 @@ final class PostgresDriver implements StoreDriver {
         row.get("position", String.class));
   }
 
-  private record LockedRun(RunInfo run, @Nullable Long messageId) {}
+  /** A run read under its row lock, with its message and whether a worker holds that message's lease. */
+  private record LockedRun(RunInfo run, @Nullable Long messageId, boolean held) {}
 
-  private Mono<LockedRun> lockRun(Connection c, long runId) {
-    return rows(c, sql.get("lock_run"), row -> new LockedRun(run(row), row.get("message_id", Long.class)), runId)
+  private Mono<LockedRun> lockRun(Connection c, long runId, Object now) {
+    return rows(c, sql.get("lock_run"), row -> new LockedRun(run(row), row.get("message_id", Long.class),
+            Boolean.TRUE.equals(row.get("held", Boolean.class))), now, runId)
         .singleOrEmpty();
   }
+
+  /** The sources of a transition table, as the statements take them. */
+  private static String[] sources(StoreParams.Moves moves) {
+    return names(moves.from());
+  }
+
+  /** The targets of a transition table, one per source. */
+  private static String[] targets(StoreParams.Moves moves) {
+    return names(moves.to());
+  }
+
+  private static String[] names(List<RunStatus> statuses) {
+    return statuses.stream().map(RunStatus::name).toArray(String[]::new);
+  }
+
+  /**
+   * The statuses of a finished run, as {@link RunStatus#isFinished()} says: a finished run takes no
+   * more step records or signals.
+   */
+  private static final String[] FINISHED = names(
+      java.util.Arrays.stream(RunStatus.values()).filter(RunStatus::isFinished).toList());
 
   private Mono<Void> announceRunFinished(Connection c, long runId) {
     return rows(c, sql.get("notify"), row -> 1, PostgresListener.channel(schema, RUNS_CHANNEL_KEY),
@@ -898,7 +922,7 @@ final class PostgresDriver implements StoreDriver {
       Instant deadline = run.deadline();
       return new StoreResults.RunBegun(run, deadline == null ? null : until(instant(row, "now"), deadline),
           history(row.get("history", String.class)));
-    }, opt(p.now(), Instant.class), p.runId());
+    }, opt(p.now(), Instant.class), p.runId(), sources(p.moves()), targets(p.moves()));
   }
 
   /** The steps begin_run reads, from its JSON array (null when the run has none). */
@@ -927,10 +951,10 @@ final class PostgresDriver implements StoreDriver {
   @Override
   public Mono<Boolean> suspendRun(StoreParams.SuspendRun p) {
     Object now = opt(p.lease().now(), Instant.class);
-    return inTransaction("suspend run", c -> lockRun(c, p.runId())
+    return inTransaction("suspend run", c -> lockRun(c, p.runId(), now)
         .flatMap(locked -> locked.messageId() == null ? Mono.just(false)
             : updated(c, sql.get("suspend_message"), now, p.runId(), locked.messageId(), p.lease().token(),
-                    micros(p.wakeAfter()))
+                    micros(p.wakeAfter()), names(p.wakeAtOnce()), names(p.parkedUntilResumed()))
                 .flatMap(n -> n == 1 && p.failed()
                     ? updated(c, sql.get("count_failure"), now, p.runId()).thenReturn(true)
                     : Mono.just(n == 1)))
@@ -942,21 +966,23 @@ final class PostgresDriver implements StoreDriver {
     Object now = opt(p.now(), Instant.class);
     if (p.lease() != null) {
       return one("finish run", sql.get("finish_leased_run"),
-              row -> Optional.ofNullable(row.get("status", String.class)), now, p.runId(), p.lease().token(),
-              p.status().name(), opt(p.outputJson(), String.class), opt(p.error(), String.class),
+              row -> Optional.ofNullable(row.get("status", String.class)), now, p.runId(), sources(p.moves()),
+              targets(p.moves()), opt(p.outputJson(), String.class), opt(p.error(), String.class), p.lease().token(),
               PostgresListener.channel(schema, RUNS_CHANNEL_KEY))
           .flatMap(Mono::justOrEmpty)
           .map(RunStatus::valueOf);
     }
-    return inTransaction("finish run", c -> lockRun(c, p.runId())
-        .filter(locked -> !locked.run().status().isFinished())
+    return inTransaction("finish run", c -> lockRun(c, p.runId(), now)
+        // A status that is not a source of the table does not move: nothing changes.
+        .filter(locked -> p.moves().target(locked.run().status()) != null)
         .flatMap(locked -> {
           // No worker holds the message: archive it if it is still live, whoever held it last.
           Mono<Long> archived = locked.messageId() == null ? Mono.just(0L)
               : updated(c, sql.get("archive_unleased"), now, locked.messageId());
           return archived
               .then(rows(c, sql.get("finish_run"), row -> RunStatus.valueOf(text(row, "status")), now, p.runId(),
-                  p.status().name(), opt(p.outputJson(), String.class), opt(p.error(), String.class)).singleOrEmpty())
+                  sources(p.moves()), targets(p.moves()), opt(p.outputJson(), String.class),
+                  opt(p.error(), String.class)).singleOrEmpty())
               .flatMap(status -> announceRunFinished(c, p.runId()).thenReturn(status));
         }));
   }
@@ -964,61 +990,68 @@ final class PostgresDriver implements StoreDriver {
   @Override
   public Mono<RunInfo> signalRun(StoreParams.SignalRun p) {
     Object now = opt(p.now(), Instant.class);
-    return inTransaction("signal run", c -> lockRun(c, p.runId())
+    return inTransaction("signal run", c -> lockRun(c, p.runId(), now)
         .switchIfEmpty(Mono.error(() -> new RunNotFoundException(p.runId())))
         .flatMap(locked -> {
           if (locked.run().status().isFinished()) {
             return Mono.error(new RunStateException(p.runId(), locked.run().status(), "signal"));
           }
-          Mono<Long> woken = locked.messageId() == null || locked.run().status() == RunStatus.PAUSED ? Mono.just(0L)
-              : updated(c, sql.get("wake_waiting"), now, locked.messageId(), p.runId(), p.name());
+          // A paused run stays parked until it is resumed (SuspendRun's parkedUntilResumed); the
+          // resume wakes it to take the signal.
+          Flux<String> woken = locked.messageId() == null || locked.run().status() == RunStatus.PAUSED ? Flux.empty()
+              : rows(c, sql.get("wake_waiting"), row -> text(row, "queue"), now, locked.messageId(), p.runId(),
+                  p.name());
           return updated(c, sql.get("insert_signal"), now, p.runId(), p.name(), p.valueJson())
-              .then(woken)
-              .flatMap(n -> n > 0 ? wake(c, new String[] {locked.run().workflow()}) : Mono.empty())
+              .thenMany(woken)
+              .collectList()
+              .flatMap(queues -> wake(c, queues.toArray(String[]::new)))
               .thenReturn(locked.run());
         }));
   }
 
+  /**
+   * Pauses, resumes or cancels a run by the tables it is given, as {@link StoreParams.ControlRun}
+   * says: under the run's lock, a status listed unchanged returns the run as it is; otherwise the
+   * table is picked ({@code whenUnstarted} for a run never begun, else {@code whenHeld} while a
+   * worker holds the run's message, else {@code moves}) and the status moves to its target, or the
+   * control fails when the status is not a source. What follows depends on the target alone.
+   */
   @Override
   public Mono<RunInfo> controlRun(StoreParams.ControlRun p) {
     Object now = opt(p.now(), Instant.class);
-    return inTransaction("control run", c -> lockRun(c, p.runId())
+    return inTransaction("control run", c -> lockRun(c, p.runId(), now)
         .switchIfEmpty(Mono.error(() -> new RunNotFoundException(p.runId())))
         .flatMap(locked -> {
           RunInfo run = locked.run();
+          RunStatus from = run.status();
+          if (p.unchanged().contains(from)) {
+            return Mono.just(run);
+          }
+          StoreParams.Moves table = p.whenUnstarted() != null && run.startedAt() == null ? p.whenUnstarted()
+              : p.whenHeld() != null && locked.held() ? p.whenHeld()
+              : p.moves();
+          RunStatus to = table.target(from);
+          if (to == null) {
+            return Mono.error(new RunStateException(p.runId(), from, p.action().name().toLowerCase(Locale.ROOT)));
+          }
           Long messageId = locked.messageId();
-          String operation = p.action().name().toLowerCase(Locale.ROOT);
-          Mono<Void> change = switch (p.action()) {
-            case PAUSE -> switch (run.status()) {
-              case PAUSED -> Mono.empty();
-              case QUEUED, RUNNING -> updated(c, sql.get("set_run_status"), now, p.runId(), "PAUSED",
-                  opt(p.reason(), String.class)).then();
-              default -> Mono.error(new RunStateException(p.runId(), run.status(), operation));
-            };
-            case RESUME -> run.status() != RunStatus.PAUSED
-                ? Mono.error(new RunStateException(p.runId(), run.status(), operation))
-                : updated(c, sql.get("set_run_status"), now, p.runId(), run.startedAt() == null ? "QUEUED" : "RUNNING",
-                        new Null(String.class))
-                    .then(messageId == null ? Mono.just(0L) : updated(c, sql.get("wake_run"), now, messageId))
-                    .flatMap(n -> n > 0 ? wake(c, new String[] {run.workflow()}) : Mono.empty());
-            case CANCEL -> switch (run.status()) {
-              case CANCELLED, CANCELLING -> Mono.empty();
-              case SUCCESS, ERROR -> Mono.error(new RunStateException(p.runId(), run.status(), operation));
-              default -> (messageId == null ? Mono.just(0L) : updated(c, sql.get("archive_unleased"), now, messageId)
-                      .then(rows(c, sql.get("message_leased"), row -> longValue(row, "leased"), now, messageId)
-                          .single()))
-                  // Nobody holds the message: the run ends now. Otherwise its worker ends it at
-                  // the next step boundary.
-                  .flatMap(leased -> leased == 0
-                      ? updated(c, sql.get("set_run_status"), now, p.runId(), "CANCELLED",
-                              opt(p.reason(), String.class))
-                          .then(announceRunFinished(c, p.runId()))
-                      : updated(c, sql.get("set_run_status"), now, p.runId(), "CANCELLING",
-                              opt(p.reason(), String.class))
-                          .then());
-            };
-          };
-          return change.then(rows(c, sql.get("find_run"), PostgresDriver::run, p.runId()).singleOrEmpty());
+          Mono<Long> moved = updated(c, sql.get("set_run_status"), now, p.runId(), to.name(),
+              opt(p.reason(), String.class), from.name(), to.isFinished());
+          Mono<Void> follows;
+          if (to == RunStatus.CANCELLED) {
+            // Ended: its live message is archived, whoever holds it, and its end announced at commit.
+            follows = (messageId == null ? Mono.just(0L) : updated(c, sql.get("archive_live"), now, messageId))
+                .then(announceRunFinished(c, p.runId()));
+          } else if (from == RunStatus.PAUSED && (to == RunStatus.QUEUED || to == RunStatus.RUNNING)) {
+            // Back from a pause: its parked message is due now, on the queue it is on.
+            follows = messageId == null ? Mono.empty()
+                : rows(c, sql.get("wake_run"), row -> text(row, "queue"), now, messageId).collectList()
+                    .flatMap(queues -> wake(c, queues.toArray(String[]::new)));
+          } else {
+            follows = Mono.empty();
+          }
+          return moved.then(follows)
+              .then(rows(c, sql.get("find_run"), PostgresDriver::run, p.runId()).singleOrEmpty());
         }));
   }
 
@@ -1120,7 +1153,7 @@ final class PostgresDriver implements StoreDriver {
               status == null ? null : RunStatus.valueOf(status));
         },
         now, runIds, messageIds, tokens, positions, stepIds, statuses, outputs, outputTypes, errors, attempts,
-        wakeMicros, awaiting, completions, ranMicros)
+        wakeMicros, awaiting, completions, ranMicros, FINISHED)
         .collectList();
   }
 
@@ -1130,7 +1163,7 @@ final class PostgresDriver implements StoreDriver {
     return one("take signal", sql.get("take_run_signal"),
         row -> new StoreResults.SignalTaken(row.get("value", String.class), longValue(row, "held") == 1),
         opt(l.now(), Instant.class), p.runId(), l.messageId(), l.token(), p.position(), p.stepId(), p.name(),
-        p.completion());
+        p.completion(), FINISHED);
   }
 
   @Override

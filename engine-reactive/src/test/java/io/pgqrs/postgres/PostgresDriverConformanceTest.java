@@ -1,10 +1,36 @@
 package io.pgqrs.postgres;
 
-import io.pgqrs.conformance.DriverConformance;
-import io.pgqrs.testing.PostgresDatabase;
-import org.junit.jupiter.api.extension.ExtendWith;
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.tuple;
 
-/** The driver conformance suite on PostgreSQL, in a schema of its own. */
+import io.pgqrs.conformance.DriverConformance;
+import io.pgqrs.conformance.Rows;
+import io.pgqrs.internal.RunTransitions;
+import io.pgqrs.queue.Message;
+import io.pgqrs.spi.StoreDriver;
+import io.pgqrs.spi.StoreParams;
+import io.pgqrs.spi.StoreResults;
+import io.pgqrs.testing.PostgresDatabase;
+import io.pgqrs.workflow.RunStatus;
+import io.pgqrs.workflow.StepInfo;
+import io.pgqrs.workflow.StepStatus;
+import io.r2dbc.spi.Connection;
+import java.time.Duration;
+import java.time.Instant;
+import java.time.temporal.ChronoUnit;
+import java.util.List;
+import org.jspecify.annotations.Nullable;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.ExtendWith;
+import reactor.core.publisher.Flux;
+import reactor.core.publisher.Mono;
+import reactor.test.StepVerifier;
+
+/**
+ * The driver conformance suite on PostgreSQL, in a schema of its own, with what only PostgreSQL
+ * shows: wake-ups and announcements through LISTEN/NOTIFY, and step rows left by the step leases of
+ * schemas before V006, which only SQL can make now.
+ */
 @ExtendWith(PostgresDatabase.class)
 class PostgresDriverConformanceTest extends DriverConformance {
 
@@ -17,5 +43,141 @@ class PostgresDriverConformanceTest extends DriverConformance {
   @Override
   protected String dsn() {
     return database.dsn();
+  }
+
+  private static Instant now() {
+    return Instant.now().truncatedTo(ChronoUnit.MILLIS);
+  }
+
+  private Message claimOne(String queue, Instant at) {
+    List<Message> claimed = driver.claim(new StoreParams.Claim(queue, 1, Rows.LEASE, null, at)).block(T).claimed();
+    assertThat(claimed).hasSize(1);
+    return claimed.get(0);
+  }
+
+  private static StoreParams.LeaseRef lease(Message m, Instant at) {
+    return new StoreParams.LeaseRef(m.id(), m.leaseToken(), at);
+  }
+
+  private static StoreParams.RecordStep record(long runId, Message m, String position, String stepId,
+      StepStatus status, int attempts, @Nullable String awaiting) {
+    return new StoreParams.RecordStep(runId, lease(m, null), position, stepId, status,
+        status == StepStatus.SUCCESS ? "1" : null, null, null, attempts, null, awaiting,
+        status == StepStatus.SUCCESS ? 1 : 0, Duration.ZERO);
+  }
+
+  private List<StoreResults.StepWritten> recordSteps(Instant at, StoreParams.RecordStep step) {
+    return driver.recordSteps(new StoreParams.RecordSteps(List.of(step), at)).block(T);
+  }
+
+  private boolean suspend(long runId, Message m, Instant at) {
+    return driver.suspendRun(new StoreParams.SuspendRun(runId, lease(m, at), Duration.ofHours(1), false,
+        RunTransitions.WAKE_AT_ONCE, RunTransitions.PARKED_UNTIL_RESUMED)).block(T);
+  }
+
+  @Test
+  void aSignalOrAResumeWakesTheQueueTheRunsMessageIsOnNotTheWorkflows() {
+    Instant t = now();
+    String wf = Rows.uniqueName("wf");
+    String queue = wf + "@v4";
+    driver.registerWorkflow(new StoreParams.RegisterWorkflow(wf, queue, Rows.MAX_ATTEMPTS, t)).block(T);
+    long runId = driver.triggerRun(new StoreParams.TriggerRun(wf, queue, "v4", "{}", null, null, null, t)).block(T)
+        .runId();
+    Message first = claimOne(queue, t);
+    driver.beginRun(new StoreParams.BeginRun(runId, RunTransitions.BEGIN, t)).block(T);
+    assertThat(recordSteps(t, record(runId, first, "1", "wait", StepStatus.WAITING, 0, "go")))
+        .containsExactly(new StoreResults.StepWritten(true, RunStatus.RUNNING));
+    assertThat(suspend(runId, first, t)).isTrue();
+    StepVerifier.create(Flux.merge(driver.wakeups(wf), driver.wakeups(queue)))
+        .as("each LISTEN wakes its queue once")
+        .expectNextCount(2)
+        // Paused and resumed while its message is parked: the resume wakes the version's queue.
+        .then(() -> {
+          driver.controlRun(RunTransitions.control(runId, StoreParams.RunControl.PAUSE, null, t.plusSeconds(1)))
+              .block(T);
+          driver.controlRun(RunTransitions.control(runId, StoreParams.RunControl.RESUME, null, t.plusSeconds(2)))
+              .block(T);
+        })
+        .expectNext(queue)
+        // Claimed again and parked: the signal it waits for wakes the version's queue.
+        .then(() -> {
+          Message again = claimOne(queue, t.plusSeconds(3));
+          assertThat(again.id()).isEqualTo(first.id());
+          assertThat(suspend(runId, again, t.plusSeconds(3))).isTrue();
+          driver.signalRun(new StoreParams.SignalRun(runId, "go", "1", t.plusSeconds(4))).block(T);
+        })
+        .expectNext(queue)
+        // Notifications arrive in commit order on the one LISTEN connection: a run triggered on the
+        // workflow's own queue afterwards is the first to wake it.
+        .then(() -> driver.triggerRun(new StoreParams.TriggerRun(wf, wf, null, "{}", null, null, null, t)).block(T))
+        .expectNext(wf)
+        .thenCancel()
+        .verify(T);
+  }
+
+  @Test
+  void aControlThatEndsTheRunAnnouncesItWhateverTheAction() {
+    Instant t = now();
+    Rows.Run queued = rows.runIn(RunStatus.QUEUED, t);
+    Rows.Run paused = rows.runIn(RunStatus.PAUSED, t);
+    StoreDriver listening = open(dsn());
+    try {
+      StepVerifier.create(listening.runsFinished())
+          .as("the first LISTEN tells that runs may have finished unannounced")
+          .expectNext(-1L)
+          .then(() -> driver.controlRun(RunTransitions.cancel(queued.id(), "stop")).block(T))
+          .expectNext(queued.id())
+          .then(() -> driver.controlRun(new StoreParams.ControlRun(paused.id(), StoreParams.RunControl.RESUME,
+              new StoreParams.Moves(List.of(RunStatus.PAUSED), List.of(RunStatus.CANCELLED)), null, null, List.of(),
+              null, t.plusSeconds(1))).block(T))
+          .expectNext(paused.id())
+          .thenCancel()
+          .verify(T);
+    } finally {
+      listening.close().block(T);
+    }
+  }
+
+  /** A step as the step leases of schemas before V006 left it: RUNNING under a lease, without position. */
+  private void legacyRunningStep(long runId, String stepId, Instant at) {
+    String insert = "INSERT INTO \"" + driver.schema() + "\".pgqrs_steps (run_id, step_id, status, attempts, "
+        + "lease_token, lease_until, started_at, updated_at) "
+        + "VALUES ($1, $2, 'RUNNING', 1, gen_random_uuid(), $3, $4, $4)";
+    Long inserted = Flux.usingWhen(database.adminConnectionFactory().create(),
+            c -> Flux.from(c.createStatement(insert).bind(0, runId).bind(1, stepId).bind(2, at.plus(Rows.LEASE))
+                    .bind(3, at).execute())
+                .flatMap(r -> Mono.from(r.getRowsUpdated())),
+            Connection::close)
+        .blockLast(T);
+    assertThat(inserted).isEqualTo(1L);
+  }
+
+  @Test
+  void aStepLeftRunningByTheOldStepLeasesIsNoHistoryAndIsRecordedOverKeepingItsStart() {
+    Instant t = now();
+    Rows.Run run = rows.runIn(RunStatus.RUNNING, t);
+    Message m = run.message();
+    assertThat(recordSteps(t, record(run.id(), m, "1", "a", StepStatus.SUCCESS, 1, null)))
+        .containsExactly(new StoreResults.StepWritten(true, RunStatus.RUNNING));
+    legacyRunningStep(run.id(), "legacy", t);
+    assertThat(driver.listSteps(run.id()).collectList().block(T))
+        .extracting(StepInfo::stepId, StepInfo::position, StepInfo::status)
+        .containsExactly(tuple("a", "1", StepStatus.SUCCESS), tuple("legacy", null, StepStatus.RUNNING));
+    assertThat(driver.beginRun(new StoreParams.BeginRun(run.id(), RunTransitions.BEGIN, t.plusSeconds(1))).block(T)
+        .history()).extracting(StoreResults.StepRecord::stepId).containsExactly("a");
+    // Recorded over, as a RETRY or WAITING record is, keeping its start.
+    Instant later = t.plusSeconds(2);
+    assertThat(recordSteps(later, record(run.id(), m, "2", "legacy", StepStatus.SUCCESS, 2, null)))
+        .containsExactly(new StoreResults.StepWritten(true, RunStatus.RUNNING));
+    assertThat(driver.listSteps(run.id()).collectList().block(T)).filteredOn(s -> s.stepId().equals("legacy"))
+        .containsExactly(new StepInfo(run.id(), "legacy", StepStatus.SUCCESS, 2, io.pgqrs.internal.Json.parse("1"),
+            null, null, t, later, later, "2"));
+    // A signal is taken over such a step too.
+    legacyRunningStep(run.id(), "legacy-wait", t);
+    driver.signalRun(new StoreParams.SignalRun(run.id(), "approval", "\"yes\"", later)).block(T);
+    assertThat(driver.takeSignal(new StoreParams.TakeSignal(run.id(), lease(m, later), "3", "legacy-wait", "approval",
+        2)).block(T)).isEqualTo(new StoreResults.SignalTaken("\"yes\"", true));
+    assertThat(driver.listSteps(run.id()).collectList().block(T)).filteredOn(s -> s.stepId().equals("legacy-wait"))
+        .extracting(StepInfo::status, StepInfo::position).containsExactly(tuple(StepStatus.SUCCESS, "3"));
   }
 }

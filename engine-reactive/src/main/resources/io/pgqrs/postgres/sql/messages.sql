@@ -212,14 +212,16 @@ SELECT count(*) AS released FROM r
 
 -- name: suspend_message
 -- Releases a run's message until it is due again, in one UPDATE reading the locked run, its
--- signals and steps: paused until the deadline, woken at once by a cancel or an unconsumed signal
--- the run waits for, else $5 microseconds after the store's now (clamped to the deadline).
+-- signals and steps, by the first rule that applies: due now if the run's status is one of $6
+-- (the state machine's "wake at once" list); parked until the deadline if it is one of $7 (its
+-- "parked until resumed" list); due now if a signal one of its WAITING steps waits for is
+-- unconsumed; else $5 microseconds after the store's now, clamped to the deadline.
 WITH n AS (SELECT {{_now}} AS now), r AS (SELECT id, status, deadline_at FROM {{schema}}.pgqrs_runs WHERE id = $2)
 UPDATE {{schema}}.pgqrs_messages m
 SET lease_token = NULL, lease_owner = NULL, attempts = 0,
     visible_at = CASE
-        WHEN r.status = 'CANCELLING' THEN n.now
-        WHEN r.status = 'PAUSED' THEN coalesce(r.deadline_at, {{_never}})
+        WHEN r.status = ANY($6::text[]) THEN n.now
+        WHEN r.status = ANY($7::text[]) THEN coalesce(r.deadline_at, {{_never}})
         WHEN EXISTS (
             SELECT 1 FROM {{schema}}.pgqrs_signals g JOIN {{schema}}.pgqrs_steps st
                 ON st.run_id = g.run_id AND st.status = 'WAITING' AND st.awaiting = g.name
@@ -236,20 +238,28 @@ UPDATE {{schema}}.pgqrs_messages
 SET state = 'archived', archived_at = {{_now}}, lease_token = NULL, lease_owner = NULL
 WHERE id = $2 AND state = 'live' AND (lease_token IS NULL OR visible_at <= {{_now}})
 
--- name: message_leased
-SELECT count(*) AS leased FROM {{schema}}.pgqrs_messages
-WHERE id = $2 AND state = 'live' AND lease_token IS NOT NULL AND visible_at > {{_now}}
+-- name: archive_live
+-- A run's live message archived whoever holds it, since its run has ended (a holder's settle is
+-- then refused: the message is no longer live).
+UPDATE {{schema}}.pgqrs_messages
+SET state = 'archived', archived_at = {{_now}}, lease_token = NULL, lease_owner = NULL
+WHERE id = $2 AND state = 'live'
 
 -- name: wake_waiting
--- Makes a run's released message due now when one of its steps waits for the signal $4.
-UPDATE {{schema}}.pgqrs_messages SET visible_at = {{_now}}
-WHERE id = $2 AND state = 'live' AND lease_token IS NULL AND visible_at > {{_now}}
+-- Makes a run's released message due now when one of its steps waits for the signal $4, and
+-- tells the queue the message is on (a versioned run's is its version's), whose consumers to wake.
+UPDATE {{schema}}.pgqrs_messages m SET visible_at = {{_now}}
+FROM {{schema}}.pgqrs_queues q
+WHERE m.id = $2 AND q.id = m.queue_id AND m.state = 'live' AND m.lease_token IS NULL AND m.visible_at > {{_now}}
   AND EXISTS (SELECT 1 FROM {{schema}}.pgqrs_steps WHERE run_id = $3 AND status = 'WAITING' AND awaiting = $4)
+RETURNING q.name AS queue
 
 -- name: wake_run
--- Makes a run's released message due now.
-UPDATE {{schema}}.pgqrs_messages SET visible_at = {{_now}}
-WHERE id = $2 AND state = 'live' AND lease_token IS NULL AND visible_at > {{_now}}
+-- Makes a run's released message due now, and tells the queue it is on.
+UPDATE {{schema}}.pgqrs_messages m SET visible_at = {{_now}}
+FROM {{schema}}.pgqrs_queues q
+WHERE m.id = $2 AND q.id = m.queue_id AND m.state = 'live' AND m.lease_token IS NULL AND m.visible_at > {{_now}}
+RETURNING q.name AS queue
 
 -- name: purge_archived_batch
 -- $2 retention in milliseconds, $3 the most rows. SKIP LOCKED: concurrent purges take disjoint rows.

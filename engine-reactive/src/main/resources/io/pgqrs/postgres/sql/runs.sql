@@ -14,7 +14,8 @@ ids AS (SELECT nextval(pg_get_serial_sequence('{{schema_literal}}.pgqrs_runs', '
         FROM w)
 
 -- name: trigger_run
--- Data-modifying CTEs and pg_notify, one statement: both ids are drawn first, so the run row names
+-- A run is created QUEUED, as TriggerRun's contract says. Data-modifying CTEs and pg_notify, one
+-- statement: both ids are drawn first, so the run row names
 -- its message and the message's payload names its run without a second write. An idempotency
 -- conflict inserts neither (the drawn ids are skipped) and returns no run id. $4 the version, $5
 -- the input, $6 the key, $7 the timeout in milliseconds, $8 the queue's channel.
@@ -75,7 +76,9 @@ FROM (SELECT 1) AS one LEFT JOIN ins ON true LEFT JOIN m ON true
 SELECT id FROM {{schema}}.pgqrs_runs WHERE workflow = $1 AND idempotency_key = $2
 
 -- name: begin_run
--- Only a run a worker may execute counts an attempt and gets its start time. The run's recorded
+-- The begin table ($3 its sources, $4 their targets, the engine's run state machine) is applied as
+-- one compare-and-set of the status: a run whose status is a source takes its target, counts an
+-- attempt and gets its start time; any other run is left as it is. The run's recorded
 -- steps (SUCCESS, ERROR, RETRY, WAITING) come back in the same statement, in completion then
 -- position order, as one JSON array: outputs as the stored JSON's text, so they are read exactly,
 -- and due times as the microseconds left by the statement's clock (never negative). Positions
@@ -83,9 +86,9 @@ SELECT id FROM {{schema}}.pgqrs_runs WHERE workflow = $1 AND idempotency_key = $
 WITH n AS (SELECT {{_now}} AS now),
 u AS (
     UPDATE {{schema}}.pgqrs_runs
-    SET attempts = attempts + CASE WHEN status IN ('QUEUED', 'RUNNING') THEN 1 ELSE 0 END,
-        started_at = CASE WHEN status IN ('QUEUED', 'RUNNING') THEN coalesce(started_at, n.now) ELSE started_at END,
-        status = CASE WHEN status = 'QUEUED' THEN 'RUNNING' ELSE status END,
+    SET attempts = attempts + CASE WHEN status = ANY($3::text[]) THEN 1 ELSE 0 END,
+        started_at = CASE WHEN status = ANY($3::text[]) THEN coalesce(started_at, n.now) ELSE started_at END,
+        status = coalesce(($4::text[])[array_position($3::text[], status)], status),
         updated_at = n.now
     FROM n
     WHERE id = $2
@@ -103,53 +106,71 @@ SELECT u.*, (SELECT now FROM n) AS now,
 FROM u
 
 -- name: lock_run
--- Signals, suspends and control serialise on the run row, each reading after the lock with a
--- fresh statement, so a signal sent while a worker suspends is never missed.
-SELECT {{_run_columns}}, message_id FROM {{schema}}.pgqrs_runs WHERE id = $1 FOR UPDATE
+-- Signals, suspends and control serialise on the run row ($2), each reading after the lock with a
+-- fresh statement, so a signal sent while a worker suspends is never missed. held tells whether a
+-- worker holds the run's message lease by the clock (the message live, leased, its lease not
+-- expired), as a control picks its table by it.
+SELECT {{_run_columns}}, r.message_id,
+       EXISTS (SELECT 1 FROM {{schema}}.pgqrs_messages m
+               WHERE m.id = r.message_id AND m.state = 'live' AND m.lease_token IS NOT NULL
+                 AND m.visible_at > {{_now}}) AS held
+FROM {{schema}}.pgqrs_runs r WHERE r.id = $2 FOR UPDATE OF r
 
 -- name: count_failure
 UPDATE {{schema}}.pgqrs_runs SET failures = failures + 1, updated_at = {{_now}} WHERE id = $2
 
+-- name: _finish_columns
+-- What finishing records, from the target t.target the finish table gave the run x ($5 the output,
+-- $6 the error): FinishRun's contract, not a transition. The output is kept only by a run that
+-- ends SUCCESS and the error given only by one that ends ERROR; a run that ends CANCELLED keeps
+-- the reason its cancel recorded.
+status = t.target,
+output = CASE WHEN t.target = 'SUCCESS' THEN $5::jsonb END,
+error = CASE WHEN t.target = 'ERROR' THEN $6 WHEN t.target = 'CANCELLED' THEN x.error END
+
 -- name: finish_run
--- A run being cancelled ends cancelled, whatever its worker reports.
-UPDATE {{schema}}.pgqrs_runs
-SET status = CASE WHEN status = 'CANCELLING' THEN 'CANCELLED' ELSE $3 END,
-    output = CASE WHEN status = 'CANCELLING' THEN NULL ELSE $4::jsonb END,
-    error = CASE WHEN status = 'CANCELLING' THEN error ELSE $5 END,
-    finished_at = {{_now}}, updated_at = {{_now}}
-WHERE id = $2 AND status IN ('QUEUED', 'RUNNING', 'PAUSED', 'CANCELLING')
-RETURNING status
+-- The finish table ($3 its sources, $4 their targets) applied as one compare-and-set of the
+-- status of the locked run: a status that is not a source does not move and nothing changes.
+WITH n AS (SELECT {{_now}} AS now),
+t AS (SELECT id, ($4::text[])[array_position($3::text[], status)] AS target
+      FROM {{schema}}.pgqrs_runs WHERE id = $2 AND status = ANY($3::text[]))
+UPDATE {{schema}}.pgqrs_runs x
+SET {{_finish_columns}}, finished_at = n.now, updated_at = n.now
+FROM n, t
+WHERE x.id = t.id
+RETURNING x.status
 
 -- name: finish_leased_run
--- Data-modifying CTEs and pg_notify: the hot path of finishing, in one statement. Lock the
--- unfinished run, archive its message fenced by the lease, finish the run only if the archive
--- happened, announce it.
+-- Data-modifying CTEs and pg_notify: the hot path of finishing, in one statement. Lock the run if
+-- its status is a source of the finish table ($3 the sources, $4 their targets), archive its
+-- message fenced by the lease $7, move the run to its target only if the archive happened,
+-- announce it on the channel $8.
 WITH n AS (SELECT {{_now}} AS now),
-r AS (SELECT id, message_id FROM {{schema}}.pgqrs_runs
-      WHERE id = $2 AND status IN ('QUEUED', 'RUNNING', 'PAUSED', 'CANCELLING') FOR UPDATE),
+t AS (SELECT id, message_id, ($4::text[])[array_position($3::text[], status)] AS target
+      FROM {{schema}}.pgqrs_runs
+      WHERE id = $2 AND status = ANY($3::text[]) FOR UPDATE),
 a AS (
     UPDATE {{schema}}.pgqrs_messages m
     SET state = 'archived', archived_at = n.now
-    FROM r, n
-    WHERE m.id = r.message_id AND m.lease_token = $3 AND m.state = 'live' AND m.visible_at > n.now
+    FROM t, n
+    WHERE m.id = t.message_id AND m.lease_token = $7 AND m.state = 'live' AND m.visible_at > n.now
     RETURNING m.id),
 u AS (
     UPDATE {{schema}}.pgqrs_runs x
-    SET status = CASE WHEN x.status = 'CANCELLING' THEN 'CANCELLED' ELSE $4 END,
-        output = CASE WHEN x.status = 'CANCELLING' THEN NULL ELSE $5::jsonb END,
-        error = CASE WHEN x.status = 'CANCELLING' THEN x.error ELSE $6 END,
-        finished_at = n.now, updated_at = n.now
-    FROM n
-    WHERE x.id = $2 AND EXISTS (SELECT 1 FROM a)
+    SET {{_finish_columns}}, finished_at = n.now, updated_at = n.now
+    FROM n, t
+    WHERE x.id = t.id AND EXISTS (SELECT 1 FROM a)
     RETURNING x.id, x.status),
-note AS (SELECT pg_notify($7, id::text) FROM u)
+note AS (SELECT pg_notify($8, id::text) FROM u)
 SELECT (SELECT status FROM u) AS status, (SELECT count(*) FROM note) AS notified
 
 -- name: set_run_status
+-- A control's move of the locked run from $5 to $3 (the target its table gave), recording the
+-- reason $4 as its error when given; $6 tells whether the target is a finished status.
 UPDATE {{schema}}.pgqrs_runs
 SET status = $3, error = coalesce($4, error),
-    finished_at = CASE WHEN $3 = 'CANCELLED' THEN {{_now}} ELSE finished_at END, updated_at = {{_now}}
-WHERE id = $2
+    finished_at = CASE WHEN $6 THEN {{_now}} ELSE finished_at END, updated_at = {{_now}}
+WHERE id = $2 AND status = $5
 
 -- name: find_run
 SELECT {{_run_columns}} FROM {{schema}}.pgqrs_runs WHERE id = $1
@@ -167,7 +188,8 @@ WHERE ($1::text IS NULL OR workflow = $1) AND ($2::text IS NULL OR status = $2)
 ORDER BY id DESC LIMIT $6
 
 -- name: purge_finished_runs
--- $2 retention in milliseconds, $3 the most runs. Steps and signals are deleted explicitly (not
+-- $2 retention in milliseconds, $3 the most runs. The statuses are those RunStatus.isFinished()
+-- names, the runs this purge is for by its contract (and the partial index's), not a transition. Steps and signals are deleted explicitly (not
 -- left to ON DELETE CASCADE) so that they are counted; the cascade then finds nothing left.
 WITH n AS (SELECT {{_now}} AS now),
 victims AS (
@@ -184,15 +206,18 @@ SELECT (SELECT count(*) FROM runs) AS runs, (SELECT count(*) FROM steps) AS step
        (SELECT count(*) FROM signals) AS signals
 
 -- name: reap_runs
--- $2 the most runs, $3 the channel announcing finished runs. Runs no worker will finish: past
--- their deadline while nobody holds their message (a worker holding one enforces the deadline
--- itself), or whose message was dead-lettered. Their live messages are archived; the
--- announcements are delivered at commit.
+-- $2 the most runs, $3 the channel announcing finished runs, $4 and $5 the reap table's sources
+-- and targets. Runs no worker will finish, if their status is a source: past their deadline while
+-- nobody holds their message (a worker holding one enforces the deadline itself), or whose
+-- message was dead-lettered. Each takes its target; the error is recorded (why it was reaped) only
+-- by a run that ends ERROR, as finishing records it, and a run that ends otherwise keeps its own.
+-- Their live messages are archived; the announcements are delivered at commit.
 WITH n AS (SELECT {{_now}} AS now),
 due AS (
-    SELECT r.id, r.message_id, coalesce(r.deadline_at <= n.now, false) AS timed_out
+    SELECT r.id, r.message_id, coalesce(r.deadline_at <= n.now, false) AS timed_out,
+           ($5::text[])[array_position($4::text[], r.status)] AS target
     FROM n, {{schema}}.pgqrs_runs r LEFT JOIN {{schema}}.pgqrs_messages m ON m.id = r.message_id
-    WHERE r.status IN ('QUEUED', 'RUNNING', 'PAUSED', 'CANCELLING')
+    WHERE r.status = ANY($4::text[])
       AND ((r.deadline_at <= n.now
             AND (m.id IS NULL OR m.state <> 'live' OR m.lease_token IS NULL OR m.visible_at <= n.now))
            OR m.state = 'dead')
@@ -207,8 +232,8 @@ arch AS (
     RETURNING m.id),
 upd AS (
     UPDATE {{schema}}.pgqrs_runs r
-    SET status = CASE WHEN r.status = 'CANCELLING' THEN 'CANCELLED' ELSE 'ERROR' END,
-        error = CASE WHEN r.status = 'CANCELLING' THEN r.error
+    SET status = due.target,
+        error = CASE WHEN due.target <> 'ERROR' THEN r.error
                      WHEN due.timed_out THEN 'the run timed out: its deadline passed'
                      ELSE 'its trigger message was dead-lettered after repeated failed deliveries' END,
         finished_at = n.now, updated_at = n.now

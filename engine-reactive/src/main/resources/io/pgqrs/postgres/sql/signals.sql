@@ -5,10 +5,11 @@
 -- its message, $4 the token; the run locked before the message): the oldest unconsumed signal of
 -- the name $7 is locked, the step ($5 position, $6 step id, $8 completion) written SUCCESS with its
 -- value over a WAITING (or RETRY, or left RUNNING) record or as a new step without attempts, and
--- the signal consumed only if the step was written. held tells whether the fence held.
+-- the signal consumed only if the step was written. held tells whether the fence held. $9 lists
+-- the finished run statuses (RunStatus.isFinished), whose runs take no signal.
 WITH n AS (SELECT {{_now}} AS now),
 r AS MATERIALIZED (
-    SELECT id FROM {{schema}}.pgqrs_runs WHERE id = $2 AND status NOT IN ('SUCCESS', 'ERROR', 'CANCELLED')
+    SELECT id FROM {{schema}}.pgqrs_runs WHERE id = $2 AND status <> ALL($9::text[])
     FOR KEY SHARE),
 l AS MATERIALIZED (
     SELECT m.id FROM {{schema}}.pgqrs_messages m

@@ -7,16 +7,17 @@
 -- A batch of step records of one or more runs in one statement, the arrays $2.. unnested in input
 -- order, each record fenced on its own: written only while its run's message lease holds (the
 -- message live, leased under the record's token, its lease not expired by the clock) and its run
--- has not finished. The runs are locked (FOR KEY SHARE) before their messages (FOR SHARE), in the
--- order every statement that finishes, suspends or signals a run locks them, so such a change
--- commits before the fence is judged or waits until the records commit, and a claim skips the
--- messages meanwhile; SQLite's one writer checks the fence and writes each record in one
--- transaction instead. A new step is inserted, begun the time its body ran before now; a RETRY,
--- WAITING or (left by the step leases before V006) RUNNING record is overwritten, keeping its start;
--- SUCCESS and ERROR are never changed. A due time is now plus the record's microseconds; a WAITING
--- record without one keeps the due time it had. One row per record comes back, in input order.
--- The clock is the statement's, not the transaction's: inside a transactional step the lease is
--- judged when the record is written, after the caller's work.
+-- has not finished (its status is none of $16, the statuses RunStatus.isFinished names). The runs
+-- are locked (FOR KEY SHARE) before their messages (FOR SHARE), in the order every statement that
+-- finishes, suspends or signals a run locks them, so such a change commits before the fence is
+-- judged or waits until the records commit, and a claim skips the messages meanwhile; SQLite's one
+-- writer checks the fence and writes each record in one transaction instead. A new step is
+-- inserted, begun the time its body ran before now; a RETRY, WAITING or (left by the step leases
+-- before V006) RUNNING record is overwritten, keeping its start; SUCCESS and ERROR are never
+-- changed. A due time is now plus the record's microseconds; a WAITING record without one keeps
+-- the due time it had. One row per record comes back, in input order. The clock is the
+-- statement's, not the transaction's: inside a transactional step the lease is judged when the
+-- record is written, after the caller's work.
 WITH n AS (SELECT coalesce($1::timestamptz, statement_timestamp()) AS now),
 t AS (
     SELECT *
@@ -37,7 +38,7 @@ l AS MATERIALIZED (
     FOR SHARE OF m),
 f AS (
     SELECT t.*, r.status AS run_status,
-           coalesce(r.status NOT IN ('SUCCESS', 'ERROR', 'CANCELLED') AND l.id IS NOT NULL, false) AS fenced
+           coalesce(r.status <> ALL($16::text[]) AND l.id IS NOT NULL, false) AS fenced
     FROM t
     LEFT JOIN r ON r.id = t.run_id
     LEFT JOIN l ON l.id = t.message_id AND l.lease_token = t.token::uuid),
