@@ -62,6 +62,10 @@ import reactor.core.publisher.Sinks;
  * microseconds and added in SQL. A unit of work of several statements reads the time once, in its
  * first statement, and gives it to the others. Claims need no SKIP LOCKED: the executor serialises
  * every write.
+ *
+ * <p>A run's status moves only by the transition tables of the engine's run state machine that the
+ * operations carry, bound as JSON for the statements to apply; the driver decides no transition of
+ * its own.
  */
 final class SqliteDriver implements StoreDriver {
 
@@ -226,6 +230,28 @@ final class SqliteDriver implements StoreDriver {
     StringBuilder json = new StringBuilder("[");
     for (int i = 0; i < ids.size(); i++) {
       json.append(i == 0 ? "" : ",").append(ids.get(i));
+    }
+    return json.append(']').toString();
+  }
+
+  /**
+   * A transition table of the run state machine as the JSON object the statements read with
+   * {@code json_extract(?, '$.' || status)}: each source status names its target.
+   */
+  private static String table(StoreParams.Moves moves) {
+    StringBuilder json = new StringBuilder("{");
+    for (int i = 0; i < moves.from().size(); i++) {
+      json.append(i == 0 ? "" : ",").append('"').append(moves.from().get(i).name()).append("\":\"")
+          .append(moves.to().get(i).name()).append('"');
+    }
+    return json.append('}').toString();
+  }
+
+  /** Run statuses as a JSON array of their names, read in SQL with json_each. */
+  private static String statuses(List<RunStatus> statuses) {
+    StringBuilder json = new StringBuilder("[");
+    for (int i = 0; i < statuses.size(); i++) {
+      json.append(i == 0 ? "" : ",").append('"').append(statuses.get(i).name()).append('"');
     }
     return json.append(']').toString();
   }
@@ -674,7 +700,8 @@ final class SqliteDriver implements StoreDriver {
   @Override
   public Mono<Long> reapRuns(StoreParams.ReapRuns p) {
     Long now = microsOrNull(p.now());
-    return Mono.defer(() -> db.transaction("reap runs", s -> s.query(sql("stuck_runs"), now, p.limit())
+    String moves = table(p.moves());
+    return Mono.defer(() -> db.transaction("reap runs", s -> s.query(sql("stuck_runs"), now, p.limit(), moves)
             .flatMap(due -> {
               if (due.isEmpty()) {
                 return Mono.just(List.<Long>of());
@@ -685,7 +712,7 @@ final class SqliteDriver implements StoreDriver {
               List<Long> messageIds = due.stream().map(r -> r.longOrNull("message_id"))
                   .filter(java.util.Objects::nonNull).toList();
               return s.update(sql("archive_messages_of_runs"), now, ids(messageIds))
-                  .then(s.update(sql("fail_runs"), now, ids(runIds), ids(timedOut)))
+                  .then(s.update(sql("fail_runs"), now, ids(runIds), ids(timedOut), moves))
                   .thenReturn(runIds);
             })))
         // Announced after the commit, like every other end of a run.
@@ -773,10 +800,6 @@ final class SqliteDriver implements StoreDriver {
     return s.update(sql("archive_unleased"), now, messageId);
   }
 
-  private static Mono<Long> setRunStatus(SqlSession s, long runId, String status, @Nullable String error, long now) {
-    return s.update(sql("set_run_status"), now, runId, status, error);
-  }
-
   /** Makes a released or delayed message visible now; how many rows changed. */
   private static Mono<Long> wakeRun(SqlSession s, long messageId, long now) {
     return s.update(sql("wake_run"), now, messageId);
@@ -827,7 +850,8 @@ final class SqliteDriver implements StoreDriver {
   public Mono<StoreResults.RunBegun> beginRun(StoreParams.BeginRun p) {
     // One statement: the run begun, the statement's now to tell how long the run has until its
     // deadline, and the run's history as a JSON array.
-    return db.statements("begin run", s -> first(s.query(sql("begin_run"), microsOrNull(p.now()), p.runId()), row -> {
+    return db.statements("begin run", s -> first(s.query(sql("begin_run"), microsOrNull(p.now()), p.runId(),
+        table(p.moves())), row -> {
       Long deadline = row.longOrNull("deadline_at");
       return new StoreResults.RunBegun(run(row), deadline == null ? null : until(row.longValue("now"), deadline),
           history(row.string("history")));
@@ -908,94 +932,11 @@ final class SqliteDriver implements StoreDriver {
   }
 
   @Override
-  public Mono<StoreResults.StepAcquired> acquireStep(StoreParams.AcquireStep p) {
-    record RunState(RunStatus status, boolean timedOut, long now) {}
-    // The first statement reads the store's now (SQLite's clock, or the override); the rest of the
-    // transaction uses that one instant, and waits are told as what is left by it.
-    return db.transaction("acquire step", s -> first(s.query(sql("run_state_for_step"), microsOrNull(p.now()),
-            p.runId()),
-            r -> Optional.of(new RunState(RunStatus.valueOf(r.string("status")), r.longValue("timed_out") != 0,
-                r.longValue("now"))))
-        .defaultIfEmpty(Optional.empty())
-        .flatMap(state -> {
-          if (state.isEmpty()) {
-            return Mono.just(new StoreResults.RunStopped(null, false));
-          }
-          RunState run = state.get();
-          if ((run.status() != RunStatus.QUEUED && run.status() != RunStatus.RUNNING) || run.timedOut()) {
-            return Mono.just(new StoreResults.RunStopped(run.status(), run.timedOut()));
-          }
-          return first(s.query(sql("acquire_step"), run.now(), p.runId(), p.stepId(), micros(p.lease())),
-                  r -> taken(r, run.now()))
-              .switchIfEmpty(Mono.defer(() -> first(s.query(sql("find_step"), p.runId(), p.stepId()),
-                  r -> stepRecord(r, run.now()))));
-        }));
-  }
-
-  /**
-   * The step acquire_step took, as PostgreSQL reports it: WAITING, with what is left of the wait by
-   * {@code now}, when the row still has a wake time (a sleep or signal wait recorded it; a retry's
-   * is cleared on takeover), else RUNNING.
-   */
-  private static StoreResults.StepAcquired taken(SqlRow row, long now) {
-    Long wakeAt = row.longOrNull("wake_at");
-    return new StoreResults.StepExecute(UUID.fromString(row.string("lease_token")), row.intValue("attempts"),
-        wakeAt == null ? StepStatus.RUNNING : StepStatus.WAITING, wakeAt == null ? null : until(now, wakeAt));
-  }
-
-  private static StoreResults.StepAcquired stepRecord(SqlRow row, long now) {
-    StepStatus status = StepStatus.valueOf(row.string("status"));
-    return switch (status) {
-      case SUCCESS -> new StoreResults.StepRecorded(row.stringOrNull("output"), row.stringOrNull("output_type"));
-      case ERROR -> new StoreResults.StepFailed(row.string("error"), row.intValue("attempts"));
-      case RETRY -> new StoreResults.StepNotDue(until(now, row.longValue("wake_at")));
-      // RUNNING under a live lease; WAITING is always takeable, so only a race lands here.
-      case RUNNING, WAITING -> new StoreResults.StepNotDue(
-          until(now, Optional.ofNullable(row.longOrNull("lease_until")).orElse(now)));
-    };
-  }
-
-  @Override
-  public Mono<Boolean> finishStep(StoreParams.FinishStep p) {
-    return db.statements("finish step", s -> s.update(sql("finish_step"), microsOrNull(p.now()), p.runId(),
-            p.stepId(), p.token().toString(), p.status().name(), p.outputJson(), p.outputType(), p.error(),
-            microsOrNull(p.wakeAfter()), p.awaiting()))
-        .map(n -> n == 1);
-  }
-
-  @Override
-  public Mono<StoreResults.StepExtended> extendStep(StoreParams.ExtendStep p) {
-    return db.transaction("extend step", s -> s.update(sql("extend_step"), microsOrNull(p.now()), p.runId(),
-            p.stepId(), p.token().toString(), micros(p.duration()))
-        .flatMap(held -> s.query(sql("run_status"), p.runId())
-            .map(rows -> {
-              String status = rows.isEmpty() ? null : rows.get(0).stringOrNull("status");
-              return new StoreResults.StepExtended(held == 1, status == null ? null : RunStatus.valueOf(status));
-            })));
-  }
-
-  @Override
-  public Mono<StoreResults.SignalTaken> takeStepSignal(StoreParams.TakeStepSignal p) {
-    // The step is recorded only if its lease holds, and the signal is consumed only if the step was
-    // recorded; with no signal pending nothing is checked, as on PostgreSQL.
-    return db.transaction("take signal", s -> first(s.query(sql("next_signal"), p.runId(), p.name()), r -> r)
-        .flatMap(sig -> {
-          String value = sig.string("value");
-          return s.update(sql("record_signal_step"), microsOrNull(p.now()), p.runId(), p.stepId(),
-                  p.token().toString(), value)
-              .flatMap(recorded -> recorded != 1
-                  ? Mono.just(new StoreResults.SignalTaken(null, false))
-                  : s.update(sql("consume_signal"), p.stepId(), sig.longValue("id"))
-                      .thenReturn(new StoreResults.SignalTaken(value, true)));
-        })
-        .defaultIfEmpty(new StoreResults.SignalTaken(null, true)));
-  }
-
-  @Override
   public Mono<Boolean> suspendRun(StoreParams.SuspendRun p) {
     return db.transaction("suspend run", s -> lockRun(s, p.runId(), p.lease().now())
         .flatMap(read -> read.messageId() == null ? Mono.just(false) : s.update(sql("suspend_message"),
-                read.now(), p.runId(), read.messageId(), p.lease().token().toString(), microsOrNull(p.wakeAfter()))
+                read.now(), p.runId(), read.messageId(), p.lease().token().toString(), microsOrNull(p.wakeAfter()),
+                statuses(p.wakeAtOnce()), statuses(p.parkedUntilResumed()))
             .flatMap(n -> n == 1 && p.failed()
                 ? s.update(sql("count_failure"), read.now(), p.runId()).thenReturn(true)
                 : Mono.just(n == 1)))
@@ -1005,7 +946,8 @@ final class SqliteDriver implements StoreDriver {
   @Override
   public Mono<RunStatus> finishRun(StoreParams.FinishRun p) {
     return db.transaction("finish run", s -> lockRun(s, p.runId(), p.now())
-            .filter(read -> !read.run().status().isFinished())
+            // A run the table does not move (a finished one) is not changed, nor is its message.
+            .filter(read -> p.moves().target(read.run().status()) != null)
             .flatMap(read -> {
               Long messageId = read.messageId();
               StoreParams.LeaseRef lease = p.lease();
@@ -1015,7 +957,7 @@ final class SqliteDriver implements StoreDriver {
               return archived.flatMap(n -> n != 1
                   // The lease was lost: another worker owns the run now and will finish it.
                   ? Mono.<RunStatus>empty()
-                  : first(s.query(sql("finish_run"), read.now(), p.runId(), p.status().name(), p.outputJson(),
+                  : first(s.query(sql("finish_run"), read.now(), p.runId(), table(p.moves()), p.outputJson(),
                       p.error()), r -> RunStatus.valueOf(r.string("status"))));
             }))
         // Announced after the commit: a waiter that reads the run on the signal sees it finished.
@@ -1052,51 +994,75 @@ final class SqliteDriver implements StoreDriver {
 
   @Override
   public Mono<RunInfo> controlRun(StoreParams.ControlRun p) {
-    record Controlled(RunInfo run, String queue, boolean woken, boolean cancelled) {}
+    record Controlled(RunInfo run, String queue, boolean woken, boolean ended) {}
     return db.transaction("control run", s -> lockRun(s, p.runId(), p.now())
             .switchIfEmpty(Mono.error(() -> new RunNotFoundException(p.runId())))
             .flatMap(read -> {
               RunInfo run = read.run();
-              Long messageId = read.messageId();
-              long now = read.now();
-              String operation = p.action().name().toLowerCase(Locale.ROOT);
-              // What changed: bit 1 the message was made visible, bit 2 the run was cancelled at once.
-              Mono<Integer> change = switch (p.action()) {
-                case PAUSE -> switch (run.status()) {
-                  case PAUSED -> Mono.just(0);
-                  case QUEUED, RUNNING -> setRunStatus(s, p.runId(), "PAUSED", null, now).thenReturn(0);
-                  default -> Mono.error(new RunStateException(p.runId(), run.status(), operation));
-                };
-                case RESUME -> run.status() != RunStatus.PAUSED
-                    ? Mono.error(new RunStateException(p.runId(), run.status(), operation))
-                    : setRunStatus(s, p.runId(), run.startedAt() == null ? "QUEUED" : "RUNNING", null, now)
-                        .then(messageId == null ? Mono.just(0L) : wakeRun(s, messageId, now))
-                        .map(n -> n > 0 ? 1 : 0);
-                case CANCEL -> switch (run.status()) {
-                  case CANCELLED, CANCELLING -> Mono.just(0);
-                  case SUCCESS, ERROR -> Mono.error(new RunStateException(p.runId(), run.status(), operation));
-                  default -> (messageId == null ? Mono.just(0L) : archiveUnleased(s, messageId, now)
-                          .then(first(s.query(sql("message_leased"), now, messageId), r -> r.longValue("leased"))
-                              .defaultIfEmpty(0L)))
-                      // Nobody holds the message (or it is no longer live): the run ends now.
-                      // Otherwise its worker ends it at the next step boundary.
-                      .flatMap(leased -> leased == 0
-                          ? setRunStatus(s, p.runId(), "CANCELLED", p.reason(), now).thenReturn(2)
-                          : setRunStatus(s, p.runId(), "CANCELLING", p.reason(), now).thenReturn(0));
-                };
-              };
-              return change.flatMap(bits -> selectRun(s, p.runId())
-                  .map(after -> new Controlled(after, read.wakeQueue(), (bits & 1) != 0, (bits & 2) != 0)));
+              if (p.unchanged().contains(run.status())) {
+                return Mono.just(new Controlled(run, read.wakeQueue(), false, false));
+              }
+              return controlTable(s, p, read).flatMap(table -> {
+                RunStatus target = table.target(run.status());
+                if (target == null) {
+                  return Mono.error(new RunStateException(p.runId(), run.status(),
+                      p.action().name().toLowerCase(Locale.ROOT)));
+                }
+                return first(s.query(sql("move_run"), read.now(), p.runId(), table(table), p.reason(),
+                        target.isFinished() ? 1 : 0), SqliteDriver::run)
+                    .flatMap(after -> controlled(s, read, run.status(), target)
+                        .map(woken -> new Controlled(after, read.wakeQueue(), woken, target == RunStatus.CANCELLED)));
+              });
             }))
+        // Woken and announced after the commit: a consumer or waiter that reads on the signal sees it.
         .doOnSuccess(controlled -> {
           if (controlled != null && controlled.woken()) {
             wake(controlled.queue());
           }
-          if (controlled != null && controlled.cancelled()) {
+          if (controlled != null && controlled.ended()) {
             announceRunFinished(controlled.run().id());
           }
         })
         .map(Controlled::run);
+  }
+
+  /**
+   * The table a control applies to the run as read under its lock (see {@link StoreParams.ControlRun}):
+   * {@code whenUnstarted} if given and the run has no start time; else {@code whenHeld} if given and
+   * a worker holds the run's message lease; else {@code moves}.
+   */
+  private static Mono<StoreParams.Moves> controlTable(SqlSession s, StoreParams.ControlRun p, ReadRun read) {
+    StoreParams.Moves unstarted = p.whenUnstarted();
+    if (unstarted != null && read.run().startedAt() == null) {
+      return Mono.just(unstarted);
+    }
+    StoreParams.Moves held = p.whenHeld();
+    Long messageId = read.messageId();
+    if (held == null || messageId == null) {
+      return Mono.just(p.moves());
+    }
+    return first(s.query(sql("message_leased"), read.now(), messageId), r -> r.longValue("leased"))
+        .defaultIfEmpty(0L)
+        .map(leased -> leased > 0 ? held : p.moves());
+  }
+
+  /**
+   * What follows mechanically from a control's move of a run from {@code from} to {@code to}: a run
+   * that moves to CANCELLED has its live message archived; one that moves from PAUSED to QUEUED or
+   * RUNNING has its message made visible now. Emits whether the run's queue is to be woken.
+   */
+  private static Mono<Boolean> controlled(SqlSession s, ReadRun read, RunStatus from, RunStatus to) {
+    Long messageId = read.messageId();
+    if (messageId == null) {
+      return Mono.just(false);
+    }
+    if (to == RunStatus.CANCELLED) {
+      return s.update(sql("archive_messages_of_runs"), read.now(), ids(List.of(messageId))).thenReturn(false);
+    }
+    if (from == RunStatus.PAUSED && (to == RunStatus.QUEUED || to == RunStatus.RUNNING)) {
+      return wakeRun(s, messageId, read.now()).map(n -> n > 0);
+    }
+    return Mono.just(false);
   }
 
   @Override

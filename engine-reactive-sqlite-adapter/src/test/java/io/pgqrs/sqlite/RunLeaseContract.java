@@ -1,12 +1,13 @@
 package io.pgqrs.sqlite;
 
-import io.pgqrs.internal.RunTransitions;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.tuple;
 
 import io.pgqrs.conformance.DriverConformance;
 import io.pgqrs.conformance.Rows;
 import io.pgqrs.internal.Json;
+import io.pgqrs.internal.RunTransitions;
+import io.pgqrs.internal.SqlStatements;
 import io.pgqrs.queue.Message;
 import io.pgqrs.queue.MessageState;
 import io.pgqrs.queue.QueueInfo;
@@ -14,6 +15,7 @@ import io.pgqrs.spi.StoreDriver;
 import io.pgqrs.spi.StoreParams;
 import io.pgqrs.spi.StoreResults;
 import io.pgqrs.workflow.RunInfo;
+import io.pgqrs.workflow.RunStateException;
 import io.pgqrs.workflow.RunStatus;
 import io.pgqrs.workflow.StepInfo;
 import io.pgqrs.workflow.StepStatus;
@@ -21,7 +23,9 @@ import io.pgqrs.workflow.WorkflowNotFoundException;
 import java.time.Duration;
 import java.time.Instant;
 import java.time.temporal.ChronoUnit;
+import java.util.ArrayList;
 import java.util.List;
+import java.util.Map;
 import java.util.UUID;
 import java.util.concurrent.CopyOnWriteArrayList;
 import org.jspecify.annotations.Nullable;
@@ -35,7 +39,9 @@ import reactor.test.StepVerifier;
 /**
  * The run-lease operations of the SQLite dialect's driver: versioned workflows and runs, the
  * trigger's lease of the local fast path, the history read by {@code beginRun}, step records and
- * signals fenced by the run's message lease, and {@code findRuns}. One subclass per way of reaching
+ * signals fenced by the run's message lease, {@code findRuns}, and the run state machine's tables,
+ * which the driver applies as it is given them, tables the engine never gives included, deciding no
+ * transition of its own. One subclass per way of reaching
  * SQLite names a fresh, empty database; time moves by the operations' {@code now} override, and
  * every test makes its own workflows.
  */
@@ -44,6 +50,10 @@ abstract class RunLeaseContract {
 
   private static final Duration T = Rows.TIMEOUT;
   private static final Duration LEASE = Rows.LEASE;
+
+  /** The statements writing rows as older releases left them (steps held under a step lease). */
+  private static final SqlStatements OLD = SqlStatements.load(RunLeaseContract.class,
+      List.of("/io/pgqrs/sqlite/upgrade/old_rows.sql"), Map.of());
 
   private StoreDriver driver;
   private Rows rows;
@@ -87,6 +97,16 @@ abstract class RunLeaseContract {
 
   private RunInfo run(long runId) {
     return driver.findRun(runId).blockOptional(T).orElseThrow();
+  }
+
+  /**
+   * A step a worker holds under a step lease taken at {@code at}, as a release before the run lease
+   * left one: RUNNING, without a position.
+   */
+  private void stepLeased(long runId, String stepId, Instant at) {
+    assertThat(((SqliteDriver) driver).executor().statements("old step lease", s -> s.update(
+        OLD.get("insert_running_step"), runId, stepId, UUID.randomUUID().toString(),
+        SqliteDriver.micros(at.plus(LEASE)), SqliteDriver.micros(at))).block(T)).isEqualTo(1L);
   }
 
   private List<StepInfo> steps(long runId) {
@@ -256,8 +276,8 @@ abstract class RunLeaseContract {
         waiting(run.id(), lease, "3", "c", Duration.ofSeconds(1), "approval"),
         waiting(run.id(), lease, "5", "e", null, "other")))
         .containsOnly(written(RunStatus.RUNNING)).hasSize(5);
-    // A step begun by the step-lease statements is not recorded: not in the history.
-    driver.acquireStep(new StoreParams.AcquireStep(run.id(), "legacy", LEASE, t)).block(T);
+    // A step begun under a step lease (before the run lease) is not recorded: not in the history.
+    stepLeased(run.id(), "legacy", t);
 
     StoreResults.RunBegun begun = driver.beginRun(new StoreParams.BeginRun(run.id(), RunTransitions.BEGIN, t.plusSeconds(2))).block(T);
     assertThat(begun.run().attempts()).isEqualTo(2);
@@ -321,10 +341,10 @@ abstract class RunLeaseContract {
   }
 
   @Test
-  void aStepLeftRunningByTheStepLeaseStatementsIsOverwritten() {
+  void aStepLeftRunningByTheStepLeasesIsOverwritten() {
     Instant t = start();
     Rows.Run run = rows.runningRun(rows.workflow(t), t);
-    driver.acquireStep(new StoreParams.AcquireStep(run.id(), "old", LEASE, t)).block(T);
+    stepLeased(run.id(), "old", t);
     assertThat(record(t.plusSeconds(1), success(run.id(), run.lease(null), "1", "old", "3", 1)))
         .containsExactly(written(RunStatus.RUNNING));
     assertThat(steps(run.id())).singleElement().satisfies(s -> {
@@ -475,6 +495,241 @@ abstract class RunLeaseContract {
     } finally {
       listening.dispose();
     }
+  }
+
+  // ---------------------------------------------------------------- the state machine's tables, applied as given
+
+  /** A transition table of pairs: from, to, from, to, ... */
+  private static StoreParams.Moves moves(RunStatus... pairs) {
+    List<RunStatus> from = new ArrayList<>();
+    List<RunStatus> to = new ArrayList<>();
+    for (int i = 0; i < pairs.length; i += 2) {
+      from.add(pairs[i]);
+      to.add(pairs[i + 1]);
+    }
+    return new StoreParams.Moves(from, to);
+  }
+
+  private Message message(Rows.Run run) {
+    return driver.findMessage(run.lease(null).messageId()).block(T);
+  }
+
+  private RunInfo control(StoreParams.ControlRun control) {
+    return driver.controlRun(control).block(T);
+  }
+
+  @Test
+  void beginMovesOnlyTheStatusesItsTableNamesAndToTheirTargets() {
+    Instant t = start();
+    Rows.Run run = rows.queuedRun(rows.workflow(t), t);
+    RunInfo untouched = driver.beginRun(new StoreParams.BeginRun(run.id(),
+        moves(RunStatus.RUNNING, RunStatus.RUNNING), t.plusSeconds(1))).block(T).run();
+    assertThat(untouched).extracting(RunInfo::status, RunInfo::attempts, RunInfo::startedAt)
+        .containsExactly(RunStatus.QUEUED, 0, null);
+    RunInfo moved = driver.beginRun(new StoreParams.BeginRun(run.id(), moves(RunStatus.QUEUED, RunStatus.PAUSED),
+        t.plusSeconds(2))).block(T).run();
+    assertThat(moved).extracting(RunInfo::status, RunInfo::attempts, RunInfo::startedAt)
+        .containsExactly(RunStatus.PAUSED, 1, t.plusSeconds(2));
+    assertThat(run(run.id())).isEqualTo(moved);
+  }
+
+  @Test
+  void finishMovesByItsTableAndRecordsWhatItsTargetTakes() {
+    Instant t = start();
+    String wf = rows.workflow(t);
+    Rows.Run run = rows.runningRun(wf, t);
+    // RUNNING is no source of this table: nothing changes, the message stays leased.
+    StepVerifier.create(driver.finishRun(new StoreParams.FinishRun(run.id(), run.lease(t), RunStatus.ERROR,
+            moves(RunStatus.QUEUED, RunStatus.ERROR), null, "boom", t.plusSeconds(1))))
+        .expectComplete()
+        .verify(T);
+    assertThat(run(run.id()).status()).isEqualTo(RunStatus.RUNNING);
+    assertThat(message(run).state()).isEqualTo(MessageState.LIVE);
+
+    // An error reported, the table moving the run to CANCELLED: the error is not recorded.
+    assertThat(driver.finishRun(new StoreParams.FinishRun(run.id(), run.lease(t), RunStatus.ERROR,
+        moves(RunStatus.RUNNING, RunStatus.CANCELLED), null, "boom", t.plusSeconds(2))).block(T))
+        .isEqualTo(RunStatus.CANCELLED);
+    assertThat(run(run.id())).extracting(RunInfo::status, RunInfo::output, RunInfo::error, RunInfo::finishedAt)
+        .containsExactly(RunStatus.CANCELLED, null, null, t.plusSeconds(2));
+    assertThat(message(run).state()).isEqualTo(MessageState.ARCHIVED);
+
+    // A cancel reported, the table moving the run to ERROR: the error given is recorded.
+    Rows.Run failed = rows.runningRun(wf, t);
+    assertThat(driver.finishRun(new StoreParams.FinishRun(failed.id(), failed.lease(t), RunStatus.CANCELLED,
+        moves(RunStatus.RUNNING, RunStatus.ERROR), null, "why", t.plusSeconds(3))).block(T))
+        .isEqualTo(RunStatus.ERROR);
+    assertThat(run(failed.id())).extracting(RunInfo::status, RunInfo::output, RunInfo::error)
+        .containsExactly(RunStatus.ERROR, null, "why");
+
+    // An outcome and a target of SUCCESS: the output is recorded.
+    Rows.Run succeeded = rows.runningRun(wf, t);
+    assertThat(driver.finishRun(new StoreParams.FinishRun(succeeded.id(), succeeded.lease(t), RunStatus.SUCCESS,
+        moves(RunStatus.RUNNING, RunStatus.SUCCESS), "{\"n\": 1}", null, t.plusSeconds(4))).block(T))
+        .isEqualTo(RunStatus.SUCCESS);
+    assertThat(run(succeeded.id())).extracting(RunInfo::status, RunInfo::output, RunInfo::error)
+        .containsExactly(RunStatus.SUCCESS, Json.parse("{\"n\": 1}"), null);
+  }
+
+  @Test
+  void aControlTakesTheUnstartedTableForARunNoWorkerBegan() {
+    Instant t = start();
+    Rows.Run run = rows.queuedRun(rows.workflow(t), t);
+    RunInfo after = control(new StoreParams.ControlRun(run.id(), StoreParams.RunControl.RESUME,
+        moves(RunStatus.QUEUED, RunStatus.CANCELLED), moves(RunStatus.QUEUED, RunStatus.CANCELLING),
+        moves(RunStatus.QUEUED, RunStatus.PAUSED), List.of(), null, t.plusSeconds(1)));
+    assertThat(after).extracting(RunInfo::status, RunInfo::finishedAt).containsExactly(RunStatus.PAUSED, null);
+    assertThat(run(run.id())).isEqualTo(after);
+  }
+
+  @Test
+  void aControlTakesTheHeldTableWhileAWorkerHoldsTheRunAndItsMovesOnceTheLeaseEnded() {
+    Instant t = start();
+    String wf = rows.workflow(t);
+    StoreParams.Moves free = moves(RunStatus.RUNNING, RunStatus.PAUSED);
+    StoreParams.Moves held = moves(RunStatus.RUNNING, RunStatus.CANCELLING);
+    // A begun run: the unstarted table is not taken.
+    StoreParams.Moves unstarted = moves(RunStatus.RUNNING, RunStatus.QUEUED);
+    Rows.Run holding = rows.runningRun(wf, t);
+    assertThat(control(new StoreParams.ControlRun(holding.id(), StoreParams.RunControl.PAUSE, free, held, unstarted,
+        List.of(), null, t.plusSeconds(1))).status()).isEqualTo(RunStatus.CANCELLING);
+    assertThat(message(holding).state()).isEqualTo(MessageState.LIVE);
+
+    Rows.Run expired = rows.runningRun(wf, t);
+    assertThat(control(new StoreParams.ControlRun(expired.id(), StoreParams.RunControl.PAUSE, free, held, unstarted,
+        List.of(), null, t.plus(LEASE))).status()).isEqualTo(RunStatus.PAUSED);
+  }
+
+  @Test
+  void aControlLeavesAnUnchangedStatusAloneAndRefusesOneItsTableDoesNotMove() {
+    Instant t = start();
+    Rows.Run run = rows.runningRun(rows.workflow(t), t);
+    RunInfo before = run(run.id());
+    assertThat(control(new StoreParams.ControlRun(run.id(), StoreParams.RunControl.CANCEL,
+        moves(RunStatus.RUNNING, RunStatus.CANCELLED), null, null, List.of(RunStatus.RUNNING), "stop",
+        t.plusSeconds(1)))).isEqualTo(before);
+    StepVerifier.create(driver.controlRun(new StoreParams.ControlRun(run.id(), StoreParams.RunControl.RESUME,
+            moves(RunStatus.PAUSED, RunStatus.RUNNING), moves(RunStatus.PAUSED, RunStatus.RUNNING), null,
+            List.of(RunStatus.CANCELLED), null, t.plusSeconds(1))))
+        .expectErrorSatisfies(e -> assertThat(e).isInstanceOf(RunStateException.class)
+            .hasMessageContaining(String.valueOf(run.id())).hasMessageContaining("RUNNING"))
+        .verify(T);
+    assertThat(run(run.id())).isEqualTo(before);
+    assertThat(message(run)).extracting(Message::state, Message::leaseToken)
+        .containsExactly(MessageState.LIVE, run.message().leaseToken());
+  }
+
+  @Test
+  void aPauseRecordsItsReasonAsTheRunsErrorAndOneWithoutKeepsIt() {
+    Instant t = start();
+    Rows.Run run = rows.runningRun(rows.workflow(t), t);
+    RunInfo paused = control(RunTransitions.control(run.id(), StoreParams.RunControl.PAUSE,
+        "the run's version is not deployed", t.plusSeconds(1)));
+    assertThat(paused).extracting(RunInfo::status, RunInfo::error, RunInfo::finishedAt)
+        .containsExactly(RunStatus.PAUSED, "the run's version is not deployed", null);
+    RunInfo resumed = control(RunTransitions.control(run.id(), StoreParams.RunControl.RESUME, null, t.plusSeconds(2)));
+    assertThat(resumed).extracting(RunInfo::status, RunInfo::error)
+        .containsExactly(RunStatus.RUNNING, "the run's version is not deployed");
+    RunInfo again = control(RunTransitions.control(run.id(), StoreParams.RunControl.PAUSE, null, t.plusSeconds(3)));
+    assertThat(again).extracting(RunInfo::status, RunInfo::error)
+        .containsExactly(RunStatus.PAUSED, "the run's version is not deployed");
+  }
+
+  @Test
+  void aControlThatMovesARunToCancelledArchivesItsLiveMessageAndAnnouncesTheEndWhoeverHoldsIt() {
+    Instant t = start();
+    Rows.Run run = rows.runningRun(rows.workflow(t), t);
+    StepVerifier.create(driver.runsFinished().filter(id -> id == run.id()).next())
+        .then(() -> assertThat(control(new StoreParams.ControlRun(run.id(), StoreParams.RunControl.CANCEL,
+                moves(RunStatus.RUNNING, RunStatus.CANCELLED), null, null, List.of(), "stop", t.plusSeconds(1))))
+            .extracting(RunInfo::status, RunInfo::error, RunInfo::finishedAt)
+            .containsExactly(RunStatus.CANCELLED, "stop", t.plusSeconds(1)))
+        .expectNext(run.id())
+        .expectComplete()
+        .verify(T);
+    assertThat(message(run)).extracting(Message::state, Message::archivedAt)
+        .containsExactly(MessageState.ARCHIVED, t.plusSeconds(1));
+  }
+
+  @Test
+  void aControlThatMovesARunOnFromPausedMakesItsMessageVisibleAndWakesItsQueueAndNoOtherMoveDoes() {
+    Instant t = start();
+    String wf = rows.workflow(t);
+    Rows.Run paused = rows.runningRun(wf, t);
+    Rows.Run parked = rows.runningRun(wf, t);
+    List<String> wakeups = new CopyOnWriteArrayList<>();
+    Disposable listening = driver.wakeups(wf).subscribe(wakeups::add);
+    try {
+      // A started run paused and parked: moved on to QUEUED by a control's own table.
+      control(RunTransitions.control(paused.id(), StoreParams.RunControl.PAUSE, null, t));
+      assertThat(driver.suspendRun(new StoreParams.SuspendRun(paused.id(), paused.lease(t), null, false,
+          RunTransitions.WAKE_AT_ONCE, RunTransitions.PARKED_UNTIL_RESUMED)).block(T)).isTrue();
+      assertThat(message(paused).visibleAt()).isEqualTo(SqliteDriver.instant(Long.MAX_VALUE));
+      assertThat(control(new StoreParams.ControlRun(paused.id(), StoreParams.RunControl.RESUME,
+          moves(RunStatus.PAUSED, RunStatus.QUEUED), null, null, List.of(), null, t.plusSeconds(1))).status())
+          .isEqualTo(RunStatus.QUEUED);
+      assertThat(message(paused).visibleAt()).isEqualTo(t.plusSeconds(1));
+      assertThat(wakeups).containsExactly(wf);
+
+      // A running run parked for an hour and moved to QUEUED: not from PAUSED, so it stays parked.
+      assertThat(driver.suspendRun(new StoreParams.SuspendRun(parked.id(), parked.lease(t), Duration.ofHours(1), false,
+          RunTransitions.WAKE_AT_ONCE, RunTransitions.PARKED_UNTIL_RESUMED)).block(T)).isTrue();
+      assertThat(control(new StoreParams.ControlRun(parked.id(), StoreParams.RunControl.RESUME,
+          moves(RunStatus.RUNNING, RunStatus.QUEUED), null, null, List.of(), null, t.plusSeconds(1))).status())
+          .isEqualTo(RunStatus.QUEUED);
+      assertThat(message(parked).visibleAt()).isEqualTo(t.plus(Duration.ofHours(1)));
+      assertThat(wakeups).containsExactly(wf);
+    } finally {
+      listening.dispose();
+    }
+  }
+
+  @Test
+  void suspendParksAMessageByTheStatusListsItIsGiven() {
+    Instant t = start();
+    String wf = rows.workflow(t);
+    Duration hour = Duration.ofHours(1);
+    Rows.Run atOnce = rows.runningRun(wf, t);
+    Rows.Run untilResumed = rows.runningRun(wf, t);
+    assertThat(driver.suspendRun(new StoreParams.SuspendRun(untilResumed.id(), untilResumed.lease(t), hour, false,
+        List.of(), List.of(RunStatus.RUNNING))).block(T)).isTrue();
+    assertThat(message(untilResumed).visibleAt()).isEqualTo(SqliteDriver.instant(Long.MAX_VALUE));
+
+    Rows.Run later = rows.runningRun(wf, t);
+    assertThat(driver.suspendRun(new StoreParams.SuspendRun(later.id(), later.lease(t), hour, false,
+        List.of(RunStatus.PAUSED, RunStatus.CANCELLING), List.of(RunStatus.QUEUED))).block(T)).isTrue();
+    assertThat(message(later).visibleAt()).isEqualTo(t.plus(hour));
+
+    assertThat(driver.suspendRun(new StoreParams.SuspendRun(atOnce.id(), atOnce.lease(t), hour, false,
+        List.of(RunStatus.RUNNING), List.of())).block(T)).isTrue();
+    assertThat(message(atOnce).visibleAt()).isEqualTo(t);
+  }
+
+  @Test
+  void theReaperEndsOnlyTheRunsItsTableMovesAndAsItSays() {
+    Instant t = start();
+    String wf = rows.workflow(t);
+    long runId = trigger(wf, wf, null, null, Duration.ofSeconds(1), null, t).runId();
+    Instant late = t.plusSeconds(2);
+    // Past its deadline, nobody holding it, but QUEUED is no source of this table.
+    driver.reapRuns(new StoreParams.ReapRuns(100, moves(RunStatus.RUNNING, RunStatus.ERROR), late)).block(T);
+    assertThat(run(runId).status()).isEqualTo(RunStatus.QUEUED);
+
+    assertThat(driver.reapRuns(new StoreParams.ReapRuns(100, moves(RunStatus.QUEUED, RunStatus.CANCELLED), late))
+        .block(T)).isPositive();
+    // Moved to CANCELLED, not ERROR: no error recorded.
+    assertThat(run(runId)).extracting(RunInfo::status, RunInfo::error, RunInfo::finishedAt)
+        .containsExactly(RunStatus.CANCELLED, null, late);
+    List<Message> archived = driver.listMessages(new StoreParams.ListMessages(wf, MessageState.ARCHIVED, 0, 10))
+        .collectList().block(T);
+    assertThat(archived).singleElement()
+        .satisfies(m -> assertThat(m.payload().path("run_id").asLong()).isEqualTo(runId));
+
+    long failed = trigger(wf, wf, null, null, Duration.ofSeconds(1), null, t).runId();
+    assertThat(driver.reapRuns(new StoreParams.ReapRuns(100, moves(RunStatus.QUEUED, RunStatus.ERROR), late))
+        .block(T)).isPositive();
+    assertThat(run(failed)).extracting(RunInfo::status, RunInfo::error)
+        .containsExactly(RunStatus.ERROR, "the run timed out: its deadline passed");
   }
 
   // ---------------------------------------------------------------- findRuns

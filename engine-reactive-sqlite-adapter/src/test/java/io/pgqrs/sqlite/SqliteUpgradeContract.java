@@ -1,6 +1,5 @@
 package io.pgqrs.sqlite;
 
-import io.pgqrs.internal.RunTransitions;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.tuple;
 
@@ -8,6 +7,7 @@ import io.pgqrs.admin.SchemaReport;
 import io.pgqrs.conformance.DriverConformance;
 import io.pgqrs.conformance.Rows;
 import io.pgqrs.internal.Json;
+import io.pgqrs.internal.RunTransitions;
 import io.pgqrs.internal.SqlStatements;
 import io.pgqrs.queue.Message;
 import io.pgqrs.queue.MessageState;
@@ -25,6 +25,7 @@ import java.time.Instant;
 import java.time.temporal.ChronoUnit;
 import java.util.List;
 import java.util.Map;
+import java.util.UUID;
 import java.util.stream.Collectors;
 import java.util.stream.Stream;
 import org.jspecify.annotations.Nullable;
@@ -40,10 +41,10 @@ import reactor.test.StepVerifier;
  * {@link #oldVersion()} make the schema, rows of every table are written and read back, and
  * {@code install()} applies the later migrations, among them the one that rebuilds the tables so
  * that no id is handed out twice and the one that gives runs a version and steps a position and a
- * completion order. Queues, workers, messages and the steps of the step-lease statements are
- * written through the driver; runs and signals in the columns of the old schema (see
+ * completion order. Queues, workers and messages are written through the driver; runs, signals and
+ * the steps the step leases of older releases left, in the columns of the old schema (see
  * {@code upgrade/old_rows.sql}), since the driver's statements of those tables name columns the old
- * schema lacks. The tests then find every row as it was, under its id, the schema whole, the old
+ * schema lacks and it no longer leases steps. The tests then find every row as it was, under its id, the schema whole, the old
  * steps numbered in the order they were begun and readable as a run's history, and new ids above
  * the old ones, never reusing a deleted one. Each test writes only rows of its own, so they run in
  * any order. One subclass per way of reaching SQLite names a fresh, empty database.
@@ -86,7 +87,7 @@ abstract class SqliteUpgradeContract {
   // Rows the tests change, apart from the ones above: a leased message and a run whose waiting
   // step has its signal pending.
   private StoreParams.LeaseRef lease;
-  private long waitingRun;
+  private OldRun waitingRun;
   private long highestMessageId;
   private long highestQueueId;
 
@@ -134,11 +135,20 @@ abstract class SqliteUpgradeContract {
     return new OldRun(queued.id(), workflow, new StoreParams.LeaseRef(m.id(), Rows.lease(m), null));
   }
 
-  private void finishStep(long runId, String stepId, StepStatus status, @Nullable String output,
+  /** A step whose execution under a step lease, begun and ended at {@link #t}, recorded this. */
+  private void oldStep(long runId, String stepId, StepStatus status, @Nullable String output,
       @Nullable String error, @Nullable Duration wakeAfter, @Nullable String awaiting) {
-    StoreResults.StepExecute step = acquire(runId, stepId, t);
-    assertThat(driver.finishStep(new StoreParams.FinishStep(runId, stepId, step.token(), status, output,
-        output == null ? null : "java.util.Map", error, wakeAfter, awaiting, t)).block(T)).isTrue();
+    Long wakeAt = wakeAfter == null ? null : SqliteDriver.micros(t.plus(wakeAfter));
+    assertThat(db().statements("old step", s -> s.update(OLD.get("insert_step"), runId, stepId, status.name(), output,
+        output == null ? null : "java.util.Map", error, wakeAt, awaiting, SqliteDriver.micros(t))).block(T))
+        .isEqualTo(1L);
+  }
+
+  /** A step a worker holds under a step lease taken at {@link #t}. */
+  private void oldStepLeased(long runId, String stepId) {
+    assertThat(db().statements("old step lease", s -> s.update(OLD.get("insert_running_step"), runId, stepId,
+        UUID.randomUUID().toString(), SqliteDriver.micros(t.plus(Rows.LEASE)), SqliteDriver.micros(t))).block(T))
+        .isEqualTo(1L);
   }
 
   private Map<String, List<SqlRow>> everyRow() {
@@ -171,23 +181,23 @@ abstract class SqliteUpgradeContract {
 
     String wf = rows.workflow(t);
     run = runningRun(wf, t);
-    finishStep(run.id(), "charge", StepStatus.SUCCESS, "{\"paid\": 12}", null, null, null);
-    finishStep(run.id(), "approval", StepStatus.WAITING, null, null, null, "approval");
-    finishStep(run.id(), "ship", StepStatus.ERROR, null, "no address", null, null);
+    oldStep(run.id(), "charge", StepStatus.SUCCESS, "{\"paid\": 12}", null, null, null);
+    oldStep(run.id(), "approval", StepStatus.WAITING, null, null, null, "approval");
+    oldStep(run.id(), "ship", StepStatus.ERROR, null, "no address", null, null);
     recordingRun = runningRun(wf, t);
-    finishStep(recordingRun.id(), "first", StepStatus.SUCCESS, "{\"n\": 1}", null, null, null);
-    finishStep(recordingRun.id(), "again", StepStatus.RETRY, null, "later", Duration.ofSeconds(1), null);
+    oldStep(recordingRun.id(), "first", StepStatus.SUCCESS, "{\"n\": 1}", null, null, null);
+    oldStep(recordingRun.id(), "again", StepStatus.RETRY, null, "later", Duration.ofSeconds(1), null);
     queuedRun = queuedRun(wf, t).id();
 
     String waitingWorkflow = rows.workflow(t);
-    waitingRun = runningRun(waitingWorkflow, t).id();
-    finishStep(waitingRun, "approval", StepStatus.WAITING, null, null, null, "approval");
-    db().statements("old signal", s -> s.update(OLD.get("insert_signal"), waitingRun, "approval",
+    waitingRun = runningRun(waitingWorkflow, t);
+    oldStep(waitingRun.id(), "approval", StepStatus.WAITING, null, null, null, "approval");
+    db().statements("old signal", s -> s.update(OLD.get("insert_signal"), waitingRun.id(), "approval",
         "{\"ok\": true}", SqliteDriver.micros(t))).block(T);
 
     doomedWorkflow = rows.workflow(t);
     doomedRun = runningRun(doomedWorkflow, t).id();
-    acquire(doomedRun, "step", t);
+    oldStepLeased(doomedRun, "step");
 
     messages = Stream.of(q, wf, doomedWorkflow)
         .flatMap(name -> Stream.of(MessageState.values()).flatMap(state -> listMessages(name, state).stream()))
@@ -209,13 +219,6 @@ abstract class SqliteUpgradeContract {
     if (driver != null) {
       driver.close().block(T);
     }
-  }
-
-  private StoreResults.StepExecute acquire(long runId, String stepId, Instant at) {
-    StoreResults.StepAcquired acquired =
-        driver.acquireStep(new StoreParams.AcquireStep(runId, stepId, Rows.LEASE, at)).block(T);
-    assertThat(acquired).isInstanceOf(StoreResults.StepExecute.class);
-    return (StoreResults.StepExecute) acquired;
   }
 
   private List<Message> listMessages(String queueName, MessageState state) {
@@ -316,11 +319,17 @@ abstract class SqliteUpgradeContract {
   @Test
   void leasesAndSignalsWrittenBeforeTheUpgradeStillWork() {
     assertThat(driver.archive(lease).block(T)).isTrue();
-    StoreResults.StepExecute approval = acquire(waitingRun, "approval", t.plusSeconds(1));
-    StoreResults.SignalTaken taken = driver.takeStepSignal(new StoreParams.TakeStepSignal(waitingRun, "approval",
-        approval.token(), "approval", t.plusSeconds(1))).block(T);
+    // The run's message was claimed before the upgrade; its lease fences the signal's step record.
+    StoreParams.LeaseRef held = waitingRun.lease();
+    Instant later = t.plusSeconds(1);
+    StoreResults.SignalTaken taken = driver.takeSignal(new StoreParams.TakeSignal(waitingRun.id(),
+        new StoreParams.LeaseRef(held.messageId(), held.token(), later), "1", "approval", "approval", 1)).block(T);
     assertThat(taken.leaseHeld()).isTrue();
     assertThat(Json.parse(taken.valueJson())).isEqualTo(Json.parse("{\"ok\": true}"));
+    // Recorded over the old wait, at the position the upgrade gave it.
+    assertThat(driver.listSteps(waitingRun.id()).collectList().block(T))
+        .extracting(StepInfo::stepId, StepInfo::status, StepInfo::position, StepInfo::output)
+        .containsExactly(tuple("approval", StepStatus.SUCCESS, "1", Json.parse("{\"ok\": true}")));
   }
 
   @Test

@@ -184,15 +184,17 @@ FROM n WHERE true
 {{_returning_message}}
 
 -- name: suspend_message
--- Parks a run's message until it has something to do: at once when cancelling or when a signal a
--- step waits for is pending, at the deadline when paused, else ?5 microseconds after the store's now
--- (NULL: now), never past the deadline. Fenced by the lease (?3, ?4).
+-- Parks a run's message until it has something to do: at once when the run's status is one of ?6
+-- (a JSON array: the statuses whose run has work at once) or a signal a step waits for is pending,
+-- at the deadline when its status is one of ?7 (those whose run waits for a resume), else ?5
+-- microseconds after the store's now (NULL: now), never past the deadline. The engine's state
+-- machine gives both lists. Fenced by the lease (?3, ?4).
 WITH n AS (SELECT coalesce(?1, {{_now}}) AS now)
 UPDATE pgqrs_messages
 SET lease_token = NULL, lease_owner = NULL, attempts = 0,
     visible_at = (SELECT CASE
-        WHEN r.status = 'CANCELLING' THEN n.now
-        WHEN r.status = 'PAUSED' THEN coalesce(r.deadline_at, {{_never}})
+        WHEN r.status IN (SELECT value FROM json_each(?6)) THEN n.now
+        WHEN r.status IN (SELECT value FROM json_each(?7)) THEN coalesce(r.deadline_at, {{_never}})
         WHEN EXISTS (
             SELECT 1 FROM pgqrs_signals g JOIN pgqrs_steps st
                 ON st.run_id = g.run_id AND st.status = 'WAITING' AND st.awaiting = g.name

@@ -1,6 +1,11 @@
 -- pgqrs SQLite statements of pgqrs_runs. ?1 is the clock override where a statement reads the
 -- clock (see schema.sql). No FOR UPDATE: a unit of work that reads a run to change it runs in a
 -- transaction whose BEGIN IMMEDIATE holds the database's one write lock.
+--
+-- A run's status changes only by a transition table of the engine's run state machine, bound as a
+-- JSON object from status to status ({"QUEUED": "RUNNING", ...}): a run whose status is a key takes
+-- its value, json_extract(table, '$.' || status), and a run whose status is no key (the lookup is
+-- NULL) does not move. These statements decide no transition of their own.
 
 -- name: _run_columns
 id, workflow, status, input, output, error, idempotency_key, attempts, failures, created_at, started_at,
@@ -12,7 +17,8 @@ finished_at, deadline_at, version
 -- in microseconds or NULL; min() of a NULL is NULL, so then is the deadline. ?6 is the version, or
 -- NULL. ?7 is 1 when a local worker takes the run's message at once (the trigger's lease): the run
 -- is then inserted begun, RUNNING in its first attempt. An idempotency conflict inserts nothing and
--- returns no row.
+-- returns no row. The two statuses are the ones StoreParams.TriggerRun and LeaseTaking give a new
+-- run, not a transition: no run exists yet to move.
 WITH n AS (SELECT coalesce(?1, {{_now}}) AS now)
 INSERT INTO pgqrs_runs (workflow, status, input, idempotency_key, created_at, updated_at, deadline_at, version,
                         attempts, started_at)
@@ -29,7 +35,8 @@ UPDATE pgqrs_runs SET message_id = ?2 WHERE id = ?1
 SELECT id FROM pgqrs_runs WHERE workflow = ?1 AND idempotency_key = ?2
 
 -- name: begin_run
--- Only a run a worker may execute counts an attempt and gets its start time. The statement's
+-- The begin table ?3 moves the run ?2 (see the top of this file); only a run it moves counts an
+-- attempt and gets its start time, any other is returned unchanged. The statement's
 -- now comes back so the driver can tell how long the run has until its deadline, and with it the
 -- run's history: its recorded steps (SUCCESS, ERROR, RETRY, WAITING) as one JSON array, in
 -- completion and then position order, each RETRY or WAITING one with what is left of its wait by
@@ -37,9 +44,10 @@ SELECT id FROM pgqrs_runs WHERE workflow = ?1 AND idempotency_key = ?2
 -- RETURNING takes subqueries. Their columns are qualified: unqualified ones would be the run's.
 WITH n AS (SELECT coalesce(?1, {{_now}}) AS now)
 UPDATE pgqrs_runs
-SET attempts = attempts + CASE WHEN status IN ('QUEUED', 'RUNNING') THEN 1 ELSE 0 END,
-    started_at = CASE WHEN status IN ('QUEUED', 'RUNNING') THEN coalesce(started_at, n.now) ELSE started_at END,
-    status = CASE WHEN status = 'QUEUED' THEN 'RUNNING' ELSE status END,
+SET attempts = attempts + CASE WHEN json_extract(?3, '$.' || status) IS NOT NULL THEN 1 ELSE 0 END,
+    started_at = CASE WHEN json_extract(?3, '$.' || status) IS NOT NULL THEN coalesce(started_at, n.now)
+                      ELSE started_at END,
+    status = coalesce(json_extract(?3, '$.' || status), status),
     updated_at = n.now
 FROM n
 WHERE id = ?2
@@ -54,17 +62,6 @@ RETURNING {{_run_columns}}, (SELECT now FROM n) AS now,
            FROM pgqrs_steps st
            WHERE st.run_id = ?2 AND st.status IN ('SUCCESS', 'ERROR', 'RETRY', 'WAITING')
            ORDER BY st.completion, st.position) AS h) AS history
-
--- name: run_state_for_step
--- Whether the run may take a step, and the time of the acquisition for the statements after it:
--- PostgreSQL does it all in one statement with data-modifying CTEs, SQLite in a transaction.
-WITH n AS (SELECT coalesce(?1, {{_now}}) AS now)
-SELECT r.status, coalesce(r.deadline_at <= n.now, 0) AS timed_out, n.now
-FROM pgqrs_runs r, n
-WHERE r.id = ?2
-
--- name: run_status
-SELECT status FROM pgqrs_runs WHERE id = ?1
 
 -- name: run_statuses
 -- The time of a batch of step records for its later statements (record_step), and the status of
@@ -89,24 +86,33 @@ UPDATE pgqrs_runs SET failures = failures + 1, updated_at = coalesce(?1, {{_now}
 
 -- name: finish_run
 -- After the run's message was archived in the same transaction (archive, fenced by the lease, or
--- archive_unleased): no data-modifying CTEs to do both in one statement.
+-- archive_unleased): no data-modifying CTEs to do both in one statement. The finish table ?3 moves
+-- the run ?2, and a run it does not move is not changed. What follows from the target is the
+-- contract of StoreParams.FinishRun, not a transition: the output ?4 is recorded only by a move to
+-- SUCCESS, the error ?5 only by a move to ERROR (a move to CANCELLED keeps the reason its cancel
+-- recorded), and every target of a finish is a finished status, so the run gets its end time.
 WITH n AS (SELECT coalesce(?1, {{_now}}) AS now)
 UPDATE pgqrs_runs
-SET status = CASE WHEN status = 'CANCELLING' THEN 'CANCELLED' ELSE ?3 END,
-    output = CASE WHEN status = 'CANCELLING' THEN NULL ELSE ?4 END,
-    error = CASE WHEN status = 'CANCELLING' THEN error ELSE ?5 END,
-    finished_at = n.now, updated_at = n.now
+SET output = CASE WHEN json_extract(?3, '$.' || status) = 'SUCCESS' THEN ?4 ELSE output END,
+    error = CASE WHEN json_extract(?3, '$.' || status) = 'ERROR' THEN ?5 ELSE error END,
+    finished_at = n.now, updated_at = n.now,
+    status = json_extract(?3, '$.' || status)
 FROM n
-WHERE id = ?2 AND status IN ('QUEUED', 'RUNNING', 'PAUSED', 'CANCELLING')
+WHERE id = ?2 AND json_extract(?3, '$.' || status) IS NOT NULL
 RETURNING status
 
--- name: set_run_status
+-- name: move_run
+-- A control's table ?3 (the one the driver picked) moves the run ?2 as one compare-and-set; a run
+-- it does not move is not changed and no row comes back. ?4 is an error to record (a cancel's
+-- reason, a pause's cause), NULL to keep the run's; ?5 is 1 when the target is a finished status,
+-- which gives the run its end time.
 WITH n AS (SELECT coalesce(?1, {{_now}}) AS now)
 UPDATE pgqrs_runs
-SET status = ?3, error = coalesce(?4, error),
-    finished_at = CASE WHEN ?3 = 'CANCELLED' THEN n.now ELSE finished_at END, updated_at = n.now
+SET status = json_extract(?3, '$.' || status), error = coalesce(?4, error),
+    finished_at = CASE WHEN ?5 = 1 THEN n.now ELSE finished_at END, updated_at = n.now
 FROM n
-WHERE id = ?2
+WHERE id = ?2 AND json_extract(?3, '$.' || status) IS NOT NULL
+RETURNING {{_run_columns}}
 
 -- name: find_run
 SELECT {{_run_columns}} FROM pgqrs_runs WHERE id = ?1
@@ -124,7 +130,9 @@ ORDER BY id DESC
 LIMIT ?6
 
 -- name: finished_runs
--- ?2 retention in microseconds, ?3 the most runs.
+-- ?2 retention in microseconds, ?3 the most runs. The statuses are the finished ones
+-- (RunStatus.isFinished()), a definition of the API and no transition, written as the predicate of
+-- the partial index pgqrs_runs_finished_idx so that the index serves the purge.
 SELECT id FROM pgqrs_runs
 WHERE status IN ('SUCCESS', 'ERROR', 'CANCELLED') AND finished_at < coalesce(?1, {{_now}}) - ?2
 ORDER BY finished_at
@@ -135,11 +143,12 @@ LIMIT ?3
 DELETE FROM pgqrs_runs WHERE id IN (SELECT value FROM json_each(?1))
 
 -- name: stuck_runs
--- ?2 the most runs. Runs no worker will finish: past their deadline while nobody holds their
--- message (a worker holding one enforces the deadline itself), or whose message was dead-lettered.
+-- ?2 the most runs, ?3 the reap table: only a run it moves is reaped. Runs no worker will finish:
+-- past their deadline while nobody holds their message (a worker holding one enforces the deadline
+-- itself), or whose message was dead-lettered.
 SELECT r.id, r.message_id, (r.deadline_at IS NOT NULL AND r.deadline_at <= coalesce(?1, {{_now}})) AS timed_out
 FROM pgqrs_runs r LEFT JOIN pgqrs_messages m ON m.id = r.message_id
-WHERE r.status IN ('QUEUED', 'RUNNING', 'PAUSED', 'CANCELLING')
+WHERE json_extract(?3, '$.' || r.status) IS NOT NULL
   AND ((r.deadline_at <= coalesce(?1, {{_now}})
         AND (m.id IS NULL OR m.state <> 'live' OR m.lease_token IS NULL OR m.visible_at <= coalesce(?1, {{_now}})))
        OR m.state = 'dead')
@@ -147,11 +156,14 @@ ORDER BY r.id
 LIMIT ?2
 
 -- name: fail_runs
--- ?2 the runs, ?3 those of them that timed out, both JSON arrays.
+-- ?2 the runs, ?3 those of them that timed out, both JSON arrays; ?4 the reap table, which moves
+-- them (stuck_runs found them in the same transaction). As with finish_run, the error is recorded
+-- only by a move to ERROR (a run that was being cancelled keeps its reason), and the run gets its
+-- end time.
 UPDATE pgqrs_runs
-SET error = CASE WHEN status = 'CANCELLING' THEN error
+SET error = CASE WHEN json_extract(?4, '$.' || status) <> 'ERROR' THEN error
                  WHEN id IN (SELECT value FROM json_each(?3)) THEN 'the run timed out: its deadline passed'
                  ELSE 'its trigger message was dead-lettered after repeated failed deliveries' END,
-    status = CASE WHEN status = 'CANCELLING' THEN 'CANCELLED' ELSE 'ERROR' END,
+    status = json_extract(?4, '$.' || status),
     finished_at = coalesce(?1, {{_now}}), updated_at = coalesce(?1, {{_now}})
-WHERE id IN (SELECT value FROM json_each(?2))
+WHERE id IN (SELECT value FROM json_each(?2)) AND json_extract(?4, '$.' || status) IS NOT NULL

@@ -4,14 +4,6 @@
 -- name: insert_signal
 INSERT INTO pgqrs_signals (run_id, name, value, sent_at) VALUES (?2, ?3, ?4, coalesce(?1, {{_now}}))
 
--- name: next_signal
--- The oldest pending signal of a name. No FOR UPDATE: the transaction's BEGIN IMMEDIATE holds the
--- write lock until record_signal_step and consume_signal are done.
-SELECT id, value FROM pgqrs_signals
-WHERE run_id = ?1 AND name = ?2 AND consumed_by IS NULL
-ORDER BY id
-LIMIT 1
-
 -- name: pending_signal_for_step
 -- Whether the run's lease holds (?2 run, ?3 message, ?4 token; see _run_lease_holds), the oldest
 -- pending signal of the name ?5 (id and value, NULL when none), and the time of the unit of work

@@ -1,7 +1,9 @@
 -- Rows of the workflow tables written at an older schema version, for the upgrade tests
 -- (SqliteUpgradeContract): the driver's statements of these tables name columns of the latest
 -- schema, so before the upgrade the runs are made here, in the columns every version since
--- migration 3 has. Times are bound, never read from the clock.
+-- migration 3 has. The steps are written here too, as the step leases of older releases left them
+-- (the driver no longer leases steps); RunLeaseContract writes a step held under a step lease so,
+-- as a release before the run lease left one. Times are bound, never read from the clock.
 
 -- name: insert_run
 -- ?1 workflow, ?2 input, ?3 time.
@@ -21,6 +23,24 @@ UPDATE pgqrs_runs SET message_id = ?2 WHERE id = ?1
 -- name: begin_run
 -- ?1 the run, ?2 time: a worker began it.
 UPDATE pgqrs_runs SET status = 'RUNNING', attempts = attempts + 1, started_at = ?2, updated_at = ?2 WHERE id = ?1
+
+-- name: insert_step
+-- A step whose execution under a step lease ended: acquired (its seq the run's highest plus one,
+-- one attempt), then finished, its lease cleared. ?1 the run, ?2 step id, ?3 status, ?4 output,
+-- ?5 output type, ?6 error, ?7 due time of a RETRY or WAITING step or NULL, ?8 awaited signal,
+-- ?9 time; a SUCCESS or ERROR step finished then.
+INSERT INTO pgqrs_steps (run_id, step_id, status, output, output_type, error, attempts, wake_at, awaiting,
+                         started_at, updated_at, finished_at, seq)
+SELECT ?1, ?2, ?3, ?4, ?5, ?6, 1, ?7, ?8, ?9, ?9, CASE WHEN ?3 IN ('SUCCESS', 'ERROR') THEN ?9 END,
+       coalesce(max(seq), 0) + 1
+FROM pgqrs_steps WHERE run_id = ?1
+
+-- name: insert_running_step
+-- A step a worker holds under a step lease, as acquiring it left it: RUNNING in its first attempt,
+-- ?3 the lease token, ?4 the lease's end. ?1 the run, ?2 step id, ?5 time.
+INSERT INTO pgqrs_steps (run_id, step_id, status, attempts, lease_token, lease_until, started_at, updated_at, seq)
+SELECT ?1, ?2, 'RUNNING', 1, ?3, ?4, ?5, ?5, coalesce(max(seq), 0) + 1
+FROM pgqrs_steps WHERE run_id = ?1
 
 -- name: insert_signal
 -- ?1 the run, ?2 name, ?3 value, ?4 time.
