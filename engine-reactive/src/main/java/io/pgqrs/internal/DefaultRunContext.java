@@ -328,11 +328,18 @@ final class DefaultRunContext implements RunContext {
         attempts, wakeAfter, awaiting, completion, ranFor);
   }
 
+  /** What a step-like {@code Mono} does once subscribed, given its identity and record. */
+  @FunctionalInterface
+  private interface Subscribed<T> {
+    void run(Identity id, StoreResults.@Nullable StepRecord recorded, MonoSink<T> sink);
+  }
+
   /**
-   * A step: the identity is given now; when subscribed, the step replays from the history or is
-   * executed by {@code execution}.
+   * A step-like {@code Mono}: when subscribed, its identity is given, an interrupted execution
+   * fails it, and a history written by other code at its position diverges the run; otherwise
+   * {@code body} goes on with the record found there (or null).
    */
-  private <T> Mono<T> step(LazyIdentity lazy, @Nullable JavaType type, StepExecution<T> execution) {
+  private <T> Mono<T> subscribed(LazyIdentity lazy, Subscribed<T> body) {
     return Mono.create(sink -> {
       Identity id;
       try {
@@ -353,6 +360,16 @@ final class DefaultRunContext implements RunContext {
         sink.error(stopWith(new Diverged(e)));
         return;
       }
+      body.run(id, r, sink);
+    });
+  }
+
+  /**
+   * A step: the identity is given now; when subscribed, the step replays from the history or is
+   * executed by {@code execution}.
+   */
+  private <T> Mono<T> step(LazyIdentity lazy, @Nullable JavaType type, StepExecution<T> execution) {
+    return subscribed(lazy, (id, r, sink) -> {
       int attempt = 1;
       if (r != null) {
         switch (r.status()) {
@@ -634,26 +651,7 @@ final class DefaultRunContext implements RunContext {
   public Mono<Void> sleep(Duration duration) {
     Engine.checkNotNegative("duration", duration);
     LazyIdentity lazy = new LazyIdentity(SLEEP, null);
-    return Mono.create(sink -> {
-      Identity id;
-      try {
-        id = lazy.resolve(sink.contextView());
-      } catch (RuntimeException e) {
-        sink.error(e);
-        return;
-      }
-      Interrupt early = interruption.get();
-      if (early != null) {
-        sink.error(new RunInterrupted(early));
-        return;
-      }
-      StoreResults.StepRecord r;
-      try {
-        r = recorded(id);
-      } catch (NondeterminismException e) {
-        sink.error(stopWith(new Diverged(e)));
-        return;
-      }
+    return subscribed(lazy, (id, r, sink) -> {
       if (r != null && (r.status() == StepStatus.SUCCESS || r.status() == StepStatus.ERROR)) {
         deliver(id, r.completion(), sink, null, null);
         return;
@@ -709,26 +707,7 @@ final class DefaultRunContext implements RunContext {
     LazyIdentity lazy = new LazyIdentity(SIGNAL + name, null);
     JavaType javaType = runtime.mapper().constructType(type);
     String timeoutText = "no signal '" + name + "' arrived within " + timeout;
-    return Mono.create(sink -> {
-      Identity id;
-      try {
-        id = lazy.resolve(sink.contextView());
-      } catch (RuntimeException e) {
-        sink.error(e);
-        return;
-      }
-      Interrupt early = interruption.get();
-      if (early != null) {
-        sink.error(new RunInterrupted(early));
-        return;
-      }
-      StoreResults.StepRecord r;
-      try {
-        r = recorded(id);
-      } catch (NondeterminismException e) {
-        sink.error(stopWith(new Diverged(e)));
-        return;
-      }
+    return subscribed(lazy, (id, r, sink) -> {
       if (r != null && r.status() == StepStatus.SUCCESS) {
         try {
           deliver(id, r.completion(), sink, replayValue(r, javaType), null);
