@@ -400,8 +400,11 @@ final class ConsumerSession {
     }
     while (true) {
       int promised = reserved.get();
-      long demand = s.requestedFromDownstream() - promised - claimingSize;
       long room = settings.maxInFlight() - held.size() - promised - claimingSize;
+      // A handler run's demand lags its handlers by a moment (it asks again after a handler's
+      // outcome is emitted); the in-flight bound alone limits it, and an adopted delivery waits in
+      // the sink's buffer for that request. A plain deliveries() subscriber's demand is its own.
+      long demand = handlerMode ? room : s.requestedFromDownstream() - promised - claimingSize;
       if (demand <= 0 || room <= 0) {
         return null;
       }

@@ -14,6 +14,7 @@ import java.util.Map;
 import java.util.Objects;
 import java.util.UUID;
 import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.atomic.AtomicReference;
 import org.jspecify.annotations.Nullable;
 import reactor.core.publisher.Mono;
 
@@ -216,13 +217,24 @@ final class DefaultRunExecution implements RunExecution {
   }
 
   private Mono<Boolean> finish(RunStatus status, @Nullable String json, @Nullable String error) {
-    return delivery.settleWith(lease -> runtime.driver().finishRun(
-            new StoreParams.FinishRun(run.id(), ref(lease), status, RunTransitions.finish(status), json, error, null))
-        .doOnNext(ended -> runtime.announce(ended == status
-            ? new WorkflowRuntime.Finished(run.id(), ended, json, error)
-            // Ended otherwise (a cancel arrived): waiters read the run for its reason.
-            : new WorkflowRuntime.Finished(run.id(), null, null, null)))
-        .hasElement());
+    return Mono.defer(() -> {
+      AtomicReference<@Nullable RunStatus> ended = new AtomicReference<>();
+      return delivery.settleWith(lease -> runtime.driver().finishRun(
+              new StoreParams.FinishRun(run.id(), ref(lease), status, RunTransitions.finish(status), json, error, null))
+          .doOnNext(ended::set)
+          .hasElement())
+          // Announced once the delivery is settled and its slot is free, so that a caller woken by
+          // the result and triggering again at once finds the room for the local fast path.
+          .doOnNext(done -> {
+            RunStatus e = ended.get();
+            if (e != null) {
+              runtime.announce(e == status
+                  ? new WorkflowRuntime.Finished(run.id(), e, json, error)
+                  // Ended otherwise (a cancel arrived): waiters read the run for its reason.
+                  : new WorkflowRuntime.Finished(run.id(), null, null, null));
+            }
+          });
+    });
   }
 
   @Override

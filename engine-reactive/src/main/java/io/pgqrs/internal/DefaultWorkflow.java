@@ -56,6 +56,7 @@ final class DefaultWorkflow<I, O> implements Workflow<I, O> {
           .map(t -> {
             if (slot != null) {
               if (t.leased() != null && t.begun() != null) {
+                runtime.takenByTrigger();
                 slot.adopt(t.leased(), t.begun());
               } else {
                 slot.cancel();

@@ -207,10 +207,10 @@ final class DefaultWorkflowWorker<I, O> implements WorkflowWorker {
       return exec.fail(timedOut(exec.run())).then();
     }
     if (interrupt instanceof DefaultRunContext.Finished) {
-      return exec.delivery().ack().then();
+      return exec.delivery().ack().then(Mono.fromRunnable(() -> runtime.endedElsewhere(exec.run().id())));
     }
     // Lost: another worker owns the run; hand the message back in case this one still holds it.
-    return exec.park(null).then();
+    return exec.park(null).then(Mono.fromRunnable(() -> runtime.endedElsewhere(exec.run().id())));
   }
 
   private static String timedOut(RunInfo run) {

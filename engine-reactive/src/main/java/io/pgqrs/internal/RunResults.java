@@ -11,6 +11,7 @@ import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicInteger;
+import java.util.function.LongPredicate;
 import org.jspecify.annotations.Nullable;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -35,6 +36,8 @@ final class RunResults {
 
   private final StoreDriver driver;
   private final Duration poll;
+  /** Whether a run is executing in this engine, which will announce its end itself. */
+  private final LongPredicate executingHere;
   private final reactor.core.scheduler.Scheduler timers;
   private final Map<Long, Waiting> waiting = new ConcurrentHashMap<>();
   private final Map<Long, WorkflowRuntime.Finished> recent = new LinkedHashMap<>(16, 0.75f, false) {
@@ -59,9 +62,32 @@ final class RunResults {
   }
 
   RunResults(StoreDriver driver, Duration poll, reactor.core.scheduler.Scheduler timers) {
+    this(driver, poll, timers, runId -> false);
+  }
+
+  /**
+   * @param executingHere whether a run is executing in this engine: its run-finished notification
+   *     is not looked up, since the execution announces the end itself (and {@link #executionEnded}
+   *     looks it up if it ended otherwise)
+   */
+  RunResults(StoreDriver driver, Duration poll, reactor.core.scheduler.Scheduler timers,
+      LongPredicate executingHere) {
     this.driver = driver;
     this.poll = poll;
     this.timers = timers;
+    this.executingHere = executingHere;
+  }
+
+  /**
+   * An execution of the run in this engine ended without finishing it: the run was finished or
+   * taken elsewhere (a lost lease, say). Its waiters, whose notification was skipped while it
+   * executed here, are looked up now.
+   */
+  void executionEnded(long runId) {
+    if (waiting.containsKey(runId)) {
+      toLook.add(runId);
+      look();
+    }
   }
 
   /** A run finished (in this engine, or seen finished by a look-up): its waiters get it now. */
@@ -132,7 +158,7 @@ final class RunResults {
       if (id < 0) {
         lookAll = true;
         look();
-      } else if (waiting.containsKey(id)) {
+      } else if (waiting.containsKey(id) && !executingHere.test(id)) {
         toLook.add(id);
         look();
       }

@@ -24,6 +24,7 @@ import java.time.Duration;
 import java.util.Map;
 import java.util.Objects;
 import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.atomic.AtomicLong;
 import org.jspecify.annotations.Nullable;
 import reactor.core.publisher.Flux;
 import reactor.core.publisher.Mono;
@@ -46,12 +47,14 @@ final class WorkflowRuntime implements Runs {
   private final Map<String, java.util.List<DefaultWorkflowWorker<?, ?>>> localWorkers = new ConcurrentHashMap<>();
   private final StepRecorder recorder;
   private final RunResults results;
+  /** Runs a local worker took in their trigger statement (the fast path), since the engine started. */
+  private final AtomicLong takenByTrigger = new AtomicLong();
 
   WorkflowRuntime(Engine engine) {
     this.engine = engine;
     this.driver = engine.driver();
     this.recorder = new StepRecorder(driver);
-    this.results = new RunResults(driver, engine.config().pollInterval(), engine.timers());
+    this.results = new RunResults(driver, engine.config().pollInterval(), engine.timers(), executing::containsKey);
   }
 
   StepRecorder recorder() {
@@ -80,6 +83,16 @@ final class WorkflowRuntime implements Runs {
       next.remove(worker);
       return next.isEmpty() ? null : java.util.List.copyOf(next);
     });
+  }
+
+  /** A run was taken by its trigger and handed to a local worker. */
+  void takenByTrigger() {
+    takenByTrigger.incrementAndGet();
+  }
+
+  /** How many runs local workers took in their trigger statement since the engine started. */
+  long runsTakenByTrigger() {
+    return takenByTrigger.get();
   }
 
   /** A slot of a local worker of the queue with room for one more run now, or null. */
@@ -269,6 +282,14 @@ final class WorkflowRuntime implements Runs {
 
   void finishedExecuting(long runId, DefaultRunContext ctx) {
     executing.remove(runId, ctx);
+  }
+
+  /**
+   * An execution here ended because the run was finished or taken elsewhere: its waiters, which
+   * skipped the run's notification while it executed here, look it up now.
+   */
+  void endedElsewhere(long runId) {
+    results.executionEnded(runId);
   }
 
   /**

@@ -22,6 +22,7 @@ import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ThreadLocalRandom;
 import java.util.concurrent.atomic.AtomicInteger;
+import java.util.concurrent.atomic.AtomicLong;
 import java.util.concurrent.atomic.AtomicReference;
 import java.util.stream.Collectors;
 import java.util.stream.IntStream;
@@ -297,6 +298,30 @@ public abstract class WorkflowReplayContract extends StoreContract {
     RunInfo info = run.info().block(T);
     assertThat(info.attempts()).isEqualTo(1);
     assertThat(info.status()).isEqualTo(RunStatus.SUCCESS);
+  }
+
+  /**
+   * A caller that triggers the next run as soon as the previous result arrives finds the worker's
+   * slot free again: the result is announced only once the finished run's delivery has given its
+   * slot back, so none of these runs goes through the queue.
+   */
+  @Test
+  void runsTriggeredOneAfterAnotherFromTheirResultsAllTakeTheFastPath() {
+    Workflow<String, String> workflow = register(define(newWorkflowName(), String.class, String.class,
+        (ctx, in) -> ctx.step("one", String.class, () -> Mono.just(in + "!"))));
+    // No poll-driven claim competes with the triggers for the one slot.
+    workers.add(workflow.worker().concurrency(1).pollInterval(Duration.ofMinutes(10))
+        .shutdownTimeout(Duration.ofSeconds(5)).start());
+    // The first runs may come before the worker has registered and made its first claim. Each next
+    // trigger is made where the previous result arrived, as a reactive caller would.
+    AtomicLong before = new AtomicLong();
+    List<String> results = Flux.range(0, 3).concatMap(i -> workflow.trigger("w" + i).flatMap(RunHandle::result))
+        .then(Mono.fromRunnable(() -> before.set(io.pgqrs.internal.EngineProbe.runsTakenByTrigger(store))))
+        .thenMany(Flux.range(0, 30).concatMap(i -> workflow.trigger("r" + i).flatMap(RunHandle::result)))
+        .collectList().block(T);
+    assertThat(results).hasSize(30).first().isEqualTo("r0!");
+    assertThat(io.pgqrs.internal.EngineProbe.runsTakenByTrigger(store) - before.get())
+        .as("runs of 30 taken by their trigger on queue %s", workflow.definition().queue()).isEqualTo(30);
   }
 
   @Test

@@ -1,0 +1,19 @@
+package io.pgqrs.internal;
+
+import io.pgqrs.Store;
+
+/** Reads engine internals that contract tests assert on but the public API does not expose. */
+public final class EngineProbe {
+
+  private EngineProbe() {}
+
+  /**
+   * How many runs the store's local workers took in their trigger statement (the local fast path).
+   *
+   * @param store a store opened by {@link io.pgqrs.Pgqrs#connect}
+   * @return the count since the store was opened
+   */
+  public static long runsTakenByTrigger(Store store) {
+    return ((WorkflowRuntime) store.runs()).runsTakenByTrigger();
+  }
+}
