@@ -945,26 +945,50 @@ final class SqliteDriver implements StoreDriver {
 
   @Override
   public Mono<RunStatus> finishRun(StoreParams.FinishRun p) {
-    return db.transaction("finish run", s -> lockRun(s, p.runId(), p.now())
-            // A run the table does not move (a finished one) is not changed, nor is its message.
-            .filter(read -> p.moves().target(read.run().status()) != null)
-            .flatMap(read -> {
-              Long messageId = read.messageId();
-              StoreParams.LeaseRef lease = p.lease();
-              Mono<Long> archived = messageId == null ? Mono.just(1L)
-                  : lease == null ? archiveUnleased(s, messageId, read.now()).thenReturn(1L)
-                  : archiveLeased(s, messageId, lease.token(), read.now());
-              return archived.flatMap(n -> n != 1
-                  // The lease was lost: another worker owns the run now and will finish it.
-                  ? Mono.<RunStatus>empty()
-                  : first(s.query(sql("finish_run"), read.now(), p.runId(), table(p.moves()), p.outputJson(),
-                      p.error()), r -> RunStatus.valueOf(r.string("status"))));
-            }))
+    return db.transaction("finish run", s -> finishIn(s, p, p.now()))
         // Announced after the commit: a waiter that reads the run on the signal sees it finished.
         .doOnSuccess(status -> {
           if (status != null) {
             announceRunFinished(p.runId());
           }
+        });
+  }
+
+  @Override
+  public Mono<List<StoreResults.RunFinished>> finishRuns(StoreParams.FinishRuns p) {
+    List<StoreParams.FinishRun> runs = List.copyOf(p.runs());
+    if (runs.isEmpty()) {
+      return Mono.just(List.of());
+    }
+    // One transaction, one commit for the batch; each run fenced on its own inside it.
+    return db.transaction("finish runs", s -> Flux.fromIterable(runs)
+            .concatMap(run -> finishIn(s, run, p.now())
+                .map(status -> new StoreResults.RunFinished(run.runId(), status))
+                .defaultIfEmpty(new StoreResults.RunFinished(run.runId(), null)))
+            .collectList())
+        .doOnSuccess(finished -> {
+          if (finished != null) {
+            finished.stream().filter(f -> f.status() != null).forEach(f -> announceRunFinished(f.runId()));
+          }
+        });
+  }
+
+  /** Finishes one run inside a transaction as {@link StoreParams.FinishRun} says; empty when nothing changed. */
+  private static Mono<RunStatus> finishIn(SqlSession s, StoreParams.FinishRun p, @Nullable Instant now) {
+    return lockRun(s, p.runId(), now)
+        // A run the table does not move (a finished one) is not changed, nor is its message.
+        .filter(read -> p.moves().target(read.run().status()) != null)
+        .flatMap(read -> {
+          Long messageId = read.messageId();
+          StoreParams.LeaseRef lease = p.lease();
+          Mono<Long> archived = messageId == null ? Mono.just(1L)
+              : lease == null ? archiveUnleased(s, messageId, read.now()).thenReturn(1L)
+              : archiveLeased(s, messageId, lease.token(), read.now());
+          return archived.flatMap(n -> n != 1
+              // The lease was lost: another worker owns the run now and will finish it.
+              ? Mono.<RunStatus>empty()
+              : first(s.query(sql("finish_run"), read.now(), p.runId(), table(p.moves()), p.outputJson(),
+                  p.error()), r -> RunStatus.valueOf(r.string("status"))));
         });
   }
 

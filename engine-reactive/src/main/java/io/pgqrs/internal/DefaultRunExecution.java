@@ -82,7 +82,7 @@ final class DefaultRunExecution implements RunExecution {
 
   /** Writes a step record fenced by this execution's lease, through the engine's batching recorder. */
   Mono<StoreResults.StepWritten> write(StoreParams.RecordStep step) {
-    return runtime.recorder().record(step).doOnNext(written -> {
+    return runtime.recorder().write(step).doOnNext(written -> {
       if (written.written()) {
         remember(new StoreResults.StepRecord(step.position(), step.stepId(), step.status(), step.outputJson(),
             step.outputType(), step.error(), step.attempts(), step.wakeAfter(), step.awaiting(), step.completion()));
@@ -219,10 +219,12 @@ final class DefaultRunExecution implements RunExecution {
   private Mono<Boolean> finish(RunStatus status, @Nullable String json, @Nullable String error) {
     return Mono.defer(() -> {
       AtomicReference<@Nullable RunStatus> ended = new AtomicReference<>();
-      return delivery.settleWith(lease -> runtime.driver().finishRun(
+      return delivery.settleWith(lease -> runtime.finisher().write(
               new StoreParams.FinishRun(run.id(), ref(lease), status, RunTransitions.finish(status), json, error, null))
-          .doOnNext(ended::set)
-          .hasElement())
+          .map(finished -> {
+            ended.set(finished.status());
+            return finished.status() != null;
+          }))
           // Announced once the delivery is settled and its slot is free, so that a caller woken by
           // the result and triggering again at once finds the room for the local fast path.
           .doOnNext(done -> {

@@ -11,6 +11,7 @@ import io.pgqrs.SerializationFailedException;
 import io.pgqrs.queue.Delivery;
 import io.pgqrs.spi.StoreDriver;
 import io.pgqrs.spi.StoreParams;
+import io.pgqrs.spi.StoreResults;
 import io.pgqrs.workflow.RunExecution;
 import io.pgqrs.workflow.RunInfo;
 import io.pgqrs.workflow.RunNotFoundException;
@@ -45,7 +46,8 @@ final class WorkflowRuntime implements Runs {
   private final StoreDriver driver;
   private final Map<Long, DefaultRunContext> executing = new ConcurrentHashMap<>();
   private final Map<String, java.util.List<DefaultWorkflowWorker<?, ?>>> localWorkers = new ConcurrentHashMap<>();
-  private final StepRecorder recorder;
+  private final BatchedWrites<StoreParams.RecordStep, StoreResults.StepWritten> recorder;
+  private final BatchedWrites<StoreParams.FinishRun, StoreResults.RunFinished> finisher;
   private final RunResults results;
   /** Runs a local worker took in their trigger statement (the fast path), since the engine started. */
   private final AtomicLong takenByTrigger = new AtomicLong();
@@ -53,12 +55,22 @@ final class WorkflowRuntime implements Runs {
   WorkflowRuntime(Engine engine) {
     this.engine = engine;
     this.driver = engine.driver();
-    this.recorder = new StepRecorder(driver);
+    // One record per step in a batch, one completion per run.
+    this.recorder = new BatchedWrites<>(steps -> driver.recordSteps(new StoreParams.RecordSteps(steps, null)),
+        (a, b) -> a.runId() == b.runId() && a.stepId().equals(b.stepId()));
+    this.finisher = new BatchedWrites<>(runs -> driver.finishRuns(new StoreParams.FinishRuns(runs, null)),
+        (a, b) -> a.runId() == b.runId());
     this.results = new RunResults(driver, engine.config().pollInterval(), engine.timers(), executing::containsKey);
   }
 
-  StepRecorder recorder() {
+  /** Writes step records of the runs executing here, many in one statement when they arrive together. */
+  BatchedWrites<StoreParams.RecordStep, StoreResults.StepWritten> recorder() {
     return recorder;
+  }
+
+  /** Finishes runs executing here by their leases, many in one statement when they arrive together. */
+  BatchedWrites<StoreParams.FinishRun, StoreResults.RunFinished> finisher() {
+    return finisher;
   }
 
   void close() {

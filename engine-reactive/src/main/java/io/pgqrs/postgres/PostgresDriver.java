@@ -44,6 +44,7 @@ import java.util.HashSet;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
+import java.util.Objects;
 import java.util.Optional;
 import java.util.Set;
 import java.util.UUID;
@@ -965,12 +966,8 @@ final class PostgresDriver implements StoreDriver {
   public Mono<RunStatus> finishRun(StoreParams.FinishRun p) {
     Object now = opt(p.now(), Instant.class);
     if (p.lease() != null) {
-      return one("finish run", sql.get("finish_leased_run"),
-              row -> Optional.ofNullable(row.get("status", String.class)), now, p.runId(), sources(p.moves()),
-              targets(p.moves()), opt(p.outputJson(), String.class), opt(p.error(), String.class), p.lease().token(),
-              PostgresListener.channel(schema, RUNS_CHANNEL_KEY))
-          .flatMap(Mono::justOrEmpty)
-          .map(RunStatus::valueOf);
+      return finishRuns(new StoreParams.FinishRuns(List.of(p), p.now()))
+          .flatMap(finished -> Mono.justOrEmpty(finished.get(0).status()));
     }
     return inTransaction("finish run", c -> lockRun(c, p.runId(), now)
         // A status that is not a source of the table does not move: nothing changes.
@@ -985,6 +982,45 @@ final class PostgresDriver implements StoreDriver {
                   opt(p.error(), String.class)).singleOrEmpty())
               .flatMap(status -> announceRunFinished(c, p.runId()).thenReturn(status));
         }));
+  }
+
+  @Override
+  public Mono<List<StoreResults.RunFinished>> finishRuns(StoreParams.FinishRuns p) {
+    // Deferred: the arrays are built when subscribed.
+    return Mono.defer(() -> {
+      List<StoreParams.FinishRun> runs = p.runs();
+      int n = runs.size();
+      if (n == 0) {
+        return Mono.just(List.<StoreResults.RunFinished>of());
+      }
+      Long[] runIds = new Long[n];
+      String[] tokens = new String[n];
+      String[] outputs = new String[n];
+      String[] errors = new String[n];
+      List<Long> tableOrdinals = new ArrayList<>();
+      List<String> tableSources = new ArrayList<>();
+      List<String> tableTargets = new ArrayList<>();
+      for (int i = 0; i < n; i++) {
+        StoreParams.FinishRun run = runs.get(i);
+        StoreParams.LeaseRef lease = Objects.requireNonNull(run.lease(), "a batched finish needs the run's lease");
+        runIds[i] = run.runId();
+        tokens[i] = lease.token().toString();
+        outputs[i] = run.outputJson();
+        errors[i] = run.error();
+        for (int m = 0; m < run.moves().from().size(); m++) {
+          tableOrdinals.add(i + 1L);
+          tableSources.add(run.moves().from().get(m).name());
+          tableTargets.add(run.moves().to().get(m).name());
+        }
+      }
+      return withConnection("finish runs", c -> rows(c, sql.get("finish_leased_runs"), row -> {
+            String status = row.get("status", String.class);
+            return new StoreResults.RunFinished(longValue(row, "run_id"), status == null ? null : RunStatus.valueOf(status));
+          }, opt(p.now(), Instant.class), runIds, tokens, outputs, errors, tableOrdinals.toArray(Long[]::new),
+          tableSources.toArray(String[]::new), tableTargets.toArray(String[]::new),
+          PostgresListener.channel(schema, RUNS_CHANNEL_KEY)))
+          .collectList();
+    });
   }
 
   @Override

@@ -453,6 +453,17 @@ public interface StoreDriver {
   Mono<io.pgqrs.workflow.RunStatus> finishRun(StoreParams.FinishRun p);
 
   /**
+   * Finishes runs by their message leases, in one statement or transaction where the backend
+   * allows, each as {@link #finishRun} says and fenced on its own; their ends are announced after
+   * the commit. Cold.
+   *
+   * @param p the completions
+   * @return one result per completion, in input order; errors with the store's error for all of
+   *     them (nothing changed)
+   */
+  Mono<List<StoreResults.RunFinished>> finishRuns(StoreParams.FinishRuns p);
+
+  /**
    * Records a signal and wakes the run if it waits for that name.
    *
    * @param p the signal

@@ -444,6 +444,16 @@ public final class StoreParams {
       @Nullable String error, @Nullable Instant now) {}
 
   /**
+   * Runs finished together by their message leases, in one statement where the backend allows:
+   * each is finished on its own as {@link FinishRun} says, fenced by its own lease.
+   *
+   * @param runs the completions, at least one, each with its lease (a {@link FinishRun#now()} is
+   *     ignored); at most one per run in a batch
+   * @param now the clock, or null for the database's
+   */
+  public record FinishRuns(List<FinishRun> runs, @Nullable Instant now) {}
+
+  /**
    * Sends a signal to a run and wakes it if it waits for that name.
    *
    * @param runId the run

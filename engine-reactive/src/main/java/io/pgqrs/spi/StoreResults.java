@@ -187,6 +187,15 @@ public final class StoreResults {
       @Nullable String error, int attempts, @Nullable Duration untilWake, @Nullable String awaiting, int completion) {}
 
   /**
+   * What finishing one run of a {@link StoreParams.FinishRuns} found.
+   *
+   * @param runId the run
+   * @param status the status the run ended with (CANCELLED for a run that was CANCELLING), or null
+   *     when nothing changed: the run had already finished or is gone, or its lease was lost
+   */
+  public record RunFinished(long runId, @Nullable RunStatus status) {}
+
+  /**
    * What writing one step record found.
    *
    * @param written whether the record was written: false when the run's message lease no longer

@@ -1971,6 +1971,75 @@ public abstract class DriverConformance {
   }
 
   @Test
+  void finishRunsFinishesEachRunOfTheBatchOnItsOwnLease() {
+    Instant t = start();
+    Rows.Run succeeds = rows.runIn(RunStatus.RUNNING, t);
+    Rows.Run forgedLease = rows.runIn(RunStatus.RUNNING, t);
+    Rows.Run cancelling = rows.runIn(RunStatus.CANCELLING, t);
+    Rows.Run finished = rows.runIn(RunStatus.SUCCESS, t);
+    Rows.Run fails = rows.runIn(RunStatus.RUNNING, t);
+    RunInfo forgedBefore = run(forgedLease.id());
+    RunInfo finishedBefore = run(finished.id());
+    Instant at = t.plusSeconds(1);
+    List<StoreResults.RunFinished> results = driver.finishRuns(new StoreParams.FinishRuns(List.of(
+        new StoreParams.FinishRun(succeeds.id(), succeeds.lease(at), RunStatus.SUCCESS,
+            RunTransitions.finish(RunStatus.SUCCESS), "{\"total\": 3}", null, null),
+        new StoreParams.FinishRun(forgedLease.id(), forged(forgedLease.message(), at), RunStatus.SUCCESS,
+            RunTransitions.finish(RunStatus.SUCCESS), "1", null, null),
+        new StoreParams.FinishRun(cancelling.id(), cancelling.lease(at), RunStatus.SUCCESS,
+            RunTransitions.finish(RunStatus.SUCCESS), "2", null, null),
+        // A finished run's message is archived: whatever lease is given, nothing changes.
+        new StoreParams.FinishRun(finished.id(), new StoreParams.LeaseRef(0, UUID.randomUUID(), at), RunStatus.ERROR,
+            RunTransitions.finish(RunStatus.ERROR), null, "late", null),
+        new StoreParams.FinishRun(fails.id(), fails.lease(at), RunStatus.ERROR,
+            RunTransitions.finish(RunStatus.ERROR), null, "boom", null)), at)).block(T);
+    assertThat(results).containsExactly(
+        new StoreResults.RunFinished(succeeds.id(), RunStatus.SUCCESS),
+        new StoreResults.RunFinished(forgedLease.id(), null),
+        new StoreResults.RunFinished(cancelling.id(), RunStatus.CANCELLED),
+        new StoreResults.RunFinished(finished.id(), null),
+        new StoreResults.RunFinished(fails.id(), RunStatus.ERROR));
+    assertThat(run(succeeds.id())).isEqualTo(new RunInfo(succeeds.id(), succeeds.workflow(), RunStatus.SUCCESS,
+        json("{\"order\": 1}"), json("{\"total\": 3}"), null, null, 1, 0, t, t, at, null));
+    assertThat(find(succeeds.message().id()).state()).isEqualTo(MessageState.ARCHIVED);
+    assertThat(run(forgedLease.id())).isEqualTo(forgedBefore);
+    assertThat(find(forgedLease.message().id())).isEqualTo(forgedLease.message());
+    RunInfo cancelled = run(cancelling.id());
+    assertThat(cancelled.status()).isEqualTo(RunStatus.CANCELLED);
+    assertThat(cancelled.error()).as("the cancel's reason is kept").isEqualTo("stop");
+    assertThat(cancelled.output()).isNull();
+    assertThat(find(cancelling.message().id()).state()).isEqualTo(MessageState.ARCHIVED);
+    assertThat(run(finished.id())).isEqualTo(finishedBefore);
+    RunInfo failed = run(fails.id());
+    assertThat(failed.status()).isEqualTo(RunStatus.ERROR);
+    assertThat(failed.error()).isEqualTo("boom");
+    assertThat(failed.finishedAt()).isEqualTo(at);
+    assertThat(find(fails.message().id()).state()).isEqualTo(MessageState.ARCHIVED);
+  }
+
+  @Test
+  void finishRunsWithExpiredLeasesChangesNothingAndAnEmptyBatchIsEmpty() {
+    Instant t = start();
+    Rows.Run first = rows.runIn(RunStatus.RUNNING, t);
+    Rows.Run second = rows.runIn(RunStatus.RUNNING, t);
+    RunInfo firstBefore = run(first.id());
+    RunInfo secondBefore = run(second.id());
+    Instant late = t.plus(LEASE).plus(MS);
+    List<StoreResults.RunFinished> results = driver.finishRuns(new StoreParams.FinishRuns(List.of(
+        new StoreParams.FinishRun(first.id(), first.lease(late), RunStatus.SUCCESS,
+            RunTransitions.finish(RunStatus.SUCCESS), "1", null, null),
+        new StoreParams.FinishRun(second.id(), second.lease(late), RunStatus.ERROR,
+            RunTransitions.finish(RunStatus.ERROR), null, "x", null)), late)).block(T);
+    assertThat(results).containsExactly(new StoreResults.RunFinished(first.id(), null),
+        new StoreResults.RunFinished(second.id(), null));
+    assertThat(run(first.id())).isEqualTo(firstBefore);
+    assertThat(run(second.id())).isEqualTo(secondBefore);
+    assertThat(find(first.message().id())).isEqualTo(first.message());
+    assertThat(find(second.message().id())).isEqualTo(second.message());
+    assertThat(driver.finishRuns(new StoreParams.FinishRuns(List.of(), late)).block(T)).isEmpty();
+  }
+
+  @Test
   void finishRunWithoutALeaseArchivesTheUnleasedMessage() {
     Instant t = start();
     Rows.Run run = rows.runIn(RunStatus.QUEUED, t);

@@ -19,6 +19,7 @@ import java.time.Duration;
 import java.time.Instant;
 import java.time.temporal.ChronoUnit;
 import java.util.List;
+import java.util.UUID;
 import org.jspecify.annotations.Nullable;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.ExtendWith;
@@ -131,6 +132,36 @@ class PostgresDriverConformanceTest extends DriverConformance {
               new StoreParams.Moves(List.of(RunStatus.PAUSED), List.of(RunStatus.CANCELLED)), null, null, List.of(),
               null, t.plusSeconds(1))).block(T))
           .expectNext(paused.id())
+          .thenCancel()
+          .verify(T);
+    } finally {
+      listening.close().block(T);
+    }
+  }
+
+  @Test
+  void finishRunsAnnouncesEveryRunItFinishedAndNoOther() {
+    Instant t = now();
+    Rows.Run first = rows.runIn(RunStatus.RUNNING, t);
+    Rows.Run lost = rows.runIn(RunStatus.RUNNING, t);
+    Rows.Run second = rows.runIn(RunStatus.RUNNING, t);
+    Rows.Run after = rows.runIn(RunStatus.QUEUED, t);
+    Instant at = t.plusSeconds(1);
+    StoreDriver listening = open(dsn());
+    try {
+      StepVerifier.create(listening.runsFinished())
+          .expectNext(-1L)
+          .then(() -> driver.finishRuns(new StoreParams.FinishRuns(List.of(
+              new StoreParams.FinishRun(first.id(), first.lease(at), RunStatus.SUCCESS,
+                  RunTransitions.finish(RunStatus.SUCCESS), "1", null, null),
+              new StoreParams.FinishRun(lost.id(), new StoreParams.LeaseRef(lost.message().id(), UUID.randomUUID(), at),
+                  RunStatus.SUCCESS, RunTransitions.finish(RunStatus.SUCCESS), "1", null, null),
+              new StoreParams.FinishRun(second.id(), second.lease(at), RunStatus.ERROR,
+                  RunTransitions.finish(RunStatus.ERROR), null, "boom", null)), at)).block(T))
+          .expectNext(first.id(), second.id())
+          // Commit order on the one LISTEN connection: nothing of the lost run came before this.
+          .then(() -> driver.controlRun(RunTransitions.cancel(after.id(), "stop")).block(T))
+          .expectNext(after.id())
           .thenCancel()
           .verify(T);
     } finally {

@@ -120,19 +120,20 @@ FROM {{schema}}.pgqrs_runs r WHERE r.id = $2 FOR UPDATE OF r
 UPDATE {{schema}}.pgqrs_runs SET failures = failures + 1, updated_at = {{_now}} WHERE id = $2
 
 -- name: _finish_columns
--- What finishing records, from the target t.target the finish table gave the run x ($5 the output,
--- $6 the error): FinishRun's contract, not a transition. The output is kept only by a run that
--- ends SUCCESS and the error given only by one that ends ERROR; a run that ends CANCELLED keeps
--- the reason its cancel recorded.
+-- What finishing records, from the target t.target the finish table gave the run x and the
+-- outcome's t.output and t.error: FinishRun's contract, not a transition. The output is kept only
+-- by a run that ends SUCCESS and the error given only by one that ends ERROR; a run that ends
+-- CANCELLED keeps the reason its cancel recorded.
 status = t.target,
-output = CASE WHEN t.target = 'SUCCESS' THEN $5::jsonb END,
-error = CASE WHEN t.target = 'ERROR' THEN $6 WHEN t.target = 'CANCELLED' THEN x.error END
+output = CASE WHEN t.target = 'SUCCESS' THEN t.output::jsonb END,
+error = CASE WHEN t.target = 'ERROR' THEN t.error WHEN t.target = 'CANCELLED' THEN x.error END
 
 -- name: finish_run
 -- The finish table ($3 its sources, $4 their targets) applied as one compare-and-set of the
--- status of the locked run: a status that is not a source does not move and nothing changes.
+-- status of the locked run, with the output $5 and the error $6: a status that is not a source
+-- does not move and nothing changes.
 WITH n AS (SELECT {{_now}} AS now),
-t AS (SELECT id, ($4::text[])[array_position($3::text[], status)] AS target
+t AS (SELECT id, ($4::text[])[array_position($3::text[], status)] AS target, $5::text AS output, $6::text AS error
       FROM {{schema}}.pgqrs_runs WHERE id = $2 AND status = ANY($3::text[]))
 UPDATE {{schema}}.pgqrs_runs x
 SET {{_finish_columns}}, finished_at = n.now, updated_at = n.now
@@ -140,29 +141,49 @@ FROM n, t
 WHERE x.id = t.id
 RETURNING x.status
 
--- name: finish_leased_run
--- Data-modifying CTEs and pg_notify: the hot path of finishing, in one statement. Lock the run if
--- its status is a source of the finish table ($3 the sources, $4 their targets), archive its
--- message fenced by the lease $7, move the run to its target only if the archive happened,
--- announce it on the channel $8.
+-- name: finish_leased_runs
+-- Data-modifying CTEs and pg_notify: the hot path of finishing, many runs in one statement, the
+-- arrays $2..$5 unnested in input order, each fenced on its own. Each input's finish table comes
+-- flattened as ($6 input ordinal, $7 source, $8 target) rows. Lock each run whose status is a source
+-- of its input's table, in id order; archive its message fenced by the run's lease
+-- token (locked in id order too, as every statement that writes many messages does); move the run
+-- to its target only if its archive happened; announce it on the channel $9. One row per input
+-- comes back, in input order, with the status the run ended with or null.
 WITH n AS (SELECT {{_now}} AS now),
-t AS (SELECT id, message_id, ($4::text[])[array_position($3::text[], status)] AS target
-      FROM {{schema}}.pgqrs_runs
-      WHERE id = $2 AND status = ANY($3::text[]) FOR UPDATE),
+i AS (
+    SELECT *
+    FROM unnest($2::bigint[], $3::text[], $4::text[], $5::text[])
+        WITH ORDINALITY AS i(run_id, token, output, error, ord)),
+mv AS (SELECT * FROM unnest($6::bigint[], $7::text[], $8::text[]) AS mv(ord, source, target)),
+t AS MATERIALIZED (
+    SELECT r.id, r.message_id, mv.target, i.token, i.output, i.error
+    FROM {{schema}}.pgqrs_runs r
+    JOIN i ON i.run_id = r.id
+    JOIN mv ON mv.ord = i.ord AND mv.source = r.status
+    ORDER BY r.id
+    FOR UPDATE OF r),
+l AS MATERIALIZED (
+    SELECT m.id FROM {{schema}}.pgqrs_messages m
+    JOIN t ON t.message_id = m.id AND m.lease_token = t.token::uuid
+    WHERE m.state = 'live' AND m.visible_at > (SELECT now FROM n)
+    ORDER BY m.id
+    FOR UPDATE OF m),
 a AS (
     UPDATE {{schema}}.pgqrs_messages m
     SET state = 'archived', archived_at = n.now
-    FROM t, n
-    WHERE m.id = t.message_id AND m.lease_token = $7 AND m.state = 'live' AND m.visible_at > n.now
+    FROM l, n
+    WHERE m.id = l.id
     RETURNING m.id),
 u AS (
     UPDATE {{schema}}.pgqrs_runs x
     SET {{_finish_columns}}, finished_at = n.now, updated_at = n.now
     FROM n, t
-    WHERE x.id = t.id AND EXISTS (SELECT 1 FROM a)
+    WHERE x.id = t.id AND t.message_id IN (SELECT id FROM a)
     RETURNING x.id, x.status),
-note AS (SELECT pg_notify($8, id::text) FROM u)
-SELECT (SELECT status FROM u) AS status, (SELECT count(*) FROM note) AS notified
+note AS (SELECT pg_notify($9, id::text) FROM u)
+SELECT i.run_id, u.status, (SELECT count(*) FROM note) AS notified
+FROM i LEFT JOIN u ON u.id = i.run_id
+ORDER BY i.ord
 
 -- name: set_run_status
 -- A control's move of the locked run from $5 to $3 (the target its table gave), recording the
