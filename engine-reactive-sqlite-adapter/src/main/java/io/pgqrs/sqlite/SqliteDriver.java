@@ -403,7 +403,29 @@ final class SqliteDriver implements StoreDriver {
 
   @Override
   public Mono<StoreResults.Claimed> claim(StoreParams.Claim p) {
-    return db.transaction("claim", s -> lockQueue(s, p.queue(), p.now())
+    return db.transaction("claim", s -> claimIn(s, p));
+  }
+
+  @Override
+  public Mono<StoreResults.ClaimedRuns> claimRuns(StoreParams.ClaimRuns p) {
+    // One transaction: the claim, then each claimed message's run begun as beginRun begins it. The
+    // one writer holds the database, so no run is locked by anyone else meanwhile.
+    return db.transaction("claim", s -> claimIn(s, p.claim())
+        .flatMap(claimed -> Flux.fromIterable(claimed.claimed())
+            .concatMap(m -> {
+              JsonNode runId = m.payload().get("run_id");
+              if (runId == null || !runId.canConvertToLong()) {
+                return Mono.empty();
+              }
+              return beginIn(s, new StoreParams.BeginRun(runId.asLong(), p.begin(), p.claim().now()))
+                  .map(begun -> Map.entry(m.id(), begun));
+            })
+            .collectMap(Map.Entry::getKey, Map.Entry::getValue)
+            .map(begun -> new StoreResults.ClaimedRuns(claimed, begun))));
+  }
+
+  private static Mono<StoreResults.Claimed> claimIn(SqlSession s, StoreParams.Claim p) {
+    return lockQueue(s, p.queue(), p.now())
         .flatMap(q -> {
           long now = q.longValue("now");
           return s.query(sql("claim_candidates"), now, q.longValue("max_attempts"), q.longValue("id"), p.limit())
@@ -421,7 +443,7 @@ final class SqliteDriver implements StoreDriver {
                 return Mono.zip(claimed, dead, (c, d) -> new StoreResults.Claimed(
                     inOrder(c, deliver, p.queue()), inOrder(d, exhausted, p.queue())));
               });
-        }));
+        });
   }
 
   @Override
@@ -850,12 +872,15 @@ final class SqliteDriver implements StoreDriver {
   public Mono<StoreResults.RunBegun> beginRun(StoreParams.BeginRun p) {
     // One statement: the run begun, the statement's now to tell how long the run has until its
     // deadline, and the run's history as a JSON array.
-    return db.statements("begin run", s -> first(s.query(sql("begin_run"), microsOrNull(p.now()), p.runId(),
-        table(p.moves())), row -> {
+    return db.statements("begin run", s -> beginIn(s, p));
+  }
+
+  private static Mono<StoreResults.RunBegun> beginIn(SqlSession s, StoreParams.BeginRun p) {
+    return first(s.query(sql("begin_run"), microsOrNull(p.now()), p.runId(), table(p.moves())), row -> {
       Long deadline = row.longOrNull("deadline_at");
       return new StoreResults.RunBegun(run(row), deadline == null ? null : until(row.longValue("now"), deadline),
           history(row.string("history")));
-    }));
+    });
   }
 
   /** The recorded steps of begin_run's JSON array, in its order. */

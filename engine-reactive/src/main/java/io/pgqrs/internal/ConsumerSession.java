@@ -80,6 +80,19 @@ final class ConsumerSession {
 
   private record PendingAck(DefaultDelivery delivery, MonoSink<Boolean> result) {}
 
+  /** How a session claims messages, when not through the engine's plain claim (a workflow worker's claim). */
+  @FunctionalInterface
+  interface Claimer {
+    /**
+     * Claims at most {@code limit} messages of the queue under a lease owned by the worker. Cold.
+     *
+     * @return the messages claimed, in claim order; errors as the store's claim does
+     */
+    Mono<List<Message>> claim(String queue, int limit, Duration lease, long workerId);
+  }
+
+  private volatile @Nullable Claimer claimer;
+
   ConsumerSession(Engine engine, DefaultConsumer.Settings settings, boolean handlerMode) {
     this.engine = engine;
     this.settings = settings;
@@ -88,6 +101,11 @@ final class ConsumerSession {
 
   Engine engine() {
     return engine;
+  }
+
+  /** Claims through {@code claimer} from now on; set before the session is subscribed. */
+  void claimWith(Claimer claimer) {
+    this.claimer = claimer;
   }
 
   DefaultConsumer.Settings settings() {
@@ -256,7 +274,9 @@ final class ConsumerSession {
     more = false;
     claiming = true;
     claimingSize = n;
-    engine.messages().claim(settings.queue(), n, settings.lease(), workerId)
+    Claimer c = claimer;
+    (c != null ? c.claim(settings.queue(), n, settings.lease(), workerId)
+        : engine.messages().claim(settings.queue(), n, settings.lease(), workerId))
         .publishOn(Schedulers.parallel())
         .subscribe(claimed -> claimed(claimed, n), this::claimFailed);
   }

@@ -4,6 +4,9 @@ import io.pgqrs.InvalidArgumentException;
 import io.pgqrs.PgqrsTransientException;
 import io.pgqrs.RetryLaterException;
 import io.pgqrs.SerializationFailedException;
+import io.pgqrs.queue.Message;
+import io.pgqrs.spi.StoreParams;
+import io.pgqrs.spi.StoreResults;
 import io.pgqrs.workflow.RunInfo;
 import io.pgqrs.workflow.RunNotFoundException;
 import io.pgqrs.workflow.SignalTimeoutException;
@@ -14,10 +17,10 @@ import io.pgqrs.workflow.WorkflowDefinition;
 import io.pgqrs.workflow.WorkflowWorker;
 import java.time.Duration;
 import java.time.Instant;
+import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import java.util.concurrent.ConcurrentHashMap;
-import io.pgqrs.spi.StoreResults;
 import org.jspecify.annotations.Nullable;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -44,14 +47,20 @@ final class DefaultWorkflowWorker<I, O> implements WorkflowWorker {
   private final Sinks.Empty<Void> stopped = Sinks.empty();
   private volatile boolean running = true;
   private volatile @Nullable ConsumerSession session;
-  /** Runs begun by a trigger of this engine (the local fast path), by message id, until delivered. */
-  private final Map<Long, StoreResults.RunBegun> begunByTrigger = new ConcurrentHashMap<>();
+  /**
+   * Runs begun before their message reached the handler, by message id, until delivered: by a
+   * trigger of this engine (the local fast path) or in the claim that took their message.
+   */
+  private final Map<Long, StoreResults.RunBegun> begun = new ConcurrentHashMap<>();
   private final Disposable subscription;
 
   private DefaultWorkflowWorker(WorkflowRuntime runtime, WorkflowDefinition<I, O> definition, DefaultConsumer consumer) {
     this.runtime = runtime;
     this.definition = definition;
-    this.subscription = consumer.handleDeliveries(this::execute, stopRequested.asMono(), s -> session = s)
+    this.subscription = consumer.handleDeliveries(this::execute, stopRequested.asMono(), s -> {
+          session = s;
+          s.claimWith(this::claimRuns);
+        })
         .subscribe(outcome -> { }, this::failed, this::ended);
     runtime.workerStarted(definition.queue(), this);
   }
@@ -62,7 +71,19 @@ final class DefaultWorkflowWorker<I, O> implements WorkflowWorker {
     if (s == null || !running) {
       return null;
     }
-    return s.reserve((message, begun) -> begunByTrigger.put(message.id(), (StoreResults.RunBegun) begun));
+    return s.reserve((message, begun) -> this.begun.put(message.id(), (StoreResults.RunBegun) begun));
+  }
+
+  /** The worker's claim: its messages claimed and their runs begun in one round trip where the store allows. */
+  private Mono<List<Message>> claimRuns(String queue, int limit, Duration lease, long workerId) {
+    return runtime.driver().claimRuns(new StoreParams.ClaimRuns(
+            new StoreParams.Claim(queue, limit, lease, workerId, null), RunTransitions.BEGIN))
+        .doOnNext(result -> {
+          Engine.logDeadLettered(queue, result.claimed().deadLettered());
+          begun.putAll(result.begun());
+          runtime.begunInClaim(result.begun().size());
+        })
+        .map(result -> result.claimed().claimed());
   }
 
   private void failed(Throwable error) {
@@ -72,6 +93,7 @@ final class DefaultWorkflowWorker<I, O> implements WorkflowWorker {
 
   private void ended() {
     running = false;
+    begun.clear();
     runtime.workerStopped(definition.queue(), this);
     stopped.tryEmitEmpty();
   }
@@ -93,10 +115,9 @@ final class DefaultWorkflowWorker<I, O> implements WorkflowWorker {
   // ---------------------------------------------------------------- one delivery
 
   private Mono<Void> execute(DefaultDelivery delivery) {
-    StoreResults.RunBegun begun = begunByTrigger.remove(delivery.message().id());
-    Mono<DefaultRunExecution> taken = begun != null
-        ? Mono.just(new DefaultRunExecution(runtime, delivery, begun))
-        : runtime.beginRun(delivery).map(DefaultRunExecution.class::cast);
+    StoreResults.RunBegun already = begun.remove(delivery.message().id());
+    Mono<DefaultRunExecution> taken = (already != null ? runtime.execution(delivery, already)
+        : runtime.beginRun(delivery)).map(DefaultRunExecution.class::cast);
     return taken
         .flatMap(this::drive)
         .onErrorResume(InvalidArgumentException.class, e -> {

@@ -434,6 +434,14 @@ public final class Engine implements Store {
     }
   }
 
+  /** Logs the messages a claim dead-lettered because they had used their attempts. */
+  static void logDeadLettered(String queue, List<Message> deadLettered) {
+    if (!deadLettered.isEmpty()) {
+      log.warn("queue {}: dead-lettered {} message(s) that reached max attempts: ids {}", queue,
+          deadLettered.size(), deadLettered.stream().map(Message::id).toList());
+    }
+  }
+
   private final class MessagesFacet implements Messages {
     @Override
     public Mono<List<Message>> claim(String queue, int limit) {
@@ -447,12 +455,7 @@ public final class Engine implements Store {
         checkLimit("limit", limit, MAX_PAGE);
         checkPositive("lease", lease);
       }, () -> driver.claim(new StoreParams.Claim(queue, limit, lease, workerId, null))
-          .doOnNext(result -> {
-            if (!result.deadLettered().isEmpty()) {
-              log.warn("queue {}: dead-lettered {} message(s) that reached max attempts: ids {}", queue,
-                  result.deadLettered().size(), result.deadLettered().stream().map(Message::id).toList());
-            }
-          })
+          .doOnNext(result -> logDeadLettered(queue, result.deadLettered()))
           .map(StoreResults.Claimed::claimed));
     }
 

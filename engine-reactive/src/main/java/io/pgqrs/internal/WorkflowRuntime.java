@@ -51,6 +51,8 @@ final class WorkflowRuntime implements Runs {
   private final RunResults results;
   /** Runs a local worker took in their trigger statement (the fast path), since the engine started. */
   private final AtomicLong takenByTrigger = new AtomicLong();
+  /** Runs a worker began in the claim that took their message, since the engine started. */
+  private final AtomicLong begunInClaim = new AtomicLong();
 
   WorkflowRuntime(Engine engine) {
     this.engine = engine;
@@ -105,6 +107,16 @@ final class WorkflowRuntime implements Runs {
   /** How many runs local workers took in their trigger statement since the engine started. */
   long runsTakenByTrigger() {
     return takenByTrigger.get();
+  }
+
+  /** Runs were begun in the claim that took their messages. */
+  void begunInClaim(int runs) {
+    begunInClaim.addAndGet(runs);
+  }
+
+  /** How many runs workers began in the claim that took their message since the engine started. */
+  long runsBegunInClaim() {
+    return begunInClaim.get();
   }
 
   /** A slot of a local worker of the queue with room for one more run now, or null. */
@@ -238,10 +250,15 @@ final class WorkflowRuntime implements Runs {
     long id = runId.asLong();
     return driver.beginRun(new StoreParams.BeginRun(id, RunTransitions.BEGIN, null))
         .switchIfEmpty(Mono.error(() -> new RunNotFoundException(id)))
-        .flatMap(begun -> servedBy(begun.run(), delivery.message().queue())
-            ? Mono.just((RunExecution) new DefaultRunExecution(this, delivery, begun))
-            : Mono.error(new InvalidArgumentException("delivery", "run " + id + " belongs to workflow '"
-                + begun.run().workflow() + "', not to queue '" + delivery.message().queue() + "'")));
+        .flatMap(begun -> execution(delivery, begun));
+  }
+
+  /** The execution of a run begun for a delivery, refused when the run is not one of the delivery's queue. */
+  Mono<RunExecution> execution(DefaultDelivery delivery, StoreResults.RunBegun begun) {
+    return servedBy(begun.run(), delivery.message().queue())
+        ? Mono.just((RunExecution) new DefaultRunExecution(this, delivery, begun))
+        : Mono.error(new InvalidArgumentException("delivery", "run " + begun.run().id() + " belongs to workflow '"
+            + begun.run().workflow() + "', not to queue '" + delivery.message().queue() + "'"));
   }
 
   /** Whether a run's message belongs on this queue: its workflow's own, or its version's. */

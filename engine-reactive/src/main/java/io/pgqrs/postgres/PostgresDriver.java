@@ -499,22 +499,59 @@ final class PostgresDriver implements StoreDriver {
 
   @Override
   public Mono<StoreResults.Claimed> claim(StoreParams.Claim p) {
-    record Row2(String kind, @Nullable Message message) {}
-    return withConnection("claim", c -> rows(c, sql.get("claim"),
+    return claimRows("claim", sql.get("claim"), p, row -> null).map(StoreResults.ClaimedRuns::claimed);
+  }
+
+  @Override
+  public Mono<StoreResults.ClaimedRuns> claimRuns(StoreParams.ClaimRuns p) {
+    return claimRows("claim", sql.get("claim_runs"), p.claim(), row -> {
+      if (row.get("r_id", Long.class) == null) {
+        return null;
+      }
+      RunInfo run = run(row, "r_");
+      Instant deadline = run.deadline();
+      return new StoreResults.RunBegun(run, deadline == null ? null : until(instant(row, "r_now"), deadline),
+          history(row.get("r_history", String.class)));
+    }, sources(p.begin()), targets(p.begin()));
+  }
+
+  /** Runs a claim statement; {@code begun} reads a claimed row's begun run, or null. */
+  private Mono<StoreResults.ClaimedRuns> claimRows(String op, String text, StoreParams.Claim p,
+      Function<Row, StoreResults.@Nullable RunBegun> begun, Object... extra) {
+    record Claimed(String kind, @Nullable Message message, StoreResults.@Nullable RunBegun begun) {}
+    Object[] args = new Object[5 + extra.length];
+    args[0] = opt(p.now(), Instant.class);
+    args[1] = p.queue();
+    args[2] = p.limit();
+    args[3] = opt(p.workerId(), Long.class);
+    args[4] = millis(p.lease());
+    System.arraycopy(extra, 0, args, 5, extra.length);
+    return withConnection(op, c -> rows(c, text,
             row -> {
               String kind = text(row, "kind");
-              return new Row2(kind, kind.equals("q") ? null : message(row));
-            },
-            opt(p.now(), Instant.class), p.queue(), p.limit(), opt(p.workerId(), Long.class), millis(p.lease()))
+              return kind.equals("q") ? new Claimed(kind, null, null)
+                  : new Claimed(kind, message(row), kind.equals("c") ? begun.apply(row) : null);
+            }, args)
         .collectList()
         .flatMap(all -> {
           if (all.stream().noneMatch(r -> r.kind().equals("q"))) {
             return Mono.error(queueNotFound(p.queue()));
           }
           // The rows come in the order the claim selected them (priority, then visibility, then id).
-          List<Message> claimed = all.stream().filter(r -> r.kind().equals("c")).map(Row2::message).toList();
-          List<Message> dead = all.stream().filter(r -> r.kind().equals("d")).map(Row2::message).toList();
-          return Mono.just(new StoreResults.Claimed(claimed, dead));
+          List<Message> claimed = new ArrayList<>();
+          List<Message> dead = new ArrayList<>();
+          Map<Long, StoreResults.RunBegun> runs = new HashMap<>();
+          for (Claimed r : all) {
+            Message m = r.message();
+            if (m == null) {
+              continue;
+            }
+            (r.kind().equals("c") ? claimed : dead).add(m);
+            if (r.begun() != null) {
+              runs.put(m.id(), r.begun());
+            }
+          }
+          return Mono.just(new StoreResults.ClaimedRuns(new StoreResults.Claimed(claimed, dead), runs));
         }))
         .singleOrEmpty();
   }
@@ -779,22 +816,27 @@ final class PostgresDriver implements StoreDriver {
   static final String RUNS_CHANNEL_KEY = "#runs";
 
   private static RunInfo run(Row row) {
-    String output = row.get("output", String.class);
+    return run(row, "");
+  }
+
+  /** A run from columns named with a prefix (a run's columns beside a message's in one row). */
+  private static RunInfo run(Row row, String prefix) {
+    String output = row.get(prefix + "output", String.class);
     return new RunInfo(
-        longValue(row, "id"),
-        text(row, "workflow"),
-        RunStatus.valueOf(text(row, "status")),
-        Json.parse(text(row, "input")),
+        longValue(row, prefix + "id"),
+        text(row, prefix + "workflow"),
+        RunStatus.valueOf(text(row, prefix + "status")),
+        Json.parse(text(row, prefix + "input")),
         output == null ? null : Json.parse(output),
-        row.get("error", String.class),
-        row.get("idempotency_key", String.class),
-        intValue(row, "attempts"),
-        intValue(row, "failures"),
-        instant(row, "created_at"),
-        row.get("started_at", Instant.class),
-        row.get("finished_at", Instant.class),
-        row.get("deadline_at", Instant.class),
-        row.get("version", String.class));
+        row.get(prefix + "error", String.class),
+        row.get(prefix + "idempotency_key", String.class),
+        intValue(row, prefix + "attempts"),
+        intValue(row, prefix + "failures"),
+        instant(row, prefix + "created_at"),
+        row.get(prefix + "started_at", Instant.class),
+        row.get(prefix + "finished_at", Instant.class),
+        row.get(prefix + "deadline_at", Instant.class),
+        row.get(prefix + "version", String.class));
   }
 
   private static StepInfo step(Row row) {

@@ -132,6 +132,16 @@ public interface StoreDriver {
   Mono<StoreResults.Claimed> claim(StoreParams.Claim p);
 
   /**
+   * Claims messages of a workflow queue and begins the runs they carry, in one round trip where the
+   * backend allows (see {@link StoreParams.ClaimRuns}). Cold.
+   *
+   * @param p the claim and the begin table
+   * @return the claimed and dead-lettered messages, and the runs begun; errors as {@link #claim}
+   *     does (nothing claimed, nothing begun)
+   */
+  Mono<StoreResults.ClaimedRuns> claimRuns(StoreParams.ClaimRuns p);
+
+  /**
    * Archives a leased message.
    *
    * @param p the lease

@@ -77,6 +77,17 @@ public final class StoreParams {
   public record Claim(String queue, int limit, Duration lease, @Nullable Long workerId, @Nullable Instant now) {}
 
   /**
+   * A workflow worker's claim: messages claimed as {@link Claim} says, and the runs they carry
+   * begun as {@link BeginRun} says, in one round trip where the backend allows. A run the backend
+   * cannot begin at once (its row is locked, it is missing, or the payload names no run) is left
+   * alone: its message is claimed all the same and comes back without a begun run.
+   *
+   * @param claim the claim
+   * @param begin the state machine's "begin" table
+   */
+  public record ClaimRuns(Claim claim, Moves begin) {}
+
+  /**
    * A lease operation target.
    *
    * @param messageId the message

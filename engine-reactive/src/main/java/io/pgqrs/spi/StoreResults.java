@@ -37,6 +37,20 @@ public final class StoreResults {
     }
   }
 
+  /**
+   * What a workflow worker's claim did (see {@link StoreParams.ClaimRuns}).
+   *
+   * @param claimed what the claim did
+   * @param begun the runs begun in the claim, by the id of the claimed message that carries each;
+   *     a claimed message without an entry has its run still to begin
+   */
+  public record ClaimedRuns(Claimed claimed, java.util.Map<Long, RunBegun> begun) {
+    /** Copies the map. */
+    public ClaimedRuns {
+      begun = java.util.Map.copyOf(begun);
+    }
+  }
+
   /** Outcome of deleting a queue. */
   public sealed interface QueueDeletion {}
 

@@ -1532,6 +1532,69 @@ public abstract class DriverConformance {
     StepVerifier.create(driver.beginRun(new StoreParams.BeginRun(Long.MAX_VALUE, RunTransitions.BEGIN, null))).expectComplete().verify(T);
   }
 
+  private StoreResults.ClaimedRuns claimRuns(String queue, int limit, Instant at) {
+    return driver.claimRuns(new StoreParams.ClaimRuns(new StoreParams.Claim(queue, limit, LEASE, null, at),
+        RunTransitions.BEGIN)).block(T);
+  }
+
+  @Test
+  void claimRunsClaimsTheMessagesAndBeginsTheirRunsInOneCall() {
+    Instant t = start();
+    String wf = rows.workflow(t);
+    Rows.Run first = rows.queuedRun(wf, t);
+    long plain = rows.enqueue(wf, Rows.row(7), t);
+    Rows.Run second = rows.queuedRun(wf, t);
+    Instant at = t.plusSeconds(1);
+    StoreResults.ClaimedRuns result = claimRuns(wf, 10, at);
+    List<Message> claimed = result.claimed().claimed();
+    assertThat(claimed).hasSize(3);
+    assertThat(claimed.get(1).id()).isEqualTo(plain);
+    assertThat(result.claimed().deadLettered()).isEmpty();
+    assertThat(result.begun()).as("a message without a run is claimed, not begun")
+        .containsOnlyKeys(claimed.get(0).id(), claimed.get(2).id());
+    for (Rows.Run run : List.of(first, second)) {
+      Message m = claimed.stream().filter(c -> c.payload().path("run_id").asLong() == run.id()).findFirst().orElseThrow();
+      StoreResults.RunBegun begun = result.begun().get(m.id());
+      assertThat(begun.run()).isEqualTo(new RunInfo(run.id(), wf, RunStatus.RUNNING, json("{\"order\": 1}"),
+          null, null, null, 1, 0, t, at, null, null));
+      assertThat(begun.history()).isEmpty();
+      assertThat(begun.untilDeadline()).isNull();
+      assertThat(run(run.id())).isEqualTo(begun.run());
+      assertThat(find(m.id())).isEqualTo(m);
+    }
+  }
+
+  @Test
+  void claimRunsOfARunTakenAgainCountsTheAttemptAndReturnsItsHistory() {
+    Instant t = start();
+    Rows.Run run = rows.runIn(RunStatus.RUNNING, t);
+    assertThat(recordStep(t.plusSeconds(1), success(run, "1", "s", "{\"v\": 1}", 1))).isEqualTo(WRITTEN);
+    Instant late = t.plus(LEASE).plus(MS);
+    StoreResults.ClaimedRuns result = claimRuns(run.workflow(), 1, late);
+    assertThat(result.claimed().claimed()).extracting(Message::id).containsExactly(run.message().id());
+    StoreResults.RunBegun begun = result.begun().get(run.message().id());
+    assertThat(begun.run().attempts()).isEqualTo(2);
+    assertThat(begun.run().startedAt()).isEqualTo(t);
+    assertThat(begun.history()).isEqualTo(begin(run.id(), late).history()).hasSize(1);
+    assertThat(json(begun.history().get(0).outputJson())).isEqualTo(json("{\"v\": 1}"));
+  }
+
+  @Test
+  void claimRunsLeavesACancellingRunAsItIsAndFailsOnAnUnknownQueue() {
+    Instant t = start();
+    Rows.Run cancelling = rows.runIn(RunStatus.CANCELLING, t);
+    RunInfo before = run(cancelling.id());
+    Instant late = t.plus(LEASE).plus(MS);
+    StoreResults.ClaimedRuns result = claimRuns(cancelling.workflow(), 1, late);
+    assertThat(result.claimed().claimed()).extracting(Message::id).containsExactly(cancelling.message().id());
+    assertThat(result.begun().get(cancelling.message().id()).run()).isEqualTo(before);
+    assertThat(run(cancelling.id())).isEqualTo(before);
+    StepVerifier.create(driver.claimRuns(new StoreParams.ClaimRuns(
+            new StoreParams.Claim(Rows.uniqueName("missing"), 1, LEASE, null, t), RunTransitions.BEGIN)))
+        .expectError(QueueNotFoundException.class)
+        .verify(T);
+  }
+
   // ---------------------------------------------------------------- steps under the run's lease
   //
   // Restated from the step-lease protocol: a step is written by whoever holds the run's message

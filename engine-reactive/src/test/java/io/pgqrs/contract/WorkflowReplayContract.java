@@ -324,6 +324,28 @@ public abstract class WorkflowReplayContract extends StoreContract {
         .as("runs of 30 taken by their trigger on queue %s", workflow.definition().queue()).isEqualTo(30);
   }
 
+  /**
+   * Runs that find the worker busy go through the queue, and the worker's claim begins each of them
+   * in the same round trip: every run is taken either by its trigger or in a claim, none by a
+   * begin of its own.
+   */
+  @Test
+  void runsThatWaitInTheQueueAreBegunInTheClaimThatTakesThem() {
+    Workflow<String, String> workflow = register(define(newWorkflowName(), String.class, String.class,
+        (ctx, in) -> ctx.step("one", String.class, () -> Mono.just(in + "!"))
+            .flatMap(one -> ctx.step("two", String.class, () -> Mono.just(one + "?")))));
+    workers.add(workflow.worker().concurrency(1).shutdownTimeout(Duration.ofSeconds(5)).start());
+    long triggeredBefore = io.pgqrs.internal.EngineProbe.runsTakenByTrigger(store);
+    long claimedBefore = io.pgqrs.internal.EngineProbe.runsBegunInClaim(store);
+    List<RunHandle<String>> handles = Flux.range(0, 8).concatMap(i -> workflow.trigger("q" + i)).collectList().block(T);
+    List<String> results = Flux.fromIterable(handles).concatMap(RunHandle::result).collectList().block(T);
+    assertThat(results).containsExactly("q0!?", "q1!?", "q2!?", "q3!?", "q4!?", "q5!?", "q6!?", "q7!?");
+    long byTrigger = io.pgqrs.internal.EngineProbe.runsTakenByTrigger(store) - triggeredBefore;
+    long inClaim = io.pgqrs.internal.EngineProbe.runsBegunInClaim(store) - claimedBefore;
+    assertThat(inClaim).as("runs begun in their claim (%d taken by their trigger)", byTrigger).isPositive();
+    assertThat(byTrigger + inClaim).isEqualTo(8);
+  }
+
   @Test
   void moreRunsThanTheWorkersSlotsAllFinish() {
     AtomicInteger inFlight = new AtomicInteger();

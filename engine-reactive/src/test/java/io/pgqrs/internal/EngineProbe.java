@@ -16,4 +16,14 @@ public final class EngineProbe {
   public static long runsTakenByTrigger(Store store) {
     return ((WorkflowRuntime) store.runs()).runsTakenByTrigger();
   }
+
+  /**
+   * How many runs the store's workers began in the claim that took their message (one round trip).
+   *
+   * @param store a store opened by {@link io.pgqrs.Pgqrs#connect}
+   * @return the count since the store was opened
+   */
+  public static long runsBegunInClaim(Store store) {
+    return ((WorkflowRuntime) store.runs()).runsBegunInClaim();
+  }
 }

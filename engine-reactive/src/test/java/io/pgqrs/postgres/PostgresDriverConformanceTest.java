@@ -169,6 +169,28 @@ class PostgresDriverConformanceTest extends DriverConformance {
     }
   }
 
+  @Test
+  void claimRunsClaimsTheMessageOfALockedRunWithoutBeginningIt() {
+    Instant t = now();
+    Rows.Run run = rows.runIn(RunStatus.QUEUED, t);
+    String lock = "SELECT id FROM \"" + driver.schema() + "\".pgqrs_runs WHERE id = $1 FOR UPDATE";
+    // Another transaction holds the run's row (a finish or a signal, say): the claim does not wait
+    // for it while it holds the message, and the worker begins the run on its own afterwards.
+    StoreResults.ClaimedRuns claimed = Flux.usingWhen(database.adminConnectionFactory().create(),
+            c -> Mono.from(c.beginTransaction())
+                .thenMany(Flux.from(c.createStatement(lock).bind(0, run.id()).execute())
+                    .concatMap(r -> r.map((row, meta) -> 1)))
+                .then(driver.claimRuns(new StoreParams.ClaimRuns(
+                    new StoreParams.Claim(run.workflow(), 1, Rows.LEASE, null, t.plusSeconds(1)), RunTransitions.BEGIN)))
+                .flatMap(result -> Mono.from(c.rollbackTransaction()).thenReturn(result)),
+            Connection::close)
+        .single()
+        .block(T);
+    assertThat(claimed.claimed().claimed()).hasSize(1);
+    assertThat(claimed.begun()).isEmpty();
+    assertThat(driver.findRun(run.id()).block(T).status()).isEqualTo(RunStatus.QUEUED);
+  }
+
   /** A step as the step leases of schemas before V006 left it: RUNNING under a lease, without position. */
   private void legacyRunningStep(long runId, String stepId, Instant at) {
     String insert = "INSERT INTO \"" + driver.schema() + "\".pgqrs_steps (run_id, step_id, status, attempts, "

@@ -50,14 +50,14 @@ ORDER BY ins.id
 SELECT id, dedup_key FROM {{schema}}.pgqrs_messages
 WHERE queue_id = $1 AND state = 'live' AND dedup_key = ANY($2::text[])
 
--- name: claim
+-- name: _claim_ctes
 -- FOR UPDATE SKIP LOCKED picks rows no other claimer holds, and data-modifying CTEs lease them and
 -- dead-letter the exhausted ones in the same statement; SQLite's one writer selects and updates in
 -- a transaction instead. The queue id and clock come from scalar subqueries so the planner walks
 -- the claim index in order instead of sorting the queue. FOR UPDATE allows no window function, so
 -- the selected rows are numbered (claim_rank) a step later, by the same order, and come back in
 -- it. The 'q' row tells an empty queue from an unknown one.
-WITH n AS (SELECT {{_now}} AS now),
+n AS (SELECT {{_now}} AS now),
 q AS (SELECT id, max_attempts FROM {{schema}}.pgqrs_queues WHERE name = $2),
 c AS (
     SELECT m.id, m.priority, m.visible_at, m.attempts >= (SELECT max_attempts FROM q) AS exhausted
@@ -81,6 +81,11 @@ claimed AS (
         visible_at = n.now + $5 * interval '1 millisecond'
     FROM ranked r, n WHERE m.id = r.id AND NOT r.exhausted
     RETURNING m.*, r.claim_rank)
+
+-- name: claim
+-- The claim's CTEs (above) and its rows: the 'q' row, then the claimed ('c') and dead-lettered
+-- ('d') messages in claim order.
+WITH {{_claim_ctes}}
 SELECT 'q' AS kind, NULL::bigint AS claim_rank, NULL::bigint AS id, NULL::text AS queue, NULL::text AS payload,
        NULL::text AS state, NULL::integer AS priority, NULL::integer AS attempts, NULL::timestamptz AS enqueued_at,
        NULL::timestamptz AS visible_at, NULL::uuid AS lease_token, NULL::bigint AS lease_owner,

@@ -94,16 +94,76 @@ u AS (
     WHERE id = $2
     RETURNING {{_run_columns}})
 SELECT u.*, (SELECT now FROM n) AS now,
-       (SELECT json_agg(json_build_object(
-                   'position', s.position, 'step_id', s.step_id, 'status', s.status, 'output', s.output::text,
-                   'output_type', s.output_type, 'error', s.error, 'attempts', s.attempts,
-                   'until_wake_us', CASE WHEN s.status IN ('RETRY', 'WAITING') AND s.wake_at IS NOT NULL
-                       THEN greatest(0, (extract(epoch FROM (s.wake_at - n.now)) * 1000000)::bigint) END,
-                   'awaiting', s.awaiting, 'completion', s.completion)
-                   ORDER BY s.completion, s.position COLLATE "C")::text
-        FROM {{schema}}.pgqrs_steps s, n
-        WHERE s.run_id = $2 AND s.status IN ('SUCCESS', 'ERROR', 'RETRY', 'WAITING')) AS history
+       (SELECT {{_history}} FROM {{schema}}.pgqrs_steps s, n WHERE s.run_id = $2 AND {{_history_steps}}) AS history
 FROM u
+
+-- name: _history
+-- The recorded steps s of a run as one JSON array, in completion then position order, by the
+-- clock n (see begin_run).
+json_agg(json_build_object(
+    'position', s.position, 'step_id', s.step_id, 'status', s.status, 'output', s.output::text,
+    'output_type', s.output_type, 'error', s.error, 'attempts', s.attempts,
+    'until_wake_us', CASE WHEN s.status IN ('RETRY', 'WAITING') AND s.wake_at IS NOT NULL
+        THEN greatest(0, (extract(epoch FROM (s.wake_at - n.now)) * 1000000)::bigint) END,
+    'awaiting', s.awaiting, 'completion', s.completion)
+    ORDER BY s.completion, s.position COLLATE "C")::text
+
+-- name: _history_steps
+s.status IN ('SUCCESS', 'ERROR', 'RETRY', 'WAITING')
+
+-- name: claim_runs
+-- A workflow worker's claim and the begin of the claimed messages' runs in one round trip: the
+-- claim's CTEs ($1..$5, see claim), then the begin table ($6 its sources, $7 their targets)
+-- applied to each claimed message's run as begin_run applies it, with its history. A run is begun
+-- here only if its row can be locked at once (SKIP LOCKED): this statement holds the claimed
+-- messages, and every other statement locks a run before its message, so waiting for a run here
+-- could deadlock; a message whose run was not begun (locked, missing, or a payload without a
+-- numeric run_id) comes back without one, and the worker begins it on its own. Each claimed row
+-- carries its run's columns (r_*) when begun.
+WITH {{_claim_ctes}},
+rl AS MATERIALIZED (
+    SELECT r.id, c.id AS message_id
+    FROM claimed c
+    JOIN {{schema}}.pgqrs_runs r
+      ON r.id = CASE WHEN jsonb_typeof(c.payload -> 'run_id') = 'number'
+                          AND (c.payload ->> 'run_id') ~ '^[0-9]{1,18}$'
+                     THEN (c.payload ->> 'run_id')::bigint END
+    ORDER BY r.id
+    FOR UPDATE OF r SKIP LOCKED),
+b AS (
+    UPDATE {{schema}}.pgqrs_runs x
+    SET attempts = x.attempts + CASE WHEN x.status = ANY($6::text[]) THEN 1 ELSE 0 END,
+        started_at = CASE WHEN x.status = ANY($6::text[]) THEN coalesce(x.started_at, n.now) ELSE x.started_at END,
+        status = coalesce(($7::text[])[array_position($6::text[], x.status)], x.status),
+        updated_at = n.now
+    FROM rl, n
+    WHERE x.id = rl.id
+    RETURNING rl.message_id, x.id, x.workflow, x.status, x.input::text AS input, x.output::text AS output, x.error,
+              x.idempotency_key, x.attempts, x.failures, x.created_at, x.started_at, x.finished_at, x.deadline_at,
+              x.version)
+SELECT 'q' AS kind, NULL::bigint AS claim_rank, NULL::bigint AS id, NULL::text AS queue, NULL::text AS payload,
+       NULL::text AS state, NULL::integer AS priority, NULL::integer AS attempts, NULL::timestamptz AS enqueued_at,
+       NULL::timestamptz AS visible_at, NULL::uuid AS lease_token, NULL::bigint AS lease_owner,
+       NULL::text AS dedup_key, NULL::text AS last_error, NULL::timestamptz AS archived_at,
+       NULL::timestamptz AS dead_at,
+       NULL::bigint AS r_id, NULL::text AS r_workflow, NULL::text AS r_status, NULL::text AS r_input,
+       NULL::text AS r_output, NULL::text AS r_error, NULL::text AS r_idempotency_key, NULL::integer AS r_attempts,
+       NULL::integer AS r_failures, NULL::timestamptz AS r_created_at, NULL::timestamptz AS r_started_at,
+       NULL::timestamptz AS r_finished_at, NULL::timestamptz AS r_deadline_at, NULL::text AS r_version,
+       NULL::timestamptz AS r_now, NULL::text AS r_history
+FROM q
+UNION ALL
+SELECT 'c', m.claim_rank, {{_returned_message_columns}},
+       b.id, b.workflow, b.status, b.input, b.output, b.error, b.idempotency_key, b.attempts, b.failures,
+       b.created_at, b.started_at, b.finished_at, b.deadline_at, b.version, (SELECT now FROM n),
+       CASE WHEN b.id IS NOT NULL THEN
+           (SELECT {{_history}} FROM {{schema}}.pgqrs_steps s, n WHERE s.run_id = b.id AND {{_history_steps}}) END
+FROM claimed m LEFT JOIN b ON b.message_id = m.id
+UNION ALL
+SELECT 'd', m.claim_rank, {{_returned_message_columns}},
+       NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL
+FROM dead m
+ORDER BY claim_rank NULLS FIRST
 
 -- name: lock_run
 -- Signals, suspends and control serialise on the run row ($2), each reading after the lock with a
