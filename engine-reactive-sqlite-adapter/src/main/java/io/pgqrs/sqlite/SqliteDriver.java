@@ -440,8 +440,14 @@ final class SqliteDriver implements StoreDriver {
                 Mono<List<SqlRow>> claimed = deliver.isEmpty() ? Mono.just(List.of())
                     : s.query(sql("claim"), now, p.workerId(), micros(p.lease()), ids(deliver));
                 // Delivered in the candidates' order: priority, then visibility, then id.
-                return Mono.zip(claimed, dead, (c, d) -> new StoreResults.Claimed(
-                    inOrder(c, deliver, p.queue()), inOrder(d, exhausted, p.queue())));
+                // What the claim left, read after its writes in the same transaction: no separate
+                // probe, no extra commit.
+                return Mono.zip(claimed, dead, (c, d) -> List.of(c, d))
+                    .flatMap(cd -> first(s.query(sql("claim_left"), now, q.longValue("id"),
+                            ids(candidates.stream().map(c -> c.longValue("id")).toList())),
+                            r -> Optional.ofNullable(durationOrNull(r, "micros")))
+                        .map(left -> new StoreResults.Claimed(inOrder(cd.get(0), deliver, p.queue()),
+                            inOrder(cd.get(1), exhausted, p.queue()), left.orElse(null))));
               });
         });
   }

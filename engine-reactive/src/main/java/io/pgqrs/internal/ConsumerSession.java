@@ -7,6 +7,7 @@ import io.pgqrs.queue.Lease;
 import io.pgqrs.queue.Message;
 import io.pgqrs.queue.MessageState;
 import io.pgqrs.spi.StoreParams;
+import io.pgqrs.spi.StoreResults;
 import io.pgqrs.worker.WorkerStatus;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -16,6 +17,7 @@ import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ConcurrentLinkedQueue;
 import java.util.concurrent.ThreadLocalRandom;
+import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicLong;
@@ -86,9 +88,9 @@ final class ConsumerSession {
     /**
      * Claims at most {@code limit} messages of the queue under a lease owned by the worker. Cold.
      *
-     * @return the messages claimed, in claim order; errors as the store's claim does
+     * @return the claim's result, its messages in claim order; errors as the store's claim does
      */
-    Mono<List<Message>> claim(String queue, int limit, Duration lease, long workerId);
+    Mono<StoreResults.Claimed> claim(String queue, int limit, Duration lease, long workerId);
   }
 
   private volatile @Nullable Claimer claimer;
@@ -275,13 +277,18 @@ final class ConsumerSession {
     claiming = true;
     claimingSize = n;
     Claimer c = claimer;
-    (c != null ? c.claim(settings.queue(), n, settings.lease(), workerId)
-        : engine.messages().claim(settings.queue(), n, settings.lease(), workerId))
+    (c != null ? c.claim(settings.queue(), n, settings.lease(), workerId) : plainClaim(n))
         .publishOn(Schedulers.parallel())
-        .subscribe(claimed -> claimed(claimed, n), this::claimFailed);
+        .subscribe(this::claimed, this::claimFailed);
   }
 
-  private void claimed(List<Message> messages, int asked) {
+  private Mono<StoreResults.Claimed> plainClaim(int n) {
+    return engine.driver().claim(new StoreParams.Claim(settings.queue(), n, settings.lease(), workerId, null))
+        .doOnNext(result -> Engine.logDeadLettered(settings.queue(), result.deadLettered()));
+  }
+
+  private void claimed(StoreResults.Claimed result) {
+    List<Message> messages = result.claimed();
     FluxSink<Delivery> s = sink;
     for (Message m : messages) {
       DefaultDelivery d = new DefaultDelivery(this, m);
@@ -292,8 +299,19 @@ final class ConsumerSession {
         s.next(d);
       }
     }
-    if (messages.size() >= asked) {
-      more = true;
+    // What the claim left decides the next claim: another one at once only if a message it did not
+    // take is visible now; otherwise the idle timer waits until the first one will be (or a
+    // wake-up), with no probe of its own. A wake-up that came during the claim has set more already.
+    Duration left = result.untilNextVisible();
+    if (left != null && left.isZero()) {
+      if (messages.isEmpty()) {
+        // What is visible is held by other claimers' statements: look again in a moment.
+        rest(IDLE_FLOOR);
+      } else {
+        more = true;
+      }
+    } else {
+      rest(left);
     }
     claimingSize = 0;
     claiming = false;
@@ -317,13 +335,30 @@ final class ConsumerSession {
       return;
     }
     Duration poll = jittered(settings.pollInterval());
-    Disposable timer = engine.driver().untilNextVisible(settings.queue(), null)
-        .map(due -> due.compareTo(poll) < 0 ? (due.compareTo(IDLE_FLOOR) < 0 ? IDLE_FLOOR : due.plusMillis(1)) : poll)
+    Rest known = rest;
+    rest = null;
+    // The last claim told what it left; the time since then is taken off. Without it, ask the store.
+    Mono<Duration> due = known != null
+        ? Mono.justOrEmpty(known.untilNextVisible())
+            .map(d -> d.minusNanos(engine.timers().now(TimeUnit.NANOSECONDS) - known.atNanos()))
+            .map(d -> d.isNegative() ? Duration.ZERO : d)
+        : engine.driver().untilNextVisible(settings.queue(), null);
+    Disposable timer = due
+        .map(d -> d.compareTo(poll) < 0 ? (d.compareTo(IDLE_FLOOR) < 0 ? IDLE_FLOOR : d.plusMillis(1)) : poll)
         .defaultIfEmpty(poll)
         .onErrorReturn(poll)
         .flatMap(delay -> Mono.delay(delay, engine.timers()))
         .subscribe(t -> timerFired());
     idleTimer = timer;
+  }
+
+  /** What the last claim left, and when it was known by the engine's timers. */
+  private record Rest(@Nullable Duration untilNextVisible, long atNanos) {}
+
+  private volatile @Nullable Rest rest;
+
+  private void rest(@Nullable Duration untilNextVisible) {
+    rest = new Rest(untilNextVisible, engine.timers().now(TimeUnit.NANOSECONDS));
   }
 
   private void armTimer(Duration delay) {

@@ -4,7 +4,6 @@ import io.pgqrs.InvalidArgumentException;
 import io.pgqrs.PgqrsTransientException;
 import io.pgqrs.RetryLaterException;
 import io.pgqrs.SerializationFailedException;
-import io.pgqrs.queue.Message;
 import io.pgqrs.spi.StoreParams;
 import io.pgqrs.spi.StoreResults;
 import io.pgqrs.workflow.RunInfo;
@@ -17,7 +16,6 @@ import io.pgqrs.workflow.WorkflowDefinition;
 import io.pgqrs.workflow.WorkflowWorker;
 import java.time.Duration;
 import java.time.Instant;
-import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import java.util.concurrent.ConcurrentHashMap;
@@ -75,7 +73,7 @@ final class DefaultWorkflowWorker<I, O> implements WorkflowWorker {
   }
 
   /** The worker's claim: its messages claimed and their runs begun in one round trip where the store allows. */
-  private Mono<List<Message>> claimRuns(String queue, int limit, Duration lease, long workerId) {
+  private Mono<StoreResults.Claimed> claimRuns(String queue, int limit, Duration lease, long workerId) {
     return runtime.driver().claimRuns(new StoreParams.ClaimRuns(
             new StoreParams.Claim(queue, limit, lease, workerId, null), RunTransitions.BEGIN))
         .doOnNext(result -> {
@@ -83,7 +81,7 @@ final class DefaultWorkflowWorker<I, O> implements WorkflowWorker {
           begun.putAll(result.begun());
           runtime.begunInClaim(result.begun().size());
         })
-        .map(result -> result.claimed().claimed());
+        .map(StoreResults.ClaimedRuns::claimed);
   }
 
   private void failed(Throwable error) {

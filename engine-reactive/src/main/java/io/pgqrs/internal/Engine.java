@@ -122,6 +122,18 @@ public final class Engine implements Store {
     });
   }
 
+  /**
+   * An engine over a driver the caller opened, its maintenance not started: for tests that
+   * observe the driver's traffic. Not API.
+   *
+   * @param driver the store driver; closing the engine closes it
+   * @param config the configuration
+   * @return the engine
+   */
+  static Engine over(StoreDriver driver, PgqrsConfig config) {
+    return new Engine(driver, config, Json.newMapper(), "test-host");
+  }
+
   private static String lookUpHostname() {
     String env = System.getenv("HOSTNAME");
     if (env != null && !env.isBlank()) {

@@ -518,7 +518,8 @@ final class PostgresDriver implements StoreDriver {
   /** Runs a claim statement; {@code begun} reads a claimed row's begun run, or null. */
   private Mono<StoreResults.ClaimedRuns> claimRows(String op, String text, StoreParams.Claim p,
       Function<Row, StoreResults.@Nullable RunBegun> begun, Object... extra) {
-    record Claimed(String kind, @Nullable Message message, StoreResults.@Nullable RunBegun begun) {}
+    record Claimed(String kind, @Nullable Message message, StoreResults.@Nullable RunBegun begun,
+        @Nullable Long restMicros) {}
     Object[] args = new Object[5 + extra.length];
     args[0] = opt(p.now(), Instant.class);
     args[1] = p.queue();
@@ -529,8 +530,8 @@ final class PostgresDriver implements StoreDriver {
     return withConnection(op, c -> rows(c, text,
             row -> {
               String kind = text(row, "kind");
-              return kind.equals("q") ? new Claimed(kind, null, null)
-                  : new Claimed(kind, message(row), kind.equals("c") ? begun.apply(row) : null);
+              return kind.equals("q") ? new Claimed(kind, null, null, row.get("rest_us", Long.class))
+                  : new Claimed(kind, message(row), kind.equals("c") ? begun.apply(row) : null, null);
             }, args)
         .collectList()
         .flatMap(all -> {
@@ -541,9 +542,11 @@ final class PostgresDriver implements StoreDriver {
           List<Message> claimed = new ArrayList<>();
           List<Message> dead = new ArrayList<>();
           Map<Long, StoreResults.RunBegun> runs = new HashMap<>();
+          Duration rest = null;
           for (Claimed r : all) {
             Message m = r.message();
             if (m == null) {
+              rest = r.restMicros() == null ? null : Duration.of(r.restMicros(), ChronoUnit.MICROS);
               continue;
             }
             (r.kind().equals("c") ? claimed : dead).add(m);
@@ -551,7 +554,7 @@ final class PostgresDriver implements StoreDriver {
               runs.put(m.id(), r.begun());
             }
           }
-          return Mono.just(new StoreResults.ClaimedRuns(new StoreResults.Claimed(claimed, dead), runs));
+          return Mono.just(new StoreResults.ClaimedRuns(new StoreResults.Claimed(claimed, dead, rest), runs));
         }))
         .singleOrEmpty();
   }

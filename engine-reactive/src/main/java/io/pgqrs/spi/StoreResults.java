@@ -28,12 +28,25 @@ public final class StoreResults {
    *
    * @param claimed messages now leased to the caller
    * @param deadLettered messages that had used their attempts and were moved to the dead state
+   * @param untilNextVisible what the claim left: zero when a live message it did not take is
+   *     visible now (one another claimer holds counts too), else how long until the first such
+   *     message is visible by the store's clock; null when none is live
    */
-  public record Claimed(List<Message> claimed, List<Message> deadLettered) {
+  public record Claimed(List<Message> claimed, List<Message> deadLettered, @Nullable Duration untilNextVisible) {
     /** Copies the lists. */
     public Claimed {
       claimed = List.copyOf(claimed);
       deadLettered = List.copyOf(deadLettered);
+    }
+
+    /**
+     * A claim that left no live message.
+     *
+     * @param claimed messages now leased to the caller
+     * @param deadLettered messages moved to the dead state
+     */
+    public Claimed(List<Message> claimed, List<Message> deadLettered) {
+      this(claimed, deadLettered, null);
     }
   }
 

@@ -579,7 +579,21 @@ public abstract class DriverConformance {
         .block(T).stream().map(StoreResults.Enqueued::id).toList();
     assertThat(claimedIds(q, 2, t)).containsExactlyElementsOf(ids.subList(0, 2));
     assertThat(claimedIds(q, 10, t)).containsExactlyElementsOf(ids.subList(2, 5));
-    assertThat(claim(q, 10, t)).isEqualTo(new StoreResults.Claimed(List.of(), List.of()));
+    // Nothing taken; what is left is the five leased messages, visible again when their leases end.
+    assertThat(claim(q, 10, t)).isEqualTo(new StoreResults.Claimed(List.of(), List.of(), LEASE));
+  }
+
+  @Test
+  void aClaimTellsWhatItLeft() {
+    Instant t = start();
+    String q = rows.queue(t);
+    driver.enqueue(new StoreParams.Enqueue(q, List.of(Rows.row(1), Rows.row(2), Rows.row(3)), t)).block(T);
+    rows.delayedMessage(q, t, Duration.ofSeconds(10));
+    assertThat(claim(q, 1, t).untilNextVisible()).as("two visible messages left").isEqualTo(Duration.ZERO);
+    StoreResults.Claimed rest = claim(q, 10, t);
+    assertThat(rest.claimed()).hasSize(2);
+    assertThat(rest.untilNextVisible()).as("the delayed message, before any lease ends").isEqualTo(Duration.ofSeconds(10));
+    assertThat(claim(q, 10, t.plusSeconds(1)).untilNextVisible()).isEqualTo(Duration.ofSeconds(9));
   }
 
   @Test

@@ -57,6 +57,13 @@ FROM n
 WHERE id IN (SELECT value FROM json_each(?4))
 {{_returning_message}}
 
+-- name: claim_left
+-- What a claim left, read in its transaction after its writes: microseconds until the first live
+-- message of the queue ?2 it did not take (?3, a JSON array of ids) is visible by ?1, 0 if one is,
+-- NULL if none is live.
+SELECT max(0, min(visible_at) - ?1) AS micros FROM pgqrs_messages
+WHERE queue_id = ?2 AND state = 'live' AND id NOT IN (SELECT value FROM json_each(?3))
+
 -- name: dead_letter_exhausted
 -- The candidates of claim_candidates (?2, a JSON array of ids) that used up their attempts.
 UPDATE pgqrs_messages

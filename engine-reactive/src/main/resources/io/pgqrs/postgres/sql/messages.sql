@@ -82,18 +82,35 @@ claimed AS (
     FROM ranked r, n WHERE m.id = r.id AND NOT r.exhausted
     RETURNING m.*, r.claim_rank)
 
+-- name: _rest_us
+-- What the claim left (the 'q' row's rest_us): 0 if a live message it did not take is visible now
+-- (one another claimer holds counts too), else the microseconds until the first such message is
+-- visible, NULL if none is live. Read in the claim's snapshot, where the rows it takes still have
+-- their old visibility, so those are left out by id; the minimum is only computed when nothing
+-- visible is left (a CASE evaluates its branches lazily). greatest() ignores a NULL, hence the
+-- inner CASE.
+CASE WHEN EXISTS (
+         SELECT 1 FROM {{schema}}.pgqrs_messages r
+         WHERE r.queue_id = (SELECT id FROM q) AND r.state = 'live' AND r.visible_at <= (SELECT now FROM n)
+           AND r.id NOT IN (SELECT id FROM ranked))
+     THEN 0::bigint
+     ELSE (SELECT CASE WHEN min(r.visible_at) IS NOT NULL
+                       THEN greatest(0, (extract(epoch FROM (min(r.visible_at) - (SELECT now FROM n))) * 1000000)::bigint) END
+           FROM {{schema}}.pgqrs_messages r
+           WHERE r.queue_id = (SELECT id FROM q) AND r.state = 'live' AND r.id NOT IN (SELECT id FROM ranked)) END
+
 -- name: claim
--- The claim's CTEs (above) and its rows: the 'q' row, then the claimed ('c') and dead-lettered
--- ('d') messages in claim order.
+-- The claim's CTEs (above) and its rows: the 'q' row (with what the claim left, see _rest_us),
+-- then the claimed ('c') and dead-lettered ('d') messages in claim order.
 WITH {{_claim_ctes}}
 SELECT 'q' AS kind, NULL::bigint AS claim_rank, NULL::bigint AS id, NULL::text AS queue, NULL::text AS payload,
        NULL::text AS state, NULL::integer AS priority, NULL::integer AS attempts, NULL::timestamptz AS enqueued_at,
        NULL::timestamptz AS visible_at, NULL::uuid AS lease_token, NULL::bigint AS lease_owner,
        NULL::text AS dedup_key, NULL::text AS last_error, NULL::timestamptz AS archived_at,
-       NULL::timestamptz AS dead_at
+       NULL::timestamptz AS dead_at, {{_rest_us}} AS rest_us
 FROM q
-UNION ALL SELECT 'c', m.claim_rank, {{_returned_message_columns}} FROM claimed m
-UNION ALL SELECT 'd', m.claim_rank, {{_returned_message_columns}} FROM dead m
+UNION ALL SELECT 'c', m.claim_rank, {{_returned_message_columns}}, NULL FROM claimed m
+UNION ALL SELECT 'd', m.claim_rank, {{_returned_message_columns}}, NULL FROM dead m
 ORDER BY claim_rank NULLS FIRST
 
 -- name: archive

@@ -150,18 +150,19 @@ SELECT 'q' AS kind, NULL::bigint AS claim_rank, NULL::bigint AS id, NULL::text A
        NULL::text AS r_output, NULL::text AS r_error, NULL::text AS r_idempotency_key, NULL::integer AS r_attempts,
        NULL::integer AS r_failures, NULL::timestamptz AS r_created_at, NULL::timestamptz AS r_started_at,
        NULL::timestamptz AS r_finished_at, NULL::timestamptz AS r_deadline_at, NULL::text AS r_version,
-       NULL::timestamptz AS r_now, NULL::text AS r_history
+       NULL::timestamptz AS r_now, NULL::text AS r_history, {{_rest_us}} AS rest_us
 FROM q
 UNION ALL
 SELECT 'c', m.claim_rank, {{_returned_message_columns}},
        b.id, b.workflow, b.status, b.input, b.output, b.error, b.idempotency_key, b.attempts, b.failures,
        b.created_at, b.started_at, b.finished_at, b.deadline_at, b.version, (SELECT now FROM n),
        CASE WHEN b.id IS NOT NULL THEN
-           (SELECT {{_history}} FROM {{schema}}.pgqrs_steps s, n WHERE s.run_id = b.id AND {{_history_steps}}) END
+           (SELECT {{_history}} FROM {{schema}}.pgqrs_steps s, n WHERE s.run_id = b.id AND {{_history_steps}}) END,
+       NULL
 FROM claimed m LEFT JOIN b ON b.message_id = m.id
 UNION ALL
 SELECT 'd', m.claim_rank, {{_returned_message_columns}},
-       NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL
+       NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL
 FROM dead m
 ORDER BY claim_rank NULLS FIRST
 

@@ -1,0 +1,105 @@
+package io.pgqrs.internal;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import io.pgqrs.Pgqrs;
+import io.pgqrs.PgqrsConfig;
+import io.pgqrs.Store;
+import io.pgqrs.queue.Outcome;
+import io.pgqrs.spi.StoreDriver;
+import io.pgqrs.testing.PostgresDatabase;
+import java.lang.reflect.InvocationTargetException;
+import java.lang.reflect.Proxy;
+import java.time.Duration;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.atomic.AtomicInteger;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.TestInstance;
+import org.junit.jupiter.api.extension.ExtendWith;
+import reactor.core.publisher.Mono;
+import reactor.core.publisher.Sinks;
+
+/**
+ * The store traffic of an idle consumer: each claim tells what it left, so a consumer that has
+ * drained its queue waits for a wake-up or the due time of what is left without asking the store
+ * again, neither with a probe nor with another claim.
+ */
+@ExtendWith(PostgresDatabase.class)
+@TestInstance(TestInstance.Lifecycle.PER_CLASS)
+class ConsumerClaimTrafficTest {
+
+  private static final Duration T = Duration.ofSeconds(30);
+
+  private final PostgresDatabase.Target db;
+  private Store installer;
+
+  ConsumerClaimTrafficTest(PostgresDatabase.Target db) {
+    this.db = db;
+  }
+
+  @BeforeAll
+  void install() {
+    installer = Pgqrs.connect(db.dsn()).block(T);
+    installer.admin().install().block(T);
+  }
+
+  @AfterAll
+  void close() {
+    installer.close().block(T);
+  }
+
+  /** The real driver with calls counted by method name. */
+  private static StoreDriver counted(StoreDriver real, Map<String, AtomicInteger> calls) {
+    return (StoreDriver) Proxy.newProxyInstance(StoreDriver.class.getClassLoader(), new Class<?>[] {StoreDriver.class},
+        (proxy, method, args) -> {
+          calls.computeIfAbsent(method.getName(), n -> new AtomicInteger()).incrementAndGet();
+          try {
+            return method.invoke(real, args);
+          } catch (InvocationTargetException e) {
+            throw e.getCause();
+          }
+        });
+  }
+
+  @Test
+  void aConsumerThatDrainedItsQueueWaitsForAWakeUpWithoutProbing() {
+    PgqrsConfig config = PgqrsConfig.builder(db.dsn()).pollInterval(Duration.ofMinutes(10)).build();
+    Map<String, AtomicInteger> calls = new java.util.concurrent.ConcurrentHashMap<>();
+    StoreDriver real = Pgqrs.connect(config).map(s -> ((Engine) s).driver()).block(T);
+    Engine engine = Engine.over(counted(real, calls), config);
+    try {
+      String queue = "traffic_" + System.nanoTime();
+      engine.queues().create(queue).block(T);
+      Sinks.Many<Long> handled = Sinks.many().replay().all();
+      var subscription = engine.consumer(queue).concurrency(1).build()
+          .handle(m -> Mono.fromRunnable(() -> handled.tryEmitNext(m.id())))
+          .filter(o -> o.kind() == Outcome.Kind.ARCHIVED)
+          .subscribe();
+      try {
+        // Listening and past its first claim (of the empty queue) before anything is enqueued.
+        io.pgqrs.testing.StateWait.until("the first claim", T,
+            () -> Mono.fromSupplier(() -> calls.containsKey("claim")));
+        List<Long> ids = new java.util.ArrayList<>();
+        for (int i = 0; i < 3; i++) {
+          long id = engine.producer(queue).build().enqueue(Map.of("n", i)).block(T);
+          ids.add(id);
+          handled.asFlux().filter(h -> h == id).blockFirst(T);
+        }
+        assertThat(ids).hasSize(3);
+        assertThat(calls.getOrDefault("untilNextVisible", new AtomicInteger())).as("probes of the next due message")
+            .hasValue(0);
+        // The first claim (of the empty queue) and the one after the LISTEN is in place, then at
+        // most one per wake-up: an enqueue here wakes the consumer at once and again when its
+        // NOTIFY comes back.
+        assertThat(calls.get("claim").get()).as("claims").isLessThanOrEqualTo(2 + 2 * 3);
+      } finally {
+        subscription.dispose();
+      }
+    } finally {
+      engine.close().block(T);
+    }
+  }
+}
