@@ -442,12 +442,12 @@ final class SqliteDriver implements StoreDriver {
                 // Delivered in the candidates' order: priority, then visibility, then id.
                 // What the claim left, read after its writes in the same transaction: no separate
                 // probe, no extra commit.
-                return Mono.zip(claimed, dead, (c, d) -> List.of(c, d))
+                return Mono.zip(claimed, dead)
                     .flatMap(cd -> first(s.query(sql("claim_left"), now, q.longValue("id"),
                             ids(candidates.stream().map(c -> c.longValue("id")).toList())),
                             r -> Optional.ofNullable(durationOrNull(r, "micros")))
-                        .map(left -> new StoreResults.Claimed(inOrder(cd.get(0), deliver, p.queue()),
-                            inOrder(cd.get(1), exhausted, p.queue()), left.orElse(null))));
+                        .map(left -> new StoreResults.Claimed(inOrder(cd.getT1(), deliver, p.queue()),
+                            inOrder(cd.getT2(), exhausted, p.queue()), left.orElse(null))));
               });
         });
   }

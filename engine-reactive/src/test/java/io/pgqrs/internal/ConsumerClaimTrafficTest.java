@@ -8,8 +8,6 @@ import io.pgqrs.Store;
 import io.pgqrs.queue.Outcome;
 import io.pgqrs.spi.StoreDriver;
 import io.pgqrs.testing.PostgresDatabase;
-import java.lang.reflect.InvocationTargetException;
-import java.lang.reflect.Proxy;
 import java.time.Duration;
 import java.util.List;
 import java.util.Map;
@@ -51,25 +49,13 @@ class ConsumerClaimTrafficTest {
     installer.close().block(T);
   }
 
-  /** The real driver with calls counted by method name. */
-  private static StoreDriver counted(StoreDriver real, Map<String, AtomicInteger> calls) {
-    return (StoreDriver) Proxy.newProxyInstance(StoreDriver.class.getClassLoader(), new Class<?>[] {StoreDriver.class},
-        (proxy, method, args) -> {
-          calls.computeIfAbsent(method.getName(), n -> new AtomicInteger()).incrementAndGet();
-          try {
-            return method.invoke(real, args);
-          } catch (InvocationTargetException e) {
-            throw e.getCause();
-          }
-        });
-  }
-
   @Test
   void aConsumerThatDrainedItsQueueWaitsForAWakeUpWithoutProbing() {
     PgqrsConfig config = PgqrsConfig.builder(db.dsn()).pollInterval(Duration.ofMinutes(10)).build();
     Map<String, AtomicInteger> calls = new java.util.concurrent.ConcurrentHashMap<>();
     StoreDriver real = Pgqrs.connect(config).map(s -> ((Engine) s).driver()).block(T);
-    Engine engine = Engine.over(counted(real, calls), config);
+    Engine engine = Engine.over(ObservedDriver.of(real, Map.of(),
+        name -> calls.computeIfAbsent(name, n -> new AtomicInteger()).incrementAndGet()), config);
     try {
       String queue = "traffic_" + System.nanoTime();
       engine.queues().create(queue).block(T);

@@ -11,10 +11,9 @@ import io.pgqrs.workflow.RunHandle;
 import io.pgqrs.workflow.RunStatus;
 import io.pgqrs.workflow.Workflow;
 import io.pgqrs.workflow.Workflows;
-import java.lang.reflect.InvocationTargetException;
-import java.lang.reflect.Proxy;
 import java.time.Duration;
 import java.util.List;
+import java.util.Map;
 import java.util.concurrent.atomic.AtomicInteger;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
@@ -56,20 +55,11 @@ class RunResultsTest {
 
   /** The real driver, with {@code runsFinished()} replaced by {@code announcements} and findRuns counted. */
   private static StoreDriver observed(StoreDriver real, Flux<Long> announcements, AtomicInteger findRuns) {
-    return (StoreDriver) Proxy.newProxyInstance(StoreDriver.class.getClassLoader(), new Class<?>[] {StoreDriver.class},
-        (proxy, method, args) -> {
-          if (method.getName().equals("runsFinished")) {
-            return announcements;
-          }
-          if (method.getName().equals("findRuns")) {
-            findRuns.incrementAndGet();
-          }
-          try {
-            return method.invoke(real, args);
-          } catch (InvocationTargetException e) {
-            throw e.getCause();
-          }
-        });
+    return ObservedDriver.of(real, Map.of("runsFinished", announcements), name -> {
+      if (name.equals("findRuns")) {
+        findRuns.incrementAndGet();
+      }
+    });
   }
 
   @Test

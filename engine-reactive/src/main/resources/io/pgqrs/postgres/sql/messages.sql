@@ -99,15 +99,19 @@ CASE WHEN EXISTS (
            FROM {{schema}}.pgqrs_messages r
            WHERE r.queue_id = (SELECT id FROM q) AND r.state = 'live' AND r.id NOT IN (SELECT id FROM ranked)) END
 
+-- name: _no_claimed_message
+-- The 'q' row's message columns, all NULL, typed as the claimed rows' are.
+NULL::bigint AS claim_rank, NULL::bigint AS id, NULL::text AS queue, NULL::text AS payload,
+NULL::text AS state, NULL::integer AS priority, NULL::integer AS attempts, NULL::timestamptz AS enqueued_at,
+NULL::timestamptz AS visible_at, NULL::uuid AS lease_token, NULL::bigint AS lease_owner,
+NULL::text AS dedup_key, NULL::text AS last_error, NULL::timestamptz AS archived_at,
+NULL::timestamptz AS dead_at
+
 -- name: claim
 -- The claim's CTEs (above) and its rows: the 'q' row (with what the claim left, see _rest_us),
 -- then the claimed ('c') and dead-lettered ('d') messages in claim order.
 WITH {{_claim_ctes}}
-SELECT 'q' AS kind, NULL::bigint AS claim_rank, NULL::bigint AS id, NULL::text AS queue, NULL::text AS payload,
-       NULL::text AS state, NULL::integer AS priority, NULL::integer AS attempts, NULL::timestamptz AS enqueued_at,
-       NULL::timestamptz AS visible_at, NULL::uuid AS lease_token, NULL::bigint AS lease_owner,
-       NULL::text AS dedup_key, NULL::text AS last_error, NULL::timestamptz AS archived_at,
-       NULL::timestamptz AS dead_at, {{_rest_us}} AS rest_us
+SELECT 'q' AS kind, {{_no_claimed_message}}, {{_rest_us}} AS rest_us
 FROM q
 UNION ALL SELECT 'c', m.claim_rank, {{_returned_message_columns}}, NULL FROM claimed m
 UNION ALL SELECT 'd', m.claim_rank, {{_returned_message_columns}}, NULL FROM dead m

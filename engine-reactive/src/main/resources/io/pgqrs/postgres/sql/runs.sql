@@ -122,7 +122,7 @@ s.status IN ('SUCCESS', 'ERROR', 'RETRY', 'WAITING')
 -- carries its run's columns (r_*) when begun.
 WITH {{_claim_ctes}},
 rl AS MATERIALIZED (
-    SELECT r.id, c.id AS message_id
+    SELECT r.id AS run_id, c.id AS message_id
     FROM claimed c
     JOIN {{schema}}.pgqrs_runs r
       ON r.id = CASE WHEN jsonb_typeof(c.payload -> 'run_id') = 'number'
@@ -137,15 +137,9 @@ b AS (
         status = coalesce(($7::text[])[array_position($6::text[], x.status)], x.status),
         updated_at = n.now
     FROM rl, n
-    WHERE x.id = rl.id
-    RETURNING rl.message_id, x.id, x.workflow, x.status, x.input::text AS input, x.output::text AS output, x.error,
-              x.idempotency_key, x.attempts, x.failures, x.created_at, x.started_at, x.finished_at, x.deadline_at,
-              x.version)
-SELECT 'q' AS kind, NULL::bigint AS claim_rank, NULL::bigint AS id, NULL::text AS queue, NULL::text AS payload,
-       NULL::text AS state, NULL::integer AS priority, NULL::integer AS attempts, NULL::timestamptz AS enqueued_at,
-       NULL::timestamptz AS visible_at, NULL::uuid AS lease_token, NULL::bigint AS lease_owner,
-       NULL::text AS dedup_key, NULL::text AS last_error, NULL::timestamptz AS archived_at,
-       NULL::timestamptz AS dead_at,
+    WHERE x.id = rl.run_id
+    RETURNING rl.message_id, {{_run_columns}})
+SELECT 'q' AS kind, {{_no_claimed_message}},
        NULL::bigint AS r_id, NULL::text AS r_workflow, NULL::text AS r_status, NULL::text AS r_input,
        NULL::text AS r_output, NULL::text AS r_error, NULL::text AS r_idempotency_key, NULL::integer AS r_attempts,
        NULL::integer AS r_failures, NULL::timestamptz AS r_created_at, NULL::timestamptz AS r_started_at,
