@@ -1,6 +1,7 @@
 package io.pgqrs.internal;
 
 import io.pgqrs.PgqrsPermanentException;
+import io.pgqrs.PgqrsTransientException;
 import io.pgqrs.StoreUnavailableException;
 import io.pgqrs.queue.Delivery;
 import io.pgqrs.queue.Lease;
@@ -8,6 +9,7 @@ import io.pgqrs.queue.Message;
 import io.pgqrs.queue.MessageState;
 import io.pgqrs.spi.StoreParams;
 import io.pgqrs.spi.StoreResults;
+import io.pgqrs.worker.WorkerNotFoundException;
 import io.pgqrs.worker.WorkerStatus;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -32,6 +34,7 @@ import reactor.core.publisher.Mono;
 import reactor.core.publisher.MonoSink;
 import reactor.core.publisher.Sinks;
 import reactor.core.scheduler.Schedulers;
+import reactor.util.retry.Retry;
 
 /**
  * One subscription of a consumer: its worker, its claim loop, the deliveries it holds and the
@@ -150,14 +153,15 @@ final class ConsumerSession {
     }, FluxSink.OverflowStrategy.BUFFER);
   }
 
+  /**
+   * Registers the worker and reads the queue's settings, then starts the claim loop. A transient
+   * store error (a reset connection, a busy database) is retried at the poll interval, as every
+   * other step of the session is; a permanent one (an unknown queue) ends the stream.
+   */
   private Mono<Void> start() {
-    String name = settings.workerName() + "#" + ProcessHandle.current().pid() + "-" + SESSIONS.incrementAndGet()
-        + "-" + Integer.toHexString(ThreadLocalRandom.current().nextInt(0x10000));
-    return engine.workers().register(name, settings.queue())
-        .flatMap(worker -> {
-          workerId = worker.id();
-          return engine.queues().get(settings.queue());
-        })
+    return retriedWhileStarting(register())
+        .then(retriedWhileStarting(engine.queues().get(settings.queue())))
+        .onErrorResume(e -> stopping.get() && e instanceof PgqrsTransientException ? Mono.empty() : Mono.error(e))
         .doOnNext(queue -> {
           maxAttempts = queue.maxAttempts();
           startBackground();
@@ -165,6 +169,28 @@ final class ConsumerSession {
           signal();
         })
         .then();
+  }
+
+  /** The step, subscribed again at the poll interval after each transient error until the session stops. */
+  private <T> Mono<T> retriedWhileStarting(Mono<T> step) {
+    return step.retryWhen(Retry.from(failures -> failures.concatMap(failure -> {
+      Throwable error = failure.failure();
+      if (!(error instanceof PgqrsTransientException) || stopping.get()) {
+        return Mono.error(error);
+      }
+      log.warn("pgqrs consumer of queue '{}' could not start, retrying at the poll interval: {}",
+          settings.queue(), error.toString());
+      return Mono.delay(jittered(settings.pollInterval()), engine.timers());
+    })));
+  }
+
+  /** Registers a new worker for this session under a unique name; the session claims as it from then on. */
+  private Mono<io.pgqrs.worker.WorkerInfo> register() {
+    return Mono.defer(() -> {
+      String name = settings.workerName() + "#" + ProcessHandle.current().pid() + "-" + SESSIONS.incrementAndGet()
+          + "-" + Integer.toHexString(ThreadLocalRandom.current().nextInt(0x10000));
+      return engine.workers().register(name, settings.queue());
+    }).doOnNext(worker -> workerId = worker.id());
   }
 
   private void startBackground() {
@@ -176,11 +202,13 @@ final class ConsumerSession {
     background.add(Flux.interval(beat, beat, engine.timers())
         .onBackpressureDrop()
         .concatMap(t -> engine.workers().heartbeat(workerId)
+            .onErrorResume(WorkerNotFoundException.class, e -> Mono.just(WorkerStatus.STOPPED))
+            .flatMap(this::onStatus)
             .onErrorResume(e -> {
               log.warn("pgqrs worker {} heartbeat failed: {}", workerId, e.toString());
               return Mono.empty();
             }))
-        .subscribe(this::onStatus));
+        .subscribe());
     Duration tick = settings.lease().dividedBy(3);
     background.add(Flux.interval(tick, tick, engine.timers())
         .onBackpressureDrop()
@@ -188,7 +216,8 @@ final class ConsumerSession {
         .subscribe());
   }
 
-  private void onStatus(WorkerStatus status) {
+  /** Acts on the status a heartbeat returned. Cold; errors as the store does when re-registering. */
+  private Mono<Void> onStatus(WorkerStatus status) {
     switch (status) {
       case SUSPENDED -> suspended = true;
       case READY -> {
@@ -199,11 +228,31 @@ final class ConsumerSession {
         }
       }
       case STOPPED -> {
-        log.info("pgqrs worker {} of queue '{}' was stopped from outside: shutting down", workerId, settings.queue());
-        requestStop();
+        if (stopping.get()) {
+          return Mono.empty();
+        }
+        if (settings.endWhenWorkerStopped()) {
+          log.info("pgqrs worker {} of queue '{}' was stopped from outside: shutting down", workerId, settings.queue());
+          requestStop();
+          return Mono.empty();
+        }
+        // Someone else stopped the worker (an operator, or maintenance after a partition longer than
+        // the stale-worker threshold), not this session's subscriber: go on as a new worker. What
+        // the old one held is either still leased to us or was given back by whoever stopped it.
+        long stopped = workerId;
+        return register()
+            .doOnNext(worker -> {
+              log.warn("pgqrs worker {} of queue '{}' was stopped from outside; the consumer goes on as worker {}",
+                  stopped, settings.queue(), worker.id());
+              suspended = false;
+              more = true;
+              signal();
+            })
+            .then();
       }
       default -> { }
     }
+    return Mono.empty();
   }
 
   private Mono<Void> extendHeld() {
@@ -212,9 +261,9 @@ final class ConsumerSession {
         .flatMap(d -> engine.messages().extend(d.lease(), settings.lease())
             .doOnNext(d::extended)
             .switchIfEmpty(Mono.fromRunnable(() -> {
-              if (!d.settled()) {
+              if (d.markLost()) {
+                engine.leaseLost();
                 log.warn("pgqrs lost the lease of message {} on queue '{}' while holding it", d.id(), settings.queue());
-                d.markLost();
               }
             }))
             .onErrorResume(e -> {

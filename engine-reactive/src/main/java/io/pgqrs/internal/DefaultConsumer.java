@@ -30,7 +30,8 @@ final class DefaultConsumer implements Consumer {
       Duration handlerTimeout,
       RetryPolicy retryPolicy,
       boolean deleteOnSuccess,
-      Duration shutdownTimeout) {}
+      Duration shutdownTimeout,
+      boolean endWhenWorkerStopped) {}
 
   private final Engine engine;
   private final Settings settings;
@@ -105,6 +106,7 @@ final class DefaultConsumer implements Consumer {
     private RetryPolicy retryPolicy = RetryPolicy.defaults();
     private boolean deleteOnSuccess;
     private Duration shutdownTimeout = Duration.ofSeconds(30);
+    private boolean endWhenWorkerStopped;
 
     Builder(Engine engine, String queue) {
       this.engine = engine;
@@ -193,12 +195,18 @@ final class DefaultConsumer implements Consumer {
     }
 
     @Override
+    public Builder endWhenWorkerStopped(boolean end) {
+      this.endWhenWorkerStopped = end;
+      return this;
+    }
+
+    @Override
     public Consumer build() {
       int bound = maxInFlight != null ? maxInFlight : Math.max(2 * batchSize, concurrency);
       String name = workerName != null ? workerName : queue + "@" + engine.hostname();
       return new DefaultConsumer(engine, new Settings(queue, batchSize, bound, concurrency, lease, pollInterval,
           wakeups && engine.wakeupsEnabled(), heartbeatInterval, name, handlerTimeout, retryPolicy, deleteOnSuccess,
-          shutdownTimeout));
+          shutdownTimeout, endWhenWorkerStopped));
     }
 
     private static int range(String field, int value, int max) {

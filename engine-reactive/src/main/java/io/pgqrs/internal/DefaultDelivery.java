@@ -1,18 +1,28 @@
 package io.pgqrs.internal;
 
+import io.pgqrs.InvalidArgumentException;
+import io.pgqrs.PgqrsTransientException;
 import io.pgqrs.queue.Delivery;
 import io.pgqrs.queue.Lease;
 import io.pgqrs.queue.Message;
 import java.time.Duration;
 import java.util.Objects;
+import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.function.Function;
 import java.util.function.Supplier;
 import org.jspecify.annotations.Nullable;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 import reactor.core.publisher.Mono;
+import reactor.util.retry.Retry;
 
 /** A claimed message held by a {@link ConsumerSession} until it is settled or its lease is lost. */
 final class DefaultDelivery implements Delivery {
+
+  private static final Logger log = LoggerFactory.getLogger(DefaultDelivery.class);
+  private static final Duration FIRST_SETTLE_RETRY = Duration.ofMillis(50);
+  private static final Duration LONGEST_SETTLE_RETRY = Duration.ofSeconds(2);
 
   private final ConsumerSession session;
   private final Message message;
@@ -20,11 +30,18 @@ final class DefaultDelivery implements Delivery {
   private volatile Lease lease;
   private volatile boolean settled;
   private volatile boolean lost;
+  /** When the lease ends unless extended, on the engine's timers: the bound of a settle's retries. */
+  private volatile long leaseEndsNanos;
 
   DefaultDelivery(ConsumerSession session, Message message) {
     this.session = session;
     this.message = message;
     this.lease = message.lease();
+    this.leaseEndsNanos = leaseEndFromNow();
+  }
+
+  private long leaseEndFromNow() {
+    return session.engine().timers().now(TimeUnit.NANOSECONDS) + session.settings().lease().toNanos();
   }
 
   @Override
@@ -53,15 +70,23 @@ final class DefaultDelivery implements Delivery {
   void extended(Lease extended) {
     if (extended.token().equals(lease.token())) {
       lease = extended;
+      leaseEndsNanos = leaseEndFromNow();
     }
   }
 
-  /** Records that an extension found the lease gone. */
-  void markLost() {
+  /**
+   * Records that an extension found the lease gone, unless a settle is under way: an ack that
+   * committed while the extension ran also makes the lease disappear, and that is no loss.
+   *
+   * @return true if the delivery is now lost; false if it was settled or is being settled
+   */
+  boolean markLost() {
     if (!settled && !settling.get()) {
       lost = true;
       session.forget(this);
+      return true;
     }
+    return false;
   }
 
   /** Settles without touching the store: used when the session itself released the message. */
@@ -104,12 +129,29 @@ final class DefaultDelivery implements Delivery {
     return settle(() -> operation.apply(lease));
   }
 
+  /**
+   * Runs a settling operation once. A transient store error is retried with backoff for as long as
+   * the lease lasts (as known when the settle began: extensions meanwhile do not prolong it). When
+   * the settle cannot be recorded, the delivery lets go of the message: it counts as lost, is no
+   * longer extended and frees its place, so the message is delivered again once its lease runs
+   * out. Only a refused argument leaves the delivery held, for a corrected call.
+   */
   private Mono<Boolean> settle(Supplier<Mono<Boolean>> operation) {
     return Mono.defer(() -> {
       if (settled || lost || !settling.compareAndSet(false, true)) {
         return Mono.just(false);
       }
-      return operation.get()
+      long retryUntil = leaseEndsNanos;
+      Duration longest = session.settings().lease().dividedBy(4);
+      Retry whileLeased = Retry.backoff(Long.MAX_VALUE, FIRST_SETTLE_RETRY)
+          .maxBackoff(longest.compareTo(LONGEST_SETTLE_RETRY) < 0 ? longest : LONGEST_SETTLE_RETRY)
+          .filter(e -> e instanceof PgqrsTransientException
+              && session.engine().timers().now(TimeUnit.NANOSECONDS) < retryUntil)
+          .doBeforeRetry(r -> log.debug("pgqrs retries settling message {} after: {}", message.id(),
+              r.failure().toString()))
+          .scheduler(session.engine().timers());
+      return Mono.defer(operation)
+          .retryWhen(whileLeased)
           .defaultIfEmpty(false)
           .doOnNext(done -> {
             // false: the store no longer knows this lease, so nobody can settle it through us.
@@ -117,9 +159,20 @@ final class DefaultDelivery implements Delivery {
             lost = !done;
             session.forget(this);
           })
-          .doOnError(e -> settling.set(false))
+          .doOnError(this::notRecorded)
           .doOnCancel(() -> settling.set(false));
     });
+  }
+
+  private void notRecorded(Throwable error) {
+    if (error instanceof InvalidArgumentException) {
+      settling.set(false);
+      return;
+    }
+    log.warn("pgqrs could not record the settling of message {} on queue '{}' and lets it go: it is delivered "
+        + "again when its lease expires: {}", message.id(), session.settings().queue(), error.toString());
+    lost = true;
+    session.forget(this);
   }
 
   @Override

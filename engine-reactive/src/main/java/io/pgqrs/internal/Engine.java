@@ -446,6 +446,18 @@ public final class Engine implements Store {
     }
   }
 
+  private final java.util.concurrent.atomic.AtomicLong leaseLosses = new java.util.concurrent.atomic.AtomicLong();
+
+  /** Counts a lease this engine's consumers found lost while holding its message. */
+  void leaseLost() {
+    leaseLosses.incrementAndGet();
+  }
+
+  /** How many leases this engine's consumers found lost while holding their message, since it opened. */
+  long leaseLosses() {
+    return leaseLosses.get();
+  }
+
   /** Logs the messages a claim dead-lettered because they had used their attempts. */
   static void logDeadLettered(String queue, List<Message> deadLettered) {
     if (!deadLettered.isEmpty()) {

@@ -1,6 +1,5 @@
 package io.pgqrs.internal;
 
-import io.pgqrs.PgqrsTransientException;
 import io.pgqrs.RetryLaterException;
 import io.pgqrs.RetryPolicy;
 import io.pgqrs.queue.Message;
@@ -20,7 +19,6 @@ import reactor.core.publisher.Flux;
 import reactor.core.publisher.Mono;
 import reactor.core.publisher.Sinks;
 import reactor.core.scheduler.Schedulers;
-import reactor.util.retry.Retry;
 
 /**
  * One subscription of {@link io.pgqrs.queue.Consumer#handle}: runs the handler on the session's
@@ -36,8 +34,6 @@ final class HandlerRun {
   private final DefaultConsumer.Settings settings;
   private final Function<DefaultDelivery, ? extends Publisher<?>> handler;
   private final @Nullable Publisher<?> stop;
-  /** Settles retried after a transient store error, backing off on the engine's timers. */
-  private final Retry settleRetry;
   private final Sinks.Many<Outcome> outcomes = Sinks.many().unicast().onBackpressureBuffer();
   private final AtomicBoolean shuttingDown = new AtomicBoolean();
   private final AtomicBoolean ended = new AtomicBoolean();
@@ -52,9 +48,6 @@ final class HandlerRun {
     this.settings = session.settings();
     this.handler = handler;
     this.stop = stop;
-    this.settleRetry = Retry.backoff(3, Duration.ofMillis(100))
-        .filter(e -> e instanceof PgqrsTransientException)
-        .scheduler(session.engine().timers());
   }
 
   Flux<Outcome> outcomes() {
@@ -165,7 +158,7 @@ final class HandlerRun {
     }
     Outcome.Kind kind = settings.deleteOnSuccess() ? Outcome.Kind.DELETED : Outcome.Kind.ARCHIVED;
     Mono<Boolean> ack = Mono.defer(() -> settings.deleteOnSuccess() ? d.delete() : d.ack());
-    return ack.retryWhen(settleRetry)
+    return ack
         .map(done -> done ? new Outcome(d.id(), kind, d.attempts(), null, null) : lost(d, null));
   }
 
@@ -179,12 +172,12 @@ final class HandlerRun {
     if (last || (!(error instanceof RetryLaterException) && !policy.retries(error))) {
       log.warn("pgqrs dead-letters message {} of queue '{}' after {} attempt(s): {}", d.id(), settings.queue(),
           d.attempts(), text);
-      return Mono.defer(() -> d.deadLetter(text)).retryWhen(settleRetry)
+      return Mono.defer(() -> d.deadLetter(text))
           .map(done -> done ? new Outcome(d.id(), Outcome.Kind.DEAD_LETTERED, d.attempts(), null, text) : lost(d, text));
     }
     Duration delay = error instanceof RetryLaterException later ? later.delay() : policy.delayAfter(d.attempts());
     log.debug("pgqrs retries message {} of queue '{}' in {}: {}", d.id(), settings.queue(), delay, text);
-    return Mono.defer(() -> d.release(delay, text)).retryWhen(settleRetry)
+    return Mono.defer(() -> d.release(delay, text))
         .map(done -> done ? new Outcome(d.id(), Outcome.Kind.RETRY_SCHEDULED, d.attempts(), delay, text)
             : lost(d, text));
   }

@@ -21,8 +21,15 @@ import reactor.core.publisher.Flux;
  * <p>An idle subscription wakes as soon as an enqueue commits (PostgreSQL {@code LISTEN/NOTIFY},
  * in-process signals on SQLite and Turso), when the next delayed message or expiring lease comes
  * due, and at the poll interval (with jitter) whatever happens, so a lost notification only delays
- * work. Suspending the worker through {@link Workers#suspend(long)} pauses claiming until resumed;
- * stopping it (or maintenance finding it stale) ends the subscription after a graceful shutdown.
+ * work. Suspending the worker through {@link Workers#suspend(long)} pauses claiming until resumed.
+ * A worker stopped by someone other than the subscriber (an operator's
+ * {@link Workers#shutdown(long, boolean)}, or maintenance elsewhere finding it stale after a network
+ * partition) is replaced: the subscription registers a new worker, logs it and goes on; with
+ * {@link Builder#endWhenWorkerStopped(boolean)} it ends after a graceful shutdown instead.
+ *
+ * <p>Transient store errors never end a subscription: starting (registering the worker), claiming
+ * and settling are retried (see {@link Delivery} for settling); only permanent errors, such as an
+ * unknown queue, end it with an error.
  */
 public interface Consumer {
 
@@ -196,6 +203,17 @@ public interface Consumer {
      * @throws InvalidArgumentException if negative
      */
     Builder shutdownTimeout(Duration timeout);
+
+    /**
+     * Whether a subscription ends when its worker is stopped from outside (an operator, or
+     * maintenance finding it stale), instead of going on as a new worker. Default false: a
+     * consumer keeps consuming until its own subscriber stops it; to pause consumers from
+     * outside, suspend their workers.
+     *
+     * @param end true to end the subscription after a graceful shutdown
+     * @return this builder
+     */
+    Builder endWhenWorkerStopped(boolean end);
 
     /**
      * Builds the consumer. Checks nothing in the store: a missing queue is reported by the first

@@ -13,8 +13,15 @@ import reactor.core.publisher.Mono;
  *
  * <p>The settling methods are cold, fenced by the lease token, and idempotent: the first one that
  * takes effect settles the delivery and later calls return {@code false} without touching the
- * store. They return {@code false} too when the lease was lost (see {@link #leaseLost()}). Errors
- * are {@link PgqrsException}s; a delivery whose settling failed with an error stays unsettled.
+ * store. They return {@code false} too when the lease was lost (see {@link #leaseLost()}).
+ *
+ * <p>A settle that meets a transient store error (a connection reset, a busy database) is retried
+ * with backoff for as long as the lease lasts. If it still cannot be recorded, the error is
+ * signalled (a {@link PgqrsException}) and the delivery lets go of the message: it is no longer
+ * extended, no longer counts against the consumer's bound, and {@link #leaseLost()} becomes true,
+ * so the message is delivered again once its lease runs out. Only an argument the engine refuses
+ * ({@link io.pgqrs.InvalidArgumentException}) leaves the delivery held for a corrected call.
+ * Cancelling a settle leaves the delivery held and unsettled.
  */
 public interface Delivery {
 
@@ -68,8 +75,9 @@ public interface Delivery {
   Mono<Boolean> deadLetter(String error);
 
   /**
-   * Whether the consumer found the lease lost while extending it. A lost delivery cannot be
-   * settled: another consumer may hold the message now.
+   * Whether the lease is lost: an extension found it gone, a settle found it gone, or a settle
+   * that could not be recorded let the message go. A lost delivery cannot be settled: another
+   * consumer may hold the message now.
    *
    * @return true once the lease is known to be lost
    */

@@ -10,6 +10,8 @@ import io.pgqrs.RetryLaterException;
 import io.pgqrs.RetryPolicy;
 import io.pgqrs.Store;
 import io.pgqrs.StoreUnavailableException;
+import io.pgqrs.internal.EngineProbe;
+import io.pgqrs.internal.FaultyStore;
 import io.pgqrs.queue.Consumer;
 import io.pgqrs.queue.Delivery;
 import io.pgqrs.queue.Message;
@@ -325,8 +327,9 @@ public abstract class ConsumerContract extends StoreContract {
     long id = producer(q).enqueue(payload(1)).block(T);
     AtomicInteger calls = new AtomicInteger();
     // Runs for more than three lease periods: only the keep-alive explains a single delivery.
-    Outcome outcome = consumer(q).lease(Duration.ofMillis(600)).build()
-        .handle(m -> Mono.delay(Duration.ofMillis(2000)).doOnSubscribe(s -> calls.incrementAndGet()))
+    // The lease leaves the keep-alive (every third of it) room for a slow statement on a busy machine.
+    Outcome outcome = consumer(q).lease(Duration.ofMillis(1200)).build()
+        .handle(m -> Mono.delay(Duration.ofMillis(4000)).doOnSubscribe(s -> calls.incrementAndGet()))
         .blockFirst(T);
     assertThat(outcome.kind()).isEqualTo(Outcome.Kind.ARCHIVED);
     assertThat(outcome.attempts()).isEqualTo(1);
@@ -438,9 +441,9 @@ public abstract class ConsumerContract extends StoreContract {
   }
 
   @Test
-  void stoppingTheWorkerFromOutsideEndsTheStream() {
+  void stoppingTheWorkerFromOutsideEndsTheStreamWhenAskedTo() {
     String q = newQueue();
-    Flux<Delivery> deliveries = consumer(q).build().deliveries();
+    Flux<Delivery> deliveries = consumer(q).endWhenWorkerStopped(true).build().deliveries();
     StepVerifier.create(deliveries)
         .then(() -> {
           await("the worker registered", () -> workerCount(q).map(n -> n == 1));
@@ -448,6 +451,144 @@ public abstract class ConsumerContract extends StoreContract {
         })
         .expectComplete()
         .verify(T);
+  }
+
+  @Test
+  void aConsumerWhoseWorkerWasStoppedFromOutsideGoesOnAsANewWorker() {
+    String q = newQueue();
+    Sinks.Many<Outcome> seen = Sinks.many().replay().all();
+    var run = consumer(q).pollInterval(Duration.ofMillis(50)).build().handle(m -> Mono.empty())
+        .subscribe(seen::tryEmitNext);
+    try {
+      await("the worker registered", () -> workerCount(q).map(n -> n == 1));
+      long first = workers(q).get(0).id();
+      store.workers().shutdown(first, true).block(T);
+      await("a new worker registered", () -> store.workers().list(q)
+          .filter(w -> w.status() == WorkerStatus.READY && w.id() != first).hasElements());
+      long id = producer(q).enqueue(payload(1)).block(T);
+      StepVerifier.create(seen.asFlux())
+          .assertNext(o -> {
+            assertThat(o.messageId()).isEqualTo(id);
+            assertThat(o.kind()).isEqualTo(Outcome.Kind.ARCHIVED);
+          })
+          .thenCancel()
+          .verify(T);
+      assertThat(store.workers().get(first).block(T).status()).isEqualTo(WorkerStatus.STOPPED);
+    } finally {
+      run.dispose();
+    }
+  }
+
+  // ---------------------------------------------------------------- store faults
+
+  @Test
+  void aTransientErrorWhileStartingIsRetriedAtThePollInterval() {
+    String q = newQueue();
+    long id = producer(q).enqueue(payload(1)).block(T);
+    FaultyStore faulty = FaultyStore.over(store)
+        .fail("registerWorker", 2, () -> new StoreUnavailableException("register worker", "reset by the test", null));
+    try {
+      StepVerifier.create(faulty.store().consumer(q).pollInterval(Duration.ofMillis(50)).build()
+              .handle(m -> Mono.empty()).take(1))
+          .assertNext(o -> {
+            assertThat(o.messageId()).isEqualTo(id);
+            assertThat(o.kind()).isEqualTo(Outcome.Kind.ARCHIVED);
+          })
+          .expectComplete()
+          .verify(T);
+      assertThat(faulty.calls("registerWorker")).isEqualTo(3);
+    } finally {
+      faulty.store().close().block(T);
+    }
+  }
+
+  @Test
+  void aSettleThatMeetsTransientErrorsIsRetriedWhileTheLeaseLasts() {
+    String q = newQueue();
+    long id = producer(q).enqueue(payload(1)).block(T);
+    FaultyStore faulty = FaultyStore.over(store)
+        .fail("archive", 5, () -> new StoreUnavailableException("archive", "reset by the test", null));
+    try {
+      StepVerifier.create(faulty.store().consumer(q).lease(Duration.ofSeconds(20)).build()
+              .handle(m -> Mono.empty()).take(1))
+          .assertNext(o -> {
+            assertThat(o.messageId()).isEqualTo(id);
+            assertThat(o.kind()).isEqualTo(Outcome.Kind.ARCHIVED);
+            assertThat(o.attempts()).isEqualTo(1);
+          })
+          .expectComplete()
+          .verify(T);
+      assertThat(faulty.calls("archive")).isEqualTo(6);
+    } finally {
+      faulty.store().close().block(T);
+    }
+  }
+
+  @Test
+  void anExtensionThatRacesAnAckIsNoLossOfTheLease() {
+    String q = newQueue();
+    long id = producer(q).enqueue(payload(1)).block(T);
+    Sinks.Empty<Void> gate = Sinks.empty();
+    // The ack is held in flight while an extension runs and finds the lease gone, as it does when
+    // the ack commits first.
+    FaultyStore faulty = FaultyStore.over(store)
+        .hold("archive", gate.asMono())
+        .answer("extend", Mono.empty());
+    try {
+      StepVerifier.create(faulty.store().consumer(q).lease(Duration.ofSeconds(3)).build()
+              .handle(m -> Mono.empty()).take(1))
+          .then(() -> {
+            await("an extension during the ack", () -> Mono.fromSupplier(() -> faulty.calls("extend") > 0));
+            gate.tryEmitEmpty();
+          })
+          .assertNext(o -> {
+            assertThat(o.messageId()).isEqualTo(id);
+            assertThat(o.kind()).isEqualTo(Outcome.Kind.ARCHIVED);
+          })
+          .expectComplete()
+          .verify(T);
+      assertThat(EngineProbe.leaseLosses(faulty.store())).as("leases reported lost").isZero();
+    } finally {
+      faulty.store().close().block(T);
+    }
+  }
+
+  @Test
+  void aSettleThatCannotBeRecordedLetsTheMessageGoToBeDeliveredAgain() {
+    String q = newQueue();
+    long first = producer(q).enqueue(payload(1)).block(T);
+    long second = producer(q).enqueue(payload(2)).block(T);
+    Supplier<Throwable> refused = () -> new io.pgqrs.StoreOperationException("archive", "refused by the test", null);
+    FaultyStore faulty = FaultyStore.over(store)
+        .fail("archive", Integer.MAX_VALUE, refused)
+        .fail("archiveMany", Integer.MAX_VALUE, refused);
+    Sinks.Many<Outcome> seen = Sinks.many().replay().all();
+    // One message at a time: the second is only claimed once the first has freed its place.
+    var run = faulty.store().consumer(q).lease(Duration.ofSeconds(1)).pollInterval(Duration.ofMillis(100))
+        .heartbeatInterval(Duration.ofMillis(100)).batchSize(1).maxInFlight(1).concurrency(1).build()
+        .handle(m -> Mono.empty())
+        .subscribe(seen::tryEmitNext);
+    try {
+      StepVerifier.create(seen.asFlux().filter(o -> o.kind() == Outcome.Kind.NOT_RECORDED).map(Outcome::messageId)
+              .distinct().take(2))
+          .expectNextCount(2)
+          .expectComplete()
+          .verify(T);
+      faulty.heal("archive").heal("archiveMany");
+      // Let go, neither held nor extended: each comes back after its lease and is archived then.
+      StepVerifier.create(seen.asFlux().filter(o -> o.kind() == Outcome.Kind.ARCHIVED).take(2))
+          .recordWith(java.util.ArrayList::new)
+          .expectNextCount(2)
+          .consumeRecordedWith(archived -> {
+            assertThat(archived).extracting(Outcome::messageId).containsExactlyInAnyOrder(first, second);
+            assertThat(archived).allSatisfy(o -> assertThat(o.attempts()).isGreaterThanOrEqualTo(2));
+          })
+          .expectComplete()
+          .verify(T);
+    } finally {
+      run.dispose();
+      faulty.store().close().block(T);
+    }
   }
 
   /** A second store on the database under test, without background maintenance. */

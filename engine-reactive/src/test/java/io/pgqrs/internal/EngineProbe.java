@@ -26,4 +26,14 @@ public final class EngineProbe {
   public static long runsBegunInClaim(Store store) {
     return ((WorkflowRuntime) store.runs()).runsBegunInClaim();
   }
+
+  /**
+   * How many leases the store's consumers found lost while holding their message (each logged as a loss).
+   *
+   * @param store a store opened by {@link io.pgqrs.Pgqrs#connect}, or a {@link FaultyStore}'s
+   * @return the count since the store was opened
+   */
+  public static long leaseLosses(Store store) {
+    return ((Engine) store).leaseLosses();
+  }
 }

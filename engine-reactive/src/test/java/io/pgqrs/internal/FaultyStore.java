@@ -1,0 +1,131 @@
+package io.pgqrs.internal;
+
+import io.pgqrs.Store;
+import io.pgqrs.spi.StoreDriver;
+import java.lang.reflect.InvocationTargetException;
+import java.lang.reflect.Proxy;
+import java.util.Map;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.atomic.AtomicInteger;
+import java.util.function.Supplier;
+import reactor.core.publisher.Flux;
+import reactor.core.publisher.Mono;
+
+/**
+ * A second engine over the real driver of a store under test, whose chosen driver calls fail a
+ * given number of times before they reach the database: the store errors a real backend gives
+ * under faults (a reset connection, a busy file), placed exactly where a test needs them. Closing
+ * it stops its own consumers and maintenance but leaves the shared driver open.
+ */
+public final class FaultyStore {
+
+  private final Engine engine;
+  private final Map<String, AtomicInteger> failuresLeft = new ConcurrentHashMap<>();
+  private final Map<String, Supplier<? extends Throwable>> errors = new ConcurrentHashMap<>();
+  private final Map<String, AtomicInteger> calls = new ConcurrentHashMap<>();
+  private final Map<String, Object> answers = new ConcurrentHashMap<>();
+  private final Map<String, Mono<Void>> gates = new ConcurrentHashMap<>();
+
+  private FaultyStore(Store store) {
+    StoreDriver real = ((Engine) store).driver();
+    StoreDriver faulty = (StoreDriver) Proxy.newProxyInstance(StoreDriver.class.getClassLoader(),
+        new Class<?>[] {StoreDriver.class}, (proxy, method, args) -> {
+          String name = method.getName();
+          calls.computeIfAbsent(name, n -> new AtomicInteger()).incrementAndGet();
+          if (name.equals("close")) {
+            return Mono.empty();
+          }
+          Object answer = answers.get(name);
+          if (answer != null) {
+            return answer;
+          }
+          Mono<Void> gate = gates.get(name);
+          if (gate != null) {
+            return gate.then(Mono.defer(() -> {
+              try {
+                return (Mono<?>) method.invoke(real, args);
+              } catch (ReflectiveOperationException e) {
+                return Mono.error(e.getCause() != null ? e.getCause() : e);
+              }
+            }));
+          }
+          AtomicInteger left = failuresLeft.get(name);
+          if (left != null && left.getAndUpdate(n -> n > 0 ? n - 1 : n) > 0) {
+            Throwable error = errors.get(name).get();
+            return Flux.class.isAssignableFrom(method.getReturnType()) ? Flux.error(error) : Mono.error(error);
+          }
+          try {
+            return method.invoke(real, args);
+          } catch (InvocationTargetException e) {
+            throw e.getCause();
+          }
+        });
+    this.engine = Engine.over(faulty, store.config());
+  }
+
+  /**
+   * An engine sharing the store's driver, with no faults planned yet.
+   *
+   * @param store a store opened by {@link io.pgqrs.Pgqrs#connect}
+   * @return the faulty store
+   */
+  public static FaultyStore over(Store store) {
+    return new FaultyStore(store);
+  }
+
+  /**
+   * Makes the next {@code times} calls of a driver method fail with a new error each.
+   *
+   * @param method the {@link StoreDriver} method's name
+   * @param times how many calls fail; {@link Integer#MAX_VALUE} for all of them
+   * @param error makes each error
+   * @return this
+   */
+  public FaultyStore fail(String method, int times, Supplier<? extends Throwable> error) {
+    errors.put(method, error);
+    failuresLeft.computeIfAbsent(method, n -> new AtomicInteger()).set(times);
+    return this;
+  }
+
+  /**
+   * Answers every later call of a driver method with a fixed value instead of the database's.
+   *
+   * @param method the {@link StoreDriver} method's name
+   * @param answer what each call returns, a {@link Mono} or {@link Flux}
+   * @return this
+   */
+  public FaultyStore answer(String method, Object answer) {
+    answers.put(method, answer);
+    return this;
+  }
+
+  /**
+   * Holds every later call of a driver method returning a {@link Mono} until {@code gate}
+   * completes, then lets it through.
+   *
+   * @param method the {@link StoreDriver} method's name
+   * @param gate completes when the calls may go on
+   * @return this
+   */
+  public FaultyStore hold(String method, Mono<Void> gate) {
+    gates.put(method, gate);
+    return this;
+  }
+
+  /** Lets every later call of a driver method through. */
+  public FaultyStore heal(String method) {
+    failuresLeft.computeIfAbsent(method, n -> new AtomicInteger()).set(0);
+    return this;
+  }
+
+  /** How many times a driver method was called, failed calls included. */
+  public int calls(String method) {
+    AtomicInteger n = calls.get(method);
+    return n == null ? 0 : n.get();
+  }
+
+  /** The engine, used as any store. */
+  public Store store() {
+    return engine;
+  }
+}
