@@ -478,9 +478,26 @@ public final class Engine implements Store {
         Names.checkQueue(queue);
         checkLimit("limit", limit, MAX_PAGE);
         checkPositive("lease", lease);
-      }, () -> driver.claim(new StoreParams.Claim(queue, limit, lease, workerId, null))
+      }, () -> ready(workerId).then(driver.claim(new StoreParams.Claim(queue, limit, lease, workerId, null)))
           .doOnNext(result -> logDeadLettered(queue, result.deadLettered()))
           .map(StoreResults.Claimed::claimed));
+    }
+
+    /**
+     * Completes if the worker may own leases: none named, or one that is READY. A lease owned by a
+     * stopped, suspended or unknown worker would never be taken back early by maintenance.
+     */
+    private Mono<Void> ready(@Nullable Long workerId) {
+      if (workerId == null) {
+        return Mono.empty();
+      }
+      return driver.findWorker(workerId)
+          .switchIfEmpty(Mono.error(() -> new WorkerNotFoundException(workerId,
+              "worker " + workerId + " does not exist: nothing was claimed")))
+          .flatMap(w -> w.status() == WorkerStatus.READY ? Mono.<Void>empty()
+              : Mono.error(new InvalidWorkerStateException(workerId, w.status(),
+                  "worker " + workerId + " is " + w.status().name().toLowerCase(java.util.Locale.ROOT)
+                      + " and cannot own leases: nothing was claimed")));
     }
 
     @Override

@@ -30,8 +30,11 @@ public interface Messages {
    * @param queue the queue name
    * @param limit the most messages to claim, at least 1
    * @param lease how long the messages stay invisible to other claimers, above zero
-   * @param workerId the worker that owns the leases, or null
-   * @return the claimed messages
+   * @param workerId the worker that owns the leases, or null; it must be
+   *     {@link io.pgqrs.worker.WorkerStatus#READY}
+   * @return the claimed messages; {@link io.pgqrs.worker.WorkerNotFoundException} for an unknown
+   *     worker and {@link io.pgqrs.worker.InvalidWorkerStateException} for a stopped or suspended
+   *     one, with nothing leased
    */
   Mono<List<Message>> claim(String queue, int limit, Duration lease, @Nullable Long workerId);
 

@@ -60,7 +60,9 @@ public interface Producer {
    * validation rule, or a rate limit without permits for the whole batch, rejects the batch.
    *
    * @param messages 1 or more messages
-   * @return the ids, in the order of the input
+   * @return the ids, in the order of the input; {@link RateLimitedException} when the rate limit
+   *     has too few permits now, {@link io.pgqrs.InvalidArgumentException} (permanent) when the
+   *     batch is larger than the rate limit's burst
    */
   Mono<List<Long>> enqueueBatch(List<NewMessage> messages);
 

@@ -5,7 +5,10 @@ import io.pgqrs.InvalidArgumentException;
 /**
  * A token-bucket limit on how fast one producer enqueues: {@code permitsPerSecond} refill, up to
  * {@code burst} stored. Each message takes one permit; a batch takes as many as it has messages,
- * all or none. A refused enqueue fails with {@link RateLimitedException} and inserts nothing.
+ * all or none. An enqueue refused for want of permits fails with {@link RateLimitedException} (a
+ * transient error: retry after its {@code retryAfter}) and inserts nothing. A batch larger than
+ * the burst could never pass, however long it waited: it fails at once with a permanent
+ * {@link InvalidArgumentException} naming {@code messages}, inserts nothing and takes no permits.
  *
  * @param permitsPerSecond the sustained rate, above 0
  * @param burst the most permits that can be spent at once, at least 1

@@ -107,6 +107,24 @@ public abstract class ValidationContract extends StoreContract {
   }
 
   @Test
+  void aBatchLargerThanTheBurstIsAPermanentErrorThatTakesNoPermits() {
+    String q = newQueue();
+    Producer p = store.producer(q).rateLimit(new RateLimit(0.001, 3)).build();
+    StepVerifier.create(p.enqueuePayloads(List.of(payload(1), payload(2), payload(3), payload(4))))
+        .expectErrorSatisfies(e -> {
+          assertThat(e).isInstanceOf(io.pgqrs.InvalidArgumentException.class);
+          assertThat(((io.pgqrs.InvalidArgumentException) e).isTransient()).isFalse();
+          assertThat(((io.pgqrs.InvalidArgumentException) e).argument()).isEqualTo("messages");
+          assertThat(e.getMessage()).contains("burst of 3");
+        })
+        .verify(T);
+    assertEmpty(q);
+    // The refused batch spent nothing: the whole burst is still there.
+    StepVerifier.create(p.enqueuePayloads(List.of(payload(1), payload(2), payload(3))))
+        .assertNext(ids -> assertThat(ids).hasSize(3)).expectComplete().verify(T);
+  }
+
+  @Test
   void producersAreIndependentAndRateLimitCanBeDisabled() {
     String q = newQueue();
     Producer limited = store.producer(q).rateLimit(new RateLimit(0.001, 1)).build();

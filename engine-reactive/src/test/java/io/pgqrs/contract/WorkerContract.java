@@ -46,6 +46,38 @@ public abstract class WorkerContract extends StoreContract {
   }
 
   @Test
+  void onlyAReadyWorkerCanOwnTheLeasesOfAClaim() {
+    String q = newQueue();
+    long id = producer(q).enqueue(payload(1)).block(T);
+    WorkerInfo suspended = register(q);
+    store.workers().suspend(suspended.id()).block(T);
+    WorkerInfo stopped = register(q);
+    store.workers().shutdown(stopped.id(), true).block(T);
+    Duration lease = Duration.ofMinutes(1);
+    StepVerifier.create(store.messages().claim(q, 1, lease, suspended.id()))
+        .expectErrorSatisfies(e -> {
+          InvalidWorkerStateException refused = (InvalidWorkerStateException) e;
+          assertThat(refused.workerId()).isEqualTo(suspended.id());
+          assertThat(refused.status()).isEqualTo(WorkerStatus.SUSPENDED);
+        })
+        .verify(T);
+    StepVerifier.create(store.messages().claim(q, 1, lease, stopped.id()))
+        .expectErrorSatisfies(e -> assertThat(((InvalidWorkerStateException) e).status()).isEqualTo(WorkerStatus.STOPPED))
+        .verify(T);
+    StepVerifier.create(store.messages().claim(q, 1, lease, Long.MAX_VALUE))
+        .expectError(WorkerNotFoundException.class)
+        .verify(T);
+    Message untouched = store.messages().get(id).block(T);
+    assertThat(untouched.attempts()).isZero();
+    assertThat(untouched.leaseToken()).isNull();
+    WorkerInfo ready = register(q);
+    StepVerifier.create(store.messages().claim(q, 1, lease, ready.id()))
+        .assertNext(claimed -> assertThat(claimed).extracting(Message::leaseOwner).containsExactly(ready.id()))
+        .expectComplete()
+        .verify(T);
+  }
+
+  @Test
   void workerWithoutQueueIsAllowed() {
     WorkerInfo w = store.workers().register("free-" + System.nanoTime(), null).block(T);
     assertThat(w.queue()).isNull();

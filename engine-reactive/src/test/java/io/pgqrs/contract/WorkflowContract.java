@@ -10,6 +10,7 @@ import io.pgqrs.RetryPolicy;
 import io.pgqrs.queue.Delivery;
 import io.pgqrs.queue.Message;
 import io.pgqrs.queue.MessageState;
+import io.pgqrs.internal.FaultyStore;
 import io.pgqrs.spi.StoreParams;
 import io.pgqrs.spi.StoreResults;
 import io.pgqrs.testing.StateWait;
@@ -159,6 +160,27 @@ public abstract class WorkflowContract extends StoreContract {
     // The trigger message is archived, not left live.
     assertThat(await(store.queues().metrics(workflow.definition().name())).archived()).isEqualTo(1);
     assertThat(await(store.queues().metrics(workflow.definition().name())).live()).isZero();
+  }
+
+  @Test
+  void aWorkerThatMeetsATransientErrorWhileStartingGoesOn() {
+    FaultyStore faulty = FaultyStore.over(store)
+        .fail("registerWorker", 2, () -> new io.pgqrs.StoreUnavailableException("register worker", "reset by the test", null));
+    try {
+      Workflow<String, String> workflow = faulty.store().runs()
+          .register(define(String.class, String.class, (ctx, in) -> ctx.step("echo", String.class, () -> Mono.just(in))))
+          .block(T);
+      WorkflowWorker worker = workflow.worker().pollInterval(Duration.ofMillis(50)).start();
+      try {
+        StepVerifier.create(await(workflow.trigger("x")).result()).expectNext("x").expectComplete().verify(T);
+        assertThat(worker.isRunning()).isTrue();
+        assertThat(faulty.calls("registerWorker")).isEqualTo(3);
+      } finally {
+        worker.stop().block(T);
+      }
+    } finally {
+      faulty.store().close().block(T);
+    }
   }
 
   @Test
