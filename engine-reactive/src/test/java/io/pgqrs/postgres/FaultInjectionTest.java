@@ -343,6 +343,7 @@ class FaultInjectionTest {
     }
     schedule.awaitEnd(T);
     proxy.passThrough();
+    assertThat(proxy.resetConnections()).as("connections reset").isPositive();
 
     List<RunInfo> runs;
     try {
@@ -515,17 +516,22 @@ class FaultInjectionTest {
 
   /** Closes the faulted store, then waits until neither the proxy nor the server sees any of its connections. */
   private void closeAndAssertNoConnectionLeft(Store store) {
+    // First see the store's backends, so that finding none after the close means something.
+    StateWait.until("the server shows backends of the open store", RECOVERY, this::backendsOfTheStore, n -> n > 0);
     store.close().block(T);
     StateWait.until("the proxy holds no connection of the closed store", RECOVERY,
         () -> Mono.fromSupplier(() -> proxy.openConnections() == 0));
+    StateWait.until("the server has no backend of the closed store", RECOVERY, this::backendsOfTheStore, n -> n == 0);
+  }
+
+  /** The server's backends named after the faulted store (its pool's and its listener's). */
+  private Mono<Long> backendsOfTheStore() {
     String sql = "SELECT count(*) AS n FROM pg_stat_activity WHERE application_name LIKE $1";
-    StateWait.until("the server has no backend of the closed store", RECOVERY,
-        () -> Flux.usingWhen(db.adminConnectionFactory().create(),
-                c -> Flux.from(c.createStatement(sql).bind("$1", applicationName + "%").execute())
-                    .flatMap(r -> r.map((row, meta) -> row.get("n", Long.class))),
-                Connection::close)
-            .next(),
-        n -> n == 0);
+    return Flux.usingWhen(db.adminConnectionFactory().create(),
+            c -> Flux.from(c.createStatement(sql).bind("$1", applicationName + "%").execute())
+                .flatMap(r -> r.map((row, meta) -> row.get("n", Long.class))),
+            Connection::close)
+        .next();
   }
 
   /**
