@@ -117,7 +117,9 @@ public interface Store {
   PgqrsConfig config();
 
   /**
-   * The Jackson mapper used for payloads.
+   * The Jackson mapper used for payloads: a copy of the one given at connect, with the same
+   * configuration, whose reads and writes keep within the limits the engine reads stored JSON back
+   * with (nesting depth 1000, Jackson's default read limits).
    *
    * @return the mapper
    */

@@ -174,7 +174,7 @@ final class SqliteDriver implements StoreDriver {
     return new Message(
         row.longValue("id"),
         queue,
-        Json.parse(row.string("payload")),
+        Json.parsePayload(row.string("payload")),
         MessageState.valueOf(row.string("state").toUpperCase(Locale.ROOT)),
         row.intValue("priority"),
         row.intValue("attempts"),

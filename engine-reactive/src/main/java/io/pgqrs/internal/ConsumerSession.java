@@ -333,6 +333,7 @@ final class ConsumerSession {
 
   private Mono<StoreResults.Claimed> plainClaim(int n) {
     return engine.driver().claim(new StoreParams.Claim(settings.queue(), n, settings.lease(), workerId, null))
+        .flatMap(result -> UnreadableMessages.deadLetter(engine.driver(), settings.queue(), result))
         .doOnNext(result -> Engine.logDeadLettered(settings.queue(), result.deadLettered()));
   }
 

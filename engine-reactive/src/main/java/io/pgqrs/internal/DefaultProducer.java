@@ -93,9 +93,9 @@ final class DefaultProducer implements Producer {
       for (int i = 0; i < messages.size(); i++) {
         NewMessage m = messages.get(i);
         String key = m.dedupKey();
-        if (key != null && (key.isEmpty() || key.length() > MAX_DEDUP_KEY)) {
-          return Mono.error(new InvalidArgumentException("dedupKey",
-              "dedup key of message " + i + " must have 1 to " + MAX_DEDUP_KEY + " characters"));
+        if (key != null && (key.isEmpty() || key.length() > MAX_DEDUP_KEY || StoredText.unstorableAt(key) >= 0)) {
+          return Mono.error(new InvalidArgumentException("dedupKey", "dedup key of message " + i + " must have 1 to "
+              + MAX_DEDUP_KEY + " characters, without NUL or lone surrogates (the store cannot keep them exactly)"));
         }
         rows.add(new StoreParams.NewRow(validator.toCheckedJson(queue, i, m.payload()), m.delay(), m.visibleAt(),
             key, m.priority()));

@@ -234,6 +234,7 @@ final class DefaultRunContext implements RunContext {
       throw new InvalidArgumentException("name", "a step name must be 1 to " + MAX_STEP_NAME
           + " characters without '#', got " + (name == null ? "null" : "'" + name + "'"));
     }
+    StoredText.check("name", name);
   }
 
   /**
@@ -294,6 +295,11 @@ final class DefaultRunContext implements RunContext {
         || key.indexOf('#') >= 0) {
       return Mono.error(new InvalidArgumentException("key", "a scope key must be 1 to " + MAX_SCOPE_KEY
           + " characters without '/' or '#', got " + (key == null ? "null" : "'" + key + "'")));
+    }
+    try {
+      StoredText.check("key", key);
+    } catch (InvalidArgumentException e) {
+      return Mono.error(e);
     }
     Mono<T> built = branch.get();
     if (built == null) {
@@ -781,6 +787,11 @@ final class DefaultRunContext implements RunContext {
         || changeId.indexOf('/') >= 0) {
       return Mono.error(new InvalidArgumentException("changeId", "a change id must be 1 to " + MAX_CHANGE_ID
           + " characters without '#' or '/', got " + (changeId == null ? "null" : "'" + changeId + "'")));
+    }
+    try {
+      StoredText.check("changeId", changeId);
+    } catch (InvalidArgumentException e) {
+      return Mono.error(e);
     }
     String marker = PATCH + changeId;
     AtomicReference<@Nullable Boolean> oldPath = new AtomicReference<>();

@@ -187,6 +187,7 @@ final class DefaultRunExecution implements RunExecution {
       if (retryAfter != null) {
         Engine.checkNotNegative("retryAfter", retryAfter);
       }
+      StoredText.check("error", error);
       return lowLevel(step, retryAfter == null ? StepStatus.ERROR : StepStatus.RETRY, null, null, error, retryAfter);
     });
   }
@@ -208,7 +209,10 @@ final class DefaultRunExecution implements RunExecution {
   @Override
   public Mono<Boolean> fail(String error) {
     Objects.requireNonNull(error, "error");
-    return finish(RunStatus.ERROR, null, error);
+    return Mono.defer(() -> {
+      StoredText.check("error", error);
+      return finish(RunStatus.ERROR, null, error);
+    });
   }
 
   @Override

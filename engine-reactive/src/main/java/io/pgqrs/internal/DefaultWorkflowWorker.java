@@ -76,6 +76,7 @@ final class DefaultWorkflowWorker<I, O> implements WorkflowWorker {
   private Mono<StoreResults.Claimed> claimRuns(String queue, int limit, Duration lease, long workerId) {
     return runtime.driver().claimRuns(new StoreParams.ClaimRuns(
             new StoreParams.Claim(queue, limit, lease, workerId, null), RunTransitions.BEGIN))
+        .flatMap(result -> UnreadableMessages.deadLetter(runtime.driver(), queue, result))
         .doOnNext(result -> {
           Engine.logDeadLettered(queue, result.claimed().deadLettered());
           begun.putAll(result.begun());
@@ -121,7 +122,7 @@ final class DefaultWorkflowWorker<I, O> implements WorkflowWorker {
         .onErrorResume(InvalidArgumentException.class, e -> {
           log.error("pgqrs dead-letters message {} of workflow queue '{}': {}", delivery.message().id(),
               definition.name(), e.getMessage());
-          return delivery.deadLetter(e.getMessage()).then();
+          return delivery.deadLetter(WorkflowRuntime.describe(e)).then();
         })
         .onErrorResume(RunNotFoundException.class, e -> delivery.ack().then());
   }
@@ -148,7 +149,7 @@ final class DefaultWorkflowWorker<I, O> implements WorkflowWorker {
       input = runtime.fromJson(run.input(), runtime.mapper().constructType(definition.inputType()),
           "the input of run " + run.id());
     } catch (SerializationFailedException e) {
-      return exec.fail(e.getMessage()).then();
+      return exec.fail(WorkflowRuntime.describe(e)).then();
     }
     DefaultRunContext ctx = new DefaultRunContext(runtime, exec, definition);
     Mono<Optional<Signal<O>>> body = Mono.defer(() -> {
@@ -182,7 +183,7 @@ final class DefaultWorkflowWorker<I, O> implements WorkflowWorker {
     Throwable error = signal.getThrowable();
     if (error == null) {
       return exec.complete(signal.get())
-          .onErrorResume(SerializationFailedException.class, e -> exec.fail(e.getMessage()))
+          .onErrorResume(SerializationFailedException.class, e -> exec.fail(WorkflowRuntime.describe(e)))
           .then();
     }
     if (error instanceof PgqrsTransientException) {

@@ -84,7 +84,8 @@ public final class Engine implements Store {
   private Engine(StoreDriver driver, PgqrsConfig config, ObjectMapper mapper, String hostname) {
     this.driver = driver;
     this.config = config;
-    this.mapper = mapper;
+    // Within the reader's limits, so nothing is written that cannot be read back (see Json).
+    this.mapper = Json.withinLimits(mapper);
     this.hostname = hostname;
     this.maintenance = new MaintenanceServices(driver, config, hostname, config.scheduler());
     this.runtime = new WorkflowRuntime(this);
@@ -479,6 +480,7 @@ public final class Engine implements Store {
         checkLimit("limit", limit, MAX_PAGE);
         checkPositive("lease", lease);
       }, () -> ready(workerId).then(driver.claim(new StoreParams.Claim(queue, limit, lease, workerId, null)))
+          .flatMap(result -> UnreadableMessages.deadLetter(driver, queue, result))
           .doOnNext(result -> logDeadLettered(queue, result.deadLettered()))
           .map(StoreResults.Claimed::claimed));
     }
@@ -527,6 +529,7 @@ public final class Engine implements Store {
       return checked(() -> {
         checkLease(lease);
         checkNotNegative("delay", delay);
+        StoredText.check("error", error);
       }, () -> driver.release(new StoreParams.Release(ref(lease), delay, error)));
     }
 
@@ -550,6 +553,7 @@ public final class Engine implements Store {
         if (error == null) {
           throw new InvalidArgumentException("error", "error must not be null");
         }
+        StoredText.check("error", error);
       }, () -> driver.deadLetter(new StoreParams.DeadLetter(ref(lease), error)));
     }
 

@@ -56,7 +56,7 @@ public final class Names {
   }
 
   /**
-   * Checks a worker name: 1 to 200 characters without control characters.
+   * Checks a worker name: 1 to 200 characters without control characters or lone surrogates.
    *
    * @param name the name
    * @return the name
@@ -64,11 +64,11 @@ public final class Names {
    */
   public static String checkWorkerName(String name) {
     if (name == null || name.isBlank() || name.length() > MAX_WORKER_NAME
-        || name.chars().anyMatch(Character::isISOControl)) {
+        || name.chars().anyMatch(Character::isISOControl) || StoredText.unstorableAt(name) >= 0) {
       throw new InvalidArgumentException(
           "workerName",
           "invalid worker name " + quoteForMessage(name)
-              + ": use 1 to 200 characters, not blank, without control characters");
+              + ": use 1 to 200 characters, not blank, without control characters or lone surrogates");
     }
     return name;
   }

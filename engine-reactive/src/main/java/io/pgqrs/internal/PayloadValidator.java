@@ -1,8 +1,7 @@
 package io.pgqrs.internal;
 
-import com.fasterxml.jackson.core.JsonFactory;
 import com.fasterxml.jackson.core.JsonProcessingException;
-import com.fasterxml.jackson.core.StreamReadConstraints;
+import com.fasterxml.jackson.core.exc.StreamConstraintsException;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import io.pgqrs.queue.ValidationException.Rule;
@@ -13,24 +12,30 @@ import java.util.ArrayDeque;
 import java.util.Deque;
 import java.util.Locale;
 import java.util.Map;
+import org.jspecify.annotations.Nullable;
 
-/** Turns payloads into checked JSON text under a producer's {@link ValidationRules}. */
+/**
+ * Turns payloads into checked JSON text under a producer's {@link ValidationRules}: the text
+ * stored is the text checked, read back within the engine's reader limits (see {@link Json}), so
+ * nothing is enqueued that a consumer could not read.
+ */
 final class PayloadValidator {
 
   private final ValidationRules rules;
   private final ObjectMapper mapper;
-  private final ObjectMapper parser;
+  private final ObjectMapper reader;
 
+  /**
+   * A validator.
+   *
+   * @param rules the producer's rules
+   * @param mapper the engine's mapper (see {@link Json#withinLimits}): its writer stops a value
+   *     nested without end at the reader's depth, before the stack overflows
+   */
   PayloadValidator(ValidationRules rules, ObjectMapper mapper) {
     this.rules = rules;
     this.mapper = mapper;
-    // Depth is checked by us, after parsing; the parser's own nesting limit must not fire first.
-    this.parser = new ObjectMapper(JsonFactory.builder()
-        .streamReadConstraints(StreamReadConstraints.builder()
-            .maxNestingDepth(Math.max(rules.maxDepth() + 1, StreamReadConstraints.DEFAULT_MAX_DEPTH))
-            .maxStringLength(Math.max(rules.maxBytes(), StreamReadConstraints.DEFAULT_MAX_STRING_LEN))
-            .build())
-        .build());
+    this.reader = Json.reader();
   }
 
   /**
@@ -39,37 +44,35 @@ final class PayloadValidator {
    * @throws ValidationException naming the index and the rule
    */
   String toCheckedJson(String queue, int index, Object payload) {
-    JsonNode tree;
-    try {
-      tree = payload instanceof JsonNode node ? node : mapper.valueToTree(payload);
-    } catch (IllegalArgumentException e) {
-      throw fail(queue, index, Rule.NOT_SERIALIZABLE,
-          "cannot be serialized to JSON: " + e.getMessage());
+    if (payload instanceof JsonNode node && !node.isObject()) {
+      throw notAnObject(queue, index, node);
     }
-    if (tree == null || !tree.isObject()) {
-      throw fail(queue, index, Rule.NOT_AN_OBJECT,
-          "must be a JSON object, got " + (tree == null ? "null" : tree.getNodeType().name().toLowerCase(Locale.ROOT)));
-    }
-    // Cheap iterative check first: a hostile tree is refused before recursive serialization.
-    checkShape(queue, index, tree);
     String json;
     try {
-      json = mapper.writeValueAsString(tree);
+      // Straight to text: a tree built first (valueToTree) would recurse without any depth limit.
+      json = mapper.writeValueAsString(payload);
     } catch (JsonProcessingException | IllegalArgumentException e) {
-      throw fail(queue, index, Rule.NOT_SERIALIZABLE, "cannot be serialized to JSON: " + e.getMessage());
+      if (causedByLimit(e)) {
+        // Writers are bounded by nesting depth only.
+        throw fail(queue, index, Rule.MAX_DEPTH, "nests deeper than " + rules.maxDepth() + " levels");
+      }
+      throw fail(queue, index, Rule.NOT_SERIALIZABLE, "cannot be serialized to JSON: " + message(e));
     }
     int bytes = utf8Length(json, rules.maxBytes());
     if (bytes > rules.maxBytes()) {
       throw fail(queue, index, Rule.MAX_SIZE,
           "is larger than " + rules.maxBytes() + " bytes (at least " + bytes + " bytes)");
     }
-    // Check the text that will be stored, not the tree: POJO nodes, raw values and binary fields
-    // only take their final shape when written.
+    // Check the text that will be stored, as a consumer will read it: POJO nodes, raw values and
+    // binary fields only take their final shape when written.
     JsonNode stored;
     try {
-      stored = parser.readTree(json);
+      stored = reader.readTree(json);
     } catch (JsonProcessingException e) {
-      throw fail(queue, index, Rule.NOT_SERIALIZABLE, "does not serialize to valid JSON: " + e.getOriginalMessage());
+      throw fail(queue, index, Rule.NOT_SERIALIZABLE, "cannot be read back: " + e.getOriginalMessage());
+    }
+    if (stored == null || !stored.isObject()) {
+      throw notAnObject(queue, index, stored);
     }
     for (String key : rules.requiredKeys()) {
       if (!stored.has(key)) {
@@ -81,26 +84,26 @@ final class PayloadValidator {
         throw fail(queue, index, Rule.FORBIDDEN_KEY, "has forbidden key '" + key + "'");
       }
     }
-    if (hasDeferredContent(tree)) {
-      checkShape(queue, index, stored);
-    }
+    checkShape(queue, index, stored);
     return json;
   }
 
-  /** Whether the tree holds values whose JSON shape is only known once written. */
-  private static boolean hasDeferredContent(JsonNode root) {
-    Deque<JsonNode> stack = new ArrayDeque<>();
-    stack.push(root);
-    while (!stack.isEmpty()) {
-      JsonNode node = stack.pop();
-      if (node.isPojo() || node.isBinary()) {
+  private static boolean causedByLimit(Throwable e) {
+    for (Throwable t = e; t != null; t = t.getCause() == t ? null : t.getCause()) {
+      if (t instanceof StreamConstraintsException) {
         return true;
-      }
-      if (node.isContainerNode()) {
-        node.forEach(stack::push);
       }
     }
     return false;
+  }
+
+  private static String message(Exception e) {
+    return e instanceof JsonProcessingException j ? j.getOriginalMessage() : String.valueOf(e.getMessage());
+  }
+
+  private static ValidationException notAnObject(String queue, int index, @Nullable JsonNode tree) {
+    return fail(queue, index, Rule.NOT_AN_OBJECT,
+        "must be a JSON object, got " + (tree == null ? "null" : tree.getNodeType().name().toLowerCase(Locale.ROOT)));
   }
 
   private record Frame(JsonNode node, int depth) {}
@@ -139,6 +142,11 @@ final class PayloadValidator {
     if (value.length() > rules.maxStringLength()) {
       throw fail(queue, index, Rule.MAX_STRING_LENGTH,
           "has a " + what + " of " + value.length() + " characters, above the limit of " + rules.maxStringLength());
+    }
+    int at = StoredText.unstorableAt(value);
+    if (at >= 0) {
+      throw fail(queue, index, Rule.UNSTORABLE_TEXT, "has a " + what + " holding " + StoredText.describe(value, at)
+          + ", which the store cannot keep exactly");
     }
   }
 

@@ -343,12 +343,24 @@ final class WorkflowRuntime implements Runs {
 
   // ---------------------------------------------------------------- JSON
 
+  /**
+   * A value as the JSON to store: written within the reader's limits (a value nested without end
+   * fails at the limit, on a bounded stack), and refused unless it reads back exactly.
+   *
+   * @throws SerializationFailedException if the value cannot be written, read back or kept exactly
+   */
   String toJson(@Nullable Object value, String what) {
+    String json;
     try {
-      return mapper().writeValueAsString(value);
+      json = mapper().writeValueAsString(value);
     } catch (JsonProcessingException | IllegalArgumentException e) {
       throw new SerializationFailedException(what + " cannot be serialized as JSON: " + (e instanceof JsonProcessingException j ? j.getOriginalMessage() : e.getMessage()), e);
     }
+    String unstorable = Json.unstorableReason(json);
+    if (unstorable != null) {
+      throw new SerializationFailedException(what + " cannot be stored: " + unstorable, null);
+    }
+    return json;
   }
 
   <T> @Nullable T fromJson(JsonNode json, JavaType type, String what) {
@@ -376,13 +388,20 @@ final class WorkflowRuntime implements Runs {
     String text = error instanceof io.pgqrs.PgqrsException || error instanceof io.pgqrs.RetryLaterException
         ? String.valueOf(error.getMessage())
         : error.toString();
-    return text.length() > MAX_RECORDED_ERROR ? text.substring(0, MAX_RECORDED_ERROR) : text;
+    // Cut before repairing, so a pair split by the cut becomes U+FFFD instead of a lone surrogate.
+    return StoredText.sanitize(text.length() > MAX_RECORDED_ERROR ? text.substring(0, MAX_RECORDED_ERROR) : text);
   }
 
+  /**
+   * Checks a caller's text: 1 to {@code max} characters the store keeps exactly.
+   *
+   * @throws InvalidArgumentException naming {@code field} otherwise
+   */
   static void checkText(String field, @Nullable String value, int max) {
     if (value == null || value.isEmpty() || value.length() > max) {
       throw new InvalidArgumentException(field, field + " must be 1 to " + max + " characters");
     }
+    StoredText.check(field, value);
   }
 
   static void checkKey(@Nullable String key) {

@@ -288,7 +288,7 @@ final class PostgresDriver implements StoreDriver {
     return new Message(
         longValue(row, prefix + "id"),
         text(row, prefix + "queue"),
-        Json.parse(text(row, prefix + "payload")),
+        Json.parsePayload(text(row, prefix + "payload")),
         MessageState.valueOf(text(row, prefix + "state").toUpperCase(Locale.ROOT)),
         intValue(row, prefix + "priority"),
         intValue(row, prefix + "attempts"),

@@ -24,8 +24,13 @@ public class ValidationException extends PgqrsPermanentException {
     FORBIDDEN_KEY,
     /** A required key is missing from the top level. */
     REQUIRED_KEY,
-    /** The payload could not be turned into JSON. */
-    NOT_SERIALIZABLE
+    /** The payload could not be turned into JSON, or the JSON could not be read back. */
+    NOT_SERIALIZABLE,
+    /**
+     * A string value or key holds text no store keeps exactly: a NUL (U+0000) or a surrogate that
+     * is not half of a pair (UTF-8 cannot encode it).
+     */
+    UNSTORABLE_TEXT
   }
 
   private final String queue;

@@ -1,5 +1,6 @@
 package io.pgqrs.queue;
 
+import com.fasterxml.jackson.core.StreamReadConstraints;
 import io.pgqrs.InvalidArgumentException;
 import java.util.Set;
 
@@ -8,6 +9,11 @@ import java.util.Set;
  * {@code withX} returns a copy. A payload that breaks a rule is refused with a
  * {@link ValidationException} naming its index and the rule; a batch with one bad payload inserts
  * nothing.
+ *
+ * <p>A payload is stored only if the engine can read it back: whatever the rules, nesting beyond
+ * {@link #MAX_READABLE_DEPTH}, strings beyond {@link #MAX_READABLE_STRING_LENGTH}, numbers or keys
+ * beyond the reader's other limits (Jackson's default {@code StreamReadConstraints}), and strings
+ * or keys holding a NUL or a lone surrogate (which no store keeps exactly) are refused.
  *
  * @param maxBytes the largest serialized payload, in UTF-8 bytes
  * @param maxDepth the deepest nesting of objects and arrays (the payload object itself is depth 1)
@@ -25,20 +31,34 @@ public record ValidationRules(
   public static final int DEFAULT_MAX_DEPTH = 32;
 
   /**
+   * 1000: the deepest nesting the engine reads back (Jackson's default read limit), so the
+   * largest {@link #maxDepth()}.
+   */
+  public static final int MAX_READABLE_DEPTH = StreamReadConstraints.DEFAULT_MAX_DEPTH;
+
+  /**
+   * 20,000,000: the longest string the engine reads back, in characters (Jackson's default read
+   * limit), so the largest {@link #maxStringLength()}.
+   */
+  public static final int MAX_READABLE_STRING_LENGTH = StreamReadConstraints.DEFAULT_MAX_STRING_LEN;
+
+  /**
    * Checks the limits.
    *
-   * @throws InvalidArgumentException if a limit is below 1
+   * @throws InvalidArgumentException if a limit is below 1, or the depth or string length is beyond
+   *     what the engine reads back
    */
   public ValidationRules {
     if (maxBytes < 1) {
       throw new InvalidArgumentException("maxBytes", "maxBytes must be at least 1, got " + maxBytes);
     }
-    if (maxDepth < 1) {
-      throw new InvalidArgumentException("maxDepth", "maxDepth must be at least 1, got " + maxDepth);
+    if (maxDepth < 1 || maxDepth > MAX_READABLE_DEPTH) {
+      throw new InvalidArgumentException("maxDepth",
+          "maxDepth must be 1 to " + MAX_READABLE_DEPTH + " (what the engine reads back), got " + maxDepth);
     }
-    if (maxStringLength < 1) {
-      throw new InvalidArgumentException(
-          "maxStringLength", "maxStringLength must be at least 1, got " + maxStringLength);
+    if (maxStringLength < 1 || maxStringLength > MAX_READABLE_STRING_LENGTH) {
+      throw new InvalidArgumentException("maxStringLength", "maxStringLength must be 1 to "
+          + MAX_READABLE_STRING_LENGTH + " (what the engine reads back), got " + maxStringLength);
     }
     forbiddenKeys = Set.copyOf(forbiddenKeys);
     requiredKeys = Set.copyOf(requiredKeys);

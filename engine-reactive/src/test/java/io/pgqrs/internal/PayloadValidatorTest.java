@@ -125,6 +125,7 @@ class PayloadValidatorTest {
         Arguments.of(Rule.FORBIDDEN_KEY, DEFAULTS.withForbiddenKeys(Set.of("password")), 4,
             json("{\"user\":\"u\",\"password\":\"x\"}")),
         Arguments.of(Rule.REQUIRED_KEY, DEFAULTS.withRequiredKeys(Set.of("id")), 5, json("{\"other\":1}")),
+        Arguments.of(Rule.UNSTORABLE_TEXT, DEFAULTS, 6, Map.of("k", "nul\u0000")),
         Arguments.of(Rule.NOT_SERIALIZABLE, DEFAULTS, 9_999, new Exploding()));
   }
 

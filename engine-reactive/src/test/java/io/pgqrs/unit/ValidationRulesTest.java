@@ -73,6 +73,19 @@ class ValidationRulesTest {
   }
 
   @Test
+  void limitsBeyondWhatTheEngineReadsBackAreRejected() {
+    ValidationRules defaults = ValidationRules.defaults();
+
+    assertThat(argumentError(() -> defaults.withMaxDepth(ValidationRules.MAX_READABLE_DEPTH + 1)).argument())
+        .isEqualTo("maxDepth");
+    assertThat(argumentError(() -> defaults.withMaxStringLength(ValidationRules.MAX_READABLE_STRING_LENGTH + 1))
+        .argument()).isEqualTo("maxStringLength");
+    assertThat(defaults.withMaxDepth(ValidationRules.MAX_READABLE_DEPTH).maxDepth()).isEqualTo(1000);
+    assertThat(defaults.withMaxStringLength(ValidationRules.MAX_READABLE_STRING_LENGTH).maxStringLength())
+        .isEqualTo(20_000_000);
+  }
+
+  @Test
   void limitsOfOneAreAccepted() {
     ValidationRules rules = new ValidationRules(1, 1, 1, Set.of(), Set.of());
 
