@@ -36,7 +36,6 @@ import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.BeforeEach;
-import org.junit.jupiter.api.Disabled;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.TestInfo;
 import org.junit.jupiter.api.TestInstance;
@@ -219,11 +218,6 @@ class FaultInjectionTest {
   }
 
   @Test
-  @Disabled("fails until a failed ack lets its message go (ConsumerSession/DefaultDelivery): an ack whose "
-      + "archive fails through HandlerRun's 3 settle retries while the database is unreachable yields "
-      + "NOT_RECORDED, but the delivery stays in ConsumerSession.held (settle() only resets 'settling' on "
-      + "error) and extendHeld() keeps extending its lease, so the message stays leased (attempts=1, owner = "
-      + "the live worker) and is never redelivered: assertEachArchivedOnceAndNothingLeft times out")
   void everyMessageIsArchivedOnceThroughDatabaseRestarts() throws Exception {
     String queue = "restarts";
     int total = 200;
@@ -255,10 +249,6 @@ class FaultInjectionTest {
   }
 
   @Test
-  @Disabled("fails until a transient error while a consumer subscription starts is retried "
-      + "(ConsumerSession.start): worker registration failing with StoreUnavailableException ('register "
-      + "worker: ... connection is closed [SQLSTATE 08006]') goes to failed(), which ends the handle() stream "
-      + "with that error, so nothing is consumed once the database is back")
   void aConsumerSubscribedDuringAnOutageStartsOnceTheDatabaseIsBack() throws Exception {
     String queue = "start_outage";
     int total = 50;
@@ -298,12 +288,6 @@ class FaultInjectionTest {
   }
 
   @Test
-  @Disabled("fails until a failed settle lets its message go: the held-delivery bug of "
-      + "everyMessageIsArchivedOnceThroughDatabaseRestarts on run messages. A step record failing in the outage "
-      + "parks the run ('parks run N for PT1S after a store error'), that release fails through the 3 settle "
-      + "retries (NOT_RECORDED), the delivery stays held with its lease extended, and since a workflow worker's "
-      + "maxInFlight equals its concurrency, 4 such deliveries fill it: the worker takes no run again "
-      + "(FaultSchedule: 'the work stalled at 43 of 110')")
   void everyRunSucceedsWithEachStepRecordedOnceThroughDatabaseRestarts() throws Exception {
     runsSucceedUnder("restarts_wf", stepRuns -> () -> {
       for (int at : new int[] {40, 110}) {
