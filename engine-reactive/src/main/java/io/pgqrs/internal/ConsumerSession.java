@@ -590,13 +590,15 @@ final class ConsumerSession {
   /** After a partial batch: a lease whose message is archived under that very token was ours. */
   private Mono<List<Boolean>> whichWereArchived(List<PendingAck> batch) {
     return Flux.fromIterable(batch)
-        .concatMap(a -> {
-          Lease lease = a.delivery().lease();
-          return engine.driver().findMessage(lease.messageId())
-              .map(m -> m.state() == MessageState.ARCHIVED && lease.token().equals(m.leaseToken()))
-              .defaultIfEmpty(false);
-        })
+        .concatMap(a -> archivedUnder(a.delivery().lease()))
         .collectList();
+  }
+
+  /** Whether the message of a lease is archived under that very lease's token. Cold. */
+  Mono<Boolean> archivedUnder(Lease lease) {
+    return engine.driver().findMessage(lease.messageId())
+        .map(m -> m.state() == MessageState.ARCHIVED && lease.token().equals(m.leaseToken()))
+        .defaultIfEmpty(false);
   }
 
   private void releaseQuietly(DefaultDelivery d, String reason) {

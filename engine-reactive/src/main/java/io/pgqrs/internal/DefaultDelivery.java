@@ -101,24 +101,26 @@ final class DefaultDelivery implements Delivery {
 
   @Override
   public Mono<Boolean> ack() {
-    return settle(() -> session.archive(this));
+    // An archive whose answer was lost may have committed: a retry then finds no lease, and only
+    // the archived row under this very token tells that the ack was ours after all.
+    return settle(() -> session.archive(this), () -> session.archivedUnder(lease));
   }
 
   @Override
   public Mono<Boolean> delete() {
-    return settle(() -> session.engine().messages().delete(lease));
+    return settle(() -> session.engine().messages().delete(lease), null);
   }
 
   @Override
   public Mono<Boolean> release(Duration delay, @Nullable String error) {
     Objects.requireNonNull(delay, "delay");
-    return settle(() -> session.engine().messages().release(lease, delay, error));
+    return settle(() -> session.engine().messages().release(lease, delay, error), null);
   }
 
   @Override
   public Mono<Boolean> deadLetter(String error) {
     Objects.requireNonNull(error, "error");
-    return settle(() -> session.engine().messages().deadLetter(lease, error));
+    return settle(() -> session.engine().messages().deadLetter(lease, error), null);
   }
 
   /**
@@ -126,7 +128,7 @@ final class DefaultDelivery implements Delivery {
    * the workflow runtime finishes or parks a run and settles its message in one transaction.
    */
   Mono<Boolean> settleWith(Function<Lease, Mono<Boolean>> operation) {
-    return settle(() -> operation.apply(lease));
+    return settle(() -> operation.apply(lease), null);
   }
 
   /**
@@ -135,8 +137,11 @@ final class DefaultDelivery implements Delivery {
    * the settle cannot be recorded, the delivery lets go of the message: it counts as lost, is no
    * longer extended and frees its place, so the message is delivered again once its lease runs
    * out. Only a refused argument leaves the delivery held, for a corrected call.
+   *
+   * @param landedEarlier asked when a retry found the lease gone after an attempt whose answer was
+   *     lost: whether that attempt took effect; null when the store cannot tell
    */
-  private Mono<Boolean> settle(Supplier<Mono<Boolean>> operation) {
+  private Mono<Boolean> settle(Supplier<Mono<Boolean>> operation, @Nullable Supplier<Mono<Boolean>> landedEarlier) {
     return Mono.defer(() -> {
       if (settled || lost || !settling.compareAndSet(false, true)) {
         return Mono.just(false);
@@ -150,9 +155,13 @@ final class DefaultDelivery implements Delivery {
           .doBeforeRetry(r -> log.debug("pgqrs retries settling message {} after: {}", message.id(),
               r.failure().toString()))
           .scheduler(session.engine().timers());
+      AtomicBoolean answerLost = new AtomicBoolean();
       return Mono.defer(operation)
+          .doOnError(PgqrsTransientException.class, e -> answerLost.set(true))
           .retryWhen(whileLeased)
           .defaultIfEmpty(false)
+          .flatMap(done -> done || !answerLost.get() || landedEarlier == null ? Mono.just(done)
+              : landedEarlier.get().defaultIfEmpty(false).onErrorReturn(false))
           .doOnNext(done -> {
             // false: the store no longer knows this lease, so nobody can settle it through us.
             settled = done;

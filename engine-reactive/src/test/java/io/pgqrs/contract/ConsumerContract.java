@@ -525,6 +525,27 @@ public abstract class ConsumerContract extends StoreContract {
   }
 
   @Test
+  void anAckWhoseAnswerWasLostIsStillReportedAsArchived() {
+    String q = newQueue();
+    long id = producer(q).enqueue(payload(1)).block(T);
+    FaultyStore faulty = FaultyStore.over(store)
+        .loseAnswers("archive", 1, () -> new StoreUnavailableException("archive", "reset after the commit", null));
+    try {
+      StepVerifier.create(faulty.store().consumer(q).build().handle(m -> Mono.empty()).take(1))
+          .assertNext(o -> {
+            assertThat(o.messageId()).isEqualTo(id);
+            assertThat(o.kind()).isEqualTo(Outcome.Kind.ARCHIVED);
+          })
+          .expectComplete()
+          .verify(T);
+      assertThat(store.messages().get(id).block(T).state()).isEqualTo(MessageState.ARCHIVED);
+      assertThat(EngineProbe.leaseLosses(faulty.store())).isZero();
+    } finally {
+      faulty.store().close().block(T);
+    }
+  }
+
+  @Test
   void anExtensionThatRacesAnAckIsNoLossOfTheLease() {
     String q = newQueue();
     long id = producer(q).enqueue(payload(1)).block(T);

@@ -24,6 +24,7 @@ public final class FaultyStore {
   private final Map<String, Supplier<? extends Throwable>> errors = new ConcurrentHashMap<>();
   private final Map<String, AtomicInteger> calls = new ConcurrentHashMap<>();
   private final Map<String, Object> answers = new ConcurrentHashMap<>();
+  private final Map<String, AtomicInteger> answersLost = new ConcurrentHashMap<>();
   private final Map<String, Mono<Void>> gates = new ConcurrentHashMap<>();
 
   private FaultyStore(Store store) {
@@ -48,6 +49,15 @@ public final class FaultyStore {
                 return Mono.error(e.getCause() != null ? e.getCause() : e);
               }
             }));
+          }
+          AtomicInteger lost = answersLost.get(name);
+          if (lost != null && lost.getAndUpdate(n -> n > 0 ? n - 1 : n) > 0) {
+            Throwable error = errors.get(name).get();
+            try {
+              return ((Mono<?>) method.invoke(real, args)).then(Mono.error(error));
+            } catch (InvocationTargetException e) {
+              throw e.getCause();
+            }
           }
           AtomicInteger left = failuresLeft.get(name);
           if (left != null && left.getAndUpdate(n -> n > 0 ? n - 1 : n) > 0) {
@@ -112,9 +122,26 @@ public final class FaultyStore {
     return this;
   }
 
+  /**
+   * Lets the next {@code times} calls of a driver method returning a {@link Mono} reach the
+   * database and take effect, then fail with a new error each instead of answering: a connection
+   * lost after the commit and before the reply.
+   *
+   * @param method the {@link StoreDriver} method's name
+   * @param times how many answers are lost
+   * @param error makes each error
+   * @return this
+   */
+  public FaultyStore loseAnswers(String method, int times, Supplier<? extends Throwable> error) {
+    errors.put(method, error);
+    answersLost.computeIfAbsent(method, n -> new AtomicInteger()).set(times);
+    return this;
+  }
+
   /** Lets every later call of a driver method through. */
   public FaultyStore heal(String method) {
     failuresLeft.computeIfAbsent(method, n -> new AtomicInteger()).set(0);
+    answersLost.computeIfAbsent(method, n -> new AtomicInteger()).set(0);
     return this;
   }
 
