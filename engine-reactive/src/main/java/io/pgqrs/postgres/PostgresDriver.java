@@ -76,16 +76,32 @@ final class PostgresDriver implements StoreDriver {
   private final SqlStatements sql;
   private final AtomicBoolean closed = new AtomicBoolean();
 
-  private final PostgresListener listener;
+  /** Null when wake-ups are off: then nothing LISTENs. */
+  private final @Nullable PostgresListener listener;
+  /** Null on a direct connection; set behind a transaction-mode pooler. */
+  private final @Nullable TransactionSettings pooled;
+
+  /**
+   * How work runs behind a transaction-mode pooler: every operation in a transaction (a server
+   * connection is only this client's for a transaction), begun by {@code begin}, which also sets
+   * the timeouts for that transaction.
+   *
+   * @param begin a simple query: {@code BEGIN}, then {@code SET LOCAL} of each timeout
+   */
+  record TransactionSettings(String begin) {}
 
   /**
    * A driver on the pool.
    *
+   * @param listener the LISTEN connection, or null for none (wake-ups off)
    * @param sql the statements of {@code schema}, from {@link PostgresStatements#forSchema}
+   * @param pooled null for a direct connection, else how transactions begin behind the pooler
    */
-  PostgresDriver(ConnectionPool pool, PostgresListener listener, String schema, SqlStatements sql) {
+  PostgresDriver(ConnectionPool pool, @Nullable PostgresListener listener, String schema, SqlStatements sql,
+      @Nullable TransactionSettings pooled) {
     this.pool = pool;
     this.listener = listener;
+    this.pooled = pooled;
     this.schema = Names.checkSchema(schema);
     this.quotedSchema = Names.quoteIdentifier(schema);
     this.sql = sql;
@@ -211,10 +227,38 @@ final class PostgresDriver implements StoreDriver {
     return Flux.from(c.createStatement(text).execute()).concatMap(Result::getRowsUpdated).then();
   }
 
-  /** Runs work on one pooled connection in autocommit mode; the connection goes back on any end. */
+  /**
+   * Runs work on one pooled connection in autocommit mode; the connection goes back on any end.
+   * Behind a transaction-mode pooler the work runs in a transaction instead, begun with the
+   * timeouts (see {@link TransactionSettings}).
+   */
   private <T> Flux<T> withConnection(String op, Function<Connection, Publisher<T>> work) {
+    if (pooled != null) {
+      return Flux.usingWhen(acquire(), connection -> transaction(connection, work), Connection::close)
+          .onErrorMap(e -> PostgresErrors.translate(op, schema, e));
+    }
     return Flux.usingWhen(acquire(), work, Connection::close)
         .onErrorMap(e -> PostgresErrors.translate(op, schema, e));
+  }
+
+  /** Work in a transaction of the connection: commit on completion, rollback on error or cancel. */
+  private <T> Flux<T> transaction(Connection connection, Function<Connection, ? extends Publisher<T>> work) {
+    return Flux.usingWhen(begin(connection).thenReturn(connection),
+        work,
+        Connection::commitTransaction,
+        (c, error) -> c.rollbackTransaction(),
+        Connection::rollbackTransaction);
+  }
+
+  /**
+   * Begins a transaction: {@code BEGIN}, and behind a transaction-mode pooler the timeouts with it
+   * in the same simple query. The driver reads the transaction state from the server's
+   * ReadyForQuery, so commit and rollback work alike after either.
+   */
+  private Mono<Void> begin(Connection connection) {
+    TransactionSettings p = pooled;
+    return p == null ? Mono.from(connection.beginTransaction())
+        : Flux.from(connection.createStatement(p.begin()).execute()).concatMap(Result::getRowsUpdated).then();
   }
 
   /**
@@ -224,14 +268,7 @@ final class PostgresDriver implements StoreDriver {
    * the commit into a rollback.
    */
   private <T> Mono<T> inTransaction(String op, Function<Connection, Mono<T>> work) {
-    return Flux.usingWhen(acquire(),
-            connection -> Flux.usingWhen(
-                Mono.from(connection.beginTransaction()).thenReturn(connection),
-                work,
-                Connection::commitTransaction,
-                (c, error) -> c.rollbackTransaction(),
-                Connection::rollbackTransaction),
-            Connection::close)
+    return Flux.usingWhen(acquire(), connection -> transaction(connection, work), Connection::close)
         .singleOrEmpty()
         .onErrorMap(e -> PostgresErrors.translate(op, schema, e));
   }
@@ -923,7 +960,10 @@ final class PostgresDriver implements StoreDriver {
           }
           if (inserted.runId() != null) {
             // This engine's workers start at once instead of waiting for the NOTIFY to come back.
-            listener.wakeHere(p.queue());
+            PostgresListener l = listener;
+            if (l != null) {
+              l.wakeHere(p.queue());
+            }
             return Mono.just(new StoreResults.Triggered(inserted.runId(), true));
           }
           return existingRun(p);
@@ -1157,7 +1197,11 @@ final class PostgresDriver implements StoreDriver {
 
   @Override
   public Flux<Long> runsFinished() {
-    return listener.notifications(RUNS_CHANNEL_KEY)
+    PostgresListener l = listener;
+    if (l == null) {
+      return Flux.never();
+    }
+    return l.notifications(RUNS_CHANNEL_KEY)
         .map(payload -> payload.isEmpty() ? -1L : Long.parseLong(payload));
   }
 
@@ -1175,13 +1219,14 @@ final class PostgresDriver implements StoreDriver {
 
   @Override
   public Flux<String> wakeups(String queue) {
-    return listener.wakeups(queue);
+    PostgresListener l = listener;
+    return l == null ? Flux.never() : l.wakeups(queue);
   }
 
   @Override
   public Mono<Void> close() {
     return Mono.defer(() -> closed.compareAndSet(false, true)
-        ? listener.close().then(pool.disposeLater())
+        ? (listener == null ? Mono.<Void>empty() : listener.close()).then(pool.disposeLater())
         : Mono.empty());
   }
 
