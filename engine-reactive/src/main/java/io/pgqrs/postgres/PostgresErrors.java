@@ -81,8 +81,10 @@ final class PostgresErrors {
       @Nullable String state, String detail) {
     String message = String.valueOf(r.getMessage());
     if (message.contains("unsupported startup parameter")) {
+      // extra_float_digits comes from the driver; the timeouts come from pgqrs, which sends them per
+      // transaction instead once told about the pooler.
       return new ConfigurationException("pooler", detail + ": the pooler refused a startup parameter; "
-          + STARTUP_HINT + ", and " + POOLER_HINT, r);
+          + STARTUP_HINT + ", and " + POOLER_HINT + " (pgqrs then sends its timeouts with each transaction)", r);
     }
     if (state == null) {
       return null;
