@@ -32,57 +32,96 @@ public final class Dsns {
   }
 
   /**
-   * Masks the password and any auth token of a DSN, for logs and error messages. It masks from
-   * the first {@code :} after {@code ://} to the last {@code @} of the whole DSN, so a password
-   * holding a raw {@code /}, {@code ?}, {@code #} or {@code @} is masked whole; when the last
-   * {@code @} is in a query value, more than the password is masked, never less. It also masks
-   * {@code password=} and {@code auth_token=} parameters.
+   * Masks the password and any auth token of a DSN, for logs and error messages: the text from the
+   * first {@code :} after {@code ://} to the {@code @} that ends the credentials (see
+   * {@link #credentialsEnd}), and {@code password=} and {@code auth_token=} parameters. A password
+   * holding a raw {@code /}, {@code ?}, {@code #} or {@code @} is masked whole, even where that
+   * masks more than the password.
    *
    * @param dsn the DSN
    * @return the DSN with secrets replaced by {@code ****}
    */
   public static String mask(String dsn) {
     String masked = dsn;
-    int scheme = dsn.indexOf("://");
-    if (scheme >= 0) {
-      int authorityStart = scheme + 3;
-      int at = dsn.lastIndexOf('@');
-      if (at >= authorityStart) {
-        int colon = dsn.indexOf(':', authorityStart);
-        if (colon > 0 && colon < at) {
-          masked = dsn.substring(0, colon + 1) + "****" + dsn.substring(at);
-        }
+    int at = credentialsEnd(dsn);
+    if (at >= 0) {
+      int colon = dsn.indexOf(':', dsn.indexOf("://") + 3);
+      if (colon > 0 && colon < at) {
+        masked = dsn.substring(0, colon + 1) + "****" + dsn.substring(at);
       }
     }
     return masked.replaceAll("(?i)(auth_?token|password)=[^&#]*", "$1=****");
   }
 
   /**
-   * Refuses a DSN whose password holds a raw {@code /}, {@code ?} or {@code #}: a URL ends its
-   * authority there, so the rest of the password would be read as path, query or fragment (and
-   * could end up in a message as a database or parameter name). It is recognised by an
-   * {@code @} after the authority while the authority itself has none and names no valid port.
-   *
-   * @param dsn the DSN
-   * @throws ConfigurationException naming {@code dsn}, with the DSN masked, if so
+   * Where the credentials of a URL-style DSN end: the {@code @} before the host, or -1 if there
+   * are none. A URL's authority ends at the first {@code /}, {@code ?} or {@code #}, so a password
+   * holding one of them raw splits the URL; such a split is recognised by what it leaves behind:
+   * an {@code @} after the authority where the rest does not read as one database and parameters
+   * (an {@code @} in the path or fragment, a path of other than one segment, an {@code @host/db}
+   * in a parameter), or an authority without {@code @} that is no host and port. Then the
+   * credentials end at the DSN's last {@code @}.
    */
-  public static void checkCredentialsEncoded(String dsn) {
+  private static int credentialsEnd(String dsn) {
     int scheme = dsn.indexOf("://");
     if (scheme < 0) {
-      return;
+      return -1;
+    }
+    int authorityStart = scheme + 3;
+    int authorityEnd = authorityEnd(dsn, authorityStart);
+    String authority = dsn.substring(authorityStart, authorityEnd);
+    int inAuthority = authority.lastIndexOf('@');
+    if (splitsTheUrl(dsn)) {
+      return dsn.lastIndexOf('@');
+    }
+    return inAuthority < 0 ? -1 : authorityStart + inAuthority;
+  }
+
+  /** Whether the DSN's credentials seem to hold a raw {@code /}, {@code ?} or {@code #}. */
+  private static boolean splitsTheUrl(String dsn) {
+    int scheme = dsn.indexOf("://");
+    if (scheme < 0) {
+      return false;
     }
     int authorityStart = scheme + 3;
     int authorityEnd = authorityEnd(dsn, authorityStart);
     String authority = dsn.substring(authorityStart, authorityEnd);
     String rest = dsn.substring(authorityEnd);
-    if (authority.indexOf('@') >= 0 || rest.indexOf('@') < 0) {
-      return;
+    if (rest.indexOf('@') < 0) {
+      return false;
+    }
+    int fragment = rest.indexOf('#');
+    int query = rest.indexOf('?');
+    if (fragment >= 0 && (query < 0 || fragment < query)) {
+      query = -1;
+    }
+    int pathEnd = query >= 0 ? query : fragment >= 0 ? fragment : rest.length();
+    String path = rest.substring(0, pathEnd);
+    boolean oneDatabase = path.length() > 1 && path.startsWith("/") && path.indexOf('/', 1) < 0
+        && path.indexOf('@') < 0;
+    boolean atInFragment = fragment >= 0 && rest.indexOf('@', fragment) >= 0;
+    boolean hostInQuery = query >= 0
+        && rest.substring(query, fragment > query ? fragment : rest.length()).matches(".*@[^&]*/.*");
+    if (!oneDatabase || atInFragment || hostInQuery) {
+      return true;
+    }
+    if (authority.indexOf('@') >= 0) {
+      return false;
     }
     int colon = authority.lastIndexOf(':');
-    boolean authorityIsHostPort = colon < 0 || authority.substring(colon + 1).matches("[0-9]{1,5}");
-    int pathEnd = authorityEnd(rest, 1);
-    boolean atInPath = rest.startsWith("/") && rest.substring(0, pathEnd).indexOf('@') >= 0;
-    if (authority.indexOf(':') >= 0 && (!authorityIsHostPort || atInPath)) {
+    return colon >= 0 && !authority.substring(colon + 1).matches("[0-9]{1,5}");
+  }
+
+  /**
+   * Refuses a DSN whose password holds a raw {@code /}, {@code ?} or {@code #}: a URL ends its
+   * authority there, so the rest of the password would be read as path, query or fragment (and
+   * could end up in a message as a database or parameter name).
+   *
+   * @param dsn the DSN
+   * @throws ConfigurationException naming {@code dsn}, with the DSN masked, if so
+   */
+  public static void checkCredentialsEncoded(String dsn) {
+    if (splitsTheUrl(dsn)) {
       throw new ConfigurationException("dsn", "dsn '" + mask(dsn) + "' looks like its password holds a raw '/', '?'"
           + " or '#': percent-encode them in the password (%2F, %3F, %23), and '@' in parameter values (%40)");
     }
