@@ -61,6 +61,8 @@ import reactor.core.publisher.Mono;
  */
 final class PostgresDriver implements StoreDriver {
 
+  private static final org.slf4j.Logger log = org.slf4j.LoggerFactory.getLogger(PostgresDriver.class);
+
   private static final Capabilities CAPABILITIES = new Capabilities("postgres", true, true, false, true);
 
   /** The earliest instant a timestamptz holds (4714-11-24 BC), in microseconds since the epoch. */
@@ -397,8 +399,23 @@ final class PostgresDriver implements StoreDriver {
             : rows(c, sql.get("schema_created_by_install"),
                     row -> Boolean.TRUE.equals(row.get("created", Boolean.class)))
                 .singleOrEmpty()
-                .flatMap(created -> execute(c, sql.get("drop_tables"))
+                .flatMap(created -> reportForeignTables(c)
+                    .then(execute(c, sql.get("drop_owned_tables")))
                     .then(created ? execute(c, sql.get("drop_schema_if_empty")) : Mono.empty()))))
+        .then();
+  }
+
+  /** Logs the tables with pgqrs names that install did not make, which uninstall leaves in place. */
+  private Mono<Void> reportForeignTables(Connection c) {
+    return rows(c, sql.get("pgqrs_tables"), row -> Boolean.TRUE.equals(row.get("owned", Boolean.class))
+            ? "" : text(row, "name"))
+        .filter(name -> !name.isEmpty())
+        .collectList()
+        .doOnNext(foreign -> {
+          if (!foreign.isEmpty()) {
+            log.warn("pgqrs uninstall leaves {} in schema {}: pgqrs did not create them", foreign, schema);
+          }
+        })
         .then();
   }
 
