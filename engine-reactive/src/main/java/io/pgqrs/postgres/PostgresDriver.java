@@ -363,7 +363,8 @@ final class PostgresDriver implements StoreDriver {
 
   @Override
   public Mono<Void> install() {
-    return inTransaction("install", c -> updated(c, sql.get("install_lock"), schema)
+    return inTransaction("install", c -> execute(c, sql.get("no_statement_timeout"))
+        .then(updated(c, sql.get("install_lock"), schema))
         .then(rows(c, sql.get("schema_exists"), row -> Boolean.TRUE.equals(row.get("present", Boolean.class)), schema)
             .singleOrEmpty())
         .flatMap(exists -> (exists ? Mono.<Void>empty() : execute(c, sql.get("create_schema")))
@@ -391,7 +392,8 @@ final class PostgresDriver implements StoreDriver {
 
   @Override
   public Mono<Void> uninstall() {
-    return inTransaction("uninstall", c -> updated(c, sql.get("install_lock"), schema)
+    return inTransaction("uninstall", c -> execute(c, sql.get("no_statement_timeout"))
+        .then(updated(c, sql.get("install_lock"), schema))
         .then(rows(c, sql.get("migrations_table_exists"),
             row -> Boolean.TRUE.equals(row.get("present", Boolean.class))).singleOrEmpty())
         .flatMap(installed -> !installed

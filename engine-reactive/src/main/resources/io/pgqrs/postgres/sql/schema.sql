@@ -6,6 +6,11 @@
 -- instances; SQLite's single writer serialises them by itself.
 SELECT pg_advisory_xact_lock(hashtext('pgqrs.install.' || $1))
 
+-- name: no_statement_timeout
+-- Install and uninstall may take long on big tables (a migration rewrites rows): they are exempt
+-- from the engine's statement timeout, for their transaction only. The lock timeout still holds.
+SET LOCAL statement_timeout = 0
+
 -- name: schema_exists
 SELECT EXISTS (SELECT 1 FROM pg_namespace WHERE nspname = $1) AS present
 
