@@ -50,7 +50,7 @@ public final class Dsns {
         masked = dsn.substring(0, colon + 1) + "****" + dsn.substring(at);
       }
     }
-    return masked.replaceAll("(?i)(auth_?token|password)=[^&#]*", "$1=****");
+    return masked.replaceAll("(?i)(auth_?token|password)=[^&]*", "$1=****");
   }
 
   /**
@@ -67,13 +67,11 @@ public final class Dsns {
     if (scheme < 0) {
       return -1;
     }
-    int authorityStart = scheme + 3;
-    int authorityEnd = authorityEnd(dsn, authorityStart);
-    String authority = dsn.substring(authorityStart, authorityEnd);
-    int inAuthority = authority.lastIndexOf('@');
     if (splitsTheUrl(dsn)) {
       return dsn.lastIndexOf('@');
     }
+    int authorityStart = scheme + 3;
+    int inAuthority = dsn.substring(authorityStart, authorityEnd(dsn, authorityStart)).lastIndexOf('@');
     return inAuthority < 0 ? -1 : authorityStart + inAuthority;
   }
 
@@ -150,10 +148,11 @@ public final class Dsns {
    * @return the credentials, or null if the DSN names no user
    */
   public static @Nullable Credentials credentials(String dsn) {
-    String userInfo = parse(dsn).getRawUserInfo();
+    URI uri = parse(dsn);
+    String userInfo = uri.getRawUserInfo();
     if (userInfo == null) {
       // A registry-based authority (a host name with '_', say): split it by hand.
-      String authority = parse(dsn).getRawAuthority();
+      String authority = uri.getRawAuthority();
       int at = authority == null ? -1 : authority.lastIndexOf('@');
       userInfo = at < 0 ? null : authority.substring(0, at);
     }
