@@ -5,7 +5,6 @@ import io.pgqrs.internal.Dsns;
 import io.pgqrs.internal.DurationText;
 import io.pgqrs.internal.Names;
 import java.net.URI;
-import java.net.URISyntaxException;
 import java.net.URLDecoder;
 import java.nio.charset.StandardCharsets;
 import java.time.Clock;
@@ -28,9 +27,10 @@ import reactor.core.scheduler.Schedulers;
  * <p>DSNs: {@code postgresql://user:password@host:port/database?schema=s&pool_max_size=10}
  * (also {@code postgres://}); {@code sqlite:path/to/file.db}, {@code sqlite::memory:} and
  * {@code turso://host:port} are served by the SQLite adapter module when it is on the class path.
- * Query parameters {@code schema}, {@code pool_initial_size}, {@code pool_max_size} and
- * {@code wakeups} set the matching options and are not passed on to the backend's driver; options
- * set on the builder afterwards win.
+ * Query parameters {@code schema}, {@code pool_initial_size}, {@code pool_max_size},
+ * {@code wakeups}, {@code pooler}, {@code statement_timeout} and {@code lock_timeout} set the
+ * matching options and are not passed on to the backend's driver; options set on the builder
+ * afterwards win.
  */
 public final class PgqrsConfig {
 
@@ -68,6 +68,27 @@ public final class PgqrsConfig {
   public static final int DEFAULT_MAINTENANCE_BATCH_SIZE = 1000;
   /** The largest batch limit of the maintenance services: 100,000 rows. */
   public static final int MAX_MAINTENANCE_BATCH_SIZE = 100_000;
+  /** Default statement timeout of the engine's PostgreSQL connections: 60 seconds. */
+  public static final Duration DEFAULT_STATEMENT_TIMEOUT = Duration.ofSeconds(60);
+  /** Default lock timeout of the engine's PostgreSQL connections: 10 seconds. */
+  public static final Duration DEFAULT_LOCK_TIMEOUT = Duration.ofSeconds(10);
+
+  /**
+   * What sits between the engine and PostgreSQL; set with the DSN parameter {@code pooler}
+   * ({@code none} or {@code transaction}) or {@code PGQRS_POOLER}. The engine cannot tell a pooler
+   * from a server (PgBouncer answers as the server it fronts, on any port), so it is told.
+   */
+  public enum Pooler {
+    /** A direct connection, or a pooler in session mode: every PostgreSQL feature is used. */
+    NONE,
+    /**
+     * A pooler in transaction mode (PgBouncer {@code pool_mode = transaction}): consecutive
+     * transactions of one client may run on different server connections. The engine then uses
+     * unnamed statements only, never LISTENs (consumers and {@code result()} poll), and sets its
+     * timeouts per transaction instead of per connection.
+     */
+    TRANSACTION
+  }
 
   private final String dsn;
   private final String backend;
@@ -83,7 +104,11 @@ public final class PgqrsConfig {
   private final Duration maintenanceInterval;
   /** Null when derived from the heartbeat interval, so a derived copy keeps deriving. */
   private final @Nullable Duration workerStaleAfter;
-  private final boolean wakeups;
+  /** Null when not set, so that the pooler decides: a transaction pooler has no wake-ups. */
+  private final @Nullable Boolean wakeups;
+  private final Pooler pooler;
+  private final Duration statementTimeout;
+  private final Duration lockTimeout;
   // Time sources: code only, never from the environment. Null means the default.
   private final @Nullable Clock clock;
   private final @Nullable Scheduler scheduler;
@@ -107,6 +132,9 @@ public final class PgqrsConfig {
     this.maintenanceInterval = b.maintenanceInterval;
     this.workerStaleAfter = b.workerStaleAfter;
     this.wakeups = b.wakeups;
+    this.pooler = b.pooler;
+    this.statementTimeout = b.statementTimeout;
+    this.lockTimeout = b.lockTimeout;
     this.clock = b.clock;
     this.scheduler = b.scheduler;
     this.deadLetterRetention = b.deadLetterRetention;
@@ -142,6 +170,7 @@ public final class PgqrsConfig {
    * {@code PGQRS_LEASE_DURATION}, {@code PGQRS_POLL_INTERVAL}, {@code PGQRS_HEARTBEAT_INTERVAL},
    * {@code PGQRS_MAX_ATTEMPTS}, {@code PGQRS_ARCHIVE_RETENTION}, {@code PGQRS_CONNECT_TIMEOUT},
    * {@code PGQRS_MAINTENANCE_INTERVAL}, {@code PGQRS_WORKER_STALE_AFTER}, {@code PGQRS_WAKEUPS},
+   * {@code PGQRS_POOLER}, {@code PGQRS_STATEMENT_TIMEOUT}, {@code PGQRS_LOCK_TIMEOUT},
    * {@code PGQRS_DEAD_LETTER_RETENTION}, {@code PGQRS_FINISHED_RUN_RETENTION},
    * {@code PGQRS_STOPPED_WORKER_RETENTION}, {@code PGQRS_MAINTENANCE_BATCH_SIZE}.
    * Durations are written like {@code 500ms}, {@code 30s}, {@code 5m}, {@code 7d} or ISO-8601;
@@ -179,6 +208,10 @@ public final class PgqrsConfig {
     applyIfSet(env, "PGQRS_WORKER_STALE_AFTER",
         v -> b.workerStaleAfter(DurationText.parse("PGQRS_WORKER_STALE_AFTER", v)));
     applyIfSet(env, "PGQRS_WAKEUPS", v -> b.wakeups(parseBoolean("PGQRS_WAKEUPS", v)));
+    applyIfSet(env, "PGQRS_POOLER", v -> b.pooler(parsePooler("PGQRS_POOLER", v)));
+    applyIfSet(env, "PGQRS_STATEMENT_TIMEOUT",
+        v -> b.statementTimeout(parseTimeout("PGQRS_STATEMENT_TIMEOUT", v)));
+    applyIfSet(env, "PGQRS_LOCK_TIMEOUT", v -> b.lockTimeout(parseTimeout("PGQRS_LOCK_TIMEOUT", v)));
     applyIfSet(env, "PGQRS_DEAD_LETTER_RETENTION",
         v -> b.deadLetterRetention(DurationText.parse("PGQRS_DEAD_LETTER_RETENTION", v)));
     applyIfSet(env, "PGQRS_FINISHED_RUN_RETENTION",
@@ -211,6 +244,10 @@ public final class PgqrsConfig {
       Map.entry("connectTimeout", "PGQRS_CONNECT_TIMEOUT"),
       Map.entry("maintenanceInterval", "PGQRS_MAINTENANCE_INTERVAL"),
       Map.entry("workerStaleAfter", "PGQRS_WORKER_STALE_AFTER"),
+      Map.entry("wakeups", "PGQRS_WAKEUPS"),
+      Map.entry("pooler", "PGQRS_POOLER"),
+      Map.entry("statementTimeout", "PGQRS_STATEMENT_TIMEOUT"),
+      Map.entry("lockTimeout", "PGQRS_LOCK_TIMEOUT"),
       Map.entry("deadLetterRetention", "PGQRS_DEAD_LETTER_RETENTION"),
       Map.entry("finishedRunRetention", "PGQRS_FINISHED_RUN_RETENTION"),
       Map.entry("stoppedWorkerRetention", "PGQRS_STOPPED_WORKER_RETENTION"),
@@ -240,6 +277,22 @@ public final class PgqrsConfig {
       case "true", "1", "yes", "on" -> true;
       case "false", "0", "no", "off" -> false;
       default -> throw new ConfigurationException(field, field + ": '" + value + "' is not a boolean (true or false)");
+    };
+  }
+
+  /** A timeout: a duration, or a bare {@code 0} for none. */
+  private static Duration parseTimeout(String field, String value) {
+    return value.trim().equals("0") ? Duration.ZERO : DurationText.parse(field, value);
+  }
+
+  private static Pooler parsePooler(String field, String value) {
+    return switch (value.trim().toLowerCase(Locale.ROOT)) {
+      case "none", "session" -> Pooler.NONE;
+      case "transaction" -> Pooler.TRANSACTION;
+      case "statement" -> throw new ConfigurationException(field, field
+          + ": a pooler in statement mode cannot run transactions, which pgqrs needs; use transaction mode");
+      default -> throw new ConfigurationException(field, field + ": '" + value
+          + "' is not a pooler mode (none or transaction)");
     };
   }
 
@@ -375,15 +428,48 @@ public final class PgqrsConfig {
   }
 
   /**
-   * Whether consumer streams listen for wake-ups ({@code LISTEN/NOTIFY} on PostgreSQL) besides
-   * polling; default true. Turn it off (DSN parameter {@code wakeups=false}) behind a pooler in
-   * transaction mode, such as PgBouncer, where a listening connection cannot be kept: streams then
-   * find work by polling every {@link #pollInterval()}.
+   * Whether the engine listens for wake-ups ({@code LISTEN/NOTIFY} on PostgreSQL) besides
+   * polling; default true, and false behind a transaction-mode pooler ({@link #pooler()}). Off,
+   * nothing listens: consumer streams find work by polling every {@link #pollInterval()}, and
+   * {@code result()} of workflow runs looks its runs up at the same interval.
    *
    * @return whether wake-ups are used
    */
   public boolean wakeups() {
-    return wakeups;
+    return wakeups != null ? wakeups : pooler != Pooler.TRANSACTION;
+  }
+
+  /**
+   * The pooler between the engine and PostgreSQL; default {@link Pooler#NONE}. DSN parameter
+   * {@code pooler=transaction} for PgBouncer in transaction mode.
+   *
+   * @return the pooler mode
+   */
+  public Pooler pooler() {
+    return pooler;
+  }
+
+  /**
+   * The longest a statement of the engine may run on PostgreSQL before the server cancels it
+   * (a transient {@link StoreUnavailableException}); default 60 s, zero sets none (the server's
+   * or role's setting applies). DSN parameter {@code statement_timeout}.
+   *
+   * @return the statement timeout, zero when pgqrs sets none
+   */
+  public Duration statementTimeout() {
+    return statementTimeout;
+  }
+
+  /**
+   * The longest a statement of the engine waits for a lock on PostgreSQL, for example behind
+   * another session's {@code LOCK TABLE}, before it fails with a transient
+   * {@link StoreUnavailableException}; default 10 s, zero sets none. DSN parameter
+   * {@code lock_timeout}.
+   *
+   * @return the lock timeout, zero when pgqrs sets none
+   */
+  public Duration lockTimeout() {
+    return lockTimeout;
   }
 
   // ---------------------------------------------------------------- time sources
@@ -480,7 +566,8 @@ public final class PgqrsConfig {
         + ", poolMaxSize=" + poolMaxSize + ", leaseDuration=" + leaseDuration + ", pollInterval=" + pollInterval
         + ", heartbeatInterval=" + heartbeatInterval + ", maxAttempts=" + maxAttempts + ", archiveRetention="
         + archiveRetention + ", connectTimeout=" + connectTimeout + ", maintenanceInterval=" + maintenanceInterval
-        + ", workerStaleAfter=" + workerStaleAfter() + ", wakeups=" + wakeups
+        + ", workerStaleAfter=" + workerStaleAfter() + ", wakeups=" + wakeups() + ", pooler=" + pooler
+        + ", statementTimeout=" + statementTimeout + ", lockTimeout=" + lockTimeout
         + ", deadLetterRetention=" + deadLetterRetention + ", finishedRunRetention=" + finishedRunRetention
         + ", stoppedWorkerRetention=" + stoppedWorkerRetention + ", maintenanceBatchSize=" + maintenanceBatchSize
         + (clock != null ? ", clock=custom" : "") + (scheduler != null ? ", scheduler=custom" : "") + '}';
@@ -494,7 +581,8 @@ public final class PgqrsConfig {
         && heartbeatInterval.equals(c.heartbeatInterval) && maxAttempts == c.maxAttempts
         && archiveRetention.equals(c.archiveRetention) && connectTimeout.equals(c.connectTimeout)
         && maintenanceInterval.equals(c.maintenanceInterval) && Objects.equals(workerStaleAfter, c.workerStaleAfter)
-        && wakeups == c.wakeups
+        && Objects.equals(wakeups, c.wakeups) && pooler == c.pooler
+        && statementTimeout.equals(c.statementTimeout) && lockTimeout.equals(c.lockTimeout)
         && deadLetterRetention.equals(c.deadLetterRetention) && finishedRunRetention.equals(c.finishedRunRetention)
         && stoppedWorkerRetention.equals(c.stoppedWorkerRetention) && maintenanceBatchSize == c.maintenanceBatchSize
         && Objects.equals(clock, c.clock) && Objects.equals(scheduler, c.scheduler);
@@ -504,15 +592,16 @@ public final class PgqrsConfig {
   public int hashCode() {
     return Objects.hash(dsn, schema, poolInitialSize, poolMaxSize, leaseDuration, pollInterval,
         heartbeatInterval, maxAttempts, archiveRetention, connectTimeout, maintenanceInterval, workerStaleAfter,
-        wakeups, deadLetterRetention, finishedRunRetention, stoppedWorkerRetention, maintenanceBatchSize, clock,
-        scheduler);
+        wakeups, pooler, statementTimeout, lockTimeout, deadLetterRetention, finishedRunRetention,
+        stoppedWorkerRetention, maintenanceBatchSize, clock, scheduler);
   }
 
   /** Builds a {@link PgqrsConfig}; checks every value in {@link #build()}. Not thread-safe. */
   public static final class Builder {
 
     static final java.util.Set<String> CONSUMED_PARAMETERS =
-        java.util.Set.of("schema", "pool_initial_size", "pool_max_size", "wakeups");
+        java.util.Set.of("schema", "pool_initial_size", "pool_max_size", "wakeups", "pooler", "statement_timeout",
+            "lock_timeout");
 
     private final String dsn;
     private final String backend;
@@ -527,7 +616,10 @@ public final class PgqrsConfig {
     private Duration connectTimeout = DEFAULT_CONNECT_TIMEOUT;
     private Duration maintenanceInterval = DEFAULT_MAINTENANCE_INTERVAL;
     private @Nullable Duration workerStaleAfter;
-    private boolean wakeups = true;
+    private @Nullable Boolean wakeups;
+    private Pooler pooler = Pooler.NONE;
+    private Duration statementTimeout = DEFAULT_STATEMENT_TIMEOUT;
+    private Duration lockTimeout = DEFAULT_LOCK_TIMEOUT;
     private @Nullable Clock clock;
     private @Nullable Scheduler scheduler;
     private Duration deadLetterRetention = DEFAULT_DEAD_LETTER_RETENTION;
@@ -554,6 +646,15 @@ public final class PgqrsConfig {
       if (params.containsKey("wakeups")) {
         this.wakeups = parseBoolean("dsn", params.get("wakeups"));
       }
+      if (params.containsKey("pooler")) {
+        this.pooler = parsePooler("dsn", params.get("pooler"));
+      }
+      if (params.containsKey("statement_timeout")) {
+        this.statementTimeout = parseTimeout("dsn", params.get("statement_timeout"));
+      }
+      if (params.containsKey("lock_timeout")) {
+        this.lockTimeout = parseTimeout("dsn", params.get("lock_timeout"));
+      }
     }
 
     private Builder(PgqrsConfig c) {
@@ -571,6 +672,9 @@ public final class PgqrsConfig {
       this.maintenanceInterval = c.maintenanceInterval;
       this.workerStaleAfter = c.workerStaleAfter;
       this.wakeups = c.wakeups;
+      this.pooler = c.pooler;
+      this.statementTimeout = c.statementTimeout;
+      this.lockTimeout = c.lockTimeout;
       this.clock = c.clock;
       this.scheduler = c.scheduler;
       this.deadLetterRetention = c.deadLetterRetention;
@@ -598,12 +702,9 @@ public final class PgqrsConfig {
     }
 
     private static void checkPostgresDsn(String dsn) {
-      URI uri;
-      try {
-        uri = new URI(dsn);
-      } catch (URISyntaxException e) {
-        throw new ConfigurationException("dsn", "malformed dsn '" + Dsns.mask(dsn) + "': " + e.getReason());
-      }
+      // First: a password that splits the URL would otherwise reach messages below as a path or a query.
+      Dsns.checkCredentialsEncoded(dsn);
+      URI uri = Dsns.parse(dsn);
       try {
         Dsns.hostPort(uri);
       } catch (ConfigurationException e) {
@@ -628,13 +729,13 @@ public final class PgqrsConfig {
         }
         int eq = pair.indexOf('=');
         if (eq <= 0) {
-          throw new ConfigurationException("dsn", "malformed dsn query parameter '" + pair + "'");
+          throw new ConfigurationException("dsn", "malformed dsn query parameter '" + Dsns.mask(pair) + "'");
         }
         try {
           params.put(URLDecoder.decode(pair.substring(0, eq), StandardCharsets.UTF_8),
               URLDecoder.decode(pair.substring(eq + 1), StandardCharsets.UTF_8));
         } catch (IllegalArgumentException e) {
-          throw new ConfigurationException("dsn", "malformed dsn query parameter '" + pair + "'");
+          throw new ConfigurationException("dsn", "malformed dsn query parameter '" + Dsns.mask(pair) + "'");
         }
       }
       return params;
@@ -763,13 +864,48 @@ public final class PgqrsConfig {
     }
 
     /**
-     * Sets whether consumer streams listen for wake-ups besides polling.
+     * Sets whether the engine listens for wake-ups besides polling; unset, it does unless the
+     * pooler is {@link Pooler#TRANSACTION}.
      *
-     * @param value false for poll-only streams (PgBouncer in transaction mode)
+     * @param value false for poll-only streams and results; true is refused behind a transaction
+     *     pooler
      * @return this builder
      */
     public Builder wakeups(boolean value) {
       this.wakeups = value;
+      return this;
+    }
+
+    /**
+     * Sets the pooler between the engine and PostgreSQL; default {@link Pooler#NONE}.
+     *
+     * @param value {@link Pooler#TRANSACTION} behind PgBouncer in transaction mode
+     * @return this builder
+     */
+    public Builder pooler(Pooler value) {
+      this.pooler = value;
+      return this;
+    }
+
+    /**
+     * Sets the statement timeout of the engine's PostgreSQL connections; default 60 s.
+     *
+     * @param value zero or more (zero: pgqrs sets none)
+     * @return this builder
+     */
+    public Builder statementTimeout(Duration value) {
+      this.statementTimeout = value;
+      return this;
+    }
+
+    /**
+     * Sets the lock timeout of the engine's PostgreSQL statements; default 10 s.
+     *
+     * @param value zero or more (zero: pgqrs sets none)
+     * @return this builder
+     */
+    public Builder lockTimeout(Duration value) {
+      this.lockTimeout = value;
       return this;
     }
 
@@ -850,6 +986,16 @@ public final class PgqrsConfig {
      */
     public PgqrsConfig build() {
       Names.checkSchema(schema);
+      checkNotSystemSchema(schema);
+      if (pooler == null) {
+        throw new ConfigurationException("pooler", "pooler must not be null (use Pooler.NONE)");
+      }
+      if (pooler == Pooler.TRANSACTION && Boolean.TRUE.equals(wakeups)) {
+        throw new ConfigurationException("wakeups", "wakeups need a LISTEN connection, which a transaction-mode"
+            + " pooler cannot keep: leave wakeups unset (or false) with pooler=transaction");
+      }
+      timeout("statementTimeout", statementTimeout);
+      timeout("lockTimeout", lockTimeout);
       if (poolMaxSize < 1) {
         throw new ConfigurationException("poolMaxSize", "poolMaxSize must be at least 1, got " + poolMaxSize);
       }
@@ -888,6 +1034,28 @@ public final class PgqrsConfig {
         }
       }
       return new PgqrsConfig(this);
+    }
+
+    /**
+     * PostgreSQL's own schemas (and SQL's information_schema) hold the catalog: pgqrs's tables do
+     * not belong there, and uninstall must never drop anything in them. {@code public} is a user
+     * schema and stays allowed.
+     */
+    private static void checkNotSystemSchema(String schema) {
+      String lower = schema.toLowerCase(Locale.ROOT);
+      if (lower.equals("information_schema") || lower.startsWith("pg_")) {
+        throw new ConfigurationException("schema", "schema '" + schema
+            + "' is a system schema (information_schema and pg_* belong to PostgreSQL): use a schema of your own");
+      }
+    }
+
+    /** PostgreSQL keeps its timeouts as an int of milliseconds. */
+    private static void timeout(String field, @Nullable Duration value) {
+      notNegative(field, value);
+      if (value.compareTo(Duration.ofMillis(Integer.MAX_VALUE)) > 0) {
+        throw new ConfigurationException(field, field + " must be at most " + Duration.ofMillis(Integer.MAX_VALUE)
+            + " (zero sets none), got " + value);
+      }
     }
 
     private static void notNegative(String field, @Nullable Duration value) {

@@ -40,11 +40,13 @@ import java.time.temporal.ChronoUnit;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.HashMap;
+import java.util.HashSet;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
 import java.util.Objects;
 import java.util.Optional;
+import java.util.Set;
 import java.util.UUID;
 import java.util.function.Function;
 import org.jspecify.annotations.Nullable;
@@ -68,6 +70,8 @@ import reactor.core.publisher.Sinks;
  * its own.
  */
 final class SqliteDriver implements StoreDriver {
+
+  private static final org.slf4j.Logger log = org.slf4j.LoggerFactory.getLogger(SqliteDriver.class);
 
   /** The migrations this library ships for SQLite, in order; version = position + 1. */
   static final List<String> MIGRATION_FILES = readLines("/io/pgqrs/sqlite/migrations/index");
@@ -320,9 +324,36 @@ final class SqliteDriver implements StoreDriver {
         }));
   }
 
+  /** The table a {@code DROP TABLE name} statement drops. */
+  private static String tableDropped(String drop) {
+    String name = drop.substring(drop.lastIndexOf(' ') + 1).trim();
+    return name.endsWith(";") ? name.substring(0, name.length() - 1) : name;
+  }
+
   @Override
   public Mono<Void> uninstall() {
-    return db.transaction("uninstall", s -> s.script(statementsOf(sql("drop_tables"))).thenReturn(true)).then();
+    return db.transaction("uninstall", s -> first(s.query(sql("migrations_table_exists")), r -> r.longValue("n") > 0)
+        .flatMap(installed -> !installed ? Mono.just(true) : s.query(sql("pgqrs_tables"))
+            .flatMap(tables -> {
+              Set<String> owned = new HashSet<>();
+              List<String> foreign = new ArrayList<>();
+              for (SqlRow r : tables) {
+                (r.longValue("owned") == 1 ? owned : foreign).add(r.string("name"));
+              }
+              if (!foreign.isEmpty()) {
+                log.warn("pgqrs uninstall leaves {} in {}: pgqrs did not create them", foreign, where);
+              }
+              owned.add("pgqrs_migrations");
+              // Only the DROPs of tables install made, in the file's order.
+              // (Loaded statements may be compacted onto one line: split at every semicolon.)
+              List<String> drops = statementsOf(sql("drop_tables")).stream()
+                  .flatMap(text -> Arrays.stream(text.split(";")))
+                  .map(String::trim)
+                  .filter(drop -> !drop.isEmpty() && owned.contains(tableDropped(drop)))
+                  .toList();
+              return s.script(drops).thenReturn(true);
+            })))
+        .then();
   }
 
   // ---------------------------------------------------------------- queues

@@ -26,7 +26,8 @@ import reactor.core.publisher.Sinks;
  * finished in this engine is known at once from its announcement; a run finished elsewhere is
  * looked up when a run-finished notification names it, and every waiting run is looked up
  * together, in one query per poll interval, as the fallback. Look-ups asked for while one is in
- * flight share the next one.
+ * flight share the next one. With wake-ups off (a transaction-mode pooler, say) nothing listens
+ * for run-finished notifications: the poll alone finds runs finished elsewhere.
  */
 final class RunResults {
 
@@ -39,6 +40,8 @@ final class RunResults {
   /** Whether a run is executing in this engine, which will announce its end itself. */
   private final LongPredicate executingHere;
   private final reactor.core.scheduler.Scheduler timers;
+  /** Whether to subscribe to the driver's run-finished notifications (a LISTEN on PostgreSQL). */
+  private final boolean listen;
   private final Map<Long, Waiting> waiting = new ConcurrentHashMap<>();
   private final Map<Long, WorkflowRuntime.Finished> recent = new LinkedHashMap<>(16, 0.75f, false) {
     private static final long serialVersionUID = 1L;
@@ -72,6 +75,17 @@ final class RunResults {
    */
   RunResults(StoreDriver driver, Duration poll, reactor.core.scheduler.Scheduler timers,
       LongPredicate executingHere) {
+    this(driver, poll, timers, executingHere, true);
+  }
+
+  /**
+   * @param executingHere as above
+   * @param listen whether to subscribe to the driver's run-finished notifications; false polls
+   *     only, so that nothing LISTENs when the engine's wake-ups are off
+   */
+  RunResults(StoreDriver driver, Duration poll, reactor.core.scheduler.Scheduler timers,
+      LongPredicate executingHere, boolean listen) {
+    this.listen = listen;
     this.driver = driver;
     this.poll = poll;
     this.timers = timers;
@@ -154,6 +168,18 @@ final class RunResults {
     if (!started.compareAndSet(false, true)) {
       return;
     }
+    if (listen) {
+      listenForFinishedRuns();
+    }
+    background.add(Flux.interval(poll, poll, timers).subscribe(t -> {
+      if (!waiting.isEmpty()) {
+        lookAll = true;
+        look();
+      }
+    }));
+  }
+
+  private void listenForFinishedRuns() {
     background.add(driver.runsFinished().subscribe(id -> {
       if (id < 0) {
         lookAll = true;
@@ -163,12 +189,6 @@ final class RunResults {
         look();
       }
     }, e -> log.warn("pgqrs run-finished notifications ended: {}", e.toString())));
-    background.add(Flux.interval(poll, poll, timers).subscribe(t -> {
-      if (!waiting.isEmpty()) {
-        lookAll = true;
-        look();
-      }
-    }));
   }
 
   /** Looks the pending runs up, one query for all of them; runs asked for meanwhile share the next. */

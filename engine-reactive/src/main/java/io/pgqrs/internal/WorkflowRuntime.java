@@ -62,7 +62,8 @@ final class WorkflowRuntime implements Runs {
         (a, b) -> a.runId() == b.runId() && a.stepId().equals(b.stepId()));
     this.finisher = new BatchedWrites<>(runs -> driver.finishRuns(new StoreParams.FinishRuns(runs, null)),
         (a, b) -> a.runId() == b.runId());
-    this.results = new RunResults(driver, engine.config().pollInterval(), engine.timers(), executing::containsKey);
+    this.results = new RunResults(driver, engine.config().pollInterval(), engine.timers(), executing::containsKey,
+        engine.wakeupsEnabled());
   }
 
   /** Writes step records of the runs executing here, many in one statement when they arrive together. */

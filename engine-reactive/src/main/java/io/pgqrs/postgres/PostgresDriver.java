@@ -61,6 +61,8 @@ import reactor.core.publisher.Mono;
  */
 final class PostgresDriver implements StoreDriver {
 
+  private static final org.slf4j.Logger log = org.slf4j.LoggerFactory.getLogger(PostgresDriver.class);
+
   private static final Capabilities CAPABILITIES = new Capabilities("postgres", true, true, false, true);
 
   /** The earliest instant a timestamptz holds (4714-11-24 BC), in microseconds since the epoch. */
@@ -76,16 +78,32 @@ final class PostgresDriver implements StoreDriver {
   private final SqlStatements sql;
   private final AtomicBoolean closed = new AtomicBoolean();
 
-  private final PostgresListener listener;
+  /** Null when wake-ups are off: then nothing LISTENs. */
+  private final @Nullable PostgresListener listener;
+  /** Null on a direct connection; set behind a transaction-mode pooler. */
+  private final @Nullable TransactionSettings pooled;
+
+  /**
+   * How work runs behind a transaction-mode pooler: every operation in a transaction (a server
+   * connection is only this client's for a transaction), begun by {@code begin}, which also sets
+   * the timeouts for that transaction.
+   *
+   * @param begin a simple query: {@code BEGIN}, then {@code SET LOCAL} of each timeout
+   */
+  record TransactionSettings(String begin) {}
 
   /**
    * A driver on the pool.
    *
+   * @param listener the LISTEN connection, or null for none (wake-ups off)
    * @param sql the statements of {@code schema}, from {@link PostgresStatements#forSchema}
+   * @param pooled null for a direct connection, else how transactions begin behind the pooler
    */
-  PostgresDriver(ConnectionPool pool, PostgresListener listener, String schema, SqlStatements sql) {
+  PostgresDriver(ConnectionPool pool, @Nullable PostgresListener listener, String schema, SqlStatements sql,
+      @Nullable TransactionSettings pooled) {
     this.pool = pool;
     this.listener = listener;
+    this.pooled = pooled;
     this.schema = Names.checkSchema(schema);
     this.quotedSchema = Names.quoteIdentifier(schema);
     this.sql = sql;
@@ -211,10 +229,38 @@ final class PostgresDriver implements StoreDriver {
     return Flux.from(c.createStatement(text).execute()).concatMap(Result::getRowsUpdated).then();
   }
 
-  /** Runs work on one pooled connection in autocommit mode; the connection goes back on any end. */
+  /**
+   * Runs work on one pooled connection in autocommit mode; the connection goes back on any end.
+   * Behind a transaction-mode pooler the work runs in a transaction instead, begun with the
+   * timeouts (see {@link TransactionSettings}).
+   */
   private <T> Flux<T> withConnection(String op, Function<Connection, Publisher<T>> work) {
+    if (pooled != null) {
+      return Flux.usingWhen(acquire(), connection -> transaction(connection, work), Connection::close)
+          .onErrorMap(e -> PostgresErrors.translate(op, schema, e));
+    }
     return Flux.usingWhen(acquire(), work, Connection::close)
         .onErrorMap(e -> PostgresErrors.translate(op, schema, e));
+  }
+
+  /** Work in a transaction of the connection: commit on completion, rollback on error or cancel. */
+  private <T> Flux<T> transaction(Connection connection, Function<Connection, ? extends Publisher<T>> work) {
+    return Flux.usingWhen(begin(connection).thenReturn(connection),
+        work,
+        Connection::commitTransaction,
+        (c, error) -> c.rollbackTransaction(),
+        Connection::rollbackTransaction);
+  }
+
+  /**
+   * Begins a transaction: {@code BEGIN}, and behind a transaction-mode pooler the timeouts with it
+   * in the same simple query. The driver reads the transaction state from the server's
+   * ReadyForQuery, so commit and rollback work alike after either.
+   */
+  private Mono<Void> begin(Connection connection) {
+    TransactionSettings p = pooled;
+    return p == null ? Mono.from(connection.beginTransaction())
+        : Flux.from(connection.createStatement(p.begin()).execute()).concatMap(Result::getRowsUpdated).then();
   }
 
   /**
@@ -224,14 +270,7 @@ final class PostgresDriver implements StoreDriver {
    * the commit into a rollback.
    */
   private <T> Mono<T> inTransaction(String op, Function<Connection, Mono<T>> work) {
-    return Flux.usingWhen(acquire(),
-            connection -> Flux.usingWhen(
-                Mono.from(connection.beginTransaction()).thenReturn(connection),
-                work,
-                Connection::commitTransaction,
-                (c, error) -> c.rollbackTransaction(),
-                Connection::rollbackTransaction),
-            Connection::close)
+    return Flux.usingWhen(acquire(), connection -> transaction(connection, work), Connection::close)
         .singleOrEmpty()
         .onErrorMap(e -> PostgresErrors.translate(op, schema, e));
   }
@@ -324,7 +363,8 @@ final class PostgresDriver implements StoreDriver {
 
   @Override
   public Mono<Void> install() {
-    return inTransaction("install", c -> updated(c, sql.get("install_lock"), schema)
+    return inTransaction("install", c -> execute(c, sql.get("no_statement_timeout"))
+        .then(updated(c, sql.get("install_lock"), schema))
         .then(rows(c, sql.get("schema_exists"), row -> Boolean.TRUE.equals(row.get("present", Boolean.class)), schema)
             .singleOrEmpty())
         .flatMap(exists -> (exists ? Mono.<Void>empty() : execute(c, sql.get("create_schema")))
@@ -352,7 +392,8 @@ final class PostgresDriver implements StoreDriver {
 
   @Override
   public Mono<Void> uninstall() {
-    return inTransaction("uninstall", c -> updated(c, sql.get("install_lock"), schema)
+    return inTransaction("uninstall", c -> execute(c, sql.get("no_statement_timeout"))
+        .then(updated(c, sql.get("install_lock"), schema))
         .then(rows(c, sql.get("migrations_table_exists"),
             row -> Boolean.TRUE.equals(row.get("present", Boolean.class))).singleOrEmpty())
         .flatMap(installed -> !installed
@@ -360,8 +401,23 @@ final class PostgresDriver implements StoreDriver {
             : rows(c, sql.get("schema_created_by_install"),
                     row -> Boolean.TRUE.equals(row.get("created", Boolean.class)))
                 .singleOrEmpty()
-                .flatMap(created -> execute(c, sql.get("drop_tables"))
+                .flatMap(created -> reportForeignTables(c)
+                    .then(execute(c, sql.get("drop_owned_tables")))
                     .then(created ? execute(c, sql.get("drop_schema_if_empty")) : Mono.empty()))))
+        .then();
+  }
+
+  /** Logs the tables with pgqrs names that install did not make, which uninstall leaves in place. */
+  private Mono<Void> reportForeignTables(Connection c) {
+    return rows(c, sql.get("pgqrs_tables"), row -> Boolean.TRUE.equals(row.get("owned", Boolean.class))
+            ? "" : text(row, "name"))
+        .filter(name -> !name.isEmpty())
+        .collectList()
+        .doOnNext(foreign -> {
+          if (!foreign.isEmpty()) {
+            log.warn("pgqrs uninstall leaves {} in schema {}: pgqrs did not create them", foreign, schema);
+          }
+        })
         .then();
   }
 
@@ -923,7 +979,10 @@ final class PostgresDriver implements StoreDriver {
           }
           if (inserted.runId() != null) {
             // This engine's workers start at once instead of waiting for the NOTIFY to come back.
-            listener.wakeHere(p.queue());
+            PostgresListener l = listener;
+            if (l != null) {
+              l.wakeHere(p.queue());
+            }
             return Mono.just(new StoreResults.Triggered(inserted.runId(), true));
           }
           return existingRun(p);
@@ -1157,7 +1216,11 @@ final class PostgresDriver implements StoreDriver {
 
   @Override
   public Flux<Long> runsFinished() {
-    return listener.notifications(RUNS_CHANNEL_KEY)
+    PostgresListener l = listener;
+    if (l == null) {
+      return Flux.never();
+    }
+    return l.notifications(RUNS_CHANNEL_KEY)
         .map(payload -> payload.isEmpty() ? -1L : Long.parseLong(payload));
   }
 
@@ -1175,13 +1238,14 @@ final class PostgresDriver implements StoreDriver {
 
   @Override
   public Flux<String> wakeups(String queue) {
-    return listener.wakeups(queue);
+    PostgresListener l = listener;
+    return l == null ? Flux.never() : l.wakeups(queue);
   }
 
   @Override
   public Mono<Void> close() {
     return Mono.defer(() -> closed.compareAndSet(false, true)
-        ? listener.close().then(pool.disposeLater())
+        ? (listener == null ? Mono.<Void>empty() : listener.close()).then(pool.disposeLater())
         : Mono.empty());
   }
 

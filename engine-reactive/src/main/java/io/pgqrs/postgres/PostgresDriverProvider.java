@@ -18,12 +18,20 @@ import java.net.URLDecoder;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.util.Map;
+import org.jspecify.annotations.Nullable;
 import reactor.core.publisher.Mono;
 
 /**
  * Opens the PostgreSQL store (r2dbc-postgresql behind r2dbc-pool) for {@code postgresql://} and
  * {@code postgres://} DSNs. Recognised DSN parameters besides those of {@link PgqrsConfig}:
  * {@code sslmode} and {@code application_name}; any other parameter is refused.
+ *
+ * <p>Behind a transaction-mode pooler ({@link PgqrsConfig.Pooler#TRANSACTION}) the driver caches
+ * no prepared statements (r2dbc-postgresql's {@code preparedStatementCacheQueries(0)}: every
+ * statement is parsed as the unnamed statement, which cannot collide with another client's on a
+ * shared server connection), opens no LISTEN connection, and sends the statement and lock
+ * timeouts with each transaction ({@code SET LOCAL}) rather than as startup parameters, which
+ * PgBouncer refuses.
  */
 public final class PostgresDriverProvider implements StoreDriverProvider {
 
@@ -50,16 +58,52 @@ public final class PostgresDriverProvider implements StoreDriverProvider {
           .maxCreateConnectionTime(config.connectTimeout())
           .acquireRetry(1)
           .build());
-      PostgresListener listener = new PostgresListener(
-          new PostgresqlConnectionFactory(connectionConfiguration(config, "-listener")), config.schema(), sql);
-      PostgresDriver driver = new PostgresDriver(pool, listener, config.schema(), sql);
+      // Wake-ups off, nothing LISTENs: no listener connection is ever opened.
+      PostgresListener listener = config.wakeups()
+          ? new PostgresListener(
+              new PostgresqlConnectionFactory(connectionConfiguration(config, "-listener")), config.schema(), sql)
+          : null;
+      PostgresDriver driver = new PostgresDriver(pool, listener, config.schema(), sql, transactionSettings(config));
       return Mono.usingWhen(pool.create(), connection -> ping(connection, sql), Connection::close)
           .timeout(config.connectTimeout().multipliedBy(3))
           .<StoreDriver>thenReturn(driver)
           .onErrorResume(e -> pool.disposeLater().onErrorResume(ignored -> Mono.empty())
-              .then(Mono.error(new StoreUnavailableException("connect",
-                  "connect: cannot reach PostgreSQL at " + Dsns.mask(config.dsn()) + ": " + e.getMessage(), e))));
+              .then(Mono.error(connectFailure(config, e))));
     });
+  }
+
+  /**
+   * Why connecting failed: a refusal that retrying cannot fix (a pooler refusing a startup
+   * parameter, a protocol violation) is a {@link ConfigurationException}; anything else may pass.
+   */
+  private static Throwable connectFailure(PgqrsConfig config, Throwable error) {
+    Throwable translated = PostgresErrors.translate("connect", config.schema(), error);
+    if (translated instanceof ConfigurationException) {
+      return translated;
+    }
+    return new StoreUnavailableException("connect",
+        "connect: cannot reach PostgreSQL at " + Dsns.mask(config.dsn()) + ": " + error.getMessage(), error);
+  }
+
+  /**
+   * What begins a transaction behind a transaction-mode pooler: {@code BEGIN} and the timeouts as
+   * {@code SET LOCAL}, in one simple query (one round trip, like {@code BEGIN} alone). A session's
+   * {@code SET} would stay on the server connection for whichever client gets it next, and
+   * PgBouncer refuses timeouts as startup parameters. Null for a direct connection, whose startup
+   * parameters carry the timeouts.
+   */
+  static PostgresDriver.@Nullable TransactionSettings transactionSettings(PgqrsConfig config) {
+    if (config.pooler() != PgqrsConfig.Pooler.TRANSACTION) {
+      return null;
+    }
+    StringBuilder begin = new StringBuilder("BEGIN");
+    if (!config.statementTimeout().isZero()) {
+      begin.append("; SET LOCAL statement_timeout = ").append(config.statementTimeout().toMillis());
+    }
+    if (!config.lockTimeout().isZero()) {
+      begin.append("; SET LOCAL lock_timeout = ").append(config.lockTimeout().toMillis());
+    }
+    return new PostgresDriver.TransactionSettings(begin.toString());
   }
 
   private static Mono<Long> ping(Connection connection, SqlStatements sql) {
@@ -72,15 +116,14 @@ public final class PostgresDriverProvider implements StoreDriverProvider {
    * from the pool's in {@code pg_stat_activity}.
    */
   static PostgresqlConnectionConfiguration connectionConfiguration(PgqrsConfig config, String applicationSuffix) {
-    URI uri = URI.create(config.dsn());
+    URI uri = Dsns.parse(config.dsn());
     String user = System.getProperty("user.name", "postgres");
     String password = null;
-    String userInfo = uri.getRawUserInfo();
-    if (userInfo != null && !userInfo.isEmpty()) {
-      int colon = userInfo.indexOf(':');
-      user = decode(colon < 0 ? userInfo : userInfo.substring(0, colon));
-      if (colon >= 0) {
-        password = decode(userInfo.substring(colon + 1));
+    Dsns.Credentials credentials = Dsns.credentials(config.dsn());
+    if (credentials != null) {
+      user = decode(credentials.rawUser());
+      if (credentials.rawPassword() != null) {
+        password = decode(credentials.rawPassword());
       }
     }
     Dsns.HostPort hostPort = Dsns.hostPort(uri);
@@ -91,6 +134,19 @@ public final class PostgresDriverProvider implements StoreDriverProvider {
         .username(user)
         .applicationName("pgqrs" + applicationSuffix)
         .connectTimeout(config.connectTimeout());
+    if (config.pooler() == PgqrsConfig.Pooler.TRANSACTION) {
+      // No named statements: another client's statement of the same name may be on the server
+      // connection the pooler hands this client next.
+      builder.preparedStatementCacheQueries(0);
+    } else {
+      // Startup parameters: on every connection from its start, at no extra round trip.
+      if (!config.statementTimeout().isZero()) {
+        builder.statementTimeout(config.statementTimeout());
+      }
+      if (!config.lockTimeout().isZero()) {
+        builder.lockWaitTimeout(config.lockTimeout());
+      }
+    }
     if (password != null) {
       builder.password(password);
     }
@@ -100,7 +156,8 @@ public final class PostgresDriverProvider implements StoreDriverProvider {
         case "application_name" -> builder.applicationName(p.getValue() + applicationSuffix);
         default -> throw new ConfigurationException("dsn",
             "unknown dsn parameter '" + p.getKey()
-                + "': PostgreSQL DSNs accept schema, pool_initial_size, pool_max_size, sslmode, application_name");
+                + "': PostgreSQL DSNs accept schema, pool_initial_size, pool_max_size, wakeups, pooler,"
+                + " statement_timeout, lock_timeout, sslmode, application_name");
       }
     }
     return builder.build();

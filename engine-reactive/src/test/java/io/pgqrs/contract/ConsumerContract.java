@@ -163,6 +163,8 @@ public abstract class ConsumerContract extends StoreContract {
 
   @Test
   void anIdleStreamWakesOnEnqueueWithoutWaitingForThePoll() {
+    org.junit.jupiter.api.Assumptions.assumeTrue(store.config().wakeups(),
+        "wake-ups are off (a transaction-mode pooler): idle streams find work by polling only");
     String q = newQueue();
     enqueue(q, 1);
     StepVerifier.create(consumer(q).pollInterval(NEVER_POLL).lease(Duration.ofMinutes(5)).build().deliveries())

@@ -88,15 +88,31 @@ ORDER BY e.key
 -- name: installed_version
 SELECT coalesce(max(version), 0) AS version FROM pgqrs_migrations
 
+-- name: migrations_table_exists
+SELECT count(*) AS n FROM sqlite_master WHERE type = 'table' AND name = 'pgqrs_migrations'
+
+-- name: pgqrs_tables
+-- The tables named like pgqrs's that the database holds, children first, and whether install made
+-- each: a table is pgqrs's only if the migration that first creates it is recorded as applied (the
+-- migrations create their tables without IF NOT EXISTS). A table of the user's that merely has
+-- such a name is not, and uninstall leaves it. The same list as PostgreSQL's.
+SELECT json_extract(t.value, '$[0]') AS name,
+       json_extract(t.value, '$[1]') IN (SELECT version FROM pgqrs_migrations) AS owned
+FROM json_each('[["pgqrs_signals", 3], ["pgqrs_steps", 3], ["pgqrs_runs", 3], ["pgqrs_workflows", 3],
+                 ["pgqrs_sweeps", 2], ["pgqrs_messages", 1], ["pgqrs_workers", 1], ["pgqrs_queues", 1]]') AS t
+WHERE json_extract(t.value, '$[0]') IN (SELECT name FROM sqlite_master WHERE type = 'table')
+ORDER BY t.key
+
 -- name: drop_tables
 -- One DROP per table, children first: SQLite drops one table per statement and has no CASCADE.
--- The executor runs them one by one.
-DROP TABLE IF EXISTS pgqrs_signals;
-DROP TABLE IF EXISTS pgqrs_steps;
-DROP TABLE IF EXISTS pgqrs_runs;
-DROP TABLE IF EXISTS pgqrs_workflows;
-DROP TABLE IF EXISTS pgqrs_sweeps;
-DROP TABLE IF EXISTS pgqrs_messages;
-DROP TABLE IF EXISTS pgqrs_workers;
-DROP TABLE IF EXISTS pgqrs_queues;
-DROP TABLE IF EXISTS pgqrs_migrations;
+-- The driver runs those of the tables pgqrs_tables says install made, one by one, and the
+-- migrations table last.
+DROP TABLE pgqrs_signals;
+DROP TABLE pgqrs_steps;
+DROP TABLE pgqrs_runs;
+DROP TABLE pgqrs_workflows;
+DROP TABLE pgqrs_sweeps;
+DROP TABLE pgqrs_messages;
+DROP TABLE pgqrs_workers;
+DROP TABLE pgqrs_queues;
+DROP TABLE pgqrs_migrations;

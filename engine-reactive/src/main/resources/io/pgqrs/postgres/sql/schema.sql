@@ -6,6 +6,11 @@
 -- instances; SQLite's single writer serialises them by itself.
 SELECT pg_advisory_xact_lock(hashtext('pgqrs.install.' || $1))
 
+-- name: no_statement_timeout
+-- Install and uninstall may take long on big tables (a migration rewrites rows): they are exempt
+-- from the engine's statement timeout, for their transaction only. The lock timeout still holds.
+SET LOCAL statement_timeout = 0
+
 -- name: schema_exists
 SELECT EXISTS (SELECT 1 FROM pg_namespace WHERE nspname = $1) AS present
 
@@ -47,10 +52,38 @@ ORDER BY r.ord
 -- name: schema_created_by_install
 SELECT coalesce(bool_or(created_schema), false) AS created FROM {{schema}}.pgqrs_migrations
 
--- name: drop_tables
-DROP TABLE IF EXISTS {{schema}}.pgqrs_signals, {{schema}}.pgqrs_steps, {{schema}}.pgqrs_runs,
-    {{schema}}.pgqrs_workflows, {{schema}}.pgqrs_sweeps, {{schema}}.pgqrs_messages, {{schema}}.pgqrs_workers,
-    {{schema}}.pgqrs_queues, {{schema}}.pgqrs_migrations
+-- name: pgqrs_tables
+-- The tables named like pgqrs's that the schema holds, children first, and whether install made
+-- each: a table is pgqrs's only if the migration that creates it is recorded as applied here (the
+-- migrations create their tables without IF NOT EXISTS, so a recorded migration made them). A
+-- table of the user's that merely has such a name (next to a partial or older install) is not.
+SELECT t.name, t.version IN (SELECT version FROM {{schema}}.pgqrs_migrations) AS owned
+FROM (VALUES ('pgqrs_signals', 3, 1), ('pgqrs_steps', 3, 2), ('pgqrs_runs', 3, 3), ('pgqrs_workflows', 3, 4),
+             ('pgqrs_sweeps', 2, 5), ('pgqrs_messages', 1, 6), ('pgqrs_workers', 1, 7),
+             ('pgqrs_queues', 1, 8)) AS t(name, version, ord)
+WHERE to_regclass('{{schema_literal}}.' || t.name) IS NOT NULL
+ORDER BY t.ord
+
+-- name: drop_owned_tables
+-- Drops the tables of pgqrs_tables that install made, children first, then the migrations table;
+-- every other table stays. One statement, so the list is read where the tables are dropped.
+DO $$
+DECLARE
+  t record;
+BEGIN
+  FOR t IN
+    SELECT o.name
+    FROM (VALUES ('pgqrs_signals', 3, 1), ('pgqrs_steps', 3, 2), ('pgqrs_runs', 3, 3), ('pgqrs_workflows', 3, 4),
+                 ('pgqrs_sweeps', 2, 5), ('pgqrs_messages', 1, 6), ('pgqrs_workers', 1, 7),
+                 ('pgqrs_queues', 1, 8)) AS o(name, version, ord)
+    WHERE to_regclass('{{schema_literal}}.' || o.name) IS NOT NULL
+      AND o.version IN (SELECT version FROM {{schema}}.pgqrs_migrations)
+    ORDER BY o.ord
+  LOOP
+    EXECUTE format('DROP TABLE {{schema_literal}}.%I', t.name);
+  END LOOP;
+  DROP TABLE {{schema}}.pgqrs_migrations;
+END $$
 
 -- name: drop_schema_if_empty
 -- A failed DROP SCHEMA would abort the transaction; the DO block keeps it alive when the user has
