@@ -540,6 +540,12 @@ final class SqliteDriver implements StoreDriver {
   }
 
   @Override
+  public Mono<Long> countClaimable(String queue, @Nullable Instant now) {
+    return db.statements("count claimable messages", s -> first(s.query(sql("count_claimable"),
+        microsOrNull(now), queue), r -> r.longValue("claimable")));
+  }
+
+  @Override
   public Flux<Message> listMessages(StoreParams.ListMessages p) {
     return db.statements("list messages", s -> s.query(sql("list_messages"), p.queue(),
             p.state().name().toLowerCase(Locale.ROOT), p.afterId(), p.limit()))

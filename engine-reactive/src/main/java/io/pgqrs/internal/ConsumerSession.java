@@ -53,6 +53,8 @@ final class ConsumerSession {
   private static final AtomicLong SESSIONS = new AtomicLong();
   private static final int MAX_ACK_BATCH = 500;
   private static final Duration IDLE_FLOOR = Duration.ofMillis(5);
+  /** How long a small claim of a busy handler run waits for more places to free. */
+  private static final Duration TOP_UP_WAIT = Duration.ofMillis(20);
 
   private final Engine engine;
   private final DefaultConsumer.Settings settings;
@@ -79,6 +81,9 @@ final class ConsumerSession {
   private volatile boolean sinkCompleted;
   private volatile boolean ackWriting;
   private volatile @Nullable Disposable idleTimer;
+  /** The wait of a small claim for more room (see {@link #waitForMoreRoom}); only touched in the drain loop and its timer. */
+  private volatile @Nullable Disposable topUpTimer;
+  private volatile boolean topUpDue;
   /** Room promised to slots (see {@link #reserve}) and not yet filled or given back. */
   private final AtomicInteger reserved = new AtomicInteger();
   private volatile int claimingSize;
@@ -322,6 +327,9 @@ final class ConsumerSession {
       armIdleTimer();
       return;
     }
+    if (waitForMoreRoom(n)) {
+      return;
+    }
     more = false;
     claiming = true;
     claimingSize = n;
@@ -329,6 +337,38 @@ final class ConsumerSession {
     (c != null ? c.claim(settings.queue(), n, settings.lease(), workerId) : plainClaim(n))
         .publishOn(Schedulers.parallel())
         .subscribe(this::claimed, this::claimFailed);
+  }
+
+  /**
+   * Whether a handler run should let a small claim wait for a moment: its handlers finish one at a
+   * time, and claiming each freed place on its own would make every claim a round trip for one
+   * message. While the session still holds work, a claim smaller than half the concurrency (at
+   * most the batch size) waits up to {@link #TOP_UP_WAIT} for more places to free, as
+   * db-scheduler's lower limit and River's fetch cooldown do; an idle session claims at once, so an
+   * idle consumer's wake-up latency is unchanged. Never claims more than the handlers can run.
+   */
+  private boolean waitForMoreRoom(int n) {
+    if (!handlerMode) {
+      return false;
+    }
+    int enough = Math.min(settings.batchSize(), (settings.concurrency() + 1) / 2);
+    if (n >= enough || held.isEmpty() || topUpDue) {
+      topUpDue = false;
+      Disposable wait = topUpTimer;
+      topUpTimer = null;
+      if (wait != null) {
+        wait.dispose();
+      }
+      return false;
+    }
+    if (topUpTimer == null) {
+      topUpTimer = Mono.delay(TOP_UP_WAIT, engine.timers()).subscribe(t -> {
+        topUpTimer = null;
+        topUpDue = true;
+        signal();
+      });
+    }
+    return true;
   }
 
   private Mono<StoreResults.Claimed> plainClaim(int n) {
@@ -681,6 +721,10 @@ final class ConsumerSession {
           Disposable timer = idleTimer;
           if (timer != null) {
             timer.dispose();
+          }
+          Disposable wait = topUpTimer;
+          if (wait != null) {
+            wait.dispose();
           }
           engine.untrack(this);
           finished.tryEmitEmpty();

@@ -445,6 +445,12 @@ public final class Engine implements Store {
           () -> driver.queueMetrics(new StoreParams.MetricsQuery(name, null)).next()
               .switchIfEmpty(Mono.error(() -> queueNotFound(name))));
     }
+
+    @Override
+    public Mono<Long> claimable(String name) {
+      return checked(() -> Names.checkQueue(name),
+          () -> driver.countClaimable(name, null).switchIfEmpty(Mono.error(() -> queueNotFound(name))));
+    }
   }
 
   private final java.util.concurrent.atomic.AtomicLong leaseLosses = new java.util.concurrent.atomic.AtomicLong();

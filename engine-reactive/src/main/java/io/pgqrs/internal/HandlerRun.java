@@ -110,7 +110,7 @@ final class HandlerRun {
 
   private void released(List<DefaultDelivery> released) {
     for (DefaultDelivery d : released) {
-      emit(new Outcome(d.id(), Outcome.Kind.RELEASED_ON_SHUTDOWN, d.attempts(), Duration.ZERO, null));
+      emit(outcome(d, Outcome.Kind.RELEASED_ON_SHUTDOWN, Duration.ZERO, null));
     }
   }
 
@@ -126,6 +126,11 @@ final class HandlerRun {
   // ---------------------------------------------------------------- one message
 
   private Mono<Outcome> process(DefaultDelivery d) {
+    if (shuttingDown.get()) {
+      // Claimed ahead and not started when the shutdown began: the session releases it at the end
+      // and reports it as released, instead of starting a handler the shutdown would have to wait for.
+      return Mono.empty();
+    }
     Message message = d.message();
     Mono<Void> work = Mono.defer(() -> {
           Publisher<?> result = handler.apply(d);
@@ -145,13 +150,13 @@ final class HandlerRun {
         .onErrorResume(e -> {
           log.error("pgqrs could not record the outcome of message {} on queue '{}'; it will be delivered again "
               + "when its lease expires", d.id(), settings.queue(), e);
-          return Mono.just(new Outcome(d.id(), Outcome.Kind.NOT_RECORDED, d.attempts(), null, WorkflowRuntime.describe(e)));
+          return Mono.just(outcome(d, Outcome.Kind.NOT_RECORDED, null, WorkflowRuntime.describe(e)));
         });
   }
 
   private Mono<Outcome> succeeded(DefaultDelivery d) {
     if (d.settled()) {
-      return Mono.just(new Outcome(d.id(), Outcome.Kind.SETTLED_BY_HANDLER, d.attempts(), null, null));
+      return Mono.just(outcome(d, Outcome.Kind.SETTLED_BY_HANDLER, null, null));
     }
     if (d.leaseLost()) {
       return Mono.just(lost(d, null));
@@ -159,7 +164,7 @@ final class HandlerRun {
     Outcome.Kind kind = settings.deleteOnSuccess() ? Outcome.Kind.DELETED : Outcome.Kind.ARCHIVED;
     Mono<Boolean> ack = Mono.defer(() -> settings.deleteOnSuccess() ? d.delete() : d.ack());
     return ack
-        .map(done -> done ? new Outcome(d.id(), kind, d.attempts(), null, null) : lost(d, null));
+        .map(done -> done ? outcome(d, kind, null, null) : lost(d, null));
   }
 
   private Mono<Outcome> failed(DefaultDelivery d, Throwable error) {
@@ -173,17 +178,22 @@ final class HandlerRun {
       log.warn("pgqrs dead-letters message {} of queue '{}' after {} attempt(s): {}", d.id(), settings.queue(),
           d.attempts(), text);
       return Mono.defer(() -> d.deadLetter(text))
-          .map(done -> done ? new Outcome(d.id(), Outcome.Kind.DEAD_LETTERED, d.attempts(), null, text) : lost(d, text));
+          .map(done -> done ? outcome(d, Outcome.Kind.DEAD_LETTERED, null, text) : lost(d, text));
     }
     Duration delay = error instanceof RetryLaterException later ? later.delay() : policy.delayAfter(d.attempts());
     log.debug("pgqrs retries message {} of queue '{}' in {}: {}", d.id(), settings.queue(), delay, text);
     return Mono.defer(() -> d.release(delay, text))
-        .map(done -> done ? new Outcome(d.id(), Outcome.Kind.RETRY_SCHEDULED, d.attempts(), delay, text)
+        .map(done -> done ? outcome(d, Outcome.Kind.RETRY_SCHEDULED, delay, text)
             : lost(d, text));
+  }
+
+  private static Outcome outcome(DefaultDelivery d, Outcome.Kind kind, @Nullable Duration retryIn,
+      @Nullable String error) {
+    return new Outcome(d.id(), kind, d.attempts(), retryIn, error, d.message().enqueuedAt());
   }
 
   private Outcome lost(DefaultDelivery d, @Nullable String error) {
     log.warn("pgqrs discarded the outcome of message {} on queue '{}': its lease was lost", d.id(), settings.queue());
-    return new Outcome(d.id(), Outcome.Kind.LEASE_LOST, d.attempts(), null, error);
+    return outcome(d, Outcome.Kind.LEASE_LOST, null, error);
   }
 }

@@ -671,6 +671,12 @@ final class PostgresDriver implements StoreDriver {
   }
 
   @Override
+  public Mono<Long> countClaimable(String queue, @Nullable Instant now) {
+    return one("count claimable messages", sql.get("count_claimable"), row -> row.get("claimable", Long.class),
+        opt(now, Instant.class), queue);
+  }
+
+  @Override
   public Flux<Message> listMessages(StoreParams.ListMessages p) {
     return withConnection("list messages", c -> rows(c, sql.get("list_messages"), PostgresDriver::message, p.queue(),
         p.state().name().toLowerCase(Locale.ROOT), p.afterId(), p.limit()));

@@ -67,6 +67,11 @@ public interface Consumer {
    * cancelled and its message released as failed. If the lease is lost while the handler runs,
    * its outcome is discarded and logged, never applied.
    *
+   * <p>The subscription claims only what its handlers can run, at most the batch size per claim.
+   * While handlers are busy, a claim for fewer than half the concurrency waits a few milliseconds
+   * for more handlers to finish, so a backlog is taken several messages per statement even when
+   * handlers finish one at a time; an idle subscription claims at once.
+   *
    * <p>Cancelling the subscription is a graceful shutdown, run in the background: claiming stops,
    * handlers in flight may finish within the shutdown timeout, the rest are cancelled and their
    * messages released, and the worker is marked stopped. A store error that ends claiming (for

@@ -1,6 +1,8 @@
 package io.pgqrs.queue;
 
 import java.time.Duration;
+import java.time.Instant;
+import java.util.Objects;
 import org.jspecify.annotations.Nullable;
 
 /**
@@ -12,8 +14,21 @@ import org.jspecify.annotations.Nullable;
  * @param attempts the message's deliveries so far, this one included
  * @param retryIn for {@link Kind#RETRY_SCHEDULED}: when the message becomes claimable again
  * @param error the handler's error as recorded in the store, if it failed
+ * @param enqueuedAt when the message was enqueued, by the store's clock: with the time the outcome
+ *     arrives, the message's end-to-end latency, without a side map from ids
  */
-public record Outcome(long messageId, Kind kind, int attempts, @Nullable Duration retryIn, @Nullable String error) {
+public record Outcome(long messageId, Kind kind, int attempts, @Nullable Duration retryIn, @Nullable String error,
+    Instant enqueuedAt) {
+
+  /**
+   * Validates the components.
+   *
+   * @throws NullPointerException if {@code kind} or {@code enqueuedAt} is null
+   */
+  public Outcome {
+    Objects.requireNonNull(kind, "kind");
+    Objects.requireNonNull(enqueuedAt, "enqueuedAt");
+  }
 
   /** What happened to a message. */
   public enum Kind {
@@ -34,8 +49,9 @@ public record Outcome(long messageId, Kind kind, int attempts, @Nullable Duratio
     /** The consumer shut down before the handler finished: the message was released untouched. */
     RELEASED_ON_SHUTDOWN,
     /**
-     * The store could not record the outcome (it stayed unavailable through the retries): the lease
-     * will expire and the message will be delivered again.
+     * The store could not record the outcome (it stayed unavailable while the lease lasted, or
+     * refused the settle): the consumer let the message go, and it will be delivered again once
+     * its lease expires.
      */
     NOT_RECORDED,
     /** The handler settled the delivery itself (workflow workers finish or park runs this way). */

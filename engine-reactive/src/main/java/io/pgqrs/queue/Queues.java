@@ -78,4 +78,15 @@ public interface Queues {
    * @return the metrics; {@link QueueNotFoundException} if there is no queue
    */
   Mono<QueueMetrics> metrics(String name);
+
+  /**
+   * How many messages of a queue a claim could take now: live and visible (neither delayed nor
+   * leased). Cheap: it reads only the queue's live rows, through the claim index, never the
+   * archived or dead ones, so it suits a frequent poll (autoscaling, a health probe) where
+   * {@link #metrics(String)} would scan the whole archive. Cold.
+   *
+   * @param name the queue name
+   * @return the count; {@link QueueNotFoundException} if there is no queue
+   */
+  Mono<Long> claimable(String name);
 }

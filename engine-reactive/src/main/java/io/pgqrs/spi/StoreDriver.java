@@ -394,6 +394,16 @@ public interface StoreDriver {
    */
   Mono<java.time.Duration> untilNextVisible(String queue, java.time.@org.jspecify.annotations.Nullable Instant now);
 
+  /**
+   * Counts the messages of a queue a claim could take now: live and visible. Reads only live rows
+   * (the claim index), never archived or dead ones. Cold.
+   *
+   * @param queue the queue
+   * @param now the clock, or null for the store's own
+   * @return the count; empty if the queue does not exist
+   */
+  Mono<Long> countClaimable(String queue, java.time.@org.jspecify.annotations.Nullable Instant now);
+
   // ---------------------------------------------------------------- workflows
 
   /**

@@ -220,6 +220,42 @@ public abstract class ConsumerContract extends StoreContract {
   }
 
   @Test
+  void aHandlerRunClaimsSeveralMessagesPerStatementWhileItsHandlersFinishOneByOne() {
+    String q = newQueue();
+    int messages = 60;
+    enqueue(q, messages);
+    FaultyStore faulty = FaultyStore.over(store);
+    try {
+      // Eight handlers finishing one at a time free one place at a time; the claims still take
+      // several messages each.
+      StepVerifier.create(faulty.store().consumer(q).concurrency(8).batchSize(10).build()
+              .handle(m -> Mono.delay(Duration.ofMillis(5)))
+              .filter(o -> o.kind() == Outcome.Kind.ARCHIVED)
+              .take(messages))
+          .expectNextCount(messages)
+          .expectComplete()
+          .verify(T);
+      assertThat(faulty.calls("claim")).as("claims for %s messages", messages).isLessThanOrEqualTo(messages / 4);
+    } finally {
+      faulty.store().close().block(T);
+    }
+  }
+
+  @Test
+  void anOutcomeTellsWhenItsMessageWasEnqueued() {
+    String q = newQueue();
+    long id = producer(q).enqueue(payload(1)).block(T);
+    Instant enqueuedAt = store.messages().get(id).block(T).enqueuedAt();
+    StepVerifier.create(consumer(q).build().handle(m -> Mono.empty()).take(1))
+        .assertNext(o -> {
+          assertThat(o.messageId()).isEqualTo(id);
+          assertThat(o.enqueuedAt()).isEqualTo(enqueuedAt);
+        })
+        .expectComplete()
+        .verify(T);
+  }
+
+  @Test
   void deleteOnSuccessDeletes() {
     String q = newQueue();
     enqueue(q, 3);

@@ -28,6 +28,25 @@ import reactor.test.StepVerifier;
 public abstract class QueueContract extends StoreContract {
 
   @Test
+  void claimableCountsOnlyWhatAClaimCouldTakeNow() {
+    String q = newQueue();
+    List<Long> ids = producer(q).enqueuePayloads(IntStream.range(0, 6).mapToObj(StoreContract::payload).toList())
+        .block(T);
+    producer(q).enqueueDelayed(payload(7), Duration.ofHours(1)).block(T);
+    StepVerifier.create(store.queues().claimable(q)).expectNext(6L).expectComplete().verify(T);
+    List<Message> claimed = claim(q, 3);
+    store.messages().archive(claimed.get(0).lease()).block(T);
+    store.messages().deadLetter(claimed.get(1).lease(), "for the test").block(T);
+    // Three untouched messages left; one leased, one archived, one dead and one delayed do not count.
+    StepVerifier.create(store.queues().claimable(q)).expectNext(3L).expectComplete().verify(T);
+    assertThat(ids).hasSize(6);
+    StepVerifier.create(store.queues().claimable(newQueue())).expectNext(0L).expectComplete().verify(T);
+    StepVerifier.create(store.queues().claimable("no_such_queue_" + System.nanoTime()))
+        .expectError(QueueNotFoundException.class)
+        .verify(T);
+  }
+
+  @Test
   void createdQueueCanBeReadAndListed() {
     String name = newQueue(7);
     StepVerifier.create(store.queues().get(name))

@@ -122,6 +122,13 @@ WHERE m.id = ?1
 SELECT max(0, min(visible_at) - coalesce(?1, {{_now}})) AS micros FROM pgqrs_messages
 WHERE queue_id = (SELECT id FROM pgqrs_queues WHERE name = ?2) AND state = 'live'
 
+-- name: count_claimable
+-- Only the queue's live rows are read, through the claim index: never the archive. No row for an
+-- unknown queue.
+SELECT (SELECT count(*) FROM pgqrs_messages m
+        WHERE m.queue_id = q.id AND m.state = 'live' AND m.visible_at <= coalesce(?1, {{_now}})) AS claimable
+FROM pgqrs_queues q WHERE q.name = ?2
+
 -- name: list_messages
 SELECT {{_message_columns}}
 FROM pgqrs_messages m

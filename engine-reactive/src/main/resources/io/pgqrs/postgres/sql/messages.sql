@@ -156,6 +156,14 @@ SELECT (extract(epoch FROM (min(m.visible_at) - (SELECT now FROM n))) * 1000000)
 FROM {{schema}}.pgqrs_messages m
 WHERE m.queue_id = (SELECT id FROM {{schema}}.pgqrs_queues WHERE name = $2) AND m.state = 'live'
 
+-- name: count_claimable
+-- Only the queue's live rows are read, through the claim index: never the archive. No row for an
+-- unknown queue.
+WITH n AS (SELECT {{_now}} AS now)
+SELECT (SELECT count(*) FROM {{schema}}.pgqrs_messages m
+        WHERE m.queue_id = q.id AND m.state = 'live' AND m.visible_at <= (SELECT now FROM n)) AS claimable
+FROM {{schema}}.pgqrs_queues q WHERE q.name = $2
+
 -- name: find_message
 SELECT {{_message_columns}} FROM {{schema}}.pgqrs_messages m JOIN {{schema}}.pgqrs_queues q ON q.id = m.queue_id
 WHERE m.id = $1
