@@ -33,7 +33,9 @@ public final class BenchMain {
         --consumers LIST --batch LIST     drain sweep (1,2,4 and 1,10,50); latency consumers (1)
         --warmup N                        drain: untimed warm-up messages (min(10000, N/5)); 0 for none
         --repeat R                        drain: alternate ceiling and pgqrs R times per cell, report the median (1)
-        --api loop|stream                 drain with claim+archive loops (default) or the consumer stream
+        --api loop|stream|handle          drain with claim+archive loops (default), the consumer stream
+                                          (deliveries()) or the handler runtime (handle()); on PostgreSQL
+                                          each pgqrs cell reports xact_per_msg (commits per message)
         --no-ceiling --no-peers           drain: skip the JDBC ceiling / the peers
         --peers LIST                      drain peers (db-scheduler,jobrunr)   --peer-messages N (= --messages)
         --rate N --seconds S              latency: enqueues per second (500) for S seconds (30)

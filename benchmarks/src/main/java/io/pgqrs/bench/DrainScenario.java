@@ -42,8 +42,8 @@ final class DrainScenario {
     List<Integer> consumers = options.integers("consumers", List.of(1, 2, 4));
     List<Integer> batches = options.integers("batch", List.of(1, 10, 50));
     String api = options.string("api", "loop");
-    if (!api.equals("loop") && !api.equals("stream")) {
-      throw new IllegalArgumentException("--api must be loop or stream, not " + api);
+    if (!api.equals("loop") && !api.equals("stream") && !api.equals("handle")) {
+      throw new IllegalArgumentException("--api must be loop, stream or handle, not " + api);
     }
     try (Target target = Target.open(options.value("backend"), options.value("url"), "drain",
         options.flag("keep-schema"))) {
@@ -65,6 +65,8 @@ final class DrainScenario {
           + " x batch " + batches + ", api " + api + (ceiling ? ", with the JDBC ceiling" : "")
           + (peerNames.isEmpty() ? "" : ", peers " + peerNames));
       List<DrainPeer> peers = new ArrayList<>();
+      CommitCounter commits = pg ? new CommitCounter(target, Duration.ZERO) : null;
+      ObjectNode xacts = null;
       try (Results results = new Results(options.path("out", BenchMain.defaultOut()), "drain",
           target.backend(), env)) {
         for (String name : peerNames) {
@@ -129,11 +131,20 @@ final class DrainScenario {
                 ceilingRates.add(run.messages() / (run.nanos() / 1e9));
               }
               reset(store, target, schema, queue, messages);
+              // The last repetition's commits per message: every statement of the engine is a
+              // commit (autocommit or one transaction), background work included.
+              CommitCounter.Window window = commits != null && r == repeat - 1 ? commits.begin() : null;
               long start = System.nanoTime();
-              long drained = api.equals("loop")
-                  ? drainLoop(store.messages(), queue, c, b, messages, claims, acks)
-                  : drainStream(store, queue, c, b, messages, acks);
+              long drained = switch (api) {
+                case "loop" -> drainLoop(store.messages(), queue, c, b, messages, claims, acks);
+                case "stream" -> drainStream(store, queue, c, b, messages, acks);
+                default -> drainHandle(store, queue, c, b, messages);
+              };
               rates.add(drained / ((System.nanoTime() - start) / 1e9));
+              if (window != null) {
+                xacts = results.cell("xact");
+                commits.finish(window, drained, xacts);
+              }
             }
             Double ceilingRate = null;
             if (ceiling) {
@@ -164,6 +175,11 @@ final class DrainScenario {
             runs(cell, rates);
             claims.writeTo(cell, "claim_", false);
             acks.writeTo(cell, "ack_", false);
+            if (xacts != null) {
+              Latencies.put(cell, "xact_per_msg", xacts.get("xact_per_run").asDouble());
+              cell.put("xact_commits", xacts.get("xact_commits").asLong());
+              xacts = null;
+            }
             if (ceilingRate != null) {
               Latencies.put(cell, "ceiling_msg_per_s", ceilingRate);
               Latencies.put(cell, "ratio_to_ceiling", rate / ceilingRate);
@@ -190,6 +206,9 @@ final class DrainScenario {
       } finally {
         for (DrainPeer peer : peers) {
           peer.close();
+        }
+        if (commits != null) {
+          commits.close();
         }
         Stores.close(store);
       }
@@ -257,6 +276,30 @@ final class DrainScenario {
       loops.add(loop);
     }
     Mono.when(loops).block(Stores.TIMEOUT);
+    return done.get();
+  }
+
+  /**
+   * C subscriptions of the handler runtime ({@code handle()}) with a handler that does nothing,
+   * each claiming up to {@code batch} per statement and running up to {@code max(1, 2 * batch)}
+   * handlers at once, as {@link #drainStream} holds deliveries.
+   */
+  static long drainHandle(Store store, String queue, int consumers, int batch, long total) {
+    AtomicLong done = new AtomicLong();
+    Sinks.One<Boolean> stop = Sinks.one();
+    List<Mono<Void>> subs = new ArrayList<>();
+    for (int i = 0; i < consumers; i++) {
+      subs.add(store.consumer(queue).batchSize(batch).concurrency(Math.max(1, 2 * batch))
+          .shutdownTimeout(Duration.ofSeconds(5)).build()
+          .handle(m -> Mono.empty(), stop.asMono())
+          .doOnNext(o -> {
+            if (o.kind() == io.pgqrs.queue.Outcome.Kind.ARCHIVED && done.incrementAndGet() >= total) {
+              stop.tryEmitValue(true);
+            }
+          })
+          .then());
+    }
+    Flux.merge(subs).then().block(Stores.TIMEOUT);
     return done.get();
   }
 

@@ -116,7 +116,17 @@ class ScenarioSmokeTest {
         "--api", "stream", "--no-peers", "--no-ceiling", "--warmup", "0");
     assertThat(cells).hasSize(1);
     assertThat(cells.get(0).path("api").asText()).isEqualTo("stream");
-    hasNumbers(cells.get(0), "msg_per_s", "ack_p50_ms");
+    hasNumbers(cells.get(0), "msg_per_s", "ack_p50_ms", "xact_per_msg");
+  }
+
+  @Test
+  @Order(2)
+  void drainOnPostgresThroughTheHandlerRuntime() throws Exception {
+    List<JsonNode> cells = run("drain", "--url", url, "--messages", "200", "--consumers", "2", "--batch", "10",
+        "--api", "handle", "--no-peers", "--no-ceiling", "--warmup", "0");
+    assertThat(cells).hasSize(1);
+    assertThat(cells.get(0).path("api").asText()).isEqualTo("handle");
+    hasNumbers(cells.get(0), "msg_per_s", "xact_per_msg");
   }
 
   @Test
