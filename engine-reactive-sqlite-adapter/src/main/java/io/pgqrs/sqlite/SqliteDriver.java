@@ -519,6 +519,25 @@ final class SqliteDriver implements StoreDriver {
   }
 
   @Override
+  public Mono<List<Lease>> extendMany(StoreParams.ExtendMany p) {
+    if (p.leases().isEmpty()) {
+      return Mono.just(List.of());
+    }
+    StringBuilder json = new StringBuilder("[");
+    for (StoreParams.LeaseExtension l : p.leases()) {
+      json.append(json.length() == 1 ? "" : ",").append("{\"id\":").append(l.messageId())
+          .append(",\"token\":\"").append(l.token()).append("\",\"micros\":").append(micros(l.duration()))
+          .append('}');
+    }
+    String leases = json.append(']').toString();
+    return db.statements("extend leases", s -> s.query(sql("extend_many"), microsOrNull(p.now()), leases))
+        .map(rows -> rows.stream()
+            .map(r -> new Lease(r.longValue("id"), UUID.fromString(r.string("lease_token")),
+                instant(r.longValue("visible_at"))))
+            .toList());
+  }
+
+  @Override
   public Mono<Boolean> deadLetter(StoreParams.DeadLetter p) {
     StoreParams.LeaseRef l = p.lease();
     return db.statements("dead-letter", s -> s.update(sql("dead_letter"), microsOrNull(l.now()), l.messageId(),

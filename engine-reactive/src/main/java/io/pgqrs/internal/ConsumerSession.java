@@ -38,7 +38,8 @@ import reactor.util.retry.Retry;
 
 /**
  * One subscription of a consumer: its worker, its claim loop, the deliveries it holds and the
- * background work that keeps them (heartbeats, lease extension, wake-ups, the idle timer).
+ * background work that keeps them (heartbeats, wake-ups, the idle timer; the engine's
+ * {@link LeaseKeeper} extends their leases).
  *
  * <p>Claiming is driven by one serialised drain loop ({@link #signal()}): it claims when the
  * subscriber has demand, the in-flight bound has room, the worker is not suspended and there may
@@ -214,11 +215,8 @@ final class ConsumerSession {
               return Mono.empty();
             }))
         .subscribe());
-    Duration tick = settings.lease().dividedBy(3);
-    background.add(Flux.interval(tick, tick, engine.timers())
-        .onBackpressureDrop()
-        .concatMap(t -> extendHeld())
-        .subscribe());
+    // The engine's keeper extends what this session holds, with every other session's leases.
+    engine.leaseKeeper().register(this);
   }
 
   /** Acts on the status a heartbeat returned. Cold; errors as the store does when re-registering. */
@@ -260,22 +258,9 @@ final class ConsumerSession {
     return Mono.empty();
   }
 
-  private Mono<Void> extendHeld() {
-    return Flux.fromIterable(new ArrayList<>(held))
-        .filter(d -> !d.settled() && !d.leaseLost())
-        .flatMap(d -> engine.messages().extend(d.lease(), settings.lease())
-            .doOnNext(d::extended)
-            .switchIfEmpty(Mono.fromRunnable(() -> {
-              if (d.markLost()) {
-                engine.leaseLost();
-                log.warn("pgqrs lost the lease of message {} on queue '{}' while holding it", d.id(), settings.queue());
-              }
-            }))
-            .onErrorResume(e -> {
-              log.warn("pgqrs could not extend the lease of message {}: {}", d.id(), e.toString());
-              return Mono.empty();
-            }), 8)
-        .then();
+  /** The deliveries this session holds now, a live view: the lease keeper reads it at each tick. */
+  java.util.Collection<DefaultDelivery> held() {
+    return java.util.Collections.unmodifiableSet(held);
   }
 
   // ---------------------------------------------------------------- the claim loop
@@ -717,6 +702,7 @@ final class ConsumerSession {
               .then(Mono.fromSupplier(() -> List.copyOf(released)));
         }))
         .doFinally(signal -> {
+          engine.leaseKeeper().unregister(this);
           background.dispose();
           Disposable timer = idleTimer;
           if (timer != null) {

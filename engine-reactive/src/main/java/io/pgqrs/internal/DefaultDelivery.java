@@ -58,6 +58,11 @@ final class DefaultDelivery implements Delivery {
     return lease;
   }
 
+  /** When the lease ends unless extended, in nanoseconds on the engine's timers. */
+  long leaseEndsNanos() {
+    return leaseEndsNanos;
+  }
+
   long id() {
     return message.id();
   }

@@ -80,6 +80,7 @@ public final class Engine implements Store {
   private boolean closing;
   private final MaintenanceServices maintenance;
   private final WorkflowRuntime runtime;
+  private final LeaseKeeper leaseKeeper = new LeaseKeeper(this);
 
   private Engine(StoreDriver driver, PgqrsConfig config, ObjectMapper mapper, String hostname) {
     this.driver = driver;
@@ -188,6 +189,11 @@ public final class Engine implements Store {
     return config.scheduler();
   }
 
+  /** The one keeper of every lease this engine's consumer sessions hold. */
+  LeaseKeeper leaseKeeper() {
+    return leaseKeeper;
+  }
+
   boolean wakeupsEnabled() {
     return config.wakeups();
   }
@@ -277,6 +283,7 @@ public final class Engine implements Store {
             session.requestStop();
             return session.finished();
           })
+          .then(Mono.fromRunnable(leaseKeeper::stop))
           .then(Mono.defer(maintenance::shutdown))
           .then(Mono.fromRunnable(runtime::close))
           .then(Mono.defer(driver::close));

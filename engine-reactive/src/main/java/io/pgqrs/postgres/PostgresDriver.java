@@ -649,6 +649,20 @@ final class PostgresDriver implements StoreDriver {
   }
 
   @Override
+  public Mono<List<Lease>> extendMany(StoreParams.ExtendMany p) {
+    if (p.leases().isEmpty()) {
+      return Mono.just(List.of());
+    }
+    Long[] ids = p.leases().stream().map(StoreParams.LeaseExtension::messageId).toArray(Long[]::new);
+    String[] tokens = p.leases().stream().map(l -> l.token().toString()).toArray(String[]::new);
+    Long[] lengths = p.leases().stream().map(l -> saturatedMillis(l.duration())).toArray(Long[]::new);
+    return withConnection("extend leases", c -> rows(c, sql.get("extend_many"),
+            row -> new Lease(longValue(row, "id"), row.get("lease_token", UUID.class), instant(row, "visible_at")),
+            opt(p.now(), Instant.class), ids, tokens, lengths))
+        .collectList();
+  }
+
+  @Override
   public Mono<Boolean> deadLetter(StoreParams.DeadLetter p) {
     StoreParams.LeaseRef l = p.lease();
     return update("dead-letter", sql.get("dead_letter"), opt(l.now(), Instant.class), l.messageId(), l.token(),

@@ -182,6 +182,18 @@ public interface StoreDriver {
   Mono<Lease> extend(StoreParams.Extend p);
 
   /**
+   * Extends several leases in one statement (or one transaction), each fenced by its token and
+   * extended by its own duration from the store's clock; rows are locked in message id order, so
+   * concurrent batches cannot deadlock. Cold.
+   *
+   * @param p the leases; an empty list changes nothing
+   * @return the new lease of each input lease that was still held (in no particular order, a
+   *     repeated lease once); a lease not returned was lost, archived or settled, and nothing was
+   *     changed for it
+   */
+  Mono<List<Lease>> extendMany(StoreParams.ExtendMany p);
+
+  /**
    * Dead-letters a leased message.
    *
    * @param p the parameters

@@ -127,6 +127,28 @@ public final class StoreParams {
   public record Extend(LeaseRef lease, Duration duration) {}
 
   /**
+   * One lease to extend in an {@link ExtendMany}.
+   *
+   * @param messageId the leased message
+   * @param token the lease's token: the fence
+   * @param duration how long the lease lasts from the store's now on
+   */
+  public record LeaseExtension(long messageId, UUID token, Duration duration) {}
+
+  /**
+   * Extends several leases in one statement, each by its own duration from the store's clock.
+   *
+   * @param leases the leases
+   * @param now the clock override, or null
+   */
+  public record ExtendMany(List<LeaseExtension> leases, @Nullable Instant now) {
+    /** Copies the list. */
+    public ExtendMany {
+      leases = List.copyOf(leases);
+    }
+  }
+
+  /**
    * Dead-letters a leased message.
    *
    * @param lease the lease

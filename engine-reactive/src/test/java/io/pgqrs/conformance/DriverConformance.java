@@ -892,6 +892,58 @@ public abstract class DriverConformance {
     assertThat(claimedIds(q, 1, t.plus(LEASE).plusSeconds(1))).isEmpty();
   }
 
+  private static StoreParams.LeaseExtension extension(StoreParams.LeaseRef ref, Duration duration) {
+    return new StoreParams.LeaseExtension(ref.messageId(), ref.token(), duration);
+  }
+
+  @Test
+  void extendManyExtendsExactlyTheHeldLeasesEachByItsOwnLength() {
+    Instant t = start();
+    String q = rows.queue(t);
+    Message held = rows.leasedMessage(q, t);
+    Message heldLonger = rows.leasedMessage(q, t);
+    Instant at = t.plusSeconds(10);
+    Message expired = rows.expiredLease(q, at);
+    Message forgedOne = rows.leasedMessage(q, t);
+    Message archived = rows.leasedMessage(q, t);
+    assertThat(driver.archive(ref(archived, t.plusSeconds(1))).block(T)).isTrue();
+    Message expiredBefore = find(expired.id());
+    Message forgedBefore = find(forgedOne.id());
+    Message archivedBefore = find(archived.id());
+    List<Lease> extended = driver.extendMany(new StoreParams.ExtendMany(List.of(
+        extension(ref(held, at), Duration.ofSeconds(60)),
+        extension(ref(expired, at), Duration.ofSeconds(60)),
+        extension(forged(forgedOne, at), Duration.ofSeconds(60)),
+        extension(ref(archived, at), Duration.ofSeconds(60)),
+        extension(ref(heldLonger, at), Duration.ofSeconds(90))), at)).block(T);
+    assertThat(extended).containsExactlyInAnyOrder(
+        new Lease(held.id(), held.leaseToken(), at.plusSeconds(60)),
+        new Lease(heldLonger.id(), heldLonger.leaseToken(), at.plusSeconds(90)));
+    assertThat(find(held.id()).visibleAt()).isEqualTo(at.plusSeconds(60));
+    assertThat(find(held.id()).leaseToken()).isEqualTo(held.leaseToken());
+    assertThat(find(heldLonger.id()).visibleAt()).isEqualTo(at.plusSeconds(90));
+    assertThat(find(expired.id())).isEqualTo(expiredBefore);
+    assertThat(find(forgedOne.id())).isEqualTo(forgedBefore);
+    assertThat(find(archived.id())).isEqualTo(archivedBefore);
+    assertThat(claimedIds(q, 5, t.plus(LEASE).plusSeconds(1)))
+        .containsExactlyInAnyOrder(expired.id(), forgedOne.id());
+  }
+
+  @Test
+  void extendManyOfNothingOrOfARepeatedLeaseChangesItOnce() {
+    Instant t = start();
+    String q = rows.queue(t);
+    Message m = rows.leasedMessage(q, t);
+    Instant at = t.plusSeconds(1);
+    assertThat(driver.extendMany(new StoreParams.ExtendMany(List.of(), at)).block(T)).isEmpty();
+    assertThat(find(m.id())).isEqualTo(m);
+    assertThat(driver.extendMany(new StoreParams.ExtendMany(List.of(
+            extension(ref(m, at), Duration.ofSeconds(30)), extension(ref(m, at), Duration.ofSeconds(30))), at))
+        .block(T))
+        .containsExactly(new Lease(m.id(), m.leaseToken(), at.plusSeconds(30)));
+    assertThat(find(m.id()).visibleAt()).isEqualTo(at.plusSeconds(30));
+  }
+
   @Test
   void extendCanShortenALease() {
     Instant t = start();

@@ -376,6 +376,49 @@ public abstract class ConsumerContract extends StoreContract {
   }
 
   @Test
+  void oneStatementPerTickKeepsEveryLeaseOfEverySession() {
+    String q = newQueue();
+    enqueue(q, 6);
+    FaultyStore faulty = FaultyStore.over(store);
+    Sinks.Empty<Void> finish = Sinks.empty();
+    AtomicInteger running = new AtomicInteger();
+    // Two subscriptions, three messages each: only one keeper for the engine explains statements
+    // that each carry all six leases.
+    Consumer consumer = faulty.store().consumer(q).lease(Duration.ofMillis(1200)).batchSize(3).maxInFlight(3)
+        .concurrency(3).heartbeatInterval(Duration.ofMillis(100)).shutdownTimeout(Duration.ofSeconds(5)).build();
+    Sinks.Many<Outcome> outcomes = Sinks.many().replay().all();
+    List<reactor.core.Disposable> runs = List.of(
+        consumer.handle(m -> finish.asMono().doOnSubscribe(s -> running.incrementAndGet()))
+            .subscribe(o -> outcomes.emitNext(o, Sinks.EmitFailureHandler.busyLooping(T))),
+        consumer.handle(m -> finish.asMono().doOnSubscribe(s -> running.incrementAndGet()))
+            .subscribe(o -> outcomes.emitNext(o, Sinks.EmitFailureHandler.busyLooping(T))));
+    try {
+      await("six handlers running", () -> Mono.fromSupplier(() -> running.get() == 6));
+      int before = faulty.calls("extendMany");
+      // Four ticks of a third of the lease: more than a lease period since the last claim.
+      await("four more ticks", () -> Mono.fromSupplier(() -> faulty.calls("extendMany") >= before + 5));
+      finish.tryEmitEmpty();
+      StepVerifier.create(outcomes.asFlux().take(6))
+          .recordWith(java.util.ArrayList::new)
+          .expectNextCount(6)
+          .consumeRecordedWith(done -> assertThat(done).allSatisfy(o -> {
+            assertThat(o.kind()).isEqualTo(Outcome.Kind.ARCHIVED);
+            assertThat(o.attempts()).isEqualTo(1);
+          }))
+          .expectComplete()
+          .verify(T);
+      assertThat(faulty.calls("extend")).as("single-lease extensions").isZero();
+      // The call right after the count was read may have read what was held just before.
+      List<Object> ticks = faulty.firstArguments("extendMany").subList(before + 1, before + 5);
+      assertThat(ticks).allSatisfy(p -> assertThat(((StoreParams.ExtendMany) p).leases()).hasSize(6));
+      assertThat(EngineProbe.leaseLosses(faulty.store())).as("leases reported lost").isZero();
+    } finally {
+      runs.forEach(reactor.core.Disposable::dispose);
+      faulty.store().close().block(T);
+    }
+  }
+
+  @Test
   void anOutcomeAfterTheLeaseWasLostIsDiscarded() {
     String q = newQueue();
     long id = producer(q).enqueue(payload(1)).block(T);
@@ -592,12 +635,12 @@ public abstract class ConsumerContract extends StoreContract {
     // the ack commits first.
     FaultyStore faulty = FaultyStore.over(store)
         .hold("archive", gate.asMono())
-        .answer("extend", Mono.empty());
+        .answer("extendMany", Mono.just(List.of()));
     try {
       StepVerifier.create(faulty.store().consumer(q).lease(Duration.ofSeconds(3)).build()
               .handle(m -> Mono.empty()).take(1))
           .then(() -> {
-            await("an extension during the ack", () -> Mono.fromSupplier(() -> faulty.calls("extend") > 0));
+            await("an extension during the ack", () -> Mono.fromSupplier(() -> faulty.calls("extendMany") > 0));
             gate.tryEmitEmpty();
           })
           .assertNext(o -> {

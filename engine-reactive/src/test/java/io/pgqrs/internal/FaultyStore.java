@@ -23,6 +23,7 @@ public final class FaultyStore {
   private final Map<String, AtomicInteger> failuresLeft = new ConcurrentHashMap<>();
   private final Map<String, Supplier<? extends Throwable>> errors = new ConcurrentHashMap<>();
   private final Map<String, AtomicInteger> calls = new ConcurrentHashMap<>();
+  private final Map<String, java.util.List<Object>> firstArguments = new ConcurrentHashMap<>();
   private final Map<String, Object> answers = new ConcurrentHashMap<>();
   private final Map<String, AtomicInteger> answersLost = new ConcurrentHashMap<>();
   private final Map<String, Mono<Void>> gates = new ConcurrentHashMap<>();
@@ -33,6 +34,9 @@ public final class FaultyStore {
         new Class<?>[] {StoreDriver.class}, (proxy, method, args) -> {
           String name = method.getName();
           calls.computeIfAbsent(name, n -> new AtomicInteger()).incrementAndGet();
+          if (args != null && args.length > 0) {
+            firstArguments.computeIfAbsent(name, n -> new java.util.concurrent.CopyOnWriteArrayList<>()).add(args[0]);
+          }
           if (name.equals("close")) {
             return Mono.empty();
           }
@@ -149,6 +153,12 @@ public final class FaultyStore {
   public int calls(String method) {
     AtomicInteger n = calls.get(method);
     return n == null ? 0 : n.get();
+  }
+
+  /** The first argument of each call of a driver method so far, in call order (failed calls included). */
+  public java.util.List<Object> firstArguments(String method) {
+    java.util.List<Object> args = firstArguments.get(method);
+    return args == null ? java.util.List.of() : java.util.List.copyOf(args);
   }
 
   /** The engine, used as any store. */

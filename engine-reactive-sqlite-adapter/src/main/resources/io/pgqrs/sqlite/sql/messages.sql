@@ -106,6 +106,23 @@ FROM n
 WHERE {{_fenced}}
 RETURNING visible_at
 
+-- name: extend_many
+-- The engine's lease keeper: the leases come as one JSON array of {"id": ..., "token": ...,
+-- "micros": ...} objects (SQLite has no array parameters), each fenced by its token and extended
+-- from the clock by its own length in microseconds (a repeated lease once, by its longest). One
+-- statement takes the database's write lock once, so it cannot deadlock with another batch.
+WITH n AS (SELECT coalesce(?1, {{_now}}) AS now)
+UPDATE pgqrs_messages
+SET visible_at = n.now + min((SELECT max(json_extract(l.value, '$.micros')) FROM json_each(?2) AS l
+                              WHERE json_extract(l.value, '$.id') = pgqrs_messages.id
+                                AND json_extract(l.value, '$.token') = pgqrs_messages.lease_token),
+                             {{_never}} - n.now)
+FROM n
+WHERE id IN (SELECT json_extract(l.value, '$.id') FROM json_each(?2) AS l
+             WHERE json_extract(l.value, '$.token') = pgqrs_messages.lease_token)
+  AND state = 'live' AND visible_at > n.now
+RETURNING id, lease_token, visible_at
+
 -- name: dead_letter
 UPDATE pgqrs_messages
 SET state = 'dead', dead_at = coalesce(?1, {{_now}}), last_error = ?4, lease_token = NULL, lease_owner = NULL

@@ -144,6 +144,30 @@ UPDATE {{schema}}.pgqrs_messages m SET visible_at = {{_now}} + $4 * interval '1 
 WHERE {{_fenced}}
 RETURNING m.visible_at
 
+-- name: extend_many
+-- The engine's lease keeper: every lease it holds in one statement, arrays of ids, tokens and
+-- lengths in milliseconds unnested into a join, each lease fenced by its token and extended from
+-- the store's clock by its own length (a repeated lease once, by its longest length). The held rows
+-- are locked first in id order, as every statement that writes many messages does, so batches over
+-- the same rows wait for each other instead of deadlocking; the lock re-checks the fence on the
+-- row's latest version, so a lease settled or re-issued meanwhile is left alone.
+WITH n AS (SELECT {{_now}} AS now),
+t AS (
+    SELECT DISTINCT ON (id, token) id, token::uuid AS token, millis
+    FROM unnest($2::bigint[], $3::text[], $4::bigint[]) AS t(id, token, millis)
+    ORDER BY id, token, millis DESC),
+l AS MATERIALIZED (
+    SELECT m.id, t.token, t.millis
+    FROM {{schema}}.pgqrs_messages m
+    JOIN t ON t.id = m.id AND m.lease_token = t.token
+    WHERE m.state = 'live' AND m.visible_at > (SELECT now FROM n)
+    ORDER BY m.id
+    FOR UPDATE OF m)
+UPDATE {{schema}}.pgqrs_messages m SET visible_at = n.now + l.millis * interval '1 millisecond'
+FROM l, n
+WHERE m.id = l.id AND m.lease_token = l.token
+RETURNING m.id, m.lease_token, m.visible_at
+
 -- name: dead_letter
 UPDATE {{schema}}.pgqrs_messages m
 SET state = 'dead', dead_at = {{_now}}, last_error = $4, lease_token = NULL, lease_owner = NULL
