@@ -24,6 +24,7 @@ import java.util.Queue;
 import java.util.concurrent.ConcurrentLinkedQueue;
 import java.util.concurrent.atomic.AtomicInteger;
 import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.TestInstance;
@@ -53,6 +54,8 @@ class PostgresTransactionalEnqueueTest {
   /** Another engine on the same schema, standing for every other process. */
   private Store other;
   private String orders;
+  /** The caller's connections a test has not committed or rolled back yet. */
+  private final List<Connection> unfinished = new java.util.concurrent.CopyOnWriteArrayList<>();
 
   PostgresTransactionalEnqueueTest(PostgresDatabase.Target db) {
     this.db = db;
@@ -78,6 +81,16 @@ class PostgresTransactionalEnqueueTest {
     store.close().block(T);
   }
 
+  /** A failed test must not leave a transaction open: its locks would keep the schema from being dropped. */
+  @AfterEach
+  void rollBackWhatATestLeftOpen() {
+    for (Connection c : unfinished) {
+      Mono.from(c.rollbackTransaction()).onErrorResume(e -> Mono.empty()).then(Mono.from(c.close()))
+          .onErrorResume(e -> Mono.empty()).block(T);
+    }
+    unfinished.clear();
+  }
+
   // ---------------------------------------------------------------- the caller's side
 
   private Connection open() {
@@ -87,11 +100,13 @@ class PostgresTransactionalEnqueueTest {
   /** A connection in a transaction the caller began. */
   private Connection begun() {
     Connection c = open();
+    unfinished.add(c);
     Mono.from(c.beginTransaction()).block(T);
     return c;
   }
 
-  private static void commit(Connection c) {
+  private void commit(Connection c) {
+    unfinished.remove(c);
     try {
       Mono.from(c.commitTransaction()).block(T);
     } finally {
@@ -99,7 +114,8 @@ class PostgresTransactionalEnqueueTest {
     }
   }
 
-  private static void rollback(Connection c) {
+  private void rollback(Connection c) {
+    unfinished.remove(c);
     try {
       Mono.from(c.rollbackTransaction()).block(T);
     } finally {
