@@ -33,7 +33,7 @@ import reactor.core.publisher.Mono;
 public final class SqliteDriverProvider implements StoreDriverProvider {
 
   private static final AtomicInteger OPENED = new AtomicInteger();
-  private static final Capabilities CAPABILITIES = new Capabilities("sqlite", false, false, true, false);
+  private static final Capabilities CAPABILITIES = new Capabilities("sqlite", false, false, true, false, false);
 
   /** Creates the provider; called by {@link java.util.ServiceLoader}. */
   public SqliteDriverProvider() {}

@@ -27,7 +27,7 @@ import reactor.core.publisher.Mono;
  */
 public final class TursoDriverProvider implements StoreDriverProvider {
 
-  private static final Capabilities CAPABILITIES = new Capabilities("turso", false, false, true, false);
+  private static final Capabilities CAPABILITIES = new Capabilities("turso", false, false, true, false, false);
 
   /** Creates the provider; called by {@link java.util.ServiceLoader}. */
   public TursoDriverProvider() {}

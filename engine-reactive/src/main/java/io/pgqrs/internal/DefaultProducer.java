@@ -2,6 +2,7 @@ package io.pgqrs.internal;
 
 import com.fasterxml.jackson.databind.ObjectMapper;
 import io.pgqrs.InvalidArgumentException;
+import io.pgqrs.PgqrsException;
 import io.pgqrs.queue.NewMessage;
 import io.pgqrs.queue.Producer;
 import io.pgqrs.queue.RateLimit;
@@ -10,6 +11,7 @@ import io.pgqrs.queue.ValidationRules;
 import io.pgqrs.spi.StoreDriver;
 import io.pgqrs.spi.StoreParams;
 import io.pgqrs.spi.StoreResults;
+import io.r2dbc.spi.Connection;
 import java.time.Clock;
 import java.time.Duration;
 import java.time.Instant;
@@ -19,7 +21,10 @@ import java.util.Objects;
 import org.jspecify.annotations.Nullable;
 import reactor.core.publisher.Mono;
 
-/** A producer: validation and rate limit in memory, then one driver call per enqueue or batch. */
+/**
+ * A producer: validation and rate limit in memory, then one driver call per enqueue or batch, on a
+ * pooled connection or, for a view from {@link #inTransaction}, on the caller's.
+ */
 final class DefaultProducer implements Producer {
 
   static final int MAX_BATCH = 10_000;
@@ -29,12 +34,22 @@ final class DefaultProducer implements Producer {
   private final String queue;
   private final PayloadValidator validator;
   private final @Nullable TokenBucket bucket;
+  /** The caller's connection this view enqueues on, or null for the engine's own connections. */
+  private final @Nullable Connection callerConnection;
 
-  private DefaultProducer(StoreDriver driver, String queue, PayloadValidator validator, @Nullable TokenBucket bucket) {
+  private DefaultProducer(StoreDriver driver, String queue, PayloadValidator validator, @Nullable TokenBucket bucket,
+      @Nullable Connection callerConnection) {
     this.driver = driver;
     this.queue = queue;
     this.validator = validator;
     this.bucket = bucket;
+    this.callerConnection = callerConnection;
+  }
+
+  @Override
+  public Producer inTransaction(Connection connection) {
+    // The same rules and the same bucket: a bound view spends the producer's rate limit.
+    return new DefaultProducer(driver, queue, validator, bucket, CallerTransactions.require(connection));
   }
 
   @Override
@@ -83,6 +98,11 @@ final class DefaultProducer implements Producer {
 
   private Mono<List<Long>> insert(@Nullable List<NewMessage> messages) {
     return Mono.defer(() -> {
+      Connection bound = callerConnection;
+      PgqrsException refused = bound == null ? null : CallerTransactions.refusal(driver, bound, "enqueue");
+      if (refused != null) {
+        return Mono.error(refused);
+      }
       if (messages == null || messages.isEmpty() || messages.size() > MAX_BATCH
           || messages.stream().anyMatch(java.util.Objects::isNull)) {
         return Mono.error(new InvalidArgumentException("messages",
@@ -111,7 +131,8 @@ final class DefaultProducer implements Producer {
               + "' is over its rate limit; retry after " + wait.toMillis() + " ms"));
         }
       }
-      return driver.enqueue(new StoreParams.Enqueue(queue, rows, null))
+      StoreParams.Enqueue enqueue = new StoreParams.Enqueue(queue, rows, null);
+      return (bound == null ? driver.enqueue(enqueue) : driver.enqueueInTransaction(enqueue, bound))
           .map(results -> results.stream().map(StoreResults.Enqueued::id).toList());
     });
   }
@@ -148,7 +169,7 @@ final class DefaultProducer implements Producer {
     public Producer build() {
       // The engine's clock paces the bucket, so a settable clock moves rate limits on in tests.
       TokenBucket bucket = rateLimit == null ? null : new TokenBucket(rateLimit, () -> nanos(clock.instant()));
-      return new DefaultProducer(driver, queue, new PayloadValidator(rules, mapper), bucket);
+      return new DefaultProducer(driver, queue, new PayloadValidator(rules, mapper), bucket, null);
     }
 
     private static long nanos(Instant instant) {

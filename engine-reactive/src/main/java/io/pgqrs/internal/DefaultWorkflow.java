@@ -1,23 +1,41 @@
 package io.pgqrs.internal;
 
 import io.pgqrs.InvalidArgumentException;
+import io.pgqrs.PgqrsException;
 import io.pgqrs.spi.StoreParams;
 import io.pgqrs.workflow.RunHandle;
 import io.pgqrs.workflow.Workflow;
 import io.pgqrs.workflow.WorkflowDefinition;
 import io.pgqrs.workflow.WorkflowWorker;
+import io.r2dbc.spi.Connection;
 import org.jspecify.annotations.Nullable;
 import reactor.core.publisher.Mono;
 
-/** A registered workflow: triggers runs and builds workers. */
+/**
+ * A registered workflow: triggers runs (on the engine's connections or, for a view from
+ * {@link #inTransaction}, on the caller's) and builds workers.
+ */
 final class DefaultWorkflow<I, O> implements Workflow<I, O> {
 
   private final WorkflowRuntime runtime;
   private final WorkflowDefinition<I, O> definition;
+  /** The caller's connection this view triggers on, or null for the engine's own connections. */
+  private final @Nullable Connection callerConnection;
 
   DefaultWorkflow(WorkflowRuntime runtime, WorkflowDefinition<I, O> definition) {
+    this(runtime, definition, null);
+  }
+
+  private DefaultWorkflow(WorkflowRuntime runtime, WorkflowDefinition<I, O> definition,
+      @Nullable Connection callerConnection) {
     this.runtime = runtime;
     this.definition = definition;
+    this.callerConnection = callerConnection;
+  }
+
+  @Override
+  public Workflow<I, O> inTransaction(Connection connection) {
+    return new DefaultWorkflow<>(runtime, definition, CallerTransactions.require(connection));
   }
 
   @Override
@@ -37,6 +55,13 @@ final class DefaultWorkflow<I, O> implements Workflow<I, O> {
 
   private Mono<RunHandle<O>> trigger(I input, @Nullable String key, boolean keyed) {
     return Mono.defer(() -> {
+      Connection bound = callerConnection;
+      if (bound != null) {
+        PgqrsException refused = CallerTransactions.refusal(runtime.driver(), bound, "trigger");
+        if (refused != null) {
+          return Mono.error(refused);
+        }
+      }
       if (keyed) {
         WorkflowRuntime.checkKey(key);
       }
@@ -47,6 +72,9 @@ final class DefaultWorkflow<I, O> implements Workflow<I, O> {
             + definition.inputType().getName() + ", got " + (input == null ? "null" : input.getClass().getName()));
       }
       String json = runtime.toJson(input, "the input of workflow '" + definition.name() + "'");
+      if (bound != null) {
+        return triggerInCallerTransaction(json, key, bound);
+      }
       // The local fast path: a worker of this engine with room takes the run in the trigger itself.
       ConsumerSession.Slot slot = runtime.reserveLocal(definition.queue());
       StoreParams.LeaseTaking lease = slot == null ? null : new StoreParams.LeaseTaking(slot.workerId(), slot.lease());
@@ -68,6 +96,18 @@ final class DefaultWorkflow<I, O> implements Workflow<I, O> {
       // A leased message whose trigger is abandoned is taken over after its lease, like a crashed worker's.
       return slot == null ? triggered : triggered.doOnError(e -> slot.cancel()).doOnCancel(slot::cancel);
     });
+  }
+
+  /**
+   * A trigger on the caller's connection: never the local fast path, since a worker given the run
+   * now would run it before the caller commits (or after it rolls back). The handle always reads the
+   * run when its result is awaited: the caller's commit, and the run's end, may come any time later.
+   */
+  private Mono<RunHandle<O>> triggerInCallerTransaction(String json, @Nullable String key, Connection connection) {
+    return runtime.driver()
+        .triggerRunInTransaction(new StoreParams.TriggerRun(definition.name(), definition.queue(),
+            definition.version(), json, key, definition.timeout(), null, null), connection)
+        .map(t -> run(t.runId()));
   }
 
   @Override

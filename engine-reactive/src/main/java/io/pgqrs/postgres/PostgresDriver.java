@@ -63,7 +63,7 @@ final class PostgresDriver implements StoreDriver {
 
   private static final org.slf4j.Logger log = org.slf4j.LoggerFactory.getLogger(PostgresDriver.class);
 
-  private static final Capabilities CAPABILITIES = new Capabilities("postgres", true, true, false, true);
+  private static final Capabilities CAPABILITIES = new Capabilities("postgres", true, true, false, true, true);
 
   /** The earliest instant a timestamptz holds (4714-11-24 BC), in microseconds since the epoch. */
   private static final long EARLIEST_TIMESTAMP_MICROS = -210_866_803_200_000_000L;
@@ -275,6 +275,45 @@ final class PostgresDriver implements StoreDriver {
         .onErrorMap(e -> PostgresErrors.translate(op, schema, e));
   }
 
+  /**
+   * How an operation's work reaches a connection: a pooled one (in a transaction of the engine's,
+   * or in autocommit), or the caller's, in the caller's transaction. Normal and caller-bound paths
+   * share one body of work and one set of statements through it.
+   */
+  @FunctionalInterface
+  private interface OnConnection {
+    <T> Mono<T> run(String op, Function<Connection, Mono<T>> work);
+  }
+
+  /** Work on one pooled connection in autocommit mode (see {@link #withConnection}), as one value. */
+  private <T> Mono<T> autocommit(String op, Function<Connection, Mono<T>> work) {
+    return withConnection(op, work::apply).singleOrEmpty();
+  }
+
+  /**
+   * Work on the caller's connection, inside the caller's transaction: nothing is begun, committed,
+   * rolled back or closed here, so the work's writes commit or roll back with the caller's, and the
+   * NOTIFYs its statements send are delivered only when the caller commits.
+   */
+  private OnConnection callerTransaction(Object connection) {
+    return new OnConnection() {
+      @Override
+      public <T> Mono<T> run(String op, Function<Connection, Mono<T>> work) {
+        return Mono.defer(() -> {
+          if (!(connection instanceof Connection c)) {
+            return Mono.error(new InvalidArgumentException("connection", op
+                + " in the caller's transaction needs an R2DBC connection to PostgreSQL, got "
+                + connection.getClass().getName()));
+          }
+          if (closed.get()) {
+            return Mono.error(new StoreUnavailableException(op, "the store is closed", null));
+          }
+          return work.apply(c);
+        }).onErrorMap(e -> PostgresErrors.translate(op, schema, e));
+      }
+    };
+  }
+
   private Mono<Connection> acquire() {
     return Mono.defer(() -> closed.get()
         ? Mono.error(new StoreUnavailableException("acquire", "the store is closed", null))
@@ -470,10 +509,16 @@ final class PostgresDriver implements StoreDriver {
   @Override
   public Mono<List<StoreResults.Enqueued>> enqueue(StoreParams.Enqueue p) {
     // Deferred: a row the parameters cannot hold fails the publisher, not this call.
-    return Mono.defer(() -> enqueueRows(p));
+    return Mono.defer(() -> enqueueRows(p, this::inTransaction));
   }
 
-  private Mono<List<StoreResults.Enqueued>> enqueueRows(StoreParams.Enqueue p) {
+  @Override
+  public Mono<List<StoreResults.Enqueued>> enqueueInTransaction(StoreParams.Enqueue p, Object connection) {
+    return Mono.defer(() -> enqueueRows(p, callerTransaction(connection)));
+  }
+
+  /** The enqueue statement and the dedup look-up after it, on one connection of {@code on}. */
+  private Mono<List<StoreResults.Enqueued>> enqueueRows(StoreParams.Enqueue p, OnConnection on) {
     int n = p.rows().size();
     String[] payloads = new String[n];
     Long[] delays = new Long[n];
@@ -489,7 +534,7 @@ final class PostgresDriver implements StoreDriver {
       priorities[i] = row.priority();
     }
     record Inserted(@Nullable Long queueId, @Nullable Long id, @Nullable String key) {}
-    return inTransaction("enqueue", c -> rows(c, sql.get("enqueue"),
+    return on.run("enqueue", c -> rows(c, sql.get("enqueue"),
             row -> new Inserted(row.get("queue_id", Long.class), row.get("id", Long.class),
                 row.get("dedup_key", String.class)),
             opt(p.now(), Instant.class), p.queue(), payloads, delays, visibleMicros, keys, priorities,
@@ -988,24 +1033,46 @@ final class PostgresDriver implements StoreDriver {
     if (lease != null) {
       return triggerLeasedRun(p, lease);
     }
+    return triggerQueuedRun(p, this::autocommit).doOnNext(triggered -> {
+      if (triggered.created()) {
+        // Committed already (autocommit): this engine's workers start at once instead of waiting
+        // for the NOTIFY to come back.
+        PostgresListener l = listener;
+        if (l != null) {
+          l.wakeHere(p.queue());
+        }
+      }
+    });
+  }
+
+  @Override
+  public Mono<StoreResults.Triggered> triggerRunInTransaction(StoreParams.TriggerRun p, Object connection) {
+    if (p.leaseTo() != null) {
+      // A worker handed the run now would run it before the caller commits, or after a rollback.
+      return Mono.error(new InvalidArgumentException("leaseTo",
+          "a run triggered in the caller's transaction cannot be leased to a worker before that transaction commits"));
+    }
+    // No wakeHere: the caller has not committed. The trigger's NOTIFY wakes every engine, this one
+    // included, when (and only if) the caller commits.
+    return triggerQueuedRun(p, callerTransaction(connection));
+  }
+
+  /** The trigger statement, visible message and NOTIFY at commit, then the keyed run if the key was taken. */
+  private Mono<StoreResults.Triggered> triggerQueuedRun(StoreParams.TriggerRun p, OnConnection on) {
     record Inserted(@Nullable Long queueId, @Nullable Long runId) {}
-    return one("trigger run", sql.get("trigger_run"),
+    return on.run("trigger run", c -> rows(c, sql.get("trigger_run"),
             row -> new Inserted(row.get("queue_id", Long.class), row.get("run_id", Long.class)),
             opt(p.now(), Instant.class), p.workflow(), p.queue(), opt(p.version(), String.class), p.inputJson(),
             opt(p.idempotencyKey(), String.class), millis(p.timeout()), PostgresListener.channel(schema, p.queue()))
+            .singleOrEmpty())
         .flatMap(inserted -> {
           if (inserted.queueId() == null) {
             return Mono.error(new WorkflowNotFoundException(p.workflow()));
           }
           if (inserted.runId() != null) {
-            // This engine's workers start at once instead of waiting for the NOTIFY to come back.
-            PostgresListener l = listener;
-            if (l != null) {
-              l.wakeHere(p.queue());
-            }
             return Mono.just(new StoreResults.Triggered(inserted.runId(), true));
           }
-          return existingRun(p);
+          return existingRun(p, on);
         });
   }
 
@@ -1030,13 +1097,17 @@ final class PostgresDriver implements StoreDriver {
           if (inserted.queueId() == null) {
             return Mono.error(new WorkflowNotFoundException(p.workflow()));
           }
-          return inserted.triggered() != null ? Mono.just(inserted.triggered()) : existingRun(p);
+          return inserted.triggered() != null ? Mono.just(inserted.triggered()) : existingRun(p, this::autocommit);
         });
   }
 
-  /** The key is taken: the run that holds it, committed before the trigger's conflict; nothing leased. */
-  private Mono<StoreResults.Triggered> existingRun(StoreParams.TriggerRun p) {
-    return one("trigger run", sql.get("run_by_key"), row -> longValue(row, "id"), p.workflow(), p.idempotencyKey())
+  /**
+   * The key is taken: the run that holds it, committed before the trigger's conflict; nothing leased.
+   * In the caller's transaction it is read there, so a run keyed earlier in that transaction is found.
+   */
+  private Mono<StoreResults.Triggered> existingRun(StoreParams.TriggerRun p, OnConnection on) {
+    return on.run("trigger run", c -> rows(c, sql.get("run_by_key"), row -> longValue(row, "id"), p.workflow(),
+            p.idempotencyKey()).singleOrEmpty())
         .map(runId -> new StoreResults.Triggered(runId, false));
   }
 

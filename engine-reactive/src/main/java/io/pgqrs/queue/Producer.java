@@ -74,6 +74,30 @@ public interface Producer {
    */
   Mono<List<Long>> enqueuePayloads(List<?> payloads);
 
+  /**
+   * A view of this producer whose enqueues run on the caller's connection, inside the caller's own
+   * transaction (PostgreSQL only): the messages commit together with the caller's writes, or not at
+   * all. The caller owns the connection and the transaction: it begins it before subscribing (with
+   * {@code connection.beginTransaction()}, or a {@code TransactionalOperator}) and commits, rolls
+   * back and closes it; the view never does any of these. Consumers are woken when the caller
+   * commits (PostgreSQL delivers the enqueue's NOTIFY then), never before. Validation, the rate
+   * limit (shared with this producer; permits are spent even if the caller rolls back) and dedup
+   * keys behave as on this producer; a failed enqueue aborts the caller's transaction, which must
+   * then be rolled back. The connection must reach the store's database; the engine's statements
+   * name the store's schema, so its search path does not matter.
+   *
+   * <p>Does not touch the store, and may be called before the transaction begins. Every enqueue of
+   * the view fails, when subscribed, with {@link io.pgqrs.ConfigurationException} on a backend
+   * without {@link io.pgqrs.Capabilities#transactionalEnqueue()} (SQLite, Turso), and with
+   * {@link io.pgqrs.InvalidArgumentException} naming {@code connection} when the connection is in
+   * autocommit mode. Cancelling an enqueue leaves the caller's transaction to the caller.
+   *
+   * @param connection the caller's R2DBC connection, in a transaction
+   * @return the bound view; {@link #inTransaction} on it binds to another connection
+   * @throws io.pgqrs.InvalidArgumentException naming {@code connection} when it is null
+   */
+  Producer inTransaction(io.r2dbc.spi.Connection connection);
+
   /** Builds producers. Not thread-safe; the producers it builds are. */
   interface Builder {
 

@@ -568,6 +568,46 @@ public interface StoreDriver {
   }
 
   /**
+   * Inserts messages as {@link #enqueue} does (one statement, dedup keys honoured, the same result),
+   * but on the caller's connection, inside the caller's transaction: nothing is begun, committed,
+   * rolled back or closed, so the messages commit or roll back with the caller's own writes. The
+   * queue's wake-up goes out when the caller commits (never before: a rolled-back enqueue wakes
+   * nobody). The engine has checked that the connection is in a transaction. Backends that cannot
+   * (see {@link io.pgqrs.Capabilities#transactionalEnqueue()}) fail with
+   * {@link io.pgqrs.ConfigurationException}. Cold; cancelling leaves the caller's transaction to the
+   * caller.
+   *
+   * @param p the parameters
+   * @param connection the caller's connection (R2DBC on PostgreSQL), on the store's database
+   * @return one result per input row, in input order; a failed statement fails the caller's
+   *     transaction (PostgreSQL aborts it), which the caller must roll back
+   */
+  default Mono<List<StoreResults.Enqueued>> enqueueInTransaction(StoreParams.Enqueue p, Object connection) {
+    return Mono.error(new io.pgqrs.ConfigurationException("transactionalEnqueue",
+        "transactional enqueue needs a backend that supports it (PostgreSQL); this is " + capabilities().backend()));
+  }
+
+  /**
+   * Creates a run and its trigger message as {@link #triggerRun} does without
+   * {@link StoreParams.TriggerRun#leaseTo()} (which must be null: no worker may take a run its
+   * caller has not committed), but on the caller's connection, inside the caller's transaction,
+   * beginning, committing and closing nothing. The queue's wake-up goes out when the caller
+   * commits; nothing in this process is woken before. A run with the same idempotency key,
+   * committed or written earlier in the same transaction, is returned instead. Backends that cannot
+   * (see {@link io.pgqrs.Capabilities#transactionalEnqueue()}) fail with
+   * {@link io.pgqrs.ConfigurationException}. Cold.
+   *
+   * @param p the trigger, without {@code leaseTo}
+   * @param connection the caller's connection (R2DBC on PostgreSQL), on the store's database
+   * @return the run, as {@link #triggerRun} returns it
+   */
+  default Mono<StoreResults.Triggered> triggerRunInTransaction(StoreParams.TriggerRun p, Object connection) {
+    return Mono.error(new io.pgqrs.ConfigurationException("transactionalEnqueue",
+        "transactional triggers need a backend that supports them (PostgreSQL); this is "
+            + capabilities().backend()));
+  }
+
+  /**
    * Ids of runs finished by any process, announced after commit; a negative id means "some runs
    * may have finished unannounced" (a listener reconnected), so every waiter should look. Hot and
    * best-effort: waiters must also poll. The default announces nothing.

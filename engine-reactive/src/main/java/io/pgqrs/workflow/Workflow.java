@@ -40,6 +40,30 @@ public interface Workflow<I, O> {
   Mono<RunHandle<O>> trigger(I input, String idempotencyKey);
 
   /**
+   * A view of this workflow whose triggers run on the caller's connection, inside the caller's own
+   * transaction (PostgreSQL only): the run and its trigger message commit together with the caller's
+   * writes, or not at all. The caller begins the transaction before subscribing and commits, rolls
+   * back and closes the connection; the view never does. Workers (of any engine, this one included)
+   * are woken when the caller commits, never before, and no worker of this engine takes the run in
+   * the trigger itself. Input checks and idempotency keys behave as on this workflow (a run keyed
+   * earlier in the same transaction is returned). The handle names a run that exists only once the
+   * caller commits: after a rollback {@code info()} is empty and {@code result()} never completes,
+   * so subscribe to {@code result()} after the commit. {@link #run}, {@link #worker} and
+   * {@link #definition} are this workflow's.
+   *
+   * <p>Does not touch the store, and may be called before the transaction begins. Triggers of the
+   * view fail, when subscribed, with {@link io.pgqrs.ConfigurationException} on a backend without
+   * {@link io.pgqrs.Capabilities#transactionalEnqueue()} (SQLite, Turso), and with
+   * {@link InvalidArgumentException} naming {@code connection} when the connection is in autocommit
+   * mode. A failed trigger aborts the caller's transaction, which must then be rolled back.
+   *
+   * @param connection the caller's R2DBC connection to the store's database, in a transaction
+   * @return the bound view
+   * @throws InvalidArgumentException naming {@code connection} when it is null
+   */
+  Workflow<I, O> inTransaction(io.r2dbc.spi.Connection connection);
+
+  /**
    * A handle on an existing run of this workflow. Does not read the store.
    *
    * @param runId the run
