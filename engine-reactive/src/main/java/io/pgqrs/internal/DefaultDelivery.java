@@ -152,21 +152,10 @@ final class DefaultDelivery implements Delivery {
         return Mono.just(false);
       }
       long retryUntil = leaseEndsNanos;
-      Duration longest = session.settings().lease().dividedBy(4);
-      Retry whileLeased = Retry.backoff(Long.MAX_VALUE, FIRST_SETTLE_RETRY)
-          .maxBackoff(longest.compareTo(LONGEST_SETTLE_RETRY) < 0 ? longest : LONGEST_SETTLE_RETRY)
-          .filter(e -> e instanceof PgqrsTransientException
-              && session.engine().timers().now(TimeUnit.NANOSECONDS) < retryUntil)
-          .doBeforeRetry(r -> log.debug("pgqrs retries settling message {} after: {}", message.id(),
-              r.failure().toString()))
-          .scheduler(session.engine().timers());
-      AtomicBoolean answerLost = new AtomicBoolean();
-      return Mono.defer(operation)
-          .doOnError(PgqrsTransientException.class, e -> answerLost.set(true))
-          .retryWhen(whileLeased)
-          .defaultIfEmpty(false)
-          .flatMap(done -> done || !answerLost.get() || landedEarlier == null ? Mono.just(done)
-              : landedEarlier.get().defaultIfEmpty(false).onErrorReturn(false))
+      Mono<Boolean> attempt = Mono.defer(operation).defaultIfEmpty(false);
+      // The retry machinery is built only once an attempt has failed: most settles succeed at once.
+      return attempt
+          .onErrorResume(e -> retriable(e, retryUntil), e -> retried(attempt, retryUntil, landedEarlier))
           .doOnNext(done -> {
             // false: the store no longer knows this lease, so nobody can settle it through us.
             settled = done;
@@ -176,6 +165,32 @@ final class DefaultDelivery implements Delivery {
           .doOnError(this::notRecorded)
           .doOnCancel(() -> settling.set(false));
     });
+  }
+
+  /** Whether a settle that failed so may try again: a transient error, while the lease lasts. */
+  private boolean retriable(Throwable error, long retryUntil) {
+    return error instanceof PgqrsTransientException
+        && session.engine().timers().now(TimeUnit.NANOSECONDS) < retryUntil;
+  }
+
+  /**
+   * The settle again after a transient error, with backoff while the lease lasts. The failed
+   * attempt may have taken effect with only its answer lost: a retry that then finds the lease gone
+   * asks {@code landedEarlier} whether it was ours after all.
+   */
+  private Mono<Boolean> retried(Mono<Boolean> attempt, long retryUntil,
+      @Nullable Supplier<Mono<Boolean>> landedEarlier) {
+    Duration longest = session.settings().lease().dividedBy(4);
+    Retry whileLeased = Retry.backoff(Long.MAX_VALUE, FIRST_SETTLE_RETRY.multipliedBy(2))
+        .maxBackoff(longest.compareTo(LONGEST_SETTLE_RETRY) < 0 ? longest : LONGEST_SETTLE_RETRY)
+        .filter(e -> retriable(e, retryUntil))
+        .doBeforeRetry(r -> log.debug("pgqrs retries settling message {} after: {}", message.id(),
+            r.failure().toString()))
+        .scheduler(session.engine().timers());
+    return Mono.delay(FIRST_SETTLE_RETRY, session.engine().timers())
+        .then(attempt.retryWhen(whileLeased))
+        .flatMap(done -> done || landedEarlier == null ? Mono.just(done)
+            : landedEarlier.get().defaultIfEmpty(false).onErrorReturn(false));
   }
 
   private void notRecorded(Throwable error) {
