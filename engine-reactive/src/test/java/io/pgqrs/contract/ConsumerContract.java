@@ -47,7 +47,7 @@ public abstract class ConsumerContract extends StoreContract {
   /** Long enough that only a wake-up (or a due message) explains a prompt delivery. */
   private static final Duration NEVER_POLL = Duration.ofMinutes(10);
 
-  private void enqueue(String queue, int count) {
+  protected void enqueue(String queue, int count) {
     producer(queue).enqueuePayloads(IntStream.range(0, count).mapToObj(StoreContract::payload).toList()).block(T);
   }
 
@@ -71,6 +71,14 @@ public abstract class ConsumerContract extends StoreContract {
 
   private List<WorkerInfo> workers(String queue) {
     return store.workers().list(queue).collectList().block(T);
+  }
+
+  /** Checks that an outcome is the archiving of message {@code id}. */
+  private static java.util.function.Consumer<Outcome> archives(long id) {
+    return o -> {
+      assertThat(o.messageId()).isEqualTo(id);
+      assertThat(o.kind()).isEqualTo(Outcome.Kind.ARCHIVED);
+    };
   }
 
   private Consumer.Builder consumer(String queue) {
@@ -161,10 +169,9 @@ public abstract class ConsumerContract extends StoreContract {
 
   // ---------------------------------------------------------------- wake-ups
 
+  /** Overridden where wake-ups are off (behind a transaction-mode pooler), with what holds there. */
   @Test
-  void anIdleStreamWakesOnEnqueueWithoutWaitingForThePoll() {
-    org.junit.jupiter.api.Assumptions.assumeTrue(store.config().wakeups(),
-        "wake-ups are off (a transaction-mode pooler): idle streams find work by polling only");
+  protected void anIdleStreamWakesOnEnqueueWithoutWaitingForThePoll() {
     String q = newQueue();
     enqueue(q, 1);
     StepVerifier.create(consumer(q).pollInterval(NEVER_POLL).lease(Duration.ofMinutes(5)).build().deliveries())
@@ -224,8 +231,7 @@ public abstract class ConsumerContract extends StoreContract {
     String q = newQueue();
     int messages = 60;
     enqueue(q, messages);
-    FaultyStore faulty = FaultyStore.over(store);
-    try {
+    try (FaultyStore faulty = FaultyStore.over(store)) {
       // Eight handlers finishing one at a time free one place at a time; the claims still take
       // several messages each.
       StepVerifier.create(faulty.store().consumer(q).concurrency(8).batchSize(10).build()
@@ -236,8 +242,6 @@ public abstract class ConsumerContract extends StoreContract {
           .expectComplete()
           .verify(T);
       assertThat(faulty.calls("claim")).as("claims for %s messages", messages).isLessThanOrEqualTo(messages / 4);
-    } finally {
-      faulty.store().close().block(T);
     }
   }
 
@@ -379,42 +383,42 @@ public abstract class ConsumerContract extends StoreContract {
   void oneStatementPerTickKeepsEveryLeaseOfEverySession() {
     String q = newQueue();
     enqueue(q, 6);
-    FaultyStore faulty = FaultyStore.over(store);
-    Sinks.Empty<Void> finish = Sinks.empty();
-    AtomicInteger running = new AtomicInteger();
-    // Two subscriptions, three messages each: only one keeper for the engine explains statements
-    // that each carry all six leases.
-    Consumer consumer = faulty.store().consumer(q).lease(Duration.ofMillis(1200)).batchSize(3).maxInFlight(3)
-        .concurrency(3).heartbeatInterval(Duration.ofMillis(100)).shutdownTimeout(Duration.ofSeconds(5)).build();
-    Sinks.Many<Outcome> outcomes = Sinks.many().replay().all();
-    List<reactor.core.Disposable> runs = List.of(
-        consumer.handle(m -> finish.asMono().doOnSubscribe(s -> running.incrementAndGet()))
-            .subscribe(o -> outcomes.emitNext(o, Sinks.EmitFailureHandler.busyLooping(T))),
-        consumer.handle(m -> finish.asMono().doOnSubscribe(s -> running.incrementAndGet()))
-            .subscribe(o -> outcomes.emitNext(o, Sinks.EmitFailureHandler.busyLooping(T))));
-    try {
-      await("six handlers running", () -> Mono.fromSupplier(() -> running.get() == 6));
-      int before = faulty.calls("extendMany");
-      // Four ticks of a third of the lease: more than a lease period since the last claim.
-      await("four more ticks", () -> Mono.fromSupplier(() -> faulty.calls("extendMany") >= before + 5));
-      finish.tryEmitEmpty();
-      StepVerifier.create(outcomes.asFlux().take(6))
-          .recordWith(java.util.ArrayList::new)
-          .expectNextCount(6)
-          .consumeRecordedWith(done -> assertThat(done).allSatisfy(o -> {
-            assertThat(o.kind()).isEqualTo(Outcome.Kind.ARCHIVED);
-            assertThat(o.attempts()).isEqualTo(1);
-          }))
-          .expectComplete()
-          .verify(T);
-      assertThat(faulty.calls("extend")).as("single-lease extensions").isZero();
-      // The call right after the count was read may have read what was held just before.
-      List<Object> ticks = faulty.firstArguments("extendMany").subList(before + 1, before + 5);
-      assertThat(ticks).allSatisfy(p -> assertThat(((StoreParams.ExtendMany) p).leases()).hasSize(6));
-      assertThat(EngineProbe.leaseLosses(faulty.store())).as("leases reported lost").isZero();
-    } finally {
-      runs.forEach(reactor.core.Disposable::dispose);
-      faulty.store().close().block(T);
+    try (FaultyStore faulty = FaultyStore.over(store)) {
+      Sinks.Empty<Void> finish = Sinks.empty();
+      AtomicInteger running = new AtomicInteger();
+      // Two subscriptions, three messages each: only one keeper for the engine explains statements
+      // that each carry all six leases.
+      Consumer consumer = faulty.store().consumer(q).lease(Duration.ofMillis(1200)).batchSize(3).maxInFlight(3)
+          .concurrency(3).heartbeatInterval(Duration.ofMillis(100)).shutdownTimeout(Duration.ofSeconds(5)).build();
+      Sinks.Many<Outcome> outcomes = Sinks.many().replay().all();
+      List<reactor.core.Disposable> runs = List.of(
+          consumer.handle(m -> finish.asMono().doOnSubscribe(s -> running.incrementAndGet()))
+              .subscribe(o -> outcomes.emitNext(o, Sinks.EmitFailureHandler.busyLooping(T))),
+          consumer.handle(m -> finish.asMono().doOnSubscribe(s -> running.incrementAndGet()))
+              .subscribe(o -> outcomes.emitNext(o, Sinks.EmitFailureHandler.busyLooping(T))));
+      try {
+        await("six handlers running", () -> Mono.fromSupplier(() -> running.get() == 6));
+        int before = faulty.calls("extendMany");
+        // Four ticks of a third of the lease: more than a lease period since the last claim.
+        await("four more ticks", () -> Mono.fromSupplier(() -> faulty.calls("extendMany") >= before + 5));
+        finish.tryEmitEmpty();
+        StepVerifier.create(outcomes.asFlux().take(6))
+            .recordWith(java.util.ArrayList::new)
+            .expectNextCount(6)
+            .consumeRecordedWith(done -> assertThat(done).allSatisfy(o -> {
+              assertThat(o.kind()).isEqualTo(Outcome.Kind.ARCHIVED);
+              assertThat(o.attempts()).isEqualTo(1);
+            }))
+            .expectComplete()
+            .verify(T);
+        assertThat(faulty.calls("extend")).as("single-lease extensions").isZero();
+        // The call right after the count was read may have read what was held just before.
+        List<Object> ticks = faulty.firstArguments("extendMany").subList(before + 1, before + 5);
+        assertThat(ticks).allSatisfy(p -> assertThat(((StoreParams.ExtendMany) p).leases()).hasSize(6));
+        assertThat(EngineProbe.leaseLosses(faulty.store())).as("leases reported lost").isZero();
+      } finally {
+        runs.forEach(reactor.core.Disposable::dispose);
+      }
     }
   }
 
@@ -548,10 +552,7 @@ public abstract class ConsumerContract extends StoreContract {
           .filter(w -> w.status() == WorkerStatus.READY && w.id() != first).hasElements());
       long id = producer(q).enqueue(payload(1)).block(T);
       StepVerifier.create(seen.asFlux())
-          .assertNext(o -> {
-            assertThat(o.messageId()).isEqualTo(id);
-            assertThat(o.kind()).isEqualTo(Outcome.Kind.ARCHIVED);
-          })
+          .assertNext(archives(id))
           .thenCancel()
           .verify(T);
       assertThat(store.workers().get(first).block(T).status()).isEqualTo(WorkerStatus.STOPPED);
@@ -566,20 +567,14 @@ public abstract class ConsumerContract extends StoreContract {
   void aTransientErrorWhileStartingIsRetriedAtThePollInterval() {
     String q = newQueue();
     long id = producer(q).enqueue(payload(1)).block(T);
-    FaultyStore faulty = FaultyStore.over(store)
-        .fail("registerWorker", 2, () -> new StoreUnavailableException("register worker", "reset by the test", null));
-    try {
+    try (FaultyStore faulty = FaultyStore.over(store)
+        .fail("registerWorker", 2, () -> new StoreUnavailableException("register worker", "reset by the test", null))) {
       StepVerifier.create(faulty.store().consumer(q).pollInterval(Duration.ofMillis(50)).build()
               .handle(m -> Mono.empty()).take(1))
-          .assertNext(o -> {
-            assertThat(o.messageId()).isEqualTo(id);
-            assertThat(o.kind()).isEqualTo(Outcome.Kind.ARCHIVED);
-          })
+          .assertNext(archives(id))
           .expectComplete()
           .verify(T);
       assertThat(faulty.calls("registerWorker")).isEqualTo(3);
-    } finally {
-      faulty.store().close().block(T);
     }
   }
 
@@ -587,9 +582,8 @@ public abstract class ConsumerContract extends StoreContract {
   void aSettleThatMeetsTransientErrorsIsRetriedWhileTheLeaseLasts() {
     String q = newQueue();
     long id = producer(q).enqueue(payload(1)).block(T);
-    FaultyStore faulty = FaultyStore.over(store)
-        .fail("archive", 5, () -> new StoreUnavailableException("archive", "reset by the test", null));
-    try {
+    try (FaultyStore faulty = FaultyStore.over(store)
+        .fail("archive", 5, () -> new StoreUnavailableException("archive", "reset by the test", null))) {
       StepVerifier.create(faulty.store().consumer(q).lease(Duration.ofSeconds(20)).build()
               .handle(m -> Mono.empty()).take(1))
           .assertNext(o -> {
@@ -600,8 +594,6 @@ public abstract class ConsumerContract extends StoreContract {
           .expectComplete()
           .verify(T);
       assertThat(faulty.calls("archive")).isEqualTo(6);
-    } finally {
-      faulty.store().close().block(T);
     }
   }
 
@@ -609,20 +601,14 @@ public abstract class ConsumerContract extends StoreContract {
   void anAckWhoseAnswerWasLostIsStillReportedAsArchived() {
     String q = newQueue();
     long id = producer(q).enqueue(payload(1)).block(T);
-    FaultyStore faulty = FaultyStore.over(store)
-        .loseAnswers("archive", 1, () -> new StoreUnavailableException("archive", "reset after the commit", null));
-    try {
+    try (FaultyStore faulty = FaultyStore.over(store)
+        .loseAnswers("archive", 1, () -> new StoreUnavailableException("archive", "reset after the commit", null))) {
       StepVerifier.create(faulty.store().consumer(q).build().handle(m -> Mono.empty()).take(1))
-          .assertNext(o -> {
-            assertThat(o.messageId()).isEqualTo(id);
-            assertThat(o.kind()).isEqualTo(Outcome.Kind.ARCHIVED);
-          })
+          .assertNext(archives(id))
           .expectComplete()
           .verify(T);
       assertThat(store.messages().get(id).block(T).state()).isEqualTo(MessageState.ARCHIVED);
       assertThat(EngineProbe.leaseLosses(faulty.store())).isZero();
-    } finally {
-      faulty.store().close().block(T);
     }
   }
 
@@ -633,25 +619,19 @@ public abstract class ConsumerContract extends StoreContract {
     Sinks.Empty<Void> gate = Sinks.empty();
     // The ack is held in flight while an extension runs and finds the lease gone, as it does when
     // the ack commits first.
-    FaultyStore faulty = FaultyStore.over(store)
+    try (FaultyStore faulty = FaultyStore.over(store)
         .hold("archive", gate.asMono())
-        .answer("extendMany", Mono.just(List.of()));
-    try {
+        .answer("extendMany", Mono.just(List.of()))) {
       StepVerifier.create(faulty.store().consumer(q).lease(Duration.ofSeconds(3)).build()
               .handle(m -> Mono.empty()).take(1))
           .then(() -> {
             await("an extension during the ack", () -> Mono.fromSupplier(() -> faulty.calls("extendMany") > 0));
             gate.tryEmitEmpty();
           })
-          .assertNext(o -> {
-            assertThat(o.messageId()).isEqualTo(id);
-            assertThat(o.kind()).isEqualTo(Outcome.Kind.ARCHIVED);
-          })
+          .assertNext(archives(id))
           .expectComplete()
           .verify(T);
       assertThat(EngineProbe.leaseLosses(faulty.store())).as("leases reported lost").isZero();
-    } finally {
-      faulty.store().close().block(T);
     }
   }
 
@@ -661,35 +641,35 @@ public abstract class ConsumerContract extends StoreContract {
     long first = producer(q).enqueue(payload(1)).block(T);
     long second = producer(q).enqueue(payload(2)).block(T);
     Supplier<Throwable> refused = () -> new io.pgqrs.StoreOperationException("archive", "refused by the test", null);
-    FaultyStore faulty = FaultyStore.over(store)
+    try (FaultyStore faulty = FaultyStore.over(store)
         .fail("archive", Integer.MAX_VALUE, refused)
-        .fail("archiveMany", Integer.MAX_VALUE, refused);
-    Sinks.Many<Outcome> seen = Sinks.many().replay().all();
-    // One message at a time: the second is only claimed once the first has freed its place.
-    var run = faulty.store().consumer(q).lease(Duration.ofSeconds(1)).pollInterval(Duration.ofMillis(100))
-        .heartbeatInterval(Duration.ofMillis(100)).batchSize(1).maxInFlight(1).concurrency(1).build()
-        .handle(m -> Mono.empty())
-        .subscribe(seen::tryEmitNext);
-    try {
-      StepVerifier.create(seen.asFlux().filter(o -> o.kind() == Outcome.Kind.NOT_RECORDED).map(Outcome::messageId)
-              .distinct().take(2))
-          .expectNextCount(2)
-          .expectComplete()
-          .verify(T);
-      faulty.heal("archive").heal("archiveMany");
-      // Let go, neither held nor extended: each comes back after its lease and is archived then.
-      StepVerifier.create(seen.asFlux().filter(o -> o.kind() == Outcome.Kind.ARCHIVED).take(2))
-          .recordWith(java.util.ArrayList::new)
-          .expectNextCount(2)
-          .consumeRecordedWith(archived -> {
-            assertThat(archived).extracting(Outcome::messageId).containsExactlyInAnyOrder(first, second);
-            assertThat(archived).allSatisfy(o -> assertThat(o.attempts()).isGreaterThanOrEqualTo(2));
-          })
-          .expectComplete()
-          .verify(T);
-    } finally {
-      run.dispose();
-      faulty.store().close().block(T);
+        .fail("archiveMany", Integer.MAX_VALUE, refused)) {
+      Sinks.Many<Outcome> seen = Sinks.many().replay().all();
+      // One message at a time: the second is only claimed once the first has freed its place.
+      var run = faulty.store().consumer(q).lease(Duration.ofSeconds(1)).pollInterval(Duration.ofMillis(100))
+          .heartbeatInterval(Duration.ofMillis(100)).batchSize(1).maxInFlight(1).concurrency(1).build()
+          .handle(m -> Mono.empty())
+          .subscribe(seen::tryEmitNext);
+      try {
+        StepVerifier.create(seen.asFlux().filter(o -> o.kind() == Outcome.Kind.NOT_RECORDED).map(Outcome::messageId)
+                .distinct().take(2))
+            .expectNextCount(2)
+            .expectComplete()
+            .verify(T);
+        faulty.heal("archive").heal("archiveMany");
+        // Let go, neither held nor extended: each comes back after its lease and is archived then.
+        StepVerifier.create(seen.asFlux().filter(o -> o.kind() == Outcome.Kind.ARCHIVED).take(2))
+            .recordWith(java.util.ArrayList::new)
+            .expectNextCount(2)
+            .consumeRecordedWith(archived -> {
+              assertThat(archived).extracting(Outcome::messageId).containsExactlyInAnyOrder(first, second);
+              assertThat(archived).allSatisfy(o -> assertThat(o.attempts()).isGreaterThanOrEqualTo(2));
+            })
+            .expectComplete()
+            .verify(T);
+      } finally {
+        run.dispose();
+      }
     }
   }
 

@@ -164,9 +164,8 @@ public abstract class WorkflowContract extends StoreContract {
 
   @Test
   void aWorkerThatMeetsATransientErrorWhileStartingGoesOn() {
-    FaultyStore faulty = FaultyStore.over(store)
-        .fail("registerWorker", 2, () -> new io.pgqrs.StoreUnavailableException("register worker", "reset by the test", null));
-    try {
+    try (FaultyStore faulty = FaultyStore.over(store)
+        .fail("registerWorker", 2, () -> new io.pgqrs.StoreUnavailableException("register worker", "reset by the test", null))) {
       Workflow<String, String> workflow = faulty.store().runs()
           .register(define(String.class, String.class, (ctx, in) -> ctx.step("echo", String.class, () -> Mono.just(in))))
           .block(T);
@@ -178,8 +177,6 @@ public abstract class WorkflowContract extends StoreContract {
       } finally {
         worker.stop().block(T);
       }
-    } finally {
-      faulty.store().close().block(T);
     }
   }
 

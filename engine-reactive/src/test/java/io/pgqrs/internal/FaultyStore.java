@@ -17,7 +17,7 @@ import reactor.core.publisher.Mono;
  * under faults (a reset connection, a busy file), placed exactly where a test needs them. Closing
  * it stops its own consumers and maintenance but leaves the shared driver open.
  */
-public final class FaultyStore {
+public final class FaultyStore implements AutoCloseable {
 
   private final Engine engine;
   private final Map<String, AtomicInteger> failuresLeft = new ConcurrentHashMap<>();
@@ -164,5 +164,11 @@ public final class FaultyStore {
   /** The engine, used as any store. */
   public Store store() {
     return engine;
+  }
+
+  /** Closes the engine (its consumers and maintenance), waiting at most 30 seconds; the shared driver stays open. */
+  @Override
+  public void close() {
+    engine.close().block(java.time.Duration.ofSeconds(30));
   }
 }
