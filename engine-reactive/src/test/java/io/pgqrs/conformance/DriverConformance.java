@@ -2388,6 +2388,139 @@ public abstract class DriverConformance {
     assertThat(claimedIds(q, 1, t)).containsExactly(id);
   }
 
+  // ---------------------------------------------------------------- in the caller's transaction
+
+  /**
+   * A transaction a caller began on the store's database, for {@link StoreDriver#enqueueInTransaction}
+   * and {@link StoreDriver#triggerRunInTransaction}. Closing it rolls back what was neither committed
+   * nor rolled back, so a failed test leaves no transaction (and no lock) open.
+   */
+  public interface CallerTransaction extends AutoCloseable {
+
+    /**
+     * The caller's connection, as the transactional SPI methods take it.
+     *
+     * @return the connection, in its transaction
+     */
+    Object connection();
+
+    /** Commits and closes the connection. Blocks; for test threads only. */
+    void commit();
+
+    /** Rolls back and closes the connection. Blocks; for test threads only. */
+    void rollback();
+
+    /** Rolls back if neither committed nor rolled back, then closes the connection. Blocks; for test threads only. */
+    @Override
+    void close();
+  }
+
+  /**
+   * Begins a caller's transaction on the database of {@link #dsn()}, on a connection of the caller's
+   * own (not the driver's). A backend whose {@link io.pgqrs.Capabilities#transactionalEnqueue()} is
+   * true must override this; the default, null, makes the transactional tests fail on such a backend.
+   *
+   * @return the transaction begun, or null when the backend has no caller transactions
+   */
+  protected @Nullable CallerTransaction beginCallerTransaction() {
+    return null;
+  }
+
+  private CallerTransaction callerTransaction() {
+    CallerTransaction tx = beginCallerTransaction();
+    assertThat(tx).as("%s has transactionalEnqueue, so its conformance subclass must override "
+        + "beginCallerTransaction()", driver.capabilities().backend()).isNotNull();
+    return tx;
+  }
+
+  private static void refusedForWantOfTheCapability(Mono<?> operation) {
+    StepVerifier.create(operation)
+        .expectErrorSatisfies(e -> assertThat(e).isInstanceOfSatisfying(io.pgqrs.ConfigurationException.class,
+            c -> assertThat(c.field()).isEqualTo("transactionalEnqueue")))
+        .verify(T);
+  }
+
+  @Test
+  void enqueueInTheCallersTransactionCommitsWithItAndRollsBackWithIt() {
+    Instant t = start();
+    String q = rows.queue(t);
+    StoreParams.Enqueue two = new StoreParams.Enqueue(q, List.of(Rows.row(0), Rows.row(1)), t);
+    if (!driver.capabilities().transactionalEnqueue()) {
+      // Refused when subscribed, whatever the connection, and nothing is written.
+      refusedForWantOfTheCapability(driver.enqueueInTransaction(two, new Object()));
+      assertThat(listIds(q, MessageState.LIVE)).isEmpty();
+      return;
+    }
+    List<Long> committed;
+    try (CallerTransaction tx = callerTransaction()) {
+      committed = driver.enqueueInTransaction(two, tx.connection()).block(T).stream()
+          .map(StoreResults.Enqueued::id).toList();
+      assertThat(committed).hasSize(2);
+      assertThat(listIds(q, MessageState.LIVE)).as("listed before the caller commits").isEmpty();
+      assertThat(claimedIds(q, 10, t)).as("claimed before the caller commits").isEmpty();
+      tx.commit();
+    }
+    assertThat(listIds(q, MessageState.LIVE)).containsExactlyElementsOf(committed);
+    assertThat(claimedIds(q, 10, t)).containsExactlyElementsOf(committed);
+
+    String other = rows.queue(t);
+    try (CallerTransaction tx = callerTransaction()) {
+      assertThat(driver.enqueueInTransaction(new StoreParams.Enqueue(other, List.of(Rows.row(2)), t), tx.connection())
+          .block(T)).hasSize(1);
+      tx.rollback();
+    }
+    assertThat(listIds(other, MessageState.LIVE)).isEmpty();
+    assertThat(claimedIds(other, 10, t)).isEmpty();
+    assertThat(metrics(other, t).live()).isZero();
+  }
+
+  @Test
+  void triggerRunInTheCallersTransactionCommitsWithItAndRollsBackWithIt() {
+    Instant t = start();
+    String wf = rows.workflow(t);
+    StoreParams.TriggerRun trigger = new StoreParams.TriggerRun(wf, wf, null, "{\"order\": 1}", null, null, null, t);
+    if (!driver.capabilities().transactionalEnqueue()) {
+      refusedForWantOfTheCapability(driver.triggerRunInTransaction(trigger, new Object()));
+      assertThat(driver.listRuns(new StoreParams.ListRuns(new RunQuery(wf, null, null, null, null, 100)))
+          .collectList().block(T)).isEmpty();
+      assertThat(listIds(wf, MessageState.LIVE)).isEmpty();
+      return;
+    }
+    long runId;
+    try (CallerTransaction tx = callerTransaction()) {
+      StoreResults.Triggered triggered = driver.triggerRunInTransaction(trigger, tx.connection()).block(T);
+      assertThat(triggered.created()).isTrue();
+      assertThat(triggered.leased()).isNull();
+      runId = triggered.runId();
+      assertThat(driver.findRun(runId).blockOptional(T)).as("found before the caller commits").isEmpty();
+      assertThat(claimedIds(wf, 10, t)).as("claimed before the caller commits").isEmpty();
+      tx.commit();
+    }
+    assertThat(run(runId).status()).isEqualTo(RunStatus.QUEUED);
+    assertThat(claimedIds(wf, 10, t)).hasSize(1);
+
+    String rolledBack = rows.workflow(t);
+    try (CallerTransaction tx = callerTransaction()) {
+      long id = driver.triggerRunInTransaction(new StoreParams.TriggerRun(rolledBack, rolledBack, null, "{}", "key",
+          null, null, t), tx.connection()).block(T).runId();
+      tx.rollback();
+      assertThat(driver.findRun(id).blockOptional(T)).isEmpty();
+    }
+    assertThat(listIds(rolledBack, MessageState.LIVE)).isEmpty();
+    // Nothing of the rolled-back run holds its idempotency key.
+    assertThat(driver.triggerRun(new StoreParams.TriggerRun(rolledBack, rolledBack, null, "{}", "key", null, null, t))
+        .block(T).created()).isTrue();
+
+    // No worker may hold a run whose caller has not committed: a lease is refused before any SQL.
+    try (CallerTransaction tx = callerTransaction()) {
+      StepVerifier.create(driver.triggerRunInTransaction(new StoreParams.TriggerRun(wf, wf, null, "{}", null, null,
+              new StoreParams.LeaseTaking(1L, LEASE), t), tx.connection()))
+          .expectErrorSatisfies(e -> assertThat(e).isInstanceOfSatisfying(InvalidArgumentException.class,
+              i -> assertThat(i.argument()).isEqualTo("leaseTo")))
+          .verify(T);
+    }
+  }
+
   // ---------------------------------------------------------------- workflow v2: versions and the trigger's lease
 
   private StoreResults.Triggered trigger(String workflow, String queue, @Nullable String version,

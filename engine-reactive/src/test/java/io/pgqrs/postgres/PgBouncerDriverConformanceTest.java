@@ -19,4 +19,13 @@ class PgBouncerDriverConformanceTest extends DriverConformance {
   protected String dsn() {
     return PgBouncer.dsn(database);
   }
+
+  /**
+   * The caller's transaction on a plain connection of the database itself, not through PgBouncer:
+   * an application's own connection, next to a store that goes through the pooler.
+   */
+  @Override
+  protected CallerTransaction beginCallerTransaction() {
+    return PostgresCallerTransaction.begin(database.adminConnectionFactory());
+  }
 }

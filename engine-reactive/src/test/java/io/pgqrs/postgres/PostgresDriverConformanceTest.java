@@ -46,6 +46,12 @@ class PostgresDriverConformanceTest extends DriverConformance {
     return database.dsn();
   }
 
+  /** The caller's transaction on a plain connection of the test database. */
+  @Override
+  protected CallerTransaction beginCallerTransaction() {
+    return PostgresCallerTransaction.begin(database.adminConnectionFactory());
+  }
+
   private static Instant now() {
     return Instant.now().truncatedTo(ChronoUnit.MILLIS);
   }
