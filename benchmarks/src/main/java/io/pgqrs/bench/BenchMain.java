@@ -4,7 +4,7 @@ import java.nio.file.Path;
 
 /**
  * The command-line runner: {@code benchmarks/run SCENARIO [options]}. Scenarios: {@code drain},
- * {@code latency}, {@code enqueue}, {@code workflow}, {@code workflow-latency}; {@code report} renders the latest results as
+ * {@code latency}, {@code enqueue}, {@code workflow}, {@code workflow-latency}, {@code pressure}; {@code report} renders the latest results as
  * Markdown and SVG; {@code jmh} runs the micro-benchmarks. Every measured cell is one JSON object on
  * stdout (the last line is the last cell) and one line in {@code OUT/SCENARIO-BACKEND-RUNID.jsonl};
  * progress and logs go to stderr. Exit status 0 on success, 2 for bad arguments, 1 for a failure.
@@ -21,6 +21,9 @@ public final class BenchMain {
         workflow  runs/s and trigger-to-result latency of a three-step workflow (pgqrs, DBOS Transact)
         workflow-latency
                   trigger-to-result latency of a one-step workflow: sequential runs, an idle worker
+        pressure  PostgreSQL: a fixed-rate load through phases clean, idle-in-tx (an idle transaction holding an
+                  XID), rr-readers (REPEATABLE READ readers), overload (1.5x clean), recovery; per phase the
+                  completion rate, backlog, pickup latency and dead tuples of the pgqrs tables
         report    render the latest results as benchmarks/results/REPORT.md and SVG charts
         jmh       JMH micro-benchmarks of the hot in-process paths (--jmh-profile short|full)
 
@@ -47,6 +50,12 @@ public final class BenchMain {
                                           in a second store with its own pool); default local,cross
         --stats-settle S                  workflow: seconds to wait before each pg_stat_database.xact_commit
                                           reading, for xact/run (11; 0 skips the wait and the idle baseline)
+        --rate N --workers N              pressure: base enqueues per second (200), handler concurrency (8)
+        --phase-seconds S                 pressure: seconds per phase (60); --warmup-seconds S (10, 0 for none)
+        --phases LIST                     pressure: which phases, in order (clean,idle-in-tx,rr-readers,overload,recovery)
+        --readers N --job-ms N            pressure: REPEATABLE READ readers (4); handler work in ms (1)
+        --overload-factor X               pressure: overload rate over clean's completion rate (1.5)
+        --sample-seconds S                pressure: seconds between samples within a phase (5)
         --out DIR                         results folder (benchmarks/results)
         --keep-schema                     keep the run's schemas or SQLite file for inspection
       """;
@@ -90,6 +99,7 @@ public final class BenchMain {
         case "enqueue" -> new EnqueueScenario(options).run();
         case "workflow" -> new WorkflowScenario(options, false).run();
         case "workflow-latency" -> new WorkflowScenario(options, true).run();
+        case "pressure" -> new PressureScenario(options).run();
         case "jmh" -> new JmhScenario(options).run();
         case "report" -> new Report(options.path("out", defaultOut())).run();
         default -> throw new IllegalArgumentException("unknown scenario '" + options.scenario() + "'");

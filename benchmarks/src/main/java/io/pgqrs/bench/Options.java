@@ -21,7 +21,8 @@ final class Options {
   private static final Set<String> VALUED = Set.of(
       "backend", "url", "consumers", "batch", "messages", "rate", "seconds", "producers", "workers",
       "runs", "out", "peers", "api", "subjects", "peer-messages", "warmup", "repeat", "jmh-profile",
-      "pgqrs-mode", "stats-settle");
+      "pgqrs-mode", "stats-settle", "phase-seconds", "warmup-seconds", "sample-seconds", "readers", "job-ms",
+      "overload-factor", "phases");
   /** Options that are switches. */
   private static final Set<String> FLAGS = Set.of("no-ceiling", "no-peers", "keep-schema", "help");
 
@@ -117,6 +118,24 @@ final class Options {
       throw new IllegalArgumentException("--" + name + " must not be negative, got " + n);
     }
     return n;
+  }
+
+  /** A positive decimal option ({@code --overload-factor 1.5}). */
+  double decimal(String name, double fallback) {
+    String v = values.get(name);
+    if (v == null) {
+      return fallback;
+    }
+    double d;
+    try {
+      d = Double.parseDouble(v.trim());
+    } catch (NumberFormatException e) {
+      throw new IllegalArgumentException("--" + name + ": '" + v + "' is not a number");
+    }
+    if (!(d > 0) || Double.isInfinite(d)) {
+      throw new IllegalArgumentException("--" + name + " must be a positive number, got " + v);
+    }
+    return d;
   }
 
   /** A comma list of positive integers, in the order given, duplicates removed. */

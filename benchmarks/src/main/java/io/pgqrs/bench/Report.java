@@ -70,6 +70,7 @@ final class Report {
     latency(md);
     enqueue(md);
     workflow(md);
+    pressure(md);
     jmh(md);
     md.append("## Runs\n\n| scenario | backend | run | git commit |\n|---|---|---|---|\n");
     latest.forEach((key, cells) -> {
@@ -377,6 +378,42 @@ final class Report {
       }
       md.append('\n');
     }
+  }
+
+  private void pressure(StringBuilder md) {
+    List<JsonNode> cells = cells("pressure", "postgres", subject("pgqrs"));
+    if (cells.isEmpty()) {
+      return;
+    }
+    JsonNode first = cells.get(0);
+    md.append("## Pressure, postgres\n\n")
+        .append("A producer enqueues at a fixed rate (open loop, ").append(first.path("rate").asInt())
+        .append("/s base) and one consumer runs `handle()` with ").append(first.path("workers").asInt())
+        .append(" handlers of ").append(first.path("job_ms").asInt()).append(" ms, through phases of ")
+        .append(first.path("phase_seconds").asInt()).append(" s: `idle-in-tx` holds an XID in an idle transaction, ")
+        .append("`rr-readers` keeps REPEATABLE READ readers scanning `pgqrs_messages`, `overload` offers ")
+        .append(num(first, "overload_factor")).append("x what `clean` completed, `recovery` is the base rate again. ")
+        .append("Pickup: `enqueuedAt` to handler start. Tuples and size: `pg_stat_user_tables` of the pgqrs tables ")
+        .append("at phase end, before the pin is released; median over ").append(first.path("sample_seconds").asInt())
+        .append(" s samples in brackets.\n\n")
+        .append("| phase | offered/s | completed/s (median) | % of offered | % of clean | backlog at end | ")
+        .append("pickup p50 / p95 / p99 ms | dead tuples (peak) | live tuples | size MB | status |\n")
+        .append("|---|---|---|---|---|---|---|---|---|---|---|\n");
+    for (JsonNode c : cells) {
+      md.append("| ").append(text(c, "phase")).append(" | ").append(num(c, "offered_per_s")).append(" | ")
+          .append(num(c, "completion_per_s")).append(" (").append(num(c, "completion_per_s_median")).append(") | ")
+          .append(c.path("completion_pct_of_offered").isNumber()
+              ? String.format(Locale.ROOT, "%.0f%%", c.path("completion_pct_of_offered").asDouble()) : "-")
+          .append(" | ").append(c.path("pct_of_clean").isNumber()
+              ? String.format(Locale.ROOT, "%.0f%%", c.path("pct_of_clean").asDouble()) : "-")
+          .append(" | ").append(c.path("backlog_end").asLong()).append(" | ").append(num(c, "pickup_p50_ms"))
+          .append(" / ").append(num(c, "pickup_p95_ms")).append(" / ").append(num(c, "pickup_p99_ms")).append(" | ")
+          .append(c.path("n_dead_tup").asLong()).append(" (").append(c.path("n_dead_tup_peak").asLong()).append(") | ")
+          .append(c.path("n_live_tup").asLong()).append(" | ")
+          .append(String.format(Locale.ROOT, "%.1f", c.path("total_bytes").asLong() / 1048576.0)).append(" | ")
+          .append(text(c, "status")).append(" |\n");
+    }
+    md.append('\n');
   }
 
   /** What the xact/run column means, when the cells have one. */

@@ -225,6 +225,37 @@ class ScenarioSmokeTest {
   }
 
   @Test
+  @Order(9)
+  void pressureRunsEveryPhaseWithItsPin() throws Exception {
+    List<JsonNode> cells = run("pressure", "--url", url, "--rate", "40", "--workers", "2", "--phase-seconds", "2",
+        "--warmup-seconds", "1", "--sample-seconds", "1", "--readers", "2");
+    assertThat(cells).extracting(c -> c.path("phase").asText())
+        .containsExactly("clean", "idle-in-tx", "rr-readers", "overload", "recovery");
+    for (JsonNode c : cells) {
+      assertThat(c.path("scenario").asText()).isEqualTo("pressure");
+      assertThat(c.path("subject").asText()).isEqualTo("pgqrs");
+      assertThat(c.path("status").asText()).as("status of %s", c).isEqualTo("ok");
+      hasNumbers(c, "offered_rate", "offered_per_s", "completion_per_s", "completion_pct_of_offered", "pct_of_clean",
+          "backlog_end", "claimable_end", "pickup_p50_ms", "pickup_p95_ms", "pickup_p99_ms", "n_dead_tup",
+          "n_live_tup", "total_bytes", "n_dead_tup_peak", "completion_per_s_median", "seconds");
+      assertThat(c.path("completed").asLong()).as("completed in %s", c).isPositive();
+      assertThat(c.path("enqueue_failures").asLong()).isZero();
+      assertThat(c.path("tables").has("pgqrs_messages")).as("tables of %s", c).isTrue();
+      hasNumbers(c.path("tables").path("pgqrs_messages"), "n_dead_tup", "n_live_tup", "total_bytes");
+      assertThat(c.path("samples").size()).as("samples of %s", c).isGreaterThanOrEqualTo(2);
+      hasNumbers(c.path("samples").get(0), "completed_per_s", "backlog", "n_dead_tup", "xmin_age_max");
+    }
+    assertThat(cells.get(1).path("holder_xid").asLong()).isPositive();
+    assertThat(cells.get(2).path("readers").asInt()).isEqualTo(2);
+    assertThat(cells.get(2).path("reader_scans").asLong()).isGreaterThanOrEqualTo(2);
+    assertThat(cells.get(0).path("pinned").asText()).isEqualTo("nothing");
+    // The overload offers the factor times what clean completed; the base rate elsewhere.
+    assertThat(cells.get(3).path("offered_rate").asDouble())
+        .isCloseTo(1.5 * cells.get(0).path("completion_per_s").asDouble(), org.assertj.core.data.Offset.offset(0.01));
+    assertThat(cells.get(4).path("offered_rate").asDouble()).isEqualTo(40.0);
+  }
+
+  @Test
   @Order(10)
   void jmhSmokeProfile() throws Exception {
     List<JsonNode> cells = run("jmh", "--jmh-profile", "smoke");
@@ -240,7 +271,7 @@ class ScenarioSmokeTest {
     String md = Files.readString(out.resolve("REPORT.md"));
     assertThat(md).contains("## Machine", "## Targets", "## Drain, PostgreSQL", "## Drain, SQLite", "## Latency",
         "## Enqueue, postgres", "## Workflow (three steps), postgres", "## Workflow latency (one step, idle worker), postgres",
-        "## JMH", "pgqrs-cross", "xact/run");
+        "## JMH", "pgqrs-cross", "xact/run", "## Pressure, postgres", "| idle-in-tx |");
     for (String svg : List.of("drain-postgres-vs-consumers.svg", "drain-postgres-vs-batch.svg",
         "drain-sqlite-vs-batch.svg", "enqueue-postgres.svg")) {
       assertThat(Files.readString(out.resolve(svg))).startsWith("<svg").contains("<polyline", "</svg>");
@@ -257,5 +288,8 @@ class ScenarioSmokeTest {
     assertThat(BenchMain.run(new String[] {"workflow", "--pgqrs-mode", "remote"})).isEqualTo(2);
     assertThat(BenchMain.run(new String[] {"workflow", "--subjects", "pgqrs-cross"})).isEqualTo(2);
     assertThat(BenchMain.run(new String[] {"workflow-latency", "--workers", "4"})).isEqualTo(2);
+    assertThat(BenchMain.run(new String[] {"pressure", "--backend", "sqlite"})).isEqualTo(2);
+    assertThat(BenchMain.run(new String[] {"pressure", "--phases", "clean,nonsense"})).isEqualTo(2);
+    assertThat(BenchMain.run(new String[] {"pressure", "--overload-factor", "0"})).isEqualTo(2);
   }
 }
