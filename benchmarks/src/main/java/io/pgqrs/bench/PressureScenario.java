@@ -225,6 +225,8 @@ final class PressureScenario {
         java.util.concurrent.atomic.AtomicReference<Counters> current =
             new java.util.concurrent.atomic.AtomicReference<>(warmup);
         AtomicLong completedTotal = new AtomicLong();
+        java.util.concurrent.atomic.AtomicReference<@Nullable Throwable> consumerFailure =
+            new java.util.concurrent.atomic.AtomicReference<>();
         consumer = store.consumer(queue).concurrency(workers).shutdownTimeout(Duration.ofSeconds(2)).build()
             .handle(m -> {
               Counters c = current.get();
@@ -247,7 +249,10 @@ final class PressureScenario {
               } else {
                 current.get().otherOutcomes.incrementAndGet();
               }
-            }, e -> Log.info("pressure: the consumer failed: " + e));
+            }, e -> {
+              consumerFailure.compareAndSet(null, e);
+              Log.info("pressure: the consumer failed: " + e);
+            });
         Pacer pacer = new Pacer(store.producer(queue).build(), rate, warmup);
         ticker.scheduleAtFixedRate(pacer, 0, TICK.toNanos(), TimeUnit.NANOSECONDS);
         if (warmupSeconds > 0) {
@@ -313,6 +318,13 @@ final class PressureScenario {
           }
           if (cleanRate != null && cleanRate > 0) {
             Latencies.put(cell, "pct_of_clean", 100 * completedPerS / cleanRate);
+          }
+          Throwable failed = consumerFailure.get();
+          if (failed != null) {
+            cell.put("status", "failed");
+            cell.put("error", "the consumer failed: " + failed);
+          } else if (cell.path("enqueue_failures").asLong() > 0) {
+            cell.put("status", "enqueue-failures");
           }
           cell.put("rate", rate);
           cell.put("workers", workers);

@@ -21,7 +21,7 @@ import org.jspecify.annotations.Nullable;
 
 /**
  * {@code report}: reads every {@code *.jsonl} of the results folder, keeps the latest run of each
- * scenario and backend, and writes {@code REPORT.md} (tables, the machine, the targets) and SVG
+ * scenario and backend, and writes {@code REPORT.md} (tables, the pressure phases, the machine, the targets) and SVG
  * charts (throughput vs consumers, throughput vs batch, latency percentiles, enqueue throughput)
  * into the same folder.
  */
