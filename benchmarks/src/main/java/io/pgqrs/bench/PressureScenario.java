@@ -1,5 +1,6 @@
 package io.pgqrs.bench;
 
+import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.pgqrs.Store;
@@ -283,33 +284,42 @@ final class PressureScenario {
               long due = Math.min(end, lastSample + sampleSeconds * 1_000_000_000L);
               waitUntil(due);
               long now = System.nanoTime();
+              boolean last = now >= end;
+              if (last) {
+                // The phase ends here: what happens from now on (the pin's release, the next phase's
+                // set-up) counts for no phase, so the phase's counts and its duration agree.
+                Counters between = new Counters();
+                current.set(between);
+                pacer.set(offered, between);
+              }
               Latencies window = counters.window;
               counters.window = new Latencies();
               long done = counters.completed.get();
               long committed = counters.committed.get();
+              long dispatched = counters.dispatched.get();
+              long backlog = pacer.committedTotal.get() - completedTotal.get();
               double seconds = (now - lastSample) / 1e9;
               ObjectNode s = samples.addObject();
               Latencies.put(s, "t_s", (now - begin) / 1e9);
               Latencies.put(s, "completed_per_s", (done - lastCompleted) / seconds);
               Latencies.put(s, "enqueued_per_s", (committed - lastCommitted) / seconds);
-              s.put("backlog", pacer.committedTotal.get() - completedTotal.get());
+              s.put("backlog", backlog);
               s.put("claimable", claimable(store, queue));
               Latencies.put(s, "pickup_p95_ms", Latencies.percentileMillis(window.sorted(), 95));
               Tables tables = tables(stats, schema);
               s.put("n_dead_tup", tables.dead);
               s.put("n_live_tup", tables.live);
               s.put("xmin_age_max", xminAge(stats));
-              lastSample = now;
-              lastCompleted = done;
-              lastCommitted = committed;
-              if (now >= end) {
+              if (last) {
                 // Sampled at the phase's end, while the pin still holds.
-                double phaseSecondsActual = (now - begin) / 1e9;
-                describe(cell, phase, index, offered, phaseSecondsActual, counters, tables, samples, pacer,
-                    completedTotal, store, queue);
+                describe(cell, phase, index, offered, (now - begin) / 1e9, counters, dispatched, committed, done,
+                    tables, samples);
                 pin.describe(cell);
                 break;
               }
+              lastSample = now;
+              lastCompleted = done;
+              lastCommitted = committed;
             }
           }
           double completedPerS = cell.path("completion_per_s").asDouble();
@@ -353,26 +363,27 @@ final class PressureScenario {
     }
   }
 
-  /** Fills the phase's measured fields into its cell. */
+  /**
+   * Fills the phase's measured fields into its cell: the counts as they were at the phase's end,
+   * the backlog and tables of its last sample.
+   */
   private static void describe(ObjectNode cell, Phase phase, int index, double offered, double seconds,
-      Counters c, Tables tables, ArrayNode samples, Pacer pacer, AtomicLong completedTotal, Store store,
-      String queue) {
+      Counters c, long dispatched, long committed, long completed, Tables tables, ArrayNode samples) {
     cell.put("phase", phase.label);
     cell.put("phase_index", index);
     cell.put("harness_phase_type", phase.harnessType);
     Latencies.put(cell, "seconds", seconds);
     Latencies.put(cell, "offered_rate", offered);
-    long dispatched = c.dispatched.get();
-    long completed = c.completed.get();
     cell.put("dispatched", dispatched);
-    cell.put("enqueued", c.committed.get());
+    cell.put("enqueued", committed);
     cell.put("completed", completed);
     Latencies.put(cell, "offered_per_s", dispatched / seconds);
-    Latencies.put(cell, "enqueued_per_s", c.committed.get() / seconds);
+    Latencies.put(cell, "enqueued_per_s", committed / seconds);
     Latencies.put(cell, "completion_per_s", completed / seconds);
     Latencies.put(cell, "completion_pct_of_offered", dispatched == 0 ? Double.NaN : 100.0 * completed / dispatched);
-    cell.put("backlog_end", pacer.committedTotal.get() - completedTotal.get());
-    cell.put("claimable_end", claimable(store, queue));
+    JsonNode end = samples.get(samples.size() - 1);
+    cell.put("backlog_end", end.path("backlog").asLong());
+    cell.put("claimable_end", end.path("claimable").asLong());
     cell.put("handler_starts", c.pickup.count());
     c.pickup.writeTo(cell, "pickup_", true);
     cell.put("early_starts", c.earlyStarts.get());

@@ -394,8 +394,8 @@ final class Report {
         .append("`rr-readers` keeps REPEATABLE READ readers scanning `pgqrs_messages`, `overload` offers ")
         .append(num(first, "overload_factor")).append("x what `clean` completed, `recovery` is the base rate again. ")
         .append("Pickup: `enqueuedAt` to handler start. Tuples and size: `pg_stat_user_tables` of the pgqrs tables ")
-        .append("at phase end, before the pin is released; median over ").append(first.path("sample_seconds").asInt())
-        .append(" s samples in brackets.\n\n")
+        .append("at phase end, before the pin is released. In brackets: the median completed/s over the phase's ")
+        .append(first.path("sample_seconds").asInt()).append(" s samples, and the peak dead tuples among them.\n\n")
         .append("| phase | offered/s | completed/s (median) | % of offered | % of clean | backlog at end | ")
         .append("pickup p50 / p95 / p99 ms | dead tuples (peak) | live tuples | size MB | status |\n")
         .append("|---|---|---|---|---|---|---|---|---|---|---|\n");
