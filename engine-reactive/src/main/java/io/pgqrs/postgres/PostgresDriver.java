@@ -82,6 +82,8 @@ final class PostgresDriver implements StoreDriver {
   private final @Nullable PostgresListener listener;
   /** Null on a direct connection; set behind a transaction-mode pooler. */
   private final @Nullable TransactionSettings pooled;
+  /** Sends this engine's wake-ups after its writes commit (see {@link #announceQueues}). */
+  private final PostgresNotifier notifier;
 
   /**
    * How work runs behind a transaction-mode pooler: every operation in a transaction (a server
@@ -107,6 +109,9 @@ final class PostgresDriver implements StoreDriver {
     this.schema = Names.checkSchema(schema);
     this.quotedSchema = Names.quoteIdentifier(schema);
     this.sql = sql;
+    // Without a listener nothing here ignores the origin; other engines' listeners wake on it.
+    this.notifier = new PostgresNotifier(listener != null ? listener.origin() : PostgresListener.newOrigin(),
+        PostgresListener.channel(this.schema, RUNS_CHANNEL_KEY), this::sendNotifications);
   }
 
   record Migration(int version, String name, String sqlTemplate) {}
@@ -509,16 +514,26 @@ final class PostgresDriver implements StoreDriver {
   @Override
   public Mono<List<StoreResults.Enqueued>> enqueue(StoreParams.Enqueue p) {
     // Deferred: a row the parameters cannot hold fails the publisher, not this call.
-    return Mono.defer(() -> enqueueRows(p, this::inTransaction));
+    return Mono.defer(() -> enqueueRows(p, this::inTransaction, false))
+        .doOnNext(out -> {
+          if (out.stream().anyMatch(StoreResults.Enqueued::inserted)) {
+            announceQueues(List.of(p.queue()));
+          }
+        });
   }
 
   @Override
   public Mono<List<StoreResults.Enqueued>> enqueueInTransaction(StoreParams.Enqueue p, Object connection) {
-    return Mono.defer(() -> enqueueRows(p, callerTransaction(connection)));
+    // Notified in the statement: delivered when, and only if, the caller commits.
+    return Mono.defer(() -> enqueueRows(p, callerTransaction(connection), true));
   }
 
-  /** The enqueue statement and the dedup look-up after it, on one connection of {@code on}. */
-  private Mono<List<StoreResults.Enqueued>> enqueueRows(StoreParams.Enqueue p, OnConnection on) {
+  /**
+   * The enqueue statement and the dedup look-up after it, on one connection of {@code on}; the
+   * statement notifies the queue's channel itself only if {@code notifyInStatement}.
+   */
+  private Mono<List<StoreResults.Enqueued>> enqueueRows(StoreParams.Enqueue p, OnConnection on,
+      boolean notifyInStatement) {
     int n = p.rows().size();
     String[] payloads = new String[n];
     Long[] delays = new Long[n];
@@ -538,7 +553,7 @@ final class PostgresDriver implements StoreDriver {
             row -> new Inserted(row.get("queue_id", Long.class), row.get("id", Long.class),
                 row.get("dedup_key", String.class)),
             opt(p.now(), Instant.class), p.queue(), payloads, delays, visibleMicros, keys, priorities,
-            PostgresListener.channel(schema, p.queue()))
+            notifyInStatement ? PostgresListener.channel(schema, p.queue()) : new Null(String.class))
         .collectList()
         .flatMap(inserted -> {
           Long queueId = inserted.get(0).queueId();
@@ -746,8 +761,13 @@ final class PostgresDriver implements StoreDriver {
     Object ids = p.ids() == null ? new Null(Long[].class) : p.ids().toArray(Long[]::new);
     return one("replay dead letters", sql.get("replay_dead"),
             row -> longValue(row, "queues") == 0 ? -1L : longValue(row, "replayed"),
-            opt(p.now(), Instant.class), p.queue(), ids, PostgresListener.channel(schema, p.queue()))
-        .flatMap(n -> n < 0 ? Mono.error(queueNotFound(p.queue())) : Mono.just(n));
+            opt(p.now(), Instant.class), p.queue(), ids, new Null(String.class))
+        .flatMap(n -> n < 0 ? Mono.error(queueNotFound(p.queue())) : Mono.just(n))
+        .doOnNext(n -> {
+          if (n > 0) {
+            announceQueues(List.of(p.queue()));
+          }
+        });
   }
 
   @Override
@@ -892,10 +912,10 @@ final class PostgresDriver implements StoreDriver {
                   queues == null ? List.of() : List.of(queues));
             },
             opt(p.now(), Instant.class), p.staleAfter().toMillis(), p.limit())
-        .single()
-        // The release committed with the statement: consumers woken now find the messages.
-        .flatMap(rescued -> wake(c, rescued.queuesWoken().toArray(String[]::new)).thenReturn(rescued)))
-        .singleOrEmpty());
+        .single())
+        .singleOrEmpty()
+        // The release has committed: consumers woken now find the messages.
+        .doOnNext(rescued -> announceQueues(rescued.queuesWoken())));
   }
 
   @Override
@@ -929,9 +949,16 @@ final class PostgresDriver implements StoreDriver {
 
   @Override
   public Mono<Long> reapRuns(StoreParams.ReapRuns p) {
-    return Mono.defer(() -> one("reap runs", sql.get("reap_runs"), row -> longValue(row, "failed"),
-        opt(p.now(), Instant.class), p.limit(), PostgresListener.channel(schema, RUNS_CHANNEL_KEY), sources(p.moves()),
-        targets(p.moves())));
+    record Reaped(long failed, Long @Nullable [] runIds) {}
+    return Mono.defer(() -> one("reap runs", sql.get("reap_runs"),
+            row -> new Reaped(longValue(row, "failed"), row.get("run_ids", Long[].class)),
+            opt(p.now(), Instant.class), p.limit(), new Null(String.class), sources(p.moves()), targets(p.moves())))
+        .doOnNext(reaped -> {
+          if (reaped.runIds() != null) {
+            announceRuns(List.of(reaped.runIds()));
+          }
+        })
+        .map(Reaped::failed);
   }
 
   // ---------------------------------------------------------------- workflows
@@ -1009,10 +1036,42 @@ final class PostgresDriver implements StoreDriver {
   private static final String[] FINISHED = names(
       java.util.Arrays.stream(RunStatus.values()).filter(RunStatus::isFinished).toList());
 
-  private Mono<Void> announceRunFinished(Connection c, long runId) {
-    return rows(c, sql.get("notify"), row -> 1, PostgresListener.channel(schema, RUNS_CHANNEL_KEY),
-            Long.toString(runId))
+  /**
+   * After a commit that made work claimable on the queues: wakes this engine's consumers of them at
+   * once and has the notifier announce them to every other engine. Never blocks, never fails.
+   */
+  private void announceQueues(List<String> queues) {
+    PostgresListener l = listener;
+    for (String queue : queues) {
+      if (l != null) {
+        l.wakeHere(queue);
+      }
+      notifier.queue(PostgresListener.channel(schema, queue));
+    }
+  }
+
+  /** After the runs' finish committed: announces them to every engine's result waiters. Never fails. */
+  private void announceRuns(List<Long> runIds) {
+    notifier.runs(runIds);
+  }
+
+  /**
+   * The notifier's statement: one NOTIFY of every channel with its payload, in autocommit (in a
+   * transaction of its own behind a transaction-mode pooler). It takes a connection even while the
+   * driver closes, since closing waits for the wake-ups of writes that committed before.
+   */
+  private Mono<Void> sendNotifications(String[] channels, String[] payloads) {
+    Function<Connection, Publisher<Integer>> work =
+        c -> rows(c, sql.get("notify_batch"), row -> 1, channels, payloads);
+    return Flux.usingWhen(pool.create(), c -> pooled != null ? transaction(c, work) : work.apply(c),
+            Connection::close)
+        .onErrorMap(e -> PostgresErrors.translate("notify", schema, e))
         .then();
+  }
+
+  /** This engine's notifier, for tests that count or fail its statements. */
+  PostgresNotifier notifier() {
+    return notifier;
   }
 
   @Override
@@ -1033,14 +1092,11 @@ final class PostgresDriver implements StoreDriver {
     if (lease != null) {
       return triggerLeasedRun(p, lease);
     }
-    return triggerQueuedRun(p, this::autocommit).doOnNext(triggered -> {
+    return triggerQueuedRun(p, this::autocommit, false).doOnNext(triggered -> {
       if (triggered.created()) {
-        // Committed already (autocommit): this engine's workers start at once instead of waiting
-        // for the NOTIFY to come back.
-        PostgresListener l = listener;
-        if (l != null) {
-          l.wakeHere(p.queue());
-        }
+        // Committed already (autocommit): this engine's workers start at once, every other
+        // engine's with the notifier's NOTIFY.
+        announceQueues(List.of(p.queue()));
       }
     });
   }
@@ -1054,16 +1110,21 @@ final class PostgresDriver implements StoreDriver {
     }
     // No wakeHere: the caller has not committed. The trigger's NOTIFY wakes every engine, this one
     // included, when (and only if) the caller commits.
-    return triggerQueuedRun(p, callerTransaction(connection));
+    return triggerQueuedRun(p, callerTransaction(connection), true);
   }
 
-  /** The trigger statement, visible message and NOTIFY at commit, then the keyed run if the key was taken. */
-  private Mono<StoreResults.Triggered> triggerQueuedRun(StoreParams.TriggerRun p, OnConnection on) {
+  /**
+   * The trigger statement and its visible message (and its NOTIFY at commit if {@code
+   * notifyInStatement}), then the keyed run if the key was taken.
+   */
+  private Mono<StoreResults.Triggered> triggerQueuedRun(StoreParams.TriggerRun p, OnConnection on,
+      boolean notifyInStatement) {
     record Inserted(@Nullable Long queueId, @Nullable Long runId) {}
     return on.run("trigger run", c -> rows(c, sql.get("trigger_run"),
             row -> new Inserted(row.get("queue_id", Long.class), row.get("run_id", Long.class)),
             opt(p.now(), Instant.class), p.workflow(), p.queue(), opt(p.version(), String.class), p.inputJson(),
-            opt(p.idempotencyKey(), String.class), millis(p.timeout()), PostgresListener.channel(schema, p.queue()))
+            opt(p.idempotencyKey(), String.class), millis(p.timeout()),
+            notifyInStatement ? PostgresListener.channel(schema, p.queue()) : new Null(String.class))
             .singleOrEmpty())
         .flatMap(inserted -> {
           if (inserted.queueId() == null) {
@@ -1174,9 +1235,9 @@ final class PostgresDriver implements StoreDriver {
           return archived
               .then(rows(c, sql.get("finish_run"), row -> RunStatus.valueOf(text(row, "status")), now, p.runId(),
                   sources(p.moves()), targets(p.moves()), opt(p.outputJson(), String.class),
-                  opt(p.error(), String.class)).singleOrEmpty())
-              .flatMap(status -> announceRunFinished(c, p.runId()).thenReturn(status));
-        }));
+                  opt(p.error(), String.class)).singleOrEmpty());
+        }))
+        .doOnNext(status -> announceRuns(List.of(p.runId())));
   }
 
   @Override
@@ -1212,9 +1273,10 @@ final class PostgresDriver implements StoreDriver {
             String status = row.get("status", String.class);
             return new StoreResults.RunFinished(longValue(row, "run_id"), status == null ? null : RunStatus.valueOf(status));
           }, opt(p.now(), Instant.class), runIds, tokens, outputs, errors, tableOrdinals.toArray(Long[]::new),
-          tableSources.toArray(String[]::new), tableTargets.toArray(String[]::new),
-          PostgresListener.channel(schema, RUNS_CHANNEL_KEY)))
-          .collectList();
+          tableSources.toArray(String[]::new), tableTargets.toArray(String[]::new), new Null(String.class)))
+          .collectList()
+          .doOnNext(finished -> announceRuns(
+              finished.stream().filter(f -> f.status() != null).map(StoreResults.RunFinished::runId).toList()));
     });
   }
 
@@ -1235,9 +1297,23 @@ final class PostgresDriver implements StoreDriver {
           return updated(c, sql.get("insert_signal"), now, p.runId(), p.name(), p.valueJson())
               .thenMany(woken)
               .collectList()
-              .flatMap(queues -> wake(c, queues.toArray(String[]::new)))
-              .thenReturn(locked.run());
-        }));
+              .map(queues -> new Committed(locked.run(), queues, null));
+        }))
+        .doOnNext(this::announce)
+        .map(Committed::run);
+  }
+
+  /**
+   * A run as a transaction left it, with what to announce once it has committed: the queues whose
+   * messages it made due, and the run itself if it finished.
+   */
+  private record Committed(RunInfo run, List<String> queuesWoken, @Nullable Long finishedRun) {}
+
+  private void announce(Committed committed) {
+    announceQueues(committed.queuesWoken());
+    if (committed.finishedRun() != null) {
+      announceRuns(List.of(committed.finishedRun()));
+    }
   }
 
   /**
@@ -1256,7 +1332,7 @@ final class PostgresDriver implements StoreDriver {
           RunInfo run = locked.run();
           RunStatus from = run.status();
           if (p.unchanged().contains(from)) {
-            return Mono.just(run);
+            return Mono.just(new Committed(run, List.of(), null));
           }
           StoreParams.Moves table = p.whenUnstarted() != null && run.startedAt() == null ? p.whenUnstarted()
               : p.whenHeld() != null && locked.held() ? p.whenHeld()
@@ -1268,22 +1344,27 @@ final class PostgresDriver implements StoreDriver {
           Long messageId = locked.messageId();
           Mono<Long> moved = updated(c, sql.get("set_run_status"), now, p.runId(), to.name(),
               opt(p.reason(), String.class), from.name(), to.isFinished());
-          Mono<Void> follows;
+          Mono<List<String>> follows;
+          Long finished = null;
           if (to == RunStatus.CANCELLED) {
-            // Ended: its live message is archived, whoever holds it, and its end announced at commit.
+            // Ended: its live message is archived, whoever holds it, and its end announced after commit.
             follows = (messageId == null ? Mono.just(0L) : updated(c, sql.get("archive_live"), now, messageId))
-                .then(announceRunFinished(c, p.runId()));
+                .thenReturn(List.of());
+            finished = p.runId();
           } else if (from == RunStatus.PAUSED && (to == RunStatus.QUEUED || to == RunStatus.RUNNING)) {
             // Back from a pause: its parked message is due now, on the queue it is on.
-            follows = messageId == null ? Mono.empty()
-                : rows(c, sql.get("wake_run"), row -> text(row, "queue"), now, messageId).collectList()
-                    .flatMap(queues -> wake(c, queues.toArray(String[]::new)));
+            follows = messageId == null ? Mono.just(List.of())
+                : rows(c, sql.get("wake_run"), row -> text(row, "queue"), now, messageId).collectList();
           } else {
-            follows = Mono.empty();
+            follows = Mono.just(List.of());
           }
+          Long finishedRun = finished;
           return moved.then(follows)
-              .then(rows(c, sql.get("find_run"), PostgresDriver::run, p.runId()).singleOrEmpty());
-        }));
+              .flatMap(queues -> rows(c, sql.get("find_run"), PostgresDriver::run, p.runId()).singleOrEmpty()
+                  .map(found -> new Committed(found, queues, finishedRun)));
+        }))
+        .doOnNext(this::announce)
+        .map(Committed::run);
   }
 
   @Override
@@ -1311,20 +1392,26 @@ final class PostgresDriver implements StoreDriver {
     if (l == null) {
       return Flux.never();
     }
+    // A payload names one run or several, separated by commas (see PostgresNotifier); an empty one
+    // follows a new LISTEN.
     return l.notifications(RUNS_CHANNEL_KEY)
-        .map(payload -> payload.isEmpty() ? -1L : Long.parseLong(payload));
+        .concatMapIterable(PostgresDriver::runIds);
   }
 
-  /** Notifies the queues' channels; delivered when the transaction commits. */
-  private Mono<Void> wake(Connection c, String[] queues) {
-    if (queues.length == 0) {
-      return Mono.empty();
+  /** The run ids of a finished-runs payload; an empty or unreadable payload means "look at every run". */
+  static List<Long> runIds(String payload) {
+    if (payload.isEmpty()) {
+      return List.of(-1L);
     }
-    String[] channels = new String[queues.length];
-    for (int i = 0; i < queues.length; i++) {
-      channels[i] = PostgresListener.channel(schema, queues[i]);
+    List<Long> ids = new ArrayList<>();
+    try {
+      for (String id : payload.split(",")) {
+        ids.add(Long.parseLong(id.trim()));
+      }
+    } catch (NumberFormatException e) {
+      return List.of(-1L);
     }
-    return rows(c, sql.get("notify_channels"), row -> 1, (Object) channels).then();
+    return ids;
   }
 
   @Override
@@ -1335,8 +1422,11 @@ final class PostgresDriver implements StoreDriver {
 
   @Override
   public Mono<Void> close() {
+    // The notifier first: the wake-ups of writes that committed before closing still go out.
     return Mono.defer(() -> closed.compareAndSet(false, true)
-        ? (listener == null ? Mono.<Void>empty() : listener.close()).then(pool.disposeLater())
+        ? notifier.close()
+            .then(listener == null ? Mono.<Void>empty() : listener.close())
+            .then(pool.disposeLater())
         : Mono.empty());
   }
 

@@ -7,6 +7,7 @@ import io.r2dbc.postgresql.api.PostgresqlConnection;
 import java.nio.charset.StandardCharsets;
 import java.security.MessageDigest;
 import java.security.NoSuchAlgorithmException;
+import java.security.SecureRandom;
 import java.time.Duration;
 import java.util.HexFormat;
 import java.util.Map;
@@ -30,6 +31,11 @@ import reactor.util.retry.Retry;
  * dies it is reopened with backoff, every channel is listened to again, and every queue is woken
  * once, since notifications sent while it was away are lost. A ping (the {@code ping} statement)
  * every two seconds finds a dead connection that does not say so.
+ *
+ * <p>A queue's notification sent by this engine's {@link PostgresNotifier} carries this listener's
+ * {@link #origin()} and is ignored when it comes back: the engine woke its consumers in process
+ * ({@link #wakeHere}) when the write committed, and a second wake-up would only cost an empty claim.
+ * Every other notification (another engine's, or one sent in a caller's transaction) wakes.
  */
 final class PostgresListener {
 
@@ -45,6 +51,7 @@ final class PostgresListener {
   private final Sinks.Many<Notice> woken = Sinks.many().multicast().directBestEffort();
   private final Sinks.Many<String> channels = Sinks.many().replay().all();
   private final AtomicBoolean started = new AtomicBoolean();
+  private final String origin = newOrigin();
   private volatile @Nullable Disposable session;
   private volatile boolean closed;
 
@@ -57,6 +64,21 @@ final class PostgresListener {
     this.factory = factory;
     this.schema = schema;
     this.sql = sql;
+  }
+
+  /**
+   * A new engine's origin: the payload of its own queue notifications. Random, so that no two
+   * engines share one; it starts with a letter, so it never reads as a run id.
+   */
+  static String newOrigin() {
+    byte[] bytes = new byte[12];
+    new SecureRandom().nextBytes(bytes);
+    return "e" + HexFormat.of().formatHex(bytes);
+  }
+
+  /** The payload of this engine's own queue notifications, which this listener ignores. */
+  String origin() {
+    return origin;
   }
 
   /** The channel of a queue: a digest, because channel names are identifiers of at most 63 bytes. */
@@ -112,8 +134,8 @@ final class PostgresListener {
   }
 
   /**
-   * Wakes this engine's subscribers of {@code key} at once, as the notification of a commit made
-   * here will, a round trip later.
+   * Wakes this engine's subscribers of {@code key} at once, after a commit made here; the
+   * notification of that commit, carrying {@link #origin()}, is ignored when it comes back.
    */
   void wakeHere(String key) {
     if (!closed) {
@@ -130,7 +152,13 @@ final class PostgresListener {
         (PostgresqlConnection connection) -> Flux.merge(
                 // Subscribed first: notifications of a channel flow as soon as its LISTEN is done.
                 connection.getNotifications()
-                    .doOnNext(n -> wake(n.getName(), n.getParameter() == null ? "" : n.getParameter()))
+                    .doOnNext(n -> {
+                      String payload = n.getParameter() == null ? "" : n.getParameter();
+                      // Sent by this engine, whose consumers were woken in process at the commit.
+                      if (!payload.equals(origin)) {
+                        wake(n.getName(), payload);
+                      }
+                    })
                     .then(Mono.error(new IllegalStateException("listener connection closed"))),
                 channels.asFlux().concatMap(channel -> connection
                         .createStatement(PostgresStatements.withChannel(sql.get("listen"), channel)).execute()

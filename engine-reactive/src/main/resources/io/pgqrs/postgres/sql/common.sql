@@ -17,10 +17,10 @@ SELECT 1
 -- digest (letters, digits and '_' only). SQLite has no notifications and signals in process.
 LISTEN {{channel}}
 
--- name: notify
--- pg_notify is delivered when the transaction commits, and only then.
-SELECT pg_notify($1, $2)
-
--- name: notify_channels
--- pg_notify, delivered at commit like the enqueue's notification.
-SELECT pg_notify(c, '') FROM unnest($1::text[]) AS c
+-- name: notify_batch
+-- The engine's coalesced wake-ups, sent after the writes they announce have committed: every
+-- channel $1[i] gets the payload $2[i], in one autocommit statement, so only this statement (one
+-- in flight per engine) queues on PostgreSQL's global notify lock at commit, not every write.
+-- pg_notify is delivered when its transaction commits; SQLite has no notifications and signals in
+-- process.
+SELECT pg_notify(t.c, t.p) FROM unnest($1::text[], $2::text[]) AS t(c, p)

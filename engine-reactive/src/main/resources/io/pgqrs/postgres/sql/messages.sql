@@ -23,8 +23,10 @@ m.id = $2 AND m.lease_token = $3 AND m.state = 'live' AND m.visible_at > {{_now}
 '9999-12-31 00:00:00+00'::timestamptz
 
 -- name: enqueue
--- Data-modifying CTEs and pg_notify: one statement inserts one message or a whole batch and
--- notifies the queue's channel at commit. Arrays are unnested in input order, so the ids of
+-- Data-modifying CTEs and pg_notify: one statement inserts one message or a whole batch. In the
+-- caller's transaction it notifies the queue's channel $8 at commit; the engine's own writes pass
+-- $8 null and announce after commit instead, through one coalesced NOTIFY per engine (see
+-- notify_batch), so their transactions never queue on PostgreSQL's global notify lock. Arrays are unnested in input order, so the ids of
 -- inserted rows ascend in input order. Dedup conflicts insert nothing and return no row.
 WITH n AS (SELECT {{_now}} AS now),
 q AS (SELECT id FROM {{schema}}.pgqrs_queues WHERE name = $2),
@@ -40,8 +42,8 @@ ins AS (
     ORDER BY t.ord
     ON CONFLICT (queue_id, dedup_key) WHERE state = 'live' AND dedup_key IS NOT NULL DO NOTHING
     RETURNING id, dedup_key),
--- Delivered at commit; one per statement however many rows it inserted.
-note AS (SELECT pg_notify($8, '') FROM q WHERE EXISTS (SELECT 1 FROM ins))
+-- Delivered at commit; one per statement however many rows it inserted; none when $8 is null.
+note AS (SELECT pg_notify($8, '') FROM q WHERE $8::text IS NOT NULL AND EXISTS (SELECT 1 FROM ins))
 SELECT (SELECT id FROM q) AS queue_id, (SELECT count(*) FROM note) AS notified, ins.id, ins.dedup_key
 FROM (SELECT 1) AS one LEFT JOIN ins ON true
 ORDER BY ins.id
@@ -198,7 +200,8 @@ WHERE m.queue_id = (SELECT id FROM {{schema}}.pgqrs_queues WHERE name = $1) AND 
 ORDER BY m.id LIMIT $4
 
 -- name: replay_dead
--- Data-modifying CTEs and pg_notify: the replay and the queue's wake-up are one statement. A
+-- Data-modifying CTEs and pg_notify: the replay and the queue's wake-up ($4, null when the driver
+-- announces after commit, as it does) are one statement. A
 -- replayed message keeps its dedup key unless a live message (or an earlier replayed one) already
 -- holds it: replay never fails on the unique index.
 WITH n AS (SELECT {{_now}} AS now),
@@ -218,7 +221,7 @@ u AS (
         dead_at = NULL, dedup_key = CASE WHEN r.keep_key THEN m.dedup_key END
     FROM r, n WHERE m.id = r.id AND m.state = 'dead'
     RETURNING 1),
-note AS (SELECT pg_notify($4, '') FROM q WHERE EXISTS (SELECT 1 FROM u))
+note AS (SELECT pg_notify($4, '') FROM q WHERE $4::text IS NOT NULL AND EXISTS (SELECT 1 FROM u))
 SELECT (SELECT count(*) FROM q) AS queues, (SELECT count(*) FROM u) AS replayed,
        (SELECT count(*) FROM note) AS notified
 

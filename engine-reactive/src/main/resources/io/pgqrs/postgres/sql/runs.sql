@@ -18,7 +18,8 @@ ids AS (SELECT nextval(pg_get_serial_sequence('{{schema_literal}}.pgqrs_runs', '
 -- statement: both ids are drawn first, so the run row names
 -- its message and the message's payload names its run without a second write. An idempotency
 -- conflict inserts neither (the drawn ids are skipped) and returns no run id. $4 the version, $5
--- the input, $6 the key, $7 the timeout in milliseconds, $8 the queue's channel.
+-- the input, $6 the key, $7 the timeout in milliseconds, $8 the queue's channel: notified at commit
+-- in the caller's transaction, null for the engine's own, which announces after commit.
 WITH n AS (SELECT {{_now}} AS now),
 {{_trigger_target}},
 ins AS (
@@ -36,7 +37,7 @@ m AS (
     SELECT ins.message_id, w.queue_id, jsonb_build_object('run_id', ins.id), n.now, n.now
     FROM ins, w, n
     RETURNING id),
-note AS (SELECT pg_notify($8, '') FROM m)
+note AS (SELECT pg_notify($8, '') FROM m WHERE $8::text IS NOT NULL)
 SELECT (SELECT queue_id FROM w) AS queue_id, (SELECT id FROM ins) AS run_id,
        (SELECT count(*) FROM note) AS notified
 
@@ -202,7 +203,8 @@ RETURNING x.status
 -- flattened as ($6 input ordinal, $7 source, $8 target) rows. Lock each run whose status is a source
 -- of its input's table, in id order; archive its message fenced by the run's lease
 -- token (locked in id order too, as every statement that writes many messages does); move the run
--- to its target only if its archive happened; announce it on the channel $9. One row per input
+-- to its target only if its archive happened; announce it on the channel $9 at commit (the driver
+-- passes null and announces the finished runs after commit instead). One row per input
 -- comes back, in input order, with the status the run ended with or null.
 WITH n AS (SELECT {{_now}} AS now),
 i AS (
@@ -235,7 +237,7 @@ u AS (
     FROM n, t
     WHERE x.id = t.id AND t.message_id IN (SELECT id FROM a)
     RETURNING x.id, x.status),
-note AS (SELECT pg_notify($9, id::text) FROM u)
+note AS (SELECT pg_notify($9, id::text) FROM u WHERE $9::text IS NOT NULL)
 SELECT i.run_id, u.status, (SELECT count(*) FROM note) AS notified
 FROM i LEFT JOIN u ON u.id = i.run_id
 ORDER BY i.ord
@@ -282,7 +284,8 @@ SELECT (SELECT count(*) FROM runs) AS runs, (SELECT count(*) FROM steps) AS step
        (SELECT count(*) FROM signals) AS signals
 
 -- name: reap_runs
--- $2 the most runs, $3 the channel announcing finished runs, $4 and $5 the reap table's sources
+-- $2 the most runs, $3 the channel announcing finished runs at commit (null: the driver announces
+-- the run_ids returned, after commit), $4 and $5 the reap table's sources
 -- and targets. Runs no worker will finish, if their status is a source: past their deadline while
 -- nobody holds their message (a worker holding one enforces the deadline itself), or whose
 -- message was dead-lettered. Each takes its target; the error is recorded (why it was reaped) only
@@ -316,6 +319,7 @@ upd AS (
     FROM due, n
     WHERE r.id = due.id
     RETURNING r.id),
-note AS (SELECT pg_notify($3, id::text) FROM upd)
+note AS (SELECT pg_notify($3, id::text) FROM upd WHERE $3::text IS NOT NULL)
 SELECT (SELECT count(*) FROM upd) AS failed, (SELECT count(*) FROM note) AS notified,
+       (SELECT array_agg(id) FROM upd) AS run_ids,
        (SELECT count(*) FROM arch) AS archived
