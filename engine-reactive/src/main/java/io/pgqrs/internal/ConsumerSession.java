@@ -35,7 +35,7 @@ import reactor.util.retry.Retry;
 /**
  * One subscription of a consumer: its worker, its claim loop, the deliveries it holds and the
  * background work that keeps them (heartbeats, wake-ups, the idle timer; the engine's
- * {@link LeaseKeeper} extends their leases).
+ * {@link LeaseKeeper} extends their leases, and its {@link Completer} writes their settles).
  *
  * <p>Claiming is driven by one serialised drain loop ({@link #signal()}): it claims when the
  * subscriber has demand, the in-flight bound has room, the worker is not suspended and there may
