@@ -132,6 +132,24 @@ public abstract class ConsumerContract extends StoreContract {
   }
 
   @Test
+  void aSettleWithABadArgumentIsRefusedBeforeTheStoreAndTheDeliveryStaysHeld() {
+    String q = newQueue();
+    enqueue(q, 1);
+    Delivery d = consumer(q).shutdownTimeout(Duration.ofSeconds(10)).build().deliveries().blockFirst(T);
+    StepVerifier.create(d.release(Duration.ofSeconds(-1), null))
+        .expectErrorSatisfies(e -> assertThat(e).isInstanceOf(InvalidArgumentException.class).hasMessageContaining("delay"))
+        .verify(T);
+    StepVerifier.create(d.deadLetter("bad \uD800"))
+        .expectErrorSatisfies(e -> assertThat(e).isInstanceOf(InvalidArgumentException.class).hasMessageContaining("error"))
+        .verify(T);
+    assertThat(d.settled()).isFalse();
+    assertThat(d.leaseLost()).isFalse();
+    assertThat(metrics(q).leased()).isEqualTo(1);
+    assertThat(d.release(Duration.ofMinutes(1), "corrected").block(T)).isTrue();
+    assertThat(store.messages().get(d.message().id()).block(T).lastError()).isEqualTo("corrected");
+  }
+
+  @Test
   void aDeliverySettledAfterCancellationStillCounts() {
     String q = newQueue();
     enqueue(q, 2);
