@@ -496,6 +496,51 @@ final class SqliteDriver implements StoreDriver {
   }
 
   @Override
+  public Mono<List<StoreResults.Settled>> settleMany(StoreParams.SettleMany p) {
+    List<StoreParams.Settle> settles = p.settles();
+    if (settles.isEmpty()) {
+      return Mono.just(List.of());
+    }
+    // One transaction, one commit for the batch, each settle fenced on its own inside it. SQLite
+    // takes the database's write lock once for the whole batch, so batches cannot deadlock.
+    Long now = microsOrNull(p.now());
+    return db.transaction("settle", s -> {
+      java.util.Set<Long> named = new java.util.HashSet<>();
+      return Flux.fromIterable(settles)
+          .concatMap(settle -> named.add(settle.messageId())
+              ? settleIn(s, settle, now)
+              // A later settle of a message the batch already named: its first settle decides.
+              : Mono.just(StoreResults.Settled.NOT_HELD))
+          .collectList();
+    });
+  }
+
+  /** Settles one message inside a transaction, fenced by its lease; what it found. */
+  private static Mono<StoreResults.Settled> settleIn(SqlSession s, StoreParams.Settle p, @Nullable Long now) {
+    String token = p.token().toString();
+    Mono<Long> changed = switch (p.kind()) {
+      case ARCHIVE -> archiveLeased(s, p.messageId(), p.token(), now);
+      case DELETE -> s.update(sql("delete"), now, p.messageId(), token);
+      case RELEASE -> s.update(sql("release"), now, p.messageId(), token,
+          micros(java.util.Objects.requireNonNull(p.delay(), "delay")), p.error());
+      case DEAD_LETTER -> s.update(sql("dead_letter"), now, p.messageId(), token, p.error());
+    };
+    return changed.flatMap(n -> {
+      if (n == 1) {
+        return Mono.just(StoreResults.Settled.APPLIED);
+      }
+      if (p.kind() != StoreParams.SettleKind.ARCHIVE) {
+        return Mono.just(StoreResults.Settled.NOT_HELD);
+      }
+      // An archive of this very lease may have committed earlier with its answer lost.
+      return first(s.query(sql("find_message"), p.messageId()),
+          r -> "archived".equals(r.stringOrNull("state")) && token.equals(r.stringOrNull("lease_token"))
+              ? StoreResults.Settled.ALREADY_ARCHIVED : StoreResults.Settled.NOT_HELD)
+          .defaultIfEmpty(StoreResults.Settled.NOT_HELD);
+    });
+  }
+
+  @Override
   public Mono<Boolean> delete(StoreParams.LeaseRef p) {
     return db.statements("delete", s -> s.update(sql("delete"), microsOrNull(p.now()), p.messageId(),
             p.token().toString()))

@@ -12,12 +12,9 @@ import io.pgqrs.spi.StoreResults;
 import io.pgqrs.worker.WorkerNotFoundException;
 import io.pgqrs.worker.WorkerStatus;
 import java.time.Duration;
-import java.util.ArrayList;
 import java.util.List;
-import java.util.Queue;
 import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
-import java.util.concurrent.ConcurrentLinkedQueue;
 import java.util.concurrent.ThreadLocalRandom;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
@@ -31,7 +28,6 @@ import reactor.core.Disposables;
 import reactor.core.publisher.Flux;
 import reactor.core.publisher.FluxSink;
 import reactor.core.publisher.Mono;
-import reactor.core.publisher.MonoSink;
 import reactor.core.publisher.Sinks;
 import reactor.core.scheduler.Schedulers;
 import reactor.util.retry.Retry;
@@ -39,7 +35,7 @@ import reactor.util.retry.Retry;
 /**
  * One subscription of a consumer: its worker, its claim loop, the deliveries it holds and the
  * background work that keeps them (heartbeats, wake-ups, the idle timer; the engine's
- * {@link LeaseKeeper} extends their leases).
+ * {@link LeaseKeeper} extends their leases, and its {@link Completer} writes their settles).
  *
  * <p>Claiming is driven by one serialised drain loop ({@link #signal()}): it claims when the
  * subscriber has demand, the in-flight bound has room, the worker is not suspended and there may
@@ -52,8 +48,9 @@ final class ConsumerSession {
 
   private static final Logger log = LoggerFactory.getLogger(ConsumerSession.class);
   private static final AtomicLong SESSIONS = new AtomicLong();
-  private static final int MAX_ACK_BATCH = 500;
   private static final Duration IDLE_FLOOR = Duration.ofMillis(5);
+  /** The most messages one claim statement of a handler run asks for, as {@code batchSize} allows at most. */
+  private static final int MAX_CLAIM = 1000;
   /** How long a small claim of a busy handler run waits for more places to free. */
   private static final Duration TOP_UP_WAIT = Duration.ofMillis(20);
 
@@ -68,8 +65,6 @@ final class ConsumerSession {
   private final Sinks.Empty<Void> finished = Sinks.empty();
   private final AtomicBoolean finishing = new AtomicBoolean();
   private final AtomicBoolean stopping = new AtomicBoolean();
-  private final Queue<PendingAck> acks = new ConcurrentLinkedQueue<>();
-  private final AtomicInteger ackWip = new AtomicInteger();
 
   private volatile @Nullable FluxSink<Delivery> sink;
   private volatile @Nullable Mono<Void> started;
@@ -80,7 +75,6 @@ final class ConsumerSession {
   private volatile boolean suspended;
   private volatile boolean claiming;
   private volatile boolean sinkCompleted;
-  private volatile boolean ackWriting;
   private volatile @Nullable Disposable idleTimer;
   /** The wait of a small claim for more room (see {@link #waitForMoreRoom}); only touched in the drain loop and its timer. */
   private volatile @Nullable Disposable topUpTimer;
@@ -88,8 +82,6 @@ final class ConsumerSession {
   /** Room promised to slots (see {@link #reserve}) and not yet filled or given back. */
   private final AtomicInteger reserved = new AtomicInteger();
   private volatile int claimingSize;
-
-  private record PendingAck(DefaultDelivery delivery, MonoSink<Boolean> result) {}
 
   /** How a session claims messages, when not through the engine's plain claim (a workflow worker's claim). */
   @FunctionalInterface
@@ -304,7 +296,7 @@ final class ConsumerSession {
     int promised = reserved.get();
     long demand = s.requestedFromDownstream() - promised;
     long room = settings.maxInFlight() - held.size() - promised;
-    int n = (int) Math.min(settings.batchSize(), Math.min(demand, room));
+    int n = (int) Math.min(claimCap(), Math.min(demand, room));
     if (n <= 0) {
       return;
     }
@@ -325,18 +317,31 @@ final class ConsumerSession {
   }
 
   /**
+   * The most one claim asks for. A plain deliveries() subscriber's demand may be unbounded, so its
+   * batch size caps each claim. A handler run's demand is its free handler places (its flatMap
+   * asks for one more as each handler ends), so its claims follow that demand up to what one
+   * statement may claim: the batch size is no cap there, and a backlog is never taken one message
+   * per round trip while several handlers are free.
+   */
+  private int claimCap() {
+    return handlerMode ? MAX_CLAIM : settings.batchSize();
+  }
+
+  /**
    * Whether a handler run should let a small claim wait for a moment: its handlers finish one at a
    * time, and claiming each freed place on its own would make every claim a round trip for one
-   * message. While the session still holds work, a claim smaller than half the concurrency (at
-   * most the batch size) waits up to {@link #TOP_UP_WAIT} for more places to free, as
-   * db-scheduler's lower limit and River's fetch cooldown do; an idle session claims at once, so an
-   * idle consumer's wake-up latency is unchanged. Never claims more than the handlers can run.
+   * message. While the session still holds work, a claim smaller than half of what the handlers
+   * can run at once (the concurrency, bounded by the in-flight bound) waits up to
+   * {@link #TOP_UP_WAIT} for more places to free, as db-scheduler's lower limit and River's fetch
+   * cooldown do; an idle session claims at once, so an idle consumer's wake-up latency is
+   * unchanged. Never claims more than the handlers can run.
    */
   private boolean waitForMoreRoom(int n) {
     if (!handlerMode) {
       return false;
     }
-    int enough = Math.min(settings.batchSize(), (settings.concurrency() + 1) / 2);
+    int most = Math.min(MAX_CLAIM, Math.min(settings.concurrency(), settings.maxInFlight()));
+    int enough = (most + 1) / 2;
     if (n >= enough || held.isEmpty() || topUpDue) {
       topUpDue = false;
       Disposable wait = topUpTimer;
@@ -555,70 +560,6 @@ final class ConsumerSession {
     signal();
   }
 
-  /** Archives through the ack batcher: acks that complete while a write is in flight share the next one. */
-  Mono<Boolean> archive(DefaultDelivery d) {
-    return Mono.create(result -> {
-      acks.add(new PendingAck(d, result));
-      drainAcks();
-    });
-  }
-
-  private void drainAcks() {
-    if (ackWip.getAndIncrement() != 0) {
-      return;
-    }
-    int missed = 1;
-    do {
-      if (!ackWriting && !acks.isEmpty()) {
-        List<PendingAck> batch = new ArrayList<>();
-        PendingAck next;
-        while (batch.size() < MAX_ACK_BATCH && (next = acks.poll()) != null) {
-          batch.add(next);
-        }
-        ackWriting = true;
-        writeAcks(batch);
-      }
-      missed = ackWip.addAndGet(-missed);
-    } while (missed != 0);
-  }
-
-  private void writeAcks(List<PendingAck> batch) {
-    Mono<List<Boolean>> write;
-    if (batch.size() == 1) {
-      write = engine.messages().archive(batch.get(0).delivery().lease()).map(List::of);
-    } else {
-      List<StoreParams.LeaseRef> refs = batch.stream()
-          .map(a -> new StoreParams.LeaseRef(a.delivery().lease().messageId(), a.delivery().lease().token(), null))
-          .toList();
-      write = engine.driver().archiveMany(new StoreParams.ArchiveMany(refs, null))
-          .flatMap(count -> count == batch.size()
-              ? Mono.just(batch.stream().map(a -> true).toList())
-              : whichWereArchived(batch));
-    }
-    write.subscribe(results -> {
-      for (int i = 0; i < batch.size(); i++) {
-        batch.get(i).result().success(results.get(i));
-      }
-    }, error -> {
-      for (PendingAck a : batch) {
-        a.result().error(error);
-      }
-      ackDone();
-    }, this::ackDone);
-  }
-
-  private void ackDone() {
-    ackWriting = false;
-    drainAcks();
-  }
-
-  /** After a partial batch: a lease whose message is archived under that very token was ours. */
-  private Mono<List<Boolean>> whichWereArchived(List<PendingAck> batch) {
-    return Flux.fromIterable(batch)
-        .concatMap(a -> archivedUnder(a.delivery().lease()))
-        .collectList();
-  }
-
   /** Whether the message of a lease is archived under that very lease's token. Cold. */
   Mono<Boolean> archivedUnder(Lease lease) {
     return engine.driver().findMessage(lease.messageId())
@@ -626,11 +567,17 @@ final class ConsumerSession {
         .defaultIfEmpty(false);
   }
 
+  /** Gives a held message back at once, through the engine's completer. Cold; errors as the store does. */
+  private Mono<Boolean> releaseThroughCompleter(DefaultDelivery d, String reason) {
+    return engine.completer().settle(StoreParams.Settle.release(d.id(), d.lease().token(), Duration.ZERO, reason))
+        .map(Completer::applied);
+  }
+
   private void releaseQuietly(DefaultDelivery d, String reason) {
     if (!d.claimForRelease()) {
       return;
     }
-    engine.messages().release(d.lease(), Duration.ZERO, reason)
+    releaseThroughCompleter(d, reason)
         .onErrorResume(e -> {
           log.warn("pgqrs could not release message {} ({}); its lease will expire", d.id(), e.toString());
           return Mono.just(false);
@@ -686,7 +633,7 @@ final class ConsumerSession {
           // Only what this release took back counts: an ack cancelled mid-write may have landed.
           List<DefaultDelivery> released = new java.util.concurrent.CopyOnWriteArrayList<>();
           return Flux.fromIterable(leftovers)
-              .flatMap(d -> engine.messages().release(d.lease(), Duration.ZERO, "consumer shut down")
+              .flatMap(d -> releaseThroughCompleter(d, "consumer shut down")
                   .onErrorResume(e -> Mono.just(false))
                   .doOnNext(ok -> {
                     d.releasedBySession();

@@ -5,6 +5,7 @@ import io.pgqrs.PgqrsTransientException;
 import io.pgqrs.queue.Delivery;
 import io.pgqrs.queue.Lease;
 import io.pgqrs.queue.Message;
+import io.pgqrs.spi.StoreParams;
 import java.time.Duration;
 import java.util.Objects;
 import java.util.concurrent.TimeUnit;
@@ -107,25 +108,40 @@ final class DefaultDelivery implements Delivery {
   @Override
   public Mono<Boolean> ack() {
     // An archive whose answer was lost may have committed: a retry then finds no lease, and only
-    // the archived row under this very token tells that the ack was ours after all.
-    return settle(() -> session.archive(this), () -> session.archivedUnder(lease));
+    // the archived row under this very token tells that the ack was ours after all. A batched
+    // retry is told so by its statement; a lone one asks afterwards.
+    return settle(() -> complete(StoreParams.Settle.archive(message.id(), lease.token())),
+        () -> session.archivedUnder(lease));
   }
 
   @Override
   public Mono<Boolean> delete() {
-    return settle(() -> session.engine().messages().delete(lease), null);
+    return settle(() -> complete(StoreParams.Settle.delete(message.id(), lease.token())), null);
   }
 
   @Override
   public Mono<Boolean> release(Duration delay, @Nullable String error) {
     Objects.requireNonNull(delay, "delay");
-    return settle(() -> session.engine().messages().release(lease, delay, error), null);
+    return settle(() -> {
+      // Refused before the store is asked, as Messages.release refuses it.
+      Engine.checkNotNegative("delay", delay);
+      StoredText.check("error", error);
+      return complete(StoreParams.Settle.release(message.id(), lease.token(), delay, error));
+    }, null);
   }
 
   @Override
   public Mono<Boolean> deadLetter(String error) {
     Objects.requireNonNull(error, "error");
-    return settle(() -> session.engine().messages().deadLetter(lease, error), null);
+    return settle(() -> {
+      StoredText.check("error", error);
+      return complete(StoreParams.Settle.deadLetter(message.id(), lease.token(), error));
+    }, null);
+  }
+
+  /** One settle through the engine's completer: whether the store did it. Cold. */
+  private Mono<Boolean> complete(StoreParams.Settle settle) {
+    return session.engine().completer().settle(settle).map(Completer::applied);
   }
 
   /**

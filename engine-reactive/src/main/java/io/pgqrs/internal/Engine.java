@@ -81,6 +81,7 @@ public final class Engine implements Store {
   private final MaintenanceServices maintenance;
   private final WorkflowRuntime runtime;
   private final LeaseKeeper leaseKeeper = new LeaseKeeper(this);
+  private final Completer completer = new Completer(this);
 
   private Engine(StoreDriver driver, PgqrsConfig config, ObjectMapper mapper, String hostname) {
     this.driver = driver;
@@ -194,6 +195,11 @@ public final class Engine implements Store {
     return leaseKeeper;
   }
 
+  /** The one writer of every settle (ack, delete, release, dead letter) of this engine's consumer sessions. */
+  Completer completer() {
+    return completer;
+  }
+
   boolean wakeupsEnabled() {
     return config.wakeups();
   }
@@ -283,7 +289,10 @@ public final class Engine implements Store {
             session.requestStop();
             return session.finished();
           })
-          .then(Mono.fromRunnable(leaseKeeper::stop))
+          .then(Mono.fromRunnable(() -> {
+            leaseKeeper.stop();
+            completer.stop();
+          }))
           .then(Mono.defer(maintenance::shutdown))
           .then(Mono.fromRunnable(runtime::close))
           .then(Mono.defer(driver::close));

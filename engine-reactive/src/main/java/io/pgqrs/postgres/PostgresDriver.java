@@ -689,6 +689,37 @@ final class PostgresDriver implements StoreDriver {
   }
 
   @Override
+  public Mono<List<StoreResults.Settled>> settleMany(StoreParams.SettleMany p) {
+    // Deferred: the arrays are built when subscribed.
+    return Mono.defer(() -> {
+      List<StoreParams.Settle> settles = p.settles();
+      int n = settles.size();
+      if (n == 0) {
+        return Mono.just(List.<StoreResults.Settled>of());
+      }
+      Long[] ids = new Long[n];
+      String[] tokens = new String[n];
+      String[] kinds = new String[n];
+      Long[] delays = new Long[n];
+      String[] errors = new String[n];
+      for (int i = 0; i < n; i++) {
+        StoreParams.Settle settle = settles.get(i);
+        ids[i] = settle.messageId();
+        tokens[i] = settle.token().toString();
+        kinds[i] = settle.kind().name().toLowerCase(java.util.Locale.ROOT);
+        delays[i] = settle.delay() == null ? null : saturatedMillis(settle.delay());
+        errors[i] = settle.error();
+      }
+      return withConnection("settle", c -> rows(c, sql.get("settle_many"), row -> switch (text(row, "settled")) {
+            case "applied" -> StoreResults.Settled.APPLIED;
+            case "archived" -> StoreResults.Settled.ALREADY_ARCHIVED;
+            default -> StoreResults.Settled.NOT_HELD;
+          }, opt(p.now(), Instant.class), ids, tokens, kinds, delays, errors))
+          .collectList();
+    });
+  }
+
+  @Override
   public Mono<Boolean> delete(StoreParams.LeaseRef p) {
     return update("delete", sql.get("delete"), opt(p.now(), Instant.class), p.messageId(), p.token()).map(n -> n == 1);
   }

@@ -67,10 +67,14 @@ public interface Consumer {
    * cancelled and its message released as failed. If the lease is lost while the handler runs,
    * its outcome is discarded and logged, never applied.
    *
-   * <p>The subscription claims only what its handlers can run, at most the batch size per claim.
-   * While handlers are busy, a claim for fewer than half the concurrency waits a few milliseconds
-   * for more handlers to finish, so a backlog is taken several messages per statement even when
-   * handlers finish one at a time; an idle subscription claims at once.
+   * <p>The subscription claims only what its handlers can run: each claim asks for as many
+   * messages as there are free handler places (at most the concurrency, within the in-flight
+   * bound), whatever the batch size, so a backlog is taken several messages per statement even with
+   * {@code batchSize(1)}; only a queue that holds one message is claimed one at a time. While
+   * handlers are busy, a claim for fewer than half of what the handlers can run at once waits a
+   * few milliseconds for more handlers to finish; an idle subscription claims at once. The settles
+   * of every subscription of the store (acks, deletes, releases, dead letters) share statements
+   * while one is in flight.
    *
    * <p>Cancelling the subscription is a graceful shutdown, run in the background: claiming stops,
    * handlers in flight may finish within the shutdown timeout, the rest are cancelled and their
@@ -97,7 +101,10 @@ public interface Consumer {
   interface Builder {
 
     /**
-     * The most messages one claim asks for. Default 10.
+     * The most messages one claim of {@link Consumer#deliveries()} asks for (its subscriber's
+     * demand may be unbounded). Default 10. {@link Consumer#handle(Function)} is not capped by it:
+     * its claims follow its free handler places (see there). In both, it sets the default
+     * in-flight bound.
      *
      * @param batchSize 1 to 1000
      * @return this builder

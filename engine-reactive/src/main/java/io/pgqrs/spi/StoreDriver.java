@@ -158,6 +158,20 @@ public interface StoreDriver {
   Mono<Integer> archiveMany(StoreParams.ArchiveMany p);
 
   /**
+   * Settles several leased messages in one statement (or one transaction): each settle archives,
+   * deletes, releases or dead-letters its message as {@link #archive}, {@link #delete},
+   * {@link #release} and {@link #deadLetter} do, fenced by its own lease (token held, lease not
+   * expired at the statement's clock). Rows are locked in message id order, so concurrent batches
+   * cannot deadlock. A message named by more than one settle of a batch is settled by its first
+   * one alone; each later one is {@link StoreResults.Settled#NOT_HELD} and changes nothing. Cold.
+   *
+   * @param p the settles; an empty list changes nothing
+   * @return one result per settle, in input order; errors with the store's error for all of them
+   *     (nothing changed)
+   */
+  Mono<List<StoreResults.Settled>> settleMany(StoreParams.SettleMany p);
+
+  /**
    * Deletes a leased message.
    *
    * @param p the lease

@@ -109,6 +109,102 @@ public final class StoreParams {
     }
   }
 
+  /** What a {@link Settle} does with its message. */
+  public enum SettleKind {
+    /** Archives it, keeping its lease token on the archived row. */
+    ARCHIVE,
+    /** Deletes it. */
+    DELETE,
+    /** Gives it back: claimable again after {@link Settle#delay()}, with {@link Settle#error()} recorded if given. */
+    RELEASE,
+    /** Moves it to the dead state with {@link Settle#error()} recorded. */
+    DEAD_LETTER
+  }
+
+  /**
+   * One settle of a {@link SettleMany}: what to do with a leased message, fenced by that lease.
+   *
+   * @param kind what to do
+   * @param messageId the leased message
+   * @param token the lease's token: the fence
+   * @param delay with RELEASE, how long until the message is claimable again (not negative); else null
+   * @param error with RELEASE, the error to record or null to keep the previous one; with
+   *     DEAD_LETTER, the error to record; else null
+   */
+  public record Settle(SettleKind kind, long messageId, UUID token, @Nullable Duration delay, @Nullable String error) {
+    /** Checks that each kind has what it needs. */
+    public Settle {
+      java.util.Objects.requireNonNull(kind, "kind");
+      java.util.Objects.requireNonNull(token, "token");
+      if (kind == SettleKind.RELEASE && delay == null) {
+        throw new IllegalArgumentException("a release needs its delay");
+      }
+      if (kind == SettleKind.DEAD_LETTER && error == null) {
+        throw new IllegalArgumentException("a dead letter needs its error");
+      }
+    }
+
+    /**
+     * An archive.
+     *
+     * @param messageId the message
+     * @param token its lease token
+     * @return the settle
+     */
+    public static Settle archive(long messageId, UUID token) {
+      return new Settle(SettleKind.ARCHIVE, messageId, token, null, null);
+    }
+
+    /**
+     * A delete.
+     *
+     * @param messageId the message
+     * @param token its lease token
+     * @return the settle
+     */
+    public static Settle delete(long messageId, UUID token) {
+      return new Settle(SettleKind.DELETE, messageId, token, null, null);
+    }
+
+    /**
+     * A release.
+     *
+     * @param messageId the message
+     * @param token its lease token
+     * @param delay how long until it is claimable again
+     * @param error the error to record, or null to keep the previous one
+     * @return the settle
+     */
+    public static Settle release(long messageId, UUID token, Duration delay, @Nullable String error) {
+      return new Settle(SettleKind.RELEASE, messageId, token, delay, error);
+    }
+
+    /**
+     * A dead letter.
+     *
+     * @param messageId the message
+     * @param token its lease token
+     * @param error the error to record
+     * @return the settle
+     */
+    public static Settle deadLetter(long messageId, UUID token, String error) {
+      return new Settle(SettleKind.DEAD_LETTER, messageId, token, null, error);
+    }
+  }
+
+  /**
+   * Settles several leased messages at once, each by its own kind and fenced by its own lease.
+   *
+   * @param settles the settles, in the order their results come back
+   * @param now the clock override, or null
+   */
+  public record SettleMany(List<Settle> settles, @Nullable Instant now) {
+    /** Copies the list. */
+    public SettleMany {
+      settles = List.copyOf(settles);
+    }
+  }
+
   /**
    * Releases a lease.
    *

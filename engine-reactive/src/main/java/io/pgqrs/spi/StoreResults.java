@@ -213,6 +213,22 @@ public final class StoreResults {
       String position, String stepId, StepStatus status, @Nullable String outputJson, @Nullable String outputType,
       @Nullable String error, int attempts, @Nullable Duration untilWake, @Nullable String awaiting, int completion) {}
 
+  /** What one settle of a {@link StoreParams.SettleMany} found. */
+  public enum Settled {
+    /** The lease was held and the settle was applied. */
+    APPLIED,
+    /**
+     * Nothing changed: the lease is no longer held (wrong token, expired, message settled, unknown,
+     * or named by an earlier settle of the same batch).
+     */
+    NOT_HELD,
+    /**
+     * An ARCHIVE found its message already archived under that very lease token (an earlier
+     * archive of this lease whose answer was lost); nothing changed.
+     */
+    ALREADY_ARCHIVED
+  }
+
   /**
    * What finishing one run of a {@link StoreParams.FinishRuns} found.
    *

@@ -841,6 +841,113 @@ public abstract class DriverConformance {
     assertThat(driver.archiveMany(new StoreParams.ArchiveMany(List.of(), at)).block(T)).isZero();
   }
 
+  private static StoreParams.Settle archiveOf(Message m) {
+    return StoreParams.Settle.archive(m.id(), Rows.lease(m));
+  }
+
+  private List<StoreResults.Settled> settleMany(Instant at, StoreParams.Settle... settles) {
+    return driver.settleMany(new StoreParams.SettleMany(List.of(settles), at)).block(T);
+  }
+
+  @Test
+  void settleManyAnswersEachSettleInInputOrder() {
+    Instant t = start();
+    String q = rows.queue(t);
+    Message shortLease = rows.leasedMessage(q, Duration.ofSeconds(1), null, t);
+    Message held = rows.leasedMessage(q, t);
+    Message forgedOne = rows.leasedMessage(q, t);
+    Message archivedBefore = rows.leasedMessage(q, t);
+    Message toDelete = rows.leasedMessage(q, t);
+    Message toRelease = rows.leasedMessage(q, t);
+    Message toBury = rows.leasedMessage(q, t);
+    Instant at = t.plusSeconds(2);
+    assertThat(driver.archive(ref(archivedBefore, t.plusSeconds(1))).block(T)).isTrue();
+    Message archived = find(archivedBefore.id());
+    List<StoreResults.Settled> settled = settleMany(at,
+        archiveOf(held),
+        StoreParams.Settle.archive(forgedOne.id(), UUID.randomUUID()),
+        archiveOf(shortLease),
+        archiveOf(archivedBefore),
+        StoreParams.Settle.archive(Long.MAX_VALUE, UUID.randomUUID()),
+        StoreParams.Settle.delete(toDelete.id(), Rows.lease(toDelete)),
+        StoreParams.Settle.release(toRelease.id(), Rows.lease(toRelease), Duration.ofSeconds(10), "try later"),
+        StoreParams.Settle.deadLetter(toBury.id(), Rows.lease(toBury), "bad payload"));
+    assertThat(settled).containsExactly(StoreResults.Settled.APPLIED, StoreResults.Settled.NOT_HELD,
+        StoreResults.Settled.NOT_HELD, StoreResults.Settled.ALREADY_ARCHIVED, StoreResults.Settled.NOT_HELD,
+        StoreResults.Settled.APPLIED, StoreResults.Settled.APPLIED, StoreResults.Settled.APPLIED);
+    assertThat(find(held.id()).state()).isEqualTo(MessageState.ARCHIVED);
+    assertThat(find(held.id()).archivedAt()).isEqualTo(at);
+    assertThat(find(forgedOne.id())).isEqualTo(forgedOne);
+    assertThat(find(shortLease.id())).isEqualTo(shortLease);
+    assertThat(find(archivedBefore.id())).as("already archived: unchanged").isEqualTo(archived);
+    assertThat(exists(toDelete.id())).isFalse();
+    assertThat(find(toRelease.id())).isEqualTo(new Message(toRelease.id(), q, toRelease.payload(), MessageState.LIVE,
+        0, 1, t, at.plusSeconds(10), null, null, null, "try later", null, null));
+    assertThat(find(toBury.id())).isEqualTo(new Message(toBury.id(), q, toBury.payload(), MessageState.DEAD, 0, 1, t,
+        t.plus(LEASE), null, null, null, "bad payload", null, at));
+  }
+
+  @Test
+  void settleManyTellsAnArchiveUnderAnotherTokenFromOneUnderItsOwn() {
+    Instant t = start();
+    String q = rows.queue(t);
+    Message m = rows.leasedMessage(q, t);
+    Message other = rows.leasedMessage(q, t);
+    Instant at = t.plusSeconds(1);
+    assertThat(driver.archive(ref(m, at)).block(T)).isTrue();
+    assertThat(settleMany(at, StoreParams.Settle.archive(m.id(), UUID.randomUUID()),
+        StoreParams.Settle.delete(other.id(), UUID.randomUUID()))).containsExactly(
+        StoreResults.Settled.NOT_HELD, StoreResults.Settled.NOT_HELD);
+    // Only an archive is told so: another kind on an archived row under its token finds no lease.
+    assertThat(settleMany(at, StoreParams.Settle.release(m.id(), Rows.lease(m), Duration.ZERO, "x"), archiveOf(m)))
+        .containsExactly(StoreResults.Settled.NOT_HELD, StoreResults.Settled.NOT_HELD);
+    assertThat(settleMany(at, archiveOf(m), archiveOf(other))).containsExactly(
+        StoreResults.Settled.ALREADY_ARCHIVED, StoreResults.Settled.APPLIED);
+    assertThat(find(m.id()).state()).isEqualTo(MessageState.ARCHIVED);
+    assertThat(find(m.id()).archivedAt()).isEqualTo(at);
+  }
+
+  @Test
+  void settleManySettlesARepeatedMessageByItsFirstSettleAlone() {
+    Instant t = start();
+    String q = rows.queue(t);
+    Message m = rows.leasedMessage(q, t);
+    Message n = rows.leasedMessage(q, t);
+    Instant at = t.plusSeconds(1);
+    assertThat(settleMany(at,
+        StoreParams.Settle.release(m.id(), Rows.lease(m), Duration.ZERO, "first"),
+        StoreParams.Settle.archive(n.id(), UUID.randomUUID()),
+        archiveOf(m),
+        archiveOf(n),
+        StoreParams.Settle.deadLetter(m.id(), Rows.lease(m), "third")))
+        .containsExactly(StoreResults.Settled.APPLIED, StoreResults.Settled.NOT_HELD, StoreResults.Settled.NOT_HELD,
+            StoreResults.Settled.NOT_HELD, StoreResults.Settled.NOT_HELD);
+    assertThat(find(m.id())).isEqualTo(new Message(m.id(), q, m.payload(), MessageState.LIVE, 0, 1, t, at, null, null,
+        null, "first", null, null));
+    // The first settle of n had a forged token: n's own lease, named after it, was not used.
+    assertThat(find(n.id())).isEqualTo(n);
+    assertThat(settleMany(at)).isEmpty();
+  }
+
+  @Test
+  void settleManyReleaseWithoutAnErrorKeepsThePreviousErrorAndReleasesAtOnce() {
+    Instant t = start();
+    String q = rows.queue(t);
+    Message m = rows.leasedMessage(q, t);
+    Message other = rows.leasedMessage(q, t);
+    driver.release(new StoreParams.Release(ref(m, t), Duration.ZERO, "first")).block(T);
+    Message again = claim(q, 1, t).claimed().get(0);
+    assertThat(again.id()).isEqualTo(m.id());
+    assertThat(settleMany(t, StoreParams.Settle.release(again.id(), Rows.lease(again), Duration.ZERO, null),
+        archiveOf(other))).containsExactly(StoreResults.Settled.APPLIED, StoreResults.Settled.APPLIED);
+    Message released = find(m.id());
+    assertThat(released.lastError()).isEqualTo("first");
+    assertThat(released.visibleAt()).isEqualTo(t);
+    assertThat(released.leaseToken()).isNull();
+    assertThat(released.attempts()).isEqualTo(2);
+    assertThat(claimedIds(q, 1, t)).containsExactly(m.id());
+  }
+
   @Test
   void deleteWithTheLeaseRemovesTheMessage() {
     Instant t = start();

@@ -132,6 +132,24 @@ public abstract class ConsumerContract extends StoreContract {
   }
 
   @Test
+  void aSettleWithABadArgumentIsRefusedBeforeTheStoreAndTheDeliveryStaysHeld() {
+    String q = newQueue();
+    enqueue(q, 1);
+    Delivery d = consumer(q).shutdownTimeout(Duration.ofSeconds(10)).build().deliveries().blockFirst(T);
+    StepVerifier.create(d.release(Duration.ofSeconds(-1), null))
+        .expectErrorSatisfies(e -> assertThat(e).isInstanceOf(InvalidArgumentException.class).hasMessageContaining("delay"))
+        .verify(T);
+    StepVerifier.create(d.deadLetter("bad \uD800"))
+        .expectErrorSatisfies(e -> assertThat(e).isInstanceOf(InvalidArgumentException.class).hasMessageContaining("error"))
+        .verify(T);
+    assertThat(d.settled()).isFalse();
+    assertThat(d.leaseLost()).isFalse();
+    assertThat(metrics(q).leased()).isEqualTo(1);
+    assertThat(d.release(Duration.ofMinutes(1), "corrected").block(T)).isTrue();
+    assertThat(store.messages().get(d.message().id()).block(T).lastError()).isEqualTo("corrected");
+  }
+
+  @Test
   void aDeliverySettledAfterCancellationStillCounts() {
     String q = newQueue();
     enqueue(q, 2);
@@ -242,6 +260,29 @@ public abstract class ConsumerContract extends StoreContract {
           .expectComplete()
           .verify(T);
       assertThat(faulty.calls("claim")).as("claims for %s messages", messages).isLessThanOrEqualTo(messages / 4);
+    }
+  }
+
+  @Test
+  void aHandlerRunClaimsWhatItsFreeHandlersCanRunWhateverTheBatchSize() {
+    String q = newQueue();
+    int messages = 40;
+    enqueue(q, messages);
+    try (FaultyStore faulty = FaultyStore.over(store)) {
+      // Batch size 1 caps a deliveries() claim, not a handler run's: eight free handlers on a
+      // backlog are filled by a claim of eight.
+      StepVerifier.create(faulty.store().consumer(q).concurrency(8).batchSize(1).build()
+              .handle(m -> Mono.empty())
+              .filter(o -> o.kind() == Outcome.Kind.ARCHIVED)
+              .take(messages))
+          .expectNextCount(messages)
+          .expectComplete()
+          .verify(T);
+      List<Integer> limits = faulty.firstArguments("claim").stream()
+          .map(p -> ((StoreParams.Claim) p).limit()).toList();
+      assertThat(limits).as("claim sizes").isNotEmpty().allSatisfy(n -> assertThat(n).isBetween(1, 8));
+      assertThat(limits.get(0)).as("the first claim, with every handler free").isEqualTo(8);
+      assertThat(faulty.calls("claim")).as("claims for %s messages", messages).isLessThanOrEqualTo(messages / 2);
     }
   }
 
@@ -417,6 +458,66 @@ public abstract class ConsumerContract extends StoreContract {
         assertThat(ticks).allSatisfy(p -> assertThat(((StoreParams.ExtendMany) p).leases()).hasSize(6));
         assertThat(EngineProbe.leaseLosses(faulty.store())).as("leases reported lost").isZero();
       } finally {
+        runs.forEach(reactor.core.Disposable::dispose);
+      }
+    }
+  }
+
+  @Test
+  void settlesOfEverySubscriptionOfAStoreShareStatements() {
+    String q = newQueue();
+    enqueue(q, 6);
+    Sinks.Empty<Void> gate = Sinks.empty();
+    // The first settle's statement is held in flight: every other settle, of either subscription,
+    // waits for the next statement, and there is only one writer of settles for the engine.
+    try (FaultyStore faulty = FaultyStore.over(store).hold("archive", gate.asMono()).hold("settleMany", gate.asMono())) {
+      Sinks.Empty<Void> finish = Sinks.empty();
+      AtomicInteger running = new AtomicInteger();
+      AtomicInteger finished = new AtomicInteger();
+      Set<Long> first = ConcurrentHashMap.newKeySet();
+      Set<Long> second = ConcurrentHashMap.newKeySet();
+      Consumer consumer = faulty.store().consumer(q).lease(Duration.ofSeconds(30)).batchSize(3).maxInFlight(3)
+          .concurrency(3).heartbeatInterval(Duration.ofMillis(100)).shutdownTimeout(Duration.ofSeconds(5)).build();
+      Sinks.Many<Outcome> outcomes = Sinks.many().replay().all();
+      List<reactor.core.Disposable> runs = List.of(
+          consumer.handle(m -> finish.asMono().doOnSubscribe(s -> {
+                first.add(m.id());
+                running.incrementAndGet();
+              }).doFinally(f -> finished.incrementAndGet()))
+              .subscribe(o -> outcomes.emitNext(o, Sinks.EmitFailureHandler.busyLooping(T))),
+          consumer.handle(m -> finish.asMono().doOnSubscribe(s -> {
+                second.add(m.id());
+                running.incrementAndGet();
+              }).doFinally(f -> finished.incrementAndGet()))
+              .subscribe(o -> outcomes.emitNext(o, Sinks.EmitFailureHandler.busyLooping(T))));
+      try {
+        await("six handlers running", () -> Mono.fromSupplier(() -> running.get() == 6));
+        assertThat(first).hasSize(3);
+        assertThat(second).hasSize(3);
+        finish.tryEmitEmpty();
+        // A handler's end is told after its outcome was handed on: its settle is queued by then.
+        await("six handlers finished", () -> Mono.fromSupplier(() -> finished.get() == 6));
+        gate.tryEmitEmpty();
+        StepVerifier.create(outcomes.asFlux().take(6))
+            .recordWith(java.util.ArrayList::new)
+            .expectNextCount(6)
+            .consumeRecordedWith(done -> assertThat(done).extracting(Outcome::kind).containsOnly(Outcome.Kind.ARCHIVED))
+            .expectComplete()
+            .verify(T);
+        assertThat(faulty.calls("archive") + faulty.calls("settleMany")).as("settle statements for six messages "
+            + "of two subscriptions").isEqualTo(2);
+        Set<Long> batched = new HashSet<>();
+        for (Object p : faulty.firstArguments("settleMany")) {
+          ((StoreParams.SettleMany) p).settles().forEach(settle -> {
+            assertThat(settle.kind()).isEqualTo(StoreParams.SettleKind.ARCHIVE);
+            batched.add(settle.messageId());
+          });
+        }
+        assertThat(batched).as("messages settled in one shared statement").hasSizeGreaterThanOrEqualTo(5);
+        assertThat(batched).containsAnyElementsOf(first).containsAnyElementsOf(second);
+        assertThat(metrics(q).archived()).isEqualTo(6);
+      } finally {
+        gate.tryEmitEmpty();
         runs.forEach(reactor.core.Disposable::dispose);
       }
     }
@@ -636,6 +737,58 @@ public abstract class ConsumerContract extends StoreContract {
   }
 
   @Test
+  void aSharedSettleStatementAnswersEachDeliveryOnItsOwn() {
+    String q = newQueue();
+    enqueue(q, 4);
+    Sinks.Empty<Void> gate = Sinks.empty();
+    try (FaultyStore faulty = FaultyStore.over(store).hold("archive", gate.asMono())) {
+      List<Delivery> got = faulty.store().consumer(q).lease(Duration.ofSeconds(30)).batchSize(4)
+          .shutdownTimeout(Duration.ofSeconds(20)).build().deliveries().take(4).collectList().block(T);
+      assertThat(got).hasSize(4);
+      // Another claimer takes one message as if its lease had run out: that delivery's lease is gone.
+      Instant later = got.stream().map(d -> d.message().visibleAt()).max(Instant::compareTo).orElseThrow()
+          .plusSeconds(1);
+      long stolenId = driver().claim(new StoreParams.Claim(q, 1, Duration.ofMinutes(5), null, later)).block(T)
+          .claimed().get(0).id();
+      Delivery stolen = got.stream().filter(d -> d.message().id() == stolenId).findFirst().orElseThrow();
+      List<Delivery> held = got.stream().filter(d -> d != stolen).toList();
+      // The first settle is written alone and held in flight; the next three share one statement.
+      Mono<Boolean> lone = held.get(0).ack().cache();
+      lone.subscribe();
+      Mono<Boolean> acked = held.get(1).ack().cache();
+      Mono<Boolean> buried = stolen.deadLetter("not ours any more").cache();
+      Mono<Boolean> released = held.get(2).release(Duration.ofMinutes(1), "later").cache();
+      acked.subscribe();
+      buried.subscribe();
+      released.subscribe();
+      gate.tryEmitEmpty();
+      assertThat(lone.block(T)).isTrue();
+      assertThat(acked.block(T)).isTrue();
+      assertThat(buried.block(T)).as("the settle of the lost lease").isFalse();
+      assertThat(released.block(T)).isTrue();
+      assertThat(faulty.calls("settleMany")).isEqualTo(1);
+      assertThat(((StoreParams.SettleMany) faulty.firstArguments("settleMany").get(0)).settles())
+          .extracting(StoreParams.Settle::messageId)
+          .containsExactly(held.get(1).message().id(), stolenId, held.get(2).message().id());
+      assertThat(stolen.leaseLost()).isTrue();
+      assertThat(stolen.settled()).isFalse();
+      assertThat(held).allSatisfy(d -> assertThat(d.settled()).isTrue());
+      assertThat(store.messages().get(held.get(0).message().id()).block(T).state()).isEqualTo(MessageState.ARCHIVED);
+      assertThat(store.messages().get(held.get(1).message().id()).block(T).state()).isEqualTo(MessageState.ARCHIVED);
+      Message stolenNow = store.messages().get(stolenId).block(T);
+      assertThat(stolenNow.state()).isEqualTo(MessageState.LIVE);
+      assertThat(stolenNow.attempts()).isEqualTo(2);
+      Message releasedNow = store.messages().get(held.get(2).message().id()).block(T);
+      assertThat(releasedNow.state()).isEqualTo(MessageState.LIVE);
+      assertThat(releasedNow.leaseToken()).isNull();
+      assertThat(releasedNow.lastError()).isEqualTo("later");
+      assertThat(releasedNow.visibleAt()).isAfter(Instant.now().plusSeconds(30));
+    } finally {
+      gate.tryEmitEmpty();
+    }
+  }
+
+  @Test
   void aSettleThatCannotBeRecordedLetsTheMessageGoToBeDeliveredAgain() {
     String q = newQueue();
     long first = producer(q).enqueue(payload(1)).block(T);
@@ -643,7 +796,8 @@ public abstract class ConsumerContract extends StoreContract {
     Supplier<Throwable> refused = () -> new io.pgqrs.StoreOperationException("archive", "refused by the test", null);
     try (FaultyStore faulty = FaultyStore.over(store)
         .fail("archive", Integer.MAX_VALUE, refused)
-        .fail("archiveMany", Integer.MAX_VALUE, refused)) {
+        .fail("archiveMany", Integer.MAX_VALUE, refused)
+        .fail("settleMany", Integer.MAX_VALUE, refused)) {
       Sinks.Many<Outcome> seen = Sinks.many().replay().all();
       // One message at a time: the second is only claimed once the first has freed its place.
       var run = faulty.store().consumer(q).lease(Duration.ofSeconds(1)).pollInterval(Duration.ofMillis(100))
@@ -656,7 +810,7 @@ public abstract class ConsumerContract extends StoreContract {
             .expectNextCount(2)
             .expectComplete()
             .verify(T);
-        faulty.heal("archive").heal("archiveMany");
+        faulty.heal("archive").heal("archiveMany").heal("settleMany");
         // Let go, neither held nor extended: each comes back after its lease and is archived then.
         StepVerifier.create(seen.asFlux().filter(o -> o.kind() == Outcome.Kind.ARCHIVED).take(2))
             .recordWith(java.util.ArrayList::new)

@@ -130,6 +130,64 @@ UPDATE {{schema}}.pgqrs_messages m SET state = 'archived', archived_at = {{_now}
 FROM unnest($2::bigint[], $3::text[]) AS t(id, token)
 WHERE m.id = t.id AND m.lease_token = t.token::uuid AND m.state = 'live' AND m.visible_at > {{_now}}
 
+-- name: settle_many
+-- The engine's completer: the settles of every consumer of the engine that arrived while the last
+-- batch was written, in one statement (River's JobSetStateIfRunningMany shape). The arrays $2..$6
+-- (ids, tokens, kinds, release delays in milliseconds, errors) are unnested in input order; a
+-- message named more than once is settled by its first entry alone. The held rows are locked
+-- first in id order, as every statement that writes many messages does, each fenced by its own
+-- token (the lock re-checks the fence on the row's latest version, so a lease settled or re-issued
+-- meanwhile is left alone); one data-modifying CTE per kind then writes the locked rows of its
+-- kind, so each row is written once. One row per input comes back, in input order: 'applied';
+-- 'archived' for an archive whose row was already archived under that very token (an earlier
+-- attempt whose answer was lost: the statement's snapshot shows the row as it was before it); else
+-- 'not_held'. Release: timestamptz arithmetic as in release.
+WITH n AS (SELECT {{_now}} AS now),
+i AS (
+    SELECT *
+    FROM unnest($2::bigint[], $3::text[], $4::text[], $5::bigint[], $6::text[])
+        WITH ORDINALITY AS i(id, token, kind, millis, error, ord)),
+f AS (SELECT DISTINCT ON (id) id, token::uuid AS token, kind, millis, error, ord FROM i ORDER BY id, ord),
+l AS MATERIALIZED (
+    SELECT m.id, f.kind, f.millis, f.error, f.ord
+    FROM {{schema}}.pgqrs_messages m
+    JOIN f ON f.id = m.id AND m.lease_token = f.token
+    WHERE m.state = 'live' AND m.visible_at > (SELECT now FROM n)
+    ORDER BY m.id
+    FOR UPDATE OF m),
+a AS (
+    UPDATE {{schema}}.pgqrs_messages m SET state = 'archived', archived_at = n.now
+    FROM l, n
+    WHERE m.id = l.id AND l.kind = 'archive'
+    RETURNING l.ord),
+d AS (
+    DELETE FROM {{schema}}.pgqrs_messages m
+    USING l
+    WHERE m.id = l.id AND l.kind = 'delete'
+    RETURNING l.ord),
+r AS (
+    UPDATE {{schema}}.pgqrs_messages m
+    SET visible_at = n.now + l.millis * interval '1 millisecond', lease_token = NULL, lease_owner = NULL,
+        last_error = coalesce(l.error, m.last_error)
+    FROM l, n
+    WHERE m.id = l.id AND l.kind = 'release'
+    RETURNING l.ord),
+x AS (
+    UPDATE {{schema}}.pgqrs_messages m
+    SET state = 'dead', dead_at = n.now, last_error = l.error, lease_token = NULL, lease_owner = NULL
+    FROM l, n
+    WHERE m.id = l.id AND l.kind = 'dead_letter'
+    RETURNING l.ord),
+done AS (SELECT ord FROM a UNION ALL SELECT ord FROM d UNION ALL SELECT ord FROM r UNION ALL SELECT ord FROM x)
+SELECT i.ord,
+       CASE WHEN i.ord IN (SELECT ord FROM done) THEN 'applied'
+            WHEN i.kind = 'archive' AND i.ord IN (SELECT ord FROM f) AND EXISTS (
+                SELECT 1 FROM {{schema}}.pgqrs_messages m
+                WHERE m.id = i.id AND m.state = 'archived' AND m.lease_token = i.token::uuid) THEN 'archived'
+            ELSE 'not_held' END AS settled
+FROM i
+ORDER BY i.ord
+
 -- name: delete
 DELETE FROM {{schema}}.pgqrs_messages m WHERE {{_fenced}}
 
