@@ -1,0 +1,21 @@
+-- pgqrs SQLite migration 7: a message keeps its place in the claim order while it is leased. Kept
+-- in step with the PostgreSQL migration of the same number. Instants are INTEGER microseconds since
+-- the epoch.
+--
+-- due_at is when the message became (or becomes) due: set at enqueue and by every release, retry
+-- or wake-up, left alone by claim and extend. The claim orders by it instead of visible_at, which a
+-- lease moves to the lease's end: a message whose lease expired is claimable again at the place it
+-- had before the lease, not behind everything enqueued while it was held. SQLite adds a NOT NULL
+-- column only with a default; every statement that inserts a message sets it.
+
+ALTER TABLE pgqrs_messages ADD COLUMN due_at INTEGER NOT NULL DEFAULT 0;
+
+-- Rows written before: an unleased message is due when it is visible; a leased one's place before
+-- its lease is not recorded, so it goes back to its enqueue time, the earliest it can have had.
+UPDATE pgqrs_messages SET due_at = CASE WHEN lease_token IS NULL THEN visible_at ELSE enqueued_at END;
+
+-- The claim walks live rows in (priority, due_at, id) order and skips the leased ones by
+-- visible_at, which as the index's last column is read from the index entry.
+DROP INDEX pgqrs_messages_claim_idx;
+CREATE INDEX pgqrs_messages_claim_idx
+    ON pgqrs_messages (queue_id, priority DESC, due_at, id, visible_at) WHERE state = 'live';

@@ -1,0 +1,22 @@
+-- pgqrs PostgreSQL migration 7: a message keeps its place in the claim order while it is leased.
+-- ${schema} is replaced by the quoted schema name; every object is schema-qualified.
+
+-- due_at is when the message became (or becomes) due: set at enqueue and by every release, retry
+-- or wake-up, left alone by claim and extend. The claim orders by it instead of visible_at, which a
+-- lease moves to the lease's end: a message whose lease expired is claimable again at the place it
+-- had before the lease, not behind everything enqueued while it was held.
+ALTER TABLE ${schema}.pgqrs_messages ADD COLUMN due_at timestamptz;
+
+-- Rows written before: an unleased message is due when it is visible; a leased one's place before
+-- its lease is not recorded, so it goes back to its enqueue time, the earliest it can have had.
+UPDATE ${schema}.pgqrs_messages
+SET due_at = CASE WHEN lease_token IS NULL THEN visible_at ELSE enqueued_at END;
+
+ALTER TABLE ${schema}.pgqrs_messages ALTER COLUMN due_at SET NOT NULL;
+
+-- The claim walks live rows in (priority, due_at, id) order and skips the leased ones by
+-- visible_at; as the index's last key visible_at is checked on the index entry, without reading
+-- the row, so the leases held at the head of the queue cost an index entry each.
+DROP INDEX ${schema}.pgqrs_messages_claim_idx;
+CREATE INDEX pgqrs_messages_claim_idx
+    ON ${schema}.pgqrs_messages (queue_id, priority DESC, due_at, id, visible_at) WHERE state = 'live';
