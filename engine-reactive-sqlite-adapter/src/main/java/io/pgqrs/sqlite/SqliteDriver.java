@@ -209,8 +209,9 @@ final class SqliteDriver implements StoreDriver {
   }
 
   private static QueueInfo queue(SqlRow row) {
+    Long maxLeased = row.longOrNull("max_leased");
     return new QueueInfo(row.longValue("id"), row.string("name"), row.intValue("max_attempts"),
-        instant(row.longValue("created_at")));
+        instant(row.longValue("created_at")), maxLeased == null ? null : Math.toIntExact(maxLeased));
   }
 
   private static WorkerInfo worker(SqlRow row) {
@@ -361,9 +362,15 @@ final class SqliteDriver implements StoreDriver {
   @Override
   public Mono<QueueInfo> createQueue(StoreParams.CreateQueue p) {
     return db.statements("create queue", s -> first(s.query(sql("create_queue"), microsOrNull(p.now()), p.queue(),
-            p.maxAttempts()), SqliteDriver::queue))
+            p.maxAttempts(), p.maxLeased()), SqliteDriver::queue))
         .switchIfEmpty(Mono.error(() ->
             new QueueAlreadyExistsException(p.queue(), "queue '" + p.queue() + "' exists already")));
+  }
+
+  @Override
+  public Mono<QueueInfo> configureQueue(StoreParams.ConfigureQueue p) {
+    return db.statements("configure queue", s -> first(s.query(sql("configure_queue"), p.queue(), p.maxAttempts(),
+        p.maxLeased()), SqliteDriver::queue));
   }
 
   @Override
@@ -456,10 +463,24 @@ final class SqliteDriver implements StoreDriver {
   }
 
   private static Mono<StoreResults.Claimed> claimIn(SqlSession s, StoreParams.Claim p) {
-    return lockQueue(s, p.queue(), p.now())
+    return first(s.query(sql("lock_queue_to_claim"), microsOrNull(p.now()), p.queue()), r -> r)
+        .switchIfEmpty(Mono.error(() -> queueNotFound(p.queue())))
         .flatMap(q -> {
           long now = q.longValue("now");
-          return s.query(sql("claim_candidates"), now, q.longValue("max_attempts"), q.longValue("id"), p.limit())
+          Long maxLeased = q.longOrNull("max_leased");
+          // A limited queue's live leases, counted in the transaction that holds the one write lock,
+          // so no other claim changes them before this one commits. An unlimited queue reads nothing.
+          Mono<Optional<SqlRow>> held = maxLeased == null ? Mono.just(Optional.empty())
+              : first(s.query(sql("leases_held"), now, q.longValue("id")), Optional::of);
+          return held.flatMap(h -> claimWithin(s, p, q, now, maxLeased, h.orElse(null)));
+        });
+  }
+
+  private static Mono<StoreResults.Claimed> claimWithin(SqlSession s, StoreParams.Claim p, SqlRow q, long now,
+      @Nullable Long maxLeased, @Nullable SqlRow held) {
+    long leases = held == null ? 0 : held.longValue("leases");
+    int room = maxLeased == null ? p.limit() : (int) Math.max(0, Math.min(p.limit(), maxLeased - leases));
+    return s.query(sql("claim_candidates"), now, q.longValue("max_attempts"), q.longValue("id"), room)
               .flatMap(candidates -> {
                 List<Long> exhausted = new ArrayList<>();
                 List<Long> deliver = new ArrayList<>();
@@ -478,9 +499,31 @@ final class SqliteDriver implements StoreDriver {
                             ids(candidates.stream().map(c -> c.longValue("id")).toList())),
                             r -> Optional.ofNullable(durationOrNull(r, "micros")))
                         .map(left -> new StoreResults.Claimed(inOrder(cd.getT1(), deliver, p.queue()),
-                            inOrder(cd.getT2(), exhausted, p.queue()), left.orElse(null))));
+                            inOrder(cd.getT2(), exhausted, p.queue()),
+                            atLimit(left.orElse(null), maxLeased, held, deliver.size(), now, p.lease()))));
               });
-        });
+  }
+
+  /**
+   * What a claim left, when it leaves a limited queue at its limit: nothing it left can be taken
+   * before a lease ends, so at least the time until the first live lease ends (the held ones' or
+   * this claim's own). Null stays null: nothing is live.
+   */
+  private static @Nullable Duration atLimit(@Nullable Duration left, @Nullable Long maxLeased,
+      @Nullable SqlRow held, int granted, long now, Duration lease) {
+    if (left == null || maxLeased == null || held == null || held.longValue("leases") + granted < maxLeased) {
+      return left;
+    }
+    Long firstEnd = held.longOrNull("first_end");
+    long end = granted > 0 ? now + micros(lease) : Long.MAX_VALUE;
+    if (firstEnd != null) {
+      end = Math.min(end, firstEnd);
+    }
+    if (end == Long.MAX_VALUE) {
+      return left;
+    }
+    Duration slot = Duration.of(Math.max(0, end - now), ChronoUnit.MICROS);
+    return slot.compareTo(left) > 0 ? slot : left;
   }
 
   @Override

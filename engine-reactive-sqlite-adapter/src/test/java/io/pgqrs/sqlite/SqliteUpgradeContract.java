@@ -121,6 +121,21 @@ abstract class SqliteUpgradeContract {
     return ((SqliteDriver) driver).executor();
   }
 
+  /** A queue created at {@code at} in the old schema, with a unique name. */
+  private String oldQueue(Instant at) {
+    String name = Rows.uniqueName("q");
+    assertThat(db().statements("old queue", s -> s.update(OLD.get("insert_queue"), name, Rows.MAX_ATTEMPTS,
+        SqliteDriver.micros(at))).block(T)).isEqualTo(1L);
+    return name;
+  }
+
+  /** A queue as read in the old schema. */
+  private QueueInfo oldFindQueue(String name) {
+    SqlRow r = db().statements("old find queue", s -> s.query(OLD.get("find_queue"), name)).block(T).get(0);
+    return new QueueInfo(r.longValue("id"), r.string("name"), r.intValue("max_attempts"),
+        Instant.EPOCH.plus(r.longValue("created_at"), ChronoUnit.MICROS));
+  }
+
   /** A live message enqueued at {@code at} in the old schema. */
   private long oldMessage(String queue, Instant at) {
     return db().transaction("old message", s -> s.query(OLD.get("insert_message"), queue, Rows.payload(0),
@@ -207,17 +222,17 @@ abstract class SqliteUpgradeContract {
     rows = new Rows(driver);
     t = Instant.now().truncatedTo(ChronoUnit.MILLIS);
 
-    String q = rows.queue(t);
+    String q = oldQueue(t);
     worker = rows.worker(q, t);
     Message leased = oldLeasedMessage(q, Rows.LEASE, worker.id(), t);
     Message archived = oldArchivedMessage(q, t);
     Message dead = oldDeadMessage(q, t);
     Message live = rows.find(oldMessage(q, t.plusSeconds(1)));
-    queue = driver.findQueue(q).block(T);
-    String probeQueue = rows.queue(t);
+    queue = oldFindQueue(q);
+    String probeQueue = oldQueue(t);
     Message probe = oldLeasedMessage(probeQueue, Rows.LEASE, null, t);
     lease = new StoreParams.LeaseRef(probe.id(), Rows.lease(probe), t);
-    orderQueue = rows.queue(t);
+    orderQueue = oldQueue(t);
     leasedFirst = oldLeasedMessage(orderQueue, Rows.LEASE, null, t).id();
     enqueuedSecond = oldMessage(orderQueue, t.plusSeconds(1));
 
@@ -249,7 +264,8 @@ abstract class SqliteUpgradeContract {
     highestMessageId = Stream.of(q, probeQueue, orderQueue, wf, waitingWorkflow, doomedWorkflow)
         .flatMap(name -> Stream.of(MessageState.values()).flatMap(state -> listMessages(name, state).stream()))
         .mapToLong(Message::id).max().orElseThrow();
-    highestQueueId = driver.listQueues().map(QueueInfo::id).reduce(Math::max).block(T);
+    highestQueueId = db().statements("old highest queue", s -> s.query(OLD.get("highest_queue_id"))).block(T).get(0)
+        .longValue("id");
     before = everyRow();
 
     driver.install().block(T);

@@ -2,10 +2,12 @@ package io.pgqrs.contract;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import io.pgqrs.Store;
 import io.pgqrs.queue.Lease;
 import io.pgqrs.queue.Message;
 import io.pgqrs.queue.MessageState;
 import io.pgqrs.queue.QueueMetrics;
+import io.pgqrs.queue.QueueOptions;
 import io.pgqrs.spi.StoreParams;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -75,6 +77,69 @@ public abstract class ConcurrencyContract extends StoreContract {
         .repeat()
         .takeUntil(more -> !more)
         .then();
+  }
+
+  /**
+   * Another engine on the database of {@link #store}, closed by the test; by default the store
+   * itself (SQLite in memory cannot be reached twice), whose claimers then still run concurrently.
+   */
+  protected Store openAnotherEngine() {
+    return store;
+  }
+
+  @Test
+  void aConcurrencyLimitHoldsAcrossEnginesAndEveryMessageIsHandledOnce() {
+    int limit = 3;
+    String q = newQueue();
+    store.queues().configure(q, QueueOptions.builder().maxLeased(limit).build()).block(T);
+    int total = 60;
+    producer(q).enqueuePayloads(IntStream.range(0, total).mapToObj(ConcurrencyContract::payload).toList()).block(T);
+    List<Store> engines = new ArrayList<>();
+    for (int i = 0; i < 3; i++) {
+      engines.add(openAnotherEngine());
+    }
+    // Held: claimed and not yet being archived. Counted after the claim returns and before the
+    // archive is sent, so it never exceeds what the store holds leased.
+    AtomicInteger held = new AtomicInteger();
+    AtomicInteger mostHeld = new AtomicInteger();
+    AtomicInteger mostLeasedInStore = new AtomicInteger();
+    Set<Long> seen = ConcurrentHashMap.newKeySet();
+    AtomicInteger duplicates = new AtomicInteger();
+    try {
+      Flux.range(0, engines.size() * 2)
+          .flatMap(i -> {
+            Store engine = engines.get(i % engines.size());
+            return engine.messages().claim(q, 2, Duration.ofMinutes(5), null)
+                .flatMap(batch -> {
+                  int now = held.addAndGet(batch.size());
+                  mostHeld.accumulateAndGet(now, Math::max);
+                  for (Message m : batch) {
+                    if (!seen.add(m.id())) {
+                      duplicates.incrementAndGet();
+                    }
+                  }
+                  return engine.queues().metrics(q).map(m -> {
+                    mostLeasedInStore.accumulateAndGet((int) m.leased(), Math::max);
+                    return batch;
+                  });
+                })
+                .flatMap(batch -> {
+                  held.addAndGet(-batch.size());
+                  return engine.messages().archiveAll(batch.stream().map(Message::lease).toList());
+                })
+                .repeat(() -> seen.size() < total)
+                .then();
+          }, engines.size() * 2)
+          .then()
+          .block(Duration.ofMinutes(2));
+    } finally {
+      engines.stream().filter(e -> e != store).forEach(e -> e.close().block(T));
+    }
+    assertThat(duplicates).hasValue(0);
+    assertThat(seen).hasSize(total);
+    assertThat(mostHeld.get()).isBetween(1, limit);
+    assertThat(mostLeasedInStore.get()).isBetween(1, limit);
+    assertThat(store.queues().metrics(q).block(T).archived()).isEqualTo(total);
   }
 
   @Test

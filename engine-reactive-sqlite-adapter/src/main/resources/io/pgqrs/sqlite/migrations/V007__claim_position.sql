@@ -1,5 +1,6 @@
--- pgqrs SQLite migration 7: a message keeps its place in the claim order while it is leased. Kept
--- in step with the PostgreSQL migration of the same number. Instants are INTEGER microseconds since
+-- pgqrs SQLite migration 7: flow control in the claim. A message keeps its place in the claim order
+-- while it is leased, and a queue may limit how many of its messages are leased at once. Kept in
+-- step with the PostgreSQL migration of the same number. Instants are INTEGER microseconds since
 -- the epoch.
 --
 -- due_at is when the message became (or becomes) due: set at enqueue and by every release, retry
@@ -19,3 +20,11 @@ UPDATE pgqrs_messages SET due_at = CASE WHEN lease_token IS NULL THEN visible_at
 DROP INDEX pgqrs_messages_claim_idx;
 CREATE INDEX pgqrs_messages_claim_idx
     ON pgqrs_messages (queue_id, priority DESC, due_at, id, visible_at) WHERE state = 'live';
+
+-- A queue's global concurrency limit (NULL: none). The one writer serialises claims, so no count of
+-- granted leases is needed, unlike on PostgreSQL.
+ALTER TABLE pgqrs_queues ADD COLUMN max_leased INTEGER CHECK (max_leased >= 1);
+
+-- The live leases of a queue, read by the claim of a limited queue.
+CREATE INDEX pgqrs_messages_leased_idx
+    ON pgqrs_messages (queue_id, visible_at) WHERE state = 'live' AND lease_token IS NOT NULL;

@@ -49,6 +49,12 @@ WHERE queue_id = ?3 AND state = 'live' AND visible_at <= coalesce(?1, {{_now}})
 ORDER BY priority DESC, due_at, id
 LIMIT ?4
 
+-- name: leases_held
+-- The live leases of the queue ?2 at ?1 and when the first of them ends, read by the claim of a
+-- queue with a concurrency limit through the leased index.
+SELECT count(*) AS leases, min(visible_at) AS first_end FROM pgqrs_messages
+WHERE queue_id = ?2 AND state = 'live' AND lease_token IS NOT NULL AND visible_at > ?1
+
 -- name: claim
 -- Leases the candidates of claim_candidates (?4, a JSON array of ids) for ?3 microseconds; every
 -- row draws a token of its own.

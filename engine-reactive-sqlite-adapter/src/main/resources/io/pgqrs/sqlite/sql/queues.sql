@@ -2,9 +2,10 @@
 -- clock (see schema.sql).
 
 -- name: create_queue
-INSERT INTO pgqrs_queues (name, max_attempts, created_at) VALUES (?2, ?3, coalesce(?1, {{_now}}))
+-- ?4 the concurrency limit or NULL.
+INSERT INTO pgqrs_queues (name, max_attempts, max_leased, created_at) VALUES (?2, ?3, ?4, coalesce(?1, {{_now}}))
 ON CONFLICT (name) DO NOTHING
-RETURNING id, name, max_attempts, created_at
+RETURNING id, name, max_attempts, created_at, max_leased
 
 -- name: register_queue
 -- A workflow's queue, or the queue of one of its versions: created with the workflow unless it
@@ -13,16 +14,27 @@ INSERT INTO pgqrs_queues (name, max_attempts, created_at) VALUES (?2, ?3, coales
 ON CONFLICT (name) DO NOTHING
 
 -- name: find_queue
-SELECT id, name, max_attempts, created_at FROM pgqrs_queues WHERE name = ?1
+SELECT id, name, max_attempts, created_at, max_leased FROM pgqrs_queues WHERE name = ?1
+
+-- name: configure_queue
+-- ?2 the new max attempts or NULL to keep it, ?3 the concurrency limit or NULL for none. No row for
+-- an unknown queue.
+UPDATE pgqrs_queues SET max_attempts = coalesce(?2, max_attempts), max_leased = ?3
+WHERE name = ?1
+RETURNING id, name, max_attempts, created_at, max_leased
 
 -- name: list_queues
-SELECT id, name, max_attempts, created_at FROM pgqrs_queues ORDER BY name
+SELECT id, name, max_attempts, created_at, max_leased FROM pgqrs_queues ORDER BY name
 
 -- name: lock_queue
 -- No FOR UPDATE: the transaction's BEGIN IMMEDIATE holds the write lock already. The queue is
 -- looked up in a statement of its own because SQLite has no data-modifying CTEs to do it inside
 -- the write, and the transaction's time is read here, once, for its later statements.
 SELECT id, max_attempts, coalesce(?1, {{_now}}) AS now FROM pgqrs_queues WHERE name = ?2
+
+-- name: lock_queue_to_claim
+-- lock_queue for a claim, with the queue's concurrency limit.
+SELECT id, max_attempts, max_leased, coalesce(?1, {{_now}}) AS now FROM pgqrs_queues WHERE name = ?2
 
 -- name: count_queue_use
 SELECT (SELECT count(*) FROM pgqrs_messages WHERE queue_id = ?1 AND state = 'live') AS live,

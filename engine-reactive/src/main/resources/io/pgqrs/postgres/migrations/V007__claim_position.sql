@@ -1,4 +1,5 @@
--- pgqrs PostgreSQL migration 7: a message keeps its place in the claim order while it is leased.
+-- pgqrs PostgreSQL migration 7: flow control in the claim. A message keeps its place in the claim
+-- order while it is leased, and a queue may limit how many of its messages are leased at once.
 -- ${schema} is replaced by the quoted schema name; every object is schema-qualified.
 
 -- due_at is when the message became (or becomes) due: set at enqueue and by every release, retry
@@ -20,3 +21,16 @@ ALTER TABLE ${schema}.pgqrs_messages ALTER COLUMN due_at SET NOT NULL;
 DROP INDEX ${schema}.pgqrs_messages_claim_idx;
 CREATE INDEX pgqrs_messages_claim_idx
     ON ${schema}.pgqrs_messages (queue_id, priority DESC, due_at, id, visible_at) WHERE state = 'live';
+
+-- A queue's global concurrency limit (NULL: none). The claim of a limited queue locks the queue row
+-- and counts its live leases; leases_granted counts every lease such claims granted, so a claim
+-- whose snapshot predates the claims it waited for still counts theirs (READ COMMITTED re-reads
+-- only the locked row).
+ALTER TABLE ${schema}.pgqrs_queues
+    ADD COLUMN max_leased     integer CHECK (max_leased >= 1),
+    ADD COLUMN leases_granted bigint NOT NULL DEFAULT 0;
+
+-- The live leases of a queue, read by the claim of a limited queue: as many entries as messages
+-- are leased, however long the backlog.
+CREATE INDEX pgqrs_messages_leased_idx
+    ON ${schema}.pgqrs_messages (queue_id, visible_at) WHERE state = 'live' AND lease_token IS NOT NULL;

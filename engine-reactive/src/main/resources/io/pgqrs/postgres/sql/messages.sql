@@ -59,14 +59,35 @@ WHERE queue_id = $1 AND state = 'live' AND dedup_key = ANY($2::text[])
 -- FOR UPDATE allows no window function, so the selected rows are numbered (claim_rank) a step
 -- later, by the same order, and come back in it. The 'q' row tells an empty queue from an unknown
 -- one.
+--
+-- A queue with a concurrency limit (max_leased) is claimed under a lock of its row, so its claims
+-- take turns, and the claim takes no more than the limit less the live leases (room). Only limited
+-- queues are locked: for the others lk is empty and room is $3. Waiting for the lock does not renew
+-- the snapshot, in which the leases granted by the claims waited for are missing; the locked row is
+-- read at its latest version, though, so its leases_granted less the snapshot's (q's) is what they
+-- granted, counted on top. That may count a lease settled meanwhile, never misses one: the limit
+-- holds, at worst with a slot left unused until the next claim.
 n AS (SELECT {{_now}} AS now),
-q AS (SELECT id, max_attempts FROM {{schema}}.pgqrs_queues WHERE name = $2),
+q AS (SELECT id, max_attempts, max_leased, leases_granted FROM {{schema}}.pgqrs_queues WHERE name = $2),
+lk AS (
+    SELECT l.leases_granted FROM {{schema}}.pgqrs_queues l
+    WHERE l.id = (SELECT id FROM q) AND l.max_leased IS NOT NULL
+    FOR UPDATE),
+held AS (
+    SELECT q.max_leased,
+           (SELECT count(*) FROM {{schema}}.pgqrs_messages h
+            WHERE h.queue_id = q.id AND h.state = 'live' AND h.lease_token IS NOT NULL
+              AND h.visible_at > (SELECT now FROM n))
+           + coalesce((SELECT leases_granted FROM lk) - q.leases_granted, 0) AS leases
+    FROM q WHERE EXISTS (SELECT 1 FROM lk)),
+room AS (
+    SELECT coalesce((SELECT greatest(0, least($3, held.max_leased - held.leases)) FROM held), $3) AS n),
 c AS (
     SELECT m.id, m.priority, m.due_at, m.attempts >= (SELECT max_attempts FROM q) AS exhausted
     FROM {{schema}}.pgqrs_messages m
     WHERE m.queue_id = (SELECT id FROM q) AND m.state = 'live' AND m.visible_at <= (SELECT now FROM n)
     ORDER BY m.priority DESC, m.due_at, m.id
-    LIMIT $3
+    LIMIT (SELECT n FROM room)
     FOR UPDATE OF m SKIP LOCKED),
 ranked AS (
     SELECT c.id, c.exhausted, row_number() OVER (ORDER BY c.priority DESC, c.due_at, c.id) AS claim_rank
@@ -82,9 +103,31 @@ claimed AS (
     SET attempts = m.attempts + 1, lease_token = gen_random_uuid(), lease_owner = $4,
         visible_at = n.now + $5 * interval '1 millisecond'
     FROM ranked r, n WHERE m.id = r.id AND NOT r.exhausted
-    RETURNING m.*, r.claim_rank)
+    RETURNING m.*, r.claim_rank),
+-- The leases this claim granted, counted on the locked row of a limited queue (see lk). Run though
+-- no query reads it, as every data-modifying CTE is.
+granted AS (
+    UPDATE {{schema}}.pgqrs_queues g SET leases_granted = lk.leases_granted + (SELECT count(*) FROM claimed)
+    FROM lk WHERE g.id = (SELECT id FROM q) AND EXISTS (SELECT 1 FROM claimed)
+    RETURNING 1)
 
 -- name: _rest_us
+-- What the claim left (see _visible_rest_us); when the claim leaves a limited queue at its limit,
+-- what it left cannot be taken before a lease ends, so at least the time until the first live
+-- lease ends: the held ones' or this claim's own. NULL stays NULL (nothing is live).
+(SELECT CASE
+     WHEN v.rest IS NULL OR NOT EXISTS (
+              SELECT 1 FROM held WHERE held.leases + (SELECT count(*) FROM claimed) >= held.max_leased)
+     THEN v.rest
+     ELSE greatest(v.rest, (extract(epoch FROM (least(
+              (SELECT min(h.visible_at) FROM {{schema}}.pgqrs_messages h
+               WHERE h.queue_id = (SELECT id FROM q) AND h.state = 'live' AND h.lease_token IS NOT NULL
+                 AND h.visible_at > (SELECT now FROM n)),
+              CASE WHEN EXISTS (SELECT 1 FROM claimed) THEN (SELECT now FROM n) + $5 * interval '1 millisecond' END)
+            - (SELECT now FROM n))) * 1000000)::bigint) END
+ FROM (SELECT {{_visible_rest_us}} AS rest) AS v)
+
+-- name: _visible_rest_us
 -- What the claim left (the 'q' row's rest_us): 0 if a live message it did not take is visible now
 -- (one another claimer holds counts too), else the microseconds until the first such message is
 -- visible, NULL if none is live. Read in the claim's snapshot, where the rows it takes still have
