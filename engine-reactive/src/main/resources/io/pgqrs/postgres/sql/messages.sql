@@ -87,11 +87,17 @@ c AS (
     FROM {{schema}}.pgqrs_messages m
     WHERE m.queue_id = (SELECT id FROM q) AND m.state = 'live' AND m.visible_at <= (SELECT now FROM n)
     ORDER BY m.priority DESC, m.due_at, m.id
-    LIMIT (SELECT n FROM room)
+    LIMIT $3
     FOR UPDATE OF m SKIP LOCKED),
+-- The room is applied here, not as c's LIMIT: a LIMIT the planner cannot read would make it expect
+-- the whole queue and join the updates below by scanning the table. The rows c locked beyond the
+-- room stay as they are; only claims of a limited queue lock more than they take, and those take
+-- turns anyway.
 ranked AS (
-    SELECT c.id, c.exhausted, row_number() OVER (ORDER BY c.priority DESC, c.due_at, c.id) AS claim_rank
-    FROM c),
+    SELECT r.id, r.exhausted, r.claim_rank
+    FROM (SELECT c.id, c.exhausted, row_number() OVER (ORDER BY c.priority DESC, c.due_at, c.id) AS claim_rank
+          FROM c) AS r
+    WHERE r.claim_rank <= (SELECT n FROM room)),
 dead AS (
     UPDATE {{schema}}.pgqrs_messages m
     SET state = 'dead', dead_at = n.now, lease_token = NULL, lease_owner = NULL,
