@@ -210,8 +210,10 @@ final class SqliteDriver implements StoreDriver {
 
   private static QueueInfo queue(SqlRow row) {
     Long maxLeased = row.longOrNull("max_leased");
+    Long claimRate = row.longOrNull("claim_rate");
     return new QueueInfo(row.longValue("id"), row.string("name"), row.intValue("max_attempts"),
-        instant(row.longValue("created_at")), maxLeased == null ? null : Math.toIntExact(maxLeased));
+        instant(row.longValue("created_at")), maxLeased == null ? null : Math.toIntExact(maxLeased),
+        claimRate == null ? null : Math.toIntExact(claimRate));
   }
 
   private static WorkerInfo worker(SqlRow row) {
@@ -362,7 +364,7 @@ final class SqliteDriver implements StoreDriver {
   @Override
   public Mono<QueueInfo> createQueue(StoreParams.CreateQueue p) {
     return db.statements("create queue", s -> first(s.query(sql("create_queue"), microsOrNull(p.now()), p.queue(),
-            p.maxAttempts(), p.maxLeased()), SqliteDriver::queue))
+            p.maxAttempts(), p.maxLeased(), p.maxClaimsPerSecond()), SqliteDriver::queue))
         .switchIfEmpty(Mono.error(() ->
             new QueueAlreadyExistsException(p.queue(), "queue '" + p.queue() + "' exists already")));
   }
@@ -370,7 +372,7 @@ final class SqliteDriver implements StoreDriver {
   @Override
   public Mono<QueueInfo> configureQueue(StoreParams.ConfigureQueue p) {
     return db.statements("configure queue", s -> first(s.query(sql("configure_queue"), p.queue(), p.maxAttempts(),
-        p.maxLeased()), SqliteDriver::queue));
+        p.maxLeased(), p.maxClaimsPerSecond()), SqliteDriver::queue));
   }
 
   @Override
@@ -480,6 +482,17 @@ final class SqliteDriver implements StoreDriver {
       @Nullable Long maxLeased, @Nullable SqlRow held) {
     long leases = held == null ? 0 : held.longValue("leases");
     int room = maxLeased == null ? p.limit() : (int) Math.max(0, Math.min(p.limit(), maxLeased - leases));
+    // The claim rate's bucket, refilled for the time since it was last taken, at most one second's.
+    Long rate = q.longOrNull("claim_rate");
+    double tokens = 0;
+    if (rate != null) {
+      Double stored = q.doubleOrNull("claim_tokens");
+      Long at = q.longOrNull("claim_tokens_at");
+      double elapsed = at == null ? 1 : Math.max(0, now - at) / 1_000_000.0;
+      tokens = Math.min(rate, (stored == null ? rate : stored) + elapsed * rate);
+      room = (int) Math.min(room, (long) Math.floor(tokens));
+    }
+    double bucket = tokens;
     return s.query(sql("claim_candidates"), now, q.longValue("max_attempts"), q.longValue("id"), room)
               .flatMap(candidates -> {
                 List<Long> exhausted = new ArrayList<>();
@@ -491,6 +504,10 @@ final class SqliteDriver implements StoreDriver {
                     : s.query(sql("dead_letter_exhausted"), now, ids(exhausted));
                 Mono<List<SqlRow>> claimed = deliver.isEmpty() ? Mono.just(List.of())
                     : s.query(sql("claim"), now, p.workerId(), micros(p.lease()), ids(deliver));
+                if (rate != null && !deliver.isEmpty()) {
+                  claimed = claimed.flatMap(rows -> s.update(sql("take_claim_tokens"), q.longValue("id"),
+                      bucket - deliver.size(), now).thenReturn(rows));
+                }
                 // Delivered in the candidates' order: priority, then visibility, then id.
                 // What the claim left, read after its writes in the same transaction: no separate
                 // probe, no extra commit.
@@ -500,8 +517,21 @@ final class SqliteDriver implements StoreDriver {
                             r -> Optional.ofNullable(durationOrNull(r, "micros")))
                         .map(left -> new StoreResults.Claimed(inOrder(cd.getT1(), deliver, p.queue()),
                             inOrder(cd.getT2(), exhausted, p.queue()),
-                            atLimit(left.orElse(null), maxLeased, held, deliver.size(), now, p.lease()))));
+                            atRate(atLimit(left.orElse(null), maxLeased, held, deliver.size(), now, p.lease()),
+                                rate, bucket - deliver.size()))));
               });
+  }
+
+  /**
+   * What a claim left, when it leaves less than one token of the queue's claim rate: at least the
+   * time until the next token. Null stays null: nothing is live.
+   */
+  private static @Nullable Duration atRate(@Nullable Duration left, @Nullable Long rate, double tokensLeft) {
+    if (left == null || rate == null || tokensLeft >= 1) {
+      return left;
+    }
+    Duration next = Duration.of((long) Math.ceil((1 - tokensLeft) / rate * 1_000_000), ChronoUnit.MICROS);
+    return next.compareTo(left) > 0 ? next : left;
   }
 
   /**

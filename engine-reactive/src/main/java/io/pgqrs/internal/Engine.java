@@ -419,7 +419,8 @@ public final class Engine implements Store {
           throw new InvalidArgumentException("options", "options must not be null");
         }
       }, () -> driver.createQueue(new StoreParams.CreateQueue(name,
-          options.maxAttempts() != null ? options.maxAttempts() : config.maxAttempts(), options.maxLeased(), null)));
+          options.maxAttempts() != null ? options.maxAttempts() : config.maxAttempts(), options.maxLeased(),
+          options.maxClaimsPerSecond(), null)));
     }
 
     @Override
@@ -429,7 +430,8 @@ public final class Engine implements Store {
         if (options == null) {
           throw new InvalidArgumentException("options", "options must not be null");
         }
-      }, () -> driver.configureQueue(new StoreParams.ConfigureQueue(name, options.maxAttempts(), options.maxLeased()))
+      }, () -> driver.configureQueue(new StoreParams.ConfigureQueue(name, options.maxAttempts(), options.maxLeased(),
+              options.maxClaimsPerSecond()))
           .switchIfEmpty(Mono.error(() -> queueNotFound(name))));
     }
 

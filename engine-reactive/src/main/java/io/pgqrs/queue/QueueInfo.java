@@ -12,8 +12,11 @@ import org.jspecify.annotations.Nullable;
  * @param createdAt when the queue was created
  * @param maxLeased the most messages of the queue leased at once across every engine (see
  *     {@link QueueOptions}), or null for no limit
+ * @param maxClaimsPerSecond the most messages of the queue claimed per second across every engine,
+ *     or null for no limit
  */
-public record QueueInfo(long id, String name, int maxAttempts, Instant createdAt, @Nullable Integer maxLeased) {
+public record QueueInfo(long id, String name, int maxAttempts, Instant createdAt, @Nullable Integer maxLeased,
+    @Nullable Integer maxClaimsPerSecond) {
 
   /**
    * A queue without a concurrency limit.
@@ -24,7 +27,7 @@ public record QueueInfo(long id, String name, int maxAttempts, Instant createdAt
    * @param createdAt when the queue was created
    */
   public QueueInfo(long id, String name, int maxAttempts, Instant createdAt) {
-    this(id, name, maxAttempts, createdAt, null);
+    this(id, name, maxAttempts, createdAt, null, null);
   }
 
   /**
@@ -33,6 +36,6 @@ public record QueueInfo(long id, String name, int maxAttempts, Instant createdAt
    * @return the options
    */
   public QueueOptions options() {
-    return new QueueOptions(maxAttempts, maxLeased);
+    return new QueueOptions(maxAttempts, maxLeased, maxClaimsPerSecond);
   }
 }

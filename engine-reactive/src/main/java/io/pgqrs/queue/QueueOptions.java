@@ -16,17 +16,29 @@ import org.jspecify.annotations.Nullable;
  * trigger that starts its run at once) are counted but not refused. Unset means no limit, which
  * costs a claim nothing.
  *
+ * <p>{@code maxClaimsPerSecond} is a consumer-side rate limit: at most that many messages of the
+ * queue are started (claimed) per second, over every engine, as a token bucket stored on the queue
+ * and taken by the claim (it holds at most one second's tokens, so a burst after a quiet spell is
+ * at most that many). A claim that finds no token takes nothing and reports when the next one is
+ * due, and consumers wait until then instead of polling. It is distinct from a producer's
+ * {@code RateLimit}, which limits enqueues of one producer.
+ *
  * @param maxAttempts deliveries after which a message is dead-lettered at its next claim, or null
  *     for the engine's default (at create) or the queue's current value (at configure)
  * @param maxLeased the most messages of the queue leased at once, or null for no limit
+ * @param maxClaimsPerSecond the most messages of the queue claimed per second, or null for no limit
  */
-public record QueueOptions(@Nullable Integer maxAttempts, @Nullable Integer maxLeased) {
+public record QueueOptions(@Nullable Integer maxAttempts, @Nullable Integer maxLeased,
+    @Nullable Integer maxClaimsPerSecond) {
 
   /** The highest max attempts a queue may have. */
   public static final int MAX_ATTEMPTS_LIMIT = 1_000_000;
 
   /** The highest concurrency limit a queue may have. */
   public static final int MAX_LEASED_LIMIT = 1_000_000;
+
+  /** The highest claim rate a queue may have, per second. */
+  public static final int MAX_CLAIMS_PER_SECOND_LIMIT = 1_000_000;
 
   /**
    * Checks the values.
@@ -36,6 +48,18 @@ public record QueueOptions(@Nullable Integer maxAttempts, @Nullable Integer maxL
   public QueueOptions {
     check("maxAttempts", maxAttempts, MAX_ATTEMPTS_LIMIT);
     check("maxLeased", maxLeased, MAX_LEASED_LIMIT);
+    check("maxClaimsPerSecond", maxClaimsPerSecond, MAX_CLAIMS_PER_SECOND_LIMIT);
+  }
+
+  /**
+   * Options without a claim rate limit.
+   *
+   * @param maxAttempts deliveries after which a message is dead-lettered, or null
+   * @param maxLeased the most messages leased at once, or null for no limit
+   * @throws InvalidArgumentException if a value is out of range
+   */
+  public QueueOptions(@Nullable Integer maxAttempts, @Nullable Integer maxLeased) {
+    this(maxAttempts, maxLeased, null);
   }
 
   private static void check(String name, @Nullable Integer value, int max) {
@@ -50,7 +74,7 @@ public record QueueOptions(@Nullable Integer maxAttempts, @Nullable Integer maxL
    * @return the options
    */
   public static QueueOptions defaults() {
-    return new QueueOptions(null, null);
+    return new QueueOptions(null, null, null);
   }
 
   /**
@@ -66,8 +90,22 @@ public record QueueOptions(@Nullable Integer maxAttempts, @Nullable Integer maxL
   public static final class Builder {
     private @Nullable Integer maxAttempts;
     private @Nullable Integer maxLeased;
+    private @Nullable Integer maxClaimsPerSecond;
 
     private Builder() {}
+
+    /**
+     * Sets the consumer-side rate limit: the most messages of the queue claimed per second.
+     *
+     * @param maxClaimsPerSecond 1 to {@link #MAX_CLAIMS_PER_SECOND_LIMIT}
+     * @return this builder
+     * @throws InvalidArgumentException if out of range
+     */
+    public Builder maxClaimsPerSecond(int maxClaimsPerSecond) {
+      check("maxClaimsPerSecond", maxClaimsPerSecond, MAX_CLAIMS_PER_SECOND_LIMIT);
+      this.maxClaimsPerSecond = maxClaimsPerSecond;
+      return this;
+    }
 
     /**
      * Sets the deliveries after which a message is dead-lettered.
@@ -111,7 +149,7 @@ public record QueueOptions(@Nullable Integer maxAttempts, @Nullable Integer maxL
      * @return the options
      */
     public QueueOptions build() {
-      return new QueueOptions(maxAttempts, maxLeased);
+      return new QueueOptions(maxAttempts, maxLeased, maxClaimsPerSecond);
     }
   }
 }

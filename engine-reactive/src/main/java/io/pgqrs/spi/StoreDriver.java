@@ -89,7 +89,10 @@ public interface StoreDriver {
    * limit ({@code maxLeased}) leases no more than the limit less the live leases of the queue,
    * counted consistently with every concurrent claim, and when it leaves the queue at its limit its
    * {@link StoreResults.Claimed#untilNextVisible()} is at least the time until the first live lease
-   * ends.
+   * ends. A claim on a queue with a claim rate ({@code maxClaimsPerSecond}) takes no more than the
+   * whole tokens of the queue's bucket (refilled at the rate, holding at most one second's), and
+   * when it leaves less than one token its {@code untilNextVisible()} is at least the time until
+   * the next one.
    *
    * @param p the parameters
    * @return the queue as changed, or empty if there is none

@@ -712,7 +712,8 @@ public abstract class DriverConformance {
 
   private String limitedQueue(int maxLeased, Instant t) {
     String q = Rows.uniqueName("q");
-    QueueInfo created = driver.createQueue(new StoreParams.CreateQueue(q, Rows.MAX_ATTEMPTS, maxLeased, t)).block(T);
+    QueueInfo created = driver.createQueue(new StoreParams.CreateQueue(q, Rows.MAX_ATTEMPTS, maxLeased, null, t))
+        .block(T);
     assertThat(created.maxLeased()).isEqualTo(maxLeased);
     return q;
   }
@@ -750,6 +751,28 @@ public abstract class DriverConformance {
     StoreResults.Claimed again = claim(q, 5, afterExpiry);
     assertThat(again.claimed()).hasSize(1);
     assertThat(again.claimed().get(0).attempts()).isEqualTo(2);
+  }
+
+  @Test
+  void aClaimOnARateLimitedQueueTakesNoMoreThanItsTokensAndTellsWhenTheNextIsDue() {
+    Instant t = start();
+    String q = Rows.uniqueName("q");
+    assertThat(driver.createQueue(new StoreParams.CreateQueue(q, Rows.MAX_ATTEMPTS, null, 2, t)).block(T)
+        .maxClaimsPerSecond()).isEqualTo(2);
+    driver.enqueue(new StoreParams.Enqueue(q, IntStream.range(0, 10).mapToObj(Rows::row).toList(), t)).block(T);
+    StoreResults.Claimed burst = claim(q, 10, t);
+    assertThat(burst.claimed()).as("the full bucket: one second's claims").hasSize(2);
+    assertThat(burst.untilNextVisible()).as("the next token").isEqualTo(Duration.ofMillis(500));
+    StoreResults.Claimed empty = claim(q, 10, t.plusMillis(100));
+    assertThat(empty.claimed()).isEmpty();
+    assertThat(empty.untilNextVisible()).isEqualTo(Duration.ofMillis(400));
+    assertThat(claim(q, 10, t.plusMillis(500)).claimed()).hasSize(1);
+    // A long quiet spell fills the bucket to one second's claims, no more.
+    assertThat(claim(q, 10, t.plusSeconds(60)).claimed()).hasSize(2);
+    QueueInfo unlimited = driver.configureQueue(new StoreParams.ConfigureQueue(q, null, null, null)).block(T);
+    assertThat(unlimited.maxClaimsPerSecond()).isNull();
+    assertThat(claim(q, 10, t.plusSeconds(60)).claimed()).as("all but the two just leased; the others' leases ended")
+        .hasSize(8);
   }
 
   @Test

@@ -3,6 +3,7 @@ package io.pgqrs.contract;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import io.pgqrs.Store;
+import io.pgqrs.internal.Engine;
 import io.pgqrs.queue.Lease;
 import io.pgqrs.queue.Message;
 import io.pgqrs.queue.MessageState;
@@ -10,6 +11,8 @@ import io.pgqrs.queue.QueueMetrics;
 import io.pgqrs.queue.QueueOptions;
 import io.pgqrs.spi.StoreParams;
 import java.time.Duration;
+import java.time.Instant;
+import java.time.temporal.ChronoUnit;
 import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;
@@ -140,6 +143,32 @@ public abstract class ConcurrencyContract extends StoreContract {
     assertThat(mostHeld.get()).isBetween(1, limit);
     assertThat(mostLeasedInStore.get()).isBetween(1, limit);
     assertThat(store.queues().metrics(q).block(T).archived()).isEqualTo(total);
+  }
+
+  @Test
+  void aClaimRateHoldsAcrossEngines() {
+    int rate = 5;
+    String q = newQueue();
+    // Every claim runs at t, before the bucket was last filled: no refill, the one full bucket.
+    Instant t = Instant.now().truncatedTo(ChronoUnit.MILLIS).minusSeconds(1);
+    store.queues().configure(q, QueueOptions.builder().maxClaimsPerSecond(rate).build()).block(T);
+    driver().enqueue(new StoreParams.Enqueue(q, IntStream.range(0, 40)
+        .mapToObj(i -> new StoreParams.NewRow(payload(i).toString(), null, null, null, 0)).toList(), t)).block(T);
+    List<Store> engines = new ArrayList<>();
+    for (int i = 0; i < 3; i++) {
+      engines.add(openAnotherEngine());
+    }
+    try {
+      List<Integer> claimed = Flux.range(0, engines.size() * 3)
+          .flatMap(i -> ((Engine) engines.get(i % engines.size())).driver()
+              .claim(new StoreParams.Claim(q, 3, Duration.ofMinutes(5), null, t))
+              .map(c -> c.claimed().size()))
+          .collectList()
+          .block(T);
+      assertThat(claimed.stream().mapToInt(Integer::intValue).sum()).as("claims %s", claimed).isEqualTo(rate);
+    } finally {
+      engines.stream().filter(e -> e != store).forEach(e -> e.close().block(T));
+    }
   }
 
   @Test

@@ -77,6 +77,8 @@ public abstract class QueueContract extends StoreContract {
     QueueInfo changed = store.queues().configure(name, QueueOptions.builder().maxAttempts(3).maxLeased(9).build())
         .block(T);
     assertThat(changed.options()).isEqualTo(new QueueOptions(3, 9));
+    QueueInfo rated = store.queues().configure(name, QueueOptions.builder().maxClaimsPerSecond(50).build()).block(T);
+    assertThat(rated.options()).isEqualTo(new QueueOptions(3, null, 50));
     QueueInfo unlimited = store.queues().configure(name, QueueOptions.defaults()).block(T);
     assertThat(unlimited.maxLeased()).isNull();
     assertThat(unlimited.maxAttempts()).as("kept when unset").isEqualTo(3);
@@ -89,6 +91,8 @@ public abstract class QueueContract extends StoreContract {
     assertThatThrownBy(() -> QueueOptions.builder().maxLeased(0)).isInstanceOf(InvalidArgumentException.class)
         .hasMessageContaining("maxLeased");
     assertThatThrownBy(() -> QueueOptions.builder().maxAttempts(0)).isInstanceOf(InvalidArgumentException.class);
+    assertThatThrownBy(() -> QueueOptions.builder().maxClaimsPerSecond(-1))
+        .isInstanceOf(InvalidArgumentException.class).hasMessageContaining("maxClaimsPerSecond");
     assertThatThrownBy(() -> new QueueOptions(null, QueueOptions.MAX_LEASED_LIMIT + 1))
         .isInstanceOf(InvalidArgumentException.class);
     StepVerifier.create(store.queues().create("bad name!", QueueOptions.defaults()))

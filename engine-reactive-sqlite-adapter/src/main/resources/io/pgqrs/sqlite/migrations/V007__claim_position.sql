@@ -25,6 +25,12 @@ CREATE INDEX pgqrs_messages_claim_idx
 -- granted leases is needed, unlike on PostgreSQL.
 ALTER TABLE pgqrs_queues ADD COLUMN max_leased INTEGER CHECK (max_leased >= 1);
 
+-- A queue's claim rate limit (NULL: none), a token bucket the claim takes: claim_tokens as of
+-- claim_tokens_at, refilled at claim_rate per second up to claim_rate.
+ALTER TABLE pgqrs_queues ADD COLUMN claim_rate INTEGER CHECK (claim_rate >= 1);
+ALTER TABLE pgqrs_queues ADD COLUMN claim_tokens REAL;
+ALTER TABLE pgqrs_queues ADD COLUMN claim_tokens_at INTEGER;
+
 -- The live leases of a queue, read by the claim of a limited queue.
 CREATE INDEX pgqrs_messages_leased_idx
     ON pgqrs_messages (queue_id, visible_at) WHERE state = 'live' AND lease_token IS NOT NULL;

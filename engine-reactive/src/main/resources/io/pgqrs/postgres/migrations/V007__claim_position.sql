@@ -30,6 +30,13 @@ ALTER TABLE ${schema}.pgqrs_queues
     ADD COLUMN max_leased     integer CHECK (max_leased >= 1),
     ADD COLUMN leases_granted bigint NOT NULL DEFAULT 0;
 
+-- A queue's claim rate limit (NULL: none), a token bucket taken by the claim under the same lock:
+-- claim_tokens as of claim_tokens_at, refilled at claim_rate per second up to claim_rate.
+ALTER TABLE ${schema}.pgqrs_queues
+    ADD COLUMN claim_rate      integer CHECK (claim_rate >= 1),
+    ADD COLUMN claim_tokens    double precision,
+    ADD COLUMN claim_tokens_at timestamptz;
+
 -- The live leases of a queue, read by the claim of a limited queue: as many entries as messages
 -- are leased, however long the backlog.
 CREATE INDEX pgqrs_messages_leased_idx

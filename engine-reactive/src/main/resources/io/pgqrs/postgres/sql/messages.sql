@@ -66,22 +66,28 @@ WHERE queue_id = $1 AND state = 'live' AND dedup_key = ANY($2::text[])
 -- the snapshot, in which the leases granted by the claims waited for are missing; the locked row is
 -- read at its latest version, though, so its leases_granted less the snapshot's (q's) is what they
 -- granted, counted on top. That may count a lease settled meanwhile, never misses one: the limit
--- holds, at worst with a slot left unused until the next claim.
+-- holds, at worst with a slot left unused until the next claim. A queue with a claim rate is
+-- locked too: its token bucket, on the locked row, is read at its latest version, refilled for the
+-- time since it was last taken (lk.tokens), and the claim takes no more than its whole tokens.
 n AS (SELECT {{_now}} AS now),
 q AS (SELECT id, max_attempts, max_leased, leases_granted FROM {{schema}}.pgqrs_queues WHERE name = $2),
 lk AS (
-    SELECT l.leases_granted FROM {{schema}}.pgqrs_queues l
-    WHERE l.id = (SELECT id FROM q) AND l.max_leased IS NOT NULL
+    SELECT l.max_leased, l.leases_granted, l.claim_rate,
+           CASE WHEN l.claim_rate IS NOT NULL THEN least(l.claim_rate::double precision, l.claim_tokens
+               + greatest(0, extract(epoch FROM ((SELECT now FROM n) - l.claim_tokens_at))) * l.claim_rate) END AS tokens
+    FROM {{schema}}.pgqrs_queues l
+    WHERE l.id = (SELECT id FROM q) AND (l.max_leased IS NOT NULL OR l.claim_rate IS NOT NULL)
     FOR UPDATE),
 held AS (
-    SELECT q.max_leased,
+    SELECT lk.max_leased,
            (SELECT count(*) FROM {{schema}}.pgqrs_messages h
             WHERE h.queue_id = q.id AND h.state = 'live' AND h.lease_token IS NOT NULL
               AND h.visible_at > (SELECT now FROM n))
-           + coalesce((SELECT leases_granted FROM lk) - q.leases_granted, 0) AS leases
-    FROM q WHERE EXISTS (SELECT 1 FROM lk)),
+           + (lk.leases_granted - q.leases_granted) AS leases
+    FROM q, lk WHERE lk.max_leased IS NOT NULL),
 room AS (
-    SELECT coalesce((SELECT greatest(0, least($3, held.max_leased - held.leases)) FROM held), $3) AS n),
+    SELECT least(coalesce((SELECT greatest(0, held.max_leased - held.leases) FROM held), $3),
+                 coalesce((SELECT floor(lk.tokens)::bigint FROM lk), $3), $3) AS n),
 c AS (
     SELECT m.id, m.priority, m.due_at, m.attempts >= (SELECT max_attempts FROM q) AS exhausted
     FROM {{schema}}.pgqrs_messages m
@@ -113,24 +119,32 @@ claimed AS (
 -- The leases this claim granted, counted on the locked row of a limited queue (see lk). Run though
 -- no query reads it, as every data-modifying CTE is.
 granted AS (
-    UPDATE {{schema}}.pgqrs_queues g SET leases_granted = lk.leases_granted + (SELECT count(*) FROM claimed)
+    UPDATE {{schema}}.pgqrs_queues g
+    SET leases_granted = lk.leases_granted + (SELECT count(*) FROM claimed),
+        claim_tokens = CASE WHEN lk.claim_rate IS NOT NULL THEN lk.tokens - (SELECT count(*) FROM claimed) END,
+        claim_tokens_at = CASE WHEN lk.claim_rate IS NOT NULL THEN (SELECT now FROM n) END
     FROM lk WHERE g.id = (SELECT id FROM q) AND EXISTS (SELECT 1 FROM claimed)
     RETURNING 1)
 
 -- name: _rest_us
 -- What the claim left (see _visible_rest_us); when the claim leaves a limited queue at its limit,
 -- what it left cannot be taken before a lease ends, so at least the time until the first live
--- lease ends: the held ones' or this claim's own. NULL stays NULL (nothing is live).
+-- lease ends: the held ones' or this claim's own; when it leaves less than one token of a claim
+-- rate, at least the time until the next token. NULL stays NULL (nothing is live); greatest()
+-- ignores the NULL of a wait that does not apply.
 (SELECT CASE
-     WHEN v.rest IS NULL OR NOT EXISTS (
+     WHEN v.rest IS NULL THEN NULL
+     ELSE greatest(v.rest,
+        (SELECT ceil((1 - (lk.tokens - (SELECT count(*) FROM claimed))) / lk.claim_rate * 1000000)::bigint
+         FROM lk WHERE lk.claim_rate IS NOT NULL AND lk.tokens - (SELECT count(*) FROM claimed) < 1),
+        CASE WHEN EXISTS (
               SELECT 1 FROM held WHERE held.leases + (SELECT count(*) FROM claimed) >= held.max_leased)
-     THEN v.rest
-     ELSE greatest(v.rest, (extract(epoch FROM (least(
+        THEN (extract(epoch FROM (least(
               (SELECT min(h.visible_at) FROM {{schema}}.pgqrs_messages h
                WHERE h.queue_id = (SELECT id FROM q) AND h.state = 'live' AND h.lease_token IS NOT NULL
                  AND h.visible_at > (SELECT now FROM n)),
               CASE WHEN EXISTS (SELECT 1 FROM claimed) THEN (SELECT now FROM n) + $5 * interval '1 millisecond' END)
-            - (SELECT now FROM n))) * 1000000)::bigint) END
+            - (SELECT now FROM n))) * 1000000)::bigint END) END
  FROM (SELECT {{_visible_rest_us}} AS rest) AS v)
 
 -- name: _visible_rest_us
