@@ -18,6 +18,14 @@ record SqlRow(Map<String, @Nullable Object> values) {
     return v == null ? null : ((Number) v).longValue();
   }
 
+  @Nullable Double doubleOrNull(String column) {
+    Object v = get(column);
+    if (v == null) {
+      return null;
+    }
+    return v instanceof Number n ? n.doubleValue() : Double.valueOf(v.toString());
+  }
+
   long longValue(String column) {
     Long v = longOrNull(column);
     return v == null ? 0L : v;

@@ -209,8 +209,11 @@ final class SqliteDriver implements StoreDriver {
   }
 
   private static QueueInfo queue(SqlRow row) {
+    Long maxLeased = row.longOrNull("max_leased");
+    Long claimRate = row.longOrNull("claim_rate");
     return new QueueInfo(row.longValue("id"), row.string("name"), row.intValue("max_attempts"),
-        instant(row.longValue("created_at")));
+        instant(row.longValue("created_at")), maxLeased == null ? null : Math.toIntExact(maxLeased),
+        claimRate == null ? null : Math.toIntExact(claimRate));
   }
 
   private static WorkerInfo worker(SqlRow row) {
@@ -361,9 +364,15 @@ final class SqliteDriver implements StoreDriver {
   @Override
   public Mono<QueueInfo> createQueue(StoreParams.CreateQueue p) {
     return db.statements("create queue", s -> first(s.query(sql("create_queue"), microsOrNull(p.now()), p.queue(),
-            p.maxAttempts()), SqliteDriver::queue))
+            p.maxAttempts(), p.maxLeased(), p.maxClaimsPerSecond()), SqliteDriver::queue))
         .switchIfEmpty(Mono.error(() ->
             new QueueAlreadyExistsException(p.queue(), "queue '" + p.queue() + "' exists already")));
+  }
+
+  @Override
+  public Mono<QueueInfo> configureQueue(StoreParams.ConfigureQueue p) {
+    return db.statements("configure queue", s -> first(s.query(sql("configure_queue"), p.queue(), p.maxAttempts(),
+        p.maxLeased(), p.maxClaimsPerSecond()), SqliteDriver::queue));
   }
 
   @Override
@@ -456,10 +465,35 @@ final class SqliteDriver implements StoreDriver {
   }
 
   private static Mono<StoreResults.Claimed> claimIn(SqlSession s, StoreParams.Claim p) {
-    return lockQueue(s, p.queue(), p.now())
+    return first(s.query(sql("lock_queue_to_claim"), microsOrNull(p.now()), p.queue()), r -> r)
+        .switchIfEmpty(Mono.error(() -> queueNotFound(p.queue())))
         .flatMap(q -> {
           long now = q.longValue("now");
-          return s.query(sql("claim_candidates"), now, q.longValue("max_attempts"), q.longValue("id"), p.limit())
+          Long maxLeased = q.longOrNull("max_leased");
+          // A limited queue's live leases, counted in the transaction that holds the one write lock,
+          // so no other claim changes them before this one commits. An unlimited queue reads nothing.
+          Mono<Optional<SqlRow>> held = maxLeased == null ? Mono.just(Optional.empty())
+              : first(s.query(sql("leases_held"), now, q.longValue("id")), Optional::of);
+          return held.flatMap(h -> claimWithin(s, p, q, now, maxLeased, h.orElse(null)));
+        });
+  }
+
+  private static Mono<StoreResults.Claimed> claimWithin(SqlSession s, StoreParams.Claim p, SqlRow q, long now,
+      @Nullable Long maxLeased, @Nullable SqlRow held) {
+    long leases = held == null ? 0 : held.longValue("leases");
+    int room = maxLeased == null ? p.limit() : (int) Math.max(0, Math.min(p.limit(), maxLeased - leases));
+    // The claim rate's bucket, refilled for the time since it was last taken, at most one second's.
+    Long rate = q.longOrNull("claim_rate");
+    double tokens = 0;
+    if (rate != null) {
+      Double stored = q.doubleOrNull("claim_tokens");
+      Long at = q.longOrNull("claim_tokens_at");
+      double elapsed = at == null ? 1 : Math.max(0, now - at) / 1_000_000.0;
+      tokens = Math.min(rate, (stored == null ? rate : stored) + elapsed * rate);
+      room = (int) Math.min(room, (long) Math.floor(tokens));
+    }
+    double bucket = tokens;
+    return s.query(sql("claim_candidates"), now, q.longValue("max_attempts"), q.longValue("id"), room)
               .flatMap(candidates -> {
                 List<Long> exhausted = new ArrayList<>();
                 List<Long> deliver = new ArrayList<>();
@@ -470,6 +504,10 @@ final class SqliteDriver implements StoreDriver {
                     : s.query(sql("dead_letter_exhausted"), now, ids(exhausted));
                 Mono<List<SqlRow>> claimed = deliver.isEmpty() ? Mono.just(List.of())
                     : s.query(sql("claim"), now, p.workerId(), micros(p.lease()), ids(deliver));
+                if (rate != null && !deliver.isEmpty()) {
+                  claimed = claimed.flatMap(rows -> s.update(sql("take_claim_tokens"), q.longValue("id"),
+                      bucket - deliver.size(), now).thenReturn(rows));
+                }
                 // Delivered in the candidates' order: priority, then visibility, then id.
                 // What the claim left, read after its writes in the same transaction: no separate
                 // probe, no extra commit.
@@ -478,9 +516,44 @@ final class SqliteDriver implements StoreDriver {
                             ids(candidates.stream().map(c -> c.longValue("id")).toList())),
                             r -> Optional.ofNullable(durationOrNull(r, "micros")))
                         .map(left -> new StoreResults.Claimed(inOrder(cd.getT1(), deliver, p.queue()),
-                            inOrder(cd.getT2(), exhausted, p.queue()), left.orElse(null))));
+                            inOrder(cd.getT2(), exhausted, p.queue()),
+                            atRate(atLimit(left.orElse(null), maxLeased, held, deliver.size(), now, p.lease()),
+                                rate, bucket - deliver.size()))));
               });
-        });
+  }
+
+  /**
+   * What a claim left, when it leaves less than one token of the queue's claim rate: at least the
+   * time until the next token. Null stays null: nothing is live.
+   */
+  private static @Nullable Duration atRate(@Nullable Duration left, @Nullable Long rate, double tokensLeft) {
+    if (left == null || rate == null || tokensLeft >= 1) {
+      return left;
+    }
+    Duration next = Duration.of((long) Math.ceil((1 - tokensLeft) / rate * 1_000_000), ChronoUnit.MICROS);
+    return next.compareTo(left) > 0 ? next : left;
+  }
+
+  /**
+   * What a claim left, when it leaves a limited queue at its limit: nothing it left can be taken
+   * before a lease ends, so at least the time until the first live lease ends (the held ones' or
+   * this claim's own). Null stays null: nothing is live.
+   */
+  private static @Nullable Duration atLimit(@Nullable Duration left, @Nullable Long maxLeased,
+      @Nullable SqlRow held, int granted, long now, Duration lease) {
+    if (left == null || maxLeased == null || held == null || held.longValue("leases") + granted < maxLeased) {
+      return left;
+    }
+    Long firstEnd = held.longOrNull("first_end");
+    long end = granted > 0 ? now + micros(lease) : Long.MAX_VALUE;
+    if (firstEnd != null) {
+      end = Math.min(end, firstEnd);
+    }
+    if (end == Long.MAX_VALUE) {
+      return left;
+    }
+    Duration slot = Duration.of(Math.max(0, end - now), ChronoUnit.MICROS);
+    return slot.compareTo(left) > 0 ? slot : left;
   }
 
   @Override

@@ -82,15 +82,17 @@ class SqliteFileUpgradeTest extends SqliteUpgradeContract {
   void everyIndexAMigrationCreatesExists() throws SQLException {
     TreeSet<String> expected = new TreeSet<>();
     for (String migration : SqliteDriver.MIGRATION_FILES) {
-      String script = String.join("\n", SqliteDriver.statementsOf(
-          SqliteDriver.readResource("/io/pgqrs/sqlite/migrations/" + migration)));
-      Matcher created = CREATED_INDEX.matcher(script);
-      while (created.find()) {
-        expected.add(created.group(1));
-      }
-      Matcher dropped = DROPPED_INDEX.matcher(script);
-      while (dropped.find()) {
-        expected.remove(dropped.group(1));
+      // In script order: a migration may drop an index and create it again under the same name.
+      for (String statement : SqliteDriver.statementsOf(
+          SqliteDriver.readResource("/io/pgqrs/sqlite/migrations/" + migration))) {
+        Matcher dropped = DROPPED_INDEX.matcher(statement);
+        while (dropped.find()) {
+          expected.remove(dropped.group(1));
+        }
+        Matcher created = CREATED_INDEX.matcher(statement);
+        while (created.find()) {
+          expected.add(created.group(1));
+        }
       }
     }
     assertThat(expected).contains("pgqrs_messages_claim_idx", "pgqrs_signals_pending_idx");

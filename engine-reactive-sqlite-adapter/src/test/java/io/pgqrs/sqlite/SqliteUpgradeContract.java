@@ -41,10 +41,11 @@ import reactor.test.StepVerifier;
  * {@link #oldVersion()} make the schema, rows of every table are written and read back, and
  * {@code install()} applies the later migrations, among them the one that rebuilds the tables so
  * that no id is handed out twice and the one that gives runs a version and steps a position and a
- * completion order. Queues, workers and messages are written through the driver; runs, signals and
- * the steps the step leases of older releases left, in the columns of the old schema (see
- * {@code upgrade/old_rows.sql}), since the driver's statements of those tables name columns the old
- * schema lacks and it no longer leases steps. The tests then find every row as it was, under its id, the schema whole, the old
+ * completion order. Queues and workers are written through the driver; messages (enqueued and
+ * leased), runs, signals and the steps the step leases of older releases left, in the columns of the
+ * old schema (see {@code upgrade/old_rows.sql}), since the driver's statements of those tables name
+ * columns the old schema lacks and it no longer leases steps; archiving and dead-lettering go
+ * through the driver. The tests then find every row as it was, under its id, the schema whole, the old
  * steps numbered in the order they were begun and readable as a run's history, and new ids above
  * the old ones, never reusing a deleted one. Each test writes only rows of its own, so they run in
  * any order. One subclass per way of reaching SQLite names a fresh, empty database.
@@ -89,10 +90,15 @@ abstract class SqliteUpgradeContract {
   private StoreParams.LeaseRef lease;
   private OldRun waitingRun;
   private long highestMessageId;
+  // A queue of its own whose first message was leased before the upgrade and the second enqueued
+  // after that lease was taken.
+  private String orderQueue;
+  private long leasedFirst;
+  private long enqueuedSecond;
   private long highestQueueId;
 
-  /** A run written in the old schema, with its message's lease when a worker claimed it. */
-  private record OldRun(long id, String workflow, StoreParams.@Nullable LeaseRef lease) {}
+  /** A run written in the old schema, its message, and the message's lease when a worker claimed it. */
+  private record OldRun(long id, String workflow, long messageId, StoreParams.@Nullable LeaseRef lease) {}
 
   /**
    * The DSN of an empty database, used for the whole class.
@@ -115,24 +121,73 @@ abstract class SqliteUpgradeContract {
     return ((SqliteDriver) driver).executor();
   }
 
+  /** A queue created at {@code at} in the old schema, with a unique name. */
+  private String oldQueue(Instant at) {
+    String name = Rows.uniqueName("q");
+    assertThat(db().statements("old queue", s -> s.update(OLD.get("insert_queue"), name, Rows.MAX_ATTEMPTS,
+        SqliteDriver.micros(at))).block(T)).isEqualTo(1L);
+    return name;
+  }
+
+  /** A queue as read in the old schema. */
+  private QueueInfo oldFindQueue(String name) {
+    SqlRow r = db().statements("old find queue", s -> s.query(OLD.get("find_queue"), name)).block(T).get(0);
+    return new QueueInfo(r.longValue("id"), r.string("name"), r.intValue("max_attempts"),
+        Instant.EPOCH.plus(r.longValue("created_at"), ChronoUnit.MICROS));
+  }
+
+  /** A live message enqueued at {@code at} in the old schema. */
+  private long oldMessage(String queue, Instant at) {
+    return db().transaction("old message", s -> s.query(OLD.get("insert_message"), queue, Rows.payload(0),
+        SqliteDriver.micros(at)).map(r -> r.get(0).longValue("id"))).block(T);
+  }
+
+  /** Leases a live message at {@code at} for {@code lease}, as a claim of the old schema did. */
+  private Message oldLease(long id, Duration lease, @Nullable Long owner, Instant at) {
+    assertThat(db().statements("old lease", s -> s.update(OLD.get("lease_message"), id, UUID.randomUUID().toString(),
+        owner, SqliteDriver.micros(at.plus(lease)))).block(T)).isEqualTo(1L);
+    return rows.find(id);
+  }
+
+  /** A message enqueued and leased at {@code at} in the old schema. */
+  private Message oldLeasedMessage(String queue, Duration lease, @Nullable Long owner, Instant at) {
+    return oldLease(oldMessage(queue, at), lease, owner, at);
+  }
+
+  /** A message leased a second before {@code at} and archived with its lease at {@code at}. */
+  private Message oldArchivedMessage(String queue, Instant at) {
+    Message m = oldLeasedMessage(queue, Rows.LEASE, null, at.minusSeconds(1));
+    assertThat(driver.archive(new StoreParams.LeaseRef(m.id(), Rows.lease(m), at)).block(T)).isTrue();
+    return rows.find(m.id());
+  }
+
+  /** A message leased a second before {@code at} and dead-lettered with its lease at {@code at}. */
+  private Message oldDeadMessage(String queue, Instant at) {
+    Message m = oldLeasedMessage(queue, Rows.LEASE, null, at.minusSeconds(1));
+    assertThat(driver.deadLetter(new StoreParams.DeadLetter(new StoreParams.LeaseRef(m.id(), Rows.lease(m), at),
+        "max attempts reached")).block(T)).isTrue();
+    return rows.find(m.id());
+  }
+
   /** A QUEUED run and its trigger message, as triggering wrote them in the old schema. */
   private OldRun queuedRun(String workflow, Instant at) {
     long micros = SqliteDriver.micros(at);
-    long id = db().transaction("old run", s -> s.query(OLD.get("insert_run"), workflow, "{\"order\": 1}", micros)
+    long[] ids = db().transaction("old run", s -> s.query(OLD.get("insert_run"), workflow, "{\"order\": 1}", micros)
         .map(r -> r.get(0).longValue("id"))
         .flatMap(runId -> s.query(OLD.get("insert_run_message"), workflow, runId, micros)
-            .flatMap(m -> s.update(OLD.get("link_run_message"), runId, m.get(0).longValue("id")))
-            .thenReturn(runId))).block(T);
-    return new OldRun(id, workflow, null);
+            .map(m -> m.get(0).longValue("id"))
+            .flatMap(messageId -> s.update(OLD.get("link_run_message"), runId, messageId)
+                .thenReturn(new long[] {runId, messageId})))).block(T);
+    return new OldRun(ids[0], workflow, ids[1], null);
   }
 
-  /** A run a worker began in the old schema: its message claimed through the driver, under {@link Rows#LEASE}. */
+  /** A run a worker began in the old schema: its message leased under {@link Rows#LEASE}. */
   private OldRun runningRun(String workflow, Instant at) {
     OldRun queued = queuedRun(workflow, at);
-    Message m = driver.claim(new StoreParams.Claim(workflow, 1, Rows.LEASE, null, at)).block(T).claimed().get(0);
+    Message m = oldLease(queued.messageId(), Rows.LEASE, null, at);
     assertThat(m.payload().path("run_id").asLong()).isEqualTo(queued.id());
     db().statements("old begin", s -> s.update(OLD.get("begin_run"), queued.id(), SqliteDriver.micros(at))).block(T);
-    return new OldRun(queued.id(), workflow, new StoreParams.LeaseRef(m.id(), Rows.lease(m), null));
+    return new OldRun(queued.id(), workflow, m.id(), new StoreParams.LeaseRef(m.id(), Rows.lease(m), null));
   }
 
   /** A step whose execution under a step lease, begun and ended at {@link #t}, recorded this. */
@@ -167,17 +222,19 @@ abstract class SqliteUpgradeContract {
     rows = new Rows(driver);
     t = Instant.now().truncatedTo(ChronoUnit.MILLIS);
 
-    String q = rows.queue(t);
+    String q = oldQueue(t);
     worker = rows.worker(q, t);
-    // The factory claims the message it just enqueued: the live one comes last.
-    Message leased = rows.leasedMessage(q, Rows.LEASE, worker.id(), t);
-    Message archived = rows.archivedMessage(q, t);
-    Message dead = rows.deadMessage(q, t);
-    Message live = rows.liveMessage(q, t);
-    queue = driver.findQueue(q).block(T);
-    String probeQueue = rows.queue(t);
-    Message probe = rows.leasedMessage(probeQueue, t);
+    Message leased = oldLeasedMessage(q, Rows.LEASE, worker.id(), t);
+    Message archived = oldArchivedMessage(q, t);
+    Message dead = oldDeadMessage(q, t);
+    Message live = rows.find(oldMessage(q, t.plusSeconds(1)));
+    queue = oldFindQueue(q);
+    String probeQueue = oldQueue(t);
+    Message probe = oldLeasedMessage(probeQueue, Rows.LEASE, null, t);
     lease = new StoreParams.LeaseRef(probe.id(), Rows.lease(probe), t);
+    orderQueue = oldQueue(t);
+    leasedFirst = oldLeasedMessage(orderQueue, Rows.LEASE, null, t).id();
+    enqueuedSecond = oldMessage(orderQueue, t.plusSeconds(1));
 
     String wf = rows.workflow(t);
     run = runningRun(wf, t);
@@ -204,10 +261,11 @@ abstract class SqliteUpgradeContract {
         .toList();
     assertThat(messages).extracting(Message::id)
         .contains(live.id(), leased.id(), archived.id(), dead.id(), run.lease().messageId());
-    highestMessageId = Stream.of(q, probeQueue, wf, waitingWorkflow, doomedWorkflow)
+    highestMessageId = Stream.of(q, probeQueue, orderQueue, wf, waitingWorkflow, doomedWorkflow)
         .flatMap(name -> Stream.of(MessageState.values()).flatMap(state -> listMessages(name, state).stream()))
         .mapToLong(Message::id).max().orElseThrow();
-    highestQueueId = driver.listQueues().map(QueueInfo::id).reduce(Math::max).block(T);
+    highestQueueId = db().statements("old highest queue", s -> s.query(OLD.get("highest_queue_id"))).block(T).get(0)
+        .longValue("id");
     before = everyRow();
 
     driver.install().block(T);
@@ -330,6 +388,15 @@ abstract class SqliteUpgradeContract {
     assertThat(driver.listSteps(waitingRun.id()).collectList().block(T))
         .extracting(StepInfo::stepId, StepInfo::status, StepInfo::position, StepInfo::output)
         .containsExactly(tuple("approval", StepStatus.SUCCESS, "1", Json.parse("{\"ok\": true}")));
+  }
+
+  @Test
+  void aMessageLeasedBeforeTheUpgradeComesBackAtItsEnqueuePlaceWhenItsLeaseExpires() {
+    // Its lease ran until t + LEASE, long after the second message was due; the upgrade gave it its
+    // enqueue time as its place in the claim order.
+    Instant afterExpiry = t.plus(Rows.LEASE).plusSeconds(1);
+    assertThat(driver.claim(new StoreParams.Claim(orderQueue, 2, Rows.LEASE, null, afterExpiry)).block(T).claimed())
+        .extracting(Message::id).containsExactly(leasedFirst, enqueuedSecond);
   }
 
   @Test

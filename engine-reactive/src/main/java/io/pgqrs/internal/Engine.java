@@ -20,6 +20,7 @@ import io.pgqrs.queue.MessageState;
 import io.pgqrs.queue.Messages;
 import io.pgqrs.queue.Producer;
 import io.pgqrs.queue.QueueInfo;
+import io.pgqrs.queue.QueueOptions;
 import io.pgqrs.queue.QueueMetrics;
 import io.pgqrs.queue.QueueNotEmptyException;
 import io.pgqrs.queue.QueueNotFoundException;
@@ -417,6 +418,30 @@ public final class Engine implements Store {
         Names.checkQueue(name);
         checkLimit("maxAttempts", maxAttempts, 1_000_000);
       }, () -> driver.createQueue(new StoreParams.CreateQueue(name, maxAttempts, null)));
+    }
+
+    @Override
+    public Mono<QueueInfo> create(String name, QueueOptions options) {
+      return checked(() -> {
+        Names.checkQueue(name);
+        if (options == null) {
+          throw new InvalidArgumentException("options", "options must not be null");
+        }
+      }, () -> driver.createQueue(new StoreParams.CreateQueue(name,
+          options.maxAttempts() != null ? options.maxAttempts() : config.maxAttempts(), options.maxLeased(),
+          options.maxClaimsPerSecond(), null)));
+    }
+
+    @Override
+    public Mono<QueueInfo> configure(String name, QueueOptions options) {
+      return checked(() -> {
+        Names.checkQueue(name);
+        if (options == null) {
+          throw new InvalidArgumentException("options", "options must not be null");
+        }
+      }, () -> driver.configureQueue(new StoreParams.ConfigureQueue(name, options.maxAttempts(), options.maxLeased(),
+              options.maxClaimsPerSecond()))
+          .switchIfEmpty(Mono.error(() -> queueNotFound(name))));
     }
 
     @Override

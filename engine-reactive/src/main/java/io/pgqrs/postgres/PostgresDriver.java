@@ -387,7 +387,7 @@ final class PostgresDriver implements StoreDriver {
 
   private static QueueInfo queue(Row row) {
     return new QueueInfo(longValue(row, "id"), text(row, "name"), intValue(row, "max_attempts"),
-        instant(row, "created_at"));
+        instant(row, "created_at"), row.get("max_leased", Integer.class), row.get("claim_rate", Integer.class));
   }
 
   private static WorkerInfo worker(Row row) {
@@ -470,9 +470,16 @@ final class PostgresDriver implements StoreDriver {
   @Override
   public Mono<QueueInfo> createQueue(StoreParams.CreateQueue p) {
     return one("create queue", sql.get("create_queue"), PostgresDriver::queue, opt(p.now(), Instant.class), p.queue(),
-            p.maxAttempts())
+            p.maxAttempts(), opt(p.maxLeased(), Integer.class), opt(p.maxClaimsPerSecond(), Integer.class))
         .switchIfEmpty(Mono.error(() ->
             new QueueAlreadyExistsException(p.queue(), "queue '" + p.queue() + "' exists already")));
+  }
+
+  @Override
+  public Mono<QueueInfo> configureQueue(StoreParams.ConfigureQueue p) {
+    return one("configure queue", sql.get("configure_queue"), PostgresDriver::queue, p.queue(),
+        opt(p.maxAttempts(), Integer.class), opt(p.maxLeased(), Integer.class),
+        opt(p.maxClaimsPerSecond(), Integer.class));
   }
 
   @Override

@@ -1,6 +1,7 @@
 package io.pgqrs.queue;
 
 import java.time.Instant;
+import org.jspecify.annotations.Nullable;
 
 /**
  * A queue as stored.
@@ -9,5 +10,32 @@ import java.time.Instant;
  * @param name the queue name, unique within a schema
  * @param maxAttempts deliveries after which a message is dead-lettered at its next claim
  * @param createdAt when the queue was created
+ * @param maxLeased the most messages of the queue leased at once across every engine (see
+ *     {@link QueueOptions}), or null for no limit
+ * @param maxClaimsPerSecond the most messages of the queue claimed per second across every engine,
+ *     or null for no limit
  */
-public record QueueInfo(long id, String name, int maxAttempts, Instant createdAt) {}
+public record QueueInfo(long id, String name, int maxAttempts, Instant createdAt, @Nullable Integer maxLeased,
+    @Nullable Integer maxClaimsPerSecond) {
+
+  /**
+   * A queue without a concurrency limit.
+   *
+   * @param id the queue id
+   * @param name the queue name
+   * @param maxAttempts deliveries after which a message is dead-lettered
+   * @param createdAt when the queue was created
+   */
+  public QueueInfo(long id, String name, int maxAttempts, Instant createdAt) {
+    this(id, name, maxAttempts, createdAt, null, null);
+  }
+
+  /**
+   * The queue's options, as {@link Queues#configure(String, QueueOptions)} takes them.
+   *
+   * @return the options
+   */
+  public QueueOptions options() {
+    return new QueueOptions(maxAttempts, maxLeased, maxClaimsPerSecond);
+  }
+}

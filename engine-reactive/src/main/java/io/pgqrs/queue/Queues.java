@@ -29,6 +29,29 @@ public interface Queues {
   Mono<QueueInfo> create(String name, int maxAttempts);
 
   /**
+   * Creates a queue with options: its max attempts, its global concurrency limit and its claim
+   * rate limit (see {@link QueueOptions}). Cold.
+   *
+   * @param name the queue name
+   * @param options the options; an unset max attempts takes the engine's default
+   * @return the created queue; {@link QueueAlreadyExistsException} if it exists
+   */
+  Mono<QueueInfo> create(String name, QueueOptions options);
+
+  /**
+   * Changes a queue's options, for every engine at once: the next claim on the database applies
+   * them. The concurrency limit and the claim rate are replaced (unset removes them; a changed rate
+   * starts with a full bucket); an unset max attempts keeps the queue's. Leases held already are never taken back: lowering the limit below what is leased
+   * only stops new claims until enough are settled or expire. Cold; cancelling before the answer
+   * may still leave the change made.
+   *
+   * @param name the queue name
+   * @param options the new options
+   * @return the queue as changed; {@link QueueNotFoundException} if there is none
+   */
+  Mono<QueueInfo> configure(String name, QueueOptions options);
+
+  /**
    * Reads one queue.
    *
    * @param name the queue name

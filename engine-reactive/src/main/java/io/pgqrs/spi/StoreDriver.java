@@ -85,6 +85,21 @@ public interface StoreDriver {
   Mono<QueueInfo> createQueue(StoreParams.CreateQueue p);
 
   /**
+   * Changes a queue's options; the next claim applies them. A claim on a queue with a concurrency
+   * limit ({@code maxLeased}) leases no more than the limit less the live leases of the queue,
+   * counted consistently with every concurrent claim, and when it leaves the queue at its limit its
+   * {@link StoreResults.Claimed#untilNextVisible()} is at least the time until the first live lease
+   * ends. A claim on a queue with a claim rate ({@code maxClaimsPerSecond}) takes no more than the
+   * whole tokens of the queue's bucket (refilled at the rate, holding at most one second's), and
+   * when it leaves less than one token its {@code untilNextVisible()} is at least the time until
+   * the next one.
+   *
+   * @param p the parameters
+   * @return the queue as changed, or empty if there is none
+   */
+  Mono<QueueInfo> configureQueue(StoreParams.ConfigureQueue p);
+
+  /**
    * Reads a queue.
    *
    * @param queue the name

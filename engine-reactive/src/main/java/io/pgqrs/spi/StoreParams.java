@@ -26,9 +26,46 @@ public final class StoreParams {
    *
    * @param queue the queue name
    * @param maxAttempts deliveries before dead-lettering
+   * @param maxLeased the most messages of the queue leased at once, or null for no limit
+   * @param maxClaimsPerSecond the most messages of the queue claimed per second, or null for no limit
    * @param now the clock override, or null
    */
-  public record CreateQueue(String queue, int maxAttempts, @Nullable Instant now) {}
+  public record CreateQueue(String queue, int maxAttempts, @Nullable Integer maxLeased,
+      @Nullable Integer maxClaimsPerSecond, @Nullable Instant now) {
+    /**
+     * A queue without a concurrency limit.
+     *
+     * @param queue the queue name
+     * @param maxAttempts deliveries before dead-lettering
+     * @param now the clock override, or null
+     */
+    public CreateQueue(String queue, int maxAttempts, @Nullable Instant now) {
+      this(queue, maxAttempts, null, null, now);
+    }
+  }
+
+  /**
+   * Changes a queue's options.
+   *
+   * @param queue the queue name
+   * @param maxAttempts the new max attempts, or null to keep the queue's
+   * @param maxLeased the new concurrency limit (the most messages leased at once), or null for none
+   * @param maxClaimsPerSecond the new claim rate limit, or null for none; a changed rate starts
+   *     with a full bucket (one second's claims)
+   */
+  public record ConfigureQueue(String queue, @Nullable Integer maxAttempts, @Nullable Integer maxLeased,
+      @Nullable Integer maxClaimsPerSecond) {
+    /**
+     * Changes the max attempts and the concurrency limit, and removes any claim rate limit.
+     *
+     * @param queue the queue name
+     * @param maxAttempts the new max attempts, or null to keep the queue's
+     * @param maxLeased the new concurrency limit, or null for none
+     */
+    public ConfigureQueue(String queue, @Nullable Integer maxAttempts, @Nullable Integer maxLeased) {
+      this(queue, maxAttempts, maxLeased, null);
+    }
+  }
 
   /**
    * Deletes a queue.

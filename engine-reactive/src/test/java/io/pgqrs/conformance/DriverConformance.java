@@ -40,6 +40,7 @@ import java.util.List;
 import java.util.ServiceLoader;
 import java.util.UUID;
 import java.util.function.Function;
+import java.util.stream.IntStream;
 import org.jspecify.annotations.Nullable;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
@@ -707,6 +708,89 @@ public abstract class DriverConformance {
     assertThat(c.claimed()).isEmpty();
     assertThat(ids(c.deadLettered())).containsExactly(exhausted.id());
     assertThat(claimedIds(q, 1, t.plusSeconds(3))).containsExactly(fresh.id());
+  }
+
+  private String limitedQueue(int maxLeased, Instant t) {
+    String q = Rows.uniqueName("q");
+    QueueInfo created = driver.createQueue(new StoreParams.CreateQueue(q, Rows.MAX_ATTEMPTS, maxLeased, null, t))
+        .block(T);
+    assertThat(created.maxLeased()).isEqualTo(maxLeased);
+    return q;
+  }
+
+  @Test
+  void aClaimOnALimitedQueueLeasesNoMoreThanTheLimitLessTheLiveLeases() {
+    Instant t = start();
+    String q = limitedQueue(3, t);
+    List<Long> ids = driver.enqueue(new StoreParams.Enqueue(q,
+            IntStream.range(0, 6).mapToObj(Rows::row).toList(), t))
+        .block(T).stream().map(StoreResults.Enqueued::id).toList();
+    assertThat(claimedIds(q, 2, t)).containsExactlyElementsOf(ids.subList(0, 2));
+    StoreResults.Claimed toTheLimit = claim(q, 10, t);
+    assertThat(ids(toTheLimit.claimed())).containsExactly(ids.get(2));
+    // Three messages are left visible, but none can be taken before the first lease ends.
+    assertThat(toTheLimit.untilNextVisible()).isEqualTo(LEASE);
+    StoreResults.Claimed atTheLimit = claim(q, 10, t.plusSeconds(1));
+    assertThat(atTheLimit.claimed()).isEmpty();
+    assertThat(atTheLimit.untilNextVisible()).isEqualTo(LEASE.minusSeconds(1));
+  }
+
+  @Test
+  void aSettledOrExpiredLeaseFreesItsSlotOnALimitedQueue() {
+    Instant t = start();
+    String q = limitedQueue(2, t);
+    driver.enqueue(new StoreParams.Enqueue(q, IntStream.range(0, 5).mapToObj(Rows::row).toList(), t)).block(T);
+    Message first = claim(q, 1, t).claimed().get(0);
+    claim(q, 1, t.plusSeconds(5));
+    assertThat(claim(q, 5, t.plusSeconds(6)).claimed()).isEmpty();
+    assertThat(driver.archive(new StoreParams.LeaseRef(first.id(), Rows.lease(first), t.plusSeconds(6))).block(T))
+        .isTrue();
+    assertThat(claim(q, 5, t.plusSeconds(6)).claimed()).as("the archived message's slot").hasSize(1);
+    // The lease taken at t + 5s ends first; its message comes back at its place and takes the slot.
+    Instant afterExpiry = t.plusSeconds(5).plus(LEASE).plusMillis(500);
+    StoreResults.Claimed again = claim(q, 5, afterExpiry);
+    assertThat(again.claimed()).hasSize(1);
+    assertThat(again.claimed().get(0).attempts()).isEqualTo(2);
+  }
+
+  @Test
+  void aClaimOnARateLimitedQueueTakesNoMoreThanItsTokensAndTellsWhenTheNextIsDue() {
+    Instant t = start();
+    String q = Rows.uniqueName("q");
+    assertThat(driver.createQueue(new StoreParams.CreateQueue(q, Rows.MAX_ATTEMPTS, null, 2, t)).block(T)
+        .maxClaimsPerSecond()).isEqualTo(2);
+    driver.enqueue(new StoreParams.Enqueue(q, IntStream.range(0, 10).mapToObj(Rows::row).toList(), t)).block(T);
+    StoreResults.Claimed burst = claim(q, 10, t);
+    assertThat(burst.claimed()).as("the full bucket: one second's claims").hasSize(2);
+    assertThat(burst.untilNextVisible()).as("the next token").isEqualTo(Duration.ofMillis(500));
+    StoreResults.Claimed empty = claim(q, 10, t.plusMillis(100));
+    assertThat(empty.claimed()).isEmpty();
+    assertThat(empty.untilNextVisible()).isEqualTo(Duration.ofMillis(400));
+    assertThat(claim(q, 10, t.plusMillis(500)).claimed()).hasSize(1);
+    // A long quiet spell fills the bucket to one second's claims, no more.
+    assertThat(claim(q, 10, t.plusSeconds(60)).claimed()).hasSize(2);
+    QueueInfo unlimited = driver.configureQueue(new StoreParams.ConfigureQueue(q, null, null, null)).block(T);
+    assertThat(unlimited.maxClaimsPerSecond()).isNull();
+    assertThat(claim(q, 10, t.plusSeconds(60)).claimed()).as("all but the two just leased; the others' leases ended")
+        .hasSize(8);
+  }
+
+  @Test
+  void configureQueueChangesTheLimitForTheNextClaim() {
+    Instant t = start();
+    String q = rows.queue(t);
+    driver.enqueue(new StoreParams.Enqueue(q, IntStream.range(0, 8).mapToObj(Rows::row).toList(), t)).block(T);
+    QueueInfo limited = driver.configureQueue(new StoreParams.ConfigureQueue(q, null, 2)).block(T);
+    assertThat(limited.maxLeased()).isEqualTo(2);
+    assertThat(limited.maxAttempts()).as("kept").isEqualTo(Rows.MAX_ATTEMPTS);
+    assertThat(driver.findQueue(q).block(T)).isEqualTo(limited);
+    assertThat(claim(q, 10, t).claimed()).hasSize(2);
+    assertThat(driver.configureQueue(new StoreParams.ConfigureQueue(q, 7, 5)).block(T).maxAttempts()).isEqualTo(7);
+    assertThat(claim(q, 10, t).claimed()).hasSize(3);
+    assertThat(driver.configureQueue(new StoreParams.ConfigureQueue(q, null, null)).block(T).maxLeased()).isNull();
+    assertThat(claim(q, 10, t).claimed()).as("no limit").hasSize(3);
+    assertThat(driver.configureQueue(new StoreParams.ConfigureQueue(Rows.uniqueName("q"), null, 1)).blockOptional(T))
+        .isEmpty();
   }
 
   // ---------------------------------------------------------------- lease operations

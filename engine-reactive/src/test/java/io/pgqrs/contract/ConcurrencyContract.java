@@ -2,12 +2,17 @@ package io.pgqrs.contract;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import io.pgqrs.Store;
+import io.pgqrs.internal.Engine;
 import io.pgqrs.queue.Lease;
 import io.pgqrs.queue.Message;
 import io.pgqrs.queue.MessageState;
 import io.pgqrs.queue.QueueMetrics;
+import io.pgqrs.queue.QueueOptions;
 import io.pgqrs.spi.StoreParams;
 import java.time.Duration;
+import java.time.Instant;
+import java.time.temporal.ChronoUnit;
 import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;
@@ -75,6 +80,95 @@ public abstract class ConcurrencyContract extends StoreContract {
         .repeat()
         .takeUntil(more -> !more)
         .then();
+  }
+
+  /**
+   * Another engine on the database of {@link #store}, closed by the test; by default the store
+   * itself (SQLite in memory cannot be reached twice), whose claimers then still run concurrently.
+   */
+  protected Store openAnotherEngine() {
+    return store;
+  }
+
+  @Test
+  void aConcurrencyLimitHoldsAcrossEnginesAndEveryMessageIsHandledOnce() {
+    int limit = 3;
+    String q = newQueue();
+    store.queues().configure(q, QueueOptions.builder().maxLeased(limit).build()).block(T);
+    int total = 60;
+    producer(q).enqueuePayloads(IntStream.range(0, total).mapToObj(ConcurrencyContract::payload).toList()).block(T);
+    List<Store> engines = new ArrayList<>();
+    for (int i = 0; i < 3; i++) {
+      engines.add(openAnotherEngine());
+    }
+    // Held: claimed and not yet being archived. Counted after the claim returns and before the
+    // archive is sent, so it never exceeds what the store holds leased.
+    AtomicInteger held = new AtomicInteger();
+    AtomicInteger mostHeld = new AtomicInteger();
+    AtomicInteger mostLeasedInStore = new AtomicInteger();
+    Set<Long> seen = ConcurrentHashMap.newKeySet();
+    AtomicInteger duplicates = new AtomicInteger();
+    try {
+      Flux.range(0, engines.size() * 2)
+          .flatMap(i -> {
+            Store engine = engines.get(i % engines.size());
+            return engine.messages().claim(q, 2, Duration.ofMinutes(5), null)
+                .flatMap(batch -> {
+                  int now = held.addAndGet(batch.size());
+                  mostHeld.accumulateAndGet(now, Math::max);
+                  for (Message m : batch) {
+                    if (!seen.add(m.id())) {
+                      duplicates.incrementAndGet();
+                    }
+                  }
+                  return engine.queues().metrics(q).map(m -> {
+                    mostLeasedInStore.accumulateAndGet((int) m.leased(), Math::max);
+                    return batch;
+                  });
+                })
+                .flatMap(batch -> {
+                  held.addAndGet(-batch.size());
+                  return engine.messages().archiveAll(batch.stream().map(Message::lease).toList());
+                })
+                .repeat(() -> seen.size() < total)
+                .then();
+          }, engines.size() * 2)
+          .then()
+          .block(Duration.ofMinutes(2));
+    } finally {
+      engines.stream().filter(e -> e != store).forEach(e -> e.close().block(T));
+    }
+    assertThat(duplicates).hasValue(0);
+    assertThat(seen).hasSize(total);
+    assertThat(mostHeld.get()).isBetween(1, limit);
+    assertThat(mostLeasedInStore.get()).isBetween(1, limit);
+    assertThat(store.queues().metrics(q).block(T).archived()).isEqualTo(total);
+  }
+
+  @Test
+  void aClaimRateHoldsAcrossEngines() {
+    int rate = 5;
+    String q = newQueue();
+    // Every claim runs at t, before the bucket was last filled: no refill, the one full bucket.
+    Instant t = Instant.now().truncatedTo(ChronoUnit.MILLIS).minusSeconds(1);
+    store.queues().configure(q, QueueOptions.builder().maxClaimsPerSecond(rate).build()).block(T);
+    driver().enqueue(new StoreParams.Enqueue(q, IntStream.range(0, 40)
+        .mapToObj(i -> new StoreParams.NewRow(payload(i).toString(), null, null, null, 0)).toList(), t)).block(T);
+    List<Store> engines = new ArrayList<>();
+    for (int i = 0; i < 3; i++) {
+      engines.add(openAnotherEngine());
+    }
+    try {
+      List<Integer> claimed = Flux.range(0, engines.size() * 3)
+          .flatMap(i -> ((Engine) engines.get(i % engines.size())).driver()
+              .claim(new StoreParams.Claim(q, 3, Duration.ofMinutes(5), null, t))
+              .map(c -> c.claimed().size()))
+          .collectList()
+          .block(T);
+      assertThat(claimed.stream().mapToInt(Integer::intValue).sum()).as("claims %s", claimed).isEqualTo(rate);
+    } finally {
+      engines.stream().filter(e -> e != store).forEach(e -> e.close().block(T));
+    }
   }
 
   @Test

@@ -1,6 +1,7 @@
 package io.pgqrs.contract;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.tuple;
 
 import io.pgqrs.queue.Lease;
 import io.pgqrs.queue.Message;
@@ -10,6 +11,7 @@ import io.pgqrs.queue.NewMessage;
 import io.pgqrs.spi.StoreParams;
 import java.time.Duration;
 import java.time.Instant;
+import java.time.temporal.ChronoUnit;
 import java.util.List;
 import java.util.UUID;
 import java.util.stream.IntStream;
@@ -75,6 +77,55 @@ public abstract class LeaseContract extends StoreContract {
     Message done = store.messages().get(id).block(T);
     assertThat(done.state()).isEqualTo(MessageState.ARCHIVED);
     assertThat(done.attempts()).isEqualTo(2);
+  }
+
+  private long enqueueAt(String queue, Instant at) {
+    StoreParams.NewRow row = new StoreParams.NewRow(payload(0).toString(), null, null, null, 0);
+    return driver().enqueue(new StoreParams.Enqueue(queue, List.of(row), at)).block(T).get(0).id();
+  }
+
+  @Test
+  void expiredLeaseIsClaimedAgainAtItsPlaceBeforeMessagesEnqueuedLater() {
+    String q = newQueue();
+    Instant t0 = Instant.now().truncatedTo(ChronoUnit.MILLIS);
+    long first = enqueueAt(q, t0);
+    assertThat(claimAt(q, 1, t0)).extracting(Message::id).containsExactly(first);
+    // Enqueued while the first is held, and due long before its lease ends.
+    long second = enqueueAt(q, t0.plusSeconds(10));
+    long third = enqueueAt(q, t0.plusSeconds(10));
+    Instant afterExpiry = t0.plus(LEASE).plusSeconds(1);
+    assertThat(claimAt(q, 1, afterExpiry)).as("the expired message is first again")
+        .extracting(Message::id, Message::attempts).containsExactly(tuple(first, 2));
+    assertThat(claimAt(q, 5, afterExpiry)).extracting(Message::id).containsExactly(second, third);
+  }
+
+  @Test
+  void extendedLeaseThatExpiresKeepsItsPlace() {
+    String q = newQueue();
+    Instant t0 = Instant.now().truncatedTo(ChronoUnit.MILLIS);
+    long first = enqueueAt(q, t0);
+    Message held = claimAt(q, 1, t0).get(0);
+    long second = enqueueAt(q, t0.plusSeconds(10));
+    StoreParams.LeaseRef lease = new StoreParams.LeaseRef(first, held.leaseToken(), t0.plusSeconds(20));
+    assertThat(driver().extend(new StoreParams.Extend(lease, LEASE)).blockOptional(T)).isPresent();
+    Instant afterOriginalExpiry = t0.plus(LEASE).plusSeconds(1);
+    assertThat(claimAt(q, 5, afterOriginalExpiry)).as("the extended lease still holds")
+        .extracting(Message::id).containsExactly(second);
+    Instant afterExtendedExpiry = t0.plusSeconds(20).plus(LEASE).plusSeconds(1);
+    assertThat(claimAt(q, 5, afterExtendedExpiry)).extracting(Message::id).containsExactly(first);
+  }
+
+  @Test
+  void releasedMessageTakesItsPlaceAtTheEndOfItsDelay() {
+    String q = newQueue();
+    Instant t0 = Instant.now().truncatedTo(ChronoUnit.MILLIS);
+    long first = enqueueAt(q, t0);
+    Message held = claimAt(q, 1, t0).get(0);
+    // Released at t0 + 1s with a backoff of 20s: due at t0 + 21s, after the message due at t0 + 10s.
+    StoreParams.LeaseRef lease = new StoreParams.LeaseRef(first, held.leaseToken(), t0.plusSeconds(1));
+    assertThat(driver().release(new StoreParams.Release(lease, Duration.ofSeconds(20), "retry")).block(T)).isTrue();
+    long second = enqueueAt(q, t0.plusSeconds(10));
+    assertThat(claimAt(q, 5, t0.plusSeconds(40))).extracting(Message::id).containsExactly(second, first);
   }
 
   @Test

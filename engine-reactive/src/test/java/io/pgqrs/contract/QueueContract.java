@@ -14,6 +14,7 @@ import io.pgqrs.queue.QueueInfo;
 import io.pgqrs.queue.QueueMetrics;
 import io.pgqrs.queue.QueueNotEmptyException;
 import io.pgqrs.queue.QueueNotFoundException;
+import io.pgqrs.queue.QueueOptions;
 import io.pgqrs.spi.StoreParams;
 import io.pgqrs.spi.StoreResults;
 import io.pgqrs.worker.WorkerInfo;
@@ -58,6 +59,46 @@ public abstract class QueueContract extends StoreContract {
         .verify(T);
     List<String> names = store.queues().list().map(QueueInfo::name).collectList().block(T);
     assertThat(names).contains(name).isSorted();
+  }
+
+  @Test
+  void aQueueCreatedWithOptionsShowsThemAndConfigureChangesThem() {
+    String name = newQueue();
+    store.queues().delete(name).block(T);
+    QueueInfo created = store.queues().create(name, QueueOptions.builder().maxLeased(4).build()).block(T);
+    assertThat(created.maxLeased()).isEqualTo(4);
+    String plain = newQueue();
+    store.queues().delete(plain).block(T);
+    assertThat(created.maxAttempts()).as("the engine's default")
+        .isEqualTo(store.queues().create(plain).block(T).maxAttempts());
+    assertThat(store.queues().get(name).block(T)).isEqualTo(created);
+    assertThat(store.queues().list().filter(q -> q.name().equals(name)).single().block(T)).isEqualTo(created);
+
+    QueueInfo changed = store.queues().configure(name, QueueOptions.builder().maxAttempts(3).maxLeased(9).build())
+        .block(T);
+    assertThat(changed.options()).isEqualTo(new QueueOptions(3, 9));
+    QueueInfo rated = store.queues().configure(name, QueueOptions.builder().maxClaimsPerSecond(50).build()).block(T);
+    assertThat(rated.options()).isEqualTo(new QueueOptions(3, null, 50));
+    QueueInfo unlimited = store.queues().configure(name, QueueOptions.defaults()).block(T);
+    assertThat(unlimited.maxLeased()).isNull();
+    assertThat(unlimited.maxAttempts()).as("kept when unset").isEqualTo(3);
+    StepVerifier.create(store.queues().configure("no_such_queue", QueueOptions.defaults()))
+        .expectError(QueueNotFoundException.class).verify(T);
+  }
+
+  @Test
+  void queueOptionsOutOfRangeFailWithInvalidArgument() {
+    assertThatThrownBy(() -> QueueOptions.builder().maxLeased(0)).isInstanceOf(InvalidArgumentException.class)
+        .hasMessageContaining("maxLeased");
+    assertThatThrownBy(() -> QueueOptions.builder().maxAttempts(0)).isInstanceOf(InvalidArgumentException.class);
+    assertThatThrownBy(() -> QueueOptions.builder().maxClaimsPerSecond(-1))
+        .isInstanceOf(InvalidArgumentException.class).hasMessageContaining("maxClaimsPerSecond");
+    assertThatThrownBy(() -> new QueueOptions(null, QueueOptions.MAX_LEASED_LIMIT + 1))
+        .isInstanceOf(InvalidArgumentException.class);
+    StepVerifier.create(store.queues().create("bad name!", QueueOptions.defaults()))
+        .expectError(InvalidArgumentException.class).verify(T);
+    StepVerifier.create(store.queues().configure(newQueue(), null)).expectError(InvalidArgumentException.class)
+        .verify(T);
   }
 
   @Test

@@ -20,4 +20,10 @@ class PostgresConcurrencyTest extends ConcurrencyContract {
   protected Store openStore() {
     return Pgqrs.connect(database.dsn()).block(T);
   }
+
+  /** Another engine on the same database: the limit is counted across engines. */
+  @Override
+  protected Store openAnotherEngine() {
+    return Pgqrs.connect(database.dsn()).block(T);
+  }
 }

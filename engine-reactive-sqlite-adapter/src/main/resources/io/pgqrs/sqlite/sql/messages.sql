@@ -24,11 +24,12 @@ state = 'live' AND lease_token IS NOT NULL AND visible_at > n.now
 -- parameters to insert a batch at once. ?1 is the time lock_queue read, so all the messages of a
 -- batch have one enqueue time. ?5 is an absolute visibility, ?6 a delay (either may be NULL); a
 -- message is never visible before it was enqueued. A dedup conflict inserts nothing and returns no
--- row.
-WITH n AS (SELECT coalesce(?1, {{_now}}) AS now)
-INSERT INTO pgqrs_messages (queue_id, payload, priority, enqueued_at, visible_at, dedup_key)
-SELECT ?2, ?3, ?4, n.now, max(n.now, coalesce(?5, n.now + min(coalesce(?6, 0), {{_never}} - n.now))), ?7
-FROM n WHERE true
+-- row. The message is due (due_at, its place in the claim order) when it is first visible.
+WITH n AS (SELECT coalesce(?1, {{_now}}) AS now),
+d AS (SELECT max(n.now, coalesce(?5, n.now + min(coalesce(?6, 0), {{_never}} - n.now))) AS due FROM n)
+INSERT INTO pgqrs_messages (queue_id, payload, priority, enqueued_at, visible_at, due_at, dedup_key)
+SELECT ?2, ?3, ?4, n.now, d.due, d.due, ?7
+FROM n, d WHERE true
 ON CONFLICT (queue_id, dedup_key) WHERE state = 'live' AND dedup_key IS NOT NULL DO NOTHING
 RETURNING id
 
@@ -40,11 +41,19 @@ SELECT id FROM pgqrs_messages WHERE queue_id = ?1 AND state = 'live' AND dedup_k
 -- The rows a claim takes, in delivery order. No data-modifying CTEs in SQLite: choosing, leasing
 -- (claim) and dead-lettering the exhausted (dead_letter_exhausted) are three statements of one
 -- transaction, and the caller keeps this order, which UPDATE ... RETURNING does not. ?2 is the
--- queue's max attempts.
+-- queue's max attempts. The order is the time each message became due (due_at), which a lease
+-- leaves alone: a message whose lease expired comes back at its old place, while visible_at (the
+-- lease's end for a leased one) only tells whether it is claimable.
 SELECT id, attempts >= ?2 AS exhausted FROM pgqrs_messages
 WHERE queue_id = ?3 AND state = 'live' AND visible_at <= coalesce(?1, {{_now}})
-ORDER BY priority DESC, visible_at, id
+ORDER BY priority DESC, due_at, id
 LIMIT ?4
+
+-- name: leases_held
+-- The live leases of the queue ?2 at ?1 and when the first of them ends, read by the claim of a
+-- queue with a concurrency limit through the leased index.
+SELECT count(*) AS leases, min(visible_at) AS first_end FROM pgqrs_messages
+WHERE queue_id = ?2 AND state = 'live' AND lease_token IS NOT NULL AND visible_at > ?1
 
 -- name: claim
 -- Leases the candidates of claim_candidates (?4, a JSON array of ids) for ?3 microseconds; every
@@ -90,16 +99,19 @@ WHERE id IN (SELECT json_extract(l.value, '$.id') FROM json_each(?2) AS l
 DELETE FROM pgqrs_messages WHERE {{_fenced}}
 
 -- name: release
--- ?4 is the delay in microseconds.
+-- ?4 is the delay in microseconds. A release (a retry's backoff among them) makes the message due
+-- again at the end of its delay, and it takes its place in the claim order then.
 WITH n AS (SELECT coalesce(?1, {{_now}}) AS now)
 UPDATE pgqrs_messages
-SET visible_at = n.now + min(?4, {{_never}} - n.now), lease_token = NULL, lease_owner = NULL,
+SET visible_at = n.now + min(?4, {{_never}} - n.now), due_at = n.now + min(?4, {{_never}} - n.now),
+    lease_token = NULL, lease_owner = NULL,
     last_error = coalesce(?5, last_error)
 FROM n
 WHERE {{_fenced}}
 
 -- name: extend
--- ?4 is the new lease's length in microseconds, from now.
+-- ?4 is the new lease's length in microseconds, from now. due_at stays: the message keeps its place
+-- in the claim order should the lease expire.
 WITH n AS (SELECT coalesce(?1, {{_now}}) AS now)
 UPDATE pgqrs_messages SET visible_at = n.now + min(?4, {{_never}} - n.now)
 FROM n
@@ -159,8 +171,8 @@ LIMIT ?4
 -- window function is needed to pick one of a key, as on PostgreSQL. ?3 is a JSON array of ids,
 -- or NULL for every dead message of the queue.
 UPDATE pgqrs_messages
-SET state = 'live', attempts = 0, visible_at = coalesce(?1, {{_now}}), lease_token = NULL, lease_owner = NULL,
-    dead_at = NULL,
+SET state = 'live', attempts = 0, visible_at = coalesce(?1, {{_now}}), due_at = coalesce(?1, {{_now}}),
+    lease_token = NULL, lease_owner = NULL, dead_at = NULL,
     dedup_key = CASE WHEN dedup_key IS NOT NULL AND NOT EXISTS (
         SELECT 1 FROM pgqrs_messages l WHERE l.queue_id = pgqrs_messages.queue_id AND l.state = 'live'
           AND l.dedup_key = pgqrs_messages.dedup_key) THEN dedup_key END
@@ -195,6 +207,7 @@ SELECT n.now, (SELECT count(*) FROM pgqrs_messages WHERE lease_owner = ?2 AND {{
 FROM n
 
 -- name: release_worker_leases
+-- The messages keep due_at, their place in the claim order, as an expired lease's would.
 WITH n AS (SELECT coalesce(?1, {{_now}}) AS now)
 UPDATE pgqrs_messages SET visible_at = n.now, lease_token = NULL, lease_owner = NULL
 FROM n
@@ -207,23 +220,18 @@ WHERE lease_owner = ?2 AND {{_live_lease}}
 -- message is inserted as claim leaves one it leases: one delivery, a new token, owned by the
 -- worker ?4 and invisible until the lease ends.
 WITH n AS (SELECT coalesce(?1, {{_now}}) AS now)
-INSERT INTO pgqrs_messages (queue_id, payload, enqueued_at, visible_at, attempts, lease_token, lease_owner)
+INSERT INTO pgqrs_messages (queue_id, payload, enqueued_at, visible_at, due_at, attempts, lease_token, lease_owner)
 SELECT ?2, json_object('run_id', ?3), n.now, CASE WHEN ?5 IS NULL THEN n.now ELSE n.now + min(?5, {{_never}} - n.now) END,
+       n.now,
        CASE WHEN ?5 IS NULL THEN 0 ELSE 1 END, CASE WHEN ?5 IS NOT NULL THEN {{_new_token}} END,
        CASE WHEN ?5 IS NOT NULL THEN ?4 END
 FROM n WHERE true
 {{_returning_message}}
 
--- name: suspend_message
--- Parks a run's message until it has something to do: at once when the run's status is one of ?6
--- (a JSON array: the statuses whose run has work at once) or a signal a step waits for is pending,
--- at the deadline when its status is one of ?7 (those whose run waits for a resume), else ?5
--- microseconds after the store's now (NULL: now), never past the deadline. The engine's state
--- machine gives both lists. Fenced by the lease (?3, ?4).
-WITH n AS (SELECT coalesce(?1, {{_now}}) AS now)
-UPDATE pgqrs_messages
-SET lease_token = NULL, lease_owner = NULL, attempts = 0,
-    visible_at = (SELECT CASE
+-- name: _suspended_until
+-- When a suspended run's message is due again (see suspend_message); SET expressions all read the
+-- row as it was, so visible_at and due_at are each given it.
+(SELECT CASE
         WHEN r.status IN (SELECT value FROM json_each(?6)) THEN n.now
         WHEN r.status IN (SELECT value FROM json_each(?7)) THEN coalesce(r.deadline_at, {{_never}})
         WHEN EXISTS (
@@ -232,6 +240,19 @@ SET lease_token = NULL, lease_owner = NULL, attempts = 0,
             WHERE g.run_id = r.id AND g.consumed_by IS NULL) THEN n.now
         ELSE min(n.now + min(max(coalesce(?5, 0), 0), {{_never}} - n.now), coalesce(r.deadline_at, {{_never}}))
     END FROM pgqrs_runs r, n WHERE r.id = ?2)
+
+-- name: suspend_message
+-- Parks a run's message until it has something to do: at once when the run's status is one of ?6
+-- (a JSON array: the statuses whose run has work at once) or a signal a step waits for is pending,
+-- at the deadline when its status is one of ?7 (those whose run waits for a resume), else ?5
+-- microseconds after the store's now (NULL: now), never past the deadline. The engine's state
+-- machine gives both lists. Fenced by the lease (?3, ?4). The message takes its place in the claim
+-- order at that time (due_at).
+WITH n AS (SELECT coalesce(?1, {{_now}}) AS now)
+UPDATE pgqrs_messages
+SET lease_token = NULL, lease_owner = NULL, attempts = 0,
+    visible_at = {{_suspended_until}},
+    due_at = {{_suspended_until}}
 WHERE id = ?3 AND lease_token = ?4 AND state = 'live' AND visible_at > (SELECT now FROM n)
   AND EXISTS (SELECT 1 FROM pgqrs_runs WHERE id = ?2)
 
@@ -250,7 +271,7 @@ SELECT count(*) AS leased FROM pgqrs_messages, n WHERE id = ?2 AND {{_live_lease
 -- name: wake_waiting
 -- Makes a parked run's message visible now if a step of the run waits for the signal ?4.
 WITH n AS (SELECT coalesce(?1, {{_now}}) AS now)
-UPDATE pgqrs_messages SET visible_at = n.now
+UPDATE pgqrs_messages SET visible_at = n.now, due_at = n.now
 FROM n
 WHERE id = ?2 AND state = 'live' AND lease_token IS NULL AND visible_at > n.now
   AND EXISTS (SELECT 1 FROM pgqrs_steps WHERE run_id = ?3 AND status = 'WAITING' AND awaiting = ?4)
@@ -258,12 +279,13 @@ WHERE id = ?2 AND state = 'live' AND lease_token IS NULL AND visible_at > n.now
 -- name: wake_run
 -- Makes a released or delayed message visible now.
 WITH n AS (SELECT coalesce(?1, {{_now}}) AS now)
-UPDATE pgqrs_messages SET visible_at = n.now
+UPDATE pgqrs_messages SET visible_at = n.now, due_at = n.now
 FROM n
 WHERE id = ?2 AND state = 'live' AND lease_token IS NULL AND visible_at > n.now
 
 -- name: release_leases_of_workers
--- ?2 the workers, a JSON array. Only unexpired leases: an expired one is claimable anyway.
+-- ?2 the workers, a JSON array. Only unexpired leases: an expired one is claimable anyway. The
+-- messages keep due_at, their place in the claim order.
 UPDATE pgqrs_messages
 SET visible_at = coalesce(?1, {{_now}}), lease_token = NULL, lease_owner = NULL,
     last_error = 'worker ' || lease_owner || ' stopped heartbeating'

@@ -2,9 +2,11 @@
 -- clock (see schema.sql).
 
 -- name: create_queue
-INSERT INTO pgqrs_queues (name, max_attempts, created_at) VALUES (?2, ?3, coalesce(?1, {{_now}}))
+-- ?4 the concurrency limit or NULL, ?5 the claim rate or NULL, whose bucket starts full.
+INSERT INTO pgqrs_queues (name, max_attempts, max_leased, claim_rate, claim_tokens, claim_tokens_at, created_at)
+VALUES (?2, ?3, ?4, ?5, ?5, coalesce(?1, {{_now}}), coalesce(?1, {{_now}}))
 ON CONFLICT (name) DO NOTHING
-RETURNING id, name, max_attempts, created_at
+RETURNING id, name, max_attempts, created_at, max_leased, claim_rate
 
 -- name: register_queue
 -- A workflow's queue, or the queue of one of its versions: created with the workflow unless it
@@ -13,16 +15,37 @@ INSERT INTO pgqrs_queues (name, max_attempts, created_at) VALUES (?2, ?3, coales
 ON CONFLICT (name) DO NOTHING
 
 -- name: find_queue
-SELECT id, name, max_attempts, created_at FROM pgqrs_queues WHERE name = ?1
+SELECT id, name, max_attempts, created_at, max_leased, claim_rate FROM pgqrs_queues WHERE name = ?1
+
+-- name: configure_queue
+-- ?2 the new max attempts or NULL to keep it, ?3 the concurrency limit or NULL for none, ?4 the
+-- claim rate or NULL for none; a changed rate starts with a full bucket. SET expressions read the
+-- row as it was, so claim_rate is compared before it changes. No row for an unknown queue.
+UPDATE pgqrs_queues
+SET max_attempts = coalesce(?2, max_attempts), max_leased = ?3,
+    claim_tokens = CASE WHEN claim_rate IS ?4 THEN claim_tokens ELSE ?4 END,
+    claim_tokens_at = CASE WHEN claim_rate IS ?4 THEN claim_tokens_at ELSE {{_now}} END,
+    claim_rate = ?4
+WHERE name = ?1
+RETURNING id, name, max_attempts, created_at, max_leased, claim_rate
 
 -- name: list_queues
-SELECT id, name, max_attempts, created_at FROM pgqrs_queues ORDER BY name
+SELECT id, name, max_attempts, created_at, max_leased, claim_rate FROM pgqrs_queues ORDER BY name
 
 -- name: lock_queue
 -- No FOR UPDATE: the transaction's BEGIN IMMEDIATE holds the write lock already. The queue is
 -- looked up in a statement of its own because SQLite has no data-modifying CTEs to do it inside
 -- the write, and the transaction's time is read here, once, for its later statements.
 SELECT id, max_attempts, coalesce(?1, {{_now}}) AS now FROM pgqrs_queues WHERE name = ?2
+
+-- name: lock_queue_to_claim
+-- lock_queue for a claim, with the queue's concurrency limit and claim rate bucket.
+SELECT id, max_attempts, max_leased, claim_rate, claim_tokens, claim_tokens_at, coalesce(?1, {{_now}}) AS now
+FROM pgqrs_queues WHERE name = ?2
+
+-- name: take_claim_tokens
+-- ?1 the queue, ?2 the tokens left, ?3 when.
+UPDATE pgqrs_queues SET claim_tokens = ?2, claim_tokens_at = ?3 WHERE id = ?1
 
 -- name: count_queue_use
 SELECT (SELECT count(*) FROM pgqrs_messages WHERE queue_id = ?1 AND state = 'live') AS live,

@@ -1,7 +1,7 @@
 -- Rows of the workflow tables written at an older schema version, for the upgrade tests
 -- (SqliteUpgradeContract): the driver's statements of these tables name columns of the latest
--- schema, so before the upgrade the runs are made here, in the columns every version since
--- migration 3 has. The steps are written here too, as the step leases of older releases left them
+-- schema, so before the upgrade the queues, runs and messages are made here, in the columns every version
+-- since migration 3 has. The steps are written here too, as the step leases of older releases left them
 -- (the driver no longer leases steps); RunLeaseContract writes a step held under a step lease so,
 -- as a release before the run lease left one. Times are bound, never read from the clock.
 
@@ -16,6 +16,30 @@ RETURNING id
 INSERT INTO pgqrs_messages (queue_id, payload, enqueued_at, visible_at)
 SELECT id, json_object('run_id', ?2), ?3, ?3 FROM pgqrs_queues WHERE name = ?1
 RETURNING id
+
+-- name: insert_queue
+-- ?1 the name, ?2 max attempts, ?3 time: a queue as create_queue wrote it before migration 7 gave
+-- queues a concurrency limit.
+INSERT INTO pgqrs_queues (name, max_attempts, created_at) VALUES (?1, ?2, ?3)
+
+-- name: find_queue
+SELECT id, name, max_attempts, created_at FROM pgqrs_queues WHERE name = ?1
+
+-- name: highest_queue_id
+SELECT max(id) AS id FROM pgqrs_queues
+
+-- name: insert_message
+-- ?1 the queue, ?2 the payload, ?3 time: a live message visible at once, as enqueue wrote it
+-- before migration 7 gave messages their place in the claim order (due_at).
+INSERT INTO pgqrs_messages (queue_id, payload, enqueued_at, visible_at)
+SELECT id, ?2, ?3, ?3 FROM pgqrs_queues WHERE name = ?1
+RETURNING id
+
+-- name: lease_message
+-- ?1 the message, ?2 its new lease token, ?3 the lease owner or NULL, ?4 the lease's end: leased as
+-- a claim leased it before migration 7.
+UPDATE pgqrs_messages SET attempts = attempts + 1, lease_token = ?2, lease_owner = ?3, visible_at = ?4
+WHERE id = ?1 AND state = 'live'
 
 -- name: link_run_message
 UPDATE pgqrs_runs SET message_id = ?2 WHERE id = ?1

@@ -31,14 +31,13 @@ m.id = $2 AND m.lease_token = $3 AND m.state = 'live' AND m.visible_at > {{_now}
 WITH n AS (SELECT {{_now}} AS now),
 q AS (SELECT id FROM {{schema}}.pgqrs_queues WHERE name = $2),
 ins AS (
-    INSERT INTO {{schema}}.pgqrs_messages (queue_id, payload, priority, enqueued_at, visible_at, dedup_key)
-    SELECT q.id, t.payload::jsonb, t.priority, n.now,
-           greatest(n.now, coalesce(to_timestamp(t.visible_us / 1000000.0),
-                                    n.now + t.delay_ms * interval '1 millisecond')),
-           t.dedup_key
+    INSERT INTO {{schema}}.pgqrs_messages (queue_id, payload, priority, enqueued_at, visible_at, due_at, dedup_key)
+    SELECT q.id, t.payload::jsonb, t.priority, n.now, d.due, d.due, t.dedup_key
     FROM q, n,
          unnest($3::text[], $4::bigint[], $5::bigint[], $6::text[], $7::integer[])
-             WITH ORDINALITY AS t(payload, delay_ms, visible_us, dedup_key, priority, ord)
+             WITH ORDINALITY AS t(payload, delay_ms, visible_us, dedup_key, priority, ord),
+         LATERAL (SELECT greatest(n.now, coalesce(to_timestamp(t.visible_us / 1000000.0),
+                                                  n.now + t.delay_ms * interval '1 millisecond')) AS due) AS d
     ORDER BY t.ord
     ON CONFLICT (queue_id, dedup_key) WHERE state = 'live' AND dedup_key IS NOT NULL DO NOTHING
     RETURNING id, dedup_key),
@@ -56,21 +55,57 @@ WHERE queue_id = $1 AND state = 'live' AND dedup_key = ANY($2::text[])
 -- FOR UPDATE SKIP LOCKED picks rows no other claimer holds, and data-modifying CTEs lease them and
 -- dead-letter the exhausted ones in the same statement; SQLite's one writer selects and updates in
 -- a transaction instead. The queue id and clock come from scalar subqueries so the planner walks
--- the claim index in order instead of sorting the queue. FOR UPDATE allows no window function, so
--- the selected rows are numbered (claim_rank) a step later, by the same order, and come back in
--- it. The 'q' row tells an empty queue from an unknown one.
+-- the claim index in order instead of sorting the queue. The order is the time each message became
+-- due (due_at), which a lease leaves alone: a message whose lease expired comes back at its old
+-- place, while visible_at (the lease's end for a leased one) only tells whether it is claimable.
+-- FOR UPDATE allows no window function, so the selected rows are numbered (claim_rank) a step
+-- later, by the same order, and come back in it. The 'q' row tells an empty queue from an unknown
+-- one.
+--
+-- A queue with a concurrency limit (max_leased) is claimed under a lock of its row, so its claims
+-- take turns, and the claim takes no more than the limit less the live leases (room). Only limited
+-- queues are locked: for the others lk is empty and room is $3. Waiting for the lock does not renew
+-- the snapshot, in which the leases granted by the claims waited for are missing; the locked row is
+-- read at its latest version, though, so its leases_granted less the snapshot's (q's) is what they
+-- granted, counted on top. That may count a lease settled meanwhile, never misses one: the limit
+-- holds, at worst with a slot left unused until the next claim. A queue with a claim rate is
+-- locked too: its token bucket, on the locked row, is read at its latest version, refilled for the
+-- time since it was last taken (lk.tokens), and the claim takes no more than its whole tokens.
 n AS (SELECT {{_now}} AS now),
-q AS (SELECT id, max_attempts FROM {{schema}}.pgqrs_queues WHERE name = $2),
+q AS (SELECT id, max_attempts, max_leased, leases_granted FROM {{schema}}.pgqrs_queues WHERE name = $2),
+lk AS (
+    SELECT l.max_leased, l.leases_granted, l.claim_rate,
+           CASE WHEN l.claim_rate IS NOT NULL THEN least(l.claim_rate::double precision, l.claim_tokens
+               + greatest(0, extract(epoch FROM ((SELECT now FROM n) - l.claim_tokens_at))) * l.claim_rate) END AS tokens
+    FROM {{schema}}.pgqrs_queues l
+    WHERE l.id = (SELECT id FROM q) AND (l.max_leased IS NOT NULL OR l.claim_rate IS NOT NULL)
+    FOR UPDATE),
+held AS (
+    SELECT lk.max_leased,
+           (SELECT count(*) FROM {{schema}}.pgqrs_messages h
+            WHERE h.queue_id = q.id AND h.state = 'live' AND h.lease_token IS NOT NULL
+              AND h.visible_at > (SELECT now FROM n))
+           + (lk.leases_granted - q.leases_granted) AS leases
+    FROM q, lk WHERE lk.max_leased IS NOT NULL),
+room AS (
+    SELECT least(coalesce((SELECT greatest(0, held.max_leased - held.leases) FROM held), $3),
+                 coalesce((SELECT floor(lk.tokens)::bigint FROM lk), $3), $3) AS n),
 c AS (
-    SELECT m.id, m.priority, m.visible_at, m.attempts >= (SELECT max_attempts FROM q) AS exhausted
+    SELECT m.id, m.priority, m.due_at, m.attempts >= (SELECT max_attempts FROM q) AS exhausted
     FROM {{schema}}.pgqrs_messages m
     WHERE m.queue_id = (SELECT id FROM q) AND m.state = 'live' AND m.visible_at <= (SELECT now FROM n)
-    ORDER BY m.priority DESC, m.visible_at, m.id
+    ORDER BY m.priority DESC, m.due_at, m.id
     LIMIT $3
     FOR UPDATE OF m SKIP LOCKED),
+-- The room is applied here, not as c's LIMIT: a LIMIT the planner cannot read would make it expect
+-- the whole queue and join the updates below by scanning the table. The rows c locked beyond the
+-- room stay as they are; only claims of a limited queue lock more than they take, and those take
+-- turns anyway.
 ranked AS (
-    SELECT c.id, c.exhausted, row_number() OVER (ORDER BY c.priority DESC, c.visible_at, c.id) AS claim_rank
-    FROM c),
+    SELECT r.id, r.exhausted, r.claim_rank
+    FROM (SELECT c.id, c.exhausted, row_number() OVER (ORDER BY c.priority DESC, c.due_at, c.id) AS claim_rank
+          FROM c) AS r
+    WHERE r.claim_rank <= (SELECT n FROM room)),
 dead AS (
     UPDATE {{schema}}.pgqrs_messages m
     SET state = 'dead', dead_at = n.now, lease_token = NULL, lease_owner = NULL,
@@ -82,9 +117,39 @@ claimed AS (
     SET attempts = m.attempts + 1, lease_token = gen_random_uuid(), lease_owner = $4,
         visible_at = n.now + $5 * interval '1 millisecond'
     FROM ranked r, n WHERE m.id = r.id AND NOT r.exhausted
-    RETURNING m.*, r.claim_rank)
+    RETURNING m.*, r.claim_rank),
+-- The leases this claim granted, counted on the locked row of a limited queue (see lk). Run though
+-- no query reads it, as every data-modifying CTE is.
+granted AS (
+    UPDATE {{schema}}.pgqrs_queues g
+    SET leases_granted = lk.leases_granted + (SELECT count(*) FROM claimed),
+        claim_tokens = CASE WHEN lk.claim_rate IS NOT NULL THEN lk.tokens - (SELECT count(*) FROM claimed) END,
+        claim_tokens_at = CASE WHEN lk.claim_rate IS NOT NULL THEN (SELECT now FROM n) END
+    FROM lk WHERE g.id = (SELECT id FROM q) AND EXISTS (SELECT 1 FROM claimed)
+    RETURNING 1)
 
 -- name: _rest_us
+-- What the claim left (see _visible_rest_us); when the claim leaves a limited queue at its limit,
+-- what it left cannot be taken before a lease ends, so at least the time until the first live
+-- lease ends: the held ones' or this claim's own; when it leaves less than one token of a claim
+-- rate, at least the time until the next token. NULL stays NULL (nothing is live); greatest()
+-- ignores the NULL of a wait that does not apply.
+(SELECT CASE
+     WHEN v.rest IS NULL THEN NULL
+     ELSE greatest(v.rest,
+        (SELECT ceil((1 - (lk.tokens - (SELECT count(*) FROM claimed))) / lk.claim_rate * 1000000)::bigint
+         FROM lk WHERE lk.claim_rate IS NOT NULL AND lk.tokens - (SELECT count(*) FROM claimed) < 1),
+        CASE WHEN EXISTS (
+              SELECT 1 FROM held WHERE held.leases + (SELECT count(*) FROM claimed) >= held.max_leased)
+        THEN (extract(epoch FROM (least(
+              (SELECT min(h.visible_at) FROM {{schema}}.pgqrs_messages h
+               WHERE h.queue_id = (SELECT id FROM q) AND h.state = 'live' AND h.lease_token IS NOT NULL
+                 AND h.visible_at > (SELECT now FROM n)),
+              CASE WHEN EXISTS (SELECT 1 FROM claimed) THEN (SELECT now FROM n) + $5 * interval '1 millisecond' END)
+            - (SELECT now FROM n))) * 1000000)::bigint END) END
+ FROM (SELECT {{_visible_rest_us}} AS rest) AS v)
+
+-- name: _visible_rest_us
 -- What the claim left (the 'q' row's rest_us): 0 if a live message it did not take is visible now
 -- (one another claimer holds counts too), else the microseconds until the first such message is
 -- visible, NULL if none is live. Read in the claim's snapshot, where the rows it takes still have
@@ -192,14 +257,18 @@ ORDER BY i.ord
 DELETE FROM {{schema}}.pgqrs_messages m WHERE {{_fenced}}
 
 -- name: release
--- timestamptz arithmetic; SQLite adds integer microseconds.
+-- timestamptz arithmetic; SQLite adds integer microseconds. A release (a retry's backoff among
+-- them) makes the message due again at the end of its delay, and it takes its place in the claim
+-- order then.
 UPDATE {{schema}}.pgqrs_messages m
-SET visible_at = {{_now}} + $4 * interval '1 millisecond', lease_token = NULL, lease_owner = NULL,
+SET visible_at = {{_now}} + $4 * interval '1 millisecond', due_at = {{_now}} + $4 * interval '1 millisecond',
+    lease_token = NULL, lease_owner = NULL,
     last_error = coalesce($5, m.last_error)
 WHERE {{_fenced}}
 
 -- name: extend
--- timestamptz arithmetic; SQLite adds integer microseconds.
+-- timestamptz arithmetic; SQLite adds integer microseconds. due_at stays: the message keeps its
+-- place in the claim order should the lease expire.
 UPDATE {{schema}}.pgqrs_messages m SET visible_at = {{_now}} + $4 * interval '1 millisecond'
 WHERE {{_fenced}}
 RETURNING m.visible_at
@@ -275,7 +344,7 @@ r AS (
     WHERE m.queue_id = (SELECT id FROM q) AND m.state = 'dead' AND ($3::bigint[] IS NULL OR m.id = ANY($3::bigint[]))),
 u AS (
     UPDATE {{schema}}.pgqrs_messages m
-    SET state = 'live', attempts = 0, visible_at = n.now, lease_token = NULL, lease_owner = NULL,
+    SET state = 'live', attempts = 0, visible_at = n.now, due_at = n.now, lease_token = NULL, lease_owner = NULL,
         dead_at = NULL, dedup_key = CASE WHEN r.keep_key THEN m.dedup_key END
     FROM r, n WHERE m.id = r.id AND m.state = 'dead'
     RETURNING 1),
@@ -321,7 +390,8 @@ WITH n AS (SELECT {{_now}} AS now)
 SELECT count(*) AS leases FROM {{schema}}.pgqrs_messages m, n WHERE m.lease_owner = $2 AND {{_live_lease}}
 
 -- name: release_worker_leases
--- A data-modifying CTE, so the released rows are counted by the statement that releases them.
+-- A data-modifying CTE, so the released rows are counted by the statement that releases them. The
+-- messages keep due_at, their place in the claim order, as an expired lease's would.
 WITH n AS (SELECT {{_now}} AS now),
 r AS (
     UPDATE {{schema}}.pgqrs_messages m SET visible_at = n.now, lease_token = NULL, lease_owner = NULL
@@ -334,11 +404,12 @@ SELECT count(*) AS released FROM r
 -- signals and steps, by the first rule that applies: due now if the run's status is one of $6
 -- (the state machine's "wake at once" list); parked until the deadline if it is one of $7 (its
 -- "parked until resumed" list); due now if a signal one of its WAITING steps waits for is
--- unconsumed; else $5 microseconds after the store's now, clamped to the deadline.
+-- unconsumed; else $5 microseconds after the store's now, clamped to the deadline. The message
+-- takes its place in the claim order at that time (due_at).
 WITH n AS (SELECT {{_now}} AS now), r AS (SELECT id, status, deadline_at FROM {{schema}}.pgqrs_runs WHERE id = $2)
 UPDATE {{schema}}.pgqrs_messages m
-SET lease_token = NULL, lease_owner = NULL, attempts = 0,
-    visible_at = CASE
+SET lease_token = NULL, lease_owner = NULL, attempts = 0, visible_at = d.due, due_at = d.due
+FROM n, r, LATERAL (SELECT CASE
         WHEN r.status = ANY($6::text[]) THEN n.now
         WHEN r.status = ANY($7::text[]) THEN coalesce(r.deadline_at, {{_never}})
         WHEN EXISTS (
@@ -347,8 +418,7 @@ SET lease_token = NULL, lease_owner = NULL, attempts = 0,
             WHERE g.run_id = r.id AND g.consumed_by IS NULL) THEN n.now
         ELSE least(n.now + greatest(coalesce($5::bigint, 0), 0) * interval '1 microsecond',
                    coalesce(r.deadline_at, {{_never}}))
-    END
-FROM n, r
+    END AS due) AS d
 WHERE m.id = $3 AND m.lease_token = $4 AND m.state = 'live' AND m.visible_at > n.now
 
 -- name: archive_unleased
@@ -367,7 +437,7 @@ WHERE id = $2 AND state = 'live'
 -- name: wake_waiting
 -- Makes a run's released message due now when one of its steps waits for the signal $4, and
 -- tells the queue the message is on (a versioned run's is its version's), whose consumers to wake.
-UPDATE {{schema}}.pgqrs_messages m SET visible_at = {{_now}}
+UPDATE {{schema}}.pgqrs_messages m SET visible_at = {{_now}}, due_at = {{_now}}
 FROM {{schema}}.pgqrs_queues q
 WHERE m.id = $2 AND q.id = m.queue_id AND m.state = 'live' AND m.lease_token IS NULL AND m.visible_at > {{_now}}
   AND EXISTS (SELECT 1 FROM {{schema}}.pgqrs_steps WHERE run_id = $3 AND status = 'WAITING' AND awaiting = $4)
@@ -375,7 +445,7 @@ RETURNING q.name AS queue
 
 -- name: wake_run
 -- Makes a run's released message due now, and tells the queue it is on.
-UPDATE {{schema}}.pgqrs_messages m SET visible_at = {{_now}}
+UPDATE {{schema}}.pgqrs_messages m SET visible_at = {{_now}}, due_at = {{_now}}
 FROM {{schema}}.pgqrs_queues q
 WHERE m.id = $2 AND q.id = m.queue_id AND m.state = 'live' AND m.lease_token IS NULL AND m.visible_at > {{_now}}
 RETURNING q.name AS queue

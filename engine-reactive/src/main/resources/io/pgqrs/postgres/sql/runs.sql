@@ -32,9 +32,9 @@ ins AS (
     ON CONFLICT (workflow, idempotency_key) WHERE idempotency_key IS NOT NULL DO NOTHING
     RETURNING id, message_id),
 m AS (
-    INSERT INTO {{schema}}.pgqrs_messages (id, queue_id, payload, enqueued_at, visible_at)
+    INSERT INTO {{schema}}.pgqrs_messages (id, queue_id, payload, enqueued_at, visible_at, due_at)
     OVERRIDING SYSTEM VALUE
-    SELECT ins.message_id, w.queue_id, jsonb_build_object('run_id', ins.id), n.now, n.now
+    SELECT ins.message_id, w.queue_id, jsonb_build_object('run_id', ins.id), n.now, n.now, n.now
     FROM ins, w, n
     RETURNING id),
 note AS (SELECT pg_notify($8, '') FROM m WHERE $8::text IS NOT NULL)
@@ -59,11 +59,11 @@ ins AS (
     ON CONFLICT (workflow, idempotency_key) WHERE idempotency_key IS NOT NULL DO NOTHING
     RETURNING {{_run_columns}}, message_id),
 m AS (
-    INSERT INTO {{schema}}.pgqrs_messages (id, queue_id, payload, attempts, enqueued_at, visible_at, lease_token,
-                                           lease_owner)
+    INSERT INTO {{schema}}.pgqrs_messages (id, queue_id, payload, attempts, enqueued_at, visible_at, due_at,
+                                           lease_token, lease_owner)
     OVERRIDING SYSTEM VALUE
     SELECT ins.message_id, w.queue_id, jsonb_build_object('run_id', ins.id), 1, n.now,
-           n.now + $9 * interval '1 millisecond', gen_random_uuid(), $8
+           n.now + $9 * interval '1 millisecond', n.now, gen_random_uuid(), $8
     FROM ins, w, n
     RETURNING *)
 SELECT (SELECT queue_id FROM w) AS queue_id, (SELECT now FROM n) AS now, ins.id AS run_id, ins.*,
