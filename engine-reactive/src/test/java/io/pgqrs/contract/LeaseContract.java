@@ -9,6 +9,7 @@ import io.pgqrs.queue.MessageNotFoundException;
 import io.pgqrs.queue.MessageState;
 import io.pgqrs.queue.NewMessage;
 import io.pgqrs.spi.StoreParams;
+import io.pgqrs.spi.StoreResults;
 import java.time.Duration;
 import java.time.Instant;
 import java.time.temporal.ChronoUnit;
@@ -124,6 +125,24 @@ public abstract class LeaseContract extends StoreContract {
     // Released at t0 + 1s with a backoff of 20s: due at t0 + 21s, after the message due at t0 + 10s.
     StoreParams.LeaseRef lease = new StoreParams.LeaseRef(first, held.leaseToken(), t0.plusSeconds(1));
     assertThat(driver().release(new StoreParams.Release(lease, Duration.ofSeconds(20), "retry")).block(T)).isTrue();
+    long second = enqueueAt(q, t0.plusSeconds(10));
+    assertThat(claimAt(q, 5, t0.plusSeconds(40))).extracting(Message::id).containsExactly(second, first);
+  }
+
+  @Test
+  void messageReleasedInABatchOfSettlesTakesItsPlaceAtTheEndOfItsDelay() {
+    String q = newQueue();
+    Instant t0 = Instant.now().truncatedTo(ChronoUnit.MILLIS);
+    long first = enqueueAt(q, t0);
+    long other = enqueueAt(q, t0);
+    List<Message> held = claimAt(q, 2, t0);
+    assertThat(held).extracting(Message::id).containsExactly(first, other);
+    // The completer's path: both settled in one statement at t0 + 1s; the first with a 20s backoff.
+    List<StoreParams.Settle> settles = List.of(
+        StoreParams.Settle.release(first, held.get(0).leaseToken(), Duration.ofSeconds(20), "retry"),
+        StoreParams.Settle.archive(other, held.get(1).leaseToken()));
+    assertThat(driver().settleMany(new StoreParams.SettleMany(settles, t0.plusSeconds(1))).block(T))
+        .containsExactly(StoreResults.Settled.APPLIED, StoreResults.Settled.APPLIED);
     long second = enqueueAt(q, t0.plusSeconds(10));
     assertThat(claimAt(q, 5, t0.plusSeconds(40))).extracting(Message::id).containsExactly(second, first);
   }

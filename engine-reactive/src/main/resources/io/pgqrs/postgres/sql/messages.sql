@@ -206,7 +206,8 @@ WHERE m.id = t.id AND m.lease_token = t.token::uuid AND m.state = 'live' AND m.v
 -- kind, so each row is written once. One row per input comes back, in input order: 'applied';
 -- 'archived' for an archive whose row was already archived under that very token (an earlier
 -- attempt whose answer was lost: the statement's snapshot shows the row as it was before it); else
--- 'not_held'. Release: timestamptz arithmetic as in release.
+-- 'not_held'. Release: timestamptz arithmetic as in release, and like it the message takes its
+-- place in the claim order (due_at) at the end of its delay.
 WITH n AS (SELECT {{_now}} AS now),
 i AS (
     SELECT *
@@ -232,8 +233,8 @@ d AS (
     RETURNING l.ord),
 r AS (
     UPDATE {{schema}}.pgqrs_messages m
-    SET visible_at = n.now + l.millis * interval '1 millisecond', lease_token = NULL, lease_owner = NULL,
-        last_error = coalesce(l.error, m.last_error)
+    SET visible_at = n.now + l.millis * interval '1 millisecond', due_at = n.now + l.millis * interval '1 millisecond',
+        lease_token = NULL, lease_owner = NULL, last_error = coalesce(l.error, m.last_error)
     FROM l, n
     WHERE m.id = l.id AND l.kind = 'release'
     RETURNING l.ord),
