@@ -173,7 +173,8 @@ final class SqliteDriver implements StoreDriver {
     return v == null ? null : Duration.of(v, ChronoUnit.MICROS);
   }
 
-  private static Message message(SqlRow row, String queue) {
+  /** A message row read by the fragments of messages.sql; package-private for the upgrade tests. */
+  static Message message(SqlRow row, String queue) {
     String token = row.stringOrNull("lease_token");
     return new Message(
         row.longValue("id"),

@@ -243,30 +243,36 @@ keys AS (
             ORDER BY m.group_key LIMIT 1)
     FROM keys WHERE keys.group_key IS NOT NULL),
 kh AS (
-    SELECT h.group_key, count(*) AS leases FROM {{schema}}.pgqrs_messages h
-    WHERE h.queue_id = (SELECT id FROM fq) AND h.state = 'live' AND h.lease_token IS NOT NULL
-      AND h.visible_at > (SELECT now FROM n)
-    GROUP BY h.group_key),
+    SELECT coalesce(jsonb_object_agg(l.group_key, l.leases) FILTER (WHERE l.group_key IS NOT NULL), '{}') AS j,
+           coalesce(sum(l.leases) FILTER (WHERE l.group_key IS NULL), 0) AS no_key
+    FROM (SELECT h.group_key, count(*) AS leases FROM {{schema}}.pgqrs_messages h
+          WHERE h.queue_id = (SELECT id FROM fq) AND h.state = 'live' AND h.lease_token IS NOT NULL
+            AND h.visible_at > (SELECT now FROM n)
+          GROUP BY h.group_key) AS l),
 hd AS (
     SELECT g.group_key, f.priority, f.due_at, f.id
     FROM keys AS g,
          LATERAL (SELECT m.priority, m.due_at, m.id FROM {{schema}}.pgqrs_messages m
                   WHERE m.queue_id = (SELECT id FROM fq) AND m.state = 'live' AND m.group_key = g.group_key
                     AND m.visible_at <= (SELECT now FROM n)
-                  ORDER BY m.priority DESC, m.due_at, m.id LIMIT 1) AS f
+                  ORDER BY m.group_key, m.priority DESC, m.due_at, m.id LIMIT 1) AS f
     WHERE g.group_key IS NOT NULL
     UNION ALL
     (SELECT NULL::text, m.priority, m.due_at, m.id FROM {{schema}}.pgqrs_messages m
      WHERE m.queue_id = (SELECT id FROM fq) AND m.state = 'live' AND m.group_key IS NULL
        AND m.visible_at <= (SELECT now FROM n)
-     ORDER BY m.priority DESC, m.due_at, m.id LIMIT 1)),
--- kh is joined by equality (hashable); the NULL group's leases are looked up on their own.
+     ORDER BY m.group_key, m.priority DESC, m.due_at, m.id LIMIT 1)),
+-- The rows of one key (or of no key) are read in the group index's order, group_key first
+-- though it is fixed: otherwise the planner may walk the claim index instead, through the whole
+-- queue, for a key with few rows or none.
+-- The leases per key are one jsonb object (kh.j), looked up per head: a join of the heads to a
+-- grouped CTE is planned as a nested loop (the planner guesses one row), a product of the keys.
 top AS (
     SELECT o.group_key, o.free, row_number() OVER (ORDER BY o.priority DESC, o.due_at, o.id) AS key_rank
     FROM (SELECT hd.group_key, hd.priority, hd.due_at, hd.id,
-                 (SELECT k FROM fq) - coalesce(CASE WHEN hd.group_key IS NULL
-                     THEN (SELECT kh0.leases FROM kh kh0 WHERE kh0.group_key IS NULL) ELSE kh.leases END, 0) AS free
-          FROM hd LEFT JOIN kh ON kh.group_key = hd.group_key) AS o
+                 (SELECT k FROM fq) - CASE WHEN hd.group_key IS NULL THEN kh.no_key
+                                           ELSE coalesce((kh.j ->> hd.group_key)::bigint, 0) END AS free
+          FROM hd, kh) AS o
     WHERE o.free > 0),
 tk AS (SELECT group_key, free, key_rank FROM top WHERE key_rank <= (SELECT n FROM room)),
 depth AS (SELECT (SELECT n FROM room) - count(*) + 1 AS d FROM tk),
@@ -277,7 +283,7 @@ ck AS (
                   FROM {{schema}}.pgqrs_messages m
                   WHERE m.queue_id = (SELECT id FROM fq) AND m.state = 'live' AND m.group_key = tk.group_key
                     AND m.visible_at <= (SELECT now FROM n)
-                  ORDER BY m.priority DESC, m.due_at, m.id
+                  ORDER BY m.group_key, m.priority DESC, m.due_at, m.id
                   LIMIT least(tk.free, (SELECT d FROM depth))
                   FOR UPDATE OF m SKIP LOCKED) AS p
     WHERE tk.group_key IS NOT NULL),
@@ -287,7 +293,7 @@ c0 AS (
     FROM {{schema}}.pgqrs_messages m
     WHERE m.queue_id = (SELECT id FROM fq WHERE EXISTS (SELECT 1 FROM tk WHERE tk.group_key IS NULL))
       AND m.state = 'live' AND m.group_key IS NULL AND m.visible_at <= (SELECT now FROM n)
-    ORDER BY m.priority DESC, m.due_at, m.id
+    ORDER BY m.group_key, m.priority DESC, m.due_at, m.id
     LIMIT coalesce((SELECT least(tk.free, (SELECT d FROM depth)) FROM tk WHERE tk.group_key IS NULL), 0)
     FOR UPDATE OF m SKIP LOCKED),
 -- Round-robin: a message's place in its key (key_pos) first, then its key's.
@@ -310,7 +316,8 @@ ORDER BY claim_rank NULLS FIRST
 -- nothing it did not take is live; 0 if it took all its room (more may be claimable); else what
 -- is left waits for a key's lease to end or a message to become visible, so the time until the
 -- first of those (this claim's own leases included), 0 if none is known (a row another claimer
--- holds).
+-- holds). OFFSET 0 keeps v a subquery of its own, evaluated once: flattened, each use of v.rest in
+-- _rest_us_limits would compute it again.
 (SELECT {{_rest_us_limits}} FROM (SELECT
     CASE WHEN NOT EXISTS (
              SELECT 1 FROM {{schema}}.pgqrs_messages r
@@ -322,7 +329,7 @@ ORDER BY claim_rank NULLS FIRST
                    WHERE r.queue_id = (SELECT id FROM q) AND r.state = 'live' AND r.visible_at > (SELECT now FROM n)
                      AND r.id NOT IN (SELECT id FROM ranked)),
                   CASE WHEN EXISTS (SELECT 1 FROM claimed) THEN (SELECT now FROM n) + $5 * interval '1 millisecond' END)
-                - (SELECT now FROM n))) * 1000000)::bigint), 0::bigint) END AS rest) AS v)
+                - (SELECT now FROM n))) * 1000000)::bigint), 0::bigint) END AS rest OFFSET 0) AS v)
 
 -- name: archive
 UPDATE {{schema}}.pgqrs_messages m SET state = 'archived', archived_at = {{_now}}
