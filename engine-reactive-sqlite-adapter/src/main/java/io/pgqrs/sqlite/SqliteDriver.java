@@ -508,8 +508,19 @@ final class SqliteDriver implements StoreDriver {
     return s.query(sql("fair_claim_candidates"), now, q.longValue("max_attempts"), q.longValue("id"),
             Math.min(room, perKey))
         .map(rows -> {
-          List<SqlRow> taken = new ArrayList<>();
+          // Round-robin: the keys rank in the order of their first rows (key_pos 1, which come
+          // first, in claim order); every row then by its place in its key, then its key's rank.
+          Map<String, Integer> rank = new HashMap<>();
           for (SqlRow r : rows) {
+            if (r.longValue("key_pos") == 1) {
+              rank.putIfAbsent(r.stringOrNull("group_key"), rank.size());
+            }
+          }
+          List<SqlRow> ordered = new ArrayList<>(rows);
+          ordered.sort(java.util.Comparator.comparingLong((SqlRow r) -> r.longValue("key_pos"))
+              .thenComparingInt(r -> rank.get(r.stringOrNull("group_key"))));
+          List<SqlRow> taken = new ArrayList<>();
+          for (SqlRow r : ordered) {
             if (taken.size() >= room) {
               break;
             }

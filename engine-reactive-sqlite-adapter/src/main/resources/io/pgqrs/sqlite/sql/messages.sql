@@ -51,24 +51,20 @@ ORDER BY priority DESC, due_at, id
 LIMIT ?4
 
 -- name: fair_claim_candidates
--- The candidates of a claim on a queue with per-key fairness, in round-robin order: each key's
--- (group_key's; the messages without one are a group of their own) claimable rows numbered in
--- claim order (key_pos), the keys ranked by their first row (key_rank), at most ?4 of each key
--- (no claim takes more). The caller takes them in this order while a key and the claim have room.
--- SQLite reads every claimable row of the queue for the numbering (through the group index), but
--- returns at most ?4 per key.
-WITH c AS (
+-- The candidates of a claim on a queue with per-key fairness: each key's (group_key's; the
+-- messages without one are a group of their own) claimable rows numbered in claim order
+-- (key_pos), at most ?4 of each key (no claim takes more), by key_pos and then claim order, so the
+-- first rows of the keys come in the order of the keys. The caller orders the later rows by their
+-- key's place (Turso has row_number but not first_value) and takes them while a key and the claim
+-- have room. SQLite reads every claimable row of the queue for the numbering (through the group
+-- index), but returns at most ?4 per key.
+SELECT id, exhausted, group_key, key_pos FROM (
     SELECT id, attempts >= ?2 AS exhausted, group_key, priority, due_at,
            row_number() OVER (PARTITION BY group_key ORDER BY priority DESC, due_at, id) AS key_pos
     FROM pgqrs_messages
-    WHERE queue_id = ?3 AND state = 'live' AND visible_at <= coalesce(?1, {{_now}})),
-h AS (
-    SELECT group_key, row_number() OVER (ORDER BY priority DESC, due_at, id) AS key_rank
-    FROM c WHERE key_pos = 1)
-SELECT c.id, c.exhausted, c.group_key, c.key_pos, h.key_rank
-FROM c JOIN h ON h.group_key IS c.group_key
-WHERE c.key_pos <= ?4
-ORDER BY c.key_pos, h.key_rank
+    WHERE queue_id = ?3 AND state = 'live' AND visible_at <= coalesce(?1, {{_now}}))
+WHERE key_pos <= ?4
+ORDER BY key_pos, priority DESC, due_at, id
 
 -- name: key_leases_held
 -- The live leases of the queue ?2 at ?1 per group key, read by the claim of a queue with per-key
