@@ -173,7 +173,8 @@ final class SqliteDriver implements StoreDriver {
     return v == null ? null : Duration.of(v, ChronoUnit.MICROS);
   }
 
-  private static Message message(SqlRow row, String queue) {
+  /** A message row read by the fragments of messages.sql; package-private for the upgrade tests. */
+  static Message message(SqlRow row, String queue) {
     String token = row.stringOrNull("lease_token");
     return new Message(
         row.longValue("id"),
@@ -189,7 +190,8 @@ final class SqliteDriver implements StoreDriver {
         row.stringOrNull("dedup_key"),
         row.stringOrNull("last_error"),
         instantOrNull(row, "archived_at"),
-        instantOrNull(row, "dead_at"));
+        instantOrNull(row, "dead_at"),
+        row.stringOrNull("group_key"));
   }
 
   /** The messages of returned rows in the order of the ids given: RETURNING has no order. */
@@ -211,9 +213,10 @@ final class SqliteDriver implements StoreDriver {
   private static QueueInfo queue(SqlRow row) {
     Long maxLeased = row.longOrNull("max_leased");
     Long claimRate = row.longOrNull("claim_rate");
+    Long perKey = row.longOrNull("max_leased_per_key");
     return new QueueInfo(row.longValue("id"), row.string("name"), row.intValue("max_attempts"),
         instant(row.longValue("created_at")), maxLeased == null ? null : Math.toIntExact(maxLeased),
-        claimRate == null ? null : Math.toIntExact(claimRate));
+        claimRate == null ? null : Math.toIntExact(claimRate), perKey == null ? null : Math.toIntExact(perKey));
   }
 
   private static WorkerInfo worker(SqlRow row) {
@@ -364,7 +367,7 @@ final class SqliteDriver implements StoreDriver {
   @Override
   public Mono<QueueInfo> createQueue(StoreParams.CreateQueue p) {
     return db.statements("create queue", s -> first(s.query(sql("create_queue"), microsOrNull(p.now()), p.queue(),
-            p.maxAttempts(), p.maxLeased(), p.maxClaimsPerSecond()), SqliteDriver::queue))
+            p.maxAttempts(), p.maxLeased(), p.maxClaimsPerSecond(), p.maxLeasedPerKey()), SqliteDriver::queue))
         .switchIfEmpty(Mono.error(() ->
             new QueueAlreadyExistsException(p.queue(), "queue '" + p.queue() + "' exists already")));
   }
@@ -372,7 +375,7 @@ final class SqliteDriver implements StoreDriver {
   @Override
   public Mono<QueueInfo> configureQueue(StoreParams.ConfigureQueue p) {
     return db.statements("configure queue", s -> first(s.query(sql("configure_queue"), p.queue(), p.maxAttempts(),
-        p.maxLeased(), p.maxClaimsPerSecond()), SqliteDriver::queue));
+        p.maxLeased(), p.maxClaimsPerSecond(), p.maxLeasedPerKey()), SqliteDriver::queue));
   }
 
   @Override
@@ -416,7 +419,8 @@ final class SqliteDriver implements StoreDriver {
                   .concatMap(i -> {
                     StoreParams.NewRow row = p.rows().get(i);
                     return first(s.query(sql("enqueue"), q.longValue("now"), q.longValue("id"),
-                            row.payloadJson(), row.priority(), visible[i], microsOrNull(row.delay()), row.dedupKey()),
+                            row.payloadJson(), row.priority(), visible[i], microsOrNull(row.delay()), row.dedupKey(),
+                            row.groupKey()),
                         r -> new StoreResults.Enqueued(r.longValue("id"), true))
                         .switchIfEmpty(Mono.defer(() -> first(s.query(sql("find_live_by_dedup_key"),
                                 q.longValue("id"), row.dedupKey()),
@@ -443,14 +447,15 @@ final class SqliteDriver implements StoreDriver {
 
   @Override
   public Mono<StoreResults.Claimed> claim(StoreParams.Claim p) {
-    return db.transaction("claim", s -> claimIn(s, p));
+    return db.transaction("claim", s -> claimIn(s, p, true));
   }
 
   @Override
   public Mono<StoreResults.ClaimedRuns> claimRuns(StoreParams.ClaimRuns p) {
     // One transaction: the claim, then each claimed message's run begun as beginRun begins it. The
     // one writer holds the database, so no run is locked by anyone else meanwhile.
-    return db.transaction("claim", s -> claimIn(s, p.claim())
+    // Workflow claims leave per-key fairness alone, as on PostgreSQL.
+    return db.transaction("claim", s -> claimIn(s, p.claim(), false)
         .flatMap(claimed -> Flux.fromIterable(claimed.claimed())
             .concatMap(m -> {
               JsonNode runId = m.payload().get("run_id");
@@ -464,7 +469,7 @@ final class SqliteDriver implements StoreDriver {
             .map(begun -> new StoreResults.ClaimedRuns(claimed, begun))));
   }
 
-  private static Mono<StoreResults.Claimed> claimIn(SqlSession s, StoreParams.Claim p) {
+  private static Mono<StoreResults.Claimed> claimIn(SqlSession s, StoreParams.Claim p, boolean fairness) {
     return first(s.query(sql("lock_queue_to_claim"), microsOrNull(p.now()), p.queue()), r -> r)
         .switchIfEmpty(Mono.error(() -> queueNotFound(p.queue())))
         .flatMap(q -> {
@@ -474,12 +479,65 @@ final class SqliteDriver implements StoreDriver {
           // so no other claim changes them before this one commits. An unlimited queue reads nothing.
           Mono<Optional<SqlRow>> held = maxLeased == null ? Mono.just(Optional.empty())
               : first(s.query(sql("leases_held"), now, q.longValue("id")), Optional::of);
-          return held.flatMap(h -> claimWithin(s, p, q, now, maxLeased, h.orElse(null)));
+          Long perKey = fairness ? q.longOrNull("max_leased_per_key") : null;
+          if (perKey != null) {
+            return held.flatMap(h -> s.query(sql("key_leases_held"), now, q.longValue("id"))
+                .flatMap(keyLeases -> claimWithin(s, p, q, now, maxLeased, h.orElse(null), true,
+                    room -> fairCandidates(s, q, now, perKey, keyLeases, room))));
+          }
+          return held.flatMap(h -> claimWithin(s, p, q, now, maxLeased, h.orElse(null), false,
+              room -> s.query(sql("claim_candidates"), now, q.longValue("max_attempts"), q.longValue("id"), room)));
+        });
+  }
+
+  /**
+   * The candidates of a claim on a queue with per-key fairness: fair_claim_candidates' rows in
+   * round-robin order, taken while their key has room (the per-key limit less its live leases) and
+   * the claim has room.
+   */
+  private static Mono<List<SqlRow>> fairCandidates(SqlSession s, SqlRow q, long now, long perKey,
+      List<SqlRow> keyLeases, int room) {
+    if (room <= 0) {
+      return Mono.just(List.of());
+    }
+    // A HashMap keeps the null key: the messages without a group key are one group.
+    Map<String, Long> free = new HashMap<>();
+    for (SqlRow r : keyLeases) {
+      free.put(r.stringOrNull("group_key"), perKey - r.longValue("leases"));
+    }
+    return s.query(sql("fair_claim_candidates"), now, q.longValue("max_attempts"), q.longValue("id"),
+            Math.min(room, perKey))
+        .map(rows -> {
+          // Round-robin: the keys rank in the order of their first rows (key_pos 1, which come
+          // first, in claim order); every row then by its place in its key, then its key's rank.
+          Map<String, Integer> rank = new HashMap<>();
+          for (SqlRow r : rows) {
+            if (r.longValue("key_pos") == 1) {
+              rank.putIfAbsent(r.stringOrNull("group_key"), rank.size());
+            }
+          }
+          List<SqlRow> ordered = new ArrayList<>(rows);
+          ordered.sort(java.util.Comparator.comparingLong((SqlRow r) -> r.longValue("key_pos"))
+              .thenComparingInt(r -> rank.get(r.stringOrNull("group_key"))));
+          List<SqlRow> taken = new ArrayList<>();
+          for (SqlRow r : ordered) {
+            if (taken.size() >= room) {
+              break;
+            }
+            String key = r.stringOrNull("group_key");
+            long left = free.getOrDefault(key, perKey);
+            if (left > 0) {
+              free.put(key, left - 1);
+              taken.add(r);
+            }
+          }
+          return taken;
         });
   }
 
   private static Mono<StoreResults.Claimed> claimWithin(SqlSession s, StoreParams.Claim p, SqlRow q, long now,
-      @Nullable Long maxLeased, @Nullable SqlRow held) {
+      @Nullable Long maxLeased, @Nullable SqlRow held, boolean fairness,
+      java.util.function.IntFunction<Mono<List<SqlRow>>> candidatesWithin) {
     long leases = held == null ? 0 : held.longValue("leases");
     int room = maxLeased == null ? p.limit() : (int) Math.max(0, Math.min(p.limit(), maxLeased - leases));
     // The claim rate's bucket, refilled for the time since it was last taken, at most one second's.
@@ -493,7 +551,9 @@ final class SqliteDriver implements StoreDriver {
       room = (int) Math.min(room, (long) Math.floor(tokens));
     }
     double bucket = tokens;
-    return s.query(sql("claim_candidates"), now, q.longValue("max_attempts"), q.longValue("id"), room)
+    boolean fair = fairness && q.longOrNull("max_leased_per_key") != null;
+    int roomLeft = room;
+    return candidatesWithin.apply(room)
               .flatMap(candidates -> {
                 List<Long> exhausted = new ArrayList<>();
                 List<Long> deliver = new ArrayList<>();
@@ -511,15 +571,41 @@ final class SqliteDriver implements StoreDriver {
                 // Delivered in the candidates' order: priority, then visibility, then id.
                 // What the claim left, read after its writes in the same transaction: no separate
                 // probe, no extra commit.
+                String taken = ids(candidates.stream().map(c -> c.longValue("id")).toList());
+                Mono<Optional<Duration>> leftOf = fair
+                    ? first(s.query(sql("fair_claim_left"), now, q.longValue("id"), taken),
+                        r -> Optional.ofNullable(fairLeft(r, now, roomLeft, candidates.size(), deliver.size(),
+                            p.lease())))
+                    : first(s.query(sql("claim_left"), now, q.longValue("id"), taken),
+                        r -> Optional.ofNullable(durationOrNull(r, "micros")));
                 return Mono.zip(claimed, dead)
-                    .flatMap(cd -> first(s.query(sql("claim_left"), now, q.longValue("id"),
-                            ids(candidates.stream().map(c -> c.longValue("id")).toList())),
-                            r -> Optional.ofNullable(durationOrNull(r, "micros")))
+                    .flatMap(cd -> leftOf
                         .map(left -> new StoreResults.Claimed(inOrder(cd.getT1(), deliver, p.queue()),
                             inOrder(cd.getT2(), exhausted, p.queue()),
                             atRate(atLimit(left.orElse(null), maxLeased, held, deliver.size(), now, p.lease()),
                                 rate, bucket - deliver.size()))));
               });
+  }
+
+  /**
+   * What a fair claim left: null if nothing live is left; zero if it took all its room (more may
+   * be claimable); else what is left waits for a key's lease to end or a message to become visible,
+   * so the time until the first of those, this claim's own leases included (zero if none is known).
+   */
+  private static @Nullable Duration fairLeft(SqlRow r, long now, int room, int taken, int granted,
+      Duration lease) {
+    if (r.longValue("live") == 0) {
+      return null;
+    }
+    if (room > 0 && taken >= room) {
+      return Duration.ZERO;
+    }
+    Long next = r.longOrNull("next");
+    long end = granted > 0 ? now + micros(lease) : Long.MAX_VALUE;
+    if (next != null) {
+      end = Math.min(end, next);
+    }
+    return end == Long.MAX_VALUE ? Duration.ZERO : Duration.of(Math.max(0, end - now), ChronoUnit.MICROS);
   }
 
   /**

@@ -146,7 +146,13 @@ abstract class SqliteUpgradeContract {
   private Message oldLease(long id, Duration lease, @Nullable Long owner, Instant at) {
     assertThat(db().statements("old lease", s -> s.update(OLD.get("lease_message"), id, UUID.randomUUID().toString(),
         owner, SqliteDriver.micros(at.plus(lease)))).block(T)).isEqualTo(1L);
-    return rows.find(id);
+    return oldFindMessage(id);
+  }
+
+  /** A message as read in the old schema (the driver's statements read columns it lacks). */
+  private Message oldFindMessage(long id) {
+    SqlRow r = db().statements("old find message", s -> s.query(OLD.get("find_message"), id)).block(T).get(0);
+    return SqliteDriver.message(r, r.string("queue"));
   }
 
   /** A message enqueued and leased at {@code at} in the old schema. */
@@ -158,7 +164,7 @@ abstract class SqliteUpgradeContract {
   private Message oldArchivedMessage(String queue, Instant at) {
     Message m = oldLeasedMessage(queue, Rows.LEASE, null, at.minusSeconds(1));
     assertThat(driver.archive(new StoreParams.LeaseRef(m.id(), Rows.lease(m), at)).block(T)).isTrue();
-    return rows.find(m.id());
+    return oldFindMessage(m.id());
   }
 
   /** A message leased a second before {@code at} and dead-lettered with its lease at {@code at}. */
@@ -166,7 +172,7 @@ abstract class SqliteUpgradeContract {
     Message m = oldLeasedMessage(queue, Rows.LEASE, null, at.minusSeconds(1));
     assertThat(driver.deadLetter(new StoreParams.DeadLetter(new StoreParams.LeaseRef(m.id(), Rows.lease(m), at),
         "max attempts reached")).block(T)).isTrue();
-    return rows.find(m.id());
+    return oldFindMessage(m.id());
   }
 
   /** A QUEUED run and its trigger message, as triggering wrote them in the old schema. */
@@ -227,7 +233,7 @@ abstract class SqliteUpgradeContract {
     Message leased = oldLeasedMessage(q, Rows.LEASE, worker.id(), t);
     Message archived = oldArchivedMessage(q, t);
     Message dead = oldDeadMessage(q, t);
-    Message live = rows.find(oldMessage(q, t.plusSeconds(1)));
+    Message live = oldFindMessage(oldMessage(q, t.plusSeconds(1)));
     queue = oldFindQueue(q);
     String probeQueue = oldQueue(t);
     Message probe = oldLeasedMessage(probeQueue, Rows.LEASE, null, t);
@@ -279,8 +285,11 @@ abstract class SqliteUpgradeContract {
     }
   }
 
+  /** The messages of a queue in a state, as read in the old schema. */
   private List<Message> listMessages(String queueName, MessageState state) {
-    return driver.listMessages(new StoreParams.ListMessages(queueName, state, 0, 1000)).collectList().block(T);
+    return db().statements("old list messages", s -> s.query(OLD.get("list_messages"), queueName,
+            state.name().toLowerCase(java.util.Locale.ROOT))).block(T).stream()
+        .map(r -> SqliteDriver.message(r, queueName)).toList();
   }
 
   @Test

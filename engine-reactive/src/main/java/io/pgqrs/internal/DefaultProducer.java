@@ -117,8 +117,13 @@ final class DefaultProducer implements Producer {
           return Mono.error(new InvalidArgumentException("dedupKey", "dedup key of message " + i + " must have 1 to "
               + MAX_DEDUP_KEY + " characters, without NUL or lone surrogates (the store cannot keep them exactly)"));
         }
+        String group = m.groupKey();
+        if (group != null && StoredText.unstorableAt(group) >= 0) {
+          return Mono.error(new InvalidArgumentException("groupKey", "group key of message " + i
+              + " has a lone surrogate (the store cannot keep it exactly)"));
+        }
         rows.add(new StoreParams.NewRow(validator.toCheckedJson(queue, i, m.payload()), m.delay(), m.visibleAt(),
-            key, m.priority()));
+            key, m.priority(), group));
       }
       if (bucket != null) {
         if (rows.size() > bucket.capacity()) {

@@ -429,7 +429,7 @@ public final class Engine implements Store {
         }
       }, () -> driver.createQueue(new StoreParams.CreateQueue(name,
           options.maxAttempts() != null ? options.maxAttempts() : config.maxAttempts(), options.maxLeased(),
-          options.maxClaimsPerSecond(), null)));
+          options.maxClaimsPerSecond(), null, options.maxLeasedPerKey())));
     }
 
     @Override
@@ -440,7 +440,7 @@ public final class Engine implements Store {
           throw new InvalidArgumentException("options", "options must not be null");
         }
       }, () -> driver.configureQueue(new StoreParams.ConfigureQueue(name, options.maxAttempts(), options.maxLeased(),
-              options.maxClaimsPerSecond()))
+              options.maxClaimsPerSecond(), options.maxLeasedPerKey()))
           .switchIfEmpty(Mono.error(() -> queueNotFound(name))));
     }
 

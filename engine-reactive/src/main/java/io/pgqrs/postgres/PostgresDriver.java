@@ -382,12 +382,14 @@ final class PostgresDriver implements StoreDriver {
         row.get(prefix + "dedup_key", String.class),
         row.get(prefix + "last_error", String.class),
         row.get(prefix + "archived_at", Instant.class),
-        row.get(prefix + "dead_at", Instant.class));
+        row.get(prefix + "dead_at", Instant.class),
+        row.get(prefix + "group_key", String.class));
   }
 
   private static QueueInfo queue(Row row) {
     return new QueueInfo(longValue(row, "id"), text(row, "name"), intValue(row, "max_attempts"),
-        instant(row, "created_at"), row.get("max_leased", Integer.class), row.get("claim_rate", Integer.class));
+        instant(row, "created_at"), row.get("max_leased", Integer.class), row.get("claim_rate", Integer.class),
+        row.get("max_leased_per_key", Integer.class));
   }
 
   private static WorkerInfo worker(Row row) {
@@ -470,7 +472,8 @@ final class PostgresDriver implements StoreDriver {
   @Override
   public Mono<QueueInfo> createQueue(StoreParams.CreateQueue p) {
     return one("create queue", sql.get("create_queue"), PostgresDriver::queue, opt(p.now(), Instant.class), p.queue(),
-            p.maxAttempts(), opt(p.maxLeased(), Integer.class), opt(p.maxClaimsPerSecond(), Integer.class))
+            p.maxAttempts(), opt(p.maxLeased(), Integer.class), opt(p.maxClaimsPerSecond(), Integer.class),
+            opt(p.maxLeasedPerKey(), Integer.class))
         .switchIfEmpty(Mono.error(() ->
             new QueueAlreadyExistsException(p.queue(), "queue '" + p.queue() + "' exists already")));
   }
@@ -479,7 +482,7 @@ final class PostgresDriver implements StoreDriver {
   public Mono<QueueInfo> configureQueue(StoreParams.ConfigureQueue p) {
     return one("configure queue", sql.get("configure_queue"), PostgresDriver::queue, p.queue(),
         opt(p.maxAttempts(), Integer.class), opt(p.maxLeased(), Integer.class),
-        opt(p.maxClaimsPerSecond(), Integer.class));
+        opt(p.maxClaimsPerSecond(), Integer.class), opt(p.maxLeasedPerKey(), Integer.class));
   }
 
   @Override
@@ -547,6 +550,7 @@ final class PostgresDriver implements StoreDriver {
     Long[] visibleMicros = new Long[n];
     String[] keys = new String[n];
     Integer[] priorities = new Integer[n];
+    String[] groups = new String[n];
     for (int i = 0; i < n; i++) {
       StoreParams.NewRow row = p.rows().get(i);
       payloads[i] = row.payloadJson();
@@ -554,13 +558,14 @@ final class PostgresDriver implements StoreDriver {
       visibleMicros[i] = visibleMicros(row.visibleAt());
       keys[i] = row.dedupKey();
       priorities[i] = row.priority();
+      groups[i] = row.groupKey();
     }
     record Inserted(@Nullable Long queueId, @Nullable Long id, @Nullable String key) {}
     return on.run("enqueue", c -> rows(c, sql.get("enqueue"),
             row -> new Inserted(row.get("queue_id", Long.class), row.get("id", Long.class),
                 row.get("dedup_key", String.class)),
             opt(p.now(), Instant.class), p.queue(), payloads, delays, visibleMicros, keys, priorities,
-            notifyInStatement ? PostgresListener.channel(schema, p.queue()) : new Null(String.class))
+            notifyInStatement ? PostgresListener.channel(schema, p.queue()) : new Null(String.class), groups)
         .collectList()
         .flatMap(inserted -> {
           Long queueId = inserted.get(0).queueId();
@@ -620,10 +625,35 @@ final class PostgresDriver implements StoreDriver {
         }));
   }
 
+  /**
+   * The queues last seen with a per-key limit, so their claims go to claim_fair at once. Only a
+   * guess: either statement tells from the queue row whether it was the right one (a claim that
+   * was not takes nothing), and the other runs then.
+   */
+  private final Map<String, Boolean> perKeyQueues = new java.util.concurrent.ConcurrentHashMap<>();
+
   @Override
   public Mono<StoreResults.Claimed> claim(StoreParams.Claim p) {
-    return claimRows("claim", sql.get("claim"), p, row -> null).map(StoreResults.ClaimedRuns::claimed);
+    boolean guess = perKeyQueues.containsKey(p.queue());
+    return claimOnce(p, guess)
+        .flatMap(first -> first.perKey() == guess ? Mono.just(first) : claimOnce(p, first.perKey()))
+        .map(r -> r.runs().claimed());
   }
+
+  /** One claim statement: claim_fair (after locking the queue row, in one transaction) or claim. */
+  private Mono<ClaimRun> claimOnce(StoreParams.Claim p, boolean fair) {
+    return claimRows("claim", fair ? sql.get("claim_fair") : sql.get("claim"), p, row -> null, fair)
+        .doOnNext(r -> {
+          if (r.perKey()) {
+            perKeyQueues.put(p.queue(), Boolean.TRUE);
+          } else {
+            perKeyQueues.remove(p.queue());
+          }
+        });
+  }
+
+  /** A claim statement's result, and whether the queue has a per-key limit (claim and claim_fair tell). */
+  private record ClaimRun(StoreResults.ClaimedRuns runs, boolean perKey) {}
 
   @Override
   public Mono<StoreResults.ClaimedRuns> claimRuns(StoreParams.ClaimRuns p) {
@@ -635,14 +665,18 @@ final class PostgresDriver implements StoreDriver {
       Instant deadline = run.deadline();
       return new StoreResults.RunBegun(run, deadline == null ? null : until(instant(row, "r_now"), deadline),
           history(row.get("r_history", String.class)));
-    }, sources(p.begin()), targets(p.begin()));
+    }, false, sources(p.begin()), targets(p.begin())).map(ClaimRun::runs);
   }
 
-  /** Runs a claim statement; {@code begun} reads a claimed row's begun run, or null. */
-  private Mono<StoreResults.ClaimedRuns> claimRows(String op, String text, StoreParams.Claim p,
-      Function<Row, StoreResults.@Nullable RunBegun> begun, Object... extra) {
+  /**
+   * Runs a claim statement; {@code begun} reads a claimed row's begun run, or null. With
+   * {@code lockFirst} the statement runs in a transaction that first locks the queue row, so its
+   * snapshot is taken after every claim it waited for committed.
+   */
+  private Mono<ClaimRun> claimRows(String op, String text, StoreParams.Claim p,
+      Function<Row, StoreResults.@Nullable RunBegun> begun, boolean lockFirst, Object... extra) {
     record Claimed(String kind, @Nullable Message message, StoreResults.@Nullable RunBegun begun,
-        @Nullable Long restMicros) {}
+        @Nullable Long restMicros, boolean perKey) {}
     Object[] args = new Object[5 + extra.length];
     args[0] = opt(p.now(), Instant.class);
     args[1] = p.queue();
@@ -650,15 +684,19 @@ final class PostgresDriver implements StoreDriver {
     args[3] = opt(p.workerId(), Long.class);
     args[4] = millis(p.lease());
     System.arraycopy(extra, 0, args, 5, extra.length);
-    return withConnection(op, c -> rows(c, text,
-            row -> {
-              String kind = text(row, "kind");
-              return kind.equals("q") ? new Claimed(kind, null, null, row.get("rest_us", Long.class))
-                  : new Claimed(kind, message(row), kind.equals("c") ? begun.apply(row) : null, null);
-            }, args)
-        .collectList()
-        .flatMap(all -> {
-          if (all.stream().noneMatch(r -> r.kind().equals("q"))) {
+    Function<Connection, Flux<Claimed>> claim = c -> rows(c, text,
+        row -> {
+          String kind = text(row, "kind");
+          return kind.equals("q") ? new Claimed(kind, null, null, row.get("rest_us", Long.class),
+                  row.getMetadata().contains("per_key") && row.get("per_key", Integer.class) != null)
+              : new Claimed(kind, message(row), kind.equals("c") ? begun.apply(row) : null, null, false);
+        }, args);
+    Mono<List<Claimed>> all = lockFirst
+        ? inTransaction(op, c -> rows(c, sql.get("lock_queue"), row -> 1, p.queue()).then(claim.apply(c).collectList()))
+        : withConnection(op, c -> claim.apply(c).collectList()).singleOrEmpty();
+    return all
+        .flatMap(rows -> {
+          if (rows.stream().noneMatch(r -> r.kind().equals("q"))) {
             return Mono.error(queueNotFound(p.queue()));
           }
           // The rows come in the order the claim selected them (priority, then visibility, then id).
@@ -666,10 +704,12 @@ final class PostgresDriver implements StoreDriver {
           List<Message> dead = new ArrayList<>();
           Map<Long, StoreResults.RunBegun> runs = new HashMap<>();
           Duration rest = null;
-          for (Claimed r : all) {
+          boolean perKey = false;
+          for (Claimed r : rows) {
             Message m = r.message();
             if (m == null) {
               rest = r.restMicros() == null ? null : Duration.of(r.restMicros(), ChronoUnit.MICROS);
+              perKey = r.perKey();
               continue;
             }
             (r.kind().equals("c") ? claimed : dead).add(m);
@@ -677,9 +717,9 @@ final class PostgresDriver implements StoreDriver {
               runs.put(m.id(), r.begun());
             }
           }
-          return Mono.just(new StoreResults.ClaimedRuns(new StoreResults.Claimed(claimed, dead, rest), runs));
-        }))
-        .singleOrEmpty();
+          return Mono.just(new ClaimRun(
+              new StoreResults.ClaimedRuns(new StoreResults.Claimed(claimed, dead, rest), runs), perKey));
+        });
   }
 
   @Override

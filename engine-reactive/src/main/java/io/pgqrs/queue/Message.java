@@ -22,6 +22,7 @@ import org.jspecify.annotations.Nullable;
  * @param lastError the error recorded by the last release or dead-lettering, if any
  * @param archivedAt when it was archived, for archived messages
  * @param deadAt when it was dead-lettered, for dead messages
+ * @param groupKey the group key given at enqueue ({@link NewMessage#withGroupKey(String)}), if any
  */
 public record Message(
     long id,
@@ -37,7 +38,34 @@ public record Message(
     @Nullable String dedupKey,
     @Nullable String lastError,
     @Nullable Instant archivedAt,
-    @Nullable Instant deadAt) {
+    @Nullable Instant deadAt,
+    @Nullable String groupKey) {
+
+  /**
+   * A message without a group key.
+   *
+   * @param id the message id
+   * @param queue the queue name
+   * @param payload the JSON object that was enqueued
+   * @param state where the message is in its lifecycle
+   * @param priority higher is claimed first
+   * @param attempts how many times the message has been claimed
+   * @param enqueuedAt when it was enqueued
+   * @param visibleAt when it may next be claimed
+   * @param leaseToken the token of the current or last lease, or null
+   * @param leaseOwner the worker id that holds (or last held) the lease, or null
+   * @param dedupKey the deduplication key, or null
+   * @param lastError the last recorded error, or null
+   * @param archivedAt when it was archived, or null
+   * @param deadAt when it was dead-lettered, or null
+   */
+  public Message(long id, String queue, JsonNode payload, MessageState state, int priority, int attempts,
+      Instant enqueuedAt, Instant visibleAt, @Nullable UUID leaseToken, @Nullable Long leaseOwner,
+      @Nullable String dedupKey, @Nullable String lastError, @Nullable Instant archivedAt,
+      @Nullable Instant deadAt) {
+    this(id, queue, payload, state, priority, attempts, enqueuedAt, visibleAt, leaseToken, leaseOwner, dedupKey,
+        lastError, archivedAt, deadAt, null);
+  }
 
   /**
    * The lease this message was claimed under, for passing to archive, delete, release or extend.

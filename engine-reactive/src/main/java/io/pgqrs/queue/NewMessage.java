@@ -17,19 +17,42 @@ import org.jspecify.annotations.Nullable;
  * @param dedupKey while a live message of the queue has this key, enqueueing again inserts nothing
  *     and returns the existing id; null for no deduplication
  * @param priority higher is claimed first; default 0
+ * @param groupKey the group (a tenant, say) the message belongs to, for a queue with per-key
+ *     fairness ({@link QueueOptions#maxLeasedPerKey()}); null for none. 1 to
+ *     {@link #MAX_GROUP_KEY} characters, not blank, without control characters
  */
 public record NewMessage(
     Object payload,
     @Nullable Duration delay,
     @Nullable Instant visibleAt,
     @Nullable String dedupKey,
-    int priority) {
+    int priority,
+    @Nullable String groupKey) {
+
+  /** The most characters a group key may have. */
+  public static final int MAX_GROUP_KEY = 256;
+
+  /**
+   * A message without a group key.
+   *
+   * @param payload the payload
+   * @param delay the delay, or null
+   * @param visibleAt the instant it becomes claimable, or null
+   * @param dedupKey the dedup key, or null
+   * @param priority the priority
+   * @throws InvalidArgumentException as the canonical constructor
+   */
+  public NewMessage(Object payload, @Nullable Duration delay, @Nullable Instant visibleAt,
+      @Nullable String dedupKey, int priority) {
+    this(payload, delay, visibleAt, dedupKey, priority, null);
+  }
 
   /**
    * Checks the combination of fields.
    *
    * @throws NullPointerException if {@code payload} is null
-   * @throws InvalidArgumentException if both a delay and an instant are given, or the delay is negative
+   * @throws InvalidArgumentException if both a delay and an instant are given, the delay is negative,
+   *     or the group key is blank, too long or has a control character
    */
   public NewMessage {
     Objects.requireNonNull(payload, "payload");
@@ -38,6 +61,11 @@ public record NewMessage(
     }
     if (delay != null && delay.isNegative()) {
       throw new InvalidArgumentException("delay", "delay must not be negative, got " + delay);
+    }
+    if (groupKey != null && (groupKey.isBlank() || groupKey.length() > MAX_GROUP_KEY
+        || groupKey.chars().anyMatch(Character::isISOControl))) {
+      throw new InvalidArgumentException("groupKey", "group key must have 1 to " + MAX_GROUP_KEY
+          + " characters, not all blank and without control characters");
     }
   }
 
@@ -59,7 +87,7 @@ public record NewMessage(
    * @throws InvalidArgumentException if the delay is negative
    */
   public NewMessage withDelay(Duration delay) {
-    return new NewMessage(payload, delay, null, dedupKey, priority);
+    return new NewMessage(payload, delay, null, dedupKey, priority, groupKey);
   }
 
   /**
@@ -69,7 +97,7 @@ public record NewMessage(
    * @return the copy
    */
   public NewMessage withVisibleAt(Instant at) {
-    return new NewMessage(payload, null, at, dedupKey, priority);
+    return new NewMessage(payload, null, at, dedupKey, priority, groupKey);
   }
 
   /**
@@ -79,7 +107,7 @@ public record NewMessage(
    * @return the copy
    */
   public NewMessage withDedupKey(String key) {
-    return new NewMessage(payload, delay, visibleAt, key, priority);
+    return new NewMessage(payload, delay, visibleAt, key, priority, groupKey);
   }
 
   /**
@@ -89,6 +117,20 @@ public record NewMessage(
    * @return the copy
    */
   public NewMessage withPriority(int newPriority) {
-    return new NewMessage(payload, delay, visibleAt, dedupKey, newPriority);
+    return new NewMessage(payload, delay, visibleAt, dedupKey, newPriority, groupKey);
+  }
+
+  /**
+   * A copy carrying a group key, for per-key fairness ({@link QueueOptions#maxLeasedPerKey()}).
+   *
+   * @param key 1 to {@link #MAX_GROUP_KEY} characters, not blank, without control characters
+   * @return the copy
+   * @throws InvalidArgumentException if the key is null, blank, too long or has a control character
+   */
+  public NewMessage withGroupKey(String key) {
+    if (key == null) {
+      throw new InvalidArgumentException("groupKey", "group key must not be null");
+    }
+    return new NewMessage(payload, delay, visibleAt, dedupKey, priority, key);
   }
 }

@@ -23,19 +23,32 @@ import org.jspecify.annotations.Nullable;
  * due, and consumers wait until then instead of polling. It is distinct from a producer's
  * {@code RateLimit}, which limits enqueues of one producer.
  *
+ * <p>{@code maxLeasedPerKey} is per-key fairness: at most that many messages of one group key
+ * ({@link NewMessage#withGroupKey(String)}) are leased at once, over every engine, and a claim takes
+ * messages round-robin across keys: the first claimable message of each key before the second of
+ * any key, the keys in the claim order (priority, then due time, then id) of their first claimable
+ * message, so one key's burst does not starve the others. The messages without a group key form
+ * one group of their own, limited and ordered like a key. Such a queue is claimed under a lock of
+ * its row, as a limited one is; unset costs a claim nothing. Workflow run claims do not apply it.
+ *
  * @param maxAttempts deliveries after which a message is dead-lettered at its next claim, or null
  *     for the engine's default (at create) or the queue's current value (at configure)
  * @param maxLeased the most messages of the queue leased at once, or null for no limit
  * @param maxClaimsPerSecond the most messages of the queue claimed per second, or null for no limit
+ * @param maxLeasedPerKey the most messages of one group key leased at once, or null for no per-key
+ *     limit (and no round-robin)
  */
 public record QueueOptions(@Nullable Integer maxAttempts, @Nullable Integer maxLeased,
-    @Nullable Integer maxClaimsPerSecond) {
+    @Nullable Integer maxClaimsPerSecond, @Nullable Integer maxLeasedPerKey) {
 
   /** The highest max attempts a queue may have. */
   public static final int MAX_ATTEMPTS_LIMIT = 1_000_000;
 
   /** The highest concurrency limit a queue may have. */
   public static final int MAX_LEASED_LIMIT = 1_000_000;
+
+  /** The highest per-key concurrency limit a queue may have. */
+  public static final int MAX_LEASED_PER_KEY_LIMIT = 1_000_000;
 
   /** The highest claim rate a queue may have, per second. */
   public static final int MAX_CLAIMS_PER_SECOND_LIMIT = 1_000_000;
@@ -49,6 +62,20 @@ public record QueueOptions(@Nullable Integer maxAttempts, @Nullable Integer maxL
     check("maxAttempts", maxAttempts, MAX_ATTEMPTS_LIMIT);
     check("maxLeased", maxLeased, MAX_LEASED_LIMIT);
     check("maxClaimsPerSecond", maxClaimsPerSecond, MAX_CLAIMS_PER_SECOND_LIMIT);
+    check("maxLeasedPerKey", maxLeasedPerKey, MAX_LEASED_PER_KEY_LIMIT);
+  }
+
+  /**
+   * Options without a per-key limit.
+   *
+   * @param maxAttempts deliveries after which a message is dead-lettered, or null
+   * @param maxLeased the most messages leased at once, or null for no limit
+   * @param maxClaimsPerSecond the most messages claimed per second, or null for no limit
+   * @throws InvalidArgumentException if a value is out of range
+   */
+  public QueueOptions(@Nullable Integer maxAttempts, @Nullable Integer maxLeased,
+      @Nullable Integer maxClaimsPerSecond) {
+    this(maxAttempts, maxLeased, maxClaimsPerSecond, null);
   }
 
   /**
@@ -59,7 +86,7 @@ public record QueueOptions(@Nullable Integer maxAttempts, @Nullable Integer maxL
    * @throws InvalidArgumentException if a value is out of range
    */
   public QueueOptions(@Nullable Integer maxAttempts, @Nullable Integer maxLeased) {
-    this(maxAttempts, maxLeased, null);
+    this(maxAttempts, maxLeased, null, null);
   }
 
   private static void check(String name, @Nullable Integer value, int max) {
@@ -74,7 +101,7 @@ public record QueueOptions(@Nullable Integer maxAttempts, @Nullable Integer maxL
    * @return the options
    */
   public static QueueOptions defaults() {
-    return new QueueOptions(null, null, null);
+    return new QueueOptions(null, null, null, null);
   }
 
   /**
@@ -91,8 +118,23 @@ public record QueueOptions(@Nullable Integer maxAttempts, @Nullable Integer maxL
     private @Nullable Integer maxAttempts;
     private @Nullable Integer maxLeased;
     private @Nullable Integer maxClaimsPerSecond;
+    private @Nullable Integer maxLeasedPerKey;
 
     private Builder() {}
+
+    /**
+     * Sets per-key fairness: the most messages of one group key leased at once, and round-robin
+     * claims across keys (see {@link QueueOptions}).
+     *
+     * @param maxLeasedPerKey 1 to {@link #MAX_LEASED_PER_KEY_LIMIT}
+     * @return this builder
+     * @throws InvalidArgumentException if out of range
+     */
+    public Builder maxLeasedPerKey(int maxLeasedPerKey) {
+      check("maxLeasedPerKey", maxLeasedPerKey, MAX_LEASED_PER_KEY_LIMIT);
+      this.maxLeasedPerKey = maxLeasedPerKey;
+      return this;
+    }
 
     /**
      * Sets the consumer-side rate limit: the most messages of the queue claimed per second.
@@ -149,7 +191,7 @@ public record QueueOptions(@Nullable Integer maxAttempts, @Nullable Integer maxL
      * @return the options
      */
     public QueueOptions build() {
-      return new QueueOptions(maxAttempts, maxLeased, maxClaimsPerSecond);
+      return new QueueOptions(maxAttempts, maxLeased, maxClaimsPerSecond, maxLeasedPerKey);
     }
   }
 }

@@ -92,7 +92,13 @@ public interface StoreDriver {
    * ends. A claim on a queue with a claim rate ({@code maxClaimsPerSecond}) takes no more than the
    * whole tokens of the queue's bucket (refilled at the rate, holding at most one second's), and
    * when it leaves less than one token its {@code untilNextVisible()} is at least the time until
-   * the next one.
+   * the next one. A claim ({@link #claim}, not {@link #claimRuns}) on a queue with a per-key limit
+   * ({@code maxLeasedPerKey}) leases no more of a group key (the messages without one are a group)
+   * than the limit less that key's live leases, counted consistently with every concurrent claim,
+   * and takes the messages round-robin: the first claimable message of each key before the second
+   * of any, the keys in the claim order of their first claimable message; when it took less than
+   * its room, its {@code untilNextVisible()} is the time until the first live message it left
+   * becomes visible or the first lease it granted ends (zero if it filled its room).
    *
    * @param p the parameters
    * @return the queue as changed, or empty if there is none

@@ -29,9 +29,25 @@ public final class StoreParams {
    * @param maxLeased the most messages of the queue leased at once, or null for no limit
    * @param maxClaimsPerSecond the most messages of the queue claimed per second, or null for no limit
    * @param now the clock override, or null
+   * @param maxLeasedPerKey the most messages of one group key leased at once (claimed round-robin
+   *     across keys), or null for none
    */
   public record CreateQueue(String queue, int maxAttempts, @Nullable Integer maxLeased,
-      @Nullable Integer maxClaimsPerSecond, @Nullable Instant now) {
+      @Nullable Integer maxClaimsPerSecond, @Nullable Instant now, @Nullable Integer maxLeasedPerKey) {
+    /**
+     * A queue without a per-key limit.
+     *
+     * @param queue the queue name
+     * @param maxAttempts deliveries before dead-lettering
+     * @param maxLeased the most messages leased at once, or null
+     * @param maxClaimsPerSecond the most messages claimed per second, or null
+     * @param now the clock override, or null
+     */
+    public CreateQueue(String queue, int maxAttempts, @Nullable Integer maxLeased,
+        @Nullable Integer maxClaimsPerSecond, @Nullable Instant now) {
+      this(queue, maxAttempts, maxLeased, maxClaimsPerSecond, now, null);
+    }
+
     /**
      * A queue without a concurrency limit.
      *
@@ -40,7 +56,7 @@ public final class StoreParams {
      * @param now the clock override, or null
      */
     public CreateQueue(String queue, int maxAttempts, @Nullable Instant now) {
-      this(queue, maxAttempts, null, null, now);
+      this(queue, maxAttempts, null, null, now, null);
     }
   }
 
@@ -52,9 +68,23 @@ public final class StoreParams {
    * @param maxLeased the new concurrency limit (the most messages leased at once), or null for none
    * @param maxClaimsPerSecond the new claim rate limit, or null for none; a changed rate starts
    *     with a full bucket (one second's claims)
+   * @param maxLeasedPerKey the new per-key limit, or null for none
    */
   public record ConfigureQueue(String queue, @Nullable Integer maxAttempts, @Nullable Integer maxLeased,
-      @Nullable Integer maxClaimsPerSecond) {
+      @Nullable Integer maxClaimsPerSecond, @Nullable Integer maxLeasedPerKey) {
+    /**
+     * Changes the options but the per-key limit, which it removes.
+     *
+     * @param queue the queue name
+     * @param maxAttempts the new max attempts, or null to keep the queue's
+     * @param maxLeased the new concurrency limit, or null for none
+     * @param maxClaimsPerSecond the new claim rate limit, or null for none
+     */
+    public ConfigureQueue(String queue, @Nullable Integer maxAttempts, @Nullable Integer maxLeased,
+        @Nullable Integer maxClaimsPerSecond) {
+      this(queue, maxAttempts, maxLeased, maxClaimsPerSecond, null);
+    }
+
     /**
      * Changes the max attempts and the concurrency limit, and removes any claim rate limit.
      *
@@ -63,7 +93,7 @@ public final class StoreParams {
      * @param maxLeased the new concurrency limit, or null for none
      */
     public ConfigureQueue(String queue, @Nullable Integer maxAttempts, @Nullable Integer maxLeased) {
-      this(queue, maxAttempts, maxLeased, null);
+      this(queue, maxAttempts, maxLeased, null, null);
     }
   }
 
@@ -83,10 +113,25 @@ public final class StoreParams {
    * @param visibleAt absolute visibility, or null (at most one of delay and visibleAt is set)
    * @param dedupKey dedup key, or null
    * @param priority priority
+   * @param groupKey the group key, or null
    */
   public record NewRow(
       String payloadJson, @Nullable Duration delay, @Nullable Instant visibleAt, @Nullable String dedupKey,
-      int priority) {}
+      int priority, @Nullable String groupKey) {
+    /**
+     * A row without a group key.
+     *
+     * @param payloadJson the payload, serialized JSON object text
+     * @param delay delay relative to the store's now, or null
+     * @param visibleAt absolute visibility, or null
+     * @param dedupKey dedup key, or null
+     * @param priority priority
+     */
+    public NewRow(String payloadJson, @Nullable Duration delay, @Nullable Instant visibleAt,
+        @Nullable String dedupKey, int priority) {
+      this(payloadJson, delay, visibleAt, dedupKey, priority, null);
+    }
+  }
 
   /**
    * Inserts messages, all or none.

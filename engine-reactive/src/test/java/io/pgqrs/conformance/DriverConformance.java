@@ -793,6 +793,120 @@ public abstract class DriverConformance {
         .isEmpty();
   }
 
+  /** A queue with per-key fairness: at most {@code perKey} leased per group key. */
+  private String perKeyQueue(int perKey, Instant t) {
+    String q = Rows.uniqueName("q");
+    QueueInfo created = driver.createQueue(new StoreParams.CreateQueue(q, Rows.MAX_ATTEMPTS, null, null, t, perKey))
+        .block(T);
+    assertThat(created.maxLeasedPerKey()).isEqualTo(perKey);
+    assertThat(driver.findQueue(q).block(T)).isEqualTo(created);
+    return q;
+  }
+
+  /** Enqueues one message per key given, in order (null: no group key); their ids. */
+  private List<Long> enqueueGrouped(String q, Instant t, @Nullable String... keys) {
+    List<StoreParams.NewRow> batch = new ArrayList<>();
+    for (int i = 0; i < keys.length; i++) {
+      batch.add(new StoreParams.NewRow(Rows.payload(i), null, null, null, 0, keys[i]));
+    }
+    return driver.enqueue(new StoreParams.Enqueue(q, batch, t)).block(T).stream()
+        .map(StoreResults.Enqueued::id).toList();
+  }
+
+  @Test
+  void aFairClaimTakesTheFirstMessageOfEveryKeyBeforeTheSecondOfAny() {
+    Instant t = start();
+    String q = perKeyQueue(5, t);
+    List<Long> ids = enqueueGrouped(q, t, "a", "a", "a", "a", "b", null, "b", "c");
+    StoreResults.Claimed claimed = claim(q, 10, t);
+    // Keys in the order of their first message (a, b, no key, c), then each key's next, in turn.
+    assertThat(ids(claimed.claimed())).containsExactly(ids.get(0), ids.get(4), ids.get(5), ids.get(7),
+        ids.get(1), ids.get(6), ids.get(2), ids.get(3));
+    assertThat(claimed.claimed()).extracting(Message::groupKey)
+        .containsExactly("a", "b", null, "c", "a", "b", "a", "a");
+    assertThat(claimed.untilNextVisible()).as("nothing left").isNull();
+    assertThat(find(ids.get(4)).groupKey()).isEqualTo("b");
+    assertThat(find(ids.get(5)).groupKey()).isNull();
+  }
+
+  @Test
+  void aFairClaimOrdersTheKeysByTheirFirstClaimableMessageAndStopsAtTheClaimSize() {
+    Instant t = start();
+    String q = perKeyQueue(5, t);
+    List<Long> ids = enqueueGrouped(q, t, "x", "x", "y", "z");
+    driver.enqueue(new StoreParams.Enqueue(q,
+        List.of(new StoreParams.NewRow(Rows.payload(9), null, null, null, 5, "z")), t)).block(T);
+    // z's priority-5 message is the first in claim order, so z goes first; then x, then y.
+    StoreResults.Claimed two = claim(q, 2, t);
+    assertThat(two.claimed()).extracting(Message::groupKey).containsExactly("z", "x");
+    assertThat(two.untilNextVisible()).as("more to claim").isEqualTo(Duration.ZERO);
+    assertThat(claim(q, 10, t).claimed()).extracting(Message::id)
+        .containsExactly(ids.get(1), ids.get(2), ids.get(3));
+  }
+
+  @Test
+  void aFairClaimLeasesNoMoreThanTheLimitPerKeyAndAFreedLeaseLetsTheKeyClaimAgain() {
+    Instant t = start();
+    String q = perKeyQueue(2, t);
+    List<Long> ids = enqueueGrouped(q, t, "a", "a", "a", "a", "b");
+    StoreResults.Claimed first = claim(q, 10, t);
+    assertThat(ids(first.claimed())).containsExactly(ids.get(0), ids.get(4), ids.get(1));
+    // a's two left are visible, but a is at its limit until a lease ends.
+    assertThat(first.untilNextVisible()).isEqualTo(LEASE);
+    StoreResults.Claimed atTheLimit = claim(q, 10, t.plusSeconds(1));
+    assertThat(atTheLimit.claimed()).isEmpty();
+    assertThat(atTheLimit.untilNextVisible()).isEqualTo(LEASE.minusSeconds(1));
+    Message a0 = first.claimed().get(0);
+    assertThat(driver.archive(ref(a0, t.plusSeconds(1))).block(T)).isTrue();
+    assertThat(claimedIds(q, 10, t.plusSeconds(1))).as("the archived lease's slot").containsExactly(ids.get(2));
+    assertThat(claim(q, 10, t.plusSeconds(1)).claimed()).isEmpty();
+    // Every lease ends: a's last message and the expired one of a (back at its place) are due.
+    Instant afterExpiry = t.plusSeconds(1).plus(LEASE).plusMillis(500);
+    StoreResults.Claimed again = claim(q, 10, afterExpiry);
+    assertThat(again.claimed()).extracting(Message::groupKey).containsExactly("a", "b", "a");
+    assertThat(ids(again.claimed())).containsExactly(ids.get(1), ids.get(4), ids.get(2));
+  }
+
+  @Test
+  void theMessagesWithoutAGroupKeyAreOneGroupUnderTheLimitPerKey() {
+    Instant t = start();
+    String q = perKeyQueue(1, t);
+    List<Long> ids = enqueueGrouped(q, t, null, null, null, "x", "x");
+    assertThat(ids(claim(q, 10, t).claimed())).containsExactly(ids.get(0), ids.get(3));
+    assertThat(claim(q, 10, t).claimed()).isEmpty();
+  }
+
+  @Test
+  void configureQueueSetsAndRemovesTheLimitPerKey() {
+    Instant t = start();
+    String q = rows.queue(t);
+    List<Long> ids = enqueueGrouped(q, t, "a", "a", "a", "b");
+    QueueInfo fair = driver.configureQueue(new StoreParams.ConfigureQueue(q, null, null, null, 1)).block(T);
+    assertThat(fair.maxLeasedPerKey()).isEqualTo(1);
+    assertThat(driver.findQueue(q).block(T)).isEqualTo(fair);
+    assertThat(ids(claim(q, 10, t).claimed())).containsExactly(ids.get(0), ids.get(3));
+    QueueInfo plain = driver.configureQueue(new StoreParams.ConfigureQueue(q, null, null, null, null)).block(T);
+    assertThat(plain.maxLeasedPerKey()).isNull();
+    assertThat(ids(claim(q, 10, t).claimed())).as("no limit per key").containsExactly(ids.get(1), ids.get(2));
+  }
+
+  @Test
+  void aGroupKeyAndALimitPerKeyAreValidated() {
+    io.pgqrs.queue.NewMessage m = io.pgqrs.queue.NewMessage.of(json("{}"));
+    assertThat(m.withGroupKey("tenant-1").groupKey()).isEqualTo("tenant-1");
+    assertThat(m.withGroupKey("k".repeat(256)).groupKey()).hasSize(256);
+    for (String bad : new String[] {"", "  ", "k".repeat(257), "a\u0000b", "a\nb", null}) {
+      org.assertj.core.api.Assertions.assertThatThrownBy(() -> m.withGroupKey(bad))
+          .isInstanceOf(InvalidArgumentException.class);
+    }
+    org.assertj.core.api.Assertions.assertThatThrownBy(() -> io.pgqrs.queue.QueueOptions.builder().maxLeasedPerKey(0))
+        .isInstanceOf(InvalidArgumentException.class);
+    org.assertj.core.api.Assertions.assertThatThrownBy(() -> new io.pgqrs.queue.QueueOptions(null, null, null,
+            io.pgqrs.queue.QueueOptions.MAX_LEASED_PER_KEY_LIMIT + 1))
+        .isInstanceOf(InvalidArgumentException.class);
+    assertThat(io.pgqrs.queue.QueueOptions.builder().maxLeasedPerKey(3).build().maxLeasedPerKey()).isEqualTo(3);
+  }
+
   // ---------------------------------------------------------------- lease operations
 
   @Test

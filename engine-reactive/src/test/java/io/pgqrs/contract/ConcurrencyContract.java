@@ -146,6 +146,59 @@ public abstract class ConcurrencyContract extends StoreContract {
   }
 
   @Test
+  void aLimitPerKeyHoldsAcrossEnginesAndEveryMessageIsHandledOnce() {
+    int perKey = 2;
+    int keys = 3;
+    String q = newQueue();
+    store.queues().configure(q, QueueOptions.builder().maxLeasedPerKey(perKey).build()).block(T);
+    int total = 60;
+    producer(q).enqueuePayloads(IntStream.range(0, total)
+        .mapToObj(i -> (Object) io.pgqrs.queue.NewMessage.of(payload(i)).withGroupKey("k" + i % keys))
+        .toList()).block(T);
+    List<Store> engines = new ArrayList<>();
+    for (int i = 0; i < 3; i++) {
+      engines.add(openAnotherEngine());
+    }
+    // Held per key: claimed and not yet being archived, counted after the claim returns and before
+    // the archive is sent, so it never exceeds what the store holds leased of that key.
+    Map<String, AtomicInteger> held = new ConcurrentHashMap<>();
+    AtomicInteger mostHeldOfAKey = new AtomicInteger();
+    Set<Long> seen = ConcurrentHashMap.newKeySet();
+    AtomicInteger duplicates = new AtomicInteger();
+    try {
+      Flux.range(0, engines.size() * 2)
+          .flatMap(i -> {
+            Store engine = engines.get(i % engines.size());
+            return engine.messages().claim(q, 3, Duration.ofMinutes(5), null)
+                .flatMap(batch -> {
+                  for (Message m : batch) {
+                    assertThat(m.groupKey()).isNotNull();
+                    int now = held.computeIfAbsent(m.groupKey(), k -> new AtomicInteger()).incrementAndGet();
+                    mostHeldOfAKey.accumulateAndGet(now, Math::max);
+                    if (!seen.add(m.id())) {
+                      duplicates.incrementAndGet();
+                    }
+                  }
+                  for (Message m : batch) {
+                    held.get(m.groupKey()).decrementAndGet();
+                  }
+                  return engine.messages().archiveAll(batch.stream().map(Message::lease).toList());
+                })
+                .repeat(() -> seen.size() < total)
+                .then();
+          }, engines.size() * 2)
+          .then()
+          .block(Duration.ofMinutes(2));
+    } finally {
+      engines.stream().filter(e -> e != store).forEach(e -> e.close().block(T));
+    }
+    assertThat(duplicates).hasValue(0);
+    assertThat(seen).hasSize(total);
+    assertThat(mostHeldOfAKey.get()).isBetween(1, perKey);
+    assertThat(store.queues().metrics(q).block(T).archived()).isEqualTo(total);
+  }
+
+  @Test
   void aClaimRateHoldsAcrossEngines() {
     int rate = 5;
     String q = newQueue();

@@ -5,11 +5,11 @@
 
 -- name: _message_columns
 m.id, m.payload, m.state, m.priority, m.attempts, m.enqueued_at, m.visible_at, m.lease_token,
-m.lease_owner, m.dedup_key, m.last_error, m.archived_at, m.dead_at
+m.lease_owner, m.dedup_key, m.last_error, m.archived_at, m.dead_at, m.group_key
 
 -- name: _returning_message
 RETURNING id, payload, state, priority, attempts, enqueued_at, visible_at, lease_token, lease_owner,
-          dedup_key, last_error, archived_at, dead_at
+          dedup_key, last_error, archived_at, dead_at, group_key
 
 -- name: _fenced
 -- The lease fence: ?2 is the message, ?3 the lease token, and the lease must not have expired.
@@ -24,11 +24,12 @@ state = 'live' AND lease_token IS NOT NULL AND visible_at > n.now
 -- parameters to insert a batch at once. ?1 is the time lock_queue read, so all the messages of a
 -- batch have one enqueue time. ?5 is an absolute visibility, ?6 a delay (either may be NULL); a
 -- message is never visible before it was enqueued. A dedup conflict inserts nothing and returns no
--- row. The message is due (due_at, its place in the claim order) when it is first visible.
+-- row. The message is due (due_at, its place in the claim order) when it is first visible. ?8 is
+-- the group key or NULL.
 WITH n AS (SELECT coalesce(?1, {{_now}}) AS now),
 d AS (SELECT max(n.now, coalesce(?5, n.now + min(coalesce(?6, 0), {{_never}} - n.now))) AS due FROM n)
-INSERT INTO pgqrs_messages (queue_id, payload, priority, enqueued_at, visible_at, due_at, dedup_key)
-SELECT ?2, ?3, ?4, n.now, d.due, d.due, ?7
+INSERT INTO pgqrs_messages (queue_id, payload, priority, enqueued_at, visible_at, due_at, dedup_key, group_key)
+SELECT ?2, ?3, ?4, n.now, d.due, d.due, ?7, ?8
 FROM n, d WHERE true
 ON CONFLICT (queue_id, dedup_key) WHERE state = 'live' AND dedup_key IS NOT NULL DO NOTHING
 RETURNING id
@@ -48,6 +49,36 @@ SELECT id, attempts >= ?2 AS exhausted FROM pgqrs_messages
 WHERE queue_id = ?3 AND state = 'live' AND visible_at <= coalesce(?1, {{_now}})
 ORDER BY priority DESC, due_at, id
 LIMIT ?4
+
+-- name: fair_claim_candidates
+-- The candidates of a claim on a queue with per-key fairness: each key's (group_key's; the
+-- messages without one are a group of their own) claimable rows numbered in claim order
+-- (key_pos), at most ?4 of each key (no claim takes more), by key_pos and then claim order, so the
+-- first rows of the keys come in the order of the keys. The caller orders the later rows by their
+-- key's place (Turso has row_number but not first_value) and takes them while a key and the claim
+-- have room. SQLite reads every claimable row of the queue for the numbering (through the group
+-- index), but returns at most ?4 per key.
+SELECT id, exhausted, group_key, key_pos FROM (
+    SELECT id, attempts >= ?2 AS exhausted, group_key, priority, due_at,
+           row_number() OVER (PARTITION BY group_key ORDER BY priority DESC, due_at, id) AS key_pos
+    FROM pgqrs_messages
+    WHERE queue_id = ?3 AND state = 'live' AND visible_at <= coalesce(?1, {{_now}}))
+WHERE key_pos <= ?4
+ORDER BY key_pos, priority DESC, due_at, id
+
+-- name: key_leases_held
+-- The live leases of the queue ?2 at ?1 per group key, read by the claim of a queue with per-key
+-- fairness through the leased index.
+SELECT group_key, count(*) AS leases FROM pgqrs_messages
+WHERE queue_id = ?2 AND state = 'live' AND lease_token IS NOT NULL AND visible_at > ?1
+GROUP BY group_key
+
+-- name: fair_claim_left
+-- What a fair claim left (its taken rows ?3, a JSON array of ids, left out): how many live rows of
+-- the queue ?2 are left, and when the first of them not visible at ?1 becomes visible (a lease's
+-- end or a delay's).
+SELECT count(*) AS live, min(CASE WHEN visible_at > ?1 THEN visible_at END) AS next FROM pgqrs_messages
+WHERE queue_id = ?2 AND state = 'live' AND id NOT IN (SELECT value FROM json_each(?3))
 
 -- name: leases_held
 -- The live leases of the queue ?2 at ?1 and when the first of them ends, read by the claim of a

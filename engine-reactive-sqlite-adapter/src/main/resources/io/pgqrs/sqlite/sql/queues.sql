@@ -2,11 +2,13 @@
 -- clock (see schema.sql).
 
 -- name: create_queue
--- ?4 the concurrency limit or NULL, ?5 the claim rate or NULL, whose bucket starts full.
-INSERT INTO pgqrs_queues (name, max_attempts, max_leased, claim_rate, claim_tokens, claim_tokens_at, created_at)
-VALUES (?2, ?3, ?4, ?5, ?5, coalesce(?1, {{_now}}), coalesce(?1, {{_now}}))
+-- ?4 the concurrency limit or NULL, ?5 the claim rate or NULL, whose bucket starts full, ?6 the
+-- per-key limit or NULL.
+INSERT INTO pgqrs_queues (name, max_attempts, max_leased, claim_rate, claim_tokens, claim_tokens_at, created_at,
+                          max_leased_per_key)
+VALUES (?2, ?3, ?4, ?5, ?5, coalesce(?1, {{_now}}), coalesce(?1, {{_now}}), ?6)
 ON CONFLICT (name) DO NOTHING
-RETURNING id, name, max_attempts, created_at, max_leased, claim_rate
+RETURNING id, name, max_attempts, created_at, max_leased, claim_rate, max_leased_per_key
 
 -- name: register_queue
 -- A workflow's queue, or the queue of one of its versions: created with the workflow unless it
@@ -15,22 +17,23 @@ INSERT INTO pgqrs_queues (name, max_attempts, created_at) VALUES (?2, ?3, coales
 ON CONFLICT (name) DO NOTHING
 
 -- name: find_queue
-SELECT id, name, max_attempts, created_at, max_leased, claim_rate FROM pgqrs_queues WHERE name = ?1
+SELECT id, name, max_attempts, created_at, max_leased, claim_rate, max_leased_per_key FROM pgqrs_queues WHERE name = ?1
 
 -- name: configure_queue
 -- ?2 the new max attempts or NULL to keep it, ?3 the concurrency limit or NULL for none, ?4 the
 -- claim rate or NULL for none; a changed rate starts with a full bucket. SET expressions read the
--- row as it was, so claim_rate is compared before it changes. No row for an unknown queue.
+-- row as it was, so claim_rate is compared before it changes. ?5 the per-key limit or NULL for
+-- none. No row for an unknown queue.
 UPDATE pgqrs_queues
 SET max_attempts = coalesce(?2, max_attempts), max_leased = ?3,
     claim_tokens = CASE WHEN claim_rate IS ?4 THEN claim_tokens ELSE ?4 END,
     claim_tokens_at = CASE WHEN claim_rate IS ?4 THEN claim_tokens_at ELSE {{_now}} END,
-    claim_rate = ?4
+    claim_rate = ?4, max_leased_per_key = ?5
 WHERE name = ?1
-RETURNING id, name, max_attempts, created_at, max_leased, claim_rate
+RETURNING id, name, max_attempts, created_at, max_leased, claim_rate, max_leased_per_key
 
 -- name: list_queues
-SELECT id, name, max_attempts, created_at, max_leased, claim_rate FROM pgqrs_queues ORDER BY name
+SELECT id, name, max_attempts, created_at, max_leased, claim_rate, max_leased_per_key FROM pgqrs_queues ORDER BY name
 
 -- name: lock_queue
 -- No FOR UPDATE: the transaction's BEGIN IMMEDIATE holds the write lock already. The queue is
@@ -39,8 +42,9 @@ SELECT id, name, max_attempts, created_at, max_leased, claim_rate FROM pgqrs_que
 SELECT id, max_attempts, coalesce(?1, {{_now}}) AS now FROM pgqrs_queues WHERE name = ?2
 
 -- name: lock_queue_to_claim
--- lock_queue for a claim, with the queue's concurrency limit and claim rate bucket.
-SELECT id, max_attempts, max_leased, claim_rate, claim_tokens, claim_tokens_at, coalesce(?1, {{_now}}) AS now
+-- lock_queue for a claim, with the queue's concurrency limit, claim rate bucket and per-key limit.
+SELECT id, max_attempts, max_leased, claim_rate, claim_tokens, claim_tokens_at, max_leased_per_key,
+       coalesce(?1, {{_now}}) AS now
 FROM pgqrs_queues WHERE name = ?2
 
 -- name: take_claim_tokens

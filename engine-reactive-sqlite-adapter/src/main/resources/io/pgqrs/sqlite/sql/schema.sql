@@ -82,7 +82,7 @@ FROM json_each('["pgqrs_migrations", "pgqrs_queues", "pgqrs_workers", "pgqrs_mes
                  "pgqrs_steps", "pgqrs_signals", "pgqrs_runs_key_idx", "pgqrs_runs_list_idx",
                  "pgqrs_runs_open_idx", "pgqrs_signals_pending_idx", "pgqrs_messages_dead_at_idx",
                  "pgqrs_runs_finished_idx", "pgqrs_signals_run_idx", "pgqrs_steps_position_idx",
-                 "pgqrs_messages_leased_idx"]') AS e
+                 "pgqrs_messages_leased_idx", "pgqrs_messages_group_idx"]') AS e
 WHERE e.value NOT IN (SELECT name FROM sqlite_master WHERE type IN ('table', 'index'))
 ORDER BY e.key
 

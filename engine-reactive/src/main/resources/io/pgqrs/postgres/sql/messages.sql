@@ -3,12 +3,12 @@
 -- name: _message_columns
 -- A message row with its queue name; m is the message, q its queue.
 m.id, q.name AS queue, m.payload::text AS payload, m.state, m.priority, m.attempts, m.enqueued_at,
-m.visible_at, m.lease_token, m.lease_owner, m.dedup_key, m.last_error, m.archived_at, m.dead_at
+m.visible_at, m.lease_token, m.lease_owner, m.dedup_key, m.last_error, m.archived_at, m.dead_at, m.group_key
 
 -- name: _returned_message_columns
 -- The same columns read from a data-modifying CTE m, with the queue name as $2.
 m.id, $2::text AS queue, m.payload::text AS payload, m.state, m.priority, m.attempts, m.enqueued_at,
-m.visible_at, m.lease_token, m.lease_owner, m.dedup_key, m.last_error, m.archived_at, m.dead_at
+m.visible_at, m.lease_token, m.lease_owner, m.dedup_key, m.last_error, m.archived_at, m.dead_at, m.group_key
 
 -- name: _live_lease
 -- A message m leased until after the clock n.now.
@@ -31,11 +31,12 @@ m.id = $2 AND m.lease_token = $3 AND m.state = 'live' AND m.visible_at > {{_now}
 WITH n AS (SELECT {{_now}} AS now),
 q AS (SELECT id FROM {{schema}}.pgqrs_queues WHERE name = $2),
 ins AS (
-    INSERT INTO {{schema}}.pgqrs_messages (queue_id, payload, priority, enqueued_at, visible_at, due_at, dedup_key)
-    SELECT q.id, t.payload::jsonb, t.priority, n.now, d.due, d.due, t.dedup_key
+    INSERT INTO {{schema}}.pgqrs_messages (queue_id, payload, priority, enqueued_at, visible_at, due_at, dedup_key,
+                                           group_key)
+    SELECT q.id, t.payload::jsonb, t.priority, n.now, d.due, d.due, t.dedup_key, t.group_key
     FROM q, n,
-         unnest($3::text[], $4::bigint[], $5::bigint[], $6::text[], $7::integer[])
-             WITH ORDINALITY AS t(payload, delay_ms, visible_us, dedup_key, priority, ord),
+         unnest($3::text[], $4::bigint[], $5::bigint[], $6::text[], $7::integer[], $9::text[])
+             WITH ORDINALITY AS t(payload, delay_ms, visible_us, dedup_key, priority, group_key, ord),
          LATERAL (SELECT greatest(n.now, coalesce(to_timestamp(t.visible_us / 1000000.0),
                                                   n.now + t.delay_ms * interval '1 millisecond')) AS due) AS d
     ORDER BY t.ord
@@ -71,14 +72,25 @@ WHERE queue_id = $1 AND state = 'live' AND dedup_key = ANY($2::text[])
 -- holds, at worst with a slot left unused until the next claim. A queue with a claim rate is
 -- locked too: its token bucket, on the locked row, is read at its latest version, refilled for the
 -- time since it was last taken (lk.tokens), and the claim takes no more than its whole tokens.
+-- A queue with per-key fairness (max_leased_per_key) is claimed by claim_fair instead; claim_runs
+-- (workflow queues) does not apply it.
+{{_claim_head}},
+{{_claim_c}},
+{{_claim_ranked}},
+{{_claim_writes}}
+
+-- name: _claim_head
+-- The clock, the queue, its lock and the room of the claim (see _claim_ctes).
 n AS (SELECT {{_now}} AS now),
-q AS (SELECT id, max_attempts, max_leased, leases_granted FROM {{schema}}.pgqrs_queues WHERE name = $2),
+q AS (SELECT id, max_attempts, max_leased, leases_granted, max_leased_per_key
+      FROM {{schema}}.pgqrs_queues WHERE name = $2),
 lk AS (
     SELECT l.max_leased, l.leases_granted, l.claim_rate,
            CASE WHEN l.claim_rate IS NOT NULL THEN least(l.claim_rate::double precision, l.claim_tokens
                + greatest(0, extract(epoch FROM ((SELECT now FROM n) - l.claim_tokens_at))) * l.claim_rate) END AS tokens
     FROM {{schema}}.pgqrs_queues l
-    WHERE l.id = (SELECT id FROM q) AND (l.max_leased IS NOT NULL OR l.claim_rate IS NOT NULL)
+    WHERE l.id = (SELECT id FROM q)
+      AND (l.max_leased IS NOT NULL OR l.claim_rate IS NOT NULL OR l.max_leased_per_key IS NOT NULL)
     FOR UPDATE),
 held AS (
     SELECT lk.max_leased,
@@ -89,14 +101,19 @@ held AS (
     FROM q, lk WHERE lk.max_leased IS NOT NULL),
 room AS (
     SELECT least(coalesce((SELECT greatest(0, held.max_leased - held.leases) FROM held), $3),
-                 coalesce((SELECT floor(lk.tokens)::bigint FROM lk), $3), $3) AS n),
+                 coalesce((SELECT floor(lk.tokens)::bigint FROM lk), $3), $3) AS n)
+
+-- name: _claim_c
+-- The candidates of a claim in claim order (see _claim_ctes).
 c AS (
     SELECT m.id, m.priority, m.due_at, m.attempts >= (SELECT max_attempts FROM q) AS exhausted
     FROM {{schema}}.pgqrs_messages m
     WHERE m.queue_id = (SELECT id FROM q) AND m.state = 'live' AND m.visible_at <= (SELECT now FROM n)
     ORDER BY m.priority DESC, m.due_at, m.id
     LIMIT $3
-    FOR UPDATE OF m SKIP LOCKED),
+    FOR UPDATE OF m SKIP LOCKED)
+
+-- name: _claim_ranked
 -- The room is applied here, not as c's LIMIT: a LIMIT the planner cannot read would make it expect
 -- the whole queue and join the updates below by scanning the table. The rows c locked beyond the
 -- room stay as they are; only claims of a limited queue lock more than they take, and those take
@@ -105,7 +122,10 @@ ranked AS (
     SELECT r.id, r.exhausted, r.claim_rank
     FROM (SELECT c.id, c.exhausted, row_number() OVER (ORDER BY c.priority DESC, c.due_at, c.id) AS claim_rank
           FROM c) AS r
-    WHERE r.claim_rank <= (SELECT n FROM room)),
+    WHERE r.claim_rank <= (SELECT n FROM room))
+
+-- name: _claim_writes
+-- The ranked rows dead-lettered or leased, and the leases counted on the locked queue row.
 dead AS (
     UPDATE {{schema}}.pgqrs_messages m
     SET state = 'dead', dead_at = n.now, lease_token = NULL, lease_owner = NULL,
@@ -134,7 +154,11 @@ granted AS (
 -- lease ends: the held ones' or this claim's own; when it leaves less than one token of a claim
 -- rate, at least the time until the next token. NULL stays NULL (nothing is live); greatest()
 -- ignores the NULL of a wait that does not apply.
-(SELECT CASE
+(SELECT {{_rest_us_limits}} FROM (SELECT {{_visible_rest_us}} AS rest) AS v)
+
+-- name: _rest_us_limits
+-- What the claim left (v.rest) made at least the waits of the queue's limits (see _rest_us).
+CASE
      WHEN v.rest IS NULL THEN NULL
      ELSE greatest(v.rest,
         (SELECT ceil((1 - (lk.tokens - (SELECT count(*) FROM claimed))) / lk.claim_rate * 1000000)::bigint
@@ -147,7 +171,6 @@ granted AS (
                  AND h.visible_at > (SELECT now FROM n)),
               CASE WHEN EXISTS (SELECT 1 FROM claimed) THEN (SELECT now FROM n) + $5 * interval '1 millisecond' END)
             - (SELECT now FROM n))) * 1000000)::bigint END) END
- FROM (SELECT {{_visible_rest_us}} AS rest) AS v)
 
 -- name: _visible_rest_us
 -- What the claim left (the 'q' row's rest_us): 0 if a live message it did not take is visible now
@@ -172,17 +195,141 @@ NULL::bigint AS claim_rank, NULL::bigint AS id, NULL::text AS queue, NULL::text 
 NULL::text AS state, NULL::integer AS priority, NULL::integer AS attempts, NULL::timestamptz AS enqueued_at,
 NULL::timestamptz AS visible_at, NULL::uuid AS lease_token, NULL::bigint AS lease_owner,
 NULL::text AS dedup_key, NULL::text AS last_error, NULL::timestamptz AS archived_at,
-NULL::timestamptz AS dead_at
+NULL::timestamptz AS dead_at, NULL::text AS group_key
 
 -- name: claim
--- The claim's CTEs (above) and its rows: the 'q' row (with what the claim left, see _rest_us),
--- then the claimed ('c') and dead-lettered ('d') messages in claim order.
-WITH {{_claim_ctes}}
-SELECT 'q' AS kind, {{_no_claimed_message}}, {{_rest_us}} AS rest_us
+-- The claim's CTEs (above) and its rows: the 'q' row (with what the claim left, see _rest_us, and
+-- the queue's per-key limit), then the claimed ('c') and dead-lettered ('d') messages in claim
+-- order. A queue with a per-key limit is claim_fair's: here it has no candidates (its id is read as
+-- NULL, which the plan of every other queue does not notice), and the driver, told by per_key,
+-- claims it with claim_fair.
+WITH {{_claim_head}},
+c AS (
+    SELECT m.id, m.priority, m.due_at, m.attempts >= (SELECT max_attempts FROM q) AS exhausted
+    FROM {{schema}}.pgqrs_messages m
+    WHERE m.queue_id = (SELECT id FROM q WHERE q.max_leased_per_key IS NULL) AND m.state = 'live'
+      AND m.visible_at <= (SELECT now FROM n)
+    ORDER BY m.priority DESC, m.due_at, m.id
+    LIMIT $3
+    FOR UPDATE OF m SKIP LOCKED),
+{{_claim_ranked}},
+{{_claim_writes}}
+SELECT 'q' AS kind, {{_no_claimed_message}}, {{_rest_us}} AS rest_us, q.max_leased_per_key AS per_key
 FROM q
-UNION ALL SELECT 'c', m.claim_rank, {{_returned_message_columns}}, NULL FROM claimed m
-UNION ALL SELECT 'd', m.claim_rank, {{_returned_message_columns}}, NULL FROM dead m
+UNION ALL SELECT 'c', m.claim_rank, {{_returned_message_columns}}, NULL, NULL FROM claimed m
+UNION ALL SELECT 'd', m.claim_rank, {{_returned_message_columns}}, NULL, NULL FROM dead m
 ORDER BY claim_rank NULLS FIRST
+
+-- name: claim_fair
+-- The claim of a queue with per-key fairness, run by the driver in a transaction that locked the
+-- queue row first (lock_queue_row), so its snapshot holds every lease granted before and the
+-- per-key counts are exact. At most max_leased_per_key leased per group key (the messages without
+-- a key are one group), taken round-robin: the first claimable message of each key before the
+-- second of any, the keys ordered by their first claimable message in claim order. Scales with the
+-- number of keys and the claim, not the backlog: keys is a loose index scan of the group index (one
+-- probe per distinct live key), hd each key's first claimable row; only the first room keys with
+-- room (tk) can get a message, and a key at most room - (tk - 1), as every other key of tk takes
+-- one first, so c locks at most tk * (room - tk + 1) rows (a quarter of (room + 1) squared). Locked
+-- rows beyond the room stay as they are, as in claim.
+WITH RECURSIVE {{_claim_head}},
+fq AS (SELECT id, max_leased_per_key AS k FROM q WHERE max_leased_per_key IS NOT NULL),
+keys AS (
+    (SELECT m.group_key FROM {{schema}}.pgqrs_messages m
+     WHERE m.queue_id = (SELECT id FROM fq) AND m.state = 'live' AND m.group_key IS NOT NULL
+     ORDER BY m.group_key LIMIT 1)
+    UNION ALL
+    SELECT (SELECT m.group_key FROM {{schema}}.pgqrs_messages m
+            WHERE m.queue_id = (SELECT id FROM fq) AND m.state = 'live' AND m.group_key > keys.group_key
+            ORDER BY m.group_key LIMIT 1)
+    FROM keys WHERE keys.group_key IS NOT NULL),
+kh AS (
+    SELECT coalesce(jsonb_object_agg(l.group_key, l.leases) FILTER (WHERE l.group_key IS NOT NULL), '{}') AS j,
+           coalesce(sum(l.leases) FILTER (WHERE l.group_key IS NULL), 0) AS no_key
+    FROM (SELECT h.group_key, count(*) AS leases FROM {{schema}}.pgqrs_messages h
+          WHERE h.queue_id = (SELECT id FROM fq) AND h.state = 'live' AND h.lease_token IS NOT NULL
+            AND h.visible_at > (SELECT now FROM n)
+          GROUP BY h.group_key) AS l),
+hd AS (
+    SELECT g.group_key, f.priority, f.due_at, f.id
+    FROM keys AS g,
+         LATERAL (SELECT m.priority, m.due_at, m.id FROM {{schema}}.pgqrs_messages m
+                  WHERE m.queue_id = (SELECT id FROM fq) AND m.state = 'live' AND m.group_key = g.group_key
+                    AND m.visible_at <= (SELECT now FROM n)
+                  ORDER BY m.group_key, m.priority DESC, m.due_at, m.id LIMIT 1) AS f
+    WHERE g.group_key IS NOT NULL
+    UNION ALL
+    (SELECT NULL::text, m.priority, m.due_at, m.id FROM {{schema}}.pgqrs_messages m
+     WHERE m.queue_id = (SELECT id FROM fq) AND m.state = 'live' AND m.group_key IS NULL
+       AND m.visible_at <= (SELECT now FROM n)
+     ORDER BY m.group_key, m.priority DESC, m.due_at, m.id LIMIT 1)),
+-- The rows of one key (or of no key) are read in the group index's order, group_key first
+-- though it is fixed: otherwise the planner may walk the claim index instead, through the whole
+-- queue, for a key with few rows or none.
+-- The leases per key are one jsonb object (kh.j), looked up per head: a join of the heads to a
+-- grouped CTE is planned as a nested loop (the planner guesses one row), a product of the keys.
+top AS (
+    SELECT o.group_key, o.free, row_number() OVER (ORDER BY o.priority DESC, o.due_at, o.id) AS key_rank
+    FROM (SELECT hd.group_key, hd.priority, hd.due_at, hd.id,
+                 (SELECT k FROM fq) - CASE WHEN hd.group_key IS NULL THEN kh.no_key
+                                           ELSE coalesce((kh.j ->> hd.group_key)::bigint, 0) END AS free
+          FROM hd, kh) AS o
+    WHERE o.free > 0),
+tk AS (SELECT group_key, free, key_rank FROM top WHERE key_rank <= (SELECT n FROM room)),
+depth AS (SELECT (SELECT n FROM room) - count(*) + 1 AS d FROM tk),
+ck AS (
+    SELECT p.id, p.priority, p.due_at, p.exhausted, tk.key_rank
+    FROM tk,
+         LATERAL (SELECT m.id, m.priority, m.due_at, m.attempts >= (SELECT max_attempts FROM q) AS exhausted
+                  FROM {{schema}}.pgqrs_messages m
+                  WHERE m.queue_id = (SELECT id FROM fq) AND m.state = 'live' AND m.group_key = tk.group_key
+                    AND m.visible_at <= (SELECT now FROM n)
+                  ORDER BY m.group_key, m.priority DESC, m.due_at, m.id
+                  LIMIT least(tk.free, (SELECT d FROM depth))
+                  FOR UPDATE OF m SKIP LOCKED) AS p
+    WHERE tk.group_key IS NOT NULL),
+c0 AS (
+    SELECT m.id, m.priority, m.due_at, m.attempts >= (SELECT max_attempts FROM q) AS exhausted,
+           (SELECT key_rank FROM tk WHERE tk.group_key IS NULL) AS key_rank
+    FROM {{schema}}.pgqrs_messages m
+    WHERE m.queue_id = (SELECT id FROM fq WHERE EXISTS (SELECT 1 FROM tk WHERE tk.group_key IS NULL))
+      AND m.state = 'live' AND m.group_key IS NULL AND m.visible_at <= (SELECT now FROM n)
+    ORDER BY m.group_key, m.priority DESC, m.due_at, m.id
+    LIMIT coalesce((SELECT least(tk.free, (SELECT d FROM depth)) FROM tk WHERE tk.group_key IS NULL), 0)
+    FOR UPDATE OF m SKIP LOCKED),
+-- Round-robin: a message's place in its key (key_pos) first, then its key's.
+ranked AS (
+    SELECT r.id, r.exhausted, r.claim_rank
+    FROM (SELECT x.id, x.exhausted, row_number() OVER (ORDER BY x.key_pos, x.key_rank) AS claim_rank
+          FROM (SELECT c.id, c.exhausted, c.key_rank,
+                       row_number() OVER (PARTITION BY c.key_rank ORDER BY c.priority DESC, c.due_at, c.id) AS key_pos
+                FROM (SELECT * FROM ck UNION ALL SELECT * FROM c0) AS c) AS x) AS r
+    WHERE r.claim_rank <= (SELECT n FROM room)),
+{{_claim_writes}}
+SELECT 'q' AS kind, {{_no_claimed_message}}, {{_fair_rest_us}} AS rest_us, q.max_leased_per_key AS per_key
+FROM q
+UNION ALL SELECT 'c', m.claim_rank, {{_returned_message_columns}}, NULL, NULL FROM claimed m
+UNION ALL SELECT 'd', m.claim_rank, {{_returned_message_columns}}, NULL, NULL FROM dead m
+ORDER BY claim_rank NULLS FIRST
+
+-- name: _fair_rest_us
+-- What a fair claim left, made at least the waits of the queue's limits as in _rest_us: NULL if
+-- nothing it did not take is live; 0 if it took all its room (more may be claimable); else what
+-- is left waits for a key's lease to end or a message to become visible, so the time until the
+-- first of those (this claim's own leases included), 0 if none is known (a row another claimer
+-- holds). OFFSET 0 keeps v a subquery of its own, evaluated once: flattened, each use of v.rest in
+-- _rest_us_limits would compute it again.
+(SELECT {{_rest_us_limits}} FROM (SELECT
+    CASE WHEN NOT EXISTS (
+             SELECT 1 FROM {{schema}}.pgqrs_messages r
+             WHERE r.queue_id = (SELECT id FROM q) AND r.state = 'live' AND r.id NOT IN (SELECT id FROM ranked))
+         THEN NULL::bigint
+         WHEN (SELECT n FROM room) > 0 AND (SELECT count(*) FROM ranked) >= (SELECT n FROM room) THEN 0::bigint
+         ELSE coalesce(greatest(0, (extract(epoch FROM (least(
+                  (SELECT min(r.visible_at) FROM {{schema}}.pgqrs_messages r
+                   WHERE r.queue_id = (SELECT id FROM q) AND r.state = 'live' AND r.visible_at > (SELECT now FROM n)
+                     AND r.id NOT IN (SELECT id FROM ranked)),
+                  CASE WHEN EXISTS (SELECT 1 FROM claimed) THEN (SELECT now FROM n) + $5 * interval '1 millisecond' END)
+                - (SELECT now FROM n))) * 1000000)::bigint), 0::bigint) END AS rest OFFSET 0) AS v)
 
 -- name: archive
 UPDATE {{schema}}.pgqrs_messages m SET state = 'archived', archived_at = {{_now}}

@@ -2,12 +2,12 @@
 
 -- name: create_queue
 -- A name taken already inserts nothing and returns no row. $4 the concurrency limit or NULL, $5
--- the claim rate or NULL, whose bucket starts full.
+-- the claim rate or NULL, whose bucket starts full, $6 the per-key limit or NULL.
 INSERT INTO {{schema}}.pgqrs_queues (name, max_attempts, max_leased, claim_rate, claim_tokens, claim_tokens_at,
-                                     created_at)
-VALUES ($2, $3, $4, $5, $5, {{_now}}, {{_now}})
+                                     created_at, max_leased_per_key)
+VALUES ($2, $3, $4, $5, $5, {{_now}}, {{_now}}, $6)
 ON CONFLICT (name) DO NOTHING
-RETURNING id, name, max_attempts, created_at, max_leased, claim_rate
+RETURNING id, name, max_attempts, created_at, max_leased, claim_rate, max_leased_per_key
 
 -- name: create_queue_if_absent
 -- A workflow's queue: registering the workflow again leaves it as it is.
@@ -15,22 +15,22 @@ INSERT INTO {{schema}}.pgqrs_queues (name, max_attempts, created_at) VALUES ($2,
 ON CONFLICT (name) DO NOTHING
 
 -- name: find_queue
-SELECT id, name, max_attempts, created_at, max_leased, claim_rate FROM {{schema}}.pgqrs_queues WHERE name = $1
+SELECT id, name, max_attempts, created_at, max_leased, claim_rate, max_leased_per_key FROM {{schema}}.pgqrs_queues WHERE name = $1
 
 -- name: configure_queue
 -- $2 the new max attempts or NULL to keep it, $3 the concurrency limit or NULL for none, $4 the
--- claim rate or NULL for none; a changed rate starts with a full bucket. No row for an unknown
--- queue.
+-- claim rate or NULL for none; a changed rate starts with a full bucket; $5 the per-key limit or
+-- NULL for none. No row for an unknown queue.
 UPDATE {{schema}}.pgqrs_queues
 SET max_attempts = coalesce($2, max_attempts), max_leased = $3,
     claim_tokens = CASE WHEN claim_rate IS NOT DISTINCT FROM $4 THEN claim_tokens ELSE $4 END,
     claim_tokens_at = CASE WHEN claim_rate IS NOT DISTINCT FROM $4 THEN claim_tokens_at ELSE now() END,
-    claim_rate = $4
+    claim_rate = $4, max_leased_per_key = $5
 WHERE name = $1
-RETURNING id, name, max_attempts, created_at, max_leased, claim_rate
+RETURNING id, name, max_attempts, created_at, max_leased, claim_rate, max_leased_per_key
 
 -- name: list_queues
-SELECT id, name, max_attempts, created_at, max_leased, claim_rate FROM {{schema}}.pgqrs_queues ORDER BY name
+SELECT id, name, max_attempts, created_at, max_leased, claim_rate, max_leased_per_key FROM {{schema}}.pgqrs_queues ORDER BY name
 
 -- name: lock_queue
 -- Row lock, so no message or worker joins the queue while its deletion counts what uses it.

@@ -45,7 +45,7 @@ FROM unnest(ARRAY[
     'pgqrs_workflows', 'pgqrs_runs', 'pgqrs_steps', 'pgqrs_signals', 'pgqrs_runs_key_idx',
     'pgqrs_runs_list_idx', 'pgqrs_runs_open_idx', 'pgqrs_signals_pending_idx', 'pgqrs_messages_dead_at_idx',
     'pgqrs_runs_finished_idx', 'pgqrs_signals_run_idx',
-    'pgqrs_steps_position_idx', 'pgqrs_messages_leased_idx']) WITH ORDINALITY AS r(name, ord)
+    'pgqrs_steps_position_idx', 'pgqrs_messages_leased_idx', 'pgqrs_messages_group_idx']) WITH ORDINALITY AS r(name, ord)
 WHERE to_regclass('{{schema_literal}}.' || r.name) IS NULL
 ORDER BY r.ord
 
