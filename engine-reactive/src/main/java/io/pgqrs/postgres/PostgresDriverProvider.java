@@ -31,7 +31,8 @@ import reactor.core.publisher.Mono;
  * statement is parsed as the unnamed statement, which cannot collide with another client's on a
  * shared server connection), opens no LISTEN connection, and sends the statement and lock
  * timeouts with each transaction ({@code SET LOCAL}) rather than as startup parameters, which
- * PgBouncer refuses.
+ * PgBouncer refuses. A direct connection starts with {@code plan_cache_mode=force_generic_plan}:
+ * its cached statements are planned once, not at every execution.
  */
 public final class PostgresDriverProvider implements StoreDriverProvider {
 
@@ -140,6 +141,12 @@ public final class PostgresDriverProvider implements StoreDriverProvider {
       builder.preparedStatementCacheQueries(0);
     } else {
       // Startup parameters: on every connection from its start, at no extra round trip.
+      // Generic plans: pgqrs's statements are cached per connection and keep one shape, but the
+      // planner's default ("auto") kept re-planning the claim's CTEs on every execution, which
+      // measured as the larger part of a claim's cost (drain 1 x 1: 184 -> 464 msg/s on the JDBC
+      // ceiling, 150 -> 308 on the loop API). Every statement's filters are on indexed keys, so
+      // a plan that ignores the parameters' values loses nothing. PostgreSQL 12+.
+      builder.options(Map.of("plan_cache_mode", "force_generic_plan"));
       if (!config.statementTimeout().isZero()) {
         builder.statementTimeout(config.statementTimeout());
       }
