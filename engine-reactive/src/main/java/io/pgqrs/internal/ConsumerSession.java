@@ -294,8 +294,10 @@ final class ConsumerSession {
       return;
     }
     int promised = reserved.get();
-    long demand = s.requestedFromDownstream() - promised;
-    long room = settings.maxInFlight() - held.size() - promised;
+    long room = bound() - held.size() - promised;
+    // A handler run's flatMap asks only for free handler places; the prefetch beyond them waits in
+    // the sink's buffer, so the in-flight bound alone sizes its claims.
+    long demand = handlerMode ? room : s.requestedFromDownstream() - promised;
     int n = (int) Math.min(claimCap(), Math.min(demand, room));
     if (n <= 0) {
       return;
@@ -327,20 +329,25 @@ final class ConsumerSession {
     return handlerMode ? MAX_CLAIM : settings.batchSize();
   }
 
+  /** The most messages held at once: a handler run's concurrency plus prefetch, a stream's in-flight bound. */
+  private int bound() {
+    return handlerMode ? settings.handlerInFlight() : settings.maxInFlight();
+  }
+
   /**
    * Whether a handler run should let a small claim wait for a moment: its handlers finish one at a
    * time, and claiming each freed place on its own would make every claim a round trip for one
-   * message. While the session still holds work, a claim smaller than half of what the handlers
-   * can run at once (the concurrency, bounded by the in-flight bound) waits up to
+   * message. While the session still holds work, a claim smaller than half of what it may hold
+   * (the concurrency plus the prefetch, within the in-flight bound) waits up to
    * {@link #TOP_UP_WAIT} for more places to free, as db-scheduler's lower limit and River's fetch
-   * cooldown do; an idle session claims at once, so an idle consumer's wake-up latency is
-   * unchanged. Never claims more than the handlers can run.
+   * cooldown do; the prefetched messages keep the handlers busy meanwhile. An idle session claims
+   * at once, so an idle consumer's wake-up latency is unchanged.
    */
   private boolean waitForMoreRoom(int n) {
     if (!handlerMode) {
       return false;
     }
-    int most = Math.min(MAX_CLAIM, Math.min(settings.concurrency(), settings.maxInFlight()));
+    int most = Math.min(MAX_CLAIM, settings.handlerInFlight());
     int enough = (most + 1) / 2;
     if (n >= enough || held.isEmpty() || topUpDue) {
       topUpDue = false;
@@ -535,7 +542,7 @@ final class ConsumerSession {
     }
     while (true) {
       int promised = reserved.get();
-      long room = settings.maxInFlight() - held.size() - promised - claimingSize;
+      long room = bound() - held.size() - promised - claimingSize;
       // A handler run's demand lags its handlers by a moment (it asks again after a handler's
       // outcome is emitted); the in-flight bound alone limits it, and an adopted delivery waits in
       // the sink's buffer for that request. A plain deliveries() subscriber's demand is its own.

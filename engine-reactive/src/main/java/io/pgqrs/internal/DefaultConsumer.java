@@ -22,6 +22,7 @@ final class DefaultConsumer implements Consumer {
       int batchSize,
       int maxInFlight,
       int concurrency,
+      int handlerInFlight,
       Duration lease,
       Duration pollInterval,
       boolean wakeups,
@@ -97,6 +98,7 @@ final class DefaultConsumer implements Consumer {
     private int batchSize = 10;
     private @Nullable Integer maxInFlight;
     private int concurrency = 8;
+    private @Nullable Integer prefetch;
     private Duration lease;
     private Duration pollInterval;
     private boolean wakeups = true;
@@ -131,6 +133,15 @@ final class DefaultConsumer implements Consumer {
     @Override
     public Builder concurrency(int concurrency) {
       this.concurrency = range("concurrency", concurrency, 10_000);
+      return this;
+    }
+
+    @Override
+    public Builder prefetch(int prefetch) {
+      if (prefetch < 0 || prefetch > 10_000) {
+        throw new InvalidArgumentException("prefetch", "prefetch must be between 0 and 10000, got " + prefetch);
+      }
+      this.prefetch = prefetch;
       return this;
     }
 
@@ -203,8 +214,11 @@ final class DefaultConsumer implements Consumer {
     @Override
     public Consumer build() {
       int bound = maxInFlight != null ? maxInFlight : Math.max(2 * batchSize, concurrency);
+      int ahead = concurrency + (prefetch != null ? prefetch : concurrency);
+      int handlerBound = maxInFlight != null ? Math.min(maxInFlight, ahead) : ahead;
       String name = workerName != null ? workerName : queue + "@" + engine.hostname();
-      return new DefaultConsumer(engine, new Settings(queue, batchSize, bound, concurrency, lease, pollInterval,
+      return new DefaultConsumer(engine, new Settings(queue, batchSize, bound, concurrency, handlerBound, lease,
+          pollInterval,
           wakeups && engine.wakeupsEnabled(), heartbeatInterval, name, handlerTimeout, retryPolicy, deleteOnSuccess,
           shutdownTimeout, endWhenWorkerStopped));
     }

@@ -116,6 +116,11 @@ final class PostgresDriver implements StoreDriver {
 
   record Migration(int version, String name, String sqlTemplate) {}
 
+  /** The pool of the store's connections, for tests of their session settings. */
+  ConnectionPool pool() {
+    return pool;
+  }
+
   private static List<Migration> loadMigrations() {
     String base = "/io/pgqrs/postgres/migrations/";
     List<Migration> result = new ArrayList<>();

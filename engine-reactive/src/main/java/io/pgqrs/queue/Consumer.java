@@ -67,12 +67,13 @@ public interface Consumer {
    * cancelled and its message released as failed. If the lease is lost while the handler runs,
    * its outcome is discarded and logged, never applied.
    *
-   * <p>The subscription claims only what its handlers can run: each claim asks for as many
-   * messages as there are free handler places (at most the concurrency, within the in-flight
-   * bound), whatever the batch size, so a backlog is taken several messages per statement even with
-   * {@code batchSize(1)}; only a queue that holds one message is claimed one at a time. While
-   * handlers are busy, a claim for fewer than half of what the handlers can run at once waits a
-   * few milliseconds for more handlers to finish; an idle subscription claims at once. The settles
+   * <p>The subscription holds at most the concurrency plus the {@linkplain Builder#prefetch
+   * prefetch} (within the in-flight bound when one is set): each claim asks for as many messages as
+   * that leaves room for, whatever the batch size, so a backlog is taken several messages per
+   * statement even with {@code batchSize(1)}, and the prefetched messages keep the handlers busy
+   * while the next claim is in flight; only a queue that holds one message is claimed one at a
+   * time. While the subscription holds work, a claim for less than half of that room waits a few
+   * milliseconds for more to free; an idle subscription claims at once. The settles
    * of every subscription of the store (acks, deletes, releases, dead letters) share statements
    * while one is in flight.
    *
@@ -113,8 +114,9 @@ public interface Consumer {
     Builder batchSize(int batchSize);
 
     /**
-     * The most messages a subscription holds claimed but not settled. Default: twice the batch
-     * size, and at least the concurrency.
+     * The most messages a subscription holds claimed but not settled. Default: for
+     * {@link #deliveries()}, twice the batch size; for {@link #handle(Function)}, the concurrency
+     * plus the prefetch. When set, it bounds both.
      *
      * @param maxInFlight 1 to 10,000
      * @return this builder
@@ -130,6 +132,23 @@ public interface Consumer {
      * @throws InvalidArgumentException if out of range
      */
     Builder concurrency(int concurrency);
+
+    /**
+     * How many messages a {@link #handle(Function)} subscription claims ahead of its running
+     * handlers. They wait in the subscription, leased and kept alive, for a free handler, so the
+     * handlers are not idle while the next claim is in flight, and claims are larger. At shutdown
+     * the ones not started are released at once, and a crash leaves them to their lease's expiry,
+     * like any held message. Default: the concurrency, so a subscription leases at most twice as
+     * many messages as it runs (db-scheduler's fetch holds up to three times its threads). Set
+     * {@code 0} when handlers run long and several instances share the queue, so that no instance
+     * holds messages another one could start now. Not used by {@link #deliveries()}, whose demand
+     * decides.
+     *
+     * @param prefetch 0 to 10,000
+     * @return this builder
+     * @throws InvalidArgumentException if out of range
+     */
+    Builder prefetch(int prefetch);
 
     /**
      * The lease of each claim; it is extended while the message is held. Default: the

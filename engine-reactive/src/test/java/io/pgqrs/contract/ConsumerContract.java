@@ -174,6 +174,9 @@ public abstract class ConsumerContract extends StoreContract {
     assertThatThrownBy(() -> b.batchSize(0)).isInstanceOf(InvalidArgumentException.class);
     assertThatThrownBy(() -> b.maxInFlight(10_001)).isInstanceOf(InvalidArgumentException.class);
     assertThatThrownBy(() -> b.concurrency(-1)).isInstanceOf(InvalidArgumentException.class);
+    assertThatThrownBy(() -> b.prefetch(-1)).isInstanceOf(InvalidArgumentException.class)
+        .hasMessageContaining("prefetch");
+    assertThatThrownBy(() -> b.prefetch(10_001)).isInstanceOf(InvalidArgumentException.class);
     assertThatThrownBy(() -> b.lease(Duration.ZERO)).isInstanceOf(InvalidArgumentException.class);
     assertThatThrownBy(() -> b.pollInterval(Duration.ofSeconds(-1))).isInstanceOf(InvalidArgumentException.class);
     assertThatThrownBy(() -> b.shutdownTimeout(Duration.ofSeconds(-1))).isInstanceOf(InvalidArgumentException.class);
@@ -270,8 +273,8 @@ public abstract class ConsumerContract extends StoreContract {
     enqueue(q, messages);
     try (FaultyStore faulty = FaultyStore.over(store)) {
       // Batch size 1 caps a deliveries() claim, not a handler run's: eight free handlers on a
-      // backlog are filled by a claim of eight.
-      StepVerifier.create(faulty.store().consumer(q).concurrency(8).batchSize(1).build()
+      // backlog are filled by a claim of eight (with nothing claimed ahead of them).
+      StepVerifier.create(faulty.store().consumer(q).concurrency(8).prefetch(0).batchSize(1).build()
               .handle(m -> Mono.empty())
               .filter(o -> o.kind() == Outcome.Kind.ARCHIVED)
               .take(messages))
@@ -284,6 +287,59 @@ public abstract class ConsumerContract extends StoreContract {
       assertThat(limits.get(0)).as("the first claim, with every handler free").isEqualTo(8);
       assertThat(faulty.calls("claim")).as("claims for %s messages", messages).isLessThanOrEqualTo(messages / 2);
     }
+  }
+
+  @Test
+  void aHandlerRunClaimsAheadOfItsHandlersByThePrefetchAndRunsNoMoreThanItsConcurrency() {
+    String q = newQueue();
+    int messages = 60;
+    enqueue(q, messages);
+    AtomicInteger running = new AtomicInteger();
+    AtomicInteger mostRunning = new AtomicInteger();
+    try (FaultyStore faulty = FaultyStore.over(store)) {
+      StepVerifier.create(faulty.store().consumer(q).concurrency(2).prefetch(6).batchSize(1).build()
+              .handle(m -> Mono.fromRunnable(() -> mostRunning.accumulateAndGet(running.incrementAndGet(), Math::max))
+                  .then(Mono.fromRunnable(running::decrementAndGet)))
+              .filter(o -> o.kind() == Outcome.Kind.ARCHIVED)
+              .take(messages))
+          .expectNextCount(messages)
+          .expectComplete()
+          .verify(T);
+      List<Integer> limits = faulty.firstArguments("claim").stream()
+          .map(p -> ((StoreParams.Claim) p).limit()).toList();
+      assertThat(limits).as("claim sizes").isNotEmpty().allSatisfy(n -> assertThat(n).isBetween(1, 8));
+      assertThat(limits.get(0)).as("the first claim: two handlers and six ahead").isEqualTo(8);
+      assertThat(faulty.calls("claim")).as("claims for %s messages", messages).isLessThanOrEqualTo(messages / 3);
+    }
+    assertThat(mostRunning.get()).as("handlers running at once").isBetween(1, 2);
+    assertThat(metrics(q).archived()).isEqualTo(messages);
+  }
+
+  @Test
+  void prefetchedMessagesNotStartedAreReleasedAtShutdownAndClaimableAtOnce() {
+    String q = newQueue();
+    enqueue(q, 5);
+    Sinks.Empty<Void> stop = Sinks.empty();
+    // One handler holds the first message until the stop; the other four wait, prefetched.
+    StepVerifier.create(consumer(q).concurrency(1).prefetch(4).shutdownTimeout(Duration.ofSeconds(20)).build()
+            .handle(m -> stop.asMono(), stop.asMono()))
+        .then(() -> await("five leased", () -> store.queues().metrics(q).map(m -> m.leased() == 5)))
+        .then(stop::tryEmitEmpty)
+        .recordWith(java.util.ArrayList::new)
+        .expectNextCount(5)
+        .consumeRecordedWith(outcomes -> assertThat(outcomes).extracting(Outcome::kind)
+            .containsOnlyOnce(Outcome.Kind.ARCHIVED)
+            .filteredOn(k -> k != Outcome.Kind.ARCHIVED).containsOnly(Outcome.Kind.RELEASED_ON_SHUTDOWN))
+        .expectComplete()
+        .verify(T);
+    QueueMetrics m = metrics(q);
+    assertThat(m.archived()).isEqualTo(1);
+    assertThat(m.leased()).isZero();
+    assertThat(m.pending()).as("released without delay: claimable at once").isEqualTo(4);
+    StepVerifier.create(consumer(q).build().deliveries().take(4))
+        .expectNextCount(4)
+        .expectComplete()
+        .verify(T);
   }
 
   @Test
@@ -884,8 +940,9 @@ public abstract class ConsumerContract extends StoreContract {
     Sinks.Many<Long> started = Sinks.many().replay().all();
     AtomicInteger running = new AtomicInteger();
     AtomicInteger peak = new AtomicInteger();
-    // A batch larger than the bound: only the handler concurrency keeps the other messages unclaimed.
-    Flux<Outcome> outcomes = consumer(q).batchSize(10).concurrency(concurrency).build()
+    // A batch larger than the bound, and nothing claimed ahead: only the handler concurrency keeps
+    // the other messages unclaimed.
+    Flux<Outcome> outcomes = consumer(q).batchSize(10).concurrency(concurrency).prefetch(0).build()
         .handle(m -> Mono.defer(() -> {
           peak.accumulateAndGet(running.incrementAndGet(), Math::max);
           synchronized (started) {

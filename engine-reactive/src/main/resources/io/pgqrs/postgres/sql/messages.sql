@@ -153,8 +153,9 @@ granted AS (
 -- what it left cannot be taken before a lease ends, so at least the time until the first live
 -- lease ends: the held ones' or this claim's own; when it leaves less than one token of a claim
 -- rate, at least the time until the next token. NULL stays NULL (nothing is live); greatest()
--- ignores the NULL of a wait that does not apply.
-(SELECT {{_rest_us_limits}} FROM (SELECT {{_visible_rest_us}} AS rest) AS v)
+-- ignores the NULL of a wait that does not apply. OFFSET 0 keeps v a subquery of its own,
+-- evaluated once: flattened, each use of v.rest in _rest_us_limits would compute it again.
+(SELECT {{_rest_us_limits}} FROM (SELECT {{_visible_rest_us}} AS rest OFFSET 0) AS v)
 
 -- name: _rest_us_limits
 -- What the claim left (v.rest) made at least the waits of the queue's limits (see _rest_us).
@@ -175,19 +176,16 @@ CASE
 -- name: _visible_rest_us
 -- What the claim left (the 'q' row's rest_us): 0 if a live message it did not take is visible now
 -- (one another claimer holds counts too), else the microseconds until the first such message is
--- visible, NULL if none is live. Read in the claim's snapshot, where the rows it takes still have
--- their old visibility, so those are left out by id; the minimum is only computed when nothing
--- visible is left (a CASE evaluates its branches lazily). greatest() ignores a NULL, hence the
--- inner CASE.
-CASE WHEN EXISTS (
-         SELECT 1 FROM {{schema}}.pgqrs_messages r
-         WHERE r.queue_id = (SELECT id FROM q) AND r.state = 'live' AND r.visible_at <= (SELECT now FROM n)
-           AND r.id NOT IN (SELECT id FROM ranked))
-     THEN 0::bigint
-     ELSE (SELECT CASE WHEN min(r.visible_at) IS NOT NULL
-                       THEN greatest(0, (extract(epoch FROM (min(r.visible_at) - (SELECT now FROM n))) * 1000000)::bigint) END
-           FROM {{schema}}.pgqrs_messages r
-           WHERE r.queue_id = (SELECT id FROM q) AND r.state = 'live' AND r.id NOT IN (SELECT id FROM ranked)) END
+-- visible, NULL if none is live. The first entry of the visible index (pgqrs_messages_visible_idx)
+-- that is not one of the claim's own answers both: read in the claim's snapshot, where the rows
+-- it takes still have their old visibility, those are skipped by id. Ordered by visible_at, so
+-- the planner walks that index and never the table, whose archived rows a min() or EXISTS over
+-- the queue's rows could make it scan.
+(SELECT CASE WHEN f.visible_at IS NOT NULL
+             THEN greatest(0, (extract(epoch FROM (f.visible_at - (SELECT now FROM n))) * 1000000)::bigint) END
+ FROM (SELECT (SELECT r.visible_at FROM {{schema}}.pgqrs_messages r
+               WHERE r.queue_id = (SELECT id FROM q) AND r.state = 'live' AND r.id NOT IN (SELECT id FROM ranked)
+               ORDER BY r.visible_at LIMIT 1) AS visible_at) AS f)
 
 -- name: _no_claimed_message
 -- The 'q' row's message columns, all NULL, typed as the claimed rows' are.
@@ -451,11 +449,15 @@ SET state = 'dead', dead_at = {{_now}}, last_error = $4, lease_token = NULL, lea
 WHERE {{_fenced}}
 
 -- name: until_next_visible
--- The min runs over the claim index's live rows of one queue; it is asked only when idle.
+-- The first entry of the visible index, asked only when idle; NULL when nothing is live. Written
+-- as ORDER BY ... LIMIT 1, not min(): the planner may answer a min() by reading every live row of
+-- the queue through another index.
 WITH n AS (SELECT {{_now}} AS now)
-SELECT (extract(epoch FROM (min(m.visible_at) - (SELECT now FROM n))) * 1000000)::bigint AS micros
-FROM {{schema}}.pgqrs_messages m
-WHERE m.queue_id = (SELECT id FROM {{schema}}.pgqrs_queues WHERE name = $2) AND m.state = 'live'
+SELECT (extract(epoch FROM ((SELECT m.visible_at FROM {{schema}}.pgqrs_messages m
+                             WHERE m.queue_id = (SELECT id FROM {{schema}}.pgqrs_queues WHERE name = $2)
+                               AND m.state = 'live'
+                             ORDER BY m.visible_at LIMIT 1)
+                            - (SELECT now FROM n))) * 1000000)::bigint AS micros
 
 -- name: count_claimable
 -- Only the queue's live rows are read, through the claim index: never the archive. No row for an

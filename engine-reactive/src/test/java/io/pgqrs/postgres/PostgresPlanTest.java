@@ -1,0 +1,124 @@
+package io.pgqrs.postgres;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import io.pgqrs.Pgqrs;
+import io.pgqrs.Store;
+import io.pgqrs.internal.Engine;
+import io.pgqrs.testing.PostgresDatabase;
+import io.r2dbc.spi.Connection;
+import java.time.Duration;
+import java.util.List;
+import java.util.Map;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.TestInstance;
+import org.junit.jupiter.api.extension.ExtendWith;
+import reactor.core.publisher.Flux;
+import reactor.core.publisher.Mono;
+
+/**
+ * How PostgreSQL runs the store's statements: its connections plan cached statements once
+ * (generic plans), and the generic plans of the hot statements walk indexes, never the messages
+ * table, even when the archived rows in that table outnumber the live ones by far. A generic plan
+ * does not see the parameters, so a query the planner may answer with a sequential scan (a min()
+ * or an EXISTS over a queue's rows) pays for the whole archive at every claim.
+ */
+@ExtendWith(PostgresDatabase.class)
+@TestInstance(TestInstance.Lifecycle.PER_CLASS)
+class PostgresPlanTest {
+
+  private static final Duration T = Duration.ofSeconds(60);
+  private static final String QUEUE = "planned";
+
+  private final PostgresDatabase.Target db;
+  private Store store;
+
+  PostgresPlanTest(PostgresDatabase.Target db) {
+    this.db = db;
+  }
+
+  @BeforeAll
+  void setUp() {
+    store = Pgqrs.connect(db.dsn()).block(T);
+    store.admin().install().block(T);
+    store.queues().create(QUEUE).block(T);
+    // The archive first, then a small backlog: a scan in physical order reads the whole archive
+    // before it finds a live row.
+    admin(c -> Flux.concat(
+        Flux.from(c.createStatement("INSERT INTO pgqrs_messages (queue_id, payload, state, enqueued_at, visible_at, "
+            + "due_at, archived_at) SELECT q.id, '{}', 'archived', now(), now(), now(), now() "
+            + "FROM pgqrs_queues q, generate_series(1, 20000) WHERE q.name = '" + QUEUE + "'").execute())
+            .flatMap(r -> r.getRowsUpdated()),
+        Flux.from(c.createStatement("ANALYZE pgqrs_messages").execute()).flatMap(r -> r.getRowsUpdated()))
+        .then());
+    store.producer(QUEUE).build().enqueueBatch(List.of(io.pgqrs.queue.NewMessage.of(Map.of("n", 1)),
+        io.pgqrs.queue.NewMessage.of(Map.of("n", 2)), io.pgqrs.queue.NewMessage.of(Map.of("n", 3)))).block(T);
+  }
+
+  @AfterAll
+  void tearDown() {
+    store.close().block(T);
+  }
+
+  private PostgresDriver driver() {
+    return (PostgresDriver) ((Engine) store).driver();
+  }
+
+  private <T> T admin(java.util.function.Function<Connection, Mono<T>> work) {
+    return Mono.usingWhen(Mono.from(db.adminConnectionFactory().create()), work, Connection::close).block(T);
+  }
+
+  /** Runs a statement without parameters through the simple query protocol. */
+  private static Flux<String> lines(Connection c, String sql) {
+    return Flux.from(c.createBatch().add(sql).execute()).flatMap(r -> r.map((row, meta) -> row.get(0, String.class)));
+  }
+
+  /** The generic plan of a statement, as a store connection would cache it. */
+  private String genericPlan(String statement, String types, String arguments) {
+    String text = PostgresStatements.forSchema(db.schema()).get(statement);
+    return admin(c -> lines(c, "SET plan_cache_mode = force_generic_plan")
+        // Inside a DO block, as the driver refuses $n in a statement it sends without parameters.
+        .thenMany(lines(c, "DO $do$ BEGIN EXECUTE $prepare$PREPARE planned_statement(" + types + ") AS " + text
+            + "$prepare$; END $do$"))
+        .thenMany(lines(c, "EXPLAIN EXECUTE planned_statement(" + arguments + ")"))
+        .collectList()
+        .map(rows -> String.join("\n", rows)));
+  }
+
+  @Test
+  void storeConnectionsPlanCachedStatementsOnce() {
+    String mode = Mono.usingWhen(driver().pool().create(),
+        c -> Mono.from(lines(c, "SHOW plan_cache_mode")), Connection::close).block(T);
+    assertThat(mode).isEqualTo("force_generic_plan");
+  }
+
+  @Test
+  void theGenericPlanOfAClaimNeverScansTheMessagesTable() {
+    String plan = genericPlan("claim", "timestamptz, text, bigint, bigint, bigint",
+        "NULL, '" + QUEUE + "', 10, NULL, 30000");
+    assertThat(plan).as(plan).contains("pgqrs_messages_claim_idx").contains("pgqrs_messages_visible_idx")
+        .doesNotContain("Seq Scan on pgqrs_messages");
+  }
+
+  @Test
+  void theGenericPlanOfTheTimeUntilTheNextMessageReadsOneIndexEntry() {
+    String plan = genericPlan("until_next_visible", "timestamptz, text", "NULL, '" + QUEUE + "'");
+    assertThat(plan).as(plan).contains("pgqrs_messages_visible_idx").doesNotContain("Seq Scan on pgqrs_messages");
+  }
+
+  @Test
+  void aClaimOnTheLargeArchiveTakesTheBacklogAndTellsWhatItLeft() {
+    // The plan test above is only worth something if the statement still answers right.
+    var claimed = driver().claim(new io.pgqrs.spi.StoreParams.Claim(QUEUE, 2, Duration.ofSeconds(30), null, null))
+        .block(T);
+    assertThat(claimed.claimed()).hasSize(2);
+    assertThat(claimed.untilNextVisible()).as("a third message is visible").isEqualTo(Duration.ZERO);
+    var last = driver().claim(new io.pgqrs.spi.StoreParams.Claim(QUEUE, 2, Duration.ofSeconds(30), null, null))
+        .block(T);
+    assertThat(last.claimed()).hasSize(1);
+    assertThat(last.untilNextVisible()).as("only leased messages are left: visible when their leases end")
+        .isNotNull().isPositive().isLessThanOrEqualTo(Duration.ofSeconds(30));
+  }
+}
