@@ -186,6 +186,11 @@ public final class TestClock extends Clock {
     throw new UnsupportedOperationException("a TestClock stays in UTC");
   }
 
+  /**
+   * Names the offset.
+   *
+   * @return {@code TestClock{offset=...}}
+   */
   @Override
   public String toString() {
     return "TestClock{offset=" + offset + '}';
