@@ -154,7 +154,8 @@ public final class PgqrsTestKit {
    * queue has nothing due or leased but a message due later (a sleep, a retry's backoff, a signal's
    * timeout), the {@link #clock()} advances to it. A run waiting for a signal therefore times out
    * unless the signal was sent; a paused run is never woken. Cold; cancelling stops the driving,
-   * not the run.
+   * not the run. Errors with the run's error, or with the clock's
+   * {@link io.pgqrs.StoreUnavailableException} if it could not move the store's time.
    *
    * @param workflow the run's workflow, whose {@link #worker(Workflow)} is started if needed
    * @param run the run
@@ -168,12 +169,15 @@ public final class PgqrsTestKit {
       Flux<Object> drive = Flux.interval(CHECK, CHECK)
           .onBackpressureDrop()
           .concatMap(t -> skipIdleTime(queue));
-      return Mono.using(drive::subscribe, d -> run.result(), reactor.core.Disposable::dispose);
+      // The first signal wins: the result, or a failure of the clock (which is not retried).
+      return Mono.firstWithSignal(run.result(), drive.then(Mono.<O>never()));
     });
   }
 
   private Mono<Object> skipIdleTime(String queue) {
+    // A failed look at the queue (a transient store error) is tried again at the next tick.
     return store.queues().metrics(queue)
+        .onErrorResume(e -> Mono.empty())
         .filter(m -> m.pending() == 0 && m.leased() == 0 && m.delayed() > 0)
         .flatMap(m -> Mono.fromCallable(() -> {
           TestClock.StoreTime time = clock.storeTime();
@@ -182,8 +186,7 @@ public final class PgqrsTestKit {
             clock.advance(left);
           }
           return (Object) queue;
-        }).subscribeOn(Schedulers.boundedElastic()))
-        .onErrorResume(e -> Mono.empty());
+        }).subscribeOn(Schedulers.boundedElastic()));
   }
 
   /**

@@ -12,7 +12,7 @@ import reactor.core.publisher.Mono;
 
 /**
  * The store time of a PostgreSQL test schema, through one R2DBC connection of the kit's own, which
- * also creates the schema's owner-side cleanup ({@link #dropSchema()}).
+ * also drops the schema after the test ({@link #dropSchema()}).
  */
 final class PostgresStoreTime implements TestClock.StoreTime, AutoCloseable {
 
