@@ -1,0 +1,198 @@
+package io.pgqrs.testkit;
+
+import io.pgqrs.InvalidArgumentException;
+import java.time.Clock;
+import java.time.Duration;
+import java.time.Instant;
+import java.time.ZoneId;
+import java.time.ZoneOffset;
+import java.util.Objects;
+import org.jspecify.annotations.Nullable;
+import reactor.core.scheduler.Schedulers;
+
+/**
+ * A clock that a test moves forward: {@link #advance(Duration)} and {@link #set(Instant)} make time
+ * pass for the test's store at once, so leases expire, delayed messages and retries become due,
+ * workflow sleeps end and deadlines pass without the test waiting.
+ *
+ * <h2>What it controls</h2>
+ *
+ * The store computes every lease, visibility, delay, retry backoff, sleep, signal timeout and run
+ * deadline from its own clock (SQLite's {@code unixepoch('subsec')}, PostgreSQL's {@code now()}),
+ * and the engine never passes it a time: {@link io.pgqrs.PgqrsConfig#clock()} paces only a
+ * producer's rate limit, and the store SPI's per-operation {@code now} override is never filled by
+ * the engine. So this clock moves the store's time the other way round: {@code advance(d)} moves
+ * every instant the test's store has recorded (every {@code *_at} and {@code *_until} column of its
+ * pgqrs tables, except the "never" of a paused run) {@code d} into the past, in one transaction on
+ * a side connection of the kit's own. For every rule the store applies that is the same as its
+ * clock moving {@code d} forward. It is also the store's {@link io.pgqrs.PgqrsConfig#clock()}, so
+ * rate limits see the advance too.
+ *
+ * <table>
+ *   <caption>Time control by backend</caption>
+ *   <tr><th>what</th><th>SQLite (memory)</th><th>PostgreSQL</th></tr>
+ *   <tr><td>leases, delays, retries, sleeps, signal timeouts, deadlines in the store</td>
+ *       <td>yes</td><td>yes (the test's schema only)</td></tr>
+ *   <tr><td>producer rate limits (the config clock)</td><td>yes</td><td>yes</td></tr>
+ *   <tr><td>the engine's own timers (polls, heartbeats, lease keep-alives, handler and shutdown
+ *       timeouts, the deadline timer of a run in flight)</td><td>no: real time</td>
+ *       <td>no: real time</td></tr>
+ * </table>
+ *
+ * <p>The engine's timers stay on real time on purpose: the kit's stores poll every
+ * {@value PgqrsExtension#POLL_INTERVAL_MILLIS} ms, so work the advance made due is found within
+ * that, and a multi-day advance does not fire days of heartbeats. A handler or step that is running
+ * while the clock advances past its lease loses the lease, as it would in production; a run whose
+ * deadline passes while its body is in flight is timed out when the run is next taken, not by its
+ * engine timer.
+ *
+ * <p>Instants the store reports are in the store's frame: after {@code advance(d)} a message
+ * enqueued earlier reports an {@code enqueuedAt} {@code d} earlier, while {@link #instant()} reads
+ * the real time plus every advance so far ({@link #offset()}). Compare durations, not the store's
+ * instants with this clock's.
+ *
+ * <p>{@code advance} and {@code set} block the calling thread for one short transaction: call
+ * them from the test, never from a Reactor non-blocking thread (they refuse with
+ * {@link IllegalStateException}). They are serialised; the clock is thread-safe.
+ */
+public final class TestClock extends Clock {
+
+  /** Moves a store's recorded instants; attached by the kit once the store exists. */
+  interface StoreTime {
+    /**
+     * Moves every recorded instant {@code by} into the past, in one transaction. Blocking.
+     *
+     * @param by how far
+     */
+    void shift(Duration by);
+
+    /**
+     * How long until the first live message of a queue becomes visible by the store's clock,
+     * ignoring the "never" of paused runs. Blocking.
+     *
+     * @param queue the queue
+     * @return the duration (zero or negative if one is visible now), or null if there is none
+     */
+    @Nullable Duration untilNextVisible(String queue);
+  }
+
+  private final Clock base;
+  private volatile Duration offset = Duration.ZERO;
+  private volatile @Nullable StoreTime store;
+
+  /** A clock at the real time, with no store attached yet: the kit attaches the test's store. */
+  TestClock() {
+    this(Clock.systemUTC());
+  }
+
+  TestClock(Clock base) {
+    this.base = base;
+  }
+
+  void attach(@Nullable StoreTime storeTime) {
+    this.store = storeTime;
+  }
+
+  @Nullable StoreTime storeTime() {
+    return store;
+  }
+
+  /**
+   * Moves time forward: the test's store behaves as if {@code by} had passed, at once.
+   *
+   * @param by how far; zero does nothing
+   * @throws InvalidArgumentException naming {@code by} if it is negative (time never goes back:
+   *     a lease that expired stays expired)
+   * @throws IllegalStateException on a Reactor non-blocking thread
+   * @throws io.pgqrs.StoreUnavailableException if the store's instants could not be moved (the clock
+   *     then has not moved either)
+   */
+  public synchronized void advance(Duration by) {
+    Objects.requireNonNull(by, "by");
+    if (by.isNegative()) {
+      throw new InvalidArgumentException("by", "a test clock moves forward only, got " + by);
+    }
+    if (by.isZero()) {
+      return;
+    }
+    if (Schedulers.isInNonBlockingThread()) {
+      throw new IllegalStateException("TestClock.advance blocks for a transaction: call it from the test thread, "
+          + "not from a Reactor non-blocking thread (" + Thread.currentThread().getName() + ")");
+    }
+    StoreTime s = store;
+    if (s != null) {
+      s.shift(by);
+    }
+    offset = offset.plus(by);
+  }
+
+  /**
+   * Moves time forward to an instant of this clock: {@code advance(Duration.between(instant(), to))}.
+   *
+   * @param to the new time
+   * @throws InvalidArgumentException naming {@code to} if it is before {@link #instant()}
+   * @throws IllegalStateException on a Reactor non-blocking thread
+   */
+  public synchronized void set(Instant to) {
+    Objects.requireNonNull(to, "to");
+    Duration by = Duration.between(instant(), to);
+    if (by.isNegative()) {
+      throw new InvalidArgumentException("to", "a test clock moves forward only: " + to + " is before " + instant());
+    }
+    advance(by);
+  }
+
+  /**
+   * How far this clock has been moved in total.
+   *
+   * @return the sum of every advance
+   */
+  public Duration offset() {
+    return offset;
+  }
+
+  /**
+   * The real time plus {@link #offset()}.
+   *
+   * @return the current instant of this clock
+   */
+  @Override
+  public Instant instant() {
+    return base.instant().plus(offset);
+  }
+
+  /**
+   * UTC.
+   *
+   * @return {@link ZoneOffset#UTC}
+   */
+  @Override
+  public ZoneId getZone() {
+    return ZoneOffset.UTC;
+  }
+
+  /**
+   * This clock in UTC only.
+   *
+   * @param zone the zone
+   * @return this clock for UTC
+   * @throws UnsupportedOperationException for any other zone: the store's time has no zone
+   */
+  @Override
+  public Clock withZone(ZoneId zone) {
+    if (ZoneOffset.UTC.equals(zone)) {
+      return this;
+    }
+    throw new UnsupportedOperationException("a TestClock stays in UTC");
+  }
+
+  /**
+   * Names the offset.
+   *
+   * @return {@code TestClock{offset=...}}
+   */
+  @Override
+  public String toString() {
+    return "TestClock{offset=" + offset + '}';
+  }
+}
