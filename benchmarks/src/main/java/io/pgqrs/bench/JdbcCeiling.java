@@ -47,8 +47,13 @@ final class JdbcCeiling {
     try {
       for (int i = 0; i < threads; i++) {
         Connection c = target.jdbc();
-        c.setAutoCommit(true);
         connections.add(c);
+        c.setAutoCommit(true);
+        // The session setting every direct store connection starts with (PostgresDriverProvider):
+        // without it the ceiling would plan the claim again at every execution, and not be one.
+        try (java.sql.Statement st = c.createStatement()) {
+          st.execute("SET plan_cache_mode = force_generic_plan");
+        }
       }
     } catch (SQLException e) {
       closeAll(connections);

@@ -61,13 +61,14 @@ class PostgresConsumerFailureTest {
 
   /**
    * The child process: handles the queue slowly with a short lease, printing each message id as
-   * its handler starts, until it is killed.
+   * its handler starts, until it is killed. Nothing is claimed ahead of its four handlers, so it
+   * holds exactly the four it started.
    *
    * @param args the DSN and the queue
    */
   public static void main(String[] args) {
     Store child = Pgqrs.connect(args[0]).block(T);
-    child.consumer(args[1]).lease(Duration.ofSeconds(2)).concurrency(4).batchSize(4).build()
+    child.consumer(args[1]).lease(Duration.ofSeconds(2)).concurrency(4).prefetch(0).batchSize(4).build()
         .handle(m -> Mono.fromRunnable(() -> System.out.println("START " + m.id()))
             .then(Mono.delay(Duration.ofMinutes(10))))
         .blockLast();

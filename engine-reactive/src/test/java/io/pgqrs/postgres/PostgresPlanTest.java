@@ -103,6 +103,20 @@ class PostgresPlanTest {
   }
 
   @Test
+  void theGenericPlanOfAFairClaimNeverScansTheMessagesTable() {
+    String plan = genericPlan("claim_fair", "timestamptz, text, bigint, bigint, bigint",
+        "NULL, '" + QUEUE + "', 10, NULL, 30000");
+    assertThat(plan).as(plan).contains("pgqrs_messages_visible_idx").doesNotContain("Seq Scan on pgqrs_messages");
+  }
+
+  @Test
+  void theGenericPlanOfAWorkflowWorkersClaimNeverScansTheMessagesTable() {
+    String plan = genericPlan("claim_runs", "timestamptz, text, bigint, bigint, bigint, text[], text[]",
+        "NULL, '" + QUEUE + "', 10, NULL, 30000, ARRAY['PENDING'], ARRAY['RUNNING']");
+    assertThat(plan).as(plan).contains("pgqrs_messages_visible_idx").doesNotContain("Seq Scan on pgqrs_messages");
+  }
+
+  @Test
   void theGenericPlanOfTheTimeUntilTheNextMessageReadsOneIndexEntry() {
     String plan = genericPlan("until_next_visible", "timestamptz, text", "NULL, '" + QUEUE + "'");
     assertThat(plan).as(plan).contains("pgqrs_messages_visible_idx").doesNotContain("Seq Scan on pgqrs_messages");

@@ -315,17 +315,20 @@ ORDER BY claim_rank NULLS FIRST
 -- is left waits for a key's lease to end or a message to become visible, so the time until the
 -- first of those (this claim's own leases included), 0 if none is known (a row another claimer
 -- holds). OFFSET 0 keeps v a subquery of its own, evaluated once: flattened, each use of v.rest in
--- _rest_us_limits would compute it again.
+-- _rest_us_limits would compute it again. Both reads of the queue's rows are first entries of the
+-- visible index (ORDER BY visible_at LIMIT 1), which the planner cannot answer by scanning the
+-- table and its archive (see _visible_rest_us).
 (SELECT {{_rest_us_limits}} FROM (SELECT
-    CASE WHEN NOT EXISTS (
-             SELECT 1 FROM {{schema}}.pgqrs_messages r
-             WHERE r.queue_id = (SELECT id FROM q) AND r.state = 'live' AND r.id NOT IN (SELECT id FROM ranked))
+    CASE WHEN (SELECT r.visible_at FROM {{schema}}.pgqrs_messages r
+               WHERE r.queue_id = (SELECT id FROM q) AND r.state = 'live' AND r.id NOT IN (SELECT id FROM ranked)
+               ORDER BY r.visible_at LIMIT 1) IS NULL
          THEN NULL::bigint
          WHEN (SELECT n FROM room) > 0 AND (SELECT count(*) FROM ranked) >= (SELECT n FROM room) THEN 0::bigint
          ELSE coalesce(greatest(0, (extract(epoch FROM (least(
-                  (SELECT min(r.visible_at) FROM {{schema}}.pgqrs_messages r
+                  (SELECT r.visible_at FROM {{schema}}.pgqrs_messages r
                    WHERE r.queue_id = (SELECT id FROM q) AND r.state = 'live' AND r.visible_at > (SELECT now FROM n)
-                     AND r.id NOT IN (SELECT id FROM ranked)),
+                     AND r.id NOT IN (SELECT id FROM ranked)
+                   ORDER BY r.visible_at LIMIT 1),
                   CASE WHEN EXISTS (SELECT 1 FROM claimed) THEN (SELECT now FROM n) + $5 * interval '1 millisecond' END)
                 - (SELECT now FROM n))) * 1000000)::bigint), 0::bigint) END AS rest OFFSET 0) AS v)
 
