@@ -620,12 +620,17 @@ public abstract class WorkflowContract extends StoreContract {
 
   @Test
   void cancellingAWaitingRunAndFinishedRunsRefuseChanges() {
-    Workflow<String, String> workflow = register(define(String.class, String.class, (ctx, in) ->
-        ctx.awaitSignal("go", String.class, Duration.ofHours(1))));
+    WorkflowDefinition<String, String> definition = define(String.class, String.class, (ctx, in) ->
+        ctx.awaitSignal("go", String.class, Duration.ofHours(1)));
+    Workflow<String, String> workflow = register(definition);
     start(workflow, 1);
     RunHandle<String> waiting = await(workflow.trigger("x"));
     Flux.interval(Duration.ofMillis(20)).onBackpressureDrop().concatMap(t -> waiting.steps().collectList())
         .filter(s -> s.stream().anyMatch(step -> step.status() == StepStatus.WAITING)).blockFirst(T);
+    // The step is recorded as waiting a moment before the worker lets the run go; a run cancelled
+    // in between is still held, and CANCELLING, so wait until nobody holds it.
+    Flux.interval(Duration.ofMillis(20)).onBackpressureDrop().concatMap(t -> store.queues().metrics(definition.queue()))
+        .filter(m -> m.leased() == 0).blockFirst(T);
     assertThat(await(waiting.cancel("bored")).status()).isEqualTo(RunStatus.CANCELLED);
     assertThatThrownBy(() -> await(waiting.signal("go", "late")))
         .isInstanceOf(RunStateException.class).hasMessageContaining("CANCELLED");
