@@ -10,6 +10,7 @@ import java.time.Duration;
 import java.util.List;
 import java.util.Map;
 import reactor.core.publisher.Mono;
+import reactor.core.scheduler.Schedulers;
 
 /**
  * The quick start as a program: install, create a queue, enqueue a batch, claim it under a lease,
@@ -64,6 +65,9 @@ public final class QueueRoundTrip {
       System.out.println("state lives in " + describe(store));
     } finally {
       store.close().onErrorResume(e -> Mono.empty()).block();
+      // Stop Reactor's threads before main returns: under `mvn exec:java` a timer thread still
+      // running once the plugin has closed its class loader fails the build after the demo's output.
+      Schedulers.shutdownNow();
     }
   }
 }

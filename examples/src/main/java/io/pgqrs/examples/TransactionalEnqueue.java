@@ -11,6 +11,7 @@ import java.time.Duration;
 import java.util.Map;
 import reactor.core.publisher.Flux;
 import reactor.core.publisher.Mono;
+import reactor.core.scheduler.Schedulers;
 
 /**
  * Transactional enqueue (the outbox pattern) with plain R2DBC: an order row and its confirmation
@@ -69,6 +70,9 @@ public final class TransactionalEnqueue {
           + placeOrder(factory, emails, "ada@example.com").block());
     } finally {
       store.close().block();
+      // Stop Reactor's threads before main returns: under `mvn exec:java` a timer thread still
+      // running once the plugin has closed its class loader fails the build after the demo's output.
+      Schedulers.shutdownNow();
     }
   }
 }

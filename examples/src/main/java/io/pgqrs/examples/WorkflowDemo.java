@@ -12,6 +12,7 @@ import io.pgqrs.workflow.Workflows;
 import java.time.Duration;
 import java.util.List;
 import reactor.core.publisher.Mono;
+import reactor.core.scheduler.Schedulers;
 
 /**
  * A durable workflow as a program: three memoized steps, a durable sleep and a signal, executed by
@@ -68,6 +69,9 @@ public final class WorkflowDemo {
       worker.stop().block();
     } finally {
       store.close().block(Duration.ofSeconds(30));
+      // Stop Reactor's threads before main returns: under `mvn exec:java` a timer thread still
+      // running once the plugin has closed its class loader fails the build after the demo's output.
+      Schedulers.shutdownNow();
     }
   }
 }
