@@ -4,7 +4,6 @@ import io.pgqrs.ConfigurationException;
 import io.pgqrs.PgqrsConfig;
 import java.time.Duration;
 import java.util.Map;
-import java.util.regex.Pattern;
 import org.jspecify.annotations.Nullable;
 import org.springframework.boot.context.properties.ConfigurationProperties;
 import org.springframework.boot.context.properties.source.InvalidConfigurationPropertyValueException;
@@ -39,8 +38,6 @@ public class PgqrsProperties {
       Map.entry("statementTimeout", "pgqrs.statement-timeout"),
       Map.entry("lockTimeout", "pgqrs.lock-timeout"),
       Map.entry("workerStaleAfter", "pgqrs.worker-stale-after"));
-
-  private static final Pattern PASSWORD = Pattern.compile("(://[^/?#@:]*:)[^/?#]*@");
 
   /**
    * The database: postgresql://user:password@host:5432/db?schema=jobs,
@@ -159,7 +156,8 @@ public class PgqrsProperties {
   /** The bound value of a property, for the error; a DSN with its password masked. */
   private @Nullable Object valueOf(String property) {
     return switch (property) {
-      case "pgqrs.dsn" -> dsn == null ? null : PASSWORD.matcher(dsn).replaceFirst("$1***@");
+      // The engine's own masking: the password, and password= / auth_token= parameters.
+      case "pgqrs.dsn" -> dsn == null ? null : io.pgqrs.internal.Dsns.mask(dsn);
       case "pgqrs.schema" -> schema;
       case "pgqrs.pool.initial-size" -> pool.initialSize;
       case "pgqrs.pool.max-size" -> pool.maxSize;

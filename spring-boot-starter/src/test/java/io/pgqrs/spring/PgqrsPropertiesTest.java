@@ -113,6 +113,9 @@ class PgqrsPropertiesTest {
               .hasMessageContaining("unsupported dsn");
           assertThat(fullMessage(context.getStartupFailure())).doesNotContain("hunter2");
         });
+    runner.withPropertyValues("pgqrs.dsn=mysql://db:3306/app?user=app&password=hunter2")
+        .run(context -> assertThat(fullMessage(context.getStartupFailure())).contains("pgqrs.dsn")
+            .doesNotContain("hunter2"));
   }
 
   @Test
