@@ -378,13 +378,7 @@ final class ConsumerSession {
     List<Message> messages = result.claimed();
     FluxSink<Delivery> s = sink;
     for (Message m : messages) {
-      DefaultDelivery d = new DefaultDelivery(this, m);
-      held.add(d);
-      if (stopping.get() || s == null || s.isCancelled()) {
-        releaseQuietly(d, "consumer shut down before delivery");
-      } else {
-        s.next(d);
-      }
+      deliverOrKeep(new DefaultDelivery(this, m), s);
     }
     // What the claim left decides the next claim: another one at once only if a message it did not
     // take is visible now; otherwise the idle timer waits until the first one will be (or a
@@ -403,6 +397,23 @@ final class ConsumerSession {
     claimingSize = 0;
     claiming = false;
     signal();
+  }
+
+  /**
+   * Holds a delivery just leased to this session and hands it to the subscriber, unless the
+   * session is stopping. A handler run stopping keeps it for {@link #finish}, which releases it
+   * and reports it among the released, so every message the run claimed gets an outcome even when
+   * the claim's answer came after the stop. Once the finish has begun (or for a plain deliveries()
+   * subscriber, who learns nothing of releases), it is released here; {@link
+   * DefaultDelivery#claimForRelease} keeps that and the finish's release from both happening.
+   */
+  private void deliverOrKeep(DefaultDelivery d, @Nullable FluxSink<Delivery> s) {
+    held.add(d);
+    if (!stopping.get() && s != null && !s.isCancelled()) {
+      s.next(d);
+    } else if (!handlerMode || finishing.get()) {
+      releaseQuietly(d, "consumer shut down before delivery");
+    }
   }
 
   private void claimFailed(Throwable error) {
@@ -509,14 +520,8 @@ final class ConsumerSession {
       }
       beforeDelivery.accept(message, attachment);
       DefaultDelivery d = new DefaultDelivery(ConsumerSession.this, message);
-      held.add(d);
       reserved.decrementAndGet();
-      FluxSink<Delivery> s = sink;
-      if (stopping.get() || s == null || s.isCancelled()) {
-        releaseQuietly(d, "consumer shut down before delivery");
-      } else {
-        s.next(d);
-      }
+      deliverOrKeep(d, sink);
       signal();
     }
 

@@ -144,8 +144,10 @@ public final class PostgresDriverProvider implements StoreDriverProvider {
       // Generic plans: pgqrs's statements are cached per connection and keep one shape, but the
       // planner's default ("auto") kept re-planning the claim's CTEs on every execution, which
       // measured as the larger part of a claim's cost (drain 1 x 1: 184 -> 464 msg/s on the JDBC
-      // ceiling, 150 -> 308 on the loop API). Every statement's filters are on indexed keys, so
-      // a plan that ignores the parameters' values loses nothing. PostgreSQL 12+.
+      // ceiling, 150 -> 308 on the loop API). A plan that ignores the parameters' values can
+      // still pick a table scan where a value would have ruled it out (the claims once scanned the
+      // archive this way); the visible index and PostgresPlanTest, which checks the generic plans
+      // of the claims, are what keep them on indexes. PostgreSQL 12+.
       builder.options(Map.of("plan_cache_mode", "force_generic_plan"));
       if (!config.statementTimeout().isZero()) {
         builder.statementTimeout(config.statementTimeout());

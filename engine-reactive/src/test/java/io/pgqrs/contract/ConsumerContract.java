@@ -281,8 +281,7 @@ public abstract class ConsumerContract extends StoreContract {
           .expectNextCount(messages)
           .expectComplete()
           .verify(T);
-      List<Integer> limits = faulty.firstArguments("claim").stream()
-          .map(p -> ((StoreParams.Claim) p).limit()).toList();
+      List<Integer> limits = claimLimits(faulty);
       assertThat(limits).as("claim sizes").isNotEmpty().allSatisfy(n -> assertThat(n).isBetween(1, 8));
       assertThat(limits.get(0)).as("the first claim, with every handler free").isEqualTo(8);
       assertThat(faulty.calls("claim")).as("claims for %s messages", messages).isLessThanOrEqualTo(messages / 2);
@@ -305,8 +304,7 @@ public abstract class ConsumerContract extends StoreContract {
           .expectNextCount(messages)
           .expectComplete()
           .verify(T);
-      List<Integer> limits = faulty.firstArguments("claim").stream()
-          .map(p -> ((StoreParams.Claim) p).limit()).toList();
+      List<Integer> limits = claimLimits(faulty);
       assertThat(limits).as("claim sizes").isNotEmpty().allSatisfy(n -> assertThat(n).isBetween(1, 8));
       assertThat(limits.get(0)).as("the first claim: two handlers and six ahead").isEqualTo(8);
       // A slow store (Turso) lets a top-up wait run out now and then, so not every claim is full.
@@ -316,14 +314,23 @@ public abstract class ConsumerContract extends StoreContract {
     assertThat(metrics(q).archived()).isEqualTo(messages);
   }
 
+  /** The size each claim through the faulty store asked for, in call order. */
+  private static List<Integer> claimLimits(FaultyStore faulty) {
+    return faulty.firstArguments("claim").stream().map(p -> ((StoreParams.Claim) p).limit()).toList();
+  }
+
   @Test
   void prefetchedMessagesNotStartedAreReleasedAtShutdownAndClaimableAtOnce() {
     String q = newQueue();
     enqueue(q, 5);
     Sinks.Empty<Void> stop = Sinks.empty();
-    // One handler holds the first message until the stop; the other four wait, prefetched.
+    Sinks.Empty<Void> handlerStarted = Sinks.empty();
+    // One handler holds the first message until the stop; the other four wait, prefetched. The
+    // stop waits for that handler to start: five leased in the store may still be a claim whose
+    // answer has not reached the consumer, and a stop then releases all five unstarted.
     StepVerifier.create(consumer(q).concurrency(1).prefetch(4).shutdownTimeout(Duration.ofSeconds(20)).build()
-            .handle(m -> stop.asMono(), stop.asMono()))
+            .handle(m -> Mono.fromRunnable(handlerStarted::tryEmitEmpty).then(stop.asMono()), stop.asMono()))
+        .then(() -> handlerStarted.asMono().block(T))
         .then(() -> await("five leased", () -> store.queues().metrics(q).map(m -> m.leased() == 5)))
         .then(stop::tryEmitEmpty)
         .recordWith(java.util.ArrayList::new)
@@ -341,6 +348,32 @@ public abstract class ConsumerContract extends StoreContract {
         .expectNextCount(4)
         .expectComplete()
         .verify(T);
+  }
+
+  @Test
+  void messagesOfAClaimAnsweredAfterTheStopAreReleasedAndReportedAsReleased() {
+    String q = newQueue();
+    enqueue(q, 3);
+    Sinks.Empty<Void> answer = Sinks.empty();
+    Sinks.Empty<Void> stop = Sinks.empty();
+    try (FaultyStore faulty = FaultyStore.over(store)) {
+      faulty.holdAnswers("claim", answer.asMono());
+      // The claim commits, the stop comes while its answer is on the way, then the answer arrives.
+      StepVerifier.create(faulty.store().consumer(q).concurrency(3).prefetch(0).build()
+              .handle(m -> Mono.empty(), stop.asMono()))
+          .then(() -> await("three leased", () -> store.queues().metrics(q).map(m -> m.leased() == 3)))
+          .then(stop::tryEmitEmpty)
+          .then(answer::tryEmitEmpty)
+          .recordWith(java.util.ArrayList::new)
+          .expectNextCount(3)
+          .consumeRecordedWith(outcomes -> assertThat(outcomes).extracting(Outcome::kind)
+              .containsOnly(Outcome.Kind.RELEASED_ON_SHUTDOWN))
+          .expectComplete()
+          .verify(T);
+    }
+    QueueMetrics m = metrics(q);
+    assertThat(m.leased()).isZero();
+    assertThat(m.pending()).as("released without delay: claimable at once").isEqualTo(3);
   }
 
   @Test

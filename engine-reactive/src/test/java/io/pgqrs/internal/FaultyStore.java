@@ -27,6 +27,7 @@ public final class FaultyStore implements AutoCloseable {
   private final Map<String, Object> answers = new ConcurrentHashMap<>();
   private final Map<String, AtomicInteger> answersLost = new ConcurrentHashMap<>();
   private final Map<String, Mono<Void>> gates = new ConcurrentHashMap<>();
+  private final Map<String, Mono<Void>> answerGates = new ConcurrentHashMap<>();
 
   private FaultyStore(Store store) {
     StoreDriver real = ((Engine) store).driver();
@@ -53,6 +54,14 @@ public final class FaultyStore implements AutoCloseable {
                 return Mono.error(e.getCause() != null ? e.getCause() : e);
               }
             }));
+          }
+          Mono<Void> answerGate = answerGates.get(name);
+          if (answerGate != null) {
+            try {
+              return ((Mono<?>) method.invoke(real, args)).flatMap(reply -> answerGate.thenReturn(reply));
+            } catch (InvocationTargetException e) {
+              throw e.getCause();
+            }
           }
           AtomicInteger lost = answersLost.get(name);
           if (lost != null && lost.getAndUpdate(n -> n > 0 ? n - 1 : n) > 0) {
@@ -123,6 +132,20 @@ public final class FaultyStore implements AutoCloseable {
    */
   public FaultyStore hold(String method, Mono<Void> gate) {
     gates.put(method, gate);
+    return this;
+  }
+
+  /**
+   * Lets every later call of a driver method returning a {@link Mono} reach the database and take
+   * effect, and holds its answer until {@code gate} completes: a reply still on its way when
+   * something else happens.
+   *
+   * @param method the {@link StoreDriver} method's name
+   * @param gate completes when the answers may go on
+   * @return this
+   */
+  public FaultyStore holdAnswers(String method, Mono<Void> gate) {
+    answerGates.put(method, gate);
     return this;
   }
 
