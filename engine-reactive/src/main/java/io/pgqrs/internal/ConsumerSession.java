@@ -547,7 +547,13 @@ final class ConsumerSession {
     }
     while (true) {
       int promised = reserved.get();
-      long room = bound() - held.size() - promised - claimingSize;
+      // A handler run does not count a claim in flight against the room: its handlers run no more
+      // than its concurrency whatever it holds, so a claim answered after a slot was filled only
+      // holds a few messages past the bound for a moment (no claim is made until it is back under).
+      // Counting it refused every trigger made during a claim, and each such run then went through
+      // the queue: its wake-up started the next claim, which refused the next triggers (a third
+      // of the runs at four workers). A plain deliveries() subscriber gets no more than it requested.
+      long room = bound() - held.size() - promised - (handlerMode ? 0 : claimingSize);
       // A handler run's demand lags its handlers by a moment (it asks again after a handler's
       // outcome is emitted); the in-flight bound alone limits it, and an adopted delivery waits in
       // the sink's buffer for that request. A plain deliveries() subscriber's demand is its own.

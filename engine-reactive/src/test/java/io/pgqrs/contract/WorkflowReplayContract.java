@@ -325,6 +325,35 @@ public abstract class WorkflowReplayContract extends StoreContract {
   }
 
   /**
+   * A claim in flight does not take the room of a worker's free slots: runs triggered while the
+   * worker's claim waits for its answer are taken by their triggers. Counting the claim against
+   * the room sent them through the queue, whose wake-up began the next claim.
+   */
+  @Test
+  void runsTriggeredWhileTheWorkersClaimIsInFlightStillTakeTheFastPath() {
+    Sinks.Empty<Void> answer = Sinks.empty();
+    try (io.pgqrs.internal.FaultyStore faulty = io.pgqrs.internal.FaultyStore.over(store)) {
+      faulty.holdAnswers("claimRuns", answer.asMono());
+      Workflow<String, String> workflow = faulty.store().runs().register(define(newWorkflowName(), String.class,
+          String.class, (ctx, in) -> ctx.step("one", String.class, () -> Mono.just(in + "!")))).block(T);
+      WorkflowWorker worker = workflow.worker().concurrency(4).pollInterval(Duration.ofMinutes(10))
+          .shutdownTimeout(Duration.ofSeconds(5)).start();
+      try {
+        StateWait.until("the worker's first claim is in flight", T, () -> Mono.fromSupplier(() -> faulty.calls("claimRuns") > 0));
+        long before = io.pgqrs.internal.EngineProbe.runsTakenByTrigger(faulty.store());
+        List<String> results = Flux.range(0, 3).flatMap(i -> workflow.trigger("c" + i).flatMap(RunHandle::result))
+            .collectList().block(T);
+        assertThat(results).containsExactlyInAnyOrder("c0!", "c1!", "c2!");
+        assertThat(io.pgqrs.internal.EngineProbe.runsTakenByTrigger(faulty.store()) - before)
+            .as("runs taken by their trigger while the claim was in flight").isEqualTo(3);
+      } finally {
+        answer.tryEmitEmpty();
+        worker.stop().block(T);
+      }
+    }
+  }
+
+  /**
    * Runs that find the worker busy go through the queue, and the worker's claim begins each of them
    * in the same round trip: every run is taken either by its trigger or in a claim, none by a
    * begin of its own.
