@@ -32,7 +32,8 @@ final class DefaultConsumer implements Consumer {
       RetryPolicy retryPolicy,
       boolean deleteOnSuccess,
       Duration shutdownTimeout,
-      boolean endWhenWorkerStopped) {}
+      boolean endWhenWorkerStopped,
+      boolean workflowHandler) {}
 
   private final Engine engine;
   private final Settings settings;
@@ -107,6 +108,7 @@ final class DefaultConsumer implements Consumer {
     private Duration handlerTimeout = Duration.ofMinutes(5);
     private RetryPolicy retryPolicy = RetryPolicy.defaults();
     private boolean deleteOnSuccess;
+    private boolean workflowHandler;
     private Duration shutdownTimeout = Duration.ofSeconds(30);
     private boolean endWhenWorkerStopped;
 
@@ -220,7 +222,18 @@ final class DefaultConsumer implements Consumer {
       return new DefaultConsumer(engine, new Settings(queue, batchSize, bound, concurrency, handlerBound, lease,
           pollInterval,
           wakeups && engine.wakeupsEnabled(), heartbeatInterval, name, handlerTimeout, retryPolicy, deleteOnSuccess,
-          shutdownTimeout, endWhenWorkerStopped));
+          shutdownTimeout, endWhenWorkerStopped, workflowHandler));
+    }
+
+    /**
+     * Marks the handler as the engine's workflow executor, which moves each run's body to the
+     * run's own serial scheduler and bounds it by the run's deadline: a delivery goes to it on the
+     * thread that delivered it, with no hop to the parallel scheduler first (a thread hop costs
+     * more than a short step on a small machine) and no handler timeout.
+     */
+    Builder workflowHandler() {
+      this.workflowHandler = true;
+      return this;
     }
 
     private static int range(String field, int value, int max) {

@@ -34,8 +34,6 @@ import reactor.core.publisher.Sinks;
 final class DefaultWorkflowWorker<I, O> implements WorkflowWorker {
 
   private static final Logger log = LoggerFactory.getLogger(DefaultWorkflowWorker.class);
-  /** Runs are bounded by their own deadline and step leases, not by a handler timeout. */
-  private static final Duration NO_HANDLER_TIMEOUT = Duration.ofDays(3650);
   /** How soon a run whose store call failed transiently is tried again. */
   private static final Duration TRANSIENT_RETRY = Duration.ofSeconds(1);
 
@@ -287,8 +285,9 @@ final class DefaultWorkflowWorker<I, O> implements WorkflowWorker {
     @Override
     public WorkflowWorker start() {
       DefaultConsumer.Builder consumer = new DefaultConsumer.Builder(runtime.engine(), definition.queue());
+      // Runs are bounded by their own deadline, not by a handler timeout.
       consumer.concurrency(concurrency).maxInFlight(concurrency).batchSize(Math.min(concurrency, 50))
-          .handlerTimeout(NO_HANDLER_TIMEOUT).shutdownTimeout(shutdownTimeout);
+          .shutdownTimeout(shutdownTimeout).workflowHandler();
       if (lease != null) {
         consumer.lease(lease);
       }

@@ -132,16 +132,19 @@ final class HandlerRun {
       return Mono.empty();
     }
     Message message = d.message();
-    Mono<Void> work = Mono.defer(() -> {
+    Mono<Void> handled = Mono.defer(() -> {
           Publisher<?> result = handler.apply(d);
           if (result == null) {
             return Mono.error(new NullPointerException("the handler returned null for message " + message.id()));
           }
           return Flux.from(result).then();
-        })
-        .subscribeOn(Schedulers.parallel())
-        .timeout(settings.handlerTimeout(), Mono.error(() -> new TimeoutException(
-            "handler timed out after " + settings.handlerTimeout())), session.engine().timers());
+        });
+    // The engine's workflow executor moves its work to the run's serial scheduler itself and is
+    // bounded by the run's deadline; a user's handler is moved off the delivering thread and timed.
+    Mono<Void> work = settings.workflowHandler() ? handled
+        : handled.subscribeOn(Schedulers.parallel())
+            .timeout(settings.handlerTimeout(), Mono.error(() -> new TimeoutException(
+                "handler timed out after " + settings.handlerTimeout())), session.engine().timers());
     return work.materialize()
         .flatMap(signal -> {
           Throwable error = signal.getThrowable();
