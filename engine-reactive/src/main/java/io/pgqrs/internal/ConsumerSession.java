@@ -409,6 +409,7 @@ final class ConsumerSession {
    */
   private void deliverOrKeep(DefaultDelivery d, @Nullable FluxSink<Delivery> s) {
     held.add(d);
+    engine.telemetry().claimed(settings.queue());
     if (!stopping.get() && s != null && !s.isCancelled()) {
       s.next(d);
     } else if (!handlerMode || finishing.get()) {

@@ -111,12 +111,13 @@ final class DefaultDelivery implements Delivery {
     // the archived row under this very token tells that the ack was ours after all. A batched
     // retry is told so by its statement; a lone one asks afterwards.
     return settle(() -> complete(StoreParams.Settle.archive(message.id(), lease.token())),
-        () -> session.archivedUnder(lease));
+        () -> session.archivedUnder(lease), Telemetry.Settled.ARCHIVED);
   }
 
   @Override
   public Mono<Boolean> delete() {
-    return settle(() -> complete(StoreParams.Settle.delete(message.id(), lease.token())), null);
+    return settle(() -> complete(StoreParams.Settle.delete(message.id(), lease.token())), null,
+        Telemetry.Settled.DELETED);
   }
 
   @Override
@@ -127,7 +128,7 @@ final class DefaultDelivery implements Delivery {
       Engine.checkNotNegative("delay", delay);
       StoredText.check("error", error);
       return complete(StoreParams.Settle.release(message.id(), lease.token(), delay, error));
-    }, null);
+    }, null, Telemetry.Settled.RETRIED);
   }
 
   @Override
@@ -136,7 +137,7 @@ final class DefaultDelivery implements Delivery {
     return settle(() -> {
       StoredText.check("error", error);
       return complete(StoreParams.Settle.deadLetter(message.id(), lease.token(), error));
-    }, null);
+    }, null, Telemetry.Settled.DEAD_LETTERED);
   }
 
   /** One settle through the engine's completer: whether the store did it. Cold. */
@@ -149,7 +150,7 @@ final class DefaultDelivery implements Delivery {
    * the workflow runtime finishes or parks a run and settles its message in one transaction.
    */
   Mono<Boolean> settleWith(Function<Lease, Mono<Boolean>> operation) {
-    return settle(() -> operation.apply(lease), null);
+    return settle(() -> operation.apply(lease), null, null);
   }
 
   /**
@@ -161,8 +162,11 @@ final class DefaultDelivery implements Delivery {
    *
    * @param landedEarlier asked when a retry found the lease gone after an attempt whose answer was
    *     lost: whether that attempt took effect; null when the store cannot tell
+   * @param how what the settle does, as the engine's telemetry counts it; null for a workflow's
+   *     own settles, which its run meters count
    */
-  private Mono<Boolean> settle(Supplier<Mono<Boolean>> operation, @Nullable Supplier<Mono<Boolean>> landedEarlier) {
+  private Mono<Boolean> settle(Supplier<Mono<Boolean>> operation, @Nullable Supplier<Mono<Boolean>> landedEarlier,
+      Telemetry.@Nullable Settled how) {
     return Mono.defer(() -> {
       if (settled || lost || !settling.compareAndSet(false, true)) {
         return Mono.just(false);
@@ -177,6 +181,12 @@ final class DefaultDelivery implements Delivery {
             settled = done;
             lost = !done;
             session.forget(this);
+            Telemetry t = session.engine().telemetry();
+            if (!done) {
+              t.leaseLost(message.queue());
+            } else if (how != null) {
+              t.settled(message.queue(), how);
+            }
           })
           .doOnError(this::notRecorded)
           .doOnCancel(() -> settling.set(false));

@@ -36,9 +36,11 @@ final class DefaultProducer implements Producer {
   private final @Nullable TokenBucket bucket;
   /** The caller's connection this view enqueues on, or null for the engine's own connections. */
   private final @Nullable Connection callerConnection;
+  private final java.util.function.Supplier<Telemetry> telemetry;
 
   private DefaultProducer(StoreDriver driver, String queue, PayloadValidator validator, @Nullable TokenBucket bucket,
-      @Nullable Connection callerConnection) {
+      @Nullable Connection callerConnection, java.util.function.Supplier<Telemetry> telemetry) {
+    this.telemetry = telemetry;
     this.driver = driver;
     this.queue = queue;
     this.validator = validator;
@@ -49,7 +51,7 @@ final class DefaultProducer implements Producer {
   @Override
   public Producer inTransaction(Connection connection) {
     // The same rules and the same bucket: a bound view spends the producer's rate limit.
-    return new DefaultProducer(driver, queue, validator, bucket, CallerTransactions.require(connection));
+    return new DefaultProducer(driver, queue, validator, bucket, CallerTransactions.require(connection), telemetry);
   }
 
   @Override
@@ -138,8 +140,25 @@ final class DefaultProducer implements Producer {
       }
       StoreParams.Enqueue enqueue = new StoreParams.Enqueue(queue, rows, null);
       return (bound == null ? driver.enqueue(enqueue) : driver.enqueueInTransaction(enqueue, bound))
+          .doOnNext(this::observe)
           .map(results -> results.stream().map(StoreResults.Enqueued::id).toList());
     });
+  }
+
+  private void observe(List<StoreResults.Enqueued> results) {
+    Telemetry t = telemetry.get();
+    if (t == Telemetry.NONE) {
+      return;
+    }
+    int inserted = 0;
+    for (StoreResults.Enqueued r : results) {
+      if (r.inserted()) {
+        inserted++;
+      }
+    }
+    if (inserted > 0) {
+      t.enqueued(queue, inserted);
+    }
   }
 
   /** Builds producers. */
@@ -148,10 +167,13 @@ final class DefaultProducer implements Producer {
     private final String queue;
     private final ObjectMapper mapper;
     private final Clock clock;
+    private final java.util.function.Supplier<Telemetry> telemetry;
     private ValidationRules rules = ValidationRules.defaults();
     private @Nullable RateLimit rateLimit;
 
-    Builder(StoreDriver driver, String queue, ObjectMapper mapper, Clock clock) {
+    Builder(StoreDriver driver, String queue, ObjectMapper mapper, Clock clock,
+        java.util.function.Supplier<Telemetry> telemetry) {
+      this.telemetry = telemetry;
       this.driver = driver;
       this.queue = queue;
       this.mapper = mapper;
@@ -174,7 +196,7 @@ final class DefaultProducer implements Producer {
     public Producer build() {
       // The engine's clock paces the bucket, so a settable clock moves rate limits on in tests.
       TokenBucket bucket = rateLimit == null ? null : new TokenBucket(rateLimit, () -> nanos(clock.instant()));
-      return new DefaultProducer(driver, queue, new PayloadValidator(rules, mapper), bucket, null);
+      return new DefaultProducer(driver, queue, new PayloadValidator(rules, mapper), bucket, null, telemetry);
     }
 
     private static long nanos(Instant instant) {

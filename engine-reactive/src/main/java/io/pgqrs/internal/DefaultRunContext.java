@@ -512,6 +512,11 @@ final class DefaultRunContext implements RunContext {
     });
   }
 
+  /** Tells the engine's telemetry that a step's body ended as {@code outcome} and its record was written. */
+  private void stepEnded(String outcome, Duration ran) {
+    runtime.engine().telemetry().stepFinished(definition.name(), outcome, ran);
+  }
+
   private static Duration since(long startedNanos) {
     return Duration.ofNanos(Math.max(0, System.nanoTime() - startedNanos));
   }
@@ -534,6 +539,7 @@ final class DefaultRunContext implements RunContext {
             sink.error(stopWith(notWritten(written)));
             return;
           }
+          stepEnded("success", ran);
           Interrupt stop = stopFor(written.runStatus());
           if (stop != null) {
             undraw(drawn, n);
@@ -573,7 +579,12 @@ final class DefaultRunContext implements RunContext {
       Duration delay = e instanceof RetryLaterException later ? later.delay() : options.policy().delayAfter(attempt);
       log.debug("pgqrs retries step '{}' of run {} in {}: {}", id.stepId(), runId(), delay, text);
       return exec.write(record(id, StepStatus.RETRY, null, null, text, attempt, delay, null, 0, ran))
-          .doOnNext(written -> sink.error(stopWith(written.written() ? new Park(delay) : notWritten(written))))
+          .doOnNext(written -> {
+            if (written.written()) {
+              stepEnded("retry", ran);
+            }
+            sink.error(stopWith(written.written() ? new Park(delay) : notWritten(written)));
+          })
           .then();
     }
     return failedForGood(id, attempt, text, text, ran, sink, drawn);
@@ -590,6 +601,7 @@ final class DefaultRunContext implements RunContext {
             sink.error(stopWith(notWritten(written)));
             return;
           }
+          stepEnded("error", ran);
           Interrupt stop = stopFor(written.runStatus());
           if (stop != null) {
             undraw(drawn, n);

@@ -234,6 +234,9 @@ final class DefaultRunExecution implements RunExecution {
           .doOnNext(done -> {
             RunStatus e = ended.get();
             if (e != null) {
+              Duration sinceCreated = Duration.between(run.createdAt(), java.time.Instant.now());
+              runtime.engine().telemetry().runFinished(run.workflow(), e,
+                  sinceCreated.isNegative() ? Duration.ZERO : sinceCreated);
               runtime.announce(e == status
                   ? new WorkflowRuntime.Finished(run.id(), e, json, error)
                   // Ended otherwise (a cancel arrived): waiters read the run for its reason.

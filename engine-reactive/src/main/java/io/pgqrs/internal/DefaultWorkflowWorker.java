@@ -149,6 +149,9 @@ final class DefaultWorkflowWorker<I, O> implements WorkflowWorker {
     } catch (SerializationFailedException e) {
       return exec.fail(WorkflowRuntime.describe(e)).then();
     }
+    if (run.attempts() == 1) {
+      runtime.engine().telemetry().runStarted(definition.name());
+    }
     DefaultRunContext ctx = new DefaultRunContext(runtime, exec, definition);
     Mono<Optional<Signal<O>>> body = Mono.defer(() -> {
           Mono<O> pipeline = definition.body().apply(ctx, input);

@@ -171,7 +171,7 @@ public final class Engine implements Store {
 
   @Override
   public Producer.Builder producer(String queue) {
-    return new DefaultProducer.Builder(driver, Names.checkQueue(queue), mapper, config.clock());
+    return new DefaultProducer.Builder(driver, Names.checkQueue(queue), mapper, config.clock(), this::telemetry);
   }
 
   @Override
@@ -181,6 +181,40 @@ public final class Engine implements Store {
 
   String hostname() {
     return hostname;
+  }
+
+  // ---------------------------------------------------------------- telemetry
+
+  private final java.util.List<Telemetry> observers = new java.util.concurrent.CopyOnWriteArrayList<>();
+  private volatile Telemetry telemetry = Telemetry.NONE;
+
+  /** What the engine's parts report to: {@link Telemetry#NONE} while nothing observes. */
+  Telemetry telemetry() {
+    return telemetry;
+  }
+
+  /**
+   * Reports the engine's work to {@code observer} from now on, until the returned handle is
+   * closed. Not API: {@code io.pgqrs.metrics.PgqrsMetrics} attaches through it.
+   *
+   * @param observer records events quickly and never throws
+   * @return detaches the observer; idempotent
+   */
+  public AutoCloseable observe(Telemetry observer) {
+    java.util.Objects.requireNonNull(observer, "observer");
+    synchronized (observers) {
+      observers.add(observer);
+      telemetry = Telemetries.of(observers);
+    }
+    java.util.concurrent.atomic.AtomicBoolean closed = new java.util.concurrent.atomic.AtomicBoolean();
+    return () -> {
+      if (closed.compareAndSet(false, true)) {
+        synchronized (observers) {
+          observers.remove(observer);
+          telemetry = Telemetries.of(observers);
+        }
+      }
+    };
   }
 
   /**

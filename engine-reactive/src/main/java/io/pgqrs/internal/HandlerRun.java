@@ -132,7 +132,17 @@ final class HandlerRun {
       return Mono.empty();
     }
     Message message = d.message();
+    Telemetry telemetry = session.engine().telemetry();
+    // When the handler began, then how long it took: one execution at a time touches it.
+    long[] startedAt = new long[1];
     Mono<Void> handled = Mono.defer(() -> {
+          if (telemetry != Telemetry.NONE) {
+            startedAt[0] = System.nanoTime();
+            if (d.attempts() == 1) {
+              Duration waited = Duration.between(message.enqueuedAt(), java.time.Instant.now());
+              telemetry.handlerStarted(settings.queue(), waited.isNegative() ? Duration.ZERO : waited);
+            }
+          }
           Publisher<?> result = handler.apply(d);
           if (result == null) {
             return Mono.error(new NullPointerException("the handler returned null for message " + message.id()));
@@ -145,11 +155,18 @@ final class HandlerRun {
         : handled.subscribeOn(Schedulers.parallel())
             .timeout(settings.handlerTimeout(), Mono.error(() -> new TimeoutException(
                 "handler timed out after " + settings.handlerTimeout())), session.engine().timers());
-    return work.materialize()
+    Mono<Outcome> outcome = work.materialize()
         .flatMap(signal -> {
+          // The handler's own time, before its outcome is written.
+          startedAt[0] = System.nanoTime() - startedAt[0];
           Throwable error = signal.getThrowable();
           return error == null ? succeeded(d) : failed(d, error);
-        })
+        });
+    if (telemetry != Telemetry.NONE) {
+      outcome = outcome.doOnNext(o -> telemetry.handled(settings.queue(), o.kind(),
+          Duration.ofNanos(Math.max(0, startedAt[0]))));
+    }
+    return outcome
         .onErrorResume(e -> {
           log.error("pgqrs could not record the outcome of message {} on queue '{}'; it will be delivered again "
               + "when its lease expires", d.id(), settings.queue(), e);

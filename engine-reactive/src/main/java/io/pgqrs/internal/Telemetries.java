@@ -1,0 +1,86 @@
+package io.pgqrs.internal;
+
+import io.pgqrs.queue.Outcome;
+import io.pgqrs.workflow.RunStatus;
+import java.time.Duration;
+import java.util.List;
+
+/** The engine's observers as one: none, the only one, or each in turn. */
+final class Telemetries {
+
+  private Telemetries() {}
+
+  static Telemetry of(List<Telemetry> observers) {
+    return switch (observers.size()) {
+      case 0 -> Telemetry.NONE;
+      case 1 -> observers.get(0);
+      default -> new All(observers.toArray(new Telemetry[0]));
+    };
+  }
+
+  private record All(Telemetry[] each) implements Telemetry {
+
+    @Override
+    public void enqueued(String queue, int count) {
+      for (Telemetry t : each) {
+        t.enqueued(queue, count);
+      }
+    }
+
+    @Override
+    public void claimed(String queue) {
+      for (Telemetry t : each) {
+        t.claimed(queue);
+      }
+    }
+
+    @Override
+    public void settled(String queue, Settled how) {
+      for (Telemetry t : each) {
+        t.settled(queue, how);
+      }
+    }
+
+    @Override
+    public void leaseLost(String queue) {
+      for (Telemetry t : each) {
+        t.leaseLost(queue);
+      }
+    }
+
+    @Override
+    public void handlerStarted(String queue, Duration sinceEnqueued) {
+      for (Telemetry t : each) {
+        t.handlerStarted(queue, sinceEnqueued);
+      }
+    }
+
+    @Override
+    public void handled(String queue, Outcome.Kind outcome, Duration took) {
+      for (Telemetry t : each) {
+        t.handled(queue, outcome, took);
+      }
+    }
+
+    @Override
+    public void runStarted(String workflow) {
+      for (Telemetry t : each) {
+        t.runStarted(workflow);
+      }
+    }
+
+    @Override
+    public void runFinished(String workflow, RunStatus status, Duration sinceCreated) {
+      for (Telemetry t : each) {
+        t.runFinished(workflow, status, sinceCreated);
+      }
+    }
+
+    @Override
+    public void stepFinished(String workflow, String outcome, Duration took) {
+      for (Telemetry t : each) {
+        t.stepFinished(workflow, outcome, took);
+      }
+    }
+  }
+}
