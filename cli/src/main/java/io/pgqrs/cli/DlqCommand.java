@@ -52,8 +52,8 @@ final class DlqCommand {
   }
 
   @Command(name = "replay", description = {
-      "Moves dead-lettered messages back to live, claimable at once, with attempts reset:",
-      "one by id, or every dead message of a queue with --all QUEUE."})
+      "Moves dead-lettered messages back to live, claimable at once, with attempts reset.",
+      "Replays one message by id, or every dead message of a queue with --all QUEUE."})
   static final class Replay extends StoreCommand {
     @ArgGroup(exclusive = true, multiplicity = "1")
     Target target;

@@ -56,8 +56,8 @@ final class MessagesCommand {
   }
 
   @Command(name = "list", description = {
-      "Lists a queue's messages in one state, by id: live (pending, leased and delayed),",
-      "archived or dead. Page on with --after and the last id shown."})
+      "Lists a queue's messages in one state by id: live (pending, leased and delayed), archived or dead.",
+      "Page on with --after and the last id shown."})
   static final class ListMessages extends StoreCommand {
     @Parameters(index = "0", paramLabel = "QUEUE", description = "The queue.")
     String queue;

@@ -75,8 +75,8 @@ final class RunsCommand {
     @Nullable RunStatus status;
 
     @Option(names = "--since", paramLabel = "TIME", converter = Converters.SinceConverter.class,
-        description = {"Only runs triggered at or after this time: ISO-8601 (2025-01-31T12:00:00Z), a date",
-            "(2025-01-31, UTC) or a duration before now (30m, 2h, 7d)."})
+        description = "Only runs triggered at or after this time: ISO-8601 (2025-01-31T12:00:00Z), a date"
+            + " (2025-01-31, UTC) or a duration before now (30m, 2h, 7d).")
     @Nullable Instant since;
 
     @Option(names = "--before", paramLabel = "ID", description = "Only runs with a smaller id.")
@@ -127,8 +127,9 @@ final class RunsCommand {
   }
 
   @Command(name = "cancel", description = {
-      "Cancels a run with a reason: at once if no worker holds it, else at its next step boundary",
-      "(CANCELLING, then CANCELLED). Refused (exit 4) for a run that finished."})
+      "Cancels a run with a reason, recorded as its error.",
+      "A run no worker holds is CANCELLED at once; a held one is CANCELLING until its next step boundary."
+          + " Refused (exit 4) for a run that finished."})
   static final class Cancel extends StoreCommand {
     @Parameters(index = "0", paramLabel = "ID", description = "The run id.")
     long id;

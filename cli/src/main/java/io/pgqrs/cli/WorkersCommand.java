@@ -52,8 +52,9 @@ final class WorkersCommand {
   }
 
   @Command(name = "health", description = {
-      "Judges every worker's liveness by the store's clock: a worker that is not stopped and whose",
-      "last heartbeat is older than --stale-after is stale; healthy is neither stopped nor stale."})
+      "Judges every worker's liveness by the store's clock.",
+      "A worker that is not stopped and whose last heartbeat is older than --stale-after is stale;"
+          + " healthy is neither stopped nor stale."})
   static final class Health extends StoreCommand {
     @Option(names = "--stale-after", paramLabel = "DURATION", converter = Converters.DurationConverter.class,
         description = "Heartbeat age that makes a worker stale, like 30s or 5m (default: the engine's, 30s).")
