@@ -4,6 +4,7 @@ import io.pgqrs.Store;
 import io.pgqrs.admin.SchemaReport;
 import java.util.LinkedHashMap;
 import java.util.List;
+import java.util.Locale;
 import java.util.Map;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
@@ -37,7 +38,7 @@ final class AdminCommands {
 
   /** {@code installedVersion} as {@code installed_version}, as the other commands name their fields. */
   private static String snakeCase(String name) {
-    return name.replaceAll("([a-z])([A-Z])", "$1_$2").toLowerCase(java.util.Locale.ROOT);
+    return name.replaceAll("([a-z])([A-Z])", "$1_$2").toLowerCase(Locale.ROOT);
   }
 
   @Command(name = "install", description = {

@@ -6,6 +6,7 @@ import io.pgqrs.queue.MessageState;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Objects;
 import org.jspecify.annotations.Nullable;
 import picocli.CommandLine.ArgGroup;
 import picocli.CommandLine.Command;
@@ -86,7 +87,7 @@ final class DlqCommand {
               + "' is no longer dead-lettered");
         }
       } else {
-        queue = java.util.Objects.requireNonNull(target.queue);
+        queue = Objects.requireNonNull(target.queue);
         replayed = await(store.deadLetters().replayAll(queue), "replay");
       }
       Map<String, Object> document = new LinkedHashMap<>();

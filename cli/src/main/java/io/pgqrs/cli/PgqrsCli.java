@@ -5,6 +5,7 @@ import io.pgqrs.Pgqrs;
 import io.pgqrs.Store;
 import java.io.IOException;
 import java.io.InputStream;
+import java.io.OutputStreamWriter;
 import java.io.PrintWriter;
 import java.nio.charset.Charset;
 import java.time.Duration;
@@ -79,8 +80,8 @@ public final class PgqrsCli {
    */
   public static void main(String... args) {
     Charset charset = Charset.defaultCharset();
-    PrintWriter out = new PrintWriter(new java.io.OutputStreamWriter(System.out, charset), true);
-    PrintWriter err = new PrintWriter(new java.io.OutputStreamWriter(System.err, charset), true);
+    PrintWriter out = new PrintWriter(new OutputStreamWriter(System.out, charset), true);
+    PrintWriter err = new PrintWriter(new OutputStreamWriter(System.err, charset), true);
     int code = execute(out, err, System.getenv(), args);
     out.flush();
     err.flush();
