@@ -643,6 +643,16 @@ public final class Engine implements Store {
       return driver.findMessage(id)
           .switchIfEmpty(Mono.error(() -> new MessageNotFoundException(id, "message " + id + " does not exist")));
     }
+
+    @Override
+    public Flux<Message> list(String queue, MessageState state, long afterId, int limit) {
+      return Flux.defer(() -> {
+        if (state == null) {
+          throw new InvalidArgumentException("state", "state must not be null");
+        }
+        return listState(queue, state, afterId, limit);
+      });
+    }
   }
 
   private Flux<Message> listState(String queue, MessageState state, long afterId, int limit) {

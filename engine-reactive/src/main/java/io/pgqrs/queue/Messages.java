@@ -3,6 +3,7 @@ package io.pgqrs.queue;
 import java.time.Duration;
 import java.util.List;
 import org.jspecify.annotations.Nullable;
+import reactor.core.publisher.Flux;
 import reactor.core.publisher.Mono;
 
 /**
@@ -107,4 +108,20 @@ public interface Messages {
    * @return the message; {@link MessageNotFoundException} if there is none
    */
   Mono<Message> get(long id);
+
+  /**
+   * Lists the messages of a queue that are in one state, by id, starting after {@code afterId}:
+   * the live ones (pending, leased and delayed alike: see {@link Message#isLeased} and
+   * {@link Message#visibleAt()} to tell them apart), the archived or the dead ones. A read only; it
+   * never changes a lease. Cold: each subscription reads the page again.
+   * {@link DeadLetters#list} and {@link Archive#list} are this method for one state.
+   *
+   * @param queue the queue name
+   * @param state the state to list
+   * @param afterId list ids greater than this (0 for the start)
+   * @param limit the page size, 1 to 10,000
+   * @return the page; {@link QueueNotFoundException} for an unknown queue,
+   *     {@link io.pgqrs.InvalidArgumentException} for a null state or a limit out of range
+   */
+  Flux<Message> list(String queue, MessageState state, long afterId, int limit);
 }

@@ -3,16 +3,19 @@ package io.pgqrs.contract;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.tuple;
 
+import io.pgqrs.InvalidArgumentException;
 import io.pgqrs.queue.Lease;
 import io.pgqrs.queue.Message;
 import io.pgqrs.queue.MessageNotFoundException;
 import io.pgqrs.queue.MessageState;
 import io.pgqrs.queue.NewMessage;
+import io.pgqrs.queue.QueueNotFoundException;
 import io.pgqrs.spi.StoreParams;
 import io.pgqrs.spi.StoreResults;
 import java.time.Duration;
 import java.time.Instant;
 import java.time.temporal.ChronoUnit;
+import java.util.ArrayList;
 import java.util.List;
 import java.util.UUID;
 import java.util.stream.IntStream;
@@ -315,5 +318,54 @@ public abstract class LeaseContract extends StoreContract {
     assertThat(page1).hasSize(2);
     assertThat(page2).hasSize(3);
     assertThat(page2.get(0).id()).isGreaterThan(page1.get(1).id());
+  }
+
+  @Test
+  void messagesListByStateShowsEachStateApartAndPagesById() {
+    String q = newQueue();
+    List<Long> ids = producer(q).enqueuePayloads(IntStream.range(0, 5).mapToObj(LeaseContract::payload).toList())
+        .block(T);
+    long delayed = producer(q).enqueueDelayed(payload(9), Duration.ofHours(1)).block(T);
+    List<Message> claimed = claim(q, 3);
+    store.messages().archive(claimed.get(0).lease()).block(T);
+    store.messages().deadLetter(claimed.get(1).lease(), "for the test").block(T);
+    long leased = claimed.get(2).id();
+
+    // Live: the leased one, the two never claimed and the delayed one, in id order.
+    List<Long> live = store.messages().list(q, MessageState.LIVE, 0, 100).map(Message::id).collectList().block(T);
+    List<Long> expectedLive = new ArrayList<>(ids);
+    expectedLive.removeAll(List.of(claimed.get(0).id(), claimed.get(1).id()));
+    expectedLive.add(delayed);
+    assertThat(live).containsExactlyElementsOf(expectedLive.stream().sorted().toList()).contains(leased);
+    assertThat(store.messages().list(q, MessageState.ARCHIVED, 0, 100).map(Message::id).collectList().block(T))
+        .containsExactly(claimed.get(0).id());
+    StepVerifier.create(store.messages().list(q, MessageState.DEAD, 0, 100))
+        .assertNext(m -> assertThat(tuple(m.id(), m.state(), m.lastError()))
+            .isEqualTo(tuple(claimed.get(1).id(), MessageState.DEAD, "for the test")))
+        .expectComplete()
+        .verify(T);
+
+    List<Message> page1 = store.messages().list(q, MessageState.LIVE, 0, 2).collectList().block(T);
+    List<Message> page2 = store.messages().list(q, MessageState.LIVE, page1.get(1).id(), 100).collectList().block(T);
+    assertThat(page1).hasSize(2).allMatch(m -> m.state() == MessageState.LIVE);
+    assertThat(page2).extracting(Message::id).containsExactlyElementsOf(live.subList(2, live.size()));
+    // A read only: the leased message keeps its lease.
+    assertThat(store.messages().get(leased).block(T).leaseToken()).isEqualTo(claimed.get(2).leaseToken());
+  }
+
+  @Test
+  void messagesListRefusesAnUnknownQueueANullStateAndABadLimit() {
+    String q = newQueue();
+    StepVerifier.create(store.messages().list("no_such_queue_" + System.nanoTime(), MessageState.LIVE, 0, 10))
+        .expectError(QueueNotFoundException.class)
+        .verify(T);
+    StepVerifier.create(store.messages().list(q, null, 0, 10))
+        .expectErrorSatisfies(e -> assertThat(e).isInstanceOfSatisfying(InvalidArgumentException.class,
+            i -> assertThat(i.argument()).isEqualTo("state")))
+        .verify(T);
+    StepVerifier.create(store.messages().list(q, MessageState.LIVE, 0, 0))
+        .expectErrorSatisfies(e -> assertThat(e).isInstanceOfSatisfying(InvalidArgumentException.class,
+            i -> assertThat(i.argument()).isEqualTo("limit")))
+        .verify(T);
   }
 }
