@@ -491,6 +491,45 @@ abstract class StarterContract {
         });
   }
 
+  // ---------------------------------------------------------------------------------------------
+  // Metrics
+
+  private ApplicationContextRunner withMetrics() {
+    return runner().withConfiguration(AutoConfigurations.of(
+        io.pgqrs.spring.metrics.PgqrsMetricsAutoConfiguration.class));
+  }
+
+  @Test
+  void theStoresMetersAreBoundToTheApplicationsRegistry() {
+    io.micrometer.core.instrument.simple.SimpleMeterRegistry registry =
+        new io.micrometer.core.instrument.simple.SimpleMeterRegistry();
+    String queue = "metered_" + getClass().getSimpleName().toLowerCase();
+    createQueue(queue);
+    withMetrics().withBean(io.micrometer.core.instrument.MeterRegistry.class, () -> registry)
+        .run(context -> {
+          assertThat(context).hasNotFailed().hasSingleBean(io.pgqrs.spring.metrics.PgqrsMeters.class);
+          Store store = context.getBean(Store.class);
+          store.producer(queue).build().enqueue(Map.of("n", 1)).block(WAIT);
+          assertThat(registry.find("pgqrs.messages.enqueued").tag("queue", queue).counter().count()).isEqualTo(1);
+          context.getBean(io.pgqrs.spring.metrics.PgqrsMeters.class).metrics().refresh().block(WAIT);
+          assertThat(registry.find("pgqrs.queue.messages").tags("queue", queue, "state", "pending").gauge().value())
+              .isEqualTo(1);
+        });
+    assertThat(registry.find("pgqrs.messages.enqueued").tag("queue", queue).counters())
+        .as("the meters go with the application").isEmpty();
+  }
+
+  @Test
+  void metersAreLeftOutWithoutARegistryOrWhenTurnedOff() {
+    withMetrics().run(context -> assertThat(context).hasNotFailed()
+        .doesNotHaveBean(io.pgqrs.spring.metrics.PgqrsMeters.class));
+    withMetrics().withBean(io.micrometer.core.instrument.MeterRegistry.class,
+            io.micrometer.core.instrument.simple.SimpleMeterRegistry::new)
+        .withPropertyValues("pgqrs.metrics.enabled=false")
+        .run(context -> assertThat(context).hasNotFailed()
+            .doesNotHaveBean(io.pgqrs.spring.metrics.PgqrsMeters.class));
+  }
+
   @Test
   void healthCanBeTurnedOff() {
     runner().withPropertyValues("management.health.pgqrs.enabled=false")
