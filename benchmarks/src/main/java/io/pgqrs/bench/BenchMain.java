@@ -40,6 +40,7 @@ public final class BenchMain {
                                           (deliveries()) or the handler runtime (handle()); on PostgreSQL
                                           each pgqrs cell reports xact_per_msg (commits per message)
         --no-ceiling --no-peers           drain: skip the JDBC ceiling / the peers
+        --metrics                         drain: bind the store's Micrometer meters (PgqrsMetrics) while draining
         --peers LIST                      drain peers (db-scheduler,jobrunr)   --peer-messages N (= --messages)
         --rate N --seconds S              latency: enqueues per second (500) for S seconds (30)
         --producers LIST --batch LIST     enqueue sweep (1,4 and 1,100,1000); --seconds S per cell (10)
@@ -47,7 +48,8 @@ public final class BenchMain {
         --subjects LIST                   workflow subjects (pgqrs,dbos)
         --pgqrs-mode LIST                 workflow: local (row pgqrs: trigger and execute in one store),
                                           cross (row pgqrs-cross: trigger in a store with no worker, execute
-                                          in a second store with its own pool); default local,cross
+                                          in a second store with its own pool), metered (row pgqrs-metered:
+                                          local with the Micrometer meters bound); default local,cross
         --stats-settle S                  workflow: seconds to wait before each pg_stat_database.xact_commit
                                           reading, for xact/run (11; 0 skips the wait and the idle baseline)
         --rate N --workers N              pressure: base enqueues per second (200), handler concurrency (8)

@@ -58,6 +58,8 @@ final class DrainScenario {
 
       String schema = pg ? target.newSchema("pgqrs") : "";
       Store store = Stores.connect(target, schema, Math.max(10, 2 * maxConsumers + 2));
+      boolean metered = options.flag("metrics");
+      AutoCloseable meters = metered ? Stores.meter(store) : null;
       String queue = "drain";
       store.queues().create(queue).block(Stores.TIMEOUT);
       ObjectNode env = Env.collect(target);
@@ -169,6 +171,7 @@ final class DrainScenario {
             cell.put("batch", b);
             cell.put("messages", messages);
             cell.put("api", api);
+            cell.put("metrics", metered);
             cell.put("repeat", repeat);
             cell.put("seconds", Latencies.round(messages / rate));
             Latencies.put(cell, "msg_per_s", rate);
@@ -209,6 +212,9 @@ final class DrainScenario {
         }
         if (commits != null) {
           commits.close();
+        }
+        if (meters != null) {
+          meters.close();
         }
         Stores.close(store);
       }

@@ -35,6 +35,8 @@ public final class PgqrsWorkflowSubject implements WorkflowSubject {
   private static final Duration T = Duration.ofSeconds(60);
 
   private final boolean cross;
+  private final boolean metered;
+  private @Nullable AutoCloseable meters;
   private @Nullable Store executor;
   private @Nullable Store trigger;
   private @Nullable Workflow<String, String> workflow;
@@ -49,9 +51,11 @@ public final class PgqrsWorkflowSubject implements WorkflowSubject {
    * Creates the subject; nothing is connected until {@link #setup(WorkflowTarget, int, int)}.
    *
    * @param cross true for the cross-engine mode (trigger in one store, execute in another)
+   * @param metered true to bind the executing store's Micrometer meters to a registry (local mode)
    */
-  public PgqrsWorkflowSubject(boolean cross) {
+  public PgqrsWorkflowSubject(boolean cross, boolean metered) {
     this.cross = cross;
+    this.metered = metered;
   }
 
   /**
@@ -74,7 +78,7 @@ public final class PgqrsWorkflowSubject implements WorkflowSubject {
 
   @Override
   public String name() {
-    return cross ? "pgqrs-cross" : "pgqrs";
+    return cross ? "pgqrs-cross" : metered ? "pgqrs-metered" : "pgqrs";
   }
 
   @Override
@@ -88,6 +92,9 @@ public final class PgqrsWorkflowSubject implements WorkflowSubject {
     Store e = Objects.requireNonNull(Pgqrs.connect(target.pgqrsDsn()).block(T));
     this.executor = e;
     e.admin().install().block(T);
+    if (metered) {
+      meters = Stores.meter(e);
+    }
     Workflow<String, String> executing = Objects.requireNonNull(e.runs().register(definition).block(T));
     if (cross) {
       Store t = Objects.requireNonNull(Pgqrs.connect(target.pgqrsTriggerDsn()).block(T));
@@ -108,7 +115,8 @@ public final class PgqrsWorkflowSubject implements WorkflowSubject {
     return cross
         ? "pgqrs cross-engine: " + common + "; triggered in a store with no worker" + pool(triggerPoolSize)
             + ", executed by a second store in the same JVM" + pool(poolSize) + ", so every run goes through the queue"
-        : "pgqrs: " + common + ", triggered and executed in one store" + pool(poolSize);
+        : "pgqrs" + (metered ? " with its Micrometer meters bound (PgqrsMetrics, SimpleMeterRegistry)" : "")
+            + ": " + common + ", triggered and executed in one store" + pool(poolSize);
   }
 
   private String pool(int size) {
@@ -127,6 +135,15 @@ public final class PgqrsWorkflowSubject implements WorkflowSubject {
     worker = null;
     if (w != null) {
       w.stop().block(T);
+    }
+    AutoCloseable m = meters;
+    meters = null;
+    if (m != null) {
+      try {
+        m.close();
+      } catch (Exception ex) {
+        throw new IllegalStateException(ex);
+      }
     }
     Store t = trigger;
     trigger = null;

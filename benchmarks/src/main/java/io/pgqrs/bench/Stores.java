@@ -47,6 +47,16 @@ final class Stores {
     store.deadLetters().purge(queue).block(TIMEOUT);
   }
 
+  /**
+   * Binds the store's Micrometer meters to a registry of their own, as an application would: the
+   * counters and timers (with percentiles) are fed from then on; the gauges refresh every 10 s.
+   */
+  static AutoCloseable meter(Store store) {
+    io.pgqrs.metrics.PgqrsMetrics metrics = new io.pgqrs.metrics.PgqrsMetrics(store);
+    metrics.bindTo(new io.micrometer.core.instrument.simple.SimpleMeterRegistry());
+    return metrics;
+  }
+
   static void close(Store store) {
     store.close().block(Duration.ofMinutes(1));
   }

@@ -49,8 +49,9 @@ final class WorkflowScenario {
 
   static WorkflowSubject subject(String name) {
     return switch (name) {
-      case "pgqrs" -> new PgqrsWorkflowSubject(false);
-      case "pgqrs-cross" -> new PgqrsWorkflowSubject(true);
+      case "pgqrs" -> new PgqrsWorkflowSubject(false, false);
+      case "pgqrs-cross" -> new PgqrsWorkflowSubject(true, false);
+      case "pgqrs-metered" -> new PgqrsWorkflowSubject(false, true);
       case "dbos" -> new DbosWorkflowSubject();
       default -> throw new IllegalArgumentException("unknown workflow subject '" + name
           + "' (known: pgqrs, dbos)");
@@ -58,7 +59,8 @@ final class WorkflowScenario {
   }
 
   /**
-   * The subjects in the order they run: {@code dbos}, then {@code pgqrs-cross}, then {@code pgqrs},
+   * The subjects in the order they run: {@code dbos}, then {@code pgqrs-cross}, then
+   * {@code pgqrs-metered} (local, with the Micrometer meters bound), then {@code pgqrs},
    * so that the last line of a run is a pgqrs cell. {@code --pgqrs-mode local,cross} (the default)
    * turns {@code pgqrs} of {@code --subjects} into {@code pgqrs} (local) and {@code pgqrs-cross}.
    */
@@ -72,8 +74,8 @@ final class WorkflowScenario {
       }
     }
     for (String m : modes) {
-      if (!m.equals("local") && !m.equals("cross")) {
-        throw new IllegalArgumentException("--pgqrs-mode values are local and cross, not '" + m + "'");
+      if (!m.equals("local") && !m.equals("cross") && !m.equals("metered")) {
+        throw new IllegalArgumentException("--pgqrs-mode values are local, cross and metered, not '" + m + "'");
       }
     }
     if (names.contains("pgqrs") && modes.isEmpty()) {
@@ -85,6 +87,9 @@ final class WorkflowScenario {
     }
     if (names.contains("pgqrs") && modes.contains("cross")) {
       out.add("pgqrs-cross");
+    }
+    if (names.contains("pgqrs") && modes.contains("metered")) {
+      out.add("pgqrs-metered");
     }
     if (names.contains("pgqrs") && modes.contains("local")) {
       out.add("pgqrs");
