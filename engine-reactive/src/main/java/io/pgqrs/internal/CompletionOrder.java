@@ -24,10 +24,12 @@ import reactor.core.scheduler.Scheduler;
  * passes outside steps) would stall the body; after a grace period the order gives it up and logs
  * it, and the position check still catches a step that differs.
  *
- * <p>Deliveries run one at a time, in order, as tasks of the execution's serial scheduler, which
+ * <p>Deliveries run one at a time, in order, as tasks of the execution's serial executor, which
  * also subscribed the body. A delivery never runs inside the subscription that made it due (a
  * replayed step is due at once): it waits until the task in progress has subscribed everything it
  * subscribes, exactly as a first execution's results, which come back from the store later, do.
+ * So a replayed result goes to the executor's queue to run later, while a new result, which comes
+ * back on a store thread outside any subscription, may run at once on that thread.
  */
 final class CompletionOrder {
 
@@ -36,7 +38,9 @@ final class CompletionOrder {
 
   private final long runId;
   private final Scheduler timers;
-  private final Scheduler serial;
+  private final SerialExecutor serial;
+  /** The first number drawn for a new result: lower ones are recorded results, replayed. */
+  private final int firstNew;
   private final TreeSet<Integer> outstanding = new TreeSet<>();
   private final Map<Integer, Runnable> ready = new HashMap<>();
   private final AtomicInteger wip = new AtomicInteger();
@@ -44,7 +48,7 @@ final class CompletionOrder {
   private @Nullable Disposable stallTimer;
   private int stalledAt = -1;
 
-  CompletionOrder(long runId, Iterable<Integer> recorded, Scheduler timers, Scheduler serial) {
+  CompletionOrder(long runId, Iterable<Integer> recorded, Scheduler timers, SerialExecutor serial) {
     this.runId = runId;
     this.timers = timers;
     this.serial = serial;
@@ -56,6 +60,7 @@ final class CompletionOrder {
       }
     }
     this.next = max + 1;
+    this.firstNew = next;
   }
 
   /** Draws the number of a new result, due after every number drawn or recorded before it. */
@@ -75,7 +80,7 @@ final class CompletionOrder {
       }
     }
     if (now) {
-      serial.schedule(delivery);
+      run(n, delivery);
     }
     drain();
   }
@@ -112,11 +117,23 @@ final class CompletionOrder {
         synchronized (this) {
           outstanding.remove(head);
         }
-        // FIFO on the serial scheduler: this delivery and its continuation end before the next one starts.
-        serial.schedule(due);
+        // FIFO on the serial executor: this delivery and its continuation end before the next one starts.
+        run(head, due);
       }
       missed = wip.addAndGet(-missed);
     } while (missed != 0);
+  }
+
+  /**
+   * Hands a due delivery to the serial executor: a replayed one to run later (it became due inside
+   * a subscription, or behind one), a new one at once on this thread when nothing else runs.
+   */
+  private void run(int n, Runnable delivery) {
+    if (n < firstNew) {
+      serial.executeLater(delivery);
+    } else {
+      serial.execute(delivery);
+    }
   }
 
   /** Called under the lock: the head is not ready; if results wait behind it, time it out. */

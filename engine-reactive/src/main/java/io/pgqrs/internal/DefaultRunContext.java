@@ -109,7 +109,9 @@ final class DefaultRunContext implements RunContext {
   private final DefaultRunExecution exec;
   private final WorkflowDefinition<?, ?> definition;
   private final CompletionOrder order;
-  /** The execution's serial scheduler: the body is subscribed, and every step result delivered, on it. */
+  /** The execution's serial executor: the body is subscribed, and every step result delivered, on it. */
+  private final SerialExecutor serialExecutor;
+  /** The serial executor as a scheduler, for subscribeOn. */
   private final reactor.core.scheduler.Scheduler serial;
   private final Map<String, String> callsites = new ConcurrentHashMap<>();
   private final Map<String, AtomicInteger> positions = new ConcurrentHashMap<>();
@@ -121,11 +123,12 @@ final class DefaultRunContext implements RunContext {
     this.runtime = runtime;
     this.exec = exec;
     this.definition = definition;
-    this.serial = reactor.core.scheduler.Schedulers.single(reactor.core.scheduler.Schedulers.parallel());
+    this.serialExecutor = new SerialExecutor(reactor.core.scheduler.Schedulers.parallel());
+    this.serial = reactor.core.scheduler.Schedulers.fromExecutor(serialExecutor);
     this.order = new CompletionOrder(exec.run().id(), exec.history().stream()
         .filter(r -> r.status() == StepStatus.SUCCESS || r.status() == StepStatus.ERROR)
         .map(StoreResults.StepRecord::completion)
-        .toList(), runtime.engine().timers(), serial);
+        .toList(), runtime.engine().timers(), serialExecutor);
   }
 
   @Override
@@ -163,6 +166,7 @@ final class DefaultRunContext implements RunContext {
   /** The execution ended: no more deliveries. */
   void close() {
     order.close();
+    serialExecutor.close();
     serial.dispose();
   }
 
