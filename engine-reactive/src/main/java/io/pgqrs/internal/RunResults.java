@@ -225,7 +225,7 @@ final class RunResults {
       chunks.add(ids.subList(i, Math.min(ids.size(), i + MAX_LOOKUP)));
     }
     Flux.fromIterable(chunks)
-        .concatMap(driver::findRuns)
+        .concatMap(driver::awaitRuns)
         .filter(run -> run.status().isFinished())
         .subscribe(this::found, e -> {
           log.debug("pgqrs could not look up run results; trying again at the poll interval: {}", e.toString());

@@ -1352,14 +1352,20 @@ final class PostgresDriver implements StoreDriver {
           tableTargets.add(run.moves().to().get(m).name());
         }
       }
+      // Only awaited runs are announced: nobody outside this engine waits for the others, and a
+      // NOTIFY is one more committed statement per run (see await_runs).
+      List<Long> awaited = new java.util.concurrent.CopyOnWriteArrayList<>();
       return withConnection("finish runs", c -> rows(c, sql.get("finish_leased_runs"), row -> {
             String status = row.get("status", String.class);
-            return new StoreResults.RunFinished(longValue(row, "run_id"), status == null ? null : RunStatus.valueOf(status));
+            long runId = longValue(row, "run_id");
+            if (status != null && Boolean.TRUE.equals(row.get("awaited", Boolean.class))) {
+              awaited.add(runId);
+            }
+            return new StoreResults.RunFinished(runId, status == null ? null : RunStatus.valueOf(status));
           }, opt(p.now(), Instant.class), runIds, tokens, outputs, errors, tableOrdinals.toArray(Long[]::new),
           tableSources.toArray(String[]::new), tableTargets.toArray(String[]::new), new Null(String.class)))
           .collectList()
-          .doOnNext(finished -> announceRuns(
-              finished.stream().filter(f -> f.status() != null).map(StoreResults.RunFinished::runId).toList()));
+          .doOnNext(finished -> announceRuns(List.copyOf(awaited)));
     });
   }
 
@@ -1579,6 +1585,13 @@ final class PostgresDriver implements StoreDriver {
   public Flux<RunInfo> findRuns(List<Long> runIds) {
     return Flux.defer(() -> runIds.isEmpty() ? Flux.<RunInfo>empty()
         : withConnection("find runs", c -> rows(c, sql.get("find_runs"), PostgresDriver::run,
+            (Object) runIds.toArray(Long[]::new))));
+  }
+
+  @Override
+  public Flux<RunInfo> awaitRuns(List<Long> runIds) {
+    return Flux.defer(() -> runIds.isEmpty() ? Flux.<RunInfo>empty()
+        : withConnection("await runs", c -> rows(c, sql.get("await_runs"), PostgresDriver::run,
             (Object) runIds.toArray(Long[]::new))));
   }
 

@@ -566,6 +566,21 @@ public interface StoreDriver {
   Flux<io.pgqrs.workflow.RunInfo> findRuns(List<Long> runIds);
 
   /**
+   * Reads several runs for the engine's result waiter, telling the store that someone waits for
+   * them: a backend that announces finished runs ({@link #runsFinished()}) must announce these
+   * from now on, and may leave unannounced the runs nobody outside the executing engine awaits
+   * (one taken by its trigger's own engine, whose waiters are told in process). A backend that
+   * announces nothing reads them as {@link #findRuns} does, which is the default. Cold.
+   *
+   * @param runIds the runs, at most 1,000
+   * @return the runs that exist, in no particular order; a run another waiter marks at the same
+   *     moment may be left out (it is announced when it finishes)
+   */
+  default Flux<io.pgqrs.workflow.RunInfo> awaitRuns(List<Long> runIds) {
+    return findRuns(runIds);
+  }
+
+  /**
    * Lists runs, newest first.
    *
    * @param p the filter and page

@@ -19,15 +19,16 @@ ids AS (SELECT nextval(pg_get_serial_sequence('{{schema_literal}}.pgqrs_runs', '
 -- its message and the message's payload names its run without a second write. An idempotency
 -- conflict inserts neither (the drawn ids are skipped) and returns no run id. $4 the version, $5
 -- the input, $6 the key, $7 the timeout in milliseconds, $8 the queue's channel: notified at commit
--- in the caller's transaction, null for the engine's own, which announces after commit.
+-- in the caller's transaction, null for the engine's own, which announces after commit. The run is
+-- awaited: any engine may execute it, so its finish is announced to the trigger's waiters.
 WITH n AS (SELECT {{_now}} AS now),
 {{_trigger_target}},
 ins AS (
     INSERT INTO {{schema}}.pgqrs_runs (id, workflow, status, input, idempotency_key, message_id, created_at,
-                                       updated_at, deadline_at, version)
+                                       updated_at, deadline_at, version, awaited)
     OVERRIDING SYSTEM VALUE
     SELECT ids.run_id, $2, 'QUEUED', $5::jsonb, $6, ids.message_id, n.now, n.now,
-           n.now + $7 * interval '1 millisecond', $4
+           n.now + $7 * interval '1 millisecond', $4, true
     FROM ids, n
     ON CONFLICT (workflow, idempotency_key) WHERE idempotency_key IS NOT NULL DO NOTHING
     RETURNING id, message_id),
@@ -45,8 +46,9 @@ SELECT (SELECT queue_id FROM w) AS queue_id, (SELECT id FROM ins) AS run_id,
 -- The local fast path, one statement like trigger_run: the run is inserted RUNNING with its first
 -- attempt begun, and its message leased to the worker $8 for $9 milliseconds exactly as claim
 -- leaves a message (one delivery, a new token, invisible until the lease ends). No NOTIFY: the
--- worker holding the lease runs it, no consumer needs waking. The message's columns are prefixed
--- m_, apart from the run's.
+-- worker holding the lease runs it, no consumer needs waking. The run is not awaited (its waiters are
+-- in the triggering engine, told in process) until a waiter elsewhere looks it up. The message's
+-- columns are prefixed m_, apart from the run's.
 WITH n AS (SELECT {{_now}} AS now),
 {{_trigger_target}},
 ins AS (
@@ -204,8 +206,9 @@ RETURNING x.status
 -- of its input's table, in id order; archive its message fenced by the run's lease
 -- token (locked in id order too, as every statement that writes many messages does); move the run
 -- to its target only if its archive happened; announce it on the channel $9 at commit (the driver
--- passes null and announces the finished runs after commit instead). One row per input
--- comes back, in input order, with the status the run ended with or null.
+-- passes null and announces the finished runs that are awaited after commit instead). One row per
+-- input comes back, in input order, with the status the run ended with or null, and whether it is
+-- awaited.
 WITH n AS (SELECT {{_now}} AS now),
 i AS (
     SELECT *
@@ -236,9 +239,9 @@ u AS (
     SET {{_finish_columns}}, finished_at = n.now, updated_at = n.now
     FROM n, t
     WHERE x.id = t.id AND t.message_id IN (SELECT id FROM a)
-    RETURNING x.id, x.status),
+    RETURNING x.id, x.status, x.awaited),
 note AS (SELECT pg_notify($9, id::text) FROM u WHERE $9::text IS NOT NULL)
-SELECT i.run_id, u.status, (SELECT count(*) FROM note) AS notified
+SELECT i.run_id, u.status, coalesce(u.awaited, false) AS awaited, (SELECT count(*) FROM note) AS notified
 FROM i LEFT JOIN u ON u.id = i.run_id
 ORDER BY i.ord
 
@@ -254,8 +257,21 @@ WHERE id = $2 AND status = $5
 SELECT {{_run_columns}} FROM {{schema}}.pgqrs_runs WHERE id = $1
 
 -- name: find_runs
--- The result waiter's lookup of every run it waits for: $1 the ids.
+-- Several runs by id: $1 the ids.
 SELECT {{_run_columns}} FROM {{schema}}.pgqrs_runs WHERE id = ANY($1::bigint[])
+
+-- name: await_runs
+-- The result waiter's look-up of every run it waits for ($1 the ids), marking each awaited so that
+-- its finish is announced: a run not marked yet is marked and read as the update leaves it (after
+-- any finish it waited for), one marked already is read. A run marked by another waiter between
+-- this statement's snapshot and its update is left out; that waiter's mark gets it announced.
+WITH marked AS (
+    UPDATE {{schema}}.pgqrs_runs SET awaited = true
+    WHERE id = ANY($1::bigint[]) AND NOT awaited
+    RETURNING {{_run_columns}})
+SELECT * FROM marked
+UNION ALL
+SELECT {{_run_columns}} FROM {{schema}}.pgqrs_runs WHERE id = ANY($1::bigint[]) AND awaited
 
 -- name: list_runs
 -- Every filter is optional: a null parameter matches every row.
