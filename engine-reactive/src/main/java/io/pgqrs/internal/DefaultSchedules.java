@@ -81,14 +81,25 @@ final class DefaultSchedules implements Schedules {
 
   @Override
   public Mono<ScheduleInfo> resume(String name) {
+    return resume(name, null);
+  }
+
+  /**
+   * Resumes a schedule from its first tick after a clock. Cold.
+   *
+   * @param name the schedule
+   * @param now the clock override (tests), or null for the store's
+   * @return the schedule after the change
+   */
+  Mono<ScheduleInfo> resume(String name, java.time.@org.jspecify.annotations.Nullable Instant now) {
     return get(name).flatMap(schedule -> {
       if (!schedule.paused()) {
         return Mono.just(schedule);
       }
       CronSchedule cron = CronSchedule.parse(schedule.cron(), schedule.zone());
-      return driver.currentTime(null)
-          .flatMap(now -> driver.pauseSchedule(new StoreParams.PauseSchedule(name, false, firstTickAfter(cron, now),
-              null)))
+      return driver.currentTime(now)
+          .flatMap(at -> driver.pauseSchedule(new StoreParams.PauseSchedule(name, false, firstTickAfter(cron, at),
+              now)))
           .switchIfEmpty(Mono.error(() -> new ScheduleNotFoundException(name)));
     });
   }
