@@ -381,4 +381,24 @@ public abstract class ScheduleContract extends StoreContract {
     assertThat(fire(store, changed.nextFireAt()).ticksFired()).isEqualTo(1);
     assertThat(runsOf(workflowName)).singleElement().satisfies(run -> assertThat(run.input()).isEqualTo(input(6)));
   }
+
+  @Test
+  void theBackgroundSchedulerOfAConnectedStoreFiresDueTicks() {
+    String q = newQueue();
+    String name = newName("s_background");
+    store.schedules().create(NewSchedule.queue(name, "* * * * * *", q, input(9))).block(T);
+    Store background = Pgqrs.connect(PgqrsConfig.builder(dsn()).maintenanceInterval(Duration.ofMillis(500)).build())
+        .block(T);
+    try {
+      // Waits on state: the first message the background scheduler enqueues.
+      Message first = Flux.interval(Duration.ZERO, Duration.ofMillis(50))
+          .onBackpressureDrop()
+          .concatMap(i -> driver().listMessages(new StoreParams.ListMessages(q, MessageState.LIVE, 0, 10)).next())
+          .blockFirst(T);
+      assertThat(first.payload()).isEqualTo(input(9));
+      assertThat(ScheduleTick.of(first)).hasValueSatisfying(tick -> assertThat(tick.schedule()).isEqualTo(name));
+    } finally {
+      background.close().block(T);
+    }
+  }
 }
