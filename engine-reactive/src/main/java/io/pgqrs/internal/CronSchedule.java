@@ -10,6 +10,7 @@ import java.time.DateTimeException;
 import java.time.Instant;
 import java.time.ZoneId;
 import java.time.ZonedDateTime;
+import java.time.temporal.ChronoUnit;
 import java.util.ArrayDeque;
 import java.util.Deque;
 import java.util.List;
@@ -135,7 +136,9 @@ public final class CronSchedule {
    * @return the tick, or null if there is none
    */
   @Nullable Instant nextAfter(Instant after) {
-    Optional<ZonedDateTime> next = times.nextExecution(after.atZone(zone));
+    // Ticks are whole seconds, and cron-utils reads its argument to the second: the first tick
+    // after the second an instant falls in is the first tick after the instant.
+    Optional<ZonedDateTime> next = times.nextExecution(after.truncatedTo(ChronoUnit.SECONDS).atZone(zone));
     return next.map(ZonedDateTime::toInstant).orElse(null);
   }
 
@@ -149,8 +152,9 @@ public final class CronSchedule {
    */
   List<Instant> newestDue(Instant from, Instant now, int max) {
     Deque<Instant> ticks = new ArrayDeque<>();
-    // lastExecution is strictly before its argument: a nanosecond on includes a tick at now.
-    Instant cursor = now.plusNanos(1);
+    // lastExecution is strictly before its argument, read to the second; ticks are whole seconds:
+    // the second after the one now falls in includes a tick at (or just before) now.
+    Instant cursor = now.truncatedTo(ChronoUnit.SECONDS).plusSeconds(1);
     while (ticks.size() < max) {
       Optional<ZonedDateTime> last = times.lastExecution(cursor.atZone(zone));
       if (last.isEmpty() || last.get().toInstant().isBefore(from)) {
