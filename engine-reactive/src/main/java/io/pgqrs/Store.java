@@ -9,6 +9,7 @@ import io.pgqrs.queue.DeadLetters;
 import io.pgqrs.queue.Messages;
 import io.pgqrs.queue.Producer;
 import io.pgqrs.queue.Queues;
+import io.pgqrs.schedule.Schedules;
 import io.pgqrs.worker.Workers;
 import io.pgqrs.workflow.Runs;
 import reactor.core.publisher.Mono;
@@ -93,6 +94,14 @@ public interface Store {
    * @return the workflow operations
    */
   Runs runs();
+
+  /**
+   * Cron schedules that trigger workflow runs or enqueue messages, fired by the
+   * {@link Maintenance#scheduler() scheduler} of every connected store.
+   *
+   * @return the schedule operations
+   */
+  Schedules schedules();
 
   /**
    * Background maintenance: the services this store runs on its own every

@@ -414,21 +414,27 @@ final class SqliteDriver implements StoreDriver {
     // Deferred, and before the write lock: a visibility the column cannot hold fails the publisher.
     return Mono.defer(() -> {
           Long[] visible = p.rows().stream().map(row -> visibleMicros(row.visibleAt())).toArray(Long[]::new);
-          return db.transaction("enqueue", s -> lockQueue(s, p.queue(), p.now())
-              .flatMap(q -> Flux.range(0, visible.length)
-                  .concatMap(i -> {
-                    StoreParams.NewRow row = p.rows().get(i);
-                    return first(s.query(sql("enqueue"), q.longValue("now"), q.longValue("id"),
-                            row.payloadJson(), row.priority(), visible[i], microsOrNull(row.delay()), row.dedupKey(),
-                            row.groupKey()),
-                        r -> new StoreResults.Enqueued(r.longValue("id"), true))
-                        .switchIfEmpty(Mono.defer(() -> first(s.query(sql("find_live_by_dedup_key"),
-                                q.longValue("id"), row.dedupKey()),
-                            r -> new StoreResults.Enqueued(r.longValue("id"), false))));
-                  })
-                  .collectList()));
+          return db.transaction("enqueue", s -> enqueueIn(s, p, visible));
         })
         .doOnSuccess(ids -> wake(p.queue()));
+  }
+
+  /** The statements of an enqueue, in the caller's write transaction; visibilities as {@link #visibleMicros}. */
+  private static Mono<List<StoreResults.Enqueued>> enqueueIn(SqlSession s, StoreParams.Enqueue p,
+      @Nullable Long[] visible) {
+    return lockQueue(s, p.queue(), p.now())
+        .flatMap(q -> Flux.range(0, visible.length)
+            .concatMap(i -> {
+              StoreParams.NewRow row = p.rows().get(i);
+              return first(s.query(sql("enqueue"), q.longValue("now"), q.longValue("id"),
+                      row.payloadJson(), row.priority(), visible[i], microsOrNull(row.delay()), row.dedupKey(),
+                      row.groupKey()),
+                  r -> new StoreResults.Enqueued(r.longValue("id"), true))
+                  .switchIfEmpty(Mono.defer(() -> first(s.query(sql("find_live_by_dedup_key"),
+                          q.longValue("id"), row.dedupKey()),
+                      r -> new StoreResults.Enqueued(r.longValue("id"), false))));
+            })
+            .collectList());
   }
 
   /**
@@ -1107,11 +1113,24 @@ final class SqliteDriver implements StoreDriver {
 
   @Override
   public Mono<StoreResults.Triggered> triggerRun(StoreParams.TriggerRun p) {
+    StoreParams.LeaseTaking leaseTo = p.leaseTo();
+    return db.transaction("trigger run", s -> triggerIn(s, p))
+        // Woken after the commit, like enqueue: a consumer that claims on the signal sees the run.
+        // A message leased by the trigger needs no consumer.
+        .doOnSuccess(t -> {
+          if (t != null && t.created() && leaseTo == null) {
+            wake(p.queue());
+          }
+        });
+  }
+
+  /** The statements of a trigger, in the caller's unit of work. */
+  private static Mono<StoreResults.Triggered> triggerIn(SqlSession s, StoreParams.TriggerRun p) {
     record Workflow(long queueId, long now) {}
     StoreParams.LeaseTaking leaseTo = p.leaseTo();
     Long workerId = leaseTo == null ? null : leaseTo.workerId();
     Long lease = leaseTo == null ? null : micros(leaseTo.lease());
-    return db.transaction("trigger run", s -> first(s.query(sql("find_workflow"), microsOrNull(p.now()),
+    return first(s.query(sql("find_workflow"), microsOrNull(p.now()),
             p.workflow(), p.queue()), r -> new Workflow(r.longValue("queue_id"), r.longValue("now")))
         .switchIfEmpty(Mono.error(() -> new WorkflowNotFoundException(p.workflow())))
         .flatMap(w -> first(s.query(sql("trigger_run"), w.now(), p.workflow(), p.inputJson(), p.idempotencyKey(),
@@ -1124,14 +1143,116 @@ final class SqliteDriver implements StoreDriver {
                         : new StoreResults.Triggered(run.id(), true, message, new StoreResults.RunBegun(run,
                             run.deadline() == null ? null : until(w.now(), micros(run.deadline())), List.of())))))
             .switchIfEmpty(Mono.defer(() -> first(s.query(sql("run_by_key"), p.workflow(), p.idempotencyKey()),
-                r -> new StoreResults.Triggered(r.longValue("id"), false))))))
-        // Woken after the commit, like enqueue: a consumer that claims on the signal sees the run.
-        // A message leased by the trigger needs no consumer.
-        .doOnSuccess(t -> {
-          if (t != null && t.created() && leaseTo == null) {
-            wake(p.queue());
+                r -> new StoreResults.Triggered(r.longValue("id"), false)))));
+  }
+
+  // ---------------------------------------------------------------- schedules
+
+  private static io.pgqrs.schedule.ScheduleInfo schedule(SqlRow row) {
+    return StoreResults.schedule(row.string("name"), row.string("cron"), row.string("zone"),
+        row.string("target_kind"), row.string("target"), row.stringOrNull("version"), row.string("payload"),
+        row.longOrNull("timeout_ms"), row.intValue("missed_max"), row.longValue("paused") != 0,
+        instant(row.longValue("next_fire_at")), instantOrNull(row, "last_fired_at"),
+        instant(row.longValue("created_at")), instant(row.longValue("updated_at")));
+  }
+
+  @Override
+  public Mono<Instant> currentTime(@Nullable Instant now) {
+    return db.statements("read the clock", s -> first(s.query(sql("current_time"), microsOrNull(now)),
+        r -> instant(r.longValue("now"))));
+  }
+
+  @Override
+  public Mono<io.pgqrs.schedule.ScheduleInfo> createSchedule(StoreParams.CreateSchedule p) {
+    return db.statements("create schedule", s -> first(s.query(sql("create_schedule"), scheduleArgs(p)),
+            SqliteDriver::schedule))
+        .switchIfEmpty(Mono.error(() -> new io.pgqrs.schedule.ScheduleAlreadyExistsException(p.name())));
+  }
+
+  @Override
+  public Mono<io.pgqrs.schedule.ScheduleInfo> declareSchedule(StoreParams.CreateSchedule p) {
+    return db.statements("declare schedule", s -> first(s.query(sql("declare_schedule"), scheduleArgs(p)),
+        SqliteDriver::schedule));
+  }
+
+  private static @Nullable Object[] scheduleArgs(StoreParams.CreateSchedule p) {
+    Duration timeout = p.timeout();
+    return new @Nullable Object[] {microsOrNull(p.now()), p.name(), p.cron(), p.zone(),
+        p.workflowTarget() ? "workflow" : "queue", p.target(), p.version(), p.payloadJson(),
+        timeout == null ? null : timeout.toMillis(), p.missedMax(), micros(p.nextFireAt())};
+  }
+
+  @Override
+  public Mono<io.pgqrs.schedule.ScheduleInfo> findSchedule(String name) {
+    return db.statements("find schedule", s -> first(s.query(sql("find_schedule"), name), SqliteDriver::schedule));
+  }
+
+  @Override
+  public Flux<io.pgqrs.schedule.ScheduleInfo> listSchedules() {
+    return db.statements("list schedules", s -> s.query(sql("list_schedules")))
+        .flatMapIterable(rows -> rows.stream().map(SqliteDriver::schedule).toList());
+  }
+
+  @Override
+  public Mono<io.pgqrs.schedule.ScheduleInfo> pauseSchedule(StoreParams.PauseSchedule p) {
+    return db.statements(p.paused() ? "pause schedule" : "resume schedule", s -> first(s.query(sql("pause_schedule"),
+        microsOrNull(p.now()), p.name(), p.paused() ? 1 : 0, microsOrNull(p.resumeAt())), SqliteDriver::schedule));
+  }
+
+  @Override
+  public Mono<Boolean> deleteSchedule(String name) {
+    return db.statements("delete schedule", s -> s.update(sql("delete_schedule"), name)).map(n -> n > 0);
+  }
+
+  @Override
+  public Mono<StoreResults.DueSchedules> dueSchedules(StoreParams.DueSchedules p) {
+    return db.statements("due schedules", s -> s.query(sql("due_schedules"), microsOrNull(p.now()), p.limit()))
+        .map(rows -> {
+          long now = rows.get(0).longValue("now");
+          Long ahead = rows.get(0).longOrNull("ahead");
+          List<io.pgqrs.schedule.ScheduleInfo> due = new ArrayList<>();
+          for (SqlRow row : rows) {
+            if (row.stringOrNull("name") != null) {
+              due.add(schedule(row));
+            }
           }
+          return new StoreResults.DueSchedules(instant(now), due, ahead == null ? null : until(now, ahead));
         });
+  }
+
+  @Override
+  public Mono<StoreResults.ScheduleFired> fireSchedule(StoreParams.FireSchedule p) {
+    record Fired(StoreResults.ScheduleFired result, @Nullable String queue) {}
+    Instant newest = p.ticks().isEmpty() ? null : p.ticks().get(p.ticks().size() - 1).at();
+    return db.transaction("fire schedule", s -> first(s.query(sql("advance_schedule"), p.name(),
+            micros(p.expectedNextFireAt()), micros(p.nextFireAt()), microsOrNull(newest)), r -> r)
+        .flatMap(t -> {
+          boolean workflow = "workflow".equals(t.string("target_kind"));
+          String target = t.string("target");
+          String version = t.stringOrNull("version");
+          String payload = t.string("payload");
+          Long timeoutMs = t.longOrNull("timeout_ms");
+          String queue = workflow ? (version == null ? target : target + "@" + version) : target;
+          return Flux.fromIterable(p.ticks())
+              .concatMap(tick -> workflow
+                  ? triggerIn(s, new StoreParams.TriggerRun(target, queue, version, payload, tick.key(),
+                      timeoutMs == null ? null : Duration.ofMillis(timeoutMs), null, p.now()))
+                      .map(StoreResults.Triggered::created)
+                  : enqueueIn(s, new StoreParams.Enqueue(queue, List.of(new StoreParams.NewRow(payload, null, null,
+                      tick.key(), 0)), p.now()), new @Nullable Long[] {null})
+                      .map(out -> out.get(0).inserted()))
+              .filter(Boolean::booleanValue)
+              .count()
+              .map(created -> new Fired(new StoreResults.ScheduleFired(true, created.intValue()), queue));
+        })
+        .defaultIfEmpty(new Fired(new StoreResults.ScheduleFired(false, 0), null)))
+        .doOnNext(fired -> {
+          // Committed: wake the consumers of what the ticks created.
+          if (fired.result().created() > 0 && fired.queue() != null) {
+            wake(fired.queue());
+          }
+        })
+        .map(Fired::result);
   }
 
   @Override

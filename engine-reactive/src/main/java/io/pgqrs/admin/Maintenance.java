@@ -6,7 +6,7 @@ import io.pgqrs.StoreUnavailableException;
 import reactor.core.publisher.Mono;
 
 /**
- * Background maintenance of a store, as four small {@link MaintenanceService services}, each with
+ * Background maintenance of a store, as five small {@link MaintenanceService services}, each with
  * its own schedule, batch limit and short transactions:
  *
  * <ul>
@@ -16,7 +16,8 @@ import reactor.core.publisher.Mono;
  *       whose trigger message was dead-lettered);
  *   <li>{@link #archiveCleaner()} purges archived messages older than the archive retention;
  *   <li>{@link #retentionCleaner()} purges dead letters, finished runs (with their steps and
- *       signals) and stopped workers older than their retentions.
+ *       signals) and stopped workers older than their retentions;
+ *   <li>{@link #scheduler()} fires the due ticks of cron schedules ({@link io.pgqrs.schedule}).
  * </ul>
  *
  * <p>Every connected store runs each service about every {@link PgqrsConfig#maintenanceInterval()}
@@ -30,7 +31,7 @@ public interface Maintenance {
 
   /**
    * Runs every service once now, one after the other, even if they are not due yet, and adds their
-   * reports up. Cold: each subscription runs them again. A service whose turn another instance is
+   * reports up (the scheduler runs first; what it fired is in its own report, not in the sweep's). Cold: each subscription runs them again. A service whose turn another instance is
    * taking at that very moment does nothing. Errors: {@link StoreUnavailableException} when the
    * store is closed or unreachable, {@link SchemaNotInstalledException} before {@code install()};
    * the services after the failing one do not run. Cancelling stops the work; each batch is atomic.
@@ -72,4 +73,14 @@ public interface Maintenance {
    * @return the service
    */
   MaintenanceService<RetentionCleanerReport> retentionCleaner();
+
+  /**
+   * The scheduler: fires the due ticks of cron schedules by the store's clock, exactly one run or
+   * message per tick across every instance (see {@link io.pgqrs.schedule.Schedules}). Besides its
+   * turns every interval, the background loop wakes when the earliest next tick of a schedule comes
+   * (if sooner), and takes its turn then.
+   *
+   * @return the service
+   */
+  MaintenanceService<SchedulerReport> scheduler();
 }

@@ -28,7 +28,7 @@ public interface MaintenanceService<R extends MaintenanceReport> {
 
   /**
    * The service's name, also the key of its schedule in the store: {@code lease-rescuer},
-   * {@code run-reaper}, {@code archive-cleaner} or {@code retention-cleaner}.
+   * {@code run-reaper}, {@code archive-cleaner}, {@code retention-cleaner} or {@code scheduler}.
    *
    * @return the name
    */

@@ -81,6 +81,7 @@ public final class Engine implements Store {
   private boolean closing;
   private final MaintenanceServices maintenance;
   private final WorkflowRuntime runtime;
+  private final DefaultSchedules schedules;
   private final LeaseKeeper leaseKeeper = new LeaseKeeper(this);
   private final Completer completer = new Completer(this);
 
@@ -92,6 +93,7 @@ public final class Engine implements Store {
     this.hostname = hostname;
     this.maintenance = new MaintenanceServices(driver, config, hostname, config.scheduler());
     this.runtime = new WorkflowRuntime(this);
+    this.schedules = new DefaultSchedules(driver, runtime);
   }
 
   /**
@@ -284,6 +286,16 @@ public final class Engine implements Store {
   @Override
   public Runs runs() {
     return runtime;
+  }
+
+  @Override
+  public io.pgqrs.schedule.Schedules schedules() {
+    return schedules;
+  }
+
+  /** The schedules facet, for the declared schedules of registered workflows. */
+  DefaultSchedules scheduleFacet() {
+    return schedules;
   }
 
   @Override

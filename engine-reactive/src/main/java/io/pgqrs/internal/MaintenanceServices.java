@@ -7,6 +7,7 @@ import io.pgqrs.admin.Maintenance;
 import io.pgqrs.admin.MaintenanceService;
 import io.pgqrs.admin.RetentionCleanerReport;
 import io.pgqrs.admin.RunReaperReport;
+import io.pgqrs.admin.SchedulerReport;
 import io.pgqrs.admin.SweepReport;
 import io.pgqrs.spi.StoreDriver;
 import java.time.Duration;
@@ -27,6 +28,8 @@ final class MaintenanceServices implements Maintenance {
   private final ScheduledMaintenanceService<RunReaperReport> runReaper;
   private final ScheduledMaintenanceService<ArchiveCleanerReport> archiveCleaner;
   private final ScheduledMaintenanceService<RetentionCleanerReport> retentionCleaner;
+  private final ScheduledMaintenanceService<SchedulerReport> scheduler;
+  private final ScheduleFirer firer;
   private final List<ScheduledMaintenanceService<?>> all;
 
   /**
@@ -56,7 +59,9 @@ final class MaintenanceServices implements Maintenance {
     retentionCleaner = new ScheduledMaintenanceService<>(new RetentionCleaner(driver, config.deadLetterRetention(),
             config.finishedRunRetention(), config.stoppedWorkerRetention(), batch),
         driver, instance, interval, turnInterval, timer);
-    all = List.of(leaseRescuer, runReaper, archiveCleaner, retentionCleaner);
+    firer = new ScheduleFirer(driver, batch);
+    scheduler = new ScheduledMaintenanceService<>(firer, driver, instance, interval, turnInterval, timer);
+    all = List.of(leaseRescuer, runReaper, archiveCleaner, retentionCleaner, scheduler);
   }
 
   /** Starts every service's background loop (none when the interval is zero). */
@@ -73,9 +78,19 @@ final class MaintenanceServices implements Maintenance {
     return Flux.fromIterable(all).flatMap(ScheduledMaintenanceService::shutdown).then();
   }
 
+  /**
+   * Fires the schedules due at a given clock, without a turn: for tests that move the store's clock.
+   *
+   * @param now the clock
+   * @return the report
+   */
+  Mono<SchedulerReport> fireSchedules(java.time.Instant now) {
+    return firer.fire(now, now, () -> false);
+  }
+
   @Override
   public Mono<SweepReport> runOnce() {
-    return leaseRescuer.runOnce().flatMap(rescued -> runReaper.runOnce().flatMap(reaped -> archiveCleaner.runOnce()
+    return scheduler.runOnce().then(leaseRescuer.runOnce()).flatMap(rescued -> runReaper.runOnce().flatMap(reaped -> archiveCleaner.runOnce()
         .flatMap(archived -> retentionCleaner.runOnce().map(retained -> new SweepReport(
             rescued.ran() || reaped.ran() || archived.ran() || retained.ran(),
             rescued.workersStopped(), rescued.messagesReleased(), archived.archivedPurged(), reaped.runsFailed(),
@@ -101,5 +116,10 @@ final class MaintenanceServices implements Maintenance {
   @Override
   public MaintenanceService<RetentionCleanerReport> retentionCleaner() {
     return retentionCleaner;
+  }
+
+  @Override
+  public MaintenanceService<SchedulerReport> scheduler() {
+    return scheduler;
   }
 }

@@ -58,6 +58,18 @@ interface MaintenanceWork<R extends MaintenanceReport> {
   @Nullable String summary(R report);
 
   /**
+   * How soon after this turn the service wants its next one, if sooner than its interval: the
+   * background loop then takes that turn early and forced (the shared schedule would say it is not
+   * due). The default is none: every turn comes one (jittered) interval after the last.
+   *
+   * @param report the report of the turn just taken
+   * @return the wait, or null for the interval
+   */
+  default @Nullable Duration nextTurnWithin(R report) {
+    return null;
+  }
+
+  /**
    * Runs batches one after the other until one comes back short (fewer rows than {@code limit}),
    * the service is stopping, or {@link #MAX_BATCHES_PER_TURN} have run. Each batch is one short
    * atomic operation of the store, given {@link #BATCH_TIMEOUT}. Cold; cancelling cancels the

@@ -83,7 +83,7 @@ public final class Names {
     return '"' + checkSchema(identifier) + '"';
   }
 
-  private static String quoteForMessage(String value) {
+  static String quoteForMessage(String value) {
     if (value == null) {
       return "null";
     }

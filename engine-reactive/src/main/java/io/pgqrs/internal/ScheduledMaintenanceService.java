@@ -122,10 +122,19 @@ final class ScheduledMaintenanceService<R extends MaintenanceReport> implements 
     Loop loop = new Loop();
     current = loop;
     BooleanSupplier stopping = () -> loop.stopping || closed;
-    loop.subscription.update(Mono.defer(() -> Mono.delay(jittered(interval), timer))
+    // The wait the work asked for after its last turn (see MaintenanceWork#nextTurnWithin).
+    java.util.concurrent.atomic.AtomicReference<@Nullable Duration> early =
+        new java.util.concurrent.atomic.AtomicReference<>();
+    loop.subscription.update(Mono.defer(() -> {
+          Duration wait = jittered(interval);
+          Duration soon = early.getAndSet(null);
+          boolean forced = soon != null && soon.compareTo(wait) < 0;
+          return Mono.delay(forced ? soon : wait, timer).thenReturn(forced);
+        })
         .takeUntilOther(loop.stopSignal.asMono())
         // A turn that has started is not cut by stop(): it stops between batches.
-        .flatMap(tick -> turn(false, stopping)
+        .flatMap(forced -> turn(forced, stopping)
+            .doOnNext(report -> early.set(work.nextTurnWithin(report)))
             .doOnNext(this::logReport)
             .onErrorResume(e -> {
               logFailure(e);

@@ -152,8 +152,10 @@ final class WorkflowRuntime implements Runs {
   @Override
   public <I, O> Mono<Workflow<I, O>> register(WorkflowDefinition<I, O> definition) {
     Objects.requireNonNull(definition, "definition");
+    io.pgqrs.schedule.NewSchedule declared = definition.schedule();
     return driver.registerWorkflow(new StoreParams.RegisterWorkflow(definition.name(),
             definition.version() == null ? null : definition.queue(), engine.config().maxAttempts(), null))
+        .then(declared == null ? Mono.empty() : engine.scheduleFacet().declare(declared))
         .thenReturn(new DefaultWorkflow<>(this, definition));
   }
 

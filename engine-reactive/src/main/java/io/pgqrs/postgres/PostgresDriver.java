@@ -1255,6 +1255,130 @@ final class PostgresDriver implements StoreDriver {
         .map(runId -> new StoreResults.Triggered(runId, false));
   }
 
+  // ---------------------------------------------------------------- schedules
+
+  private static io.pgqrs.schedule.ScheduleInfo schedule(Row row) {
+    return StoreResults.schedule(text(row, "name"), text(row, "cron"), text(row, "zone"), text(row, "target_kind"),
+        text(row, "target"), row.get("version", String.class), text(row, "payload"), row.get("timeout_ms", Long.class),
+        intValue(row, "missed_max"), Boolean.TRUE.equals(row.get("paused", Boolean.class)),
+        instant(row, "next_fire_at"), row.get("last_fired_at", Instant.class), instant(row, "created_at"),
+        instant(row, "updated_at"));
+  }
+
+  @Override
+  public Mono<Instant> currentTime(@Nullable Instant now) {
+    return Mono.defer(() -> one("read the clock", sql.get("current_time"), row -> instant(row, "now"),
+        opt(now, Instant.class)));
+  }
+
+  @Override
+  public Mono<io.pgqrs.schedule.ScheduleInfo> createSchedule(StoreParams.CreateSchedule p) {
+    return Mono.defer(() -> one("create schedule", sql.get("create_schedule"), PostgresDriver::schedule,
+            scheduleArgs(p)))
+        .switchIfEmpty(Mono.error(() -> new io.pgqrs.schedule.ScheduleAlreadyExistsException(p.name())));
+  }
+
+  @Override
+  public Mono<io.pgqrs.schedule.ScheduleInfo> declareSchedule(StoreParams.CreateSchedule p) {
+    return Mono.defer(() -> one("declare schedule", sql.get("declare_schedule"), PostgresDriver::schedule,
+        scheduleArgs(p)));
+  }
+
+  private static Object[] scheduleArgs(StoreParams.CreateSchedule p) {
+    return new Object[] {opt(p.now(), Instant.class), p.name(), p.cron(), p.zone(),
+        p.workflowTarget() ? "workflow" : "queue", p.target(), opt(p.version(), String.class), p.payloadJson(),
+        millis(p.timeout()), p.missedMax(), p.nextFireAt()};
+  }
+
+  @Override
+  public Mono<io.pgqrs.schedule.ScheduleInfo> findSchedule(String name) {
+    return Mono.defer(() -> one("find schedule", sql.get("find_schedule"), PostgresDriver::schedule, name));
+  }
+
+  @Override
+  public Flux<io.pgqrs.schedule.ScheduleInfo> listSchedules() {
+    return Flux.defer(() -> withConnection("list schedules",
+        c -> rows(c, sql.get("list_schedules"), PostgresDriver::schedule)));
+  }
+
+  @Override
+  public Mono<io.pgqrs.schedule.ScheduleInfo> pauseSchedule(StoreParams.PauseSchedule p) {
+    return Mono.defer(() -> one(p.paused() ? "pause schedule" : "resume schedule", sql.get("pause_schedule"),
+        PostgresDriver::schedule, opt(p.now(), Instant.class), p.name(), p.paused(), opt(p.resumeAt(), Instant.class)));
+  }
+
+  @Override
+  public Mono<Boolean> deleteSchedule(String name) {
+    return Mono.defer(() -> update("delete schedule", sql.get("delete_schedule"), name)).map(n -> n > 0);
+  }
+
+  @Override
+  public Mono<StoreResults.DueSchedules> dueSchedules(StoreParams.DueSchedules p) {
+    record Due(Instant now, @Nullable Instant ahead, io.pgqrs.schedule.@Nullable ScheduleInfo schedule) {}
+    return Mono.defer(() -> withConnection("due schedules", c -> rows(c, sql.get("due_schedules"),
+            row -> new Due(instant(row, "now"), row.get("ahead", Instant.class),
+                row.get("name", String.class) == null ? null : schedule(row)),
+            opt(p.now(), Instant.class), p.limit()))
+        .collectList()
+        .map(rows -> {
+          Due first = rows.get(0);
+          List<io.pgqrs.schedule.ScheduleInfo> due = new ArrayList<>();
+          for (Due d : rows) {
+            if (d.schedule() != null) {
+              due.add(d.schedule());
+            }
+          }
+          Instant ahead = first.ahead();
+          return new StoreResults.DueSchedules(first.now(), due, ahead == null ? null : until(first.now(), ahead));
+        }));
+  }
+
+  @Override
+  public Mono<StoreResults.ScheduleFired> fireSchedule(StoreParams.FireSchedule p) {
+    record Target(String kind, String target, @Nullable String version, String payload, @Nullable Long timeoutMs) {}
+    record Fired(StoreResults.ScheduleFired result, @Nullable String queue) {}
+    Instant newest = p.ticks().isEmpty() ? null : p.ticks().get(p.ticks().size() - 1).at();
+    return Mono.defer(() -> inTransaction("fire schedule", c -> rows(c, sql.get("advance_schedule"),
+            row -> new Target(text(row, "target_kind"), text(row, "target"), row.get("version", String.class),
+                text(row, "payload"), row.get("timeout_ms", Long.class)),
+            p.name(), p.expectedNextFireAt(), p.nextFireAt(), opt(newest, Instant.class))
+        .singleOrEmpty()
+        .flatMap(t -> {
+          OnConnection here = onConnection(c);
+          boolean workflow = "workflow".equals(t.kind());
+          String queue = workflow ? (t.version() == null ? t.target() : t.target() + "@" + t.version()) : t.target();
+          return Flux.fromIterable(p.ticks())
+              .concatMap(tick -> workflow
+                  ? triggerQueuedRun(new StoreParams.TriggerRun(t.target(), queue, t.version(), t.payload(), tick.key(),
+                      t.timeoutMs() == null ? null : Duration.ofMillis(t.timeoutMs()), null, p.now()), here, false)
+                      .map(StoreResults.Triggered::created)
+                  : enqueueRows(new StoreParams.Enqueue(queue, List.of(new StoreParams.NewRow(t.payload(), null, null,
+                      tick.key(), 0)), p.now()), here, false)
+                      .map(out -> out.get(0).inserted()))
+              .filter(Boolean::booleanValue)
+              .count()
+              .map(created -> new Fired(new StoreResults.ScheduleFired(true, created.intValue()), queue));
+        })
+        .defaultIfEmpty(new Fired(new StoreResults.ScheduleFired(false, 0), null)))
+        .doOnNext(fired -> {
+          // Committed: wake the consumers of what the ticks created.
+          if (fired.result().created() > 0 && fired.queue() != null) {
+            announceQueues(List.of(fired.queue()));
+          }
+        })
+        .map(Fired::result));
+  }
+
+  /** Work on a connection the caller holds in its own transaction of this driver's. */
+  private static OnConnection onConnection(Connection connection) {
+    return new OnConnection() {
+      @Override
+      public <T> Mono<T> run(String op, Function<Connection, Mono<T>> work) {
+        return work.apply(connection);
+      }
+    };
+  }
+
   @Override
   public Mono<StoreResults.RunBegun> beginRun(StoreParams.BeginRun p) {
     return one("begin run", sql.get("begin_run"), row -> {

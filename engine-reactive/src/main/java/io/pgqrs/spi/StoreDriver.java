@@ -657,6 +657,86 @@ public interface StoreDriver {
             + capabilities().backend()));
   }
 
+  // ---------------------------------------------------------------- schedules
+
+  /**
+   * Reads the store's clock. Cold.
+   *
+   * @param now the clock override, or null
+   * @return {@code now} if given, else the database's clock
+   */
+  Mono<java.time.Instant> currentTime(java.time.@org.jspecify.annotations.Nullable Instant now);
+
+  /**
+   * Creates a schedule. Cold.
+   *
+   * @param p the schedule
+   * @return the schedule; {@link io.pgqrs.schedule.ScheduleAlreadyExistsException} if the name is taken
+   */
+  Mono<io.pgqrs.schedule.ScheduleInfo> createSchedule(StoreParams.CreateSchedule p);
+
+  /**
+   * Creates a schedule, or gives an existing one of the name the new definition: its paused flag
+   * stays, and so does its next tick unless the cron expression or the zone changed; its update
+   * time moves only if something changed. Idempotent, and safe when engines declare the same
+   * schedule at once (one row, never an error). Cold.
+   *
+   * @param p the schedule
+   * @return the schedule after the change
+   */
+  Mono<io.pgqrs.schedule.ScheduleInfo> declareSchedule(StoreParams.CreateSchedule p);
+
+  /**
+   * Reads a schedule. Cold.
+   *
+   * @param name the name
+   * @return the schedule, or empty if none
+   */
+  Mono<io.pgqrs.schedule.ScheduleInfo> findSchedule(String name);
+
+  /**
+   * Lists every schedule by name. Cold.
+   *
+   * @return the schedules
+   */
+  Flux<io.pgqrs.schedule.ScheduleInfo> listSchedules();
+
+  /**
+   * Pauses or resumes a schedule (see {@link StoreParams.PauseSchedule}). Cold.
+   *
+   * @param p the change
+   * @return the schedule after the change, or empty if none
+   */
+  Mono<io.pgqrs.schedule.ScheduleInfo> pauseSchedule(StoreParams.PauseSchedule p);
+
+  /**
+   * Deletes a schedule. Cold.
+   *
+   * @param name the name
+   * @return whether it existed
+   */
+  Mono<Boolean> deleteSchedule(String name);
+
+  /**
+   * Reads the schedules due at the store's clock, in one statement. Cold.
+   *
+   * @param p the limit and clock
+   * @return the due schedules, the clock and the time until the next tick ahead
+   */
+  Mono<StoreResults.DueSchedules> dueSchedules(StoreParams.DueSchedules p);
+
+  /**
+   * Fires ticks of a schedule atomically with moving it on (see {@link StoreParams.FireSchedule});
+   * the queues of what it created are woken after the commit. Cold; cancelling rolls it back.
+   *
+   * @param p the ticks and the compare-and-set
+   * @return whether it moved the schedule on and how many runs or messages it created; errors with
+   *     {@link io.pgqrs.workflow.WorkflowNotFoundException} or
+   *     {@link io.pgqrs.queue.QueueNotFoundException} when the target does not exist (nothing
+   *     changed)
+   */
+  Mono<StoreResults.ScheduleFired> fireSchedule(StoreParams.FireSchedule p);
+
   /**
    * Ids of runs finished by any process, announced after commit; a negative id means "some runs
    * may have finished unannounced" (a listener reconnected), so every waiter should look. Hot and

@@ -713,4 +713,70 @@ public final class StoreParams {
    * @param query the filter and page
    */
   public record ListRuns(RunQuery query) {}
+
+  // ---------------------------------------------------------------- schedules
+
+  /**
+   * A schedule to create or declare. The engine has parsed the cron expression and the zone, and
+   * computed the first tick after the store's clock.
+   *
+   * @param name the schedule's name
+   * @param cron the cron expression, as parsed
+   * @param zone the zone id
+   * @param workflowTarget true when each tick triggers a run of {@code target}, false when it
+   *     enqueues a message on the queue {@code target}
+   * @param target the workflow's or the queue's name
+   * @param version the workflow version the runs are triggered on, or null
+   * @param payloadJson the run input or message payload, serialized
+   * @param timeout the run timeout of each run, or null for none
+   * @param missedMax the most due ticks fired at once (the missed-tick policy)
+   * @param nextFireAt the first tick
+   * @param now the clock, or null for the database's
+   */
+  public record CreateSchedule(String name, String cron, String zone, boolean workflowTarget, String target,
+      @Nullable String version, String payloadJson, @Nullable Duration timeout, int missedMax, Instant nextFireAt,
+      @Nullable Instant now) {}
+
+  /**
+   * Pauses or resumes a schedule.
+   *
+   * @param name the schedule
+   * @param paused the flag to set
+   * @param resumeAt the next tick a paused schedule takes when resumed, or null to keep its own;
+   *     ignored unless the schedule goes from paused to resumed
+   * @param now the clock, or null for the database's
+   */
+  public record PauseSchedule(String name, boolean paused, @Nullable Instant resumeAt, @Nullable Instant now) {}
+
+  /**
+   * Reads the schedules due at the store's clock.
+   *
+   * @param limit the most schedules returned
+   * @param now the clock, or null for the database's
+   */
+  public record DueSchedules(int limit, @Nullable Instant now) {}
+
+  /**
+   * One tick to fire: its time and the idempotency key of its run (the dedup key of its message).
+   *
+   * @param at the tick
+   * @param key the key
+   */
+  public record FireTick(Instant at, String key) {}
+
+  /**
+   * Fires ticks of a schedule, in one transaction: the schedule's next tick moves from
+   * {@code expectedNextFireAt} to {@code nextFireAt} (a compare-and-set: nothing happens if another
+   * engine moved it first, or the schedule is paused or gone), and each tick of {@code ticks}
+   * triggers a run keyed by its key, or enqueues a message with its key as dedup key, with the
+   * schedule's stored target and payload.
+   *
+   * @param name the schedule
+   * @param expectedNextFireAt its next tick as the engine read it
+   * @param nextFireAt its next tick after the ticks fired
+   * @param ticks the ticks to fire, oldest first; may be empty (the schedule only moves on)
+   * @param now the clock, or null for the database's
+   */
+  public record FireSchedule(String name, Instant expectedNextFireAt, Instant nextFireAt, List<FireTick> ticks,
+      @Nullable Instant now) {}
 }

@@ -269,4 +269,57 @@ public final class StoreResults {
       super("the run's lease was lost while recording step '" + stepId + "'; its transaction was rolled back", null);
     }
   }
+
+  // ---------------------------------------------------------------- schedules
+
+  /**
+   * The schedules due at the store's clock.
+   *
+   * @param now the store's clock when it looked
+   * @param due the due schedules (not paused, next tick at or before {@code now}), earliest first
+   * @param untilNextFire how long from {@code now} until the earliest next tick still ahead of it of
+   *     a schedule that is not paused, or null when there is none
+   */
+  public record DueSchedules(Instant now, List<io.pgqrs.schedule.ScheduleInfo> due, @Nullable Duration untilNextFire) {}
+
+  /**
+   * What firing a schedule's ticks did.
+   *
+   * @param advanced whether this call moved the schedule on (false: another engine fired those
+   *     ticks first, or the schedule was paused or deleted meanwhile; nothing was created)
+   * @param created how many runs or messages were created (a tick whose key was already used
+   *     creates none)
+   */
+  public record ScheduleFired(boolean advanced, int created) {}
+
+  /**
+   * A schedule row as the drivers read it, mapped once for every backend.
+   *
+   * @param name the name
+   * @param cron the cron expression
+   * @param zone the zone id
+   * @param targetKind {@code workflow} or {@code queue}
+   * @param target the workflow's or queue's name
+   * @param version the workflow version, or null
+   * @param payloadJson the input or payload, as JSON text
+   * @param timeoutMillis the run timeout in milliseconds, or null
+   * @param missedMax the missed-tick bound
+   * @param paused the paused flag
+   * @param nextFireAt the next tick
+   * @param lastFiredAt the newest tick fired, or null
+   * @param createdAt when it was created
+   * @param updatedAt when it last changed
+   * @return the schedule
+   */
+  public static io.pgqrs.schedule.ScheduleInfo schedule(String name, String cron, String zone, String targetKind,
+      String target, @Nullable String version, String payloadJson, @Nullable Long timeoutMillis, int missedMax,
+      boolean paused, Instant nextFireAt, @Nullable Instant lastFiredAt, Instant createdAt, Instant updatedAt) {
+    com.fasterxml.jackson.databind.JsonNode payload = io.pgqrs.internal.Json.parse(payloadJson);
+    io.pgqrs.schedule.ScheduleTarget t = "workflow".equals(targetKind)
+        ? new io.pgqrs.schedule.ScheduleTarget.Workflow(target, version, payload,
+            timeoutMillis == null ? null : Duration.ofMillis(timeoutMillis))
+        : new io.pgqrs.schedule.ScheduleTarget.Queue(target, payload);
+    return new io.pgqrs.schedule.ScheduleInfo(name, cron, java.time.ZoneId.of(zone), t,
+        new io.pgqrs.schedule.MissedTicks(missedMax), paused, nextFireAt, lastFiredAt, createdAt, updatedAt);
+  }
 }

@@ -13,8 +13,11 @@ import reactor.core.publisher.Mono;
 public interface Runs {
 
   /**
-   * Registers a workflow: creates its queue (named after it) if absent and records it. Idempotent;
-   * every engine that triggers or executes the workflow registers it.
+   * Registers a workflow: creates its queue (named after it) if absent and records it, and creates
+   * or updates the schedule it declares ({@link WorkflowDefinition#withSchedule}). Idempotent;
+   * every engine that triggers or executes the workflow registers it. Cold; errors with
+   * {@link io.pgqrs.SerializationFailedException} when a declared schedule's input cannot be
+   * serialized (the workflow is registered, the schedule is not).
    *
    * @param definition the definition
    * @param <I> the input type

@@ -29,12 +29,16 @@ public final class WorkflowDefinition<I, O> {
   private final @Nullable Duration timeout;
   private final Duration stepLease;
   private final @Nullable String version;
+  private final @Nullable Declared schedule;
+
+  /** The schedule {@link #withSchedule} declares: the input is checked against the input type there. */
+  private record Declared(String cron, java.time.ZoneId zone, Object input) {}
 
   private static final java.util.regex.Pattern VERSION = java.util.regex.Pattern.compile("[A-Za-z0-9_.\\-]{1,32}");
 
   private WorkflowDefinition(String name, Class<I> inputType, Class<O> outputType, WorkflowFunction<I, O> body,
       StepOptions stepOptions, StepOptions workflowRetries, @Nullable Duration timeout, Duration stepLease,
-      @Nullable String version) {
+      @Nullable String version, @Nullable Declared schedule) {
     this.name = name;
     this.inputType = inputType;
     this.outputType = outputType;
@@ -44,6 +48,7 @@ public final class WorkflowDefinition<I, O> {
     this.timeout = timeout;
     this.stepLease = stepLease;
     this.version = version;
+    this.schedule = schedule;
   }
 
   static <I, O> WorkflowDefinition<I, O> create(
@@ -51,7 +56,7 @@ public final class WorkflowDefinition<I, O> {
     Names.checkQueue(name);
     return new WorkflowDefinition<>(name, Objects.requireNonNull(inputType, "inputType"),
         Objects.requireNonNull(outputType, "outputType"), Objects.requireNonNull(body, "body"),
-        StepOptions.defaults(), StepOptions.defaults(), null, Duration.ofSeconds(30), null);
+        StepOptions.defaults(), StepOptions.defaults(), null, Duration.ofSeconds(30), null, null);
   }
 
   /**
@@ -62,7 +67,7 @@ public final class WorkflowDefinition<I, O> {
    */
   public WorkflowDefinition<I, O> withStepOptions(StepOptions options) {
     return new WorkflowDefinition<>(name, inputType, outputType, body, Objects.requireNonNull(options, "options"),
-        workflowRetries, timeout, stepLease, version);
+        workflowRetries, timeout, stepLease, version, schedule);
   }
 
   /**
@@ -74,7 +79,7 @@ public final class WorkflowDefinition<I, O> {
    */
   public WorkflowDefinition<I, O> withWorkflowRetries(StepOptions options) {
     return new WorkflowDefinition<>(name, inputType, outputType, body, stepOptions,
-        Objects.requireNonNull(options, "options"), timeout, stepLease, version);
+        Objects.requireNonNull(options, "options"), timeout, stepLease, version, schedule);
   }
 
   /**
@@ -90,7 +95,8 @@ public final class WorkflowDefinition<I, O> {
     if (value != null && (value.isNegative() || value.isZero())) {
       throw new InvalidArgumentException("timeout", "timeout must be positive, got " + value);
     }
-    return new WorkflowDefinition<>(name, inputType, outputType, body, stepOptions, workflowRetries, value, stepLease, version);
+    return new WorkflowDefinition<>(name, inputType, outputType, body, stepOptions, workflowRetries, value, stepLease, version,
+        schedule);
   }
 
   /**
@@ -112,7 +118,67 @@ public final class WorkflowDefinition<I, O> {
           + value + "'");
     }
     return new WorkflowDefinition<>(name, inputType, outputType, body, stepOptions, workflowRetries, timeout, stepLease,
-        value);
+        value, schedule);
+  }
+
+  /**
+   * Declares a cron schedule of this workflow, in UTC (see {@link #withSchedule(String, java.time.ZoneId, Object)}).
+   *
+   * @param cron 5 fields (Unix cron), or 6 with seconds first
+   * @param input the input of every scheduled run
+   * @return a new definition
+   * @throws InvalidArgumentException naming {@code cron} or {@code input} if invalid
+   */
+  public WorkflowDefinition<I, O> withSchedule(String cron, I input) {
+    return withSchedule(cron, java.time.ZoneOffset.UTC, input);
+  }
+
+  /**
+   * Declares a cron schedule of this workflow: {@link Runs#register} creates it, named after the
+   * workflow, or updates it to this definition (cron, zone, input, version, timeout) if it exists,
+   * keeping its paused flag and, unless the cron or zone changed, its next tick; engines
+   * registering the same definition at once make one schedule. Removing the declaration later does
+   * not delete the schedule: use {@link io.pgqrs.schedule.Schedules#delete}. The schedule is
+   * checked here; the input is serialized at register.
+   *
+   * @param cron 5 fields (Unix cron), or 6 with seconds first (see {@link io.pgqrs.schedule.NewSchedule})
+   * @param zone the zone the expression is read in
+   * @param input the input of every scheduled run
+   * @return a new definition
+   * @throws InvalidArgumentException naming {@code cron} or {@code input} if invalid
+   */
+  public WorkflowDefinition<I, O> withSchedule(String cron, java.time.ZoneId zone, I input) {
+    Declared declared = new Declared(Objects.requireNonNull(cron, "cron"), Objects.requireNonNull(zone, "zone"),
+        Objects.requireNonNull(input, "input"));
+    WorkflowDefinition<I, O> next = new WorkflowDefinition<>(name, inputType, outputType, body, stepOptions,
+        workflowRetries, timeout, stepLease, version, declared);
+    next.schedule();
+    return next;
+  }
+
+  /**
+   * The schedule this definition declares (see {@link #withSchedule}), as the description
+   * {@link io.pgqrs.schedule.Schedules#create} takes: named after the workflow, with this
+   * definition's version and timeout.
+   *
+   * @return the schedule, or null if none is declared
+   * @throws InvalidArgumentException if the declared input is not of the input type
+   */
+  public io.pgqrs.schedule.@Nullable NewSchedule schedule() {
+    Declared d = schedule;
+    if (d == null) {
+      return null;
+    }
+    return io.pgqrs.schedule.NewSchedule.workflow(name, d.cron(), this, inputType.cast(checkedInput(d.input())))
+        .withZone(d.zone());
+  }
+
+  private Object checkedInput(Object input) {
+    if (!inputType.isInstance(input)) {
+      throw new InvalidArgumentException("input", "the input of workflow '" + name + "' must be a "
+          + inputType.getName() + ", got " + input.getClass().getName());
+    }
+    return input;
   }
 
   /**
@@ -149,7 +215,8 @@ public final class WorkflowDefinition<I, O> {
     if (value.compareTo(Duration.ofSeconds(1)) < 0 || value.compareTo(Duration.ofHours(1)) > 0) {
       throw new InvalidArgumentException("stepLease", "stepLease must be 1s to 1h, got " + value);
     }
-    return new WorkflowDefinition<>(name, inputType, outputType, body, stepOptions, workflowRetries, timeout, value, version);
+    return new WorkflowDefinition<>(name, inputType, outputType, body, stepOptions, workflowRetries, timeout, value, version,
+        schedule);
   }
 
   /**

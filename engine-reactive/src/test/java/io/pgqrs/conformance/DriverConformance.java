@@ -3721,4 +3721,228 @@ public abstract class DriverConformance {
     assertThat(driver.findRuns(List.of()).collectList().block(T)).isEmpty();
     assertThat(driver.findRuns(List.of(Long.MAX_VALUE)).collectList().block(T)).isEmpty();
   }
+
+  // ---------------------------------------------------------------- schedules
+
+  /** A schedule row of the conformance tests: every minute, first tick {@code next}. */
+  private StoreParams.CreateSchedule newSchedule(String name, boolean workflow, String target, String payload,
+      Instant next, Instant at) {
+    return new StoreParams.CreateSchedule(name, "* * * * *", "Europe/Paris", workflow, target, null, payload,
+        workflow ? Duration.ofMinutes(5) : null, 2, next, at);
+  }
+
+  /** Deletes the schedules of a test: dueSchedules reads every schedule of the schema. */
+  private void deleteSchedules(String... names) {
+    for (String name : names) {
+      driver.deleteSchedule(name).block(T);
+    }
+  }
+
+  @Test
+  void currentTimeIsTheOverrideOrTheStoresClock() {
+    Instant t = start().minusSeconds(3600);
+    assertThat(driver.currentTime(t).block(T)).isEqualTo(t);
+    Instant before = Instant.now().minusSeconds(60);
+    assertThat(driver.currentTime(null).block(T)).isAfter(before);
+  }
+
+  @Test
+  void createScheduleKeepsEveryFieldAndRefusesATakenName() {
+    Instant t = start();
+    String name = Rows.uniqueName("s");
+    Instant next = t.plusSeconds(60).truncatedTo(ChronoUnit.MINUTES);
+    try {
+      io.pgqrs.schedule.ScheduleInfo created = driver.createSchedule(newSchedule(name, true, "wf_x", "{\"a\": 1}",
+          next, t)).block(T);
+      assertThat(created).isEqualTo(new io.pgqrs.schedule.ScheduleInfo(name, "* * * * *",
+          java.time.ZoneId.of("Europe/Paris"), new io.pgqrs.schedule.ScheduleTarget.Workflow("wf_x", null,
+              json("{\"a\": 1}"), Duration.ofMinutes(5)), io.pgqrs.schedule.MissedTicks.catchUp(2), false, next,
+          null, t, t));
+      assertThat(driver.findSchedule(name).block(T)).isEqualTo(created);
+      assertThat(driver.listSchedules().collectList().block(T)).contains(created);
+      StepVerifier.create(driver.createSchedule(newSchedule(name, false, "q_x", "{}", next, t)))
+          .expectErrorSatisfies(e -> assertThat(e).isInstanceOfSatisfying(
+              io.pgqrs.schedule.ScheduleAlreadyExistsException.class, x -> assertThat(x.schedule()).isEqualTo(name)))
+          .verify(T);
+      StepVerifier.create(driver.findSchedule(Rows.uniqueName("s"))).expectComplete().verify(T);
+    } finally {
+      deleteSchedules(name);
+    }
+  }
+
+  @Test
+  void declareScheduleCreatesOrUpdatesKeepingThePausedFlagAndTheNextTickOfTheSameCron() {
+    Instant t = start();
+    String name = Rows.uniqueName("s");
+    Instant next = t.plusSeconds(60).truncatedTo(ChronoUnit.MINUTES);
+    try {
+      io.pgqrs.schedule.ScheduleInfo first = driver.declareSchedule(newSchedule(name, false, "q_x", "{}", next, t))
+          .block(T);
+      assertThat(first.nextFireAt()).isEqualTo(next);
+      driver.pauseSchedule(new StoreParams.PauseSchedule(name, true, null, t)).block(T);
+      // The same definition again, later: nothing changes, not even the update time.
+      io.pgqrs.schedule.ScheduleInfo same = driver.declareSchedule(newSchedule(name, false, "q_x", "{}",
+          next.plusSeconds(60), t.plusSeconds(5))).block(T);
+      assertThat(same.nextFireAt()).isEqualTo(next);
+      assertThat(same.paused()).isTrue();
+      assertThat(same.updatedAt()).isEqualTo(t);
+      // A new payload keeps the next tick; a new cron takes the one given.
+      io.pgqrs.schedule.ScheduleInfo payload = driver.declareSchedule(newSchedule(name, false, "q_x", "{\"b\": 2}",
+          next.plusSeconds(60), t.plusSeconds(6))).block(T);
+      assertThat(payload.nextFireAt()).isEqualTo(next);
+      assertThat(payload.updatedAt()).isEqualTo(t.plusSeconds(6));
+      assertThat(payload.target()).isEqualTo(new io.pgqrs.schedule.ScheduleTarget.Queue("q_x", json("{\"b\": 2}")));
+      io.pgqrs.schedule.ScheduleInfo cron = driver.declareSchedule(new StoreParams.CreateSchedule(name, "*/2 * * * *",
+          "Europe/Paris", false, "q_x", null, "{}", null, 1, next.plusSeconds(120), t.plusSeconds(7))).block(T);
+      assertThat(cron.cron()).isEqualTo("*/2 * * * *");
+      assertThat(cron.nextFireAt()).isEqualTo(next.plusSeconds(120));
+      assertThat(cron.paused()).isTrue();
+      assertThat(cron.createdAt()).isEqualTo(t);
+    } finally {
+      deleteSchedules(name);
+    }
+  }
+
+  @Test
+  void pauseAndResumeScheduleAndDeleteIt() {
+    Instant t = start();
+    String name = Rows.uniqueName("s");
+    Instant next = t.plusSeconds(60).truncatedTo(ChronoUnit.MINUTES);
+    driver.createSchedule(newSchedule(name, false, "q_x", "{}", next, t)).block(T);
+    io.pgqrs.schedule.ScheduleInfo paused = driver.pauseSchedule(new StoreParams.PauseSchedule(name, true,
+        next.plusSeconds(600), t.plusSeconds(1))).block(T);
+    assertThat(paused.paused()).isTrue();
+    assertThat(paused.nextFireAt()).as("pausing keeps the next tick").isEqualTo(next);
+    assertThat(paused.updatedAt()).isEqualTo(t.plusSeconds(1));
+    io.pgqrs.schedule.ScheduleInfo resumed = driver.pauseSchedule(new StoreParams.PauseSchedule(name, false,
+        next.plusSeconds(600), t.plusSeconds(2))).block(T);
+    assertThat(resumed.paused()).isFalse();
+    assertThat(resumed.nextFireAt()).isEqualTo(next.plusSeconds(600));
+    io.pgqrs.schedule.ScheduleInfo again = driver.pauseSchedule(new StoreParams.PauseSchedule(name, false,
+        next.plusSeconds(1200), t.plusSeconds(3))).block(T);
+    assertThat(again).as("resuming a running schedule changes nothing").isEqualTo(resumed);
+    StepVerifier.create(driver.pauseSchedule(new StoreParams.PauseSchedule(Rows.uniqueName("s"), true, null, t)))
+        .expectComplete().verify(T);
+    assertThat(driver.deleteSchedule(name).block(T)).isTrue();
+    assertThat(driver.deleteSchedule(name).block(T)).isFalse();
+    StepVerifier.create(driver.findSchedule(name)).expectComplete().verify(T);
+  }
+
+  @Test
+  void dueSchedulesReadsTheDueOnesEarliestFirstAndTheWaitUntilTheNextAhead() {
+    Instant t = start().truncatedTo(ChronoUnit.MINUTES).plusSeconds(3600);
+    String early = Rows.uniqueName("s");
+    String late = Rows.uniqueName("s");
+    String ahead = Rows.uniqueName("s");
+    String paused = Rows.uniqueName("s");
+    try {
+      driver.createSchedule(newSchedule(late, false, "q_x", "{}", t.minusSeconds(60), t)).block(T);
+      driver.createSchedule(newSchedule(early, false, "q_x", "{}", t.minusSeconds(120), t)).block(T);
+      driver.createSchedule(newSchedule(ahead, false, "q_x", "{}", t.plusSeconds(90), t)).block(T);
+      driver.createSchedule(newSchedule(paused, false, "q_x", "{}", t.minusSeconds(180), t)).block(T);
+      driver.pauseSchedule(new StoreParams.PauseSchedule(paused, true, null, t)).block(T);
+
+      StoreResults.DueSchedules due = driver.dueSchedules(new StoreParams.DueSchedules(10, t)).block(T);
+      assertThat(due.now()).isEqualTo(t);
+      assertThat(due.due()).extracting(io.pgqrs.schedule.ScheduleInfo::name).containsExactly(early, late);
+      assertThat(due.untilNextFire()).isEqualTo(Duration.ofSeconds(90));
+      assertThat(driver.dueSchedules(new StoreParams.DueSchedules(1, t)).block(T).due())
+          .extracting(io.pgqrs.schedule.ScheduleInfo::name).containsExactly(early);
+      StoreResults.DueSchedules none = driver.dueSchedules(new StoreParams.DueSchedules(10, t.minusSeconds(600)))
+          .block(T);
+      assertThat(none.due()).isEmpty();
+      assertThat(none.untilNextFire()).isEqualTo(Duration.ofSeconds(600 - 120));
+    } finally {
+      deleteSchedules(early, late, ahead, paused);
+    }
+  }
+
+  @Test
+  void fireScheduleMovesItOnFromTheTickItReadAndCreatesOneRunPerTick() {
+    Instant t = start();
+    String wf = rows.workflow(t);
+    String name = Rows.uniqueName("s");
+    Instant tick = t.truncatedTo(ChronoUnit.MINUTES).plusSeconds(60);
+    try {
+      driver.createSchedule(newSchedule(name, true, wf, "{\"x\": 1}", tick, t)).block(T);
+      List<StoreParams.FireTick> ticks = List.of(new StoreParams.FireTick(tick, "schedule:" + name + ":1"),
+          new StoreParams.FireTick(tick.plusSeconds(60), "schedule:" + name + ":2"));
+      Instant at = tick.plusSeconds(61);
+      StoreParams.FireSchedule fire = new StoreParams.FireSchedule(name, tick, tick.plusSeconds(120), ticks, at);
+      assertThat(driver.fireSchedule(fire).block(T)).isEqualTo(new StoreResults.ScheduleFired(true, 2));
+      assertThat(driver.fireSchedule(fire).block(T)).as("the tick moved on").isEqualTo(
+          new StoreResults.ScheduleFired(false, 0));
+      io.pgqrs.schedule.ScheduleInfo after = driver.findSchedule(name).block(T);
+      assertThat(after.nextFireAt()).isEqualTo(tick.plusSeconds(120));
+      assertThat(after.lastFiredAt()).isEqualTo(tick.plusSeconds(60));
+      List<RunInfo> runs = driver.listRuns(new StoreParams.ListRuns(io.pgqrs.workflow.RunQuery.all().withWorkflow(wf)))
+          .collectList().block(T);
+      assertThat(runs).extracting(RunInfo::idempotencyKey)
+          .containsExactlyInAnyOrder("schedule:" + name + ":1", "schedule:" + name + ":2");
+      assertThat(runs).allSatisfy(run -> {
+        assertThat(run.input()).isEqualTo(json("{\"x\": 1}"));
+        assertThat(run.createdAt()).isEqualTo(at);
+        assertThat(run.deadline()).isEqualTo(at.plus(Duration.ofMinutes(5)));
+        assertThat(run.status()).isEqualTo(RunStatus.QUEUED);
+      });
+      assertThat(listIds(wf, MessageState.LIVE)).hasSize(2);
+      // A key already used creates nothing, and still moves the schedule on.
+      assertThat(driver.fireSchedule(new StoreParams.FireSchedule(name, tick.plusSeconds(120), tick.plusSeconds(180),
+          List.of(new StoreParams.FireTick(tick.plusSeconds(120), "schedule:" + name + ":2")), at)).block(T))
+          .isEqualTo(new StoreResults.ScheduleFired(true, 0));
+    } finally {
+      deleteSchedules(name);
+    }
+  }
+
+  @Test
+  void fireScheduleEnqueuesMessagesWithTheKeyAsDedupKey() {
+    Instant t = start();
+    String q = rows.queue(t);
+    String name = Rows.uniqueName("s");
+    Instant tick = t.truncatedTo(ChronoUnit.MINUTES).plusSeconds(60);
+    try {
+      driver.createSchedule(newSchedule(name, false, q, "{\"m\": 1}", tick, t)).block(T);
+      assertThat(driver.fireSchedule(new StoreParams.FireSchedule(name, tick, tick.plusSeconds(60),
+          List.of(new StoreParams.FireTick(tick, "schedule:" + name + ":" + tick.getEpochSecond())), tick)).block(T))
+          .isEqualTo(new StoreResults.ScheduleFired(true, 1));
+      List<Message> messages = driver.listMessages(new StoreParams.ListMessages(q, MessageState.LIVE, 0, 10))
+          .collectList().block(T);
+      assertThat(messages).singleElement().satisfies(m -> {
+        assertThat(m.payload()).isEqualTo(json("{\"m\": 1}"));
+        assertThat(m.dedupKey()).isEqualTo("schedule:" + name + ":" + tick.getEpochSecond());
+        assertThat(m.enqueuedAt()).isEqualTo(tick);
+      });
+    } finally {
+      deleteSchedules(name);
+    }
+  }
+
+  @Test
+  void fireScheduleChangesNothingWhenPausedOrWhenTheTargetIsMissing() {
+    Instant t = start();
+    String name = Rows.uniqueName("s");
+    String missing = Rows.uniqueName("s");
+    Instant tick = t.truncatedTo(ChronoUnit.MINUTES).plusSeconds(60);
+    try {
+      driver.createSchedule(newSchedule(name, false, rows.queue(t), "{}", tick, t)).block(T);
+      driver.pauseSchedule(new StoreParams.PauseSchedule(name, true, null, t)).block(T);
+      List<StoreParams.FireTick> one = List.of(new StoreParams.FireTick(tick, "k-paused"));
+      assertThat(driver.fireSchedule(new StoreParams.FireSchedule(name, tick, tick.plusSeconds(60), one, tick))
+          .block(T)).isEqualTo(new StoreResults.ScheduleFired(false, 0));
+      assertThat(driver.findSchedule(name).block(T).nextFireAt()).isEqualTo(tick);
+
+      String absent = Rows.uniqueName("wf");
+      driver.createSchedule(newSchedule(missing, true, absent, "{}", tick, t)).block(T);
+      StepVerifier.create(driver.fireSchedule(new StoreParams.FireSchedule(missing, tick, tick.plusSeconds(60),
+              List.of(new StoreParams.FireTick(tick, "k-missing")), tick)))
+          .expectError(WorkflowNotFoundException.class)
+          .verify(T);
+      io.pgqrs.schedule.ScheduleInfo after = driver.findSchedule(missing).block(T);
+      assertThat(after.nextFireAt()).as("rolled back").isEqualTo(tick);
+      assertThat(after.lastFiredAt()).isNull();
+    } finally {
+      deleteSchedules(name, missing);
+    }
+  }
 }

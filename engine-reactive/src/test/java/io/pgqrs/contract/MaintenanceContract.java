@@ -263,7 +263,7 @@ public abstract class MaintenanceContract extends StoreContract {
   }
 
   private static final List<String> SERVICES =
-      List.of("archive-cleaner", "lease-rescuer", "retention-cleaner", "run-reaper");
+      List.of("archive-cleaner", "lease-rescuer", "retention-cleaner", "run-reaper", "scheduler");
 
   /** Polls until the condition holds: waits on state, not on time. */
   protected static <V> V awaitState(Supplier<V> read, Predicate<V> done) {
@@ -699,7 +699,8 @@ public abstract class MaintenanceContract extends StoreContract {
   void everyServiceHasASchedule() {
     assertThat(schedules(driver())).containsOnlyKeys(SERVICES);
     List<MaintenanceService<?>> services = List.of(store.maintenance().leaseRescuer(),
-        store.maintenance().runReaper(), store.maintenance().archiveCleaner(), store.maintenance().retentionCleaner());
+        store.maintenance().runReaper(), store.maintenance().archiveCleaner(), store.maintenance().retentionCleaner(),
+        store.maintenance().scheduler());
     assertThat(services).extracting(MaintenanceService::name).containsExactlyInAnyOrderElementsOf(SERVICES);
   }
 
@@ -719,16 +720,16 @@ public abstract class MaintenanceContract extends StoreContract {
     CountingScheduler timer = new CountingScheduler();
     Store other = connectWithTimer(timer, Duration.ofMinutes(1));
     try {
-      assertThat(timer.pending()).as("every service waits for its first turn").isEqualTo(4);
+      assertThat(timer.pending()).as("every service waits for its first turn").isEqualTo(5);
       MaintenanceService<?> rescuer = other.maintenance().leaseRescuer();
 
       rescuer.stop().block(T);
       rescuer.stop().block(T);
-      assertThat(timer.pending()).isEqualTo(3);
+      assertThat(timer.pending()).isEqualTo(4);
 
       rescuer.start().block(T);
       rescuer.start().block(T);
-      assertThat(timer.pending()).isEqualTo(4);
+      assertThat(timer.pending()).isEqualTo(5);
     } finally {
       other.close().block(T);
     }
@@ -746,7 +747,7 @@ public abstract class MaintenanceContract extends StoreContract {
       timer.advanceTimeBy(Duration.ofMinutes(2));
       awaitState(() -> schedules(otherDriver),
           turns -> turns.values().stream().noneMatch(s -> "test".equals(s.lastInstance())));
-      awaitState(timer::pending, n -> n == 4);
+      awaitState(timer::pending, n -> n == 5);
     } finally {
       other.close().block(T);
     }

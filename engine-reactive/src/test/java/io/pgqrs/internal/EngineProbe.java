@@ -36,4 +36,29 @@ public final class EngineProbe {
   public static long leaseLosses(Store store) {
     return ((Engine) store).leaseLosses();
   }
+
+  /**
+   * Fires the schedules due at a clock the test moves, as the scheduler's turn does at the store's.
+   *
+   * @param store a store opened by {@link io.pgqrs.Pgqrs#connect}
+   * @param now the clock
+   * @return the scheduler's report
+   */
+  public static reactor.core.publisher.Mono<io.pgqrs.admin.SchedulerReport> fireSchedules(Store store,
+      java.time.Instant now) {
+    return ((MaintenanceServices) store.maintenance()).fireSchedules(now);
+  }
+
+  /**
+   * Resumes a schedule from its first tick after a clock the test moves.
+   *
+   * @param store a store opened by {@link io.pgqrs.Pgqrs#connect}
+   * @param name the schedule
+   * @param now the clock
+   * @return the schedule after the change
+   */
+  public static reactor.core.publisher.Mono<io.pgqrs.schedule.ScheduleInfo> resumeSchedule(Store store, String name,
+      java.time.Instant now) {
+    return ((DefaultSchedules) store.schedules()).resume(name, now);
+  }
 }

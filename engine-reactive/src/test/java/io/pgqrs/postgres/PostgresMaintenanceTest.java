@@ -60,7 +60,7 @@ class PostgresMaintenanceTest extends MaintenanceContract {
 
   /** Makes every service's schedule due now, whatever the contract's tests left in it. */
   private void makeDue() {
-    for (String service : List.of("lease-rescuer", "run-reaper", "archive-cleaner", "retention-cleaner")) {
+    for (String service : List.of("lease-rescuer", "run-reaper", "archive-cleaner", "retention-cleaner", "scheduler")) {
       driver().takeMaintenanceTurn(new StoreParams.MaintenanceTurn(service, "test", Duration.ZERO, true, null))
           .block(T);
     }
