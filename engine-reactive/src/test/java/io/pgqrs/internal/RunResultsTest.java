@@ -53,10 +53,13 @@ class RunResultsTest {
     store.close().block(T);
   }
 
-  /** The real driver, with {@code runsFinished()} replaced by {@code announcements} and findRuns counted. */
+  /**
+   * The real driver, with {@code runsFinished()} replaced by {@code announcements} and the result
+   * waiter's look-ups (awaitRuns) counted.
+   */
   private static StoreDriver observed(StoreDriver real, Flux<Long> announcements, AtomicInteger findRuns) {
     return ObservedDriver.of(real, Map.of("runsFinished", announcements), name -> {
-      if (name.equals("findRuns")) {
+      if (name.equals("awaitRuns")) {
         findRuns.incrementAndGet();
       }
     });
