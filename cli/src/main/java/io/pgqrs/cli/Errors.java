@@ -39,12 +39,13 @@ final class Errors {
     }
     if (e instanceof QueueNotFoundException || e instanceof MessageNotFoundException
         || e instanceof RunNotFoundException || e instanceof WorkerNotFoundException
-        || e instanceof WorkflowNotFoundException) {
+        || e instanceof WorkflowNotFoundException || e instanceof io.pgqrs.schedule.ScheduleNotFoundException) {
       return ExitCodes.NOT_FOUND;
     }
     if (e instanceof QueueNotEmptyException || e instanceof QueueAlreadyExistsException
         || e instanceof RunStateException || e instanceof InvalidWorkerStateException
-        || e instanceof WorkerHasLeasesException || e instanceof WorkerAlreadyExistsException) {
+        || e instanceof WorkerHasLeasesException || e instanceof WorkerAlreadyExistsException
+        || e instanceof io.pgqrs.schedule.ScheduleAlreadyExistsException) {
       return ExitCodes.REFUSED;
     }
     if (e instanceof InvalidArgumentException || e instanceof ConfigurationException

@@ -44,7 +44,8 @@ import picocli.CommandLine.ScopeType;
         MessagesCommand.class,
         DlqCommand.class,
         RunsCommand.class,
-        WorkersCommand.class
+        WorkersCommand.class,
+        SchedulesCommand.class
     })
 public final class PgqrsCli {
 

@@ -109,6 +109,38 @@ abstract class CliContract {
   }
 
   @Test
+  void schedulesAreListedShownPausedResumedAndDeleted() {
+    String q = "cli_scheduled";
+    store.queues().create(q).block(T);
+    store.schedules().create(io.pgqrs.schedule.NewSchedule.queue("cli_nightly", "0 3 * * *", q, Map.of("job", "report")))
+        .block(T);
+
+    JsonNode listed = pgqrs("schedules", "list", "--json").exits(ExitCodes.OK).json();
+    JsonNode nightly = null;
+    for (JsonNode s : listed) {
+      if (s.get("name").asText().equals("cli_nightly")) {
+        nightly = s;
+      }
+    }
+    assertThat(nightly).as("the schedule in the list").isNotNull();
+    assertThat(nightly.get("cron").asText()).isEqualTo("0 3 * * *");
+    assertThat(nightly.get("paused").asBoolean()).isFalse();
+    String table = pgqrs("schedules", "get", "cli_nightly").exits(ExitCodes.OK).out();
+    assertThat(table.lines().toList().get(0)).startsWith("NAME").contains("CRON", "TARGET", "NEXT_FIRE_AT");
+    assertThat(table).contains("queue " + q);
+
+    assertThat(pgqrs("schedules", "pause", "cli_nightly").exits(ExitCodes.OK).out())
+        .isEqualToIgnoringNewLines("schedule cli_nightly is paused");
+    assertThat(store.schedules().get("cli_nightly").block(T).paused()).isTrue();
+    assertThat(pgqrs("schedules", "resume", "cli_nightly", "--json").exits(ExitCodes.OK).json()
+        .get("paused").asBoolean()).isFalse();
+    assertThat(pgqrs("schedules", "delete", "cli_nightly").exits(ExitCodes.OK).out())
+        .isEqualToIgnoringNewLines("deleted schedule cli_nightly");
+    assertThat(pgqrs("schedules", "get", "cli_nightly").exits(ExitCodes.NOT_FOUND).err()).startsWith("pgqrs: ")
+        .contains("cli_nightly");
+  }
+
+  @Test
   void deadLettersAreListedAndReplayed() {
     String q = "cli_dead";
     store.queues().create(q).block(T);
