@@ -4,6 +4,7 @@ import io.pgqrs.Store;
 import io.pgqrs.spring.PgqrsWorkflows;
 import io.pgqrs.workflow.RunHandle;
 import io.pgqrs.workflow.RunInfo;
+import io.pgqrs.workflow.RunNotFoundException;
 import io.pgqrs.workflow.RunStateException;
 import io.pgqrs.workflow.RunStatus;
 import io.pgqrs.workflow.StepInfo;
@@ -144,6 +145,7 @@ public class OrderController {
   /** The run of an order, failing with {@link OrderNotFoundException} for a run of another workflow too. */
   private Mono<RunInfo> checkoutRun(long id) {
     return store.runs().get(id)
+        .onErrorMap(RunNotFoundException.class, e -> new OrderNotFoundException(id))
         .filter(run -> CheckoutWorkflow.NAME.equals(run.workflow()))
         .switchIfEmpty(Mono.error(() -> new OrderNotFoundException(id)));
   }
