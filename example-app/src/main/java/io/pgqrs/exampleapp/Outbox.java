@@ -1,7 +1,10 @@
 package io.pgqrs.exampleapp;
 
+import java.time.Duration;
 import java.util.List;
 import java.util.concurrent.CopyOnWriteArrayList;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 import org.springframework.stereotype.Component;
 import reactor.core.publisher.Flux;
 import reactor.core.publisher.Sinks;
@@ -13,6 +16,8 @@ import reactor.core.publisher.Sinks;
 @Component
 public class Outbox {
 
+  private static final Logger LOG = LoggerFactory.getLogger(Outbox.class);
+
   private final List<ConfirmationEmail> sent = new CopyOnWriteArrayList<>();
   private final Sinks.Many<ConfirmationEmail> stream = Sinks.many().replay().all();
 
@@ -23,8 +28,9 @@ public class Outbox {
    */
   public void send(ConfirmationEmail email) {
     sent.add(email);
+    LOG.info("sent to {}: {} ({})", email.to(), email.subject(), email.body());
     // Handlers run concurrently: busy-looping on a concurrent emission keeps every email.
-    stream.emitNext(email, Sinks.EmitFailureHandler.busyLooping(java.time.Duration.ofSeconds(1)));
+    stream.emitNext(email, Sinks.EmitFailureHandler.busyLooping(Duration.ofSeconds(1)));
   }
 
   /**
