@@ -4,7 +4,12 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import io.pgqrs.workflow.RunStatus;
 import io.pgqrs.workflow.StepStatus;
+import java.time.Duration;
+import java.util.List;
 import java.util.Map;
+import java.util.concurrent.atomic.AtomicReference;
+import java.util.regex.Pattern;
+import java.util.stream.Stream;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
@@ -13,6 +18,8 @@ import org.junit.jupiter.api.extension.RegisterExtension;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.ValueSource;
 import org.springframework.http.MediaType;
+import reactor.core.publisher.Mono;
+import reactor.core.scheduler.Schedulers;
 import reactor.test.StepVerifier;
 
 /**
@@ -188,15 +195,30 @@ class CheckoutApplicationTest {
     StepVerifier.create(shop.bean(Outbox.class).watch().filter(email -> email.runId() == id).next())
         .expectNextCount(1).expectComplete().verify(Shop.WAIT);
 
-    String metrics = shop.client.get().uri("/actuator/prometheus").exchange()
-        .expectStatus().isOk()
-        .expectBody(String.class).returnResult().getResponseBody();
-    assertThat(metrics)
-        .containsPattern("(?m)^pgqrs_messages_enqueued_total\\{.*queue=\"emails\".*\\} [1-9]")
-        .containsPattern("(?m)^pgqrs_messages_archived_total\\{.*queue=\"emails\".*\\} [1-9]")
-        .containsPattern("(?m)^pgqrs_workflow_runs_started_total\\{.*workflow=\"checkout\".*\\} [1-9]")
-        .containsPattern("(?m)^pgqrs_workflow_runs_finished_total\\{.*status=\"success\".*workflow=\"checkout\".*\\} [1-9]")
-        .containsPattern("(?m)^pgqrs_handler_duration_seconds_count\\{.*queue=\"emails\".*\\} [1-9]");
+    // The handler's message is archived just after the handler returns: poll until it is counted.
+    List<Pattern> expected = Stream.of(
+            "^pgqrs_messages_enqueued_total\\{.*queue=\"emails\".*\\} [1-9]",
+            "^pgqrs_messages_claimed_total\\{.*queue=\"emails\".*\\} [1-9]",
+            "^pgqrs_messages_archived_total\\{.*queue=\"emails\".*\\} [1-9]",
+            "^pgqrs_handler_duration_seconds_count\\{.*outcome=\"archived\".*queue=\"emails\".*\\} [1-9]",
+            "^pgqrs_workflow_runs_started_total\\{.*workflow=\"checkout\".*\\} [1-9]",
+            "^pgqrs_workflow_runs_finished_total\\{.*status=\"success\".*workflow=\"checkout\".*\\} [1-9]",
+            "^pgqrs_workflow_step_duration_seconds_count\\{.*outcome=\"success\".*workflow=\"checkout\".*\\} [1-9]")
+        .map(regex -> Pattern.compile(regex, Pattern.MULTILINE)).toList();
+    AtomicReference<String> last = new AtomicReference<>("");
+    String metrics = Mono.fromCallable(() -> shop.client.get().uri("/actuator/prometheus").exchange()
+            .expectStatus().isOk()
+            .expectBody(String.class).returnResult().getResponseBody())
+        .subscribeOn(Schedulers.boundedElastic())
+        .doOnNext(last::set)
+        .filter(text -> expected.stream().allMatch(p -> p.matcher(text).find()))
+        .repeatWhenEmpty(attempts -> attempts.delayElements(Duration.ofMillis(50)))
+        .timeout(Shop.WAIT, Mono.fromCallable(last::get))
+        .block();
+    assertThat(metrics).isNotNull();
+    for (Pattern pattern : expected) {
+      assertThat(metrics).containsPattern(pattern);
+    }
   }
 
   @Test
