@@ -68,16 +68,24 @@ final class DefaultConsumer implements Consumer {
         d -> handler.apply(d.message()), stop).outcomes());
   }
 
-  /**
-   * The handler runtime for handlers that settle deliveries themselves (the workflow worker): a
-   * delivery the handler settled is reported as {@link Outcome.Kind#SETTLED_BY_HANDLER}.
-   */
-  Flux<Outcome> handleDeliveries(Function<DefaultDelivery, ? extends Publisher<?>> handler, Publisher<?> stop) {
-    return handleDeliveries(handler, stop, session -> { });
+  @Override
+  public Flux<Outcome> handleDeliveries(Function<? super Delivery, ? extends Publisher<?>> handler) {
+    Objects.requireNonNull(handler, "handler");
+    return Flux.defer(() -> new HandlerRun(new ConsumerSession(engine, settings, true), handler::apply, null).outcomes());
   }
 
-  /** As {@link #handleDeliveries(Function, Publisher)}, telling {@code onSession} the session of each subscription. */
-  Flux<Outcome> handleDeliveries(Function<DefaultDelivery, ? extends Publisher<?>> handler, Publisher<?> stop,
+  @Override
+  public Flux<Outcome> handleDeliveries(Function<? super Delivery, ? extends Publisher<?>> handler, Publisher<?> stop) {
+    Objects.requireNonNull(handler, "handler");
+    Objects.requireNonNull(stop, "stop");
+    return Flux.defer(() -> new HandlerRun(new ConsumerSession(engine, settings, true), handler::apply, stop).outcomes());
+  }
+
+  /**
+   * The handler runtime for the engine's own handlers, which settle deliveries themselves (the
+   * workflow worker), until {@code stop}; {@code onSession} is told the session of each subscription.
+   */
+  Flux<Outcome> runHandler(Function<DefaultDelivery, ? extends Publisher<?>> handler, Publisher<?> stop,
       java.util.function.Consumer<ConsumerSession> onSession) {
     return Flux.defer(() -> {
       ConsumerSession session = new ConsumerSession(engine, settings, true);

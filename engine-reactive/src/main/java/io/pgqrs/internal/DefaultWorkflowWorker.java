@@ -53,7 +53,7 @@ final class DefaultWorkflowWorker<I, O> implements WorkflowWorker {
   private DefaultWorkflowWorker(WorkflowRuntime runtime, WorkflowDefinition<I, O> definition, DefaultConsumer consumer) {
     this.runtime = runtime;
     this.definition = definition;
-    this.subscription = consumer.handleDeliveries(this::execute, stopRequested.asMono(), s -> {
+    this.subscription = consumer.runHandler(this::execute, stopRequested.asMono(), s -> {
           session = s;
           s.claimWith(this::claimRuns);
         })

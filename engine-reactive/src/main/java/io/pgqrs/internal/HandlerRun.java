@@ -189,6 +189,10 @@ final class HandlerRun {
 
   private Mono<Outcome> failed(DefaultDelivery d, Throwable error) {
     String text = WorkflowRuntime.describe(error);
+    if (d.settled()) {
+      // Settled by the handler before it failed: what it did stands.
+      return Mono.just(outcome(d, Outcome.Kind.SETTLED_BY_HANDLER, null, text));
+    }
     if (d.leaseLost()) {
       return Mono.just(lost(d, text));
     }

@@ -98,6 +98,31 @@ public interface Consumer {
    */
   Flux<Outcome> handle(Function<? super Message, ? extends Publisher<?>> handler, Publisher<?> stop);
 
+  /**
+   * Runs a handler on every delivery, exactly as {@link #handle(Function)} does, but hands it the
+   * {@link Delivery} itself: the handler may extend the lease while it works, or settle the
+   * message on its own ({@link Delivery#ack}, {@link Delivery#delete}, {@link Delivery#release},
+   * {@link Delivery#deadLetter}). A delivery the handler settled gets the outcome
+   * {@link Outcome.Kind#SETTLED_BY_HANDLER}, whatever its publisher does afterwards, and nothing
+   * more is applied to it; one it left alone is settled from the publisher's end as under
+   * {@code handle}. Cold; cancelling is the same graceful shutdown.
+   *
+   * @param handler the work to do for one delivery; it may throw
+   * @return the outcomes
+   */
+  Flux<Outcome> handleDeliveries(Function<? super Delivery, ? extends Publisher<?>> handler);
+
+  /**
+   * Runs a delivery handler like {@link #handleDeliveries(Function)} until {@code stop} emits or
+   * completes, then shuts down gracefully and completes the returned stream once the worker is
+   * stopped.
+   *
+   * @param handler the work to do for one delivery
+   * @param stop the shutdown trigger
+   * @return the outcomes, completing after the shutdown
+   */
+  Flux<Outcome> handleDeliveries(Function<? super Delivery, ? extends Publisher<?>> handler, Publisher<?> stop);
+
   /** Configures a {@link Consumer}. Not thread-safe; {@link #build()} returns an immutable consumer. */
   interface Builder {
 

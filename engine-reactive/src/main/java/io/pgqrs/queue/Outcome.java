@@ -54,7 +54,10 @@ public record Outcome(long messageId, Kind kind, int attempts, @Nullable Duratio
      * its lease expires.
      */
     NOT_RECORDED,
-    /** The handler settled the delivery itself (workflow workers finish or park runs this way). */
+    /**
+     * The handler settled the delivery itself ({@link Consumer#handleDeliveries}; workflow workers
+     * finish or park runs this way).
+     */
     SETTLED_BY_HANDLER
   }
 }

@@ -377,6 +377,38 @@ public abstract class ConsumerContract extends StoreContract {
   }
 
   @Test
+  void aDeliveryHandlerMaySettleItsMessagesItselfAndWhatItDidStands() {
+    String q = newQueue();
+    List<Long> ids = producer(q).enqueuePayloads(List.of(payload(1), payload(2), payload(3))).block(T);
+    long deadOne = ids.get(1);
+    long leftAlone = ids.get(2);
+    List<Outcome> outcomes = consumer(q).concurrency(3).build()
+        .handleDeliveries(d -> {
+          if (d.message().id() == deadOne) {
+            // Settled, then failed: the dead letter stands, the error does not retry it.
+            return d.deadLetter("refused by the handler").then(Mono.error(new IllegalStateException("after")));
+          }
+          if (d.message().id() == leftAlone) {
+            return Mono.empty();
+          }
+          return d.delete();
+        })
+        .take(3).collectList().block(T);
+    assertThat(outcomes).filteredOn(o -> o.messageId() == leftAlone).extracting(Outcome::kind)
+        .containsExactly(Outcome.Kind.ARCHIVED);
+    assertThat(outcomes).filteredOn(o -> o.messageId() != leftAlone).extracting(Outcome::kind)
+        .containsOnly(Outcome.Kind.SETTLED_BY_HANDLER).hasSize(2);
+    assertThat(store.messages().get(deadOne).block(T).state()).isEqualTo(MessageState.DEAD);
+    assertThat(store.messages().get(deadOne).block(T).lastError()).isEqualTo("refused by the handler");
+    assertThat(store.messages().get(leftAlone).block(T).state()).isEqualTo(MessageState.ARCHIVED);
+    assertThatThrownBy(() -> store.messages().get(ids.get(0)).block(T)).as("deleted by the handler")
+        .isInstanceOf(io.pgqrs.queue.MessageNotFoundException.class);
+    QueueMetrics m = metrics(q);
+    assertThat(m.live()).isZero();
+    assertThatThrownBy(() -> consumer(q).build().handleDeliveries(null)).isInstanceOf(NullPointerException.class);
+  }
+
+  @Test
   void anOutcomeTellsWhenItsMessageWasEnqueued() {
     String q = newQueue();
     long id = producer(q).enqueue(payload(1)).block(T);

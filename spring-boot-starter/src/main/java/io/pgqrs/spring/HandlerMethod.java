@@ -24,7 +24,7 @@ import reactor.core.scheduler.Schedulers;
 final class HandlerMethod {
 
   /** How the message reaches the method. */
-  private enum Argument { MESSAGE, JSON, CONVERTED }
+  private enum Argument { DELIVERY, MESSAGE, JSON, CONVERTED }
 
   private final String beanName;
   private final Object bean;
@@ -58,13 +58,12 @@ final class HandlerMethod {
     String where = describe(method);
     if (method.getParameterCount() != 1) {
       throw new BeanInitializationException("@PgqrsHandler method " + where + " must take exactly one parameter"
-          + " (the payload type, JsonNode or Message), has " + method.getParameterCount());
+          + " (the payload type, JsonNode, Message or Delivery), has " + method.getParameterCount());
     }
     Class<?> parameter = method.getParameterTypes()[0];
-    if (Delivery.class.isAssignableFrom(parameter)) {
-      throw new BeanInitializationException("@PgqrsHandler method " + where + " cannot take a Delivery: handlers run"
-          + " under Consumer.handle, which settles each message from the method's outcome; take a Message,"
-          + " or subscribe to store.consumer(queue).build().deliveries() to settle deliveries yourself");
+    if (Delivery.class.isAssignableFrom(parameter) && parameter != Delivery.class) {
+      throw new BeanInitializationException("@PgqrsHandler method " + where + " must take Delivery itself, not "
+          + parameter.getName());
     }
     Class<?> returned = method.getReturnType();
     boolean blocking = returned == void.class;
@@ -79,6 +78,7 @@ final class HandlerMethod {
       throw new BeanInitializationException("@PgqrsHandler method " + where + " must name a queue");
     }
     Argument argument = parameter == Message.class ? Argument.MESSAGE
+        : parameter == Delivery.class ? Argument.DELIVERY
         : parameter == JsonNode.class ? Argument.JSON : Argument.CONVERTED;
     return new HandlerMethod(beanName, bean, method, argument, blocking, annotation, resolver);
   }
@@ -103,15 +103,18 @@ final class HandlerMethod {
   }
 
   /**
-   * The handler function given to {@code Consumer.handle}: converts the message to the method's
-   * parameter and invokes it, on {@code boundedElastic} when the method is {@code void}.
+   * The handler function given to {@code Consumer.handleDeliveries}: converts the delivery to the
+   * method's parameter (the delivery itself, its message, or its payload) and invokes it, on
+   * {@code boundedElastic} when the method is {@code void}. A method that takes the delivery may
+   * settle it itself; one that does not is settled from its outcome.
    */
-  Function<Message, Publisher<?>> handler(ObjectMapper mapper) {
+  Function<Delivery, Publisher<?>> handler(ObjectMapper mapper) {
     Type generic = method.getGenericParameterTypes()[0];
     JavaType type = argument == Argument.CONVERTED ? mapper.getTypeFactory().constructType(generic) : null;
-    return message -> {
+    return delivery -> {
       Mono<?> invocation = Mono.defer(() -> {
-        Object result = invoke(argumentOf(message, mapper, type));
+        Object result = invoke(argument == Argument.DELIVERY ? delivery
+            : argumentOf(delivery.message(), mapper, type));
         if (blocking || result == null) {
           return Mono.empty();
         }
@@ -123,7 +126,7 @@ final class HandlerMethod {
 
   private Object argumentOf(Message message, ObjectMapper mapper, @Nullable JavaType type) {
     return switch (argument) {
-      case MESSAGE -> message;
+      case DELIVERY, MESSAGE -> message;
       case JSON -> message.payload();
       case CONVERTED -> {
         try {

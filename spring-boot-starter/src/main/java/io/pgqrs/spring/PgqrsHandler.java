@@ -9,12 +9,14 @@ import java.lang.annotation.Target;
 /**
  * Marks a bean method as the handler of a queue's messages, in the style of Spring Kafka's
  * {@code @KafkaListener}. At application start one consumer per annotated method is subscribed
- * with {@code Consumer.handle(...)}; at shutdown it stops claiming, lets running handlers finish
+ * with {@code Consumer.handleDeliveries(...)}; at shutdown it stops claiming, lets running handlers finish
  * within the shutdown timeout and releases the rest, before the {@code Store} closes.
  *
  * <p>The method takes one parameter: an {@code io.pgqrs.queue.Message}, the payload as a Jackson
- * {@code JsonNode}, or any type the store's Jackson mapper converts the payload to (generics
- * included). It returns a {@code Mono}/{@code Flux}/{@code Publisher} (its completion acknowledges
+ * {@code JsonNode}, any type the store's Jackson mapper converts the payload to (generics
+ * included), or an {@code io.pgqrs.queue.Delivery}, which lets the method extend the lease or
+ * settle the message itself (ack, delete, release, dead-letter: what it did stands, the outcome is
+ * {@code SETTLED_BY_HANDLER}, in the style of Spring Kafka's manual {@code Acknowledgment}). It returns a {@code Mono}/{@code Flux}/{@code Publisher} (its completion acknowledges
  * the message, an error retries it under the retry policy) or {@code void}. A {@code void} method
  * is treated as blocking work and runs on {@code Schedulers.boundedElastic()}, never on a Reactor
  * thread; returning normally acknowledges, throwing retries. A payload the mapper cannot convert

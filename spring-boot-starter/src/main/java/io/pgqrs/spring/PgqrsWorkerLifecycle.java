@@ -152,7 +152,7 @@ final class PgqrsWorkerLifecycle implements SmartLifecycle {
     Sinks.Empty<Void> stop = Sinks.empty();
     Sinks.Empty<Void> ended = Sinks.empty();
     String description = handler.description();
-    consumer.handle(handler.handler(store.objectMapper()), stop.asMono())
+    consumer.handleDeliveries(handler.handler(store.objectMapper()), stop.asMono())
         .subscribe(
             outcome -> log.debug("{}: {}", description, outcome),
             error -> {

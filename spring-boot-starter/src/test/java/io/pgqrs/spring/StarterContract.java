@@ -251,6 +251,39 @@ abstract class StarterContract {
     });
   }
 
+  static class SelfSettlingHandler {
+    final BlockingQueue<Long> seen = new LinkedBlockingQueue<>();
+
+    /** Dead-letters what it refuses and leaves the rest to be acknowledged from its outcome. */
+    @PgqrsHandler(queue = "self-settling-${test.suffix}")
+    Mono<Void> handle(io.pgqrs.queue.Delivery delivery) {
+      seen.add(delivery.message().id());
+      return delivery.message().payload().path("refuse").asBoolean()
+          ? delivery.deadLetter("refused by the handler").then()
+          : Mono.empty();
+    }
+  }
+
+  @Test
+  void aHandlerTakingADeliverySettlesItsMessagesItself() {
+    String queue = "self-settling-" + getClass().getSimpleName().toLowerCase();
+    createQueue(queue);
+    runner().withPropertyValues("test.suffix=" + getClass().getSimpleName().toLowerCase())
+        .withBean(SelfSettlingHandler.class)
+        .run(context -> {
+          assertThat(context).hasNotFailed();
+          long refused = enqueue(queue, Map.of("refuse", true));
+          long kept = enqueue(queue, Map.of("refuse", false));
+          StateWait.until("the refused message is dead-lettered by the handler", WAIT,
+              () -> observer.messages().get(refused).map(m -> m.state() == MessageState.DEAD));
+          StateWait.until("the other is acknowledged from the outcome", WAIT,
+              () -> observer.messages().get(kept).map(m -> m.state() == MessageState.ARCHIVED));
+          assertThat(observer.messages().get(refused).block(WAIT).lastError()).isEqualTo("refused by the handler");
+          assertThat(observer.messages().get(refused).block(WAIT).attempts()).as("no retry after its own settle")
+              .isEqualTo(1);
+        });
+  }
+
   static class TwoParameters {
     @PgqrsHandler(queue = "anything")
     Mono<Void> wrongShape(Email email, String extra) {
