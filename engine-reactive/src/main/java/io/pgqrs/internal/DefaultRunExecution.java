@@ -234,7 +234,7 @@ final class DefaultRunExecution implements RunExecution {
           .doOnNext(done -> {
             RunStatus e = ended.get();
             if (e != null) {
-              Duration sinceCreated = Duration.between(run.createdAt(), java.time.Instant.now());
+              Duration sinceCreated = Duration.between(run.createdAt(), runtime.engine().config().clock().instant());
               runtime.engine().telemetry().runFinished(run.workflow(), e,
                   sinceCreated.isNegative() ? Duration.ZERO : sinceCreated);
               runtime.announce(e == status

@@ -139,7 +139,7 @@ final class HandlerRun {
           if (telemetry != Telemetry.NONE) {
             startedAt[0] = System.nanoTime();
             if (d.attempts() == 1) {
-              Duration waited = Duration.between(message.enqueuedAt(), java.time.Instant.now());
+              Duration waited = Duration.between(message.enqueuedAt(), session.engine().config().clock().instant());
               telemetry.handlerStarted(settings.queue(), waited.isNegative() ? Duration.ZERO : waited);
             }
           }
