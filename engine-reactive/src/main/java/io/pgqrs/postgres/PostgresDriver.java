@@ -1476,22 +1476,25 @@ final class PostgresDriver implements StoreDriver {
           tableTargets.add(run.moves().to().get(m).name());
         }
       }
-      // Only awaited runs are announced: nobody outside this engine waits for the others, and a
-      // NOTIFY is one more committed statement per run (see await_runs).
-      List<Long> awaited = new java.util.concurrent.CopyOnWriteArrayList<>();
       return withConnection("finish runs", c -> rows(c, sql.get("finish_leased_runs"), row -> {
             String status = row.get("status", String.class);
-            long runId = longValue(row, "run_id");
-            if (status != null && Boolean.TRUE.equals(row.get("awaited", Boolean.class))) {
-              awaited.add(runId);
-            }
-            return new StoreResults.RunFinished(runId, status == null ? null : RunStatus.valueOf(status));
+            return new FinishedRow(new StoreResults.RunFinished(longValue(row, "run_id"),
+                status == null ? null : RunStatus.valueOf(status)), Boolean.TRUE.equals(row.get("awaited", Boolean.class)));
           }, opt(p.now(), Instant.class), runIds, tokens, outputs, errors, tableOrdinals.toArray(Long[]::new),
           tableSources.toArray(String[]::new), tableTargets.toArray(String[]::new), new Null(String.class)))
           .collectList()
-          .doOnNext(finished -> announceRuns(List.copyOf(awaited)));
+          .map(rows -> {
+            // Only awaited runs are announced: nobody outside this engine waits for the others, and
+            // a NOTIFY is one more committed statement per run (see await_runs).
+            announceRuns(rows.stream().filter(r -> r.awaited() && r.finished().status() != null)
+                .map(r -> r.finished().runId()).toList());
+            return rows.stream().map(FinishedRow::finished).toList();
+          });
     });
   }
+
+  /** One row of finish_leased_runs: how the run ended, and whether anyone outside awaits it. */
+  private record FinishedRow(StoreResults.RunFinished finished, boolean awaited) {}
 
   @Override
   public Mono<RunInfo> signalRun(StoreParams.SignalRun p) {
