@@ -8,15 +8,11 @@ import java.time.LocalDate;
 import java.time.OffsetDateTime;
 import java.time.ZoneOffset;
 import java.time.format.DateTimeParseException;
-import java.util.regex.Matcher;
-import java.util.regex.Pattern;
 import picocli.CommandLine.ITypeConverter;
 import picocli.CommandLine.TypeConversionException;
 
 /** Argument types the parser reads; a value that does not read is a usage error (exit 2). */
 final class Converters {
-
-  private static final Pattern SHORT_DURATION = Pattern.compile("(\\d{1,12})(ms|s|m|h|d)");
 
   private Converters() {}
 
@@ -27,24 +23,13 @@ final class Converters {
    * @throws TypeConversionException if it is neither
    */
   static Duration duration(String text) {
-    String trimmed = text.trim();
-    Matcher m = SHORT_DURATION.matcher(trimmed);
-    if (m.matches()) {
-      long n = Long.parseLong(m.group(1));
-      return switch (m.group(2)) {
-        case "ms" -> Duration.ofMillis(n);
-        case "s" -> Duration.ofSeconds(n);
-        case "m" -> Duration.ofMinutes(n);
-        case "h" -> Duration.ofHours(n);
-        default -> Duration.ofDays(n);
-      };
-    }
     try {
-      return Duration.parse(trimmed);
-    } catch (DateTimeParseException e) {
+      return io.pgqrs.internal.DurationText.parse("duration", text);
+    } catch (io.pgqrs.ConfigurationException e) {
       throw new TypeConversionException("'" + text + "' is not a duration (like 500ms, 30s, 5m, 2h, 7d or PT1H)");
     }
   }
+
 
   /**
    * An instant: ISO-8601 with an offset ({@code 2025-01-31T12:00:00Z}, {@code ...+02:00}), a date

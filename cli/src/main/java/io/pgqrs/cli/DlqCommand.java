@@ -10,6 +10,7 @@ import java.util.Objects;
 import org.jspecify.annotations.Nullable;
 import picocli.CommandLine.ArgGroup;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.Parameters;
 
@@ -29,17 +30,12 @@ final class DlqCommand {
     @Parameters(index = "0", paramLabel = "QUEUE", description = "The queue.")
     String queue;
 
-    @Option(names = "--limit", paramLabel = "N", defaultValue = "100",
-        description = "The most messages to list, 1 to 10000 (default: ${DEFAULT-VALUE}).")
-    int limit;
-
-    @Option(names = "--after", paramLabel = "ID", defaultValue = "0",
-        description = "List ids greater than this (default: from the start).")
-    long after;
+    @Mixin
+    Paging paging = new Paging();
 
     @Override
     int run(Store store, Output out) {
-      List<Message> dead = awaitAll(store.deadLetters().list(queue, after, limit));
+      List<Message> dead = awaitAll(store.deadLetters().list(queue, paging.after, paging.limit));
       out.print(dead, () -> {
         Table table = Table.of("ID", "ATTEMPTS", "ENQUEUED_AT", "DEAD_AT", "LAST_ERROR", "PAYLOAD");
         for (Message m : dead) {

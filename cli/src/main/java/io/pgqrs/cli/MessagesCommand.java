@@ -5,6 +5,7 @@ import io.pgqrs.queue.Message;
 import io.pgqrs.queue.MessageState;
 import java.util.List;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.Parameters;
 
@@ -66,17 +67,12 @@ final class MessagesCommand {
         description = "live, archived or dead (default: ${DEFAULT-VALUE}).")
     MessageState state;
 
-    @Option(names = "--limit", paramLabel = "N", defaultValue = "100",
-        description = "The most messages to list, 1 to 10000 (default: ${DEFAULT-VALUE}).")
-    int limit;
-
-    @Option(names = "--after", paramLabel = "ID", defaultValue = "0",
-        description = "List ids greater than this (default: from the start).")
-    long after;
+    @Mixin
+    Paging paging = new Paging();
 
     @Override
     int run(Store store, Output out) {
-      List<Message> messages = awaitAll(store.messages().list(queue, state, after, limit));
+      List<Message> messages = awaitAll(store.messages().list(queue, state, paging.after, paging.limit));
       out.print(messages, () -> table(messages).render());
       return ExitCodes.OK;
     }
