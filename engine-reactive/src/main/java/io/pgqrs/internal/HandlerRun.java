@@ -149,6 +149,9 @@ final class HandlerRun {
           }
           return Flux.from(result).then();
         });
+    if (telemetry != Telemetry.NONE) {
+      handled = telemetry.aroundHandle(settings.queue(), message, handled);
+    }
     // The engine's workflow executor moves its work to the run's serial scheduler itself and is
     // bounded by the run's deadline; a user's handler is moved off the delivering thread and timed.
     Mono<Void> work = settings.workflowHandler() ? handled

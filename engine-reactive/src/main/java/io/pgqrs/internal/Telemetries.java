@@ -1,9 +1,13 @@
 package io.pgqrs.internal;
 
+import io.pgqrs.queue.Message;
+import io.pgqrs.queue.NewMessage;
 import io.pgqrs.queue.Outcome;
 import io.pgqrs.workflow.RunStatus;
 import java.time.Duration;
 import java.util.List;
+import java.util.function.Function;
+import reactor.core.publisher.Mono;
 
 /** The engine's observers as one: none, the only one, or each in turn. */
 final class Telemetries {
@@ -81,6 +85,30 @@ final class Telemetries {
       for (Telemetry t : each) {
         t.stepFinished(workflow, outcome, took);
       }
+    }
+
+    /** The first observer's wrap is outermost: each wraps the work of the ones after it. */
+    @Override
+    public <T> Mono<T> aroundEnqueue(String queue, List<NewMessage> messages,
+        Function<List<NewMessage>, Mono<T>> enqueue) {
+      return wrapEnqueue(0, queue, messages, enqueue);
+    }
+
+    private <T> Mono<T> wrapEnqueue(int from, String queue, List<NewMessage> messages,
+        Function<List<NewMessage>, Mono<T>> enqueue) {
+      if (from == each.length) {
+        return enqueue.apply(messages);
+      }
+      return each[from].aroundEnqueue(queue, messages, m -> wrapEnqueue(from + 1, queue, m, enqueue));
+    }
+
+    @Override
+    public Mono<Void> aroundHandle(String queue, Message message, Mono<Void> handler) {
+      Mono<Void> work = handler;
+      for (int i = each.length - 1; i >= 0; i--) {
+        work = each[i].aroundHandle(queue, message, work);
+      }
+      return work;
     }
   }
 }

@@ -388,7 +388,8 @@ final class PostgresDriver implements StoreDriver {
         row.get(prefix + "last_error", String.class),
         row.get(prefix + "archived_at", Instant.class),
         row.get(prefix + "dead_at", Instant.class),
-        row.get(prefix + "group_key", String.class));
+        row.get(prefix + "group_key", String.class),
+        Json.parseHeaders(row.get(prefix + "headers", String.class)));
   }
 
   private static QueueInfo queue(Row row) {
@@ -556,6 +557,7 @@ final class PostgresDriver implements StoreDriver {
     String[] keys = new String[n];
     Integer[] priorities = new Integer[n];
     String[] groups = new String[n];
+    String[] headers = new String[n];
     for (int i = 0; i < n; i++) {
       StoreParams.NewRow row = p.rows().get(i);
       payloads[i] = row.payloadJson();
@@ -564,13 +566,15 @@ final class PostgresDriver implements StoreDriver {
       keys[i] = row.dedupKey();
       priorities[i] = row.priority();
       groups[i] = row.groupKey();
+      headers[i] = row.headersJson();
     }
     record Inserted(@Nullable Long queueId, @Nullable Long id, @Nullable String key) {}
     return on.run("enqueue", c -> rows(c, sql.get("enqueue"),
             row -> new Inserted(row.get("queue_id", Long.class), row.get("id", Long.class),
                 row.get("dedup_key", String.class)),
             opt(p.now(), Instant.class), p.queue(), payloads, delays, visibleMicros, keys, priorities,
-            notifyInStatement ? PostgresListener.channel(schema, p.queue()) : new Null(String.class), groups)
+            notifyInStatement ? PostgresListener.channel(schema, p.queue()) : new Null(String.class), groups,
+            headers)
         .collectList()
         .flatMap(inserted -> {
           Long queueId = inserted.get(0).queueId();

@@ -114,10 +114,26 @@ public final class StoreParams {
    * @param dedupKey dedup key, or null
    * @param priority priority
    * @param groupKey the group key, or null
+   * @param headersJson the message's headers as a serialized JSON object of strings, or null for none
    */
   public record NewRow(
       String payloadJson, @Nullable Duration delay, @Nullable Instant visibleAt, @Nullable String dedupKey,
-      int priority, @Nullable String groupKey) {
+      int priority, @Nullable String groupKey, @Nullable String headersJson) {
+    /**
+     * A row without headers.
+     *
+     * @param payloadJson the payload, serialized JSON object text
+     * @param delay delay relative to the store's now, or null
+     * @param visibleAt absolute visibility, or null
+     * @param dedupKey dedup key, or null
+     * @param priority priority
+     * @param groupKey the group key, or null
+     */
+    public NewRow(String payloadJson, @Nullable Duration delay, @Nullable Instant visibleAt,
+        @Nullable String dedupKey, int priority, @Nullable String groupKey) {
+      this(payloadJson, delay, visibleAt, dedupKey, priority, groupKey, null);
+    }
+
     /**
      * A row without a group key.
      *
@@ -129,7 +145,7 @@ public final class StoreParams {
      */
     public NewRow(String payloadJson, @Nullable Duration delay, @Nullable Instant visibleAt,
         @Nullable String dedupKey, int priority) {
-      this(payloadJson, delay, visibleAt, dedupKey, priority, null);
+      this(payloadJson, delay, visibleAt, dedupKey, priority, null, null);
     }
   }
 

@@ -71,7 +71,7 @@ m AS (
 SELECT (SELECT queue_id FROM w) AS queue_id, (SELECT now FROM n) AS now, ins.id AS run_id, ins.*,
        m.id AS m_id, $3::text AS m_queue, m.payload::text AS m_payload, m.state AS m_state, m.priority AS m_priority,
        m.attempts AS m_attempts, m.enqueued_at AS m_enqueued_at, m.visible_at AS m_visible_at,
-       m.lease_token AS m_lease_token, m.lease_owner AS m_lease_owner, m.dedup_key AS m_dedup_key, m.group_key AS m_group_key,
+       m.lease_token AS m_lease_token, m.lease_owner AS m_lease_owner, m.dedup_key AS m_dedup_key, m.group_key AS m_group_key, m.headers::text AS m_headers,
        m.last_error AS m_last_error, m.archived_at AS m_archived_at, m.dead_at AS m_dead_at
 FROM (SELECT 1) AS one LEFT JOIN ins ON true LEFT JOIN m ON true
 

@@ -1,0 +1,194 @@
+package io.pgqrs.tracing;
+
+import io.micrometer.common.KeyValues;
+import io.micrometer.observation.Observation;
+import io.micrometer.observation.ObservationRegistry;
+import io.micrometer.observation.contextpropagation.ObservationThreadLocalAccessor;
+import io.micrometer.observation.transport.Kind;
+import io.micrometer.observation.transport.ReceiverContext;
+import io.micrometer.observation.transport.SenderContext;
+import io.pgqrs.InvalidArgumentException;
+import io.pgqrs.Store;
+import io.pgqrs.internal.Engine;
+import io.pgqrs.internal.Telemetry;
+import io.pgqrs.queue.Message;
+import io.pgqrs.queue.NewMessage;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Objects;
+import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.function.Function;
+import org.jspecify.annotations.Nullable;
+import reactor.core.publisher.Mono;
+import reactor.util.context.ContextView;
+
+/**
+ * Tracing of a store's queues through Micrometer Observation.
+ *
+ * <p>Once {@linkplain #register registered}, every enqueue (single or batch) of the store's
+ * producers is a {@value #ENQUEUE} observation of kind producer, and every execution of a handler
+ * given to {@link io.pgqrs.queue.Consumer#handle} or {@code handleDeliveries} (the workflow
+ * workers' executions included) is a {@value #HANDLE} observation of kind consumer.
+ *
+ * <p><b>Propagation.</b> The enqueue observation is a {@link SenderContext} whose carrier is the
+ * message's headers: a tracing handler (Micrometer Tracing's propagating sender handler, which
+ * Spring Boot installs with a tracer bridge) writes the trace context there, for instance a W3C
+ * {@code traceparent}, and the engine stores it with every message of the enqueue. The handle
+ * observation is a {@link ReceiverContext} reading the delivered message's headers, so the
+ * handler's span continues the trace of the request that enqueued it, across processes. A header
+ * the application set itself is kept: propagation never overwrites it. A propagated header that
+ * does not fit a message's bounds ({@link NewMessage#headers()}) is left out, never failing the
+ * enqueue.
+ *
+ * <p><b>Parents and scope.</b> The enqueue observation's parent is the observation in the
+ * subscriber's Reactor context ({@link ObservationThreadLocalAccessor#KEY}, where Spring WebFlux
+ * puts the request's) or, failing that, the registry's current one. While the handler runs, its
+ * observation is in the handler's Reactor context under the same key, so observations the handler
+ * opens are its children.
+ *
+ * <p>Key values: low cardinality {@code messaging.system=pgqrs}, {@code messaging.operation}
+ * ({@code publish} or {@code process}), {@code messaging.destination.name} (the queue); high
+ * cardinality {@code messaging.message.id} on a handle and {@code messaging.batch.message_count}
+ * on an enqueue. An observation stops when its work ends, before the end is passed on (so it is
+ * stopped by the time the outcome is reported), with the work's error recorded on it; a cancelled
+ * enqueue or handler stops it too.
+ */
+public final class PgqrsObservations implements AutoCloseable {
+
+  /** The name of an enqueue's observation. */
+  public static final String ENQUEUE = "pgqrs.enqueue";
+
+  /** The name of a handler execution's observation. */
+  public static final String HANDLE = "pgqrs.handle";
+
+  private final ObservationRegistry registry;
+  private final AutoCloseable detach;
+  private final AtomicBoolean closed = new AtomicBoolean();
+
+  private PgqrsObservations(Engine engine, ObservationRegistry registry) {
+    this.registry = registry;
+    this.detach = engine.observe(new Observer());
+  }
+
+  /**
+   * Starts observing the enqueues and handler executions of {@code store} in {@code registry},
+   * until {@link #close}. Producers and consumers built before the call are observed too. A
+   * {@linkplain ObservationRegistry#NOOP no-op} registry observes nothing at almost no cost.
+   *
+   * @param store a store opened by {@link io.pgqrs.Pgqrs#connect}
+   * @param registry the application's observation registry
+   * @return the registration; close it to stop observing
+   * @throws InvalidArgumentException if the store was not opened by {@code Pgqrs.connect}
+   */
+  public static PgqrsObservations register(Store store, ObservationRegistry registry) {
+    Objects.requireNonNull(store, "store");
+    Objects.requireNonNull(registry, "registry");
+    if (!(store instanceof Engine engine)) {
+      throw new InvalidArgumentException("store", "the store must be one opened by Pgqrs.connect");
+    }
+    return new PgqrsObservations(engine, registry);
+  }
+
+  /** Stops observing; work already observed finishes its observations. Idempotent. */
+  @Override
+  public void close() {
+    if (closed.compareAndSet(false, true)) {
+      try {
+        detach.close();
+      } catch (Exception e) {
+        throw new IllegalStateException("detaching the observer cannot fail", e);
+      }
+    }
+  }
+
+  private @Nullable Observation parent(ContextView context) {
+    Observation inContext = context.getOrDefault(ObservationThreadLocalAccessor.KEY, null);
+    return inContext != null ? inContext : registry.getCurrentObservation();
+  }
+
+  /** {@code message} with the propagated headers it has room for, its own headers kept. */
+  static NewMessage carrying(NewMessage message, Map<String, String> propagated) {
+    Map<String, String> merged = new LinkedHashMap<>(message.headers());
+    NewMessage result = message;
+    for (Map.Entry<String, String> e : propagated.entrySet()) {
+      if (merged.containsKey(e.getKey())) {
+        continue;
+      }
+      merged.put(e.getKey(), e.getValue());
+      try {
+        result = message.withHeaders(merged);
+      } catch (InvalidArgumentException tooMuch) {
+        merged.remove(e.getKey());
+      }
+    }
+    return result;
+  }
+
+  private final class Observer implements Telemetry {
+
+    @Override
+    public <T> Mono<T> aroundEnqueue(String queue, List<NewMessage> messages,
+        Function<List<NewMessage>, Mono<T>> enqueue) {
+      if (registry.isNoop()) {
+        return enqueue.apply(messages);
+      }
+      return Mono.deferContextual(context -> {
+        SenderContext<Map<String, String>> sender =
+            new SenderContext<>((carrier, key, value) -> {
+              if (carrier != null && key != null && value != null) {
+                carrier.put(key, value);
+              }
+            }, Kind.PRODUCER);
+        sender.setCarrier(new LinkedHashMap<>());
+        sender.setRemoteServiceName("pgqrs");
+        Observation observation = Observation.createNotStarted(ENQUEUE, () -> sender, registry)
+            .contextualName(queue + " publish")
+            .lowCardinalityKeyValues(KeyValues.of("messaging.system", "pgqrs", "messaging.operation", "publish",
+                "messaging.destination.name", queue))
+            .highCardinalityKeyValue("messaging.batch.message_count", Integer.toString(messages.size()))
+            .parentObservation(parent(context))
+            .start();
+        Map<String, String> propagated = sender.getCarrier();
+        List<NewMessage> sent = messages;
+        if (propagated != null && !propagated.isEmpty()) {
+          sent = new ArrayList<>(messages.size());
+          for (NewMessage m : messages) {
+            sent.add(carrying(m, propagated));
+          }
+        }
+        return enqueue.apply(sent)
+            .doOnError(observation::error)
+            .doOnTerminate(observation::stop)
+            .doOnCancel(observation::stop)
+            .contextWrite(c -> c.put(ObservationThreadLocalAccessor.KEY, observation));
+      });
+    }
+
+    @Override
+    public Mono<Void> aroundHandle(String queue, Message message, Mono<Void> handler) {
+      if (registry.isNoop()) {
+        return handler;
+      }
+      return Mono.defer(() -> {
+        ReceiverContext<Message> receiver =
+            new ReceiverContext<>((carrier, key) -> carrier == null ? null : carrier.headers().get(key),
+                Kind.CONSUMER);
+        receiver.setCarrier(message);
+        receiver.setRemoteServiceName("pgqrs");
+        Observation observation = Observation.createNotStarted(HANDLE, () -> receiver, registry)
+            .contextualName(queue + " process")
+            .lowCardinalityKeyValues(KeyValues.of("messaging.system", "pgqrs", "messaging.operation", "process",
+                "messaging.destination.name", queue))
+            .highCardinalityKeyValue("messaging.message.id", Long.toString(message.id()))
+            .start();
+        return handler
+            .doOnError(observation::error)
+            .doOnTerminate(observation::stop)
+            .doOnCancel(observation::stop)
+            .contextWrite(c -> c.put(ObservationThreadLocalAccessor.KEY, observation));
+      });
+    }
+  }
+}
