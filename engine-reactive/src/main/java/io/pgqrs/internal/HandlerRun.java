@@ -149,7 +149,8 @@ final class HandlerRun {
           }
           return Flux.from(result).then();
         });
-    if (telemetry != Telemetry.NONE) {
+    // A workflow run's execution is observed as a run (DefaultWorkflowWorker), not as a handler.
+    if (telemetry != Telemetry.NONE && !settings.workflowHandler()) {
       handled = telemetry.aroundHandle(settings.queue(), message, handled);
     }
     // The engine's workflow executor moves its work to the run's serial scheduler itself and is

@@ -110,5 +110,23 @@ final class Telemetries {
       }
       return work;
     }
-  }
+  
+    @Override
+    public <T> Mono<T> aroundRun(String workflow, long runId, int attempt, Message message, Mono<T> body) {
+      Mono<T> work = body;
+      for (int i = each.length - 1; i >= 0; i--) {
+        work = each[i].aroundRun(workflow, runId, attempt, message, work);
+      }
+      return work;
+    }
+
+    @Override
+    public <T> Mono<T> aroundStep(String workflow, long runId, String stepId, int attempt, Mono<T> body) {
+      Mono<T> work = body;
+      for (int i = each.length - 1; i >= 0; i--) {
+        work = each[i].aroundStep(workflow, runId, stepId, attempt, work);
+      }
+      return work;
+    }
+}
 }

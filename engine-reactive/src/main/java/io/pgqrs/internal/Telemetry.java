@@ -76,4 +76,23 @@ public interface Telemetry {
   default Mono<Void> aroundHandle(String queue, Message message, Mono<Void> handler) {
     return handler;
   }
+
+  /**
+   * Wraps one execution of run {@code runId} of {@code workflow} (the attempt {@code attempt}),
+   * whose message is {@code message}: returns the work to subscribe in its place, which must
+   * subscribe {@code body} once and pass its signals through.
+   */
+  default <T> Mono<T> aroundRun(String workflow, long runId, int attempt, Message message, Mono<T> body) {
+    return body;
+  }
+
+  /**
+   * Wraps one execution of the body of step {@code stepId} of run {@code runId} (its attempt
+   * {@code attempt}): returns the work to subscribe in its place, which must subscribe {@code body}
+   * once and pass its signals through. Called between the {@link #aroundRun} of the run's
+   * execution and its end.
+   */
+  default <T> Mono<T> aroundStep(String workflow, long runId, String stepId, int attempt, Mono<T> body) {
+    return body;
+  }
 }

@@ -29,8 +29,11 @@ import reactor.util.context.ContextView;
  *
  * <p>Once {@linkplain #register registered}, every enqueue (single or batch) of the store's
  * producers is a {@value #ENQUEUE} observation of kind producer, and every execution of a handler
- * given to {@link io.pgqrs.queue.Consumer#handle} or {@code handleDeliveries} (the workflow
- * workers' executions included) is a {@value #HANDLE} observation of kind consumer.
+ * given to {@link io.pgqrs.queue.Consumer#handle} or {@code handleDeliveries} is a
+ * {@value #HANDLE} observation of kind consumer. Every execution of a workflow run by a worker of
+ * the store is a {@value #RUN} observation of kind consumer reading its message's headers, and
+ * every execution of a step's body within it a {@value #STEP} observation, the run's child (a
+ * replayed step runs no body and is not observed).
  *
  * <p><b>Propagation.</b> The enqueue observation is a {@link SenderContext} whose carrier is the
  * message's headers: a tracing handler (Micrometer Tracing's propagating sender handler, which
@@ -51,7 +54,9 @@ import reactor.util.context.ContextView;
  * <p>Key values: low cardinality {@code messaging.system=pgqrs}, {@code messaging.operation}
  * ({@code publish} or {@code process}), {@code messaging.destination.name} (the queue); high
  * cardinality {@code messaging.message.id} on a handle and {@code messaging.batch.message_count}
- * on an enqueue. An observation stops when its work ends, before the end is passed on (so it is
+ * on an enqueue. Runs and steps have low cardinality {@code pgqrs.workflow} and high cardinality
+ * {@code pgqrs.run.id}, {@code pgqrs.run.attempt}, and for a step {@code pgqrs.step.id} and
+ * {@code pgqrs.step.attempt}. An observation stops when its work ends, before the end is passed on (so it is
  * stopped by the time the outcome is reported), with the work's error recorded on it; a cancelled
  * enqueue or handler stops it too.
  */
@@ -62,6 +67,15 @@ public final class PgqrsObservations implements AutoCloseable {
 
   /** The name of a handler execution's observation. */
   public static final String HANDLE = "pgqrs.handle";
+
+  /** The name of a workflow run execution's observation. */
+  public static final String RUN = "pgqrs.run";
+
+  /** The name of a step body execution's observation. */
+  public static final String STEP = "pgqrs.step";
+
+  /** The observations of the runs executing in this engine, by run id: the parents of their steps. */
+  private final Map<Long, Observation> runs = new java.util.concurrent.ConcurrentHashMap<>();
 
   private final ObservationRegistry registry;
   private final AutoCloseable detach;
@@ -126,6 +140,34 @@ public final class PgqrsObservations implements AutoCloseable {
     return result;
   }
 
+  private Observation received(String name, Message message, String contextualName, KeyValues low) {
+    ReceiverContext<Message> receiver =
+        new ReceiverContext<>((carrier, key) -> carrier == null ? null : carrier.headers().get(key), Kind.CONSUMER);
+    receiver.setCarrier(message);
+    receiver.setRemoteServiceName("pgqrs");
+    return Observation.createNotStarted(name, () -> receiver, registry)
+        .contextualName(contextualName)
+        .lowCardinalityKeyValues(low);
+  }
+
+  /** {@code work} inside {@code observation}: started at subscription, stopped at its end, in its context. */
+  private static <T> Mono<T> within(Observation observation, Mono<T> work, @Nullable Runnable ended) {
+    return Mono.defer(() -> {
+      observation.start();
+      Runnable stop = () -> {
+        observation.stop();
+        if (ended != null) {
+          ended.run();
+        }
+      };
+      return work
+          .doOnError(observation::error)
+          .doOnTerminate(stop)
+          .doOnCancel(stop)
+          .contextWrite(c -> c.put(ObservationThreadLocalAccessor.KEY, observation));
+    });
+  }
+
   private final class Observer implements Telemetry {
 
     @Override
@@ -171,24 +213,40 @@ public final class PgqrsObservations implements AutoCloseable {
       if (registry.isNoop()) {
         return handler;
       }
+      return Mono.defer(() -> within(received(HANDLE, message, queue + " process",
+              KeyValues.of("messaging.system", "pgqrs", "messaging.operation", "process",
+                  "messaging.destination.name", queue))
+              .highCardinalityKeyValue("messaging.message.id", Long.toString(message.id())),
+          handler, null));
+    }
+
+    @Override
+    public <T> Mono<T> aroundRun(String workflow, long runId, int attempt, Message message, Mono<T> body) {
+      if (registry.isNoop()) {
+        return body;
+      }
       return Mono.defer(() -> {
-        ReceiverContext<Message> receiver =
-            new ReceiverContext<>((carrier, key) -> carrier == null ? null : carrier.headers().get(key),
-                Kind.CONSUMER);
-        receiver.setCarrier(message);
-        receiver.setRemoteServiceName("pgqrs");
-        Observation observation = Observation.createNotStarted(HANDLE, () -> receiver, registry)
-            .contextualName(queue + " process")
-            .lowCardinalityKeyValues(KeyValues.of("messaging.system", "pgqrs", "messaging.operation", "process",
-                "messaging.destination.name", queue))
-            .highCardinalityKeyValue("messaging.message.id", Long.toString(message.id()))
-            .start();
-        return handler
-            .doOnError(observation::error)
-            .doOnTerminate(observation::stop)
-            .doOnCancel(observation::stop)
-            .contextWrite(c -> c.put(ObservationThreadLocalAccessor.KEY, observation));
+        Observation run = received(RUN, message, workflow + " run", KeyValues.of("pgqrs.workflow", workflow))
+            .highCardinalityKeyValue("pgqrs.run.id", Long.toString(runId))
+            .highCardinalityKeyValue("pgqrs.run.attempt", Integer.toString(attempt));
+        runs.put(runId, run);
+        return within(run, body, () -> runs.remove(runId, run));
       });
+    }
+
+    @Override
+    public <T> Mono<T> aroundStep(String workflow, long runId, String stepId, int attempt, Mono<T> body) {
+      if (registry.isNoop()) {
+        return body;
+      }
+      return Mono.defer(() -> within(Observation.createNotStarted(STEP, registry)
+              .contextualName(workflow + " " + stepId)
+              .lowCardinalityKeyValue("pgqrs.workflow", workflow)
+              .highCardinalityKeyValue("pgqrs.run.id", Long.toString(runId))
+              .highCardinalityKeyValue("pgqrs.step.id", stepId)
+              .highCardinalityKeyValue("pgqrs.step.attempt", Integer.toString(attempt))
+              .parentObservation(runs.get(runId)),
+          body, null));
     }
   }
 }

@@ -15,6 +15,11 @@ import io.pgqrs.queue.MessageState;
 import io.pgqrs.queue.NewMessage;
 import io.pgqrs.queue.Outcome;
 import io.pgqrs.tracing.PgqrsObservations;
+import io.pgqrs.workflow.RunHandle;
+import io.pgqrs.workflow.Workflow;
+import io.pgqrs.workflow.WorkflowWorker;
+import io.pgqrs.workflow.Workflows;
+import java.time.Duration;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -181,6 +186,42 @@ public abstract class TracingContract extends StoreContract {
     assertThatThrownBy(() -> PgqrsObservations.register(store, null)).isInstanceOf(NullPointerException.class);
   }
 
+  @Test
+  void aRunsExecutionIsObservedWithEachStepBodyAsItsChild() {
+    Queue<Observation> inSteps = new ConcurrentLinkedQueue<>();
+    String name = ("tr" + Math.abs(System.nanoTime() % 100000) + "_" + getClass().getSimpleName().toLowerCase());
+    Workflow<String, String> workflow = store.runs().register(Workflows.define(
+        name.length() > 50 ? name.substring(0, 50) : name, String.class, String.class,
+        (ctx, in) -> ctx.step("one", String.class, () -> Mono.deferContextual(c -> {
+              inSteps.add(c.get(ObservationThreadLocalAccessor.KEY));
+              return Mono.just(in + "1");
+            }))
+            .flatMap(one -> ctx.step("two", String.class, () -> Mono.just(one + "2"))))).block(T);
+    WorkflowWorker worker = workflow.worker().concurrency(1).shutdownTimeout(Duration.ofSeconds(5)).start();
+    try {
+      RunHandle<String> run = workflow.trigger("a").block(T);
+      assertThat(run.result().block(T)).isEqualTo("a12");
+      String wf = workflow.definition().name();
+      List<Observation.Context> runs = propagation.started.stream()
+          .filter(c -> PgqrsObservations.RUN.equals(c.getName())).toList();
+      assertThat(runs).singleElement().isInstanceOf(ReceiverContext.class);
+      Observation.Context runContext = runs.get(0);
+      assertThat(runContext.getLowCardinalityKeyValue("pgqrs.workflow").getValue()).isEqualTo(wf);
+      assertThat(runContext.getHighCardinalityKeyValue("pgqrs.run.id").getValue()).isEqualTo(Long.toString(run.runId()));
+      List<Observation.Context> steps = propagation.started.stream()
+          .filter(c -> PgqrsObservations.STEP.equals(c.getName())).toList();
+      assertThat(steps).extracting(c -> c.getHighCardinalityKeyValue("pgqrs.step.id").getValue())
+          .containsExactly("one", "two");
+      assertThat(steps).allSatisfy(c -> assertThat(c.getParentObservation().getContextView()).isSameAs(runContext));
+      assertThat(inSteps).singleElement().extracting(Observation::getContext).isSameAs(steps.get(0));
+      assertThat(propagation.stopped).contains(runContext, steps.get(0), steps.get(1));
+      assertThat(propagation.started).as("a run's execution is not also observed as a handler")
+          .noneMatch(c -> PgqrsObservations.HANDLE.equals(c.getName()));
+    } finally {
+      worker.stop().block(T);
+    }
+  }
+
   private static void assertRefused(Supplier<NewMessage> build) {
     assertThatThrownBy(build::get).isInstanceOf(InvalidArgumentException.class).hasMessageContaining("header");
   }
@@ -192,6 +233,7 @@ public abstract class TracingContract extends StoreContract {
     final Queue<SenderContext<?>> senders = new ConcurrentLinkedQueue<>();
     final Queue<ReceiverContext<?>> receivers = new ConcurrentLinkedQueue<>();
     final Queue<Observation.Context> stopped = new ConcurrentLinkedQueue<>();
+    final Queue<Observation.Context> started = new ConcurrentLinkedQueue<>();
     final Map<Observation.Context, String> written = new java.util.concurrent.ConcurrentHashMap<>();
     final Map<Observation.Context, String> read = new java.util.concurrent.ConcurrentHashMap<>();
     final Map<String, String> extra = new java.util.concurrent.ConcurrentHashMap<>();
@@ -199,6 +241,7 @@ public abstract class TracingContract extends StoreContract {
     @Override
     @SuppressWarnings({"unchecked", "rawtypes"})
     public void onStart(Observation.Context context) {
+      started.add(context);
       if (context instanceof SenderContext sender) {
         String value = String.format("00-%032x-%016x-01", spans.incrementAndGet(), 7);
         sender.getSetter().set(sender.getCarrier(), "traceparent", value);
