@@ -1137,7 +1137,7 @@ final class SqliteDriver implements StoreDriver {
         .flatMap(w -> first(s.query(sql("trigger_run"), w.now(), p.workflow(), p.inputJson(), p.idempotencyKey(),
                 microsOrNull(p.timeout()), p.version(), leaseTo == null ? 0 : 1), SqliteDriver::run)
             .flatMap(run -> first(s.query(sql("enqueue_run_message"), w.now(), w.queueId(), run.id(), workerId,
-                    lease), r -> message(r, p.queue()))
+                    lease, p.headersJson()), r -> message(r, p.queue()))
                 .flatMap(message -> s.update(sql("link_run_message"), run.id(), message.id())
                     .thenReturn(leaseTo == null
                         ? new StoreResults.Triggered(run.id(), true)

@@ -6,6 +6,7 @@ import io.pgqrs.queue.Outcome;
 import io.pgqrs.workflow.RunStatus;
 import java.time.Duration;
 import java.util.List;
+import java.util.Map;
 import java.util.function.Function;
 import reactor.core.publisher.Mono;
 
@@ -127,6 +128,24 @@ final class Telemetries {
         work = each[i].aroundStep(workflow, runId, stepId, attempt, work);
       }
       return work;
+    }
+
+    /** As {@link #aroundEnqueue}: the first observer's wrap is outermost; the headers of all are stored. */
+    @Override
+    public <T> Mono<T> aroundTrigger(String workflow, Function<Map<String, String>, Mono<T>> trigger) {
+      return wrapTrigger(0, workflow, Map.of(), trigger);
+    }
+
+    private <T> Mono<T> wrapTrigger(int from, String workflow, Map<String, String> outer,
+        Function<Map<String, String>, Mono<T>> trigger) {
+      if (from == each.length) {
+        return trigger.apply(outer);
+      }
+      return each[from].aroundTrigger(workflow, headers -> {
+        Map<String, String> merged = new java.util.LinkedHashMap<>(headers);
+        merged.putAll(outer);
+        return wrapTrigger(from + 1, workflow, merged, trigger);
+      });
     }
 }
 }

@@ -6,6 +6,7 @@ import io.pgqrs.queue.Outcome;
 import io.pgqrs.workflow.RunStatus;
 import java.time.Duration;
 import java.util.List;
+import java.util.Map;
 import java.util.function.Function;
 import reactor.core.publisher.Mono;
 
@@ -94,5 +95,15 @@ public interface Telemetry {
    */
   default <T> Mono<T> aroundStep(String workflow, long runId, String stepId, int attempt, Mono<T> body) {
     return body;
+  }
+
+  /**
+   * Wraps one trigger of a run of {@code workflow}: returns the work to subscribe in its place,
+   * which must call {@code trigger} exactly once per subscription with the headers to store on the
+   * run's message (empty for none, within {@link NewMessage#headers()}'s bounds) and pass its result
+   * and errors through.
+   */
+  default <T> Mono<T> aroundTrigger(String workflow, Function<Map<String, String>, Mono<T>> trigger) {
+    return trigger.apply(Map.of());
   }
 }

@@ -1211,7 +1211,8 @@ final class PostgresDriver implements StoreDriver {
             row -> new Inserted(row.get("queue_id", Long.class), row.get("run_id", Long.class)),
             opt(p.now(), Instant.class), p.workflow(), p.queue(), opt(p.version(), String.class), p.inputJson(),
             opt(p.idempotencyKey(), String.class), millis(p.timeout()),
-            notifyInStatement ? PostgresListener.channel(schema, p.queue()) : new Null(String.class))
+            notifyInStatement ? PostgresListener.channel(schema, p.queue()) : new Null(String.class),
+            opt(p.headersJson(), String.class))
             .singleOrEmpty())
         .flatMap(inserted -> {
           if (inserted.queueId() == null) {
@@ -1240,7 +1241,8 @@ final class PostgresDriver implements StoreDriver {
           return new Inserted(queueId, new StoreResults.Triggered(runId, true, message(row, "m_"), begun));
         },
         opt(p.now(), Instant.class), p.workflow(), p.queue(), opt(p.version(), String.class), p.inputJson(),
-        opt(p.idempotencyKey(), String.class), millis(p.timeout()), lease.workerId(), millis(lease.lease()))
+        opt(p.idempotencyKey(), String.class), millis(p.timeout()), lease.workerId(), millis(lease.lease()),
+        opt(p.headersJson(), String.class))
         .flatMap(inserted -> {
           if (inserted.queueId() == null) {
             return Mono.error(new WorkflowNotFoundException(p.workflow()));

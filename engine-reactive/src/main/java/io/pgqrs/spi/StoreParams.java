@@ -558,10 +558,31 @@ public final class StoreParams {
    * @param leaseTo a lease to take on the new message for a local worker, or null to enqueue it
    *     visible and wake the queue
    * @param now the clock, or null for the database's
+   * @param headersJson the headers of the run's message (a trace context), a serialized JSON object
+   *     of strings, or null for none
    */
   public record TriggerRun(
       String workflow, String queue, @Nullable String version, String inputJson, @Nullable String idempotencyKey,
-      @Nullable Duration timeout, @Nullable LeaseTaking leaseTo, @Nullable Instant now) {}
+      @Nullable Duration timeout, @Nullable LeaseTaking leaseTo, @Nullable Instant now,
+      @Nullable String headersJson) {
+    /**
+     * A trigger whose run's message has no headers.
+     *
+     * @param workflow the workflow
+     * @param queue the queue of the run's message
+     * @param version the definition's version, or null
+     * @param inputJson the input, serialized
+     * @param idempotencyKey the key, or null
+     * @param timeout the run's timeout, or null
+     * @param leaseTo a lease to take for a local worker, or null
+     * @param now the clock, or null for the database's
+     */
+    public TriggerRun(String workflow, String queue, @Nullable String version, String inputJson,
+        @Nullable String idempotencyKey, @Nullable Duration timeout, @Nullable LeaseTaking leaseTo,
+        @Nullable Instant now) {
+      this(workflow, queue, version, inputJson, idempotencyKey, timeout, leaseTo, now, null);
+    }
+  }
 
   /**
    * A worker begins (or resumes) executing a run: a run whose status is a source of {@code moves}

@@ -30,7 +30,9 @@ import reactor.util.context.ContextView;
  * <p>Once {@linkplain #register registered}, every enqueue (single or batch) of the store's
  * producers is a {@value #ENQUEUE} observation of kind producer, and every execution of a handler
  * given to {@link io.pgqrs.queue.Consumer#handle} or {@code handleDeliveries} is a
- * {@value #HANDLE} observation of kind consumer. Every execution of a workflow run by a worker of
+ * {@value #HANDLE} observation of kind consumer. Every trigger of a workflow run is a
+ * {@value #TRIGGER} observation of kind producer, propagating like an enqueue into the headers
+ * of the run's message. Every execution of a workflow run by a worker of
  * the store is a {@value #RUN} observation of kind consumer reading its message's headers, and
  * every execution of a step's body within it a {@value #STEP} observation, the run's child (a
  * replayed step runs no body and is not observed).
@@ -67,6 +69,9 @@ public final class PgqrsObservations implements AutoCloseable {
 
   /** The name of a handler execution's observation. */
   public static final String HANDLE = "pgqrs.handle";
+
+  /** The name of a workflow trigger's observation. */
+  public static final String TRIGGER = "pgqrs.trigger";
 
   /** The name of a workflow run execution's observation. */
   public static final String RUN = "pgqrs.run";
@@ -124,20 +129,50 @@ public final class PgqrsObservations implements AutoCloseable {
 
   /** {@code message} with the propagated headers it has room for, its own headers kept. */
   static NewMessage carrying(NewMessage message, Map<String, String> propagated) {
-    Map<String, String> merged = new LinkedHashMap<>(message.headers());
-    NewMessage result = message;
+    Map<String, String> headers = fitting(message.headers(), propagated);
+    return headers.size() == message.headers().size() ? message : message.withHeaders(headers);
+  }
+
+  /**
+   * {@code own} plus each propagated header that is not already set and still fits a message's
+   * bounds ({@link NewMessage#headers()}): propagation never fails the work it observes.
+   */
+  static Map<String, String> fitting(Map<String, String> own, Map<String, String> propagated) {
+    Map<String, String> merged = new LinkedHashMap<>(own);
     for (Map.Entry<String, String> e : propagated.entrySet()) {
       if (merged.containsKey(e.getKey())) {
         continue;
       }
       merged.put(e.getKey(), e.getValue());
       try {
-        result = message.withHeaders(merged);
+        PROBE.withHeaders(merged);
       } catch (InvalidArgumentException tooMuch) {
         merged.remove(e.getKey());
       }
     }
-    return result;
+    return merged;
+  }
+
+  /** A message whose copies check headers against the bounds. */
+  private static final NewMessage PROBE = NewMessage.of(Map.of());
+
+  /** A sender observation whose carrier collects the headers its tracing handler propagates. */
+  private Observation sent(String name, String contextualName, KeyValues low, ContextView context,
+      SenderContext<Map<String, String>> sender) {
+    sender.setCarrier(new LinkedHashMap<>());
+    sender.setRemoteServiceName("pgqrs");
+    return Observation.createNotStarted(name, () -> sender, registry)
+        .contextualName(contextualName)
+        .lowCardinalityKeyValues(low)
+        .parentObservation(parent(context));
+  }
+
+  private static SenderContext<Map<String, String>> senderContext() {
+    return new SenderContext<>((carrier, key, value) -> {
+      if (carrier != null && key != null && value != null) {
+        carrier.put(key, value);
+      }
+    }, Kind.PRODUCER);
   }
 
   private Observation received(String name, Message message, String contextualName, KeyValues low) {
@@ -177,34 +212,37 @@ public final class PgqrsObservations implements AutoCloseable {
         return enqueue.apply(messages);
       }
       return Mono.deferContextual(context -> {
-        SenderContext<Map<String, String>> sender =
-            new SenderContext<>((carrier, key, value) -> {
-              if (carrier != null && key != null && value != null) {
-                carrier.put(key, value);
-              }
-            }, Kind.PRODUCER);
-        sender.setCarrier(new LinkedHashMap<>());
-        sender.setRemoteServiceName("pgqrs");
-        Observation observation = Observation.createNotStarted(ENQUEUE, () -> sender, registry)
-            .contextualName(queue + " publish")
-            .lowCardinalityKeyValues(KeyValues.of("messaging.system", "pgqrs", "messaging.operation", "publish",
-                "messaging.destination.name", queue))
-            .highCardinalityKeyValue("messaging.batch.message_count", Integer.toString(messages.size()))
-            .parentObservation(parent(context))
-            .start();
-        Map<String, String> propagated = sender.getCarrier();
-        List<NewMessage> sent = messages;
-        if (propagated != null && !propagated.isEmpty()) {
-          sent = new ArrayList<>(messages.size());
-          for (NewMessage m : messages) {
-            sent.add(carrying(m, propagated));
+        SenderContext<Map<String, String>> sender = senderContext();
+        Observation observation = sent(ENQUEUE, queue + " publish", KeyValues.of("messaging.system", "pgqrs",
+                "messaging.operation", "publish", "messaging.destination.name", queue), context, sender)
+            .highCardinalityKeyValue("messaging.batch.message_count", Integer.toString(messages.size()));
+        return within(observation, Mono.defer(() -> {
+          Map<String, String> propagated = sender.getCarrier();
+          if (propagated == null || propagated.isEmpty()) {
+            return enqueue.apply(messages);
           }
-        }
-        return enqueue.apply(sent)
-            .doOnError(observation::error)
-            .doOnTerminate(observation::stop)
-            .doOnCancel(observation::stop)
-            .contextWrite(c -> c.put(ObservationThreadLocalAccessor.KEY, observation));
+          List<NewMessage> carried = new ArrayList<>(messages.size());
+          for (NewMessage m : messages) {
+            carried.add(carrying(m, propagated));
+          }
+          return enqueue.apply(carried);
+        }), null);
+      });
+    }
+
+    @Override
+    public <T> Mono<T> aroundTrigger(String workflow, Function<Map<String, String>, Mono<T>> trigger) {
+      if (registry.isNoop()) {
+        return trigger.apply(Map.of());
+      }
+      return Mono.deferContextual(context -> {
+        SenderContext<Map<String, String>> sender = senderContext();
+        Observation observation = sent(TRIGGER, workflow + " trigger", KeyValues.of("pgqrs.workflow", workflow),
+            context, sender);
+        return within(observation, Mono.defer(() -> {
+          Map<String, String> propagated = sender.getCarrier();
+          return trigger.apply(propagated == null ? Map.of() : fitting(Map.of(), propagated));
+        }), null);
       });
     }
 

@@ -197,24 +197,44 @@ public abstract class TracingContract extends StoreContract {
               return Mono.just(in + "1");
             }))
             .flatMap(one -> ctx.step("two", String.class, () -> Mono.just(one + "2"))))).block(T);
+    Observation request = Observation.start("http.server.requests", registry);
+    // Triggered before any worker runs: the run goes through the queue and a claim.
+    RunHandle<String> queued = workflow.trigger("q")
+        .contextWrite(c -> c.put(ObservationThreadLocalAccessor.KEY, request)).block(T);
     WorkflowWorker worker = workflow.worker().concurrency(1).shutdownTimeout(Duration.ofSeconds(5)).start();
     try {
-      RunHandle<String> run = workflow.trigger("a").block(T);
+      assertThat(queued.result().block(T)).isEqualTo("q12");
+      // With the worker idle in this engine: the local fast path.
+      RunHandle<String> run = workflow.trigger("a")
+          .contextWrite(c -> c.put(ObservationThreadLocalAccessor.KEY, request)).block(T);
       assertThat(run.result().block(T)).isEqualTo("a12");
+      request.stop();
       String wf = workflow.definition().name();
+      List<Observation.Context> triggers = propagation.started.stream()
+          .filter(c -> PgqrsObservations.TRIGGER.equals(c.getName())).toList();
+      assertThat(triggers).hasSize(2).allSatisfy(c -> {
+        assertThat(c).isInstanceOf(SenderContext.class);
+        assertThat(c.getParentObservation()).isSameAs(request);
+      });
       List<Observation.Context> runs = propagation.started.stream()
           .filter(c -> PgqrsObservations.RUN.equals(c.getName())).toList();
-      assertThat(runs).singleElement().isInstanceOf(ReceiverContext.class);
-      Observation.Context runContext = runs.get(0);
+      assertThat(runs).hasSize(2).allSatisfy(c -> assertThat(c).isInstanceOf(ReceiverContext.class));
+      assertThat(runs).extracting(c -> c.getHighCardinalityKeyValue("pgqrs.run.id").getValue())
+          .containsExactly(Long.toString(queued.runId()), Long.toString(run.runId()));
+      assertThat(runs).extracting(c -> propagation.read.get(c)).as("each run continues its trigger's trace")
+          .containsExactly(propagation.written.get(triggers.get(0)), propagation.written.get(triggers.get(1)));
+      Observation.Context runContext = runs.get(1);
       assertThat(runContext.getLowCardinalityKeyValue("pgqrs.workflow").getValue()).isEqualTo(wf);
-      assertThat(runContext.getHighCardinalityKeyValue("pgqrs.run.id").getValue()).isEqualTo(Long.toString(run.runId()));
       List<Observation.Context> steps = propagation.started.stream()
           .filter(c -> PgqrsObservations.STEP.equals(c.getName())).toList();
       assertThat(steps).extracting(c -> c.getHighCardinalityKeyValue("pgqrs.step.id").getValue())
-          .containsExactly("one", "two");
-      assertThat(steps).allSatisfy(c -> assertThat(c.getParentObservation().getContextView()).isSameAs(runContext));
-      assertThat(inSteps).singleElement().extracting(Observation::getContext).isSameAs(steps.get(0));
-      assertThat(propagation.stopped).contains(runContext, steps.get(0), steps.get(1));
+          .containsExactly("one", "two", "one", "two");
+      assertThat(steps.subList(0, 2)).allSatisfy(c -> assertThat(c.getParentObservation().getContextView())
+          .isSameAs(runs.get(0)));
+      assertThat(steps.subList(2, 4)).allSatisfy(c -> assertThat(c.getParentObservation().getContextView())
+          .isSameAs(runContext));
+      assertThat(inSteps).hasSize(2).last().extracting(Observation::getContext).isSameAs(steps.get(2));
+      assertThat(propagation.stopped).contains(runContext, steps.get(2), steps.get(3));
       assertThat(propagation.started).as("a run's execution is not also observed as a handler")
           .noneMatch(c -> PgqrsObservations.HANDLE.equals(c.getName()));
     } finally {

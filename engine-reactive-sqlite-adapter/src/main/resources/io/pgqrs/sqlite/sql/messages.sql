@@ -250,13 +250,14 @@ WHERE lease_owner = ?2 AND {{_live_lease}}
 -- run's id is known only once it is inserted, and link_run_message records the message on the run.
 -- ?5 is NULL for a message visible at once; else the trigger's lease in microseconds, and the
 -- message is inserted as claim leaves one it leases: one delivery, a new token, owned by the
--- worker ?4 and invisible until the lease ends.
+-- worker ?4 and invisible until the lease ends. ?6 the message's headers or NULL.
 WITH n AS (SELECT coalesce(?1, {{_now}}) AS now)
-INSERT INTO pgqrs_messages (queue_id, payload, enqueued_at, visible_at, due_at, attempts, lease_token, lease_owner)
+INSERT INTO pgqrs_messages (queue_id, payload, enqueued_at, visible_at, due_at, attempts, lease_token, lease_owner,
+                            headers)
 SELECT ?2, json_object('run_id', ?3), n.now, CASE WHEN ?5 IS NULL THEN n.now ELSE n.now + min(?5, {{_never}} - n.now) END,
        n.now,
        CASE WHEN ?5 IS NULL THEN 0 ELSE 1 END, CASE WHEN ?5 IS NOT NULL THEN {{_new_token}} END,
-       CASE WHEN ?5 IS NOT NULL THEN ?4 END
+       CASE WHEN ?5 IS NOT NULL THEN ?4 END, ?6
 FROM n WHERE true
 {{_returning_message}}
 
