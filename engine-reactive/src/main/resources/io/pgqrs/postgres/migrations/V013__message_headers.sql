@@ -1,4 +1,4 @@
--- pgqrs PostgreSQL migration 12: message headers.
+-- pgqrs PostgreSQL migration 13: message headers.
 -- ${schema} is replaced by the quoted schema name; every object is schema-qualified.
 
 -- Small string metadata stored with a message (a trace context, a correlation id), given at enqueue
