@@ -59,6 +59,8 @@ final class DefaultRunContext implements RunContext {
   private static final String SLEEP = "pgqrs.sleep";
   private static final String SIGNAL = "pgqrs.signal.";
   private static final String PATCH = "pgqrs.patch.";
+  /** The name prefix of the steps that set events. */
+  static final String EVENT = "pgqrs.event.";
   private static final String ROOT = "";
 
   /** The Reactor context key of the innermost {@link #scope} a step is subscribed in. */
@@ -793,6 +795,53 @@ final class DefaultRunContext implements RunContext {
       sink.onCancel(() -> {
         take.dispose();
         undraw(drawn, drawn.get());
+      });
+    });
+  }
+
+  @Override
+  public Mono<Void> setEvent(String key, Object value) {
+    String json;
+    try {
+      WorkflowRuntime.checkEventKey(key);
+      if (value == null) {
+        throw new InvalidArgumentException("value", "the value of event '" + key + "' must not be null");
+      }
+      json = runtime.toJson(value, "the value of event '" + key + "'");
+    } catch (RuntimeException e) {
+      return Mono.error(e);
+    }
+    LazyIdentity lazy = new LazyIdentity(EVENT + key, null);
+    return subscribed(lazy, (id, r, sink) -> {
+      if (r != null && r.status() == StepStatus.SUCCESS) {
+        // Set by an earlier execution: nothing is written again.
+        deliver(id, r.completion(), sink, null, null);
+        return;
+      }
+      AtomicInteger drawn = new AtomicInteger();
+      int n = draw(drawn);
+      Disposable write = runtime.driver()
+          .setEvent(new StoreParams.SetEvent(runId(), exec.lease(), id.position(), id.stepId(), key, json, n))
+          .subscribe(written -> {
+            if (written.written()) {
+              exec.remember(new StoreResults.StepRecord(id.position(), id.stepId(), StepStatus.SUCCESS, null, null,
+                  null, 0, null, null, n));
+              runtime.eventWritten(runId());
+            }
+            Interrupt stop = written.written() ? stopFor(written.runStatus()) : notWritten(written);
+            if (stop != null) {
+              undraw(drawn, n);
+              sink.error(stopWith(stop));
+            } else {
+              deliver(id, n, sink, null, null);
+            }
+          }, e -> {
+            undraw(drawn, n);
+            sink.error(e);
+          });
+      sink.onCancel(() -> {
+        write.dispose();
+        undraw(drawn, n);
       });
     });
   }

@@ -49,6 +49,7 @@ final class WorkflowRuntime implements Runs {
   private final BatchedWrites<StoreParams.RecordStep, StoreResults.StepWritten> recorder;
   private final BatchedWrites<StoreParams.FinishRun, StoreResults.RunFinished> finisher;
   private final RunResults results;
+  private final RunEvents events;
   /** Runs a local worker took in their trigger statement (the fast path), since the engine started. */
   private final AtomicLong takenByTrigger = new AtomicLong();
   /** Runs a worker began in the claim that took their message, since the engine started. */
@@ -64,6 +65,8 @@ final class WorkflowRuntime implements Runs {
         (a, b) -> a.runId() == b.runId());
     this.results = new RunResults(driver, engine.config().pollInterval(), engine.timers(), executing::containsKey,
         engine.wakeupsEnabled());
+    this.events = new RunEvents(driver, engine.config().pollInterval(), engine.timers(),
+        runId -> awaitFinished(runId, true), engine.wakeupsEnabled());
   }
 
   /** Writes step records of the runs executing here, many in one statement when they arrive together. */
@@ -78,6 +81,7 @@ final class WorkflowRuntime implements Runs {
 
   void close() {
     results.close();
+    events.close();
     watcher.dispose();
   }
 
@@ -188,6 +192,48 @@ final class WorkflowRuntime implements Runs {
       String json = toJson(value, "the value of signal '" + name + "'");
       return driver.signalRun(new StoreParams.SignalRun(runId, name, json, null)).then();
     });
+  }
+
+  /** The longest event key: its step's name ({@code pgqrs.event.key}) stays within a step name's bound. */
+  static final int MAX_EVENT_KEY = 200 - DefaultRunContext.EVENT.length();
+
+  /**
+   * Checks an event's key: 1 to {@link #MAX_EVENT_KEY} characters without {@code #}, kept exactly.
+   *
+   * @throws InvalidArgumentException naming {@code key} otherwise
+   */
+  static void checkEventKey(@Nullable String key) {
+    checkText("key", key, MAX_EVENT_KEY);
+    if (key.indexOf('#') >= 0) {
+      throw new InvalidArgumentException("key", "an event key must not contain '#', got '" + key + "'");
+    }
+  }
+
+  @Override
+  public <T> Flux<T> events(long runId, String key, Class<T> type) {
+    Objects.requireNonNull(type, "type");
+    return read(runId, key, type, false);
+  }
+
+  @Override
+  public <T> Mono<T> event(long runId, String key, Class<T> type) {
+    Objects.requireNonNull(type, "type");
+    return read(runId, key, type, true).next();
+  }
+
+  private <T> Flux<T> read(long runId, String key, Class<T> type, boolean newestOnly) {
+    JavaType javaType = mapper().constructType(type);
+    return Flux.defer(() -> {
+      checkEventKey(key);
+      return get(runId).flatMapMany(run -> events.watch(runId, key, newestOnly, run.status().isFinished()))
+          .map(event -> Objects.requireNonNull(this.<T>fromJson(event.valueJson(), javaType,
+              "event '" + key + "' of run " + runId)));
+    });
+  }
+
+  /** A run executing here set an event: this engine's readers of the run look now. */
+  void eventWritten(long runId) {
+    events.written(runId);
   }
 
   @Override
