@@ -22,6 +22,7 @@ import io.pgqrs.workflow.StepInfo;
 import io.pgqrs.workflow.Workflow;
 import io.pgqrs.workflow.WorkflowDefinition;
 import java.time.Duration;
+import java.util.List;
 import java.util.Map;
 import java.util.Objects;
 import java.util.concurrent.ConcurrentHashMap;
@@ -229,6 +230,32 @@ final class WorkflowRuntime implements Runs {
           .map(event -> Objects.requireNonNull(this.<T>fromJson(event.valueJson(), javaType,
               "event '" + key + "' of run " + runId)));
     });
+  }
+
+  @Override
+  public Flux<io.pgqrs.workflow.EventInfo> eventHistory(long runId) {
+    return get(runId).thenMany(eventsAfter(runId, 0));
+  }
+
+  /** The run's events after {@code seq}, a page at a time. */
+  private Flux<io.pgqrs.workflow.EventInfo> eventsAfter(long runId, long seq) {
+    int page = 1000;
+    return driver.listEvents(new StoreParams.ListEvents(List.of(runId), List.of(seq), page))
+        .collectList()
+        .flatMapMany(rows -> {
+          Flux<io.pgqrs.workflow.EventInfo> these = Flux.fromIterable(rows).map(e -> new io.pgqrs.workflow.EventInfo(
+              e.runId(), e.seq(), e.key(), readTree(e.valueJson(), "event '" + e.key() + "' of run " + runId),
+              e.createdAt()));
+          return rows.size() < page ? these : these.concatWith(eventsAfter(runId, rows.get(rows.size() - 1).seq()));
+        });
+  }
+
+  private JsonNode readTree(String json, String what) {
+    try {
+      return mapper().readTree(json);
+    } catch (JsonProcessingException e) {
+      throw new SerializationFailedException(what + " is not JSON: " + e.getOriginalMessage(), e);
+    }
   }
 
   /** A run executing here set an event: this engine's readers of the run look now. */

@@ -75,6 +75,15 @@ public interface Runs {
   <T> Flux<T> events(long runId, String key, Class<T> type);
 
   /**
+   * The values a run has set so far, of every key, in the order they were set: a snapshot that
+   * neither waits nor follows (for that, {@link #events(long, String, Class)}). Cold.
+   *
+   * @param runId the run
+   * @return the values; fails with {@link RunNotFoundException} if the run is gone
+   */
+  Flux<EventInfo> eventHistory(long runId);
+
+  /**
    * Sends a signal to a run (see {@link RunHandle#signal}).
    *
    * @param runId the run
