@@ -693,25 +693,37 @@ final class DefaultRunContext implements RunContext {
                 sink::error);
         return;
       }
-      AtomicInteger drawn = new AtomicInteger();
-      int n = draw(drawn);
-      Disposable write = exec.write(record(id, StepStatus.SUCCESS, null, null, null, 0, null, null, n, Duration.ZERO))
-          .subscribe(written -> {
-            Interrupt stop = written.written() ? stopFor(written.runStatus()) : notWritten(written);
-            if (stop != null) {
-              undraw(drawn, n);
-              sink.error(stopWith(stop));
-            } else {
-              deliver(id, n, sink, null, null);
-            }
-          }, e -> {
+      completeBy(id, n -> exec.write(record(id, StepStatus.SUCCESS, null, null, null, 0, null, null, n,
+          Duration.ZERO)), sink);
+    });
+  }
+
+  /**
+   * Ends an empty step (a sleep that is over, an event set) by the record {@code write} makes with
+   * the completion number drawn for it, then delivers the step in that order, or stops this
+   * execution if the record was not written or the run must stop. Cancelling disposes the write
+   * and gives the number up.
+   */
+  private void completeBy(Identity id, java.util.function.IntFunction<Mono<StoreResults.StepWritten>> write,
+      MonoSink<Void> sink) {
+    AtomicInteger drawn = new AtomicInteger();
+    int n = draw(drawn);
+    Disposable writing = write.apply(n)
+        .subscribe(written -> {
+          Interrupt stop = written.written() ? stopFor(written.runStatus()) : notWritten(written);
+          if (stop != null) {
             undraw(drawn, n);
-            sink.error(e);
-          });
-      sink.onCancel(() -> {
-        write.dispose();
-        undraw(drawn, n);
-      });
+            sink.error(stopWith(stop));
+          } else {
+            deliver(id, n, sink, null, null);
+          }
+        }, e -> {
+          undraw(drawn, n);
+          sink.error(e);
+        });
+    sink.onCancel(() -> {
+      writing.dispose();
+      undraw(drawn, n);
     });
   }
 
@@ -818,31 +830,15 @@ final class DefaultRunContext implements RunContext {
         deliver(id, r.completion(), sink, null, null);
         return;
       }
-      AtomicInteger drawn = new AtomicInteger();
-      int n = draw(drawn);
-      Disposable write = runtime.driver()
+      completeBy(id, n -> runtime.driver()
           .setEvent(new StoreParams.SetEvent(runId(), exec.lease(), id.position(), id.stepId(), key, json, n))
-          .subscribe(written -> {
+          .doOnNext(written -> {
             if (written.written()) {
               exec.remember(new StoreResults.StepRecord(id.position(), id.stepId(), StepStatus.SUCCESS, null, null,
                   null, 0, null, null, n));
               runtime.eventWritten(runId());
             }
-            Interrupt stop = written.written() ? stopFor(written.runStatus()) : notWritten(written);
-            if (stop != null) {
-              undraw(drawn, n);
-              sink.error(stopWith(stop));
-            } else {
-              deliver(id, n, sink, null, null);
-            }
-          }, e -> {
-            undraw(drawn, n);
-            sink.error(e);
-          });
-      sink.onCancel(() -> {
-        write.dispose();
-        undraw(drawn, n);
-      });
+          }), sink);
     });
   }
 

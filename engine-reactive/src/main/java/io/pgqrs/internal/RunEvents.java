@@ -8,11 +8,9 @@ import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
-import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.atomic.AtomicBoolean;
-import java.util.concurrent.atomic.AtomicInteger;
 import java.util.function.LongFunction;
 import org.jspecify.annotations.Nullable;
 import org.slf4j.Logger;
@@ -45,12 +43,9 @@ final class RunEvents {
   /** The run's end, as the engine's result waiter tells it. */
   private final LongFunction<Mono<?>> finished;
   private final Map<Long, List<Reader>> watched = new ConcurrentHashMap<>();
-  private final Set<Long> toLook = ConcurrentHashMap.newKeySet();
-  private final AtomicInteger lookWip = new AtomicInteger();
+  private final CoalescedLookups lookups = new CoalescedLookups(watched::keySet, this::lookUp);
   private final AtomicBoolean started = new AtomicBoolean();
   private final Disposable.Composite background = Disposables.composite();
-  private volatile boolean looking;
-  private volatile boolean lookAll;
 
   /** One subscriber: a run's events of one key, or only the newest of them. */
   private static final class Reader {
@@ -128,8 +123,7 @@ final class RunEvents {
   }
 
   private void request(long runId) {
-    toLook.add(runId);
-    look();
+    lookups.look(runId);
   }
 
   private void start() {
@@ -139,8 +133,7 @@ final class RunEvents {
     if (listen) {
       background.add(driver.eventsWritten().subscribe(id -> {
         if (id < 0) {
-          lookAll = true;
-          look();
+          lookups.lookAll();
         } else {
           written(id);
         }
@@ -148,41 +141,9 @@ final class RunEvents {
     }
     background.add(Flux.interval(poll, poll, timers).subscribe(t -> {
       if (!watched.isEmpty()) {
-        lookAll = true;
-        look();
+        lookups.lookAll();
       }
     }));
-  }
-
-  /** Looks the pending runs up, one query for all of them; runs asked for meanwhile share the next. */
-  private void look() {
-    if (lookWip.getAndIncrement() != 0) {
-      return;
-    }
-    int missed = 1;
-    do {
-      if (!looking) {
-        List<Long> ids = new ArrayList<>();
-        if (lookAll) {
-          lookAll = false;
-          toLook.clear();
-          ids.addAll(watched.keySet());
-        } else {
-          for (Long id : toLook) {
-            toLook.remove(id);
-            if (watched.containsKey(id)) {
-              ids.add(id);
-            }
-          }
-        }
-        if (!ids.isEmpty()) {
-          looking = true;
-          lookUp(ids.size() > MAX_RUNS ? ids.subList(0, MAX_RUNS) : ids, ids.size() > MAX_RUNS
-              ? ids.subList(MAX_RUNS, ids.size()) : List.of());
-        }
-      }
-      missed = lookWip.addAndGet(-missed);
-    } while (missed != 0);
   }
 
   /**
@@ -190,8 +151,10 @@ final class RunEvents {
    * the readers whose run had finished before the query began end after it, unless the rows came
    * back cut at the limit (then their runs are looked at again first).
    */
-  private void lookUp(List<Long> ids, List<Long> later) {
-    toLook.addAll(later);
+  private void lookUp(List<Long> all, Runnable done) {
+    List<Long> ids = all.size() > MAX_RUNS ? all.subList(0, MAX_RUNS) : all;
+    // The rest go in the next look-up, which begins when this one is done.
+    all.subList(ids.size(), all.size()).forEach(lookups::look);
     Map<Long, List<Reader>> readers = new HashMap<>();
     Map<Reader, Boolean> endAfter = new HashMap<>();
     List<Long> runIds = new ArrayList<>();
@@ -212,14 +175,17 @@ final class RunEvents {
       afters.add(after);
     }
     if (runIds.isEmpty()) {
-      lookDone();
+      done.run();
       return;
     }
     driver.listEvents(new StoreParams.ListEvents(runIds, afters, MAX_ROWS))
         .collectList()
-        .subscribe(rows -> deliver(rows, readers, endAfter), e -> {
+        .subscribe(rows -> {
+          deliver(rows, readers, endAfter);
+          done.run();
+        }, e -> {
           log.debug("pgqrs could not read run events; trying again at the poll interval: {}", e.toString());
-          lookDone();
+          done.run();
         });
   }
 
@@ -243,7 +209,7 @@ final class RunEvents {
     }
     boolean cut = rows.size() >= MAX_ROWS;
     if (cut) {
-      toLook.addAll(readers.keySet());
+      readers.keySet().forEach(lookups::look);
     } else {
       for (List<Reader> list : readers.values()) {
         for (Reader r : list) {
@@ -257,12 +223,6 @@ final class RunEvents {
         }
       }
     }
-    lookDone();
-  }
-
-  private void lookDone() {
-    looking = false;
-    look();
   }
 
   /** Stops the notifications and the poll; readers still reading get nothing more. */
