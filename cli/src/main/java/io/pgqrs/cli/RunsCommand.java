@@ -2,6 +2,7 @@ package io.pgqrs.cli;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import io.pgqrs.Store;
+import io.pgqrs.workflow.EventInfo;
 import io.pgqrs.workflow.RunInfo;
 import io.pgqrs.workflow.RunQuery;
 import io.pgqrs.workflow.RunStatus;
@@ -16,7 +17,7 @@ import picocli.CommandLine.Option;
 import picocli.CommandLine.Parameters;
 
 /**
- * {@code runs list | show | cancel | pause | resume | signal}: inspecting and controlling workflow
+ * {@code runs list | show | cancel | pause | resume | signal | events}: inspecting and controlling workflow
  * runs. None needs the workflow's code: runs are read and changed in the store, and the workers
  * that execute them see the change at their next step boundary.
  */
@@ -27,7 +28,8 @@ import picocli.CommandLine.Parameters;
         RunsCommand.Cancel.class,
         RunsCommand.Pause.class,
         RunsCommand.Resume.class,
-        RunsCommand.Signal.class
+        RunsCommand.Signal.class,
+        RunsCommand.Events.class
     })
 final class RunsCommand {
 
@@ -192,6 +194,34 @@ final class RunsCommand {
       document.put("sent", true);
       out.print(document, () -> "sent signal '" + name + "' to run " + id + " (" + run.workflow() + ")"
           + System.lineSeparator());
+      return ExitCodes.OK;
+    }
+  }
+
+  @Command(name = "events", description = {
+      "Lists the values a run has set with setEvent so far, oldest first: of one key, or of every key."})
+  static final class Events extends StoreCommand {
+    @Parameters(index = "0", paramLabel = "ID", description = "The run id.")
+    long id;
+
+    @Parameters(index = "1", paramLabel = "KEY", arity = "0..1", description = "Only the values of this key.")
+    @Nullable String key;
+
+    @Override
+    int run(Store store, Output out) {
+      List<EventInfo> events = awaitAll(store.runs().eventHistory(id)
+          .filter(e -> key == null || e.key().equals(key)));
+      out.print(events, () -> {
+        if (events.isEmpty()) {
+          return "no events" + (key == null ? "" : " of key '" + key + "'") + " set by run " + id
+              + System.lineSeparator();
+        }
+        Table table = Table.of("SEQ", "KEY", "CREATED_AT", "VALUE");
+        for (EventInfo e : events) {
+          table.row(e.seq(), e.key(), e.createdAt(), Text.abbreviate(e.value()));
+        }
+        return table.render();
+      });
       return ExitCodes.OK;
     }
   }

@@ -226,6 +226,32 @@ abstract class CliContract {
   }
 
   @Test
+  void aRunsEventsAreListedOfEveryKeyOrOfOne() {
+    Workflow<String, String> workflow = store.runs().register(Workflows.define("cli_events", String.class,
+        String.class, (ctx, in) -> ctx.setEvent("progress", 1)
+            .then(ctx.setEvent("stage", "charged"))
+            .then(ctx.setEvent("progress", 2))
+            .thenReturn(in))).block(T);
+    WorkflowWorker worker = workflow.worker().concurrency(1).pollInterval(Duration.ofMillis(100)).start();
+    try {
+      RunHandle<String> run = workflow.trigger("order-1").block(T);
+      assertThat(run.result().block(T)).isEqualTo("order-1");
+      String id = Long.toString(run.runId());
+      JsonNode all = pgqrs("runs", "events", id, "--json").exits(ExitCodes.OK).json();
+      assertThat(all).hasSize(3);
+      assertThat(all.get(1).get("key").asText()).isEqualTo("stage");
+      assertThat(all.get(1).get("value").asText()).isEqualTo("charged");
+      JsonNode progress = pgqrs("runs", "events", id, "progress", "--json").exits(ExitCodes.OK).json();
+      assertThat(progress).hasSize(2);
+      assertThat(progress.get(1).get("value").asInt()).isEqualTo(2);
+      assertThat(pgqrs("runs", "events", id, "none").exits(ExitCodes.OK).out()).contains("no events");
+      pgqrs("runs", "events", "999999999").exits(ExitCodes.NOT_FOUND);
+    } finally {
+      worker.stop().block(T);
+    }
+  }
+
+  @Test
   void workersAreListedJudgedSuspendedResumedAndDeleted() {
     String q = "cli_workers";
     store.queues().create(q).block(T);

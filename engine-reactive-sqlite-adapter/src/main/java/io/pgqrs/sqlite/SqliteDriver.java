@@ -987,7 +987,7 @@ final class SqliteDriver implements StoreDriver {
           String runIds = ids(found.stream().map(r -> r.longValue("id")).toList());
           return s.update(sql("delete_steps_of_runs"), runIds)
               .flatMap(steps -> s.update(sql("delete_signals_of_runs"), runIds)
-                  .flatMap(signals -> s.update(sql("delete_runs"), runIds)
+                  .flatMap(signals -> s.update(sql("delete_events_of_runs"), runIds).then(s.update(sql("delete_runs"), runIds))
                       .map(runs -> new StoreResults.FinishedRunsPurged(runs, steps, signals))));
         })));
   }
@@ -1342,6 +1342,44 @@ final class SqliteDriver implements StoreDriver {
                   : s.update(sql("consume_signal"), p.stepId(), signalId)
                       .thenReturn(new StoreResults.SignalTaken(value, true)));
         }));
+  }
+
+  @Override
+  public Mono<StoreResults.StepWritten> setEvent(StoreParams.SetEvent p) {
+    // The fence is read first; the step is recorded only if the lease holds, and the event
+    // appended only if the step was recorded now.
+    StoreParams.LeaseRef lease = p.lease();
+    return db.transaction("set event", s -> first(s.query(sql("event_fence"), microsOrNull(lease.now()),
+            p.runId(), lease.messageId(), lease.token().toString()), r -> r)
+        .flatMap(fence -> {
+          String status = fence.stringOrNull("run_status");
+          RunStatus runStatus = status == null ? null : RunStatus.valueOf(status);
+          if (fence.longValue("held") == 0) {
+            return Mono.just(new StoreResults.StepWritten(false, runStatus));
+          }
+          long now = fence.longValue("now");
+          return s.update(sql("record_event_step"), now, p.runId(), p.stepId(), p.position(), p.completion())
+              .flatMap(recorded -> recorded != 1
+                  ? Mono.just(new StoreResults.StepWritten(false, runStatus))
+                  : s.update(sql("insert_run_event"), now, p.runId(), p.key(), p.position(), p.valueJson())
+                      .thenReturn(new StoreResults.StepWritten(true, runStatus)));
+        }));
+  }
+
+  @Override
+  public Flux<StoreResults.RunEvent> listEvents(StoreParams.ListEvents p) {
+    return Flux.defer(() -> {
+      if (p.runIds().isEmpty()) {
+        return Flux.empty();
+      }
+      StringBuilder pairs = new StringBuilder("[");
+      for (int i = 0; i < p.runIds().size(); i++) {
+        pairs.append(i == 0 ? "[" : ",[").append(p.runIds().get(i)).append(',').append(p.afterSeqs().get(i)).append(']');
+      }
+      return db.statements("list events", s -> s.query(sql("list_run_events"), pairs.append(']').toString(), p.limit()))
+          .flatMapIterable(rows -> rows.stream().map(r -> new StoreResults.RunEvent(r.longValue("run_id"),
+              r.longValue("seq"), r.string("key"), r.string("value"), instant(r.longValue("created_at")))).toList());
+    });
   }
 
   @Override

@@ -72,8 +72,9 @@ class SqliteFileUpgradeTest extends SqliteUpgradeContract {
   void everyTableWithAnIntegerIdNeverReusesOne() throws SQLException {
     assertThat(schemaOf(file, "SELECT name FROM sqlite_master WHERE type = 'table' AND sql LIKE '%AUTOINCREMENT%' "
         + "ORDER BY name"))
-        .containsExactly("pgqrs_messages", "pgqrs_queues", "pgqrs_runs", "pgqrs_signals", "pgqrs_workers");
-    // The copied rows set each table's sequence to its highest id.
+        .containsExactly("pgqrs_messages", "pgqrs_queues", "pgqrs_run_events", "pgqrs_runs", "pgqrs_signals",
+            "pgqrs_workers");
+    // The copied rows set each table's sequence to its highest id (no event was copied: V012 is newer).
     assertThat(schemaOf(file, "SELECT name FROM sqlite_sequence ORDER BY name"))
         .containsExactly("pgqrs_messages", "pgqrs_queues", "pgqrs_runs", "pgqrs_signals", "pgqrs_workers");
   }

@@ -30,7 +30,8 @@ class SqliteVerifyTest {
       "pgqrs_messages_archived_at_idx", "pgqrs_workflows", "pgqrs_runs", "pgqrs_steps", "pgqrs_signals",
       "pgqrs_runs_key_idx", "pgqrs_runs_list_idx", "pgqrs_runs_open_idx", "pgqrs_signals_pending_idx",
       "pgqrs_messages_dead_at_idx", "pgqrs_runs_finished_idx", "pgqrs_signals_run_idx", "pgqrs_steps_position_idx",
-      "pgqrs_messages_leased_idx", "pgqrs_messages_group_idx", "pgqrs_schedules", "pgqrs_schedules_due_idx");
+      "pgqrs_messages_leased_idx", "pgqrs_messages_group_idx", "pgqrs_schedules", "pgqrs_schedules_due_idx",
+      "pgqrs_run_events", "pgqrs_run_events_position_idx", "pgqrs_run_events_run_idx");
 
   private Path file;
   private Store store;

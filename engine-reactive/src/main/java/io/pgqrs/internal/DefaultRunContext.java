@@ -59,6 +59,8 @@ final class DefaultRunContext implements RunContext {
   private static final String SLEEP = "pgqrs.sleep";
   private static final String SIGNAL = "pgqrs.signal.";
   private static final String PATCH = "pgqrs.patch.";
+  /** The name prefix of the steps that set events. */
+  static final String EVENT = "pgqrs.event.";
   private static final String ROOT = "";
 
   /** The Reactor context key of the innermost {@link #scope} a step is subscribed in. */
@@ -694,25 +696,37 @@ final class DefaultRunContext implements RunContext {
                 sink::error);
         return;
       }
-      AtomicInteger drawn = new AtomicInteger();
-      int n = draw(drawn);
-      Disposable write = exec.write(record(id, StepStatus.SUCCESS, null, null, null, 0, null, null, n, Duration.ZERO))
-          .subscribe(written -> {
-            Interrupt stop = written.written() ? stopFor(written.runStatus()) : notWritten(written);
-            if (stop != null) {
-              undraw(drawn, n);
-              sink.error(stopWith(stop));
-            } else {
-              deliver(id, n, sink, null, null);
-            }
-          }, e -> {
+      completeBy(id, n -> exec.write(record(id, StepStatus.SUCCESS, null, null, null, 0, null, null, n,
+          Duration.ZERO)), sink);
+    });
+  }
+
+  /**
+   * Ends an empty step (a sleep that is over, an event set) by the record {@code write} makes with
+   * the completion number drawn for it, then delivers the step in that order, or stops this
+   * execution if the record was not written or the run must stop. Cancelling disposes the write
+   * and gives the number up.
+   */
+  private void completeBy(Identity id, java.util.function.IntFunction<Mono<StoreResults.StepWritten>> write,
+      MonoSink<Void> sink) {
+    AtomicInteger drawn = new AtomicInteger();
+    int n = draw(drawn);
+    Disposable writing = write.apply(n)
+        .subscribe(written -> {
+          Interrupt stop = written.written() ? stopFor(written.runStatus()) : notWritten(written);
+          if (stop != null) {
             undraw(drawn, n);
-            sink.error(e);
-          });
-      sink.onCancel(() -> {
-        write.dispose();
-        undraw(drawn, n);
-      });
+            sink.error(stopWith(stop));
+          } else {
+            deliver(id, n, sink, null, null);
+          }
+        }, e -> {
+          undraw(drawn, n);
+          sink.error(e);
+        });
+    sink.onCancel(() -> {
+      writing.dispose();
+      undraw(drawn, n);
     });
   }
 
@@ -797,6 +811,37 @@ final class DefaultRunContext implements RunContext {
         take.dispose();
         undraw(drawn, drawn.get());
       });
+    });
+  }
+
+  @Override
+  public Mono<Void> setEvent(String key, Object value) {
+    String json;
+    try {
+      WorkflowRuntime.checkEventKey(key);
+      if (value == null) {
+        throw new InvalidArgumentException("value", "the value of event '" + key + "' must not be null");
+      }
+      json = runtime.toJson(value, "the value of event '" + key + "'");
+    } catch (RuntimeException e) {
+      return Mono.error(e);
+    }
+    LazyIdentity lazy = new LazyIdentity(EVENT + key, null);
+    return subscribed(lazy, (id, r, sink) -> {
+      if (r != null && r.status() == StepStatus.SUCCESS) {
+        // Set by an earlier execution: nothing is written again.
+        deliver(id, r.completion(), sink, null, null);
+        return;
+      }
+      completeBy(id, n -> runtime.driver()
+          .setEvent(new StoreParams.SetEvent(runId(), exec.lease(), id.position(), id.stepId(), key, json, n))
+          .doOnNext(written -> {
+            if (written.written()) {
+              exec.remember(new StoreResults.StepRecord(id.position(), id.stepId(), StepStatus.SUCCESS, null, null,
+                  null, 0, null, null, n));
+              runtime.eventWritten(runId());
+            }
+          }), sink);
     });
   }
 

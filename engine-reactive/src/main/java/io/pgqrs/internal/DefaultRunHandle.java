@@ -76,6 +76,16 @@ final class DefaultRunHandle<O> implements RunHandle<O> {
   }
 
   @Override
+  public <T> Mono<T> event(String key, Class<T> type) {
+    return runtime.event(runId, key, type);
+  }
+
+  @Override
+  public <T> Flux<T> events(String key, Class<T> type) {
+    return runtime.events(runId, key, type);
+  }
+
+  @Override
   public Mono<Void> signal(String name, Object value) {
     return runtime.signal(runId, name, value);
   }

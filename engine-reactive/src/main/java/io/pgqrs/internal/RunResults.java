@@ -7,7 +7,6 @@ import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
-import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicInteger;
@@ -51,12 +50,9 @@ final class RunResults {
       return size() > RECENT;
     }
   };
-  private final Set<Long> toLook = ConcurrentHashMap.newKeySet();
-  private final AtomicInteger lookWip = new AtomicInteger();
+  private final CoalescedLookups lookups = new CoalescedLookups(waiting::keySet, this::lookUp);
   private final AtomicBoolean started = new AtomicBoolean();
   private final Disposable.Composite background = Disposables.composite();
-  private volatile boolean looking;
-  private volatile boolean lookAll;
 
   /** The waiters of one run, sharing one outcome. */
   private static final class Waiting {
@@ -99,8 +95,7 @@ final class RunResults {
    */
   void executionEnded(long runId) {
     if (waiting.containsKey(runId)) {
-      toLook.add(runId);
-      look();
+      lookups.look(runId);
     }
   }
 
@@ -108,8 +103,7 @@ final class RunResults {
   void finished(WorkflowRuntime.Finished finished) {
     if (finished.status() == null) {
       // Finished, outcome unknown here (a cancel's reason, say): read it.
-      toLook.add(finished.runId());
-      look();
+      lookups.look(finished.runId());
       return;
     }
     synchronized (recent) {
@@ -145,8 +139,7 @@ final class RunResults {
         return Mono.just(raced);
       }
       if (lookNow) {
-        toLook.add(runId);
-        look();
+        lookups.look(runId);
       }
       return w.outcome.asMono().doOnCancel(() -> release(runId, w));
     });
@@ -173,8 +166,7 @@ final class RunResults {
     }
     background.add(Flux.interval(poll, poll, timers).subscribe(t -> {
       if (!waiting.isEmpty()) {
-        lookAll = true;
-        look();
+        lookups.lookAll();
       }
     }));
   }
@@ -182,44 +174,15 @@ final class RunResults {
   private void listenForFinishedRuns() {
     background.add(driver.runsFinished().subscribe(id -> {
       if (id < 0) {
-        lookAll = true;
-        look();
+        lookups.lookAll();
       } else if (waiting.containsKey(id) && !executingHere.test(id)) {
-        toLook.add(id);
-        look();
+        lookups.look(id);
       }
     }, e -> log.warn("pgqrs run-finished notifications ended: {}", e.toString())));
   }
 
-  /** Looks the pending runs up, one query for all of them; runs asked for meanwhile share the next. */
-  private void look() {
-    if (lookWip.getAndIncrement() != 0) {
-      return;
-    }
-    int missed = 1;
-    do {
-      if (!looking) {
-        List<Long> ids = new ArrayList<>();
-        if (lookAll) {
-          lookAll = false;
-          toLook.clear();
-          ids.addAll(waiting.keySet());
-        } else {
-          for (Long id : toLook) {
-            toLook.remove(id);
-            ids.add(id);
-          }
-        }
-        if (!ids.isEmpty()) {
-          looking = true;
-          lookUp(ids);
-        }
-      }
-      missed = lookWip.addAndGet(-missed);
-    } while (missed != 0);
-  }
-
-  private void lookUp(List<Long> ids) {
+  /** One look-up for the pending runs (see {@link CoalescedLookups}), chunked by the driver's limit. */
+  private void lookUp(List<Long> ids, Runnable done) {
     List<List<Long>> chunks = new ArrayList<>();
     for (int i = 0; i < ids.size(); i += MAX_LOOKUP) {
       chunks.add(ids.subList(i, Math.min(ids.size(), i + MAX_LOOKUP)));
@@ -229,17 +192,12 @@ final class RunResults {
         .filter(run -> run.status().isFinished())
         .subscribe(this::found, e -> {
           log.debug("pgqrs could not look up run results; trying again at the poll interval: {}", e.toString());
-          lookDone();
-        }, this::lookDone);
+          done.run();
+        }, done);
   }
 
   private void found(RunInfo run) {
     finished(WorkflowRuntime.Finished.of(run));
-  }
-
-  private void lookDone() {
-    looking = false;
-    look();
   }
 
   /** Stops the notifications and the poll; waiters still waiting never complete. */

@@ -22,6 +22,7 @@ import io.pgqrs.workflow.StepInfo;
 import io.pgqrs.workflow.Workflow;
 import io.pgqrs.workflow.WorkflowDefinition;
 import java.time.Duration;
+import java.util.List;
 import java.util.Map;
 import java.util.Objects;
 import java.util.concurrent.ConcurrentHashMap;
@@ -49,6 +50,7 @@ final class WorkflowRuntime implements Runs {
   private final BatchedWrites<StoreParams.RecordStep, StoreResults.StepWritten> recorder;
   private final BatchedWrites<StoreParams.FinishRun, StoreResults.RunFinished> finisher;
   private final RunResults results;
+  private final RunEvents events;
   /** Runs a local worker took in their trigger statement (the fast path), since the engine started. */
   private final AtomicLong takenByTrigger = new AtomicLong();
   /** Runs a worker began in the claim that took their message, since the engine started. */
@@ -64,6 +66,8 @@ final class WorkflowRuntime implements Runs {
         (a, b) -> a.runId() == b.runId());
     this.results = new RunResults(driver, engine.config().pollInterval(), engine.timers(), executing::containsKey,
         engine.wakeupsEnabled());
+    this.events = new RunEvents(driver, engine.config().pollInterval(), engine.timers(),
+        runId -> awaitFinished(runId, true), engine.wakeupsEnabled());
   }
 
   /** Writes step records of the runs executing here, many in one statement when they arrive together. */
@@ -78,6 +82,7 @@ final class WorkflowRuntime implements Runs {
 
   void close() {
     results.close();
+    events.close();
     watcher.dispose();
   }
 
@@ -188,6 +193,74 @@ final class WorkflowRuntime implements Runs {
       String json = toJson(value, "the value of signal '" + name + "'");
       return driver.signalRun(new StoreParams.SignalRun(runId, name, json, null)).then();
     });
+  }
+
+  /** The longest event key: its step's name ({@code pgqrs.event.key}) stays within a step name's bound. */
+  static final int MAX_EVENT_KEY = 200 - DefaultRunContext.EVENT.length();
+
+  /**
+   * Checks an event's key: 1 to {@link #MAX_EVENT_KEY} characters without {@code #}, kept exactly.
+   *
+   * @throws InvalidArgumentException naming {@code key} otherwise
+   */
+  static void checkEventKey(@Nullable String key) {
+    checkText("key", key, MAX_EVENT_KEY);
+    if (key.indexOf('#') >= 0) {
+      throw new InvalidArgumentException("key", "an event key must not contain '#', got '" + key + "'");
+    }
+  }
+
+  @Override
+  public <T> Flux<T> events(long runId, String key, Class<T> type) {
+    Objects.requireNonNull(type, "type");
+    return read(runId, key, type, false);
+  }
+
+  @Override
+  public <T> Mono<T> event(long runId, String key, Class<T> type) {
+    Objects.requireNonNull(type, "type");
+    return read(runId, key, type, true).next();
+  }
+
+  private <T> Flux<T> read(long runId, String key, Class<T> type, boolean newestOnly) {
+    JavaType javaType = mapper().constructType(type);
+    return Flux.defer(() -> {
+      checkEventKey(key);
+      return get(runId).flatMapMany(run -> events.watch(runId, key, newestOnly, run.status().isFinished()))
+          .map(event -> Objects.requireNonNull(this.<T>fromJson(event.valueJson(), javaType,
+              "event '" + key + "' of run " + runId)));
+    });
+  }
+
+  @Override
+  public Flux<io.pgqrs.workflow.EventInfo> eventHistory(long runId) {
+    return get(runId).thenMany(eventsAfter(runId, 0));
+  }
+
+  /** The run's events after {@code seq}, a page at a time. */
+  private Flux<io.pgqrs.workflow.EventInfo> eventsAfter(long runId, long seq) {
+    int page = 1000;
+    return driver.listEvents(new StoreParams.ListEvents(List.of(runId), List.of(seq), page))
+        .collectList()
+        .flatMapMany(rows -> {
+          Flux<io.pgqrs.workflow.EventInfo> these = Flux.fromIterable(rows).map(e -> new io.pgqrs.workflow.EventInfo(
+              e.runId(), e.seq(), e.key(), readTree(e.valueJson(), "event '" + e.key() + "' of run " + runId),
+              e.createdAt()));
+          return rows.size() < page ? these : these.concatWith(eventsAfter(runId, rows.get(rows.size() - 1).seq()));
+        });
+  }
+
+  private JsonNode readTree(String json, String what) {
+    try {
+      return mapper().readTree(json);
+    } catch (JsonProcessingException e) {
+      throw new SerializationFailedException(what + " is not JSON: " + e.getOriginalMessage(), e);
+    }
+  }
+
+  /** A run executing here set an event: this engine's readers of the run look now. */
+  void eventWritten(long runId) {
+    events.written(runId);
   }
 
   @Override

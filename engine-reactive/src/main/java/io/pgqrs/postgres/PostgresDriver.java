@@ -1053,6 +1053,9 @@ final class PostgresDriver implements StoreDriver {
   /** The channel announcing finished runs; '#' keeps it apart from every queue's channel. */
   static final String RUNS_CHANNEL_KEY = "#runs";
 
+  /** The key of the channel announcing that runs' events were written (a queue name has no '#'). */
+  static final String EVENTS_CHANNEL_KEY = "#events";
+
   private static RunInfo run(Row row) {
     return run(row, "");
   }
@@ -1712,6 +1715,39 @@ final class PostgresDriver implements StoreDriver {
         row -> new StoreResults.SignalTaken(row.get("value", String.class), longValue(row, "held") == 1),
         opt(l.now(), Instant.class), p.runId(), l.messageId(), l.token(), p.position(), p.stepId(), p.name(),
         p.completion(), FINISHED);
+  }
+
+  @Override
+  public Mono<StoreResults.StepWritten> setEvent(StoreParams.SetEvent p) {
+    StoreParams.LeaseRef l = p.lease();
+    return one("set event", sql.get("set_run_event"), row -> {
+          String status = row.get("run_status", String.class);
+          return new StoreResults.StepWritten(Boolean.TRUE.equals(row.get("written", Boolean.class)),
+              status == null ? null : RunStatus.valueOf(status));
+        }, opt(l.now(), Instant.class), p.runId(), l.messageId(), l.token(), p.position(), p.stepId(), p.key(),
+        p.valueJson(), p.completion(), FINISHED)
+        // Other engines' readers wake on the channel; this engine's were woken in process.
+        .doOnNext(written -> {
+          if (written.written()) {
+            notifier.queue(PostgresListener.channel(schema, EVENTS_CHANNEL_KEY));
+          }
+        });
+  }
+
+  @Override
+  public Flux<StoreResults.RunEvent> listEvents(StoreParams.ListEvents p) {
+    return Flux.defer(() -> p.runIds().isEmpty() ? Flux.<StoreResults.RunEvent>empty()
+        : withConnection("list events", c -> rows(c, sql.get("list_run_events"),
+            row -> new StoreResults.RunEvent(longValue(row, "run_id"), longValue(row, "seq"), text(row, "key"),
+                text(row, "value"), instant(row, "created_at")),
+            p.runIds().toArray(Long[]::new), p.afterSeqs().toArray(Long[]::new), p.limit())));
+  }
+
+  @Override
+  public Flux<Long> eventsWritten() {
+    PostgresListener l = listener;
+    // The payload names the writing engine, not the run: every reader looks at all its runs.
+    return l == null ? Flux.never() : l.notifications(EVENTS_CHANNEL_KEY).map(payload -> -1L);
   }
 
   @Override

@@ -502,6 +502,37 @@ public interface StoreDriver {
   Mono<StoreResults.SignalTaken> takeSignal(StoreParams.TakeSignal p);
 
   /**
+   * Records an event of a run with the step that sets it (see {@link StoreParams.SetEvent}), then
+   * announces it (see {@link #eventsWritten()}). Cold; cancelling may leave it written or not,
+   * never half.
+   *
+   * @param p the step and the event
+   * @return whether the step and the event were written now, and the run's status as the write saw
+   *     it; not written when the lease was lost, the run finished or the step was already recorded
+   */
+  Mono<StoreResults.StepWritten> setEvent(StoreParams.SetEvent p);
+
+  /**
+   * Reads events of runs after given sequence numbers (see {@link StoreParams.ListEvents}). Cold.
+   *
+   * @param p the runs, their sequence numbers and the limit
+   * @return the events, by run and then by sequence number, at most {@code limit}; none for runs
+   *     that do not exist
+   */
+  Flux<StoreResults.RunEvent> listEvents(StoreParams.ListEvents p);
+
+  /**
+   * Ids of runs whose events were written by another process, announced after commit; a negative
+   * id means "any run may have new events" (a listener (re)connected or the payload names no run).
+   * Hot and best-effort: readers also poll. The default announces nothing (readers poll).
+   *
+   * @return the announcements
+   */
+  default Flux<Long> eventsWritten() {
+    return Flux.never();
+  }
+
+  /**
    * Releases a run's message until it has work again (see {@link StoreParams.SuspendRun}).
    *
    * @param p the run and its message lease

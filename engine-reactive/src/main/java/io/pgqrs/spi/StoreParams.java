@@ -654,6 +654,42 @@ public final class StoreParams {
   public record TakeSignal(long runId, LeaseRef lease, String position, String stepId, String name, int completion) {}
 
   /**
+   * Records an event of a run (a value for readers outside the run, see
+   * {@code RunContext.setEvent}) as the SUCCESS of the step that sets it, in one transaction fenced
+   * like {@link RecordStep} by the run's message lease: the event is appended only if the step was
+   * recorded now, so a replayed or repeated write appends nothing. Writes of one run's events are
+   * serialised (the run's row is locked), so their sequence numbers grow in commit order.
+   *
+   * @param runId the run
+   * @param lease the run's message lease ({@code now} is the clock override)
+   * @param position the step's position
+   * @param stepId the step's readable identity
+   * @param key the event's key, checked by the engine
+   * @param valueJson the value, JSON the store keeps exactly
+   * @param completion the completion order to record with the step
+   */
+  public record SetEvent(long runId, LeaseRef lease, String position, String stepId, String key, String valueJson,
+      int completion) {}
+
+  /**
+   * Reads the events of several runs, each after its own sequence number, in one statement.
+   *
+   * @param runIds the runs, at most 1,000
+   * @param afterSeqs for each run (same index), the sequence number after which to read; 0 for all
+   * @param limit the most rows, at least 1
+   */
+  public record ListEvents(List<Long> runIds, List<Long> afterSeqs, int limit) {
+    /** Copies the lists and checks that they pair up. */
+    public ListEvents {
+      runIds = List.copyOf(runIds);
+      afterSeqs = List.copyOf(afterSeqs);
+      if (runIds.size() != afterSeqs.size()) {
+        throw new IllegalArgumentException("one sequence number per run");
+      }
+    }
+  }
+
+  /**
    * Releases a run's message until the run has something to do, fenced by the message lease. The
    * visibility, computed by the store's clock ({@code lease.now()} when set), is the first that
    * applies of: now if the run's status is one of {@code wakeAtOnce}; the deadline (or never) if

@@ -256,6 +256,17 @@ public final class StoreResults {
    */
   public record SignalTaken(@Nullable String valueJson, boolean leaseHeld) {}
 
+  /**
+   * One event of a run, as stored.
+   *
+   * @param runId the run
+   * @param seq its sequence number: unique in the store, growing with the commits of the run's events
+   * @param key the event's key
+   * @param valueJson the value as JSON
+   * @param createdAt when it was recorded, by the store's clock
+   */
+  public record RunEvent(long runId, long seq, String key, String valueJson, Instant createdAt) {}
+
   /** A transactional step found the run's lease gone; the work and the record were rolled back. */
   public static final class StepLeaseLost extends io.pgqrs.PgqrsPermanentException {
     private static final long serialVersionUID = 1L;

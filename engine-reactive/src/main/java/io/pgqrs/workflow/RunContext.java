@@ -197,4 +197,20 @@ public interface RunContext {
    *     malformed id
    */
   Mono<Boolean> patched(String changeId);
+
+  /**
+   * Sets an event: a value of this run that readers outside it get from
+   * {@link RunHandle#event(String, Class)} and {@link RunHandle#events(String, Class)} (progress, a
+   * status, a partial result). Recorded like a step (named {@code pgqrs.event.key}), with the value
+   * appended to the key's history in the same write, so a replayed {@code setEvent} writes nothing
+   * and adds no second value; setting the key again later in the run appends the next value. Cold.
+   * Cancelling the subscription may leave the value set or not, never half.
+   *
+   * @param key the event's key: 1 to 188 characters without {@code #}
+   * @param value the value, serialized with the store's object mapper; not null
+   * @return completes when recorded; fails with {@link InvalidArgumentException} for a malformed
+   *     key or a null value, {@link io.pgqrs.SerializationFailedException} for a value that cannot
+   *     be serialized or kept exactly
+   */
+  Mono<Void> setEvent(String key, Object value);
 }

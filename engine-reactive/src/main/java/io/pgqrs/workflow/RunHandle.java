@@ -52,6 +52,38 @@ public interface RunHandle<O> {
   Mono<O> result();
 
   /**
+   * The newest value of an event of the run (set with {@link RunContext#setEvent}), waiting until
+   * one is set: at once if the run has set the key already, else when it does. Cold; woken like
+   * {@link #events(String, Class)}. Cancelling only stops waiting.
+   *
+   * @param key the event's key
+   * @param type the value's class
+   * @param <T> the value type
+   * @return the value; completes empty if the run finishes without setting the key; fails with
+   *     {@link RunNotFoundException} if the run is gone, {@link io.pgqrs.InvalidArgumentException}
+   *     for a malformed key, {@link SerializationFailedException} if the value does not read as
+   *     {@code type}
+   */
+  <T> Mono<T> event(String key, Class<T> type);
+
+  /**
+   * Every value of an event of the run, oldest first, then each new value as the run sets it,
+   * completing after the last once the run has finished (at once, after the values, for a
+   * finished run). Cold; backpressure is buffered. New values are pushed: in process when the run
+   * executes in this engine, by {@code NOTIFY} on PostgreSQL, with a poll at the store's poll
+   * interval as the fallback (SQLite and Turso across engines, wake-ups off). One reader per engine
+   * reads every subscribed run in one query. Fit for a server-sent-event stream
+   * ({@code handle.events("progress", Progress.class).map(p -> ServerSentEvent.builder(p).build())}).
+   * Cancelling only stops reading.
+   *
+   * @param key the event's key
+   * @param type the values' class
+   * @param <T> the value type
+   * @return the values; fails as {@link #event(String, Class)} does
+   */
+  <T> Flux<T> events(String key, Class<T> type);
+
+  /**
    * Sends a signal to the run, received by {@link RunContext#awaitSignal} with the same name,
    * whether it is waiting already or waits later.
    *

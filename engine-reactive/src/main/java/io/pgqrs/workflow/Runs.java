@@ -52,6 +52,38 @@ public interface Runs {
   Flux<StepInfo> steps(long runId);
 
   /**
+   * The newest value of a run's event, waiting for one (see {@link RunHandle#event}).
+   *
+   * @param runId the run
+   * @param key the event's key
+   * @param type the value's class
+   * @param <T> the value type
+   * @return the value, or empty if the run finishes without setting it
+   */
+  <T> Mono<T> event(long runId, String key, Class<T> type);
+
+  /**
+   * Every value of a run's event, then new ones until the run finishes (see
+   * {@link RunHandle#events}).
+   *
+   * @param runId the run
+   * @param key the event's key
+   * @param type the values' class
+   * @param <T> the value type
+   * @return the values
+   */
+  <T> Flux<T> events(long runId, String key, Class<T> type);
+
+  /**
+   * The values a run has set so far, of every key, in the order they were set: a snapshot that
+   * neither waits nor follows (for that, {@link #events(long, String, Class)}). Cold.
+   *
+   * @param runId the run
+   * @return the values; fails with {@link RunNotFoundException} if the run is gone
+   */
+  Flux<EventInfo> eventHistory(long runId);
+
+  /**
    * Sends a signal to a run (see {@link RunHandle#signal}).
    *
    * @param runId the run

@@ -3267,6 +3267,75 @@ public abstract class DriverConformance {
     assertThat(json(begun.history().get(0).outputJson())).isEqualTo(json("{\"v\": 1}"));
   }
 
+  // ---------------------------------------------------------------- run events under the run's lease
+
+  private StoreResults.StepWritten setEvent(Rows.Run run, StoreParams.LeaseRef lease, String position, String key,
+      String value, int completion) {
+    return driver.setEvent(new StoreParams.SetEvent(run.id(), lease, position, "pgqrs.event." + key + "#" + position,
+        key, value, completion)).block(T);
+  }
+
+  private List<StoreResults.RunEvent> events(long runId, long after) {
+    return driver.listEvents(new StoreParams.ListEvents(List.of(runId), List.of(after), 100)).collectList().block(T);
+  }
+
+  @Test
+  void setEventRecordsTheStepAndAppendsTheValueOnce() {
+    Instant t = start();
+    Rows.Run run = rows.runIn(RunStatus.RUNNING, t);
+    Instant at = t.plusSeconds(1);
+    assertThat(setEvent(run, run.lease(at), "1", "progress", "{\"n\": 1}", 1))
+        .isEqualTo(new StoreResults.StepWritten(true, RunStatus.RUNNING));
+    assertThat(setEvent(run, run.lease(at), "2", "progress", "2", 2))
+        .isEqualTo(new StoreResults.StepWritten(true, RunStatus.RUNNING));
+    // The same step again (a replay that did not see its record) appends nothing.
+    assertThat(setEvent(run, run.lease(at), "1", "progress", "{\"n\": 1}", 3).written()).isFalse();
+    List<StoreResults.RunEvent> events = events(run.id(), 0);
+    assertThat(events).extracting(StoreResults.RunEvent::key).containsExactly("progress", "progress");
+    assertThat(json(events.get(0).valueJson())).isEqualTo(json("{\"n\": 1}"));
+    assertThat(events.get(1).valueJson()).isEqualTo("2");
+    assertThat(events.get(0).createdAt()).isEqualTo(at);
+    assertThat(events.get(1).seq()).isGreaterThan(events.get(0).seq());
+    assertThat(events(run.id(), events.get(0).seq())).containsExactly(events.get(1));
+    assertThat(begin(run.id(), at).history()).extracting(StoreResults.StepRecord::position, StoreResults.StepRecord::status)
+        .containsExactly(org.assertj.core.groups.Tuple.tuple("1", StepStatus.SUCCESS),
+            org.assertj.core.groups.Tuple.tuple("2", StepStatus.SUCCESS));
+  }
+
+  @Test
+  void setEventIsFencedByTheRunsLease() {
+    Instant t = start();
+    Rows.Run run = rows.runIn(RunStatus.RUNNING, t);
+    assertThat(setEvent(run, forged(run.message(), t.plusSeconds(1)), "1", "k", "1", 1).written()).isFalse();
+    // An expired lease writes nothing either.
+    assertThat(setEvent(run, run.lease(t.plus(Rows.LEASE).plusSeconds(1)), "1", "k", "1", 1).written()).isFalse();
+    Rows.Run finished = rows.runIn(RunStatus.SUCCESS, t);
+    if (finished.message() != null) {
+      assertThat(setEvent(finished, finished.lease(t.plusSeconds(1)), "1", "k", "1", 1).written()).isFalse();
+      assertThat(events(finished.id(), 0)).isEmpty();
+    }
+    assertThat(events(run.id(), 0)).isEmpty();
+    assertThat(steps(run.id())).isEmpty();
+  }
+
+  @Test
+  void listEventsReadsSeveralRunsEachAfterItsOwnSeqAndNothingForUnknownRuns() {
+    Instant t = start();
+    Rows.Run a = rows.runIn(RunStatus.RUNNING, t);
+    Rows.Run b = rows.runIn(RunStatus.RUNNING, t);
+    setEvent(a, a.lease(t), "1", "x", "1", 1);
+    setEvent(b, b.lease(t), "1", "y", "\"it's \\\"quoted\\\"\"", 1);
+    setEvent(a, a.lease(t), "2", "x", "2", 2);
+    long firstOfA = events(a.id(), 0).get(0).seq();
+    List<StoreResults.RunEvent> read = driver.listEvents(new StoreParams.ListEvents(
+        List.of(b.id(), a.id(), Long.MAX_VALUE), List.of(0L, firstOfA, 0L), 100)).collectList().block(T);
+    assertThat(read).extracting(StoreResults.RunEvent::runId, StoreResults.RunEvent::valueJson).containsExactlyInAnyOrder(
+        org.assertj.core.groups.Tuple.tuple(a.id(), "2"),
+        org.assertj.core.groups.Tuple.tuple(b.id(), "\"it's \\\"quoted\\\"\""));
+    assertThat(driver.listEvents(new StoreParams.ListEvents(List.of(a.id()), List.of(0L), 1)).collectList().block(T))
+        .hasSize(1);
+  }
+
   // ---------------------------------------------------------------- workflow v2: signals under the run's lease
 
   private StoreResults.SignalTaken takeSignal(Rows.Run run, StoreParams.LeaseRef lease, String position,

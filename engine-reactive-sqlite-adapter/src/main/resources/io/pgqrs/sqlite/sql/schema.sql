@@ -83,7 +83,8 @@ FROM json_each('["pgqrs_migrations", "pgqrs_queues", "pgqrs_workers", "pgqrs_mes
                  "pgqrs_runs_open_idx", "pgqrs_signals_pending_idx", "pgqrs_messages_dead_at_idx",
                  "pgqrs_runs_finished_idx", "pgqrs_signals_run_idx", "pgqrs_steps_position_idx",
                  "pgqrs_messages_leased_idx", "pgqrs_messages_group_idx", "pgqrs_schedules",
-                 "pgqrs_schedules_due_idx"]') AS e
+                 "pgqrs_schedules_due_idx", "pgqrs_run_events", "pgqrs_run_events_position_idx",
+                 "pgqrs_run_events_run_idx"]') AS e
 WHERE e.value NOT IN (SELECT name FROM sqlite_master WHERE type IN ('table', 'index'))
 ORDER BY e.key
 
@@ -100,7 +101,7 @@ SELECT count(*) AS n FROM sqlite_master WHERE type = 'table' AND name = 'pgqrs_m
 -- such a name is not, and uninstall leaves it. The same list as PostgreSQL's.
 SELECT json_extract(t.value, '$[0]') AS name,
        json_extract(t.value, '$[1]') IN (SELECT version FROM pgqrs_migrations) AS owned
-FROM json_each('[["pgqrs_schedules", 10], ["pgqrs_signals", 3], ["pgqrs_steps", 3], ["pgqrs_runs", 3], ["pgqrs_workflows", 3],
+FROM json_each('[["pgqrs_run_events", 12], ["pgqrs_schedules", 10], ["pgqrs_signals", 3], ["pgqrs_steps", 3], ["pgqrs_runs", 3], ["pgqrs_workflows", 3],
                  ["pgqrs_sweeps", 2], ["pgqrs_messages", 1], ["pgqrs_workers", 1], ["pgqrs_queues", 1]]') AS t
 WHERE json_extract(t.value, '$[0]') IN (SELECT name FROM sqlite_master WHERE type = 'table')
 ORDER BY t.key
@@ -109,6 +110,7 @@ ORDER BY t.key
 -- One DROP per table, children first: SQLite drops one table per statement and has no CASCADE.
 -- The driver runs those of the tables pgqrs_tables says install made, one by one, and the
 -- migrations table last.
+DROP TABLE pgqrs_run_events;
 DROP TABLE pgqrs_schedules;
 DROP TABLE pgqrs_signals;
 DROP TABLE pgqrs_steps;

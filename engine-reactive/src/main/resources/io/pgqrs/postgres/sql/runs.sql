@@ -285,7 +285,8 @@ ORDER BY id DESC LIMIT $6
 -- name: purge_finished_runs
 -- $2 retention in milliseconds, $3 the most runs. The statuses are those RunStatus.isFinished()
 -- names, the runs this purge is for by its contract (and the partial index's), not a transition. Steps and signals are deleted explicitly (not
--- left to ON DELETE CASCADE) so that they are counted; the cascade then finds nothing left.
+-- left to ON DELETE CASCADE) so that they are counted; the cascade then finds nothing left. Events
+-- are deleted with them (not counted: the report predates them).
 WITH n AS (SELECT {{_now}} AS now),
 victims AS (
     SELECT r.id FROM {{schema}}.pgqrs_runs r
@@ -296,6 +297,7 @@ victims AS (
     FOR UPDATE OF r SKIP LOCKED),
 steps AS (DELETE FROM {{schema}}.pgqrs_steps s USING victims v WHERE s.run_id = v.id RETURNING 1),
 signals AS (DELETE FROM {{schema}}.pgqrs_signals g USING victims v WHERE g.run_id = v.id RETURNING 1),
+events AS (DELETE FROM {{schema}}.pgqrs_run_events e USING victims v WHERE e.run_id = v.id RETURNING 1),
 runs AS (DELETE FROM {{schema}}.pgqrs_runs r USING victims v WHERE r.id = v.id RETURNING 1)
 SELECT (SELECT count(*) FROM runs) AS runs, (SELECT count(*) FROM steps) AS steps,
        (SELECT count(*) FROM signals) AS signals
