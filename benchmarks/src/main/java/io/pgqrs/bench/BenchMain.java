@@ -41,6 +41,8 @@ public final class BenchMain {
                                           each pgqrs cell reports xact_per_msg (commits per message)
         --no-ceiling --no-peers           drain: skip the JDBC ceiling / the peers
         --metrics                         drain: bind the store's Micrometer meters (PgqrsMetrics) while draining
+        --tracing                         drain: observe the store (PgqrsObservations) with a Brave tracer whose
+                                          spans are dropped at the end, so enqueues carry a trace context
         --peers LIST                      drain peers (db-scheduler,jobrunr)   --peer-messages N (= --messages)
         --rate N --seconds S              latency: enqueues per second (500) for S seconds (30)
         --producers LIST --batch LIST     enqueue sweep (1,4 and 1,100,1000); --seconds S per cell (10)

@@ -60,6 +60,8 @@ final class DrainScenario {
       Store store = Stores.connect(target, schema, Math.max(10, 2 * maxConsumers + 2));
       boolean metered = options.flag("metrics");
       AutoCloseable meters = metered ? Stores.meter(store) : null;
+      boolean traced = options.flag("tracing");
+      AutoCloseable tracing = traced ? Stores.trace(store) : null;
       String queue = "drain";
       store.queues().create(queue).block(Stores.TIMEOUT);
       ObjectNode env = Env.collect(target);
@@ -172,6 +174,7 @@ final class DrainScenario {
             cell.put("messages", messages);
             cell.put("api", api);
             cell.put("metrics", metered);
+            cell.put("tracing", traced);
             cell.put("repeat", repeat);
             cell.put("seconds", Latencies.round(messages / rate));
             Latencies.put(cell, "msg_per_s", rate);
@@ -215,6 +218,9 @@ final class DrainScenario {
         }
         if (meters != null) {
           meters.close();
+        }
+        if (tracing != null) {
+          tracing.close();
         }
         Stores.close(store);
       }

@@ -24,7 +24,7 @@ final class Options {
       "pgqrs-mode", "stats-settle", "phase-seconds", "warmup-seconds", "sample-seconds", "readers", "job-ms",
       "overload-factor", "phases");
   /** Options that are switches. */
-  private static final Set<String> FLAGS = Set.of("no-ceiling", "no-peers", "keep-schema", "metrics", "help");
+  private static final Set<String> FLAGS = Set.of("no-ceiling", "no-peers", "keep-schema", "metrics", "tracing", "help");
 
   private final String scenario;
   private final Map<String, String> values;

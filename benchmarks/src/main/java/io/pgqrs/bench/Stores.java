@@ -57,6 +57,35 @@ final class Stores {
     return metrics;
   }
 
+  /**
+   * Observes the store as a traced application would ({@code PgqrsObservations} with Micrometer
+   * Tracing's propagating handlers over a sampled Brave tracer): every enqueue opens a span and
+   * stores its context in the message headers, every handler execution opens one from them. Spans
+   * are dropped when they end, as by a reporter that keeps up.
+   */
+  static AutoCloseable trace(Store store) {
+    brave.propagation.ThreadLocalCurrentTraceContext current =
+        brave.propagation.ThreadLocalCurrentTraceContext.newBuilder().build();
+    brave.Tracing tracing = brave.Tracing.newBuilder().currentTraceContext(current)
+        .sampler(brave.sampler.Sampler.ALWAYS_SAMPLE).build();
+    io.micrometer.tracing.Tracer tracer = new io.micrometer.tracing.brave.bridge.BraveTracer(tracing.tracer(),
+        new io.micrometer.tracing.brave.bridge.BraveCurrentTraceContext(current),
+        new io.micrometer.tracing.brave.bridge.BraveBaggageManager());
+    io.micrometer.tracing.brave.bridge.BravePropagator propagator =
+        new io.micrometer.tracing.brave.bridge.BravePropagator(tracing);
+    io.micrometer.observation.ObservationRegistry registry = io.micrometer.observation.ObservationRegistry.create();
+    registry.observationConfig().observationHandler(
+        new io.micrometer.observation.ObservationHandler.FirstMatchingCompositeObservationHandler(
+            new io.micrometer.tracing.handler.PropagatingSenderTracingObservationHandler<>(tracer, propagator),
+            new io.micrometer.tracing.handler.PropagatingReceiverTracingObservationHandler<>(tracer, propagator),
+            new io.micrometer.tracing.handler.DefaultTracingObservationHandler(tracer)));
+    io.pgqrs.tracing.PgqrsObservations observations = io.pgqrs.tracing.PgqrsObservations.register(store, registry);
+    return () -> {
+      observations.close();
+      tracing.close();
+    };
+  }
+
   static void close(Store store) {
     store.close().block(Duration.ofMinutes(1));
   }

@@ -27,6 +27,7 @@ final class MessagesCommand {
         .add("lease_owner", m.leaseOwner())
         .add("dedup_key", m.dedupKey())
         .add("group_key", m.groupKey())
+        .add("headers", io.pgqrs.internal.Json.headersJson(m.headers()))
         .add("last_error", m.lastError())
         .add("archived_at", m.archivedAt())
         .add("dead_at", m.deadAt())

@@ -78,7 +78,9 @@ abstract class CliContract {
     assertThat(pgqrs("queues", "create", q).exits(ExitCodes.REFUSED).err())
         .isEqualToIgnoringNewLines("pgqrs: queue '" + q + "' exists already");
     List<Long> ids = store.producer(q).build()
-        .enqueuePayloads(IntStream.rangeClosed(1, 3).mapToObj(n -> Map.of("n", n)).toList()).block(T);
+        .enqueuePayloads(IntStream.rangeClosed(1, 3).mapToObj(n -> n == 1
+            ? io.pgqrs.queue.NewMessage.of(Map.of("n", n)).withHeader("traceparent", "00-abc-def-01")
+            : Map.of("n", n)).toList()).block(T);
 
     String table = pgqrs("queues", "list").exits(ExitCodes.OK).out();
     List<String> lines = table.lines().toList();
@@ -99,6 +101,9 @@ abstract class CliContract {
     assertThat(first.get("state").asText()).isEqualTo("LIVE");
     assertThat(first.get("queue").asText()).isEqualTo(q);
     assertThat(first.get("payload").get("n").asInt()).isEqualTo(1);
+    assertThat(first.get("headers").get("traceparent").asText()).isEqualTo("00-abc-def-01");
+    assertThat(pgqrs("messages", "get", ids.get(0).toString()).exits(ExitCodes.OK).out())
+        .containsPattern("headers +\\{\"traceparent\":\"00-abc-def-01\"}");
 
     assertThat(pgqrs("queues", "delete", q).exits(ExitCodes.REFUSED).err()).startsWith("pgqrs: ").contains(q);
     assertThat(pgqrs("queues", "purge", q, "--json").exits(ExitCodes.OK).json().get("purged").asLong()).isEqualTo(3);

@@ -191,7 +191,8 @@ final class SqliteDriver implements StoreDriver {
         row.stringOrNull("last_error"),
         instantOrNull(row, "archived_at"),
         instantOrNull(row, "dead_at"),
-        row.stringOrNull("group_key"));
+        row.stringOrNull("group_key"),
+        Json.parseHeaders(row.stringOrNull("headers")));
   }
 
   /** The messages of returned rows in the order of the ids given: RETURNING has no order. */
@@ -428,7 +429,7 @@ final class SqliteDriver implements StoreDriver {
               StoreParams.NewRow row = p.rows().get(i);
               return first(s.query(sql("enqueue"), q.longValue("now"), q.longValue("id"),
                       row.payloadJson(), row.priority(), visible[i], microsOrNull(row.delay()), row.dedupKey(),
-                      row.groupKey()),
+                      row.groupKey(), row.headersJson()),
                   r -> new StoreResults.Enqueued(r.longValue("id"), true))
                   .switchIfEmpty(Mono.defer(() -> first(s.query(sql("find_live_by_dedup_key"),
                           q.longValue("id"), row.dedupKey()),
@@ -1136,7 +1137,7 @@ final class SqliteDriver implements StoreDriver {
         .flatMap(w -> first(s.query(sql("trigger_run"), w.now(), p.workflow(), p.inputJson(), p.idempotencyKey(),
                 microsOrNull(p.timeout()), p.version(), leaseTo == null ? 0 : 1), SqliteDriver::run)
             .flatMap(run -> first(s.query(sql("enqueue_run_message"), w.now(), w.queueId(), run.id(), workerId,
-                    lease), r -> message(r, p.queue()))
+                    lease, p.headersJson()), r -> message(r, p.queue()))
                 .flatMap(message -> s.update(sql("link_run_message"), run.id(), message.id())
                     .thenReturn(leaseTo == null
                         ? new StoreResults.Triggered(run.id(), true)

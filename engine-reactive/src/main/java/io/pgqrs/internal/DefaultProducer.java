@@ -17,6 +17,7 @@ import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Map;
 import java.util.Objects;
 import org.jspecify.annotations.Nullable;
 import reactor.core.publisher.Mono;
@@ -99,6 +100,15 @@ final class DefaultProducer implements Producer {
   }
 
   private Mono<List<Long>> insert(@Nullable List<NewMessage> messages) {
+    Telemetry t = telemetry.get();
+    if (t == Telemetry.NONE || messages == null || messages.isEmpty() || messages.size() > MAX_BATCH
+        || messages.stream().anyMatch(java.util.Objects::isNull)) {
+      return insertNow(messages);
+    }
+    return Mono.defer(() -> t.aroundEnqueue(queue, messages, this::insertNow));
+  }
+
+  private Mono<List<Long>> insertNow(@Nullable List<NewMessage> messages) {
     return Mono.defer(() -> {
       Connection bound = callerConnection;
       PgqrsException refused = bound == null ? null : CallerTransactions.refusal(driver, bound, "enqueue");
@@ -124,8 +134,14 @@ final class DefaultProducer implements Producer {
           return Mono.error(new InvalidArgumentException("groupKey", "group key of message " + i
               + " has a lone surrogate (the store cannot keep it exactly)"));
         }
+        for (Map.Entry<String, String> h : m.headers().entrySet()) {
+          if (StoredText.unstorableAt(h.getKey()) >= 0 || StoredText.unstorableAt(h.getValue()) >= 0) {
+            return Mono.error(new InvalidArgumentException("headers", "header '" + h.getKey() + "' of message "
+                + i + " has a NUL or a lone surrogate (the store cannot keep it exactly)"));
+          }
+        }
         rows.add(new StoreParams.NewRow(validator.toCheckedJson(queue, i, m.payload()), m.delay(), m.visibleAt(),
-            key, m.priority(), group));
+            key, m.priority(), group, Json.headersJson(m.headers())));
       }
       if (bucket != null) {
         if (rows.size() > bucket.capacity()) {

@@ -508,7 +508,10 @@ final class DefaultRunContext implements RunContext {
             if (work == null) {
               return Mono.error(new NullPointerException("the supplier of step '" + identity.stepId() + "' returned null"));
             }
-            return work.<T>map(v -> v);
+            Telemetry telemetry = runtime.engine().telemetry();
+            Mono<T> body = work.<T>map(v -> v);
+            return telemetry == Telemetry.NONE ? body
+                : telemetry.aroundStep(definition.name(), runId(), identity.stepId(), attempt, body);
           })
           .materialize()
           .flatMap(signal -> signal.isOnError()

@@ -72,15 +72,24 @@ final class DefaultWorkflow<I, O> implements Workflow<I, O> {
             + definition.inputType().getName() + ", got " + (input == null ? "null" : input.getClass().getName()));
       }
       String json = runtime.toJson(input, "the input of workflow '" + definition.name() + "'");
+      Telemetry telemetry = runtime.engine().telemetry();
+      return telemetry == Telemetry.NONE ? trigger(json, key, bound, null)
+          : telemetry.aroundTrigger(definition.name(), headers -> trigger(json, key, bound, Json.headersJson(headers)));
+    });
+  }
+
+  private Mono<RunHandle<O>> trigger(String json, @Nullable String key, @Nullable Connection bound,
+      @Nullable String headersJson) {
+    return Mono.defer(() -> {
       if (bound != null) {
-        return triggerInCallerTransaction(json, key, bound);
+        return triggerInCallerTransaction(json, key, bound, headersJson);
       }
       // The local fast path: a worker of this engine with room takes the run in the trigger itself.
       ConsumerSession.Slot slot = runtime.reserveLocal(definition.queue());
       StoreParams.LeaseTaking lease = slot == null ? null : new StoreParams.LeaseTaking(slot.workerId(), slot.lease());
       Mono<RunHandle<O>> triggered = runtime.driver()
           .triggerRun(new StoreParams.TriggerRun(definition.name(), definition.queue(), definition.version(), json, key,
-              definition.timeout(), lease, null))
+              definition.timeout(), lease, null, headersJson))
           .map(t -> {
             if (slot != null) {
               if (t.leased() != null && t.begun() != null) {
@@ -103,10 +112,11 @@ final class DefaultWorkflow<I, O> implements Workflow<I, O> {
    * now would run it before the caller commits (or after it rolls back). The handle always reads the
    * run when its result is awaited: the caller's commit, and the run's end, may come any time later.
    */
-  private Mono<RunHandle<O>> triggerInCallerTransaction(String json, @Nullable String key, Connection connection) {
+  private Mono<RunHandle<O>> triggerInCallerTransaction(String json, @Nullable String key, Connection connection,
+      @Nullable String headersJson) {
     return runtime.driver()
         .triggerRunInTransaction(new StoreParams.TriggerRun(definition.name(), definition.queue(),
-            definition.version(), json, key, definition.timeout(), null, null), connection)
+            definition.version(), json, key, definition.timeout(), null, null, headersJson), connection)
         .map(t -> run(t.runId()));
   }
 

@@ -153,12 +153,17 @@ final class DefaultWorkflowWorker<I, O> implements WorkflowWorker {
       runtime.engine().telemetry().runStarted(definition.name());
     }
     DefaultRunContext ctx = new DefaultRunContext(runtime, exec, definition);
-    Mono<Optional<Signal<O>>> body = Mono.defer(() -> {
+    Mono<O> execution = Mono.defer(() -> {
           Mono<O> pipeline = definition.body().apply(ctx, input);
           return pipeline == null
               ? Mono.<O>error(new NullPointerException("the body of workflow '" + definition.name() + "' returned null"))
               : pipeline;
-        })
+        });
+    Telemetry telemetry = runtime.engine().telemetry();
+    if (telemetry != Telemetry.NONE) {
+      execution = telemetry.aroundRun(definition.name(), run.id(), run.attempts(), exec.delivery().message(), execution);
+    }
+    Mono<Optional<Signal<O>>> body = execution
         .subscribeOn(ctx.serial())
         .materialize()
         .map(Optional::of);

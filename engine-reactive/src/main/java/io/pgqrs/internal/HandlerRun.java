@@ -149,6 +149,10 @@ final class HandlerRun {
           }
           return Flux.from(result).then();
         });
+    // A workflow run's execution is observed as a run (DefaultWorkflowWorker), not as a handler.
+    if (telemetry != Telemetry.NONE && !settings.workflowHandler()) {
+      handled = telemetry.aroundHandle(settings.queue(), message, handled);
+    }
     // The engine's workflow executor moves its work to the run's serial scheduler itself and is
     // bounded by the run's deadline; a user's handler is moved off the delivering thread and timed.
     Mono<Void> work = settings.workflowHandler() ? handled

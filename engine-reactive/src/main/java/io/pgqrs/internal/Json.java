@@ -147,6 +147,53 @@ public final class Json {
   }
 
   /**
+   * A message's headers as stored: a JSON object of strings, or null when there are none.
+   *
+   * @param headers the headers, already checked by {@code NewMessage}
+   * @return the JSON text, or null for an empty map
+   */
+  public static @Nullable String headersJson(java.util.Map<String, String> headers) {
+    if (headers.isEmpty()) {
+      return null;
+    }
+    try {
+      return MAPPER.writeValueAsString(headers);
+    } catch (JsonProcessingException e) {
+      throw new IllegalStateException("a map of strings always serializes", e);
+    }
+  }
+
+  /**
+   * A message's stored headers read back, never failing: a column that is null, not a JSON object,
+   * or holds values that are not strings (written by something else than this library) gives the
+   * entries that can be read as strings, so that one bad row does not fail the claim it is in.
+   *
+   * @param text the headers column's text, or null
+   * @return the headers, empty when none
+   */
+  public static java.util.Map<String, String> parseHeaders(@Nullable String text) {
+    if (text == null || text.isEmpty()) {
+      return java.util.Map.of();
+    }
+    JsonNode tree;
+    try {
+      tree = MAPPER.readTree(text);
+    } catch (JsonProcessingException e) {
+      return java.util.Map.of();
+    }
+    if (tree == null || !tree.isObject()) {
+      return java.util.Map.of();
+    }
+    java.util.Map<String, String> out = new java.util.LinkedHashMap<>();
+    for (java.util.Map.Entry<String, JsonNode> e : tree.properties()) {
+      if (e.getValue().isTextual()) {
+        out.put(e.getKey(), e.getValue().textValue());
+      }
+    }
+    return out;
+  }
+
+  /**
    * A stored payload that could not be read back: a JSON string holding the stored text as it is,
    * with the reason. A payload the engine stored is always an object, so a string payload is
    * always one of these.

@@ -1,9 +1,14 @@
 package io.pgqrs.internal;
 
+import io.pgqrs.queue.Message;
+import io.pgqrs.queue.NewMessage;
 import io.pgqrs.queue.Outcome;
 import io.pgqrs.workflow.RunStatus;
 import java.time.Duration;
 import java.util.List;
+import java.util.Map;
+import java.util.function.Function;
+import reactor.core.publisher.Mono;
 
 /** The engine's observers as one: none, the only one, or each in turn. */
 final class Telemetries {
@@ -82,5 +87,65 @@ final class Telemetries {
         t.stepFinished(workflow, outcome, took);
       }
     }
-  }
+
+    /** The first observer's wrap is outermost: each wraps the work of the ones after it. */
+    @Override
+    public <T> Mono<T> aroundEnqueue(String queue, List<NewMessage> messages,
+        Function<List<NewMessage>, Mono<T>> enqueue) {
+      return wrapEnqueue(0, queue, messages, enqueue);
+    }
+
+    private <T> Mono<T> wrapEnqueue(int from, String queue, List<NewMessage> messages,
+        Function<List<NewMessage>, Mono<T>> enqueue) {
+      if (from == each.length) {
+        return enqueue.apply(messages);
+      }
+      return each[from].aroundEnqueue(queue, messages, m -> wrapEnqueue(from + 1, queue, m, enqueue));
+    }
+
+    @Override
+    public Mono<Void> aroundHandle(String queue, Message message, Mono<Void> handler) {
+      Mono<Void> work = handler;
+      for (int i = each.length - 1; i >= 0; i--) {
+        work = each[i].aroundHandle(queue, message, work);
+      }
+      return work;
+    }
+  
+    @Override
+    public <T> Mono<T> aroundRun(String workflow, long runId, int attempt, Message message, Mono<T> body) {
+      Mono<T> work = body;
+      for (int i = each.length - 1; i >= 0; i--) {
+        work = each[i].aroundRun(workflow, runId, attempt, message, work);
+      }
+      return work;
+    }
+
+    @Override
+    public <T> Mono<T> aroundStep(String workflow, long runId, String stepId, int attempt, Mono<T> body) {
+      Mono<T> work = body;
+      for (int i = each.length - 1; i >= 0; i--) {
+        work = each[i].aroundStep(workflow, runId, stepId, attempt, work);
+      }
+      return work;
+    }
+
+    /** As {@link #aroundEnqueue}: the first observer's wrap is outermost; the headers of all are stored. */
+    @Override
+    public <T> Mono<T> aroundTrigger(String workflow, Function<Map<String, String>, Mono<T>> trigger) {
+      return wrapTrigger(0, workflow, Map.of(), trigger);
+    }
+
+    private <T> Mono<T> wrapTrigger(int from, String workflow, Map<String, String> outer,
+        Function<Map<String, String>, Mono<T>> trigger) {
+      if (from == each.length) {
+        return trigger.apply(outer);
+      }
+      return each[from].aroundTrigger(workflow, headers -> {
+        Map<String, String> merged = new java.util.LinkedHashMap<>(headers);
+        merged.putAll(outer);
+        return wrapTrigger(from + 1, workflow, merged, trigger);
+      });
+    }
+}
 }

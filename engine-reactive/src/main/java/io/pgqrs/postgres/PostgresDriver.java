@@ -388,7 +388,8 @@ final class PostgresDriver implements StoreDriver {
         row.get(prefix + "last_error", String.class),
         row.get(prefix + "archived_at", Instant.class),
         row.get(prefix + "dead_at", Instant.class),
-        row.get(prefix + "group_key", String.class));
+        row.get(prefix + "group_key", String.class),
+        Json.parseHeaders(row.get(prefix + "headers", String.class)));
   }
 
   private static QueueInfo queue(Row row) {
@@ -556,6 +557,7 @@ final class PostgresDriver implements StoreDriver {
     String[] keys = new String[n];
     Integer[] priorities = new Integer[n];
     String[] groups = new String[n];
+    String[] headers = new String[n];
     for (int i = 0; i < n; i++) {
       StoreParams.NewRow row = p.rows().get(i);
       payloads[i] = row.payloadJson();
@@ -564,13 +566,15 @@ final class PostgresDriver implements StoreDriver {
       keys[i] = row.dedupKey();
       priorities[i] = row.priority();
       groups[i] = row.groupKey();
+      headers[i] = row.headersJson();
     }
     record Inserted(@Nullable Long queueId, @Nullable Long id, @Nullable String key) {}
     return on.run("enqueue", c -> rows(c, sql.get("enqueue"),
             row -> new Inserted(row.get("queue_id", Long.class), row.get("id", Long.class),
                 row.get("dedup_key", String.class)),
             opt(p.now(), Instant.class), p.queue(), payloads, delays, visibleMicros, keys, priorities,
-            notifyInStatement ? PostgresListener.channel(schema, p.queue()) : new Null(String.class), groups)
+            notifyInStatement ? PostgresListener.channel(schema, p.queue()) : new Null(String.class), groups,
+            headers)
         .collectList()
         .flatMap(inserted -> {
           Long queueId = inserted.get(0).queueId();
@@ -1210,7 +1214,8 @@ final class PostgresDriver implements StoreDriver {
             row -> new Inserted(row.get("queue_id", Long.class), row.get("run_id", Long.class)),
             opt(p.now(), Instant.class), p.workflow(), p.queue(), opt(p.version(), String.class), p.inputJson(),
             opt(p.idempotencyKey(), String.class), millis(p.timeout()),
-            notifyInStatement ? PostgresListener.channel(schema, p.queue()) : new Null(String.class))
+            notifyInStatement ? PostgresListener.channel(schema, p.queue()) : new Null(String.class),
+            opt(p.headersJson(), String.class))
             .singleOrEmpty())
         .flatMap(inserted -> {
           if (inserted.queueId() == null) {
@@ -1239,7 +1244,8 @@ final class PostgresDriver implements StoreDriver {
           return new Inserted(queueId, new StoreResults.Triggered(runId, true, message(row, "m_"), begun));
         },
         opt(p.now(), Instant.class), p.workflow(), p.queue(), opt(p.version(), String.class), p.inputJson(),
-        opt(p.idempotencyKey(), String.class), millis(p.timeout()), lease.workerId(), millis(lease.lease()))
+        opt(p.idempotencyKey(), String.class), millis(p.timeout()), lease.workerId(), millis(lease.lease()),
+        opt(p.headersJson(), String.class))
         .flatMap(inserted -> {
           if (inserted.queueId() == null) {
             return Mono.error(new WorkflowNotFoundException(p.workflow()));

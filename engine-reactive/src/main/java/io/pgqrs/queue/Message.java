@@ -2,6 +2,7 @@ package io.pgqrs.queue;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import java.time.Instant;
+import java.util.Map;
 import java.util.UUID;
 import org.jspecify.annotations.Nullable;
 
@@ -23,6 +24,8 @@ import org.jspecify.annotations.Nullable;
  * @param archivedAt when it was archived, for archived messages
  * @param deadAt when it was dead-lettered, for dead messages
  * @param groupKey the group key given at enqueue ({@link NewMessage#withGroupKey(String)}), if any
+ * @param headers the headers given at enqueue ({@link NewMessage#headers()}); empty for none, never
+ *     null, unmodifiable
  */
 public record Message(
     long id,
@@ -39,7 +42,41 @@ public record Message(
     @Nullable String lastError,
     @Nullable Instant archivedAt,
     @Nullable Instant deadAt,
-    @Nullable String groupKey) {
+    @Nullable String groupKey,
+    Map<String, String> headers) {
+
+  /** Keeps {@code headers} an unmodifiable map, empty when none were given. */
+  public Message {
+    headers = headers == null || headers.isEmpty() ? Map.of() : java.util.Collections.unmodifiableMap(
+        new java.util.LinkedHashMap<>(headers));
+  }
+
+  /**
+   * A message without headers.
+   *
+   * @param id the message id
+   * @param queue the queue name
+   * @param payload the JSON object that was enqueued
+   * @param state where the message is in its lifecycle
+   * @param priority higher is claimed first
+   * @param attempts how many times the message has been claimed
+   * @param enqueuedAt when it was enqueued
+   * @param visibleAt when it may next be claimed
+   * @param leaseToken the token of the current or last lease, or null
+   * @param leaseOwner the worker id that holds (or last held) the lease, or null
+   * @param dedupKey the deduplication key, or null
+   * @param lastError the last recorded error, or null
+   * @param archivedAt when it was archived, or null
+   * @param deadAt when it was dead-lettered, or null
+   * @param groupKey the group key, or null
+   */
+  public Message(long id, String queue, JsonNode payload, MessageState state, int priority, int attempts,
+      Instant enqueuedAt, Instant visibleAt, @Nullable UUID leaseToken, @Nullable Long leaseOwner,
+      @Nullable String dedupKey, @Nullable String lastError, @Nullable Instant archivedAt,
+      @Nullable Instant deadAt, @Nullable String groupKey) {
+    this(id, queue, payload, state, priority, attempts, enqueuedAt, visibleAt, leaseToken, leaseOwner, dedupKey,
+        lastError, archivedAt, deadAt, groupKey, Map.of());
+  }
 
   /**
    * A message without a group key.
@@ -64,7 +101,7 @@ public record Message(
       @Nullable String dedupKey, @Nullable String lastError, @Nullable Instant archivedAt,
       @Nullable Instant deadAt) {
     this(id, queue, payload, state, priority, attempts, enqueuedAt, visibleAt, leaseToken, leaseOwner, dedupKey,
-        lastError, archivedAt, deadAt, null);
+        lastError, archivedAt, deadAt, null, Map.of());
   }
 
   /**

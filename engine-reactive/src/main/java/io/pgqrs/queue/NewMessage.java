@@ -3,6 +3,8 @@ package io.pgqrs.queue;
 import io.pgqrs.InvalidArgumentException;
 import java.time.Duration;
 import java.time.Instant;
+import java.util.LinkedHashMap;
+import java.util.Map;
 import java.util.Objects;
 import org.jspecify.annotations.Nullable;
 
@@ -20,6 +22,11 @@ import org.jspecify.annotations.Nullable;
  * @param groupKey the group (a tenant, say) the message belongs to, for a queue with per-key
  *     fairness ({@link QueueOptions#maxLeasedPerKey()}); null for none. 1 to
  *     {@link #MAX_GROUP_KEY} characters, not blank, without control characters
+ * @param headers small string metadata stored with the message and given back on {@link
+ *     Message#headers()}: a trace context ({@code traceparent}), a correlation id. Never null (empty
+ *     for none); at most {@link #MAX_HEADERS} entries, names of 1 to {@link #MAX_HEADER_NAME}
+ *     characters without control characters, values of at most {@link #MAX_HEADER_VALUE}
+ *     characters. Kept as an unmodifiable copy; their order is not kept by the store
  */
 public record NewMessage(
     Object payload,
@@ -27,10 +34,36 @@ public record NewMessage(
     @Nullable Instant visibleAt,
     @Nullable String dedupKey,
     int priority,
-    @Nullable String groupKey) {
+    @Nullable String groupKey,
+    Map<String, String> headers) {
 
   /** The most characters a group key may have. */
   public static final int MAX_GROUP_KEY = 256;
+
+  /** The most headers a message may carry. */
+  public static final int MAX_HEADERS = 32;
+
+  /** The most characters a header name may have. */
+  public static final int MAX_HEADER_NAME = 128;
+
+  /** The most characters a header value may have. */
+  public static final int MAX_HEADER_VALUE = 4096;
+
+  /**
+   * A message without headers.
+   *
+   * @param payload the payload
+   * @param delay the delay, or null
+   * @param visibleAt the instant it becomes claimable, or null
+   * @param dedupKey the dedup key, or null
+   * @param priority the priority
+   * @param groupKey the group key, or null
+   * @throws InvalidArgumentException as the canonical constructor
+   */
+  public NewMessage(Object payload, @Nullable Duration delay, @Nullable Instant visibleAt,
+      @Nullable String dedupKey, int priority, @Nullable String groupKey) {
+    this(payload, delay, visibleAt, dedupKey, priority, groupKey, Map.of());
+  }
 
   /**
    * A message without a group key.
@@ -44,7 +77,7 @@ public record NewMessage(
    */
   public NewMessage(Object payload, @Nullable Duration delay, @Nullable Instant visibleAt,
       @Nullable String dedupKey, int priority) {
-    this(payload, delay, visibleAt, dedupKey, priority, null);
+    this(payload, delay, visibleAt, dedupKey, priority, null, Map.of());
   }
 
   /**
@@ -52,7 +85,8 @@ public record NewMessage(
    *
    * @throws NullPointerException if {@code payload} is null
    * @throws InvalidArgumentException if both a delay and an instant are given, the delay is negative,
-   *     or the group key is blank, too long or has a control character
+   *     the group key is blank, too long or has a control character, or the headers break their
+   *     bounds (see {@link #headers()})
    */
   public NewMessage {
     Objects.requireNonNull(payload, "payload");
@@ -67,6 +101,33 @@ public record NewMessage(
       throw new InvalidArgumentException("groupKey", "group key must have 1 to " + MAX_GROUP_KEY
           + " characters, not all blank and without control characters");
     }
+    headers = checkedHeaders(headers);
+  }
+
+  private static Map<String, String> checkedHeaders(@Nullable Map<String, String> given) {
+    if (given == null || given.isEmpty()) {
+      return Map.of();
+    }
+    if (given.size() > MAX_HEADERS) {
+      throw new InvalidArgumentException("headers", "a message carries at most " + MAX_HEADERS
+          + " headers, got " + given.size());
+    }
+    Map<String, String> copy = new LinkedHashMap<>();
+    for (Map.Entry<String, String> e : given.entrySet()) {
+      String name = e.getKey();
+      String value = e.getValue();
+      if (name == null || name.isEmpty() || name.length() > MAX_HEADER_NAME
+          || name.chars().anyMatch(Character::isISOControl)) {
+        throw new InvalidArgumentException("headers", "a header name must have 1 to " + MAX_HEADER_NAME
+            + " characters without control characters");
+      }
+      if (value == null || value.length() > MAX_HEADER_VALUE || value.indexOf('\0') >= 0) {
+        throw new InvalidArgumentException("headers", "header '" + name + "' needs a value of at most "
+            + MAX_HEADER_VALUE + " characters without NUL");
+      }
+      copy.put(name, value);
+    }
+    return java.util.Collections.unmodifiableMap(copy);
   }
 
   /**
@@ -87,7 +148,7 @@ public record NewMessage(
    * @throws InvalidArgumentException if the delay is negative
    */
   public NewMessage withDelay(Duration delay) {
-    return new NewMessage(payload, delay, null, dedupKey, priority, groupKey);
+    return new NewMessage(payload, delay, null, dedupKey, priority, groupKey, headers);
   }
 
   /**
@@ -97,7 +158,7 @@ public record NewMessage(
    * @return the copy
    */
   public NewMessage withVisibleAt(Instant at) {
-    return new NewMessage(payload, null, at, dedupKey, priority, groupKey);
+    return new NewMessage(payload, null, at, dedupKey, priority, groupKey, headers);
   }
 
   /**
@@ -107,7 +168,7 @@ public record NewMessage(
    * @return the copy
    */
   public NewMessage withDedupKey(String key) {
-    return new NewMessage(payload, delay, visibleAt, key, priority, groupKey);
+    return new NewMessage(payload, delay, visibleAt, key, priority, groupKey, headers);
   }
 
   /**
@@ -117,7 +178,7 @@ public record NewMessage(
    * @return the copy
    */
   public NewMessage withPriority(int newPriority) {
-    return new NewMessage(payload, delay, visibleAt, dedupKey, newPriority, groupKey);
+    return new NewMessage(payload, delay, visibleAt, dedupKey, newPriority, groupKey, headers);
   }
 
   /**
@@ -131,6 +192,35 @@ public record NewMessage(
     if (key == null) {
       throw new InvalidArgumentException("groupKey", "group key must not be null");
     }
-    return new NewMessage(payload, delay, visibleAt, dedupKey, priority, key);
+    return new NewMessage(payload, delay, visibleAt, dedupKey, priority, key, headers);
+  }
+
+  /**
+   * A copy whose headers are exactly {@code newHeaders} (replacing any it had).
+   *
+   * @param newHeaders the headers; empty for none
+   * @return the copy
+   * @throws InvalidArgumentException if the headers break their bounds (see {@link #headers()})
+   */
+  public NewMessage withHeaders(Map<String, String> newHeaders) {
+    if (newHeaders == null) {
+      throw new InvalidArgumentException("headers", "headers must not be null");
+    }
+    return new NewMessage(payload, delay, visibleAt, dedupKey, priority, groupKey, newHeaders);
+  }
+
+  /**
+   * A copy with one header added, or replaced if a header of that name is already set.
+   *
+   * @param name the header name
+   * @param value its value
+   * @return the copy
+   * @throws InvalidArgumentException if the header or the resulting set breaks the bounds (see
+   *     {@link #headers()})
+   */
+  public NewMessage withHeader(String name, String value) {
+    Map<String, String> next = new LinkedHashMap<>(headers);
+    next.put(name, value);
+    return new NewMessage(payload, delay, visibleAt, dedupKey, priority, groupKey, next);
   }
 }

@@ -114,10 +114,26 @@ public final class StoreParams {
    * @param dedupKey dedup key, or null
    * @param priority priority
    * @param groupKey the group key, or null
+   * @param headersJson the message's headers as a serialized JSON object of strings, or null for none
    */
   public record NewRow(
       String payloadJson, @Nullable Duration delay, @Nullable Instant visibleAt, @Nullable String dedupKey,
-      int priority, @Nullable String groupKey) {
+      int priority, @Nullable String groupKey, @Nullable String headersJson) {
+    /**
+     * A row without headers.
+     *
+     * @param payloadJson the payload, serialized JSON object text
+     * @param delay delay relative to the store's now, or null
+     * @param visibleAt absolute visibility, or null
+     * @param dedupKey dedup key, or null
+     * @param priority priority
+     * @param groupKey the group key, or null
+     */
+    public NewRow(String payloadJson, @Nullable Duration delay, @Nullable Instant visibleAt,
+        @Nullable String dedupKey, int priority, @Nullable String groupKey) {
+      this(payloadJson, delay, visibleAt, dedupKey, priority, groupKey, null);
+    }
+
     /**
      * A row without a group key.
      *
@@ -129,7 +145,7 @@ public final class StoreParams {
      */
     public NewRow(String payloadJson, @Nullable Duration delay, @Nullable Instant visibleAt,
         @Nullable String dedupKey, int priority) {
-      this(payloadJson, delay, visibleAt, dedupKey, priority, null);
+      this(payloadJson, delay, visibleAt, dedupKey, priority, null, null);
     }
   }
 
@@ -542,10 +558,31 @@ public final class StoreParams {
    * @param leaseTo a lease to take on the new message for a local worker, or null to enqueue it
    *     visible and wake the queue
    * @param now the clock, or null for the database's
+   * @param headersJson the headers of the run's message (a trace context), a serialized JSON object
+   *     of strings, or null for none
    */
   public record TriggerRun(
       String workflow, String queue, @Nullable String version, String inputJson, @Nullable String idempotencyKey,
-      @Nullable Duration timeout, @Nullable LeaseTaking leaseTo, @Nullable Instant now) {}
+      @Nullable Duration timeout, @Nullable LeaseTaking leaseTo, @Nullable Instant now,
+      @Nullable String headersJson) {
+    /**
+     * A trigger whose run's message has no headers.
+     *
+     * @param workflow the workflow
+     * @param queue the queue of the run's message
+     * @param version the definition's version, or null
+     * @param inputJson the input, serialized
+     * @param idempotencyKey the key, or null
+     * @param timeout the run's timeout, or null
+     * @param leaseTo a lease to take for a local worker, or null
+     * @param now the clock, or null for the database's
+     */
+    public TriggerRun(String workflow, String queue, @Nullable String version, String inputJson,
+        @Nullable String idempotencyKey, @Nullable Duration timeout, @Nullable LeaseTaking leaseTo,
+        @Nullable Instant now) {
+      this(workflow, queue, version, inputJson, idempotencyKey, timeout, leaseTo, now, null);
+    }
+  }
 
   /**
    * A worker begins (or resumes) executing a run: a run whose status is a source of {@code moves}

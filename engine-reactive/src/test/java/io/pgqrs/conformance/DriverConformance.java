@@ -353,6 +353,21 @@ public abstract class DriverConformance {
   }
 
   @Test
+  void enqueuedHeadersAreStoredAsGivenAndReadBackByFindAndClaim() {
+    Instant t = start();
+    String q = rows.queue(t);
+    List<StoreResults.Enqueued> result = driver.enqueue(new StoreParams.Enqueue(q, List.of(
+        new StoreParams.NewRow(Rows.payload(1), null, null, null, 0, null,
+            "{\"traceparent\": \"00-ab-cd-01\", \"q\": \"it's \\\"x\\\"\"}"),
+        new StoreParams.NewRow(Rows.payload(2), null, null, null, 0, null, null)), t)).block(T);
+    assertThat(find(result.get(0).id()).headers())
+        .isEqualTo(java.util.Map.of("traceparent", "00-ab-cd-01", "q", "it's \"x\""));
+    assertThat(find(result.get(1).id()).headers()).isEmpty();
+    assertThat(claim(q, 2, t).claimed()).extracting(Message::headers)
+        .containsExactly(java.util.Map.of("traceparent", "00-ab-cd-01", "q", "it's \"x\""), java.util.Map.of());
+  }
+
+  @Test
   void enqueueReturnsAscendingIdsInInputOrder() {
     Instant t = start();
     String q = rows.queue(t);

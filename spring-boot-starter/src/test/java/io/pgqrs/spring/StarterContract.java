@@ -563,6 +563,57 @@ abstract class StarterContract {
             .doesNotHaveBean(io.pgqrs.spring.metrics.PgqrsMeters.class));
   }
 
+  // ---------------------------------------------------------------------------------------------
+  // Tracing
+
+  private ApplicationContextRunner withTracing() {
+    return runner().withConfiguration(AutoConfigurations.of(
+        io.pgqrs.spring.tracing.PgqrsObservationAutoConfiguration.class));
+  }
+
+  @Test
+  void theStoresObservationsGoToTheApplicationsRegistryAndItsHeadersCarryTheContext() {
+    io.micrometer.observation.ObservationRegistry registry = io.micrometer.observation.ObservationRegistry.create();
+    java.util.Queue<String> started = new java.util.concurrent.ConcurrentLinkedQueue<>();
+    registry.observationConfig().observationHandler(new io.micrometer.observation.ObservationHandler<>() {
+      @Override
+      @SuppressWarnings({"unchecked", "rawtypes"})
+      public void onStart(io.micrometer.observation.Observation.Context context) {
+        started.add(context.getName());
+        if (context instanceof io.micrometer.observation.transport.SenderContext sender) {
+          sender.getSetter().set(sender.getCarrier(), "traceparent", "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01");
+        }
+      }
+
+      @Override
+      public boolean supportsContext(io.micrometer.observation.Observation.Context context) {
+        return true;
+      }
+    });
+    String queue = "traced_" + getClass().getSimpleName().toLowerCase();
+    createQueue(queue);
+    withTracing().withBean(io.micrometer.observation.ObservationRegistry.class, () -> registry)
+        .run(context -> {
+          assertThat(context).hasNotFailed().hasSingleBean(io.pgqrs.tracing.PgqrsObservations.class);
+          Store store = context.getBean(Store.class);
+          long id = store.producer(queue).build().enqueue(Map.of("n", 1)).block(WAIT);
+          assertThat(started).containsExactly(io.pgqrs.tracing.PgqrsObservations.ENQUEUE);
+          assertThat(store.messages().get(id).block(WAIT).headers())
+              .containsEntry("traceparent", "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01");
+        });
+  }
+
+  @Test
+  void observationsAreLeftOutWithoutARegistryOrWhenTurnedOff() {
+    withTracing().run(context -> assertThat(context).hasNotFailed()
+        .doesNotHaveBean(io.pgqrs.tracing.PgqrsObservations.class));
+    withTracing().withBean(io.micrometer.observation.ObservationRegistry.class,
+            io.micrometer.observation.ObservationRegistry::create)
+        .withPropertyValues("pgqrs.tracing.enabled=false")
+        .run(context -> assertThat(context).hasNotFailed()
+            .doesNotHaveBean(io.pgqrs.tracing.PgqrsObservations.class));
+  }
+
   @Test
   void healthCanBeTurnedOff() {
     runner().withPropertyValues("management.health.pgqrs.enabled=false")

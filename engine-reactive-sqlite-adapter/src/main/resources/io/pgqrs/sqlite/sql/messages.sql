@@ -5,11 +5,11 @@
 
 -- name: _message_columns
 m.id, m.payload, m.state, m.priority, m.attempts, m.enqueued_at, m.visible_at, m.lease_token,
-m.lease_owner, m.dedup_key, m.last_error, m.archived_at, m.dead_at, m.group_key
+m.lease_owner, m.dedup_key, m.last_error, m.archived_at, m.dead_at, m.group_key, m.headers
 
 -- name: _returning_message
 RETURNING id, payload, state, priority, attempts, enqueued_at, visible_at, lease_token, lease_owner,
-          dedup_key, last_error, archived_at, dead_at, group_key
+          dedup_key, last_error, archived_at, dead_at, group_key, headers
 
 -- name: _fenced
 -- The lease fence: ?2 is the message, ?3 the lease token, and the lease must not have expired.
@@ -25,11 +25,12 @@ state = 'live' AND lease_token IS NOT NULL AND visible_at > n.now
 -- batch have one enqueue time. ?5 is an absolute visibility, ?6 a delay (either may be NULL); a
 -- message is never visible before it was enqueued. A dedup conflict inserts nothing and returns no
 -- row. The message is due (due_at, its place in the claim order) when it is first visible. ?8 is
--- the group key or NULL.
+-- the group key or NULL, ?9 the headers (a JSON object's text) or NULL.
 WITH n AS (SELECT coalesce(?1, {{_now}}) AS now),
 d AS (SELECT max(n.now, coalesce(?5, n.now + min(coalesce(?6, 0), {{_never}} - n.now))) AS due FROM n)
-INSERT INTO pgqrs_messages (queue_id, payload, priority, enqueued_at, visible_at, due_at, dedup_key, group_key)
-SELECT ?2, ?3, ?4, n.now, d.due, d.due, ?7, ?8
+INSERT INTO pgqrs_messages (queue_id, payload, priority, enqueued_at, visible_at, due_at, dedup_key, group_key,
+                            headers)
+SELECT ?2, ?3, ?4, n.now, d.due, d.due, ?7, ?8, ?9
 FROM n, d WHERE true
 ON CONFLICT (queue_id, dedup_key) WHERE state = 'live' AND dedup_key IS NOT NULL DO NOTHING
 RETURNING id
@@ -249,13 +250,14 @@ WHERE lease_owner = ?2 AND {{_live_lease}}
 -- run's id is known only once it is inserted, and link_run_message records the message on the run.
 -- ?5 is NULL for a message visible at once; else the trigger's lease in microseconds, and the
 -- message is inserted as claim leaves one it leases: one delivery, a new token, owned by the
--- worker ?4 and invisible until the lease ends.
+-- worker ?4 and invisible until the lease ends. ?6 the message's headers or NULL.
 WITH n AS (SELECT coalesce(?1, {{_now}}) AS now)
-INSERT INTO pgqrs_messages (queue_id, payload, enqueued_at, visible_at, due_at, attempts, lease_token, lease_owner)
+INSERT INTO pgqrs_messages (queue_id, payload, enqueued_at, visible_at, due_at, attempts, lease_token, lease_owner,
+                            headers)
 SELECT ?2, json_object('run_id', ?3), n.now, CASE WHEN ?5 IS NULL THEN n.now ELSE n.now + min(?5, {{_never}} - n.now) END,
        n.now,
        CASE WHEN ?5 IS NULL THEN 0 ELSE 1 END, CASE WHEN ?5 IS NOT NULL THEN {{_new_token}} END,
-       CASE WHEN ?5 IS NOT NULL THEN ?4 END
+       CASE WHEN ?5 IS NOT NULL THEN ?4 END, ?6
 FROM n WHERE true
 {{_returning_message}}
 

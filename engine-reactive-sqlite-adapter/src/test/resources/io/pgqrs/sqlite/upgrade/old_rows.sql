@@ -92,16 +92,16 @@ SELECT * FROM pgqrs_steps ORDER BY run_id, step_id
 SELECT * FROM pgqrs_signals ORDER BY id
 
 -- name: find_message
--- A message as the driver's find_message reads it, in the old schema, which has no group_key.
+-- A message as the driver's find_message reads it, in the old schema, which has no group_key or headers.
 SELECT m.id, m.payload, m.state, m.priority, m.attempts, m.enqueued_at, m.visible_at, m.lease_token,
-       m.lease_owner, m.dedup_key, m.last_error, m.archived_at, m.dead_at, NULL AS group_key, q.name AS queue
+       m.lease_owner, m.dedup_key, m.last_error, m.archived_at, m.dead_at, NULL AS group_key, NULL AS headers, q.name AS queue
 FROM pgqrs_messages m JOIN pgqrs_queues q ON q.id = m.queue_id
 WHERE m.id = ?1
 
 -- name: list_messages
 -- The messages of queue ?1 in state ?2 as the driver's list_messages reads them, in the old schema.
 SELECT m.id, m.payload, m.state, m.priority, m.attempts, m.enqueued_at, m.visible_at, m.lease_token,
-       m.lease_owner, m.dedup_key, m.last_error, m.archived_at, m.dead_at, NULL AS group_key
+       m.lease_owner, m.dedup_key, m.last_error, m.archived_at, m.dead_at, NULL AS group_key, NULL AS headers
 FROM pgqrs_messages m
 WHERE m.queue_id = (SELECT id FROM pgqrs_queues WHERE name = ?1) AND m.state = ?2
 ORDER BY m.id

@@ -3,12 +3,14 @@
 -- name: _message_columns
 -- A message row with its queue name; m is the message, q its queue.
 m.id, q.name AS queue, m.payload::text AS payload, m.state, m.priority, m.attempts, m.enqueued_at,
-m.visible_at, m.lease_token, m.lease_owner, m.dedup_key, m.last_error, m.archived_at, m.dead_at, m.group_key
+m.visible_at, m.lease_token, m.lease_owner, m.dedup_key, m.last_error, m.archived_at, m.dead_at, m.group_key,
+m.headers::text AS headers
 
 -- name: _returned_message_columns
 -- The same columns read from a data-modifying CTE m, with the queue name as $2.
 m.id, $2::text AS queue, m.payload::text AS payload, m.state, m.priority, m.attempts, m.enqueued_at,
-m.visible_at, m.lease_token, m.lease_owner, m.dedup_key, m.last_error, m.archived_at, m.dead_at, m.group_key
+m.visible_at, m.lease_token, m.lease_owner, m.dedup_key, m.last_error, m.archived_at, m.dead_at, m.group_key,
+m.headers::text AS headers
 
 -- name: _live_lease
 -- A message m leased until after the clock n.now.
@@ -32,11 +34,11 @@ WITH n AS (SELECT {{_now}} AS now),
 q AS (SELECT id FROM {{schema}}.pgqrs_queues WHERE name = $2),
 ins AS (
     INSERT INTO {{schema}}.pgqrs_messages (queue_id, payload, priority, enqueued_at, visible_at, due_at, dedup_key,
-                                           group_key)
-    SELECT q.id, t.payload::jsonb, t.priority, n.now, d.due, d.due, t.dedup_key, t.group_key
+                                           group_key, headers)
+    SELECT q.id, t.payload::jsonb, t.priority, n.now, d.due, d.due, t.dedup_key, t.group_key, t.headers::jsonb
     FROM q, n,
-         unnest($3::text[], $4::bigint[], $5::bigint[], $6::text[], $7::integer[], $9::text[])
-             WITH ORDINALITY AS t(payload, delay_ms, visible_us, dedup_key, priority, group_key, ord),
+         unnest($3::text[], $4::bigint[], $5::bigint[], $6::text[], $7::integer[], $9::text[], $10::text[])
+             WITH ORDINALITY AS t(payload, delay_ms, visible_us, dedup_key, priority, group_key, headers, ord),
          LATERAL (SELECT greatest(n.now, coalesce(to_timestamp(t.visible_us / 1000000.0),
                                                   n.now + t.delay_ms * interval '1 millisecond')) AS due) AS d
     ORDER BY t.ord
@@ -193,7 +195,7 @@ NULL::bigint AS claim_rank, NULL::bigint AS id, NULL::text AS queue, NULL::text 
 NULL::text AS state, NULL::integer AS priority, NULL::integer AS attempts, NULL::timestamptz AS enqueued_at,
 NULL::timestamptz AS visible_at, NULL::uuid AS lease_token, NULL::bigint AS lease_owner,
 NULL::text AS dedup_key, NULL::text AS last_error, NULL::timestamptz AS archived_at,
-NULL::timestamptz AS dead_at, NULL::text AS group_key
+NULL::timestamptz AS dead_at, NULL::text AS group_key, NULL::text AS headers
 
 -- name: claim
 -- The claim's CTEs (above) and its rows: the 'q' row (with what the claim left, see _rest_us, and

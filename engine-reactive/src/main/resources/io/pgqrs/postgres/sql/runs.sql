@@ -19,7 +19,8 @@ ids AS (SELECT nextval(pg_get_serial_sequence('{{schema_literal}}.pgqrs_runs', '
 -- its message and the message's payload names its run without a second write. An idempotency
 -- conflict inserts neither (the drawn ids are skipped) and returns no run id. $4 the version, $5
 -- the input, $6 the key, $7 the timeout in milliseconds, $8 the queue's channel: notified at commit
--- in the caller's transaction, null for the engine's own, which announces after commit. The run is
+-- in the caller's transaction, null for the engine's own, which announces after commit; $9 the
+-- message's headers or null. The run is
 -- awaited: any engine may execute it, so its finish is announced to the trigger's waiters.
 WITH n AS (SELECT {{_now}} AS now),
 {{_trigger_target}},
@@ -33,9 +34,9 @@ ins AS (
     ON CONFLICT (workflow, idempotency_key) WHERE idempotency_key IS NOT NULL DO NOTHING
     RETURNING id, message_id),
 m AS (
-    INSERT INTO {{schema}}.pgqrs_messages (id, queue_id, payload, enqueued_at, visible_at, due_at)
+    INSERT INTO {{schema}}.pgqrs_messages (id, queue_id, payload, enqueued_at, visible_at, due_at, headers)
     OVERRIDING SYSTEM VALUE
-    SELECT ins.message_id, w.queue_id, jsonb_build_object('run_id', ins.id), n.now, n.now, n.now
+    SELECT ins.message_id, w.queue_id, jsonb_build_object('run_id', ins.id), n.now, n.now, n.now, $9::jsonb
     FROM ins, w, n
     RETURNING id),
 note AS (SELECT pg_notify($8, '') FROM m WHERE $8::text IS NOT NULL)
@@ -46,7 +47,7 @@ SELECT (SELECT queue_id FROM w) AS queue_id, (SELECT id FROM ins) AS run_id,
 -- The local fast path, one statement like trigger_run: the run is inserted RUNNING with its first
 -- attempt begun, and its message leased to the worker $8 for $9 milliseconds exactly as claim
 -- leaves a message (one delivery, a new token, invisible until the lease ends). No NOTIFY: the
--- worker holding the lease runs it, no consumer needs waking. The run is not awaited (its waiters are
+-- worker holding the lease runs it, no consumer needs waking. $10 the message's headers or null. The run is not awaited (its waiters are
 -- in the triggering engine, told in process) until a waiter elsewhere looks it up. The message's
 -- columns are prefixed m_, apart from the run's.
 WITH n AS (SELECT {{_now}} AS now),
@@ -62,16 +63,16 @@ ins AS (
     RETURNING {{_run_columns}}, message_id),
 m AS (
     INSERT INTO {{schema}}.pgqrs_messages (id, queue_id, payload, attempts, enqueued_at, visible_at, due_at,
-                                           lease_token, lease_owner)
+                                           lease_token, lease_owner, headers)
     OVERRIDING SYSTEM VALUE
     SELECT ins.message_id, w.queue_id, jsonb_build_object('run_id', ins.id), 1, n.now,
-           n.now + $9 * interval '1 millisecond', n.now, gen_random_uuid(), $8
+           n.now + $9 * interval '1 millisecond', n.now, gen_random_uuid(), $8, $10::jsonb
     FROM ins, w, n
     RETURNING *)
 SELECT (SELECT queue_id FROM w) AS queue_id, (SELECT now FROM n) AS now, ins.id AS run_id, ins.*,
        m.id AS m_id, $3::text AS m_queue, m.payload::text AS m_payload, m.state AS m_state, m.priority AS m_priority,
        m.attempts AS m_attempts, m.enqueued_at AS m_enqueued_at, m.visible_at AS m_visible_at,
-       m.lease_token AS m_lease_token, m.lease_owner AS m_lease_owner, m.dedup_key AS m_dedup_key, m.group_key AS m_group_key,
+       m.lease_token AS m_lease_token, m.lease_owner AS m_lease_owner, m.dedup_key AS m_dedup_key, m.group_key AS m_group_key, m.headers::text AS m_headers,
        m.last_error AS m_last_error, m.archived_at AS m_archived_at, m.dead_at AS m_dead_at
 FROM (SELECT 1) AS one LEFT JOIN ins ON true LEFT JOIN m ON true
 
