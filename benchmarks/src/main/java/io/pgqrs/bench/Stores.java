@@ -66,8 +66,15 @@ final class Stores {
   static AutoCloseable trace(Store store) {
     brave.propagation.ThreadLocalCurrentTraceContext current =
         brave.propagation.ThreadLocalCurrentTraceContext.newBuilder().build();
+    // A span handler of its own, or Brave logs every finished span (its default reporter).
     brave.Tracing tracing = brave.Tracing.newBuilder().currentTraceContext(current)
-        .sampler(brave.sampler.Sampler.ALWAYS_SAMPLE).build();
+        .sampler(brave.sampler.Sampler.ALWAYS_SAMPLE)
+        .addSpanHandler(new brave.handler.SpanHandler() {
+          @Override
+          public boolean end(brave.propagation.TraceContext context, brave.handler.MutableSpan span, Cause cause) {
+            return true;
+          }
+        }).build();
     io.micrometer.tracing.Tracer tracer = new io.micrometer.tracing.brave.bridge.BraveTracer(tracing.tracer(),
         new io.micrometer.tracing.brave.bridge.BraveCurrentTraceContext(current),
         new io.micrometer.tracing.brave.bridge.BraveBaggageManager());
