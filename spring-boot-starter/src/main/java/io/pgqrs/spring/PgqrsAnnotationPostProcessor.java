@@ -34,8 +34,18 @@ final class PgqrsAnnotationPostProcessor implements BeanPostProcessor, BeanFacto
   private final List<WorkflowBean> workflows = new ArrayList<>();
   private @Nullable ConfigurableBeanFactory beanFactory;
 
-  /** A bean whose {@link WorkflowMethod} defines a workflow. */
-  record WorkflowBean(String beanName, WorkflowDefinition<?, ?> definition) {}
+  /**
+   * A bean whose {@link WorkflowMethod} defines a workflow, with the attributes of its
+   * {@link PgqrsWorkflow} (placeholders resolved, trimmed; all empty without one).
+   */
+  record WorkflowBean(String beanName, WorkflowDefinition<?, ?> definition, String concurrency,
+      String shutdownTimeout, String timeout) {
+
+    /** How start-up errors name this workflow. */
+    String description() {
+      return "@PgqrsWorkflow of bean '" + beanName + "' (workflow '" + definition.name() + "')";
+    }
+  }
 
   @Override
   public void setBeanFactory(BeanFactory beanFactory) {
@@ -64,7 +74,13 @@ final class PgqrsAnnotationPostProcessor implements BeanPostProcessor, BeanFacto
           handlers.add(HandlerMethod.of(beanName, bean, method, annotation, this::resolve)));
       if (!bodies.isEmpty()) {
         try {
-          workflows.add(new WorkflowBean(beanName, Workflows.fromAnnotated(bean)));
+          PgqrsWorkflow options = bodies.keySet().stream()
+              .map(m -> AnnotatedElementUtils.findMergedAnnotation(m, PgqrsWorkflow.class))
+              .filter(java.util.Objects::nonNull).findFirst().orElse(null);
+          workflows.add(new WorkflowBean(beanName, Workflows.fromAnnotated(bean),
+              options == null ? "" : resolve(options.concurrency()).trim(),
+              options == null ? "" : resolve(options.shutdownTimeout()).trim(),
+              options == null ? "" : resolve(options.timeout()).trim()));
         } catch (InvalidArgumentException e) {
           throw new BeanInitializationException("@WorkflowMethod of bean '" + beanName + "' ("
               + bodies.keySet().stream().map(HandlerMethod::describe).toList() + "): " + e.getMessage(), e);

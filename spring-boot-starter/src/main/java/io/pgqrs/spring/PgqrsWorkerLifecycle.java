@@ -89,13 +89,7 @@ final class PgqrsWorkerLifecycle implements SmartLifecycle {
         consumers.add(consumerOf(handler));
       }
       for (PgqrsAnnotationPostProcessor.WorkflowBean bean : collected.workflows()) {
-        Workflow<?, ?> workflow = call("registering workflow '" + bean.definition().name() + "' of bean '"
-            + bean.beanName() + "'", store.runs().register(bean.definition()));
-        workflows.add(workflow);
-        workers.add(workflow.worker()
-            .concurrency(properties.getWorkflow().getConcurrency())
-            .shutdownTimeout(properties.getWorkflow().getShutdownTimeout())
-            .start());
+        startWorkflow(bean);
       }
       for (int i = 0; i < handlers.size(); i++) {
         subscribe(handlers.get(i), consumers.get(i));
@@ -105,6 +99,30 @@ final class PgqrsWorkerLifecycle implements SmartLifecycle {
       stop(() -> {});
       throw e;
     }
+  }
+
+  private void startWorkflow(PgqrsAnnotationPostProcessor.WorkflowBean bean) {
+    String owner = bean.description();
+    PgqrsProperties.Workflow defaults = properties.getWorkflow();
+    int concurrency = intOf(owner, "concurrency", bean.concurrency(), defaults.getConcurrency());
+    Duration shutdownTimeout = durationOf(owner, "shutdownTimeout", bean.shutdownTimeout(), defaults.getShutdownTimeout());
+    Duration timeout = durationOf(owner, "timeout", bean.timeout(), null);
+    io.pgqrs.workflow.WorkflowDefinition<?, ?> definition;
+    try {
+      definition = timeout == null ? bean.definition() : bean.definition().withTimeout(timeout);
+    } catch (InvalidArgumentException e) {
+      throw new ApplicationContextException(owner + ": " + e.getMessage(), e);
+    }
+    Workflow<?, ?> workflow = call("registering workflow '" + definition.name() + "' of bean '"
+        + bean.beanName() + "'", store.runs().register(definition));
+    WorkflowWorker.Builder worker;
+    try {
+      worker = workflow.worker().concurrency(concurrency).shutdownTimeout(shutdownTimeout);
+    } catch (InvalidArgumentException e) {
+      throw new ApplicationContextException(owner + ": " + e.getMessage(), e);
+    }
+    workflows.add(workflow);
+    workers.add(worker.start());
   }
 
   private Consumer consumerOf(HandlerMethod handler) {
@@ -201,24 +219,34 @@ final class PgqrsWorkerLifecycle implements SmartLifecycle {
   }
 
   private static int intOf(HandlerMethod handler, String attribute, String text, int fallback) {
+    return intOf("@PgqrsHandler " + handler.description(), attribute, text, fallback);
+  }
+
+  private static int intOf(String owner, String attribute, String text, int fallback) {
     if (text.isEmpty()) {
       return fallback;
     }
     try {
       return Integer.parseInt(text);
     } catch (NumberFormatException e) {
-      throw invalid(handler, attribute, text, "an integer");
+      throw invalid(owner, attribute, text, "an integer");
     }
   }
 
   private static Duration durationOf(HandlerMethod handler, String attribute, String text, Duration fallback) {
+    return java.util.Objects.requireNonNull(durationOf("@PgqrsHandler " + handler.description(), attribute, text,
+        fallback));
+  }
+
+  private static @Nullable Duration durationOf(String owner, String attribute, String text,
+      @Nullable Duration fallback) {
     if (text.isEmpty()) {
       return fallback;
     }
     try {
       return DurationStyle.detectAndParse(text);
     } catch (IllegalArgumentException e) {
-      throw invalid(handler, attribute, text, "a duration such as 500ms, 30s, 5m or PT1M");
+      throw invalid(owner, attribute, text, "a duration such as 500ms, 30s, 5m or PT1M");
     }
   }
 
@@ -232,7 +260,12 @@ final class PgqrsWorkerLifecycle implements SmartLifecycle {
 
   private static ApplicationContextException invalid(HandlerMethod handler, String attribute, String value,
       String expected) {
-    return new ApplicationContextException("@PgqrsHandler " + handler.description() + ": " + attribute + " '"
+    return invalid("@PgqrsHandler " + handler.description(), attribute, value, expected);
+  }
+
+  private static ApplicationContextException invalid(String owner, String attribute, String value,
+      String expected) {
+    return new ApplicationContextException(owner + ": " + attribute + " '"
         + value + "' is not " + expected);
   }
 

@@ -468,6 +468,67 @@ abstract class StarterContract {
     });
   }
 
+  /** Two runs at once at most, a day to finish; each run waits at its step until released. */
+  static class GatedCheckout {
+    final BlockingQueue<String> started = new LinkedBlockingQueue<>();
+    final Sinks.Empty<Void> gate = Sinks.empty();
+
+    @WorkflowMethod("boot-gated")
+    @PgqrsWorkflow(concurrency = "${test.gated.concurrency:2}", timeout = "1d", shutdownTimeout = "1s")
+    Mono<Receipt> run(RunContext ctx, Order order) {
+      return ctx.step("charge", String.class, () -> Mono.fromRunnable(() -> started.add(order.id()))
+              .then(gate.asMono()).thenReturn("paid"))
+          .map(payment -> new Receipt(order.id(), payment));
+    }
+  }
+
+  @Test
+  void aWorkflowsOwnConcurrencyAndTimeoutComeFromItsAnnotation() {
+    runner().withBean(GatedCheckout.class).run(context -> {
+      assertThat(context).hasNotFailed();
+      Workflow<Order, Receipt> gated = context.getBean(PgqrsWorkflows.class).get("boot-gated");
+      GatedCheckout bean = context.getBean(GatedCheckout.class);
+      RunHandle<Receipt> first = gated.trigger(new Order("g-1", 1)).block(WAIT);
+      RunHandle<Receipt> second = gated.trigger(new Order("g-2", 2)).block(WAIT);
+      assertThat(bean.started.poll(WAIT.toSeconds(), TimeUnit.SECONDS)).isNotNull();
+      assertThat(bean.started.poll(WAIT.toSeconds(), TimeUnit.SECONDS)).isNotNull();
+      // Both slots are taken: a third run is left to the queue instead of starting at once.
+      RunHandle<Receipt> third = gated.trigger(new Order("g-3", 3)).block(WAIT);
+      io.pgqrs.workflow.RunInfo waiting = observer.runs().get(third.runId()).block(WAIT);
+      assertThat(waiting.status()).as("with concurrency 2, not 8").isEqualTo(RunStatus.QUEUED);
+      assertThat(Duration.between(waiting.createdAt(), waiting.deadline())).isEqualTo(Duration.ofDays(1));
+      bean.gate.tryEmitEmpty();
+      assertThat(first.result().block(WAIT)).isEqualTo(new Receipt("g-1", "paid"));
+      assertThat(second.result().block(WAIT)).isEqualTo(new Receipt("g-2", "paid"));
+      assertThat(third.result().block(WAIT)).isEqualTo(new Receipt("g-3", "paid"));
+    });
+  }
+
+  static class ZeroConcurrency {
+    @WorkflowMethod("boot-zero")
+    @PgqrsWorkflow(concurrency = "${test.zero.concurrency:0}")
+    Mono<String> run(RunContext ctx, String input) {
+      return Mono.just(input);
+    }
+  }
+
+  static class UnreadableTimeout {
+    @WorkflowMethod("boot-unreadable")
+    @PgqrsWorkflow(timeout = "soon")
+    Mono<String> run(RunContext ctx, String input) {
+      return Mono.just(input);
+    }
+  }
+
+  @Test
+  void badWorkflowOptionsFailStartUpNamingTheBeanTheWorkflowAndTheAttribute() {
+    runner().withBean("zero", ZeroConcurrency.class).run(context -> assertThat(context).getFailure()
+        .hasStackTraceContaining("@PgqrsWorkflow of bean 'zero' (workflow 'boot-zero')")
+        .hasStackTraceContaining("concurrency"));
+    runner().withBean("unreadable", UnreadableTimeout.class).run(context -> assertThat(context).getFailure()
+        .hasStackTraceContaining("@PgqrsWorkflow of bean 'unreadable' (workflow 'boot-unreadable'): timeout 'soon'"));
+  }
+
   static class NotAWorkflow {
     @WorkflowMethod("broken")
     Mono<String> run(String input) {
