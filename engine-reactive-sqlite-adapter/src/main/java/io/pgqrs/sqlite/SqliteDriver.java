@@ -1501,6 +1501,66 @@ final class SqliteDriver implements StoreDriver {
         .map(Controlled::run);
   }
 
+  @Override
+  public Mono<RunInfo> restartRun(StoreParams.RestartRun p) {
+    return db.transaction("restart run", s -> lockRun(s, p.runId(), p.now())
+            .switchIfEmpty(Mono.error(() -> new RunNotFoundException(p.runId())))
+            .flatMap(read -> {
+              RunStatus from = read.run().status();
+              RunStatus to = p.moves().target(from);
+              if (to == null) {
+                return Mono.error(new RunStateException(p.runId(), from, "restart"));
+              }
+              return runQueue(s, read, p.queue())
+                  .flatMap(queueId -> newRunMessage(s, read.now(), queueId, p.runId()))
+                  .flatMap(messageId -> s.update(sql("restart_run_steps"), p.runId())
+                      .then(first(s.query(sql("restart_run"), read.now(), p.runId(), from.name(), to.name(),
+                          messageId), SqliteDriver::run)));
+            }))
+        .doOnSuccess(run -> {
+          if (run != null) {
+            wake(p.queue());
+          }
+        });
+  }
+
+  @Override
+  public Mono<RunInfo> forkRun(StoreParams.ForkRun p) {
+    return db.transaction("fork run", s -> lockRun(s, p.runId(), p.now())
+            .switchIfEmpty(Mono.error(() -> new RunNotFoundException(p.runId())))
+            .flatMap(read -> {
+              if (!p.forkable().contains(read.run().status())) {
+                return Mono.error(new RunStateException(p.runId(), read.run().status(), "fork"));
+              }
+              return first(s.query(sql("fork_step_completion"), p.runId(), p.fromStepId()), r -> r.longValue("completion"))
+                  .switchIfEmpty(Mono.error(() -> new InvalidArgumentException("fromStep", "fromStep '"
+                      + p.fromStepId() + "' is not a step of run " + p.runId())))
+                  .flatMap(completion -> runQueue(s, read, p.queue())
+                      .flatMap(queueId -> first(s.query(sql("fork_run"), read.now(), p.runId()), SqliteDriver::run)
+                          .flatMap(created -> newRunMessage(s, read.now(), queueId, created.id())
+                              .flatMap(messageId -> s.update(sql("link_run_message"), created.id(), messageId))
+                              .then(s.update(sql("fork_steps"), read.now(), created.id(), p.runId(), completion))
+                              .then(s.update(sql("fork_events"), created.id(), p.runId()))
+                              .thenReturn(created))));
+            }))
+        .doOnSuccess(run -> {
+          if (run != null) {
+            wake(p.queue());
+          }
+        });
+  }
+
+  /** The id of the queue a run's new message goes on, which must still exist with its workflow. */
+  private static Mono<Long> runQueue(SqlSession s, ReadRun read, String queue) {
+    return first(s.query(sql("find_workflow"), read.now(), read.run().workflow(), queue), r -> r.longValue("queue_id"))
+        .switchIfEmpty(Mono.error(() -> new WorkflowNotFoundException(read.run().workflow())));
+  }
+
+  /** A visible message for run {@code runId} on the queue {@code queueId}; its id. */
+  private static Mono<Long> newRunMessage(SqlSession s, long now, long queueId, long runId) {
+    return first(s.query(sql("enqueue_run_message"), now, queueId, runId, null, null, null), r -> r.longValue("id"));
+  }
+
   /**
    * The table a control applies to the run as read under its lock (see {@link StoreParams.ControlRun}):
    * {@code whenUnstarted} if given and the run has no start time; else {@code whenHeld} if given and

@@ -99,6 +99,13 @@ final class RunResults {
     }
   }
 
+  /** A run was restarted: the outcome this engine knew is no longer its outcome. */
+  void restarted(long runId) {
+    synchronized (recent) {
+      recent.remove(runId);
+    }
+  }
+
   /** A run finished (in this engine, or seen finished by a look-up): its waiters get it now. */
   void finished(WorkflowRuntime.Finished finished) {
     if (finished.status() == null) {

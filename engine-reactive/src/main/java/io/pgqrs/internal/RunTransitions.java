@@ -63,6 +63,12 @@ public final class RunTransitions {
   /** A waiting run in one of these statuses waits for a resume, at most until its deadline. */
   public static final List<RunStatus> PARKED_UNTIL_RESUMED = List.of(RunStatus.PAUSED);
 
+  /** An operator's restart of a run that failed or was cancelled: it is queued again, same id. */
+  public static final StoreParams.Moves RESTART;
+
+  /** The statuses of a run that may be forked: finished ones, whatever their outcome. */
+  public static final List<RunStatus> FORKABLE = List.of(RunStatus.SUCCESS, RunStatus.ERROR, RunStatus.CANCELLED);
+
   /** Statuses on which a cancel changes nothing and is not an error. */
   public static final List<RunStatus> CANCEL_UNCHANGED = List.of(RunStatus.CANCELLING, RunStatus.CANCELLED);
 
@@ -94,6 +100,11 @@ public final class RunTransitions {
     held.put(RunStatus.RUNNING, RunStatus.CANCELLING);
     held.put(RunStatus.PAUSED, RunStatus.CANCELLING);
     CANCEL_HELD = moves(held);
+
+    Map<RunStatus, RunStatus> restart = table();
+    restart.put(RunStatus.ERROR, RunStatus.QUEUED);
+    restart.put(RunStatus.CANCELLED, RunStatus.QUEUED);
+    RESTART = moves(restart);
   }
 
   /**

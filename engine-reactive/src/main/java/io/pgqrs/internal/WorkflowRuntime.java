@@ -39,6 +39,8 @@ import reactor.core.publisher.Mono;
 final class WorkflowRuntime implements Runs {
 
   private static final int MAX_KEY = 255;
+  /** A step id is its name (at most 200 characters) with a {@code #n} suffix for a repeated name. */
+  private static final int MAX_STEP_ID = 255;
   private static final int MAX_SIGNAL_NAME = 200;
   private static final int MAX_ERROR_TEXT = 4000;
   private static final int MAX_RECORDED_ERROR = 2000;
@@ -279,6 +281,26 @@ final class WorkflowRuntime implements Runs {
   }
 
   @Override
+  public Mono<RunInfo> restart(long runId) {
+    return driver.findRun(runId)
+        .switchIfEmpty(Mono.error(() -> new RunNotFoundException(runId)))
+        .flatMap(run -> driver.restartRun(new StoreParams.RestartRun(runId, RunTransitions.RESTART,
+            io.pgqrs.workflow.WorkflowDefinition.queueOf(run.workflow(), run.version()), null)))
+        .doOnNext(run -> results.restarted(runId));
+  }
+
+  @Override
+  public Mono<RunInfo> fork(long runId, String fromStep) {
+    return Mono.defer(() -> {
+      checkText("fromStep", fromStep, MAX_STEP_ID);
+      return driver.findRun(runId)
+          .switchIfEmpty(Mono.error(() -> new RunNotFoundException(runId)))
+          .flatMap(run -> driver.forkRun(new StoreParams.ForkRun(runId, fromStep, RunTransitions.FORKABLE,
+              io.pgqrs.workflow.WorkflowDefinition.queueOf(run.workflow(), run.version()), null)));
+    });
+  }
+
+  @Override
   public Mono<RunInfo> cancel(long runId, String reason) {
     return Mono.defer(() -> {
       checkText("reason", reason, MAX_ERROR_TEXT);
@@ -339,8 +361,7 @@ final class WorkflowRuntime implements Runs {
 
   /** Whether a run's message belongs on this queue: its workflow's own, or its version's. */
   static boolean servedBy(RunInfo run, String queue) {
-    String version = run.version();
-    return queue.equals(version == null ? run.workflow() : run.workflow() + "@" + version);
+    return queue.equals(io.pgqrs.workflow.WorkflowDefinition.queueOf(run.workflow(), run.version()));
   }
 
   // ---------------------------------------------------------------- executing runs

@@ -1593,6 +1593,57 @@ final class PostgresDriver implements StoreDriver {
   }
 
   @Override
+  public Mono<RunInfo> restartRun(StoreParams.RestartRun p) {
+    Object now = opt(p.now(), Instant.class);
+    return inTransaction("restart run", c -> lockRun(c, p.runId(), now)
+        .switchIfEmpty(Mono.error(() -> new RunNotFoundException(p.runId())))
+        .flatMap(locked -> {
+          RunStatus from = locked.run().status();
+          RunStatus to = p.moves().target(from);
+          if (to == null) {
+            return Mono.error(new RunStateException(p.runId(), from, "restart"));
+          }
+          return rows(c, sql.get("restart_run"), row -> longValue(row, "restarted"), now, p.runId(), p.queue(),
+                  from.name(), to.name())
+              .single()
+              .flatMap(restarted -> restarted == 0
+                  ? Mono.<Committed>error(new WorkflowNotFoundException(locked.run().workflow()))
+                  : rows(c, sql.get("find_run"), PostgresDriver::run, p.runId()).single()
+                      .map(run -> new Committed(run, List.of(p.queue()), null)));
+        }))
+        .doOnNext(this::announce)
+        .map(Committed::run);
+  }
+
+  @Override
+  public Mono<RunInfo> forkRun(StoreParams.ForkRun p) {
+    Object now = opt(p.now(), Instant.class);
+    return inTransaction("fork run", c -> lockRun(c, p.runId(), now)
+        .switchIfEmpty(Mono.error(() -> new RunNotFoundException(p.runId())))
+        .flatMap(locked -> {
+          RunStatus from = locked.run().status();
+          if (!p.forkable().contains(from)) {
+            return Mono.error(new RunStateException(p.runId(), from, "fork"));
+          }
+          record Forked(@Nullable RunInfo run, boolean stepFound) {}
+          return rows(c, sql.get("fork_run"), row -> new Forked(row.get("id", Long.class) == null ? null : run(row),
+                  longValue(row, "step_found") > 0), now, p.runId(), p.fromStepId(), p.queue())
+              .single()
+              .flatMap(forked -> {
+                if (!forked.stepFound()) {
+                  return Mono.error(new InvalidArgumentException("fromStep", "fromStep '" + p.fromStepId()
+                      + "' is not a step of run " + p.runId()));
+                }
+                RunInfo run = forked.run();
+                return run == null ? Mono.error(new WorkflowNotFoundException(locked.run().workflow()))
+                    : Mono.just(new Committed(run, List.of(p.queue()), null));
+              });
+        }))
+        .doOnNext(this::announce)
+        .map(Committed::run);
+  }
+
+  @Override
   public Mono<RunInfo> findRun(long runId) {
     return one("find run", sql.get("find_run"), PostgresDriver::run, runId);
   }

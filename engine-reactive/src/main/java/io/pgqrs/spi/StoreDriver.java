@@ -580,6 +580,27 @@ public interface StoreDriver {
   Mono<io.pgqrs.workflow.RunInfo> controlRun(StoreParams.ControlRun p);
 
   /**
+   * Starts a finished run again (see {@link StoreParams.RestartRun}).
+   *
+   * @param p the run, its restart table and its queue
+   * @return the run after the change; errors with {@link io.pgqrs.workflow.RunNotFoundException},
+   *     {@link io.pgqrs.workflow.RunStateException} for a status the table does not move, or
+   *     {@link io.pgqrs.workflow.WorkflowNotFoundException} if the run's queue is gone
+   */
+  Mono<io.pgqrs.workflow.RunInfo> restartRun(StoreParams.RestartRun p);
+
+  /**
+   * Forks a finished run (see {@link StoreParams.ForkRun}).
+   *
+   * @param p the run, the step to execute again and the new run's queue
+   * @return the new run; errors with {@link io.pgqrs.workflow.RunNotFoundException},
+   *     {@link io.pgqrs.workflow.RunStateException} for a run that is not finished,
+   *     {@link io.pgqrs.InvalidArgumentException} if the run has no step {@code fromStepId}, or
+   *     {@link io.pgqrs.workflow.WorkflowNotFoundException} if the queue is gone
+   */
+  Mono<io.pgqrs.workflow.RunInfo> forkRun(StoreParams.ForkRun p);
+
+  /**
    * Reads a run.
    *
    * @param runId the run

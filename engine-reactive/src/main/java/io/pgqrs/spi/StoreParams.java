@@ -781,6 +781,45 @@ public final class StoreParams {
       @Nullable Moves whenUnstarted, List<RunStatus> unchanged, @Nullable String reason, @Nullable Instant now) {}
 
   /**
+   * An operator starts a finished run again from where it stopped, under its own id: the run's
+   * status moves by {@code moves} (a status that is not a source fails with {@link
+   * io.pgqrs.workflow.RunStateException}), its step records other than SUCCESS are deleted (so those
+   * steps execute again while the successful ones replay), its output, error, finish time and
+   * failure count are cleared, its deadline is its timeout again from now, and a new message for it
+   * is enqueued visible on {@code queue} and the queue woken. One transaction, serialised on the run
+   * row, so of two concurrent restarts exactly one applies.
+   *
+   * @param runId the run
+   * @param moves the restart table
+   * @param queue the queue of the run's new message (its workflow's, or its version's)
+   * @param now the clock, or null for the database's
+   */
+  public record RestartRun(long runId, Moves moves, String queue, @Nullable Instant now) {}
+
+  /**
+   * An operator creates a new run of a finished run's workflow, version and input, whose step
+   * records are copies of the original's SUCCESS steps completed before the step {@code fromStepId}
+   * (with their outputs and events), so it re-executes from that step. The original is unchanged.
+   * The new run is QUEUED with no idempotency key, its deadline its timeout from now, and its message
+   * enqueued visible on {@code queue}. One transaction.
+   *
+   * @param runId the run forked
+   * @param fromStepId the readable identity of the first step to execute again (as listed by the
+   *     run's steps)
+   * @param forkable the statuses a forked run may have (a finished one); any other fails with
+   *     {@link io.pgqrs.workflow.RunStateException}
+   * @param queue the queue of the new run's message
+   * @param now the clock, or null for the database's
+   */
+  public record ForkRun(long runId, String fromStepId, List<RunStatus> forkable, String queue,
+      @Nullable Instant now) {
+    /** Copies the list. */
+    public ForkRun {
+      forkable = List.copyOf(forkable);
+    }
+  }
+
+  /**
    * A page of runs.
    *
    * @param query the filter and page

@@ -128,4 +128,37 @@ public interface Runs {
    *     trigger message, {@link RunNotFoundException} if its run is gone
    */
   Mono<RunExecution> begin(Delivery delivery);
+
+  /**
+   * Starts a run that failed ({@link RunStatus#ERROR}) or was cancelled again from where it
+   * stopped, under the same id: its successful steps replay from their records (their bodies do not
+   * run again), the failed or unfinished ones execute again, and a worker of its workflow (and
+   * version) takes it like a newly triggered run. The run gets a fresh failure count, no output or
+   * error, and its timeout again from now; its signals already consumed stay consumed. Use it once
+   * the cause of the failure is repaired (a bug fixed and deployed). Cold: nothing happens until
+   * subscribed; cancelling after the request is sent may still restart the run.
+   *
+   * @param runId the run
+   * @return the run, QUEUED; errors with {@link RunNotFoundException}, or {@link RunStateException}
+   *     for a run that is not ERROR or CANCELLED (running, queued, paused, successful). Of two
+   *     concurrent restarts exactly one succeeds; the other gets the {@code RunStateException}
+   */
+  Mono<RunInfo> restart(long runId);
+
+  /**
+   * Creates a new run of a finished run's workflow, version and input that re-executes from the
+   * step {@code fromStep}: the original's successful steps completed before that step are copied
+   * into the new run (with their outputs and events) and replay there, every later step executes.
+   * The original run is unchanged. This is DBOS's fork: repair a bug, then re-execute from the step
+   * that went wrong, also for a run that succeeded with a wrong result. Cold; cancelling after the
+   * request is sent may still create the run.
+   *
+   * @param runId the run forked
+   * @param fromStep the readable identity of the first step to execute again, as
+   *     {@link StepInfo#stepId()} shows it (a step's name, or {@code name#2} for its second use)
+   * @return the new run, QUEUED; errors with {@link RunNotFoundException}, {@link RunStateException}
+   *     for a run that is not finished, or {@link io.pgqrs.InvalidArgumentException} naming
+   *     {@code fromStep} when the run has no such step
+   */
+  Mono<RunInfo> fork(long runId, String fromStep);
 }

@@ -197,6 +197,18 @@ public final class WorkflowDefinition<I, O> {
    * @return the queue name
    */
   public String queue() {
+    return queueOf(name, version);
+  }
+
+  /**
+   * The queue that carries the runs of workflow {@code name} at {@code version}: the workflow's
+   * own for no version, else {@code name@version}.
+   *
+   * @param name the workflow's name
+   * @param version the version, or null
+   * @return the queue name
+   */
+  public static String queueOf(String name, @Nullable String version) {
     return version == null ? name : name + "@" + version;
   }
 

@@ -167,3 +167,50 @@ SET error = CASE WHEN json_extract(?4, '$.' || status) <> 'ERROR' THEN error
     status = json_extract(?4, '$.' || status),
     finished_at = coalesce(?1, {{_now}}), updated_at = coalesce(?1, {{_now}})
 WHERE id IN (SELECT value FROM json_each(?2)) AND json_extract(?4, '$.' || status) IS NOT NULL
+
+-- name: restart_run_steps
+-- An operator's restart (see StoreParams.RestartRun), in the transaction that locked the run ?1:
+-- its step records other than SUCCESS are deleted, so those steps execute again.
+DELETE FROM pgqrs_steps WHERE run_id = ?1 AND status <> 'SUCCESS'
+
+-- name: restart_run
+-- The locked run ?2 moved from ?3 to ?4 (its restart table's target), its outcome cleared, its
+-- deadline its timeout again from the unit of work's time ?1, its new message ?5 linked.
+UPDATE pgqrs_runs
+SET status = ?4, output = NULL, error = NULL, finished_at = NULL, failures = 0, awaited = 1, message_id = ?5,
+    updated_at = ?1,
+    deadline_at = CASE WHEN deadline_at IS NULL THEN NULL ELSE ?1 + (deadline_at - created_at) END
+WHERE id = ?2 AND status = ?3
+RETURNING {{_run_columns}}
+
+-- name: fork_run
+-- An operator's fork (see StoreParams.ForkRun) of the locked run ?2: a new QUEUED run of its
+-- workflow, version and input at the unit of work's time ?1, its deadline the original's timeout
+-- from then; its message follows (enqueue_run_message, link_run_message).
+INSERT INTO pgqrs_runs (workflow, status, input, created_at, updated_at, deadline_at, version, awaited)
+SELECT workflow, 'QUEUED', input, ?1, ?1,
+       CASE WHEN deadline_at IS NULL THEN NULL ELSE ?1 + (deadline_at - created_at) END, version, 1
+FROM pgqrs_runs WHERE id = ?2
+RETURNING {{_run_columns}}
+
+-- name: fork_step_completion
+-- The completion number of the step ?2 of run ?1 (0 if it never completed); no row for no such step.
+SELECT completion FROM pgqrs_steps WHERE run_id = ?1 AND step_id = ?2
+
+-- name: fork_steps
+-- Copies into run ?2 the SUCCESS steps of run ?3 completed before the completion number ?4 (every
+-- completed one when ?4 is 0), at the unit of work's time ?1.
+INSERT INTO pgqrs_steps (run_id, step_id, status, output, output_type, error, attempts, position, completion,
+                         awaiting, wake_at, started_at, updated_at, finished_at, seq)
+SELECT ?2, step_id, status, output, output_type, error, attempts, position, completion, NULL, NULL, started_at, ?1,
+       finished_at, seq
+FROM pgqrs_steps
+WHERE run_id = ?3 AND status = 'SUCCESS' AND completion > 0 AND (?4 = 0 OR completion < ?4)
+
+-- name: fork_events
+-- Copies into run ?1 the events of run ?2 written by the steps copied to it, in their order.
+INSERT INTO pgqrs_run_events (run_id, key, position, value, created_at)
+SELECT ?1, e.key, e.position, e.value, e.created_at
+FROM pgqrs_run_events e
+WHERE e.run_id = ?2 AND e.position IN (SELECT position FROM pgqrs_steps WHERE run_id = ?1)
+ORDER BY e.seq

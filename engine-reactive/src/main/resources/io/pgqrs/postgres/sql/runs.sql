@@ -342,3 +342,76 @@ note AS (SELECT pg_notify($3, id::text) FROM upd WHERE $3::text IS NOT NULL)
 SELECT (SELECT count(*) FROM upd) AS failed, (SELECT count(*) FROM note) AS notified,
        (SELECT array_agg(id) FROM upd) AS run_ids,
        (SELECT count(*) FROM arch) AS archived
+
+-- name: restart_run
+-- An operator's restart of the locked run $2 from $4 to $5 (its restart table's target), in one
+-- statement: its step records other than SUCCESS deleted, a new visible message on the queue $3
+-- linked to it, its outcome cleared and its deadline its timeout again from now. No row when the
+-- queue is gone (nothing is changed then).
+WITH n AS (SELECT {{_now}} AS now),
+q AS (SELECT id FROM {{schema}}.pgqrs_queues WHERE name = $3),
+m AS (
+    INSERT INTO {{schema}}.pgqrs_messages (queue_id, payload, enqueued_at, visible_at, due_at)
+    SELECT q.id, jsonb_build_object('run_id', $2::bigint), n.now, n.now, n.now FROM q, n
+    RETURNING id),
+gone AS (
+    DELETE FROM {{schema}}.pgqrs_steps s
+    WHERE s.run_id = $2 AND s.status <> 'SUCCESS' AND EXISTS (SELECT 1 FROM m)
+    RETURNING 1),
+u AS (
+    UPDATE {{schema}}.pgqrs_runs r
+    SET status = $5, output = NULL, error = NULL, finished_at = NULL, failures = 0, awaited = true,
+        message_id = (SELECT id FROM m), updated_at = n.now,
+        deadline_at = CASE WHEN r.deadline_at IS NULL THEN NULL ELSE n.now + (r.deadline_at - r.created_at) END
+    FROM n
+    WHERE r.id = $2 AND r.status = $4 AND EXISTS (SELECT 1 FROM m)
+    RETURNING r.id)
+SELECT (SELECT count(*) FROM u) AS restarted, (SELECT count(*) FROM gone) AS cleared
+
+-- name: fork_run
+-- An operator's fork of run $2 (read under its lock) from its step $3, in one statement: a new
+-- QUEUED run of the same workflow, version and input on the queue $4 (its deadline the original's
+-- timeout from now), its message, and copies of the original's SUCCESS steps completed before $3
+-- (a completion number below its; every completed one when $3 itself never completed) with their
+-- events. The counts tell a missing step or queue apart; nothing is inserted then.
+WITH n AS (SELECT {{_now}} AS now),
+o AS (SELECT * FROM {{schema}}.pgqrs_runs WHERE id = $2),
+f AS (SELECT s.completion FROM {{schema}}.pgqrs_steps s WHERE s.run_id = $2 AND s.step_id = $3),
+q AS (SELECT id FROM {{schema}}.pgqrs_queues WHERE name = $4),
+ids AS (SELECT nextval(pg_get_serial_sequence('{{schema_literal}}.pgqrs_runs', 'id')) AS run_id,
+               nextval(pg_get_serial_sequence('{{schema_literal}}.pgqrs_messages', 'id')) AS message_id
+        FROM q, o, f),
+ins AS (
+    INSERT INTO {{schema}}.pgqrs_runs (id, workflow, status, input, message_id, created_at, updated_at,
+                                       deadline_at, version, awaited)
+    OVERRIDING SYSTEM VALUE
+    SELECT ids.run_id, o.workflow, 'QUEUED', o.input, ids.message_id, n.now, n.now,
+           CASE WHEN o.deadline_at IS NULL THEN NULL ELSE n.now + (o.deadline_at - o.created_at) END, o.version, true
+    FROM ids, o, n
+    RETURNING {{_run_columns}}),
+m AS (
+    INSERT INTO {{schema}}.pgqrs_messages (id, queue_id, payload, enqueued_at, visible_at, due_at)
+    OVERRIDING SYSTEM VALUE
+    SELECT ids.message_id, q.id, jsonb_build_object('run_id', ids.run_id), n.now, n.now, n.now
+    FROM ids, q, n
+    RETURNING id),
+copied AS (
+    INSERT INTO {{schema}}.pgqrs_steps (run_id, step_id, status, output, output_type, error, attempts, started_at,
+                                        updated_at, finished_at, position, completion)
+    SELECT ins.id, s.step_id, s.status, s.output, s.output_type, s.error, s.attempts, s.started_at, n.now,
+           s.finished_at, s.position, s.completion
+    FROM ins, n, f, {{schema}}.pgqrs_steps s
+    WHERE s.run_id = $2 AND s.status = 'SUCCESS' AND s.completion > 0
+      AND (f.completion = 0 OR s.completion < f.completion)
+    RETURNING position),
+events AS (
+    INSERT INTO {{schema}}.pgqrs_run_events (run_id, key, position, value, created_at)
+    SELECT ins.id, e.key, e.position, e.value, e.created_at
+    FROM ins, {{schema}}.pgqrs_run_events e
+    WHERE e.run_id = $2 AND e.position IN (SELECT position FROM copied)
+    ORDER BY e.seq
+    RETURNING 1)
+SELECT ins.*, (SELECT count(*) FROM f) AS step_found, (SELECT count(*) FROM q) AS queue_found,
+       (SELECT count(*) FROM copied) AS copied, (SELECT count(*) FROM events) AS events,
+       (SELECT count(*) FROM m) AS enqueued
+FROM (SELECT 1) AS one LEFT JOIN ins ON true

@@ -1,0 +1,13 @@
+package io.pgqrs.sqlite;
+
+import io.pgqrs.Store;
+import io.pgqrs.contract.RestartForkContract;
+
+/** The restart and fork contract on SQLite (a file). */
+class SqliteFileRestartForkTest extends RestartForkContract {
+
+  @Override
+  protected Store openStore() {
+    return SqliteStores.newFileStore();
+  }
+}
