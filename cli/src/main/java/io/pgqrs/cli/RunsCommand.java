@@ -17,7 +17,7 @@ import picocli.CommandLine.Option;
 import picocli.CommandLine.Parameters;
 
 /**
- * {@code runs list | show | cancel | pause | resume | signal | events}: inspecting and controlling workflow
+ * {@code runs list | show | cancel | pause | resume | signal | events | restart | fork}: inspecting and controlling workflow
  * runs. None needs the workflow's code: runs are read and changed in the store, and the workers
  * that execute them see the change at their next step boundary.
  */
@@ -29,7 +29,9 @@ import picocli.CommandLine.Parameters;
         RunsCommand.Pause.class,
         RunsCommand.Resume.class,
         RunsCommand.Signal.class,
-        RunsCommand.Events.class
+        RunsCommand.Events.class,
+        RunsCommand.Restart.class,
+        RunsCommand.Fork.class
     })
 final class RunsCommand {
 
@@ -142,6 +144,41 @@ final class RunsCommand {
     @Override
     int run(Store store, Output out) {
       return printChanged(out, await(store.runs().cancel(id, reason), "cancel run"));
+    }
+  }
+
+  @Command(name = "restart", description = {
+      "Starts a failed or cancelled run again from where it stopped, under the same id: its successful",
+      "steps replay from their records, the failed or unfinished ones execute again on a worker of its workflow.",
+      "Refused (exit 4) for a run that is not ERROR or CANCELLED."})
+  static final class Restart extends StoreCommand {
+    @Parameters(index = "0", paramLabel = "ID", description = "The run id.")
+    long id;
+
+    @Override
+    int run(Store store, Output out) {
+      return printChanged(out, await(store.runs().restart(id), "restart run"));
+    }
+  }
+
+  @Command(name = "fork", description = {
+      "Creates a new run of a finished run's workflow and input that re-executes from a step: the steps",
+      "completed before it are copied and replay, the others execute. The original run is unchanged.",
+      "Refused (exit 4) for a run that has not finished; exit 2 for a step the run does not have."})
+  static final class Fork extends StoreCommand {
+    @Parameters(index = "0", paramLabel = "ID", description = "The run id.")
+    long id;
+
+    @Option(names = "--from-step", paramLabel = "STEP", required = true,
+        description = "The first step to execute again, as 'runs show' lists it (name, or name#2).")
+    String fromStep;
+
+    @Override
+    int run(Store store, Output out) {
+      RunInfo fork = await(store.runs().fork(id, fromStep), "fork run");
+      out.print(fork, () -> "run " + fork.id() + " (" + fork.workflow() + ") forked from run " + id + " at step '"
+          + fromStep + "' is " + fork.status() + System.lineSeparator());
+      return ExitCodes.OK;
     }
   }
 

@@ -218,6 +218,23 @@ abstract class CliContract {
           r -> r.status() == RunStatus.CANCELLED);
       assertThat(ended.error()).contains("customer left");
 
+      assertThat(pgqrs("runs", "restart", Long.toString(cancelled.runId())).exits(ExitCodes.OK).out())
+          .contains("is QUEUED");
+      awaitSignalWait(cancelled.runId());
+      assertThat(pgqrs("runs", "restart", Long.toString(cancelled.runId())).exits(ExitCodes.REFUSED).err())
+          .startsWith("pgqrs: ");
+      pgqrs("runs", "signal", Long.toString(cancelled.runId()), "approved", "false").exits(ExitCodes.OK);
+      assertThat(workflow.run(cancelled.runId()).result().block(T)).isEqualTo("charged order-2, refused");
+      assertThat(pgqrs("runs", "restart", Long.toString(approved.runId())).exits(ExitCodes.REFUSED).err())
+          .contains("SUCCESS");
+      JsonNode fork = pgqrs("runs", "fork", Long.toString(approved.runId()), "--from-step", "charge", "--json")
+          .exits(ExitCodes.OK).json();
+      assertThat(fork.get("id").asLong()).isNotEqualTo(approved.runId());
+      assertThat(fork.get("status").asText()).isEqualTo("QUEUED");
+      assertThat(pgqrs("runs", "fork", Long.toString(approved.runId()), "--from-step", "nope").exits(ExitCodes.USAGE)
+          .err()).contains("nope");
+      pgqrs("runs", "fork", "999999999", "--from-step", "charge").exits(ExitCodes.NOT_FOUND);
+
       pgqrs("runs", "cancel", Long.toString(cancelled.runId())).exits(ExitCodes.USAGE);
       pgqrs("runs", "show", "999999999").exits(ExitCodes.NOT_FOUND);
     } finally {
