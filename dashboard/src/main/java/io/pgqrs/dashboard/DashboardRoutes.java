@@ -40,6 +40,7 @@ import java.time.format.DateTimeParseException;
 import java.util.List;
 import java.util.Locale;
 import java.util.Optional;
+import java.util.function.Function;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 import org.jspecify.annotations.Nullable;
@@ -163,13 +164,7 @@ final class DashboardRoutes {
       StringBuilder b = new StringBuilder();
       b.append("<h1>Overview</h1><section class=\"cards\">");
       card(b, "queues", "Queues", m.queues());
-      card(b, "pending", "Pending", m.pending());
-      card(b, "leased", "Leased", m.leased());
-      card(b, "delayed", "Delayed", m.delayed());
-      card(b, "archived", "Archived", m.archived());
-      card(b, "dead", "Dead", m.dead());
-      b.append("<div class=\"card\"><div class=\"label\">Oldest pending</div><div class=\"value\" data-total=\"oldest\">")
-          .append(text(Html.duration(m.oldestPendingAge()))).append("</div></div>");
+      depthCards(b, m.pending(), m.leased(), m.delayed(), m.archived(), m.dead(), m.oldestPendingAge());
       b.append("<div class=\"card\"><div class=\"label\">Workers ready / suspended / stopped</div>")
           .append("<div class=\"value\" data-total=\"workers\">").append(m.workersReady()).append(" / ")
           .append(m.workersSuspended()).append(" / ").append(m.workersStopped()).append("</div></div>");
@@ -192,6 +187,18 @@ final class DashboardRoutes {
       workerTable(b, t.getT2());
       return html(HttpStatus.OK, "Overview", "Overview", b);
     });
+  }
+
+  /** The counts by state and the oldest pending age, as cards the overview's script can update. */
+  private static void depthCards(StringBuilder b, long pending, long leased, long delayed, long archived, long dead,
+      @Nullable Duration oldest) {
+    card(b, "pending", "Pending", pending);
+    card(b, "leased", "Leased", leased);
+    card(b, "delayed", "Delayed", delayed);
+    card(b, "archived", "Archived", archived);
+    card(b, "dead", "Dead", dead);
+    b.append("<div class=\"card\"><div class=\"label\">Oldest pending</div><div class=\"value\" data-total=\"oldest\">")
+        .append(text(Html.duration(oldest))).append("</div></div>");
   }
 
   private static void card(StringBuilder b, String field, String label, long value) {
@@ -249,13 +256,8 @@ final class DashboardRoutes {
           b.append("<h1>Queue <span class=\"name\">").append(text(queue)).append("</span></h1>");
           notice(b, request);
           b.append("<section class=\"cards\">");
-          card(b, "pending", "Pending", m.pending());
-          card(b, "leased", "Leased", m.leased());
-          card(b, "delayed", "Delayed", m.delayed());
-          card(b, "archived", "Archived", m.archived());
-          card(b, "dead", "Dead", m.dead());
-          b.append("<div class=\"card\"><div class=\"label\">Oldest pending</div><div class=\"value\">")
-              .append(text(Html.duration(m.oldestPendingAge()))).append("</div></div></section>");
+          depthCards(b, m.pending(), m.leased(), m.delayed(), m.archived(), m.dead(), m.oldestPendingAge());
+          b.append("</section>");
           String path = base + "/queues/" + url(queue);
           b.append("<h2>Dead letters</h2>");
           if (!readOnly && !lists.getT2().isEmpty()) {
@@ -333,21 +335,22 @@ final class DashboardRoutes {
   }
 
   private Mono<ServerResponse> purgeDead(ServerRequest request) {
-    String queue = request.pathVariable("queue");
-    return request.formData().flatMap(form -> store.queues().get(queue).flatMap(info -> confirmed(form)
-        ? store.deadLetters().purge(queue)
-            .flatMap(n -> done(base + "/queues/" + url(queue), "purged " + plural(n, "dead letter")))
-        : confirm(queue, "purge-dead", "Purge every dead letter of queue '" + queue + "'?",
-            "They are deleted for good: payloads and errors are lost.", form)));
+    return purge(request, "purge-dead", "dead letter", "Purge every dead letter of queue '%s'?",
+        "They are deleted for good: payloads and errors are lost.", store.deadLetters()::purge);
   }
 
   private Mono<ServerResponse> purgeLive(ServerRequest request) {
+    return purge(request, "purge", "live message", "Purge every live message of queue '%s'?",
+        "Pending, leased and delayed messages are deleted for good; archived and dead ones stay.", store.queues()::purge);
+  }
+
+  /** A purge of the request's queue: the confirmation step first, then {@code purge} and back to the queue. */
+  private Mono<ServerResponse> purge(ServerRequest request, String action, String what, String question, String detail,
+      Function<String, Mono<Long>> purge) {
     String queue = request.pathVariable("queue");
     return request.formData().flatMap(form -> store.queues().get(queue).flatMap(info -> confirmed(form)
-        ? store.queues().purge(queue)
-            .flatMap(n -> done(base + "/queues/" + url(queue), "purged " + plural(n, "live message")))
-        : confirm(queue, "purge", "Purge every live message of queue '" + queue + "'?",
-            "Pending, leased and delayed messages are deleted for good; archived and dead ones stay.", form)));
+        ? purge.apply(queue).flatMap(n -> done(base + "/queues/" + url(queue), "purged " + plural(n, what)))
+        : confirm(queue, action, String.format(Locale.ROOT, question, queue), detail, form)));
   }
 
   private static boolean confirmed(MultiValueMap<String, String> form) {
