@@ -146,11 +146,43 @@ final class DashboardRoutes {
     return expected != null && MessageDigest.isEqual(expected, candidate.getBytes(StandardCharsets.UTF_8));
   }
 
-  /** An action's handler, refused with 403 in read-only mode before it reads anything. */
+  /**
+   * An action's handler, refused with 403 before it reads anything in read-only mode, and when the
+   * browser says the form came from another site: a page elsewhere must not be able to post to a
+   * dashboard on the loopback interface (cross-site request forgery).
+   */
   private HandlerFunction<ServerResponse> action(HandlerFunction<ServerResponse> handler) {
-    return request -> readOnly
-        ? error(HttpStatus.FORBIDDEN, "Read-only", "This dashboard is read-only: actions are refused.")
-        : handler.handle(request);
+    return request -> {
+      if (readOnly) {
+        return error(HttpStatus.FORBIDDEN, "Read-only", "This dashboard is read-only: actions are refused.");
+      }
+      if (crossSite(request)) {
+        return error(HttpStatus.FORBIDDEN, "Cross-site request", "Actions are only taken from the dashboard's own pages.");
+      }
+      return handler.handle(request);
+    };
+  }
+
+  /**
+   * What the browser says of the request's origin: another site's page, or an Origin whose host is
+   * not the request's. Hosts only: behind a proxy that ends TLS the scheme and port differ.
+   */
+  private static boolean crossSite(ServerRequest request) {
+    String fetchSite = request.headers().firstHeader("Sec-Fetch-Site");
+    if (fetchSite != null && fetchSite.equalsIgnoreCase("cross-site")) {
+      return true;
+    }
+    String origin = request.headers().firstHeader(HttpHeaders.ORIGIN);
+    String host = request.uri().getHost();
+    if (origin == null || host == null) {
+      return false;
+    }
+    try {
+      String from = URI.create(origin).getHost();
+      return from == null || !from.equalsIgnoreCase(host);
+    } catch (IllegalArgumentException e) {
+      return true;
+    }
   }
 
   // ---------------------------------------------------------------------------------------------

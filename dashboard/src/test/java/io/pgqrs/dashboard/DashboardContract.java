@@ -167,6 +167,29 @@ abstract class DashboardContract {
   }
 
   @Test
+  void actionsPostedFromAnotherSiteAreRefusedWith403() {
+    String q = "dash_cross_site";
+    store.queues().create(q).block(T);
+    long id = deadLetter(q, Map.of("n", 1), "boom");
+    org.springframework.util.LinkedMultiValueMap<String, String> form = new org.springframework.util.LinkedMultiValueMap<>();
+    form.add("confirm", "yes");
+    form.add("id", Long.toString(id));
+
+    client.post().uri("http://127.0.0.1:8080/pgqrs/queues/" + q + "/replay").header(HttpHeaders.ORIGIN, "https://evil.example")
+        .contentType(MediaType.APPLICATION_FORM_URLENCODED).body(BodyInserters.fromFormData(form)).exchange()
+        .expectStatus().isForbidden();
+    client.post().uri("/pgqrs/queues/" + q + "/replay").header("Sec-Fetch-Site", "cross-site")
+        .contentType(MediaType.APPLICATION_FORM_URLENCODED).body(BodyInserters.fromFormData(form)).exchange()
+        .expectStatus().isForbidden();
+    assertThat(store.messages().get(id).block(T).state()).isEqualTo(MessageState.DEAD);
+    client.post().uri("http://127.0.0.1:8080/pgqrs/queues/" + q + "/replay").header(HttpHeaders.ORIGIN, "http://127.0.0.1:8080")
+        .header("Sec-Fetch-Site", "same-origin")
+        .contentType(MediaType.APPLICATION_FORM_URLENCODED).body(BodyInserters.fromFormData(form)).exchange()
+        .expectStatus().isSeeOther();
+    assertThat(store.messages().get(id).block(T).state()).isEqualTo(MessageState.LIVE);
+  }
+
+  @Test
   void anAccessTokenIsRequiredByHeaderOrOnceByQueryThenByCookie() {
     WebTestClient guarded = clientOf(PgqrsDashboard.builder(store).accessToken("t0ken-for-tests").build());
 
