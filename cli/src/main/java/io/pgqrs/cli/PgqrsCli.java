@@ -45,7 +45,8 @@ import picocli.CommandLine.ScopeType;
         DlqCommand.class,
         RunsCommand.class,
         WorkersCommand.class,
-        SchedulesCommand.class
+        SchedulesCommand.class,
+        DashboardCommand.class
     })
 public final class PgqrsCli {
 

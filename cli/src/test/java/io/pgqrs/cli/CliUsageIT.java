@@ -23,7 +23,7 @@ class CliUsageIT {
   @Test
   void helpListsTheCommandsAndTheExitCodes() {
     CliProcess.Result help = CliProcess.run(null, "--help").exits(ExitCodes.OK);
-    assertThat(help.out()).contains("Usage: pgqrs", "install", "queues", "messages", "dlq", "runs", "workers",
+    assertThat(help.out()).contains("Usage: pgqrs", "install", "queues", "messages", "dlq", "runs", "workers", "dashboard",
         "Exit codes:", "3   not found", "4   refused");
     CliProcess.Result group = CliProcess.run(null, "runs").exits(ExitCodes.USAGE);
     assertThat(group.err()).startsWith("pgqrs: Missing required subcommand").contains("cancel", "signal", "Exit codes:");
