@@ -105,27 +105,24 @@ final class Telemetries {
 
     @Override
     public Mono<Void> aroundHandle(String queue, Message message, Mono<Void> handler) {
-      Mono<Void> work = handler;
-      for (int i = each.length - 1; i >= 0; i--) {
-        work = each[i].aroundHandle(queue, message, work);
-      }
-      return work;
+      return nested(handler, (t, work) -> t.aroundHandle(queue, message, work));
     }
-  
+
     @Override
     public <T> Mono<T> aroundRun(String workflow, long runId, int attempt, Message message, Mono<T> body) {
-      Mono<T> work = body;
-      for (int i = each.length - 1; i >= 0; i--) {
-        work = each[i].aroundRun(workflow, runId, attempt, message, work);
-      }
-      return work;
+      return nested(body, (t, work) -> t.aroundRun(workflow, runId, attempt, message, work));
     }
 
     @Override
     public <T> Mono<T> aroundStep(String workflow, long runId, String stepId, int attempt, Mono<T> body) {
-      Mono<T> work = body;
+      return nested(body, (t, work) -> t.aroundStep(workflow, runId, stepId, attempt, work));
+    }
+
+    /** {@code innermost} wrapped by every observer, the first one's wrap outermost. */
+    private <T> Mono<T> nested(Mono<T> innermost, java.util.function.BiFunction<Telemetry, Mono<T>, Mono<T>> wrap) {
+      Mono<T> work = innermost;
       for (int i = each.length - 1; i >= 0; i--) {
-        work = each[i].aroundStep(workflow, runId, stepId, attempt, work);
+        work = wrap.apply(each[i], work);
       }
       return work;
     }
