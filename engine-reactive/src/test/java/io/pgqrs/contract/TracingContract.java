@@ -171,6 +171,26 @@ public abstract class TracingContract extends StoreContract {
   }
 
   @Test
+  void metersAndObservationsTogetherEachSeeTheWorkAndTheContextStillTravels() {
+    io.micrometer.core.instrument.simple.SimpleMeterRegistry meters =
+        new io.micrometer.core.instrument.simple.SimpleMeterRegistry();
+    try (io.pgqrs.metrics.PgqrsMetrics metrics = new io.pgqrs.metrics.PgqrsMetrics(store, Duration.ofHours(1),
+        io.micrometer.core.instrument.Tags.empty())) {
+      metrics.bindTo(meters);
+      String q = newQueue();
+      long id = producer(q).enqueue(payload(1)).block(T);
+      assertThat(store.messages().get(id).block(T).headers()).containsKey("traceparent");
+      List<Outcome> outcomes = store.consumer(q).build().handle(m -> Mono.empty()).take(1).collectList().block(T);
+      assertThat(outcomes).extracting(Outcome::kind).containsExactly(Outcome.Kind.ARCHIVED);
+      assertThat(meters.find("pgqrs.messages.enqueued").tag("queue", q).counter().count()).isEqualTo(1);
+      assertThat(meters.find("pgqrs.handler.duration").tag("queue", q).timer().count()).isEqualTo(1);
+      ReceiverContext<?> received = propagation.receivers.poll();
+      assertThat(received).isNotNull();
+      assertThat(propagation.read.get(received)).isEqualTo(store.messages().get(id).block(T).headers().get("traceparent"));
+    }
+  }
+
+  @Test
   void afterCloseNothingIsObservedAndNoHeaderIsAdded() {
     observations.close();
     observations.close();
