@@ -51,7 +51,8 @@ public final class BenchMain {
         --pgqrs-mode LIST                 workflow: local (row pgqrs: trigger and execute in one store),
                                           cross (row pgqrs-cross: trigger in a store with no worker, execute
                                           in a second store with its own pool), metered (row pgqrs-metered:
-                                          local with the Micrometer meters bound); default local,cross
+                                          local with the Micrometer meters bound), traced (row pgqrs-traced:
+                                          local, observed with a Brave tracer); default local,cross
         --stats-settle S                  workflow: seconds to wait before each pg_stat_database.xact_commit
                                           reading, for xact/run (11; 0 skips the wait and the idle baseline)
         --rate N --workers N              pressure: base enqueues per second (200), handler concurrency (8)

@@ -36,6 +36,7 @@ public final class PgqrsWorkflowSubject implements WorkflowSubject {
 
   private final boolean cross;
   private final boolean metered;
+  private final boolean traced;
   private @Nullable AutoCloseable meters;
   private @Nullable Store executor;
   private @Nullable Store trigger;
@@ -54,8 +55,20 @@ public final class PgqrsWorkflowSubject implements WorkflowSubject {
    * @param metered true to bind the executing store's Micrometer meters to a registry (local mode)
    */
   public PgqrsWorkflowSubject(boolean cross, boolean metered) {
+    this(cross, metered, false);
+  }
+
+  /**
+   * Creates the subject; nothing is connected until {@link #setup(WorkflowTarget, int, int)}.
+   *
+   * @param cross true for the cross-engine mode (trigger in one store, execute in another)
+   * @param metered true to bind the executing store's Micrometer meters to a registry (local mode)
+   * @param traced true to observe the store with a Brave tracer (local mode; see {@code Stores.trace})
+   */
+  public PgqrsWorkflowSubject(boolean cross, boolean metered, boolean traced) {
     this.cross = cross;
     this.metered = metered;
+    this.traced = traced;
   }
 
   /**
@@ -78,7 +91,7 @@ public final class PgqrsWorkflowSubject implements WorkflowSubject {
 
   @Override
   public String name() {
-    return cross ? "pgqrs-cross" : metered ? "pgqrs-metered" : "pgqrs";
+    return cross ? "pgqrs-cross" : metered ? "pgqrs-metered" : traced ? "pgqrs-traced" : "pgqrs";
   }
 
   @Override
@@ -94,6 +107,8 @@ public final class PgqrsWorkflowSubject implements WorkflowSubject {
     e.admin().install().block(T);
     if (metered) {
       meters = Stores.meter(e);
+    } else if (traced) {
+      meters = Stores.trace(e);
     }
     Workflow<String, String> executing = Objects.requireNonNull(e.runs().register(definition).block(T));
     if (cross) {
@@ -115,7 +130,8 @@ public final class PgqrsWorkflowSubject implements WorkflowSubject {
     return cross
         ? "pgqrs cross-engine: " + common + "; triggered in a store with no worker" + pool(triggerPoolSize)
             + ", executed by a second store in the same JVM" + pool(poolSize) + ", so every run goes through the queue"
-        : "pgqrs" + (metered ? " with its Micrometer meters bound (PgqrsMetrics, SimpleMeterRegistry)" : "")
+        : "pgqrs" + (metered ? " with its Micrometer meters bound (PgqrsMetrics, SimpleMeterRegistry)"
+            : traced ? " traced (PgqrsObservations, Micrometer Tracing over Brave, spans dropped at their end)" : "")
             + ": " + common + ", triggered and executed in one store" + pool(poolSize);
   }
 

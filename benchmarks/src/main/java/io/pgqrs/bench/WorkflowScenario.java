@@ -52,6 +52,7 @@ final class WorkflowScenario {
       case "pgqrs" -> new PgqrsWorkflowSubject(false, false);
       case "pgqrs-cross" -> new PgqrsWorkflowSubject(true, false);
       case "pgqrs-metered" -> new PgqrsWorkflowSubject(false, true);
+      case "pgqrs-traced" -> new PgqrsWorkflowSubject(false, false, true);
       case "dbos" -> new DbosWorkflowSubject();
       default -> throw new IllegalArgumentException("unknown workflow subject '" + name
           + "' (known: pgqrs, dbos)");
@@ -74,8 +75,8 @@ final class WorkflowScenario {
       }
     }
     for (String m : modes) {
-      if (!m.equals("local") && !m.equals("cross") && !m.equals("metered")) {
-        throw new IllegalArgumentException("--pgqrs-mode values are local, cross and metered, not '" + m + "'");
+      if (!m.equals("local") && !m.equals("cross") && !m.equals("metered") && !m.equals("traced")) {
+        throw new IllegalArgumentException("--pgqrs-mode values are local, cross, metered and traced, not '" + m + "'");
       }
     }
     if (names.contains("pgqrs") && modes.isEmpty()) {
@@ -90,6 +91,9 @@ final class WorkflowScenario {
     }
     if (names.contains("pgqrs") && modes.contains("metered")) {
       out.add("pgqrs-metered");
+    }
+    if (names.contains("pgqrs") && modes.contains("traced")) {
+      out.add("pgqrs-traced");
     }
     if (names.contains("pgqrs") && modes.contains("local")) {
       out.add("pgqrs");
