@@ -39,6 +39,7 @@ import java.time.ZoneOffset;
 import java.time.format.DateTimeParseException;
 import java.util.List;
 import java.util.Locale;
+import java.util.Objects;
 import java.util.Optional;
 import java.util.function.Function;
 import java.util.regex.Matcher;
@@ -102,6 +103,8 @@ final class DashboardRoutes {
         .POST(base + "/runs/{run}/pause", action(this::pause))
         .POST(base + "/runs/{run}/resume", action(this::resume))
         .POST(base + "/runs/{run}/signal", action(this::signal))
+        .POST(base + "/runs/{run}/restart", action(this::restart))
+        .POST(base + "/runs/{run}/fork", action(this::fork))
         .GET(base + "/workers", this::workers)
         .build()
         .and(RouterFunctions.resources(base + "/static/**", new ClassPathResource("io/pgqrs/dashboard/static/")))
@@ -389,12 +392,21 @@ final class DashboardRoutes {
     return "yes".equals(form.getFirst("confirm"));
   }
 
-  /** The confirmation step: the same form again with {@code confirm=yes}, and a way back. */
+  /** The confirmation step of an action on a queue's page. */
   private Mono<ServerResponse> confirm(String queue, String action, String question, String detail,
       MultiValueMap<String, String> form) {
     String queuePath = base + "/queues/" + url(queue);
+    return confirm(queuePath + "/" + action, queuePath, action, "Overview", question, detail, form);
+  }
+
+  /**
+   * The confirmation step: the same form posted again to {@code actionPath} with {@code confirm=yes},
+   * and a way back to {@code back}.
+   */
+  private Mono<ServerResponse> confirm(String actionPath, String back, String action, String active, String question,
+      String detail, MultiValueMap<String, String> form) {
     StringBuilder b = new StringBuilder("<section class=\"confirm\"><h1>").append(text(question)).append("</h1><p>")
-        .append(text(detail)).append("</p><form method=\"post\" action=\"").append(text(queuePath + "/" + action))
+        .append(text(detail)).append("</p><form method=\"post\" action=\"").append(text(actionPath))
         .append("\">");
     form.forEach((name, values) -> {
       if (!name.equals("confirm")) {
@@ -406,8 +418,8 @@ final class DashboardRoutes {
     });
     b.append("<input type=\"hidden\" name=\"confirm\" value=\"yes\">")
         .append("<button type=\"submit\" class=\"confirm danger\">Yes, ").append(text(action.replace('-', ' ')))
-        .append("</button> <a class=\"cancel\" href=\"").append(text(queuePath)).append("\">Cancel</a></form></section>");
-    return html(HttpStatus.OK, "Confirm", "Overview", b);
+        .append("</button> <a class=\"cancel\" href=\"").append(text(back)).append("\">Cancel</a></form></section>");
+    return html(HttpStatus.OK, "Confirm", active, b);
   }
 
   // ---------------------------------------------------------------------------------------------
@@ -516,10 +528,30 @@ final class DashboardRoutes {
             "<input name=\"name\" required placeholder=\"signal name\"><input name=\"value\" required placeholder=\"JSON value, like true\">");
         b.append("</section>");
       }
+      if (!readOnly && r.status().isFinished()) {
+        rerunActions(b, r, steps);
+      }
       b.append("<h2>Steps</h2>");
       timeline(b, r, steps);
       return html(HttpStatus.OK, "Run " + r.id(), "Runs", b);
     }));
+  }
+
+  /** Restart for a failed or cancelled run, fork from a chosen step for any finished one. */
+  private void rerunActions(StringBuilder b, RunInfo r, List<StepInfo> steps) {
+    String path = base + "/runs/" + r.id();
+    b.append("<section class=\"actions rerun-actions\">");
+    if (r.status() == RunStatus.ERROR || r.status() == RunStatus.CANCELLED) {
+      form(b, path + "/restart", "Restart run", "restart-run", "");
+    }
+    if (!steps.isEmpty()) {
+      StringBuilder picker = new StringBuilder("<select name=\"fromStep\" required aria-label=\"first step to run again\">");
+      for (StepInfo s : steps) {
+        picker.append("<option value=\"").append(text(s.stepId())).append("\">").append(text(s.stepId())).append("</option>");
+      }
+      form(b, path + "/fork", "Fork from step", "fork-run", picker.append("</select>").toString());
+    }
+    b.append("</section>");
   }
 
   /** The steps in the order begun, each a bar placed and sized on the run's span. */
@@ -616,6 +648,48 @@ final class DashboardRoutes {
       // Read first: an unknown run is a 404 before anything is sent.
       return store.runs().get(id).then(store.runs().signal(id, name, json)).thenReturn("sent signal '" + name + "'");
     });
+  }
+
+  /** Restarts a failed or cancelled run under its id, after the confirmation step; back to its page. */
+  private Mono<ServerResponse> restart(ServerRequest request) {
+    return rerun(request, "restart", (id, form) -> Mono.just("Restart run " + id + "?"),
+        "Its successful steps replay from their records; the failed or unfinished ones execute again.",
+        (id, form) -> store.runs().restart(id));
+  }
+
+  /** Forks a finished run from a chosen step into a new run, after the confirmation step; on to the new run's page. */
+  private Mono<ServerResponse> fork(ServerRequest request) {
+    return rerun(request, "fork", (id, form) -> {
+      String fromStep = blankToNull(form.getFirst("fromStep"));
+      return fromStep == null
+          ? Mono.error(new InvalidArgumentException("fromStep", "choose the step to fork from"))
+          : Mono.just("Fork run " + id + " from step '" + fromStep + "'?");
+    }, "A new run of the same workflow, version and input re-executes from that step; the steps before it replay."
+        + " This run is unchanged.",
+        (id, form) -> store.runs().fork(id, Objects.requireNonNull(blankToNull(form.getFirst("fromStep")))));
+  }
+
+  /**
+   * A restart or fork: the run is read first (404 for an unknown one, whatever the form says), then
+   * the question is asked, then the action taken and the browser sent to the run it produced.
+   */
+  private Mono<ServerResponse> rerun(ServerRequest request, String action, RunAction question, String detail,
+      RunRerun rerun) {
+    long id;
+    try {
+      id = parseId("run", request.pathVariable("run"));
+    } catch (InvalidArgumentException e) {
+      return Mono.error(e);
+    }
+    String path = base + "/runs/" + id;
+    return request.formData().flatMap(form -> store.runs().get(id).then(question.apply(id, form)).flatMap(q ->
+        confirmed(form)
+            ? rerun.apply(id, form).flatMap(r -> done(base + "/runs/" + r.id(), action + ": run " + r.id() + " is " + r.status()))
+            : confirm(path + "/" + action, path, action, "Runs", q, detail, form)));
+  }
+
+  private interface RunRerun {
+    Mono<RunInfo> apply(long runId, MultiValueMap<String, String> form);
   }
 
   private interface RunAction {

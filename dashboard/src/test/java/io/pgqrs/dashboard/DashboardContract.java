@@ -271,6 +271,62 @@ abstract class DashboardContract {
   }
 
   @Test
+  void aFailedRunIsRestartedAndAFinishedOneForkedEachAfterConfirmationAndRefusedStatesAre409() {
+    java.util.concurrent.atomic.AtomicBoolean fixed = new java.util.concurrent.atomic.AtomicBoolean();
+    Workflow<String, String> workflow = store.runs().register(Workflows.define("dash_repair", String.class, String.class,
+            (ctx, in) -> ctx.step("one", String.class, () -> Mono.just(in + "-1"))
+                .flatMap(a -> ctx.step("two", String.class, () -> fixed.get() ? Mono.just(a + "-2")
+                    : Mono.error(new IllegalStateException("bug in step two")))))
+        .withStepOptions(io.pgqrs.workflow.StepOptions.noRetries())
+        .withWorkflowRetries(io.pgqrs.workflow.StepOptions.noRetries())).block(T);
+    WorkflowWorker worker = workflow.worker().concurrency(2).pollInterval(Duration.ofMillis(100)).start();
+    try {
+      long id = workflow.trigger("x").block(T).runId();
+      StateWait.until("the run fails", T, () -> store.runs().get(id), r -> r.status() == RunStatus.ERROR);
+      String path = "/pgqrs/runs/" + id;
+      assertThat(get(path, 200)).contains("Restart run").contains("Fork from step")
+          .contains("<option value=\"one\">one</option>").contains("<option value=\"two\">two</option>");
+      WebTestClient readOnly = clientOf(PgqrsDashboard.builder(store).readOnly(true).build());
+      assertThat(readOnly.get().uri(path).exchange().expectBody(String.class).returnResult().getResponseBody())
+          .doesNotContain("Restart run").doesNotContain("Fork from step");
+      post(readOnly, path + "/restart", Map.of("confirm", "yes")).expectStatus().isForbidden();
+      post(readOnly, path + "/fork", Map.of("fromStep", "two", "confirm", "yes")).expectStatus().isForbidden();
+
+      assertThat(post(client, path + "/restart", Map.of()).expectStatus().isOk().expectBody(String.class)
+          .returnResult().getResponseBody()).contains("Restart run " + id + "?").contains("name=\"confirm\" value=\"yes\"");
+      assertThat(store.runs().get(id).block(T).status()).isEqualTo(RunStatus.ERROR);
+      fixed.set(true);
+      post(client, path + "/restart", Map.of("confirm", "yes")).expectStatus().isSeeOther()
+          .expectHeader().valueMatches(HttpHeaders.LOCATION, path + "\\?notice=.*");
+      assertThat(workflow.run(id).result().block(T)).isEqualTo("x-1-2");
+      assertThat(get(path, 200)).doesNotContain("Restart run").contains("Fork from step");
+      post(client, path + "/restart", Map.of("confirm", "yes")).expectStatus().isEqualTo(409);
+
+      post(client, path + "/fork", Map.of("confirm", "yes")).expectStatus().isBadRequest();
+      post(client, path + "/fork", Map.of("fromStep", "nope", "confirm", "yes")).expectStatus().isBadRequest();
+      assertThat(post(client, path + "/fork", Map.of("fromStep", "two")).expectStatus().isOk().expectBody(String.class)
+          .returnResult().getResponseBody()).contains("Fork run " + id + " from step &#39;two&#39;?")
+          .contains("name=\"fromStep\" value=\"two\"");
+      String location = post(client, path + "/fork", Map.of("fromStep", "two", "confirm", "yes")).expectStatus().isSeeOther()
+          .returnResult(Void.class).getResponseHeaders().getFirst(HttpHeaders.LOCATION);
+      java.util.regex.Matcher forked = java.util.regex.Pattern.compile("/pgqrs/runs/(\\d+)\\?notice=.*").matcher(location);
+      assertThat(forked.matches()).as(location).isTrue();
+      long forkId = Long.parseLong(forked.group(1));
+      assertThat(forkId).isNotEqualTo(id);
+      assertThat(workflow.run(forkId).result().block(T)).isEqualTo("x-1-2");
+
+      post(client, "/pgqrs/runs/999999999/restart", Map.of("confirm", "yes")).expectStatus().isNotFound();
+      post(client, "/pgqrs/runs/999999999/fork", Map.of("fromStep", "one", "confirm", "yes")).expectStatus().isNotFound();
+      worker.stop().block(T);
+      long queued = workflow.trigger("later").block(T).runId();
+      post(client, "/pgqrs/runs/" + queued + "/fork", Map.of("fromStep", "one", "confirm", "yes"))
+          .expectStatus().isEqualTo(409);
+    } finally {
+      worker.stop().block(T);
+    }
+  }
+
+  @Test
   void theEventStreamSendsTheOverviewsNumbers() {
     store.queues().create("dash_events").block(T);
     store.producer("dash_events").build().enqueue(Map.of("n", 1)).block(T);
