@@ -1367,6 +1367,14 @@ final class SqliteDriver implements StoreDriver {
   }
 
   @Override
+  public Flux<StoreResults.RunSignal> listSignals(StoreParams.ListSignals p) {
+    return db.statements("list signals", s -> s.query(sql("list_run_signals"), p.runId(), p.afterId(), p.limit()))
+        .flatMapIterable(rows -> rows.stream().map(r -> new StoreResults.RunSignal(r.longValue("id"),
+            r.longValue("run_id"), r.string("name"), r.string("value"), instant(r.longValue("sent_at")),
+            r.stringOrNull("consumed_by"))).toList());
+  }
+
+  @Override
   public Flux<StoreResults.RunEvent> listEvents(StoreParams.ListEvents p) {
     return Flux.defer(() -> {
       if (p.runIds().isEmpty()) {

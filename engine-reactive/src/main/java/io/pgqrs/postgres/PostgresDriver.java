@@ -1786,6 +1786,14 @@ final class PostgresDriver implements StoreDriver {
   }
 
   @Override
+  public Flux<StoreResults.RunSignal> listSignals(StoreParams.ListSignals p) {
+    return withConnection("list signals", c -> rows(c, sql.get("list_run_signals"),
+        row -> new StoreResults.RunSignal(longValue(row, "id"), longValue(row, "run_id"), text(row, "name"),
+            text(row, "value"), instant(row, "sent_at"), row.get("consumed_by", String.class)),
+        p.runId(), p.afterId(), p.limit()));
+  }
+
+  @Override
   public Flux<StoreResults.RunEvent> listEvents(StoreParams.ListEvents p) {
     return Flux.defer(() -> p.runIds().isEmpty() ? Flux.<StoreResults.RunEvent>empty()
         : withConnection("list events", c -> rows(c, sql.get("list_run_events"),

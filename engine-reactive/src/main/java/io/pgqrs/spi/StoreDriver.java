@@ -513,6 +513,15 @@ public interface StoreDriver {
   Mono<StoreResults.StepWritten> setEvent(StoreParams.SetEvent p);
 
   /**
+   * Reads a run's signals, pending and consumed, after an id (see {@link StoreParams.ListSignals}).
+   * Cold; a read only, so cancelling leaves nothing behind.
+   *
+   * @param p the run, the id to read after and the limit
+   * @return the signals by id, at most {@code limit}; none for a run that does not exist
+   */
+  Flux<StoreResults.RunSignal> listSignals(StoreParams.ListSignals p);
+
+  /**
    * Reads events of runs after given sequence numbers (see {@link StoreParams.ListEvents}). Cold.
    *
    * @param p the runs, their sequence numbers and the limit

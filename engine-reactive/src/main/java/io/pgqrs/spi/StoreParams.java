@@ -672,6 +672,15 @@ public final class StoreParams {
       int completion) {}
 
   /**
+   * Reads a run's signals, consumed or not, after an id, in one statement.
+   *
+   * @param runId the run
+   * @param afterId the id after which to read; 0 for all
+   * @param limit the most rows, at least 1
+   */
+  public record ListSignals(long runId, long afterId, int limit) {}
+
+  /**
    * Reads the events of several runs, each after its own sequence number, in one statement.
    *
    * @param runIds the runs, at most 1,000

@@ -257,6 +257,19 @@ public final class StoreResults {
   public record SignalTaken(@Nullable String valueJson, boolean leaseHeld) {}
 
   /**
+   * One signal of a run, as stored.
+   *
+   * @param id the signal's id, growing in the order signals were sent
+   * @param runId the run
+   * @param name the signal's name
+   * @param valueJson the value as JSON
+   * @param sentAt when it was sent, by the store's clock
+   * @param consumedBy the readable identity of the step that took it, null while pending
+   */
+  public record RunSignal(long id, long runId, String name, String valueJson, Instant sentAt,
+      @Nullable String consumedBy) {}
+
+  /**
    * One event of a run, as stored.
    *
    * @param runId the run

@@ -3394,6 +3394,32 @@ public abstract class DriverConformance {
   }
 
   @Test
+  void listSignalsReadsARunsSignalsPendingAndConsumedAfterAnIdAndNothingForUnknownRuns() {
+    Instant t = start();
+    Rows.Run run = rows.runIn(RunStatus.RUNNING, t);
+    Rows.Run other = rows.runIn(RunStatus.RUNNING, t);
+    signal(run, "approval", "true", t.plusSeconds(1));
+    signal(other, "approval", "false", t.plusSeconds(1));
+    signal(run, "note", "\"it's \\\"quoted\\\"\"", t.plusSeconds(2));
+    recordStep(t.plusSeconds(3), waiting(run, "1", "wait", null, "approval"));
+    assertThat(takeSignal(run, run.lease(t.plusSeconds(4)), "1", "wait", "approval", 1).valueJson()).isEqualTo("true");
+
+    List<StoreResults.RunSignal> read = driver.listSignals(new StoreParams.ListSignals(run.id(), 0, 100))
+        .collectList().block(T);
+    assertThat(read).extracting(StoreResults.RunSignal::runId, StoreResults.RunSignal::name,
+            StoreResults.RunSignal::valueJson, StoreResults.RunSignal::sentAt, StoreResults.RunSignal::consumedBy)
+        .containsExactly(
+            org.assertj.core.groups.Tuple.tuple(run.id(), "approval", "true", t.plusSeconds(1), "wait"),
+            org.assertj.core.groups.Tuple.tuple(run.id(), "note", "\"it's \\\"quoted\\\"\"", t.plusSeconds(2), null));
+    assertThat(read.get(0).id()).isLessThan(read.get(1).id());
+    assertThat(driver.listSignals(new StoreParams.ListSignals(run.id(), read.get(0).id(), 100)).collectList().block(T))
+        .containsExactly(read.get(1));
+    assertThat(driver.listSignals(new StoreParams.ListSignals(run.id(), 0, 1)).collectList().block(T))
+        .containsExactly(read.get(0));
+    assertThat(driver.listSignals(new StoreParams.ListSignals(Long.MAX_VALUE, 0, 100)).collectList().block(T)).isEmpty();
+  }
+
+  @Test
   void takeSignalWithALostLeaseTakesNothing() {
     Instant t = start();
     Rows.Run run = rows.runIn(RunStatus.RUNNING, t);
