@@ -94,10 +94,17 @@ abstract class DashboardContract {
     store.queues().create("dash_overview").block(T);
     store.producer("dash_overview").build().enqueuePayloads(List.of(Map.of("n", 1), Map.of("n", 2))).block(T);
 
+    Message first = store.messages().claim("dash_overview", 1).block(T).get(0);
+    assertThat(store.messages().archive(first.lease()).block(T)).isTrue();
+
     String page = get("/pgqrs", 200);
-    assertThat(page).contains("<tr data-queue=\"dash_overview\">")
+    assertThat(page).containsPattern("<tr data-queue=\"dash_overview\">.*?<td class=\"throughput\"><svg class=\"chart\""
+            + "[^>]*data-archived=\"1\"><title>1 archived in the last 60 minutes</title>.*?<rect .*?</svg>"
+            + " <span class=\"throughput-total\">1</span></td></tr>")
         .contains("href=\"/pgqrs/queues/dash_overview\"")
         .contains("/pgqrs/static/dashboard.js").contains("/pgqrs/static/dashboard.css");
+    assertThat(get("/pgqrs/queues/dash_overview", 200)).contains("id=\"throughput\"").contains("width=\"600\"")
+        .contains("data-archived=\"1\"");
     assertThat(get("/pgqrs/static/dashboard.js", 200)).contains("EventSource");
     client.get().uri("/pgqrs/static/dashboard.css").exchange().expectStatus().isOk();
     assertThat(get("/pgqrs/workers", 200)).contains("<h1>Workers</h1>");
@@ -253,9 +260,16 @@ abstract class DashboardContract {
       post(client, path + "/signal", Map.of("name", "approved", "value", "")).expectStatus().isBadRequest();
       post(client, path + "/signal", Map.of("name", "approved", "value", "true")).expectStatus().isSeeOther();
       assertThat(approved.result().block(T)).isEqualTo("charged order-1, approved");
+      assertThat(get(path, 200)).contains("<table class=\"grid\" id=\"signals\">")
+          .contains("<code>pgqrs.signal.approved</code>").doesNotContain("no-signals");
       post(client, path + "/pause", Map.of()).expectStatus().isEqualTo(409);
 
       String other = "/pgqrs/runs/" + cancelled.runId();
+      assertThat(get(other, 200)).contains("No signals sent.");
+      post(client, other + "/signal", Map.of("name", "note " + HOSTILE, "value", "{\"why\": \"" + HOSTILE.replace("\"", "\\\"") + "\"}"))
+          .expectStatus().isSeeOther();
+      assertThat(get(other, 200)).contains("note &lt;script&gt;").contains("s-pending").doesNotContain("<script>alert")
+          .doesNotContain("<img src=x");
       post(client, other + "/pause", Map.of()).expectStatus().isSeeOther();
       assertThat(get(other, 200)).contains("Resume");
       post(client, other + "/resume", Map.of()).expectStatus().isSeeOther();

@@ -903,6 +903,14 @@ final class SqliteDriver implements StoreDriver {
             durationOrNull(r, "oldest_pending_us"))).toList());
   }
 
+  @Override
+  public Flux<StoreResults.ArchivedBucket> queueThroughput(StoreParams.ThroughputQuery p) {
+    return db.statements("queue throughput", s -> s.query(sql("queue_throughput"), microsOrNull(p.now()), p.queue(),
+            micros(p.window()), micros(p.bucket())))
+        .flatMapIterable(rows -> rows.stream().map(r -> new StoreResults.ArchivedBucket(instant(r.longValue("now")),
+            r.longOrNull("bucket"), r.longValue("archived"))).toList());
+  }
+
   // ---------------------------------------------------------------- maintenance
 
   // The statements of the maintenance services are in sql/maintenance.sql. Their clock is the

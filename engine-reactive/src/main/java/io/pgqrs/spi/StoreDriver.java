@@ -341,6 +341,16 @@ public interface StoreDriver {
   Flux<QueueMetrics> queueMetrics(StoreParams.MetricsQuery p);
 
   /**
+   * Counts a queue's archived messages per interval of a recent window, in one statement (see
+   * {@link StoreParams.ThroughputQuery}). Cold; a read only.
+   *
+   * @param p the queue, the window, the interval length and the clock override
+   * @return one row per interval with archived messages, by interval, or one row with a null
+   *     interval when there are none; no row if there is no such queue
+   */
+  Flux<StoreResults.ArchivedBucket> queueThroughput(StoreParams.ThroughputQuery p);
+
+  /**
    * Takes a maintenance service's turn, in one short autocommit statement on the service's row of
    * the schedule. The turn is taken when it is due (or {@code force} is set) and no other instance
    * is taking it at that very moment, which never waits: the next turn is then due

@@ -432,6 +432,18 @@ public final class StoreParams {
   public record WorkerHealthQuery(Duration staleAfter, @Nullable Instant now) {}
 
   /**
+   * Counts a queue's archived messages per interval of a window ending at the store's now: the
+   * interval of a message archived at {@code t} is {@code floor((t - (now - window) - 1µs) / bucket)},
+   * for {@code now - window < t <= now}: each interval is {@code (start, end]}.
+   *
+   * @param queue the queue
+   * @param window the window's length, positive
+   * @param bucket each interval's length, positive
+   * @param now the clock override, or null
+   */
+  public record ThroughputQuery(String queue, Duration window, Duration bucket, @Nullable Instant now) {}
+
+  /**
    * Reads queue metrics.
    *
    * @param queue one queue, or null for all

@@ -257,6 +257,16 @@ public final class StoreResults {
   public record SignalTaken(@Nullable String valueJson, boolean leaseHeld) {}
 
   /**
+   * One row of a queue's archived counts per interval (see {@link StoreParams.ThroughputQuery}).
+   *
+   * @param now the store's now the window ends at, the same on every row of one read
+   * @param bucket the interval's index, 0 the oldest; null on the single row of a window in which
+   *     nothing was archived
+   * @param archived messages archived in that interval
+   */
+  public record ArchivedBucket(Instant now, @Nullable Long bucket, long archived) {}
+
+  /**
    * One signal of a run, as stored.
    *
    * @param id the signal's id, growing in the order signals were sent

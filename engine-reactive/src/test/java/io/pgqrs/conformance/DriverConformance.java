@@ -1737,6 +1737,36 @@ public abstract class DriverConformance {
   }
 
   @Test
+  void queueThroughputCountsArchivedRowsPerIntervalOfTheWindowBeforeNow() {
+    Instant t = start();
+    String q = rows.queue(t.minus(Duration.ofHours(2)));
+    String other = rows.queue(t.minus(Duration.ofHours(2)));
+    rows.archivedMessage(q, t.minus(Duration.ofMinutes(11)));        // before the window
+    rows.archivedMessage(q, t.minus(Duration.ofMinutes(10)));        // its start is not in it
+    rows.archivedMessage(q, t.minus(Duration.ofMinutes(9)).minusMillis(1));
+    rows.archivedMessage(q, t.minus(Duration.ofMinutes(9)));         // bucket 0 ends here, included
+    rows.archivedMessage(q, t.minus(Duration.ofMinutes(9)).plusMillis(1)); // bucket 1
+    rows.archivedMessage(q, t.minusSeconds(30));
+    rows.archivedMessage(q, t);                                      // now, in the last bucket (9)
+    rows.archivedMessage(other, t.minus(Duration.ofMinutes(5)));
+    rows.deadMessage(q, t.minus(Duration.ofMinutes(5)));
+    rows.liveMessage(q, t.minus(Duration.ofMinutes(5)));
+
+    List<StoreResults.ArchivedBucket> read = driver.queueThroughput(new StoreParams.ThroughputQuery(q,
+        Duration.ofMinutes(10), Duration.ofMinutes(1), t)).collectList().block(T);
+    assertThat(read).containsExactly(new StoreResults.ArchivedBucket(t, 0L, 2), new StoreResults.ArchivedBucket(t, 1L, 1),
+        new StoreResults.ArchivedBucket(t, 9L, 2));
+    assertThat(driver.queueThroughput(new StoreParams.ThroughputQuery(q, Duration.ofMinutes(10), Duration.ofMinutes(5),
+        t)).collectList().block(T)).containsExactly(new StoreResults.ArchivedBucket(t, 0L, 3),
+        new StoreResults.ArchivedBucket(t, 1L, 2));
+    assertThat(driver.queueThroughput(new StoreParams.ThroughputQuery(q, Duration.ofMinutes(1), Duration.ofMinutes(1),
+        t.minus(Duration.ofHours(1)))).collectList().block(T))
+        .containsExactly(new StoreResults.ArchivedBucket(t.minus(Duration.ofHours(1)), null, 0));
+    StepVerifier.create(driver.queueThroughput(new StoreParams.ThroughputQuery(Rows.uniqueName("missing"),
+        Duration.ofMinutes(1), Duration.ofMinutes(1), t))).expectComplete().verify(T);
+  }
+
+  @Test
   void queueMetricsOfAnUnknownQueueAreEmpty() {
     StepVerifier.create(driver.queueMetrics(new StoreParams.MetricsQuery(Rows.uniqueName("missing"), null)))
         .expectComplete().verify(T);
