@@ -17,6 +17,7 @@ import io.pgqrs.queue.MessageState;
 import io.pgqrs.queue.QueueMetrics;
 import io.pgqrs.queue.QueueNotEmptyException;
 import io.pgqrs.queue.QueueNotFoundException;
+import io.pgqrs.queue.ThroughputBucket;
 import io.pgqrs.queue.ValidationException;
 import io.pgqrs.worker.InvalidWorkerStateException;
 import io.pgqrs.worker.WorkerHealth;
@@ -27,6 +28,7 @@ import io.pgqrs.workflow.RunNotFoundException;
 import io.pgqrs.workflow.RunQuery;
 import io.pgqrs.workflow.RunStateException;
 import io.pgqrs.workflow.RunStatus;
+import io.pgqrs.workflow.SignalInfo;
 import io.pgqrs.workflow.StepInfo;
 import io.pgqrs.workflow.WorkflowNotFoundException;
 import java.net.URI;
@@ -39,6 +41,7 @@ import java.time.ZoneOffset;
 import java.time.format.DateTimeParseException;
 import java.util.List;
 import java.util.Locale;
+import java.util.Objects;
 import java.util.Optional;
 import java.util.function.Function;
 import java.util.regex.Matcher;
@@ -74,6 +77,8 @@ final class DashboardRoutes {
   private static final int PAGE = 50;
   private static final int RUN_PAGE = 100;
   private static final int SHORT = 80;
+  private static final Duration THROUGHPUT_WINDOW = Duration.ofHours(1);
+  private static final Duration THROUGHPUT_BUCKET = Duration.ofMinutes(1);
   private static final Pattern RELATIVE = Pattern.compile("(\\d{1,6})([smhd])");
 
   private final Store store;
@@ -102,6 +107,8 @@ final class DashboardRoutes {
         .POST(base + "/runs/{run}/pause", action(this::pause))
         .POST(base + "/runs/{run}/resume", action(this::resume))
         .POST(base + "/runs/{run}/signal", action(this::signal))
+        .POST(base + "/runs/{run}/restart", action(this::restart))
+        .POST(base + "/runs/{run}/fork", action(this::fork))
         .GET(base + "/workers", this::workers)
         .build()
         .and(RouterFunctions.resources(base + "/static/**", new ClassPathResource("io/pgqrs/dashboard/static/")))
@@ -191,7 +198,7 @@ final class DashboardRoutes {
   private Mono<ServerResponse> overview(ServerRequest request) {
     Mono<SystemMetrics> metrics = store.admin().systemMetrics();
     Mono<List<WorkerHealth>> health = store.workers().health(store.config().workerStaleAfter()).collectList();
-    return Mono.zip(metrics, health).flatMap(t -> {
+    return Mono.zip(metrics, health).flatMap(t -> throughputs(t.getT1().perQueue()).flatMap(hours -> {
       SystemMetrics m = t.getT1();
       StringBuilder b = new StringBuilder();
       b.append("<h1>Overview</h1><section class=\"cards\">");
@@ -202,14 +209,21 @@ final class DashboardRoutes {
           .append(m.workersSuspended()).append(" / ").append(m.workersStopped()).append("</div></div>");
       b.append("</section><p class=\"live\"><span id=\"live\" class=\"dot\"></span> live: updated every second</p>");
       b.append("<h2>Queues</h2><table class=\"grid\"><thead><tr><th>Queue</th><th>Pending</th><th>Leased</th>")
-          .append("<th>Delayed</th><th>Archived</th><th>Dead</th><th>Oldest pending</th></tr></thead>")
+          .append("<th>Delayed</th><th>Archived</th><th>Dead</th><th>Oldest pending</th><th>Archived, last hour</th>")
+          .append("</tr></thead>")
           .append("<tbody id=\"queues\">");
       for (QueueMetrics q : m.perQueue()) {
         b.append("<tr data-queue=\"").append(text(q.queue())).append("\"><td><a href=\"")
             .append(text(base + "/queues/" + url(q.queue()))).append("\">").append(text(q.queue())).append("</a></td>")
             .append(num("pending", q.pending())).append(num("leased", q.leased())).append(num("delayed", q.delayed()))
             .append(num("archived", q.archived())).append(num("dead", q.dead()))
-            .append("<td data-field=\"oldest\">").append(text(Html.duration(q.oldestPendingAge()))).append("</td></tr>");
+            .append("<td data-field=\"oldest\">").append(text(Html.duration(q.oldestPendingAge()))).append("</td>")
+            .append("<td class=\"throughput\">");
+        List<ThroughputBucket> hour = hours.get(q.queue());
+        if (hour != null) {
+          throughputChart(b, hour, 120, 24);
+        }
+        b.append("</td></tr>");
       }
       b.append("</tbody></table>");
       if (m.perQueue().isEmpty()) {
@@ -218,7 +232,53 @@ final class DashboardRoutes {
       b.append("<h2>Workers</h2>");
       workerTable(b, t.getT2());
       return html(HttpStatus.OK, "Overview", "Overview", b);
-    });
+    }));
+  }
+
+  /**
+   * Each queue's archived messages per minute over the last hour, four queues read at a time; a
+   * queue deleted since the metrics were read is left out.
+   */
+  private Mono<java.util.Map<String, List<ThroughputBucket>>> throughputs(List<QueueMetrics> queues) {
+    return Flux.fromIterable(queues)
+        .flatMap(q -> store.queues().throughput(q.queue(), THROUGHPUT_WINDOW, THROUGHPUT_BUCKET)
+            .map(hour -> java.util.Map.entry(q.queue(), hour))
+            .onErrorResume(QueueNotFoundException.class, e -> Mono.empty()), 4)
+        .collectMap(java.util.Map.Entry::getKey, java.util.Map.Entry::getValue);
+  }
+
+  /**
+   * Archived messages per interval as an inline SVG bar chart of {@code width} by {@code height}
+   * pixels, bars scaled to the busiest interval, with the window's total beside it. Drawn here: no
+   * script, no library, nothing fetched.
+   */
+  private static void throughputChart(StringBuilder b, List<ThroughputBucket> buckets, int width, int height) {
+    long total = 0;
+    long most = 0;
+    for (ThroughputBucket bucket : buckets) {
+      total += bucket.archived();
+      most = Math.max(most, bucket.archived());
+    }
+    double barWidth = (double) width / Math.max(1, buckets.size());
+    b.append("<svg class=\"chart\" role=\"img\" width=\"").append(width).append("\" height=\"").append(height)
+        .append("\" viewBox=\"0 0 ").append(width).append(' ').append(height).append("\" data-archived=\"").append(total)
+        .append("\"><title>").append(total).append(" archived in the last ")
+        .append(Duration.between(buckets.get(0).start(), buckets.get(buckets.size() - 1).end()).toMinutes())
+        .append(" minutes</title><line class=\"axis\" x1=\"0\" y1=\"").append(height - 0.5).append("\" x2=\"").append(width)
+        .append("\" y2=\"").append(height - 0.5).append("\"/>");
+    for (int i = 0; i < buckets.size(); i++) {
+      ThroughputBucket bucket = buckets.get(i);
+      if (bucket.archived() == 0) {
+        continue;
+      }
+      double barHeight = Math.max(1, (double) bucket.archived() / most * (height - 1));
+      b.append("<rect x=\"").append(String.format(Locale.ROOT, "%.2f", i * barWidth)).append("\" y=\"")
+          .append(String.format(Locale.ROOT, "%.2f", height - barHeight)).append("\" width=\"")
+          .append(String.format(Locale.ROOT, "%.2f", Math.max(0.5, barWidth - 0.5))).append("\" height=\"")
+          .append(String.format(Locale.ROOT, "%.2f", barHeight)).append("\"><title>").append(bucket.archived())
+          .append(" from ").append(text(bucket.start().toString())).append("</title></rect>");
+    }
+    b.append("</svg> <span class=\"throughput-total\">").append(total).append("</span>");
   }
 
   /** The counts by state and the oldest pending age, as cards the overview's script can update. */
@@ -282,7 +342,8 @@ final class DashboardRoutes {
     return store.queues().metrics(queue).flatMap(m -> Mono.zip(
             store.messages().list(queue, MessageState.LIVE, 0, PAGE).collectList(),
             store.deadLetters().list(queue, 0, PAGE).collectList(),
-            store.messages().list(queue, MessageState.ARCHIVED, 0, PAGE).collectList())
+            store.messages().list(queue, MessageState.ARCHIVED, 0, PAGE).collectList(),
+            store.queues().throughput(queue, THROUGHPUT_WINDOW, THROUGHPUT_BUCKET))
         .flatMap(lists -> {
           StringBuilder b = new StringBuilder();
           b.append("<h1>Queue <span class=\"name\">").append(text(queue)).append("</span></h1>");
@@ -290,6 +351,9 @@ final class DashboardRoutes {
           b.append("<section class=\"cards\">");
           depthCards(b, m.pending(), m.leased(), m.delayed(), m.archived(), m.dead(), m.oldestPendingAge());
           b.append("</section>");
+          b.append("<h2>Archived per minute, last hour</h2><p class=\"throughput\" id=\"throughput\">");
+          throughputChart(b, lists.getT4(), 600, 80);
+          b.append("</p>");
           String path = base + "/queues/" + url(queue);
           b.append("<h2>Dead letters</h2>");
           if (!readOnly && !lists.getT2().isEmpty()) {
@@ -389,12 +453,21 @@ final class DashboardRoutes {
     return "yes".equals(form.getFirst("confirm"));
   }
 
-  /** The confirmation step: the same form again with {@code confirm=yes}, and a way back. */
+  /** The confirmation step of an action on a queue's page. */
   private Mono<ServerResponse> confirm(String queue, String action, String question, String detail,
       MultiValueMap<String, String> form) {
     String queuePath = base + "/queues/" + url(queue);
+    return confirm(queuePath + "/" + action, queuePath, action, "Overview", question, detail, form);
+  }
+
+  /**
+   * The confirmation step: the same form posted again to {@code actionPath} with {@code confirm=yes},
+   * and a way back to {@code back}.
+   */
+  private Mono<ServerResponse> confirm(String actionPath, String back, String action, String active, String question,
+      String detail, MultiValueMap<String, String> form) {
     StringBuilder b = new StringBuilder("<section class=\"confirm\"><h1>").append(text(question)).append("</h1><p>")
-        .append(text(detail)).append("</p><form method=\"post\" action=\"").append(text(queuePath + "/" + action))
+        .append(text(detail)).append("</p><form method=\"post\" action=\"").append(text(actionPath))
         .append("\">");
     form.forEach((name, values) -> {
       if (!name.equals("confirm")) {
@@ -406,8 +479,8 @@ final class DashboardRoutes {
     });
     b.append("<input type=\"hidden\" name=\"confirm\" value=\"yes\">")
         .append("<button type=\"submit\" class=\"confirm danger\">Yes, ").append(text(action.replace('-', ' ')))
-        .append("</button> <a class=\"cancel\" href=\"").append(text(queuePath)).append("\">Cancel</a></form></section>");
-    return html(HttpStatus.OK, "Confirm", "Overview", b);
+        .append("</button> <a class=\"cancel\" href=\"").append(text(back)).append("\">Cancel</a></form></section>");
+    return html(HttpStatus.OK, "Confirm", active, b);
   }
 
   // ---------------------------------------------------------------------------------------------
@@ -482,7 +555,9 @@ final class DashboardRoutes {
     } catch (InvalidArgumentException e) {
       return Mono.error(e);
     }
-    return store.runs().get(id).flatMap(r -> store.runs().steps(id).collectList().flatMap(steps -> {
+    return store.runs().get(id).flatMap(r -> Mono.zip(store.runs().steps(id).collectList(),
+        store.runs().signals(id).collectList()).flatMap(t -> {
+      List<StepInfo> steps = t.getT1();
       StringBuilder b = new StringBuilder("<h1>Run ").append(r.id()).append(" <span class=\"name\">")
           .append(text(r.workflow())).append("</span> ").append(status(r.status())).append("</h1>");
       notice(b, request);
@@ -516,10 +591,32 @@ final class DashboardRoutes {
             "<input name=\"name\" required placeholder=\"signal name\"><input name=\"value\" required placeholder=\"JSON value, like true\">");
         b.append("</section>");
       }
+      if (!readOnly && r.status().isFinished()) {
+        rerunActions(b, r, steps);
+      }
       b.append("<h2>Steps</h2>");
       timeline(b, r, steps);
+      b.append("<h2>Signals</h2>");
+      signalTable(b, t.getT2());
       return html(HttpStatus.OK, "Run " + r.id(), "Runs", b);
     }));
+  }
+
+  /** Restart for a failed or cancelled run, fork from a chosen step for any finished one. */
+  private void rerunActions(StringBuilder b, RunInfo r, List<StepInfo> steps) {
+    String path = base + "/runs/" + r.id();
+    b.append("<section class=\"actions rerun-actions\">");
+    if (r.status() == RunStatus.ERROR || r.status() == RunStatus.CANCELLED) {
+      form(b, path + "/restart", "Restart run", "restart-run", "");
+    }
+    if (!steps.isEmpty()) {
+      StringBuilder picker = new StringBuilder("<select name=\"fromStep\" required aria-label=\"first step to run again\">");
+      for (StepInfo s : steps) {
+        picker.append("<option value=\"").append(text(s.stepId())).append("\">").append(text(s.stepId())).append("</option>");
+      }
+      form(b, path + "/fork", "Fork from step", "fork-run", picker.append("</select>").toString());
+    }
+    b.append("</section>");
   }
 
   /** The steps in the order begun, each a bar placed and sized on the run's span. */
@@ -564,6 +661,25 @@ final class DashboardRoutes {
         b.append("<div class=\"error\">").append(abbreviated(s.error(), 300)).append("</div>");
       }
       b.append("</td></tr>");
+    }
+    b.append("</tbody></table>");
+  }
+
+  /** The run's signals, oldest first, each with the step that took it or as pending. */
+  private static void signalTable(StringBuilder b, List<SignalInfo> signals) {
+    if (signals.isEmpty()) {
+      b.append("<p class=\"empty\" id=\"no-signals\">No signals sent.</p>");
+      return;
+    }
+    b.append("<table class=\"grid\" id=\"signals\"><thead><tr><th>Id</th><th>Name</th><th>Value</th><th>Sent</th>")
+        .append("<th>Consumed by</th></tr></thead><tbody>");
+    for (SignalInfo g : signals) {
+      b.append("<tr data-signal=\"").append(g.id()).append("\"><td class=\"num\">").append(g.id()).append("</td><td>")
+          .append(text(g.name())).append("</td><td><code>").append(abbreviated(g.value(), 200)).append("</code></td><td>")
+          .append(Html.time(g.sentAt())).append("</td><td>")
+          .append(g.consumedBy() == null ? "<span class=\"status s-pending\">pending</span>"
+              : "<code>" + text(g.consumedBy()) + "</code>")
+          .append("</td></tr>");
     }
     b.append("</tbody></table>");
   }
@@ -616,6 +732,48 @@ final class DashboardRoutes {
       // Read first: an unknown run is a 404 before anything is sent.
       return store.runs().get(id).then(store.runs().signal(id, name, json)).thenReturn("sent signal '" + name + "'");
     });
+  }
+
+  /** Restarts a failed or cancelled run under its id, after the confirmation step; back to its page. */
+  private Mono<ServerResponse> restart(ServerRequest request) {
+    return rerun(request, "restart", (id, form) -> Mono.just("Restart run " + id + "?"),
+        "Its successful steps replay from their records; the failed or unfinished ones execute again.",
+        (id, form) -> store.runs().restart(id));
+  }
+
+  /** Forks a finished run from a chosen step into a new run, after the confirmation step; on to the new run's page. */
+  private Mono<ServerResponse> fork(ServerRequest request) {
+    return rerun(request, "fork", (id, form) -> {
+      String fromStep = blankToNull(form.getFirst("fromStep"));
+      return fromStep == null
+          ? Mono.error(new InvalidArgumentException("fromStep", "choose the step to fork from"))
+          : Mono.just("Fork run " + id + " from step '" + fromStep + "'?");
+    }, "A new run of the same workflow, version and input re-executes from that step; the steps before it replay."
+        + " This run is unchanged.",
+        (id, form) -> store.runs().fork(id, Objects.requireNonNull(blankToNull(form.getFirst("fromStep")))));
+  }
+
+  /**
+   * A restart or fork: the run is read first (404 for an unknown one, whatever the form says), then
+   * the question is asked, then the action taken and the browser sent to the run it produced.
+   */
+  private Mono<ServerResponse> rerun(ServerRequest request, String action, RunAction question, String detail,
+      RunRerun rerun) {
+    long id;
+    try {
+      id = parseId("run", request.pathVariable("run"));
+    } catch (InvalidArgumentException e) {
+      return Mono.error(e);
+    }
+    String path = base + "/runs/" + id;
+    return request.formData().flatMap(form -> store.runs().get(id).then(question.apply(id, form)).flatMap(q ->
+        confirmed(form)
+            ? rerun.apply(id, form).flatMap(r -> done(base + "/runs/" + r.id(), action + ": run " + r.id() + " is " + r.status()))
+            : confirm(path + "/" + action, path, action, "Runs", q, detail, form)));
+  }
+
+  private interface RunRerun {
+    Mono<RunInfo> apply(long runId, MultiValueMap<String, String> form);
   }
 
   private interface RunAction {

@@ -9,6 +9,7 @@ import io.pgqrs.queue.MessageState;
 import io.pgqrs.testing.PostgresDatabase;
 import io.pgqrs.testing.StateWait;
 import io.pgqrs.workflow.RunHandle;
+import io.pgqrs.workflow.RunInfo;
 import io.pgqrs.workflow.RunStatus;
 import io.pgqrs.workflow.StepInfo;
 import io.pgqrs.workflow.StepStatus;
@@ -223,6 +224,42 @@ class DashboardBrowserIT {
       browser.navigate().refresh();
       assertThat(browser.findElement(By.tagName("h1")).getText()).contains("CANCELLED");
       screenshot("run-cancelled");
+    } finally {
+      worker.stop().block(T);
+    }
+  }
+
+  @Test
+  void aFailedRunIsRestartedByClickingAndConfirmingAndFinishes() {
+    java.util.concurrent.atomic.AtomicBoolean fixed = new java.util.concurrent.atomic.AtomicBoolean();
+    Workflow<String, String> workflow = store.runs().register(Workflows.define("it_repair", String.class, String.class,
+            (ctx, order) -> ctx.step("pack", String.class, () -> Mono.just("packed " + order))
+                .flatMap(p -> ctx.step("ship", String.class, () -> fixed.get() ? Mono.just(p + ", shipped")
+                    : Mono.error(new IllegalStateException("courier down")))))
+        .withStepOptions(io.pgqrs.workflow.StepOptions.noRetries())
+        .withWorkflowRetries(io.pgqrs.workflow.StepOptions.noRetries())).block(T);
+    WorkflowWorker worker = workflow.worker().concurrency(1).pollInterval(Duration.ofMillis(100)).start();
+    try {
+      long id = workflow.trigger("order-9").block(T).runId();
+      StateWait.until("the run fails", T, () -> store.runs().get(id), r -> r.status() == RunStatus.ERROR);
+
+      browser.get(url("/pgqrs/runs/" + id));
+      assertThat(browser.findElement(By.tagName("h1")).getText()).contains("ERROR");
+      fixed.set(true);
+      browser.findElement(By.cssSelector("button.restart-run")).click();
+      waiting().until(ExpectedConditions.presenceOfElementLocated(By.cssSelector("button.confirm")));
+      assertThat(store.runs().get(id).block(T).status()).isEqualTo(RunStatus.ERROR);
+      screenshot("restart-confirm");
+      browser.findElement(By.cssSelector("button.confirm")).click();
+
+      waiting().until(ExpectedConditions.textToBePresentInElementLocated(By.id("notice"), "restart: run " + id));
+      RunInfo finished = StateWait.until("the restarted run finishes", T, () -> store.runs().get(id),
+          r -> r.status() == RunStatus.SUCCESS);
+      assertThat(finished.output().asText()).isEqualTo("packed order-9, shipped");
+      browser.navigate().refresh();
+      assertThat(browser.findElement(By.tagName("h1")).getText()).contains("SUCCESS");
+      assertThat(browser.findElements(By.cssSelector("button.restart-run"))).isEmpty();
+      screenshot("run-restarted");
     } finally {
       worker.stop().block(T);
     }

@@ -94,10 +94,17 @@ abstract class DashboardContract {
     store.queues().create("dash_overview").block(T);
     store.producer("dash_overview").build().enqueuePayloads(List.of(Map.of("n", 1), Map.of("n", 2))).block(T);
 
+    Message first = store.messages().claim("dash_overview", 1).block(T).get(0);
+    assertThat(store.messages().archive(first.lease()).block(T)).isTrue();
+
     String page = get("/pgqrs", 200);
-    assertThat(page).contains("<tr data-queue=\"dash_overview\">")
+    assertThat(page).containsPattern("<tr data-queue=\"dash_overview\">.*?<td class=\"throughput\"><svg class=\"chart\""
+            + "[^>]*data-archived=\"1\"><title>1 archived in the last 60 minutes</title>.*?<rect .*?</svg>"
+            + " <span class=\"throughput-total\">1</span></td></tr>")
         .contains("href=\"/pgqrs/queues/dash_overview\"")
         .contains("/pgqrs/static/dashboard.js").contains("/pgqrs/static/dashboard.css");
+    assertThat(get("/pgqrs/queues/dash_overview", 200)).contains("id=\"throughput\"").contains("width=\"600\"")
+        .contains("data-archived=\"1\"");
     assertThat(get("/pgqrs/static/dashboard.js", 200)).contains("EventSource");
     client.get().uri("/pgqrs/static/dashboard.css").exchange().expectStatus().isOk();
     assertThat(get("/pgqrs/workers", 200)).contains("<h1>Workers</h1>");
@@ -253,9 +260,16 @@ abstract class DashboardContract {
       post(client, path + "/signal", Map.of("name", "approved", "value", "")).expectStatus().isBadRequest();
       post(client, path + "/signal", Map.of("name", "approved", "value", "true")).expectStatus().isSeeOther();
       assertThat(approved.result().block(T)).isEqualTo("charged order-1, approved");
+      assertThat(get(path, 200)).contains("<table class=\"grid\" id=\"signals\">")
+          .contains("<code>pgqrs.signal.approved</code>").doesNotContain("no-signals");
       post(client, path + "/pause", Map.of()).expectStatus().isEqualTo(409);
 
       String other = "/pgqrs/runs/" + cancelled.runId();
+      assertThat(get(other, 200)).contains("No signals sent.");
+      post(client, other + "/signal", Map.of("name", "note " + HOSTILE, "value", "{\"why\": \"" + HOSTILE.replace("\"", "\\\"") + "\"}"))
+          .expectStatus().isSeeOther();
+      assertThat(get(other, 200)).contains("note &lt;script&gt;").contains("s-pending").doesNotContain("<script>alert")
+          .doesNotContain("<img src=x");
       post(client, other + "/pause", Map.of()).expectStatus().isSeeOther();
       assertThat(get(other, 200)).contains("Resume");
       post(client, other + "/resume", Map.of()).expectStatus().isSeeOther();
@@ -265,6 +279,62 @@ abstract class DashboardContract {
           r -> r.status() == RunStatus.CANCELLED);
       assertThat(get(other, 200)).contains("customer &lt;script&gt;").doesNotContain("<script>alert")
           .doesNotContain("Cancel run");
+    } finally {
+      worker.stop().block(T);
+    }
+  }
+
+  @Test
+  void aFailedRunIsRestartedAndAFinishedOneForkedEachAfterConfirmationAndRefusedStatesAre409() {
+    java.util.concurrent.atomic.AtomicBoolean fixed = new java.util.concurrent.atomic.AtomicBoolean();
+    Workflow<String, String> workflow = store.runs().register(Workflows.define("dash_repair", String.class, String.class,
+            (ctx, in) -> ctx.step("one", String.class, () -> Mono.just(in + "-1"))
+                .flatMap(a -> ctx.step("two", String.class, () -> fixed.get() ? Mono.just(a + "-2")
+                    : Mono.error(new IllegalStateException("bug in step two")))))
+        .withStepOptions(io.pgqrs.workflow.StepOptions.noRetries())
+        .withWorkflowRetries(io.pgqrs.workflow.StepOptions.noRetries())).block(T);
+    WorkflowWorker worker = workflow.worker().concurrency(2).pollInterval(Duration.ofMillis(100)).start();
+    try {
+      long id = workflow.trigger("x").block(T).runId();
+      StateWait.until("the run fails", T, () -> store.runs().get(id), r -> r.status() == RunStatus.ERROR);
+      String path = "/pgqrs/runs/" + id;
+      assertThat(get(path, 200)).contains("Restart run").contains("Fork from step")
+          .contains("<option value=\"one\">one</option>").contains("<option value=\"two\">two</option>");
+      WebTestClient readOnly = clientOf(PgqrsDashboard.builder(store).readOnly(true).build());
+      assertThat(readOnly.get().uri(path).exchange().expectBody(String.class).returnResult().getResponseBody())
+          .doesNotContain("Restart run").doesNotContain("Fork from step");
+      post(readOnly, path + "/restart", Map.of("confirm", "yes")).expectStatus().isForbidden();
+      post(readOnly, path + "/fork", Map.of("fromStep", "two", "confirm", "yes")).expectStatus().isForbidden();
+
+      assertThat(post(client, path + "/restart", Map.of()).expectStatus().isOk().expectBody(String.class)
+          .returnResult().getResponseBody()).contains("Restart run " + id + "?").contains("name=\"confirm\" value=\"yes\"");
+      assertThat(store.runs().get(id).block(T).status()).isEqualTo(RunStatus.ERROR);
+      fixed.set(true);
+      post(client, path + "/restart", Map.of("confirm", "yes")).expectStatus().isSeeOther()
+          .expectHeader().valueMatches(HttpHeaders.LOCATION, path + "\\?notice=.*");
+      assertThat(workflow.run(id).result().block(T)).isEqualTo("x-1-2");
+      assertThat(get(path, 200)).doesNotContain("Restart run").contains("Fork from step");
+      post(client, path + "/restart", Map.of("confirm", "yes")).expectStatus().isEqualTo(409);
+
+      post(client, path + "/fork", Map.of("confirm", "yes")).expectStatus().isBadRequest();
+      post(client, path + "/fork", Map.of("fromStep", "nope", "confirm", "yes")).expectStatus().isBadRequest();
+      assertThat(post(client, path + "/fork", Map.of("fromStep", "two")).expectStatus().isOk().expectBody(String.class)
+          .returnResult().getResponseBody()).contains("Fork run " + id + " from step &#39;two&#39;?")
+          .contains("name=\"fromStep\" value=\"two\"");
+      String location = post(client, path + "/fork", Map.of("fromStep", "two", "confirm", "yes")).expectStatus().isSeeOther()
+          .returnResult(Void.class).getResponseHeaders().getFirst(HttpHeaders.LOCATION);
+      java.util.regex.Matcher forked = java.util.regex.Pattern.compile("/pgqrs/runs/(\\d+)\\?notice=.*").matcher(location);
+      assertThat(forked.matches()).as(location).isTrue();
+      long forkId = Long.parseLong(forked.group(1));
+      assertThat(forkId).isNotEqualTo(id);
+      assertThat(workflow.run(forkId).result().block(T)).isEqualTo("x-1-2");
+
+      post(client, "/pgqrs/runs/999999999/restart", Map.of("confirm", "yes")).expectStatus().isNotFound();
+      post(client, "/pgqrs/runs/999999999/fork", Map.of("fromStep", "one", "confirm", "yes")).expectStatus().isNotFound();
+      worker.stop().block(T);
+      long queued = workflow.trigger("later").block(T).runId();
+      post(client, "/pgqrs/runs/" + queued + "/fork", Map.of("fromStep", "one", "confirm", "yes"))
+          .expectStatus().isEqualTo(409);
     } finally {
       worker.stop().block(T);
     }

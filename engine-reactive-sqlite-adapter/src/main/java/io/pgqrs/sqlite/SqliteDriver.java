@@ -903,6 +903,14 @@ final class SqliteDriver implements StoreDriver {
             durationOrNull(r, "oldest_pending_us"))).toList());
   }
 
+  @Override
+  public Flux<StoreResults.ArchivedBucket> queueThroughput(StoreParams.ThroughputQuery p) {
+    return db.statements("queue throughput", s -> s.query(sql("queue_throughput"), microsOrNull(p.now()), p.queue(),
+            micros(p.window()), micros(p.bucket())))
+        .flatMapIterable(rows -> rows.stream().map(r -> new StoreResults.ArchivedBucket(instant(r.longValue("now")),
+            r.longOrNull("bucket"), r.longValue("archived"))).toList());
+  }
+
   // ---------------------------------------------------------------- maintenance
 
   // The statements of the maintenance services are in sql/maintenance.sql. Their clock is the
@@ -1364,6 +1372,14 @@ final class SqliteDriver implements StoreDriver {
                   : s.update(sql("insert_run_event"), now, p.runId(), p.key(), p.position(), p.valueJson())
                       .thenReturn(new StoreResults.StepWritten(true, runStatus)));
         }));
+  }
+
+  @Override
+  public Flux<StoreResults.RunSignal> listSignals(StoreParams.ListSignals p) {
+    return db.statements("list signals", s -> s.query(sql("list_run_signals"), p.runId(), p.afterId(), p.limit()))
+        .flatMapIterable(rows -> rows.stream().map(r -> new StoreResults.RunSignal(r.longValue("id"),
+            r.longValue("run_id"), r.string("name"), r.string("value"), instant(r.longValue("sent_at")),
+            r.stringOrNull("consumed_by"))).toList());
   }
 
   @Override

@@ -25,6 +25,7 @@ import io.pgqrs.queue.QueueMetrics;
 import io.pgqrs.queue.QueueNotEmptyException;
 import io.pgqrs.queue.QueueNotFoundException;
 import io.pgqrs.queue.Queues;
+import io.pgqrs.queue.ThroughputBucket;
 import io.pgqrs.spi.StoreDriver;
 import io.pgqrs.spi.StoreDriverProvider;
 import io.pgqrs.spi.StoreParams;
@@ -392,6 +393,43 @@ public final class Engine implements Store {
     }
   }
 
+  /** The longest window {@link Queues#throughput} reads: a day of minutes is 1,440 intervals. */
+  static final Duration MAX_THROUGHPUT_WINDOW = Duration.ofHours(24);
+  static final Duration MIN_THROUGHPUT_BUCKET = Duration.ofMinutes(1);
+
+  static void checkThroughputWindow(@Nullable Duration window, @Nullable Duration bucket) {
+    checkPositive("window", window);
+    if (window.compareTo(MAX_THROUGHPUT_WINDOW) > 0) {
+      throw new InvalidArgumentException("window", "window must be at most 24 hours, got " + window);
+    }
+    if (bucket == null || bucket.compareTo(MIN_THROUGHPUT_BUCKET) < 0) {
+      throw new InvalidArgumentException("bucket", "bucket must be at least one minute, got " + bucket);
+    }
+    if (bucket.compareTo(window) > 0 || window.toNanos() % bucket.toNanos() != 0) {
+      throw new InvalidArgumentException("bucket", "the window (" + window + ") must be a whole number of buckets ("
+          + bucket + ")");
+    }
+  }
+
+  /** Every interval of the window, oldest first, with the driver's counts and zero where it has none. */
+  static List<ThroughputBucket> buckets(List<StoreResults.ArchivedBucket> rows, Duration window, Duration bucket) {
+    java.time.Instant since = rows.get(0).now().minus(window);
+    int n = (int) (window.toNanos() / bucket.toNanos());
+    long[] archived = new long[n];
+    for (StoreResults.ArchivedBucket row : rows) {
+      Long index = row.bucket();
+      if (index != null && index >= 0 && index < n) {
+        archived[index.intValue()] += row.archived();
+      }
+    }
+    List<ThroughputBucket> buckets = new ArrayList<>(n);
+    for (int i = 0; i < n; i++) {
+      java.time.Instant start = since.plus(bucket.multipliedBy(i));
+      buckets.add(new ThroughputBucket(start, start.plus(bucket), archived[i]));
+    }
+    return List.copyOf(buckets);
+  }
+
   private static QueueNotFoundException queueNotFound(String queue) {
     return new QueueNotFoundException(queue, "queue '" + queue + "' does not exist");
   }
@@ -531,6 +569,15 @@ public final class Engine implements Store {
       return checked(() -> Names.checkQueue(name),
           () -> driver.queueMetrics(new StoreParams.MetricsQuery(name, null)).next()
               .switchIfEmpty(Mono.error(() -> queueNotFound(name))));
+    }
+
+    @Override
+    public Mono<List<ThroughputBucket>> throughput(String name, Duration window, Duration bucket) {
+      return checked(() -> {
+        Names.checkQueue(name);
+        checkThroughputWindow(window, bucket);
+      }, () -> driver.queueThroughput(new StoreParams.ThroughputQuery(name, window, bucket, null)).collectList()
+          .flatMap(rows -> rows.isEmpty() ? Mono.error(queueNotFound(name)) : Mono.just(buckets(rows, window, bucket))));
     }
 
     @Override

@@ -44,6 +44,8 @@ final class WorkflowRuntime implements Runs {
   private static final int MAX_SIGNAL_NAME = 200;
   private static final int MAX_ERROR_TEXT = 4000;
   private static final int MAX_RECORDED_ERROR = 2000;
+  /** Rows a statement of a history read (events, signals) asks for. */
+  private static final int HISTORY_PAGE = 1000;
 
   private final Engine engine;
   private final StoreDriver driver;
@@ -236,20 +238,28 @@ final class WorkflowRuntime implements Runs {
 
   @Override
   public Flux<io.pgqrs.workflow.EventInfo> eventHistory(long runId) {
-    return get(runId).thenMany(eventsAfter(runId, 0));
+    return get(runId).thenMany(pages(0, after -> driver.listEvents(
+            new StoreParams.ListEvents(List.of(runId), List.of(after), HISTORY_PAGE)), StoreResults.RunEvent::seq))
+        .map(e -> new io.pgqrs.workflow.EventInfo(e.runId(), e.seq(), e.key(),
+            readTree(e.valueJson(), "event '" + e.key() + "' of run " + runId), e.createdAt()));
   }
 
-  /** The run's events after {@code seq}, a page at a time. */
-  private Flux<io.pgqrs.workflow.EventInfo> eventsAfter(long runId, long seq) {
-    int page = 1000;
-    return driver.listEvents(new StoreParams.ListEvents(List.of(runId), List.of(seq), page))
-        .collectList()
-        .flatMapMany(rows -> {
-          Flux<io.pgqrs.workflow.EventInfo> these = Flux.fromIterable(rows).map(e -> new io.pgqrs.workflow.EventInfo(
-              e.runId(), e.seq(), e.key(), readTree(e.valueJson(), "event '" + e.key() + "' of run " + runId),
-              e.createdAt()));
-          return rows.size() < page ? these : these.concatWith(eventsAfter(runId, rows.get(rows.size() - 1).seq()));
-        });
+  @Override
+  public Flux<io.pgqrs.workflow.SignalInfo> signals(long runId) {
+    return get(runId).thenMany(pages(0, after -> driver.listSignals(
+            new StoreParams.ListSignals(runId, after, HISTORY_PAGE)), StoreResults.RunSignal::id))
+        .map(g -> new io.pgqrs.workflow.SignalInfo(g.id(), g.runId(), g.name(),
+            readTree(g.valueJson(), "signal '" + g.name() + "' of run " + runId), g.sentAt(), g.consumedBy()));
+  }
+
+  /**
+   * Every row of a keyset-paged read, {@link #HISTORY_PAGE} rows a statement: the next page starts
+   * after the last key of a full one.
+   */
+  private static <R> Flux<R> pages(long after, java.util.function.LongFunction<Flux<R>> page,
+      java.util.function.ToLongFunction<R> key) {
+    return page.apply(after).collectList().flatMapMany(rows -> rows.size() < HISTORY_PAGE ? Flux.fromIterable(rows)
+        : Flux.fromIterable(rows).concatWith(Flux.defer(() -> pages(key.applyAsLong(rows.get(rows.size() - 1)), page, key))));
   }
 
   private JsonNode readTree(String json, String what) {

@@ -964,6 +964,14 @@ final class PostgresDriver implements StoreDriver {
         opt(p.now(), Instant.class), opt(p.queue(), String.class)));
   }
 
+  @Override
+  public Flux<StoreResults.ArchivedBucket> queueThroughput(StoreParams.ThroughputQuery p) {
+    return withConnection("queue throughput", c -> rows(c, sql.get("queue_throughput"),
+        row -> new StoreResults.ArchivedBucket(instant(row, "now"), row.get("bucket", Long.class),
+            longValue(row, "archived")),
+        opt(p.now(), Instant.class), p.queue(), micros(p.window()), micros(p.bucket())));
+  }
+
   // ---------------------------------------------------------------- maintenance
 
   // The statements of the maintenance services are in sql/maintenance.sql: each operation is one
@@ -1783,6 +1791,14 @@ final class PostgresDriver implements StoreDriver {
             notifier.queue(PostgresListener.channel(schema, EVENTS_CHANNEL_KEY));
           }
         });
+  }
+
+  @Override
+  public Flux<StoreResults.RunSignal> listSignals(StoreParams.ListSignals p) {
+    return withConnection("list signals", c -> rows(c, sql.get("list_run_signals"),
+        row -> new StoreResults.RunSignal(longValue(row, "id"), longValue(row, "run_id"), text(row, "name"),
+            text(row, "value"), instant(row, "sent_at"), row.get("consumed_by", String.class)),
+        p.runId(), p.afterId(), p.limit()));
   }
 
   @Override

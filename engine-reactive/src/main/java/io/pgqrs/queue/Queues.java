@@ -103,6 +103,21 @@ public interface Queues {
   Mono<QueueMetrics> metrics(String name);
 
   /**
+   * Messages of a queue archived per interval over a recent window, by the store's clock: the
+   * window {@code (now - window, now]} cut into {@code window / bucket} equal intervals, oldest
+   * first, every interval present (zero when nothing was archived in it). One statement over the
+   * archive index. Archived messages that retention has purged, or that were deleted rather than
+   * archived, are not counted. Cold: the store is read when subscribed; cancelling abandons the read.
+   *
+   * @param name the queue name
+   * @param window how far back, more than zero and at most 24 hours, a whole multiple of {@code bucket}
+   * @param bucket each interval's length, at least one minute
+   * @return the intervals; {@link QueueNotFoundException} if there is no queue,
+   *     {@link io.pgqrs.InvalidArgumentException} naming {@code window} or {@code bucket} when out of bounds
+   */
+  Mono<java.util.List<ThroughputBucket>> throughput(String name, java.time.Duration window, java.time.Duration bucket);
+
+  /**
    * How many messages of a queue a claim could take now: live and visible (neither delayed nor
    * leased). Cheap: it reads only the queue's live rows, through the claim index, never the
    * archived or dead ones, so it suits a frequent poll (autoscaling, a health probe) where

@@ -341,6 +341,16 @@ public interface StoreDriver {
   Flux<QueueMetrics> queueMetrics(StoreParams.MetricsQuery p);
 
   /**
+   * Counts a queue's archived messages per interval of a recent window, in one statement (see
+   * {@link StoreParams.ThroughputQuery}). Cold; a read only.
+   *
+   * @param p the queue, the window, the interval length and the clock override
+   * @return one row per interval with archived messages, by interval, or one row with a null
+   *     interval when there are none; no row if there is no such queue
+   */
+  Flux<StoreResults.ArchivedBucket> queueThroughput(StoreParams.ThroughputQuery p);
+
+  /**
    * Takes a maintenance service's turn, in one short autocommit statement on the service's row of
    * the schedule. The turn is taken when it is due (or {@code force} is set) and no other instance
    * is taking it at that very moment, which never waits: the next turn is then due
@@ -511,6 +521,15 @@ public interface StoreDriver {
    *     it; not written when the lease was lost, the run finished or the step was already recorded
    */
   Mono<StoreResults.StepWritten> setEvent(StoreParams.SetEvent p);
+
+  /**
+   * Reads a run's signals, pending and consumed, after an id (see {@link StoreParams.ListSignals}).
+   * Cold; a read only, so cancelling leaves nothing behind.
+   *
+   * @param p the run, the id to read after and the limit
+   * @return the signals by id, at most {@code limit}; none for a run that does not exist
+   */
+  Flux<StoreResults.RunSignal> listSignals(StoreParams.ListSignals p);
 
   /**
    * Reads events of runs after given sequence numbers (see {@link StoreParams.ListEvents}). Cold.

@@ -432,6 +432,18 @@ public final class StoreParams {
   public record WorkerHealthQuery(Duration staleAfter, @Nullable Instant now) {}
 
   /**
+   * Counts a queue's archived messages per interval of a window ending at the store's now: the
+   * interval of a message archived at {@code t} is {@code floor((t - (now - window) - 1µs) / bucket)},
+   * for {@code now - window < t <= now}: each interval is {@code (start, end]}.
+   *
+   * @param queue the queue
+   * @param window the window's length, positive
+   * @param bucket each interval's length, positive
+   * @param now the clock override, or null
+   */
+  public record ThroughputQuery(String queue, Duration window, Duration bucket, @Nullable Instant now) {}
+
+  /**
    * Reads queue metrics.
    *
    * @param queue one queue, or null for all
@@ -670,6 +682,15 @@ public final class StoreParams {
    */
   public record SetEvent(long runId, LeaseRef lease, String position, String stepId, String key, String valueJson,
       int completion) {}
+
+  /**
+   * Reads a run's signals, consumed or not, after an id, in one statement.
+   *
+   * @param runId the run
+   * @param afterId the id after which to read; 0 for all
+   * @param limit the most rows, at least 1
+   */
+  public record ListSignals(long runId, long afterId, int limit) {}
 
   /**
    * Reads the events of several runs, each after its own sequence number, in one statement.

@@ -257,6 +257,29 @@ public final class StoreResults {
   public record SignalTaken(@Nullable String valueJson, boolean leaseHeld) {}
 
   /**
+   * One row of a queue's archived counts per interval (see {@link StoreParams.ThroughputQuery}).
+   *
+   * @param now the store's now the window ends at, the same on every row of one read
+   * @param bucket the interval's index, 0 the oldest; null on the single row of a window in which
+   *     nothing was archived
+   * @param archived messages archived in that interval
+   */
+  public record ArchivedBucket(Instant now, @Nullable Long bucket, long archived) {}
+
+  /**
+   * One signal of a run, as stored.
+   *
+   * @param id the signal's id, growing in the order signals were sent
+   * @param runId the run
+   * @param name the signal's name
+   * @param valueJson the value as JSON
+   * @param sentAt when it was sent, by the store's clock
+   * @param consumedBy the readable identity of the step that took it, null while pending
+   */
+  public record RunSignal(long id, long runId, String name, String valueJson, Instant sentAt,
+      @Nullable String consumedBy) {}
+
+  /**
    * One event of a run, as stored.
    *
    * @param runId the run

@@ -84,6 +84,15 @@ public interface Runs {
   Flux<EventInfo> eventHistory(long runId);
 
   /**
+   * The signals sent to a run so far, consumed or still pending, oldest first: a snapshot that
+   * neither waits nor follows. Cold: the store is read when subscribed; cancelling stops the reading.
+   *
+   * @param runId the run
+   * @return the signals; fails with {@link RunNotFoundException} if the run does not exist
+   */
+  Flux<SignalInfo> signals(long runId);
+
+  /**
    * Sends a signal to a run (see {@link RunHandle#signal}).
    *
    * @param runId the run

@@ -1737,6 +1737,36 @@ public abstract class DriverConformance {
   }
 
   @Test
+  void queueThroughputCountsArchivedRowsPerIntervalOfTheWindowBeforeNow() {
+    Instant t = start();
+    String q = rows.queue(t.minus(Duration.ofHours(2)));
+    String other = rows.queue(t.minus(Duration.ofHours(2)));
+    rows.archivedMessage(q, t.minus(Duration.ofMinutes(11)));        // before the window
+    rows.archivedMessage(q, t.minus(Duration.ofMinutes(10)));        // its start is not in it
+    rows.archivedMessage(q, t.minus(Duration.ofMinutes(9)).minusMillis(1));
+    rows.archivedMessage(q, t.minus(Duration.ofMinutes(9)));         // bucket 0 ends here, included
+    rows.archivedMessage(q, t.minus(Duration.ofMinutes(9)).plusMillis(1)); // bucket 1
+    rows.archivedMessage(q, t.minusSeconds(30));
+    rows.archivedMessage(q, t);                                      // now, in the last bucket (9)
+    rows.archivedMessage(other, t.minus(Duration.ofMinutes(5)));
+    rows.deadMessage(q, t.minus(Duration.ofMinutes(5)));
+    rows.liveMessage(q, t.minus(Duration.ofMinutes(5)));
+
+    List<StoreResults.ArchivedBucket> read = driver.queueThroughput(new StoreParams.ThroughputQuery(q,
+        Duration.ofMinutes(10), Duration.ofMinutes(1), t)).collectList().block(T);
+    assertThat(read).containsExactly(new StoreResults.ArchivedBucket(t, 0L, 2), new StoreResults.ArchivedBucket(t, 1L, 1),
+        new StoreResults.ArchivedBucket(t, 9L, 2));
+    assertThat(driver.queueThroughput(new StoreParams.ThroughputQuery(q, Duration.ofMinutes(10), Duration.ofMinutes(5),
+        t)).collectList().block(T)).containsExactly(new StoreResults.ArchivedBucket(t, 0L, 3),
+        new StoreResults.ArchivedBucket(t, 1L, 2));
+    assertThat(driver.queueThroughput(new StoreParams.ThroughputQuery(q, Duration.ofMinutes(1), Duration.ofMinutes(1),
+        t.minus(Duration.ofHours(1)))).collectList().block(T))
+        .containsExactly(new StoreResults.ArchivedBucket(t.minus(Duration.ofHours(1)), null, 0));
+    StepVerifier.create(driver.queueThroughput(new StoreParams.ThroughputQuery(Rows.uniqueName("missing"),
+        Duration.ofMinutes(1), Duration.ofMinutes(1), t))).expectComplete().verify(T);
+  }
+
+  @Test
   void queueMetricsOfAnUnknownQueueAreEmpty() {
     StepVerifier.create(driver.queueMetrics(new StoreParams.MetricsQuery(Rows.uniqueName("missing"), null)))
         .expectComplete().verify(T);
@@ -3391,6 +3421,32 @@ public abstract class DriverConformance {
         new StoreResults.StepRecord("1", "wait-1", StepStatus.SUCCESS, "1", null, null, 0, null, null, 1),
         new StoreResults.StepRecord("2", "wait-2", StepStatus.SUCCESS, "2", null, null, 0, null, null, 2),
         new StoreResults.StepRecord("3", "wait-3", StepStatus.SUCCESS, "3", null, null, 0, null, null, 3));
+  }
+
+  @Test
+  void listSignalsReadsARunsSignalsPendingAndConsumedAfterAnIdAndNothingForUnknownRuns() {
+    Instant t = start();
+    Rows.Run run = rows.runIn(RunStatus.RUNNING, t);
+    Rows.Run other = rows.runIn(RunStatus.RUNNING, t);
+    signal(run, "approval", "true", t.plusSeconds(1));
+    signal(other, "approval", "false", t.plusSeconds(1));
+    signal(run, "note", "\"it's \\\"quoted\\\"\"", t.plusSeconds(2));
+    recordStep(t.plusSeconds(3), waiting(run, "1", "wait", null, "approval"));
+    assertThat(takeSignal(run, run.lease(t.plusSeconds(4)), "1", "wait", "approval", 1).valueJson()).isEqualTo("true");
+
+    List<StoreResults.RunSignal> read = driver.listSignals(new StoreParams.ListSignals(run.id(), 0, 100))
+        .collectList().block(T);
+    assertThat(read).extracting(StoreResults.RunSignal::runId, StoreResults.RunSignal::name,
+            StoreResults.RunSignal::valueJson, StoreResults.RunSignal::sentAt, StoreResults.RunSignal::consumedBy)
+        .containsExactly(
+            org.assertj.core.groups.Tuple.tuple(run.id(), "approval", "true", t.plusSeconds(1), "wait"),
+            org.assertj.core.groups.Tuple.tuple(run.id(), "note", "\"it's \\\"quoted\\\"\"", t.plusSeconds(2), null));
+    assertThat(read.get(0).id()).isLessThan(read.get(1).id());
+    assertThat(driver.listSignals(new StoreParams.ListSignals(run.id(), read.get(0).id(), 100)).collectList().block(T))
+        .containsExactly(read.get(1));
+    assertThat(driver.listSignals(new StoreParams.ListSignals(run.id(), 0, 1)).collectList().block(T))
+        .containsExactly(read.get(0));
+    assertThat(driver.listSignals(new StoreParams.ListSignals(Long.MAX_VALUE, 0, 100)).collectList().block(T)).isEmpty();
   }
 
   @Test

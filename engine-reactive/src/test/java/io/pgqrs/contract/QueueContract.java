@@ -48,6 +48,45 @@ public abstract class QueueContract extends StoreContract {
   }
 
   @Test
+  void throughputCountsArchivedMessagesPerIntervalOfTheWindowAndRefusesBadBounds() {
+    String q = newQueue();
+    producer(q).enqueuePayloads(IntStream.range(0, 4).mapToObj(StoreContract::payload).toList()).block(T);
+    List<Message> claimed = claim(q, 4);
+    for (Message m : claimed.subList(0, 3)) {
+      store.messages().archive(m.lease()).block(T);
+    }
+    store.messages().deadLetter(claimed.get(3).lease(), "not archived").block(T);
+    String quiet = newQueue();
+
+    List<io.pgqrs.queue.ThroughputBucket> hour = store.queues().throughput(q, Duration.ofHours(1), Duration.ofMinutes(1))
+        .block(T);
+    assertThat(hour).hasSize(60);
+    assertThat(hour.stream().mapToLong(io.pgqrs.queue.ThroughputBucket::archived).sum()).isEqualTo(3);
+    for (int i = 0; i < hour.size(); i++) {
+      assertThat(Duration.between(hour.get(i).start(), hour.get(i).end())).isEqualTo(Duration.ofMinutes(1));
+      if (i > 0) {
+        assertThat(hour.get(i).start()).isEqualTo(hour.get(i - 1).end());
+      }
+    }
+    assertThat(store.queues().throughput(quiet, Duration.ofHours(24), Duration.ofHours(1)).block(T))
+        .hasSize(24).allSatisfy(b -> assertThat(b.archived()).isZero());
+
+    for (Duration[] bad : new Duration[][] {
+        {Duration.ofHours(25), Duration.ofMinutes(1), null}, {Duration.ZERO, Duration.ofMinutes(1), null},
+        {Duration.ofHours(1), Duration.ofSeconds(59), null}, {Duration.ofSeconds(90), Duration.ofMinutes(1), null},
+        {Duration.ofMinutes(1), Duration.ofMinutes(2), null}}) {
+      String argument = bad[0].compareTo(Duration.ofHours(24)) > 0 || bad[0].isZero() ? "window" : "bucket";
+      StepVerifier.create(store.queues().throughput(q, bad[0], bad[1]))
+          .expectErrorSatisfies(e -> assertThat(e).isInstanceOf(InvalidArgumentException.class)
+              .satisfies(x -> assertThat(((InvalidArgumentException) x).argument()).as("%s / %s", bad[0], bad[1])
+                  .isEqualTo(argument)))
+          .verify(T);
+    }
+    StepVerifier.create(store.queues().throughput("no_such_queue_" + System.nanoTime(), Duration.ofHours(1),
+        Duration.ofMinutes(1))).expectError(QueueNotFoundException.class).verify(T);
+  }
+
+  @Test
   void createdQueueCanBeReadAndListed() {
     String name = newQueue(7);
     StepVerifier.create(store.queues().get(name))

@@ -396,6 +396,27 @@ public abstract class WorkflowContract extends StoreContract {
   }
 
   @Test
+  void aRunsSignalsListTheConsumedWithTheirStepAndThePendingOnesOldestFirst() {
+    Workflow<String, String> workflow = register(define(String.class, String.class, (ctx, in) ->
+        ctx.awaitSignal("go", String.class, Duration.ofMinutes(5))));
+    RunHandle<String> run = await(workflow.trigger("x"));
+    await(run.signal("go", "now"));
+    await(run.signal("extra", java.util.Map.of("k", 1)));
+    start(workflow, 1);
+    StepVerifier.create(run.result()).expectNext("now").expectComplete().verify(T);
+
+    List<io.pgqrs.workflow.SignalInfo> signals = store.runs().signals(run.runId()).collectList().block(T);
+    assertThat(signals).extracting(io.pgqrs.workflow.SignalInfo::name, s -> s.value().toString(),
+            io.pgqrs.workflow.SignalInfo::consumedBy, io.pgqrs.workflow.SignalInfo::consumed)
+        .containsExactly(org.assertj.core.groups.Tuple.tuple("go", "\"now\"", "pgqrs.signal.go", true),
+            org.assertj.core.groups.Tuple.tuple("extra", "{\"k\":1}", null, false));
+    assertThat(signals).allSatisfy(s -> assertThat(s.runId()).isEqualTo(run.runId()));
+    assertThat(signals.get(0).sentAt()).isBeforeOrEqualTo(signals.get(1).sentAt());
+    StepVerifier.create(store.runs().signals(Long.MAX_VALUE))
+        .expectError(io.pgqrs.workflow.RunNotFoundException.class).verify(T);
+  }
+
+  @Test
   void aSignalWaitTimesOutAndTheTimeoutIsRecorded() {
     Workflow<String, String> workflow = register(define(String.class, String.class, (ctx, in) ->
         ctx.awaitSignal("never", String.class, Duration.ofMillis(300))

@@ -33,6 +33,10 @@
       }
       row.appendChild(cell);
     });
+    // The hour's chart of a queue created since the page was drawn comes with the next reload.
+    var chart = document.createElement('td');
+    chart.className = 'throughput';
+    row.appendChild(chart);
     queues.appendChild(row);
     var empty = document.getElementById('no-queues');
     if (empty) {

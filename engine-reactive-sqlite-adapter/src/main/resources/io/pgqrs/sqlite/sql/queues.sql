@@ -62,6 +62,22 @@ DELETE FROM pgqrs_queues WHERE id = ?1
 -- The queues of a JSON array of ids: SQLite has no array parameters.
 SELECT name FROM pgqrs_queues WHERE id IN (SELECT value FROM json_each(?1))
 
+-- name: queue_throughput
+-- Archived messages of the queue ?2 per interval of ?4 microseconds over the ?3 microseconds
+-- up to now, through pgqrs_messages_archived_idx (queue_id, archived_at) WHERE state = 'archived'.
+-- An interval is (start, end]: a message archived at this very instant counts. No row: no such
+-- queue; one row with a NULL bucket: nothing archived in the window.
+WITH n AS (SELECT coalesce(?1, {{_now}}) AS now),
+q AS (SELECT id FROM pgqrs_queues WHERE name = ?2),
+b AS (
+    SELECT (m.archived_at - (n.now - ?3) - 1) / ?4 AS bucket, count(*) AS archived
+    FROM n CROSS JOIN q JOIN pgqrs_messages m ON m.queue_id = q.id
+    WHERE m.state = 'archived' AND m.archived_at > n.now - ?3 AND m.archived_at <= n.now
+    GROUP BY 1)
+SELECT n.now, b.bucket, b.archived
+FROM n CROSS JOIN q LEFT JOIN b ON true
+ORDER BY b.bucket
+
 -- name: queue_metrics
 -- The age of the oldest pending message is computed here in microseconds (PostgreSQL returns
 -- milliseconds of an interval).

@@ -16,6 +16,14 @@ FROM n LEFT JOIN (SELECT id, value FROM pgqrs_signals
                   ORDER BY id
                   LIMIT 1) AS g ON true
 
+-- name: list_run_signals
+-- The signals of the run ?1 after the id ?2, by id, at most ?3.
+SELECT id, run_id, name, value, sent_at, consumed_by
+FROM pgqrs_signals
+WHERE run_id = ?1 AND id > ?2
+ORDER BY id
+LIMIT ?3
+
 -- name: consume_signal
 UPDATE pgqrs_signals SET consumed_by = ?1 WHERE id = ?2
 

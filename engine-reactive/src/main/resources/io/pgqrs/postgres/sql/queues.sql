@@ -43,6 +43,24 @@ SELECT (SELECT count(*) FROM {{schema}}.pgqrs_messages WHERE queue_id = $1 AND s
 -- name: delete_queue
 DELETE FROM {{schema}}.pgqrs_queues WHERE id = $1
 
+-- name: queue_throughput
+-- Archived messages of the queue $2 per interval of $4 microseconds over the $3 microseconds
+-- up to now, through pgqrs_messages_archived_idx (queue_id, archived_at) WHERE state = 'archived'.
+-- An interval is (start, end]: a message archived at this very instant counts. No row: no such
+-- queue; one row with a NULL bucket: nothing archived in the window.
+WITH n AS (SELECT {{_now}} AS now),
+w AS (SELECT now, now - $3::bigint * interval '1 microsecond' AS since FROM n),
+q AS (SELECT id FROM {{schema}}.pgqrs_queues WHERE name = $2)
+SELECT w.now, b.bucket, b.archived
+FROM w CROSS JOIN q
+LEFT JOIN LATERAL (
+    SELECT floor((extract(epoch FROM m.archived_at - w.since) * 1000000 - 1) / $4::bigint)::bigint AS bucket,
+           count(*) AS archived
+    FROM {{schema}}.pgqrs_messages m
+    WHERE m.queue_id = q.id AND m.state = 'archived' AND m.archived_at > w.since AND m.archived_at <= w.now
+    GROUP BY 1) b ON true
+ORDER BY b.bucket
+
 -- name: queue_metrics
 -- timestamptz arithmetic; SQLite computes the same over integer microseconds.
 WITH n AS (SELECT {{_now}} AS now)

@@ -37,5 +37,13 @@ c AS (
     RETURNING value)
 SELECT (SELECT value::text FROM c) AS value, (SELECT count(*) FROM l) AS held
 
+-- name: list_run_signals
+-- The signals of the run $1 after the id $2, by id, at most $3.
+SELECT id, run_id, name, value::text AS value, sent_at, consumed_by
+FROM {{schema}}.pgqrs_signals
+WHERE run_id = $1 AND id > $2
+ORDER BY id
+LIMIT $3
+
 -- name: insert_signal
 INSERT INTO {{schema}}.pgqrs_signals (run_id, name, value, sent_at) VALUES ($2, $3, $4::jsonb, {{_now}})
