@@ -1105,11 +1105,23 @@ final class PostgresDriver implements StoreDriver {
   }
 
   /** A run read under its row lock, with its message and whether a worker holds that message's lease. */
-  private record LockedRun(RunInfo run, @Nullable Long messageId, boolean held) {}
+  private record LockedRun(RunInfo run, @Nullable Long messageId) {}
+
+  /**
+   * Whether a worker holds the locked run's message now, read by a statement after the lock (see
+   * run_message_held); false without a message, and not read when the control has no held table.
+   */
+  private Mono<Boolean> heldNow(Connection c, StoreParams.ControlRun p, LockedRun locked, Object now) {
+    Long messageId = locked.messageId();
+    if (p.whenHeld() == null || messageId == null) {
+      return Mono.just(false);
+    }
+    return rows(c, sql.get("run_message_held"), row -> Boolean.TRUE.equals(row.get("held", Boolean.class)), now,
+        messageId).single();
+  }
 
   private Mono<LockedRun> lockRun(Connection c, long runId, Object now) {
-    return rows(c, sql.get("lock_run"), row -> new LockedRun(run(row), row.get("message_id", Long.class),
-            Boolean.TRUE.equals(row.get("held", Boolean.class))), now, runId)
+    return rows(c, sql.get("lock_run"), row -> new LockedRun(run(row), row.get("message_id", Long.class)), now, runId)
         .singleOrEmpty();
   }
 
@@ -1567,8 +1579,9 @@ final class PostgresDriver implements StoreDriver {
           if (p.unchanged().contains(from)) {
             return Mono.just(new Committed(run, List.of(), null));
           }
+          return heldNow(c, p, locked, now).flatMap(held -> {
           StoreParams.Moves table = p.whenUnstarted() != null && run.startedAt() == null ? p.whenUnstarted()
-              : p.whenHeld() != null && locked.held() ? p.whenHeld()
+              : p.whenHeld() != null && held ? p.whenHeld()
               : p.moves();
           RunStatus to = table.target(from);
           if (to == null) {
@@ -1595,6 +1608,7 @@ final class PostgresDriver implements StoreDriver {
           return moved.then(follows)
               .flatMap(queues -> rows(c, sql.get("find_run"), PostgresDriver::run, p.runId()).singleOrEmpty()
                   .map(found -> new Committed(found, queues, finishedRun)));
+          });
         }))
         .doOnNext(this::announce)
         .map(Committed::run);

@@ -166,14 +166,21 @@ ORDER BY claim_rank NULLS FIRST
 
 -- name: lock_run
 -- Signals, suspends and control serialise on the run row ($2), each reading after the lock with a
--- fresh statement, so a signal sent while a worker suspends is never missed. held tells whether a
--- worker holds the run's message lease by the clock (the message live, leased, its lease not
--- expired), as a control picks its table by it.
-SELECT {{_run_columns}}, r.message_id,
-       EXISTS (SELECT 1 FROM {{schema}}.pgqrs_messages m
-               WHERE m.id = r.message_id AND m.state = 'live' AND m.lease_token IS NOT NULL
-                 AND m.visible_at > {{_now}}) AS held
+-- fresh statement, so a signal sent while a worker suspends is never missed. Nothing else is read
+-- here: a statement that waited for the lock sees the run's new row but every other table as of
+-- its start, before the transaction it waited for committed.
+SELECT {{_run_columns}}, r.message_id, {{_now}} AS locked_at
 FROM {{schema}}.pgqrs_runs r WHERE r.id = $2 FOR UPDATE OF r
+
+-- name: run_message_held
+-- Whether a worker holds the locked run's message $2 by the clock (the message live, leased, its
+-- lease not expired), as a control picks its table by it. A statement of its own after lock_run:
+-- read in lock_run, a suspend that committed while the control waited for the lock would not be
+-- seen, and a run whose worker had already released it would be left CANCELLING with nobody to
+-- end it.
+SELECT EXISTS (SELECT 1 FROM {{schema}}.pgqrs_messages m
+               WHERE m.id = $2 AND m.state = 'live' AND m.lease_token IS NOT NULL
+                 AND m.visible_at > {{_now}}) AS held
 
 -- name: count_failure
 UPDATE {{schema}}.pgqrs_runs SET failures = failures + 1, updated_at = {{_now}} WHERE id = $2
