@@ -775,24 +775,9 @@ final class DefaultRunContext implements RunContext {
       boolean replayed = r != null && r.status() == StepStatus.WAITING;
       Duration remaining = replayed ? nonNegative(r.untilWake()) : timeout;
       AtomicInteger drawn = new AtomicInteger();
-      int n = draw(drawn);
-      Disposable take = runtime.driver()
-          .takeSignal(new StoreParams.TakeSignal(runId(), exec.lease(), id.position(), id.stepId(), name, n))
-          .flatMap(taken -> {
-            if (!taken.leaseHeld()) {
-              undraw(drawn, n);
-              sink.error(stopWith(new Lost()));
-              return Mono.empty();
-            }
-            String value = taken.valueJson();
-            if (value != null) {
-              exec.remember(new StoreResults.StepRecord(id.position(), id.stepId(), StepStatus.SUCCESS, value, null, null,
-                  0, null, null, n));
-              T out = runtime.<T>fromJson(value, javaType, "signal '" + name + "'");
-              deliver(id, n, sink, out, null);
-              return Mono.empty();
-            }
-            undraw(drawn, n);
+      Disposable take = takeSignal(id, name, sink, drawn,
+          (value, n) -> deliver(id, n, sink, runtime.<T>fromJson(value, javaType, "signal '" + name + "'"), null),
+          () -> {
             if (remaining.isZero() || remaining.isNegative()) {
               int failedAs = draw(drawn);
               return exec.write(record(id, StepStatus.ERROR, null, null, timeoutText, 0, null, null, failedAs,
@@ -814,16 +799,45 @@ final class DefaultRunContext implements RunContext {
             return exec.write(record(id, StepStatus.WAITING, null, null, null, 0, timeout, name, 0, Duration.ZERO))
                 .doOnNext(written -> sink.error(stopWith(written.written() ? new Park(remaining) : notWritten(written))))
                 .then();
-          })
-          .subscribe(v -> { }, e -> {
-            undraw(drawn, drawn.get());
-            sink.error(e);
           });
       sink.onCancel(() -> {
         take.dispose();
         undraw(drawn, drawn.get());
       });
     });
+  }
+
+  /**
+   * Takes the oldest unconsumed signal {@code name} as the step's record, under the run's lease: with
+   * one, {@code taken} gets its value and the completion number it was recorded with; with none,
+   * the number is given up and {@code none} goes on. A lost lease stops the execution; an error
+   * (also one thrown by {@code taken}) fails {@code sink}.
+   */
+  private Disposable takeSignal(Identity id, String name, MonoSink<?> sink, AtomicInteger drawn,
+      java.util.function.ObjIntConsumer<String> taken, Supplier<Mono<Void>> none) {
+    int n = draw(drawn);
+    return runtime.driver()
+        .takeSignal(new StoreParams.TakeSignal(runId(), exec.lease(), id.position(), id.stepId(), name, n))
+        .flatMap(result -> {
+          if (!result.leaseHeld()) {
+            undraw(drawn, n);
+            sink.error(stopWith(new Lost()));
+            return Mono.<Void>empty();
+          }
+          String value = result.valueJson();
+          if (value != null) {
+            exec.remember(new StoreResults.StepRecord(id.position(), id.stepId(), StepStatus.SUCCESS, value, null, null,
+                0, null, null, n));
+            taken.accept(value, n);
+            return Mono.<Void>empty();
+          }
+          undraw(drawn, n);
+          return none.get();
+        })
+        .subscribe(v -> { }, e -> {
+          undraw(drawn, drawn.get());
+          sink.error(e);
+        });
   }
 
   @Override
@@ -961,24 +975,9 @@ final class DefaultRunContext implements RunContext {
         return;
       }
       AtomicInteger drawn = new AtomicInteger();
-      int n = draw(drawn);
-      Disposable take = runtime.driver()
-          .takeSignal(new StoreParams.TakeSignal(runId(), exec.lease(), id.position(), id.stepId(), signal, n))
-          .flatMap(taken -> {
-            if (!taken.leaseHeld()) {
-              undraw(drawn, n);
-              sink.error(stopWith(new Lost()));
-              return Mono.empty();
-            }
-            String value = taken.valueJson();
-            if (value != null) {
-              exec.remember(new StoreResults.StepRecord(id.position(), id.stepId(), StepStatus.SUCCESS, value, null,
-                  null, 0, null, null, n));
-              deliverOutcome(id, n, sink, value, childRunId, output);
-              return Mono.empty();
-            }
-            undraw(drawn, n);
-            return runtime.driver().findRun(childRunId)
+      Disposable take = takeSignal(id, signal, sink, drawn,
+          (value, n) -> deliverOutcome(id, n, sink, value, childRunId, output),
+          () -> runtime.driver().findRun(childRunId)
                 .switchIfEmpty(Mono.error(() -> new io.pgqrs.workflow.RunNotFoundException(childRunId)))
                 .flatMap(child -> {
                   if (child.status().isFinished()) {
@@ -1005,12 +1004,7 @@ final class DefaultRunContext implements RunContext {
                         sink.error(stopWith(written.written() ? new Park(options.checkEvery()) : notWritten(written)));
                       })
                       .then();
-                });
-          })
-          .subscribe(v -> { }, e -> {
-            undraw(drawn, drawn.get());
-            sink.error(e);
-          });
+                }));
       sink.onCancel(() -> {
         take.dispose();
         undraw(drawn, drawn.get());
