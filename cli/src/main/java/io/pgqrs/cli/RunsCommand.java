@@ -53,6 +53,7 @@ final class RunsCommand {
         .add("attempts", r.attempts())
         .add("failures", r.failures())
         .add("idempotency_key", r.idempotencyKey())
+        .add("parent", r.parentRunId())
         .add("created_at", r.createdAt())
         .add("started_at", r.startedAt())
         .add("finished_at", r.finishedAt())
@@ -90,9 +91,13 @@ final class RunsCommand {
         description = "The most runs to list, 1 to 10000 (default: ${DEFAULT-VALUE}).")
     int limit;
 
+    @Option(names = "--parent", paramLabel = "ID", description = "Only the child runs of this run.")
+    @Nullable Long parent;
+
     @Override
     int run(Store store, Output out) {
-      RunQuery query = RunQuery.all()
+      RunQuery base = parent == null ? RunQuery.all() : RunQuery.all().parent(parent);
+      RunQuery query = base
           .withWorkflow(workflow)
           .withStatus(status)
           .withCreatedBetween(since, null)
@@ -113,9 +118,12 @@ final class RunsCommand {
     int run(Store store, Output out) {
       RunInfo run = await(store.runs().get(id), "get run");
       List<StepInfo> steps = awaitAll(store.runs().steps(id));
+      // The first page of children only: a fan-out's thousands are listed with runs list --parent.
+      List<RunInfo> children = awaitAll(store.runs().list(RunQuery.all().parent(id)));
       Map<String, Object> document = new LinkedHashMap<>();
       document.put("run", run);
       document.put("steps", steps);
+      document.put("children", children);
       out.print(document, () -> {
         Table table = Table.of("STEP", "POSITION", "STATUS", "ATTEMPTS", "STARTED_AT", "FINISHED_AT", "WAKE_AT",
             "ERROR", "OUTPUT");
@@ -124,7 +132,9 @@ final class RunsCommand {
               Text.abbreviate(s.error()), Text.abbreviate(s.output()));
         }
         return runFields(run).render() + System.lineSeparator()
-            + (steps.isEmpty() ? "no steps recorded" + System.lineSeparator() : table.render());
+            + (steps.isEmpty() ? "no steps recorded" + System.lineSeparator() : table.render())
+            + (children.isEmpty() ? "" : System.lineSeparator() + "children:" + System.lineSeparator()
+                + runTable(children).render());
       });
       return ExitCodes.OK;
     }

@@ -176,6 +176,32 @@ abstract class CliContract {
   }
 
   @Test
+  void childRunsAreListedByParentAndShownWithTheirParent() {
+    Workflow<String, String> child = store.runs().register(Workflows.define("cli_child", String.class, String.class,
+        (ctx, in) -> ctx.step("shout", String.class, () -> Mono.just(in.toUpperCase())))).block(T);
+    Workflow<String, String> parent = store.runs().register(Workflows.define("cli_parent", String.class, String.class,
+        (ctx, in) -> ctx.child(child, in).map(out -> "child said " + out))).block(T);
+    WorkflowWorker childWorker = child.worker().start();
+    WorkflowWorker parentWorker = parent.worker().start();
+    try {
+      RunHandle<String> run = parent.trigger("hi").block(T);
+      assertThat(run.result().block(T)).isEqualTo("child said HI");
+      JsonNode children = pgqrs("runs", "list", "--parent", Long.toString(run.runId()), "--json")
+          .exits(ExitCodes.OK).json();
+      assertThat(children).hasSize(1);
+      assertThat(children.get(0).get("workflow").asText()).isEqualTo("cli_child");
+      assertThat(children.get(0).get("parentRunId").asLong()).isEqualTo(run.runId());
+      JsonNode shown = pgqrs("runs", "show", Long.toString(run.runId()), "--json").exits(ExitCodes.OK).json();
+      assertThat(shown.get("children").get(0).get("id").asLong()).isEqualTo(children.get(0).get("id").asLong());
+      assertThat(pgqrs("runs", "show", children.get(0).get("id").asText()).exits(ExitCodes.OK).out())
+          .contains("parent").contains(Long.toString(run.runId()));
+    } finally {
+      childWorker.stop().block(T);
+      parentWorker.stop().block(T);
+    }
+  }
+
+  @Test
   void workflowRunsAreListedShownSignalledPausedAndCancelled() {
     String name = "cli_checkout";
     WorkflowDefinition<String, String> checkout = Workflows.define(name, String.class, String.class,

@@ -1048,7 +1048,8 @@ final class SqliteDriver implements StoreDriver {
         instantOrNull(row, "started_at"),
         instantOrNull(row, "finished_at"),
         instantOrNull(row, "deadline_at"),
-        row.stringOrNull("version"));
+        row.stringOrNull("version"),
+        row.longOrNull("parent_run_id"));
   }
 
   private static StepInfo step(SqlRow row) {
@@ -1633,8 +1634,20 @@ final class SqliteDriver implements StoreDriver {
     RunQuery q = p.query();
     return db.statements("list runs", s -> s.query(sql("list_runs"), q.workflow(),
             q.status() == null ? null : q.status().name(), microsOrNull(q.createdFrom()), microsOrNull(q.createdTo()),
-            q.beforeId(), q.limit()))
+            q.beforeId(), q.limit(), q.parent()))
         .flatMapIterable(rows -> rows.stream().map(SqliteDriver::run).toList());
+  }
+
+  @Override
+  public Flux<Long> childrenCancelledWithParent(long parentRunId) {
+    return db.statements("list children", s -> s.query(sql("children_cancelled_with_parent"), parentRunId))
+        .flatMapIterable(rows -> rows.stream().map(row -> row.longValue("id")).toList());
+  }
+
+  @Override
+  public Mono<Boolean> linkChildRun(StoreParams.LinkChildRun p) {
+    return db.statements("link child run", s -> s.update(sql("link_child_run"), p.childRunId(), p.parentRunId(),
+        p.cancelWithParent() ? 1 : 0)).map(n -> n > 0);
   }
 
   @Override

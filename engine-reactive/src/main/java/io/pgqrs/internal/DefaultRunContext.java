@@ -8,6 +8,8 @@ import io.pgqrs.RetryLaterException;
 import io.pgqrs.SerializationFailedException;
 import io.pgqrs.spi.StoreParams;
 import io.pgqrs.spi.StoreResults;
+import io.pgqrs.workflow.ChildOptions;
+import io.pgqrs.workflow.ChildWorkflowFailedException;
 import io.pgqrs.workflow.NondeterminismException;
 import io.pgqrs.workflow.RunContext;
 import io.pgqrs.workflow.RunStatus;
@@ -59,6 +61,10 @@ final class DefaultRunContext implements RunContext {
   private static final String SLEEP = "pgqrs.sleep";
   private static final String SIGNAL = "pgqrs.signal.";
   private static final String PATCH = "pgqrs.patch.";
+  private static final String CHILD = "pgqrs.child.";
+  private static final String CHILD_RESULT = "pgqrs.child-result";
+  /** The signal, named for the child run, by which a finished child wakes its waiting parent. */
+  static final String CHILD_SIGNAL = "pgqrs.child-finished.";
   /** The name prefix of the steps that set events. */
   static final String EVENT = "pgqrs.event.";
   private static final String ROOT = "";
@@ -496,6 +502,12 @@ final class DefaultRunContext implements RunContext {
   private <T> Mono<T> run(String name, @Nullable String site, @Nullable JavaType type, StepOptions options,
       Supplier<? extends Mono<? extends T>> supplier) {
     Objects.requireNonNull(supplier, "supplier");
+    return run(name, site, type, options, identity -> supplier.get());
+  }
+
+  /** A step whose body is given its identity (a child's idempotency key derives from it). */
+  private <T> Mono<T> run(String name, @Nullable String site, @Nullable JavaType type, StepOptions options,
+      Function<Identity, ? extends Mono<? extends T>> supplier) {
     try {
       checkName(name);
     } catch (RuntimeException e) {
@@ -504,7 +516,7 @@ final class DefaultRunContext implements RunContext {
     return step(new LazyIdentity(name, site), type, (identity, attempt, sink, drawn) -> {
       long started = System.nanoTime();
       return Mono.defer(() -> {
-            Mono<? extends T> work = supplier.get();
+            Mono<? extends T> work = supplier.apply(identity);
             if (work == null) {
               return Mono.error(new NullPointerException("the supplier of step '" + identity.stepId() + "' returned null"));
             }
@@ -763,24 +775,9 @@ final class DefaultRunContext implements RunContext {
       boolean replayed = r != null && r.status() == StepStatus.WAITING;
       Duration remaining = replayed ? nonNegative(r.untilWake()) : timeout;
       AtomicInteger drawn = new AtomicInteger();
-      int n = draw(drawn);
-      Disposable take = runtime.driver()
-          .takeSignal(new StoreParams.TakeSignal(runId(), exec.lease(), id.position(), id.stepId(), name, n))
-          .flatMap(taken -> {
-            if (!taken.leaseHeld()) {
-              undraw(drawn, n);
-              sink.error(stopWith(new Lost()));
-              return Mono.empty();
-            }
-            String value = taken.valueJson();
-            if (value != null) {
-              exec.remember(new StoreResults.StepRecord(id.position(), id.stepId(), StepStatus.SUCCESS, value, null, null,
-                  0, null, null, n));
-              T out = runtime.<T>fromJson(value, javaType, "signal '" + name + "'");
-              deliver(id, n, sink, out, null);
-              return Mono.empty();
-            }
-            undraw(drawn, n);
+      Disposable take = takeSignal(id, name, sink, drawn,
+          (value, n) -> deliver(id, n, sink, runtime.<T>fromJson(value, javaType, "signal '" + name + "'"), null),
+          () -> {
             if (remaining.isZero() || remaining.isNegative()) {
               int failedAs = draw(drawn);
               return exec.write(record(id, StepStatus.ERROR, null, null, timeoutText, 0, null, null, failedAs,
@@ -802,16 +799,45 @@ final class DefaultRunContext implements RunContext {
             return exec.write(record(id, StepStatus.WAITING, null, null, null, 0, timeout, name, 0, Duration.ZERO))
                 .doOnNext(written -> sink.error(stopWith(written.written() ? new Park(remaining) : notWritten(written))))
                 .then();
-          })
-          .subscribe(v -> { }, e -> {
-            undraw(drawn, drawn.get());
-            sink.error(e);
           });
       sink.onCancel(() -> {
         take.dispose();
         undraw(drawn, drawn.get());
       });
     });
+  }
+
+  /**
+   * Takes the oldest unconsumed signal {@code name} as the step's record, under the run's lease: with
+   * one, {@code taken} gets its value and the completion number it was recorded with; with none,
+   * the number is given up and {@code none} goes on. A lost lease stops the execution; an error
+   * (also one thrown by {@code taken}) fails {@code sink}.
+   */
+  private Disposable takeSignal(Identity id, String name, MonoSink<?> sink, AtomicInteger drawn,
+      java.util.function.ObjIntConsumer<String> taken, Supplier<Mono<Void>> none) {
+    int n = draw(drawn);
+    return runtime.driver()
+        .takeSignal(new StoreParams.TakeSignal(runId(), exec.lease(), id.position(), id.stepId(), name, n))
+        .flatMap(result -> {
+          if (!result.leaseHeld()) {
+            undraw(drawn, n);
+            sink.error(stopWith(new Lost()));
+            return Mono.<Void>empty();
+          }
+          String value = result.valueJson();
+          if (value != null) {
+            exec.remember(new StoreResults.StepRecord(id.position(), id.stepId(), StepStatus.SUCCESS, value, null, null,
+                0, null, null, n));
+            taken.accept(value, n);
+            return Mono.<Void>empty();
+          }
+          undraw(drawn, n);
+          return none.get();
+        })
+        .subscribe(v -> { }, e -> {
+          undraw(drawn, drawn.get());
+          sink.error(e);
+        });
   }
 
   @Override
@@ -900,6 +926,112 @@ final class DefaultRunContext implements RunContext {
       }
       return decided ? Mono.just(false) : newPath;
     });
+  }
+
+  // ---------------------------------------------------------------- child runs
+
+  @Override
+  public <I, O> Mono<O> child(io.pgqrs.workflow.Workflow<I, O> workflow, I input) {
+    return child(workflow, input, ChildOptions.defaults());
+  }
+
+  @Override
+  public <I, O> Mono<O> child(io.pgqrs.workflow.Workflow<I, O> workflow, I input, ChildOptions options) {
+    Objects.requireNonNull(workflow, "workflow");
+    Objects.requireNonNull(options, "options");
+    JavaType output = runtime.mapper().constructType(workflow.definition().outputType());
+    return startChild(workflow, input, options).flatMap(childRunId -> awaitChild(childRunId, output, options));
+  }
+
+  @Override
+  public <I> Mono<Long> startChild(io.pgqrs.workflow.Workflow<I, ?> workflow, I input, ChildOptions options) {
+    Objects.requireNonNull(workflow, "workflow");
+    Objects.requireNonNull(options, "options");
+    String name = CHILD + workflow.definition().name();
+    return run(name, null, runtime.mapper().constructType(Long.class), definition.stepOptions(),
+        identity -> workflow.trigger(input, childKey(identity))
+            // Linked after the trigger: a crash between them leaves an unlinked child that the
+            // replay's trigger (same key) finds and links.
+            .flatMap(handle -> runtime.driver()
+                .linkChildRun(new StoreParams.LinkChildRun(handle.runId(), runId(), options.cancelWithParent()))
+                .thenReturn(handle.runId())));
+  }
+
+  private String childKey(Identity identity) {
+    return "child:" + runId() + ":" + identity.position();
+  }
+
+  /**
+   * Waits for a child's outcome, recorded as a step: a wake-up signal taken (its value the outcome),
+   * else the child read and its outcome recorded if it has finished, else a WAITING record that
+   * parks this run until the child's finish wakes it or {@code checkEvery} passes.
+   */
+  private <O> Mono<O> awaitChild(long childRunId, JavaType output, ChildOptions options) {
+    LazyIdentity lazy = new LazyIdentity(CHILD_RESULT, null);
+    String signal = CHILD_SIGNAL + childRunId;
+    return subscribed(lazy, (id, r, sink) -> {
+      if (r != null && r.status() == StepStatus.SUCCESS) {
+        deliverOutcome(id, r.completion(), sink, r.outputJson(), childRunId, output);
+        return;
+      }
+      AtomicInteger drawn = new AtomicInteger();
+      Disposable take = takeSignal(id, signal, sink, drawn,
+          (value, n) -> deliverOutcome(id, n, sink, value, childRunId, output),
+          () -> runtime.driver().findRun(childRunId)
+                .switchIfEmpty(Mono.error(() -> new io.pgqrs.workflow.RunNotFoundException(childRunId)))
+                .flatMap(child -> {
+                  if (child.status().isFinished()) {
+                    String outcome = ChildOutcome.of(child);
+                    int recordedAs = draw(drawn);
+                    return exec.write(record(id, StepStatus.SUCCESS, outcome, null, null, 0, null, null, recordedAs,
+                            Duration.ZERO))
+                        .doOnNext(written -> {
+                          if (written.written()) {
+                            deliverOutcome(id, recordedAs, sink, outcome, childRunId, output);
+                          } else {
+                            undraw(drawn, recordedAs);
+                            sink.error(stopWith(notWritten(written)));
+                          }
+                        })
+                        .then();
+                  }
+                  return exec.write(record(id, StepStatus.WAITING, null, null, null, 0, options.checkEvery(), signal, 0,
+                          Duration.ZERO))
+                      .doOnNext(written -> {
+                        if (written.written()) {
+                          runtime.wakeWhenFinished(runId(), childRunId, signal);
+                        }
+                        sink.error(stopWith(written.written() ? new Park(options.checkEvery()) : notWritten(written)));
+                      })
+                      .then();
+                }));
+      sink.onCancel(() -> {
+        take.dispose();
+        undraw(drawn, drawn.get());
+      });
+    });
+  }
+
+  /** Delivers a recorded child outcome: the child's output, or its failure as a typed error. */
+  private <O> void deliverOutcome(Identity id, int completion, MonoSink<O> sink, @Nullable String outcomeJson,
+      long childRunId, JavaType output) {
+    ChildOutcome outcome;
+    O value;
+    try {
+      outcome = ChildOutcome.parse(outcomeJson, childRunId);
+      value = outcome.status() == RunStatus.SUCCESS && outcome.outputJson() != null
+          && !"null".equals(outcome.outputJson())
+          ? runtime.<O>fromJson(outcome.outputJson(), output, "the output of child run " + childRunId) : null;
+    } catch (RuntimeException e) {
+      sink.error(e);
+      return;
+    }
+    if (outcome.status() == RunStatus.SUCCESS) {
+      deliver(id, completion, sink, value, null);
+    } else {
+      deliver(id, completion, sink, null, new ChildWorkflowFailedException(runId(), childRunId, outcome.status(),
+          outcome.error() == null ? "" : outcome.error()));
+    }
   }
 
   // ---------------------------------------------------------------- annotated steps

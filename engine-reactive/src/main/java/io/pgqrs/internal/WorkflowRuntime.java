@@ -16,6 +16,7 @@ import io.pgqrs.workflow.RunExecution;
 import io.pgqrs.workflow.RunInfo;
 import io.pgqrs.workflow.RunNotFoundException;
 import io.pgqrs.workflow.RunQuery;
+import io.pgqrs.workflow.RunStateException;
 import io.pgqrs.workflow.RunStatus;
 import io.pgqrs.workflow.Runs;
 import io.pgqrs.workflow.StepInfo;
@@ -55,6 +56,8 @@ final class WorkflowRuntime implements Runs {
   private final BatchedWrites<StoreParams.FinishRun, StoreResults.RunFinished> finisher;
   private final RunResults results;
   private final RunEvents events;
+  /** The parents waiting here for a child, by their wake-up signal and parent: woken when it finishes. */
+  private final Map<String, reactor.core.Disposable> childWatches = new ConcurrentHashMap<>();
   /** Runs a local worker took in their trigger statement (the fast path), since the engine started. */
   private final AtomicLong takenByTrigger = new AtomicLong();
   /** Runs a worker began in the claim that took their message, since the engine started. */
@@ -85,6 +88,8 @@ final class WorkflowRuntime implements Runs {
   }
 
   void close() {
+    childWatches.values().forEach(reactor.core.Disposable::dispose);
+    childWatches.clear();
     results.close();
     events.close();
     watcher.dispose();
@@ -310,12 +315,33 @@ final class WorkflowRuntime implements Runs {
     });
   }
 
+  /**
+   * A parent run parked waiting for a child: when the child finishes (as this engine's result
+   * waiter learns it), the parent is sent the child's outcome as the signal {@code signal}, which
+   * makes it due and which its wait step takes. Best-effort: a parent not woken so (this engine
+   * stopped) looks at the child itself when its wait's check interval passes.
+   */
+  void wakeWhenFinished(long parentRunId, long childRunId, String signal) {
+    String key = parentRunId + "/" + signal;
+    reactor.core.Disposable.Swap slot = reactor.core.Disposables.swap();
+    if (childWatches.putIfAbsent(key, slot) != null) {
+      return;
+    }
+    slot.update(awaitFinished(childRunId, true)
+        .then(driver.findRun(childRunId))
+        .flatMap(child -> driver.signalRun(new StoreParams.SignalRun(parentRunId, signal, ChildOutcome.of(child),
+            null)))
+        .doFinally(s -> childWatches.remove(key, slot))
+        .subscribe(v -> { }, e -> org.slf4j.LoggerFactory.getLogger(WorkflowRuntime.class)
+            .debug("pgqrs could not wake run {} for its child {}: {}", parentRunId, childRunId, e.toString())));
+  }
+
   @Override
   public Mono<RunInfo> cancel(long runId, String reason) {
     return Mono.defer(() -> {
       checkText("reason", reason, MAX_ERROR_TEXT);
       return driver.controlRun(RunTransitions.cancel(runId, reason));
-    }).doOnNext(run -> {
+    }).flatMap(run -> cancelChildren(runId).thenReturn(run)).doOnNext(run -> {
       if (run.status() == RunStatus.CANCELLED) {
         announce(Finished.of(run));
       } else if (run.status() == RunStatus.CANCELLING) {
@@ -325,6 +351,18 @@ final class WorkflowRuntime implements Runs {
         }
       }
     });
+  }
+
+  /**
+   * Cancels the unfinished children a cancelled run's cancel cancels, and theirs in turn. Run after
+   * the parent's cancel committed; a cancel issued again (the parent's cancel is idempotent) cancels
+   * what a crash in between left.
+   */
+  private Mono<Void> cancelChildren(long parentRunId) {
+    return driver.childrenCancelledWithParent(parentRunId)
+        .concatMap(child -> cancel(child, "parent run " + parentRunId + " was cancelled")
+            .onErrorResume(RunStateException.class, e -> Mono.empty()))
+        .then();
   }
 
   /**

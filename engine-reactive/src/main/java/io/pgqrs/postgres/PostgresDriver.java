@@ -1085,7 +1085,8 @@ final class PostgresDriver implements StoreDriver {
         row.get(prefix + "started_at", Instant.class),
         row.get(prefix + "finished_at", Instant.class),
         row.get(prefix + "deadline_at", Instant.class),
-        row.get(prefix + "version", String.class));
+        row.get(prefix + "version", String.class),
+        row.get(prefix + "parent_run_id", Long.class));
   }
 
   private static StepInfo step(Row row) {
@@ -1676,7 +1677,19 @@ final class PostgresDriver implements StoreDriver {
     return withConnection("list runs", c -> rows(c, sql.get("list_runs"), PostgresDriver::run,
         opt(q.workflow(), String.class), opt(q.status() == null ? null : q.status().name(), String.class),
         opt(q.createdFrom(), Instant.class), opt(q.createdTo(), Instant.class), opt(q.beforeId(), Long.class),
-        q.limit()));
+        q.limit(), opt(q.parent(), Long.class)));
+  }
+
+  @Override
+  public Flux<Long> childrenCancelledWithParent(long parentRunId) {
+    return withConnection("list children", c -> rows(c, sql.get("children_cancelled_with_parent"),
+        row -> longValue(row, "id"), parentRunId));
+  }
+
+  @Override
+  public Mono<Boolean> linkChildRun(StoreParams.LinkChildRun p) {
+    return update("link child run", sql.get("link_child_run"), p.childRunId(), p.parentRunId(),
+        p.cancelWithParent()).map(n -> n > 0);
   }
 
   @Override

@@ -628,6 +628,24 @@ public interface StoreDriver {
   Mono<io.pgqrs.workflow.RunInfo> findRun(long runId);
 
   /**
+   * Records a child run's parent (one guarded update, see {@link StoreParams.LinkChildRun}). Cold.
+   *
+   * @param p the link
+   * @return true if the child is now linked to that parent, false if the run is gone or has another
+   *     parent; fails with a store error
+   */
+  Mono<Boolean> linkChildRun(StoreParams.LinkChildRun p);
+
+  /**
+   * The unfinished children of a run that its cancel cancels (linked with {@code
+   * cancelWithParent}), oldest first. Cold; a read.
+   *
+   * @param parentRunId the parent run
+   * @return the children's run ids; fails with a store error
+   */
+  Flux<Long> childrenCancelledWithParent(long parentRunId);
+
+  /**
    * Reads several runs at once (the engine's result waiter looks up every run it waits for in one
    * query).
    *

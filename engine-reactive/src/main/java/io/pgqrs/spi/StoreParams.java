@@ -847,6 +847,16 @@ public final class StoreParams {
    */
   public record ListRuns(RunQuery query) {}
 
+  /**
+   * Names the parent of a run a workflow started as its child. Idempotent: linking the same child
+   * to the same parent again changes nothing; a run that already has another parent is left as it is.
+   *
+   * @param childRunId the child run
+   * @param parentRunId the parent run
+   * @param cancelWithParent whether cancelling the parent cancels the child
+   */
+  public record LinkChildRun(long childRunId, long parentRunId, boolean cancelWithParent) {}
+
   // ---------------------------------------------------------------- schedules
 
   /**

@@ -213,4 +213,50 @@ public interface RunContext {
    *     be serialized or kept exactly
    */
   Mono<Void> setEvent(String key, Object value);
+
+  /**
+   * Starts a child run of {@code workflow} and waits for its output, as {@link
+   * #child(Workflow, Object, ChildOptions)} with {@link ChildOptions#defaults()}.
+   *
+   * @param workflow the child's workflow
+   * @param input the child's input
+   * @param <I> the child's input type
+   * @param <O> the child's output type
+   * @return the child's output; fails like {@link #child(Workflow, Object, ChildOptions)}
+   */
+  <I, O> Mono<O> child(Workflow<I, O> workflow, I input);
+
+  /**
+   * Starts a child run of {@code workflow} and waits for its output. The child is started once:
+   * its idempotency key is {@code child:<this run>:<the call's position>}, and its run id is
+   * recorded as a step of this run ({@code pgqrs.child.<workflow>}), so a replay after a crash at any
+   * point finds the same child. The wait is recorded too ({@code pgqrs.child-result}): this run
+   * parks without holding a worker and is woken when the child finishes (by this engine's result
+   * waiter, in process or by notification), or looks again every {@link ChildOptions#checkEvery()}.
+   * Identities follow the calling scope like steps', so a fan-out ({@code flatMap}) starts the same
+   * children on every replay. Cold; cancelling the subscription leaves the child running.
+   *
+   * @param workflow the child's workflow
+   * @param input the child's input
+   * @param options how the child relates to this run
+   * @param <I> the child's input type
+   * @param <O> the child's output type
+   * @return the child's output (replayed from the record); fails with {@link
+   *     ChildWorkflowFailedException} when the child ended in ERROR or CANCELLED, {@link
+   *     StepFailedException} if the child could not be started
+   */
+  <I, O> Mono<O> child(Workflow<I, O> workflow, I input, ChildOptions options);
+
+  /**
+   * Starts a child run without waiting for it (fire and forget): created once, exactly as by {@link
+   * #child(Workflow, Object, ChildOptions)}, whose first step this is. Cold.
+   *
+   * @param workflow the child's workflow
+   * @param input the child's input
+   * @param options how the child relates to this run
+   * @param <I> the child's input type
+   * @return the child's run id (replayed from the record); fails with {@link StepFailedException}
+   *     if the child could not be started
+   */
+  <I> Mono<Long> startChild(Workflow<I, ?> workflow, I input, ChildOptions options);
 }

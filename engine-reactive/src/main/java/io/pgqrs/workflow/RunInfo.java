@@ -22,6 +22,7 @@ import org.jspecify.annotations.Nullable;
  * @param deadline the instant after which it fails with a timeout, or null
  * @param version the version of the definition it was triggered on, or null for an unversioned one;
  *     only workers of that version execute it
+ * @param parentRunId the run that started this one as a child ({@link RunContext#child}), or null
  */
 public record RunInfo(
     long id,
@@ -37,7 +38,34 @@ public record RunInfo(
     @Nullable Instant startedAt,
     @Nullable Instant finishedAt,
     @Nullable Instant deadline,
-    @Nullable String version) {
+    @Nullable String version,
+    @Nullable Long parentRunId) {
+
+  /**
+   * A run that is nobody's child.
+   *
+   * @param id the run id
+   * @param workflow the workflow's name
+   * @param status the status
+   * @param input the input
+   * @param output the output, or null
+   * @param error the error, or null
+   * @param idempotencyKey the key, or null
+   * @param attempts the attempts
+   * @param failures the workflow failures
+   * @param createdAt when it was triggered
+   * @param startedAt when it began, or null
+   * @param finishedAt when it finished, or null
+   * @param deadline its deadline, or null
+   * @param version its definition's version, or null
+   */
+  public RunInfo(long id, String workflow, RunStatus status, JsonNode input, @Nullable JsonNode output,
+      @Nullable String error, @Nullable String idempotencyKey, int attempts, int failures, Instant createdAt,
+      @Nullable Instant startedAt, @Nullable Instant finishedAt, @Nullable Instant deadline,
+      @Nullable String version) {
+    this(id, workflow, status, input, output, error, idempotencyKey, attempts, failures, createdAt, startedAt,
+        finishedAt, deadline, version, null);
+  }
 
   /**
    * A run of an unversioned definition.

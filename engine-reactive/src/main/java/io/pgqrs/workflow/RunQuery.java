@@ -13,6 +13,7 @@ import org.jspecify.annotations.Nullable;
  * @param createdTo only runs triggered before this instant, or null
  * @param beforeId only runs with a smaller id (the last id of the previous page), or null
  * @param limit the page size, 1 to 10,000
+ * @param parent only the children of this run, or null for all
  */
 public record RunQuery(
     @Nullable String workflow,
@@ -20,7 +21,23 @@ public record RunQuery(
     @Nullable Instant createdFrom,
     @Nullable Instant createdTo,
     @Nullable Long beforeId,
-    int limit) {
+    int limit,
+    @Nullable Long parent) {
+
+  /**
+   * A query without a parent filter.
+   *
+   * @param workflow the workflow, or null for all
+   * @param status the status, or null for all
+   * @param createdFrom the earliest creation time, or null
+   * @param createdTo the creation time before which runs were created, or null
+   * @param beforeId only runs with smaller ids, or null
+   * @param limit the page size
+   */
+  public RunQuery(@Nullable String workflow, @Nullable RunStatus status, @Nullable Instant createdFrom,
+      @Nullable Instant createdTo, @Nullable Long beforeId, int limit) {
+    this(workflow, status, createdFrom, createdTo, beforeId, limit, null);
+  }
 
   /**
    * The first 100 runs of every workflow, newest first.
@@ -38,7 +55,7 @@ public record RunQuery(
    * @return a new query
    */
   public RunQuery withWorkflow(@Nullable String name) {
-    return new RunQuery(name, status, createdFrom, createdTo, beforeId, limit);
+    return new RunQuery(name, status, createdFrom, createdTo, beforeId, limit, parent);
   }
 
   /**
@@ -48,7 +65,7 @@ public record RunQuery(
    * @return a new query
    */
   public RunQuery withStatus(@Nullable RunStatus value) {
-    return new RunQuery(workflow, value, createdFrom, createdTo, beforeId, limit);
+    return new RunQuery(workflow, value, createdFrom, createdTo, beforeId, limit, parent);
   }
 
   /**
@@ -59,7 +76,7 @@ public record RunQuery(
    * @return a new query
    */
   public RunQuery withCreatedBetween(@Nullable Instant from, @Nullable Instant to) {
-    return new RunQuery(workflow, status, from, to, beforeId, limit);
+    return new RunQuery(workflow, status, from, to, beforeId, limit, parent);
   }
 
   /**
@@ -69,7 +86,7 @@ public record RunQuery(
    * @return a new query
    */
   public RunQuery withBeforeId(@Nullable Long id) {
-    return new RunQuery(workflow, status, createdFrom, createdTo, id, limit);
+    return new RunQuery(workflow, status, createdFrom, createdTo, id, limit, parent);
   }
 
   /**
@@ -79,6 +96,16 @@ public record RunQuery(
    * @return a new query
    */
   public RunQuery withLimit(int value) {
-    return new RunQuery(workflow, status, createdFrom, createdTo, beforeId, value);
+    return new RunQuery(workflow, status, createdFrom, createdTo, beforeId, value, parent);
+  }
+
+  /**
+   * Only the children of one run (the runs it started with {@link RunContext#child}).
+   *
+   * @param runId the parent run
+   * @return a new query
+   */
+  public RunQuery parent(long runId) {
+    return new RunQuery(workflow, status, createdFrom, createdTo, beforeId, limit, runId);
   }
 }

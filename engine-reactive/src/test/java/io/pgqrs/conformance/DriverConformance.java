@@ -2615,6 +2615,31 @@ public abstract class DriverConformance {
     assertThat(list.apply(page.withBeforeId(first))).isEmpty();
   }
 
+  @Test
+  void aLinkedChildNamesItsParentAndListsByParentAndTheLinkIsIdempotent() {
+    Instant t = start();
+    String wf = rows.workflow(t);
+    long parent = rows.queuedRun(wf, t).id();
+    long other = rows.queuedRun(wf, t).id();
+    long child = rows.queuedRun(wf, t).id();
+    long left = rows.queuedRun(wf, t).id();
+    assertThat(driver.linkChildRun(new StoreParams.LinkChildRun(child, parent, true)).block(T)).isTrue();
+    assertThat(driver.linkChildRun(new StoreParams.LinkChildRun(child, parent, true)).block(T)).isTrue();
+    assertThat(driver.linkChildRun(new StoreParams.LinkChildRun(left, parent, false)).block(T)).isTrue();
+    // A child keeps its first parent.
+    assertThat(driver.linkChildRun(new StoreParams.LinkChildRun(child, other, true)).block(T)).isFalse();
+    assertThat(driver.linkChildRun(new StoreParams.LinkChildRun(Long.MAX_VALUE, parent, true)).block(T)).isFalse();
+    assertThat(driver.findRun(child).block(T).parentRunId()).isEqualTo(parent);
+    assertThat(driver.findRun(parent).block(T).parentRunId()).isNull();
+    assertThat(driver.listRuns(new StoreParams.ListRuns(RunQuery.all().parent(parent))).map(RunInfo::id)
+        .collectList().block(T)).containsExactly(left, child);
+    assertThat(driver.listRuns(new StoreParams.ListRuns(RunQuery.all().parent(other))).collectList().block(T))
+        .isEmpty();
+    assertThat(driver.childrenCancelledWithParent(parent).collectList().block(T)).containsExactly(child);
+    control(child, StoreParams.RunControl.CANCEL, t.plusSeconds(1));
+    assertThat(driver.childrenCancelledWithParent(parent).collectList().block(T)).isEmpty();
+  }
+
   // ---------------------------------------------------------------- waits and retries replayed
 
   @Test

@@ -9,7 +9,7 @@
 
 -- name: _run_columns
 id, workflow, status, input, output, error, idempotency_key, attempts, failures, created_at, started_at,
-finished_at, deadline_at, version
+finished_at, deadline_at, version, parent_run_id
 
 -- name: trigger_run
 -- Inserts the run; enqueue_run_message and link_run_message follow in the same transaction, since
@@ -125,9 +125,22 @@ SELECT {{_run_columns}} FROM pgqrs_runs WHERE id IN (SELECT value FROM json_each
 SELECT {{_run_columns}} FROM pgqrs_runs
 WHERE (?1 IS NULL OR workflow = ?1) AND (?2 IS NULL OR status = ?2)
   AND (?3 IS NULL OR created_at >= ?3) AND (?4 IS NULL OR created_at < ?4)
-  AND (?5 IS NULL OR id < ?5)
+  AND (?5 IS NULL OR id < ?5) AND (?7 IS NULL OR parent_run_id = ?7)
 ORDER BY id DESC
 LIMIT ?6
+
+-- name: link_child_run
+-- Names the parent of a run started by RunContext.child (?1 the child, ?2 the parent, ?3 1 when the
+-- parent's cancel cancels it). Idempotent: a replay of the parent links the same child again.
+UPDATE pgqrs_runs SET parent_run_id = ?2, cancel_with_parent = ?3
+WHERE id = ?1 AND (parent_run_id IS NULL OR parent_run_id = ?2)
+
+-- name: children_cancelled_with_parent
+-- The unfinished children of ?1 that its cancel cancels; the statuses are those
+-- RunStatus.isFinished() names.
+SELECT id FROM pgqrs_runs
+WHERE parent_run_id = ?1 AND cancel_with_parent = 1 AND status NOT IN ('SUCCESS', 'ERROR', 'CANCELLED')
+ORDER BY id
 
 -- name: finished_runs
 -- ?2 retention in microseconds, ?3 the most runs. The statuses are the finished ones

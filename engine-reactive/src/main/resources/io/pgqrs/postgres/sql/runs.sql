@@ -2,7 +2,7 @@
 
 -- name: _run_columns
 id, workflow, status, input::text AS input, output::text AS output, error, idempotency_key, attempts,
-failures, created_at, started_at, finished_at, deadline_at, version
+failures, created_at, started_at, finished_at, deadline_at, version, parent_run_id
 
 -- name: _trigger_target
 -- The workflow ($2) and the queue of the run's message ($3: the workflow's, or its version's), which
@@ -148,19 +148,20 @@ SELECT 'q' AS kind, {{_no_claimed_message}},
        NULL::text AS r_output, NULL::text AS r_error, NULL::text AS r_idempotency_key, NULL::integer AS r_attempts,
        NULL::integer AS r_failures, NULL::timestamptz AS r_created_at, NULL::timestamptz AS r_started_at,
        NULL::timestamptz AS r_finished_at, NULL::timestamptz AS r_deadline_at, NULL::text AS r_version,
+       NULL::bigint AS r_parent_run_id,
        NULL::timestamptz AS r_now, NULL::text AS r_history, {{_rest_us}} AS rest_us
 FROM q
 UNION ALL
 SELECT 'c', m.claim_rank, {{_returned_message_columns}},
        b.id, b.workflow, b.status, b.input, b.output, b.error, b.idempotency_key, b.attempts, b.failures,
-       b.created_at, b.started_at, b.finished_at, b.deadline_at, b.version, (SELECT now FROM n),
+       b.created_at, b.started_at, b.finished_at, b.deadline_at, b.version, b.parent_run_id, (SELECT now FROM n),
        CASE WHEN b.id IS NOT NULL THEN
            (SELECT {{_history}} FROM {{schema}}.pgqrs_steps s, n WHERE s.run_id = b.id AND {{_history_steps}}) END,
        NULL
 FROM claimed m LEFT JOIN b ON b.message_id = m.id
 UNION ALL
 SELECT 'd', m.claim_rank, {{_returned_message_columns}},
-       NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL
+       NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL
 FROM dead m
 ORDER BY claim_rank NULLS FIRST
 
@@ -286,8 +287,21 @@ SELECT {{_run_columns}} FROM {{schema}}.pgqrs_runs WHERE id = ANY($1::bigint[]) 
 SELECT {{_run_columns}} FROM {{schema}}.pgqrs_runs
 WHERE ($1::text IS NULL OR workflow = $1) AND ($2::text IS NULL OR status = $2)
   AND ($3::timestamptz IS NULL OR created_at >= $3) AND ($4::timestamptz IS NULL OR created_at < $4)
-  AND ($5::bigint IS NULL OR id < $5)
+  AND ($5::bigint IS NULL OR id < $5) AND ($7::bigint IS NULL OR parent_run_id = $7)
 ORDER BY id DESC LIMIT $6
+
+-- name: link_child_run
+-- Names the parent of a run started by RunContext.child ($1 the child, $2 the parent, $3 whether
+-- the parent's cancel cancels it). Idempotent: a replay of the parent links the same child again.
+UPDATE {{schema}}.pgqrs_runs SET parent_run_id = $2, cancel_with_parent = $3
+WHERE id = $1 AND (parent_run_id IS NULL OR parent_run_id = $2)
+
+-- name: children_cancelled_with_parent
+-- The unfinished children of $1 that its cancel cancels; the statuses are those
+-- RunStatus.isFinished() names.
+SELECT id FROM {{schema}}.pgqrs_runs
+WHERE parent_run_id = $1 AND cancel_with_parent AND status NOT IN ('SUCCESS', 'ERROR', 'CANCELLED')
+ORDER BY id
 
 -- name: purge_finished_runs
 -- $2 retention in milliseconds, $3 the most runs. The statuses are those RunStatus.isFinished()

@@ -1,0 +1,13 @@
+package io.pgqrs.sqlite;
+
+import io.pgqrs.Store;
+import io.pgqrs.contract.ChildWorkflowContract;
+
+/** The child workflow contract on SQLite (in memory). */
+class SqliteMemoryChildWorkflowTest extends ChildWorkflowContract {
+
+  @Override
+  protected Store openStore() {
+    return SqliteStores.newMemoryStore();
+  }
+}
