@@ -2392,6 +2392,141 @@ public abstract class DriverConformance {
     assertThat(find(run.message().id()).state()).isEqualTo(MessageState.ARCHIVED);
   }
 
+  // ---------------------------------------------------------------- restart and fork
+
+  private Mono<RunInfo> restartRun(long runId, String queue, Instant at) {
+    return driver.restartRun(new StoreParams.RestartRun(runId, RunTransitions.RESTART, queue, at));
+  }
+
+  private Mono<RunInfo> forkRun(long runId, String fromStepId, String queue, Instant at) {
+    return driver.forkRun(new StoreParams.ForkRun(runId, fromStepId, RunTransitions.FORKABLE, queue, at));
+  }
+
+  /** A run that recorded steps a, b (both successful) and c (failed), then ended with {@code outcome}. */
+  private Rows.Run runWithThreeSteps(RunStatus outcome, Instant t) {
+    Rows.Run run = rows.runIn(RunStatus.RUNNING, t);
+    assertThat(recordStep(t.plusSeconds(1), success(run, "1", "a", "1", 1))).isEqualTo(WRITTEN);
+    assertThat(recordStep(t.plusSeconds(1), success(run, "2", "b", "2", 2))).isEqualTo(WRITTEN);
+    assertThat(recordStep(t.plusSeconds(1), record(run, "3", "c", StepStatus.ERROR, null, "card declined", 1, null,
+        null, 0, Duration.ZERO))).isEqualTo(WRITTEN);
+    Instant at = t.plusSeconds(2);
+    assertThat(finishRun(run.id(), run.lease(at), outcome, outcome == RunStatus.SUCCESS ? "{\"total\": 3}" : null,
+        outcome == RunStatus.SUCCESS ? null : "boom", at)).isEqualTo(outcome);
+    return run;
+  }
+
+  @Test
+  void restartRunQueuesAFailedRunAgainWithANewMessageAndOnlyItsSuccessfulSteps() {
+    Instant t = start();
+    Rows.Run run = runWithThreeSteps(RunStatus.ERROR, t);
+    Instant at = t.plusSeconds(3);
+    RunInfo restarted = restartRun(run.id(), run.workflow(), at).block(T);
+    assertThat(restarted).isEqualTo(run(run.id()));
+    assertThat(restarted.status()).isEqualTo(RunStatus.QUEUED);
+    assertThat(restarted.id()).isEqualTo(run.id());
+    assertThat(restarted.output()).isNull();
+    assertThat(restarted.error()).isNull();
+    assertThat(restarted.finishedAt()).isNull();
+    assertThat(restarted.failures()).isZero();
+    assertThat(steps(run.id())).extracting(StepInfo::stepId, StepInfo::status, StepInfo::output)
+        .containsExactlyInAnyOrder(tuple("a", StepStatus.SUCCESS, json("1")), tuple("b", StepStatus.SUCCESS, json("2")));
+    Message fresh = triggerMessage(run, MessageState.LIVE);
+    assertThat(fresh.id()).isNotEqualTo(run.message().id());
+    assertThat(fresh.visibleAt()).isEqualTo(at);
+    assertThat(fresh.attempts()).isZero();
+    assertThat(find(run.message().id()).state()).isEqualTo(MessageState.ARCHIVED);
+    // The queued run begins again, with its successful steps as its history.
+    assertThat(begin(run.id(), t.plusSeconds(4)).history()).extracting(StoreResults.StepRecord::status)
+        .containsExactly(StepStatus.SUCCESS, StepStatus.SUCCESS);
+  }
+
+  @Test
+  void restartRunQueuesACancelledRunAgain() {
+    Instant t = start();
+    Rows.Run run = rows.runIn(RunStatus.CANCELLED, t);
+    RunInfo restarted = restartRun(run.id(), run.workflow(), t.plusSeconds(1)).block(T);
+    assertThat(restarted.status()).isEqualTo(RunStatus.QUEUED);
+    assertThat(restarted.error()).isNull();
+    assertThat(triggerMessage(run, MessageState.LIVE).visibleAt()).isEqualTo(t.plusSeconds(1));
+  }
+
+  @Test
+  void restartRunRefusesAStatusItsTableDoesNotMoveAndAMissingRunAndChangesNothing() {
+    Instant t = start();
+    for (RunStatus status : List.of(RunStatus.QUEUED, RunStatus.RUNNING, RunStatus.PAUSED, RunStatus.CANCELLING,
+        RunStatus.SUCCESS)) {
+      Rows.Run run = rows.runIn(status, t);
+      RunInfo before = run(run.id());
+      StepVerifier.create(restartRun(run.id(), run.workflow(), t.plusSeconds(1)))
+          .expectErrorSatisfies(e -> assertThat(e).isInstanceOfSatisfying(RunStateException.class, r -> {
+            assertThat(r.runId()).isEqualTo(run.id());
+            assertThat(r.status()).isEqualTo(status);
+          }))
+          .verify(T);
+      assertThat(run(run.id())).isEqualTo(before);
+    }
+    StepVerifier.create(restartRun(Long.MAX_VALUE, "nobody", t)).expectError(RunNotFoundException.class).verify(T);
+  }
+
+  @Test
+  void aSecondRestartOfTheSameRunIsRefused() {
+    Instant t = start();
+    Rows.Run run = rows.runIn(RunStatus.ERROR, t);
+    assertThat(restartRun(run.id(), run.workflow(), t.plusSeconds(1)).block(T).status()).isEqualTo(RunStatus.QUEUED);
+    StepVerifier.create(restartRun(run.id(), run.workflow(), t.plusSeconds(2)))
+        .expectError(RunStateException.class)
+        .verify(T);
+    assertThat(triggerMessage(run, MessageState.LIVE).visibleAt()).isEqualTo(t.plusSeconds(1));
+  }
+
+  @Test
+  void forkRunCreatesANewQueuedRunWithCopiesOfTheStepsCompletedBeforeItsStep() {
+    Instant t = start();
+    for (RunStatus outcome : List.of(RunStatus.SUCCESS, RunStatus.ERROR)) {
+      Rows.Run run = runWithThreeSteps(outcome, t);
+      RunInfo original = run(run.id());
+      List<StepInfo> originalSteps = steps(run.id());
+      Instant at = t.plusSeconds(3);
+      RunInfo fork = forkRun(run.id(), "b", run.workflow(), at).block(T);
+      assertThat(fork).isEqualTo(run(fork.id()));
+      assertThat(fork.id()).isNotEqualTo(run.id());
+      assertThat(fork.workflow()).isEqualTo(run.workflow());
+      assertThat(fork.status()).isEqualTo(RunStatus.QUEUED);
+      assertThat(fork.input()).isEqualTo(original.input());
+      assertThat(fork.output()).isNull();
+      assertThat(fork.createdAt()).isEqualTo(at);
+      assertThat(steps(fork.id())).extracting(StepInfo::stepId, StepInfo::status, StepInfo::output)
+          .containsExactly(tuple("a", StepStatus.SUCCESS, json("1")));
+      assertThat(driver.listMessages(new StoreParams.ListMessages(run.workflow(), MessageState.LIVE, 0, 1000))
+          .filter(m -> m.payload().path("run_id").asLong() == fork.id()).single().block(T).visibleAt())
+          .isEqualTo(at);
+      assertThat(run(run.id())).isEqualTo(original);
+      assertThat(steps(run.id())).isEqualTo(originalSteps);
+      // From a step that never completed, every completed step is copied.
+      assertThat(steps(forkRun(run.id(), "c", run.workflow(), at).block(T).id())).extracting(StepInfo::stepId)
+          .containsExactlyInAnyOrder("a", "b");
+    }
+  }
+
+  @Test
+  void forkRunRefusesAnUnknownStepAnUnfinishedRunAndAMissingRun() {
+    Instant t = start();
+    Rows.Run finished = runWithThreeSteps(RunStatus.SUCCESS, t);
+    StepVerifier.create(forkRun(finished.id(), "nope", finished.workflow(), t.plusSeconds(3)))
+        .expectErrorSatisfies(e -> assertThat(e).isInstanceOf(InvalidArgumentException.class).hasMessageContaining("nope"))
+        .verify(T);
+    for (RunStatus status : List.of(RunStatus.QUEUED, RunStatus.RUNNING, RunStatus.PAUSED, RunStatus.CANCELLING)) {
+      Rows.Run run = rows.runIn(status, t);
+      StepVerifier.create(forkRun(run.id(), "a", run.workflow(), t.plusSeconds(1)))
+          .expectErrorSatisfies(e -> assertThat(e).isInstanceOfSatisfying(RunStateException.class,
+              r -> assertThat(r.status()).isEqualTo(status)))
+          .verify(T);
+    }
+    StepVerifier.create(forkRun(Long.MAX_VALUE, "a", "nobody", t)).expectError(RunNotFoundException.class).verify(T);
+    assertThat(driver.listMessages(new StoreParams.ListMessages(finished.workflow(), MessageState.LIVE, 0, 1000))
+        .collectList().block(T)).isEmpty();
+  }
+
   // ---------------------------------------------------------------- finishing and suspending
 
   @Test
