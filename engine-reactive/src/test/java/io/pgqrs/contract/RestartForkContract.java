@@ -122,6 +122,11 @@ public abstract class RestartForkContract extends StoreContract {
     assertThatThrownBy(() -> workflow.run(id).result().block(T)).isInstanceOf(WorkflowFailedException.class);
 
     assertThat(store.runs().restart(id).block(T).status()).isEqualTo(RunStatus.QUEUED);
+    // Taken again and waiting again: a running run is not restarted.
+    store.runs().steps(id).filter(s -> s.status() == StepStatus.WAITING).next()
+        .repeatWhenEmpty(polls -> polls.delayElements(Duration.ofMillis(20))).block(T);
+    assertThatThrownBy(() -> store.runs().restart(id).block(T)).isInstanceOfSatisfying(RunStateException.class,
+        e -> assertThat(e.status()).isEqualTo(RunStatus.RUNNING));
     store.runs().signal(id, "go", "yes").block(T);
     assertThat(workflow.run(id).result().block(T)).isEqualTo("paid1-yes");
     assertThat(charged).hasValue(1);
