@@ -65,6 +65,10 @@ public final class PgqrsMetrics implements MeterBinder, AutoCloseable {
   private static final double[] PERCENTILES = {0.5, 0.95, 0.99};
   private static final String[] STATES = {"pending", "leased", "delayed", "dead", "archived"};
 
+  /** How many refreshes began, numbering their readings; and the newest reading applied. */
+  private final java.util.concurrent.atomic.AtomicLong refreshes = new java.util.concurrent.atomic.AtomicLong();
+  private long applied;
+
   private final Store store;
   private final Engine engine;
   private final Duration refreshInterval;
@@ -152,19 +156,26 @@ public final class PgqrsMetrics implements MeterBinder, AutoCloseable {
       if (r == null || closed.get()) {
         return Mono.error(new IllegalStateException("PgqrsMetrics is not bound to a registry"));
       }
+      long read = refreshes.incrementAndGet();
       return store.queues().list()
           .map(QueueInfo::name)
           .concatMap(name -> store.queues().metrics(name).onErrorResume(QueueNotFoundException.class, e -> Mono.empty()))
           .collectList()
-          .doOnNext(all -> update(r, all))
+          .doOnNext(all -> update(r, all, read))
           .then();
     });
   }
 
-  private void update(MeterRegistry r, List<QueueMetrics> all) {
-    if (closed.get()) {
+  /**
+   * Applies a refresh's reading, unless a reading begun after it was applied already: the
+   * interval's refresh and a caller's may overlap, and an older list of queues applied last would
+   * remove the gauges of a queue created in between.
+   */
+  private synchronized void update(MeterRegistry r, List<QueueMetrics> all, long read) {
+    if (closed.get() || read < applied) {
       return;
     }
+    applied = read;
     Set<String> seen = new HashSet<>();
     for (QueueMetrics m : all) {
       seen.add(m.queue());
