@@ -100,26 +100,25 @@ final class DefaultProducer implements Producer {
   }
 
   private Mono<List<Long>> insert(@Nullable List<NewMessage> messages) {
-    Telemetry t = telemetry.get();
-    if (t == Telemetry.NONE || messages == null || messages.isEmpty() || messages.size() > MAX_BATCH
-        || messages.stream().anyMatch(java.util.Objects::isNull)) {
-      return insertNow(messages);
-    }
-    return Mono.defer(() -> t.aroundEnqueue(queue, messages, this::insertNow));
-  }
-
-  private Mono<List<Long>> insertNow(@Nullable List<NewMessage> messages) {
     return Mono.defer(() -> {
-      Connection bound = callerConnection;
-      PgqrsException refused = bound == null ? null : CallerTransactions.refusal(driver, bound, "enqueue");
-      if (refused != null) {
-        return Mono.error(refused);
-      }
       if (messages == null || messages.isEmpty() || messages.size() > MAX_BATCH
           || messages.stream().anyMatch(java.util.Objects::isNull)) {
         return Mono.error(new InvalidArgumentException("messages",
             "a batch needs 1 to " + MAX_BATCH + " messages and no nulls, got "
                 + (messages == null ? "null" : messages.size() + " message(s)")));
+      }
+      Telemetry t = telemetry.get();
+      return t == Telemetry.NONE ? insertNow(messages) : t.aroundEnqueue(queue, messages, this::insertNow);
+    });
+  }
+
+  /** The enqueue of a batch already checked for its size and nulls (a tracer may have added headers). */
+  private Mono<List<Long>> insertNow(List<NewMessage> messages) {
+    return Mono.defer(() -> {
+      Connection bound = callerConnection;
+      PgqrsException refused = bound == null ? null : CallerTransactions.refusal(driver, bound, "enqueue");
+      if (refused != null) {
+        return Mono.error(refused);
       }
       List<StoreParams.NewRow> rows = new ArrayList<>(messages.size());
       for (int i = 0; i < messages.size(); i++) {
