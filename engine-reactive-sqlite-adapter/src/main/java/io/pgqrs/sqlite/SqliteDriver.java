@@ -1144,7 +1144,8 @@ final class SqliteDriver implements StoreDriver {
             p.workflow(), p.queue()), r -> new Workflow(r.longValue("queue_id"), r.longValue("now")))
         .switchIfEmpty(Mono.error(() -> new WorkflowNotFoundException(p.workflow())))
         .flatMap(w -> first(s.query(sql("trigger_run"), w.now(), p.workflow(), p.inputJson(), p.idempotencyKey(),
-                microsOrNull(p.timeout()), p.version(), leaseTo == null ? 0 : 1), SqliteDriver::run)
+                microsOrNull(p.timeout()), p.version(), leaseTo == null ? 0 : 1, p.parentRunId(),
+                p.cancelWithParent() ? 1 : 0), SqliteDriver::run)
             .flatMap(run -> first(s.query(sql("enqueue_run_message"), w.now(), w.queueId(), run.id(), workerId,
                     lease, p.headersJson()), r -> message(r, p.queue()))
                 .flatMap(message -> s.update(sql("link_run_message"), run.id(), message.id())
@@ -1636,6 +1637,15 @@ final class SqliteDriver implements StoreDriver {
             q.status() == null ? null : q.status().name(), microsOrNull(q.createdFrom()), microsOrNull(q.createdTo()),
             q.beforeId(), q.limit(), q.parent()))
         .flatMapIterable(rows -> rows.stream().map(SqliteDriver::run).toList());
+  }
+
+  @Override
+  public Flux<StoreResults.UncancelledChild> uncancelledChildren(StoreParams.CancelledParentsChildren p) {
+    return db.statements("list uncancelled children", s -> s.query(sql("uncancelled_children"), p.limit(),
+            statuses(p.parentStatuses()), statuses(p.childStatuses())))
+        .flatMapIterable(rows -> rows.stream()
+            .map(row -> new StoreResults.UncancelledChild(row.longValue("id"), row.longValue("parent_run_id")))
+            .toList());
   }
 
   @Override

@@ -949,12 +949,23 @@ final class DefaultRunContext implements RunContext {
     Objects.requireNonNull(options, "options");
     String name = CHILD + workflow.definition().name();
     return run(name, null, runtime.mapper().constructType(Long.class), definition.stepOptions(),
-        identity -> workflow.trigger(input, childKey(identity))
-            // Linked after the trigger: a crash between them leaves an unlinked child that the
-            // replay's trigger (same key) finds and links.
-            .flatMap(handle -> runtime.driver()
-                .linkChildRun(new StoreParams.LinkChildRun(handle.runId(), runId(), options.cancelWithParent()))
-                .thenReturn(handle.runId())));
+        identity -> {
+          if (workflow instanceof DefaultWorkflow<I, ?> own) {
+            // The parent is named in the trigger's statement. A replay's trigger finds the child by
+            // its key and links it again: a child created before parents were named in the trigger
+            // (or by a workflow of another kind) may not be linked yet.
+            return own.triggerChild(input, childKey(identity), runId(), options.cancelWithParent())
+                .flatMap(t -> t.created() ? Mono.just(t.handle().runId()) : link(t.handle().runId(), options));
+          }
+          return workflow.trigger(input, childKey(identity)).flatMap(handle -> link(handle.runId(), options));
+        });
+  }
+
+  /** Names this run as the parent of {@code childRunId}; idempotent. */
+  private Mono<Long> link(long childRunId, ChildOptions options) {
+    return runtime.driver()
+        .linkChildRun(new StoreParams.LinkChildRun(childRunId, runId(), options.cancelWithParent()))
+        .thenReturn(childRunId);
   }
 
   private String childKey(Identity identity) {

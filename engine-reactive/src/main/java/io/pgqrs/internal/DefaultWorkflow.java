@@ -54,6 +54,23 @@ final class DefaultWorkflow<I, O> implements Workflow<I, O> {
   }
 
   private Mono<RunHandle<O>> trigger(I input, @Nullable String key, boolean keyed) {
+    return trigger(input, key, keyed, null, true).map(Triggered::handle);
+  }
+
+  /** A trigger's handle, and whether the trigger created the run (false: the key named an existing one). */
+  record Triggered<O>(RunHandle<O> handle, boolean created) {}
+
+  /**
+   * Triggers a child of the run {@code parentRunId} under {@code key}, naming its parent in the
+   * trigger's own statement, so the parent's cancel finds it from the moment it exists. Cold; an
+   * existing run under the key is returned as it is ({@code created} false), its parent unchanged.
+   */
+  Mono<Triggered<O>> triggerChild(I input, String key, long parentRunId, boolean cancelWithParent) {
+    return trigger(input, key, true, parentRunId, cancelWithParent);
+  }
+
+  private Mono<Triggered<O>> trigger(I input, @Nullable String key, boolean keyed, @Nullable Long parentRunId,
+      boolean cancelWithParent) {
     return Mono.defer(() -> {
       Connection bound = callerConnection;
       if (bound != null) {
@@ -73,23 +90,27 @@ final class DefaultWorkflow<I, O> implements Workflow<I, O> {
       }
       String json = runtime.toJson(input, "the input of workflow '" + definition.name() + "'");
       Telemetry telemetry = runtime.engine().telemetry();
-      return telemetry == Telemetry.NONE ? trigger(json, key, bound, null)
-          : telemetry.aroundTrigger(definition.name(), headers -> trigger(json, key, bound, Json.headersJson(headers)));
+      Parent parent = new Parent(parentRunId, cancelWithParent);
+      return telemetry == Telemetry.NONE ? trigger(json, key, bound, null, parent)
+          : telemetry.aroundTrigger(definition.name(),
+              headers -> trigger(json, key, bound, Json.headersJson(headers), parent));
     });
   }
 
-  private Mono<RunHandle<O>> trigger(String json, @Nullable String key, @Nullable Connection bound,
-      @Nullable String headersJson) {
+  private record Parent(@Nullable Long runId, boolean cancelWithParent) {}
+
+  private Mono<Triggered<O>> trigger(String json, @Nullable String key, @Nullable Connection bound,
+      @Nullable String headersJson, Parent parent) {
     return Mono.defer(() -> {
       if (bound != null) {
-        return triggerInCallerTransaction(json, key, bound, headersJson);
+        return triggerInCallerTransaction(json, key, bound, headersJson, parent);
       }
       // The local fast path: a worker of this engine with room takes the run in the trigger itself.
       ConsumerSession.Slot slot = runtime.reserveLocal(definition.queue());
       StoreParams.LeaseTaking lease = slot == null ? null : new StoreParams.LeaseTaking(slot.workerId(), slot.lease());
-      Mono<RunHandle<O>> triggered = runtime.driver()
+      Mono<Triggered<O>> triggered = runtime.driver()
           .triggerRun(new StoreParams.TriggerRun(definition.name(), definition.queue(), definition.version(), json, key,
-              definition.timeout(), lease, null, headersJson))
+              definition.timeout(), lease, null, headersJson, parent.runId(), parent.cancelWithParent()))
           .map(t -> {
             if (slot != null) {
               if (t.leased() != null && t.begun() != null) {
@@ -99,8 +120,8 @@ final class DefaultWorkflow<I, O> implements Workflow<I, O> {
                 slot.cancel();
               }
             }
-            return t.created() ? (RunHandle<O>) new DefaultRunHandle<>(runtime, t.runId(), definition.outputType(),
-                System.nanoTime()) : run(t.runId());
+            return new Triggered<>(t.created() ? new DefaultRunHandle<>(runtime, t.runId(), definition.outputType(),
+                System.nanoTime()) : run(t.runId()), t.created());
           });
       // A leased message whose trigger is abandoned is taken over after its lease, like a crashed worker's.
       return slot == null ? triggered : triggered.doOnError(e -> slot.cancel()).doOnCancel(slot::cancel);
@@ -112,12 +133,13 @@ final class DefaultWorkflow<I, O> implements Workflow<I, O> {
    * now would run it before the caller commits (or after it rolls back). The handle always reads the
    * run when its result is awaited: the caller's commit, and the run's end, may come any time later.
    */
-  private Mono<RunHandle<O>> triggerInCallerTransaction(String json, @Nullable String key, Connection connection,
-      @Nullable String headersJson) {
+  private Mono<Triggered<O>> triggerInCallerTransaction(String json, @Nullable String key, Connection connection,
+      @Nullable String headersJson, Parent parent) {
     return runtime.driver()
         .triggerRunInTransaction(new StoreParams.TriggerRun(definition.name(), definition.queue(),
-            definition.version(), json, key, definition.timeout(), null, null, headersJson), connection)
-        .map(t -> run(t.runId()));
+            definition.version(), json, key, definition.timeout(), null, null, headersJson, parent.runId(),
+            parent.cancelWithParent()), connection)
+        .map(t -> new Triggered<>(run(t.runId()), t.created()));
   }
 
   @Override

@@ -72,6 +72,9 @@ public final class RunTransitions {
   /** Statuses on which a cancel changes nothing and is not an error. */
   public static final List<RunStatus> CANCEL_UNCHANGED = List.of(RunStatus.CANCELLING, RunStatus.CANCELLED);
 
+  /** The statuses of a parent whose cancel cancels its children: being cancelled, or cancelled. */
+  public static final List<RunStatus> CASCADE_FROM = CANCEL_UNCHANGED;
+
   static {
     Map<RunStatus, RunStatus> begin = table();
     begin.put(RunStatus.QUEUED, RunStatus.RUNNING);

@@ -1236,7 +1236,7 @@ final class PostgresDriver implements StoreDriver {
             opt(p.now(), Instant.class), p.workflow(), p.queue(), opt(p.version(), String.class), p.inputJson(),
             opt(p.idempotencyKey(), String.class), millis(p.timeout()),
             notifyInStatement ? PostgresListener.channel(schema, p.queue()) : new Null(String.class),
-            opt(p.headersJson(), String.class))
+            opt(p.headersJson(), String.class), opt(p.parentRunId(), Long.class), p.cancelWithParent())
             .singleOrEmpty())
         .flatMap(inserted -> {
           if (inserted.queueId() == null) {
@@ -1266,7 +1266,7 @@ final class PostgresDriver implements StoreDriver {
         },
         opt(p.now(), Instant.class), p.workflow(), p.queue(), opt(p.version(), String.class), p.inputJson(),
         opt(p.idempotencyKey(), String.class), millis(p.timeout()), lease.workerId(), millis(lease.lease()),
-        opt(p.headersJson(), String.class))
+        opt(p.headersJson(), String.class), opt(p.parentRunId(), Long.class), p.cancelWithParent())
         .flatMap(inserted -> {
           if (inserted.queueId() == null) {
             return Mono.error(new WorkflowNotFoundException(p.workflow()));
@@ -1678,6 +1678,13 @@ final class PostgresDriver implements StoreDriver {
         opt(q.workflow(), String.class), opt(q.status() == null ? null : q.status().name(), String.class),
         opt(q.createdFrom(), Instant.class), opt(q.createdTo(), Instant.class), opt(q.beforeId(), Long.class),
         q.limit(), opt(q.parent(), Long.class)));
+  }
+
+  @Override
+  public Flux<StoreResults.UncancelledChild> uncancelledChildren(StoreParams.CancelledParentsChildren p) {
+    return withConnection("list uncancelled children", c -> rows(c, sql.get("uncancelled_children"),
+        row -> new StoreResults.UncancelledChild(longValue(row, "id"), longValue(row, "parent_run_id")), p.limit(),
+        names(p.parentStatuses()), names(p.childStatuses())));
   }
 
   @Override

@@ -646,6 +646,16 @@ public interface StoreDriver {
   Flux<Long> childrenCancelledWithParent(long parentRunId);
 
   /**
+   * Children that a cancel of their parent should have cancelled and has not reached: linked with
+   * {@code cancelWithParent}, their status one of {@code childStatuses}, their parent's one of {@code
+   * parentStatuses}; oldest first, at most {@code limit}. The run reaper cancels them. Cold; a read.
+   *
+   * @param p the statuses and the limit
+   * @return the children with their parents; fails with a store error
+   */
+  Flux<StoreResults.UncancelledChild> uncancelledChildren(StoreParams.CancelledParentsChildren p);
+
+  /**
    * Reads several runs at once (the engine's result waiter looks up every run it waits for in one
    * query).
    *

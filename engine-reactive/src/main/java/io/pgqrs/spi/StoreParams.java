@@ -493,6 +493,19 @@ public final class StoreParams {
    */
   public record ReapRuns(int limit, Moves moves, @Nullable Instant now) {}
 
+  /**
+   * One batch of the run reaper's cascade repair: children whose parent's cancel should have
+   * cancelled them and did not (the engine that cancelled the parent stopped between the parent's
+   * cancel and its children's, or the child was created while the parent's cancel was cascading).
+   *
+   * @param limit the most children, at least 1
+   * @param parentStatuses the statuses of a parent whose cancel cancels its children (the state
+   *     machine's cancelled and being-cancelled states)
+   * @param childStatuses the statuses of a child that a cancel moves and that no cancel has reached
+   *     yet
+   */
+  public record CancelledParentsChildren(int limit, List<RunStatus> parentStatuses, List<RunStatus> childStatuses) {}
+
   // ---------------------------------------------------------------- workflows
 
   /**
@@ -572,11 +585,34 @@ public final class StoreParams {
    * @param now the clock, or null for the database's
    * @param headersJson the headers of the run's message (a trace context), a serialized JSON object
    *     of strings, or null for none
+   * @param parentRunId the run that starts this one as its child ({@code RunContext.child}), recorded
+   *     on the new run in the same statement, or null for a run of its own. A trigger whose key is
+   *     taken leaves the existing run's parent as it is.
+   * @param cancelWithParent whether the parent's cancel cancels the new run (ignored without a parent)
    */
   public record TriggerRun(
       String workflow, String queue, @Nullable String version, String inputJson, @Nullable String idempotencyKey,
       @Nullable Duration timeout, @Nullable LeaseTaking leaseTo, @Nullable Instant now,
-      @Nullable String headersJson) {
+      @Nullable String headersJson, @Nullable Long parentRunId, boolean cancelWithParent) {
+    /**
+     * A trigger of a run of its own (no parent).
+     *
+     * @param workflow the workflow
+     * @param queue the queue of the run's message
+     * @param version the definition's version, or null
+     * @param inputJson the input, serialized
+     * @param idempotencyKey the key, or null
+     * @param timeout the run's timeout, or null
+     * @param leaseTo a lease to take for a local worker, or null
+     * @param now the clock, or null for the database's
+     * @param headersJson the headers of the run's message, or null
+     */
+    public TriggerRun(String workflow, String queue, @Nullable String version, String inputJson,
+        @Nullable String idempotencyKey, @Nullable Duration timeout, @Nullable LeaseTaking leaseTo,
+        @Nullable Instant now, @Nullable String headersJson) {
+      this(workflow, queue, version, inputJson, idempotencyKey, timeout, leaseTo, now, headersJson, null, true);
+    }
+
     /**
      * A trigger whose run's message has no headers.
      *

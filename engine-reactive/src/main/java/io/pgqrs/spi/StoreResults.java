@@ -239,6 +239,15 @@ public final class StoreResults {
   public record RunFinished(long runId, @Nullable RunStatus status) {}
 
   /**
+   * A child that its parent's cancel should have cancelled (see {@link
+   * StoreParams.CancelledParentsChildren}).
+   *
+   * @param childRunId the child
+   * @param parentRunId its parent, cancelled or being cancelled
+   */
+  public record UncancelledChild(long childRunId, long parentRunId) {}
+
+  /**
    * What writing one step record found.
    *
    * @param written whether the record was written: false when the run's message lease no longer

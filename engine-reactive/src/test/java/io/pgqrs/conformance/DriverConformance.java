@@ -2775,6 +2775,55 @@ public abstract class DriverConformance {
     assertThat(driver.childrenCancelledWithParent(parent).collectList().block(T)).isEmpty();
   }
 
+  @Test
+  void aTriggerNamingAParentLinksTheNewRunInItsStatementQueuedOrLeased() {
+    Instant t = start();
+    String wf = rows.workflow(t);
+    long parent = rows.queuedRun(wf, t).id();
+    StoreResults.Triggered queued = driver.triggerRun(new StoreParams.TriggerRun(wf, wf, null, "{}", "child:a", null,
+        null, t, null, parent, true)).block(T);
+    StoreResults.Triggered leased = driver.triggerRun(new StoreParams.TriggerRun(wf, wf, null, "{}", "child:b", null,
+        new StoreParams.LeaseTaking(rows.worker(wf, t).id(), LEASE), t, null, parent, false)).block(T);
+    assertThat(leased.leased()).isNotNull();
+    assertThat(driver.findRun(queued.runId()).block(T).parentRunId()).isEqualTo(parent);
+    assertThat(driver.findRun(leased.runId()).block(T).parentRunId()).isEqualTo(parent);
+    // cancelWithParent is stored as given: only the first is a child the parent's cancel cancels.
+    assertThat(driver.childrenCancelledWithParent(parent).collectList().block(T)).containsExactly(queued.runId());
+    // A trigger whose key is taken leaves the existing run's parent as it is.
+    long other = rows.queuedRun(wf, t).id();
+    StoreResults.Triggered again = driver.triggerRun(new StoreParams.TriggerRun(wf, wf, null, "{}", "child:a", null,
+        null, t, null, other, true)).block(T);
+    assertThat(again).isEqualTo(new StoreResults.Triggered(queued.runId(), false));
+    assertThat(driver.findRun(queued.runId()).block(T).parentRunId()).isEqualTo(parent);
+    assertThat(driver.findRun(other).block(T).parentRunId()).isNull();
+  }
+
+  @Test
+  void uncancelledChildrenAreTheCancelledParentsChildrenNoCancelReached() {
+    Instant t = start();
+    String wf = rows.workflow(t);
+    long cancelled = rows.queuedRun(wf, t).id();
+    long running = rows.queuedRun(wf, t).id();
+    long reached = rows.queuedRun(wf, t).id();
+    long missed = rows.queuedRun(wf, t).id();
+    long left = rows.queuedRun(wf, t).id();
+    long ofRunning = rows.queuedRun(wf, t).id();
+    for (long[] link : new long[][] {{reached, cancelled, 1}, {missed, cancelled, 1}, {left, cancelled, 0},
+        {ofRunning, running, 1}}) {
+      assertThat(driver.linkChildRun(new StoreParams.LinkChildRun(link[0], link[1], link[2] == 1)).block(T)).isTrue();
+    }
+    control(cancelled, StoreParams.RunControl.CANCEL, t.plusSeconds(1));
+    control(reached, StoreParams.RunControl.CANCEL, t.plusSeconds(1));
+    StoreParams.CancelledParentsChildren query = new StoreParams.CancelledParentsChildren(10,
+        RunTransitions.CASCADE_FROM, RunTransitions.CANCEL_FREE.from());
+    assertThat(driver.uncancelledChildren(query).collectList().block(T))
+        .containsExactly(new StoreResults.UncancelledChild(missed, cancelled));
+    assertThat(driver.uncancelledChildren(new StoreParams.CancelledParentsChildren(10, RunTransitions.CASCADE_FROM,
+        List.of(RunStatus.RUNNING))).collectList().block(T)).isEmpty();
+    control(missed, StoreParams.RunControl.CANCEL, t.plusSeconds(2));
+    assertThat(driver.uncancelledChildren(query).collectList().block(T)).isEmpty();
+  }
+
   // ---------------------------------------------------------------- waits and retries replayed
 
   @Test

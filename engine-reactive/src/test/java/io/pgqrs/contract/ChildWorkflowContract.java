@@ -2,6 +2,8 @@ package io.pgqrs.contract;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import io.pgqrs.internal.FaultyStore;
+import io.pgqrs.internal.RunTransitions;
 import io.pgqrs.workflow.ChildOptions;
 import io.pgqrs.workflow.ChildWorkflowFailedException;
 import io.pgqrs.workflow.RunInfo;
@@ -23,6 +25,7 @@ import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 import reactor.core.publisher.Flux;
 import reactor.core.publisher.Mono;
+import reactor.core.publisher.Sinks;
 import reactor.test.StepVerifier;
 
 /**
@@ -264,5 +267,81 @@ public abstract class ChildWorkflowContract extends StoreContract {
     assertThat(children(two)).extracting(k -> k.input().asInt()).containsExactlyInAnyOrder(2, 4);
     assertThat(store.runs().list(RunQuery.all().parent(one).withWorkflow(parent.definition().name()))
         .collectList().block(T)).isEmpty();
+  }
+
+  @Test
+  void aChildNamesItsParentFromTheStatementThatCreatesIt() {
+    Sinks.Empty<Void> answer = Sinks.empty();
+    try (FaultyStore faulty = FaultyStore.over(store)) {
+      // The parent runs in the faulty engine, so its child's trigger is the only triggerRun there.
+      AtomicReference<Workflow<Integer, String>> child = new AtomicReference<>();
+      String name = "cwlink" + WORKFLOWS.incrementAndGet();
+      child.set(faulty.store().runs().register(Workflows.define(name + "c", Integer.class, String.class,
+          (ctx, in) -> ctx.awaitSignal("go", String.class, Duration.ofHours(1)))).block(T));
+      var definition = Workflows.define(name + "p", Integer.class, Long.class,
+              (ctx, in) -> ctx.startChild(child.get(), in, ChildOptions.defaults()))
+          .withStepOptions(StepOptions.noRetries());
+      Workflow<Integer, Long> parent = faulty.store().runs().register(definition).block(T);
+      // Triggered in the engine without a worker: it goes to the queue, and the faulty engine takes it.
+      long id = store.runs().register(definition).block(T).trigger(1).block(T).runId();
+      faulty.holdAnswers("triggerRun", answer.asMono());
+      WorkflowWorker worker = parent.worker().concurrency(1).shutdownTimeout(Duration.ofSeconds(5)).start();
+      try {
+        // The child's trigger has committed and its answer has not come back: it names its parent already.
+        RunInfo kid = store.runs().list(RunQuery.all().withWorkflow(name + "c")).next()
+            .repeatWhenEmpty(polls -> polls.delayElements(Duration.ofMillis(20))).block(T);
+        assertThat(kid.parentRunId()).isEqualTo(id);
+        answer.tryEmitEmpty();
+        StepVerifier.create(parent.run(id).result()).expectNext(kid.id()).expectComplete().verify(T);
+        assertThat(faulty.calls("linkChildRun")).isZero();
+      } finally {
+        answer.tryEmitEmpty();
+        worker.stop().block(T);
+      }
+    }
+  }
+
+  @Test
+  void theRunReaperCancelsTheChildrenAParentsCancelDidNotReach() {
+    Workflow<Integer, String> grandchild = register(Integer.class, String.class,
+        (ctx, in) -> ctx.awaitSignal("never", String.class, Duration.ofHours(1)));
+    Workflow<Integer, String> child = register(Integer.class, String.class, (ctx, in) -> ctx.child(grandchild, in));
+    Workflow<Integer, String> left = register(Integer.class, String.class,
+        (ctx, in) -> ctx.awaitSignal("go", String.class, Duration.ofHours(1)));
+    Workflow<Integer, String> parent = register(Integer.class, String.class,
+        (ctx, in) -> ctx.startChild(left, in, ChildOptions.defaults().leaveOnParentCancel())
+            .then(ctx.child(child, in)));
+    start(grandchild);
+    start(child);
+    start(left);
+    start(parent);
+    long id = parent.trigger(1).block(T).runId();
+    awaitStep(id, "pgqrs.child-result", StepStatus.WAITING);
+    long kid = children(id).stream().filter(r -> r.workflow().equals(child.definition().name())).findFirst()
+        .orElseThrow().id();
+    long leftKid = children(id).stream().filter(r -> r.workflow().equals(left.definition().name())).findFirst()
+        .orElseThrow().id();
+    awaitStep(kid, "pgqrs.child-result", StepStatus.WAITING);
+    long grandkid = children(kid).get(0).id();
+    awaitStep(grandkid, "pgqrs.signal.never", StepStatus.WAITING);
+
+    // What an engine that stopped between the parent's cancel and its children's leaves: the
+    // parent cancelled (the store's cancel, without the engine's cascade), its children not.
+    driver().controlRun(RunTransitions.cancel(id, "stopped halfway")).block(T);
+    assertThat(store.runs().get(id).block(T).status()).isIn(RunStatus.CANCELLED, RunStatus.CANCELLING);
+    assertThat(store.runs().get(kid).block(T).status()).isNotIn(RunStatus.CANCELLED, RunStatus.CANCELLING);
+
+    StepVerifier.create(store.maintenance().runReaper().runOnce())
+        .assertNext(report -> assertThat(report.childrenCancelled()).isEqualTo(2))
+        .expectComplete()
+        .verify(T);
+    assertThat(awaitStatus(kid, RunStatus.CANCELLED).error()).isEqualTo("parent run " + id + " was cancelled");
+    assertThat(awaitStatus(grandkid, RunStatus.CANCELLED).error()).isEqualTo("parent run " + kid + " was cancelled");
+    assertThat(store.runs().get(leftKid).block(T).status()).isNotIn(RunStatus.CANCELLED, RunStatus.CANCELLING);
+    // Nothing is left to repair: the next turn cancels nothing.
+    StepVerifier.create(store.maintenance().runReaper().runOnce())
+        .assertNext(report -> assertThat(report.childrenCancelled()).isZero())
+        .expectComplete()
+        .verify(T);
   }
 }

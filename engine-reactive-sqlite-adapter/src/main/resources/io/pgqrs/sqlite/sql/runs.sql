@@ -18,12 +18,14 @@ finished_at, deadline_at, version, parent_run_id
 -- NULL. ?7 is 1 when a local worker takes the run's message at once (the trigger's lease): the run
 -- is then inserted begun, RUNNING in its first attempt. An idempotency conflict inserts nothing and
 -- returns no row. The two statuses are the ones StoreParams.TriggerRun and LeaseTaking give a new
--- run, not a transition: no run exists yet to move.
+-- run, not a transition: no run exists yet to move. ?8 the parent run or NULL and ?9 whether the
+-- parent's cancel cancels it (1 or 0): a child is linked in the statement that creates it.
 WITH n AS (SELECT coalesce(?1, {{_now}}) AS now)
 INSERT INTO pgqrs_runs (workflow, status, input, idempotency_key, created_at, updated_at, deadline_at, version,
-                        attempts, started_at)
+                        attempts, started_at, parent_run_id, cancel_with_parent)
 SELECT ?2, CASE WHEN ?7 = 1 THEN 'RUNNING' ELSE 'QUEUED' END, ?3, ?4, n.now, n.now,
-       n.now + min(?5, {{_never}} - n.now), ?6, CASE WHEN ?7 = 1 THEN 1 ELSE 0 END, CASE WHEN ?7 = 1 THEN n.now END
+       n.now + min(?5, {{_never}} - n.now), ?6, CASE WHEN ?7 = 1 THEN 1 ELSE 0 END, CASE WHEN ?7 = 1 THEN n.now END,
+       ?8, ?9
 FROM n WHERE true
 ON CONFLICT (workflow, idempotency_key) WHERE idempotency_key IS NOT NULL DO NOTHING
 RETURNING {{_run_columns}}
@@ -141,6 +143,16 @@ WHERE id = ?1 AND (parent_run_id IS NULL OR parent_run_id = ?2)
 SELECT id FROM pgqrs_runs
 WHERE parent_run_id = ?1 AND cancel_with_parent = 1 AND status NOT IN ('SUCCESS', 'ERROR', 'CANCELLED')
 ORDER BY id
+
+-- name: uncancelled_children
+-- The run reaper's cascade repair (?1 the most, ?2 the parent's statuses and ?3 the child's, JSON
+-- arrays the engine's state machine names): children linked with cancel_with_parent whose parent is
+-- cancelled or being cancelled and that no cancel has reached.
+SELECT c.id, c.parent_run_id FROM pgqrs_runs c JOIN pgqrs_runs p ON p.id = c.parent_run_id
+WHERE c.parent_run_id IS NOT NULL AND c.cancel_with_parent = 1
+  AND c.status IN (SELECT value FROM json_each(?3)) AND p.status IN (SELECT value FROM json_each(?2))
+ORDER BY c.id
+LIMIT ?1
 
 -- name: finished_runs
 -- ?2 retention in microseconds, ?3 the most runs. The statuses are the finished ones

@@ -20,16 +20,19 @@ ids AS (SELECT nextval(pg_get_serial_sequence('{{schema_literal}}.pgqrs_runs', '
 -- conflict inserts neither (the drawn ids are skipped) and returns no run id. $4 the version, $5
 -- the input, $6 the key, $7 the timeout in milliseconds, $8 the queue's channel: notified at commit
 -- in the caller's transaction, null for the engine's own, which announces after commit; $9 the
--- message's headers or null. The run is
+-- message's headers or null; $10 the parent run or null, $11 whether the parent's cancel cancels it
+-- (a child is linked in the statement that creates it, so no cancel of the parent can miss it
+-- between two statements). The run is
 -- awaited: any engine may execute it, so its finish is announced to the trigger's waiters.
 WITH n AS (SELECT {{_now}} AS now),
 {{_trigger_target}},
 ins AS (
     INSERT INTO {{schema}}.pgqrs_runs (id, workflow, status, input, idempotency_key, message_id, created_at,
-                                       updated_at, deadline_at, version, awaited)
+                                       updated_at, deadline_at, version, awaited, parent_run_id,
+                                       cancel_with_parent)
     OVERRIDING SYSTEM VALUE
     SELECT ids.run_id, $2, 'QUEUED', $5::jsonb, $6, ids.message_id, n.now, n.now,
-           n.now + $7 * interval '1 millisecond', $4, true
+           n.now + $7 * interval '1 millisecond', $4, true, $10::bigint, $11
     FROM ids, n
     ON CONFLICT (workflow, idempotency_key) WHERE idempotency_key IS NOT NULL DO NOTHING
     RETURNING id, message_id),
@@ -47,17 +50,19 @@ SELECT (SELECT queue_id FROM w) AS queue_id, (SELECT id FROM ins) AS run_id,
 -- The local fast path, one statement like trigger_run: the run is inserted RUNNING with its first
 -- attempt begun, and its message leased to the worker $8 for $9 milliseconds exactly as claim
 -- leaves a message (one delivery, a new token, invisible until the lease ends). No NOTIFY: the
--- worker holding the lease runs it, no consumer needs waking. $10 the message's headers or null. The run is not awaited (its waiters are
+-- worker holding the lease runs it, no consumer needs waking. $10 the message's headers or null;
+-- $11 and $12 the parent and cancel_with_parent, as in trigger_run. The run is not awaited (its waiters are
 -- in the triggering engine, told in process) until a waiter elsewhere looks it up. The message's
 -- columns are prefixed m_, apart from the run's.
 WITH n AS (SELECT {{_now}} AS now),
 {{_trigger_target}},
 ins AS (
     INSERT INTO {{schema}}.pgqrs_runs (id, workflow, status, input, idempotency_key, message_id, attempts,
-                                       created_at, updated_at, started_at, deadline_at, version)
+                                       created_at, updated_at, started_at, deadline_at, version, parent_run_id,
+                                       cancel_with_parent)
     OVERRIDING SYSTEM VALUE
     SELECT ids.run_id, $2, 'RUNNING', $5::jsonb, $6, ids.message_id, 1, n.now, n.now, n.now,
-           n.now + $7 * interval '1 millisecond', $4
+           n.now + $7 * interval '1 millisecond', $4, $11::bigint, $12
     FROM ids, n
     ON CONFLICT (workflow, idempotency_key) WHERE idempotency_key IS NOT NULL DO NOTHING
     RETURNING {{_run_columns}}, message_id),
@@ -322,6 +327,16 @@ events AS (DELETE FROM {{schema}}.pgqrs_run_events e USING victims v WHERE e.run
 runs AS (DELETE FROM {{schema}}.pgqrs_runs r USING victims v WHERE r.id = v.id RETURNING 1)
 SELECT (SELECT count(*) FROM runs) AS runs, (SELECT count(*) FROM steps) AS steps,
        (SELECT count(*) FROM signals) AS signals
+
+-- name: uncancelled_children
+-- The run reaper's cascade repair ($1 the most, $2 the parent's statuses, $3 the child's; the
+-- engine's state machine names both): children linked with cancel_with_parent whose parent is
+-- cancelled or being cancelled and that no cancel has reached. Through the parent index.
+SELECT c.id, c.parent_run_id FROM {{schema}}.pgqrs_runs c JOIN {{schema}}.pgqrs_runs p ON p.id = c.parent_run_id
+WHERE c.parent_run_id IS NOT NULL AND c.cancel_with_parent AND c.status = ANY($3::text[])
+  AND p.status = ANY($2::text[])
+ORDER BY c.id
+LIMIT $1
 
 -- name: reap_runs
 -- $2 the most runs, $3 the channel announcing finished runs at commit (null: the driver announces
