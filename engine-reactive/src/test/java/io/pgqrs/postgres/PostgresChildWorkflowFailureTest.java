@@ -107,10 +107,9 @@ class PostgresChildWorkflowFailureTest {
     RunHandle<String> run = parent.trigger("in").block(T);
 
     assertThat(ChildJvm.killAfter(PostgresChildWorkflowFailureTest.class, "CHILD"::equals, 1, db.dsn())).isEqualTo(1);
-    // One child exists. It may not be linked to its parent yet: the link is written just after the
-    // trigger, and a child taken on the local fast path can start (and the process die) in between;
-    // the parent's replay finds it by its key and links it.
-    assertThat(store.runs().list(RunQuery.all().withWorkflow("kill_child")).collectList().block(T)).hasSize(1);
+    // One child exists, and it names its parent: the trigger that created it linked it.
+    assertThat(store.runs().list(RunQuery.all().withWorkflow("kill_child")).collectList().block(T)).singleElement()
+        .satisfies(kid -> assertThat(kid.parentRunId()).isEqualTo(run.runId()));
 
     WorkflowWorker childWorker = child.worker().lease(LEASE).pollInterval(Duration.ofMillis(200)).start();
     WorkflowWorker parentWorker = parent.worker().lease(LEASE).pollInterval(Duration.ofMillis(200)).start();
