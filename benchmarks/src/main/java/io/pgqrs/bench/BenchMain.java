@@ -52,7 +52,8 @@ public final class BenchMain {
                                           cross (row pgqrs-cross: trigger in a store with no worker, execute
                                           in a second store with its own pool), metered (row pgqrs-metered:
                                           local with the Micrometer meters bound), traced (row pgqrs-traced:
-                                          local, observed with a Brave tracer); default local,cross
+                                          local, observed with a Brave tracer), child (row pgqrs-child: a
+                                          parent whose body is ctx.child of the workflow); default local,cross
         --stats-settle S                  workflow: seconds to wait before each pg_stat_database.xact_commit
                                           reading, for xact/run (11; 0 skips the wait and the idle baseline)
         --rate N --workers N              pressure: base enqueues per second (200), handler concurrency (8)

@@ -37,6 +37,8 @@ public final class PgqrsWorkflowSubject implements WorkflowSubject {
   private final boolean cross;
   private final boolean metered;
   private final boolean traced;
+  private boolean child;
+  private @Nullable WorkflowWorker childWorker;
   private @Nullable AutoCloseable meters;
   private @Nullable Store executor;
   private @Nullable Store trigger;
@@ -72,6 +74,19 @@ public final class PgqrsWorkflowSubject implements WorkflowSubject {
   }
 
   /**
+   * The child mode (subject {@code pgqrs-child}): each run is a parent whose whole body is {@code
+   * ctx.child} of the N-step workflow, both executed in one store by workers of the same
+   * concurrency. Its statements per run less the local mode's are the cost of one child call.
+   *
+   * @return the subject
+   */
+  static PgqrsWorkflowSubject child() {
+    PgqrsWorkflowSubject subject = new PgqrsWorkflowSubject(false, false, false);
+    subject.child = true;
+    return subject;
+  }
+
+  /**
    * The workflow of {@code steps} steps, as {@link WorkflowSubject} defines it.
    *
    * @param steps the number of steps, at least 1
@@ -91,7 +106,7 @@ public final class PgqrsWorkflowSubject implements WorkflowSubject {
 
   @Override
   public String name() {
-    return cross ? "pgqrs-cross" : metered ? "pgqrs-metered" : traced ? "pgqrs-traced" : "pgqrs";
+    return child ? "pgqrs-child" : cross ? "pgqrs-cross" : metered ? "pgqrs-metered" : traced ? "pgqrs-traced" : "pgqrs";
   }
 
   @Override
@@ -111,6 +126,12 @@ public final class PgqrsWorkflowSubject implements WorkflowSubject {
       meters = Stores.trace(e);
     }
     Workflow<String, String> executing = Objects.requireNonNull(e.runs().register(definition).block(T));
+    if (child) {
+      Workflow<String, String> stepsWorkflow = executing;
+      executing = Objects.requireNonNull(e.runs().register(Workflows.define("parent_of_" + definition.name(),
+          String.class, String.class, (ctx, input) -> ctx.child(stepsWorkflow, input))).block(T));
+      this.childWorker = stepsWorkflow.worker().concurrency(workers).start();
+    }
     if (cross) {
       Store t = Objects.requireNonNull(Pgqrs.connect(target.pgqrsTriggerDsn()).block(T));
       this.trigger = t;
@@ -130,6 +151,8 @@ public final class PgqrsWorkflowSubject implements WorkflowSubject {
     return cross
         ? "pgqrs cross-engine: " + common + "; triggered in a store with no worker" + pool(triggerPoolSize)
             + ", executed by a second store in the same JVM" + pool(poolSize) + ", so every run goes through the queue"
+        : child ? "pgqrs child: a parent whose body is ctx.child of the workflow below, both in one store; "
+            + common + pool(poolSize)
         : "pgqrs" + (metered ? " with its Micrometer meters bound (PgqrsMetrics, SimpleMeterRegistry)"
             : traced ? " traced (PgqrsObservations, Micrometer Tracing over Brave, spans dropped at their end)" : "")
             + ": " + common + ", triggered and executed in one store" + pool(poolSize);
@@ -151,6 +174,11 @@ public final class PgqrsWorkflowSubject implements WorkflowSubject {
     worker = null;
     if (w != null) {
       w.stop().block(T);
+    }
+    WorkflowWorker c = childWorker;
+    childWorker = null;
+    if (c != null) {
+      c.stop().block(T);
     }
     AutoCloseable m = meters;
     meters = null;

@@ -53,6 +53,7 @@ final class WorkflowScenario {
       case "pgqrs-cross" -> new PgqrsWorkflowSubject(true, false);
       case "pgqrs-metered" -> new PgqrsWorkflowSubject(false, true);
       case "pgqrs-traced" -> new PgqrsWorkflowSubject(false, false, true);
+      case "pgqrs-child" -> PgqrsWorkflowSubject.child();
       case "dbos" -> new DbosWorkflowSubject();
       default -> throw new IllegalArgumentException("unknown workflow subject '" + name
           + "' (known: pgqrs, dbos)");
@@ -75,8 +76,10 @@ final class WorkflowScenario {
       }
     }
     for (String m : modes) {
-      if (!m.equals("local") && !m.equals("cross") && !m.equals("metered") && !m.equals("traced")) {
-        throw new IllegalArgumentException("--pgqrs-mode values are local, cross, metered and traced, not '" + m + "'");
+      if (!m.equals("local") && !m.equals("cross") && !m.equals("metered") && !m.equals("traced")
+          && !m.equals("child")) {
+        throw new IllegalArgumentException("--pgqrs-mode values are local, cross, metered, traced and child, not '"
+            + m + "'");
       }
     }
     if (names.contains("pgqrs") && modes.isEmpty()) {
@@ -94,6 +97,9 @@ final class WorkflowScenario {
     }
     if (names.contains("pgqrs") && modes.contains("traced")) {
       out.add("pgqrs-traced");
+    }
+    if (names.contains("pgqrs") && modes.contains("child")) {
+      out.add("pgqrs-child");
     }
     if (names.contains("pgqrs") && modes.contains("local")) {
       out.add("pgqrs");

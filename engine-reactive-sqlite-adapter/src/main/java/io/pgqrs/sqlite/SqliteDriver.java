@@ -1289,7 +1289,7 @@ final class SqliteDriver implements StoreDriver {
       steps.add(new StoreResults.StepRecord(text(h, "position"), h.path("step_id").asText(),
           StepStatus.valueOf(h.path("status").asText()), text(h, "output"), text(h, "output_type"), text(h, "error"),
           h.path("attempts").asInt(), wake.isNumber() ? Duration.of(wake.asLong(), ChronoUnit.MICROS) : null,
-          text(h, "awaiting"), h.path("completion").asInt()));
+          text(h, "awaiting"), h.path("completion").asInt(), h.path("signalled").asBoolean()));
     }
     return steps;
   }
@@ -1402,14 +1402,25 @@ final class SqliteDriver implements StoreDriver {
 
   @Override
   public Mono<Boolean> suspendRun(StoreParams.SuspendRun p) {
+    record Suspended(boolean dueNow, String queue) {}
     return db.transaction("suspend run", s -> lockRun(s, p.runId(), p.lease().now())
-        .flatMap(read -> read.messageId() == null ? Mono.just(false) : s.update(sql("suspend_message"),
-                read.now(), p.runId(), read.messageId(), p.lease().token().toString(), microsOrNull(p.wakeAfter()),
-                statuses(p.wakeAtOnce()), statuses(p.parkedUntilResumed()))
-            .flatMap(n -> n == 1 && p.failed()
-                ? s.update(sql("count_failure"), read.now(), p.runId()).thenReturn(true)
-                : Mono.just(n == 1)))
-        .defaultIfEmpty(false));
+        .flatMap(read -> read.messageId() == null ? Mono.<Suspended>empty()
+            : first(s.query(sql("suspend_message"), read.now(), p.runId(), read.messageId(),
+                    p.lease().token().toString(), microsOrNull(p.wakeAfter()), statuses(p.wakeAtOnce()),
+                    statuses(p.parkedUntilResumed())),
+                r -> new Suspended(r.longValue("visible_at") <= read.now(), read.wakeQueue()))
+            .flatMap(suspended -> p.failed()
+                ? s.update(sql("count_failure"), read.now(), p.runId()).thenReturn(suspended)
+                : Mono.just(suspended))))
+        // A message due at once (what it waits for came while it was held) wakes its consumers
+        // after the commit, as the signal or control that came would have woken them.
+        .doOnNext(suspended -> {
+          if (suspended.dueNow()) {
+            wake(suspended.queue());
+          }
+        })
+        .map(suspended -> true)
+        .defaultIfEmpty(false);
   }
 
   @Override

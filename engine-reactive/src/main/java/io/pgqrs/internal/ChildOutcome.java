@@ -21,12 +21,30 @@ record ChildOutcome(RunStatus status, @Nullable String outputJson, @Nullable Str
 
   /** The outcome of a finished child, as JSON. */
   static String of(RunInfo child) {
+    return of(child.status(), child.output(), child.error());
+  }
+
+  /**
+   * The outcome of a child this engine saw finish, as JSON: what its finish wrote, so the same as
+   * {@link #of(RunInfo)} of the run read afterwards; empty when the finish carried no status (it
+   * ended otherwise, and only the stored run tells how).
+   */
+  static java.util.Optional<String> of(WorkflowRuntime.Finished finished) {
+    RunStatus status = finished.status();
+    if (status == null) {
+      return java.util.Optional.empty();
+    }
+    String output = finished.outputJson();
+    return java.util.Optional.of(of(status, output == null ? null : Json.parse(output), finished.error()));
+  }
+
+  private static String of(RunStatus status, @Nullable JsonNode output, @Nullable String error) {
     ObjectNode node = JsonNodeFactory.instance.objectNode();
-    node.put("status", child.status().name());
-    if (child.status() == RunStatus.SUCCESS) {
-      node.set("output", child.output() == null ? JsonNodeFactory.instance.nullNode() : child.output());
+    node.put("status", status.name());
+    if (status == RunStatus.SUCCESS) {
+      node.set("output", output == null ? JsonNodeFactory.instance.nullNode() : output);
     } else {
-      node.put("error", child.error());
+      node.put("error", error);
     }
     return node.toString();
   }

@@ -985,37 +985,52 @@ final class DefaultRunContext implements RunContext {
         deliverOutcome(id, r.completion(), sink, r.outputJson(), childRunId, output);
         return;
       }
+      Duration untilCheck = r != null && r.status() == StepStatus.WAITING && signal.equals(r.awaiting())
+          && !r.signalled() ? r.untilWake() : null;
+      if (untilCheck != null && untilCheck.compareTo(Duration.ZERO) > 0) {
+        // Recorded waiting for this child, no wake-up pending and its check not due (a fan-out
+        // parent woken by another child): nothing to read, it parks again at once.
+        runtime.wakeWhenFinished(runId(), childRunId, signal);
+        sink.error(stopWith(new Park(untilCheck)));
+        return;
+      }
       AtomicInteger drawn = new AtomicInteger();
-      Disposable take = takeSignal(id, signal, sink, drawn,
-          (value, n) -> deliverOutcome(id, n, sink, value, childRunId, output),
-          () -> runtime.driver().findRun(childRunId)
-                .switchIfEmpty(Mono.error(() -> new io.pgqrs.workflow.RunNotFoundException(childRunId)))
-                .flatMap(child -> {
-                  if (child.status().isFinished()) {
-                    String outcome = ChildOutcome.of(child);
-                    int recordedAs = draw(drawn);
-                    return exec.write(record(id, StepStatus.SUCCESS, outcome, null, null, 0, null, null, recordedAs,
-                            Duration.ZERO))
-                        .doOnNext(written -> {
-                          if (written.written()) {
-                            deliverOutcome(id, recordedAs, sink, outcome, childRunId, output);
-                          } else {
-                            undraw(drawn, recordedAs);
-                            sink.error(stopWith(notWritten(written)));
-                          }
-                        })
-                        .then();
+      Supplier<Mono<Void>> readChild = () -> runtime.driver().findRun(childRunId)
+          .switchIfEmpty(Mono.error(() -> new io.pgqrs.workflow.RunNotFoundException(childRunId)))
+          .flatMap(child -> {
+            if (child.status().isFinished()) {
+              String outcome = ChildOutcome.of(child);
+              int recordedAs = draw(drawn);
+              return exec.write(record(id, StepStatus.SUCCESS, outcome, null, null, 0, null, null, recordedAs,
+                      Duration.ZERO))
+                  .doOnNext(written -> {
+                    if (written.written()) {
+                      deliverOutcome(id, recordedAs, sink, outcome, childRunId, output);
+                    } else {
+                      undraw(drawn, recordedAs);
+                      sink.error(stopWith(notWritten(written)));
+                    }
+                  })
+                  .then();
+            }
+            return exec.write(record(id, StepStatus.WAITING, null, null, null, 0, options.checkEvery(), signal, 0,
+                    Duration.ZERO))
+                .doOnNext(written -> {
+                  if (written.written()) {
+                    runtime.wakeWhenFinished(runId(), childRunId, signal);
                   }
-                  return exec.write(record(id, StepStatus.WAITING, null, null, null, 0, options.checkEvery(), signal, 0,
-                          Duration.ZERO))
-                      .doOnNext(written -> {
-                        if (written.written()) {
-                          runtime.wakeWhenFinished(runId(), childRunId, signal);
-                        }
-                        sink.error(stopWith(written.written() ? new Park(options.checkEvery()) : notWritten(written)));
-                      })
-                      .then();
-                }));
+                  sink.error(stopWith(written.written() ? new Park(options.checkEvery()) : notWritten(written)));
+                })
+                .then();
+          });
+      // A wake-up is sent only to a recorded wait: with nothing recorded there is no signal to take.
+      Disposable take = r == null
+          ? readChild.get().subscribe(v -> { }, e -> {
+            undraw(drawn, drawn.get());
+            sink.error(e);
+          })
+          : takeSignal(id, signal, sink, drawn, (value, n) -> deliverOutcome(id, n, sink, value, childRunId, output),
+              readChild);
       sink.onCancel(() -> {
         take.dispose();
         undraw(drawn, drawn.get());

@@ -128,7 +128,7 @@ final class RunResults {
    *
    * @param runId the run
    * @param lookNow whether to read the run at once (it may have finished before this call, and not
-   *     in this engine); a run this engine has just triggered need not be read
+   *     in this engine); a run this engine has just triggered, or is executing, is not read
    */
   Mono<WorkflowRuntime.Finished> await(long runId, boolean lookNow) {
     return Mono.defer(() -> {
@@ -145,7 +145,8 @@ final class RunResults {
         release(runId, w);
         return Mono.just(raced);
       }
-      if (lookNow) {
+      // A run executing here announces its finish in-process, after this registration.
+      if (lookNow && !executingHere.test(runId)) {
         lookups.look(runId);
       }
       return w.outcome.asMono().doOnCancel(() -> release(runId, w));

@@ -327,10 +327,11 @@ final class WorkflowRuntime implements Runs {
     if (childWatches.putIfAbsent(key, slot) != null) {
       return;
     }
+    // A finish seen in this engine carries what it wrote; one heard of by notification is read.
     slot.update(awaitFinished(childRunId, true)
-        .then(driver.findRun(childRunId))
-        .flatMap(child -> driver.signalRun(new StoreParams.SignalRun(parentRunId, signal, ChildOutcome.of(child),
-            null)))
+        .flatMap(finished -> Mono.justOrEmpty(ChildOutcome.of(finished))
+            .switchIfEmpty(driver.findRun(childRunId).map(ChildOutcome::of)))
+        .flatMap(outcome -> driver.signalRun(new StoreParams.SignalRun(parentRunId, signal, outcome, null)))
         .doFinally(s -> childWatches.remove(key, slot))
         .subscribe(v -> { }, e -> org.slf4j.LoggerFactory.getLogger(WorkflowRuntime.class)
             .debug("pgqrs could not wake run {} for its child {}: {}", parentRunId, childRunId, e.toString())));

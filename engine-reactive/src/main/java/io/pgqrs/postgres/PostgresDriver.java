@@ -1437,7 +1437,8 @@ final class PostgresDriver implements StoreDriver {
           step.path("attempts").asInt(),
           untilWake.isNumber() ? Duration.of(untilWake.asLong(), ChronoUnit.MICROS) : null,
           step.path("awaiting").textValue(),
-          step.path("completion").asInt()));
+          step.path("completion").asInt(),
+          step.path("signalled").asBoolean()));
     }
     return steps;
   }
@@ -1445,14 +1446,26 @@ final class PostgresDriver implements StoreDriver {
   @Override
   public Mono<Boolean> suspendRun(StoreParams.SuspendRun p) {
     Object now = opt(p.lease().now(), Instant.class);
+    record Suspended(boolean dueNow, String queue) {}
     return inTransaction("suspend run", c -> lockRun(c, p.runId(), now)
-        .flatMap(locked -> locked.messageId() == null ? Mono.just(false)
-            : updated(c, sql.get("suspend_message"), now, p.runId(), locked.messageId(), p.lease().token(),
-                    micros(p.wakeAfter()), names(p.wakeAtOnce()), names(p.parkedUntilResumed()))
-                .flatMap(n -> n == 1 && p.failed()
-                    ? updated(c, sql.get("count_failure"), now, p.runId()).thenReturn(true)
-                    : Mono.just(n == 1)))
-        .defaultIfEmpty(false));
+        .flatMap(locked -> locked.messageId() == null ? Mono.<Suspended>empty()
+            : rows(c, sql.get("suspend_message"),
+                    row -> new Suspended(Boolean.TRUE.equals(row.get("due_now", Boolean.class)), text(row, "queue")),
+                    now, p.runId(), locked.messageId(), p.lease().token(), micros(p.wakeAfter()),
+                    names(p.wakeAtOnce()), names(p.parkedUntilResumed()))
+                .singleOrEmpty()
+                .flatMap(suspended -> p.failed()
+                    ? updated(c, sql.get("count_failure"), now, p.runId()).thenReturn(suspended)
+                    : Mono.just(suspended))))
+        // A message due at once (what it waits for came while it was held) wakes its consumers
+        // after the commit, as the signal or control that came would have woken them.
+        .doOnNext(suspended -> {
+          if (suspended.dueNow()) {
+            announceQueues(List.of(suspended.queue()));
+          }
+        })
+        .map(suspended -> true)
+        .defaultIfEmpty(false);
   }
 
   @Override

@@ -208,10 +208,35 @@ public final class StoreResults {
    *     clock when the run was begun (zero once passed); else null
    * @param awaiting the signal a WAITING step waits for, or null
    * @param completion the completion order recorded with it (0 for RETRY and WAITING)
+   * @param signalled with WAITING, whether a signal it waits for was sent and not yet consumed when
+   *     the run was begun; else false. A driver that cannot tell says false: the engine then looks
+   *     for the signal when the wait's due time comes
    */
   public record StepRecord(
       String position, String stepId, StepStatus status, @Nullable String outputJson, @Nullable String outputType,
-      @Nullable String error, int attempts, @Nullable Duration untilWake, @Nullable String awaiting, int completion) {}
+      @Nullable String error, int attempts, @Nullable Duration untilWake, @Nullable String awaiting, int completion,
+      boolean signalled) {
+
+    /**
+     * A step record not known to be signalled.
+     *
+     * @param position as above
+     * @param stepId as above
+     * @param status as above
+     * @param outputJson as above
+     * @param outputType as above
+     * @param error as above
+     * @param attempts as above
+     * @param untilWake as above
+     * @param awaiting as above
+     * @param completion as above
+     */
+    public StepRecord(String position, String stepId, StepStatus status, @Nullable String outputJson,
+        @Nullable String outputType, @Nullable String error, int attempts, @Nullable Duration untilWake,
+        @Nullable String awaiting, int completion) {
+      this(position, stepId, status, outputJson, outputType, error, attempts, untilWake, awaiting, completion, false);
+    }
+  }
 
   /** What one settle of a {@link StoreParams.SettleMany} found. */
   public enum Settled {

@@ -2243,6 +2243,25 @@ public abstract class DriverConformance {
   }
 
   @Test
+  void beginRunTellsWhichWaitsHaveASignalPending() {
+    Instant t = start();
+    Rows.Run run = rows.runIn(RunStatus.RUNNING, t);
+    assertThat(recordStep(t, waiting(run, "1", "wait-a", null, "a"))).isEqualTo(WRITTEN);
+    assertThat(recordStep(t, waiting(run, "2", "wait-b", null, "b"))).isEqualTo(WRITTEN);
+    signal(run, "b", "1", t.plusSeconds(1));
+    signal(run, "c", "2", t.plusSeconds(1));
+    Instant at = t.plusSeconds(2);
+    assertThat(begin(run.id(), at).history())
+        .extracting(StoreResults.StepRecord::stepId, StoreResults.StepRecord::signalled)
+        .containsExactly(tuple("wait-a", false), tuple("wait-b", true));
+    // Taken, the signal is no longer pending: the step is SUCCESS and not signalled.
+    assertThat(takeSignal(run, run.lease(at), "2", "wait-b", "b", 1)).isEqualTo(new StoreResults.SignalTaken("1", true));
+    assertThat(begin(run.id(), at).history())
+        .extracting(StoreResults.StepRecord::stepId, StoreResults.StepRecord::status, StoreResults.StepRecord::signalled)
+        .containsExactly(tuple("wait-a", StepStatus.WAITING, false), tuple("wait-b", StepStatus.SUCCESS, false));
+  }
+
+  @Test
   void takeSignalUnderTheRunsLeaseTakesOnlyItsName() {
     Instant t = start();
     Rows.Run run = rows.runIn(RunStatus.RUNNING, t);

@@ -396,6 +396,37 @@ public abstract class WorkflowContract extends StoreContract {
   }
 
   @Test
+  void aSignalSentWhileTheRunIsStillHeldWakesItWhenItParks() {
+    Sinks.Empty<Void> suspend = Sinks.empty();
+    try (FaultyStore faulty = FaultyStore.over(store)) {
+      Workflow<String, String> workflow = faulty.store().runs()
+          .register(define(String.class, String.class, (ctx, in) -> in.equals("warm") ? Mono.just(in)
+              : ctx.awaitSignal("go", String.class, Duration.ofMinutes(5))))
+          .block(T);
+      // A poll the test never reaches: only a wake-up lets the worker take the run again.
+      WorkflowWorker worker = workflow.worker().concurrency(1).pollInterval(Duration.ofHours(1)).start();
+      try {
+        // Once a first run has ended, the worker is idle and its slot free: the next trigger is
+        // executed at once in this engine, with no claim of the worker's own to look again after it.
+        StepVerifier.create(await(workflow.trigger("warm")).result()).expectNext("warm").expectComplete().verify(T);
+        faulty.hold("suspendRun", suspend.asMono());
+        RunHandle<String> run = await(workflow.trigger("x"));
+        // The wait is recorded and the run's release held: the signal finds the message still leased.
+        Flux.interval(Duration.ofMillis(20)).onBackpressureDrop().concatMap(t -> run.steps().collectList())
+            .filter(s -> s.stream().anyMatch(step -> step.stepId().equals("pgqrs.signal.go")
+                && step.status() == StepStatus.WAITING))
+            .blockFirst(T);
+        await(store.runs().signal(run.runId(), "go", "now"));
+        suspend.tryEmitEmpty();
+        StepVerifier.create(run.result()).expectNext("now").expectComplete().verify(T);
+      } finally {
+        suspend.tryEmitEmpty();
+        worker.stop().block(T);
+      }
+    }
+  }
+
+  @Test
   void aRunsSignalsListTheConsumedWithTheirStepAndThePendingOnesOldestFirst() {
     Workflow<String, String> workflow = register(define(String.class, String.class, (ctx, in) ->
         ctx.awaitSignal("go", String.class, Duration.ofMinutes(5))));

@@ -280,7 +280,8 @@ FROM n WHERE true
 -- at the deadline when its status is one of ?7 (those whose run waits for a resume), else ?5
 -- microseconds after the store's now (NULL: now), never past the deadline. The engine's state
 -- machine gives both lists. Fenced by the lease (?3, ?4). The message takes its place in the claim
--- order at that time (due_at).
+-- order at that time (due_at). visible_at tells the caller whether it is due at once, whose
+-- consumers to wake then.
 WITH n AS (SELECT coalesce(?1, {{_now}}) AS now)
 UPDATE pgqrs_messages
 SET lease_token = NULL, lease_owner = NULL, attempts = 0,
@@ -288,6 +289,7 @@ SET lease_token = NULL, lease_owner = NULL, attempts = 0,
     due_at = {{_suspended_until}}
 WHERE id = ?3 AND lease_token = ?4 AND state = 'live' AND visible_at > (SELECT now FROM n)
   AND EXISTS (SELECT 1 FROM pgqrs_runs WHERE id = ?2)
+RETURNING visible_at
 
 -- name: archive_unleased
 -- A message nobody holds: never leased, released, or whose lease has expired.

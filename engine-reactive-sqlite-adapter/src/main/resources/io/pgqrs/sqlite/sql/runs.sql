@@ -42,7 +42,8 @@ SELECT id FROM pgqrs_runs WHERE workflow = ?1 AND idempotency_key = ?2
 -- now comes back so the driver can tell how long the run has until its deadline, and with it the
 -- run's history: its recorded steps (SUCCESS, ERROR, RETRY, WAITING) as one JSON array, in
 -- completion and then position order, each RETRY or WAITING one with what is left of its wait by
--- that now (never negative; NULL without a due time). One statement, so one round trip on Hrana:
+-- that now (never negative; NULL without a due time), each WAITING one with whether a signal it
+-- waits for is pending. One statement, so one round trip on Hrana:
 -- RETURNING takes subqueries. Their columns are qualified: unqualified ones would be the run's.
 WITH n AS (SELECT coalesce(?1, {{_now}}) AS now)
 UPDATE pgqrs_runs
@@ -58,7 +59,10 @@ RETURNING {{_run_columns}}, (SELECT now FROM n) AS now,
          'position', h.position, 'step_id', h.step_id, 'status', h.status, 'output', h.output,
          'output_type', h.output_type, 'error', h.error, 'attempts', h.attempts,
          'until_wake', CASE WHEN h.status IN ('RETRY', 'WAITING') THEN max(0, h.wake_at - (SELECT now FROM n)) END,
-         'awaiting', h.awaiting, 'completion', h.completion))
+         'awaiting', h.awaiting, 'completion', h.completion,
+         'signalled', json(CASE WHEN h.status = 'WAITING' AND EXISTS (
+             SELECT 1 FROM pgqrs_signals g WHERE g.run_id = ?2 AND g.name = h.awaiting AND g.consumed_by IS NULL)
+             THEN 'true' ELSE 'false' END)))
      FROM (SELECT st.position, st.step_id, st.status, st.output, st.output_type, st.error, st.attempts,
                   st.wake_at, st.awaiting, st.completion
            FROM pgqrs_steps st

@@ -560,11 +560,13 @@ SELECT count(*) AS released FROM r
 -- (the state machine's "wake at once" list); parked until the deadline if it is one of $7 (its
 -- "parked until resumed" list); due now if a signal one of its WAITING steps waits for is
 -- unconsumed; else $5 microseconds after the store's now, clamped to the deadline. The message
--- takes its place in the claim order at that time (due_at).
+-- takes its place in the claim order at that time (due_at). due_now and the queue tell the caller
+-- whose consumers to wake: a message due at once (a signal or cancel that came while the run was
+-- held) would otherwise wait for their next poll.
 WITH n AS (SELECT {{_now}} AS now), r AS (SELECT id, status, deadline_at FROM {{schema}}.pgqrs_runs WHERE id = $2)
 UPDATE {{schema}}.pgqrs_messages m
 SET lease_token = NULL, lease_owner = NULL, attempts = 0, visible_at = d.due, due_at = d.due
-FROM n, r, LATERAL (SELECT CASE
+FROM n, r, {{schema}}.pgqrs_queues q, LATERAL (SELECT CASE
         WHEN r.status = ANY($6::text[]) THEN n.now
         WHEN r.status = ANY($7::text[]) THEN coalesce(r.deadline_at, {{_never}})
         WHEN EXISTS (
@@ -574,7 +576,8 @@ FROM n, r, LATERAL (SELECT CASE
         ELSE least(n.now + greatest(coalesce($5::bigint, 0), 0) * interval '1 microsecond',
                    coalesce(r.deadline_at, {{_never}}))
     END AS due) AS d
-WHERE m.id = $3 AND m.lease_token = $4 AND m.state = 'live' AND m.visible_at > n.now
+WHERE m.id = $3 AND m.lease_token = $4 AND m.state = 'live' AND m.visible_at > n.now AND q.id = m.queue_id
+RETURNING d.due <= n.now AS due_now, q.name AS queue
 
 -- name: archive_unleased
 -- A message nobody holds: never leased, released, or whose lease has expired.

@@ -108,13 +108,16 @@ FROM u
 
 -- name: _history
 -- The recorded steps s of a run as one JSON array, in completion then position order, by the
--- clock n (see begin_run).
+-- clock n (see begin_run); a WAITING step tells whether a signal it waits for is pending.
 json_agg(json_build_object(
     'position', s.position, 'step_id', s.step_id, 'status', s.status, 'output', s.output::text,
     'output_type', s.output_type, 'error', s.error, 'attempts', s.attempts,
     'until_wake_us', CASE WHEN s.status IN ('RETRY', 'WAITING') AND s.wake_at IS NOT NULL
         THEN greatest(0, (extract(epoch FROM (s.wake_at - n.now)) * 1000000)::bigint) END,
-    'awaiting', s.awaiting, 'completion', s.completion)
+    'awaiting', s.awaiting, 'completion', s.completion,
+    'signalled', s.status = 'WAITING' AND EXISTS (
+        SELECT 1 FROM {{schema}}.pgqrs_signals g
+        WHERE g.run_id = s.run_id AND g.name = s.awaiting AND g.consumed_by IS NULL))
     ORDER BY s.completion, s.position COLLATE "C")::text
 
 -- name: _history_steps
