@@ -8,6 +8,7 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.function.LongPredicate;
@@ -42,17 +43,25 @@ final class RunResults {
   /** Whether to subscribe to the driver's run-finished notifications (a LISTEN on PostgreSQL). */
   private final boolean listen;
   private final Map<Long, Waiting> waiting = new ConcurrentHashMap<>();
-  private final Map<Long, WorkflowRuntime.Finished> recent = new LinkedHashMap<>(16, 0.75f, false) {
+  /**
+   * Outcomes this engine saw lately, each with the timer clock's time it saw it. One is trusted
+   * for {@code poll} only: another engine's restart of the run is not announced here, so an
+   * outcome kept longer could outlive the run it described.
+   */
+  private final Map<Long, Known> recent = new LinkedHashMap<>(16, 0.75f, false) {
     private static final long serialVersionUID = 1L;
 
     @Override
-    protected boolean removeEldestEntry(Map.Entry<Long, WorkflowRuntime.Finished> eldest) {
+    protected boolean removeEldestEntry(Map.Entry<Long, Known> eldest) {
       return size() > RECENT;
     }
   };
   private final CoalescedLookups lookups = new CoalescedLookups(waiting::keySet, this::lookUp);
   private final AtomicBoolean started = new AtomicBoolean();
   private final Disposable.Composite background = Disposables.composite();
+
+  /** An outcome seen at {@code atNanos} of the timer clock. */
+  private record Known(WorkflowRuntime.Finished finished, long atNanos) {}
 
   /** The waiters of one run, sharing one outcome. */
   private static final class Waiting {
@@ -113,8 +122,9 @@ final class RunResults {
       lookups.look(finished.runId());
       return;
     }
+    long now = timers.now(TimeUnit.NANOSECONDS);
     synchronized (recent) {
-      recent.put(finished.runId(), finished);
+      recent.put(finished.runId(), new Known(finished, now));
     }
     Waiting w = waiting.remove(finished.runId());
     if (w != null) {
@@ -160,8 +170,17 @@ final class RunResults {
   }
 
   private WorkflowRuntime.@Nullable Finished recentlyFinished(long runId) {
+    long now = timers.now(TimeUnit.NANOSECONDS);
     synchronized (recent) {
-      return recent.get(runId);
+      Known known = recent.get(runId);
+      if (known == null) {
+        return null;
+      }
+      if (now - known.atNanos() > poll.toNanos()) {
+        recent.remove(runId);
+        return null;
+      }
+      return known.finished();
     }
   }
 

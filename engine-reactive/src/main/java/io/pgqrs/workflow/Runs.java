@@ -147,6 +147,11 @@ public interface Runs {
    * the cause of the failure is repaired (a bug fixed and deployed). Cold: nothing happens until
    * subscribed; cancelling after the request is sent may still restart the run.
    *
+   * <p>This store's {@code result()} callers wait for the restarted run's new outcome at once.
+   * Another store that saw the earlier outcome may still hand that to its callers for up to its
+   * poll interval ({@link io.pgqrs.PgqrsConfig#pollInterval()}) from when it saw it; after that it
+   * reads the run again.
+   *
    * @param runId the run
    * @return the run, QUEUED; errors with {@link RunNotFoundException}, or {@link RunStateException}
    *     for a run that is not ERROR or CANCELLED (running, queued, paused, successful). Of two

@@ -116,4 +116,38 @@ class RunResultsTest {
       results.close();
     }
   }
+  @Test
+  void anOutcomeSeenHereIsTrustedForOnePollIntervalThenReadAgain() {
+    StoreDriver real = ((Engine) store).driver();
+    Workflow<String, String> workflow = store.runs()
+        .register(Workflows.define("results_restarted", String.class, String.class, (ctx, in) -> Mono.just(in)))
+        .block(T);
+    RunHandle<String> run = workflow.trigger("first").block(T);
+    real.finishRun(new StoreParams.FinishRun(run.runId(), null, RunStatus.ERROR,
+        RunTransitions.finish(RunStatus.ERROR), null, "first failure", null)).block(T);
+    AtomicInteger findRuns = new AtomicInteger();
+    reactor.test.scheduler.VirtualTimeScheduler clock = reactor.test.scheduler.VirtualTimeScheduler.create();
+    RunResults results = new RunResults(observed(real, Flux.never(), findRuns), Duration.ofSeconds(5), clock);
+    try {
+      assertThat(results.await(run.runId(), true).block(T).status()).isEqualTo(RunStatus.ERROR);
+      assertThat(findRuns.get()).isEqualTo(1);
+      // Restarted and finished again by another engine, which announces nothing here.
+      store.runs().restart(run.runId()).block(T);
+      real.finishRun(new StoreParams.FinishRun(run.runId(), null, RunStatus.SUCCESS,
+          RunTransitions.finish(RunStatus.SUCCESS), "\"second\"", null, null)).block(T);
+      // Within the poll interval the outcome seen here is served without a read...
+      clock.advanceTimeBy(Duration.ofSeconds(5));
+      assertThat(results.await(run.runId(), true).block(T).status()).isEqualTo(RunStatus.ERROR);
+      assertThat(findRuns.get()).isEqualTo(1);
+      // ...and after it, read again: the restarted run's outcome.
+      clock.advanceTimeBy(Duration.ofMillis(1));
+      WorkflowRuntime.Finished again = results.await(run.runId(), true).block(T);
+      assertThat(again.status()).isEqualTo(RunStatus.SUCCESS);
+      assertThat(again.outputJson()).isEqualTo("\"second\"");
+      assertThat(findRuns.get()).isEqualTo(2);
+    } finally {
+      results.close();
+      clock.dispose();
+    }
+  }
 }
