@@ -54,6 +54,7 @@ final class RunsCommand {
         .add("failures", r.failures())
         .add("idempotency_key", r.idempotencyKey())
         .add("parent", r.parentRunId())
+        .add("forked_from", r.forkedFrom())
         .add("created_at", r.createdAt())
         .add("started_at", r.startedAt())
         .add("finished_at", r.finishedAt())

@@ -1049,7 +1049,8 @@ final class SqliteDriver implements StoreDriver {
         instantOrNull(row, "finished_at"),
         instantOrNull(row, "deadline_at"),
         row.stringOrNull("version"),
-        row.longOrNull("parent_run_id"));
+        row.longOrNull("parent_run_id"),
+        row.longOrNull("forked_from"));
   }
 
   private static StepInfo step(SqlRow row) {

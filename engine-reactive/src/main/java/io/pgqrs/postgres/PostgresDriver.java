@@ -1086,7 +1086,8 @@ final class PostgresDriver implements StoreDriver {
         row.get(prefix + "finished_at", Instant.class),
         row.get(prefix + "deadline_at", Instant.class),
         row.get(prefix + "version", String.class),
-        row.get(prefix + "parent_run_id", Long.class));
+        row.get(prefix + "parent_run_id", Long.class),
+        row.get(prefix + "forked_from", Long.class));
   }
 
   private static StepInfo step(Row row) {

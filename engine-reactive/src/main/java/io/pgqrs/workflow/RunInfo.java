@@ -23,6 +23,7 @@ import org.jspecify.annotations.Nullable;
  * @param version the version of the definition it was triggered on, or null for an unversioned one;
  *     only workers of that version execute it
  * @param parentRunId the run that started this one as a child ({@link RunContext#child}), or null
+ * @param forkedFrom the run this one was forked from ({@link Runs#fork}), or null
  */
 public record RunInfo(
     long id,
@@ -39,7 +40,35 @@ public record RunInfo(
     @Nullable Instant finishedAt,
     @Nullable Instant deadline,
     @Nullable String version,
-    @Nullable Long parentRunId) {
+    @Nullable Long parentRunId,
+    @Nullable Long forkedFrom) {
+
+  /**
+   * A run that was not forked.
+   *
+   * @param id the run id
+   * @param workflow the workflow's name
+   * @param status the status
+   * @param input the input
+   * @param output the output, or null
+   * @param error the error, or null
+   * @param idempotencyKey the key, or null
+   * @param attempts the attempts
+   * @param failures the workflow failures
+   * @param createdAt when it was triggered
+   * @param startedAt when it began, or null
+   * @param finishedAt when it finished, or null
+   * @param deadline its deadline, or null
+   * @param version its definition's version, or null
+   * @param parentRunId its parent run, or null
+   */
+  public RunInfo(long id, String workflow, RunStatus status, JsonNode input, @Nullable JsonNode output,
+      @Nullable String error, @Nullable String idempotencyKey, int attempts, int failures, Instant createdAt,
+      @Nullable Instant startedAt, @Nullable Instant finishedAt, @Nullable Instant deadline,
+      @Nullable String version, @Nullable Long parentRunId) {
+    this(id, workflow, status, input, output, error, idempotencyKey, attempts, failures, createdAt, startedAt,
+        finishedAt, deadline, version, parentRunId, null);
+  }
 
   /**
    * A run that is nobody's child.
@@ -64,7 +93,7 @@ public record RunInfo(
       @Nullable Instant startedAt, @Nullable Instant finishedAt, @Nullable Instant deadline,
       @Nullable String version) {
     this(id, workflow, status, input, output, error, idempotencyKey, attempts, failures, createdAt, startedAt,
-        finishedAt, deadline, version, null);
+        finishedAt, deadline, version, null, null);
   }
 
   /**

@@ -180,6 +180,9 @@ public abstract class RestartForkContract extends StoreContract {
     assertThat(fork.status()).isEqualTo(RunStatus.QUEUED);
     assertThat(fork.workflow()).isEqualTo(workflow.definition().name());
     assertThat(fork.input()).isEqualTo(store.runs().get(original).block(T).input());
+    assertThat(fork.forkedFrom()).as("the fork names its original").isEqualTo(original);
+    assertThat(store.runs().get(fork.id()).block(T).forkedFrom()).isEqualTo(original);
+    assertThat(store.runs().get(original).block(T).forkedFrom()).isNull();
     assertThat(stepIds(fork.id())).as("exactly the prefix").containsExactly("one");
     assertThat(store.runs().steps(fork.id()).blockFirst(T).output())
         .isEqualTo(originalSteps.stream().filter(s -> s.stepId().equals("one")).findFirst().orElseThrow().output());
@@ -198,6 +201,8 @@ public abstract class RestartForkContract extends StoreContract {
     assertThat(stepIds(fromTheStart.id())).as("nothing before the first step").isEmpty();
     start(workflow);
     assertThat(workflow.run(fromTheStart.id()).result().block(T)).isEqualTo("x1#2-2-3#3");
+    // A fork of a fork names the run it was forked from, not the first one.
+    assertThat(store.runs().fork(fork.id(), "one").block(T).forkedFrom()).isEqualTo(fork.id());
   }
 
   @Test

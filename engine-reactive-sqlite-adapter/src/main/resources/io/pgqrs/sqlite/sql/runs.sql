@@ -9,7 +9,7 @@
 
 -- name: _run_columns
 id, workflow, status, input, output, error, idempotency_key, attempts, failures, created_at, started_at,
-finished_at, deadline_at, version, parent_run_id
+finished_at, deadline_at, version, parent_run_id, forked_from
 
 -- name: trigger_run
 -- Inserts the run; enqueue_run_message and link_run_message follow in the same transaction, since
@@ -216,9 +216,9 @@ RETURNING {{_run_columns}}
 -- An operator's fork (see StoreParams.ForkRun) of the locked run ?2: a new QUEUED run of its
 -- workflow, version and input at the unit of work's time ?1, its deadline the original's timeout
 -- from then; its message follows (enqueue_run_message, link_run_message).
-INSERT INTO pgqrs_runs (workflow, status, input, created_at, updated_at, deadline_at, version, awaited)
+INSERT INTO pgqrs_runs (workflow, status, input, created_at, updated_at, deadline_at, version, awaited, forked_from)
 SELECT workflow, 'QUEUED', input, ?1, ?1,
-       CASE WHEN deadline_at IS NULL THEN NULL ELSE ?1 + (deadline_at - created_at) END, version, 1
+       CASE WHEN deadline_at IS NULL THEN NULL ELSE ?1 + (deadline_at - created_at) END, version, 1, id
 FROM pgqrs_runs WHERE id = ?2
 RETURNING {{_run_columns}}
 

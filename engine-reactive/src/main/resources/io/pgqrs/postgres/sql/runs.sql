@@ -2,7 +2,7 @@
 
 -- name: _run_columns
 id, workflow, status, input::text AS input, output::text AS output, error, idempotency_key, attempts,
-failures, created_at, started_at, finished_at, deadline_at, version, parent_run_id
+failures, created_at, started_at, finished_at, deadline_at, version, parent_run_id, forked_from
 
 -- name: _trigger_target
 -- The workflow ($2) and the queue of the run's message ($3: the workflow's, or its version's), which
@@ -156,20 +156,22 @@ SELECT 'q' AS kind, {{_no_claimed_message}},
        NULL::text AS r_output, NULL::text AS r_error, NULL::text AS r_idempotency_key, NULL::integer AS r_attempts,
        NULL::integer AS r_failures, NULL::timestamptz AS r_created_at, NULL::timestamptz AS r_started_at,
        NULL::timestamptz AS r_finished_at, NULL::timestamptz AS r_deadline_at, NULL::text AS r_version,
-       NULL::bigint AS r_parent_run_id,
+       NULL::bigint AS r_parent_run_id, NULL::bigint AS r_forked_from,
        NULL::timestamptz AS r_now, NULL::text AS r_history, {{_rest_us}} AS rest_us
 FROM q
 UNION ALL
 SELECT 'c', m.claim_rank, {{_returned_message_columns}},
        b.id, b.workflow, b.status, b.input, b.output, b.error, b.idempotency_key, b.attempts, b.failures,
-       b.created_at, b.started_at, b.finished_at, b.deadline_at, b.version, b.parent_run_id, (SELECT now FROM n),
+       b.created_at, b.started_at, b.finished_at, b.deadline_at, b.version, b.parent_run_id, b.forked_from,
+       (SELECT now FROM n),
        CASE WHEN b.id IS NOT NULL THEN
            (SELECT {{_history}} FROM {{schema}}.pgqrs_steps s, n WHERE s.run_id = b.id AND {{_history_steps}}) END,
        NULL
 FROM claimed m LEFT JOIN b ON b.message_id = m.id
 UNION ALL
 SELECT 'd', m.claim_rank, {{_returned_message_columns}},
-       NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL
+       NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL,
+       NULL
 FROM dead m
 ORDER BY claim_rank NULLS FIRST
 
@@ -422,10 +424,11 @@ ids AS (SELECT nextval(pg_get_serial_sequence('{{schema_literal}}.pgqrs_runs', '
         FROM q, o, f),
 ins AS (
     INSERT INTO {{schema}}.pgqrs_runs (id, workflow, status, input, message_id, created_at, updated_at,
-                                       deadline_at, version, awaited)
+                                       deadline_at, version, awaited, forked_from)
     OVERRIDING SYSTEM VALUE
     SELECT ids.run_id, o.workflow, 'QUEUED', o.input, ids.message_id, n.now, n.now,
-           CASE WHEN o.deadline_at IS NULL THEN NULL ELSE n.now + (o.deadline_at - o.created_at) END, o.version, true
+           CASE WHEN o.deadline_at IS NULL THEN NULL ELSE n.now + (o.deadline_at - o.created_at) END, o.version, true,
+           o.id
     FROM ids, o, n
     RETURNING {{_run_columns}}),
 m AS (
