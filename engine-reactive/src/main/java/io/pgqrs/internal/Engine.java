@@ -768,6 +768,9 @@ public final class Engine implements Store {
   }
 
   private final class WorkersFacet implements Workers {
+    /** The workers this store registered and has not shut down or deleted. */
+    private final java.util.Set<Long> registeredHere = java.util.concurrent.ConcurrentHashMap.newKeySet();
+
     @Override
     public Mono<WorkerInfo> register(String name, @Nullable String queue) {
       return checked(() -> {
@@ -776,7 +779,13 @@ public final class Engine implements Store {
           Names.checkQueue(queue);
         }
       }, () -> driver.registerWorker(new StoreParams.RegisterWorker(name, queue, hostname, ProcessHandle.current().pid(),
-          null)));
+          null)))
+          .doOnNext(worker -> registeredHere.add(worker.id()));
+    }
+
+    @Override
+    public boolean registeredHere(long workerId) {
+      return registeredHere.contains(workerId);
     }
 
     private WorkerNotFoundException notFound(long workerId) {
@@ -820,6 +829,7 @@ public final class Engine implements Store {
                   "worker " + workerId + " holds " + busy.leases()
                       + " lease(s); shut it down with releaseLeases to hand them back"));
             }
+            registeredHere.remove(workerId);
             return get(workerId);
           });
     }
@@ -853,6 +863,7 @@ public final class Engine implements Store {
           return Mono.error(new WorkerHasLeasesException(workerId, busy.leases(),
               "worker " + workerId + " holds " + busy.leases() + " lease(s) and cannot be deleted"));
         }
+        registeredHere.remove(workerId);
         return Mono.empty();
       });
     }

@@ -80,6 +80,17 @@ public interface Workers {
   Flux<WorkerHealth> health(Duration staleAfter);
 
   /**
+   * Whether this store registered the worker ({@link #register}, or a consumer or workflow worker
+   * started from this store) and has not shut it down or deleted it since: a stale worker of this
+   * store means this process stopped beating, one of another store may be a process that died.
+   * Answered from this store's memory, without a read; never fails.
+   *
+   * @param workerId the worker
+   * @return true if this store registered it and still runs it
+   */
+  boolean registeredHere(long workerId);
+
+  /**
    * Deletes a worker record. Refused with {@link WorkerHasLeasesException} while it holds unexpired
    * leases.
    *

@@ -573,15 +573,37 @@ abstract class StarterContract {
             "pgqrs.maintenance-interval=0")
         .run(context -> {
           PgqrsHealthIndicator indicator = context.getBean(PgqrsHealthIndicator.class);
-          long ghost = observer.workers().register("ghost-" + getClass().getSimpleName(), null).block(WAIT).id();
+          // Registered by the application's own store and never beating: this process is the one stuck.
+          Store own = context.getBean(Store.class);
+          long ghost = own.workers().register("ghost-" + getClass().getSimpleName(), null).block(WAIT).id();
           try {
             Health down = StateWait.until("the silent worker makes health DOWN", WAIT, indicator::health,
                 h -> h.getStatus().equals(Status.DOWN));
-            assertThat(down.getDetails()).containsEntry("workersStale", 1);
+            assertThat(down.getDetails()).containsEntry("workersStale", 1).containsEntry("otherWorkersStale", 0);
+          } finally {
+            own.workers().shutdown(ghost, true).block(WAIT);
+          }
+          assertThat(indicator.health().block(WAIT).getStatus()).isEqualTo(Status.UP);
+        });
+  }
+
+  @Test
+  void anotherProcessesStaleWorkerIsReportedAndLeavesHealthUp() {
+    runner().withPropertyValues("pgqrs.heartbeat-interval=100ms", "pgqrs.worker-stale-after=300ms",
+            "pgqrs.maintenance-interval=0")
+        .run(context -> {
+          PgqrsHealthIndicator indicator = context.getBean(PgqrsHealthIndicator.class);
+          // Registered by another store (another process, as far as this application knows) that fell silent.
+          long ghost = observer.workers().register("other-ghost-" + getClass().getSimpleName(), null).block(WAIT).id();
+          try {
+            Health reported = StateWait.until("the other process's silent worker is reported", WAIT, indicator::health,
+                h -> Integer.valueOf(1).equals(h.getDetails().get("otherWorkersStale")));
+            assertThat(reported.getStatus()).isEqualTo(Status.UP);
+            assertThat(reported.getDetails()).containsEntry("workersStale", 0).containsKey("otherStaleWorkers");
           } finally {
             observer.workers().shutdown(ghost, true).block(WAIT);
           }
-          assertThat(indicator.health().block(WAIT).getStatus()).isEqualTo(Status.UP);
+          assertThat(indicator.health().block(WAIT).getDetails()).containsEntry("otherWorkersStale", 0);
         });
   }
 

@@ -12,12 +12,15 @@ import reactor.core.publisher.Mono;
 /**
  * The {@code pgqrs} health of the application: UP when the database answers, the schema is
  * installed at the version this library expects ({@code store.admin().verify()}), and no worker
- * registered in it is stale (its last heartbeat older than the store's {@code workerStaleAfter}).
- * DOWN otherwise, with the reason in the details; an error reaching the database is DOWN with the
- * error. Cold: each subscription checks again; cancelling abandons the check.
+ * this application's store runs is stale (its last heartbeat older than the store's
+ * {@code workerStaleAfter}: this process stopped beating). DOWN otherwise, with the reason in the
+ * details; an error reaching the database is DOWN with the error. Cold: each subscription checks
+ * again; cancelling abandons the check.
  *
- * <p>A stale worker may belong to another process that died: maintenance stops it after
- * {@code workerStaleAfter}, after which the health is UP again.
+ * <p>Stale workers of other processes (a process that died, whose workers maintenance stops after
+ * {@code workerStaleAfter}) are listed in the details ({@code otherWorkersStale},
+ * {@code otherStaleWorkers}) and leave the health UP: another process's death is no reason to
+ * restart this one.
  */
 public class PgqrsHealthIndicator extends AbstractReactiveHealthIndicator {
 
@@ -56,18 +59,29 @@ public class PgqrsHealthIndicator extends AbstractReactiveHealthIndicator {
         .timeout(CHECK_TIMEOUT);
   }
 
-  private static Health withWorkers(Health.Builder builder, List<WorkerHealth> workers, Duration staleAfter) {
-    List<Map<String, Object>> stale = workers.stream()
-        .filter(WorkerHealth::stale)
-        .map(w -> Map.<String, Object>of("id", w.worker().id(), "name", w.worker().name(),
-            "sinceHeartbeat", w.sinceHeartbeat().toString()))
-        .toList();
+  private Health withWorkers(Health.Builder builder, List<WorkerHealth> workers, Duration staleAfter) {
+    List<Map<String, Object>> stale = described(workers.stream()
+        .filter(w -> w.stale() && store.workers().registeredHere(w.worker().id())).toList());
+    List<Map<String, Object>> othersStale = described(workers.stream()
+        .filter(w -> w.stale() && !store.workers().registeredHere(w.worker().id())).toList());
     long healthy = workers.stream().filter(WorkerHealth::healthy).count();
-    builder.withDetail("workersHealthy", healthy).withDetail("workersStale", stale.size());
+    builder.withDetail("workersHealthy", healthy).withDetail("workersStale", stale.size())
+        .withDetail("otherWorkersStale", othersStale.size());
+    if (!othersStale.isEmpty()) {
+      builder.withDetail("otherStaleWorkers", othersStale);
+    }
     if (!stale.isEmpty()) {
-      return builder.down().withDetail("reason", "workers stale for more than " + staleAfter)
+      return builder.down().withDetail("reason", "workers of this application stale for more than " + staleAfter)
           .withDetail("staleWorkers", stale).build();
     }
     return builder.up().build();
+  }
+
+  private static List<Map<String, Object>> described(List<WorkerHealth> workers) {
+    return workers.stream()
+        .map(w -> Map.<String, Object>of("id", w.worker().id(), "name", w.worker().name(),
+            "hostname", w.worker().hostname(), "pid", w.worker().pid(),
+            "sinceHeartbeat", w.sinceHeartbeat().toString()))
+        .toList();
   }
 }
