@@ -184,13 +184,14 @@ public final class Json {
     if (tree == null || !tree.isObject()) {
       return java.util.Map.of();
     }
-    java.util.Map<String, String> out = new java.util.LinkedHashMap<>();
+    java.util.Map<String, String> out = new java.util.HashMap<>();
     for (java.util.Map.Entry<String, JsonNode> e : tree.properties()) {
       if (e.getValue().isTextual()) {
         out.put(e.getKey(), e.getValue().textValue());
       }
     }
-    return out;
+    // Immutable here, so that Message keeps it as it is instead of copying it again.
+    return java.util.Map.copyOf(out);
   }
 
   /**

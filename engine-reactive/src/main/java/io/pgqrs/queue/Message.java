@@ -45,10 +45,14 @@ public record Message(
     @Nullable String groupKey,
     Map<String, String> headers) {
 
-  /** Keeps {@code headers} an unmodifiable map, empty when none were given. */
+  /**
+   * Keeps {@code headers} an unmodifiable map, empty when none were given: copied unless it is
+   * already one of {@link Map#copyOf}'s (as the drivers' are), so a claim copies no headers twice.
+   *
+   * @throws NullPointerException if a header's name or value is null
+   */
   public Message {
-    headers = headers == null || headers.isEmpty() ? Map.of() : java.util.Collections.unmodifiableMap(
-        new java.util.LinkedHashMap<>(headers));
+    headers = headers == null || headers.isEmpty() ? Map.of() : Map.copyOf(headers);
   }
 
   /**
