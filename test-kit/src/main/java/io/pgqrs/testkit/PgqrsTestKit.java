@@ -48,6 +48,9 @@ public final class PgqrsTestKit {
     this.config = config;
     this.clock = clock;
     this.store = store;
+    // The scheduler service sleeps on real time until the next tick it knew of: an advance past a
+    // tick fires it at once, as that service's next turn would.
+    clock.afterAdvance(() -> this.store.maintenance().scheduler().runOnce().block(T));
   }
 
   /**

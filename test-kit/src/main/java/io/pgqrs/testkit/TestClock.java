@@ -34,6 +34,8 @@ import reactor.core.scheduler.Schedulers;
  *   <tr><td>leases, delays, retries, sleeps, signal timeouts, deadlines in the store</td>
  *       <td>yes</td><td>yes (the test's schema only)</td></tr>
  *   <tr><td>producer rate limits (the config clock)</td><td>yes</td><td>yes</td></tr>
+ *   <tr><td>cron schedules: the ticks an advance passed are fired before it returns (one turn of
+ *       the scheduler, by each schedule's missed-tick policy)</td><td>yes</td><td>yes</td></tr>
  *   <tr><td>the engine's own timers (polls, heartbeats, lease keep-alives, handler and shutdown
  *       timeouts, the deadline timer of a run in flight)</td><td>no: real time</td>
  *       <td>no: real time</td></tr>
@@ -79,6 +81,7 @@ public final class TestClock extends Clock {
   private final Clock base;
   private volatile Duration offset = Duration.ZERO;
   private volatile @Nullable StoreTime store;
+  private volatile @Nullable Runnable afterAdvance;
 
   /** A clock at the real time, with no store attached yet: the kit attaches the test's store. */
   TestClock() {
@@ -91,6 +94,11 @@ public final class TestClock extends Clock {
 
   void attach(@Nullable StoreTime storeTime) {
     this.store = storeTime;
+  }
+
+  /** What runs after every advance, once the store's instants have moved: the kit fires the due schedules. */
+  void afterAdvance(@Nullable Runnable action) {
+    this.afterAdvance = action;
   }
 
   @Nullable StoreTime storeTime() {
@@ -124,6 +132,10 @@ public final class TestClock extends Clock {
       s.shift(by);
     }
     offset = offset.plus(by);
+    Runnable after = afterAdvance;
+    if (after != null) {
+      after.run();
+    }
   }
 
   /**

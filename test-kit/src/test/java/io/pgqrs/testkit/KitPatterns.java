@@ -51,6 +51,25 @@ abstract class KitPatterns {
   }
 
   @Test
+  void aScheduleFiresOnceForEachTickTheClockPasses() {
+    store.queues().create("yearly").block(T);
+    // New Year's Day: no real tick comes while the test runs.
+    store.schedules().create(io.pgqrs.schedule.NewSchedule.queue("new-year", "0 0 0 1 1 *", "yearly",
+        Map.of("kind", "greeting")).withMissedTicks(io.pgqrs.schedule.MissedTicks.catchUp(5))).block(T);
+    StepVerifier.create(kit.drain("yearly", m -> Mono.empty())).expectComplete().verify(T);
+
+    clock.advance(Duration.ofDays(366));   // past the next New Year's Day, not the one after
+    StepVerifier.create(kit.drain("yearly", m -> Mono.empty()))
+        .assertNext(o -> assertThat(o.kind()).isEqualTo(Outcome.Kind.ARCHIVED))
+        .expectComplete()
+        .verify(T);
+
+    clock.advance(Duration.ofDays(3 * 366));   // three more, caught up by the policy
+    StepVerifier.create(kit.drain("yearly", m -> Mono.empty()).count()).expectNext(3L).expectComplete().verify(T);
+    assertThat(store.schedules().get("new-year").block(T).lastFiredAt()).isNotNull();
+  }
+
+  @Test
   void aHandlerThatFailsTwiceSucceedsOnItsThirdAttemptAsTheClockPassesTheBackoff() {
     store.queues().create("flaky").block(T);
     store.producer("flaky").build().enqueue(Map.of("to", "ada")).block(T);
