@@ -403,8 +403,10 @@ public abstract class WorkflowContract extends StoreContract {
           .register(define(String.class, String.class, (ctx, in) -> in.equals("warm") ? Mono.just(in)
               : ctx.awaitSignal("go", String.class, Duration.ofMinutes(5))))
           .block(T);
-      // A poll the test never reaches: only a wake-up lets the worker take the run again.
-      WorkflowWorker worker = workflow.worker().concurrency(1).pollInterval(Duration.ofHours(1)).start();
+      // A poll the test never reaches: only a wake-up lets the worker take the run again. Without
+      // wake-ups (behind a transaction-mode pooler) the poll is the documented path.
+      Duration poll = store.config().wakeups() ? Duration.ofHours(1) : Duration.ofMillis(200);
+      WorkflowWorker worker = workflow.worker().concurrency(1).pollInterval(poll).start();
       try {
         // Once a first run has ended, the worker is idle and its slot free: the next trigger is
         // executed at once in this engine, with no claim of the worker's own to look again after it.
