@@ -21,32 +21,40 @@ record ChildOutcome(RunStatus status, @Nullable String outputJson, @Nullable Str
 
   /** The outcome of a finished child, as JSON. */
   static String of(RunInfo child) {
-    return of(child.status(), child.output(), child.error());
+    ObjectNode node = JsonNodeFactory.instance.objectNode();
+    node.put("status", child.status().name());
+    if (child.status() == RunStatus.SUCCESS) {
+      node.set("output", child.output() == null ? JsonNodeFactory.instance.nullNode() : child.output());
+    } else {
+      node.put("error", child.error());
+    }
+    return node.toString();
   }
 
   /**
    * The outcome of a child this engine saw finish, as JSON: what its finish wrote, so the same as
    * {@link #of(RunInfo)} of the run read afterwards; empty when the finish carried no status (it
-   * ended otherwise, and only the stored run tells how).
+   * ended otherwise, and only the stored run tells how). The output is the stored JSON text, put
+   * in as it is rather than parsed again.
    */
   static java.util.Optional<String> of(WorkflowRuntime.Finished finished) {
     RunStatus status = finished.status();
     if (status == null) {
       return java.util.Optional.empty();
     }
-    String output = finished.outputJson();
-    return java.util.Optional.of(of(status, output == null ? null : Json.parse(output), finished.error()));
-  }
-
-  private static String of(RunStatus status, @Nullable JsonNode output, @Nullable String error) {
     ObjectNode node = JsonNodeFactory.instance.objectNode();
     node.put("status", status.name());
     if (status == RunStatus.SUCCESS) {
-      node.set("output", output == null ? JsonNodeFactory.instance.nullNode() : output);
+      String output = finished.outputJson();
+      if (output == null) {
+        node.putNull("output");
+      } else {
+        node.putRawValue("output", new com.fasterxml.jackson.databind.util.RawValue(output));
+      }
     } else {
-      node.put("error", error);
+      node.put("error", finished.error());
     }
-    return node.toString();
+    return java.util.Optional.of(node.toString());
   }
 
   /** Reads a recorded outcome. */

@@ -60,10 +60,10 @@ public class PgqrsHealthIndicator extends AbstractReactiveHealthIndicator {
   }
 
   private Health withWorkers(Health.Builder builder, List<WorkerHealth> workers, Duration staleAfter) {
-    List<Map<String, Object>> stale = described(workers.stream()
-        .filter(w -> w.stale() && store.workers().registeredHere(w.worker().id())).toList());
-    List<Map<String, Object>> othersStale = described(workers.stream()
-        .filter(w -> w.stale() && !store.workers().registeredHere(w.worker().id())).toList());
+    Map<Boolean, List<WorkerHealth>> staleByOwner = workers.stream().filter(WorkerHealth::stale)
+        .collect(java.util.stream.Collectors.partitioningBy(w -> store.workers().registeredHere(w.worker().id())));
+    List<Map<String, Object>> stale = described(staleByOwner.get(true));
+    List<Map<String, Object>> othersStale = described(staleByOwner.get(false));
     long healthy = workers.stream().filter(WorkerHealth::healthy).count();
     builder.withDetail("workersHealthy", healthy).withDetail("workersStale", stale.size())
         .withDetail("otherWorkersStale", othersStale.size());
