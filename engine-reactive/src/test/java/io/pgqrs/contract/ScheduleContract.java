@@ -11,6 +11,7 @@ import io.pgqrs.PgqrsConfig;
 import io.pgqrs.Store;
 import io.pgqrs.admin.SchedulerReport;
 import io.pgqrs.internal.EngineProbe;
+import io.pgqrs.internal.FaultyStore;
 import io.pgqrs.queue.Message;
 import io.pgqrs.queue.MessageState;
 import io.pgqrs.schedule.MissedTicks;
@@ -32,6 +33,8 @@ import java.time.ZoneId;
 import java.util.ArrayList;
 import java.util.Comparator;
 import java.util.List;
+import java.util.Map;
+import java.util.TreeMap;
 import java.util.concurrent.atomic.AtomicInteger;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeEach;
@@ -280,6 +283,32 @@ public abstract class ScheduleContract extends StoreContract {
     assertThat(scheduledTimes(runs)).containsExactly(
         schedule.nextFireAt(), schedule.nextFireAt().plusSeconds(60), schedule.nextFireAt().plusSeconds(120),
         schedule.nextFireAt().plusSeconds(180), schedule.nextFireAt().plusSeconds(240));
+  }
+
+  /**
+   * What a tick costs the store: one transaction per due schedule (moving it on and creating the
+   * run or message), plus one read of the due schedules for the whole turn.
+   */
+  @Test
+  void aTickCostsOneStoreCallPerScheduleBesidesOneReadOfTheDueSchedules() {
+    Workflow<JsonNode, JsonNode> workflow = registerWorkflow();
+    String q = newQueue();
+    ScheduleInfo runs = store.schedules()
+        .create(NewSchedule.workflow(newName("s_cost"), "* * * * *", workflow.definition(), input(1))).block(T);
+    ScheduleInfo messages = store.schedules().create(NewSchedule.queue(newName("s_cost"), "* * * * *", q, input(2)))
+        .block(T);
+    assertThat(messages.nextFireAt()).isEqualTo(runs.nextFireAt());
+    try (FaultyStore faulty = FaultyStore.over(store)) {
+      Map<String, Integer> before = faulty.callsByMethod();
+      SchedulerReport report = fire(faulty.store(), runs.nextFireAt().plusSeconds(1));
+      assertThat(report.ticksFired()).isEqualTo(2);
+      Map<String, Integer> during = new TreeMap<>(faulty.callsByMethod());
+      before.forEach((method, n) -> during.merge(method, -n, Integer::sum));
+      during.values().removeIf(n -> n == 0);
+      assertThat(during).containsExactlyInAnyOrderEntriesOf(Map.of("dueSchedules", 1, "fireSchedule", 2));
+    }
+    assertThat(runsOf(workflow.definition().name())).hasSize(1);
+    assertThat(liveMessages(q)).hasSize(1);
   }
 
   @Test

@@ -178,6 +178,13 @@ public final class FaultyStore implements AutoCloseable {
     return n == null ? 0 : n.get();
   }
 
+  /** How many times each driver method was called so far, by method name: a snapshot. */
+  public Map<String, Integer> callsByMethod() {
+    Map<String, Integer> snapshot = new java.util.TreeMap<>();
+    calls.forEach((name, n) -> snapshot.put(name, n.get()));
+    return snapshot;
+  }
+
   /** The first argument of each call of a driver method so far, in call order (failed calls included). */
   public java.util.List<Object> firstArguments(String method) {
     java.util.List<Object> args = firstArguments.get(method);
