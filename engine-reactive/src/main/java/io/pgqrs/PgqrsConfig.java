@@ -111,6 +111,7 @@ public final class PgqrsConfig {
   private final Duration lockTimeout;
   // Time sources: code only, never from the environment. Null means the default.
   private final @Nullable Clock clock;
+  private final @Nullable Clock storeClock;
   private final @Nullable Scheduler scheduler;
   private final Duration deadLetterRetention;
   private final Duration finishedRunRetention;
@@ -136,6 +137,7 @@ public final class PgqrsConfig {
     this.statementTimeout = b.statementTimeout;
     this.lockTimeout = b.lockTimeout;
     this.clock = b.clock;
+    this.storeClock = b.storeClock;
     this.scheduler = b.scheduler;
     this.deadLetterRetention = b.deadLetterRetention;
     this.finishedRunRetention = b.finishedRunRetention;
@@ -479,13 +481,34 @@ public final class PgqrsConfig {
    * limits (a producer's rate limit); default {@link Clock#systemUTC()}. It never dates anything
    * in the store: every lease, visibility, retry, sleep, signal timeout and deadline is computed
    * by the store's own clock from relative durations, so JVM clock skew between instances cannot
-   * shift them. A settable clock lets tests move rate limits on without sleeping. Not read from
-   * the environment.
+   * shift them, unless a {@link #storeClock()} is set. A settable clock lets tests move rate
+   * limits on without sleeping. Not read from the environment.
    *
    * @return the clock
    */
   public Clock clock() {
     return clock != null ? clock : Clock.systemUTC();
+  }
+
+  /**
+   * The clock the store runs on instead of its database's, or null (the default) for the
+   * database's own clock ({@code now()} on PostgreSQL, {@code unixepoch('subsec')} on SQLite).
+   * When set, every store operation the engine makes is given this clock's time as its "now"
+   * (the store SPI's per-operation override): leases, visibility, delays, retries, sleeps, signal
+   * timeouts, deadlines, worker heartbeats, retention and schedule ticks all follow it, so a test
+   * can move a store's time forward without waiting ({@code pgqrs-test-kit}'s {@code TestClock}
+   * is one). The engine's own timers (polls, heartbeats, keep-alives, handler timeouts) still run
+   * on real time.
+   *
+   * <p>For tests and simulations only: every engine sharing the database must use the same
+   * clock, since a lease one engine takes by this clock is judged by the other's. Time read from it
+   * must not go back, or a lease that expired could come alive again. Not read from the
+   * environment.
+   *
+   * @return the store's clock, or null for the database's
+   */
+  public @Nullable Clock storeClock() {
+    return storeClock;
   }
 
   /**
@@ -570,7 +593,8 @@ public final class PgqrsConfig {
         + ", statementTimeout=" + statementTimeout + ", lockTimeout=" + lockTimeout
         + ", deadLetterRetention=" + deadLetterRetention + ", finishedRunRetention=" + finishedRunRetention
         + ", stoppedWorkerRetention=" + stoppedWorkerRetention + ", maintenanceBatchSize=" + maintenanceBatchSize
-        + (clock != null ? ", clock=custom" : "") + (scheduler != null ? ", scheduler=custom" : "") + '}';
+        + (clock != null ? ", clock=custom" : "") + (storeClock != null ? ", storeClock=custom" : "")
+        + (scheduler != null ? ", scheduler=custom" : "") + '}';
   }
 
   @Override
@@ -585,7 +609,8 @@ public final class PgqrsConfig {
         && statementTimeout.equals(c.statementTimeout) && lockTimeout.equals(c.lockTimeout)
         && deadLetterRetention.equals(c.deadLetterRetention) && finishedRunRetention.equals(c.finishedRunRetention)
         && stoppedWorkerRetention.equals(c.stoppedWorkerRetention) && maintenanceBatchSize == c.maintenanceBatchSize
-        && Objects.equals(clock, c.clock) && Objects.equals(scheduler, c.scheduler);
+        && Objects.equals(clock, c.clock) && Objects.equals(storeClock, c.storeClock)
+        && Objects.equals(scheduler, c.scheduler);
   }
 
   @Override
@@ -593,7 +618,7 @@ public final class PgqrsConfig {
     return Objects.hash(dsn, schema, poolInitialSize, poolMaxSize, leaseDuration, pollInterval,
         heartbeatInterval, maxAttempts, archiveRetention, connectTimeout, maintenanceInterval, workerStaleAfter,
         wakeups, pooler, statementTimeout, lockTimeout, deadLetterRetention, finishedRunRetention,
-        stoppedWorkerRetention, maintenanceBatchSize, clock, scheduler);
+        stoppedWorkerRetention, maintenanceBatchSize, clock, storeClock, scheduler);
   }
 
   /** Builds a {@link PgqrsConfig}; checks every value in {@link #build()}. Not thread-safe. */
@@ -621,6 +646,7 @@ public final class PgqrsConfig {
     private Duration statementTimeout = DEFAULT_STATEMENT_TIMEOUT;
     private Duration lockTimeout = DEFAULT_LOCK_TIMEOUT;
     private @Nullable Clock clock;
+    private @Nullable Clock storeClock;
     private @Nullable Scheduler scheduler;
     private Duration deadLetterRetention = DEFAULT_DEAD_LETTER_RETENTION;
     private Duration finishedRunRetention = DEFAULT_FINISHED_RUN_RETENTION;
@@ -676,6 +702,7 @@ public final class PgqrsConfig {
       this.statementTimeout = c.statementTimeout;
       this.lockTimeout = c.lockTimeout;
       this.clock = c.clock;
+      this.storeClock = c.storeClock;
       this.scheduler = c.scheduler;
       this.deadLetterRetention = c.deadLetterRetention;
       this.finishedRunRetention = c.finishedRunRetention;
@@ -911,13 +938,25 @@ public final class PgqrsConfig {
 
     /**
      * Sets the clock the engine reads for in-memory pacing (see {@link PgqrsConfig#clock()}); the
-     * store's times never come from it.
+     * store's times never come from it (see {@link #storeClock(Clock)} for that).
      *
      * @param value the clock, or null for the default {@link Clock#systemUTC()}
      * @return this builder
      */
     public Builder clock(@Nullable Clock value) {
       this.clock = value;
+      return this;
+    }
+
+    /**
+     * Runs the store on a clock instead of its database's (see {@link PgqrsConfig#storeClock()}):
+     * for tests and simulations, never in production.
+     *
+     * @param value the clock, or null (the default) for the database's clock
+     * @return this builder
+     */
+    public Builder storeClock(@Nullable Clock value) {
+      this.storeClock = value;
       return this;
     }
 

@@ -122,7 +122,7 @@ public final class Engine implements Store {
       Mono<String> host = Mono.fromCallable(Engine::lookUpHostname).subscribeOn(Schedulers.boundedElastic());
       return Mono.zip(provider.open(config), host)
           .map(t -> {
-            Engine engine = new Engine(t.getT1(), config, mapper, t.getT2());
+            Engine engine = new Engine(onStoreClock(t.getT1(), config), config, mapper, t.getT2());
             engine.maintenance.startAll();
             return (Store) engine;
           });
@@ -138,7 +138,13 @@ public final class Engine implements Store {
    * @return the engine
    */
   static Engine over(StoreDriver driver, PgqrsConfig config) {
-    return new Engine(driver, config, Json.newMapper(), "test-host");
+    return new Engine(onStoreClock(driver, config), config, Json.newMapper(), "test-host");
+  }
+
+  /** The driver as the configuration's store clock makes it: itself, or running on that clock. */
+  private static StoreDriver onStoreClock(StoreDriver driver, PgqrsConfig config) {
+    java.time.Clock clock = config.storeClock();
+    return clock == null ? driver : StoreClockDriver.over(driver, clock);
   }
 
   private static String lookUpHostname() {
