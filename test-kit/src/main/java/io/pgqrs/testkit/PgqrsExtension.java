@@ -160,8 +160,8 @@ public final class PgqrsExtension implements BeforeEachCallback, AfterEachCallba
     TestClock clock = new TestClock();
     String id = UUID.randomUUID().toString().replace("-", "").substring(0, 16);
     String dsn;
-    PostgresStoreTime postgres = null;
-    SqliteStoreTime sqlite = null;
+    PostgresSchema postgres = null;
+    SqliteMemoryDatabase memory = null;
     if (b == Backend.POSTGRES) {
       String url = postgresUrl != null ? postgresUrl : System.getenv(POSTGRES_URL_ENV);
       if (url == null || url.isBlank()) {
@@ -176,19 +176,20 @@ public final class PgqrsExtension implements BeforeEachCallback, AfterEachCallba
       }
       String schema = "pgqrs_tk_" + id;
       dsn = url + (url.contains("?") ? "&" : "?") + "schema=" + schema;
-      postgres = new PostgresStoreTime(url, schema);
+      postgres = new PostgresSchema(url, schema);
     } else {
       dsn = "sqlite::memory:?name=tk" + id;
     }
     PgqrsConfig config = options.apply(PgqrsConfig.builder(dsn)
         .pollInterval(Duration.ofMillis(POLL_INTERVAL_MILLIS))
-        .clock(clock)).build();
+        .clock(clock)
+        .storeClock(clock)).build();
     Store store;
     try {
       store = Pgqrs.connect(config).block(T);
       store.admin().install().block(T);
       if (b == Backend.SQLITE_MEMORY) {
-        sqlite = new SqliteStoreTime("tk" + id);
+        memory = new SqliteMemoryDatabase("tk" + id);
       }
     } catch (RuntimeException e) {
       if (postgres != null) {
@@ -196,11 +197,9 @@ public final class PgqrsExtension implements BeforeEachCallback, AfterEachCallba
       }
       throw e;
     }
-    clock.attach(b == Backend.POSTGRES ? postgres : sqlite);
     PgqrsTestKit kit = new PgqrsTestKit(b, config, clock, store);
-    AutoCloseable side = b == Backend.POSTGRES ? postgres : sqlite;
     context.getStore(NS).put("kit", kit);
-    context.getStore(NS).put("side", side);
+    context.getStore(NS).put("side", postgres != null ? postgres : memory);
     for (Object instance : context.getRequiredTestInstances().getAllInstances()) {
       inject(instance, kit);
     }
@@ -249,15 +248,14 @@ public final class PgqrsExtension implements BeforeEachCallback, AfterEachCallba
     AutoCloseable side = context.getStore(NS).remove("side", AutoCloseable.class);
     try {
       if (kit != null) {
-        kit.clock().attach(null);
         kit.close();
       }
     } finally {
-      if (side instanceof PostgresStoreTime p) {
+      if (side instanceof PostgresSchema schema) {
         try {
-          p.dropSchema();
+          schema.dropSchema();
         } finally {
-          p.close();
+          schema.close();
         }
       } else if (side != null) {
         side.close();

@@ -3,6 +3,7 @@ package io.pgqrs.testkit;
 import io.pgqrs.Pgqrs;
 import io.pgqrs.PgqrsConfig;
 import io.pgqrs.Store;
+import io.pgqrs.internal.Engine;
 import io.pgqrs.queue.Consumer;
 import io.pgqrs.queue.Message;
 import io.pgqrs.queue.Outcome;
@@ -12,6 +13,7 @@ import io.pgqrs.workflow.StepInfo;
 import io.pgqrs.workflow.Workflow;
 import io.pgqrs.workflow.WorkflowWorker;
 import java.time.Duration;
+import java.time.Instant;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
@@ -36,6 +38,9 @@ public final class PgqrsTestKit {
   static final Duration CHECK = Duration.ofMillis(PgqrsExtension.POLL_INTERVAL_MILLIS);
 
   private static final Duration T = Duration.ofSeconds(30);
+
+  /** Past the store's "never" (9999-12-31), where a paused run's message waits: never skipped to. */
+  private static final Instant NEVER = Instant.parse("9000-01-01T00:00:00Z");
 
   private final Backend backend;
   private final PgqrsConfig config;
@@ -157,8 +162,8 @@ public final class PgqrsTestKit {
    * queue has nothing due or leased but a message due later (a sleep, a retry's backoff, a signal's
    * timeout), the {@link #clock()} advances to it. A run waiting for a signal therefore times out
    * unless the signal was sent; a paused run is never woken. Cold; cancelling stops the driving,
-   * not the run. Errors with the run's error, or with the clock's
-   * {@link io.pgqrs.StoreUnavailableException} if it could not move the store's time.
+   * not the run. Errors with the run's error, or with the error of the scheduler turn an advance
+   * runs (see {@link TestClock#advance(Duration)}).
    *
    * @param workflow the run's workflow, whose {@link #worker(Workflow)} is started if needed
    * @param run the run
@@ -172,7 +177,7 @@ public final class PgqrsTestKit {
       Flux<Object> drive = Flux.interval(CHECK, CHECK)
           .onBackpressureDrop()
           .concatMap(t -> skipIdleTime(queue));
-      // The first signal wins: the result, or a failure of the clock (which is not retried).
+      // The first signal wins: the result, or a failure of an advance's scheduler turn (not retried).
       return Mono.firstWithSignal(run.result(), drive.then(Mono.<O>never()));
     });
   }
@@ -182,12 +187,11 @@ public final class PgqrsTestKit {
     return store.queues().metrics(queue)
         .onErrorResume(e -> Mono.empty())
         .filter(m -> m.pending() == 0 && m.leased() == 0 && m.delayed() > 0)
-        .flatMap(m -> Mono.fromCallable(() -> {
-          TestClock.StoreTime time = clock.storeTime();
-          Duration left = time == null ? null : time.untilNextVisible(queue);
-          if (left != null && !left.isNegative() && !left.isZero()) {
-            clock.advance(left);
-          }
+        .flatMap(m -> ((Engine) store).driver().untilNextVisible(queue, null).onErrorResume(e -> Mono.empty()))
+        // A paused run's message waits for the store's "never", far but finite: not time to skip.
+        .filter(left -> left.compareTo(Duration.ZERO) > 0 && clock.instant().plus(left).isBefore(NEVER))
+        .flatMap(left -> Mono.fromCallable(() -> {
+          clock.advance(left);
           return (Object) queue;
         }).subscribeOn(Schedulers.boundedElastic()));
   }

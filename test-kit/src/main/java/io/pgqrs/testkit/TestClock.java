@@ -17,28 +17,23 @@ import reactor.core.scheduler.Schedulers;
  *
  * <h2>What it controls</h2>
  *
- * The store computes every lease, visibility, delay, retry backoff, sleep, signal timeout and run
- * deadline from its own clock (SQLite's {@code unixepoch('subsec')}, PostgreSQL's {@code now()}),
- * and the engine never passes it a time: {@link io.pgqrs.PgqrsConfig#clock()} paces only a
- * producer's rate limit, and the store SPI's per-operation {@code now} override is never filled by
- * the engine. So this clock moves the store's time the other way round: {@code advance(d)} moves
- * every instant the test's store has recorded (every {@code *_at} and {@code *_until} column of its
- * pgqrs tables, except the "never" of a paused run) {@code d} into the past, in one transaction on
- * a side connection of the kit's own. For every rule the store applies that is the same as its
- * clock moving {@code d} forward. It is also the store's {@link io.pgqrs.PgqrsConfig#clock()}, so
- * rate limits see the advance too.
+ * The kit's stores run on this clock ({@link io.pgqrs.PgqrsConfig#storeClock()}): every store
+ * operation is given this clock's time instead of the database's, so every lease, visibility,
+ * delay, retry backoff, sleep, signal timeout, run deadline, heartbeat and retention the store
+ * applies is judged by it, on every backend. It is also the store's
+ * {@link io.pgqrs.PgqrsConfig#clock()}, so producer rate limits see the advance too. Between
+ * advances it runs with the real time.
  *
  * <table>
- *   <caption>Time control by backend</caption>
- *   <tr><th>what</th><th>SQLite (memory)</th><th>PostgreSQL</th></tr>
- *   <tr><td>leases, delays, retries, sleeps, signal timeouts, deadlines in the store</td>
- *       <td>yes</td><td>yes (the test's schema only)</td></tr>
- *   <tr><td>producer rate limits (the config clock)</td><td>yes</td><td>yes</td></tr>
+ *   <caption>Time control</caption>
+ *   <tr><th>what</th><th>follows this clock</th></tr>
+ *   <tr><td>leases, delays, retries, sleeps, signal timeouts, deadlines, heartbeats, retention in
+ *       the store</td><td>yes, on every backend</td></tr>
+ *   <tr><td>producer rate limits (the config clock)</td><td>yes</td></tr>
  *   <tr><td>cron schedules: the ticks an advance passed are fired before it returns (one turn of
- *       the scheduler, by each schedule's missed-tick policy)</td><td>yes</td><td>yes</td></tr>
+ *       the scheduler, by each schedule's missed-tick policy)</td><td>yes</td></tr>
  *   <tr><td>the engine's own timers (polls, heartbeats, lease keep-alives, handler and shutdown
- *       timeouts, the deadline timer of a run in flight)</td><td>no: real time</td>
- *       <td>no: real time</td></tr>
+ *       timeouts, the deadline timer of a run in flight)</td><td>no: real time</td></tr>
  * </table>
  *
  * <p>The engine's timers stay on real time on purpose: the kit's stores poll every
@@ -48,42 +43,20 @@ import reactor.core.scheduler.Schedulers;
  * deadline passes while its body is in flight is timed out when the run is next taken, not by its
  * engine timer.
  *
- * <p>Instants the store reports are in the store's frame: after {@code advance(d)} a message
- * enqueued earlier reports an {@code enqueuedAt} {@code d} earlier, while {@link #instant()} reads
- * the real time plus every advance so far ({@link #offset()}). Compare durations, not the store's
- * instants with this clock's.
+ * <p>Instants the store reports are this clock's: a message enqueued right after
+ * {@code advance(Duration.ofDays(1))} reports an {@code enqueuedAt} a day after the real time.
  *
- * <p>{@code advance} and {@code set} block the calling thread for one short transaction: call
- * them from the test, never from a Reactor non-blocking thread (they refuse with
+ * <p>{@code advance} and {@code set} block the calling thread for the scheduler turn that follows
+ * them: call them from the test, never from a Reactor non-blocking thread (they refuse with
  * {@link IllegalStateException}). They are serialised; the clock is thread-safe.
  */
 public final class TestClock extends Clock {
 
-  /** Moves a store's recorded instants; attached by the kit once the store exists. */
-  interface StoreTime {
-    /**
-     * Moves every recorded instant {@code by} into the past, in one transaction. Blocking.
-     *
-     * @param by how far
-     */
-    void shift(Duration by);
-
-    /**
-     * How long until the first live message of a queue becomes visible by the store's clock,
-     * ignoring the "never" of paused runs. Blocking.
-     *
-     * @param queue the queue
-     * @return the duration (zero or negative if one is visible now), or null if there is none
-     */
-    @Nullable Duration untilNextVisible(String queue);
-  }
-
   private final Clock base;
   private volatile Duration offset = Duration.ZERO;
-  private volatile @Nullable StoreTime store;
   private volatile @Nullable Runnable afterAdvance;
 
-  /** A clock at the real time, with no store attached yet: the kit attaches the test's store. */
+  /** A clock at the real time. */
   TestClock() {
     this(Clock.systemUTC());
   }
@@ -92,17 +65,9 @@ public final class TestClock extends Clock {
     this.base = base;
   }
 
-  void attach(@Nullable StoreTime storeTime) {
-    this.store = storeTime;
-  }
-
-  /** What runs after every advance, once the store's instants have moved: the kit fires the due schedules. */
+  /** What runs after every advance: the kit fires the due schedules. */
   void afterAdvance(@Nullable Runnable action) {
     this.afterAdvance = action;
-  }
-
-  @Nullable StoreTime storeTime() {
-    return store;
   }
 
   /**
@@ -112,8 +77,6 @@ public final class TestClock extends Clock {
    * @throws InvalidArgumentException naming {@code by} if it is negative (time never goes back:
    *     a lease that expired stays expired)
    * @throws IllegalStateException on a Reactor non-blocking thread
-   * @throws io.pgqrs.StoreUnavailableException if the store's instants could not be moved (the clock
-   *     then has not moved either)
    */
   public synchronized void advance(Duration by) {
     Objects.requireNonNull(by, "by");
@@ -124,12 +87,8 @@ public final class TestClock extends Clock {
       return;
     }
     if (Schedulers.isInNonBlockingThread()) {
-      throw new IllegalStateException("TestClock.advance blocks for a transaction: call it from the test thread, "
+      throw new IllegalStateException("TestClock.advance blocks for a scheduler turn: call it from the test thread, "
           + "not from a Reactor non-blocking thread (" + Thread.currentThread().getName() + ")");
-    }
-    StoreTime s = store;
-    if (s != null) {
-      s.shift(by);
     }
     offset = offset.plus(by);
     Runnable after = afterAdvance;

@@ -13,6 +13,8 @@ import io.pgqrs.workflow.Workflow;
 import io.pgqrs.workflow.WorkflowDefinition;
 import io.pgqrs.workflow.Workflows;
 import java.time.Duration;
+import java.time.Instant;
+import java.time.temporal.ChronoUnit;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.atomic.AtomicInteger;
@@ -48,6 +50,16 @@ abstract class KitPatterns {
         .assertNext(o -> assertThat(o.kind()).isEqualTo(Outcome.Kind.ARCHIVED))
         .expectComplete()
         .verify(T);
+  }
+
+  @Test
+  void theTimesTheStoreReportsAreTheClocks() {
+    store.queues().create("dated").block(T);
+    clock.advance(Duration.ofDays(1));
+    Instant before = clock.instant().truncatedTo(ChronoUnit.MILLIS);
+    long id = store.producer("dated").build().enqueue(Map.of("n", 1)).block(T);
+    Instant after = clock.instant().plusMillis(1);
+    assertThat(store.messages().get(id).block(T).enqueuedAt()).isBetween(before, after);
   }
 
   @Test
