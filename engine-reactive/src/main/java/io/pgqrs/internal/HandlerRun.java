@@ -74,8 +74,13 @@ final class HandlerRun {
     if (!shuttingDown.compareAndSet(false, true)) {
       return;
     }
-    session.requestStop();
-    deadline = Mono.delay(settings.shutdownTimeout(), session.engine().timers()).subscribe(t -> {
+    // Armed before the stop request, which can end the pipeline (and run end()) at once; and
+    // disarmed here if end() ran before it was armed, or it would fire after the end with a
+    // warning about handlers that finished long ago.
+    Disposable timer = Mono.delay(settings.shutdownTimeout(), session.engine().timers()).subscribe(t -> {
+      if (ended.get()) {
+        return;
+      }
       Disposable p = pipeline;
       if (p != null) {
         log.warn("pgqrs consumer of queue '{}': handlers still running after {}, releasing their messages",
@@ -84,6 +89,11 @@ final class HandlerRun {
       }
       end();
     });
+    deadline = timer;
+    if (ended.get()) {
+      timer.dispose();
+    }
+    session.requestStop();
   }
 
   private void pipelineFailed(Throwable error) {

@@ -12,6 +12,7 @@ import io.pgqrs.Store;
 import io.pgqrs.StoreUnavailableException;
 import io.pgqrs.internal.EngineProbe;
 import io.pgqrs.internal.FaultyStore;
+import io.pgqrs.testing.DelayRecordingScheduler;
 import io.pgqrs.queue.Consumer;
 import io.pgqrs.queue.Delivery;
 import io.pgqrs.queue.Message;
@@ -36,6 +37,7 @@ import org.junit.jupiter.api.Test;
 import reactor.core.publisher.Flux;
 import reactor.core.publisher.Mono;
 import reactor.core.publisher.Sinks;
+import reactor.core.scheduler.Schedulers;
 import reactor.test.StepVerifier;
 
 /**
@@ -717,6 +719,61 @@ public abstract class ConsumerContract extends StoreContract {
         .verify(T);
     assertThat(metrics(q).archived()).isEqualTo(3);
     assertThat(workers(q)).extracting(WorkerInfo::status).containsExactly(WorkerStatus.STOPPED);
+  }
+
+  /**
+   * Several handler runs sharing one stop signal, stopped the moment the backlog is archived (as a
+   * drain ends): each completes once its handlers are done, none waits for its shutdown timeout.
+   */
+  @Test
+  void handlerRunsStoppedTogetherWhenTheBacklogIsDoneCompleteWithoutWaitingForTheirTimeout() {
+    String q = newQueue();
+    int total = 300;
+    enqueue(q, total);
+    AtomicInteger archived = new AtomicInteger();
+    Sinks.Empty<Void> stop = Sinks.empty();
+    List<Mono<Long>> runs = new java.util.ArrayList<>();
+    for (int i = 0; i < 6; i++) {
+      runs.add(consumer(q).batchSize(1).concurrency(2).shutdownTimeout(Duration.ofHours(1)).build()
+          .handle(m -> Mono.empty(), stop.asMono())
+          .doOnNext(o -> {
+            if (o.kind() == Outcome.Kind.ARCHIVED && archived.incrementAndGet() == total) {
+              stop.tryEmitEmpty();
+            }
+          })
+          .count());
+    }
+    StepVerifier.create(Flux.merge(runs).collectList())
+        .assertNext(counts -> assertThat(counts.stream().mapToLong(Long::longValue).sum()).isGreaterThanOrEqualTo(total))
+        .expectComplete()
+        .verify(T);
+    assertThat(metrics(q).archived()).isEqualTo(total);
+    assertThat(metrics(q).leased()).isZero();
+  }
+
+  /**
+   * A handler run stopped while idle ends at once, inside the stop request: its shutdown deadline
+   * must not be left armed, or it fires after the end with a warning about handlers that are long
+   * done.
+   */
+  @Test
+  void aHandlerRunStoppedWhileIdleLeavesNoShutdownDeadlineArmed() {
+    String q = newQueue();
+    Duration timeout = Duration.ofSeconds(4321);
+    Duration poll = Duration.ofMillis(3333);
+    DelayRecordingScheduler timers = new DelayRecordingScheduler(Schedulers.parallel());
+    try (FaultyStore own = FaultyStore.over(store, c -> c.toBuilder().scheduler(timers).build())) {
+      Sinks.Empty<Void> stop = Sinks.empty();
+      StepVerifier.create(own.store().consumer(q).pollInterval(poll).shutdownTimeout(timeout).build()
+              .handle(m -> Mono.empty(), stop.asMono()))
+          // Idle: its empty claim answered, it waits for its next poll (jittered by up to a fifth).
+          .then(() -> await("the consumer is idle", () -> Mono.fromSupplier(
+              () -> timers.armed(poll.multipliedBy(3).dividedBy(4), poll.multipliedBy(5).dividedBy(4)) > 0)))
+          .then(stop::tryEmitEmpty)
+          .expectComplete()
+          .verify(T);
+      assertThat(timers.armed(timeout)).as("shutdown deadlines still armed").isZero();
+    }
   }
 
   @Test

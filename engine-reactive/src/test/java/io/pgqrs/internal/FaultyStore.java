@@ -30,6 +30,10 @@ public final class FaultyStore implements AutoCloseable {
   private final Map<String, Mono<Void>> answerGates = new ConcurrentHashMap<>();
 
   private FaultyStore(Store store) {
+    this(store, store.config());
+  }
+
+  private FaultyStore(Store store, io.pgqrs.PgqrsConfig config) {
     StoreDriver real = ((Engine) store).driver();
     StoreDriver faulty = (StoreDriver) Proxy.newProxyInstance(StoreDriver.class.getClassLoader(),
         new Class<?>[] {StoreDriver.class}, (proxy, method, args) -> {
@@ -83,7 +87,7 @@ public final class FaultyStore implements AutoCloseable {
             throw e.getCause();
           }
         });
-    this.engine = Engine.over(faulty, store.config());
+    this.engine = Engine.over(faulty, config);
   }
 
   /**
@@ -94,6 +98,18 @@ public final class FaultyStore implements AutoCloseable {
    */
   public static FaultyStore over(Store store) {
     return new FaultyStore(store);
+  }
+
+  /**
+   * An engine sharing the store's driver, configured as {@code configure} changes the store's
+   * configuration (its timers' scheduler, say), with no faults planned yet.
+   *
+   * @param store a store opened by {@link io.pgqrs.Pgqrs#connect}
+   * @param configure what to change in the store's configuration
+   * @return the faulty store
+   */
+  public static FaultyStore over(Store store, java.util.function.UnaryOperator<io.pgqrs.PgqrsConfig> configure) {
+    return new FaultyStore(store, configure.apply(store.config()));
   }
 
   /**
