@@ -649,6 +649,88 @@ final class PostgresDriver implements StoreDriver {
         .map(r -> r.runs().claimed());
   }
 
+  /**
+   * One statement for both (claim_settling), unless the queue is known to have a per-key limit,
+   * whose claim needs a transaction of its own (then the settles go first, as the default does).
+   * A queue found to have one is claimed again by claim_fair, its settles already applied.
+   */
+  @Override
+  public Mono<StoreResults.ClaimedAndSettled> claimAndSettle(StoreParams.Claim claim, StoreParams.SettleMany settles) {
+    if (settles.settles().isEmpty() || perKeyQueues.containsKey(claim.queue())) {
+      return StoreDriver.super.claimAndSettle(claim, settles);
+    }
+    return Mono.defer(() -> {
+      record Row(String kind, @Nullable Message message, @Nullable Long restMicros, boolean perKey,
+          StoreResults.@Nullable Settled settled) {}
+      SettleArrays a = SettleArrays.of(settles.settles());
+      Object now = opt(claim.now() != null ? claim.now() : settles.now(), Instant.class);
+      return withConnection("claim", c -> rows(c, sql.get("claim_settling"), row -> {
+            String kind = text(row, "kind");
+            return switch (kind) {
+              case "q" -> new Row(kind, null, row.get("rest_us", Long.class), row.get("per_key", Integer.class) != null,
+                  null);
+              case "s" -> new Row(kind, null, null, false, settled(text(row, "settled")));
+              default -> new Row(kind, message(row), null, false, null);
+            };
+          }, now, claim.queue(), claim.limit(), opt(claim.workerId(), Long.class), millis(claim.lease()),
+          a.ids(), a.tokens(), a.kinds(), a.delays(), a.errors()).collectList())
+          .singleOrEmpty()
+          .flatMap(rows -> {
+            List<Message> claimed = new ArrayList<>();
+            List<Message> dead = new ArrayList<>();
+            List<StoreResults.Settled> done = new ArrayList<>();
+            Duration rest = null;
+            boolean perKey = false;
+            boolean queueFound = false;
+            for (Row r : rows) {
+              switch (r.kind()) {
+                case "q" -> {
+                  queueFound = true;
+                  rest = r.restMicros() == null ? null : Duration.of(r.restMicros(), ChronoUnit.MICROS);
+                  perKey = r.perKey();
+                }
+                case "s" -> done.add(java.util.Objects.requireNonNull(r.settled()));
+                case "c" -> claimed.add(java.util.Objects.requireNonNull(r.message()));
+                default -> dead.add(java.util.Objects.requireNonNull(r.message()));
+              }
+            }
+            if (!queueFound) {
+              return Mono.error(queueNotFound(claim.queue()));
+            }
+            if (perKey) {
+              perKeyQueues.put(claim.queue(), Boolean.TRUE);
+              return claimOnce(claim, true).map(fair -> new StoreResults.ClaimedAndSettled(fair.runs().claimed(), done));
+            }
+            return Mono.just(new StoreResults.ClaimedAndSettled(new StoreResults.Claimed(claimed, dead, rest), done));
+          });
+    });
+  }
+
+  private static StoreResults.Settled settled(String text) {
+    return switch (text) {
+      case "applied" -> StoreResults.Settled.APPLIED;
+      case "archived" -> StoreResults.Settled.ALREADY_ARCHIVED;
+      default -> StoreResults.Settled.NOT_HELD;
+    };
+  }
+
+  /** The arrays a batch of settles binds, in input order. */
+  private record SettleArrays(Long[] ids, String[] tokens, String[] kinds, Long[] delays, String[] errors) {
+    static SettleArrays of(List<StoreParams.Settle> settles) {
+      int n = settles.size();
+      SettleArrays a = new SettleArrays(new Long[n], new String[n], new String[n], new Long[n], new String[n]);
+      for (int i = 0; i < n; i++) {
+        StoreParams.Settle settle = settles.get(i);
+        a.ids()[i] = settle.messageId();
+        a.tokens()[i] = settle.token().toString();
+        a.kinds()[i] = settle.kind().name().toLowerCase(java.util.Locale.ROOT);
+        a.delays()[i] = settle.delay() == null ? null : saturatedMillis(settle.delay());
+        a.errors()[i] = settle.error();
+      }
+      return a;
+    }
+  }
+
   /** One claim statement: claim_fair (after locking the queue row, in one transaction) or claim. */
   private Mono<ClaimRun> claimOnce(StoreParams.Claim p, boolean fair) {
     return claimRows("claim", fair ? sql.get("claim_fair") : sql.get("claim"), p, row -> null, fair)
@@ -753,24 +835,9 @@ final class PostgresDriver implements StoreDriver {
       if (n == 0) {
         return Mono.just(List.<StoreResults.Settled>of());
       }
-      Long[] ids = new Long[n];
-      String[] tokens = new String[n];
-      String[] kinds = new String[n];
-      Long[] delays = new Long[n];
-      String[] errors = new String[n];
-      for (int i = 0; i < n; i++) {
-        StoreParams.Settle settle = settles.get(i);
-        ids[i] = settle.messageId();
-        tokens[i] = settle.token().toString();
-        kinds[i] = settle.kind().name().toLowerCase(java.util.Locale.ROOT);
-        delays[i] = settle.delay() == null ? null : saturatedMillis(settle.delay());
-        errors[i] = settle.error();
-      }
-      return withConnection("settle", c -> rows(c, sql.get("settle_many"), row -> switch (text(row, "settled")) {
-            case "applied" -> StoreResults.Settled.APPLIED;
-            case "archived" -> StoreResults.Settled.ALREADY_ARCHIVED;
-            default -> StoreResults.Settled.NOT_HELD;
-          }, opt(p.now(), Instant.class), ids, tokens, kinds, delays, errors))
+      SettleArrays a = SettleArrays.of(settles);
+      return withConnection("settle", c -> rows(c, sql.get("settle_many"), row -> settled(text(row, "settled")),
+          opt(p.now(), Instant.class), a.ids(), a.tokens(), a.kinds(), a.delays(), a.errors()))
           .collectList();
     });
   }

@@ -193,6 +193,24 @@ public interface StoreDriver {
   Mono<List<StoreResults.Settled>> settleMany(StoreParams.SettleMany p);
 
   /**
+   * Settles some leased messages and claims more, as {@link #settleMany} then {@link #claim} would,
+   * for a consumer whose finished deliveries go with its next claim. A backend that can do both in
+   * one round trip does (PostgreSQL: one statement, one commit); the default runs the two in turn.
+   * The settles are applied before or together with the claim, never after it: a claim that fails
+   * after the settles were applied leaves them applied. Cold.
+   *
+   * @param claim the claim
+   * @param settles the settles, each fenced by its own lease; an empty list settles nothing
+   * @return the claim's result and one settle result per settle, in input order; errors with the
+   *     store's error (with {@link io.pgqrs.queue.QueueNotFoundException} for an unknown queue, the
+   *     settles then applied or not as the store's error says nothing of)
+   */
+  default Mono<StoreResults.ClaimedAndSettled> claimAndSettle(StoreParams.Claim claim, StoreParams.SettleMany settles) {
+    return settleMany(settles).flatMap(settled -> claim(claim)
+        .map(claimed -> new StoreResults.ClaimedAndSettled(claimed, settled)));
+  }
+
+  /**
    * Deletes a leased message.
    *
    * @param p the lease

@@ -64,6 +64,19 @@ public final class StoreResults {
     }
   }
 
+  /**
+   * What {@link StoreDriver#claimAndSettle} did.
+   *
+   * @param claimed the claim's result
+   * @param settled one result per settle, in input order
+   */
+  public record ClaimedAndSettled(Claimed claimed, List<Settled> settled) {
+    /** Copies the list. */
+    public ClaimedAndSettled {
+      settled = List.copyOf(settled);
+    }
+  }
+
   /** Outcome of deleting a queue. */
   public sealed interface QueueDeletion {}
 

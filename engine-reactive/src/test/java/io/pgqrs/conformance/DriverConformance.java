@@ -1063,6 +1063,40 @@ public abstract class DriverConformance {
   }
 
   @Test
+  void claimAndSettleSettlesEachFencedByItsLeaseAndClaimsWhatIsVisible() {
+    Instant t = start();
+    String q = rows.queue(t);
+    Message held = rows.leasedMessage(q, t);
+    Message forgedOne = rows.leasedMessage(q, t);
+    Message toRelease = rows.leasedMessage(q, t);
+    long visible = rows.enqueue(q, Rows.row(1), t);
+    long later = rows.enqueue(q, Rows.row(2), t);
+    Instant at = t.plusSeconds(2);
+    StoreResults.ClaimedAndSettled r = driver.claimAndSettle(new StoreParams.Claim(q, 1, LEASE, null, at),
+        new StoreParams.SettleMany(List.of(archiveOf(held), StoreParams.Settle.archive(forgedOne.id(), UUID.randomUUID()),
+            StoreParams.Settle.release(toRelease.id(), Rows.lease(toRelease), Duration.ZERO, "again")), at)).block(T);
+    assertThat(r.settled()).containsExactly(StoreResults.Settled.APPLIED, StoreResults.Settled.NOT_HELD,
+        StoreResults.Settled.APPLIED);
+    assertThat(r.claimed().claimed()).extracting(Message::id).containsExactly(visible);
+    assertThat(r.claimed().untilNextVisible()).as("another message is visible").isEqualTo(Duration.ZERO);
+    assertThat(find(held.id()).state()).isEqualTo(MessageState.ARCHIVED);
+    assertThat(find(held.id()).archivedAt()).isEqualTo(at);
+    assertThat(find(forgedOne.id())).isEqualTo(forgedOne);
+    assertThat(find(toRelease.id()).leaseToken()).isNull();
+    // The released message and the later one are claimable next, by their places in the claim order.
+    assertThat(claim(q, 5, at).claimed()).extracting(Message::id).containsExactlyInAnyOrder(toRelease.id(), later);
+  }
+
+  @Test
+  void claimAndSettleOfAnUnknownQueueIsQueueNotFound() {
+    Instant t = start();
+    StepVerifier.create(driver.claimAndSettle(new StoreParams.Claim("no_such_queue_cs", 1, LEASE, null, t),
+            new StoreParams.SettleMany(List.of(StoreParams.Settle.archive(Long.MAX_VALUE, UUID.randomUUID())), t)))
+        .expectError(io.pgqrs.queue.QueueNotFoundException.class)
+        .verify(T);
+  }
+
+  @Test
   void settleManyAnswersEachSettleInInputOrder() {
     Instant t = start();
     String q = rows.queue(t);

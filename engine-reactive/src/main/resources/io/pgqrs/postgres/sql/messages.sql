@@ -348,61 +348,101 @@ WHERE m.id = t.id AND m.lease_token = t.token::uuid AND m.state = 'live' AND m.v
 -- name: settle_many
 -- The engine's completer: the settles of every consumer of the engine that arrived while the last
 -- batch was written, in one statement (River's JobSetStateIfRunningMany shape). The arrays $2..$6
--- (ids, tokens, kinds, release delays in milliseconds, errors) are unnested in input order; a
--- message named more than once is settled by its first entry alone. The held rows are locked
--- first in id order, as every statement that writes many messages does, each fenced by its own
--- token (the lock re-checks the fence on the row's latest version, so a lease settled or re-issued
--- meanwhile is left alone); one data-modifying CTE per kind then writes the locked rows of its
--- kind, so each row is written once. One row per input comes back, in input order: 'applied';
--- 'archived' for an archive whose row was already archived under that very token (an earlier
--- attempt whose answer was lost: the statement's snapshot shows the row as it was before it); else
--- 'not_held'. Release: timestamptz arithmetic as in release, and like it the message takes its
--- place in the claim order (due_at) at the end of its delay.
+-- (ids, tokens, kinds, release delays in milliseconds, errors) are unnested in input order; the
+-- writes are _settle_writes.
 WITH n AS (SELECT {{_now}} AS now),
-i AS (
+s_i AS (
     SELECT *
     FROM unnest($2::bigint[], $3::text[], $4::text[], $5::bigint[], $6::text[])
         WITH ORDINALITY AS i(id, token, kind, millis, error, ord)),
-f AS (SELECT DISTINCT ON (id) id, token::uuid AS token, kind, millis, error, ord FROM i ORDER BY id, ord),
-l AS MATERIALIZED (
-    SELECT m.id, f.kind, f.millis, f.error, f.ord
+{{_settle_writes}}
+SELECT s_i.ord, {{_settled}} AS settled
+FROM s_i
+ORDER BY s_i.ord
+
+-- name: _settle_writes
+-- The settles of s_i (id, token, kind, millis, error, ord: one row per input, in input order) at
+-- the clock n. A message named more than once is settled by its first entry alone. The held rows
+-- are locked first in id order, as every statement that writes many messages does, each fenced by
+-- its own token (the lock re-checks the fence on the row's latest version, so a lease settled or
+-- re-issued meanwhile is left alone); one data-modifying CTE per kind then writes the locked rows
+-- of its kind, so each row is written once. Release: timestamptz arithmetic as in release, and
+-- like it the message takes its place in the claim order (due_at) at the end of its delay.
+s_f AS (SELECT DISTINCT ON (id) id, token::uuid AS token, kind, millis, error, ord FROM s_i ORDER BY id, ord),
+s_l AS MATERIALIZED (
+    SELECT m.id, s_f.kind, s_f.millis, s_f.error, s_f.ord
     FROM {{schema}}.pgqrs_messages m
-    JOIN f ON f.id = m.id AND m.lease_token = f.token
+    JOIN s_f ON s_f.id = m.id AND m.lease_token = s_f.token
     WHERE m.state = 'live' AND m.visible_at > (SELECT now FROM n)
     ORDER BY m.id
     FOR UPDATE OF m),
-a AS (
+s_a AS (
     UPDATE {{schema}}.pgqrs_messages m SET state = 'archived', archived_at = n.now
-    FROM l, n
-    WHERE m.id = l.id AND l.kind = 'archive'
-    RETURNING l.ord),
-d AS (
+    FROM s_l, n
+    WHERE m.id = s_l.id AND s_l.kind = 'archive'
+    RETURNING s_l.ord),
+s_d AS (
     DELETE FROM {{schema}}.pgqrs_messages m
-    USING l
-    WHERE m.id = l.id AND l.kind = 'delete'
-    RETURNING l.ord),
-r AS (
+    USING s_l
+    WHERE m.id = s_l.id AND s_l.kind = 'delete'
+    RETURNING s_l.ord),
+s_r AS (
     UPDATE {{schema}}.pgqrs_messages m
-    SET visible_at = n.now + l.millis * interval '1 millisecond', due_at = n.now + l.millis * interval '1 millisecond',
-        lease_token = NULL, lease_owner = NULL, last_error = coalesce(l.error, m.last_error)
-    FROM l, n
-    WHERE m.id = l.id AND l.kind = 'release'
-    RETURNING l.ord),
-x AS (
+    SET visible_at = n.now + s_l.millis * interval '1 millisecond',
+        due_at = n.now + s_l.millis * interval '1 millisecond',
+        lease_token = NULL, lease_owner = NULL, last_error = coalesce(s_l.error, m.last_error)
+    FROM s_l, n
+    WHERE m.id = s_l.id AND s_l.kind = 'release'
+    RETURNING s_l.ord),
+s_x AS (
     UPDATE {{schema}}.pgqrs_messages m
-    SET state = 'dead', dead_at = n.now, last_error = l.error, lease_token = NULL, lease_owner = NULL
-    FROM l, n
-    WHERE m.id = l.id AND l.kind = 'dead_letter'
-    RETURNING l.ord),
-done AS (SELECT ord FROM a UNION ALL SELECT ord FROM d UNION ALL SELECT ord FROM r UNION ALL SELECT ord FROM x)
-SELECT i.ord,
-       CASE WHEN i.ord IN (SELECT ord FROM done) THEN 'applied'
-            WHEN i.kind = 'archive' AND i.ord IN (SELECT ord FROM f) AND EXISTS (
-                SELECT 1 FROM {{schema}}.pgqrs_messages m
-                WHERE m.id = i.id AND m.state = 'archived' AND m.lease_token = i.token::uuid) THEN 'archived'
-            ELSE 'not_held' END AS settled
-FROM i
-ORDER BY i.ord
+    SET state = 'dead', dead_at = n.now, last_error = s_l.error, lease_token = NULL, lease_owner = NULL
+    FROM s_l, n
+    WHERE m.id = s_l.id AND s_l.kind = 'dead_letter'
+    RETURNING s_l.ord),
+s_done AS (SELECT ord FROM s_a UNION ALL SELECT ord FROM s_d UNION ALL SELECT ord FROM s_r UNION ALL SELECT ord FROM s_x)
+
+-- name: _settled
+-- What _settle_writes did for the input row s_i: 'applied'; 'archived' for an archive whose row was
+-- already archived under that very token (an earlier attempt whose answer was lost: the
+-- statement's snapshot shows the row as it was before it); else 'not_held'.
+CASE WHEN s_i.ord IN (SELECT ord FROM s_done) THEN 'applied'
+     WHEN s_i.kind = 'archive' AND s_i.ord IN (SELECT ord FROM s_f) AND EXISTS (
+         SELECT 1 FROM {{schema}}.pgqrs_messages m
+         WHERE m.id = s_i.id AND m.state = 'archived' AND m.lease_token = s_i.token::uuid) THEN 'archived'
+     ELSE 'not_held' END
+
+-- name: claim_settling
+-- A handler run's claim (as claim, $1..$5) with the settles of its finished deliveries (as
+-- settle_many, its arrays at $6..$10) in one statement: one round trip and one commit instead of
+-- two. The two write disjoint rows: a settle's row is leased (visible after the clock), a
+-- candidate of the claim is visible (at or before it). In the one snapshot the settled rows still
+-- look leased, so a limited queue's claim counts them as held (it may take less, never more) and
+-- what the claim left may name a settled row's lease end (an early look, never a missed message).
+-- The rows: those of claim, then one 's' row per settle in input order, its answer in settled.
+WITH {{_claim_head}},
+c AS (
+    SELECT m.id, m.priority, m.due_at, m.attempts >= (SELECT max_attempts FROM q) AS exhausted
+    FROM {{schema}}.pgqrs_messages m
+    WHERE m.queue_id = (SELECT id FROM q WHERE q.max_leased_per_key IS NULL) AND m.state = 'live'
+      AND m.visible_at <= (SELECT now FROM n)
+    ORDER BY m.priority DESC, m.due_at, m.id
+    LIMIT $3
+    FOR UPDATE OF m SKIP LOCKED),
+{{_claim_ranked}},
+{{_claim_writes}},
+s_i AS (
+    SELECT *
+    FROM unnest($6::bigint[], $7::text[], $8::text[], $9::bigint[], $10::text[])
+        WITH ORDINALITY AS i(id, token, kind, millis, error, ord)),
+{{_settle_writes}}
+SELECT 'q' AS kind, {{_no_claimed_message}}, {{_rest_us}} AS rest_us, q.max_leased_per_key AS per_key,
+       NULL::bigint AS settle_ord, NULL::text AS settled
+FROM q
+UNION ALL SELECT 'c', m.claim_rank, {{_returned_message_columns}}, NULL, NULL, NULL, NULL FROM claimed m
+UNION ALL SELECT 'd', m.claim_rank, {{_returned_message_columns}}, NULL, NULL, NULL, NULL FROM dead m
+UNION ALL SELECT 's', {{_no_claimed_message}}, NULL, NULL, s_i.ord, {{_settled}} FROM s_i
+ORDER BY claim_rank NULLS FIRST, settle_ord
 
 -- name: delete
 DELETE FROM {{schema}}.pgqrs_messages m WHERE {{_fenced}}
