@@ -197,13 +197,10 @@ NULL::timestamptz AS visible_at, NULL::uuid AS lease_token, NULL::bigint AS leas
 NULL::text AS dedup_key, NULL::text AS last_error, NULL::timestamptz AS archived_at,
 NULL::timestamptz AS dead_at, NULL::text AS group_key, NULL::text AS headers
 
--- name: claim
--- The claim's CTEs (above) and its rows: the 'q' row (with what the claim left, see _rest_us, and
--- the queue's per-key limit), then the claimed ('c') and dead-lettered ('d') messages in claim
--- order. A queue with a per-key limit is claim_fair's: here it has no candidates (its id is read as
--- NULL, which the plan of every other queue does not notice), and the driver, told by per_key,
--- claims it with claim_fair.
-WITH {{_claim_head}},
+-- name: _claim_c_unkeyed
+-- The candidates of claim and claim_settling, as _claim_c, of a queue without a per-key limit: a
+-- queue with one is claim_fair's, and here it has no candidates (its id is read as NULL, which the
+-- plan of every other queue does not notice).
 c AS (
     SELECT m.id, m.priority, m.due_at, m.attempts >= (SELECT max_attempts FROM q) AS exhausted
     FROM {{schema}}.pgqrs_messages m
@@ -211,7 +208,16 @@ c AS (
       AND m.visible_at <= (SELECT now FROM n)
     ORDER BY m.priority DESC, m.due_at, m.id
     LIMIT $3
-    FOR UPDATE OF m SKIP LOCKED),
+    FOR UPDATE OF m SKIP LOCKED)
+
+-- name: claim
+-- The claim's CTEs (above) and its rows: the 'q' row (with what the claim left, see _rest_us, and
+-- the queue's per-key limit), then the claimed ('c') and dead-lettered ('d') messages in claim
+-- order. A queue with a per-key limit is claim_fair's: here it has no candidates (its id is read as
+-- NULL, which the plan of every other queue does not notice), and the driver, told by per_key,
+-- claims it with claim_fair.
+WITH {{_claim_head}},
+{{_claim_c_unkeyed}},
 {{_claim_ranked}},
 {{_claim_writes}}
 SELECT 'q' AS kind, {{_no_claimed_message}}, {{_rest_us}} AS rest_us, q.max_leased_per_key AS per_key
@@ -421,14 +427,7 @@ CASE WHEN s_i.ord IN (SELECT ord FROM s_done) THEN 'applied'
 -- what the claim left may name a settled row's lease end (an early look, never a missed message).
 -- The rows: those of claim, then one 's' row per settle in input order, its answer in settled.
 WITH {{_claim_head}},
-c AS (
-    SELECT m.id, m.priority, m.due_at, m.attempts >= (SELECT max_attempts FROM q) AS exhausted
-    FROM {{schema}}.pgqrs_messages m
-    WHERE m.queue_id = (SELECT id FROM q WHERE q.max_leased_per_key IS NULL) AND m.state = 'live'
-      AND m.visible_at <= (SELECT now FROM n)
-    ORDER BY m.priority DESC, m.due_at, m.id
-    LIMIT $3
-    FOR UPDATE OF m SKIP LOCKED),
+{{_claim_c_unkeyed}},
 {{_claim_ranked}},
 {{_claim_writes}},
 s_i AS (
