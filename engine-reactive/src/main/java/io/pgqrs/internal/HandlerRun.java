@@ -61,8 +61,12 @@ final class HandlerRun {
     if (stop != null) {
       stopWatch = Flux.from(stop).take(1).subscribe(v -> shutdown(), e -> shutdown(), this::shutdown);
     }
+    // A handler's place frees when its handler ends, not when its outcome is written: the write
+    // goes on beside the next handlers (and shares statements with theirs), while the message
+    // stays held, so the in-flight bound still counts it until the store has recorded it.
     pipeline = session.deliveries()
-        .flatMap(d -> process((DefaultDelivery) d), settings.concurrency())
+        .flatMap(d -> run((DefaultDelivery) d), settings.concurrency())
+        .flatMap(this::record, Math.max(1, settings.handlerInFlight()))
         .subscribe(this::emit, this::pipelineFailed, this::end);
   }
 
@@ -135,7 +139,11 @@ final class HandlerRun {
 
   // ---------------------------------------------------------------- one message
 
-  private Mono<Outcome> process(DefaultDelivery d) {
+  /** A handler that ended: its delivery, how it ended (null: it completed) and how long it took. */
+  private record Ran(DefaultDelivery delivery, @Nullable Throwable error, long tookNanos) {}
+
+  /** Runs the handler on one delivery; emits how it ended, or nothing for a delivery left to the shutdown. */
+  private Mono<Ran> run(DefaultDelivery d) {
     if (shuttingDown.get()) {
       // Claimed ahead and not started when the shutdown began: the session releases it at the end
       // and reports it as released, instead of starting a handler the shutdown would have to wait for.
@@ -143,7 +151,7 @@ final class HandlerRun {
     }
     Message message = d.message();
     Telemetry telemetry = session.engine().telemetry();
-    // When the handler began, then how long it took: one execution at a time touches it.
+    // When the handler began: one execution at a time touches it.
     long[] startedAt = new long[1];
     Mono<Void> handled = Mono.defer(() -> {
           if (telemetry != Telemetry.NONE) {
@@ -169,16 +177,18 @@ final class HandlerRun {
         : handled.subscribeOn(Schedulers.parallel())
             .timeout(settings.handlerTimeout(), Mono.error(() -> new TimeoutException(
                 "handler timed out after " + settings.handlerTimeout())), session.engine().timers());
-    Mono<Outcome> outcome = work.materialize()
-        .flatMap(signal -> {
-          // The handler's own time, before its outcome is written.
-          startedAt[0] = System.nanoTime() - startedAt[0];
-          Throwable error = signal.getThrowable();
-          return error == null ? succeeded(d) : failed(d, error);
-        });
+    return work.materialize()
+        .map(signal -> new Ran(d, signal.getThrowable(), System.nanoTime() - startedAt[0]));
+  }
+
+  /** Writes the outcome of a handler that ended. Cold; a store error becomes a NOT_RECORDED outcome. */
+  private Mono<Outcome> record(Ran ran) {
+    DefaultDelivery d = ran.delivery();
+    Mono<Outcome> outcome = Mono.defer(() -> ran.error() == null ? succeeded(d) : failed(d, ran.error()));
+    Telemetry telemetry = session.engine().telemetry();
     if (telemetry != Telemetry.NONE) {
       outcome = outcome.doOnNext(o -> telemetry.handled(settings.queue(), o.kind(),
-          Duration.ofNanos(Math.max(0, startedAt[0]))));
+          Duration.ofNanos(Math.max(0, ran.tookNanos()))));
     }
     return outcome
         .onErrorResume(e -> {

@@ -127,18 +127,24 @@ ranked AS (
     WHERE r.claim_rank <= (SELECT n FROM room))
 
 -- name: _claim_writes
--- The ranked rows dead-lettered or leased, and the leases counted on the locked queue row.
+-- The ranked rows dead-lettered or leased, and the leases counted on the locked queue row. Each
+-- update finds its rows by primary key (m.id = ANY of the ranked ids) before joining them to
+-- ranked: a generic plan guesses that a claim of unknown size takes a share of the backlog, and
+-- with the join alone it hashed ranked and scanned the whole table, archive included (measured:
+-- 7 ms for a claim of four at 40,000 rows, against 0.8 ms through the key).
 dead AS (
     UPDATE {{schema}}.pgqrs_messages m
     SET state = 'dead', dead_at = n.now, lease_token = NULL, lease_owner = NULL,
         last_error = coalesce(m.last_error, 'max attempts reached')
-    FROM ranked r, n WHERE m.id = r.id AND r.exhausted
+    FROM ranked r, n
+    WHERE m.id = ANY (ARRAY(SELECT x.id FROM ranked x WHERE x.exhausted)) AND m.id = r.id AND r.exhausted
     RETURNING m.*, r.claim_rank),
 claimed AS (
     UPDATE {{schema}}.pgqrs_messages m
     SET attempts = m.attempts + 1, lease_token = gen_random_uuid(), lease_owner = $4,
         visible_at = n.now + $5 * interval '1 millisecond'
-    FROM ranked r, n WHERE m.id = r.id AND NOT r.exhausted
+    FROM ranked r, n
+    WHERE m.id = ANY (ARRAY(SELECT x.id FROM ranked x WHERE NOT x.exhausted)) AND m.id = r.id AND NOT r.exhausted
     RETURNING m.*, r.claim_rank),
 -- The leases this claim granted, counted on the locked row of a limited queue (see lk). Run though
 -- no query reads it, as every data-modifying CTE is.
