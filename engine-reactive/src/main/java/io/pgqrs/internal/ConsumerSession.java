@@ -28,6 +28,7 @@ import reactor.core.Disposables;
 import reactor.core.publisher.Flux;
 import reactor.core.publisher.FluxSink;
 import reactor.core.publisher.Mono;
+import reactor.core.publisher.MonoSink;
 import reactor.core.publisher.Sinks;
 import reactor.core.scheduler.Schedulers;
 import reactor.util.retry.Retry;
@@ -95,6 +96,13 @@ final class ConsumerSession {
   }
 
   private volatile @Nullable Claimer claimer;
+
+  /** A finished delivery's settle, waiting to go with the session's next claim. */
+  private record PendingSettle(StoreParams.Settle settle, MonoSink<StoreResults.Settled> answer) {}
+
+  /** Settles to send with the next claim (see {@link #settle}); only the drain loop takes from it. */
+  private final java.util.Queue<PendingSettle> withNextClaim = new java.util.concurrent.ConcurrentLinkedQueue<>();
+  private final AtomicInteger settlesWaiting = new AtomicInteger();
 
   ConsumerSession(Engine engine, DefaultConsumer.Settings settings, boolean handlerMode) {
     this.engine = engine;
@@ -257,13 +265,14 @@ final class ConsumerSession {
 
   // ---------------------------------------------------------------- the claim loop
 
+  /**
+   * Something may be claimable now. The idle timer is left to the drain loop, which disposes it
+   * when it claims: disposed here, it could go between the loop's look at {@code more} and its
+   * arming of the timer, which would then find neither a timer nor what the last claim left, and
+   * ask the store.
+   */
   private void wake() {
     more = true;
-    Disposable timer = idleTimer;
-    idleTimer = null;
-    if (timer != null) {
-      timer.dispose();
-    }
     signal();
   }
 
@@ -279,11 +288,16 @@ final class ConsumerSession {
   }
 
   private void step() {
+    if (claiming) {
+      // Settles that came meanwhile go with the next claim, right after this one's answer.
+      return;
+    }
     FluxSink<Delivery> s = sink;
-    if (s == null || claiming) {
+    if (s == null) {
       return;
     }
     if (stopping.get()) {
+      settleWithoutClaim();
       if (!sinkCompleted) {
         sinkCompleted = true;
         s.complete();
@@ -291,31 +305,127 @@ final class ConsumerSession {
       return;
     }
     if (!ready || suspended) {
+      settleWithoutClaim();
       return;
     }
     int promised = reserved.get();
-    long room = bound() - held.size() - promised;
+    // The messages of the settles waiting to go with the claim are free by the time it takes more:
+    // the statement settles them first.
+    long room = bound() - held.size() - promised + settlesWaiting.get();
     // A handler run's flatMap asks only for free handler places; the prefetch beyond them waits in
     // the sink's buffer, so the in-flight bound alone sizes its claims.
     long demand = handlerMode ? room : s.requestedFromDownstream() - promised;
     int n = (int) Math.min(claimCap(), Math.min(demand, room));
     if (n <= 0) {
+      settleWithoutClaim();
       return;
     }
     if (!more) {
+      // Nothing is known to be claimable: no claim is coming to carry the settles.
+      settleWithoutClaim();
       armIdleTimer();
       return;
     }
     if (waitForMoreRoom(n)) {
+      // The settles wait with the claim (a few milliseconds at most): more finish meanwhile, and
+      // they all go in its statement.
       return;
     }
     more = false;
     claiming = true;
     claimingSize = n;
+    Disposable timer = idleTimer;
+    idleTimer = null;
+    if (timer != null) {
+      // The claim tells what it left; the timer armed from the last one is moot.
+      timer.dispose();
+    }
     Claimer c = claimer;
-    (c != null ? c.claim(settings.queue(), n, settings.lease(), workerId) : plainClaim(n))
-        .publishOn(Schedulers.parallel())
+    List<PendingSettle> settles = c == null ? settlesForTheClaim() : List.of();
+    Mono<StoreResults.Claimed> claim = c != null ? c.claim(settings.queue(), n, settings.lease(), workerId)
+        : settles.isEmpty() ? plainClaim(n) : claimSettling(n, settles);
+    // A user's handler moves to a thread of its own (HandlerRun), so a handler run takes its
+    // deliveries on the driver's thread, one hop fewer per claim; a plain subscriber and the
+    // workflow executor are not called on the driver's I/O thread.
+    (handlerMode && !settings.workflowHandler() ? claim : claim.publishOn(Schedulers.parallel()))
         .subscribe(this::claimed, this::claimFailed);
+  }
+
+  /**
+   * Settles one held message, in the statement of the session's next claim when that is cheaper:
+   * a handler run whose store claims and settles in one round trip sends the settles of its
+   * finished deliveries with the claim that takes their places, one commit for both. Otherwise,
+   * and whenever no claim is about to be made (nothing claimable known, no room, stopping), the
+   * settle goes to the engine's {@link Completer} at once. Cold; answered as the completer answers.
+   */
+  Mono<StoreResults.Settled> settle(StoreParams.Settle settle) {
+    if (!handlerMode || claimer != null || stopping.get() || !engine.driver().claimsAndSettlesInOneRoundTrip()) {
+      return engine.completer().settle(settle);
+    }
+    return Mono.create(answer -> {
+      withNextClaim.add(new PendingSettle(settle, answer));
+      settlesWaiting.incrementAndGet();
+      signal();
+    });
+  }
+
+  /** The waiting settles for one claim statement: at most a completer's batch, one per message. */
+  private List<PendingSettle> settlesForTheClaim() {
+    List<PendingSettle> taken = new java.util.ArrayList<>();
+    Set<Long> named = new java.util.HashSet<>();
+    PendingSettle p;
+    while (taken.size() < Completer.MAX_PER_STATEMENT && (p = withNextClaim.poll()) != null) {
+      settlesWaiting.decrementAndGet();
+      if (named.add(p.settle().messageId())) {
+        taken.add(p);
+      } else {
+        toCompleter(p);
+      }
+    }
+    return taken;
+  }
+
+  /** Hands every waiting settle to the engine's completer. */
+  private void settleWithoutClaim() {
+    PendingSettle p;
+    while ((p = withNextClaim.poll()) != null) {
+      settlesWaiting.decrementAndGet();
+      toCompleter(p);
+    }
+  }
+
+  private void toCompleter(PendingSettle p) {
+    engine.completer().settle(p.settle()).subscribe(p.answer()::success, p.answer()::error);
+  }
+
+  /**
+   * A claim that carries settles ({@link io.pgqrs.spi.StoreDriver#claimAndSettle}). Each settle is
+   * answered from the statement's result before the claimed messages are delivered. If the
+   * statement fails, its settles go to the completer (the statement is one transaction: none was
+   * applied), and the error is the claim's; a claim without settles follows at once, so a settle
+   * the store refuses never stops the claiming.
+   */
+  private Mono<StoreResults.Claimed> claimSettling(int n, List<PendingSettle> settles) {
+    StoreParams.SettleMany many = new StoreParams.SettleMany(settles.stream().map(PendingSettle::settle).toList(), null);
+    return engine.driver().claimAndSettle(new StoreParams.Claim(settings.queue(), n, settings.lease(), workerId, null), many)
+        .doOnNext(result -> {
+          for (int i = 0; i < settles.size(); i++) {
+            settles.get(i).answer().success(result.settled().get(i));
+          }
+        })
+        .onErrorResume(error -> {
+          settles.forEach(this::toCompleter);
+          if (error instanceof PgqrsPermanentException) {
+            log.warn("pgqrs claim with settles on queue '{}' failed, claiming without them: {}", settings.queue(),
+                error.toString());
+            return engine.driver().claim(new StoreParams.Claim(settings.queue(), n, settings.lease(), workerId, null))
+                .map(claimed -> new StoreResults.ClaimedAndSettled(claimed, List.of()));
+          }
+          return Mono.error(error);
+        })
+        .map(StoreResults.ClaimedAndSettled::claimed)
+        .flatMap(result -> UnreadableMessages.deadLetter(engine.driver(), settings.queue(), result))
+        .doOnNext(result -> Engine.logDeadLettered(settings.queue(), result.deadLettered()));
   }
 
   /**
@@ -419,18 +529,28 @@ final class ConsumerSession {
 
   private void claimFailed(Throwable error) {
     claimingSize = 0;
-    claiming = false;
     if (error instanceof PgqrsPermanentException) {
+      claiming = false;
       failed(error);
-      return;
+    } else {
+      log.warn("pgqrs claim on queue '{}' failed, retrying at the poll interval: {}", settings.queue(), error.toString());
+      more = false;
+      // Armed before the claim counts as over, so the drain loop finds it (see armIdleTimer).
+      armTimer(jittered(settings.pollInterval()));
+      claiming = false;
     }
-    log.warn("pgqrs claim on queue '{}' failed, retrying at the poll interval: {}", settings.queue(), error.toString());
-    armTimer(jittered(settings.pollInterval()));
+    // Settles that came during the claim are not left to wait for the next one.
+    signal();
   }
 
+  /**
+   * Arms the idle timer from what the last claim left, unless a timer is recorded: pending, or
+   * fired with a claim to follow. Only the drain loop clears it, when it claims (see {@link #wake}),
+   * so a timer firing meanwhile cannot leave this to arm a second one without knowing what the
+   * last claim left.
+   */
   private void armIdleTimer() {
-    Disposable armed = idleTimer;
-    if (armed != null && !armed.isDisposed()) {
+    if (idleTimer != null) {
       return;
     }
     Duration poll = jittered(settings.pollInterval());
@@ -466,7 +586,6 @@ final class ConsumerSession {
   }
 
   private void timerFired() {
-    idleTimer = null;
     more = true;
     signal();
   }

@@ -140,9 +140,9 @@ final class DefaultDelivery implements Delivery {
     }, null, Telemetry.Settled.DEAD_LETTERED);
   }
 
-  /** One settle through the engine's completer: whether the store did it. Cold. */
+  /** One settle, through the session (with its next claim, or the engine's completer): whether the store did it. Cold. */
   private Mono<Boolean> complete(StoreParams.Settle settle) {
-    return session.engine().completer().settle(settle).map(Completer::applied);
+    return session.settle(settle).map(Completer::applied);
   }
 
   /**

@@ -649,6 +649,12 @@ final class PostgresDriver implements StoreDriver {
         .map(r -> r.runs().claimed());
   }
 
+  /** True: {@link #claimAndSettle} is one statement (claim_settling). */
+  @Override
+  public boolean claimsAndSettlesInOneRoundTrip() {
+    return true;
+  }
+
   /**
    * One statement for both (claim_settling), unless the queue is known to have a per-key limit,
    * whose claim needs a transaction of its own (then the settles go first, as the default does).

@@ -211,6 +211,17 @@ public interface StoreDriver {
   }
 
   /**
+   * Whether {@link #claimAndSettle} costs one round trip, so a consumer gains by sending its
+   * finished deliveries' settles with its next claim instead of on their own. False by default
+   * (the default {@code claimAndSettle} is two calls in turn); PostgreSQL says true.
+   *
+   * @return true when claiming and settling together is one round trip
+   */
+  default boolean claimsAndSettlesInOneRoundTrip() {
+    return false;
+  }
+
+  /**
    * Deletes a leased message.
    *
    * @param p the lease

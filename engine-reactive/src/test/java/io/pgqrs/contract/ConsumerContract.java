@@ -588,6 +588,120 @@ public abstract class ConsumerContract extends StoreContract {
   }
 
   @Test
+  void aHandlersPlaceFreesWhenItsHandlerEndsNotWhenItsOutcomeIsWritten() {
+    String q = newQueue();
+    long first = producer(q).enqueue(payload(1)).block(T);
+    long second = producer(q).enqueue(payload(2)).block(T);
+    Sinks.Empty<Void> gate = Sinks.empty();
+    // Every settle statement is held in flight: the second handler can only start while the first
+    // message's outcome is still being written.
+    try (FaultyStore faulty = FaultyStore.over(store).hold("archive", gate.asMono()).hold("settleMany", gate.asMono())) {
+      List<Long> started = new java.util.concurrent.CopyOnWriteArrayList<>();
+      AtomicInteger told = new AtomicInteger();
+      Sinks.Many<Outcome> outcomes = Sinks.many().replay().all();
+      var run = faulty.store().consumer(q).lease(Duration.ofSeconds(30)).concurrency(1).maxInFlight(2)
+          .heartbeatInterval(Duration.ofMillis(100)).build()
+          .handle(m -> Mono.fromRunnable(() -> started.add(m.id())))
+          .subscribe(o -> {
+            told.incrementAndGet();
+            outcomes.emitNext(o, Sinks.EmitFailureHandler.busyLooping(T));
+          });
+      try {
+        await("both handlers ran", () -> Mono.fromSupplier(() -> started.size() == 2));
+        assertThat(started).containsExactly(first, second);
+        assertThat(told.get()).as("no outcome is told before the store recorded it").isZero();
+        gate.tryEmitEmpty();
+        StepVerifier.create(outcomes.asFlux().take(2))
+            .recordWith(java.util.ArrayList::new)
+            .expectNextCount(2)
+            .consumeRecordedWith(done -> {
+              assertThat(done).extracting(Outcome::kind).containsOnly(Outcome.Kind.ARCHIVED);
+              assertThat(done).extracting(Outcome::messageId).containsExactlyInAnyOrder(first, second);
+            })
+            .expectComplete()
+            .verify(T);
+      } finally {
+        gate.tryEmitEmpty();
+        run.dispose();
+      }
+    }
+  }
+
+  @Test
+  void aHandlerRunSendsItsFinishedSettlesWithItsNextClaimWhenTheStoreDoesBothInOneRoundTrip() {
+    String q = newQueue();
+    enqueue(q, 40);
+    try (FaultyStore faulty = FaultyStore.over(store).fusingSettles()) {
+      List<Outcome> outcomes = faulty.store().consumer(q).lease(Duration.ofSeconds(30)).concurrency(2)
+          .heartbeatInterval(Duration.ofMillis(100)).build()
+          .handle(m -> Mono.empty())
+          .take(40)
+          .collectList()
+          .block(T);
+      assertThat(outcomes).extracting(Outcome::kind).containsOnly(Outcome.Kind.ARCHIVED);
+      assertThat(outcomes).extracting(Outcome::messageId).doesNotHaveDuplicates();
+      assertThat(metrics(q).archived()).isEqualTo(40);
+      assertThat(metrics(q).live()).isZero();
+      List<Long> carried = faulty.secondArguments("claimAndSettle").stream()
+          .flatMap(p -> ((StoreParams.SettleMany) p).settles().stream())
+          .map(StoreParams.Settle::messageId)
+          .toList();
+      if (driver().claimsAndSettlesInOneRoundTrip()) {
+        // Each handler finishes while the backlog lasts: its settle goes with the claim that takes
+        // its place, and only the last ones (nothing left to claim) go on their own.
+        assertThat(carried).as("settles carried by claims").hasSizeGreaterThan(20).doesNotHaveDuplicates();
+        assertThat(faulty.calls("claimAndSettle")).isPositive();
+      } else {
+        assertThat(faulty.calls("claimAndSettle")).as("claims with settles on a store that does them in turn")
+            .isZero();
+      }
+    }
+  }
+
+  @Test
+  void aClaimWithSettlesThatFailsLeavesTheSettlesToTheCompleterAndClaimingGoesOn() {
+    String q = newQueue();
+    enqueue(q, 20);
+    Supplier<Throwable> refused = () -> new io.pgqrs.StoreOperationException("claim", "refused by the test", null);
+    try (FaultyStore faulty = FaultyStore.over(store).fusingSettles()
+        .fail("claimAndSettle", Integer.MAX_VALUE, refused)) {
+      List<Outcome> outcomes = faulty.store().consumer(q).lease(Duration.ofSeconds(30)).concurrency(2)
+          .heartbeatInterval(Duration.ofMillis(100)).build()
+          .handle(m -> Mono.empty())
+          .take(20)
+          .collectList()
+          .block(T);
+      assertThat(outcomes).extracting(Outcome::kind).containsOnly(Outcome.Kind.ARCHIVED);
+      assertThat(outcomes).extracting(Outcome::messageId).doesNotHaveDuplicates();
+      assertThat(metrics(q).archived()).isEqualTo(20);
+      if (driver().claimsAndSettlesInOneRoundTrip()) {
+        assertThat(faulty.calls("claimAndSettle")).as("claims with settles tried").isPositive();
+        assertThat(faulty.calls("archive") + faulty.calls("settleMany")).as("settles written by the completer")
+            .isPositive();
+      }
+    }
+  }
+
+  @Test
+  void aSettleWithNoClaimToFollowIsWrittenAtOnce() {
+    String q = newQueue();
+    // Due in a moment: the consumer's idle timer claims it then (no wake-up needed, so this holds
+    // behind a transaction pooler too), and nothing is left to claim after it.
+    long id = producer(q).enqueueDelayed(payload(1), Duration.ofMillis(300)).block(T);
+    try (FaultyStore faulty = FaultyStore.over(store).fusingSettles()) {
+      // Polling never comes in time: only a settle written at once lets the outcome be told.
+      StepVerifier.create(faulty.store().consumer(q).lease(Duration.ofSeconds(30)).pollInterval(NEVER_POLL)
+              .concurrency(2).heartbeatInterval(Duration.ofMillis(100)).build()
+              .handle(m -> Mono.empty())
+              .take(1))
+          .assertNext(archives(id))
+          .expectComplete()
+          .verify(T);
+      assertThat(store.messages().get(id).block(T).state()).isEqualTo(MessageState.ARCHIVED);
+    }
+  }
+
+  @Test
   void settlesOfEverySubscriptionOfAStoreShareStatements() {
     String q = newQueue();
     enqueue(q, 6);

@@ -24,10 +24,12 @@ public final class FaultyStore implements AutoCloseable {
   private final Map<String, Supplier<? extends Throwable>> errors = new ConcurrentHashMap<>();
   private final Map<String, AtomicInteger> calls = new ConcurrentHashMap<>();
   private final Map<String, java.util.List<Object>> firstArguments = new ConcurrentHashMap<>();
+  private final Map<String, java.util.List<Object>> secondArguments = new ConcurrentHashMap<>();
   private final Map<String, Object> answers = new ConcurrentHashMap<>();
   private final Map<String, AtomicInteger> answersLost = new ConcurrentHashMap<>();
   private final Map<String, Mono<Void>> gates = new ConcurrentHashMap<>();
   private final Map<String, Mono<Void>> answerGates = new ConcurrentHashMap<>();
+  private volatile boolean fusing;
 
   private FaultyStore(Store store) {
     this(store, store.config());
@@ -42,8 +44,15 @@ public final class FaultyStore implements AutoCloseable {
           if (args != null && args.length > 0) {
             firstArguments.computeIfAbsent(name, n -> new java.util.concurrent.CopyOnWriteArrayList<>()).add(args[0]);
           }
+          if (args != null && args.length > 1) {
+            secondArguments.computeIfAbsent(name, n -> new java.util.concurrent.CopyOnWriteArrayList<>()).add(args[1]);
+          }
           if (name.equals("close")) {
             return Mono.empty();
+          }
+          if (name.equals("claimsAndSettlesInOneRoundTrip")) {
+            // Planned faults are per method: a fused claim would carry settles past them.
+            return fusing && real.claimsAndSettlesInOneRoundTrip();
           }
           Object answer = answers.get(name);
           if (answer != null) {
@@ -110,6 +119,19 @@ public final class FaultyStore implements AutoCloseable {
    */
   public static FaultyStore over(Store store, java.util.function.UnaryOperator<io.pgqrs.PgqrsConfig> configure) {
     return new FaultyStore(store, configure.apply(store.config()));
+  }
+
+  /**
+   * Lets the engine's consumers send settles with their claims ({@code claimAndSettle}) when the
+   * real driver does that in one round trip. Off by default: a consumer then settles through the
+   * engine's completer ({@code archive}, {@code settleMany}, ...), where the faults planned on
+   * those methods apply.
+   *
+   * @return this
+   */
+  public FaultyStore fusingSettles() {
+    fusing = true;
+    return this;
   }
 
   /**
@@ -206,6 +228,17 @@ public final class FaultyStore implements AutoCloseable {
     java.util.List<Object> args = firstArguments.get(method);
     return args == null ? java.util.List.of() : java.util.List.copyOf(args);
   }
+  /**
+   * The second argument of every call of a driver method so far, in call order (the settles of
+   * {@code claimAndSettle}, say).
+   *
+   * @param method the {@link StoreDriver} method's name
+   * @return the arguments; empty if it was never called with two
+   */
+  public java.util.List<Object> secondArguments(String method) {
+    return java.util.List.copyOf(secondArguments.getOrDefault(method, java.util.List.of()));
+  }
+
 
   /** The engine, used as any store. */
   public Store store() {
