@@ -402,8 +402,8 @@ final class ConsumerSession {
    * A claim that carries settles ({@link io.pgqrs.spi.StoreDriver#claimAndSettle}). Each settle is
    * answered from the statement's result before the claimed messages are delivered. If the
    * statement fails, its settles go to the completer (the statement is one transaction: none was
-   * applied), and the error is the claim's; a claim without settles follows at once, so a settle
-   * the store refuses never stops the claiming.
+   * applied) and a claim without them follows at once, so a settle the store refuses never stops
+   * the claiming; that claim's own error is the claim's.
    */
   private Mono<StoreResults.Claimed> claimSettling(int n, List<PendingSettle> settles) {
     StoreParams.SettleMany many = new StoreParams.SettleMany(settles.stream().map(PendingSettle::settle).toList(), null);
@@ -414,14 +414,14 @@ final class ConsumerSession {
           }
         })
         .onErrorResume(error -> {
+          // A refused settle, or a deadlock of the settles' row locks with another statement's (the
+          // claim's own locks are held while they wait): the settles go on their own, and the claim
+          // is made again at once without them; its own error, if any, is handled as every claim's.
           settles.forEach(this::toCompleter);
-          if (error instanceof PgqrsPermanentException) {
-            log.warn("pgqrs claim with settles on queue '{}' failed, claiming without them: {}", settings.queue(),
-                error.toString());
-            return engine.driver().claim(new StoreParams.Claim(settings.queue(), n, settings.lease(), workerId, null))
-                .map(claimed -> new StoreResults.ClaimedAndSettled(claimed, List.of()));
-          }
-          return Mono.error(error);
+          log.warn("pgqrs claim with settles on queue '{}' failed, claiming without them: {}", settings.queue(),
+              error.toString());
+          return engine.driver().claim(new StoreParams.Claim(settings.queue(), n, settings.lease(), workerId, null))
+              .map(claimed -> new StoreResults.ClaimedAndSettled(claimed, List.of()));
         })
         .map(StoreResults.ClaimedAndSettled::claimed)
         .flatMap(result -> UnreadableMessages.deadLetter(engine.driver(), settings.queue(), result))
