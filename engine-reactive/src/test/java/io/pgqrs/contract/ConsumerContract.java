@@ -627,20 +627,25 @@ public abstract class ConsumerContract extends StoreContract {
     }
   }
 
+  /** Handles the queue's {@code count} messages with two handlers at a time: each archived once. */
+  private void drainsEachMessageOnce(FaultyStore faulty, String q, int count) {
+    List<Outcome> outcomes = faulty.store().consumer(q).lease(Duration.ofSeconds(30)).concurrency(2)
+        .heartbeatInterval(Duration.ofMillis(100)).build()
+        .handle(m -> Mono.empty())
+        .take(count)
+        .collectList()
+        .block(T);
+    assertThat(outcomes).extracting(Outcome::kind).containsOnly(Outcome.Kind.ARCHIVED);
+    assertThat(outcomes).extracting(Outcome::messageId).doesNotHaveDuplicates();
+    assertThat(metrics(q).archived()).isEqualTo(count);
+  }
+
   @Test
   void aHandlerRunSendsItsFinishedSettlesWithItsNextClaimWhenTheStoreDoesBothInOneRoundTrip() {
     String q = newQueue();
     enqueue(q, 40);
     try (FaultyStore faulty = FaultyStore.over(store).fusingSettles()) {
-      List<Outcome> outcomes = faulty.store().consumer(q).lease(Duration.ofSeconds(30)).concurrency(2)
-          .heartbeatInterval(Duration.ofMillis(100)).build()
-          .handle(m -> Mono.empty())
-          .take(40)
-          .collectList()
-          .block(T);
-      assertThat(outcomes).extracting(Outcome::kind).containsOnly(Outcome.Kind.ARCHIVED);
-      assertThat(outcomes).extracting(Outcome::messageId).doesNotHaveDuplicates();
-      assertThat(metrics(q).archived()).isEqualTo(40);
+      drainsEachMessageOnce(faulty, q, 40);
       assertThat(metrics(q).live()).isZero();
       List<Long> carried = faulty.secondArguments("claimAndSettle").stream()
           .flatMap(p -> ((StoreParams.SettleMany) p).settles().stream())
@@ -665,15 +670,7 @@ public abstract class ConsumerContract extends StoreContract {
     Supplier<Throwable> refused = () -> new io.pgqrs.StoreOperationException("claim", "refused by the test", null);
     try (FaultyStore faulty = FaultyStore.over(store).fusingSettles()
         .fail("claimAndSettle", Integer.MAX_VALUE, refused)) {
-      List<Outcome> outcomes = faulty.store().consumer(q).lease(Duration.ofSeconds(30)).concurrency(2)
-          .heartbeatInterval(Duration.ofMillis(100)).build()
-          .handle(m -> Mono.empty())
-          .take(20)
-          .collectList()
-          .block(T);
-      assertThat(outcomes).extracting(Outcome::kind).containsOnly(Outcome.Kind.ARCHIVED);
-      assertThat(outcomes).extracting(Outcome::messageId).doesNotHaveDuplicates();
-      assertThat(metrics(q).archived()).isEqualTo(20);
+      drainsEachMessageOnce(faulty, q, 20);
       if (driver().claimsAndSettlesInOneRoundTrip()) {
         assertThat(faulty.calls("claimAndSettle")).as("claims with settles tried").isPositive();
         assertThat(faulty.calls("archive") + faulty.calls("settleMany")).as("settles written by the completer")
