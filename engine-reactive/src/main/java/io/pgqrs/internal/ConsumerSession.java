@@ -353,13 +353,14 @@ final class ConsumerSession {
 
   /**
    * Settles one held message, in the statement of the session's next claim when that is cheaper:
-   * a handler run whose store claims and settles in one round trip sends the settles of its
-   * finished deliveries with the claim that takes their places, one commit for both. Otherwise,
-   * and whenever no claim is about to be made (nothing claimable known, no room, stopping), the
-   * settle goes to the engine's {@link Completer} at once. Cold; answered as the completer answers.
+   * a session (a handler run or a plain deliveries() subscription, not a workflow worker's) whose
+   * store claims and settles in one round trip sends the settles of its finished deliveries with
+   * the claim that takes their places, one commit for both. Otherwise, and whenever no claim is
+   * about to be made (nothing claimable known, no room or demand, stopping), the settle goes to the
+   * engine's {@link Completer} at once. Cold; answered as the completer answers.
    */
   Mono<StoreResults.Settled> settle(StoreParams.Settle settle) {
-    if (!handlerMode || claimer != null || stopping.get() || !engine.driver().claimsAndSettlesInOneRoundTrip()) {
+    if (claimer != null || stopping.get() || !engine.driver().claimsAndSettlesInOneRoundTrip()) {
       return engine.completer().settle(settle);
     }
     return Mono.create(answer -> {

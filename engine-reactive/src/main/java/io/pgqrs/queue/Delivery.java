@@ -44,7 +44,8 @@ public interface Delivery {
 
   /**
    * Acknowledges by archiving. Acks of one consumer that complete close together are written in
-   * one statement.
+   * one statement; on PostgreSQL an ack made while the subscription is about to claim goes in that
+   * claim's statement (one commit for both), and otherwise at once.
    *
    * @return true if archived; false if already settled or the lease was lost
    */

@@ -664,6 +664,26 @@ public abstract class ConsumerContract extends StoreContract {
   }
 
   @Test
+  void aStreamsAcksGoWithItsNextClaimWhenTheStoreDoesBothInOneRoundTrip() {
+    String q = newQueue();
+    enqueue(q, 30);
+    try (FaultyStore faulty = FaultyStore.over(store).fusingSettles()) {
+      List<Boolean> acked = faulty.store().consumer(q).lease(Duration.ofSeconds(30)).batchSize(5)
+          .heartbeatInterval(Duration.ofMillis(100)).build()
+          .deliveries()
+          .flatMap(Delivery::ack, 10)
+          .take(30)
+          .collectList()
+          .block(T);
+      assertThat(acked).hasSize(30).containsOnly(true);
+      assertThat(metrics(q).archived()).isEqualTo(30);
+      assertThat(metrics(q).live()).isZero();
+      assertThat(faulty.calls("claimAndSettle") > 0).as("acks carried by claims")
+          .isEqualTo(driver().claimsAndSettlesInOneRoundTrip());
+    }
+  }
+
+  @Test
   void aClaimWithSettlesThatFailsLeavesTheSettlesToTheCompleterAndClaimingGoesOn() {
     String q = newQueue();
     enqueue(q, 20);
