@@ -408,11 +408,12 @@ final class ConsumerSession {
    */
   private Mono<StoreResults.Claimed> claimSettling(int n, List<PendingSettle> settles) {
     StoreParams.SettleMany many = new StoreParams.SettleMany(settles.stream().map(PendingSettle::settle).toList(), null);
-    return engine.driver().claimAndSettle(new StoreParams.Claim(settings.queue(), n, settings.lease(), workerId, null), many)
-        .doOnNext(result -> {
+    return readable(engine.driver().claimAndSettle(claimOf(n), many)
+        .map(result -> {
           for (int i = 0; i < settles.size(); i++) {
             settles.get(i).answer().success(result.settled().get(i));
           }
+          return result.claimed();
         })
         .onErrorResume(error -> {
           // A refused settle, or a deadlock of the settles' row locks with another statement's (the
@@ -421,12 +422,8 @@ final class ConsumerSession {
           settles.forEach(this::toCompleter);
           log.warn("pgqrs claim with settles on queue '{}' failed, claiming without them: {}", settings.queue(),
               error.toString());
-          return engine.driver().claim(new StoreParams.Claim(settings.queue(), n, settings.lease(), workerId, null))
-              .map(claimed -> new StoreResults.ClaimedAndSettled(claimed, List.of()));
-        })
-        .map(StoreResults.ClaimedAndSettled::claimed)
-        .flatMap(result -> UnreadableMessages.deadLetter(engine.driver(), settings.queue(), result))
-        .doOnNext(result -> Engine.logDeadLettered(settings.queue(), result.deadLettered()));
+          return engine.driver().claim(claimOf(n));
+        }));
   }
 
   /**
@@ -480,8 +477,17 @@ final class ConsumerSession {
   }
 
   private Mono<StoreResults.Claimed> plainClaim(int n) {
-    return engine.driver().claim(new StoreParams.Claim(settings.queue(), n, settings.lease(), workerId, null))
-        .flatMap(result -> UnreadableMessages.deadLetter(engine.driver(), settings.queue(), result))
+    return readable(engine.driver().claim(claimOf(n)));
+  }
+
+  /** This session's claim of at most {@code n} messages. */
+  private StoreParams.Claim claimOf(int n) {
+    return new StoreParams.Claim(settings.queue(), n, settings.lease(), workerId, null);
+  }
+
+  /** A claim's result with its unreadable messages dead-lettered (and logged) instead of delivered. */
+  private Mono<StoreResults.Claimed> readable(Mono<StoreResults.Claimed> claim) {
+    return claim.flatMap(result -> UnreadableMessages.deadLetter(engine.driver(), settings.queue(), result))
         .doOnNext(result -> Engine.logDeadLettered(settings.queue(), result.deadLettered()));
   }
 
