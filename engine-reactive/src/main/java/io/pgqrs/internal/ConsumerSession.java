@@ -347,6 +347,7 @@ final class ConsumerSession {
     // A user's handler moves to a thread of its own (HandlerRun), so a handler run takes its
     // deliveries on the driver's thread, one hop fewer per claim; a plain subscriber and the
     // workflow executor are not called on the driver's I/O thread.
+    claimSentAt = System.nanoTime();
     (handlerMode && !settings.workflowHandler() ? claim : claim.publishOn(Schedulers.parallel()))
         .subscribe(this::claimed, this::claimFailed);
   }
@@ -437,9 +438,44 @@ final class ConsumerSession {
     return handlerMode ? MAX_CLAIM : settings.batchSize();
   }
 
-  /** The most messages held at once: a handler run's concurrency plus prefetch, a stream's in-flight bound. */
+  /**
+   * The most messages held at once: a stream's in-flight bound, or a handler run's concurrency plus
+   * its prefetch. A prefetch the user set is fixed. Otherwise it follows the handlers' pace: enough
+   * messages to keep every handler busy through two claim round trips (claims go out when half the
+   * room is free), so handlers much faster than a round trip take many messages per statement and
+   * slow ones hold no more than the concurrency ahead, so that other instances can start the rest.
+   * Between those, it stays within the settings' floor and ceiling.
+   */
   private int bound() {
-    return handlerMode ? settings.handlerInFlight() : settings.maxInFlight();
+    if (!handlerMode) {
+      return settings.maxInFlight();
+    }
+    int floor = settings.handlerInFlightFloor();
+    int ceiling = settings.handlerInFlight();
+    long handler = handlerNanos;
+    long claim = claimNanos;
+    if (floor >= ceiling || handler == 0 || claim == 0) {
+      return floor;
+    }
+    int concurrency = settings.concurrency();
+    double wanted = concurrency + 2.0 * concurrency * claim / handler;
+    return (int) Math.max(floor, Math.min(ceiling, Math.ceil(wanted)));
+  }
+
+  /** How long handlers take and claims take to answer, smoothed, in nanoseconds (0: none seen yet); see {@link #bound}. */
+  private volatile long handlerNanos;
+  private volatile long claimNanos;
+  private volatile long claimSentAt;
+
+  /** Tells the session how long one of its handlers ran (success or failure), for its prefetch. */
+  void handlerTook(long nanos) {
+    handlerNanos = smoothed(handlerNanos, nanos);
+  }
+
+  /** An average that follows the last few samples; racing updates only lose a sample. */
+  private static long smoothed(long average, long sample) {
+    long positive = Math.max(1, sample);
+    return average == 0 ? positive : average + (positive - average) / 8;
   }
 
   /**
@@ -455,7 +491,7 @@ final class ConsumerSession {
     if (!handlerMode) {
       return false;
     }
-    int most = Math.min(MAX_CLAIM, settings.handlerInFlight());
+    int most = Math.min(MAX_CLAIM, bound());
     int enough = (most + 1) / 2;
     if (n >= enough || held.isEmpty() || topUpDue) {
       topUpDue = false;
@@ -492,6 +528,7 @@ final class ConsumerSession {
   }
 
   private void claimed(StoreResults.Claimed result) {
+    claimNanos = smoothed(claimNanos, System.nanoTime() - claimSentAt);
     List<Message> messages = result.claimed();
     FluxSink<Delivery> s = sink;
     for (Message m : messages) {

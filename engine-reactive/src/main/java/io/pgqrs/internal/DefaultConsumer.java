@@ -23,6 +23,7 @@ final class DefaultConsumer implements Consumer {
       int maxInFlight,
       int concurrency,
       int handlerInFlight,
+      int handlerInFlightFloor,
       Duration lease,
       Duration pollInterval,
       boolean wakeups,
@@ -101,6 +102,9 @@ final class DefaultConsumer implements Consumer {
 
   /** The builder behind {@link io.pgqrs.Store#consumer(String)}. */
   static final class Builder implements Consumer.Builder {
+
+    /** The least the most an automatic prefetch may reach; four times the concurrency when that is more. */
+    static final int AUTO_PREFETCH_MIN_CEILING = 32;
 
     private final Engine engine;
     private final String queue;
@@ -224,10 +228,14 @@ final class DefaultConsumer implements Consumer {
     @Override
     public Consumer build() {
       int bound = maxInFlight != null ? maxInFlight : Math.max(2 * batchSize, concurrency);
-      int ahead = concurrency + (prefetch != null ? prefetch : concurrency);
-      int handlerBound = maxInFlight != null ? Math.min(maxInFlight, ahead) : ahead;
+      // Without a prefetch of the user's, the session sizes it from its handlers' pace (see
+      // ConsumerSession#bound): from the concurrency up to the larger of 32 and four times it.
+      int floor = concurrency + (prefetch != null ? prefetch : concurrency);
+      int ceiling = prefetch != null ? floor : concurrency + Math.max(AUTO_PREFETCH_MIN_CEILING, 4 * concurrency);
+      int handlerBound = maxInFlight != null ? Math.min(maxInFlight, ceiling) : ceiling;
+      int handlerFloor = Math.min(handlerBound, floor);
       String name = workerName != null ? workerName : queue + "@" + engine.hostname();
-      return new DefaultConsumer(engine, new Settings(queue, batchSize, bound, concurrency, handlerBound, lease,
+      return new DefaultConsumer(engine, new Settings(queue, batchSize, bound, concurrency, handlerBound, handlerFloor, lease,
           pollInterval,
           wakeups && engine.wakeupsEnabled(), heartbeatInterval, name, handlerTimeout, retryPolicy, deleteOnSuccess,
           shutdownTimeout, endWhenWorkerStopped, workflowHandler));

@@ -154,8 +154,8 @@ final class HandlerRun {
     // When the handler began: one execution at a time touches it.
     long[] startedAt = new long[1];
     Mono<Void> handled = Mono.defer(() -> {
+          startedAt[0] = System.nanoTime();
           if (telemetry != Telemetry.NONE) {
-            startedAt[0] = System.nanoTime();
             if (d.attempts() == 1) {
               Duration waited = Duration.between(message.enqueuedAt(), session.engine().config().clock().instant());
               telemetry.handlerStarted(settings.queue(), waited.isNegative() ? Duration.ZERO : waited);
@@ -178,7 +178,14 @@ final class HandlerRun {
             .timeout(settings.handlerTimeout(), Mono.error(() -> new TimeoutException(
                 "handler timed out after " + settings.handlerTimeout())), session.engine().timers());
     return work.materialize()
-        .map(signal -> new Ran(d, signal.getThrowable(), System.nanoTime() - startedAt[0]));
+        .map(signal -> {
+          long took = System.nanoTime() - startedAt[0];
+          if (startedAt[0] != 0) {
+            // A handler cancelled before it began (a timeout while waiting for a thread) tells nothing of its pace.
+            session.handlerTook(took);
+          }
+          return new Ran(d, signal.getThrowable(), took);
+        });
   }
 
   /** Writes the outcome of a handler that ended. Cold; a store error becomes a NOT_RECORDED outcome. */

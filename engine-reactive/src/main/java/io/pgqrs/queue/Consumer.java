@@ -68,7 +68,7 @@ public interface Consumer {
    * its outcome is discarded and logged, never applied.
    *
    * <p>The subscription holds at most the concurrency plus the {@linkplain Builder#prefetch
-   * prefetch} (within the in-flight bound when one is set): each claim asks for as many messages as
+   * prefetch} (automatic unless set; within the in-flight bound when one is set): each claim asks for as many messages as
    * that leaves room for, whatever the batch size, so a backlog is taken several messages per
    * statement even with {@code batchSize(1)}, and the prefetched messages keep the handlers busy
    * while the next claim is in flight; only a queue that holds one message is claimed one at a
@@ -163,11 +163,14 @@ public interface Consumer {
      * handlers. They wait in the subscription, leased and kept alive, for a free handler, so the
      * handlers are not idle while the next claim is in flight, and claims are larger. At shutdown
      * the ones not started are released at once, and a crash leaves them to their lease's expiry,
-     * like any held message. Default: the concurrency, so a subscription leases at most twice as
-     * many messages as it runs (db-scheduler's fetch holds up to three times its threads). Set
-     * {@code 0} when handlers run long and several instances share the queue, so that no instance
-     * holds messages another one could start now. Not used by {@link #deliveries()}, whose demand
-     * decides.
+     * like any held message. Default: automatic, following the handlers' pace. It starts at the
+     * concurrency (a subscription leases twice as many messages as it runs) and, while handlers
+     * finish much faster than a claim's round trip, grows to what keeps every handler busy through
+     * two round trips, at most the larger of 32 and four times the concurrency (within the
+     * in-flight bound when one is set); when handlers slow down it comes back to the concurrency.
+     * A value set here is fixed. Set {@code 0} when handlers run long and several instances share
+     * the queue, so that no instance holds messages another one could start now. Not used by
+     * {@link #deliveries()}, whose demand decides.
      *
      * @param prefetch 0 to 10,000
      * @return this builder

@@ -316,6 +316,50 @@ public abstract class ConsumerContract extends StoreContract {
     assertThat(metrics(q).archived()).isEqualTo(messages);
   }
 
+  @Test
+  void withoutAPrefetchOfItsOwnAHandlerRunOfFastHandlersGrowsItsClaimsPastTwiceItsConcurrency() {
+    String q = newQueue();
+    int messages = 300;
+    enqueue(q, messages);
+    try (FaultyStore faulty = FaultyStore.over(store)) {
+      // Handlers that return at once finish in a fraction of a claim's round trip: the prefetch
+      // grows from the concurrency (claims of at most two) towards its ceiling, 1 + 32.
+      StepVerifier.create(faulty.store().consumer(q).concurrency(1).batchSize(1).build()
+              .handle(m -> Mono.empty())
+              .filter(o -> o.kind() == Outcome.Kind.ARCHIVED)
+              .take(messages))
+          .expectNextCount(messages)
+          .expectComplete()
+          .verify(T);
+      List<Integer> limits = claimLimits(faulty);
+      assertThat(limits.get(0)).as("the first claim, before any handler ran").isEqualTo(2);
+      assertThat(limits).as("claim sizes").allSatisfy(n -> assertThat(n).isBetween(1, 33));
+      assertThat(limits.stream().mapToInt(Integer::intValue).max().orElse(0)).as("the largest claim")
+          .isGreaterThan(2);
+    }
+    assertThat(metrics(q).archived()).isEqualTo(messages);
+  }
+
+  @Test
+  void withoutAPrefetchOfItsOwnAHandlerRunOfSlowHandlersHoldsNoMoreThanTwiceItsConcurrency() {
+    String q = newQueue();
+    int messages = 8;
+    enqueue(q, messages);
+    try (FaultyStore faulty = FaultyStore.over(store)) {
+      // A handler of 100 ms is far slower than a claim: one message ahead of the running one is
+      // enough, and a second instance could start the rest.
+      StepVerifier.create(faulty.store().consumer(q).concurrency(1).batchSize(1).build()
+              .handle(m -> Mono.delay(Duration.ofMillis(100)))
+              .filter(o -> o.kind() == Outcome.Kind.ARCHIVED)
+              .take(messages))
+          .expectNextCount(messages)
+          .expectComplete()
+          .verify(T);
+      assertThat(claimLimits(faulty)).as("claim sizes").isNotEmpty().allSatisfy(n -> assertThat(n).isBetween(1, 2));
+    }
+    assertThat(metrics(q).archived()).isEqualTo(messages);
+  }
+
   /** The size each claim through the faulty store asked for, in call order. */
   private static List<Integer> claimLimits(FaultyStore faulty) {
     return faulty.firstArguments("claim").stream().map(p -> ((StoreParams.Claim) p).limit()).toList();
@@ -629,7 +673,8 @@ public abstract class ConsumerContract extends StoreContract {
 
   /** Handles the queue's {@code count} messages with two handlers at a time: each archived once. */
   private void drainsEachMessageOnce(FaultyStore faulty, String q, int count) {
-    List<Outcome> outcomes = faulty.store().consumer(q).lease(Duration.ofSeconds(30)).concurrency(2)
+    // A fixed prefetch: the automatic one would grow to take the whole queue in a few claims.
+    List<Outcome> outcomes = faulty.store().consumer(q).lease(Duration.ofSeconds(30)).concurrency(2).prefetch(2)
         .heartbeatInterval(Duration.ofMillis(100)).build()
         .handle(m -> Mono.empty())
         .take(count)
