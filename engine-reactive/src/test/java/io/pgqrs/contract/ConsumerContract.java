@@ -257,13 +257,8 @@ public abstract class ConsumerContract extends StoreContract {
     try (FaultyStore faulty = FaultyStore.over(store)) {
       // Eight handlers finishing one at a time free one place at a time; the claims still take
       // several messages each.
-      StepVerifier.create(faulty.store().consumer(q).concurrency(8).batchSize(10).build()
-              .handle(m -> Mono.delay(Duration.ofMillis(5)))
-              .filter(o -> o.kind() == Outcome.Kind.ARCHIVED)
-              .take(messages))
-          .expectNextCount(messages)
-          .expectComplete()
-          .verify(T);
+      handlesUntilArchived(faulty.store().consumer(q).concurrency(8).batchSize(10).build(),
+          m -> Mono.delay(Duration.ofMillis(5)), messages);
       assertThat(faulty.calls("claim")).as("claims for %s messages", messages).isLessThanOrEqualTo(messages / 4);
     }
   }
@@ -276,13 +271,8 @@ public abstract class ConsumerContract extends StoreContract {
     try (FaultyStore faulty = FaultyStore.over(store)) {
       // Batch size 1 caps a deliveries() claim, not a handler run's: eight free handlers on a
       // backlog are filled by a claim of eight (with nothing claimed ahead of them).
-      StepVerifier.create(faulty.store().consumer(q).concurrency(8).prefetch(0).batchSize(1).build()
-              .handle(m -> Mono.empty())
-              .filter(o -> o.kind() == Outcome.Kind.ARCHIVED)
-              .take(messages))
-          .expectNextCount(messages)
-          .expectComplete()
-          .verify(T);
+      handlesUntilArchived(faulty.store().consumer(q).concurrency(8).prefetch(0).batchSize(1).build(),
+          m -> Mono.empty(), messages);
       List<Integer> limits = claimLimits(faulty);
       assertThat(limits).as("claim sizes").isNotEmpty().allSatisfy(n -> assertThat(n).isBetween(1, 8));
       assertThat(limits.get(0)).as("the first claim, with every handler free").isEqualTo(8);
@@ -298,14 +288,9 @@ public abstract class ConsumerContract extends StoreContract {
     AtomicInteger running = new AtomicInteger();
     AtomicInteger mostRunning = new AtomicInteger();
     try (FaultyStore faulty = FaultyStore.over(store)) {
-      StepVerifier.create(faulty.store().consumer(q).concurrency(2).prefetch(6).batchSize(1).build()
-              .handle(m -> Mono.fromRunnable(() -> mostRunning.accumulateAndGet(running.incrementAndGet(), Math::max))
-                  .then(Mono.fromRunnable(running::decrementAndGet)))
-              .filter(o -> o.kind() == Outcome.Kind.ARCHIVED)
-              .take(messages))
-          .expectNextCount(messages)
-          .expectComplete()
-          .verify(T);
+      handlesUntilArchived(faulty.store().consumer(q).concurrency(2).prefetch(6).batchSize(1).build(),
+          m -> Mono.fromRunnable(() -> mostRunning.accumulateAndGet(running.incrementAndGet(), Math::max))
+                  .then(Mono.fromRunnable(running::decrementAndGet)), messages);
       List<Integer> limits = claimLimits(faulty);
       assertThat(limits).as("claim sizes").isNotEmpty().allSatisfy(n -> assertThat(n).isBetween(1, 8));
       assertThat(limits.get(0)).as("the first claim: two handlers and six ahead").isEqualTo(8);
@@ -324,13 +309,8 @@ public abstract class ConsumerContract extends StoreContract {
     try (FaultyStore faulty = FaultyStore.over(store)) {
       // Handlers that return at once finish in a fraction of a claim's round trip: the prefetch
       // grows from the concurrency (claims of at most two) towards its ceiling, 1 + 32.
-      StepVerifier.create(faulty.store().consumer(q).concurrency(1).batchSize(1).build()
-              .handle(m -> Mono.empty())
-              .filter(o -> o.kind() == Outcome.Kind.ARCHIVED)
-              .take(messages))
-          .expectNextCount(messages)
-          .expectComplete()
-          .verify(T);
+      handlesUntilArchived(faulty.store().consumer(q).concurrency(1).batchSize(1).build(),
+          m -> Mono.empty(), messages);
       List<Integer> limits = claimLimits(faulty);
       assertThat(limits.get(0)).as("the first claim, before any handler ran").isEqualTo(2);
       assertThat(limits).as("claim sizes").allSatisfy(n -> assertThat(n).isBetween(1, 33));
@@ -348,16 +328,22 @@ public abstract class ConsumerContract extends StoreContract {
     try (FaultyStore faulty = FaultyStore.over(store)) {
       // A handler of 100 ms is far slower than a claim: one message ahead of the running one is
       // enough, and a second instance could start the rest.
-      StepVerifier.create(faulty.store().consumer(q).concurrency(1).batchSize(1).build()
-              .handle(m -> Mono.delay(Duration.ofMillis(100)))
-              .filter(o -> o.kind() == Outcome.Kind.ARCHIVED)
-              .take(messages))
-          .expectNextCount(messages)
-          .expectComplete()
-          .verify(T);
+      handlesUntilArchived(faulty.store().consumer(q).concurrency(1).batchSize(1).build(),
+          m -> Mono.delay(Duration.ofMillis(100)), messages);
       assertThat(claimLimits(faulty)).as("claim sizes").isNotEmpty().allSatisfy(n -> assertThat(n).isBetween(1, 2));
     }
     assertThat(metrics(q).archived()).isEqualTo(messages);
+  }
+
+  /** Runs the consumer's handler until {@code messages} of its outcomes are ARCHIVED, then ends it. */
+  private static void handlesUntilArchived(Consumer consumer,
+      java.util.function.Function<? super Message, ? extends org.reactivestreams.Publisher<?>> handler, int messages) {
+    StepVerifier.create(consumer.handle(handler)
+            .filter(o -> o.kind() == Outcome.Kind.ARCHIVED)
+            .take(messages))
+        .expectNextCount(messages)
+        .expectComplete()
+        .verify(T);
   }
 
   /** The size each claim through the faulty store asked for, in call order. */
