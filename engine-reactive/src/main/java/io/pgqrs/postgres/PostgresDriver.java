@@ -912,7 +912,9 @@ final class PostgresDriver implements StoreDriver {
 
   @Override
   public Flux<Message> listMessages(StoreParams.ListMessages p) {
-    return withConnection("list messages", c -> rows(c, sql.get("list_messages"), PostgresDriver::message, p.queue(),
+    // Archived messages live in a table of their own (migration 16).
+    String text = p.state() == MessageState.ARCHIVED ? sql.get("list_archived_messages") : sql.get("list_messages");
+    return withConnection("list messages", c -> rows(c, text, PostgresDriver::message, p.queue(),
         p.state().name().toLowerCase(Locale.ROOT), p.afterId(), p.limit()));
   }
 

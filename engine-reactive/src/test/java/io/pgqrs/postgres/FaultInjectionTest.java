@@ -484,9 +484,10 @@ class FaultInjectionTest {
         .block(T);
   }
 
-  /** The queue's message ids by state, read directly from the table. */
+  /** The queue's message ids by state, read directly from the tables (the archive is one of its own). */
   private Map<String, List<Long>> messageStates(String queue) {
-    String sql = "SELECT m.id, m.state FROM pgqrs_messages m JOIN pgqrs_queues q ON q.id = m.queue_id "
+    String sql = "SELECT m.id, m.state FROM (SELECT id, state, queue_id FROM pgqrs_messages "
+        + "UNION ALL SELECT id, state, queue_id FROM pgqrs_archive) m JOIN pgqrs_queues q ON q.id = m.queue_id "
         + "WHERE q.name = $1 ORDER BY m.id";
     List<Map.Entry<String, Long>> rows = Flux.usingWhen(db.adminConnectionFactory().create(),
             c -> Flux.from(c.createStatement(sql).bind("$1", queue).execute())

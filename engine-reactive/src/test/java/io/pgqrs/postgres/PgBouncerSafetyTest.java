@@ -119,10 +119,12 @@ class PgBouncerSafetyTest {
     return settled.doOnNext(ok -> (ok ? (archive ? archived : deleted) : refused).add(m.id())).then();
   }
 
-  /** The state of every row of the queue, read directly from PostgreSQL. */
+  /** The state of every row of the queue, read directly from PostgreSQL (the archive is a table of its own). */
   private Map<Long, String> states(String queue) {
-    String sql = "SELECT m.id, m.state FROM \"" + database.schema() + "\".pgqrs_messages m JOIN \""
-        + database.schema() + "\".pgqrs_queues q ON q.id = m.queue_id WHERE q.name = $1";
+    String schema = "\"" + database.schema() + "\"";
+    String sql = "SELECT m.id, m.state FROM (SELECT id, state, queue_id FROM " + schema + ".pgqrs_messages "
+        + "UNION ALL SELECT id, state, queue_id FROM " + schema + ".pgqrs_archive) m JOIN " + schema
+        + ".pgqrs_queues q ON q.id = m.queue_id WHERE q.name = $1";
     return Flux.usingWhen(database.adminConnectionFactory().create(),
             c -> Flux.from(c.createStatement(sql).bind(0, queue).execute())
                 .flatMap(r -> r.map((row, meta) -> Map.entry(row.get(0, Long.class), row.get(1, String.class)))),

@@ -24,6 +24,23 @@ m.id = $2 AND m.lease_token = $3 AND m.state = 'live' AND m.visible_at > {{_now}
 -- A paused run's message: far but finite, so "time until the next message" stays computable.
 '9999-12-31 00:00:00+00'::timestamptz
 
+-- name: _archive_moved
+-- Archiving moves a message: the statement deletes it from pgqrs_messages in a CTE named moved
+-- (RETURNING m.* and keep_lease) and this inserts it into pgqrs_archive, archived at the clock
+-- n.now, in the same statement. The hot table then holds live and dead messages only, so vacuum
+-- keeps it small even while a long transaction pins the horizon (see migration 16). keep_lease
+-- keeps the lease token of the holder that archived it, by which a retried archive whose first
+-- answer was lost is told it already happened (see _settled); an archive by nobody's lease (a
+-- finished run's message, a reaped one) clears it.
+INSERT INTO {{schema}}.pgqrs_archive (id, queue_id, payload, state, priority, attempts, enqueued_at, visible_at,
+                                      lease_token, lease_owner, dedup_key, last_error, archived_at, dead_at,
+                                      due_at, group_key, headers)
+SELECT moved.id, moved.queue_id, moved.payload, 'archived', moved.priority, moved.attempts, moved.enqueued_at,
+       moved.visible_at, CASE WHEN moved.keep_lease THEN moved.lease_token END,
+       CASE WHEN moved.keep_lease THEN moved.lease_owner END, moved.dedup_key, moved.last_error, n.now,
+       moved.dead_at, moved.due_at, moved.group_key, moved.headers
+FROM moved, n
+
 -- name: enqueue
 -- Data-modifying CTEs and pg_notify: one statement inserts one message or a whole batch. In the
 -- caller's transaction it notifies the queue's channel $8 at commit; the engine's own writes pass
@@ -347,15 +364,22 @@ ORDER BY claim_rank NULLS FIRST
                 - (SELECT now FROM n))) * 1000000)::bigint), 0::bigint) END AS rest OFFSET 0) AS v)
 
 -- name: archive
-UPDATE {{schema}}.pgqrs_messages m SET state = 'archived', archived_at = {{_now}}
-WHERE {{_fenced}}
+-- The message moved to pgqrs_archive (see _archive_moved); the count is the insert's.
+WITH n AS (SELECT {{_now}} AS now),
+moved AS (DELETE FROM {{schema}}.pgqrs_messages m WHERE {{_fenced}} RETURNING m.*, true AS keep_lease)
+{{_archive_moved}}
 
 -- name: archive_many
 -- Arrays of ids and tokens unnested into a join, so a batch is one statement; SQLite passes the
--- pairs as JSON.
-UPDATE {{schema}}.pgqrs_messages m SET state = 'archived', archived_at = {{_now}}
-FROM unnest($2::bigint[], $3::text[]) AS t(id, token)
-WHERE m.id = t.id AND m.lease_token = t.token::uuid AND m.state = 'live' AND m.visible_at > {{_now}}
+-- pairs as JSON. The messages move to pgqrs_archive (see _archive_moved); a pair named twice
+-- deletes its row once, and the count is the insert's.
+WITH n AS (SELECT {{_now}} AS now),
+moved AS (
+    DELETE FROM {{schema}}.pgqrs_messages m
+    USING unnest($2::bigint[], $3::text[]) AS t(id, token), n
+    WHERE m.id = t.id AND m.lease_token = t.token::uuid AND m.state = 'live' AND m.visible_at > n.now
+    RETURNING m.*, true AS keep_lease)
+{{_archive_moved}}
 
 -- name: settle_many
 -- The engine's completer: the settles of every consumer of the engine that arrived while the last
@@ -378,7 +402,7 @@ ORDER BY s_i.ord
 -- are locked first in id order, as every statement that writes many messages does, each fenced by
 -- its own token (the lock re-checks the fence on the row's latest version, so a lease settled or
 -- re-issued meanwhile is left alone); one data-modifying CTE per kind then writes the locked rows
--- of its kind, so each row is written once. Release: timestamptz arithmetic as in release, and
+-- of its kind, so each row is written once (an archive moves its row, see _archive_moved). Release: timestamptz arithmetic as in release, and
 -- like it the message takes its place in the claim order (due_at) at the end of its delay.
 s_f AS (SELECT DISTINCT ON (id) id, token::uuid AS token, kind, millis, error, ord FROM s_i ORDER BY id, ord),
 s_l AS MATERIALIZED (
@@ -388,11 +412,13 @@ s_l AS MATERIALIZED (
     WHERE m.state = 'live' AND m.visible_at > (SELECT now FROM n)
     ORDER BY m.id
     FOR UPDATE OF m),
-s_a AS (
-    UPDATE {{schema}}.pgqrs_messages m SET state = 'archived', archived_at = n.now
-    FROM s_l, n
+moved AS (
+    DELETE FROM {{schema}}.pgqrs_messages m
+    USING s_l
     WHERE m.id = s_l.id AND s_l.kind = 'archive'
-    RETURNING s_l.ord),
+    RETURNING m.*, true AS keep_lease, s_l.ord AS settle_ord),
+s_m AS ({{_archive_moved}} RETURNING 1),
+s_a AS (SELECT settle_ord AS ord FROM moved),
 s_d AS (
     DELETE FROM {{schema}}.pgqrs_messages m
     USING s_l
@@ -417,11 +443,12 @@ s_done AS (SELECT ord FROM s_a UNION ALL SELECT ord FROM s_d UNION ALL SELECT or
 -- name: _settled
 -- What _settle_writes did for the input row s_i: 'applied'; 'archived' for an archive whose row was
 -- already archived under that very token (an earlier attempt whose answer was lost: the
--- statement's snapshot shows the row as it was before it); else 'not_held'.
+-- statement's snapshot holds no row this statement archived, so what it finds in pgqrs_archive an
+-- earlier statement put there); else 'not_held'.
 CASE WHEN s_i.ord IN (SELECT ord FROM s_done) THEN 'applied'
      WHEN s_i.kind = 'archive' AND s_i.ord IN (SELECT ord FROM s_f) AND EXISTS (
-         SELECT 1 FROM {{schema}}.pgqrs_messages m
-         WHERE m.id = s_i.id AND m.state = 'archived' AND m.lease_token = s_i.token::uuid) THEN 'archived'
+         SELECT 1 FROM {{schema}}.pgqrs_archive a
+         WHERE a.id = s_i.id AND a.lease_token = s_i.token::uuid) THEN 'archived'
      ELSE 'not_held' END
 
 -- name: claim_settling
@@ -518,11 +545,22 @@ SELECT (SELECT count(*) FROM {{schema}}.pgqrs_messages m
 FROM {{schema}}.pgqrs_queues q WHERE q.name = $2
 
 -- name: find_message
+-- A message is in one of the two tables (an archive moves it in one statement), read here in one
+-- snapshot.
 SELECT {{_message_columns}} FROM {{schema}}.pgqrs_messages m JOIN {{schema}}.pgqrs_queues q ON q.id = m.queue_id
+WHERE m.id = $1
+UNION ALL
+SELECT {{_message_columns}} FROM {{schema}}.pgqrs_archive m JOIN {{schema}}.pgqrs_queues q ON q.id = m.queue_id
 WHERE m.id = $1
 
 -- name: list_messages
 SELECT {{_message_columns}} FROM {{schema}}.pgqrs_messages m JOIN {{schema}}.pgqrs_queues q ON q.id = m.queue_id
+WHERE m.queue_id = (SELECT id FROM {{schema}}.pgqrs_queues WHERE name = $1) AND m.state = $2 AND m.id > $3
+ORDER BY m.id LIMIT $4
+
+-- name: list_archived_messages
+-- list_messages of the archive ($2 is 'archived'), in id order through its primary key.
+SELECT {{_message_columns}} FROM {{schema}}.pgqrs_archive m JOIN {{schema}}.pgqrs_queues q ON q.id = m.queue_id
 WHERE m.queue_id = (SELECT id FROM {{schema}}.pgqrs_queues WHERE name = $1) AND m.state = $2 AND m.id > $3
 ORDER BY m.id LIMIT $4
 
@@ -559,21 +597,22 @@ d AS (DELETE FROM {{schema}}.pgqrs_messages m WHERE m.queue_id = (SELECT id FROM
 SELECT (SELECT count(*) FROM q) AS queues, (SELECT count(*) FROM d) AS deleted
 
 -- name: purge_archived
--- A data-modifying CTE: the delete and the queue's existence come back from one statement.
+-- A data-modifying CTE: the delete and the queue's existence come back from one statement. The
+-- archive is a table of its own (see _archive_moved).
 -- $3 is the optional age in milliseconds, $4 the limit (0 for none).
 WITH n AS (SELECT {{_now}} AS now),
 q AS (SELECT id FROM {{schema}}.pgqrs_queues WHERE name = $2),
 victims AS (
-    SELECT m.id FROM {{schema}}.pgqrs_messages m
-    WHERE m.queue_id = (SELECT id FROM q) AND m.state = 'archived'
+    SELECT m.id FROM {{schema}}.pgqrs_archive m
+    WHERE m.queue_id = (SELECT id FROM q)
       AND ($3::bigint IS NULL OR m.archived_at < (SELECT now FROM n) - $3 * interval '1 millisecond')
     ORDER BY m.id
     LIMIT CASE WHEN $4 > 0 THEN $4 END),
-d AS (DELETE FROM {{schema}}.pgqrs_messages m USING victims v WHERE m.id = v.id RETURNING 1)
+d AS (DELETE FROM {{schema}}.pgqrs_archive m USING victims v WHERE m.id = v.id RETURNING 1)
 SELECT (SELECT count(*) FROM q) AS queues, (SELECT count(*) FROM d) AS deleted
 
 -- name: purge_dead
--- purge_archived for dead letters, aged by dead_at.
+-- purge_archived for dead letters, aged by dead_at, in pgqrs_messages.
 WITH n AS (SELECT {{_now}} AS now),
 q AS (SELECT id FROM {{schema}}.pgqrs_queues WHERE name = $2),
 victims AS (
@@ -625,17 +664,24 @@ WHERE m.id = $3 AND m.lease_token = $4 AND m.state = 'live' AND m.visible_at > n
 RETURNING d.due <= n.now AS due_now, q.name AS queue
 
 -- name: archive_unleased
--- A message nobody holds: never leased, released, or whose lease has expired.
-UPDATE {{schema}}.pgqrs_messages
-SET state = 'archived', archived_at = {{_now}}, lease_token = NULL, lease_owner = NULL
-WHERE id = $2 AND state = 'live' AND (lease_token IS NULL OR visible_at <= {{_now}})
+-- A message nobody holds: never leased, released, or whose lease has expired, moved to the archive
+-- (see _archive_moved) without a lease.
+WITH n AS (SELECT {{_now}} AS now),
+moved AS (
+    DELETE FROM {{schema}}.pgqrs_messages m USING n
+    WHERE m.id = $2 AND m.state = 'live' AND (m.lease_token IS NULL OR m.visible_at <= n.now)
+    RETURNING m.*, false AS keep_lease)
+{{_archive_moved}}
 
 -- name: archive_live
 -- A run's live message archived whoever holds it, since its run has ended (a holder's settle is
--- then refused: the message is no longer live).
-UPDATE {{schema}}.pgqrs_messages
-SET state = 'archived', archived_at = {{_now}}, lease_token = NULL, lease_owner = NULL
-WHERE id = $2 AND state = 'live'
+-- then refused: the message is no longer live), moved to the archive without a lease.
+WITH n AS (SELECT {{_now}} AS now),
+moved AS (
+    DELETE FROM {{schema}}.pgqrs_messages m
+    WHERE m.id = $2 AND m.state = 'live'
+    RETURNING m.*, false AS keep_lease)
+{{_archive_moved}}
 
 -- name: wake_waiting
 -- Makes a run's released message due now when one of its steps waits for the signal $4, and
@@ -655,14 +701,15 @@ RETURNING q.name AS queue
 
 -- name: purge_archived_batch
 -- $2 retention in milliseconds, $3 the most rows. SKIP LOCKED: concurrent purges take disjoint rows.
+-- The oldest first, through pgqrs_archive_archived_at_idx.
 WITH n AS (SELECT {{_now}} AS now),
 victims AS (
-    SELECT m.id FROM {{schema}}.pgqrs_messages m
-    WHERE m.state = 'archived' AND m.archived_at < (SELECT now FROM n) - $2 * interval '1 millisecond'
+    SELECT m.id FROM {{schema}}.pgqrs_archive m
+    WHERE m.archived_at < (SELECT now FROM n) - $2 * interval '1 millisecond'
     ORDER BY m.archived_at
     LIMIT $3
     FOR UPDATE OF m SKIP LOCKED),
-d AS (DELETE FROM {{schema}}.pgqrs_messages m USING victims v WHERE m.id = v.id RETURNING 1)
+d AS (DELETE FROM {{schema}}.pgqrs_archive m USING victims v WHERE m.id = v.id RETURNING 1)
 SELECT count(*) AS purged FROM d
 
 -- name: purge_dead_letters

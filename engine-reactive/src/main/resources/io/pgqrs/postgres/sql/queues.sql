@@ -45,7 +45,7 @@ DELETE FROM {{schema}}.pgqrs_queues WHERE id = $1
 
 -- name: queue_throughput
 -- Archived messages of the queue $2 per interval of $4 microseconds over the $3 microseconds
--- up to now, through pgqrs_messages_archived_idx (queue_id, archived_at) WHERE state = 'archived'.
+-- up to now, through pgqrs_archive_queue_idx (queue_id, archived_at).
 -- An interval is (start, end]: a message archived at this very instant counts. No row: no such
 -- queue; one row with a NULL bucket: nothing archived in the window.
 WITH n AS (SELECT {{_now}} AS now),
@@ -56,13 +56,14 @@ FROM w CROSS JOIN q
 LEFT JOIN LATERAL (
     SELECT floor((extract(epoch FROM m.archived_at - w.since) * 1000000 - 1) / $4::bigint)::bigint AS bucket,
            count(*) AS archived
-    FROM {{schema}}.pgqrs_messages m
-    WHERE m.queue_id = q.id AND m.state = 'archived' AND m.archived_at > w.since AND m.archived_at <= w.now
+    FROM {{schema}}.pgqrs_archive m
+    WHERE m.queue_id = q.id AND m.archived_at > w.since AND m.archived_at <= w.now
     GROUP BY 1) b ON true
 ORDER BY b.bucket
 
 -- name: queue_metrics
--- timestamptz arithmetic; SQLite computes the same over integer microseconds.
+-- timestamptz arithmetic; SQLite computes the same over integer microseconds. The archive is a
+-- table of its own (migration 16), counted per queue through its index.
 WITH n AS (SELECT {{_now}} AS now)
 SELECT q.name,
        count(m.id) FILTER (WHERE m.state = 'live' AND m.visible_at <= n.now) AS pending,
@@ -70,11 +71,11 @@ SELECT q.name,
            AS leased,
        count(m.id) FILTER (WHERE m.state = 'live' AND m.visible_at > n.now AND m.lease_token IS NULL)
            AS delayed,
-       count(m.id) FILTER (WHERE m.state = 'archived') AS archived,
+       (SELECT count(*) FROM {{schema}}.pgqrs_archive a WHERE a.queue_id = q.id) AS archived,
        count(m.id) FILTER (WHERE m.state = 'dead') AS dead,
        (extract(epoch FROM (n.now - min(m.visible_at) FILTER (WHERE m.state = 'live'
            AND m.visible_at <= n.now))) * 1000)::bigint AS oldest_pending_ms
 FROM n CROSS JOIN {{schema}}.pgqrs_queues q LEFT JOIN {{schema}}.pgqrs_messages m ON m.queue_id = q.id
 WHERE $2::text IS NULL OR q.name = $2
-GROUP BY q.name, n.now
+GROUP BY q.id, q.name, n.now
 ORDER BY q.name

@@ -247,17 +247,17 @@ l AS MATERIALIZED (
     WHERE m.state = 'live' AND m.visible_at > (SELECT now FROM n)
     ORDER BY m.id
     FOR UPDATE OF m),
-a AS (
-    UPDATE {{schema}}.pgqrs_messages m
-    SET state = 'archived', archived_at = n.now
-    FROM l, n
+moved AS (
+    DELETE FROM {{schema}}.pgqrs_messages m
+    USING l
     WHERE m.id = l.id
-    RETURNING m.id),
+    RETURNING m.*, true AS keep_lease),
+a AS ({{_archive_moved}} RETURNING id),
 u AS (
     UPDATE {{schema}}.pgqrs_runs x
     SET {{_finish_columns}}, finished_at = n.now, updated_at = n.now
     FROM n, t
-    WHERE x.id = t.id AND t.message_id IN (SELECT id FROM a)
+    WHERE x.id = t.id AND t.message_id IN (SELECT id FROM moved)
     RETURNING x.id, x.status, x.awaited),
 note AS (SELECT pg_notify($9, id::text) FROM u WHERE $9::text IS NOT NULL)
 SELECT i.run_id, u.status, coalesce(u.awaited, false) AS awaited, (SELECT count(*) FROM note) AS notified
@@ -350,7 +350,8 @@ LIMIT $1
 -- nobody holds their message (a worker holding one enforces the deadline itself), or whose
 -- message was dead-lettered. Each takes its target; the error is recorded (why it was reaped) only
 -- by a run that ends ERROR, as finishing records it, and a run that ends otherwise keeps its own.
--- Their live messages are archived; the announcements are delivered at commit.
+-- Their live messages are archived (moved, see _archive_moved); the announcements are delivered at
+-- commit.
 WITH n AS (SELECT {{_now}} AS now),
 due AS (
     SELECT r.id, r.message_id, coalesce(r.deadline_at <= n.now, false) AS timed_out,
@@ -363,12 +364,12 @@ due AS (
     ORDER BY r.id
     LIMIT $2
     FOR UPDATE OF r SKIP LOCKED),
-arch AS (
-    UPDATE {{schema}}.pgqrs_messages m
-    SET state = 'archived', archived_at = n.now, lease_token = NULL, lease_owner = NULL
-    FROM due, n
+moved AS (
+    DELETE FROM {{schema}}.pgqrs_messages m
+    USING due
     WHERE m.id = due.message_id AND m.state = 'live'
-    RETURNING m.id),
+    RETURNING m.*, false AS keep_lease),
+arch AS ({{_archive_moved}} RETURNING id),
 upd AS (
     UPDATE {{schema}}.pgqrs_runs r
     SET status = due.target,

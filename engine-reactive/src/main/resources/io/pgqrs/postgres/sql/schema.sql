@@ -40,14 +40,15 @@ SELECT to_regclass('{{schema_literal}}.pgqrs_migrations') IS NOT NULL AS present
 SELECT r.name
 FROM unnest(ARRAY[
     'pgqrs_migrations', 'pgqrs_queues', 'pgqrs_workers', 'pgqrs_messages', 'pgqrs_messages_claim_idx',
-    'pgqrs_messages_dedup_idx', 'pgqrs_messages_owner_idx', 'pgqrs_messages_archived_idx',
-    'pgqrs_messages_dead_idx', 'pgqrs_workers_queue_idx', 'pgqrs_sweeps', 'pgqrs_messages_archived_at_idx',
+    'pgqrs_messages_dedup_idx', 'pgqrs_messages_owner_idx',
+    'pgqrs_messages_dead_idx', 'pgqrs_workers_queue_idx', 'pgqrs_sweeps',
     'pgqrs_workflows', 'pgqrs_runs', 'pgqrs_steps', 'pgqrs_signals', 'pgqrs_runs_key_idx',
     'pgqrs_runs_list_idx', 'pgqrs_runs_open_idx', 'pgqrs_signals_pending_idx', 'pgqrs_messages_dead_at_idx',
     'pgqrs_runs_finished_idx', 'pgqrs_signals_run_idx',
     'pgqrs_steps_position_idx', 'pgqrs_messages_leased_idx', 'pgqrs_messages_group_idx', 'pgqrs_schedules',
     'pgqrs_schedules_due_idx', 'pgqrs_run_events', 'pgqrs_run_events_position_idx',
-    'pgqrs_run_events_run_idx']) WITH ORDINALITY AS r(name, ord)
+    'pgqrs_run_events_run_idx', 'pgqrs_archive', 'pgqrs_archive_queue_idx',
+    'pgqrs_archive_archived_at_idx']) WITH ORDINALITY AS r(name, ord)
 WHERE to_regclass('{{schema_literal}}.' || r.name) IS NULL
 ORDER BY r.ord
 
@@ -60,7 +61,7 @@ SELECT coalesce(bool_or(created_schema), false) AS created FROM {{schema}}.pgqrs
 -- migrations create their tables without IF NOT EXISTS, so a recorded migration made them). A
 -- table of the user's that merely has such a name (next to a partial or older install) is not.
 SELECT t.name, t.version IN (SELECT version FROM {{schema}}.pgqrs_migrations) AS owned
-FROM (VALUES ('pgqrs_run_events', 12, -1), ('pgqrs_schedules', 10, 0), ('pgqrs_signals', 3, 1), ('pgqrs_steps', 3, 2), ('pgqrs_runs', 3, 3),
+FROM (VALUES ('pgqrs_archive', 16, -2), ('pgqrs_run_events', 12, -1), ('pgqrs_schedules', 10, 0), ('pgqrs_signals', 3, 1), ('pgqrs_steps', 3, 2), ('pgqrs_runs', 3, 3),
              ('pgqrs_workflows', 3, 4), ('pgqrs_sweeps', 2, 5), ('pgqrs_messages', 1, 6), ('pgqrs_workers', 1, 7),
              ('pgqrs_queues', 1, 8)) AS t(name, version, ord)
 WHERE to_regclass('{{schema_literal}}.' || t.name) IS NOT NULL
@@ -75,7 +76,7 @@ DECLARE
 BEGIN
   FOR t IN
     SELECT o.name
-    FROM (VALUES ('pgqrs_run_events', 12, -1), ('pgqrs_schedules', 10, 0), ('pgqrs_signals', 3, 1), ('pgqrs_steps', 3, 2), ('pgqrs_runs', 3, 3),
+    FROM (VALUES ('pgqrs_archive', 16, -2), ('pgqrs_run_events', 12, -1), ('pgqrs_schedules', 10, 0), ('pgqrs_signals', 3, 1), ('pgqrs_steps', 3, 2), ('pgqrs_runs', 3, 3),
                  ('pgqrs_workflows', 3, 4), ('pgqrs_sweeps', 2, 5), ('pgqrs_messages', 1, 6), ('pgqrs_workers', 1, 7),
                  ('pgqrs_queues', 1, 8)) AS o(name, version, ord)
     WHERE to_regclass('{{schema_literal}}.' || o.name) IS NOT NULL
