@@ -249,7 +249,7 @@ final class DrainScenario {
     Stores.empty(store, queue);
     Stores.prefill(store, queue, 0, messages);
     if (target.isPostgres()) {
-      target.execute("VACUUM ANALYZE \"" + schema + "\".pgqrs_messages");
+      target.execute("VACUUM ANALYZE \"" + schema + "\".pgqrs_messages, \"" + schema + "\".pgqrs_archive");
     }
   }
 

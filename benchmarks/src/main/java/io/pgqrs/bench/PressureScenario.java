@@ -68,7 +68,8 @@ import reactor.core.publisher.Mono;
  * overload is 1.5 times what clean achieved (the harness multiplies the configured rate; the two
  * agree when clean keeps up); phases default to 60 s after a 10 s warm-up (the harness runs tens of
  * minutes after a 10 minute warm-up); the readers scan {@code pgqrs_messages}, which holds the live
- * messages and the archive (the harness scans the first table its adapter declares); pickup is
+ * messages and dead letters, the archive being a table of its own on PostgreSQL (the harness scans
+ * the first table its adapter declares); pickup is
  * measured from the store's {@code enqueuedAt} rather than a producer timestamp in the payload;
  * per-window p95 over the sample window instead of a rolling 30 s window; one process, no
  * replicas, no wait-event sampling or {@code pgstattuple}; exact percentiles over every message
