@@ -39,7 +39,7 @@ class SqliteAdminTest {
       StepVerifier.create(store.admin().verify())
           .assertNext(r -> {
             assertThat(r.isValid()).isTrue();
-            assertThat(r.installedVersion()).isEqualTo(r.expectedVersion()).isEqualTo(15);
+            assertThat(r.installedVersion()).isEqualTo(r.expectedVersion()).isEqualTo(16);
           })
           .expectComplete().verify(T);
       assertThat(Files.exists(file)).isTrue();

@@ -1,0 +1,5 @@
+-- pgqrs SQLite migration 16: kept in step with the PostgreSQL migration of the same number, which
+-- moves archived messages to their own table so that their dead tuples and an old MVCC horizon stop
+-- slowing the claims on the hot table. A SQLite file has one writer and no MVCC horizon to pin, and
+-- its archived rows already sit on their own index, so SQLite keeps them in pgqrs_messages and this
+-- migration changes nothing.
