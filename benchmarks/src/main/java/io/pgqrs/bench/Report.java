@@ -21,15 +21,23 @@ import org.jspecify.annotations.Nullable;
 
 /**
  * {@code report}: reads every {@code *.jsonl} of the results folder, keeps the latest run of each
- * scenario and backend, and writes {@code REPORT.md} (tables, the pressure phases, the machine, the targets) and SVG
- * charts (throughput vs consumers, throughput vs batch, latency percentiles, enqueue throughput)
- * into the same folder.
+ * scenario and backend (of the PostgreSQL drain, the latest run of each consumer API), and writes
+ * {@code REPORT.md} (tables, the pressure phases, the machine, the targets) and SVG charts
+ * (throughput vs consumers, throughput vs batch, latency percentiles, enqueue throughput) into the
+ * same folder.
  */
 final class Report {
 
   private final Path dir;
   /** scenario/backend -> the cells of its latest run. */
   private final Map<String, List<JsonNode>> latest = new TreeMap<>();
+  /**
+   * Consumer API ({@code loop}, {@code stream}, {@code handle}) -> the cells of the latest
+   * PostgreSQL drain run through it, its peers included: one run drains through one API, so the
+   * latest run alone would hide the others.
+   */
+  private final Map<String, List<JsonNode>> latestDrainByApi = new TreeMap<>(Comparator.comparingInt(Report::apiRank)
+      .thenComparing(Comparator.naturalOrder()));
   private final List<String> charts = new ArrayList<>();
 
   Report(Path dir) {
@@ -58,6 +66,12 @@ final class Report {
       throw new IllegalArgumentException("no results in " + dir + " (run a scenario first)");
     }
     runs.forEach((key, byRun) -> latest.put(key, byRun.lastEntry().getValue()));
+    // Run ids sort by time, so the last run of each API wins; the targets read the loop's.
+    runs.getOrDefault("drain/postgres", new TreeMap<>()).values().forEach(cells -> cells.stream()
+        .filter(subject("pgqrs")).findFirst().ifPresent(c -> latestDrainByApi.put(apiOf(c), cells)));
+    if (latestDrainByApi.containsKey("loop")) {
+      latest.put("drain/postgres", latestDrainByApi.get("loop"));
+    }
     StringBuilder md = new StringBuilder();
     md.append("# pgqrs benchmark report\n\n");
     md.append("Generated ").append(Instant.now().truncatedTo(ChronoUnit.SECONDS))
@@ -73,13 +87,41 @@ final class Report {
     pressure(md);
     jmh(md);
     md.append("## Runs\n\n| scenario | backend | run | git commit |\n|---|---|---|---|\n");
-    latest.forEach((key, cells) -> {
-      JsonNode c = cells.get(0);
-      md.append("| ").append(text(c, "scenario")).append(" | ").append(text(c, "backend")).append(" | ")
-          .append(text(c, "run_id")).append(" | ").append(text(c.path("env"), "git_commit")).append(" |\n");
+    latest.forEach((key, cells) -> runRow(md, cells.get(0), ""));
+    latestDrainByApi.forEach((api, cells) -> {
+      if (cells != latest.get("drain/postgres")) {
+        runRow(md, cells.get(0), " (api " + api + ")");
+      }
     });
     Files.writeString(dir.resolve("REPORT.md"), md.toString(), StandardCharsets.UTF_8);
     Log.info("report: wrote " + dir.resolve("REPORT.md") + " and " + charts.size() + " charts " + charts);
+  }
+
+  private static void runRow(StringBuilder md, JsonNode c, String note) {
+    md.append("| ").append(text(c, "scenario")).append(note).append(" | ").append(text(c, "backend")).append(" | ")
+        .append(text(c, "run_id")).append(" | ").append(text(c.path("env"), "git_commit")).append(" |\n");
+  }
+
+  /** The consumer API a drain cell went through; cells written before the API was recorded used the loop. */
+  private static String apiOf(JsonNode cell) {
+    String api = text(cell, "api");
+    return api.isEmpty() ? "loop" : api;
+  }
+
+  private static int apiRank(String api) {
+    int i = List.of("loop", "stream", "handle").indexOf(api);
+    return i < 0 ? 3 : i;
+  }
+
+  /** What C consumers at batch B do through an API, as the drain scenario runs it. */
+  private static String apiDescription(String api) {
+    return switch (api) {
+      case "loop" -> "loop `claim(B)` then `archiveAll`";
+      case "stream" -> "subscribe to `deliveries()` with `batchSize(B)` and ack each delivery (`flatMap(ack, 2B)`)";
+      case "handle" -> "subscribe to `handle()` with a handler that returns at once, concurrency 2B, the default "
+          + "prefetch";
+      default -> "drain through api `" + api + "`";
+    };
   }
 
   private List<JsonNode> cells(String scenario, String backend, Predicate<JsonNode> filter) {
@@ -185,30 +227,37 @@ final class Report {
         .append(" |\n");
   }
 
+  /** A section per consumer API, each from the latest PostgreSQL drain run through it. */
   private void drainPostgres(StringBuilder md) throws IOException {
-    List<JsonNode> pg = cells("drain", "postgres", subject("pgqrs"));
-    if (pg.isEmpty()) {
-      return;
+    for (Map.Entry<String, List<JsonNode>> run : latestDrainByApi.entrySet()) {
+      drainPostgres(md, run.getKey(), run.getValue());
     }
-    List<JsonNode> ceiling = cells("drain", "postgres", subject("jdbc-ceiling"));
-    List<JsonNode> peers = cells("drain", "postgres", c -> !text(c, "subject").equals("pgqrs")
-        && !text(c, "subject").equals("jdbc-ceiling"));
+  }
+
+  private void drainPostgres(StringBuilder md, String api, List<JsonNode> run) throws IOException {
+    List<JsonNode> pg = run.stream().filter(subject("pgqrs")).toList();
+    List<JsonNode> ceiling = run.stream().filter(subject("jdbc-ceiling")).toList();
+    List<JsonNode> peers = run.stream().filter(c -> !text(c, "subject").equals("pgqrs")
+        && !text(c, "subject").equals("jdbc-ceiling")).toList();
+    // The loop keeps the section title and chart names it always had.
+    String suffix = api.equals("loop") ? "" : "-" + api;
+    String titled = api.equals("loop") ? "" : " (" + api + ")";
     TreeSet<String> peerNames = new TreeSet<>();
     peers.forEach(p -> peerNames.add(text(p, "subject")));
     JsonNode first = pg.get(0);
-    md.append("## Drain, PostgreSQL\n\n");
+    md.append("## Drain, PostgreSQL").append(api.equals("loop") ? "" : ", api " + api).append("\n\n");
     md.append(first.path("messages").asInt()).append(" messages of ~256 bytes prefilled per cell")
         .append(first.path("repeat").asInt(1) > 1 ? ", median of " + first.path("repeat").asInt() + " alternating "
             + "ceiling/pgqrs drains per cell (peers once)" : "").append("; C consumers each ")
-        .append("loop `claim(B)` then `archiveAll` (api `").append(text(first, "api")).append("`). The ceiling runs ")
+        .append(apiDescription(api)).append(" (api `").append(api).append("`). The ceiling runs ")
         .append("the engine's own claim and archive SQL over plain JDBC from C threads on the same backlog; peers ")
         .append("drain the same number of jobs with C worker threads (batch does not apply to them).\n\n");
     md.append("| consumers | batch | pgqrs msg/s | ceiling msg/s | % of ceiling |");
     for (String p : peerNames) {
       md.append(' ').append(p).append(" msg/s |");
     }
-    md.append(" x fastest peer | claim p50 / p99 ms | ack p50 / p99 ms |\n|---|---|---|---|---|");
-    md.append("---|".repeat(peerNames.size())).append("---|---|---|\n");
+    md.append(" x fastest peer | claim p50 / p99 ms | ack p50 / p99 ms | statements/msg |\n|---|---|---|---|---|");
+    md.append("---|".repeat(peerNames.size())).append("---|---|---|---|\n");
     for (JsonNode c : pg) {
       int cons = c.path("consumers").asInt();
       md.append("| ").append(cons).append(" | ").append(c.path("batch").asInt()).append(" | ")
@@ -222,7 +271,8 @@ final class Report {
       md.append(' ').append(c.has("ratio_to_best_peer")
               ? String.format(Locale.ROOT, "%.1fx", c.path("ratio_to_best_peer").asDouble()) : "-")
           .append(" | ").append(num(c, "claim_p50_ms")).append(" / ").append(num(c, "claim_p99_ms"))
-          .append(" | ").append(num(c, "ack_p50_ms")).append(" / ").append(num(c, "ack_p99_ms")).append(" |\n");
+          .append(" | ").append(num(c, "ack_p50_ms")).append(" / ").append(num(c, "ack_p99_ms"))
+          .append(" | ").append(num(c, "xact_per_msg")).append(" |\n");
     }
     md.append("\nPeer configuration:\n\n");
     for (String p : peerNames) {
@@ -246,8 +296,9 @@ final class Report {
       byConsumers.add(new Svg.Series(p, values(pp, "consumers", consumersCat, null, null), "2 3",
           batchCat.size() + i));
     }
-    chart(md, "drain-postgres-vs-consumers.svg", "Drain throughput vs consumers (PostgreSQL)",
-        Svg.lineChart("Drain throughput vs consumers (PostgreSQL)", "consumers", "messages / s", consumersCat, byConsumers));
+    String byConsumersTitle = "Drain throughput vs consumers (PostgreSQL" + titled + ")";
+    chart(md, "drain-postgres" + suffix + "-vs-consumers.svg", byConsumersTitle,
+        Svg.lineChart(byConsumersTitle, "consumers", "messages / s", consumersCat, byConsumers));
     List<Svg.Series> byBatch = new ArrayList<>();
     for (int i = 0; i < consumersCat.size(); i++) {
       String c = consumersCat.get(i);
@@ -255,8 +306,9 @@ final class Report {
       byBatch.add(new Svg.Series("ceiling " + c + " consumers", values(ceiling, "batch", batchCat, "consumers", c),
           "6 4", i));
     }
-    chart(md, "drain-postgres-vs-batch.svg", "Drain throughput vs batch (PostgreSQL)",
-        Svg.lineChart("Drain throughput vs batch (PostgreSQL)", "batch size", "messages / s", batchCat, byBatch));
+    String byBatchTitle = "Drain throughput vs batch (PostgreSQL" + titled + ")";
+    chart(md, "drain-postgres" + suffix + "-vs-batch.svg", byBatchTitle,
+        Svg.lineChart(byBatchTitle, "batch size", "messages / s", batchCat, byBatch));
   }
 
   private void drainOther(StringBuilder md, String backend) throws IOException {

@@ -272,7 +272,11 @@ class ScenarioSmokeTest {
     assertThat(md).contains("## Machine", "## Targets", "## Drain, PostgreSQL", "## Drain, SQLite", "## Latency",
         "## Enqueue, postgres", "## Workflow (three steps), postgres", "## Workflow latency (one step, idle worker), postgres",
         "## JMH", "pgqrs-cross", "xact/run", "## Pressure, postgres", "| idle-in-tx |");
+    // Each consumer API's latest drain gets its own section, described as that API, beside the loop's.
+    assertThat(md).contains("## Drain, PostgreSQL, api stream", "## Drain, PostgreSQL, api handle", "statements/msg",
+        "(api `loop`)", "(api `stream`)", "(api `handle`)", "drain (api stream)");
     for (String svg : List.of("drain-postgres-vs-consumers.svg", "drain-postgres-vs-batch.svg",
+        "drain-postgres-stream-vs-consumers.svg", "drain-postgres-handle-vs-batch.svg",
         "drain-sqlite-vs-batch.svg", "enqueue-postgres.svg")) {
       assertThat(Files.readString(out.resolve(svg))).startsWith("<svg").contains("<polyline", "</svg>");
     }
