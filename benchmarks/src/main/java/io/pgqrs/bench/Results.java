@@ -5,6 +5,7 @@ import com.fasterxml.jackson.databind.node.ObjectNode;
 import java.io.BufferedWriter;
 import java.io.IOException;
 import java.io.UncheckedIOException;
+import java.nio.file.FileAlreadyExistsException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -35,13 +36,28 @@ final class Results implements AutoCloseable {
   Results(Path dir, String scenario, String backend, ObjectNode env) {
     this.scenario = scenario;
     this.backend = backend;
-    this.runId = RUN_ID.format(Instant.now());
     this.env = env;
     try {
       Files.createDirectories(dir);
-      this.file = dir.resolve(scenario + "-" + backend + "-" + runId + ".jsonl");
-      this.out = Files.newBufferedWriter(file, StandardCharsets.UTF_8, StandardOpenOption.CREATE,
-          StandardOpenOption.APPEND);
+      // Two runs of one scenario started in the same second (the smoke test does this) must not
+      // share a file or a run id, or the report merges them into one run.
+      String base = RUN_ID.format(Instant.now());
+      String id = base;
+      Path candidate = dir.resolve(scenario + "-" + backend + "-" + id + ".jsonl");
+      BufferedWriter writer = null;
+      for (int seq = 2; writer == null; seq++) {
+        try {
+          writer = Files.newBufferedWriter(candidate, StandardCharsets.UTF_8, StandardOpenOption.CREATE_NEW,
+              StandardOpenOption.WRITE);
+        } catch (FileAlreadyExistsException taken) {
+          // The suffix keeps ids sorting by start time: "...Z" < "...Z-02" < "...Z-03".
+          id = base + "-" + String.format("%02d", seq);
+          candidate = dir.resolve(scenario + "-" + backend + "-" + id + ".jsonl");
+        }
+      }
+      this.runId = id;
+      this.file = candidate;
+      this.out = writer;
     } catch (IOException e) {
       throw new UncheckedIOException("cannot write results to " + dir, e);
     }
