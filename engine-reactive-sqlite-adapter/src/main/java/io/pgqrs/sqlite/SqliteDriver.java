@@ -1462,9 +1462,16 @@ final class SqliteDriver implements StoreDriver {
         .flatMap(read -> {
           Long messageId = read.messageId();
           StoreParams.LeaseRef lease = p.lease();
+          // The tail is written first, under the same fence as the archive that follows in this
+          // transaction: the one writer sees the lease hold for both or for neither.
           Mono<Long> archived = messageId == null ? Mono.just(1L)
               : lease == null ? archiveUnleased(s, messageId, read.now()).thenReturn(1L)
-              : archiveLeased(s, messageId, lease.token(), read.now());
+              : Flux.fromIterable(p.steps())
+                  .concatMap(step -> s.update(sql("record_step"), read.now(), p.runId(), messageId,
+                      lease.token().toString(), step.stepId(), step.status().name(), step.outputJson(),
+                      step.outputType(), step.error(), step.attempts(), step.position(), step.completion(),
+                      step.awaiting(), microsOrNull(step.wakeAfter()), micros(step.ranFor())))
+                  .then(archiveLeased(s, messageId, lease.token(), read.now()));
           return archived.flatMap(n -> n != 1
               // The lease was lost: another worker owns the run now and will finish it.
               ? Mono.<RunStatus>empty()

@@ -1582,6 +1582,7 @@ final class PostgresDriver implements StoreDriver {
       List<Long> tableOrdinals = new ArrayList<>();
       List<String> tableSources = new ArrayList<>();
       List<String> tableTargets = new ArrayList<>();
+      TailColumns tail = new TailColumns();
       for (int i = 0; i < n; i++) {
         StoreParams.FinishRun run = runs.get(i);
         StoreParams.LeaseRef lease = Objects.requireNonNull(run.lease(), "a batched finish needs the run's lease");
@@ -1594,13 +1595,21 @@ final class PostgresDriver implements StoreDriver {
           tableSources.add(run.moves().from().get(m).name());
           tableTargets.add(run.moves().to().get(m).name());
         }
+        for (StoreParams.RecordStep step : run.steps()) {
+          tail.add(i + 1L, step);
+        }
       }
       return withConnection("finish runs", c -> rows(c, sql.get("finish_leased_runs"), row -> {
             String status = row.get("status", String.class);
             return new FinishedRow(new StoreResults.RunFinished(longValue(row, "run_id"),
                 status == null ? null : RunStatus.valueOf(status)), Boolean.TRUE.equals(row.get("awaited", Boolean.class)));
           }, opt(p.now(), Instant.class), runIds, tokens, outputs, errors, tableOrdinals.toArray(Long[]::new),
-          tableSources.toArray(String[]::new), tableTargets.toArray(String[]::new), new Null(String.class)))
+          tableSources.toArray(String[]::new), tableTargets.toArray(String[]::new), new Null(String.class),
+          tail.ordinals.toArray(Long[]::new), tail.positions.toArray(String[]::new),
+          tail.stepIds.toArray(String[]::new), tail.statuses.toArray(String[]::new),
+          tail.outputs.toArray(String[]::new), tail.outputTypes.toArray(String[]::new),
+          tail.errors.toArray(String[]::new), tail.attempts.toArray(Integer[]::new),
+          tail.completions.toArray(Integer[]::new), tail.ranMicros.toArray(Long[]::new)))
           .collectList()
           .map(rows -> {
             // Only awaited runs are announced: nobody outside this engine waits for the others, and
@@ -1614,6 +1623,33 @@ final class PostgresDriver implements StoreDriver {
 
   /** One row of finish_leased_runs: how the run ended, and whether anyone outside awaits it. */
   private record FinishedRow(StoreResults.RunFinished finished, boolean awaited) {}
+
+  /** The tail steps of a batch of finishes as finish_leased_runs takes them: one column per array. */
+  private static final class TailColumns {
+    final List<Long> ordinals = new ArrayList<>();
+    final List<String> positions = new ArrayList<>();
+    final List<String> stepIds = new ArrayList<>();
+    final List<String> statuses = new ArrayList<>();
+    final List<@Nullable String> outputs = new ArrayList<>();
+    final List<@Nullable String> outputTypes = new ArrayList<>();
+    final List<@Nullable String> errors = new ArrayList<>();
+    final List<Integer> attempts = new ArrayList<>();
+    final List<Integer> completions = new ArrayList<>();
+    final List<Long> ranMicros = new ArrayList<>();
+
+    void add(long ordinal, StoreParams.RecordStep step) {
+      ordinals.add(ordinal);
+      positions.add(step.position());
+      stepIds.add(step.stepId());
+      statuses.add(step.status().name());
+      outputs.add(step.outputJson());
+      outputTypes.add(step.outputType());
+      errors.add(step.error());
+      attempts.add(step.attempts());
+      completions.add(step.completion());
+      ranMicros.add((Long) micros(step.ranFor()));
+    }
+  }
 
   @Override
   public Mono<RunInfo> signalRun(StoreParams.SignalRun p) {

@@ -779,10 +779,38 @@ public final class StoreParams {
    * @param outputJson the output of SUCCESS (JSON text, "null" for empty), else null
    * @param error the error of ERROR or the reason of CANCELLED, else null
    * @param now the clock, or null for the database's
+   * @param steps the execution's tail: SUCCESS or ERROR records of steps whose results the body
+   *     took before it ended but that were not written yet, each of this run and fenced by the same
+   *     lease (its own lease reference is not read). They are written, as {@link RecordStep} says,
+   *     in the finish's transaction if and only if the run moves; empty for none. Given only with a
+   *     lease.
    */
   public record FinishRun(
       long runId, @Nullable LeaseRef lease, RunStatus status, Moves moves, @Nullable String outputJson,
-      @Nullable String error, @Nullable Instant now) {}
+      @Nullable String error, @Nullable Instant now, List<RecordStep> steps) {
+
+    /** Copies the tail and checks that it belongs to this leased run and holds finished steps only. */
+    public FinishRun {
+      steps = List.copyOf(steps);
+      if (!steps.isEmpty() && lease == null) {
+        throw new IllegalArgumentException("a finish writes a tail of steps only under the run's lease");
+      }
+      for (RecordStep step : steps) {
+        if (step.runId() != runId) {
+          throw new IllegalArgumentException("a tail step of run " + step.runId() + " in the finish of run " + runId);
+        }
+        if (step.status() != StepStatus.SUCCESS && step.status() != StepStatus.ERROR) {
+          throw new IllegalArgumentException("a tail step must be SUCCESS or ERROR, got " + step.status());
+        }
+      }
+    }
+
+    /** A finish without a tail of steps. */
+    public FinishRun(long runId, @Nullable LeaseRef lease, RunStatus status, Moves moves, @Nullable String outputJson,
+        @Nullable String error, @Nullable Instant now) {
+      this(runId, lease, status, moves, outputJson, error, now, List.of());
+    }
+  }
 
   /**
    * Runs finished together by their message leases, in one statement where the backend allows:

@@ -2707,6 +2707,75 @@ public abstract class DriverConformance {
   }
 
   @Test
+  void finishRunsWritesEachRunsTailOfStepsWithItsFinishAndOnlyThen() {
+    Instant t = start();
+    Rows.Run succeeds = rows.runIn(RunStatus.RUNNING, t);
+    Rows.Run forgedLease = rows.runIn(RunStatus.RUNNING, t);
+    Rows.Run cancelling = rows.runIn(RunStatus.CANCELLING, t);
+    Rows.Run expired = rows.runIn(RunStatus.RUNNING, t);
+    // A retried step whose last attempt ends the run: the tail overwrites its RETRY record.
+    assertThat(recordStep(t, retry(succeeds, "2", "ship", "down", 1, MS))).isEqualTo(WRITTEN);
+    Instant at = t.plusSeconds(5);
+    Instant late = t.plus(LEASE).plus(MS);
+    StoreParams.RecordStep charged = record(succeeds, "1", "charge", StepStatus.SUCCESS, "42", null, 1, null, null, 1,
+        Duration.ofSeconds(2));
+    StoreParams.RecordStep shipped = record(succeeds, "2", "ship", StepStatus.ERROR, null, "declined", 2, null, null,
+        2, Duration.ofSeconds(1));
+    List<StoreResults.RunFinished> results = driver.finishRuns(new StoreParams.FinishRuns(List.of(
+        new StoreParams.FinishRun(succeeds.id(), succeeds.lease(at), RunStatus.SUCCESS,
+            RunTransitions.finish(RunStatus.SUCCESS), "3", null, null, List.of(charged, shipped)),
+        new StoreParams.FinishRun(forgedLease.id(), forged(forgedLease.message(), at), RunStatus.SUCCESS,
+            RunTransitions.finish(RunStatus.SUCCESS), "1", null, null,
+            List.of(success(forgedLease, "1", "s", "1", 1))),
+        new StoreParams.FinishRun(cancelling.id(), cancelling.lease(at), RunStatus.SUCCESS,
+            RunTransitions.finish(RunStatus.SUCCESS), "2", null, null, List.of(success(cancelling, "1", "s", "7", 1)))),
+        at)).block(T);
+    assertThat(results).containsExactly(
+        new StoreResults.RunFinished(succeeds.id(), RunStatus.SUCCESS),
+        new StoreResults.RunFinished(forgedLease.id(), null),
+        new StoreResults.RunFinished(cancelling.id(), RunStatus.CANCELLED));
+    assertThat(driver.finishRuns(new StoreParams.FinishRuns(List.of(new StoreParams.FinishRun(expired.id(),
+        expired.lease(late), RunStatus.SUCCESS, RunTransitions.finish(RunStatus.SUCCESS), "1", null, null,
+        List.of(success(expired, "1", "s", "1", 1)))), late)).block(T))
+        .containsExactly(new StoreResults.RunFinished(expired.id(), null));
+    assertThat(steps(succeeds.id())).containsExactlyInAnyOrder(
+        new StepInfo(succeeds.id(), "charge", StepStatus.SUCCESS, 1, json("42"), null, null, at.minusSeconds(2), at,
+            at, "1"),
+        new StepInfo(succeeds.id(), "ship", StepStatus.ERROR, 2, null, "declined", null, t, at, at, "2"));
+    assertThat(driver.beginRun(new StoreParams.BeginRun(succeeds.id(), RunTransitions.BEGIN, at)).block(T).history())
+        .as("the tail keeps its completion order")
+        .extracting(StoreResults.StepRecord::stepId, StoreResults.StepRecord::completion)
+        .containsExactly(tuple("charge", 1), tuple("ship", 2));
+    assertThat(steps(forgedLease.id())).as("a finish that moved nothing writes no tail").isEmpty();
+    assertThat(steps(expired.id())).as("a finish after the lease expired writes no tail").isEmpty();
+    assertThat(run(cancelling.id()).status()).isEqualTo(RunStatus.CANCELLED);
+    assertThat(steps(cancelling.id())).as("the run moved (its cancel ended it), so its last step is kept")
+        .extracting(StepInfo::stepId, StepInfo::status)
+        .containsExactly(tuple("s", StepStatus.SUCCESS));
+  }
+
+  @Test
+  void finishRunAloneWritesItsTailUnderItsLease() {
+    Instant t = start();
+    Rows.Run run = rows.runIn(RunStatus.RUNNING, t);
+    Instant at = t.plusSeconds(1);
+    assertThat(driver.finishRun(new StoreParams.FinishRun(run.id(), run.lease(at), RunStatus.ERROR,
+        RunTransitions.finish(RunStatus.ERROR), null, "boom", at,
+        List.of(record(run, "1", "s", StepStatus.ERROR, null, "boom", 1, null, null, 1, Duration.ZERO)))).block(T))
+        .isEqualTo(RunStatus.ERROR);
+    assertThat(steps(run.id())).extracting(StepInfo::stepId, StepInfo::status, StepInfo::error)
+        .containsExactly(tuple("s", StepStatus.ERROR, "boom"));
+    org.assertj.core.api.Assertions.assertThatThrownBy(() -> new StoreParams.FinishRun(run.id(), null, RunStatus.ERROR,
+        RunTransitions.finish(RunStatus.ERROR), null, "boom", at, List.of(success(run, "2", "t", "1", 2))))
+        .as("a tail only under the run's lease")
+        .isInstanceOf(IllegalArgumentException.class);
+    org.assertj.core.api.Assertions.assertThatThrownBy(() -> new StoreParams.FinishRun(run.id(), run.lease(at), RunStatus.ERROR,
+        RunTransitions.finish(RunStatus.ERROR), null, "boom", at, List.of(retry(run, "2", "t", "x", 1, MS))))
+        .as("a tail of finished steps only")
+        .isInstanceOf(IllegalArgumentException.class);
+  }
+
+  @Test
   void finishRunWithoutALeaseArchivesTheUnleasedMessage() {
     Instant t = start();
     Rows.Run run = rows.runIn(RunStatus.QUEUED, t);
@@ -3590,8 +3659,8 @@ public abstract class DriverConformance {
     assertThat(events.get(1).seq()).isGreaterThan(events.get(0).seq());
     assertThat(events(run.id(), events.get(0).seq())).containsExactly(events.get(1));
     assertThat(begin(run.id(), at).history()).extracting(StoreResults.StepRecord::position, StoreResults.StepRecord::status)
-        .containsExactly(org.assertj.core.groups.Tuple.tuple("1", StepStatus.SUCCESS),
-            org.assertj.core.groups.Tuple.tuple("2", StepStatus.SUCCESS));
+        .containsExactly(tuple("1", StepStatus.SUCCESS),
+            tuple("2", StepStatus.SUCCESS));
   }
 
   @Test
@@ -3622,8 +3691,8 @@ public abstract class DriverConformance {
     List<StoreResults.RunEvent> read = driver.listEvents(new StoreParams.ListEvents(
         List.of(b.id(), a.id(), Long.MAX_VALUE), List.of(0L, firstOfA, 0L), 100)).collectList().block(T);
     assertThat(read).extracting(StoreResults.RunEvent::runId, StoreResults.RunEvent::valueJson).containsExactlyInAnyOrder(
-        org.assertj.core.groups.Tuple.tuple(a.id(), "2"),
-        org.assertj.core.groups.Tuple.tuple(b.id(), "\"it's \\\"quoted\\\"\""));
+        tuple(a.id(), "2"),
+        tuple(b.id(), "\"it's \\\"quoted\\\"\""));
     assertThat(driver.listEvents(new StoreParams.ListEvents(List.of(a.id()), List.of(0L), 1)).collectList().block(T))
         .hasSize(1);
   }
@@ -3701,8 +3770,8 @@ public abstract class DriverConformance {
     assertThat(read).extracting(StoreResults.RunSignal::runId, StoreResults.RunSignal::name,
             StoreResults.RunSignal::valueJson, StoreResults.RunSignal::sentAt, StoreResults.RunSignal::consumedBy)
         .containsExactly(
-            org.assertj.core.groups.Tuple.tuple(run.id(), "approval", "true", t.plusSeconds(1), "wait"),
-            org.assertj.core.groups.Tuple.tuple(run.id(), "note", "\"it's \\\"quoted\\\"\"", t.plusSeconds(2), null));
+            tuple(run.id(), "approval", "true", t.plusSeconds(1), "wait"),
+            tuple(run.id(), "note", "\"it's \\\"quoted\\\"\"", t.plusSeconds(2), null));
     assertThat(read.get(0).id()).isLessThan(read.get(1).id());
     assertThat(driver.listSignals(new StoreParams.ListSignals(run.id(), read.get(0).id(), 100)).collectList().block(T))
         .containsExactly(read.get(1));

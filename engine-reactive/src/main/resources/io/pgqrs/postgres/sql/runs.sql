@@ -227,7 +227,9 @@ RETURNING x.status
 -- to its target only if its archive happened; announce it on the channel $9 at commit (the driver
 -- passes null and announces the finished runs that are awaited after commit instead). One row per
 -- input comes back, in input order, with the status the run ended with or null, and whether it is
--- awaited.
+-- awaited. The steps an execution ended with (its tail, FinishRun.steps) come flattened as ($10
+-- input ordinal, $11.. the record) rows and are written, as record_steps writes a SUCCESS or ERROR,
+-- for the runs that moved and for no other: the tail and the finish commit together or not at all.
 WITH n AS (SELECT {{_now}} AS now),
 i AS (
     SELECT *
@@ -259,6 +261,29 @@ u AS (
     FROM n, t
     WHERE x.id = t.id AND t.message_id IN (SELECT id FROM moved)
     RETURNING x.id, x.status, x.awaited),
+tail AS (
+    SELECT *
+    FROM unnest($10::bigint[], $11::text[], $12::text[], $13::text[], $14::text[], $15::text[], $16::text[],
+                $17::integer[], $18::integer[], $19::bigint[])
+        WITH ORDINALITY AS tail(ord, position, step_id, status, output, output_type, error, attempts, completion,
+                                ran_us, k)),
+ws AS (
+    INSERT INTO {{schema}}.pgqrs_steps AS st (run_id, step_id, position, status, output, output_type, error,
+                                              attempts, completion, started_at, updated_at, finished_at)
+    SELECT u.id, tail.step_id, tail.position, tail.status, tail.output::jsonb, tail.output_type, tail.error,
+           tail.attempts, tail.completion, n.now - tail.ran_us * interval '1 microsecond', n.now, n.now
+    FROM tail
+    JOIN i ON i.ord = tail.ord
+    JOIN u ON u.id = i.run_id
+    CROSS JOIN n
+    ORDER BY tail.k
+    ON CONFLICT (run_id, step_id) DO UPDATE
+    SET position = excluded.position, status = excluded.status, output = excluded.output,
+        output_type = excluded.output_type, error = excluded.error, attempts = excluded.attempts,
+        wake_at = NULL, awaiting = NULL, completion = excluded.completion, updated_at = excluded.updated_at,
+        finished_at = excluded.finished_at, lease_token = NULL, lease_until = NULL
+    WHERE st.status IN ('RETRY', 'WAITING', 'RUNNING')
+    RETURNING 1),
 note AS (SELECT pg_notify($9, id::text) FROM u WHERE $9::text IS NOT NULL)
 SELECT i.run_id, u.status, coalesce(u.awaited, false) AS awaited, (SELECT count(*) FROM note) AS notified
 FROM i LEFT JOIN u ON u.id = i.run_id
