@@ -378,7 +378,27 @@ final class DefaultRunContext implements RunContext {
         sink.error(stopWith(new Diverged(e)));
         return;
       }
-      body.run(id, r, sink);
+      if (!exec.holdsRecords()) {
+        body.run(id, r, sink);
+        return;
+      }
+      // The barrier: records held for steps that ended before this one are written, and what the
+      // store said of the run is heeded, before this step does anything. A crash inside this step
+      // then re-runs this step alone, whatever branch the held steps were in.
+      exec.flushHeld().map(written -> java.util.Optional.ofNullable(stopAfter(written)))
+          .defaultIfEmpty(java.util.Optional.empty())
+          .subscribe(stop -> {
+            if (stop.isPresent()) {
+              sink.error(stopWith(stop.get()));
+              return;
+            }
+            Interrupt meanwhile = interruption.get();
+            if (meanwhile != null) {
+              sink.error(new RunInterrupted(meanwhile));
+              return;
+            }
+            serialExecutor.execute(() -> body.run(id, r, sink));
+          }, sink::error);
     });
   }
 
@@ -550,36 +570,51 @@ final class DefaultRunContext implements RunContext {
     } catch (SerializationFailedException e) {
       return failedForGood(id, attempt, WorkflowRuntime.describe(e), e.getMessage(), ran, sink, drawn);
     }
+    T out;
+    try {
+      // The stored value read back: the first execution sees exactly what every replay will.
+      out = value == null || type == null || json == null ? value
+          : runtime.<T>fromJson(json, type, "the output of step '" + id.stepId() + "'");
+    } catch (SerializationFailedException e) {
+      sink.error(e);
+      return Mono.empty();
+    }
     int n = draw(drawn);
-    return exec.write(record(id, StepStatus.SUCCESS, json, value == null ? null : value.getClass().getName(), null,
-            attempt, null, null, n, ran))
-        .doOnError(e -> undraw(drawn, n))
-        .doOnNext(written -> {
-          if (!written.written()) {
-            undraw(drawn, n);
-            sink.error(stopWith(notWritten(written)));
-            return;
-          }
-          stepEnded("success", ran);
-          Interrupt stop = stopFor(written.runStatus());
+    exec.hold(record(id, StepStatus.SUCCESS, json, value == null ? null : value.getClass().getName(), null, attempt,
+        null, null, n, ran), () -> stepEnded("success", ran));
+    deliverHeld(n, sink, out, null);
+    return Mono.empty();
+  }
+
+  /**
+   * Delivers the result of a step whose record is held (see {@link DefaultRunExecution#hold}). The
+   * body's continuation runs inside the delivery: if the body ends there, its finish takes the
+   * held record into the same statement; otherwise the record is written as soon as the delivery
+   * returns, and any step subscribed meanwhile waits for it ({@link #subscribed}).
+   */
+  private <T> void deliverHeld(int completion, MonoSink<T> sink, @Nullable T value, @Nullable Throwable error) {
+    order.deliver(completion, () -> {
+      if (error != null) {
+        sink.error(error);
+      } else if (value == null) {
+        sink.success();
+      } else {
+        sink.success(value);
+      }
+      if (exec.holdsRecords()) {
+        exec.flushHeld().subscribe(written -> {
+          Interrupt stop = stopAfter(written);
           if (stop != null) {
-            undraw(drawn, n);
-            sink.error(stopWith(stop));
-            return;
+            interrupt(stop);
           }
-          T out;
-          try {
-            // The stored value read back: the first execution sees exactly what every replay will.
-            out = value == null || type == null || json == null ? value
-                : runtime.<T>fromJson(json, type, "the output of step '" + id.stepId() + "'");
-          } catch (SerializationFailedException e) {
-            undraw(drawn, n);
-            sink.error(e);
-            return;
-          }
-          deliver(id, n, sink, out, null);
-        })
-        .then();
+        }, e -> log.debug("pgqrs run {}: a held step record was not written: {}", runId(), e.toString()));
+      }
+    });
+  }
+
+  /** What a written or refused record means for this execution: a reason to stop, or null to go on. */
+  private static @Nullable Interrupt stopAfter(StoreResults.StepWritten written) {
+    return written.written() ? stopFor(written.runStatus()) : notWritten(written);
   }
 
   private <T> Mono<Void> failed(Identity id, int attempt, StepOptions options, @Nullable Throwable error, Duration ran,
@@ -614,25 +649,10 @@ final class DefaultRunContext implements RunContext {
   private <T> Mono<Void> failedForGood(Identity id, int attempt, String recordedText, @Nullable String message,
       Duration ran, MonoSink<T> sink, AtomicInteger drawn) {
     int n = draw(drawn);
-    return exec.write(record(id, StepStatus.ERROR, null, null, recordedText, attempt, null, null, n, ran))
-        .doOnError(e -> undraw(drawn, n))
-        .doOnNext(written -> {
-          if (!written.written()) {
-            undraw(drawn, n);
-            sink.error(stopWith(notWritten(written)));
-            return;
-          }
-          stepEnded("error", ran);
-          Interrupt stop = stopFor(written.runStatus());
-          if (stop != null) {
-            undraw(drawn, n);
-            sink.error(stopWith(stop));
-            return;
-          }
-          deliver(id, n, sink, null, new StepFailedException(id.stepId(), attempt,
-              message == null ? recordedText : message));
-        })
-        .then();
+    exec.hold(record(id, StepStatus.ERROR, null, null, recordedText, attempt, null, null, n, ran),
+        () -> stepEnded("error", ran));
+    deliverHeld(n, sink, null, new StepFailedException(id.stepId(), attempt, message == null ? recordedText : message));
+    return Mono.empty();
   }
 
   @Override

@@ -9,6 +9,7 @@ import io.pgqrs.workflow.RunStatus;
 import io.pgqrs.workflow.StepAcquisition;
 import io.pgqrs.workflow.StepStatus;
 import java.time.Duration;
+import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.Objects;
@@ -16,6 +17,7 @@ import java.util.UUID;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.atomic.AtomicReference;
 import org.jspecify.annotations.Nullable;
+import reactor.core.publisher.Flux;
 import reactor.core.publisher.Mono;
 
 /**
@@ -35,6 +37,19 @@ final class DefaultRunExecution implements RunExecution {
   private final List<StoreResults.StepRecord> history;
   /** Positions of the steps the low-level API acquired, given in acquisition order like the runtime's. */
   private final Map<String, String> lowLevelPositions = new ConcurrentHashMap<>();
+  /** The tail: finished steps whose results the body took but whose records are not written yet. */
+  private final List<Held> held = new ArrayList<>();
+  /**
+   * Every flush of the tail so far, as one cached result (see {@link #flushHeld()}); empty until
+   * the first flush. Guarded by {@link #held}, as is the count of flushes in flight.
+   */
+  private Mono<StoreResults.StepWritten> flushes = Mono.empty();
+  private int flushesInFlight;
+  /** Whether a finish has begun: it writes what is held, so no flush starts any more. */
+  private boolean finishing;
+
+  /** A held record, and what to do once it is written. */
+  private record Held(StoreParams.RecordStep record, Runnable onWritten) {}
 
   DefaultRunExecution(WorkflowRuntime runtime, DefaultDelivery delivery, StoreResults.RunBegun begun) {
     this.runtime = runtime;
@@ -94,6 +109,102 @@ final class DefaultRunExecution implements RunExecution {
   void remember(StoreResults.StepRecord record) {
     byPosition.put(record.position(), record);
     byStepId.put(record.stepId(), record);
+  }
+
+  private static StoreResults.StepRecord recordOf(StoreParams.RecordStep step) {
+    return new StoreResults.StepRecord(step.position(), step.stepId(), step.status(), step.outputJson(),
+        step.outputType(), step.error(), step.attempts(), step.wakeAfter(), step.awaiting(), step.completion());
+  }
+
+  // ---------------------------------------------------------------- the tail
+
+  /**
+   * Holds a finished step's record instead of writing it at once: the step's result goes to the
+   * body first, and the record is written with the run's finish if the body ends before anything
+   * else happens ({@link #finish}), else by the next {@link #flushHeld()}. Holding is sound because
+   * the code between steps is deterministic and has no effects of its own: until the record is
+   * written, a crash costs what a crash inside that step would, one more run of its body. The record
+   * is remembered at once, so a resubscribed step replays it.
+   */
+  void hold(StoreParams.RecordStep step, Runnable onWritten) {
+    synchronized (held) {
+      held.add(new Held(step, onWritten));
+    }
+    remember(recordOf(step));
+  }
+
+  /** Whether records are held or a flush of them is still in flight. */
+  boolean holdsRecords() {
+    synchronized (held) {
+      return !held.isEmpty() || flushesInFlight > 0;
+    }
+  }
+
+  /**
+   * Writes the held records, if any, and waits for every earlier flush: a record refused by the
+   * store or a run status to stop for wins over a plain success. Hot (the writes start at once, or
+   * as soon as the earlier flushes end) and cached; empty when nothing was ever held. Errors with the store's error if a write failed, and
+   * every later flush and the finish error with it: those records are lost, and the execution must
+   * not go on as if they were written. Cancelling a subscriber does not stop the writes.
+   */
+  Mono<StoreResults.StepWritten> flushHeld() {
+    synchronized (held) {
+      if (held.isEmpty() || finishing) {
+        // A finish under way takes what is held into its own statement.
+        return flushes;
+      }
+      List<Held> batch = List.copyOf(held);
+      held.clear();
+      Mono<StoreResults.StepWritten> writes = Flux.fromIterable(batch)
+          .flatMap(h -> runtime.recorder().write(h.record()).doOnNext(written -> {
+            if (written.written()) {
+              h.onWritten().run();
+            }
+          }), batch.size())
+          .reduce(DefaultRunExecution::worse);
+      Mono<StoreResults.StepWritten> all = Flux.concat(flushes, writes).reduce(DefaultRunExecution::worse).cache();
+      flushes = all;
+      flushesInFlight++;
+      all.subscribe(w -> { }, e -> flushEnded(), this::flushEnded);
+      return all;
+    }
+  }
+
+  /**
+   * Every flush so far, and no flush after it: what a finish that takes the held records waits for.
+   * From now on the held records stay held for the finish.
+   */
+  private Mono<StoreResults.StepWritten> finishing() {
+    synchronized (held) {
+      finishing = true;
+      return flushes;
+    }
+  }
+
+  private void flushEnded() {
+    synchronized (held) {
+      flushesInFlight--;
+    }
+  }
+
+  /** Of two record results, the one the execution must act on: a refusal, else a status to stop for. */
+  private static StoreResults.StepWritten worse(StoreResults.StepWritten a, StoreResults.StepWritten b) {
+    if (!a.written()) {
+      return a;
+    }
+    if (!b.written()) {
+      return b;
+    }
+    return a.runStatus() != RunStatus.RUNNING && a.runStatus() != RunStatus.QUEUED ? a : b;
+  }
+
+  /** Takes the held records for a finish, which writes them in its own statement. */
+  private List<Held> takeHeld() {
+    synchronized (held) {
+      List<Held> tail = List.copyOf(held);
+      held.clear();
+      return tail;
+    }
   }
 
   // ---------------------------------------------------------------- the low-level API
@@ -220,13 +331,24 @@ final class DefaultRunExecution implements RunExecution {
     return finish(RunStatus.CANCELLED, null, null);
   }
 
+  /**
+   * Finishes the run with the held tail of steps in the same statement, once every earlier flush of
+   * held records has ended: a run whose body ends right after its last step commits that step and
+   * its finish together.
+   */
   private Mono<Boolean> finish(RunStatus status, @Nullable String json, @Nullable String error) {
-    return Mono.defer(() -> {
+    return finishing().then(Mono.defer(() -> {
       AtomicReference<@Nullable RunStatus> ended = new AtomicReference<>();
+      List<Held> tail = takeHeld();
+      List<StoreParams.RecordStep> steps = tail.stream().map(Held::record).toList();
       return delivery.settleWith(lease -> runtime.finisher().write(
-              new StoreParams.FinishRun(run.id(), ref(lease), status, RunTransitions.finish(status), json, error, null))
+              new StoreParams.FinishRun(run.id(), ref(lease), status, RunTransitions.finish(status), json, error, null,
+                  steps))
           .map(finished -> {
             ended.set(finished.status());
+            if (finished.status() != null) {
+              tail.forEach(h -> h.onWritten().run());
+            }
             return finished.status() != null;
           }))
           // Announced once the delivery is settled and its slot is free, so that a caller woken by
@@ -243,7 +365,7 @@ final class DefaultRunExecution implements RunExecution {
                   : new WorkflowRuntime.Finished(run.id(), null, null, null));
             }
           });
-    });
+    }));
   }
 
   @Override
@@ -256,9 +378,11 @@ final class DefaultRunExecution implements RunExecution {
       if (after != null) {
         Engine.checkNotNegative("after", after);
       }
-      return delivery.settleWith(lease -> runtime.driver().suspendRun(
+      // Held records go first: a record lost to a store error costs one more run of its step's
+      // body, as a crash there would, so the run is parked all the same.
+      return flushHeld().onErrorResume(e -> Mono.empty()).then(delivery.settleWith(lease -> runtime.driver().suspendRun(
           new StoreParams.SuspendRun(run.id(), ref(lease), after, failed, RunTransitions.WAKE_AT_ONCE,
-              RunTransitions.PARKED_UNTIL_RESUMED)));
+              RunTransitions.PARKED_UNTIL_RESUMED))));
     });
   }
 

@@ -70,9 +70,7 @@ class PostgresWorkflowFailureTest {
                   runs.computeIfAbsent("one", k -> new AtomicInteger()).incrementAndGet();
                   return Mono.just(in + "-1");
                 })
-                .flatMap(one -> mode.equals("between")
-                    ? Mono.fromRunnable(() -> System.out.println("BETWEEN")).then(Mono.never())
-                    : Mono.just(one))
+                .flatMap(one -> mode.equals("between") ? Mono.<String>never() : Mono.just(one))
                 .flatMap(one -> mode.startsWith("sleep") ? ctx.sleep(NAP).thenReturn(one) : Mono.just(one))
                 .flatMap(one -> ctx.step("two", String.class, () -> {
                   runs.computeIfAbsent("two", k -> new AtomicInteger()).incrementAndGet();
@@ -103,17 +101,28 @@ class PostgresWorkflowFailureTest {
     workflow.worker().lease(LEASE).concurrency(1).start();
     if (args[2].equals("sleep")) {
       // Tell the parent once the sleep is recorded and the run parked on it.
-      Flux.interval(Duration.ofMillis(20))
-          .onBackpressureDrop()
-          .concatMap(t -> child.runs().list(io.pgqrs.workflow.RunQuery.all().withWorkflow(args[1]))
-              .concatMap(r -> child.runs().steps(r.id()))
-              .any(step -> step.stepId().equals("pgqrs.sleep") && step.status() == StepStatus.WAITING))
-          .filter(Boolean::booleanValue)
-          .next()
-          .doOnNext(b -> System.out.println("SLEEPING"))
-          .block(T);
+      awaitStep(child, args[1], "pgqrs.sleep", StepStatus.WAITING);
+      System.out.println("SLEEPING");
+    } else if (args[2].equals("between")) {
+      // Tell the parent once step one is recorded, while the body stalls before step two. (The
+      // record of a step is written just after its result reaches the body, or with the run's
+      // finish; the kill is meant to land after it.)
+      awaitStep(child, args[1], "one", StepStatus.SUCCESS);
+      System.out.println("BETWEEN");
     }
     Mono.never().block();
+  }
+
+  /** Waits until a run of the workflow has the step recorded with the status. */
+  private static void awaitStep(Store child, String workflow, String stepId, StepStatus status) {
+    Flux.interval(Duration.ofMillis(20))
+        .onBackpressureDrop()
+        .concatMap(t -> child.runs().list(io.pgqrs.workflow.RunQuery.all().withWorkflow(workflow))
+            .concatMap(r -> child.runs().steps(r.id()))
+            .any(step -> step.stepId().equals(stepId) && step.status() == status))
+        .filter(Boolean::booleanValue)
+        .next()
+        .block(T);
   }
 
   @ParameterizedTest
