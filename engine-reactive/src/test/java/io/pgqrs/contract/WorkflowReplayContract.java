@@ -18,6 +18,7 @@ import io.pgqrs.RetryPolicy;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Map;
 import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ThreadLocalRandom;
@@ -79,6 +80,129 @@ public abstract class WorkflowReplayContract extends StoreContract {
 
   private static <T> Mono<T> jittered(T value) {
     return Mono.just(value).delayElement(Duration.ofMillis(ThreadLocalRandom.current().nextInt(6)));
+  }
+
+  // ---------------------------------------------------------------- the tail of a run
+
+  /** The steps recorded for a run as the store has them now, in position order, as "id" list text. */
+  private Mono<String> durableSteps(long runId) {
+    return store.runs().steps(runId).filter(s -> s.status() == io.pgqrs.workflow.StepStatus.SUCCESS)
+        .map(StepInfo::stepId).collectSortedList().map(ids -> String.join(",", ids));
+  }
+
+  /**
+   * A run's last step is written with its finish, in one statement; every other step's record is
+   * in the store before the next step's body starts, which each step checks by reading the store.
+   */
+  @Test
+  void theLastStepIsWrittenWithTheFinishAndEachOtherBeforeTheNextStepStarts() {
+    try (io.pgqrs.internal.FaultyStore faulty = io.pgqrs.internal.FaultyStore.over(store)) {
+      Workflow<String, String> workflow = faulty.store().runs().register(define(newWorkflowName(), String.class,
+          String.class, (ctx, in) -> ctx.step("one", String.class, () -> durableSteps(ctx.runId()).map(d -> "[" + d + "]"))
+              .flatMap(one -> ctx.step("two", String.class, () -> durableSteps(ctx.runId()).map(d -> one + "[" + d + "]")))
+              .flatMap(two -> ctx.step("three", String.class,
+                  () -> durableSteps(ctx.runId()).map(d -> two + "[" + d + "]"))))).block(T);
+      WorkflowWorker worker = workflow.worker().concurrency(1).pollInterval(Duration.ofMillis(100)).start();
+      workers.add(worker);
+      RunHandle<String> run = workflow.trigger("x").block(T);
+      StepVerifier.create(run.result()).expectNext("[][one][one,two]").expectComplete().verify(T);
+      assertThat(run.steps().collectList().block(T)).extracting(StepInfo::stepId, StepInfo::status)
+          .containsExactly(org.assertj.core.groups.Tuple.tuple("one", io.pgqrs.workflow.StepStatus.SUCCESS),
+              org.assertj.core.groups.Tuple.tuple("two", io.pgqrs.workflow.StepStatus.SUCCESS),
+              org.assertj.core.groups.Tuple.tuple("three", io.pgqrs.workflow.StepStatus.SUCCESS));
+      assertThat(faulty.calls("recordSteps")).as("step records written on their own").isEqualTo(2);
+      assertThat(faulty.firstArguments("finishRuns")).singleElement().satisfies(batch ->
+          assertThat(((io.pgqrs.spi.StoreParams.FinishRuns) batch).runs()).singleElement()
+              .satisfies(finish -> assertThat(finish.steps()).extracting(io.pgqrs.spi.StoreParams.RecordStep::stepId)
+                  .containsExactly("three")));
+    }
+  }
+
+  /**
+   * In concurrent branches, a step that ends while another branch's step still runs is in the
+   * store before any later step of its own branch starts.
+   */
+  @Test
+  void aBranchsStepIsWrittenBeforeItsBranchGoesOnWhileAnotherBranchRuns() {
+    Sinks.Empty<Void> slowMayEnd = Sinks.empty();
+    Workflow<String, String> workflow = register(define(newWorkflowName(), String.class, String.class, (ctx, in) ->
+        Flux.merge(
+                ctx.step("a1", String.class, () -> Mono.just("a1"))
+                    .flatMap(a1 -> ctx.step("a2", String.class, () -> durableSteps(ctx.runId())
+                        .doOnNext(d -> slowMayEnd.tryEmitEmpty()))),
+                ctx.step("slow", String.class, () -> slowMayEnd.asMono().thenReturn("slow")))
+            .collectSortedList()
+            .map(list -> String.join("|", list))));
+    start(workflow, 1, Duration.ZERO);
+    RunHandle<String> run = workflow.trigger("x").block(T);
+    StepVerifier.create(run.result()).expectNext("a1|slow").expectComplete().verify(T);
+    assertThat(run.steps().collectList().block(T)).extracting(StepInfo::stepId)
+        .containsExactlyInAnyOrder("a1", "a2", "slow");
+  }
+
+  /**
+   * A finish that never commits takes the run's last step with it: the next execution replays the
+   * steps before it and runs the last one again, once, and the run ends with the right output.
+   */
+  @Test
+  void aFinishThatIsLostTakesOnlyTheLastStepWithIt() {
+    Map<String, AtomicInteger> ran = new ConcurrentHashMap<>();
+    try (io.pgqrs.internal.FaultyStore faulty = io.pgqrs.internal.FaultyStore.over(store)
+        .fail("finishRuns", 1, () -> new IllegalStateException("the finish is lost by the test"))) {
+      Workflow<String, String> workflow = faulty.store().runs().register(define(newWorkflowName(), String.class,
+          String.class, (ctx, in) -> ctx.step("one", String.class, () -> {
+                ran.computeIfAbsent("one", k -> new AtomicInteger()).incrementAndGet();
+                return Mono.just(in + "-1");
+              })
+              .flatMap(one -> ctx.step("two", String.class, () -> {
+                ran.computeIfAbsent("two", k -> new AtomicInteger()).incrementAndGet();
+                return Mono.just(one + "-2");
+              })))).block(T);
+      WorkflowWorker worker = workflow.worker().concurrency(1).lease(Duration.ofSeconds(1))
+          .pollInterval(Duration.ofMillis(50)).start();
+      workers.add(worker);
+      RunHandle<String> run = workflow.trigger("x").block(T);
+      StepVerifier.create(run.result()).expectNext("x-1-2").expectComplete().verify(T);
+      assertThat(faulty.calls("finishRuns")).isGreaterThanOrEqualTo(2);
+      assertThat(ran.get("one").get()).as("the step before the last").isEqualTo(1);
+      assertThat(ran.get("two").get()).as("the last step, whose record went with the lost finish").isEqualTo(2);
+      assertThat(run.steps().collectList().block(T)).extracting(StepInfo::stepId, StepInfo::attempts)
+          .containsExactly(org.assertj.core.groups.Tuple.tuple("one", 1), org.assertj.core.groups.Tuple.tuple("two", 1));
+      var metrics = store.queues().metrics(workflow.definition().name()).block(T);
+      assertThat(metrics.archived()).isEqualTo(1);
+      assertThat(metrics.live()).isZero();
+    }
+  }
+
+  /**
+   * A cancel that reaches the store while the last step runs ends the run CANCELLED with its
+   * reason, whether the engine sees it before the body ends or the finish finds it: the step's
+   * body ran once and the message is archived.
+   */
+  @Test
+  void aCancelDuringTheLastStepEndsTheRunCancelled() {
+    java.util.concurrent.CountDownLatch started = new java.util.concurrent.CountDownLatch(1);
+    Sinks.Empty<Void> mayEnd = Sinks.empty();
+    AtomicInteger ran = new AtomicInteger();
+    Workflow<String, String> workflow = register(define(newWorkflowName(), String.class, String.class,
+        (ctx, in) -> ctx.step("last", String.class, () -> {
+          ran.incrementAndGet();
+          started.countDown();
+          return mayEnd.asMono().thenReturn("done");
+        })));
+    start(workflow, 1, Duration.ofSeconds(5));
+    RunHandle<String> run = workflow.trigger("x").block(T);
+    StateWait.until("the step runs", T, () -> Mono.just(started.getCount()), n -> n == 0);
+    RunInfo cancelling = driver().controlRun(io.pgqrs.internal.RunTransitions.cancel(run.runId(), "stop it")).block(T);
+    assertThat(cancelling.status()).isEqualTo(RunStatus.CANCELLING);
+    mayEnd.tryEmitEmpty();
+    RunInfo ended = StateWait.until("the run is cancelled", T, run::info, r -> r.status().isFinished());
+    assertThat(ended.status()).isEqualTo(RunStatus.CANCELLED);
+    assertThat(ended.error()).isEqualTo("stop it");
+    assertThat(ended.output()).isNull();
+    assertThat(ran.get()).isEqualTo(1);
+    var metrics = store.queues().metrics(workflow.definition().name()).block(T);
+    assertThat(metrics.live()).isZero();
   }
 
   // ---------------------------------------------------------------- deterministic identity
