@@ -33,7 +33,11 @@ import reactor.core.publisher.Mono;
  * value without subscribing to its supplier. At most one worker executes a run at a time: it holds
  * the run's message lease, and every step record is fenced by that lease. A crash inside a step
  * executes only that step again: its external side effects are at-least-once, so make them
- * idempotent, or use {@link #transactionalStep} for database effects.
+ * idempotent, or use {@link #transactionalStep} for database effects. A step's result reaches the
+ * body just before its record is written (the last step's record goes with the run's finish, in
+ * one statement), and any later step waits for that write before it starts; a crash in between
+ * executes that step again too. Code between steps must therefore be deterministic and free of
+ * effects of its own, as every replay runs it again anyway.
  *
  * <p><b>Interruptions.</b> When a step finds the run paused, cancelled, timed out, sleeping or
  * waiting, its {@code Mono} fails with an internal error that ends this execution of the body;
