@@ -328,15 +328,17 @@ final class DefaultRunContext implements RunContext {
 
   /** Delivers a step's result in completion order, with the step's scope current meanwhile. */
   private <T> void deliver(Identity id, int completion, MonoSink<T> sink, @Nullable T value, @Nullable Throwable error) {
-    order.deliver(completion, () -> {
-      if (error != null) {
-        sink.error(error);
-      } else if (value == null) {
-        sink.success();
-      } else {
-        sink.success(value);
-      }
-    });
+    order.deliver(completion, () -> emit(sink, value, error));
+  }
+
+  private static <T> void emit(MonoSink<T> sink, @Nullable T value, @Nullable Throwable error) {
+    if (error != null) {
+      sink.error(error);
+    } else if (value == null) {
+      sink.success();
+    } else {
+      sink.success(value);
+    }
   }
 
   private StoreParams.RecordStep record(Identity id, StepStatus status, @Nullable String json, @Nullable String type,
@@ -594,13 +596,7 @@ final class DefaultRunContext implements RunContext {
    */
   private <T> void deliverHeld(int completion, MonoSink<T> sink, @Nullable T value, @Nullable Throwable error) {
     order.deliver(completion, () -> {
-      if (error != null) {
-        sink.error(error);
-      } else if (value == null) {
-        sink.success();
-      } else {
-        sink.success(value);
-      }
+      emit(sink, value, error);
       if (exec.holdsRecords()) {
         exec.flushHeld().subscribe(written -> {
           Interrupt stop = stopAfter(written);

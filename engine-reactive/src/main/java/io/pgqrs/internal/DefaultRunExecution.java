@@ -143,9 +143,10 @@ final class DefaultRunExecution implements RunExecution {
   /**
    * Writes the held records, if any, and waits for every earlier flush: a record refused by the
    * store or a run status to stop for wins over a plain success. Hot (the writes start at once, or
-   * as soon as the earlier flushes end) and cached; empty when nothing was ever held. Errors with the store's error if a write failed, and
-   * every later flush and the finish error with it: those records are lost, and the execution must
-   * not go on as if they were written. Cancelling a subscriber does not stop the writes.
+   * as soon as the earlier flushes end) and cached; empty when nothing was ever held. Errors with
+   * the store's error if a write failed, and every later flush and the finish error with it: those
+   * records are lost, and the execution must not go on as if they were written. Cancelling a
+   * subscriber does not stop the writes.
    */
   Mono<StoreResults.StepWritten> flushHeld() {
     synchronized (held) {
@@ -337,7 +338,7 @@ final class DefaultRunExecution implements RunExecution {
    * its finish together.
    */
   private Mono<Boolean> finish(RunStatus status, @Nullable String json, @Nullable String error) {
-    return finishing().then(Mono.defer(() -> {
+    return Mono.defer(this::finishing).then(Mono.defer(() -> {
       AtomicReference<@Nullable RunStatus> ended = new AtomicReference<>();
       List<Held> tail = takeHeld();
       List<StoreParams.RecordStep> steps = tail.stream().map(Held::record).toList();
