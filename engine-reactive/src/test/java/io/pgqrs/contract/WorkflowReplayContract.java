@@ -205,6 +205,43 @@ public abstract class WorkflowReplayContract extends StoreContract {
     assertThat(metrics.live()).isZero();
   }
 
+  /**
+   * A pause that reaches the store while a step runs stops the run at the next step: the step's
+   * record, written before the next step may start, tells of the pause, and the next step's body
+   * does not run until the run is resumed; then it runs once and the first step is replayed.
+   */
+  @Test
+  void aPauseDuringAStepHoldsTheNextStepUntilTheRunIsResumed() {
+    java.util.concurrent.CountDownLatch started = new java.util.concurrent.CountDownLatch(1);
+    Sinks.Empty<Void> mayEnd = Sinks.empty();
+    Map<String, AtomicInteger> ran = new ConcurrentHashMap<>();
+    Workflow<String, String> workflow = register(define(newWorkflowName(), String.class, String.class,
+        (ctx, in) -> ctx.step("one", String.class, () -> {
+              ran.computeIfAbsent("one", k -> new AtomicInteger()).incrementAndGet();
+              started.countDown();
+              return mayEnd.asMono().thenReturn(in + "-1");
+            })
+            .flatMap(one -> ctx.step("two", String.class, () -> {
+              ran.computeIfAbsent("two", k -> new AtomicInteger()).incrementAndGet();
+              return Mono.just(one + "-2");
+            }))));
+    start(workflow, 1, Duration.ofSeconds(5));
+    RunHandle<String> run = workflow.trigger("x").block(T);
+    StateWait.until("step one runs", T, () -> Mono.just(started.getCount()), n -> n == 0);
+    assertThat(driver().controlRun(io.pgqrs.internal.RunTransitions.pause(run.runId(), null)).block(T).status())
+        .isEqualTo(RunStatus.PAUSED);
+    mayEnd.tryEmitEmpty();
+    StateWait.until("step one is recorded", T, () -> run.steps().collectList(),
+        steps -> steps.stream().anyMatch(st -> st.stepId().equals("one")
+            && st.status() == io.pgqrs.workflow.StepStatus.SUCCESS));
+    assertThat(run.info().block(T).status()).isEqualTo(RunStatus.PAUSED);
+    assertThat(ran.get("two")).as("step two waits for the resume").isNull();
+    run.resume().block(T);
+    StepVerifier.create(run.result()).expectNext("x-1-2").expectComplete().verify(T);
+    assertThat(ran.get("one").get()).isEqualTo(1);
+    assertThat(ran.get("two").get()).isEqualTo(1);
+  }
+
   // ---------------------------------------------------------------- deterministic identity
 
   /**
