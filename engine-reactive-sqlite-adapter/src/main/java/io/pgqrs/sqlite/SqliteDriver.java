@@ -1321,13 +1321,18 @@ final class SqliteDriver implements StoreDriver {
             }
           }
           return Flux.fromIterable(steps)
-              .concatMap(step -> s.update(sql("record_step"), now, step.runId(), step.lease().messageId(),
-                      step.lease().token().toString(), step.stepId(), step.status().name(), step.outputJson(),
-                      step.outputType(), step.error(), step.attempts(), step.position(), step.completion(),
-                      step.awaiting(), microsOrNull(step.wakeAfter()), micros(step.ranFor()))
+              .concatMap(step -> recordStep(s, now, step, step.lease().messageId(), step.lease().token())
                   .map(n -> new StoreResults.StepWritten(n == 1, statuses.get(step.runId()))))
               .collectList();
         }));
+  }
+
+  /** Writes one step record fenced by the lease (message, token) at {@code now}; how many rows changed. */
+  private static Mono<Long> recordStep(SqlSession s, long now, StoreParams.RecordStep step, long messageId,
+      UUID token) {
+    return s.update(sql("record_step"), now, step.runId(), messageId, token.toString(), step.stepId(),
+        step.status().name(), step.outputJson(), step.outputType(), step.error(), step.attempts(), step.position(),
+        step.completion(), step.awaiting(), microsOrNull(step.wakeAfter()), micros(step.ranFor()));
   }
 
   @Override
@@ -1467,10 +1472,7 @@ final class SqliteDriver implements StoreDriver {
           Mono<Long> archived = messageId == null ? Mono.just(1L)
               : lease == null ? archiveUnleased(s, messageId, read.now()).thenReturn(1L)
               : Flux.fromIterable(p.steps())
-                  .concatMap(step -> s.update(sql("record_step"), read.now(), p.runId(), messageId,
-                      lease.token().toString(), step.stepId(), step.status().name(), step.outputJson(),
-                      step.outputType(), step.error(), step.attempts(), step.position(), step.completion(),
-                      step.awaiting(), microsOrNull(step.wakeAfter()), micros(step.ranFor())))
+                  .concatMap(step -> recordStep(s, read.now(), step, messageId, lease.token()))
                   .then(archiveLeased(s, messageId, lease.token(), read.now()));
           return archived.flatMap(n -> n != 1
               // The lease was lost: another worker owns the run now and will finish it.

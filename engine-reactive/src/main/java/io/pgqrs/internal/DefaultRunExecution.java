@@ -99,8 +99,7 @@ final class DefaultRunExecution implements RunExecution {
   Mono<StoreResults.StepWritten> write(StoreParams.RecordStep step) {
     return runtime.recorder().write(step).doOnNext(written -> {
       if (written.written()) {
-        remember(new StoreResults.StepRecord(step.position(), step.stepId(), step.status(), step.outputJson(),
-            step.outputType(), step.error(), step.attempts(), step.wakeAfter(), step.awaiting(), step.completion()));
+        remember(recordOf(step));
       }
     });
   }

@@ -1582,7 +1582,7 @@ final class PostgresDriver implements StoreDriver {
       List<Long> tableOrdinals = new ArrayList<>();
       List<String> tableSources = new ArrayList<>();
       List<String> tableTargets = new ArrayList<>();
-      TailColumns tail = new TailColumns();
+      StepColumns tail = new StepColumns();
       for (int i = 0; i < n; i++) {
         StoreParams.FinishRun run = runs.get(i);
         StoreParams.LeaseRef lease = Objects.requireNonNull(run.lease(), "a batched finish needs the run's lease");
@@ -1624,9 +1624,15 @@ final class PostgresDriver implements StoreDriver {
   /** One row of finish_leased_runs: how the run ended, and whether anyone outside awaits it. */
   private record FinishedRow(StoreResults.RunFinished finished, boolean awaited) {}
 
-  /** The tail steps of a batch of finishes as finish_leased_runs takes them: one column per array. */
-  private static final class TailColumns {
+  /**
+   * Step records as the statements that write them take them, one array per column: record_steps
+   * every column, finish_leased_runs a tail's with the ordinal of its finish.
+   */
+  private static final class StepColumns {
     final List<Long> ordinals = new ArrayList<>();
+    final List<Long> runIds = new ArrayList<>();
+    final List<Long> messageIds = new ArrayList<>();
+    final List<String> tokens = new ArrayList<>();
     final List<String> positions = new ArrayList<>();
     final List<String> stepIds = new ArrayList<>();
     final List<String> statuses = new ArrayList<>();
@@ -1634,11 +1640,17 @@ final class PostgresDriver implements StoreDriver {
     final List<@Nullable String> outputTypes = new ArrayList<>();
     final List<@Nullable String> errors = new ArrayList<>();
     final List<Integer> attempts = new ArrayList<>();
+    final List<@Nullable Long> wakeMicros = new ArrayList<>();
+    final List<@Nullable String> awaiting = new ArrayList<>();
     final List<Integer> completions = new ArrayList<>();
     final List<Long> ranMicros = new ArrayList<>();
 
+    /** Adds a record, its input ordinal in the statement's batch (1-based) first. */
     void add(long ordinal, StoreParams.RecordStep step) {
       ordinals.add(ordinal);
+      runIds.add(step.runId());
+      messageIds.add(step.lease().messageId());
+      tokens.add(step.lease().token().toString());
       positions.add(step.position());
       stepIds.add(step.stepId());
       statuses.add(step.status().name());
@@ -1646,6 +1658,8 @@ final class PostgresDriver implements StoreDriver {
       outputTypes.add(step.outputType());
       errors.add(step.error());
       attempts.add(step.attempts());
+      wakeMicros.add(step.wakeAfter() == null ? null : (Long) micros(step.wakeAfter()));
+      awaiting.add(step.awaiting());
       completions.add(step.completion());
       ranMicros.add((Long) micros(step.ranFor()));
     }
@@ -1884,45 +1898,22 @@ final class PostgresDriver implements StoreDriver {
   /** Runs record_steps for a batch on a connection: one result per record, in the order given. */
   private Mono<List<StoreResults.StepWritten>> writeSteps(Connection c, List<StoreParams.RecordStep> steps,
       Object now) {
-    int n = steps.size();
-    Long[] runIds = new Long[n];
-    Long[] messageIds = new Long[n];
-    String[] tokens = new String[n];
-    String[] positions = new String[n];
-    String[] stepIds = new String[n];
-    String[] statuses = new String[n];
-    String[] outputs = new String[n];
-    String[] outputTypes = new String[n];
-    String[] errors = new String[n];
-    Integer[] attempts = new Integer[n];
-    Long[] wakeMicros = new Long[n];
-    String[] awaiting = new String[n];
-    Integer[] completions = new Integer[n];
-    Long[] ranMicros = new Long[n];
-    for (int i = 0; i < n; i++) {
-      StoreParams.RecordStep s = steps.get(i);
-      runIds[i] = s.runId();
-      messageIds[i] = s.lease().messageId();
-      tokens[i] = s.lease().token().toString();
-      positions[i] = s.position();
-      stepIds[i] = s.stepId();
-      statuses[i] = s.status().name();
-      outputs[i] = s.outputJson();
-      outputTypes[i] = s.outputType();
-      errors[i] = s.error();
-      attempts[i] = s.attempts();
-      wakeMicros[i] = s.wakeAfter() == null ? null : (Long) micros(s.wakeAfter());
-      awaiting[i] = s.awaiting();
-      completions[i] = s.completion();
-      ranMicros[i] = (Long) micros(s.ranFor());
+    StepColumns columns = new StepColumns();
+    for (int i = 0; i < steps.size(); i++) {
+      columns.add(i + 1L, steps.get(i));
     }
     return rows(c, sql.get("record_steps"), row -> {
           String status = row.get("run_status", String.class);
           return new StoreResults.StepWritten(Boolean.TRUE.equals(row.get("written", Boolean.class)),
               status == null ? null : RunStatus.valueOf(status));
         },
-        now, runIds, messageIds, tokens, positions, stepIds, statuses, outputs, outputTypes, errors, attempts,
-        wakeMicros, awaiting, completions, ranMicros, FINISHED)
+        now, columns.runIds.toArray(Long[]::new), columns.messageIds.toArray(Long[]::new),
+        columns.tokens.toArray(String[]::new), columns.positions.toArray(String[]::new),
+        columns.stepIds.toArray(String[]::new), columns.statuses.toArray(String[]::new),
+        columns.outputs.toArray(String[]::new), columns.outputTypes.toArray(String[]::new),
+        columns.errors.toArray(String[]::new), columns.attempts.toArray(Integer[]::new),
+        columns.wakeMicros.toArray(Long[]::new), columns.awaiting.toArray(String[]::new),
+        columns.completions.toArray(Integer[]::new), columns.ranMicros.toArray(Long[]::new), FINISHED)
         .collectList();
   }
 
