@@ -543,7 +543,9 @@ public abstract class WorkflowReplayContract extends StoreContract {
     Workflow<Integer, Integer> workflow = register(define(newWorkflowName(), Integer.class, Integer.class,
         (ctx, in) -> ctx.step("square", Integer.class, () -> Mono.defer(() -> {
           mostInFlight.accumulateAndGet(inFlight.incrementAndGet(), Math::max);
-          return jittered(in * in).doFinally(s -> inFlight.decrementAndGet());
+          // Counted out when the body emits its value: the run may finish, and the worker take the
+          // next run, inside that emission, before a doFinally here would run.
+          return jittered(in * in).doOnNext(v -> inFlight.decrementAndGet());
         }))));
     start(workflow, 3, Duration.ofSeconds(5));
     List<RunHandle<Integer>> runs = Flux.range(0, 20).concatMap(workflow::trigger).collectList().block(T);
