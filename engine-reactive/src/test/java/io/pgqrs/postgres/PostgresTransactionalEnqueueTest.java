@@ -314,10 +314,12 @@ class PostgresTransactionalEnqueueTest {
         .block(T);
     String queue = workflow.definition().queue();
     List<Disposable> subscriptions = new java.util.ArrayList<>();
+    // Listened to before the worker starts: the wake that follows the LISTEN comes only to the
+    // subscribers in place when it is done, and the worker's own subscription may be done first.
+    Queue<String> woken = listening(queue, subscriptions);
     // A worker of this engine with room: the plain trigger's fast path would hand it the run at once.
     WorkflowWorker worker = workflow.worker().concurrency(2).pollInterval(NEVER_POLL).start();
     try {
-      Queue<String> woken = listening(queue, subscriptions);
 
       Connection rolledBack = begun();
       insertOrder(rolledBack, "run-lost");
