@@ -200,10 +200,15 @@ class PostgresWorkflowFailureTest {
         if (!line.startsWith("RAN ")) {
           return false;
         }
+        // Once the child is inside its second run, this engine joins the race. Not sooner: a
+        // worker claims ahead of its concurrency, and one started at the child's first step could
+        // take every run the child has not, so the child would never print the six lines awaited.
+        // Steps two and three of the child's second run come under its own lease.
+        if (ranThere.size() == 3) {
+          worker.compareAndSet(null, workflow.worker().lease(LEASE).concurrency(2).pollInterval(Duration.ofMillis(100))
+              .start());
+        }
         ranThere.computeIfAbsent(line.substring(4), k -> new AtomicInteger()).incrementAndGet();
-        // Once the child works, this engine joins the race.
-        worker.compareAndSet(null, workflow.worker().lease(LEASE).concurrency(2).pollInterval(Duration.ofMillis(100))
-            .start());
         return true;
       }, 6, db.dsn(), name, "race");
       assertThat(seen).isEqualTo(6);

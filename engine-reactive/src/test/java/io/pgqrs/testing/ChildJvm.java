@@ -5,19 +5,27 @@ import java.io.IOException;
 import java.io.InputStreamReader;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
 import java.util.function.Predicate;
 
 /** Runs a class's {@code main} in a child JVM on this test's class path, then kills it with SIGKILL. */
 public final class ChildJvm {
 
+  /**
+   * How long {@link #killAfter} reads at most: a child that never prints what the test waits for
+   * is killed then, and the test sees fewer lines than it wanted instead of hanging.
+   */
+  private static final Duration DEADLINE = Duration.ofMinutes(2);
+
   private ChildJvm() {}
 
   /**
    * Starts {@code main} with {@code args}, reads its standard output until {@code wanted} lines
-   * matched {@code line} (or the output ends), then kills it with SIGKILL: no shutdown hook runs
+   * matched {@code line} (or the output ends, or two minutes passed), then kills it with SIGKILL: no shutdown hook runs
    * and nothing is released.
    *
    * @param main the class whose {@code main} runs
@@ -34,6 +42,8 @@ public final class ChildJvm {
         "-cp", System.getProperty("java.class.path"), main.getName()));
     command.addAll(List.of(args));
     Process child = new ProcessBuilder(command).redirectError(ProcessBuilder.Redirect.DISCARD).start();
+    // Killing the child closes its output, which ends the read below.
+    CompletableFuture.delayedExecutor(DEADLINE.toMillis(), TimeUnit.MILLISECONDS).execute(child::destroyForcibly);
     int seen = 0;
     try (BufferedReader out = new BufferedReader(new InputStreamReader(child.getInputStream(), StandardCharsets.UTF_8))) {
       String text;
