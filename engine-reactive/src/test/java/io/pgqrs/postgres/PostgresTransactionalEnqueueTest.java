@@ -320,7 +320,6 @@ class PostgresTransactionalEnqueueTest {
     // A worker of this engine with room: the plain trigger's fast path would hand it the run at once.
     WorkflowWorker worker = workflow.worker().concurrency(2).pollInterval(NEVER_POLL).start();
     try {
-
       Connection rolledBack = begun();
       insertOrder(rolledBack, "run-lost");
       RunHandle<String> lost = workflow.inTransaction(rolledBack).trigger("lost").block(T);

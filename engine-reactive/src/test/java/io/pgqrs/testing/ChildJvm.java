@@ -25,8 +25,8 @@ public final class ChildJvm {
 
   /**
    * Starts {@code main} with {@code args}, reads its standard output until {@code wanted} lines
-   * matched {@code line} (or the output ends, or two minutes passed), then kills it with SIGKILL: no shutdown hook runs
-   * and nothing is released.
+   * matched {@code line} (or the output ends, or two minutes passed), then kills it with SIGKILL:
+   * no shutdown hook runs and nothing is released.
    *
    * @param main the class whose {@code main} runs
    * @param line which output lines count
