@@ -86,27 +86,15 @@ class PostgresPlanTest {
     return Mono.usingWhen(Mono.from(db.adminConnectionFactory().create()), work, Connection::close).block(T);
   }
 
-  /** Runs a statement without parameters through the simple query protocol. */
-  private static Flux<String> lines(Connection c, String sql) {
-    return Flux.from(c.createBatch().add(sql).execute()).flatMap(r -> r.map((row, meta) -> row.get(0, String.class)));
-  }
-
   /** The generic plan of a statement, as a store connection would cache it. */
   private String genericPlan(String statement, String types, String arguments) {
-    String text = PostgresStatements.forSchema(db.schema()).get(statement);
-    return admin(c -> lines(c, "SET plan_cache_mode = force_generic_plan")
-        // Inside a DO block, as the driver refuses $n in a statement it sends without parameters.
-        .thenMany(lines(c, "DO $do$ BEGIN EXECUTE $prepare$PREPARE planned_statement(" + types + ") AS " + text
-            + "$prepare$; END $do$"))
-        .thenMany(lines(c, "EXPLAIN EXECUTE planned_statement(" + arguments + ")"))
-        .collectList()
-        .map(rows -> String.join("\n", rows)));
+    return GenericPlans.of(db, statement, types, arguments);
   }
 
   @Test
   void storeConnectionsPlanCachedStatementsOnce() {
     String mode = Mono.usingWhen(driver().pool().create(),
-        c -> Mono.from(lines(c, "SHOW plan_cache_mode")), Connection::close).block(T);
+        c -> Mono.from(GenericPlans.lines(c, "SHOW plan_cache_mode")), Connection::close).block(T);
     assertThat(mode).isEqualTo("force_generic_plan");
   }
 

@@ -145,23 +145,25 @@ ranked AS (
 
 -- name: _claim_writes
 -- The ranked rows dead-lettered or leased, and the leases counted on the locked queue row. Each
--- update finds its rows by primary key (m.id = ANY of the ranked ids) before joining them to
--- ranked: a generic plan guesses that a claim of unknown size takes a share of the backlog, and
--- with the join alone it hashed ranked and scanned the whole table, archive included (measured:
--- 7 ms for a claim of four at 40,000 rows, against 0.8 ms through the key).
+-- update joins its rows to a set of ranked ids the planner reads as one row (LIMIT $3, which
+-- ranked never exceeds; see "Rows by key" in common.sql), so it probes the primary key: a generic
+-- plan guesses that a claim of unknown size takes a share of the backlog, and joined to ranked
+-- alone it hashed ranked and scanned the whole table, archive included (measured: 7 ms for a claim
+-- of four at 40,000 rows, against 0.8 ms through the key); by m.id = ANY of the ranked ids, it
+-- scanned a table no ANALYZE had seen yet.
 dead AS (
     UPDATE {{schema}}.pgqrs_messages m
     SET state = 'dead', dead_at = n.now, lease_token = NULL, lease_owner = NULL,
         last_error = coalesce(m.last_error, 'max attempts reached')
-    FROM ranked r, n
-    WHERE m.id = ANY (ARRAY(SELECT x.id FROM ranked x WHERE x.exhausted)) AND m.id = r.id AND r.exhausted
+    FROM (SELECT x.id, x.claim_rank FROM ranked x WHERE x.exhausted LIMIT $3) r, n
+    WHERE m.id = r.id
     RETURNING m.*, r.claim_rank),
 claimed AS (
     UPDATE {{schema}}.pgqrs_messages m
     SET attempts = m.attempts + 1, lease_token = gen_random_uuid(), lease_owner = $4,
         visible_at = n.now + $5 * interval '1 millisecond'
-    FROM ranked r, n
-    WHERE m.id = ANY (ARRAY(SELECT x.id FROM ranked x WHERE NOT x.exhausted)) AND m.id = r.id AND NOT r.exhausted
+    FROM (SELECT x.id, x.claim_rank FROM ranked x WHERE NOT x.exhausted LIMIT $3) r, n
+    WHERE m.id = r.id
     RETURNING m.*, r.claim_rank),
 -- The leases this claim granted, counted on the locked row of a limited queue (see lk). Run though
 -- no query reads it, as every data-modifying CTE is.

@@ -4,6 +4,11 @@
 id, workflow, status, input::text AS input, output::text AS output, error, idempotency_key, attempts,
 failures, created_at, started_at, finished_at, deadline_at, version, parent_run_id, forked_from
 
+-- name: _run_keys
+-- The distinct run ids of $1 (key_id), a set the planner reads as one row (see "Rows by key" in
+-- common.sql).
+SELECT DISTINCT key_id FROM unnest($1::bigint[]) AS k(key_id) LIMIT cardinality($1::bigint[])
+
 -- name: _trigger_target
 -- The workflow ($2) and the queue of the run's message ($3: the workflow's, or its version's), which
 -- must both exist; the ids of the run and its message are drawn only when they do.
@@ -230,6 +235,7 @@ RETURNING x.status
 -- awaited. The steps an execution ended with (its tail, FinishRun.steps) come flattened as ($10
 -- input ordinal, $11.. the record) rows and are written, as record_steps writes a SUCCESS or ERROR,
 -- for the runs that moved and for no other: the tail and the finish commit together or not at all.
+-- Runs and messages are looked up and locked one key at a time (see "Rows by key" in common.sql).
 WITH n AS (SELECT {{_now}} AS now),
 i AS (
     SELECT *
@@ -237,18 +243,21 @@ i AS (
         WITH ORDINALITY AS i(run_id, token, output, error, ord)),
 mv AS (SELECT * FROM unnest($6::bigint[], $7::text[], $8::text[]) AS mv(ord, source, target)),
 t AS MATERIALIZED (
-    SELECT r.id, r.message_id, mv.target, i.token, i.output, i.error
-    FROM {{schema}}.pgqrs_runs r
-    JOIN i ON i.run_id = r.id
-    JOIN mv ON mv.ord = i.ord AND mv.source = r.status
-    ORDER BY r.id
-    FOR UPDATE OF r),
+    SELECT x.id, x.message_id, mv.target, k.token, k.output, k.error
+    FROM (SELECT i.* FROM i ORDER BY i.run_id, i.ord) k
+    CROSS JOIN LATERAL (
+        SELECT r.id, r.message_id, r.status FROM {{schema}}.pgqrs_runs r
+        WHERE r.id = k.run_id AND r.status IN (SELECT mv.source FROM mv WHERE mv.ord = k.ord)
+        FOR UPDATE OF r) x
+    JOIN mv ON mv.ord = k.ord AND mv.source = x.status),
 l AS MATERIALIZED (
-    SELECT m.id FROM {{schema}}.pgqrs_messages m
-    JOIN t ON t.message_id = m.id AND m.lease_token = t.token::uuid
-    WHERE m.state = 'live' AND m.visible_at > (SELECT now FROM n)
-    ORDER BY m.id
-    FOR UPDATE OF m),
+    SELECT x.id
+    FROM (SELECT t.message_id, t.token FROM t ORDER BY t.message_id) k
+    CROSS JOIN LATERAL (
+        SELECT m.id, m.state, m.visible_at FROM {{schema}}.pgqrs_messages m
+        WHERE m.id = k.message_id AND m.lease_token = k.token::uuid
+        OFFSET 0 FOR UPDATE OF m) x
+    WHERE x.state = 'live' AND x.visible_at > (SELECT now FROM n)),
 moved AS (
     DELETE FROM {{schema}}.pgqrs_messages m
     USING l
@@ -301,21 +310,25 @@ WHERE id = $2 AND status = $5
 SELECT {{_run_columns}} FROM {{schema}}.pgqrs_runs WHERE id = $1
 
 -- name: find_runs
--- Several runs by id: $1 the ids.
-SELECT {{_run_columns}} FROM {{schema}}.pgqrs_runs WHERE id = ANY($1::bigint[])
+-- Several runs by id: $1 the ids, each taken by its key (see "Rows by key" in common.sql).
+WITH k AS ({{_run_keys}})
+SELECT {{_run_columns}} FROM k JOIN {{schema}}.pgqrs_runs r ON r.id = k.key_id
 
 -- name: await_runs
 -- The result waiter's look-up of every run it waits for ($1 the ids), marking each awaited so that
 -- its finish is announced: a run not marked yet is marked and read as the update leaves it (after
 -- any finish it waited for), one marked already is read. A run marked by another waiter between
 -- this statement's snapshot and its update is left out; that waiter's mark gets it announced.
-WITH marked AS (
-    UPDATE {{schema}}.pgqrs_runs SET awaited = true
-    WHERE id = ANY($1::bigint[]) AND NOT awaited
+-- Each run is taken by its key (see "Rows by key" in common.sql).
+WITH k AS ({{_run_keys}}),
+marked AS (
+    UPDATE {{schema}}.pgqrs_runs r SET awaited = true
+    FROM k
+    WHERE r.id = k.key_id AND NOT r.awaited
     RETURNING {{_run_columns}})
 SELECT * FROM marked
 UNION ALL
-SELECT {{_run_columns}} FROM {{schema}}.pgqrs_runs WHERE id = ANY($1::bigint[]) AND awaited
+SELECT {{_run_columns}} FROM k JOIN {{schema}}.pgqrs_runs r ON r.id = k.key_id WHERE r.awaited
 
 -- name: list_runs
 -- Every filter is optional: a null parameter matches every row.

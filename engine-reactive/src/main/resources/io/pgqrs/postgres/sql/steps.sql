@@ -17,7 +17,9 @@
 -- changed. A due time is now plus the record's microseconds; a WAITING record without one keeps
 -- the due time it had. One row per record comes back, in input order. The clock is the
 -- statement's, not the transaction's: inside a transactional step the lease is judged when the
--- record is written, after the caller's work.
+-- record is written, after the caller's work. Each run and message is looked up and locked by its
+-- key in a subquery of its own (see "Rows by key" in common.sql), so the plan walks the primary keys
+-- whatever the planner believes of the tables' sizes.
 WITH n AS (SELECT coalesce($1::timestamptz, statement_timestamp()) AS now),
 t AS (
     SELECT *
@@ -26,16 +28,18 @@ t AS (
         WITH ORDINALITY AS t(run_id, message_id, token, position, step_id, status, output, output_type, error,
                              attempts, wake_us, awaiting, completion, ran_us, ord)),
 r AS MATERIALIZED (
-    SELECT r.id, r.status FROM {{schema}}.pgqrs_runs r
-    WHERE r.id IN (SELECT run_id FROM t)
-    ORDER BY r.id
-    FOR KEY SHARE OF r),
+    SELECT x.id, x.status
+    FROM (SELECT DISTINCT run_id FROM t ORDER BY run_id) k
+    CROSS JOIN LATERAL (
+        SELECT r.id, r.status FROM {{schema}}.pgqrs_runs r WHERE r.id = k.run_id FOR KEY SHARE OF r) x),
 l AS MATERIALIZED (
-    SELECT m.id, m.lease_token FROM {{schema}}.pgqrs_messages m
-    WHERE m.id IN (SELECT t.message_id FROM t JOIN r ON r.id = t.run_id)
-      AND m.state = 'live' AND m.visible_at > (SELECT now FROM n)
-    ORDER BY m.id
-    FOR SHARE OF m),
+    SELECT x.id, x.lease_token
+    FROM (SELECT DISTINCT t.message_id FROM t JOIN r ON r.id = t.run_id ORDER BY t.message_id) k
+    CROSS JOIN LATERAL (
+        SELECT m.id, m.lease_token, m.state, m.visible_at FROM {{schema}}.pgqrs_messages m
+        WHERE m.id = k.message_id
+        OFFSET 0 FOR SHARE OF m) x
+    WHERE x.state = 'live' AND x.visible_at > (SELECT now FROM n)),
 f AS (
     SELECT t.*, r.status AS run_status,
            coalesce(r.status <> ALL($16::text[]) AND l.id IS NOT NULL, false) AS fenced
