@@ -86,6 +86,16 @@ class PostgresNewTablePlanTest {
   }
 
   @Test
+  void aSettleThatDidNotApplyLooksItsArchivedRowUpByItsKey() {
+    String settle = GenericPlans.of(db, "settle_many", null, null);
+    assertThat(settle).as(settle).contains("pgqrs_archive_pkey").doesNotContain("Seq Scan on pgqrs_archive")
+        .doesNotContain("Seq Scan on pgqrs_messages");
+    String fused = GenericPlans.of(db, "claim_settling", null, null);
+    assertThat(fused).as(fused).contains("pgqrs_archive_pkey").doesNotContain("Seq Scan on pgqrs_archive")
+        .doesNotContain("Seq Scan on pgqrs_messages");
+  }
+
+  @Test
   void theResultWaitersLookUpsTakeTheRunsByTheirKeys() {
     String find = GenericPlans.of(db, "find_runs", null, null);
     assertThat(find).as(find).contains("pgqrs_runs_pkey").doesNotContain("Seq Scan on pgqrs_runs");

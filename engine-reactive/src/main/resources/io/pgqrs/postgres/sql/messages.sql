@@ -446,11 +446,13 @@ s_done AS (SELECT ord FROM s_a UNION ALL SELECT ord FROM s_d UNION ALL SELECT or
 -- What _settle_writes did for the input row s_i: 'applied'; 'archived' for an archive whose row was
 -- already archived under that very token (an earlier attempt whose answer was lost: the
 -- statement's snapshot holds no row this statement archived, so what it finds in pgqrs_archive an
--- earlier statement put there); else 'not_held'.
+-- earlier statement put there); else 'not_held'. The archived row is read as a scalar by its key,
+-- one probe per such input: as an EXISTS, a plan made while the archive was new hashed the whole
+-- archive (see "Rows by key" in common.sql).
 CASE WHEN s_i.ord IN (SELECT ord FROM s_done) THEN 'applied'
-     WHEN s_i.kind = 'archive' AND s_i.ord IN (SELECT ord FROM s_f) AND EXISTS (
-         SELECT 1 FROM {{schema}}.pgqrs_archive a
-         WHERE a.id = s_i.id AND a.lease_token = s_i.token::uuid) THEN 'archived'
+     WHEN s_i.kind = 'archive' AND s_i.ord IN (SELECT ord FROM s_f)
+          AND (SELECT a.lease_token FROM {{schema}}.pgqrs_archive a WHERE a.id = s_i.id) = s_i.token::uuid
+         THEN 'archived'
      ELSE 'not_held' END
 
 -- name: claim_settling
