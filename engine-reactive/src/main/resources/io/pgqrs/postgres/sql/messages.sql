@@ -261,7 +261,9 @@ ORDER BY claim_rank NULLS FIRST
 -- probe per distinct live key), hd each key's first claimable row; only the first room keys with
 -- room (tk) can get a message, and a key at most room - (tk - 1), as every other key of tk takes
 -- one first, so c locks at most tk * (room - tk + 1) rows (a quarter of (room + 1) squared). Locked
--- rows beyond the room stay as they are, as in claim.
+-- rows beyond the room stay as they are, as in claim. ranked's LIMIT $3 never cuts (its rows are at
+-- most the room): it makes the planner read ranked as small, so the writes probe the primary key
+-- on a table no ANALYZE has seen yet (see "Rows by key" in common.sql).
 WITH RECURSIVE {{_claim_head}},
 fq AS (SELECT id, max_leased_per_key AS k FROM q WHERE max_leased_per_key IS NOT NULL),
 keys AS (
@@ -334,7 +336,8 @@ ranked AS (
           FROM (SELECT c.id, c.exhausted, c.key_rank,
                        row_number() OVER (PARTITION BY c.key_rank ORDER BY c.priority DESC, c.due_at, c.id) AS key_pos
                 FROM (SELECT * FROM ck UNION ALL SELECT * FROM c0) AS c) AS x) AS r
-    WHERE r.claim_rank <= (SELECT n FROM room)),
+    WHERE r.claim_rank <= (SELECT n FROM room)
+    LIMIT $3),
 {{_claim_writes}}
 SELECT 'q' AS kind, {{_no_claimed_message}}, {{_fair_rest_us}} AS rest_us, q.max_leased_per_key AS per_key
 FROM q
