@@ -48,6 +48,8 @@ public final class BenchMain {
         --producers LIST --batch LIST     enqueue sweep (1,4 and 1,100,1000); --seconds S per cell (10)
         --workers LIST --runs N           workflow sweep (1,4) and runs per cell (2000; workflow-latency: 500)
         --subjects LIST                   workflow subjects (pgqrs,dbos)
+        --warmup-seconds S                workflow: untimed runs per cell before it is measured, at least
+                                          min(200, runs/10) and on for S seconds (30; 0 for the runs only)
         --pgqrs-mode LIST                 workflow: local (row pgqrs: trigger and execute in one store),
                                           cross (row pgqrs-cross: trigger in a store with no worker, execute
                                           in a second store with its own pool), metered (row pgqrs-metered:

@@ -171,7 +171,7 @@ class ScenarioSmokeTest {
   @Order(7)
   void workflowRunsDbosAndPgqrs() throws Exception {
     List<JsonNode> cells = run("workflow", "--url", url, "--runs", "20", "--workers", "1,2", "--pgqrs-mode", "local",
-        "--stats-settle", "0");
+        "--stats-settle", "0", "--warmup-seconds", "0");
     for (String name : List.of("dbos", "pgqrs")) {
       assertThat(subject(cells, name)).hasSize(2).allSatisfy(c -> {
         assertThat(c.path("status").asText()).isEqualTo("ok");
@@ -181,6 +181,8 @@ class ScenarioSmokeTest {
             "xact_per_run_raw", "foreign_sessions");
         // No settle, so no idle baseline.
         assertThat(c.path("xact_idle_per_s").isNull()).as("xact_idle_per_s in %s", c).isTrue();
+        // No warm-up seconds: one round of min(200, max(10, runs / 10)) runs.
+        assertThat(c.path("warmup_runs").asInt()).as("warmup_runs in %s", c).isEqualTo(10);
       });
     }
     assertThat(subject(cells, "pgqrs-cross")).isEmpty();
@@ -190,7 +192,8 @@ class ScenarioSmokeTest {
   @Test
   @Order(8)
   void workflowWideWorkerCellsAndTheCrossEngineMode() throws Exception {
-    List<JsonNode> cells = run("workflow", "--url", url, "--runs", "64", "--workers", "16,64", "--stats-settle", "1");
+    List<JsonNode> cells = run("workflow", "--url", url, "--runs", "64", "--workers", "16,64", "--stats-settle", "1",
+        "--warmup-seconds", "0");
     assertThat(cells).extracting(c -> c.path("subject").asText() + "/" + c.path("workers").asInt())
         .containsExactly("dbos/16", "pgqrs-cross/16", "pgqrs/16", "dbos/64", "pgqrs-cross/64", "pgqrs/64");
     for (JsonNode c : cells) {
@@ -212,7 +215,8 @@ class ScenarioSmokeTest {
   @Test
   @Order(9)
   void workflowLatencyOfOneStepRuns() throws Exception {
-    List<JsonNode> cells = run("workflow-latency", "--url", url, "--runs", "20", "--stats-settle", "1");
+    List<JsonNode> cells = run("workflow-latency", "--url", url, "--runs", "20", "--stats-settle", "1",
+        "--warmup-seconds", "1");
     assertThat(cells).extracting(c -> c.path("subject").asText()).containsExactly("dbos", "pgqrs-cross", "pgqrs");
     for (JsonNode c : cells) {
       assertThat(c.path("scenario").asText()).isEqualTo("workflow-latency");
@@ -221,6 +225,9 @@ class ScenarioSmokeTest {
       assertThat(c.path("workers").asInt()).isEqualTo(1);
       assertThat(c.path("steps").asInt()).isEqualTo(1);
       hasNumbers(c, "p50_ms", "p95_ms", "p99_ms", "max_ms", "xact_per_run", "xact_per_run_raw");
+      // A second of warm-up: rounds of 10 runs until it is over, so at least one.
+      assertThat(c.path("warmup_seconds").asInt()).isEqualTo(1);
+      assertThat(c.path("warmup_runs").asInt()).as("warmup_runs in %s", c).isPositive().matches(n -> n % 10 == 0);
     }
   }
 
