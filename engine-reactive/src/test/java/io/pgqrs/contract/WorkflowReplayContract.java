@@ -447,6 +447,47 @@ public abstract class WorkflowReplayContract extends StoreContract {
     assertThat(changedSteps.get()).isZero();
   }
 
+  /**
+   * One step name at two places in the body fails the run with the conflict, before the second
+   * body runs: replay would otherwise hand one body's recorded value to the other. The same name
+   * called again from one place (a loop) is a repetition, numbered {@code name#n}, and runs.
+   */
+  @Test
+  void aStepNameUsedAtTwoPlacesFailsTheRunBeforeTheSecondBodyRuns() {
+    AtomicInteger secondBodies = new AtomicInteger();
+    Workflow<String, String> conflicting = register(define(newWorkflowName(), String.class, String.class,
+        (ctx, in) -> ctx.step("same", String.class, () -> Mono.just("first"))
+            .flatMap(first -> ctx.step("same", String.class, () -> {
+              secondBodies.incrementAndGet();
+              return Mono.just("second");
+            }))));
+    Workflow<String, String> repeated = register(define(newWorkflowName(), String.class, String.class,
+        (ctx, in) -> Flux.range(1, 3)
+            .concatMap(i -> ctx.step("same", String.class, () -> Mono.just("r" + i)))
+            .collectList()
+            .map(list -> String.join(",", list))));
+    start(conflicting, 1, Duration.ofSeconds(5));
+    start(repeated, 1, Duration.ofSeconds(5));
+
+    RunHandle<String> run = conflicting.trigger("x").block(T);
+    StepVerifier.create(run.result())
+        .expectErrorSatisfies(e -> assertThat(e).isInstanceOf(io.pgqrs.workflow.WorkflowFailedException.class)
+            .hasMessageContaining("step name 'same' is used by different code in one run")
+            .hasMessageContaining(WorkflowReplayContract.class.getName()))
+        .verify(T);
+    RunInfo failed = run.info().block(T);
+    assertThat(failed.status()).isEqualTo(RunStatus.ERROR);
+    assertThat(failed.attempts()).as("a conflict is not retried").isEqualTo(1);
+    assertThat(failed.error()).contains("step name 'same'").contains("give each step its own name");
+    assertThat(secondBodies.get()).isZero();
+    assertThat(run.steps().collectList().block(T)).extracting(StepInfo::stepId).containsExactly("same");
+
+    RunHandle<String> loop = repeated.trigger("x").block(T);
+    assertThat(loop.result().block(T)).isEqualTo("r1,r2,r3");
+    assertThat(loop.steps().collectList().block(T)).extracting(StepInfo::stepId)
+        .containsExactly("same", "same#2", "same#3");
+  }
+
   // ---------------------------------------------------------------- the local fast path
 
   @Test
