@@ -77,7 +77,8 @@ final class DrainScenario {
           peers.add(DrainPeer.create(name, target, maxConsumers));
         }
         if (warmup > 0) {
-          // Untimed: JIT, connection pools and the table's pages warm for both sides alike.
+          // Untimed: JIT, connection pools and the table's pages warm for both sides alike, through
+          // the API the cells measure, so the stream and handle paths are not measured cold.
           int b = batches.stream().mapToInt(Integer::intValue).max().orElse(1);
           Log.info("drain: warming up with " + warmup + " messages (consumers " + maxConsumers + ", batch " + b + ")");
           if (ceiling) {
@@ -85,7 +86,7 @@ final class DrainScenario {
             new JdbcCeiling(target, schema, queue).drain(maxConsumers, b, warmup, new Latencies(), new Latencies());
           }
           reset(store, target, schema, queue, warmup);
-          drainLoop(store.messages(), queue, maxConsumers, b, warmup, new Latencies(), new Latencies());
+          drain(api, store, queue, maxConsumers, b, warmup, new Latencies(), new Latencies());
         }
         int cells = consumers.size() * (peers.size() + batches.size() * (ceiling ? 2 : 1));
         Progress progress = new Progress("drain", cells);
@@ -139,15 +140,11 @@ final class DrainScenario {
               // commit (autocommit or one transaction), background work included.
               CommitCounter.Window window = commits != null && r == repeat - 1 ? commits.begin() : null;
               long start = System.nanoTime();
-              long drained = switch (api) {
-                case "loop" -> drainLoop(store.messages(), queue, c, b, messages, claims, acks);
-                case "stream" -> drainStream(store, queue, c, b, messages, acks);
-                default -> drainHandle(store, queue, c, b, messages);
-              };
-              rates.add(drained / ((System.nanoTime() - start) / 1e9));
+              Drained drained = drain(api, store, queue, c, b, messages, claims, acks);
+              rates.add(drained.messages() / ((drained.endNanos() - start) / 1e9));
               if (window != null) {
                 xacts = results.cell("xact");
-                commits.finish(window, drained, xacts);
+                commits.finish(window, drained.messages(), xacts);
               }
             }
             Double ceilingRate = null;
@@ -253,8 +250,23 @@ final class DrainScenario {
     }
   }
 
+  /**
+   * What one drain archived, and when the last of its messages was archived ({@link System#nanoTime}):
+   * the end of the timed window, so the subscriptions' shutdown afterwards is not counted.
+   */
+  record Drained(long messages, long endNanos) {}
+
+  private static Drained drain(String api, Store store, String queue, int consumers, int batch, long total,
+      Latencies claims, Latencies acks) {
+    return switch (api) {
+      case "loop" -> drainLoop(store.messages(), queue, consumers, batch, total, claims, acks);
+      case "stream" -> drainStream(store, queue, consumers, batch, total, acks);
+      default -> drainHandle(store, queue, consumers, batch, total);
+    };
+  }
+
   /** C reactive loops of claim(B) then archiveAll(leases) until N messages are archived. */
-  static long drainLoop(Messages messages, String queue, int consumers, int batch, long total,
+  static Drained drainLoop(Messages messages, String queue, int consumers, int batch, long total,
       Latencies claims, Latencies acks) {
     AtomicLong done = new AtomicLong();
     List<Mono<Void>> loops = new ArrayList<>();
@@ -288,7 +300,7 @@ final class DrainScenario {
       loops.add(loop);
     }
     Mono.when(loops).block(Stores.TIMEOUT);
-    return done.get();
+    return new Drained(done.get(), System.nanoTime());
   }
 
   /**
@@ -296,8 +308,9 @@ final class DrainScenario {
    * each claiming up to {@code batch} per statement and running up to {@code max(1, 2 * batch)}
    * handlers at once, as {@link #drainStream} holds deliveries.
    */
-  static long drainHandle(Store store, String queue, int consumers, int batch, long total) {
+  static Drained drainHandle(Store store, String queue, int consumers, int batch, long total) {
     AtomicLong done = new AtomicLong();
+    AtomicLong end = new AtomicLong();
     Sinks.One<Boolean> stop = Sinks.one();
     List<Mono<Void>> subs = new ArrayList<>();
     for (int i = 0; i < consumers; i++) {
@@ -305,19 +318,21 @@ final class DrainScenario {
           .shutdownTimeout(Duration.ofSeconds(5)).build()
           .handle(m -> Mono.empty(), stop.asMono())
           .doOnNext(o -> {
-            if (o.kind() == io.pgqrs.queue.Outcome.Kind.ARCHIVED && done.incrementAndGet() >= total) {
+            if (o.kind() == io.pgqrs.queue.Outcome.Kind.ARCHIVED && done.incrementAndGet() == total) {
+              end.set(System.nanoTime());
               stop.tryEmitValue(true);
             }
           })
           .then());
     }
     Flux.merge(subs).then().block(Stores.TIMEOUT);
-    return done.get();
+    return new Drained(done.get(), endOf(end));
   }
 
   /** C subscriptions to the consumer stream ({@code deliveries()}), acking each delivery. */
-  static long drainStream(Store store, String queue, int consumers, int batch, long total, Latencies acks) {
+  static Drained drainStream(Store store, String queue, int consumers, int batch, long total, Latencies acks) {
     AtomicLong done = new AtomicLong();
+    AtomicLong end = new AtomicLong();
     Sinks.One<Boolean> stop = Sinks.one();
     List<Mono<Void>> subs = new ArrayList<>();
     for (int i = 0; i < consumers; i++) {
@@ -326,7 +341,8 @@ final class DrainScenario {
             long t0 = System.nanoTime();
             return d.ack().doOnNext(ok -> {
               acks.record(System.nanoTime() - t0);
-              if (ok && done.incrementAndGet() >= total) {
+              if (ok && done.incrementAndGet() == total) {
+                end.set(System.nanoTime());
                 stop.tryEmitValue(true);
               }
             });
@@ -337,6 +353,12 @@ final class DrainScenario {
     Flux.merge(subs).then().block(Stores.TIMEOUT);
     // The subscriptions shut down in the background: give them a moment before the next cell.
     Mono.delay(Duration.ofMillis(500)).block();
-    return done.get();
+    return new Drained(done.get(), endOf(end));
+  }
+
+  /** The moment the last message was settled, or now when the drain ended short of its total. */
+  private static long endOf(AtomicLong end) {
+    long at = end.get();
+    return at != 0 ? at : System.nanoTime();
   }
 }
