@@ -417,9 +417,9 @@ final class ConsumerSession {
           return result.claimed();
         })
         .onErrorResume(error -> {
-          // A refused settle, or a deadlock of the settles' row locks with another statement's (the
-          // claim's own locks are held while they wait): the settles go on their own, and the claim
-          // is made again at once without them; its own error, if any, is handled as every claim's.
+          // A refused settle, or any other failure of the one transaction: the settles go on their
+          // own, and the claim is made again at once without them; its own error, if any, is
+          // handled as every claim's.
           settles.forEach(this::toCompleter);
           log.warn("pgqrs claim with settles on queue '{}' failed, claiming without them: {}", settings.queue(),
               error.toString());

@@ -11,6 +11,7 @@ import io.pgqrs.spi.StoreDriver;
 import io.pgqrs.spi.StoreParams;
 import io.pgqrs.spi.StoreResults;
 import io.pgqrs.testing.PostgresDatabase;
+import io.pgqrs.testing.StateWait;
 import io.pgqrs.workflow.RunStatus;
 import io.pgqrs.workflow.StepInfo;
 import io.pgqrs.workflow.StepStatus;
@@ -195,6 +196,52 @@ class PostgresDriverConformanceTest extends DriverConformance {
     assertThat(claimed.claimed().claimed()).hasSize(1);
     assertThat(claimed.begun()).isEmpty();
     assertThat(driver.findRun(run.id()).block(T).status()).isEqualTo(RunStatus.QUEUED);
+  }
+
+  @Test
+  void claimAndSettleHoldsNoCandidateOfItsClaimWhileItsSettlesWaitForTheirRows() {
+    Instant t = now();
+    String q = rows.queue(t);
+    Message held = rows.leasedMessage(q, t);
+    long visible = rows.enqueue(q, Rows.row(1), t);
+    Instant at = t.plusSeconds(2);
+    String table = "\"" + driver.schema() + "\".pgqrs_messages";
+    String lock = "SELECT id FROM " + table + " WHERE id = $1 FOR UPDATE";
+    String lockAtOnce = lock + " NOWAIT";
+    String waitingForMe = "SELECT count(*) FROM pg_stat_activity WHERE pg_backend_pid() = ANY(pg_blocking_pids(pid))";
+    // Another statement holds the settled message's row (the lease keeper extending it, say) and
+    // then wants a row the claim could take (a claim candidate it locked on a stale snapshot and
+    // could not take holds its lock to the end of the statement, so that happens under load). Had
+    // the fused statement locked its candidates before waiting for its settles' rows, the two would
+    // deadlock: it must take the settles' locks first, in id order, and claim only after.
+    Connection other = Mono.from(database.adminConnectionFactory().create()).block(T);
+    StoreResults.ClaimedAndSettled r;
+    try {
+      Mono.from(other.beginTransaction()).block(T);
+      assertThat(ids(other, lock, held.id())).containsExactly(held.id());
+      Mono<StoreResults.ClaimedAndSettled> fused = driver.claimAndSettle(new StoreParams.Claim(q, 1, Rows.LEASE, null, at),
+          new StoreParams.SettleMany(List.of(StoreParams.Settle.archive(held.id(), Rows.lease(held))), at)).cache();
+      fused.subscribe(x -> {}, e -> {});
+      StateWait.until("the fused statement waits for the settled message's row", T,
+          () -> Flux.from(other.createStatement(waitingForMe).execute())
+              .concatMap(x -> x.map((row, meta) -> row.get(0, Long.class))).next(), n -> n == 1);
+      assertThat(ids(other, lockAtOnce, visible)).as("the claim's candidate is free while the settles wait")
+          .containsExactly(visible);
+      Mono.from(other.rollbackTransaction()).block(T);
+      r = fused.block(T);
+    } finally {
+      Mono.from(other.close()).block(T);
+    }
+    assertThat(r.settled()).containsExactly(StoreResults.Settled.APPLIED);
+    assertThat(r.claimed().claimed()).extracting(Message::id).containsExactly(visible);
+  }
+
+  /** The ids a query with one bind parameter returns on a connection. */
+  private static List<Long> ids(Connection c, String sql, long param) {
+    return Flux.from(c.createStatement(sql).bind(0, param).execute())
+        .concatMap(x -> x.map((row, meta) -> row.get(0, Long.class)))
+        .collectList()
+        .block(T);
   }
 
   /** A step as the step leases of schemas before V006 left it: RUNNING under a lease, without position. */
