@@ -84,6 +84,9 @@ final class PostgresDriver implements StoreDriver {
   private final @Nullable TransactionSettings pooled;
   /** Sends this engine's wake-ups after its writes commit (see {@link #announceQueues}). */
   private final PostgresNotifier notifier;
+  /** Vacuums pgqrs_messages as this engine's claims churn it. */
+  private final PostgresHotTableVacuum vacuum = new PostgresHotTableVacuum(PostgresHotTableVacuum.EVERY,
+      this::vacuumMessages);
 
   /**
    * How work runs behind a transaction-mode pooler: every operation in a transaction (a server
@@ -707,6 +710,7 @@ final class PostgresDriver implements StoreDriver {
               perKeyQueues.put(claim.queue(), Boolean.TRUE);
               return claimOnce(claim, true).map(fair -> new StoreResults.ClaimedAndSettled(fair.runs().claimed(), done));
             }
+            vacuum.claimed(claimed.size() + dead.size());
             return Mono.just(new StoreResults.ClaimedAndSettled(new StoreResults.Claimed(claimed, dead, rest), done));
           });
     });
@@ -814,6 +818,7 @@ final class PostgresDriver implements StoreDriver {
               runs.put(m.id(), r.begun());
             }
           }
+          vacuum.claimed(claimed.size() + dead.size());
           return Mono.just(new ClaimRun(
               new StoreResults.ClaimedRuns(new StoreResults.Claimed(claimed, dead, rest), runs), perKey));
         });
@@ -1347,7 +1352,11 @@ final class PostgresDriver implements StoreDriver {
           if (inserted.queueId() == null) {
             return Mono.error(new WorkflowNotFoundException(p.workflow()));
           }
-          return inserted.triggered() != null ? Mono.just(inserted.triggered()) : existingRun(p, this::autocommit);
+          if (inserted.triggered() != null) {
+            vacuum.claimed(1);
+            return Mono.just(inserted.triggered());
+          }
+          return existingRun(p, this::autocommit);
         });
   }
 
@@ -1877,11 +1886,25 @@ final class PostgresDriver implements StoreDriver {
     return l == null ? Flux.never() : l.wakeups(queue);
   }
 
+  /**
+   * One VACUUM of pgqrs_messages (see {@link PostgresHotTableVacuum}) on a connection of its own,
+   * outside the pool, so a vacuum of a few seconds holds none of the pool's connections; in
+   * autocommit, also behind a transaction-mode pooler, since VACUUM runs in no transaction block.
+   */
+  private Mono<Void> vacuumMessages() {
+    return Mono.usingWhen(Mono.defer(() -> closed.get()
+                ? Mono.error(new StoreUnavailableException("vacuum", "the store is closed", null))
+                : Mono.from(pool.unwrap().create())),
+            c -> execute(c, sql.get("vacuum_messages")),
+            Connection::close)
+        .onErrorMap(e -> PostgresErrors.translate("vacuum", schema, e));
+  }
+
   @Override
   public Mono<Void> close() {
     // The notifier first: the wake-ups of writes that committed before closing still go out.
     return Mono.defer(() -> closed.compareAndSet(false, true)
-        ? notifier.close()
+        ? Mono.fromRunnable(vacuum::close).then(notifier.close())
             .then(listener == null ? Mono.<Void>empty() : listener.close())
             .then(pool.disposeLater())
         : Mono.empty());

@@ -236,6 +236,46 @@ class PostgresDriverConformanceTest extends DriverConformance {
     assertThat(r.claimed().claimed()).extracting(Message::id).containsExactly(visible);
   }
 
+  @Test
+  void claimsOfManyMessagesVacuumTheMessagesTable() {
+    Instant t = now();
+    String q = rows.queue(t);
+    String table = "\"" + driver.schema() + "\".pgqrs_messages";
+    String vacuums = "SELECT vacuum_count FROM pg_stat_user_tables WHERE relid = '" + table.replace("'", "''")
+        + "'::regclass";
+    // Autovacuum off for the table, so the vacuum counted is the engine's (autovacuum would make
+    // the engine's SKIP_LOCKED vacuum skip the table).
+    admin("ALTER TABLE " + table + " SET (autovacuum_enabled = false)");
+    try {
+      long before = firstLong(vacuums);
+      List<StoreParams.NewRow> batch = new java.util.ArrayList<>();
+      for (int i = 0; i < PostgresHotTableVacuum.EVERY; i++) {
+        batch.add(Rows.row(i));
+      }
+      assertThat(driver.enqueue(new StoreParams.Enqueue(q, batch, t)).block(T)).hasSize(batch.size());
+      assertThat(driver.claim(new StoreParams.Claim(q, batch.size(), Rows.LEASE, null, t.plusSeconds(1))).block(T)
+          .claimed()).hasSize(batch.size());
+      StateWait.until("the messages table is vacuumed", T, () -> Mono.fromCallable(() -> firstLong(vacuums))
+          .subscribeOn(reactor.core.scheduler.Schedulers.boundedElastic()), n -> n > before);
+    } finally {
+      admin("ALTER TABLE " + table + " RESET (autovacuum_enabled)");
+    }
+  }
+
+  private void admin(String sql) {
+    Flux.usingWhen(database.adminConnectionFactory().create(),
+            c -> Flux.from(c.createStatement(sql).execute()).concatMap(r -> r.getRowsUpdated()),
+            Connection::close)
+        .blockLast(T);
+  }
+
+  private long firstLong(String sql) {
+    return Flux.usingWhen(database.adminConnectionFactory().create(),
+            c -> Flux.from(c.createStatement(sql).execute()).concatMap(r -> r.map((row, meta) -> row.get(0, Long.class))),
+            Connection::close)
+        .blockFirst(T);
+  }
+
   /** The ids a query with one bind parameter returns on a connection. */
   private static List<Long> ids(Connection c, String sql, long param) {
     return Flux.from(c.createStatement(sql).bind(0, param).execute())

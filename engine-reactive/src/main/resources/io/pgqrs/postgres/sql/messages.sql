@@ -748,3 +748,10 @@ victims AS (
     FOR UPDATE OF m SKIP LOCKED),
 d AS (DELETE FROM {{schema}}.pgqrs_messages m USING victims v WHERE m.id = v.id RETURNING 1)
 SELECT count(*) AS purged FROM d
+
+-- name: vacuum_messages
+-- PostgreSQL only: the hot table's dead versions and index entries removed (see
+-- PostgresHotTableVacuum). SKIP_LOCKED: when another session vacuums the table (another engine's
+-- turn, autovacuum) this one does nothing instead of waiting. Autocommit only: VACUUM runs in no
+-- transaction block.
+VACUUM (SKIP_LOCKED) {{schema}}.pgqrs_messages
