@@ -8,7 +8,7 @@ import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 
 /**
- * The engine's own PostgreSQL claim and archive statements, read through
+ * The engine's own PostgreSQL claim, archive and vacuum statements, read through
  * {@link PostgresStatements} from the SQL files the store runs, so the JDBC ceiling runs exactly
  * the SQL pgqrs ships and can never drift from it. The statements use R2DBC's {@code $n} markers;
  * {@link #jdbc(String)} rewrites them for JDBC.
@@ -22,10 +22,13 @@ final class EngineSql {
 
   final String claim;
   final String archiveMany;
+  /** The engine's vacuum of its hot table, which it runs after every 10,000 claimed messages. */
+  final String vacuumMessages;
 
-  private EngineSql(String claim, String archiveMany) {
+  private EngineSql(String claim, String archiveMany, String vacuumMessages) {
     this.claim = claim;
     this.archiveMany = archiveMany;
+    this.vacuumMessages = vacuumMessages;
   }
 
   /**
@@ -36,8 +39,9 @@ final class EngineSql {
    */
   static EngineSql forSchema(String schema) {
     SqlStatements sql = PostgresStatements.forSchema(schema);
-    return new EngineSql(sql.get("claim"), sql.get("archive_many"));
+    return new EngineSql(sql.get("claim"), sql.get("archive_many"), sql.get("vacuum_messages"));
   }
+
   /** Rewrites {@code $n} markers to {@code ?}, remembering which {@code $n} each one binds. */
   static JdbcStatement jdbc(String r2dbcSql) {
     Matcher m = MARKER.matcher(r2dbcSql);

@@ -16,20 +16,32 @@ import java.util.concurrent.atomic.AtomicReference;
  * CTE plus {@code UPDATE ... RETURNING}) and archive statement ({@code archive_many}), run with
  * plain JDBC from N platform threads, each on its own connection in auto-commit, with server-side
  * prepared statements and nothing else: no pool, no reactive pipeline, no JSON parsing beyond
- * reading the payload text. Whatever pgqrs does on top shows up as the gap to this.
+ * reading the payload text. Whatever pgqrs does on top shows up as the gap to this. Like the engine
+ * (PostgresHotTableVacuum), it vacuums the messages table after every {@link #VACUUM_EVERY}
+ * claimed messages, one vacuum at a time on a connection of its own: without that its claims walk
+ * the dead index entries the drain leaves at the head of the queue, and it would be no ceiling.
  */
 final class JdbcCeiling {
+
+  /** The engine's PostgresHotTableVacuum.EVERY. */
+  static final long VACUUM_EVERY = 10_000;
 
   private final Target target;
   private final EngineSql.JdbcStatement claim;
   private final EngineSql.JdbcStatement archive;
+  private final String vacuum;
   private final String queue;
+  /** Claimed since the last vacuum started, and whether one runs: the engine's policy, see below. */
+  private final AtomicLong claimedSinceVacuum = new AtomicLong();
+  private final java.util.concurrent.atomic.AtomicBoolean vacuuming = new java.util.concurrent.atomic.AtomicBoolean();
+  private final List<Thread> vacuums = java.util.Collections.synchronizedList(new ArrayList<>());
 
   JdbcCeiling(Target target, String schema, String queue) {
     this.target = target;
     EngineSql sql = EngineSql.forSchema(schema);
     this.claim = EngineSql.jdbc(sql.claim);
     this.archive = EngineSql.jdbc(sql.archiveMany);
+    this.vacuum = sql.vacuumMessages;
     this.queue = queue;
   }
 
@@ -77,11 +89,35 @@ final class JdbcCeiling {
       t.join();
     }
     long nanos = System.nanoTime() - start;
+    // A vacuum still running would weigh on the next cell.
+    for (Thread t : List.copyOf(vacuums)) {
+      t.join();
+    }
     closeAll(connections);
     if (failure.get() != null) {
       throw new IllegalStateException("ceiling drain failed: " + failure.get(), failure.get());
     }
     return new Run(done.get(), nanos);
+  }
+
+  /** Counts claimed messages; the claim that reaches the threshold starts a vacuum unless one runs. */
+  private void vacuumAfter(int claimed) {
+    if (claimedSinceVacuum.addAndGet(claimed) < VACUUM_EVERY || !vacuuming.compareAndSet(false, true)) {
+      return;
+    }
+    claimedSinceVacuum.set(0);
+    Thread t = new Thread(() -> {
+      try (Connection c = target.jdbc(); java.sql.Statement st = c.createStatement()) {
+        c.setAutoCommit(true);
+        st.execute(vacuum);
+      } catch (SQLException e) {
+        Log.info("ceiling: vacuum failed: " + e.getMessage());
+      } finally {
+        vacuuming.set(false);
+      }
+    }, "ceiling-vacuum");
+    vacuums.add(t);
+    t.start();
   }
 
   private void loop(Connection c, int batch, long total, AtomicLong done, Latencies claims, Latencies acks)
@@ -109,6 +145,7 @@ final class JdbcCeiling {
           continue;
         }
         claims.record(System.nanoTime() - t0);
+        vacuumAfter(n);
         long t1 = System.nanoTime();
         bindArchive(c, as, ids, tokens, n);
         int archived = as.executeUpdate();
